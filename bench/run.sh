@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench/run.sh: what recording costs, measured in one run and quoted as ratios.
+#
+#   bench/run.sh            (env: BENCH_N getppid calls, default 200000;
+#                            BENCH_RUNS runs per figure, best kept, default 3;
+#                            FLOOR_N calls per floor mechanism, default 50000)
+#
+# Measures, best of BENCH_RUNS each:
+#   - a getppid loop (samples/target/bin/getppid_loop N) natively, under
+#     `./deja record`, under `strace -f -o /dev/null`, against the floor
+#     (../shared/bench/floor.c: a minimal C tracer, ptrace-syscall and
+#     ptrace-seccomp), as ns per call = (traced wall - native wall) / N;
+#   - `make -j2` of a generated 40-file C project and `tar cf /dev/null
+#     /usr/include`, natively, under deja and under strace -f;
+#   - the recording's size per million events (du -sb of the recording,
+#     events from `./deja info`) and deja's max RSS (/usr/bin/time %M: the
+#     largest process of the tree, i.e. the JVM).
+# Machines here are shared and noisy: read the ratios, not the absolute times.
+# Ends with a markdown block for docs/performance.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+N=${BENCH_N:-200000}
+RUNS=${BENCH_RUNS:-3}
+export FLOOR_N=${FLOOR_N:-50000}
+DEJA=${DEJA:-$ROOT/deja}   # the launcher (override to benchmark another build)
+LOOP=$ROOT/samples/target/bin/getppid_loop
+FLOOR_SRC=$ROOT/../shared/bench/floor.c
+FLOOR=/tmp/floor
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+[[ -f $FLOOR_SRC ]] || die "the floor's source is not at $FLOOR_SRC (expected ../shared/bench/floor.c beside the repo)"
+[[ -x $LOOP ]] || die "$LOOP is missing: run scripts/install.sh first"
+command -v strace >/dev/null || die "strace is missing: run scripts/install.sh first"
+command -v gcc >/dev/null && command -v make >/dev/null || die "gcc and make are needed: run scripts/install.sh first"
+[[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got $N)"
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got $RUNS)"
+
+HAVE_DEJA=1
+if [[ ! -x $DEJA ]]; then
+  HAVE_DEJA=0
+  say "WARNING: $DEJA not found: the deja figures are skipped (n/a)"
+fi
+TIME_BIN=''
+if [[ -x /usr/bin/time ]]; then TIME_BIN=/usr/bin/time; else say "WARNING: /usr/bin/time missing (package 'time'): no RSS figure"; fi
+
+WORK=$(mktemp -d /tmp/deja-bench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+
+say "building $FLOOR from $FLOOR_SRC"
+gcc -O2 -o "$FLOOR" "$FLOOR_SRC"
+
+# --- helpers -------------------------------------------------------------------
+now() { date +%s%N; }
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }   # calc 'expr' -> number text
+fmt() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
+ratio() { # ratio A B -> A/B with 1 decimal, or n/a
+  if [[ $1 == n/a || $2 == n/a ]] || awk -v b="$2" 'BEGIN { exit !(b <= 0) }'; then printf 'n/a'; return; fi
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'
+}
+min() { if [[ $1 == n/a ]]; then printf '%s' "$2"; elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(b < a) }'; then printf '%s' "$2"; else printf '%s' "$1"; fi; }
+
+# timed LABEL CMD...: runs CMD once (stdout and stderr to a log), sets LAST_NS.
+# A failing command is fatal unless ALLOW_FAIL=1 (then LAST_NS=n/a).
+timed() {
+  local label=$1 t0 t1 rc=0; shift
+  t0=$(now)
+  "$@" >"$WORK/log" 2>&1 || rc=$?
+  t1=$(now)
+  if (( rc != 0 )); then
+    say "$label failed (exit $rc): $*"
+    tail -n 15 "$WORK/log" | sed 's/^/  | /' >&2
+    [[ ${ALLOW_FAIL:-0} == 1 ]] || exit 1
+    LAST_NS=n/a; return 0
+  fi
+  LAST_NS=$(( t1 - t0 ))
+}
+
+# best MODE LABEL CMD...: best of RUNS walls (ns) in BEST; MODE native|strace|deja.
+# deja runs record into $WORK/rec-LABEL (the last one is kept) and update RSS_KB.
+declare -A RSS_KB REC
+best() {
+  local mode=$1 label=$2 i b=n/a; shift 2
+  for (( i = 0; i < RUNS; i++ )); do
+    [[ -n ${PRE:-} ]] && eval "$PRE"
+    case $mode in
+      native) timed "$label" "$@" ;;
+      strace) timed "$label under strace" strace -f -o /dev/null "$@" ;;
+      deja)
+        local rec=$WORK/rec-$label
+        rm -rf "$rec"
+        if [[ -n $TIME_BIN ]]; then
+          ALLOW_FAIL=1 timed "$label under deja" "$TIME_BIN" -f %M -o "$WORK/rss" "$DEJA" record -o "$rec" -- "$@"
+          if [[ $LAST_NS != n/a ]]; then
+            local kb; kb=$(tail -n 1 "$WORK/rss")
+            [[ -z ${RSS_KB[$label]:-} || $kb -gt ${RSS_KB[$label]} ]] && RSS_KB[$label]=$kb
+          fi
+        else
+          ALLOW_FAIL=1 timed "$label under deja" "$DEJA" record -o "$rec" -- "$@"
+        fi
+        [[ $LAST_NS == n/a ]] && { b=n/a; break; }
+        REC[$label]=$rec ;;
+    esac
+    b=$(min "$b" "$LAST_NS")
+  done
+  BEST=$b
+}
+run_deja() { if (( HAVE_DEJA )); then best deja "$@"; else BEST=n/a; fi; }
+
+# --- 1. the getppid loop against the floor --------------------------------------
+say "floor: native, ptrace-seccomp, ptrace-syscall (FLOOR_N=$FLOOR_N, best of $RUNS)"
+declare -A FL
+for mech in native ptrace-seccomp ptrace-syscall; do
+  FL[$mech]=n/a
+  for (( i = 0; i < RUNS; i++ )); do
+    v=$("$FLOOR" "$mech" | awk -v m="$mech" '$1 == m { print $2 }')
+    [[ -n $v ]] || die "floor printed no figure for $mech"
+    FL[$mech]=$(min "${FL[$mech]}" "$v")
+  done
+done
+
+say "getppid loop, N=$N: native, strace, deja"
+best native getppid "$LOOP" "$N"; LOOP_NATIVE=$BEST
+best strace getppid "$LOOP" "$N"; LOOP_STRACE=$BEST
+run_deja getppid "$LOOP" "$N"; LOOP_DEJA=$BEST
+LOOP_DEJA0=n/a
+if [[ $LOOP_DEJA != n/a ]]; then
+  run_deja getppid0 "$LOOP" 0; LOOP_DEJA0=$BEST   # deja's fixed cost: JVM start, exec, recording setup
+fi
+percall() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; calc "($1 - $2) / $N"; }
+NATIVE_CALL=$(calc "$LOOP_NATIVE / $N")
+STRACE_CALL=$(percall "$LOOP_STRACE" "$LOOP_NATIVE")
+DEJA_CALL=$(percall "$LOOP_DEJA" "$LOOP_NATIVE")
+DEJA_CALL_NET=n/a
+[[ $LOOP_DEJA0 != n/a ]] && DEJA_CALL_NET=$(calc "($LOOP_DEJA - $LOOP_DEJA0) / $N")
+
+# --- 2. make -j2 of a small C project, tar of /usr/include -------------------------
+PROJ=$WORK/cproject
+mkdir -p "$PROJ"
+for (( i = 0; i < 40; i++ )); do
+  cat > "$PROJ/f$i.c" <<C
+#include <stdio.h>
+#include <string.h>
+struct item$i { int key; double weight; char name[32]; };
+static int cmp$i(const void *a, const void *b) { return ((const struct item$i *)a)->key - ((const struct item$i *)b)->key; }
+int f$i(int n) {
+  struct item$i items[64]; int sum = 0;
+  for (int k = 0; k < 64; k++) { items[k].key = (k * $((i + 7))) % 61; items[k].weight = k / 3.0; snprintf(items[k].name, sizeof items[k].name, "item-%d-%d", $i, k); }
+  for (int k = 0; k < n && k < 64; k++) sum += items[k].key + (int)strlen(items[k].name) + (int)items[k].weight;
+  (void)cmp$i; return sum;
+}
+C
+done
+{ echo '#include <stdio.h>'; for (( i = 0; i < 40; i++ )); do echo "int f$i(int);"; done
+  echo 'int main(void) { long s = 0;'; for (( i = 0; i < 40; i++ )); do echo "  s += f$i(10);"; done
+  echo '  printf("%ld\n", s); return 0; }'; } > "$PROJ/main.c"
+printf 'CFLAGS = -O2 -Wall\nOBJS = main.o %s\nprog: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\nclean:\n\trm -f prog *.o\n.PHONY: clean\n' \
+  "$(for (( i = 0; i < 40; i++ )); do printf 'f%d.o ' "$i"; done)" > "$PROJ/Makefile"
+
+say "make -j2 of a 41-file C project: native, strace, deja"
+PRE="make -s -C '$PROJ' clean >/dev/null"
+best native make make -s -C "$PROJ" -j2; MAKE_NATIVE=$BEST
+best strace make make -s -C "$PROJ" -j2; MAKE_STRACE=$BEST
+run_deja make make -s -C "$PROJ" -j2; MAKE_DEJA=$BEST
+PRE=''
+
+say "tar cf /dev/null /usr/include: native, strace, deja"
+TAR=(tar cf /dev/null -C / usr/include)
+best native tar "${TAR[@]}"; TAR_NATIVE=$BEST
+best strace tar "${TAR[@]}"; TAR_STRACE=$BEST
+run_deja tar "${TAR[@]}"; TAR_DEJA=$BEST
+
+# --- 3. recording size and RSS ------------------------------------------------
+declare -A SIZE EVENTS
+for w in getppid make tar; do
+  SIZE[$w]=n/a; EVENTS[$w]=n/a
+  rec=${REC[$w]:-}
+  [[ -n $rec && -d $rec ]] || continue
+  SIZE[$w]=$(du -sb "$rec" | awk '{print $1}')
+  ev=$("$DEJA" info "$rec" 2>/dev/null | sed -nE 's/^[[:space:]]*events:[[:space:]]*([0-9]+).*/\1/p' | head -n 1) || true
+  [[ -n $ev ]] && EVENTS[$w]=$ev || say "WARNING: no 'events: N' line from ./deja info $rec"
+done
+per_million() { # bytes events -> MB per million events
+  [[ $1 == n/a || $2 == n/a || $2 == 0 ]] && { printf 'n/a'; return; }
+  calc "$1 / $2 * 1000000 / 1048576"
+}
+rss_mb() { [[ -n ${RSS_KB[$1]:-} ]] && calc "${RSS_KB[$1]} / 1024" || printf 'n/a'; }
+ms() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000000")" '%.0f'; }
+us() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000")" '%.1f'; }
+
+# --- report -------------------------------------------------------------------
+report() {
+  echo "| getppid loop (N=$N) | ns per call | deja / it |"
+  echo "|---|---:|---:|"
+  echo "| native (loop) | $(fmt "$NATIVE_CALL" '%.0f') | $(ratio "$DEJA_CALL" "$NATIVE_CALL") |"
+  echo "| floor: native | $(fmt "${FL[native]}" '%.0f') | |"
+  echo "| floor: ptrace-seccomp (1 stop) | $(fmt "${FL[ptrace-seccomp]}" '%.0f') | $(ratio "$DEJA_CALL" "${FL[ptrace-seccomp]}") |"
+  echo "| floor: ptrace-syscall (2 stops) | $(fmt "${FL[ptrace-syscall]}" '%.0f') | $(ratio "$DEJA_CALL" "${FL[ptrace-syscall]}") |"
+  echo "| strace -f -o /dev/null | $(fmt "$STRACE_CALL" '%.0f') | $(ratio "$DEJA_CALL" "$STRACE_CALL") |"
+  echo "| **deja record** ((wall - native wall) / N) | $(fmt "$DEJA_CALL" '%.0f') | 1.0 |"
+  echo "| deja record, fixed cost removed ((wall - wall of N=0) / N) | $(fmt "$DEJA_CALL_NET" '%.0f') | |"
+  echo
+  echo "deja's fixed cost (recording \`getppid_loop 0\`): $(ms "$LOOP_DEJA0") ms"
+  echo
+  echo "| workload | native ms | strace ms | deja ms | strace / native | deja / native | deja / strace |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| getppid loop N=$N | $(ms "$LOOP_NATIVE") | $(ms "$LOOP_STRACE") | $(ms "$LOOP_DEJA") | $(ratio "$LOOP_STRACE" "$LOOP_NATIVE") | $(ratio "$LOOP_DEJA" "$LOOP_NATIVE") | $(ratio "$LOOP_DEJA" "$LOOP_STRACE") |"
+  echo "| make -j2, 41 C files | $(ms "$MAKE_NATIVE") | $(ms "$MAKE_STRACE") | $(ms "$MAKE_DEJA") | $(ratio "$MAKE_STRACE" "$MAKE_NATIVE") | $(ratio "$MAKE_DEJA" "$MAKE_NATIVE") | $(ratio "$MAKE_DEJA" "$MAKE_STRACE") |"
+  echo "| tar cf /dev/null /usr/include | $(ms "$TAR_NATIVE") | $(ms "$TAR_STRACE") | $(ms "$TAR_DEJA") | $(ratio "$TAR_STRACE" "$TAR_NATIVE") | $(ratio "$TAR_DEJA" "$TAR_NATIVE") | $(ratio "$TAR_DEJA" "$TAR_STRACE") |"
+  echo
+  echo "| recording of | events | bytes | MB per million events | deja max RSS MB |"
+  echo "|---|---:|---:|---:|---:|"
+  for w in getppid make tar; do
+    echo "| $w | ${EVENTS[$w]} | ${SIZE[$w]} | $(fmt "$(per_million "${SIZE[$w]}" "${EVENTS[$w]}")" '%.1f') | $(fmt "$(rss_mb "$w")" '%.0f') |"
+  done
+}
+
+{
+  echo
+  echo "## Benchmark results"
+  echo
+  echo "Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(uname -sr), $(nproc) cores" \
+       "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu)), best of $RUNS runs each," \
+       "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  (( HAVE_DEJA )) || echo "**./deja was not found: the deja figures are n/a.**"
+  echo "Ratios are measured in the same run; the machine is shared, so read the ratios, not the absolute times."
+  echo "\`tar cf /dev/null\` walks the tree without reading file contents (GNU tar skips the reads when the archive is /dev/null)."
+  echo
+  report
+} | tee "$WORK/report.md"
+echo
+say "done (the block above, from '## Benchmark results', can be pasted into docs/performance.md)"
