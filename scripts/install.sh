@@ -104,5 +104,7 @@ export PATH=$JDK/bin:$PATH
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 say "building: mvn -B -q -DskipTests install"
 cd "$ROOT"
-mvn -B -q -DskipTests install
+rc=0
+mvn -B -q -DskipTests install || rc=$?
+(( rc == 0 )) || die "the build failed (mvn -B -q -DskipTests install, exit $rc): see Maven's errors above"
 say "done: ./deja is ready; run scripts/test.sh for the test suite"
