@@ -1,0 +1,218 @@
+package dev.deja.formats;
+
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.internal.BlobStore;
+import dev.deja.formats.internal.Journal;
+import dev.deja.formats.internal.JournalEventReader;
+import dev.deja.formats.internal.Metadata;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * An open recording. Opening reads and checks the metadata (magic, version range, fields); the
+ * journal and blobs are checked as they are read, or all at once by {@link #verify()}.
+ */
+public final class Recording implements AutoCloseable {
+
+    private final Path dir;
+    private final Metadata meta;
+    private final BlobStore blobs;
+    private final Set<String> verifiedBlobs = ConcurrentHashMap.newKeySet();
+    private final List<JournalEventReader> readers = new ArrayList<>();
+    private Path recoveryCopy;
+
+    private Recording(Path dir, Metadata meta) {
+        this.dir = dir;
+        this.meta = meta;
+        this.blobs = new BlobStore(dir.resolve(BlobStore.DIR_NAME));
+    }
+
+    /** Opens the recording in a directory (or the directory of a {@code meta.json} given directly). */
+    public static Recording open(Path dirOrFile) throws RecordingException {
+        Path dir = dirOrFile;
+        if (!Files.exists(dirOrFile)) throw new NotARecordingException(dirOrFile, "no such file or directory");
+        if (Files.isRegularFile(dirOrFile)) {
+            if (!dirOrFile.getFileName().toString().equals(Metadata.FILE_NAME)) {
+                throw new NotARecordingException(dirOrFile, "a recording is a directory (holding " + Metadata.FILE_NAME + ")");
+            }
+            dir = dirOrFile.toAbsolutePath().getParent();
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            if (!ds.iterator().hasNext()) throw new NotARecordingException(dir, "the directory is empty");
+        } catch (IOException e) {
+            throw new RecordingException("cannot list " + dir + ": " + e, e);
+        }
+        Metadata meta = Metadata.read(dir);
+        if (!Files.isDirectory(dir.resolve(Journal.DIR_NAME))) {
+            throw new CorruptRecordingException(dir.resolve(Journal.DIR_NAME), -1, -1, "the journal directory is missing");
+        }
+        return new Recording(dir, meta);
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    public RecordingHeader header() {
+        return meta.header();
+    }
+
+    public RecordingStatus status() {
+        return meta.status();
+    }
+
+    /** The summary written at finish; empty while the recording is incomplete. */
+    public Optional<RecordingSummary> summary() {
+        return Optional.ofNullable(meta.summary());
+    }
+
+    /** A fresh reader from the first event. Close it (try-with-resources). */
+    public synchronized EventReader events() throws RecordingException {
+        Path journal = dir.resolve(Journal.DIR_NAME);
+        Path toRead = journal;
+        Path named = journal;
+        try {
+            List<Path> files = Journal.queueFiles(journal);
+            if (files.size() == 1) named = files.get(0);
+            for (Path f : files) {
+                if (!Journal.plausibleSize(Files.size(f), meta.blockSize())) {
+                    named = f;
+                    toRead = recoveryCopy(journal);
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            throw new RecordingException("cannot read the journal " + journal + ": " + e, e);
+        }
+        JournalEventReader r = new JournalEventReader(toRead, named, meta.blockSize(),
+                meta.status() != RecordingStatus.INCOMPLETE, meta.journalEntries(),
+                (hash, len) -> blobs.read(hash, len), this::closed);
+        readers.add(r);
+        return r;
+    }
+
+    private synchronized void closed(JournalEventReader r) {
+        readers.remove(r);
+    }
+
+    /** A truncated queue file is read through a zero-padded copy (Chronicle maps whole chunks). */
+    private Path recoveryCopy(Path journal) throws IOException {
+        if (recoveryCopy == null) {
+            Path tmp = Files.createTempDirectory("deja-journal-");
+            Journal.recoverInto(journal, tmp, meta.blockSize());
+            recoveryCopy = tmp;
+        }
+        return recoveryCopy;
+    }
+
+    /** The blob's file, after checking (once per open) that its size and hash match. */
+    public Path blob(String hash) throws RecordingException {
+        if (verifiedBlobs.contains(hash)) return blobs.pathOf(hash);
+        Path p = blobs.verify(hash);
+        verifiedBlobs.add(hash);
+        return p;
+    }
+
+    /** Bytes used on disk: metadata, blobs, and the used part of the (sparse) journal files. */
+    public long sizeBytes() {
+        long outside = sizeOutsideJournal(dir);
+        try {
+            return outside + Journal.usedBytes(dir.resolve(Journal.DIR_NAME), meta.blockSize());
+        } catch (RecordingException e) {
+            return outside + apparentSize(dir.resolve(Journal.DIR_NAME));
+        }
+    }
+
+    static long sizeOutsideJournal(Path dir) {
+        long total = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (p.getFileName().toString().equals(Journal.DIR_NAME)) continue;
+                total += apparentSize(p);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot measure " + dir, e);
+        }
+        return total;
+    }
+
+    private static long apparentSize(Path p) {
+        long[] total = {0};
+        try {
+            Files.walkFileTree(p, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    total[0] += attrs.size();
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot measure " + p, e);
+        }
+        return total[0];
+    }
+
+    /**
+     * Full check: every journal entry's framing, checksum and decoding; every blob's hash; every
+     * blob the events and the index name present.
+     */
+    public void verify() throws RecordingException {
+        Set<String> referenced = new TreeSet<>();
+        try (EventReader r = events()) {
+            for (Event e; (e = r.next()) != null; ) {
+                switch (e) {
+                    case ExecEvent x when !x.exeBlob().isEmpty() -> referenced.add(x.exeBlob());
+                    case MappingEvent m when !m.blob().isEmpty() -> referenced.add(m.blob());
+                    default -> { }
+                }
+            }
+        }
+        Set<String> present = new TreeSet<>(blobs.list());
+        for (String h : present) blob(h);
+        for (String h : blobs.indexed()) {
+            if (!present.contains(h)) {
+                throw new CorruptRecordingException(blobs.pathOf(h), -1, -1, "blob " + h + " is in the blob index but missing");
+            }
+        }
+        for (String h : referenced) {
+            if (!present.contains(h)) {
+                throw new CorruptRecordingException(blobs.pathOf(h), -1, -1, "blob " + h + " is named by an event but missing");
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        for (JournalEventReader r : List.copyOf(readers)) r.close();
+        if (recoveryCopy != null) {
+            try (Stream<Path> s = Files.walk(recoveryCopy)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            } catch (IOException e) {
+                System.getLogger(Recording.class.getName()).log(System.Logger.Level.WARNING,
+                        "cannot delete the recovery copy " + recoveryCopy + ": " + e);
+            }
+            recoveryCopy = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Recording[" + dir + ", " + meta.status().word() + ", id " + meta.header().id() + "]";
+    }
+}

@@ -1,0 +1,34 @@
+package dev.deja.formats;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/** Version numbers of the recording format (see docs/format.md, "Versioning"). */
+public final class RecordingFormat {
+
+    /** The magic word that opens every recording's metadata. */
+    public static final String MAGIC = "deja-recording";
+    /** The format version this deja writes. */
+    public static final int CURRENT_VERSION = 1;
+    /** The oldest format version this deja still reads. */
+    public static final int OLDEST_READABLE_VERSION = 1;
+    /** The version of deja itself, from the build. */
+    public static final String DEJA_VERSION = loadDejaVersion();
+
+    private RecordingFormat() {
+    }
+
+    private static String loadDejaVersion() {
+        try (InputStream in = RecordingFormat.class.getResourceAsStream("version.properties")) {
+            if (in == null) return "unknown";
+            Properties p = new Properties();
+            p.load(in);
+            String v = p.getProperty("deja.version", "unknown");
+            return v.startsWith("${") ? "unknown" : v;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read deja's version.properties", e);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.deja.formats;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * What is known when a recording starts: written into the metadata at creation and kept at close.
+ *
+ * @param formatVersion the recording format version ({@link RecordingFormat#CURRENT_VERSION} when written by this deja)
+ * @param dejaVersion   the version of deja that wrote it
+ * @param id            a random UUID naming this recording
+ * @param command       the traced program's argv
+ * @param environment   its environment, in the order given
+ * @param startTimeNs   wall-clock start, ns since the epoch
+ */
+public record RecordingHeader(int formatVersion, String dejaVersion, String id, List<String> command,
+                              Map<String, String> environment, String cwd, int uid, int gid, String kernel,
+                              String arch, String hostname, long startTimeNs) {
+
+    public RecordingHeader {
+        Objects.requireNonNull(dejaVersion, "dejaVersion");
+        Objects.requireNonNull(id, "id");
+        command = List.copyOf(command);
+        environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+        Objects.requireNonNull(cwd, "cwd");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(arch, "arch");
+        Objects.requireNonNull(hostname, "hostname");
+    }
+
+    /** A header for a new recording by this deja: current format version, deja version and a fresh UUID. */
+    public static RecordingHeader forCommand(List<String> command, Map<String, String> env, String cwd, int uid,
+                                             int gid, String kernel, String arch, String hostname,
+                                             long startTimeNs) {
+        return new RecordingHeader(RecordingFormat.CURRENT_VERSION, RecordingFormat.DEJA_VERSION,
+                UUID.randomUUID().toString(), command, env, cwd, uid, gid, kernel, arch, hostname, startTimeNs);
+    }
+}

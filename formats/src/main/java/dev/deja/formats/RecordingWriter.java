@@ -1,0 +1,147 @@
+package dev.deja.formats;
+
+import dev.deja.formats.event.Event;
+import dev.deja.formats.internal.BlobStore;
+import dev.deja.formats.internal.EntryCodec;
+import dev.deja.formats.internal.FileOps;
+import dev.deja.formats.internal.Journal;
+import dev.deja.formats.internal.Metadata;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.wire.DocumentContext;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+
+/**
+ * Writes a recording, streaming: each event goes to the journal as it is appended, nothing is
+ * kept in memory. Single-threaded. Every appended event survives the death of the writing process
+ * (the journal is a memory-mapped file); {@link #finish} marks the recording complete.
+ */
+public final class RecordingWriter implements AutoCloseable {
+
+    private final Path dir;
+    private final Metadata started;
+    private final BlobStore blobs;
+    private final EntryCodec codec;
+    private final CRC32C crc = new CRC32C();
+    private SingleChronicleQueue queue;
+    private ExcerptAppender appender;
+    private long entries;
+    private boolean finished;
+
+    private RecordingWriter(Path dir, RecordingHeader header) {
+        this.dir = dir;
+        this.started = Metadata.started(header);
+        this.blobs = new BlobStore(dir.resolve(BlobStore.DIR_NAME));
+        this.codec = new EntryCodec(data -> blobs.store(data, 0, data.length), (hash, len) -> {
+            throw new IllegalStateException("the writer never reads blocks");
+        });
+    }
+
+    /** Creates the recording directory (which must not exist, or be empty) with status incomplete. */
+    public static RecordingWriter create(Path dir, RecordingHeader header) throws RecordingException {
+        if (Files.exists(dir)) {
+            if (!Files.isDirectory(dir)) throw new RecordingException("cannot record into " + dir + ": it is not a directory");
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+                if (ds.iterator().hasNext()) throw new RecordingException("cannot record into " + dir + ": the directory is not empty");
+            } catch (IOException e) {
+                throw new RecordingException("cannot list " + dir + ": " + e, e);
+            }
+        }
+        try {
+            Files.createDirectories(dir.resolve(BlobStore.DIR_NAME));
+            Files.createDirectories(dir.resolve(Journal.DIR_NAME));
+        } catch (IOException e) {
+            throw new RecordingException("cannot create recording directory " + dir + ": " + e, e);
+        }
+        RecordingWriter w = new RecordingWriter(dir, header);
+        w.started.write(dir);
+        try {
+            w.queue = Journal.openForWrite(dir.resolve(Journal.DIR_NAME), header.startTimeNs() / 1_000_000);
+            w.appender = w.queue.createAppender();
+        } catch (RuntimeException e) {
+            w.close();
+            throw new RecordingException("cannot open the journal in " + dir.resolve(Journal.DIR_NAME) + ": " + e, e);
+        }
+        return w;
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    /** Appends one event as one journal entry. */
+    public void append(Event event) throws RecordingException {
+        if (appender == null) throw new IllegalStateException("recording " + dir + " is " + (finished ? "finished" : "closed"));
+        int len = codec.encode(event);
+        byte[] buf = codec.buffer();
+        crc.reset();
+        crc.update(buf, 0, len);
+        int sum = (int) crc.getValue();
+        try (DocumentContext dc = appender.writingDocument()) {
+            Bytes<?> b = dc.wire().bytes();
+            b.writeByte(EntryCodec.TAG_EVENT_V1);
+            b.writeInt(len);
+            b.writeInt(sum);
+            b.write(buf, 0, len);
+        } catch (RuntimeException e) {
+            throw new RecordingException("cannot append entry " + entries + " (event " + event.seq() + ") to the journal in "
+                    + dir.resolve(Journal.DIR_NAME) + ": " + e, e);
+        }
+        entries++;
+    }
+
+    /** Number of entries appended so far. */
+    public long entries() {
+        return entries;
+    }
+
+    /** Copies a file into the blob store; returns its SHA-256 (hex). The same content is stored once. */
+    public String storeBlob(Path file) throws RecordingException {
+        return blobs.store(file);
+    }
+
+    public String storeBlob(byte[] content) throws RecordingException {
+        return blobs.store(content, 0, content.length);
+    }
+
+    /**
+     * Closes the journal, makes it durable, and rewrites the metadata atomically with the summary's
+     * status (complete or interrupted). Call {@link #close()} after (it is then a no-op).
+     */
+    public void finish(RecordingSummary summary) throws RecordingException {
+        if (summary.status() == RecordingStatus.INCOMPLETE) {
+            throw new IllegalArgumentException("finish() needs status COMPLETE or INTERRUPTED; close() leaves a recording incomplete");
+        }
+        if (queue == null) throw new IllegalStateException("recording " + dir + " is " + (finished ? "already finished" : "closed"));
+        closeJournal();
+        Path journal = dir.resolve(Journal.DIR_NAME);
+        try {
+            for (Path f : Journal.queueFiles(journal)) FileOps.syncFile(f);
+            FileOps.syncDirectory(journal);
+        } catch (IOException e) {
+            throw new RecordingException("cannot sync the journal in " + journal + ": " + e, e);
+        }
+        long bytes = Journal.usedBytes(journal, Journal.BLOCK_SIZE) + Recording.sizeOutsideJournal(dir);
+        started.finished(summary, entries, bytes).write(dir);
+        finished = true;
+    }
+
+    private void closeJournal() {
+        if (appender != null) appender.close();
+        if (queue != null) queue.close();
+        appender = null;
+        queue = null;
+    }
+
+    /** Closes the journal. Without {@link #finish} the recording stays incomplete, and readable. */
+    @Override
+    public void close() {
+        closeJournal();
+    }
+}
