@@ -81,6 +81,7 @@ timed() {
 # best MODE LABEL CMD...: best of RUNS walls (ns) in BEST; MODE native|strace|deja.
 # deja runs record into $WORK/rec-LABEL (the last one is kept) and update RSS_KB.
 declare -A RSS_KB REC
+DEJA_FAILED=''
 best() {
   local mode=$1 label=$2 i b=n/a; shift 2
   for (( i = 0; i < RUNS; i++ )); do
@@ -100,7 +101,7 @@ best() {
         else
           ALLOW_FAIL=1 timed "$label under deja" "$DEJA" record -o "$rec" -- "$@"
         fi
-        [[ $LAST_NS == n/a ]] && { b=n/a; break; }
+        [[ $LAST_NS == n/a ]] && { b=n/a; DEJA_FAILED+=" $label"; break; }
         REC[$label]=$rec ;;
     esac
     b=$(min "$b" "$LAST_NS")
@@ -224,7 +225,8 @@ report() {
   echo "Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(uname -sr), $(nproc) cores" \
        "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu)), best of $RUNS runs each," \
        "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  (( HAVE_DEJA )) || echo "**./deja was not found: the deja figures are n/a.**"
+  (( HAVE_DEJA )) || echo "**$DEJA was not found: the deja figures are n/a.**"
+  [[ -z $DEJA_FAILED ]] || echo "**deja record failed for:$DEJA_FAILED (see the log above): those figures are n/a.**"
   echo "Ratios are measured in the same run; the machine is shared, so read the ratios, not the absolute times."
   echo "\`tar cf /dev/null\` walks the tree without reading file contents (GNU tar skips the reads when the archive is /dev/null)."
   echo
