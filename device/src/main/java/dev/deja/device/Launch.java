@@ -1,0 +1,97 @@
+package dev.deja.device;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Building a {@link LaunchSpec} the way a shell would run the command. */
+public final class Launch {
+    private Launch() {
+    }
+
+    /** Why a command cannot be run; {@link #status()} is the shell's status for it (126 or 127). */
+    public static final class CommandException extends Exception {
+        private final int status;
+
+        CommandException(String message, int status) {
+            super(message);
+            this.status = status;
+        }
+
+        public int status() {
+            return status;
+        }
+    }
+
+    /**
+     * Resolves {@code command[0]} as execvp would (a name with a slash as is, otherwise the first
+     * executable regular file along PATH), takes this process's environment in its original order,
+     * and closes every descriptor of this process except 0-2 and {@code inheritedFds}.
+     */
+    public static LaunchSpec of(List<String> command, Collection<Integer> inheritedFds) throws CommandException {
+        String name = command.getFirst();
+        Path exe = resolve(name, Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin"));
+        return new LaunchSpec(exe.toString(), command, environment(), ownFds(Set.copyOf(inheritedFds)));
+    }
+
+    static Path resolve(String name, String path) throws CommandException {
+        if (name.isEmpty()) throw new CommandException("empty command name", 127);
+        if (name.contains("/")) {
+            Path p = Path.of(name).toAbsolutePath();
+            if (!Files.exists(p)) throw new CommandException(name + ": No such file or directory", 127);
+            if (Files.isDirectory(p) || !Files.isExecutable(p)) throw new CommandException(name + ": Permission denied", 126);
+            return p;
+        }
+        Path denied = null;
+        for (String dir : path.split(":", -1)) {
+            Path p = Path.of(dir.isEmpty() ? "." : dir, name).toAbsolutePath();
+            if (Files.isRegularFile(p)) {
+                if (Files.isExecutable(p)) return p;
+                if (denied == null) denied = p;
+            }
+        }
+        if (denied != null) throw new CommandException(denied + ": Permission denied", 126);
+        throw new CommandException(name + ": command not found", 127);
+    }
+
+    /** The environment exactly as this process received it, in order (System.getenv() loses order). */
+    static List<String> environment() {
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc/self/environ"));
+            List<String> env = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < raw.length; i++) {
+                if (raw[i] == 0) {
+                    if (i > start) env.add(new String(raw, start, i - start, StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            return env;
+        } catch (IOException e) {
+            List<String> env = new ArrayList<>();
+            for (Map.Entry<String, String> e2 : System.getenv().entrySet()) env.add(e2.getKey() + "=" + e2.getValue());
+            return env;
+        }
+    }
+
+    private static int[] ownFds(Set<Integer> inherited) {
+        List<Integer> own = new ArrayList<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path p : fds) {
+                int fd = Integer.parseInt(p.getFileName().toString());
+                if (fd > 2 && !inherited.contains(fd)) own.add(fd);
+            }
+        } catch (IOException e) {
+            throw new DeviceException("cannot list this process's descriptors in /proc/self/fd: " + e.getMessage(), e);
+        }
+        return own.stream().mapToInt(Integer::intValue).toArray();
+    }
+}

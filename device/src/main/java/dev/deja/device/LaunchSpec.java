@@ -1,0 +1,25 @@
+package dev.deja.device;
+
+import java.util.List;
+
+/**
+ * What to run under the device.
+ *
+ * @param executable   absolute path of the program (already resolved against PATH)
+ * @param argv         its argument vector, argv[0] as the user typed it
+ * @param environment  "NAME=value" strings, exactly as the program will see them
+ * @param closeFds     descriptors of deja's own process that the program must not inherit
+ */
+public record LaunchSpec(String executable, List<String> argv, List<String> environment, int[] closeFds) {
+    public LaunchSpec {
+        argv = List.copyOf(argv);
+        environment = List.copyOf(environment);
+        closeFds = closeFds.clone();
+        if (argv.isEmpty()) throw new IllegalArgumentException("argv must hold at least argv[0]");
+    }
+
+    @Override
+    public int[] closeFds() {
+        return closeFds.clone();
+    }
+}

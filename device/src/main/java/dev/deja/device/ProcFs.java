@@ -1,0 +1,84 @@
+package dev.deja.device;
+
+import dev.deja.formats.event.ProcessContext;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What /proc says about a traced process: its context and its file mappings. */
+final class ProcFs {
+    private ProcFs() {
+    }
+
+    static Path proc(int pid) {
+        return Path.of("/proc", Integer.toString(pid));
+    }
+
+    /** readlink, or "" when the link cannot be read (the process is gone, or hides it). */
+    static String link(Path path) {
+        try {
+            return Files.readSymbolicLink(path).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return "";
+        }
+    }
+
+    /** The thread group of a thread, from /proc/TID/status; the tid itself when unreadable. */
+    static int threadGroup(int tid) {
+        for (String line : lines(proc(tid).resolve("status"))) {
+            if (line.startsWith("Tgid:")) return Integer.parseInt(line.substring(5).trim());
+        }
+        return tid;
+    }
+
+    static ProcessContext context(int pid) {
+        Path dir = proc(pid);
+        int ppid = 0;
+        int[] uids = {-1, -1};
+        int[] gids = {-1, -1};
+        for (String line : lines(dir.resolve("status"))) {
+            if (line.startsWith("PPid:")) ppid = Integer.parseInt(line.substring(5).trim());
+            else if (line.startsWith("Uid:")) uids = realAndEffective(line.substring(4));
+            else if (line.startsWith("Gid:")) gids = realAndEffective(line.substring(4));
+        }
+        String comm = String.join("", lines(dir.resolve("comm")));
+        return new ProcessContext(pid, ppid, uids[0], gids[0], uids[1], gids[1], comm, link(dir.resolve("exe")),
+                link(dir.resolve("cwd")));
+    }
+
+    private static int[] realAndEffective(String ids) {
+        String[] f = ids.trim().split("\\s+");
+        return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+    }
+
+    /** A file-backed line of /proc/PID/maps. */
+    record Mapping(long start, long end, int prot, boolean shared, long offset, String path) {
+    }
+
+    static List<Mapping> fileMappings(int pid) {
+        List<Mapping> out = new ArrayList<>();
+        for (String line : lines(proc(pid).resolve("maps"))) {
+            // start-end perms offset dev inode path
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length < 6 || !f[5].startsWith("/")) continue;
+            int dash = f[0].indexOf('-');
+            String perms = f[1];
+            int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0) | (perms.charAt(2) == 'x' ? 4 : 0);
+            out.add(new Mapping(Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+                    Long.parseUnsignedLong(f[0].substring(dash + 1), 16), prot, perms.charAt(3) == 's',
+                    Long.parseUnsignedLong(f[2], 16), f[5]));
+        }
+        return out;
+    }
+
+    private static List<String> lines(Path file) {
+        try {
+            return Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.deja.device;
+
+import dev.deja.device.ffm.Ptrace;
+import dev.deja.device.ffm.Wait;
+
+/**
+ * Remote syscall injection: makes a thread stopped at a syscall entry execute a syscall of the
+ * device's choosing, then puts its registers back so that its own syscall runs as if nothing had
+ * happened (rr's AutoRemoteSyscalls, for the entry-stop case). x86_64.
+ */
+final class RemoteSyscall {
+    private static final int SYSCALL_STOP = 5 | 0x80;
+
+    private RemoteSyscall() {
+    }
+
+    /**
+     * Executes {@code nr(args)} in {@code tid}, which must be in a syscall-entry stop, and returns
+     * the raw result (negative errno on failure). On return the thread is again in the entry stop
+     * of its original syscall, with its original registers.
+     */
+    static long atEntry(Ptrace ptrace, Wait wait, int tid, int nr, long... args) {
+        long[] saved = ptrace.getRegsArray(tid);
+        long[] regs = saved.clone();
+        regs[X86Regs.ORIG_RAX] = nr;
+        regs[X86Regs.RAX] = nr;
+        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
+        stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
+        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+        // Back up over the `syscall` instruction so the original call is issued again.
+        long[] restore = saved.clone();
+        restore[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
+        restore[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+        ptrace.setRegs(tid, restore);
+        stepToSyscallStop(ptrace, wait, tid, "re-entry of the original syscall");
+        ptrace.setRegs(tid, saved);
+        return result;
+    }
+
+    private static void stepToSyscallStop(Ptrace ptrace, Wait wait, int tid, String what) {
+        if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the " + what);
+        int got = wait.waitpid(tid, Wait.WALL);
+        int status = wait.status();
+        if (got != tid || !Wait.stopped(status) || Wait.stopSignal(status) != SYSCALL_STOP) {
+            throw new DeviceException("tid " + tid + " did not reach the " + what + " (wait status 0x"
+                    + Integer.toHexString(status) + ")");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.deja.device;
+
+/**
+ * How a traced run ended.
+ *
+ * @param exitCode    the root process's exit status, when it exited
+ * @param termSignal  the signal that killed the root process, or 0
+ * @param interrupted deja was asked to stop (Ctrl-C, SIGTERM) and killed the traced tree
+ * @param events      how many events were numbered
+ * @param processes   how many processes took part
+ */
+public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes) {
+
+    /** The status a shell reports: the exit code, or 128+N when killed by signal N. */
+    public int shellStatus() {
+        return termSignal != 0 ? 128 + termSignal : exitCode;
+    }
+}

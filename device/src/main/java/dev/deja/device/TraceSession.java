@@ -1,0 +1,519 @@
+package dev.deja.device;
+
+import dev.deja.device.ffm.NativeCallException;
+import dev.deja.device.ffm.Personality;
+import dev.deja.device.ffm.ProcessVm;
+import dev.deja.device.ffm.Ptrace;
+import dev.deja.device.ffm.Signals;
+import dev.deja.device.ffm.Spawn;
+import dev.deja.device.ffm.Wait;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.MemoryCapture;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.formats.event.ContextEvent;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The ptrace stop loop: spawns the program stopped, follows every thread, fork, vfork, clone and
+ * exec, and turns stops into numbered events for a {@link Tracer}. Everything here runs on one
+ * platform thread, because ptrace belongs to the thread that attached.
+ *
+ * <p>Launch: posix_spawn starts {@code /bin/sh -c 'kill -STOP $$; exec "$0"' PROGRAM}; once it has
+ * stopped itself the device seizes it, lets it run to its execve entry, and there replaces argv and
+ * envp with the exact vectors asked for (written into memory the device maps in the tracee by an
+ * injected mmap). The program's execve is event 1; nothing of the shell is recorded.
+ */
+public final class TraceSession {
+    private static final int OPTIONS = Ptrace.O_TRACESYSGOOD | Ptrace.O_TRACECLONE | Ptrace.O_TRACEFORK
+            | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
+    private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
+    private static final int AT_NULL = 0;
+    private static final int AT_IGNORE = 1;
+    private static final int AT_RANDOM = 25;
+    private static final int AT_SYSINFO_EHDR = 33;
+    private static final int MAP_ANONYMOUS = 0x20;
+    private static final long CLONE_THREAD = 0x10000;
+    private static final int PR_SET_NAME = 15;
+    private static final String LAUNCH_SCRIPT = "kill -STOP $$; exec \"$0\"";
+
+    private final LaunchSpec spec;
+    private final Tracer tracer;
+    private final Arch arch = Arch.current();
+    private final SyscallTable table = SyscallTable.of(arch);
+    private final MemoryCapture capture = MemoryCapture.of(arch);
+    private final int nrExecve;
+    private final int nrExecveat;
+    private final int nrMmap;
+    private final Set<Integer> contextChanging = new HashSet<>();
+
+    private final Map<Integer, Task> tasks = new HashMap<>();
+    /** Pids of live processes, readable by the thread that stops the session. */
+    private final Set<Integer> livePids = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> processesSeen = new HashSet<>();
+    private volatile boolean stopRequested;
+
+    private Ptrace ptrace;
+    private Wait wait;
+    private ProcessVm vm;
+    private long seq;
+    private int rootPid;
+    private boolean launched;
+    private int rootExitCode;
+    private int rootTermSignal;
+    private final long epochBaseNs;
+    private final long nanoBase;
+
+    public TraceSession(LaunchSpec spec, Tracer tracer) {
+        this.spec = spec;
+        this.tracer = tracer;
+        this.nrExecve = number("execve");
+        this.nrExecveat = number("execveat");
+        this.nrMmap = number("mmap");
+        for (String name : List.of("chdir", "fchdir", "setuid", "setgid", "setreuid", "setregid", "setresuid",
+                "setresgid", "setfsuid", "setfsgid")) {
+            table.number(name).ifPresent(contextChanging::add);
+        }
+        java.time.Instant now = java.time.Instant.now();
+        this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+        this.nanoBase = System.nanoTime();
+    }
+
+    private int number(String name) {
+        return table.number(name).orElse(-1);
+    }
+
+    /**
+     * Runs the program to the end of its whole process tree, on the calling thread (which becomes
+     * the tracing thread: call this from a dedicated platform thread).
+     */
+    public TraceResult run() {
+        if (arch != Arch.X86_64) {
+            throw new DeviceException("the live trace device supports x86_64 only; this machine is " + arch.unameName());
+        }
+        try (Ptrace p = new Ptrace(); Wait w = new Wait(); ProcessVm v = new ProcessVm()) {
+            this.ptrace = p;
+            this.wait = w;
+            this.vm = v;
+            launch();
+            loop();
+        } catch (RuntimeException | Error e) {
+            // Never leave a traced process behind: EXITKILL covers the thread's end, this covers now.
+            for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+            throw e;
+        }
+        return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size());
+    }
+
+    /** From any thread: kill the traced tree; {@link #run()} then returns, marked interrupted. */
+    public void requestStop() {
+        stopRequested = true;
+        for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+    }
+
+    private long now() {
+        return epochBaseNs + (System.nanoTime() - nanoBase);
+    }
+
+    // ---- launch ------------------------------------------------------------------------------
+
+    private void launch() {
+        int persona = Personality.get();
+        Personality.set(persona | Personality.ADDR_NO_RANDOMIZE);
+        int pid;
+        try {
+            pid = Spawn.spawn("/bin/sh", List.of("sh", "-c", LAUNCH_SCRIPT, spec.executable()), spec.environment(),
+                    spec.closeFds());
+        } finally {
+            Personality.set(persona);
+        }
+        rootPid = pid;
+        livePids.add(pid);
+        int got = wait.waitpid(pid, Wait.WUNTRACED);
+        if (got != pid || !Wait.stopped(wait.status())) {
+            livePids.remove(pid);
+            throw new DeviceException("the launcher shell did not stop itself (status 0x"
+                    + Integer.toHexString(wait.status()) + "); is /bin/sh a POSIX shell?");
+        }
+        ptrace.seize(pid, OPTIONS);
+        tasks.put(pid, new Task(pid, pid));
+        Signals.kill(pid, Signals.SIGCONT);
+        if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
+    }
+
+    /**
+     * At the shell's execve entry: map a scratch page run in the tracee, write argv and envp there,
+     * and point the call's argument registers at them. The path argument is already the program.
+     */
+    private void rewriteLaunchExec(Task task) {
+        byte[] block = launchVectors(0);
+        long size = (block.length + 4095L) & ~4095L;
+        long addr = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("mmap"),
+                0, size, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+        if (addr < 0 && addr > -4096) {
+            throw new DeviceException("cannot map launch memory in pid " + task.tid + ": errno " + -addr);
+        }
+        block = launchVectors(addr);
+        if (vm.write(task.tid, addr, block) != block.length) {
+            throw new DeviceException("cannot write argv and envp into pid " + task.tid);
+        }
+        long[] regs = ptrace.getRegsArray(task.tid);
+        regs[X86Regs.RSI] = addr + LaunchLayout.argvOffset(spec);
+        regs[X86Regs.RDX] = addr + LaunchLayout.envpOffset(spec);
+        ptrace.setRegs(task.tid, regs);
+    }
+
+    private byte[] launchVectors(long base) {
+        return LaunchLayout.build(spec, base);
+    }
+
+    // ---- the stop loop ----------------------------------------------------------------------
+
+    private void loop() {
+        while (!tasks.isEmpty()) {
+            int tid = wait.waitpid(-1, Wait.WALL);
+            if (tid < 0) break;
+            int status = wait.status();
+            Task task = tasks.get(tid);
+            if (task == null) {
+                // A new task can report its first stop before its parent's clone event.
+                if (Wait.stopped(status)) {
+                    task = new Task(tid, ProcFs.threadGroup(tid));
+                    tasks.put(tid, task);
+                    livePids.add(task.pid);
+                } else {
+                    continue;
+                }
+            }
+            if (!Wait.stopped(status)) {
+                died(task, status);
+                continue;
+            }
+            int sig = Wait.stopSignal(status);
+            int event = Wait.ptraceEvent(status);
+            int deliver = 0;
+            if (sig == SYSCALL_STOP) {
+                syscallStop(task);
+            } else if (sig == Signals.SIGTRAP && event != 0) {
+                if (!ptraceEvent(task, event)) continue;
+            } else if (event == Ptrace.EVENT_STOP) {
+                if (isStopSignal(sig) && task.started) {
+                    ptrace.listen(tid); // group-stop: stay stopped as job control asked
+                    continue;
+                }
+            } else {
+                deliver = signalStop(task, sig);
+            }
+            task.started = true;
+            if (stopRequested) Signals.kill(task.pid, Signals.SIGKILL);
+            ptrace.resumeToSyscall(tid, deliver);
+        }
+    }
+
+    private static boolean isStopSignal(int sig) {
+        return sig == Signals.SIGSTOP || sig == 20 || sig == 21 || sig == 22;
+    }
+
+    private void syscallStop(Task task) {
+        MemorySegment info = ptrace.syscallInfo(task.tid);
+        int op = info.get(ValueLayout.JAVA_BYTE, 0);
+        if (op == Ptrace.SYSCALL_INFO_ENTRY) {
+            int nr = (int) info.get(ValueLayout.JAVA_LONG, 24);
+            if (!launched) {
+                if (task.tid != rootPid || nr != nrExecve) return;
+                rewriteLaunchExec(task);
+                launched = true;
+                processesSeen.add(rootPid);
+                info = ptrace.syscallInfo(task.tid);
+            }
+            long[] args = new long[6];
+            for (int i = 0; i < 6; i++) args[i] = info.get(ValueLayout.JAVA_LONG, 32 + 8L * i);
+            long time = now();
+            List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
+            task.pending = new Pending(++seq, time, nr, args, inputs);
+        } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
+            Pending p = task.pending;
+            if (p == null || !launched) return;
+            task.pending = null;
+            long result = info.get(ValueLayout.JAVA_LONG, 24);
+            List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
+            int flags = capture.flags(p.nr, p.args);
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, now(), p.nr, p.args, p.inputs,
+                    result, outputs, flags), task);
+            afterSyscall(task, p, result);
+        }
+    }
+
+    private void afterSyscall(Task task, Pending p, long result) {
+        boolean ok = result >= 0 || result < -4095;
+        if (!ok) return;
+        if (p.nr == nrMmap && (p.args[3] & MAP_ANONYMOUS) == 0 && (int) p.args[4] >= 0) {
+            mapped(task, result, p);
+        } else if (contextChanging.contains(p.nr) || (p.nr == number("prctl") && p.args[0] == PR_SET_NAME)) {
+            context(task);
+        }
+    }
+
+    private void mapped(Task task, long address, Pending p) {
+        Path source = ProcFs.proc(task.pid).resolve("fd").resolve(Long.toString((int) p.args[4]));
+        String path = ProcFs.link(source);
+        long size = fileSize(source);
+        tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), address, p.args[1], (int) p.args[2],
+                (int) p.args[3], p.args[5], path, size, ""), source);
+    }
+
+    private static long fileSize(Path source) {
+        try {
+            return Files.size(source);
+        } catch (java.io.IOException e) {
+            return -1;
+        }
+    }
+
+    private void context(Task task) {
+        tracer.onContext(new ContextEvent(++seq, task.pid, task.tid, now(), ProcFs.context(task.pid)));
+    }
+
+    /** Handles a PTRACE_EVENT stop; false when the task must not be resumed now. */
+    private boolean ptraceEvent(Task task, int event) {
+        switch (event) {
+            case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
+            case Ptrace.EVENT_EXEC -> execed(task);
+            default -> {
+                // EVENT_EXIT, EVENT_VFORK_DONE: nothing to record here; the death is reported by waitpid.
+            }
+        }
+        return true;
+    }
+
+    private void spawned(Task parent, int event) {
+        int child = (int) ptrace.eventMessage(parent.tid);
+        long flags = 0;
+        Pending p = parent.pending;
+        if (p != null && p.nr == number("clone")) flags = p.args[0];
+        // clone's flags are in a register; clone3's in memory: /proc tells for both.
+        boolean thread = event == Ptrace.EVENT_CLONE
+                && (p != null && p.nr == number("clone") ? (flags & CLONE_THREAD) != 0
+                        : ProcFs.threadGroup(child) == parent.pid);
+        int childPid = thread ? parent.pid : child;
+        Task task = tasks.get(child);
+        if (task == null) {
+            task = new Task(child, childPid);
+            tasks.put(child, task);
+        } else {
+            task.pid = childPid;
+            task.memory = new Memory(childPid);
+        }
+        livePids.add(childPid);
+        SpawnEvent.Kind kind = switch (event) {
+            case Ptrace.EVENT_FORK -> SpawnEvent.Kind.FORK;
+            case Ptrace.EVENT_VFORK -> SpawnEvent.Kind.VFORK;
+            default -> thread ? SpawnEvent.Kind.THREAD : SpawnEvent.Kind.CLONE;
+        };
+        tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
+        if (!thread && processesSeen.add(childPid)) context(task);
+    }
+
+    private void execed(Task task) {
+        int former = (int) ptrace.eventMessage(task.tid);
+        if (former != task.tid) {
+            // A non-leader thread exec'd: it now has the leader's tid; its pending execve moves with it.
+            Task old = tasks.remove(former);
+            if (old != null) task.pending = old.pending;
+        }
+        task.pid = task.tid;
+        task.memory = new Memory(task.pid);
+        long[] regs = ptrace.getRegsArray(task.tid);
+        StackVectors vectors = StackVectors.read(task.memory, regs[X86Regs.RSP]);
+        long[] auxv = vectors.auxv();
+        byte[] atRandom = new byte[16];
+        for (int i = 0; i < auxv.length; i += 2) {
+            if (auxv[i] == AT_SYSINFO_EHDR) {
+                // Hide the vDSO: glibc then makes real clock_gettime/gettimeofday/time/getcpu syscalls.
+                byte[] ignore = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(AT_IGNORE).array();
+                vm.write(task.pid, vectors.auxvAddress() + 8L * i, ignore);
+                auxv[i] = AT_IGNORE;
+            } else if (auxv[i] == AT_RANDOM) {
+                task.memory.read(auxv[i + 1], atRandom, 0, 16);
+            }
+        }
+        Path exe = ProcFs.proc(task.pid).resolve("exe");
+        String path = ProcFs.link(exe);
+        tracer.onExec(new ExecEvent(++seq, task.pid, task.tid, now(), former, path, vectors.argv(), "", auxv, atRandom),
+                exe);
+        context(task);
+        for (ProcFs.Mapping m : ProcFs.fileMappings(task.pid)) {
+            Path source = Path.of(m.path());
+            tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), m.start(), m.end() - m.start(), m.prot(),
+                    m.shared() ? 1 : 2, m.offset(), m.path(), fileSize(source), ""), source);
+        }
+    }
+
+    private int signalStop(Task task, int sig) {
+        if (!launched) return sig; // the launcher's own SIGCONT: not part of the program's run
+        byte[] info;
+        try {
+            info = ptrace.siginfo(task.tid);
+        } catch (NativeCallException e) {
+            info = new byte[Ptrace.SIGINFO_SIZE];
+        }
+        ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
+        int code = b.getInt(8);
+        tracer.onSignal(new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
+                true), task);
+        return sig;
+    }
+
+    private void died(Task task, int status) {
+        tasks.remove(task.tid);
+        if (task.pending != null && launched) {
+            Pending p = task.pending;
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
+                    List.of(), SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args)), task);
+        }
+        boolean leader = task.tid == task.pid;
+        boolean signaled = !Wait.exited(status);
+        int code = signaled ? 0 : Wait.exitCode(status);
+        int term = signaled ? Wait.termSignal(status) : 0;
+        if (launched) {
+            tracer.onExit(new ExitEvent(++seq, task.pid, task.tid, now(), leader, code, term, Wait.coreDumped(status)));
+        }
+        if (leader) livePids.remove(task.pid);
+        if (task.tid == rootPid) {
+            rootExitCode = code;
+            rootTermSignal = term;
+        }
+        if (!launched && task.tid == rootPid) {
+            throw new DeviceException("the program did not start: the launcher exited with status 0x"
+                    + Integer.toHexString(status));
+        }
+    }
+
+    private record Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs) {
+    }
+
+    /** Reads a process's memory through the session's process_vm_readv binding. */
+    private final class Memory implements TraceeMemory {
+        private final int pid;
+
+        Memory(int pid) {
+            this.pid = pid;
+        }
+
+        @Override
+        public int read(long address, byte[] dst, int off, int len) {
+            return vm.read(pid, address, dst, off, len);
+        }
+    }
+
+    private final class Task implements Tracee {
+        final int tid;
+        int pid;
+        Memory memory;
+        Pending pending;
+        boolean started;
+
+        Task(int tid, int pid) {
+            this.tid = tid;
+            this.pid = pid;
+            this.memory = new Memory(pid);
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        @Override
+        public int tid() {
+            return tid;
+        }
+
+        @Override
+        public TraceeMemory memory() {
+            return memory;
+        }
+    }
+
+    /** argv, envp and auxv as the kernel laid them out on a new program's stack. */
+    record StackVectors(List<String> argv, long auxvAddress, long[] auxv) {
+        static StackVectors read(TraceeMemory mem, long sp) {
+            WordReader words = new WordReader(mem, sp);
+            long argc = words.next();
+            List<String> argv = new ArrayList<>();
+            for (long i = 0; i < argc; i++) argv.add(cString(mem, words.next()));
+            words.next(); // argv's NULL
+            while (words.next() != 0) {
+                // skip envp
+            }
+            long auxvAddress = words.position();
+            List<Long> pairs = new ArrayList<>();
+            while (true) {
+                long type = words.next();
+                long value = words.next();
+                pairs.add(type);
+                pairs.add(value);
+                if (type == AT_NULL) break;
+            }
+            return new StackVectors(argv, auxvAddress, pairs.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
+
+    private static String cString(TraceeMemory mem, long address) {
+        byte[] buf = new byte[4096];
+        int n = mem.read(address, buf, 0, buf.length);
+        int len = 0;
+        while (len < n && buf[len] != 0) len++;
+        return new String(buf, 0, len, StandardCharsets.UTF_8);
+    }
+
+    /** Reads consecutive 64-bit words of tracee memory, a page at a time. */
+    private static final class WordReader {
+        private final TraceeMemory mem;
+        private final byte[] page = new byte[4096];
+        private long base;
+        private int valid;
+        private int at;
+
+        WordReader(TraceeMemory mem, long start) {
+            this.mem = mem;
+            this.base = start;
+        }
+
+        long position() {
+            return base + at;
+        }
+
+        long next() {
+            if (at + 8 > valid) {
+                base += at;
+                at = 0;
+                valid = mem.read(base, page, 0, page.length);
+                if (valid < 8) throw new DeviceException("cannot read the new program's stack at 0x" + Long.toHexString(base));
+            }
+            long v = ByteBuffer.wrap(page, at, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            at += 8;
+            return v;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.deja.device.ffm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/** kill(2) and tgkill(2). Safe from any thread: each call owns its call state. */
+public final class Signals {
+    public static final int SIGKILL = 9;
+    public static final int SIGCONT = 18;
+    public static final int SIGSTOP = 19;
+    public static final int SIGTRAP = 5;
+    private static final int ESRCH = 3;
+
+    private static final MethodHandle KILL = Native.withErrno("kill",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle TGKILL = Native.withErrno("tgkill",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+    private Signals() {
+    }
+
+    /** Sends {@code signal} to process {@code pid}; false when it no longer exists. */
+    public static boolean kill(int pid, int signal) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Native.callState(arena);
+            int r = (int) KILL.invokeExact(state, pid, signal);
+            return result(r, state, "kill", "pid " + pid + ", signal " + signal);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Sends {@code signal} to thread {@code tid} of {@code pid}; false when it no longer exists. */
+    public static boolean tgkill(int pid, int tid, int signal) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Native.callState(arena);
+            int r = (int) TGKILL.invokeExact(state, pid, tid, signal);
+            return result(r, state, "tgkill", "pid " + pid + ", tid " + tid + ", signal " + signal);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private static boolean result(int r, MemorySegment state, String call, String context) {
+        if (r == 0) return true;
+        int errno = Native.errno(state);
+        if (errno == ESRCH) return false;
+        throw new NativeCallException(call, errno, context);
+    }
+}
