@@ -152,7 +152,7 @@ public final class MemoryCapture {
     private void input(ArgSpec a, int i, long p, long[] args, TraceeMemory mem, List<MemoryBlock> out) {
         switch (a.kind()) {
             case PATH, STR -> addString(out, i, p, mem);
-            case IBUF, SIGSET -> add(out, i, p, args[a.n()], mem);
+            case IBUF, SIGSET -> add(out, i, p, unsigned(args[a.n()]), mem);
             case IN, IO -> add(out, i, p, a.size(), mem);
             case INARR, IOARR -> add(out, i, p, mul(args[a.n()], a.size()), mem);
             case CIN -> add(out, i, p, Math.min(unsigned(args[a.n()]), PATH_MAX), mem);
@@ -199,7 +199,7 @@ public final class MemoryCapture {
                         TraceeMemory mem, List<MemoryBlock> out) {
         switch (a.kind()) {
             case OBUF, OSTR, DENTS -> add(out, i, p, Math.min(unsigned(args[a.n()]), result), mem);
-            case OBUFARG, OSIGSET -> add(out, i, p, args[a.n()], mem);
+            case OBUFARG, OSIGSET -> add(out, i, p, unsigned(args[a.n()]), mem);
             case OUT, IO -> add(out, i, p, a.size(), mem);
             case OUTARR, IOARR -> add(out, i, p, mul(args[a.n()], a.size()), mem);
             case OUTRET -> add(out, i, p, mul(Math.min(result, unsigned(args[a.n()])), a.size()), mem);
