@@ -1,0 +1,144 @@
+package dev.deja.cli;
+
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Errno;
+import dev.deja.device.syscall.Renderer;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.EventReader;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.ContextEvent;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.ProcessContext;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "dump", sortOptions = false,
+        description = {"Print a recording's events: strace-style text, or JSON Lines with every field.",
+                "Events appear in the order they completed; a syscall carries the number of its entry."},
+        footer = {"", "Examples:", "  deja dump bug1", "  deja dump -n --all bug1", "  deja dump --json bug1 | jq ."})
+final class DumpCommand implements Callable<Integer> {
+
+    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
+    String recording;
+
+    @Option(names = "--json", description = "One JSON object per event with full context, inputs and outputs.")
+    boolean json;
+
+    @Option(names = {"-n", "--numbers"}, description = "Prefix each line with its event number (#N).")
+    boolean numbers;
+
+    @Option(names = {"-a", "--all"}, description = "Also show spawn, exec, mmap and context events (text form).")
+    boolean all;
+
+    @Option(names = {"-s", "--string-limit"}, paramLabel = "N", defaultValue = "32",
+            description = "Longest string shown in text form, like strace -s (default: ${DEFAULT-VALUE}).")
+    int stringLimit;
+
+    @Override
+    public Integer call() {
+        try (Recording rec = RecordingArg.open(recording);
+             EventReader events = rec.events();
+             PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16))) {
+            Arch arch = Arch.parse(rec.header().arch());
+            Renderer renderer = new Renderer(arch, stringLimit);
+            SyscallTable table = SyscallTable.of(arch);
+            Map<Integer, ProcessContext> contexts = new HashMap<>();
+            Event e;
+            while ((e = events.next()) != null) {
+                if (e instanceof ContextEvent c) contexts.put(c.pid(), c.context());
+                String line = json ? json(e, table, renderer, contexts.get(e.pid())) : text(e, renderer);
+                if (line != null) out.println(line);
+                if (out.checkError()) return ExitCodes.OK; // the reader went away (| head)
+            }
+        } catch (RecordingException ex) {
+            throw new UserError(ex.getMessage());
+        } catch (UncheckedIOException ex) {
+            throw new UserError("cannot write the dump: " + ex.getMessage());
+        }
+        return ExitCodes.OK;
+    }
+
+    private String text(Event e, Renderer r) {
+        String body = switch (e) {
+            case SyscallEvent s -> r.render(s);
+            case SignalEvent s -> r.renderSignal(s);
+            case ExitEvent x -> x.processExit() ? r.renderExit(x) : (all ? "+++ thread exited +++" : null);
+            case SpawnEvent s -> all ? "deja: " + s.spawnKind().name().toLowerCase() + " -> pid " + s.childPid()
+                    + " tid " + s.childTid() : null;
+            case ExecEvent x -> all ? "deja: exec " + x.path() + " " + x.argv() + " exe blob " + shortHash(x.exeBlob()) : null;
+            case MappingEvent m -> all ? String.format("deja: mmap 0x%x-0x%x %s @%d blob %s", m.address(),
+                    m.address() + m.length(), m.path(), m.offset(), shortHash(m.blob())) : null;
+            case ContextEvent c -> all ? "deja: context " + c.context() : null;
+        };
+        if (body == null) return null;
+        return (numbers ? "#" + e.seq() + " " : "") + "[pid " + e.tid() + "] " + body;
+    }
+
+    private static String shortHash(String h) {
+        return h.isEmpty() ? "(none)" : h.substring(0, Math.min(12, h.length()));
+    }
+
+    private static String json(Event e, SyscallTable table, Renderer r, ProcessContext ctx) {
+        Json j = new Json().open().field("seq", e.seq()).field("kind", e.kind()).field("pid", e.pid())
+                .field("tid", e.tid()).field("time_ns", e.timeNs());
+        switch (e) {
+            case SyscallEvent s -> {
+                j.field("exit_time_ns", s.exitTimeNs()).field("nr", s.nr()).field("syscall", table.name(s.nr()))
+                        .longs("args", s.args()).field("returned", s.returned()).field("result", s.result());
+                if (s.failed()) j.field("errno", Errno.name((int) -s.result()));
+                j.field("text", r.render(s)).field("flags", s.flags());
+                blocks(j, "inputs", s.inputs());
+                blocks(j, "outputs", s.outputs());
+            }
+            case SignalEvent s -> j.field("signo", s.signo()).field("code", s.code()).field("sender_pid", s.senderPid())
+                    .field("sender_uid", s.senderUid()).field("delivered", s.delivered()).field("text", r.renderSignal(s))
+                    .hex("siginfo", s.siginfo());
+            case SpawnEvent s -> j.field("spawn", s.spawnKind().name().toLowerCase()).field("child_pid", s.childPid())
+                    .field("child_tid", s.childTid()).field("clone_flags", s.cloneFlags());
+            case ExecEvent x -> j.field("former_tid", x.formerTid()).field("path", x.path()).strings("argv", x.argv())
+                    .field("exe_blob", x.exeBlob()).longs("auxv", x.auxv()).hex("at_random", x.atRandom());
+            case ExitEvent x -> j.field("process_exit", x.processExit()).field("exit_code", x.exitCode())
+                    .field("term_signal", x.termSignal()).field("core_dumped", x.coreDumped());
+            case MappingEvent m -> j.field("address", m.address()).field("length", m.length()).field("prot", m.prot())
+                    .field("flags", m.flags()).field("offset", m.offset()).field("path", m.path())
+                    .field("file_size", m.fileSize()).field("blob", m.blob());
+            case ContextEvent c -> {
+                // the context object below says it all
+            }
+        }
+        if (ctx != null) {
+            j.objectField("context").field("pid", ctx.pid()).field("ppid", ctx.ppid()).field("uid", ctx.uid())
+                    .field("gid", ctx.gid()).field("euid", ctx.euid()).field("egid", ctx.egid()).field("comm", ctx.comm())
+                    .field("exe", ctx.exe()).field("cwd", ctx.cwd()).close();
+        }
+        return j.close().toString();
+    }
+
+    private static void blocks(Json j, String key, List<MemoryBlock> blocks) {
+        j.openArray(key);
+        for (MemoryBlock b : blocks) {
+            j.element().field("arg", b.arg()).field("address", b.address()).field("length", b.length())
+                    .hex("data", b.data()).close();
+        }
+        j.closeArray();
+    }
+
+}

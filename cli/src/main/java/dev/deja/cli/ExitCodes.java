@@ -1,0 +1,19 @@
+package dev.deja.cli;
+
+/**
+ * deja's exit statuses. {@code record} exits with the program's own status (128+N when a signal
+ * N killed it); these are the statuses deja uses for itself (documented in docs/commands.md).
+ */
+public final class ExitCodes {
+    /** The command ran and deja's own part succeeded. */
+    public static final int OK = 0;
+    /** deja itself failed: bad usage, an unreadable or corrupt recording, the device could not trace. */
+    public static final int DEJA_FAILURE = 125;
+    /** The program exists but cannot be executed (as a shell reports it). */
+    public static final int NOT_EXECUTABLE = 126;
+    /** The program was not found (as a shell reports it). */
+    public static final int NOT_FOUND = 127;
+
+    private ExitCodes() {
+    }
+}

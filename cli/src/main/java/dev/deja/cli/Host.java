@@ -1,0 +1,73 @@
+package dev.deja.cli;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Facts about the machine and this process that a recording header keeps. */
+final class Host {
+    private Host() {
+    }
+
+    static String cwd() {
+        return Path.of("").toAbsolutePath().toString();
+    }
+
+    static int uid() {
+        return statusId("Uid:");
+    }
+
+    static int gid() {
+        return statusId("Gid:");
+    }
+
+    private static int statusId(String key) {
+        for (String line : lines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(key)) return Integer.parseInt(line.substring(key.length()).trim().split("\\s+")[0]);
+        }
+        return -1;
+    }
+
+    static String kernelRelease() {
+        return firstLine(Path.of("/proc/sys/kernel/osrelease"));
+    }
+
+    static String hostname() {
+        return firstLine(Path.of("/proc/sys/kernel/hostname"));
+    }
+
+    /** Descriptors deja itself was given (the launcher lists them), which the program inherits too. */
+    static List<Integer> inheritedFds() {
+        List<Integer> fds = new ArrayList<>();
+        String list = System.getProperty("deja.inherited.fds", "");
+        for (String s : list.split(",")) {
+            if (!s.isBlank()) fds.add(Integer.parseInt(s.trim()));
+        }
+        return fds;
+    }
+
+    static boolean isEmptyDirectory(Path dir) {
+        if (!Files.isDirectory(dir)) return false;
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {
+            return !s.iterator().hasNext();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String firstLine(Path p) {
+        List<String> l = lines(p);
+        return l.isEmpty() ? "" : l.getFirst().trim();
+    }
+
+    private static List<String> lines(Path p) {
+        try {
+            return Files.readAllLines(p);
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+}

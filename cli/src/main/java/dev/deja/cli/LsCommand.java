@@ -1,0 +1,41 @@
+package dev.deja.cli;
+
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.Recordings;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "ls", description = {"List the recordings in deja's home (${DEJA_HOME:-~/.local/share/deja}):",
+        "name, command, when, status and size."})
+final class LsCommand implements Callable<Integer> {
+    private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
+            .withZone(ZoneId.systemDefault());
+
+    @Override
+    public Integer call() {
+        Path home = Recordings.home();
+        List<Path> all = Recordings.list(home);
+        if (all.isEmpty()) {
+            System.out.println("no recordings in " + home);
+            return ExitCodes.OK;
+        }
+        System.out.printf("%-24s %-19s %-11s %9s  %s%n", "NAME", "WHEN", "STATUS", "SIZE", "COMMAND");
+        for (Path p : all) {
+            try (Recording rec = Recording.open(p)) {
+                System.out.printf("%-24s %-19s %-11s %9s  %s%n", p.getFileName(),
+                        WHEN.format(Instant.ofEpochSecond(0, rec.header().startTimeNs())),
+                        rec.status().name().toLowerCase(), Sizes.human(rec.sizeBytes()),
+                        Quote.command(rec.header().command()));
+            } catch (RecordingException e) {
+                System.out.printf("%-24s %-19s %-11s %9s  %s%n", p.getFileName(), "-", "unreadable", "-", e.getMessage());
+            }
+        }
+        return ExitCodes.OK;
+    }
+}

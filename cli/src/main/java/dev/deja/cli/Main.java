@@ -1,0 +1,43 @@
+package dev.deja.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code deja} launcher: one subcommand per verb, each a thin layer over the modules. */
+@Command(name = "deja", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Record a Linux program's system calls and replay them deterministically.",
+        subcommands = {RecordCommand.class, LsCommand.class, DumpCommand.class, InfoCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs deja's command line and returns the exit status (for tests and the launcher). */
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, line, parsed) -> {
+            // Expected failures become one line; anything else is a bug worth its stack trace.
+            if (ex instanceof UserError u) {
+                line.getErr().println("deja: " + u.getMessage());
+                return u.status();
+            }
+            line.getErr().println("deja: internal error: " + ex);
+            ex.printStackTrace(line.getErr());
+            return ExitCodes.DEJA_FAILURE;
+        });
+        cli.setParameterExceptionHandler((ex, args2) -> {
+            CommandLine c = ex.getCommandLine();
+            c.getErr().println("deja: " + ex.getMessage());
+            c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return ExitCodes.DEJA_FAILURE;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}
