@@ -177,7 +177,10 @@ public final class Renderer {
             case SIG -> sb.append(sig((int) v));
             case MODE -> sb.append(Decode.mode(v & 0xffffffffL, s.name().startsWith("mknod")));
             case FLAGS -> flags(sb, a.name(), v, s.name());
-            case ENUM -> enumArg(sb, a.name(), v);
+            case ENUM -> {
+                if (a.name().equals("ipproto") && (int) c.a(0) != 2 && (int) c.a(0) != 10) sb.append((int) v);
+                else enumArg(sb, a.name(), v);
+            }
             case PATH -> path(sb, c, i);
             case STR -> {
                 byte[] b = Bytes.at(c.in, v);

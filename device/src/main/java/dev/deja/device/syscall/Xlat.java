@@ -55,16 +55,18 @@ final class Xlat {
         /** Appends the named bits of v and then any unknown rest in hex; appends nothing for 0. */
         void appendFlags(StringBuilder sb, long v) {
             long rest = v;
+            boolean first = true;
             for (int i = 0; i < values.length && rest != 0; i++) {
                 long f = values[i];
                 if (f != 0 && (rest & f) == f) {
-                    if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != '(') sb.append('|');
+                    if (!first) sb.append('|');
+                    first = false;
                     sb.append(names[i]);
                     rest &= ~f;
                 }
             }
             if (rest != 0) {
-                if (!sb.isEmpty() && sb.charAt(sb.length() - 1) != '(') sb.append('|');
+                if (!first) sb.append('|');
                 sb.append("0x").append(Long.toHexString(rest));
             }
         }
