@@ -122,6 +122,21 @@ class RoundTripTest {
     }
 
     @Test
+    void leavesNoThreadsBehind(@TempDir Path tmp) throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        Path dir = tmp.resolve("rec");
+        try (RecordingWriter w = RecordingWriter.create(dir, RandomEvents.header())) {
+            for (int i = 1; i <= 100; i++) w.append(RandomEvents.getppid(i));
+            w.finish(RandomEvents.summary(100));
+        }
+        assertEquals(100, RandomEvents.readAll(dir).size());
+        Thread.sleep(200);
+        List<String> left = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.isAlive() && !t.isDaemon()).map(Thread::getName).toList();
+        assertEquals(List.of(), left, "non-daemon threads left running");
+    }
+
+    @Test
     void createRefusesNonEmptyDirectory(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("x"), "x");
         RecordingException e = assertThrows(RecordingException.class, () -> RecordingWriter.create(tmp, RandomEvents.header()));
