@@ -53,4 +53,30 @@ class StraceCompareTest {
                 "exit_group(3) = ?", "+++ exited with 3 +++");
         assertEquals(1.0, StraceCompare.matchRate(strace, deja));
     }
+
+    @Test
+    void pidsAreRenamedByTheirPlaceInTheProcessTree() {
+        List<String> strace = List.of("500 clone(child_stack=NULL, flags=SIGCHLD) = 502", "502 getpid() = 502",
+                "500 vfork( <unfinished ...>", "501 exit_group(0) = ?", "500 <... vfork resumed>) = 501",
+                "500 wait4(502, NULL, 0, NULL) = 502");
+        List<String> deja = List.of("[pid 7000] clone(child_stack=NULL, flags=SIGCHLD) = 7100",
+                "[pid 7000] vfork() = 7200", "[pid 7200] exit_group(0) = ?", "[pid 7100] getpid() = 7100",
+                "[pid 7000] wait4(7100, NULL, 0, NULL) = 7100");
+        List<String> s = StraceCompare.renumberPids(strace);
+        assertEquals("[pid 1] clone(child_stack=NULL, flags=SIGCHLD) = PID1_1", s.get(0));
+        assertEquals("[pid 1_1] getpid() = PID1_1", s.get(1));
+        assertEquals("[pid 1_2] exit_group(0) = ?", s.get(3));
+        assertEquals(1.0, StraceCompare.matchRate(s, StraceCompare.renumberPids(deja)));
+    }
+
+    @Test
+    void compareListsTheLinesEachSideHasAlone() {
+        StraceCompare.Match m = StraceCompare.compare(List.of("a() = 0", "b() = 1", "c() = 2"),
+                List.of("a() = 0", "x() = 1", "c() = 2", "d() = 3"));
+        assertEquals(3, m.straceLines());
+        assertEquals(4, m.dejaLines());
+        assertEquals(2, m.matched());
+        assertEquals(List.of("x() = 1", "d() = 3"), m.onlyDeja());
+        assertEquals(List.of("b() = 1"), m.onlyStrace());
+    }
 }
