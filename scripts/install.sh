@@ -107,4 +107,12 @@ cd "$ROOT"
 rc=0
 mvn -B -q -DskipTests install || rc=$?
 (( rc == 0 )) || die "the build failed (mvn -B -q -DskipTests install, exit $rc): see Maven's errors above"
+# A training run records deja's own startup into an AOT cache the launcher then uses.
+train=$(mktemp -d)
+if DEJA_AOT_TRAIN=1 "$ROOT/deja" record -q -o "$train/rec" -- /bin/true >/dev/null 2>&1; then
+  say "startup cache: cli/target/deja.aot"
+else
+  say "warning: the startup cache could not be made; deja works without it, only starts slower"
+fi
+rm -rf "$train"
 say "done: ./deja is ready; run scripts/test.sh for the test suite"

@@ -117,6 +117,9 @@ public final class TraceSession {
             this.vm = v;
             launch();
             loop();
+        } catch (NativeCallException e) {
+            for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+            throw new DeviceException(e.getMessage() + " after event " + seq, e);
         } catch (RuntimeException | Error e) {
             // Never leave a traced process behind: EXITKILL covers the thread's end, this covers now.
             for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
@@ -155,7 +158,16 @@ public final class TraceSession {
             throw new DeviceException("the launcher shell did not stop itself (status 0x"
                     + Integer.toHexString(wait.status()) + "); is /bin/sh a POSIX shell?");
         }
-        ptrace.seize(pid, OPTIONS);
+        try {
+            ptrace.seize(pid, OPTIONS);
+        } catch (NativeCallException e) {
+            Signals.kill(pid, Signals.SIGKILL);
+            livePids.remove(pid);
+            wait.waitpid(pid, 0);
+            throw new DeviceException("cannot trace the program: " + e.getMessage()
+                    + (e.errno() == 1 ? "; is deja itself under a debugger or strace, or is ptrace forbidden here"
+                    + " (kernel.yama.ptrace_scope, a container's seccomp profile)?" : ""), e);
+        }
         tasks.put(pid, new Task(pid, pid));
         Signals.kill(pid, Signals.SIGCONT);
         if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
