@@ -22,8 +22,9 @@ public final class StraceCompare {
     private static final Pattern PID = Pattern.compile("^(?:\\[pid\\s+(\\w+)\\]|(\\d+))\\s+");
     private static final Pattern HEX = Pattern.compile("0x[0-9a-f]+");
     private static final Pattern PAD = Pattern.compile("\\s+= ");
-    private static final Pattern UNFINISHED = Pattern.compile("^(.*?)\\s*<unfinished \\.\\.\\.>$");
-    private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. (\\S+) resumed>\\s?(.*)$");
+    // strace prints " <unfinished ...>" after what it printed so far and the rest verbatim after "resumed>"
+    private static final Pattern UNFINISHED = Pattern.compile("^(.*?) ?<unfinished \\.\\.\\.>$");
+    private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. (\\S+) resumed>(.*)$");
 
     private StraceCompare() {
     }
@@ -174,8 +175,7 @@ public final class StraceCompare {
             }
             Matcher u = UNFINISHED.matcher(line);
             if (u.matches()) {
-                String head = u.group(1);
-                pending.put(pid, head.endsWith(",") ? head + " " : head);
+                pending.put(pid, u.group(1));
                 continue;
             }
             Matcher r = RESUMED.matcher(line);
