@@ -98,6 +98,16 @@ final class Decode {
         return v == 0 ? "0" : "0x" + Long.toHexString(v);
     }
 
+    /** Seconds since the epoch as strace's sprinttime prints them: "2026-11-28T22:48:18+0000", local time. */
+    static String time(long epochSeconds) {
+        try {
+            return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssxx")
+                    .format(java.time.Instant.ofEpochSecond(epochSeconds).atZone(java.time.ZoneId.systemDefault()));
+        } catch (java.time.DateTimeException e) {
+            return Long.toString(epochSeconds);
+        }
+    }
+
     static String ptr(long v) {
         return v == 0 ? "NULL" : "0x" + Long.toHexString(v);
     }

@@ -91,6 +91,11 @@ public final class Renderer {
                 sb.append(')');
                 return null;
             }
+            case "clone3" -> {
+                clone3(sb, c);
+                sb.append(')');
+                return null;
+            }
             case "execve", "execveat" -> {
                 int base = name.equals("execve") ? 0 : 1;
                 if (base == 1) sb.append(dirfd(c.a(0))).append(", ");
@@ -189,8 +194,10 @@ public final class Renderer {
             }
             case IBUF -> buffer(sb, c.in, v, c.a(a.n()), false);
             case OBUF -> {
+                long filled = Math.min(c.a(a.n()), c.e.result());
                 if (!c.ok) sb.append(Decode.ptr(v));
-                else buffer(sb, c.out, v, Math.min(c.a(a.n()), c.e.result()), s.name().equals("getrandom"));
+                else if (v != 0 && filled <= 0) sb.append("\"\"");   // read at EOF: strace shows ""
+                else buffer(sb, c.out, v, filled, s.name().equals("getrandom"));
                 if (c.ok && s.name().equals("sched_getaffinity")) {
                     byte[] b = Bytes.at(c.out, v);
                     if (b != null) {
@@ -263,6 +270,7 @@ public final class Renderer {
             case DENTS -> {
                 sb.append(Decode.ptr(v));
                 byte[] b = c.ok ? Bytes.at(c.out, v) : null;
+                if (b == null && c.ok && c.e.result() == 0) b = new byte[0];   // end of directory
                 if (b != null) {
                     int count = 0;
                     for (int off = 0; off + 19 <= b.length; count++) {
@@ -347,6 +355,21 @@ public final class Renderer {
             int errno = (int) -r;
             sb.append(Errno.restart(errno) ? "? " : "-1 ").append(Errno.name(errno)).append(" (")
                     .append(Errno.message(errno)).append(')');
+            return;
+        }
+        if (s != null && s.name().equals("fcntl")) {
+            int cmd = (int) e.arg(1);
+            if (cmd == 3 || (cmd == 1 && r != 0)) {
+                // F_GETFL, F_GETFD: "0x8002 (flags O_RDWR|O_LARGEFILE)"
+                sb.append(Decode.hex(r)).append(" (flags ");
+                if (cmd == 1) sb.append(Xlat.get("fdflags", arch).flags(r));
+                else flags(sb, "open", r, "fcntl");
+                sb.append(')');
+                return;
+            }
+        }
+        if (s != null && s.name().equals("time")) {
+            sb.append(r).append(" (").append(Decode.time(r)).append(')');
             return;
         }
         switch (ret) {
@@ -622,11 +645,50 @@ public final class Renderer {
         if ((flags & 0x00080000L) != 0) sb.append(", tls=").append(Decode.ptr(tls));
     }
 
+    /** clone3's struct clone_args, after strace's SYS_FUNC(clone3); the child's tid at exit as parent_tid. */
+    private void clone3(StringBuilder sb, Ctx c) {
+        long p = c.a(0);
+        long size = c.a(1);
+        byte[] b = Bytes.at(c.in, p);
+        if (b == null || size < 64 || b.length < 64) {
+            sb.append(Decode.ptr(p)).append(", ").append(Long.toUnsignedString(size));
+            return;
+        }
+        long flags = Bytes.i64(b, 0);
+        long exitSignal = Bytes.i64(b, 32);
+        sb.append("{flags=");
+        Xlat.get("clone", arch).appendFlags(sb, flags);
+        if (flags == 0) sb.append('0');
+        if ((flags & 0x00001000L) != 0) sb.append(", pidfd=").append(Decode.ptr(Bytes.i64(b, 8)));
+        if ((flags & (0x01000000L | 0x00200000L)) != 0) sb.append(", child_tid=").append(Decode.ptr(Bytes.i64(b, 16)));
+        if ((flags & 0x00100000L) != 0) sb.append(", parent_tid=").append(Decode.ptr(Bytes.i64(b, 24)));
+        sb.append(", exit_signal=");
+        if (Long.compareUnsigned(exitSignal, Integer.MAX_VALUE) < 0) sb.append(sig((int) exitSignal));
+        else sb.append(Long.toUnsignedString(exitSignal));
+        sb.append(", stack=").append(Decode.ptr(Bytes.i64(b, 40))).append(", stack_size=")
+                .append(Decode.hex(Bytes.i64(b, 48)));
+        if ((flags & 0x00080000L) != 0) sb.append(", tls=").append(Decode.ptr(Bytes.i64(b, 56)));
+        if (b.length >= 80) {
+            long setTid = Bytes.i64(b, 64);
+            long setTidSize = Bytes.i64(b, 72);
+            if (setTid != 0 || setTidSize != 0) {
+                sb.append(", set_tid=").append(Decode.ptr(setTid)).append(", set_tid_size=")
+                        .append(Long.toUnsignedString(setTidSize));
+            }
+        }
+        if (b.length >= 88 && (Bytes.i64(b, 80) != 0 || (flags & 0x200000000L) != 0)) {
+            sb.append(", cgroup=").append(Long.toUnsignedString(Bytes.i64(b, 80)));
+        }
+        sb.append('}');
+        // CLONE_PARENT_SETTID: the kernel stored the child's tid, which is also the result
+        if (c.ok && (flags & 0x00100000L) != 0) sb.append(" => {parent_tid=[").append(c.e.result()).append("]}");
+        sb.append(", ").append(Long.toUnsignedString(size));
+    }
+
     private String ioctlName(long req) {
         String n = Ioctls.name(req);
         if (n != null) return n;
         int dir = Ioctls.dir(req);
-        if (dir == 0 && (req & 0xffffffffL) == (req & 0xffff)) return Decode.hex(req & 0xffffffffL);
         String d = switch (dir) {
             case 0 -> "_IOC_NONE";
             case 1 -> "_IOC_WRITE";
@@ -665,8 +727,10 @@ public final class Renderer {
                     }
                 }
             }
+            sb.append(Decode.ptr(v));
+            return;
         }
-        sb.append(Decode.ptr(v));
+        sb.append(Decode.hex(v));   // an unknown request: strace prints the raw argument
     }
 
     private void fcntlArg(StringBuilder sb, Ctx c, long v) {
@@ -1014,9 +1078,80 @@ public final class Renderer {
         sb.append(", msg_namelen=").append(nameLen).append(", msg_iov=");
         iovec(sb, c, iov, (int) Math.min(iovLen, MemoryCapture.MAX_IOV), data, recv ? c.e.result() : -1);
         sb.append(", msg_iovlen=").append(iovLen);
-        if (ctlLen > 0) sb.append(", msg_control=").append(Decode.ptr(ctl));
+        if (ctlLen > 0) {
+            sb.append(", msg_control=");
+            cmsgs(sb, ctl, Bytes.at(data, ctl), ctlLen);
+        }
         sb.append(", msg_controllen=").append(ctlLen).append(", msg_flags=")
                 .append(Xlat.get("msg", arch).flags(flags & 0xffffffffL)).append('}');
+    }
+
+    /** Control messages: "[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[6]}]". */
+    private void cmsgs(StringBuilder sb, long p, byte[] b, long controlLen) {
+        final int hdr = 16;   // struct cmsghdr on a 64-bit ABI: len (8), level, type
+        if (b == null || controlLen < hdr) {
+            sb.append(Decode.ptr(p));
+            return;
+        }
+        int left = (int) Math.min(b.length, controlLen);
+        int off = 0;
+        sb.append('[');
+        while (left >= hdr) {
+            long len = Bytes.i64(b, off);
+            int level = Bytes.i32(b, off + 8);
+            int type = Bytes.i32(b, off + 12);
+            if (off > 0) sb.append(", ");
+            sb.append("{cmsg_len=").append(Long.toUnsignedString(len)).append(", cmsg_level=")
+                    .append(Xlat.get("sollevel", arch).enumName(level)).append(", cmsg_type=");
+            long seen = Long.compareUnsigned(len, left) > 0 ? left : len;
+            int dataLen = (int) Math.max(0, seen - hdr);
+            if (level == 1) {
+                sb.append(Xlat.get("scm", arch).enumName(type));
+                cmsgData(sb, type, b, off + hdr, dataLen);
+            } else {
+                sb.append(Decode.hex(type & 0xffffffffL));
+            }
+            sb.append('}');
+            if (Long.compareUnsigned(len, hdr) < 0) {
+                left -= hdr;
+                break;
+            }
+            long step = (len + 7) & ~7L;
+            if (Long.compareUnsigned(step, left) >= 0) {
+                left = 0;
+                break;
+            }
+            off += (int) step;
+            left -= (int) step;
+        }
+        if (left > 0) sb.append(", ... /* ").append(Decode.ptr(p + off)).append(" */");
+        sb.append(']');
+    }
+
+    private void cmsgData(StringBuilder sb, int type, byte[] b, int off, int len) {
+        switch (type) {
+            case 1 -> {   // SCM_RIGHTS: descriptors
+                if (len < 4) return;
+                sb.append(", cmsg_data=[");
+                for (int k = 0; k + 4 <= len; k += 4) {
+                    if (k > 0) sb.append(", ");
+                    sb.append(Bytes.i32(b, off + k));
+                }
+                sb.append(']');
+            }
+            case 2 -> {   // SCM_CREDENTIALS: struct ucred
+                if (len < 12) return;
+                sb.append(", cmsg_data={pid=").append(Bytes.i32(b, off)).append(", uid=").append(Bytes.u32(b, off + 4))
+                        .append(", gid=").append(Bytes.u32(b, off + 8)).append('}');
+            }
+            case 3 -> {   // SCM_SECURITY: a context string
+                if (len < 1) return;
+                sb.append(", cmsg_data=");
+                Decode.quote(sb, b, off, len, stringLimit, false, false);
+            }
+            default -> {
+            }
+        }
     }
 
     // ================================================================ signals and exits
@@ -1080,13 +1215,22 @@ public final class Renderer {
             int status = Bytes.i32(b, 24);
             if (code == 1) sb.append(status);
             else sb.append(Signals.name(status));
-            sb.append(", si_utime=").append(Bytes.i64(b, 32)).append(", si_stime=").append(Bytes.i64(b, 40));
+            sb.append(", si_utime=");
+            clockTicks(sb, Bytes.i64(b, 32));
+            sb.append(", si_stime=");
+            clockTicks(sb, Bytes.i64(b, 40));
         } else if (signo == 11 || signo == 7 || signo == 8 || signo == 4 || signo == 5) {
             sb.append(", si_addr=").append(Decode.ptr(Bytes.i64(b, 16)));
         } else if (signo == 29) {
             sb.append(", si_band=").append(Bytes.i64(b, 16)).append(", si_fd=").append(Bytes.i32(b, 24));
         }
         sb.append('}');
+    }
+
+    /** A clock_t count: "150 /* 1.50 s *&#47;" (USER_HZ is 100 on Linux), a bare 0. */
+    private static void clockTicks(StringBuilder sb, long ticks) {
+        sb.append(ticks);
+        if (ticks > 0) sb.append(" /* ").append(ticks / 100).append('.').append(String.format("%02d", ticks % 100)).append(" s */");
     }
 
     /** "+++ exited with 0 +++" / "+++ killed by SIGKILL +++" / "+++ killed by SIGSEGV (core dumped) +++". */

@@ -44,9 +44,12 @@ final class Xlat {
             return "0x" + Long.toHexString(v) + (prefix.isEmpty() ? "" : " /* " + prefix + "??? */");
         }
 
-        /** Bits as NAME|NAME|0x.., "0" when none are set. */
+        /** Bits as NAME|NAME|0x..; for 0 the table's zero-valued name (PROT_NONE) or "0". */
         String flags(long v) {
-            if (v == 0) return "0";
+            if (v == 0) {
+                String zero = lookup(0);
+                return zero != null ? zero : "0";
+            }
             StringBuilder sb = new StringBuilder();
             appendFlags(sb, v);
             return sb.toString();

@@ -437,4 +437,118 @@ class RendererTest {
         assertEquals(33, Signals.number("SIGRT_1").orElseThrow());
         assertEquals("99", Signals.name(99));
     }
+
+    /** A rendered line with strace's padding before " = " collapsed. */
+    static String flat(String line) {
+        return line.replaceFirst("\\s+= ", " = ");
+    }
+
+    /** Lines strace 6.1 printed for the StraceMatchIT corpus where deja used to differ. */
+    @Test
+    void linesFromTheStraceMatchCorpus() {
+        Call c = new Call("read");
+        assertEquals("read(3, \"\", 64) = 0", flat(c.enter(3, c.m.alloc(64), 64).render(0)));
+        assertEquals("getdents64(5, 0x55d0a1b2c3d0 /* 0 entries */, 4096) = 0",
+                flat(new Call("getdents64").enter(5, 0x55d0a1b2c3d0L, 4096).render(0)));
+        assertEquals("fcntl(4, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)", flat(new Call("fcntl").enter(4, 3).render(0x8002)));
+        assertEquals("fcntl(4, F_GETFL) = 0x8402 (flags O_RDWR|O_APPEND|O_LARGEFILE)",
+                flat(new Call("fcntl").enter(4, 3).render(0x8402)));
+        assertEquals("fcntl(4, F_GETFD) = 0x1 (flags FD_CLOEXEC)", flat(new Call("fcntl").enter(4, 1).render(1)));
+        c = new Call("openat");
+        assertEquals("openat(AT_FDCWD, \"/usr/share/doc/coreutils\", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 3",
+                flat(c.enter(-100, c.m.cstr("/usr/share/doc/coreutils"), 04000 | 02000000 | 0200000).render(3)));
+        assertEquals("mmap(NULL, 8392704, PROT_NONE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_STACK, -1, 0) = 0x7f5e2a9fe000",
+                flat(new Call("mmap").enter(0, 8392704, 0, 0x20022, -1, 0).render(0x7f5e2a9fe000L)));
+        c = new Call("rt_sigaction");
+        long act = c.m.alloc(32);
+        c.m.i64(act, 0x7f5e2b291870L);
+        c.m.i64(act + 8, 0x04000000 | 0x08000000 | 0x10000000 | 4);
+        c.m.i64(act + 16, 0x7f5e2b242520L);
+        assertEquals("rt_sigaction(SIGRT_1, {sa_handler=0x7f5e2b291870, sa_mask=[], sa_flags=SA_RESTORER|SA_ONSTACK|SA_RESTART"
+                + "|SA_SIGINFO, sa_restorer=0x7f5e2b242520}, NULL, 8) = 0", flat(c.enter(33, act, 0, 8).render(0)));
+        assertEquals("rseq(0x7f5e2b1ffe20, 0x20, 0, 0x53053053) = 0",
+                flat(new Call("rseq").enter(0x7f5e2b1ffe20L, 0x20, 0, 0x53053053).render(0)));
+        assertEquals("ioctl(5, _IOC(_IOC_NONE, 0xde, 0xad, 0), 0) = -1 ENOTTY (Inappropriate ioctl for device)",
+                flat(new Call("ioctl").enter(5, 0xdead, 0).render(-25)));
+    }
+
+    @Test
+    void clone3ShowsItsArgumentsAndTheParentTid() {
+        Call c = new Call("clone3");
+        long args = c.m.alloc(88);
+        c.m.i64(args, 0x3d0f00);                   // VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID CHILD_CLEARTID
+        c.m.i64(args + 16, 0x7f5e2b1ff910L);       // child_tid
+        c.m.i64(args + 24, 0x7f5e2b1ff910L);       // parent_tid
+        c.m.i64(args + 40, 0x7f5e2a9ff000L);       // stack
+        c.m.i64(args + 48, 0x7fff00);              // stack_size
+        c.m.i64(args + 56, 0x7f5e2b1ff640L);       // tls
+        assertEquals("clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS"
+                + "|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f5e2b1ff910, parent_tid=0x7f5e2b1ff910, "
+                + "exit_signal=0, stack=0x7f5e2a9ff000, stack_size=0x7fff00, tls=0x7f5e2b1ff640} => {parent_tid=[4711]}, 88)"
+                + " = 4711", flat(c.enter(args, 88).render(4711)));
+        c = new Call("clone3");
+        args = c.m.alloc(88);
+        c.m.i64(args, 0x01200000);                 // CHILD_SETTID CHILD_CLEARTID
+        c.m.i64(args + 16, 0x7f0000000a10L);
+        c.m.i64(args + 32, 17);
+        assertEquals("clone3({flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID, child_tid=0x7f0000000a10, exit_signal=SIGCHLD, "
+                + "stack=NULL, stack_size=0}, 88) = -1 ENOSYS (Function not implemented)", flat(c.enter(args, 88).render(-38)));
+    }
+
+    @Test
+    void scmRightsControlMessagesAreDecoded() {
+        Call c = new Call("sendmsg");
+        long head = c.m.put(bytes("head-"));
+        long tail = c.m.put(bytes("tail"));
+        long iov = c.m.iovecs(head, 5, tail, 4);
+        long ctl = c.m.alloc(24);
+        c.m.i64(ctl, 20);
+        c.m.i32(ctl + 8, 1);
+        c.m.i32(ctl + 12, 1);
+        c.m.i32(ctl + 16, 6);
+        long msg = c.m.alloc(56);
+        c.m.i64(msg + 16, iov);
+        c.m.i64(msg + 24, 2);
+        c.m.i64(msg + 32, ctl);
+        c.m.i64(msg + 40, 24);
+        assertEquals("sendmsg(3, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"head-\", iov_len=5}, {iov_base=\"tail\", "
+                + "iov_len=4}], msg_iovlen=2, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, "
+                + "cmsg_data=[6]}], msg_controllen=24, msg_flags=0}, 0) = 9", flat(c.enter(3, msg, 0).render(9)));
+        c = new Call("recvmsg");
+        long b1 = c.m.alloc(3);
+        long b2 = c.m.alloc(16);
+        iov = c.m.iovecs(b1, 3, b2, 16);
+        ctl = c.m.alloc(24);
+        msg = c.m.alloc(56);
+        c.m.i64(msg + 16, iov);
+        c.m.i64(msg + 24, 2);
+        c.m.i64(msg + 32, ctl);
+        c.m.i64(msg + 40, 24);
+        c.enter(4, msg, 0x40000000);
+        c.m.fill(b1, "hea");
+        c.m.fill(b2, "d-tail");
+        c.m.i64(ctl, 20);
+        c.m.i32(ctl + 8, 1);
+        c.m.i32(ctl + 12, 1);
+        c.m.i32(ctl + 16, 7);
+        c.m.i32(msg + 48, 0x40000000);
+        assertEquals("recvmsg(4, {msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base=\"hea\", iov_len=3}, {iov_base=\"d-tail\", "
+                + "iov_len=16}], msg_iovlen=2, msg_control=[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, "
+                + "cmsg_data=[7]}], msg_controllen=24, msg_flags=MSG_CMSG_CLOEXEC}, MSG_CMSG_CLOEXEC) = 9", flat(c.render(9)));
+    }
+
+    @Test
+    void childTimesAndTimeResultsAreAnnotated() {
+        byte[] si = new byte[128];
+        ByteBuffer bb = ByteBuffer.wrap(si).order(ByteOrder.LITTLE_ENDIAN);
+        bb.putInt(0, 17).putInt(8, 1).putInt(16, 5776).putInt(24, 0).putLong(32, 0).putLong(40, 1);
+        assertEquals("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=5776, si_uid=0, si_status=0, si_utime=0, "
+                + "si_stime=1 /* 0.01 s */} ---", R.renderSignal(new SignalEvent(2, 7, 7, 0, 17, 1, 5776, 0, si, true)));
+        bb.putLong(32, 150);
+        assertEquals("--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=5776, si_uid=0, si_status=0, si_utime=150 "
+                + "/* 1.50 s */, si_stime=1 /* 0.01 s */} ---", R.renderSignal(new SignalEvent(2, 7, 7, 0, 17, 1, 5776, 0, si, true)));
+        String time = flat(new Call("time").enter(0).render(1795906098L));
+        org.junit.jupiter.api.Assertions.assertTrue(
+                time.matches("time\\(NULL\\) = 1795906098 \\(20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d{4}\\)"), time);
+    }
 }
