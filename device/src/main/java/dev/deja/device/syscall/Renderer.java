@@ -710,6 +710,13 @@ public final class Renderer {
         byte[] in = Bytes.at(c.in, v);
         if (n != null) {
             switch (n) {
+                case "TCGETS", "TCSETS", "TCSETSW", "TCSETSF", "TCGETS2", "TCSETS2", "TCSETSW2", "TCSETSF2" -> {
+                    byte[] b = n.startsWith("TCGETS") ? out : in;
+                    if (b != null && b.length >= 16) {
+                        termios(sb, b);
+                        return;
+                    }
+                }
                 case "TIOCGWINSZ", "TIOCSWINSZ" -> {
                     byte[] b = n.equals("TIOCGWINSZ") ? out : in;
                     if (b != null && b.length >= 8) {
@@ -731,6 +738,42 @@ public final class Renderer {
             return;
         }
         sb.append(Decode.hex(v));   // an unknown request: strace prints the raw argument
+    }
+
+    /**
+     * The flags of a struct termios, abbreviated as strace prints it by default: "{c_iflag=ICRNL|IXON,
+     * c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|..., ...}".
+     * Like strace 6.1, empty flag sets print nothing and c_oflag/c_cflag keep their trailing '|'.
+     */
+    private void termios(StringBuilder sb, byte[] b) {
+        long iflag = Bytes.u32(b, 0);
+        long oflag = Bytes.u32(b, 4);
+        long cflag = Bytes.u32(b, 8);
+        long lflag = Bytes.u32(b, 12);
+        sb.append("{c_iflag=");
+        Xlat.get("termiflag", arch).appendFlags(sb, iflag);
+        sb.append(", c_oflag=");
+        String[][] delays = {{"NL", "0400"}, {"CR", "03000"}, {"TAB", "014000"}, {"BS", "020000"}, {"VT", "040000"},
+                {"FF", "0100000"}};
+        for (String[] d : delays) {
+            long mask = Long.parseLong(d[1], 8);
+            long val = (oflag & mask) / Long.lowestOneBit(mask);
+            sb.append(d[0]).append(val).append('|');
+            oflag &= ~mask;
+        }
+        Xlat.get("termoflag", arch).appendFlags(sb, oflag);
+        sb.append(", c_cflag=").append(baud(cflag & 010017));
+        if ((cflag & 002003600000L) != 0) sb.append('|').append(baud((cflag & 002003600000L) >> 16)).append("<<IBSHIFT");
+        sb.append("|CS").append(5 + ((cflag & 060) >> 4)).append('|');
+        Xlat.get("termcflag", arch).appendFlags(sb, cflag & ~(010017L | 002003600000L | 060L));
+        sb.append(", c_lflag=");
+        Xlat.get("termlflag", arch).appendFlags(sb, lflag);
+        sb.append(", ...}");
+    }
+
+    private String baud(long v) {
+        String n = Xlat.get("baud", arch).lookup(v);
+        return n != null ? n : "B???";
     }
 
     private void fcntlArg(StringBuilder sb, Ctx c, long v) {

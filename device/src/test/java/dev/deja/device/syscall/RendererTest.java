@@ -551,4 +551,26 @@ class RendererTest {
         org.junit.jupiter.api.Assertions.assertTrue(
                 time.matches("time\\(NULL\\) = 1795906098 \\(20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d[+-]\\d{4}\\)"), time);
     }
+
+    @Test
+    void termiosFlagsAsStraceAbbreviatesThem() {
+        // strace 6.1 on a pty: "stty size", then after "stty raw -onlcr -echo -echoe -echok -iexten -echoctl -echoke"
+        Call c = new Call("ioctl");
+        long t = c.m.alloc(36);
+        c.enter(0, 0x5401, t);
+        c.m.i32(t, 0400 | 02000);
+        c.m.i32(t + 4, 01 | 04);
+        c.m.i32(t + 8, 017 | 060 | 0200);
+        c.m.i32(t + 12, 01 | 02 | 010 | 020 | 040 | 0100000 | 01000 | 04000);
+        assertEquals("ioctl(0, TCGETS, {c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, "
+                + "c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}) = 0",
+                flat(c.render(0)));
+        c = new Call("ioctl");
+        t = c.m.alloc(36);
+        c.m.i32(t + 8, 017 | 060 | 0200);
+        assertEquals("ioctl(0, TCSETSW, {c_iflag=, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|, c_cflag=B38400|CS8|CREAD, c_lflag=, ...})"
+                + " = 0", flat(c.enter(0, 0x5403, t).render(0)));
+        assertEquals("ioctl(1, TCGETS, 0x7ffe353e6850) = -1 ENOTTY (Inappropriate ioctl for device)",
+                flat(new Call("ioctl").enter(1, 0x5401, 0x7ffe353e6850L).render(-25)));
+    }
 }
