@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
  */
 class StraceMatchIT {
 
-    /** Overall floor: the rate measured when this test was written, minus a margin. */
-    private static final double OVERALL_FLOOR = 0.82;
+    /** Overall floor: 91% was measured on 2026-11-28 (strace 6.1, see docs/syscalls.md); 5 points of margin. */
+    private static final double OVERALL_FLOOR = 0.86;
     private static final Path STRACE = Path.of("/usr/bin/strace");
 
     private record Program(String name, boolean needsDir, List<String> argv) {
