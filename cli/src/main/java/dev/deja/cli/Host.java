@@ -49,6 +49,12 @@ final class Host {
         return fds;
     }
 
+    /** A signal set the launcher passed as hex (its own SigBlk or SigIgn from /proc), or 0. */
+    static long signalMask(String property) {
+        String hex = System.getProperty(property, "").trim();
+        return hex.isEmpty() ? 0 : Long.parseUnsignedLong(hex, 16);
+    }
+
     static boolean isEmptyDirectory(Path dir) {
         if (!Files.isDirectory(dir)) return false;
         try (DirectoryStream<Path> s = Files.newDirectoryStream(dir)) {

@@ -41,7 +41,7 @@ final class RecordCommand implements Callable<Integer> {
     public Integer call() {
         LaunchSpec spec;
         try {
-            spec = Launch.of(command, Host.inheritedFds());
+            spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
         } catch (Launch.CommandException e) {
             throw new UserError(e.getMessage(), e.status());
         }

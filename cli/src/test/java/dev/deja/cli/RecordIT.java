@@ -247,6 +247,15 @@ class RecordIT {
     }
 
     @Test
+    void programStartsWithTheSignalStateDejaWasGivenNotTheJvms() throws Exception {
+        String[] cmd = {"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"};
+        Runs.Result nat = Runs.nativeRun(cmd);
+        Runs.Result[] r = new Runs.Result[1];
+        record(r, cmd);
+        assertEquals(nat.stdout(), r[0].stdout());
+    }
+
+    @Test
     void pythonRuns() throws Exception {
         Runs.Result[] r = new Runs.Result[1];
         Path rec = record(r, "python3", "-c", "import os, random; print(len(os.listdir('/')) > 0, random.random() < 1)");

@@ -37,9 +37,19 @@ public final class Launch {
      * and closes every descriptor of this process except 0-2 and {@code inheritedFds}.
      */
     public static LaunchSpec of(List<String> command, Collection<Integer> inheritedFds) throws CommandException {
+        return of(command, inheritedFds, 0, 0);
+    }
+
+    /**
+     * As {@link #of(List, Collection)}, with the signal state deja itself was started with (the
+     * launcher passes its own SigBlk and SigIgn), which the program inherits as it would without deja.
+     */
+    public static LaunchSpec of(List<String> command, Collection<Integer> inheritedFds, long blockedSignals,
+                                long ignoredSignals) throws CommandException {
         String name = command.getFirst();
         Path exe = resolve(name, Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin"));
-        return new LaunchSpec(exe.toString(), command, environment(), ownFds(Set.copyOf(inheritedFds)));
+        return new LaunchSpec(exe.toString(), command, environment(), ownFds(Set.copyOf(inheritedFds)),
+                blockedSignals, ignoredSignals);
     }
 
     static Path resolve(String name, String path) throws CommandException {

@@ -9,8 +9,11 @@ import java.util.List;
  * @param argv         its argument vector, argv[0] as the user typed it
  * @param environment  "NAME=value" strings, exactly as the program will see them
  * @param closeFds     descriptors of deja's own process that the program must not inherit
+ * @param blockedSignals the signal mask the program starts with (bit N-1 for signal N)
+ * @param ignoredSignals signals the program starts with ignored; all others have their default action
  */
-public record LaunchSpec(String executable, List<String> argv, List<String> environment, int[] closeFds) {
+public record LaunchSpec(String executable, List<String> argv, List<String> environment, int[] closeFds,
+                         long blockedSignals, long ignoredSignals) {
     public LaunchSpec {
         argv = List.copyOf(argv);
         environment = List.copyOf(environment);

@@ -146,7 +146,7 @@ public final class TraceSession {
         int pid;
         try {
             pid = Spawn.spawn("/bin/sh", List.of("sh", "-c", LAUNCH_SCRIPT, spec.executable()), spec.environment(),
-                    spec.closeFds());
+                    spec.closeFds(), spec.blockedSignals(), spec.ignoredSignals());
         } finally {
             Personality.set(persona);
         }

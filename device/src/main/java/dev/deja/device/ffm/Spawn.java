@@ -23,6 +23,20 @@ public final class Spawn {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
     private static final MethodHandle ACTIONS_DESTROY = Native.plain("posix_spawn_file_actions_destroy",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle ATTR_INIT = Native.plain("posix_spawnattr_init",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle ATTR_DESTROY = Native.plain("posix_spawnattr_destroy",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle ATTR_SETFLAGS = Native.plain("posix_spawnattr_setflags",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_SHORT));
+    private static final MethodHandle ATTR_SETSIGMASK = Native.plain("posix_spawnattr_setsigmask",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static final MethodHandle ATTR_SETSIGDEFAULT = Native.plain("posix_spawnattr_setsigdefault",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+    private static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    /** glibc's sigset_t: 1024 bits. */
+    private static final long SIGSET_SIZE = 128;
     private static final MethodHandle ACTIONS_ADDCLOSE = Native.plain("posix_spawn_file_actions_addclose",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
 
@@ -31,24 +45,40 @@ public final class Spawn {
 
     /**
      * Starts {@code path} with {@code argv} and {@code env} ("NAME=value"), closing {@code closeFds}
-     * in the child (descriptors the JVM opened for itself). Returns the child's pid.
+     * in the child (descriptors the JVM opened for itself). The child's blocked signals are
+     * {@code blockedSignals} and every signal not in {@code ignoredSignals} has its default action
+     * (bit N-1 stands for signal N): the JVM's own signal state must not leak into the program.
+     * Returns the child's pid.
      */
-    public static int spawn(String path, List<String> argv, List<String> env, int[] closeFds) {
+    public static int spawn(String path, List<String> argv, List<String> env, int[] closeFds, long blockedSignals,
+                            long ignoredSignals) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pid = arena.allocate(ValueLayout.JAVA_INT);
             MemorySegment actions = arena.allocate(OPAQUE_SIZE, 16);
+            MemorySegment attr = arena.allocate(OPAQUE_SIZE, 16);
+            MemorySegment mask = arena.allocate(SIGSET_SIZE, 8);
+            MemorySegment defaults = arena.allocate(SIGSET_SIZE, 8);
+            mask.set(ValueLayout.JAVA_LONG, 0, blockedSignals);
+            // Signals 1-64 fit the first word; SIGKILL and SIGSTOP cannot be changed and are left out.
+            defaults.set(ValueLayout.JAVA_LONG, 0, ~ignoredSignals & ~(1L << 8) & ~(1L << 18));
+            check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+            check("posix_spawnattr_setsigmask", (int) ATTR_SETSIGMASK.invokeExact(attr, mask));
+            check("posix_spawnattr_setsigdefault", (int) ATTR_SETSIGDEFAULT.invokeExact(attr, defaults));
+            check("posix_spawnattr_setflags",
+                    (int) ATTR_SETFLAGS.invokeExact(attr, (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)));
             check("posix_spawn_file_actions_init", (int) ACTIONS_INIT.invokeExact(actions));
             try {
                 for (int fd : closeFds) {
                     check("posix_spawn_file_actions_addclose", (int) ACTIONS_ADDCLOSE.invokeExact(actions, fd));
                 }
-                int r = (int) SPAWN.invokeExact(pid, arena.allocateFrom(path), actions, MemorySegment.NULL,
+                int r = (int) SPAWN.invokeExact(pid, arena.allocateFrom(path), actions, attr,
                         stringArray(arena, argv), stringArray(arena, env));
                 if (r != 0) throw new NativeCallException("posix_spawn", r, path);
                 return pid.get(ValueLayout.JAVA_INT, 0);
             } finally {
-                int ignoredStatus = (int) ACTIONS_DESTROY.invokeExact(actions);
-                assert ignoredStatus == 0;
+                int actionsStatus = (int) ACTIONS_DESTROY.invokeExact(actions);
+                int attrStatus = (int) ATTR_DESTROY.invokeExact(attr);
+                assert actionsStatus == 0 && attrStatus == 0;
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);
