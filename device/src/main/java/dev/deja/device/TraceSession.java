@@ -66,6 +66,7 @@ public final class TraceSession {
     private final int nrExecveat;
     private final int nrMmap;
     private final Set<Integer> contextChanging = new HashSet<>();
+    private final boolean decides;
 
     private final Map<Integer, Task> tasks = new HashMap<>();
     /** Pids of live processes, readable by the thread that stops the session. */
@@ -87,6 +88,7 @@ public final class TraceSession {
     public TraceSession(LaunchSpec spec, Tracer tracer) {
         this.spec = spec;
         this.tracer = tracer;
+        this.decides = tracer.decides();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -262,14 +264,43 @@ public final class TraceSession {
             for (int i = 0; i < 6; i++) args[i] = info.get(ValueLayout.JAVA_LONG, 32 + 8L * i);
             long time = now();
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
-            task.pending = new Pending(++seq, time, nr, args, inputs);
+            long entrySeq = ++seq;
+            int flags = 0;
+            long skipResult = 0;
+            if (decides) {
+                Decision d = tracer.onSyscallEntry(new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs), task);
+                switch (d) {
+                    case Decision.Proceed ignored -> {
+                    }
+                    case Decision.Rewrite r -> {
+                        setSyscall(task.tid, r.nr(), r.args());
+                        nr = r.nr();
+                        args = r.args();
+                        inputs = capture.inputs(nr, args, task.memory);
+                        flags = SyscallEvent.REWRITTEN;
+                    }
+                    case Decision.Skip k -> {
+                        // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
+                        setSyscall(task.tid, -1, args);
+                        flags = SyscallEvent.SKIPPED;
+                        skipResult = k.result();
+                    }
+                }
+            }
+            task.pending = new Pending(entrySeq, time, nr, args, inputs, flags, skipResult);
         } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
             Pending p = task.pending;
             if (p == null || !launched) return;
             task.pending = null;
             long result = info.get(ValueLayout.JAVA_LONG, 24);
+            if ((p.flags & SyscallEvent.SKIPPED) != 0) {
+                long[] regs = ptrace.getRegsArray(task.tid);
+                regs[X86Regs.RAX] = p.skipResult;
+                ptrace.setRegs(task.tid, regs);
+                result = p.skipResult;
+            }
             List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
-            int flags = capture.flags(p.nr, p.args);
+            int flags = capture.flags(p.nr, p.args) | p.flags;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, now(), p.nr, p.args, p.inputs,
                     result, outputs, flags), task);
             afterSyscall(task, p, result);
@@ -391,9 +422,10 @@ public final class TraceSession {
         }
         ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
         int code = b.getInt(8);
-        tracer.onSignal(new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
-                true), task);
-        return sig;
+        SignalEvent event = new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
+                true);
+        tracer.onSignal(event, task);
+        return decides ? tracer.signalToDeliver(event, task) : sig;
     }
 
     private void died(Task task, int status) {
@@ -401,7 +433,7 @@ public final class TraceSession {
         if (task.pending != null && launched) {
             Pending p = task.pending;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
-                    List.of(), SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args)), task);
+                    List.of(), SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args) | p.flags), task);
         }
         boolean leader = task.tid == task.pid;
         boolean signaled = !Wait.exited(status);
@@ -421,7 +453,16 @@ public final class TraceSession {
         }
     }
 
-    private record Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs) {
+    private record Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs, int flags,
+                           long skipResult) {
+    }
+
+    /** Sets the syscall number (orig_rax; -1 skips the call) and arguments of a thread at its entry stop. */
+    private void setSyscall(int tid, int nr, long[] args) {
+        long[] regs = ptrace.getRegsArray(tid);
+        regs[X86Regs.ORIG_RAX] = nr;
+        for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
     }
 
     /** Reads a process's memory through the session's process_vm_readv binding. */
@@ -464,6 +505,25 @@ public final class TraceSession {
         @Override
         public TraceeMemory memory() {
             return memory;
+        }
+
+        @Override
+        public void write(long address, byte[] data) {
+            int done = vm.write(pid, address, data);
+            if (done == data.length) return;
+            // process_vm_writev honours page protections; /proc/PID/mem writes as a debugger does.
+            try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile(ProcFs.proc(tid).resolve("mem").toFile(), "rw")) {
+                mem.seek(address + done);
+                mem.write(data, done, data.length - done);
+            } catch (java.io.IOException e) {
+                throw new DeviceException("cannot write " + data.length + " bytes at 0x" + Long.toHexString(address)
+                        + " in pid " + pid + " tid " + tid + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public long inject(int nr, long... args) {
+            return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
         }
     }
 

@@ -10,4 +10,16 @@ public interface Tracee {
 
     /** Reads the thread's memory (process_vm_readv). */
     TraceeMemory memory();
+
+    /**
+     * Writes {@code data} into the thread's memory at {@code address}, read-only pages included
+     * (process_vm_writev, else /proc/PID/mem). Throws {@link DeviceException} when it cannot.
+     */
+    void write(long address, byte[] data);
+
+    /**
+     * Makes the thread execute {@code nr(args)} now and returns the raw result (negative errno on
+     * failure); the thread's own call and registers are left as they were. Only at a syscall entry.
+     */
+    long inject(int nr, long... args);
 }

@@ -10,11 +10,34 @@ import dev.deja.formats.event.SyscallEvent;
 import java.nio.file.Path;
 
 /**
- * An observing tracer: the device calls it on its tracing thread, in the order events complete,
- * while the thread concerned is stopped (so {@link Tracee} memory and /proc entries are stable).
- * Events carry their global number; a syscall is numbered at entry and reported at exit.
+ * A tracer: the device calls it on its tracing thread, in the order events complete, while the
+ * thread concerned is stopped (so {@link Tracee} memory and /proc entries are stable). Events carry
+ * their global number; a syscall is numbered at entry and reported at exit. An observing tracer
+ * overrides the {@code on*} callbacks; a deciding tracer also answers {@link #decides()} with true
+ * and gets every syscall at its entry, before the kernel, and every signal before delivery.
  */
 public interface Tracer {
+
+    /** True when this tracer answers syscall entries and signals; observing tracers cost nothing there. */
+    default boolean decides() {
+        return false;
+    }
+
+    /**
+     * A syscall entering (only for tracers that {@link #decides() decide}). The tracer may read and
+     * write the thread's memory and inject syscalls through {@code tracee} before it answers.
+     */
+    default Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
+        return Decision.proceed();
+    }
+
+    /**
+     * The signal to deliver for a signal-delivery stop (only for deciding tracers): the same
+     * signal, another, or 0 to suppress it. Called after {@link #onSignal}.
+     */
+    default int signalToDeliver(SignalEvent event, Tracee tracee) {
+        return event.signo();
+    }
 
     default void onSyscall(SyscallEvent event, Tracee tracee) {
     }

@@ -12,7 +12,7 @@ import java.util.List;
  * @param result     the raw return value: a negative errno on failure
  * @param outputs    memory the kernel wrote, read at exit and sized by the call's schema and result
  * @param exitTimeNs wall-clock time at exit; equal to {@code timeNs} when the call never returned
- * @param flags      {@link #NO_EXIT}, {@link #UNKNOWN_WRITES}
+ * @param flags      {@link #NO_EXIT}, {@link #UNKNOWN_WRITES}, {@link #SKIPPED}, {@link #REWRITTEN}
  */
 public record SyscallEvent(long seq, int pid, int tid, long timeNs, long exitTimeNs, int nr, long[] args,
                            List<MemoryBlock> inputs, long result, List<MemoryBlock> outputs, int flags)
@@ -22,6 +22,10 @@ public record SyscallEvent(long seq, int pid, int tid, long timeNs, long exitTim
     public static final int NO_EXIT = 1;
     /** The kernel may have written memory that deja could not size (an ioctl of unknown direction). */
     public static final int UNKNOWN_WRITES = 2;
+    /** A tracer answered the call in place of the kernel (skip-ok / skip-fail): it never ran. */
+    public static final int SKIPPED = 4;
+    /** A tracer changed the call's number or arguments before it ran; {@code nr} and {@code args} are what ran. */
+    public static final int REWRITTEN = 8;
 
     public SyscallEvent {
         if (args.length != 6) throw new IllegalArgumentException("a syscall has six argument registers, got " + args.length);
