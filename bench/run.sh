@@ -12,7 +12,7 @@
 #     ptrace-seccomp), as ns per call = (traced wall - native wall) / N;
 #   - `make -j2` of a generated 40-file C project and `tar cf /dev/null
 #     /usr/include`, natively, under deja and under strace -f;
-#   - the recording's size per million events (du -sb of the recording,
+#   - the recording's size per million events (the bytes `deja info` reports as used,
 #     events from `./deja info`) and deja's max RSS (/usr/bin/time %M: the
 #     largest process of the tree, i.e. the JVM).
 # Machines here are shared and noisy: read the ratios, not the absolute times.
@@ -179,8 +179,11 @@ for w in getppid make tar; do
   SIZE[$w]=n/a; EVENTS[$w]=n/a
   rec=${REC[$w]:-}
   [[ -n $rec && -d $rec ]] || continue
-  SIZE[$w]=$(du -sb "$rec" | awk '{print $1}')
-  ev=$("$DEJA" info "$rec" 2>/dev/null | sed -nE 's/^[[:space:]]*events:[[:space:]]*([0-9]+).*/\1/p' | head -n 1) || true
+  info=$("$DEJA" info "$rec" 2>/dev/null) || true
+  # The bytes deja reports as used: the journal file is sparse (80 MiB apparent), du -sb would count it all.
+  size=$(sed -nE 's/^size:.*\(([0-9]+) bytes\).*/\1/p' <<<"$info" | head -n 1)
+  SIZE[$w]=${size:-$(du -s --block-size=1 "$rec" | awk '{print $1}')}
+  ev=$(sed -nE 's/^[[:space:]]*events:[[:space:]]*([0-9]+).*/\1/p' <<<"$info" | head -n 1)
   [[ -n $ev ]] && EVENTS[$w]=$ev || say "WARNING: no 'events: N' line from ./deja info $rec"
 done
 per_million() { # bytes events -> MB per million events
