@@ -1,0 +1,518 @@
+package dev.deja.device.tracer;
+
+import dev.deja.device.Decision;
+import dev.deja.device.DeviceException;
+import dev.deja.device.SyscallEntry;
+import dev.deja.device.Tracee;
+import dev.deja.device.Tracer;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Renderer;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.event.ContextEvent;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.ProcessContext;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A tracer in another process, speaking the text protocol (or its JSON Lines form) over a
+ * {@link Connection}. Its reader thread parses what the tracer writes, refuses malformed lines at
+ * once with an {@code error} line, and queues the rest; the device's thread sends each event the
+ * tracer subscribed to and, for {@code decide} subscriptions, serves its writes and queries until
+ * the answer naming that event arrives, the timeout passes (the call continues) or the tracer
+ * goes away (the call continues, and so does the run, without it).
+ */
+public final class RemoteTracer implements Tracer, AutoCloseable {
+
+    /** How long a deciding tracer may take to answer one event before it continues. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a tracer may take from the greeting to its {@code ready}. */
+    public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+    private static final Object EOF = new Object();
+    private static final int REMEMBERED = 4096;
+
+    private final Connection conn;
+    private final Duration timeout;
+    private final PrintStream log;
+    private final SyscallTable table = SyscallTable.of(Arch.current());
+    private final Renderer renderer = new Renderer(Arch.current(), 256);
+    private final TextCodec text = new TextCodec(table);
+    private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final Map<Integer, ProcessContext> contexts = new HashMap<>();
+    private final LinkedHashSet<Long> answered = new LinkedHashSet<>();
+    private final LinkedHashSet<Long> observedOnly = new LinkedHashSet<>();
+    private final Object writeLock = new Object();
+    private final Thread reader;
+
+    private volatile Codec codec;
+    private volatile boolean dead;
+    private volatile long lastSent;
+    private String name;
+    private final List<SyscallSet> decideSets = new ArrayList<>();
+    private final List<SyscallSet> observeSets = new ArrayList<>();
+    private final java.util.Set<String> decideExtra = new java.util.HashSet<>();
+    private final java.util.Set<String> observeExtra = new java.util.HashSet<>();
+    private long waitingFor;
+
+    private RemoteTracer(Connection conn, Duration timeout, PrintStream log) {
+        this.conn = conn;
+        this.timeout = timeout;
+        this.log = log;
+        this.name = conn.label();
+        this.reader = Thread.ofPlatform().daemon().name("deja-tracer-reader " + conn.label()).unstarted(this::readLoop);
+    }
+
+    /**
+     * Greets the tracer and reads its handshake ({@code hello}, {@code subscribe}..., {@code ready}).
+     * Throws ProtocolException when it does not finish the handshake in time or hangs up.
+     */
+    public static RemoteTracer connect(Connection conn, Duration timeout, Duration handshake, PrintStream log)
+            throws ProtocolException {
+        RemoteTracer t = new RemoteTracer(conn, timeout, log);
+        t.reader.start();
+        t.send(new Message.Greeting(Message.VERSION));
+        long deadline = System.nanoTime() + handshake.toNanos();
+        while (true) {
+            Object o;
+            try {
+                o = t.inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProtocolException("interrupted during the handshake");
+            }
+            if (o == null) throw new ProtocolException("tracer " + t.name + " did not say 'ready' within " + handshake.toMillis() + " ms");
+            if (o == EOF) throw new ProtocolException("tracer " + t.name + " hung up during the handshake");
+            switch ((Message) o) {
+                case Message.Hello h -> t.name = h.name();
+                case Message.Subscribe s -> {
+                    try {
+                        t.subscribe(s);
+                    } catch (IllegalArgumentException e) {
+                        t.send(new Message.Error(0, "subscribe refused: " + e.getMessage()));
+                    }
+                }
+                case Message.Ready r -> {
+                    return t;
+                }
+                default -> t.send(new Message.Error(o instanceof Message m ? m.seq() : 0,
+                        "the handshake is 'hello NAME', 'subscribe observe|decide NAMES...', then 'ready'"));
+            }
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean alive() {
+        return !dead;
+    }
+
+    private void subscribe(Message.Subscribe s) {
+        List<SyscallSet> sets = s.decide() ? decideSets : observeSets;
+        java.util.Set<String> extra = s.decide() ? decideExtra : observeExtra;
+        for (String n : s.names()) {
+            if (n.startsWith("@")) {
+                if (!List.of("@signal", "@exit", "@spawn", "@exec").contains(n)) {
+                    throw new IllegalArgumentException("unknown event kind '" + n + "' (known: @signal @exit @spawn @exec)");
+                }
+                if (s.decide() && !n.equals("@signal")) throw new IllegalArgumentException(n + " can only be observed");
+                extra.add(n);
+            } else {
+                sets.add(SyscallSet.parse(n, table));
+            }
+        }
+    }
+
+    private static boolean any(List<SyscallSet> sets, int nr) {
+        for (SyscallSet s : sets) if (s.contains(nr)) return true;
+        return false;
+    }
+
+    // ---------------------------------------------------------------- the tracer's side
+
+    private void readLoop() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(conn.in(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.isBlank()) continue;
+                if (codec == null) codec = line.stripLeading().startsWith("{") ? new JsonCodec(table) : text;
+                Message m;
+                try {
+                    m = codec.parse(line);
+                } catch (ProtocolException e) {
+                    send(new Message.Error(0, "refused '" + abbreviate(line) + "': " + e.getMessage()));
+                    continue;
+                }
+                inbox.add(resolve(m));
+            }
+        } catch (IOException e) {
+            // the tracer went away
+        } finally {
+            inbox.add(EOF);
+        }
+    }
+
+    /** A message with seq 0 is about the last event sent. */
+    private Message resolve(Message m) {
+        if (m.seq() != 0) return m;
+        long s = lastSent;
+        if (s == 0) return m;
+        return switch (m) {
+            case Message.Continue c -> new Message.Continue(s);
+            case Message.SkipFail f -> new Message.SkipFail(s, f.errno());
+            case Message.SkipOk k -> new Message.SkipOk(s, k.value());
+            case Message.Rewrite w -> new Message.Rewrite(s, w.nr(), w.args());
+            case Message.Deliver d -> new Message.Deliver(s, d.signo());
+            case Message.Set x -> new Message.Set(s, x.address(), x.data());
+            case Message.Peek p -> new Message.Peek(s, p.address(), p.length());
+            case Message.Fds f -> new Message.Fds(s);
+            case Message.Proc p -> new Message.Proc(s);
+            default -> m;
+        };
+    }
+
+    private static String abbreviate(String line) {
+        return line.length() > 80 ? line.substring(0, 77) + "..." : line;
+    }
+
+    private void send(Message m) {
+        if (dead) return;
+        Codec c = codec != null ? codec : text;
+        String line = (m instanceof Message.Greeting ? text : c).format(m) + "\n";
+        synchronized (writeLock) {
+            try {
+                OutputStream out = conn.out();
+                out.write(line.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (IOException e) {
+                died("its input is closed (" + e.getMessage() + ")");
+            }
+        }
+    }
+
+    private void died(String why) {
+        if (dead) return;
+        dead = true;
+        log.println("deja: tracer " + name + " is gone: " + why + "; the run goes on without it");
+    }
+
+    // ---------------------------------------------------------------- the device's side
+
+    @Override
+    public boolean decides() {
+        return !decideSets.isEmpty() || decideExtra.contains("@signal");
+    }
+
+    @Override
+    public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
+        if (dead || !any(decideSets, e.nr())) return Decision.proceed();
+        SyscallEvent asEvent = new SyscallEvent(e.seq(), e.pid(), e.tid(), e.timeNs(), e.timeNs(), e.nr(), e.args(),
+                e.inputs(), 0, List.<MemoryBlock>of(), SyscallEvent.NO_EXIT);
+        String call = callText(renderer.render(asEvent));
+        Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(), null, call), tracee, true);
+        return switch (answer) {
+            case Message.SkipFail f -> Decision.fail(f.errno());
+            case Message.SkipOk k -> Decision.succeed(k.value());
+            case Message.Rewrite w -> {
+                long[] args = e.args();
+                w.args().forEach((i, v) -> args[i] = v);
+                yield new Decision.Rewrite(w.nr() >= 0 ? w.nr() : e.nr(), args);
+            }
+            case null, default -> Decision.proceed();
+        };
+    }
+
+    @Override
+    public int signalToDeliver(SignalEvent e, Tracee tracee) {
+        if (dead || !decideExtra.contains("@signal")) return e.signo();
+        Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null, renderer.renderSignal(e)),
+                tracee, false);
+        return answer instanceof Message.Deliver d ? d.signo() : e.signo();
+    }
+
+    @Override
+    public void onSyscall(SyscallEvent e, Tracee tracee) {
+        if (dead || !any(observeSets, e.nr())) return;
+        Message.Event m = event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(),
+                e.returned() ? e.result() : null, collapse(renderer.render(e)));
+        observed(e.seq());
+        send(m);
+    }
+
+    @Override
+    public void onSignal(SignalEvent e, Tracee tracee) {
+        if (dead || !observeExtra.contains("@signal")) return;
+        observed(e.seq());
+        send(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null, renderer.renderSignal(e)));
+    }
+
+    @Override
+    public void onSpawn(SpawnEvent e) {
+        if (dead || !observeExtra.contains("@spawn")) return;
+        observed(e.seq());
+        send(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null,
+                "+++ " + e.spawnKind().name().toLowerCase(java.util.Locale.ROOT) + " " + e.childTid() + " +++"));
+    }
+
+    @Override
+    public void onExec(ExecEvent e, Path executable) {
+        if (dead || !observeExtra.contains("@exec")) return;
+        observed(e.seq());
+        send(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null, "+++ exec " + e.path() + " +++"));
+    }
+
+    @Override
+    public void onContext(ContextEvent e) {
+        contexts.put(e.pid(), e.context());
+    }
+
+    @Override
+    public void onExit(ExitEvent e) {
+        if (e.processExit()) contexts.remove(e.pid());
+        if (dead || !observeExtra.contains("@exit")) return;
+        observed(e.seq());
+        send(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null, renderer.renderExit(e)));
+    }
+
+    private void observed(long seq) {
+        lastSent = seq;
+        remember(observedOnly, seq);
+    }
+
+    private static void remember(LinkedHashSet<Long> set, long seq) {
+        set.add(seq);
+        if (set.size() > REMEMBERED) set.removeFirst();
+    }
+
+    /** "write(2, ...)                  = ?" without the result; "openat(...)   = 3" with one space before "=". */
+    static String callText(String rendered) {
+        String t = rendered;
+        if (t.endsWith(" = ?")) t = t.substring(0, t.length() - 4);
+        return t.stripTrailing();
+    }
+
+    static String collapse(String rendered) {
+        return StraceTracer.repad(rendered, 39);
+    }
+
+    private Message.Event event(long seq, int pid, int tid, long timeNs, int nr, long[] args, Long result, String call) {
+        Map<String, String> f = new LinkedHashMap<>();
+        f.put("pid", Integer.toString(pid));
+        f.put("tid", Integer.toString(tid));
+        ProcessContext c = contexts.get(pid);
+        if (c != null) {
+            f.put("ppid", Integer.toString(c.ppid()));
+            f.put("uid", Integer.toString(c.uid()));
+            f.put("gid", Integer.toString(c.gid()));
+            f.put("exe", c.exe());
+        }
+        f.put("time", String.format("%d.%06d", timeNs / 1_000_000_000L, timeNs / 1000 % 1_000_000));
+        if (nr >= 0) {
+            f.put("nr", Integer.toString(nr));
+            StringBuilder a = new StringBuilder();
+            for (int i = 0; i < 6; i++) a.append(i > 0 ? "," : "").append("0x").append(Long.toHexString(args[i]));
+            f.put("args", a.toString());
+        }
+        if (result != null) f.put("result", Long.toString(result));
+        return new Message.Event(seq, f, call);
+    }
+
+    /** Sends an event that needs an answer and serves the tracer until it answers; null when it did not. */
+    private Message exchange(Message.Event event, Tracee tracee, boolean syscall) {
+        long seq = event.seq();
+        waitingFor = seq;
+        lastSent = seq;
+        send(event);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!dead) {
+                Object o;
+                try {
+                    o = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return null;
+                }
+                if (o == null) {
+                    send(new Message.Error(seq, "no answer within " + timeout.toMillis() + " ms: event " + seq
+                            + (syscall ? " continues" : " is delivered")));
+                    log.println("deja: tracer " + name + " did not answer event " + seq + " within "
+                            + timeout.toMillis() + " ms; it continues");
+                    return null;
+                }
+                if (o == EOF) {
+                    died("it hung up while event " + seq + " was waiting for its answer (the event continues)");
+                    return null;
+                }
+                Message m = (Message) o;
+                if (m.seq() != seq) {
+                    refuse(m);
+                    continue;
+                }
+                switch (m) {
+                    case Message.Set s -> write(tracee, s);
+                    case Message.Peek p -> send(peek(tracee, p));
+                    case Message.Fds f -> send(new Message.Reply(seq, "fds", fds(tracee.pid())));
+                    case Message.Proc p -> send(new Message.Reply(seq, "proc", proc(tracee)));
+                    case Message.Continue c -> {
+                        return c;
+                    }
+                    case Message.SkipFail f when syscall -> {
+                        return f;
+                    }
+                    case Message.SkipOk k when syscall -> {
+                        return k;
+                    }
+                    case Message.Rewrite w when syscall -> {
+                        return w;
+                    }
+                    case Message.Deliver d when !syscall -> {
+                        return d;
+                    }
+                    default -> send(new Message.Error(seq, "refused: " + verb(m) + " does not answer "
+                            + (syscall ? "a syscall (continue, skip-fail, skip-ok, rewrite)" : "a signal (continue, deliver, suppress)")));
+                }
+            }
+            return null;
+        } finally {
+            waitingFor = 0;
+            remember(answered, seq);
+        }
+    }
+
+    private String verb(Message m) {
+        String t = text.format(m);
+        String[] w = t.split(" ");
+        return w.length > 1 && w[0].matches("[0-9]+") ? w[1] : w[0];
+    }
+
+    private void refuse(Message m) {
+        long s = m.seq();
+        String why;
+        if (s == 0 || m instanceof Message.Hello || m instanceof Message.Subscribe || m instanceof Message.Ready) {
+            why = "refused: " + verb(m) + " is not expected now (the handshake is over)";
+        } else if (answered.contains(s)) {
+            why = "refused: event " + s + " was already answered (or timed out); nothing changed";
+        } else if (observedOnly.contains(s)) {
+            why = "refused: event " + s + " was sent to observe; it takes no answer";
+        } else {
+            why = "refused: no event " + s + " is waiting for your answer" + (waitingFor != 0 ? " (event " + waitingFor + " is)" : "");
+        }
+        send(new Message.Error(s, why));
+    }
+
+    private void write(Tracee tracee, Message.Set s) {
+        try {
+            tracee.write(s.address(), s.data());
+        } catch (DeviceException e) {
+            send(new Message.Error(s.seq(), "set refused: " + e.getMessage()));
+        }
+    }
+
+    private Message peek(Tracee tracee, Message.Peek p) {
+        byte[] buf = new byte[p.length()];
+        int n = tracee.memory().read(p.address(), buf, 0, buf.length);
+        if (n < 0) n = 0;
+        Map<String, String> v = new LinkedHashMap<>();
+        v.put("addr", "0x" + Long.toHexString(p.address()));
+        v.put("len", Integer.toString(n));
+        v.put("hex", Quoting.hex(java.util.Arrays.copyOf(buf, n)));
+        return new Message.Reply(p.seq(), "peek", v);
+    }
+
+    private static Map<String, String> fds(int pid) {
+        Map<String, String> m = new LinkedHashMap<>();
+        Path dir = Path.of("/proc", Integer.toString(pid), "fd");
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.sorted((a, b) -> Integer.compare(Integer.parseInt(a.getFileName().toString()),
+                    Integer.parseInt(b.getFileName().toString()))).toList()) {
+                try {
+                    m.put(p.getFileName().toString(), Files.readSymbolicLink(p).toString());
+                } catch (IOException e) {
+                    // closed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return m;
+    }
+
+    private Map<String, String> proc(Tracee tracee) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("pid", Integer.toString(tracee.pid()));
+        m.put("tid", Integer.toString(tracee.tid()));
+        Path dir = Path.of("/proc", Integer.toString(tracee.pid()));
+        try {
+            for (String line : Files.readAllLines(dir.resolve("status"))) {
+                String[] kv = line.split(":\\s*", 2);
+                if (kv.length < 2) continue;
+                String[] w = kv[1].trim().split("\\s+");
+                switch (kv[0]) {
+                    case "Name" -> m.put("comm", kv[1].trim());
+                    case "PPid" -> m.put("ppid", w[0]);
+                    case "Uid" -> {
+                        m.put("uid", w[0]);
+                        m.put("euid", w[1]);
+                    }
+                    case "Gid" -> {
+                        m.put("gid", w[0]);
+                        m.put("egid", w[1]);
+                    }
+                    case "Groups" -> m.put("groups", String.join(",", w));
+                    default -> {
+                    }
+                }
+            }
+            m.put("exe", Files.readSymbolicLink(dir.resolve("exe")).toString());
+            m.put("cwd", Files.readSymbolicLink(dir.resolve("cwd")).toString());
+        } catch (IOException | RuntimeException e) {
+            m.put("error", "cannot read " + dir + ": " + e.getMessage());
+        }
+        return m;
+    }
+
+    /** Says goodbye by closing the tracer's input; waits a moment for its reader to end. */
+    @Override
+    public void close() {
+        try {
+            conn.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+        try {
+            reader.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "tracer " + name + " (" + conn.label() + ")" + (dead ? " gone" : "");
+    }
+}

@@ -1,0 +1,344 @@
+package dev.deja.device.tracer;
+
+import dev.deja.device.Decision;
+import dev.deja.device.SyscallEntry;
+import dev.deja.device.Tracee;
+import dev.deja.device.Tracer;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.ArgKind;
+import dev.deja.device.syscall.Renderer;
+import dev.deja.device.syscall.Schema;
+import dev.deja.device.syscall.Schemas;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * strace on the trace device: prints every event as {@code strace -f} 6.x does, and injects faults
+ * as {@code -e inject=} does. Runs on the device's thread; everything it prints goes to one writer.
+ */
+public final class StraceTracer implements Tracer {
+
+    /**
+     * What to print and inject.
+     *
+     * @param pidPrefix    "PID " before every line (strace -f -o FILE); otherwise "[pid N] " once
+     *                     more than one thread is traced (strace -f to stderr)
+     * @param decodeFds    -y: file descriptors as {@code 3</etc/hosts>}
+     * @param absoluteTime -tt: wall-clock time of day with microseconds before each line
+     * @param callTime     -T: time spent in each call after it, {@code <0.000012>}
+     * @param summary      -c: no lines, a table of counts, errors and times at the end
+     * @param quiet        -qq: no "+++ exited" lines
+     */
+    public record Options(Renderer renderer, SyscallSet trace, List<InjectRule> injects, boolean pidPrefix,
+                          boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet) {
+        public Options {
+            injects = List.copyOf(injects);
+        }
+
+        public static Options defaults() {
+            return new Options(new Renderer(Arch.current()), SyscallSet.all(), List.of(), false, false, false, false,
+                    false, false);
+        }
+    }
+
+    private final Options o;
+    private final PrintWriter out;
+    private final Schemas schemas = Schemas.of(Arch.current());
+    private final Set<Integer> live = new HashSet<>();
+    /** Per thread: calls seen per syscall number (strace counts injections per thread). */
+    private final Map<Integer, Map<Integer, Long>> counts = new HashMap<>();
+    /** Per thread: what was decided at the pending call's entry. */
+    private final Map<Integer, Entered> entered = new HashMap<>();
+    private final Map<String, Stat> stats = new TreeMap<>();
+    private final ZoneId zone = ZoneId.systemDefault();
+    private final int tgkill;
+
+    private record Entered(long seq, boolean injected, long delayExitUs, Map<Integer, String> fdPaths) {
+    }
+
+    private static final class Stat {
+        long calls;
+        long errors;
+        long ns;
+    }
+
+    public StraceTracer(Options options, PrintWriter out) {
+        this.o = options;
+        this.out = out;
+        this.tgkill = schemas.table().number("tgkill").orElse(-1);
+    }
+
+    @Override
+    public boolean decides() {
+        return !o.injects().isEmpty() || o.decodeFds();
+    }
+
+    @Override
+    public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
+        live.add(e.tid());
+        Map<Integer, String> fdPaths = o.decodeFds() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
+        InjectRule hit = null;
+        if (!o.injects().isEmpty()) {
+            long n = counts.computeIfAbsent(e.tid(), t -> new HashMap<>()).merge(e.nr(), 1L, Long::sum);
+            for (InjectRule r : o.injects()) {
+                if (r.set().contains(e.nr()) && r.hits(n)) {
+                    hit = r;
+                    break;
+                }
+            }
+        }
+        if (hit == null) {
+            if (!fdPaths.isEmpty()) entered.put(e.tid(), new Entered(e.seq(), false, 0, fdPaths));
+            return Decision.proceed();
+        }
+        sleepUs(hit.delayEnterUs());
+        if (hit.signal() != 0 && tgkill >= 0) tracee.inject(tgkill, e.pid(), e.tid(), hit.signal());
+        entered.put(e.tid(), new Entered(e.seq(), hit.skips(), hit.delayExitUs(), fdPaths));
+        if (hit.errno() != 0) return Decision.fail(hit.errno());
+        if (hit.retval() != null) return Decision.succeed(hit.retval());
+        return Decision.proceed();
+    }
+
+    @Override
+    public void onSyscall(SyscallEvent e, Tracee tracee) {
+        live.add(e.tid());
+        Entered en = entered.remove(e.tid());
+        if (en != null && en.seq() != e.seq()) en = null;
+        if (en != null) sleepUs(en.delayExitUs());
+        if (!o.trace().contains(e.nr())) return;
+        if (o.summary()) {
+            Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
+            s.calls++;
+            if (e.failed()) s.errors++;
+            s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
+            return;
+        }
+        String text = o.renderer().render(e);
+        if (o.decodeFds()) text = decorate(text, e, en == null ? Map.of() : en.fdPaths());
+        if (en != null && en.injected()) text += " (INJECTED)";
+        if (o.callTime() && e.returned()) {
+            long ns = Math.max(0, e.exitTimeNs() - e.timeNs());
+            text += String.format(" <%d.%06d>", ns / 1_000_000_000L, ns / 1000 % 1_000_000);
+        }
+        line(e.tid(), e.timeNs(), text, true);
+    }
+
+    @Override
+    public void onSignal(SignalEvent e, Tracee tracee) {
+        live.add(e.tid());
+        if (!o.summary()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
+    }
+
+    @Override
+    public void onSpawn(SpawnEvent e) {
+        live.add(e.tid());
+        live.add(e.childTid());
+    }
+
+    @Override
+    public void onExit(ExitEvent e) {
+        if (!o.summary() && !o.quiet()) line(e.tid(), e.timeNs(), o.renderer().renderExit(e), false);
+        live.remove(e.tid());
+        counts.remove(e.tid());
+        entered.remove(e.tid());
+    }
+
+    /** Prints the -c table (nothing without -c) and flushes. */
+    public void finish() {
+        if (o.summary()) printSummary();
+        out.flush();
+    }
+
+    private void line(int tid, long timeNs, String text, boolean call) {
+        StringBuilder sb = new StringBuilder(text.length() + 32);
+        if (o.pidPrefix()) sb.append(String.format("%-5d ", tid));
+        else if (live.size() > 1) sb.append(String.format("[pid %5d] ", tid));
+        if (o.absoluteTime()) {
+            LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
+            sb.append(String.format("%02d:%02d:%02d.%06d ", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000));
+        }
+        sb.append(call ? repad(text, sb.length()) : text);
+        out.println(sb);
+        out.flush();
+    }
+
+    /**
+     * strace pads "name(args)" to column 40 of the whole line, prefixes included: moves the
+     * Renderer's padding (made without prefixes) so that " = " lands where strace puts it.
+     */
+    static String repad(String text, int prefix) {
+        int close = matching(text, text.indexOf('('));
+        if (close < 0) return text;
+        int eq = close + 1;
+        while (eq < text.length() && text.charAt(eq) == ' ') eq++;
+        if (!text.startsWith("= ", eq) && !(text.startsWith("=", eq) && eq + 1 == text.length())) return text;
+        StringBuilder sb = new StringBuilder(text.length() + 8).append(text, 0, close + 1);
+        int column = prefix + sb.length();
+        if (column < 39) sb.append(" ".repeat(39 - column));
+        return sb.append(' ').append(text, eq, text.length()).toString();
+    }
+
+    private void printSummary() {
+        List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
+        rows.sort((a, b) -> a.getValue().ns != b.getValue().ns ? Long.compare(b.getValue().ns, a.getValue().ns)
+                : a.getKey().compareTo(b.getKey()));
+        long totalNs = 0;
+        long calls = 0;
+        long errors = 0;
+        for (Map.Entry<String, Stat> r : rows) {
+            totalNs += r.getValue().ns;
+            calls += r.getValue().calls;
+            errors += r.getValue().errors;
+        }
+        String dash = "------ ----------- ----------- --------- --------- ----------------";
+        out.println("% time     seconds  usecs/call     calls    errors syscall");
+        out.println(dash);
+        for (Map.Entry<String, Stat> r : rows) {
+            Stat s = r.getValue();
+            out.println(row(totalNs == 0 ? 0 : 100.0 * s.ns / totalNs, s.ns, s.calls, s.errors, r.getKey()));
+        }
+        out.println(dash);
+        out.println(row(100.0, totalNs, calls, errors, "total"));
+    }
+
+    private static String row(double pct, long ns, long calls, long errors, String name) {
+        long usecsPerCall = calls == 0 ? 0 : ns / 1000 / calls;
+        return String.format("%6.2f %11.6f %11d %9d %9s %s", pct, ns / 1e9, usecsPerCall, calls,
+                errors == 0 ? "" : Long.toString(errors), name);
+    }
+
+    private static void sleepUs(long us) {
+        if (us <= 0) return;
+        try {
+            Thread.sleep(us / 1000, (int) (us % 1000) * 1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- -y
+
+    /** The paths of the fd and dirfd arguments of a call, read from /proc while the thread is stopped at entry. */
+    private Map<Integer, String> fdPaths(int pid, int nr, long[] args) {
+        Schema s = schemas.get(nr);
+        if (s == null) return Map.of();
+        Map<Integer, String> paths = new HashMap<>();
+        for (int i = 0; i < s.argCount() && i < 6; i++) {
+            ArgKind k = s.arg(i).kind();
+            int fd = (int) args[i];
+            if ((k == ArgKind.FD || k == ArgKind.DIRFD) && fd >= 0) {
+                String p = link(pid, fd);
+                if (p != null) paths.put(fd, p);
+            }
+        }
+        return paths;
+    }
+
+    private static String link(int pid, int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "fd", Integer.toString(fd))).toString();
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** Adds {@code <path>} after fd arguments (as known at entry) and after a returned fd (read now). */
+    private String decorate(String text, SyscallEvent e, Map<Integer, String> atEntry) {
+        Schema s = schemas.get(e.nr());
+        if (s == null || s.name().startsWith("clone") || s.name().startsWith("exec")) return text;
+        int open = text.indexOf('(');
+        int close = matching(text, open);
+        if (open < 0 || close < 0) return text;
+        List<int[]> spans = topLevelArgs(text, open + 1, close);
+        StringBuilder sb = new StringBuilder(text.length() + 32);
+        int at = 0;
+        for (int i = 0; i < spans.size() && i < s.argCount(); i++) {
+            ArgKind k = s.arg(i).kind();
+            if (k != ArgKind.FD && k != ArgKind.DIRFD) continue;
+            int fd = (int) e.arg(i);
+            String path = fd >= 0 ? atEntry.getOrDefault(fd, null) : null;
+            if (path == null && fd >= 0 && !s.name().equals("close")) path = link(e.pid(), fd);
+            int[] sp = spans.get(i);
+            if (path == null || !text.substring(sp[0], sp[1]).equals(Integer.toString(fd))) continue;
+            sb.append(text, at, sp[1]).append('<').append(path).append('>');
+            at = sp[1];
+        }
+        sb.append(text, at, text.length());
+        String r = sb.toString();
+        if (s.ret().equals("fd") && e.returned() && !e.failed()) {
+            String p = link(e.pid(), (int) e.result());
+            String tail = " = " + e.result();
+            int pos = r.lastIndexOf(tail);
+            if (p != null && pos >= 0 && pos + tail.length() == r.length()) r = r + "<" + p + ">";
+        }
+        return r;
+    }
+
+    private static int matching(String t, int open) {
+        if (open < 0) return -1;
+        int depth = 0;
+        boolean quoted = false;
+        for (int i = open; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (quoted) {
+                if (c == '\\') i++;
+                else if (c == '"') quoted = false;
+                continue;
+            }
+            if (c == '"') quoted = true;
+            else if (c == '(' || c == '[' || c == '{') depth++;
+            else if (c == ')' || c == ']' || c == '}') {
+                if (--depth == 0) return i;
+            }
+        }
+        return -1;
+    }
+
+    /** [start, end) of each top-level argument between {@code from} and {@code to}, trimmed. */
+    private static List<int[]> topLevelArgs(String t, int from, int to) {
+        List<int[]> spans = new ArrayList<>();
+        int depth = 0;
+        boolean quoted = false;
+        int start = from;
+        for (int i = from; i <= to; i++) {
+            char c = i < to ? t.charAt(i) : ',';
+            if (quoted) {
+                if (c == '\\') i++;
+                else if (c == '"') quoted = false;
+                continue;
+            }
+            if (c == '"') quoted = true;
+            else if (c == '(' || c == '[' || c == '{') depth++;
+            else if (c == ')' || c == ']' || c == '}') depth--;
+            else if (c == ',' && depth == 0) {
+                int s = start;
+                while (s < i && t.charAt(s) == ' ') s++;
+                spans.add(new int[]{s, i});
+                start = i + 1;
+            }
+        }
+        return spans;
+    }
+
+    /** The syscall number of {@code name} in this machine's table. */
+    public OptionalInt number(String name) {
+        return schemas.table().number(name);
+    }
+}

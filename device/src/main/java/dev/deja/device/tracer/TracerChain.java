@@ -1,0 +1,117 @@
+package dev.deja.device.tracer;
+
+import dev.deja.device.Decision;
+import dev.deja.device.SyscallEntry;
+import dev.deja.device.Tracee;
+import dev.deja.device.Tracer;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.MemoryCapture;
+import dev.deja.formats.event.ContextEvent;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Several tracers screening each call in turn, in order (the 1999 proposal's nested tracers):
+ * each deciding tracer sees the call as the previous ones left it (rewrites included, input
+ * buffers read again from the new arguments); the first skip ends the chain and the tracers after
+ * it are not asked. A signal goes through the chain the same way, each one seeing the signal the
+ * previous one chose; a suppression ends it. Every tracer observes every event.
+ */
+public final class TracerChain implements Tracer {
+    private final List<Tracer> tracers;
+    private final MemoryCapture capture = MemoryCapture.of(Arch.current());
+    private final boolean decides;
+
+    public TracerChain(List<? extends Tracer> tracers) {
+        this(tracers, false);
+    }
+
+    /** {@code alwaysDecides}: decide even if no tracer does now (tracers may join later). */
+    public TracerChain(List<? extends Tracer> tracers, boolean alwaysDecides) {
+        this.tracers = List.copyOf(tracers);
+        this.decides = alwaysDecides || this.tracers.stream().anyMatch(Tracer::decides);
+    }
+
+    @Override
+    public boolean decides() {
+        return decides;
+    }
+
+    @Override
+    public Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
+        SyscallEntry current = entry;
+        boolean rewritten = false;
+        for (Tracer t : tracers) {
+            if (!t.decides()) continue;
+            Decision d = t.onSyscallEntry(current, tracee);
+            switch (d) {
+                case Decision.Proceed p -> {
+                }
+                case Decision.Skip s -> {
+                    return s;
+                }
+                case Decision.Rewrite r -> {
+                    current = new SyscallEntry(entry.seq(), entry.pid(), entry.tid(), entry.timeNs(), r.nr(), r.args(),
+                            capture.inputs(r.nr(), r.args(), tracee.memory()));
+                    rewritten = true;
+                }
+            }
+        }
+        return rewritten ? new Decision.Rewrite(current.nr(), current.args()) : Decision.proceed();
+    }
+
+    @Override
+    public int signalToDeliver(SignalEvent event, Tracee tracee) {
+        int signo = event.signo();
+        for (Tracer t : tracers) {
+            if (!t.decides()) continue;
+            SignalEvent e = signo == event.signo() ? event
+                    : new SignalEvent(event.seq(), event.pid(), event.tid(), event.timeNs(), signo, event.code(),
+                            event.senderPid(), event.senderUid(), event.siginfo(), true);
+            signo = t.signalToDeliver(e, tracee);
+            if (signo == 0) break;
+        }
+        return signo;
+    }
+
+    @Override
+    public void onSyscall(SyscallEvent event, Tracee tracee) {
+        for (Tracer t : tracers) t.onSyscall(event, tracee);
+    }
+
+    @Override
+    public void onSignal(SignalEvent event, Tracee tracee) {
+        for (Tracer t : tracers) t.onSignal(event, tracee);
+    }
+
+    @Override
+    public void onSpawn(SpawnEvent event) {
+        for (Tracer t : tracers) t.onSpawn(event);
+    }
+
+    @Override
+    public void onExec(ExecEvent event, Path executable) {
+        for (Tracer t : tracers) t.onExec(event, executable);
+    }
+
+    @Override
+    public void onMapping(MappingEvent event, Path source) {
+        for (Tracer t : tracers) t.onMapping(event, source);
+    }
+
+    @Override
+    public void onContext(ContextEvent event) {
+        for (Tracer t : tracers) t.onContext(event);
+    }
+
+    @Override
+    public void onExit(ExitEvent event) {
+        for (Tracer t : tracers) t.onExit(event);
+    }
+}
