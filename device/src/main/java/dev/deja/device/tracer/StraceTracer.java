@@ -243,7 +243,7 @@ public final class StraceTracer implements Tracer {
         for (int i = 0; i < s.argCount() && i < 6; i++) {
             ArgKind k = s.arg(i).kind();
             int fd = (int) args[i];
-            if ((k == ArgKind.FD || k == ArgKind.DIRFD) && fd >= 0) {
+            if ((k == ArgKind.FD || k == ArgKind.DIRFD) && (fd >= 0 || (k == ArgKind.DIRFD && fd == AT_FDCWD))) {
                 String p = link(pid, fd);
                 if (p != null) paths.put(fd, p);
             }
@@ -251,9 +251,15 @@ public final class StraceTracer implements Tracer {
         return paths;
     }
 
+    private static final int AT_FDCWD = -100;
+    private static final Set<String> FD_PAIR_CALLS = Set.of("pipe", "pipe2", "socketpair");
+    private static final java.util.regex.Pattern FD_PAIR = java.util.regex.Pattern.compile("\\[(\\d+), (\\d+)\\]");
+
+    /** Where descriptor {@code fd} of process {@code pid} points (AT_FDCWD: its working directory). */
     private static String link(int pid, int fd) {
+        Path proc = Path.of("/proc", Integer.toString(pid));
         try {
-            return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "fd", Integer.toString(fd))).toString();
+            return Files.readSymbolicLink(fd == AT_FDCWD ? proc.resolve("cwd") : proc.resolve("fd").resolve(Integer.toString(fd))).toString();
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
@@ -273,15 +279,28 @@ public final class StraceTracer implements Tracer {
             ArgKind k = s.arg(i).kind();
             if (k != ArgKind.FD && k != ArgKind.DIRFD) continue;
             int fd = (int) e.arg(i);
-            String path = fd >= 0 ? atEntry.getOrDefault(fd, null) : null;
-            if (path == null && fd >= 0 && !s.name().equals("close")) path = link(e.pid(), fd);
+            boolean cwd = k == ArgKind.DIRFD && fd == AT_FDCWD;
+            if (fd < 0 && !cwd) continue;
+            String path = atEntry.get(fd);
+            if (path == null && !s.name().equals("close")) path = link(e.pid(), fd);
             int[] sp = spans.get(i);
-            if (path == null || !text.substring(sp[0], sp[1]).equals(Integer.toString(fd))) continue;
+            if (path == null || !text.substring(sp[0], sp[1]).equals(cwd ? "AT_FDCWD" : Integer.toString(fd))) continue;
             sb.append(text, at, sp[1]).append('<').append(path).append('>');
             at = sp[1];
         }
         sb.append(text, at, text.length());
         String r = sb.toString();
+        if (FD_PAIR_CALLS.contains(s.name()) && e.returned() && !e.failed()) {
+            java.util.regex.Matcher m = FD_PAIR.matcher(r);
+            if (m.find()) {
+                String a = link(e.pid(), Integer.parseInt(m.group(1)));
+                String b = link(e.pid(), Integer.parseInt(m.group(2)));
+                if (a != null && b != null) {
+                    r = r.substring(0, m.start()) + "[" + m.group(1) + "<" + a + ">, " + m.group(2) + "<" + b + ">]"
+                            + r.substring(m.end());
+                }
+            }
+        }
         if (s.ret().equals("fd") && e.returned() && !e.failed()) {
             String p = link(e.pid(), (int) e.result());
             String tail = " = " + e.result();
