@@ -24,12 +24,24 @@ import java.util.Map;
  * completes, and copies each executable and mapped file into the blob store once per content.
  */
 final class RecordingTracer implements Tracer {
-    private final RecordingWriter writer;
+    private final PendingWriter pending;
+    private RecordingWriter writer;
     /** Files already copied, by identity and version, so a library mapped 1000 times is hashed once. */
     private final Map<FileKey, String> copied = new HashMap<>();
 
-    RecordingTracer(RecordingWriter writer) {
-        this.writer = writer;
+    RecordingTracer(PendingWriter pending) {
+        this.pending = pending;
+    }
+
+    private RecordingWriter writer() {
+        if (writer == null) {
+            try {
+                writer = pending.get();
+            } catch (RecordingException e) {
+                throw new RecorderFailure(e);
+            }
+        }
+        return writer;
     }
 
     private record FileKey(Object inode, long size, long modified) {
@@ -87,7 +99,7 @@ final class RecordingTracer implements Tracer {
         String known = key.inode() == null ? null : copied.get(key);
         if (known != null) return known;
         try {
-            String hash = writer.storeBlob(source);
+            String hash = writer().storeBlob(source);
             if (key.inode() != null) copied.put(key, hash);
             return hash;
         } catch (RecordingException e) {
@@ -97,7 +109,7 @@ final class RecordingTracer implements Tracer {
 
     private void append(Event event) {
         try {
-            writer.append(event);
+            writer().append(event);
         } catch (RecordingException e) {
             throw new RecorderFailure(e);
         }
