@@ -7,6 +7,11 @@ package dev.deja.cli;
 public final class ExitCodes {
     /** The command ran and deja's own part succeeded. */
     public static final int OK = 0;
+    /**
+     * {@code replay}: the replaying program left the recording (another call, other arguments or input
+     * bytes, another result); deja stopped it at the first divergence and printed where.
+     */
+    public static final int DIVERGENCE = 124;
     /** deja itself failed: bad usage, an unreadable or corrupt recording, the device could not trace. */
     public static final int DEJA_FAILURE = 125;
     /** The program exists but cannot be executed (as a shell reports it). */

@@ -215,6 +215,12 @@ public final class TraceSession {
                     task = new Task(tid, ProcFs.threadGroup(tid));
                     tasks.put(tid, task);
                     livePids.add(task.pid);
+                    if (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP) {
+                        // Held in its first stop until its parent's event names it: the tracer always
+                        // hears of a new task (onSpawn) before any of its syscalls.
+                        task.awaitingSpawn = true;
+                        continue;
+                    }
                 } else {
                     continue;
                 }
@@ -375,6 +381,11 @@ public final class TraceSession {
         };
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
         if (!thread && processesSeen.add(childPid)) context(task);
+        if (task.awaitingSpawn) {
+            task.awaitingSpawn = false;
+            task.started = true;
+            ptrace.resumeToSyscall(child, 0);
+        }
     }
 
     private void execed(Task task) {
@@ -485,6 +496,7 @@ public final class TraceSession {
         Memory memory;
         Pending pending;
         boolean started;
+        boolean awaitingSpawn;
 
         Task(int tid, int pid) {
             this.tid = tid;
@@ -524,6 +536,13 @@ public final class TraceSession {
         @Override
         public long inject(int nr, long... args) {
             return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
+        }
+
+        @Override
+        public void setResult(long value) {
+            long[] regs = ptrace.getRegsArray(tid);
+            regs[X86Regs.RAX] = value;
+            ptrace.setRegs(tid, regs);
         }
     }
 

@@ -22,4 +22,10 @@ public interface Tracee {
      * failure); the thread's own call and registers are left as they were. Only at a syscall entry.
      */
     long inject(int nr, long... args);
+
+    /**
+     * Sets the value the thread's current syscall returns. Only at a syscall exit, that is during
+     * {@link Tracer#onSyscall} (a replayer gives back the recorded pid of a real fork this way).
+     */
+    void setResult(long value);
 }

@@ -1,0 +1,65 @@
+package dev.deja.cli;
+
+import dev.deja.formats.Recording;
+import dev.deja.replayer.Divergence;
+import dev.deja.replayer.ReplayException;
+import dev.deja.replayer.Replayer;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "replay", sortOptions = false,
+        description = {"Re-run a recorded program deterministically: every call that reads the outside world is",
+                "answered from the recording, so the output, decisions and exit status are those recorded.",
+                "deja exits with the program's status, or 124 when the replay diverges from the recording."},
+        footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?"})
+final class ReplayCommand implements Callable<Integer> {
+
+    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
+    String recording;
+
+    @Option(names = {"-q", "--quiet"}, description = "Do not reproduce the program's output; print nothing but a divergence.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        OutputStream out = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
+        OutputStream err = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.err);
+        Replayer.Options options = new Replayer.Options(out, err, ownFds(), Host.signalMask("deja.sigblk"),
+                Host.signalMask("deja.sigign"));
+        Replayer.Outcome outcome;
+        try (Recording rec = RecordingArg.open(recording)) {
+            outcome = Replayer.replay(rec, options);
+        } catch (ReplayException e) {
+            throw new UserError("cannot replay: " + e.getMessage());
+        }
+        if (!quiet) {
+            for (String w : outcome.warnings()) System.err.println("deja: warning: " + w);
+        }
+        Divergence d = outcome.divergence();
+        if (d != null) {
+            System.err.println("deja: " + d.headline());
+            if (!d.before().isEmpty()) {
+                System.err.println("deja: the recorded events before it:");
+                for (String line : d.before()) System.err.println("deja:   " + line);
+            }
+            return ExitCodes.DIVERGENCE;
+        }
+        return outcome.status();
+    }
+
+    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given). */
+    private static int[] ownFds() {
+        try {
+            Set<Integer> inherited = Set.copyOf(Host.inheritedFds());
+            return dev.deja.device.Launch.of(java.util.List.of("/bin/sh"), inherited).closeFds();
+        } catch (dev.deja.device.Launch.CommandException e) {
+            return new int[0];
+        }
+    }
+}

@@ -1,0 +1,783 @@
+package dev.deja.replayer;
+
+import dev.deja.device.Decision;
+import dev.deja.device.DeviceException;
+import dev.deja.device.SyscallEntry;
+import dev.deja.device.Tracee;
+import dev.deja.device.Tracer;
+import dev.deja.device.ffm.Signals;
+import dev.deja.device.syscall.ArgKind;
+import dev.deja.device.syscall.ArgSpec;
+import dev.deja.device.syscall.Renderer;
+import dev.deja.device.syscall.Schema;
+import dev.deja.device.syscall.Schemas;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SpawnEvent;
+import dev.deja.formats.event.SyscallEvent;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The deciding tracer behind {@code deja replay}. At each syscall entry it takes the next recorded
+ * call of the same (recorded) thread, checks it against what the live thread asks (number, scalar
+ * arguments, input bytes), and answers:
+ * <ul>
+ *   <li>calls that read or change the world are skipped with the recorded result, the memory the
+ *       kernel wrote is written back at the addresses the live thread passed, and data written to
+ *       the recorded program's stdout/stderr is reproduced by deja itself, once;</li>
+ *   <li>calls that shape the process (memory, threads and processes, signal state, exit) run for
+ *       real and their results are checked, or mapped back to the recorded ids;</li>
+ *   <li>file mappings are made from the recording's copy of the file, at the recorded address;
+ *       exec runs the recording's copy of the executable.</li>
+ * </ul>
+ * Signals are delivered at the recorded syscall boundary (sent by deja after the call that preceded
+ * them in the recording); real asynchronous signals are suppressed.
+ */
+final class ReplayTracer implements Tracer {
+    /** Carries a divergence or a failure out of a device callback; the session then kills the tree. */
+    static final class Stop extends RuntimeException {
+        final transient Divergence divergence;
+        final ReplayException failure;
+
+        Stop(Divergence d) {
+            super(d.headline(), null, false, false);
+            this.divergence = d;
+            this.failure = null;
+        }
+
+        Stop(ReplayException f) {
+            super(f.getMessage(), f, false, false);
+            this.divergence = null;
+            this.failure = f;
+        }
+    }
+
+    private static final long SCRATCH = 0x100000000000L;
+    private static final long SCRATCH_SIZE = 1 << 16;
+    private static final long MAP_SHARED_TYPE = 0x3;
+    private static final long MAP_PRIVATE = 0x2;
+    private static final long MAP_FIXED = 0x10;
+    private static final long MAP_ANONYMOUS = 0x20;
+    private static final long MAP_FIXED_NOREPLACE = 0x100000;
+    private static final long CLONE_THREAD = 0x10000;
+    private static final long CLONE_PARENT_SETTID = 0x100000;
+    private static final int AT_FDCWD = -100;
+    private static final int AT_RANDOM = 25;
+    private static final int O_RDONLY_CLOEXEC = 0x80000;
+    private static final int EEXIST = 17;
+    private static final int EINTR = 4;
+    private static final int SIGPIPE = 13;
+    private static final Set<Integer> FAULTS = Set.of(4, 5, 7, 8, 11, 31); // ILL TRAP BUS FPE SEGV SYS
+    /** Calls that shape the process itself: they run for real. */
+    private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
+            "set_tid_address", "set_robust_list", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+            "sigaltstack", "exit", "exit_group", "clone", "clone3", "fork", "vfork", "wait4", "waitid", "futex",
+            "setrlimit", "mlock", "munlock", "mlockall", "munlockall", "membarrier", "pkey_mprotect", "pkey_alloc",
+            "pkey_free", "shmdt");
+    /** Real-run calls whose result deja gives back from the recording rather than checks. */
+    private static final List<String> RESULT_FROM_RECORDING = List.of("set_tid_address", "clone", "clone3", "fork",
+            "vfork", "wait4", "waitid", "futex", "rt_sigreturn", "membarrier");
+
+    private final Recording recording;
+    private final RecordedRun run;
+    private final Schemas schemas;
+    private final SyscallTable table;
+    private final Renderer renderer;
+    private final OutputStream out;
+    private final OutputStream err;
+    private final Path scratchDir;
+    private final List<String> warnings = new ArrayList<>();
+
+    private final Set<Integer> runNrs = new HashSet<>();
+    private final Set<Integer> resultFromRecording = new HashSet<>();
+    private final int nrExecve;
+    private final int nrExecveat;
+    private final int nrMmap;
+    private final int nrOpenat;
+    private final int nrClose;
+    private final int nrChdir;
+    private final int nrPause;
+    private final int nrPrlimit;
+    private final int nrClone;
+    private final int nrClone3;
+
+    private final Map<Integer, Integer> liveToRecTid = new HashMap<>();
+    private final Map<Integer, Integer> recToLivePid = new HashMap<>();
+    private final Map<Integer, Integer> recToLiveTid = new HashMap<>();
+    private final Set<Integer> signalSenders = new HashSet<>();
+    private final Set<Integer> waitsForSignal = new HashSet<>();
+    private final Map<Integer, Map<Integer, Integer>> fdTables = new HashMap<>();
+    private final Map<Integer, Pending> pending = new HashMap<>();
+    private final Map<Integer, Long> scratch = new HashMap<>();
+    private final Map<Integer, Deque<Integer>> injected = new HashMap<>();
+    private final Map<String, Path> execCopies = new HashMap<>();
+    private long replayed;
+    private boolean warnedKernelCopy;
+
+    /** A call answered at entry, finished at its exit stop. */
+    private record Pending(SyscallEvent rec, long[] liveArgs, List<MemoryBlock> liveInputs, boolean ranForReal) {
+    }
+
+    ReplayTracer(Recording recording, RecordedRun run, Schemas schemas, OutputStream out, OutputStream err,
+                 Path scratchDir) {
+        this.recording = recording;
+        this.run = run;
+        this.schemas = schemas;
+        this.table = schemas.table();
+        this.renderer = new Renderer(schemas.arch());
+        this.out = out;
+        this.err = err;
+        this.scratchDir = scratchDir;
+        for (String n : RUN) table.number(n).ifPresent(runNrs::add);
+        for (String n : RESULT_FROM_RECORDING) table.number(n).ifPresent(resultFromRecording::add);
+        nrExecve = nr("execve");
+        nrExecveat = nr("execveat");
+        nrMmap = nr("mmap");
+        nrOpenat = nr("openat");
+        nrClose = nr("close");
+        nrChdir = nr("chdir");
+        nrPause = nr("pause");
+        nrPrlimit = nr("prlimit64");
+        nrClone = nr("clone");
+        nrClone3 = nr("clone3");
+        for (String n : List.of("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")) {
+            table.number(n).ifPresent(signalSenders::add);
+        }
+        for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
+    }
+
+    private int nr(String name) {
+        return table.number(name).orElse(-1);
+    }
+
+    List<String> warnings() {
+        return warnings;
+    }
+
+    long replayed() {
+        return replayed;
+    }
+
+    @Override
+    public boolean decides() {
+        return true;
+    }
+
+    // ---------------------------------------------------------------- entry
+
+    @Override
+    public Decision onSyscallEntry(SyscallEntry e, Tracee t) {
+        Integer recTid = liveToRecTid.get(e.tid());
+        if (recTid == null) {
+            if (!liveToRecTid.isEmpty()) {
+                throw failure("a thread deja did not see being created (tid " + e.tid() + ") made a syscall");
+            }
+            Event first = run.first();
+            liveToRecTid.put(e.tid(), first.tid());
+            recToLiveTid.put(first.tid(), e.tid());
+            recToLivePid.put(first.pid(), e.pid());
+            Map<Integer, Integer> fds = new HashMap<>();
+            for (int fd = 0; fd <= 2; fd++) fds.put(fd, fd);
+            fdTables.put(first.pid(), fds);
+            recTid = first.tid();
+        }
+        RecordedRun.ThreadLog log = run.thread(recTid);
+        SyscallEvent r = log == null ? null : log.takeSyscall();
+        if (r == null) return threadEnded(e, t, log, recTid);
+        check(r, e);
+        replayed++;
+        try {
+            return decide(r, e, t, log);
+        } catch (DeviceException ex) {
+            throw failure("event " + r.seq() + " (" + table.name(r.nr()) + "): " + ex.getMessage());
+        }
+    }
+
+    private Decision threadEnded(SyscallEntry e, Tracee t, RecordedRun.ThreadLog log, int recTid) {
+        ExitEvent x = log == null ? null : log.exit();
+        if (x != null && x.killed()) {
+            // Killed where no signal-delivery stop could be recorded (SIGKILL): end it the same way.
+            queueSignal(t, x.termSignal());
+            return Decision.fail(EINTR);
+        }
+        SyscallEvent got = live(e, -1);
+        String expected = x != null ? "the thread's end (" + (x.processExit() ? "exit " + x.exitCode() : "thread exit") + ")"
+                : "no more calls of this thread";
+        long seq = x != null ? x.seq() : -1;
+        int pid = x != null ? x.pid() : -1;
+        throw new Stop(divergence(seq, pid, recTid, expected, render(got)));
+    }
+
+    private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
+        int nr = r.nr();
+        if (!r.returned() && !runNrs.contains(nr) && nr != nrExecve && nr != nrExecveat) {
+            // The recorded call never returned (the thread was killed or its process ended meanwhile):
+            // wait in pause() for the same end.
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+            return new Decision.Rewrite(nrPause, new long[6]);
+        }
+        if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
+        if (nr == nrMmap) return mmap(r, e, t, log);
+        if (signalSenders.contains(nr) && !r.failed() && recToLivePid.containsKey((int) e.arg(0))) {
+            // A signal to a process of the replayed tree: sent for real, between the live processes.
+            long[] args = e.args();
+            args[0] = livePid((int) args[0]);
+            if (table.name(nr).equals("tgkill")) args[1] = recToLiveTid.getOrDefault((int) args[1], (int) args[1]);
+            if (table.name(nr).equals("tkill")) args[0] = recToLiveTid.getOrDefault((int) e.arg(0), (int) e.arg(0));
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+            return new Decision.Rewrite(nr, args);
+        }
+        if (waitsForSignal.contains(nr) && hasInjectedSignalAfter(r)) {
+            // pause/sigsuspend: the recorded signal is sent now and ends the real wait, under the call's mask.
+            injectSignalsAfter(r, t);
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+            return Decision.proceed();
+        }
+        boolean real = runNrs.contains(nr) || (nr == nrPrlimit && e.arg(2) != 0);
+        if (real) {
+            long[] args = e.args();
+            boolean rewrite = false;
+            String name = table.name(nr);
+            if (name.equals("wait4") && (int) args[0] > 0) {
+                args[0] = livePid((int) args[0]);
+                rewrite = true;
+            } else if (name.equals("waitid") && args[0] == 1 /* P_PID */) {
+                args[1] = livePid((int) args[1]);
+                rewrite = true;
+            } else if (nr == nrPrlimit && (int) args[0] > 0) {
+                args[0] = livePid((int) args[0]);
+                rewrite = true;
+            }
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+            return rewrite ? new Decision.Rewrite(nr, args) : Decision.proceed();
+        }
+        effects(r);
+        writeOutputs(r, e.args(), e.inputs(), t);
+        pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+        return new Decision.Skip(r.result());
+    }
+
+    private int livePid(int recPid) {
+        Integer live = recToLivePid.get(recPid);
+        return live != null ? live : recPid;
+    }
+
+    // ---------------------------------------------------------------- exec
+
+    private Decision exec(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
+        if (r.failed()) {
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+            return new Decision.Skip(r.result()); // e.g. a shell trying each directory of PATH
+        }
+        ExecEvent x = log.execAfter(r);
+        if (x == null) throw failure("event " + r.seq() + ": the recording has no exec event after this execve");
+        if (x.exeBlob().isEmpty()) {
+            throw failure("event " + r.seq() + ": the recording holds no copy of the executable " + x.path());
+        }
+        int pathArg = r.nr() == nrExecve ? 0 : 1;
+        int argvArg = pathArg + 1;
+        String path = inputString(e.inputs(), pathArg);
+        String execPath = executablePath(x.exeBlob(), path.getBytes(StandardCharsets.UTF_8).length);
+        long base = scratch(t);
+        byte[] dir = cString(scratchDir.toString());
+        t.write(base, dir);
+        long res = t.inject(nrChdir, base);
+        if (res != 0) throw failure("cannot enter deja's replay directory " + scratchDir + " (errno " + -res + ")");
+        long pathAddr = base + 4096;
+        t.write(pathAddr, cString(execPath));
+        long[] live = e.args();
+        long argv = live[argvArg];
+        List<String> recordedArgv = argvStrings(e.inputs(), argvArg);
+        if (!recordedArgv.equals(x.argv())) {
+            // A #! script: the kernel ran the interpreter with a new argv; run the interpreter's copy with it.
+            argv = base + 8192;
+            t.write(argv, vector(argv, x.argv()));
+        }
+        long[] args = {pathAddr, argv, live[argvArg + 1], 0, 0, 0};
+        pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+        return new Decision.Rewrite(nrExecve, args);
+    }
+
+    /**
+     * A path to the executable's copy, as long as the path the program passed when possible: the
+     * kernel puts that path at the top of the new stack (AT_EXECFN), so the same length keeps every
+     * stack address as recorded. Relative to the replay directory, which the process is in.
+     */
+    private String executablePath(String hash, int length) {
+        Path copy = execCopies.get(hash);
+        try {
+            if (copy == null) {
+                copy = scratchDir.resolve(Integer.toString(execCopies.size(), 36));
+                Files.copy(recording.blob(hash), copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("r-xr-xr-x"));
+                execCopies.put(hash, copy);
+            }
+            String name = copy.getFileName().toString();
+            if (length == name.length()) return name;
+            if (length >= name.length() + 2) return "./" + "/".repeat(length - name.length() - 2) + name;
+            if (length >= 1 && length <= 3) {
+                for (int i = 0; i < 1000; i++) {
+                    String alt = ("l" + i + "xxx").substring(0, length);
+                    Path link = scratchDir.resolve(alt);
+                    if (!Files.exists(link)) {
+                        Files.createLink(link, copy);
+                        return alt;
+                    }
+                    if (Files.isSameFile(link, copy)) return alt;
+                }
+            }
+            return copy.toString();
+        } catch (IOException ex) {
+            throw failure("cannot prepare the recorded executable for exec: " + ex.getMessage());
+        } catch (RecordingException ex) {
+            throw failure(ex.getMessage());
+        }
+    }
+
+    private static byte[] vector(long base, List<String> strings) {
+        int pointers = 8 * (strings.size() + 1);
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        ByteBuffer ptrs = ByteBuffer.allocate(pointers).order(ByteOrder.LITTLE_ENDIAN);
+        for (String s : strings) {
+            ptrs.putLong(base + pointers + text.size());
+            text.writeBytes(cString(s));
+        }
+        ptrs.putLong(0);
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        all.writeBytes(ptrs.array());
+        all.writeBytes(text.toByteArray());
+        return all.toByteArray();
+    }
+
+    // ---------------------------------------------------------------- mmap
+
+    private Decision mmap(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
+        if (r.failed()) {
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+            return new Decision.Skip(r.result());
+        }
+        long flags = e.arg(3);
+        long[] args = e.args();
+        long fixed = (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
+        if ((flags & MAP_ANONYMOUS) != 0) {
+            // At the recorded address: the same layout whatever deja's own injections did.
+            args[0] = r.result();
+            args[3] = fixed;
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+            return new Decision.Rewrite(nrMmap, args);
+        }
+        MappingEvent m = log.mappingAfter(r);
+        if (m == null || m.blob().isEmpty()) {
+            if (m != null && m.path().equals("/dev/zero")) {
+                args[0] = r.result();
+                args[3] = (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS;
+                args[4] = -1;
+                pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+                return new Decision.Rewrite(nrMmap, args);
+            }
+            throw failure("event " + r.seq() + ": mmap of " + (m == null ? "fd " + e.arg(4) : m.path())
+                    + " cannot be replayed: the recording holds no copy of the file");
+        }
+        Path blob;
+        try {
+            blob = recording.blob(m.blob());
+        } catch (RecordingException ex) {
+            throw failure(ex.getMessage());
+        }
+        long base = scratch(t);
+        t.write(base, cString(blob.toAbsolutePath().toString()));
+        long fd = t.inject(nrOpenat, AT_FDCWD, base, O_RDONLY_CLOEXEC, 0, 0, 0);
+        if (fd < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + blob + "): errno " + -fd);
+        // Never write through to the blob store: a shared mapping becomes a private one.
+        long mflags = (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
+        long got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
+        t.inject(nrClose, fd);
+        if (got != r.result()) {
+            SyscallEvent live = live(e, got);
+            throw new Stop(divergence(r, render(r), render(live) + " (mapping the recorded copy of " + m.path()
+                    + " at the recorded address failed)"));
+        }
+        pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+        return new Decision.Skip(r.result());
+    }
+
+    /** A page of deja's own in the process, far from where programs map, for paths and vectors. */
+    private long scratch(Tracee t) {
+        Long known = scratch.get(t.pid());
+        if (known != null) return known;
+        long r = t.inject(nrMmap, SCRATCH, SCRATCH_SIZE, 3, 0x22 | MAP_FIXED_NOREPLACE, -1, 0);
+        if (r == SCRATCH || r == -EEXIST) { // EEXIST: inherited through fork, or shared with a vfork parent
+            scratch.put(t.pid(), SCRATCH);
+            return SCRATCH;
+        }
+        if (r > 0) t.inject(table.number("munmap").orElseThrow(), r, SCRATCH_SIZE);
+        throw failure("cannot map deja's scratch page in pid " + t.pid() + " (result " + r + ")");
+    }
+
+    // ---------------------------------------------------------------- effects of skipped calls
+
+    /** What a skipped call would have done that matters here: descriptors, and output to the terminal. */
+    private void effects(SyscallEvent r) {
+        if (!r.returned() || r.failed()) return;
+        Map<Integer, Integer> fds = fdTables.computeIfAbsent(r.pid(), k -> new HashMap<>());
+        String name = table.name(r.nr());
+        long res = r.result();
+        switch (name) {
+            case "write", "pwrite64" -> emit(fds.get((int) r.arg(0)), inputBytes(r, 1), res);
+            case "writev", "pwritev", "pwritev2" -> emit(fds.get((int) r.arg(0)), inputBytes(r, -1), res);
+            case "sendfile", "copy_file_range", "splice", "tee" -> {
+                int outFd = (int) r.arg(name.equals("sendfile") ? 0 : 2);
+                Integer origin = fds.get(outFd);
+                if (origin != null && (origin == 1 || origin == 2) && res > 0 && !warnedKernelCopy) {
+                    warnedKernelCopy = true;
+                    warnings.add("event " + r.seq() + ": " + res + " bytes " + name
+                            + " copied inside the kernel to the recorded program's " + (origin == 1 ? "stdout" : "stderr")
+                            + " were not recorded; they are missing from this replay's output");
+                }
+            }
+            case "dup" -> set(fds, (int) res, fds.get((int) r.arg(0)));
+            case "dup2", "dup3" -> set(fds, (int) r.arg(1), fds.get((int) r.arg(0)));
+            case "fcntl" -> {
+                if (r.arg(1) == 0 || r.arg(1) == 1030) set(fds, (int) res, fds.get((int) r.arg(0)));
+            }
+            case "close" -> fds.remove((int) r.arg(0));
+            case "close_range" -> {
+                if ((r.arg(2) & 4) == 0) fds.keySet().removeIf(fd -> fd >= (int) r.arg(0) && Integer.toUnsignedLong(fd) <= (r.arg(1) & 0xffffffffL));
+            }
+            case "pipe", "pipe2", "socketpair" -> {
+                for (MemoryBlock b : r.outputs()) {
+                    if (b.length() >= 8) {
+                        ByteBuffer bb = ByteBuffer.wrap(b.data()).order(ByteOrder.LITTLE_ENDIAN);
+                        fds.remove(bb.getInt(0));
+                        fds.remove(bb.getInt(4));
+                    }
+                }
+            }
+            default -> {
+                Schema s = schemas.schema(r.nr()).orElse(null);
+                if (s != null && s.ret().equals("fd")) fds.remove((int) res);
+            }
+        }
+    }
+
+    private static void set(Map<Integer, Integer> fds, int fd, Integer origin) {
+        if (origin == null) fds.remove(fd);
+        else fds.put(fd, origin);
+    }
+
+    private void emit(Integer origin, byte[] data, long result) {
+        if (origin == null || (origin != 1 && origin != 2)) return;
+        OutputStream os = origin == 1 ? out : err;
+        int n = (int) Math.min(data.length, result);
+        if (n <= 0) return;
+        try {
+            os.write(data, 0, n);
+            os.flush();
+        } catch (IOException ex) {
+            // deja's own output went away (| head): the replay goes on, as the program did
+        }
+    }
+
+    private static byte[] inputBytes(SyscallEvent r, int arg) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (MemoryBlock m : r.inputs()) if (m.arg() == arg) b.writeBytes(m.data());
+        return b.toByteArray();
+    }
+
+    /**
+     * Writes the memory the recorded call's kernel wrote, at the addresses the live call passed:
+     * a block hanging off argument i moves with that argument; a block reached through a pointer
+     * inside an input struct (an iovec's buffer) moves with that pointer.
+     */
+    private void writeOutputs(SyscallEvent r, long[] liveArgs, List<MemoryBlock> liveInputs, Tracee t) {
+        List<MemoryBlock> outs = r.outputs();
+        if (outs.isEmpty()) return;
+        Map<Long, Long> moved = null;
+        for (MemoryBlock b : outs) {
+            long addr;
+            if (b.arg() >= 0) {
+                addr = liveArgs[b.arg()] + (b.address() - r.arg(b.arg()));
+            } else {
+                if (moved == null) moved = movedPointers(r.inputs(), liveInputs);
+                addr = moved.getOrDefault(b.address(), b.address());
+            }
+            t.write(addr, b.data());
+        }
+    }
+
+    /** Recorded pointer words of input structs that the live call holds at another value. */
+    private static Map<Long, Long> movedPointers(List<MemoryBlock> recorded, List<MemoryBlock> live) {
+        Map<Long, Long> moved = new HashMap<>();
+        for (MemoryBlock rb : recorded) {
+            if (rb.arg() < 0 || rb.length() % 8 != 0) continue;
+            for (MemoryBlock lb : live) {
+                if (lb.arg() != rb.arg() || lb.length() != rb.length()) continue;
+                ByteBuffer x = rb.view().order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer y = lb.view().order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i + 8 <= rb.length(); i += 8) {
+                    if (x.getLong(i) != y.getLong(i)) moved.put(x.getLong(i), y.getLong(i));
+                }
+            }
+        }
+        return moved;
+    }
+
+    // ---------------------------------------------------------------- exit
+
+    @Override
+    public void onSyscall(SyscallEvent event, Tracee t) {
+        Pending p = pending.remove(event.tid());
+        if (p == null) return;
+        SyscallEvent r = p.rec();
+        if (p.ranForReal()) finishRealCall(r, event, p, t);
+        if (!waitsForSignal.contains(r.nr()) || !p.ranForReal()) injectSignalsAfter(r, t);
+    }
+
+    private void finishRealCall(SyscallEvent r, SyscallEvent live, Pending p, Tracee t) {
+        int nr = r.nr();
+        if (nr == nrExecve || nr == nrExecveat) {
+            if (live.result() != 0) {
+                throw new Stop(divergence(r, render(r), render(live) + " (exec of the recorded executable's copy failed)"));
+            }
+            scratch.remove(t.pid());
+            ExecEvent x = run.thread(r.tid()).execAfter(r);
+            long[] auxv = x.auxv();
+            for (int i = 0; i + 1 < auxv.length; i += 2) {
+                if (auxv[i] == AT_RANDOM) t.write(auxv[i + 1], x.atRandom());
+            }
+            return;
+        }
+        if (resultFromRecording.contains(nr)) {
+            if ((nr == nrClone || nr == nrClone3) && live.result() > 0 && !r.failed()) parentSetTid(r, p, t);
+            t.setResult(r.result());
+            if (!r.failed()) writeOutputs(r, p.liveArgs(), p.liveInputs(), t);
+            return;
+        }
+        if (live.result() != r.result()) {
+            throw new Stop(divergence(r, render(r), render(live)));
+        }
+    }
+
+    /** CLONE_PARENT_SETTID wrote the live tid into the parent's memory: the program must see the recorded one. */
+    private void parentSetTid(SyscallEvent r, Pending p, Tracee t) {
+        long flags;
+        long ptid;
+        if (r.nr() == nrClone) {
+            flags = p.liveArgs()[0];
+            ptid = p.liveArgs()[2];
+        } else {
+            MemoryBlock args = p.liveInputs().stream().filter(b -> b.arg() == 0).findFirst().orElse(null);
+            if (args == null || args.length() < 32) return;
+            ByteBuffer b = args.view().order(ByteOrder.LITTLE_ENDIAN);
+            flags = b.getLong(0);
+            ptid = b.getLong(24);
+        }
+        if ((flags & CLONE_PARENT_SETTID) != 0 && ptid != 0) {
+            t.write(ptid, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) r.result()).array());
+        }
+    }
+
+    /** Signals the recorded thread received right after this call: sent now, delivered on its return. */
+    private void injectSignalsAfter(SyscallEvent r, Tracee t) {
+        RecordedRun.ThreadLog log = run.thread(r.tid());
+        if (log == null) return;
+        for (Event x : log.after(r)) {
+            if (x instanceof SignalEvent s && injects(s, r)) queueSignal(t, s.signo());
+        }
+    }
+
+    private boolean hasInjectedSignalAfter(SyscallEvent r) {
+        RecordedRun.ThreadLog log = run.thread(r.tid());
+        if (log == null) return false;
+        for (Event x : log.after(r)) if (x instanceof SignalEvent s && injects(s, r)) return true;
+        return false;
+    }
+
+    /**
+     * Whether deja must send this recorded signal itself: not a fault the program makes again, and
+     * not a signal one of the recorded processes sent with a kill that replay runs for real.
+     */
+    private boolean injects(SignalEvent s, SyscallEvent before) {
+        if (!s.delivered()) return false;
+        if (FAULTS.contains(s.signo()) && s.code() > 0) return false;
+        boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
+        if (userSent && s.signo() == SIGPIPE && !signalSenders.contains(before.nr())) return true; // a write's EPIPE
+        return !userSent;
+    }
+
+    private void queueSignal(Tracee t, int signo) {
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(signo);
+        Signals.tgkill(t.pid(), t.tid(), signo);
+    }
+
+    @Override
+    public int signalToDeliver(SignalEvent event, Tracee t) {
+        Deque<Integer> q = injected.get(t.tid());
+        if (q != null && q.remove(Integer.valueOf(event.signo()))) return event.signo();
+        if (FAULTS.contains(event.signo()) && event.code() > 0) return event.signo(); // the program's own fault
+        if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) return event.signo(); // a replayed kill
+        return 0; // from outside the replay, or a real child's SIGCHLD: the recording decides signals
+    }
+
+    @Override
+    public void onSpawn(SpawnEvent event) {
+        Integer recParent = liveToRecTid.get(event.tid());
+        Pending p = pending.get(event.tid());
+        if (recParent == null || p == null) {
+            throw failure("a process or thread was created outside any recorded clone/fork (live tid " + event.tid() + ")");
+        }
+        SpawnEvent rs = run.thread(recParent).spawnAfter(p.rec());
+        if (rs == null) {
+            throw new Stop(divergence(p.rec(), render(p.rec()) + " without a new task", "a new task (tid "
+                    + event.childTid() + ")"));
+        }
+        liveToRecTid.put(event.childTid(), rs.childTid());
+        recToLiveTid.put(rs.childTid(), event.childTid());
+        recToLivePid.put(rs.childPid(), event.childPid());
+        boolean thread = (rs.cloneFlags() & CLONE_THREAD) != 0 || rs.spawnKind() == SpawnEvent.Kind.THREAD;
+        if (!thread) {
+            fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
+            Long s = scratch.get(event.pid());
+            if (s != null) scratch.put(event.childPid(), s);
+        }
+    }
+
+    // ---------------------------------------------------------------- checking
+
+    private void check(SyscallEvent r, SyscallEntry e) {
+        if (r.nr() != e.nr()) throw new Stop(divergence(r, render(r), render(live(e, -1))));
+        Schema s = schemas.schema(r.nr()).orElse(null);
+        if (s == null) return;
+        for (int i = 0; i < s.argCount(); i++) {
+            ArgSpec a = s.arg(i);
+            if (!scalar(a.kind()) || exempt(r.nr(), i)) continue;
+            if (r.arg(i) != e.arg(i)) {
+                throw new Stop(divergence(r, render(r), render(live(e, -1)) + " (argument " + (i + 1) + " differs)"));
+            }
+        }
+        List<byte[]> want = contents(s, r.inputs());
+        List<byte[]> have = contents(s, e.inputs());
+        boolean same = want.size() == have.size();
+        for (int i = 0; same && i < want.size(); i++) same = Arrays.equals(want.get(i), have.get(i));
+        if (!same) throw new Stop(divergence(r, render(r), render(live(e, -1)) + " (input data differs)"));
+    }
+
+    private static boolean scalar(ArgKind k) {
+        return !k.memory() && k != ArgKind.PTR;
+    }
+
+    /** Scalars that hold addresses in practice (clone's tls). */
+    private boolean exempt(int nr, int arg) {
+        return nr == nrClone && arg == 4;
+    }
+
+    /** The input bytes that must match: paths, strings, data written, sockaddrs, argv/env strings, iovec data. */
+    private static List<byte[]> contents(Schema s, List<MemoryBlock> inputs) {
+        boolean nested = false;
+        for (int i = 0; i < s.argCount(); i++) {
+            ArgKind k = s.arg(i).kind();
+            if (k == ArgKind.STRV || k == ArgKind.IOVIN) nested = true;
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (MemoryBlock b : inputs) {
+            boolean keep;
+            if (b.arg() < 0) {
+                keep = nested;
+            } else if (b.arg() < s.argCount()) {
+                ArgKind k = s.arg(b.arg()).kind();
+                keep = k == ArgKind.PATH || k == ArgKind.STR || k == ArgKind.IBUF || k == ArgKind.SAIN;
+            } else {
+                keep = false;
+            }
+            if (keep) out.add(b.data());
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- reporting
+
+    private SyscallEvent live(SyscallEntry e, long result) {
+        return new SyscallEvent(e.seq(), e.pid(), e.tid(), e.timeNs(), e.timeNs(), e.nr(), e.args(), e.inputs(), result,
+                List.of(), result == -1 ? SyscallEvent.NO_EXIT : 0);
+    }
+
+    private String render(SyscallEvent e) {
+        String s = renderer.render(e).replaceAll(" {2,}= ", " = ");
+        if (s.endsWith(" = ?")) s = s.substring(0, s.length() - 4);
+        return s;
+    }
+
+    private Divergence divergence(SyscallEvent r, String expected, String got) {
+        return divergence(r.seq(), r.pid(), r.tid(), expected, got);
+    }
+
+    private Divergence divergence(long seq, int pid, int tid, String expected, String got) {
+        List<String> before = new ArrayList<>();
+        for (SyscallEvent b : run.syscallsBefore(seq < 0 ? Long.MAX_VALUE : seq, 5)) {
+            before.add("#" + b.seq() + " [pid " + b.tid() + "] " + render(b));
+        }
+        return new Divergence(seq, pid, tid, expected, got, before);
+    }
+
+    private static Stop failure(String message) {
+        return new Stop(new ReplayException(message));
+    }
+
+    private static String inputString(List<MemoryBlock> inputs, int arg) {
+        for (MemoryBlock b : inputs) {
+            if (b.arg() == arg) {
+                byte[] d = b.data();
+                int n = d.length > 0 && d[d.length - 1] == 0 ? d.length - 1 : d.length;
+                return new String(d, 0, n, StandardCharsets.UTF_8);
+            }
+        }
+        return "";
+    }
+
+    /** The argv strings of an execve's inputs: the pointer block of argument {@code arg}, then its strings. */
+    private static List<String> argvStrings(List<MemoryBlock> inputs, int arg) {
+        List<String> argv = new ArrayList<>();
+        int count = -1;
+        for (MemoryBlock b : inputs) {
+            if (count < 0) {
+                if (b.arg() == arg) count = Math.max(0, b.length() / 8 - 1);
+                continue;
+            }
+            if (b.arg() != -1 || argv.size() >= count) break;
+            byte[] d = b.data();
+            int n = d.length > 0 && d[d.length - 1] == 0 ? d.length - 1 : d.length;
+            argv.add(new String(d, 0, n, StandardCharsets.UTF_8));
+        }
+        return argv;
+    }
+
+    private static byte[] cString(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return Arrays.copyOf(b, b.length + 1);
+    }
+}

@@ -1,0 +1,211 @@
+package dev.deja.replayer;
+
+import dev.deja.device.DeviceException;
+import dev.deja.device.LaunchSpec;
+import dev.deja.device.TraceResult;
+import dev.deja.device.TraceSession;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Schemas;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * {@code deja replay}: re-runs a recorded program under the trace device with a {@link ReplayTracer}
+ * answering its system calls from the recording. The tracing runs on its own platform thread;
+ * Ctrl-C or SIGTERM to deja kill the replaying tree.
+ */
+public final class Replayer {
+    private Replayer() {
+    }
+
+    /**
+     * How to replay.
+     *
+     * @param out            where the recorded program's stdout is reproduced
+     * @param err            where its stderr is reproduced
+     * @param closeFds       deja's own descriptors the program must not inherit
+     * @param blockedSignals the signal mask the program starts with
+     * @param ignoredSignals the signals it starts with ignored
+     */
+    public record Options(OutputStream out, OutputStream err, int[] closeFds, long blockedSignals,
+                          long ignoredSignals) {
+        public Options {
+            closeFds = closeFds.clone();
+        }
+
+        @Override
+        public int[] closeFds() {
+            return closeFds.clone();
+        }
+    }
+
+    /**
+     * What a replay did.
+     *
+     * @param status     the replayed program's exit status (128+N when killed by signal N)
+     * @param divergence the first divergence, or null when the replay was faithful
+     * @param replayed   how many recorded syscalls were replayed
+     * @param warnings   what deja could not reproduce exactly but did not stop for
+     */
+    public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
+        public Outcome {
+            warnings = List.copyOf(warnings);
+        }
+
+        public boolean faithful() {
+            return divergence == null;
+        }
+    }
+
+    public static Outcome replay(Recording rec, Options options) throws ReplayException {
+        Arch arch = Arch.current();
+        String recorded = rec.header().arch();
+        if (!recorded.equals(arch.unameName())) {
+            throw new ReplayException("the recording was made on " + recorded + "; this machine is " + arch.unameName()
+                    + ": a recording replays only on the architecture it was made on");
+        }
+        RecordedRun run;
+        try {
+            run = RecordedRun.load(rec);
+        } catch (RecordingException e) {
+            throw new ReplayException(e.getMessage(), e);
+        }
+        if (!(run.first() instanceof SyscallEvent first) || first.nr() != Schemas.of(arch).table().number("execve").orElse(-2)) {
+            throw new ReplayException(rec.path() + " holds no program start to replay (its first event is not the execve)");
+        }
+        LaunchSpec spec = launchSpec(rec, first, options);
+        Path scratch;
+        try {
+            scratch = Files.createTempDirectory("deja-replay-");
+        } catch (IOException e) {
+            throw new ReplayException("cannot create a replay directory: " + e.getMessage(), e);
+        }
+        try {
+            return replay(rec, run, spec, options, scratch, arch);
+        } finally {
+            deleteTree(scratch);
+        }
+    }
+
+    private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
+                                  Arch arch) throws ReplayException {
+        ReplayTracer tracer = new ReplayTracer(rec, run, Schemas.of(arch), options.out(), options.err(), scratch);
+        TraceSession session = new TraceSession(spec, tracer);
+        AtomicReference<TraceResult> result = new AtomicReference<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread tracing = Thread.ofPlatform().name("deja-replayer").unstarted(() -> {
+            try {
+                result.set(session.run());
+            } catch (RuntimeException | Error e) {
+                failure.set(e);
+            }
+        });
+        Thread hook = Thread.ofPlatform().name("deja-interrupt").unstarted(session::requestStop);
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            tracing.start();
+            join(tracing);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: the tree is being killed
+            }
+        }
+        Throwable t = failure.get();
+        if (t instanceof ReplayTracer.Stop s) {
+            if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
+            throw s.failure;
+        }
+        if (t instanceof DeviceException d) throw new ReplayException(d.getMessage(), d);
+        if (t instanceof RuntimeException r) throw r;
+        if (t instanceof Error e) throw e;
+        TraceResult r = result.get();
+        int status = r.shellStatus();
+        Optional<Integer> expected = recordedStatus(rec, run);
+        if (!r.interrupted() && expected.isPresent() && expected.get() != status) {
+            ExitEvent x = run.thread(run.rootTid()).exit();
+            Divergence d = new Divergence(x != null ? x.seq() : -1, run.first().pid(), run.rootTid(),
+                    "exit status " + expected.get(), "exit status " + status, List.of());
+            return new Outcome(status, d, tracer.replayed(), tracer.warnings());
+        }
+        return new Outcome(status, null, tracer.replayed(), tracer.warnings());
+    }
+
+    private static Optional<Integer> recordedStatus(Recording rec, RecordedRun run) {
+        RecordedRun.ThreadLog root = run.thread(run.rootTid());
+        ExitEvent x = root == null ? null : root.exit();
+        if (x != null) return Optional.of(x.shellStatus());
+        return rec.summary().map(RecordingSummary::exitStatus);
+    }
+
+    /** The program as recorded: its first execve's path, the recorded argv and environment. */
+    private static LaunchSpec launchSpec(Recording rec, SyscallEvent first, Options options)
+            throws ReplayException {
+        String path = null;
+        for (MemoryBlock b : first.inputs()) {
+            if (b.arg() == 0) {
+                byte[] d = b.data();
+                path = new String(d, 0, d.length > 0 && d[d.length - 1] == 0 ? d.length - 1 : d.length,
+                        StandardCharsets.UTF_8);
+                break;
+            }
+        }
+        if (path == null) throw new ReplayException("the recording's first execve has no path");
+        // The command as typed: the recorded execve's argv (for a #! script, the exec rewrites it).
+        List<String> argv = rec.header().command();
+        List<String> env = new ArrayList<>();
+        for (Map.Entry<String, String> kv : rec.header().environment().entrySet()) env.add(kv.getKey() + "=" + kv.getValue());
+        return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
+    }
+
+    private static void join(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    private static void deleteTree(Path dir) {
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            // a temporary directory left behind is not worth failing the replay for
+        }
+    }
+}
