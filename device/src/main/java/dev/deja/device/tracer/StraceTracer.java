@@ -68,9 +68,8 @@ public final class StraceTracer implements Tracer {
     private final Map<Integer, Entered> entered = new HashMap<>();
     private final Map<String, Stat> stats = new TreeMap<>();
     private final ZoneId zone = ZoneId.systemDefault();
-    private final int tgkill;
 
-    private record Entered(long seq, boolean injected, long delayExitUs, Map<Integer, String> fdPaths) {
+    private record Entered(long seq, boolean injected, long delayExitUs, int signal, Map<Integer, String> fdPaths) {
     }
 
     private static final class Stat {
@@ -82,7 +81,6 @@ public final class StraceTracer implements Tracer {
     public StraceTracer(Options options, PrintWriter out) {
         this.o = options;
         this.out = out;
-        this.tgkill = schemas.table().number("tgkill").orElse(-1);
     }
 
     @Override
@@ -105,12 +103,11 @@ public final class StraceTracer implements Tracer {
             }
         }
         if (hit == null) {
-            if (!fdPaths.isEmpty()) entered.put(e.tid(), new Entered(e.seq(), false, 0, fdPaths));
+            if (!fdPaths.isEmpty()) entered.put(e.tid(), new Entered(e.seq(), false, 0, 0, fdPaths));
             return Decision.proceed();
         }
         sleepUs(hit.delayEnterUs());
-        if (hit.signal() != 0 && tgkill >= 0) tracee.inject(tgkill, e.pid(), e.tid(), hit.signal());
-        entered.put(e.tid(), new Entered(e.seq(), hit.skips(), hit.delayExitUs(), fdPaths));
+        entered.put(e.tid(), new Entered(e.seq(), hit.skips(), hit.delayExitUs(), hit.signal(), fdPaths));
         if (hit.errno() != 0) return Decision.fail(hit.errno());
         if (hit.retval() != null) return Decision.succeed(hit.retval());
         return Decision.proceed();
@@ -121,7 +118,11 @@ public final class StraceTracer implements Tracer {
         live.add(e.tid());
         Entered en = entered.remove(e.tid());
         if (en != null && en.seq() != e.seq()) en = null;
-        if (en != null) sleepUs(en.delayExitUs());
+        if (en != null) {
+            sleepUs(en.delayExitUs());
+            // signal=: sent now, at the call's exit, so it is delivered as the thread returns from it
+            if (en.signal() != 0) dev.deja.device.ffm.Signals.tgkill(e.pid(), e.tid(), en.signal());
+        }
         if (!o.trace().contains(e.nr())) return;
         if (o.summary()) {
             Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());

@@ -1,0 +1,171 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deja trace} end to end through the launcher: strace's options, its output format, fault
+ * injection, and the program's status. (The line-by-line comparison with strace over a corpus is
+ * device's StraceTracerIT; here the launcher's output is compared with strace's on one program.)
+ */
+class TraceIT {
+
+    @TempDir
+    Path tmp;
+
+    private static final String HOSTNAME_OPEN = "openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3";
+
+    private static List<String> lines(String s) {
+        return s.lines().toList();
+    }
+
+    private static String norm(String line) {
+        return line.replaceFirst("^(\\[pid\\s+\\d+\\]|\\d+)\\s+", "").replaceAll("0x[0-9a-f]+", "ADDR")
+                .replaceAll("\\s+= ", " = ").replaceAll(":\\[[0-9]+\\]", ":[INODE]");
+    }
+
+    @Test
+    void tracesLikeStraceToAFileWithPidPrefixes() throws Exception {
+        Path out = tmp.resolve("out.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-f", "-o", out.toString(), "--", "cat", "/etc/hostname");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(Files.readString(Path.of("/etc/hostname")), r.stdout());
+        List<String> deja = Files.readAllLines(out);
+        assertTrue(deja.getFirst().matches("\\d+ +execve\\(\"/usr/bin/cat\", \\[\"cat\", \"/etc/hostname\"\\], .*\\) = 0"), deja.getFirst());
+        assertTrue(deja.stream().anyMatch(l -> norm(l).equals(HOSTNAME_OPEN)), String.join("\n", deja));
+        assertTrue(deja.getLast().matches("\\d+ +\\+\\+\\+ exited with 0 \\+\\+\\+"), deja.getLast());
+        Path strace = Path.of("/usr/bin/strace");
+        Assumptions.assumeTrue(Files.isExecutable(strace));
+        Path sout = tmp.resolve("strace.txt");
+        Runs.Result s = Runs.nativeRun(strace.toString(), "-f", "-q", "-o", sout.toString(), "cat", "/etc/hostname");
+        assertEquals(0, s.status());
+        Set<String> straceLines = new HashSet<>();
+        for (String l : Files.readAllLines(sout)) straceLines.add(norm(l));
+        long matched = deja.stream().filter(l -> straceLines.contains(norm(l))).count();
+        double rate = (double) matched / deja.size();
+        System.out.printf("deja trace vs strace -f on cat: %d of %d lines equal (%.1f%%)%n", matched, deja.size(), 100 * rate);
+        assertTrue(rate >= 0.9, "only " + matched + " of " + deja.size() + " lines as strace prints them");
+    }
+
+    @Test
+    void toStderrLinesGetPidTagsOnceThereAreSeveralProcessesAndTheStatusIsTheProgramsOwn() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "trace", "-f", "--", "/bin/sh", "-c", "echo a | cat; exit 3");
+        assertEquals(3, r.status(), r.stderr());
+        assertEquals("a\n", r.stdout());
+        List<String> err = lines(r.stderr());
+        assertTrue(err.getFirst().startsWith("execve(\"/bin/sh\""), err.getFirst());
+        assertTrue(err.stream().anyMatch(l -> l.matches("\\[pid +\\d+\\] .*")), r.stderr());
+        assertTrue(err.getLast().equals("+++ exited with 3 +++"), err.getLast());
+    }
+
+    @Test
+    void traceFiltersByNameAndClassAndSizesStrings() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=%file,write", "-s", "2", "--", "/bin/sh", "-c", "echo hello");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("hello\n", r.stdout());
+        List<String> err = lines(r.stderr());
+        assertTrue(err.stream().anyMatch(l -> l.startsWith("openat(")), r.stderr());
+        assertTrue(err.stream().anyMatch(l -> l.startsWith("write(1, \"he\"..., 6)")), r.stderr());
+        assertFalse(err.stream().anyMatch(l -> l.startsWith("mmap(") || l.startsWith("read(") || l.startsWith("close(")), r.stderr());
+    }
+
+    @Test
+    void decodesFdsAndPrintsTimes() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "trace", "-y", "-tt", "-T", "-e", "trace=openat,read,close", "--", "cat", "/etc/hostname");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> err = lines(r.stderr());
+        String open = err.stream().filter(l -> l.contains("\"/etc/hostname\"")).findFirst().orElseThrow();
+        assertTrue(open.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{6} openat\\(AT_FDCWD<[^>]+>, \"/etc/hostname\", O_RDONLY\\) += 3</etc/hostname> <\\d+\\.\\d{6}>"), open);
+        assertTrue(err.stream().anyMatch(l -> l.matches(".* close\\(3</etc/hostname>\\) += 0 <\\d+\\.\\d{6}>")), r.stderr());
+    }
+
+    @Test
+    void injectsAnErrorAtTheNthCall() throws Exception {
+        Runs.Result plain = Runs.deja(tmp, "trace", "-e", "trace=openat", "--", "cat", "/etc/hostname");
+        List<String> opens = lines(plain.stderr()).stream().filter(l -> l.startsWith("openat(")).toList();
+        int n = 1 + opens.stream().map(TraceIT::norm).toList().indexOf(HOSTNAME_OPEN);
+        assertTrue(n > 0, plain.stderr());
+        Path out = tmp.resolve("trace.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-o", out.toString(), "-e", "trace=openat", "-e",
+                "inject=openat:error=ENOENT:when=" + n, "--", "cat", "/etc/hostname");
+        assertEquals(1, r.status(), r.stderr());
+        assertEquals("", r.stdout());
+        assertEquals("cat: /etc/hostname: No such file or directory\n", r.stderr());
+        List<String> injected = Files.readAllLines(out).stream().filter(l -> l.endsWith("(INJECTED)")).toList();
+        assertEquals(List.of("openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = -1 ENOENT (No such file or directory) (INJECTED)"),
+                injected.stream().map(TraceIT::norm).toList());
+
+        // when=3: exactly the third openat, as strace counts
+        Runs.Result third = Runs.deja(tmp, "trace", "-e", "trace=openat", "-e", "inject=openat:error=ENOENT:when=3", "--",
+                "cat", "/etc/hostname");
+        List<String> o3 = lines(third.stderr()).stream().filter(l -> l.startsWith("openat(")).toList();
+        assertTrue(o3.get(2).endsWith("= -1 ENOENT (No such file or directory) (INJECTED)"), third.stderr());
+        assertEquals(1, o3.stream().filter(l -> l.endsWith("(INJECTED)")).count(), third.stderr());
+    }
+
+    @Test
+    void injectsAReturnValueWithoutRunningTheCall() throws Exception {
+        // the program believes all 7 bytes were written; none were
+        Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=write", "-e", "inject=write:retval=7", "--",
+                "/bin/sh", "-c", "echo hidden");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("", r.stdout());
+        assertEquals("write(1, \"hidden\\n\", 7) = 7 (INJECTED)", norm(lines(r.stderr()).getFirst()), r.stderr());
+    }
+
+    @Test
+    void injectsASignal() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=write", "-e", "inject=write:signal=SIGTERM:when=2", "--",
+                "/bin/sh", "-c", "echo one; echo two; echo three");
+        assertEquals(128 + 15, r.status(), r.stderr());
+        assertEquals("one\ntwo\n", r.stdout());
+        List<String> err = lines(r.stderr());
+        assertTrue(err.stream().anyMatch(l -> l.startsWith("--- SIGTERM {si_signo=SIGTERM, si_code=SI_TKILL")), r.stderr());
+        assertEquals(2, err.stream().filter(l -> l.startsWith("write(")).count(), r.stderr());
+        assertEquals("+++ killed by SIGTERM +++", err.getLast());
+    }
+
+    @Test
+    void delaysCalls() throws Exception {
+        long start = System.nanoTime();
+        Runs.Result r = Runs.deja(tmp, "trace", "-o", "/dev/null", "-e", "inject=getpid:delay_enter=300000:delay_exit=300000", "--",
+                "/bin/sh", "-c", "echo $$");
+        assertEquals(0, r.status(), r.stderr());
+        assertTrue(System.nanoTime() - start > 600_000_000L);
+    }
+
+    @Test
+    void summarisesWithMinusC() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "trace", "-c", "--", "cat", "/etc/hostname");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> err = lines(r.stderr());
+        assertEquals("% time     seconds  usecs/call     calls    errors syscall", err.getFirst());
+        assertTrue(err.stream().anyMatch(l -> l.matches(" *\\d+\\.\\d\\d +\\d+\\.\\d{6} +\\d+ +1 +execve")), r.stderr());
+        assertTrue(err.getLast().matches("100\\.00 +\\d+\\.\\d{6} +\\d+ +\\d+ +\\d* *total"), err.getLast());
+        assertFalse(r.stderr().contains("+++"), r.stderr());
+    }
+
+    @Test
+    void refusesWhatItCannotDo() throws Exception {
+        Runs.Result p = Runs.deja(tmp, "trace", "-p", "1");
+        assertEquals(ExitCodes.DEJA_FAILURE, p.status());
+        assertTrue(p.stderr().startsWith("deja: trace -p 1: attaching to a running process is not supported"), p.stderr());
+        Runs.Result bad = Runs.deja(tmp, "trace", "-e", "inject=openat:error=EWHAT", "--", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
+        assertTrue(bad.stderr().contains("unknown errno 'EWHAT'"), bad.stderr());
+        Runs.Result cls = Runs.deja(tmp, "trace", "-e", "trace=%nope", "--", "true");
+        assertTrue(cls.stderr().contains("unknown syscall class '%nope'"), cls.stderr());
+        Runs.Result missing = Runs.deja(tmp, "trace", "--", "/no/such/program");
+        assertEquals(127, missing.status());
+    }
+}
