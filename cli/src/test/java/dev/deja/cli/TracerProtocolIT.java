@@ -1,0 +1,187 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deja run --tracer} end to end: tracer programs in Python (standard library only) speak
+ * the text protocol on their stdin/stdout; the samples in samples/tracers/ and small tracers
+ * written here for one behaviour each (stacking, a crash, a timeout, queries, JSON).
+ */
+class TracerProtocolIT {
+
+    @TempDir
+    Path tmp;
+
+    private static final String PRELUDE = """
+            import json, sys
+            def send(line):
+                sys.stdout.write(line + "\\n"); sys.stdout.flush()
+            def fields(line):
+                f = {}
+                for w in line.split(" ")[2:]:
+                    if "=" in w and "(" not in w.split("=")[0]:
+                        k, v = w.split("=", 1); f[k] = v
+                    else:
+                        break
+                return f
+            assert sys.stdin.readline().strip() == "deja-tracer 1"
+            """;
+
+    private Path tracer(String name, String body) throws Exception {
+        Path p = tmp.resolve(name + ".py");
+        Files.writeString(p, PRELUDE + body);
+        return p;
+    }
+
+    private static String sample(String name) {
+        return Path.of("..", "samples", "tracers", name).toAbsolutePath().normalize().toString();
+    }
+
+    @Test
+    void theYear2038SampleAnswersTimeCallsWithSkipOkAndMemoryWrites() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + sample("year2038.py"), "--", "date", "-u", "+%Y-%m-%d");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("2038-01-19\n", r.stdout());
+        Runs.Result at = Runs.deja(tmp, "run", "--tracer", "python3 " + sample("year2038.py") + " --at 2200000000", "--",
+                "python3", "-c", "import time; print(time.gmtime().tm_year)");
+        assertEquals("2039\n", at.stdout(), at.stderr());
+    }
+
+    @Test
+    void theFaultInjectorFailsASeededShareOfWrites() throws Exception {
+        String prog = "for i in 1 2 3 4 5 6 7 8; do echo line $i; done";
+        String cmd = "python3 " + sample("fail_writes.py") + " --share 0.5 --seed 3 --fd 1";
+        Runs.Result a = Runs.deja(tmp, "run", "--tracer", cmd, "--", "/bin/sh", "-c", prog);
+        Runs.Result b = Runs.deja(tmp, "run", "--tracer", cmd, "--", "/bin/sh", "-c", prog);
+        assertEquals(a.stdout(), b.stdout(), "the same seed fails the same writes");
+        long kept = a.stdout().lines().count();
+        assertTrue(kept > 0 && kept < 8, a.stdout());
+        assertEquals(8 - kept, a.stderr().lines().filter(l -> l.contains("echo: I/O error")).count(), a.stderr());
+        Runs.Result all = Runs.deja(tmp, "run", "--tracer", "python3 " + sample("fail_writes.py") + " --share 1 --fd 1",
+                "--", "/bin/sh", "-c", "echo x");
+        assertEquals("", all.stdout());
+        assertTrue(all.stderr().contains("fail_writes: failed event"), all.stderr());
+    }
+
+    @Test
+    void stackedTracersSeeThePreviousRewritesAndASkipEndsTheChain() throws Exception {
+        Path seenA = tmp.resolve("a.log");
+        Path seenB = tmp.resolve("b.log");
+        Path a = tracer("redirect", """
+                send("hello redirect"); send("subscribe decide write"); send("ready")
+                log = open(%s, "w")
+                for line in sys.stdin:
+                    if not line.startswith("event "): continue
+                    seq = line.split()[1]; log.write(line); log.flush()
+                    args = fields(line)["args"].split(",")
+                    send(seq + (" rewrite arg0=2" if int(args[0], 16) == 1 else " continue"))
+                """.formatted("'" + seenA + "'"));
+        Path b = tracer("failer", """
+                send("hello failer"); send("subscribe decide write"); send("ready")
+                log = open(%s, "w")
+                for line in sys.stdin:
+                    if not line.startswith("event "): continue
+                    seq = line.split()[1]; log.write(line); log.flush()
+                    send(seq + " skip-fail EIO")
+                """.formatted("'" + seenB + "'"));
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + a, "--tracer", "python3 " + b, "--",
+                "/bin/sh", "-c", "echo hello");
+        assertEquals("", r.stdout(), r.stderr());
+        assertTrue(!r.stderr().contains("hello"), r.stderr());
+        assertTrue(Files.readString(seenA).contains("write(1, \"hello\\n\", 6)"), Files.readString(seenA));
+        String b1 = Files.readString(seenB).lines().findFirst().orElseThrow();
+        assertTrue(b1.contains("args=0x2,") && b1.endsWith("write(2, \"hello\\n\", 6)"), b1);
+        assertEquals(Files.readString(seenA).lines().findFirst().orElseThrow().split(" ")[1], b1.split(" ")[1],
+                "the same event number along the chain");
+    }
+
+    @Test
+    void aTracerThatCrashesIsDroppedAndTheRunGoesOn() throws Exception {
+        Path t = tracer("crasher", """
+                send("hello crasher"); send("subscribe decide write"); send("ready")
+                sys.stdin.readline()
+                sys.exit(3)
+                """);
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", "/bin/sh", "-c", "echo one; echo two");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("one\ntwo\n", r.stdout());
+        assertTrue(r.stderr().contains("deja: tracer crasher is gone"), r.stderr());
+    }
+
+    @Test
+    void aTracerThatDoesNotAnswerTimesOutAndTheCallContinues() throws Exception {
+        Path t = tracer("sleeper", """
+                send("hello sleeper"); send("subscribe decide write"); send("ready")
+                for line in sys.stdin:
+                    pass
+                """);
+        long start = System.nanoTime();
+        Runs.Result r = Runs.deja(tmp, "run", "--timeout", "300", "--tracer", "python3 " + t, "--", "/bin/sh", "-c", "echo one");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("one\n", r.stdout());
+        assertTrue(r.stderr().contains("tracer sleeper did not answer event"), r.stderr());
+        assertTrue(System.nanoTime() - start > 300_000_000L);
+    }
+
+    @Test
+    void queriesAndRefusalsOverTheWire() throws Exception {
+        Path out = tmp.resolve("q.log");
+        Path t = tracer("asker", """
+                send("hello asker"); send("subscribe decide write"); send("ready")
+                log = open(%s, "w")
+                for line in sys.stdin:
+                    if not line.startswith("event "): continue
+                    seq = line.split()[1]
+                    args = [int(x, 16) for x in fields(line)["args"].split(",")]
+                    send("%%s peek 0x%%x %%d" %% (seq, args[1], args[2]))
+                    log.write(sys.stdin.readline())
+                    send(seq + " proc"); log.write(sys.stdin.readline())
+                    send(seq + " fds"); log.write(sys.stdin.readline())
+                    send("99999 continue"); log.write(sys.stdin.readline())
+                    send(seq + " frobnicate"); log.write(sys.stdin.readline())
+                    send(seq + " continue")
+                    send(seq + " continue"); log.flush()
+                """.formatted("'" + out + "'"));
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", "/bin/sh", "-c", "echo hi");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("hi\n", r.stdout());
+        String[] log = Files.readString(out).split("\n");
+        assertTrue(log[0].matches("\\d+ reply peek addr=0x[0-9a-f]+ len=3 hex=68690a"), log[0]);
+        assertTrue(log[1].matches("\\d+ reply proc pid=\\d+ tid=\\d+ comm=sh ppid=\\d+ uid=\\d+ euid=\\d+ gid=\\d+ egid=\\d+ .*exe=/usr/bin/dash cwd=.*"), log[1]);
+        assertTrue(log[2].matches("\\d+ reply fds 0=\\S+ 1=\\S+ 2=\\S+.*"), log[2]);
+        assertEquals("error 99999 refused: no event 99999 is waiting for your answer (event " + log[0].split(" ")[0] + " is)", log[3]);
+        assertTrue(log[4].startsWith("error - refused '" + log[0].split(" ")[0] + " frobnicate': unknown message 'frobnicate'"), log[4]);
+    }
+
+    @Test
+    void jsonTracersWork() throws Exception {
+        Path t = tracer("jsoner", """
+                send(json.dumps({"msg": "hello", "name": "jsoner"}))
+                send(json.dumps({"msg": "subscribe", "mode": "decide", "names": ["write"]}))
+                send(json.dumps({"msg": "ready"}))
+                for line in sys.stdin:
+                    m = json.loads(line)
+                    if m["msg"] == "event":
+                        send(json.dumps({"msg": "skip-ok", "seq": m["seq"], "value": len("hidden\\n")}))
+                """);
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", "/bin/sh", "-c", "echo hidden");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("", r.stdout());
+    }
+
+    @Test
+    void aTracerThatFailsTheHandshakeStopsTheRunBeforeItStarts() throws Exception {
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "echo nonsense", "--", "/bin/sh", "-c", "echo never");
+        assertEquals(ExitCodes.DEJA_FAILURE, r.status());
+        assertEquals("", r.stdout());
+        assertTrue(r.stderr().contains("deja: run: tracer 'echo nonsense': tracer echo nonsense hung up during the handshake"), r.stderr());
+        assertNotEquals(0, r.status());
+    }
+}
