@@ -7,10 +7,12 @@ import dev.deja.device.TraceResult;
 import dev.deja.device.tracer.Connection;
 import dev.deja.device.tracer.ProtocolException;
 import dev.deja.device.tracer.RemoteTracer;
+import dev.deja.device.tracer.SocketListener;
 import dev.deja.device.tracer.TraceRun;
 import dev.deja.device.tracer.TracerChain;
 import dev.deja.device.tracer.Transports;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Parameters;
                 "Each tracer reads events on its stdin and answers on its stdout; several tracers form a chain,"
                         + " in the order given. deja exits with the program's status."},
         footer = {"", "Examples:", "  deja run --tracer 'python3 samples/tracers/fail_writes.py --share 0.1' -- ./app",
-                "  deja run --tracer 'python3 samples/tracers/year2038.py' -- date"})
+                "  deja run --tracer 'python3 samples/tracers/year2038.py' -- date",
+                "  deja run --listen /tmp/deja.sock --timeout 600000 -- ./app &   then: socat - UNIX-CONNECT:/tmp/deja.sock"})
 final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--tracer", paramLabel = "CMD", description = "A tracer program, run with /bin/sh -c CMD. Repeatable: the chain's order.")
@@ -34,12 +37,18 @@ final class RunCommand implements Callable<Integer> {
             description = "How long a tracer may take to answer one event before it continues (default: 10000).")
     long timeoutMs = RemoteTracer.DEFAULT_TIMEOUT.toMillis();
 
+    @Option(names = "--listen", paramLabel = "PATH",
+            description = {"Also accept tracers on a Unix socket created at PATH (mode 0600, only your user may connect);"
+                    + " they may join and leave during the run. Without --tracer, the program starts when the first"
+                    + " tracer that connects is ready."})
+    Path listen;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments.")
     List<String> command = new ArrayList<>();
 
     @Override
     public Integer call() {
-        if (tracers.isEmpty()) throw new UserError("run: give at least one --tracer CMD");
+        if (tracers.isEmpty() && listen == null) throw new UserError("run: give at least one --tracer CMD or --listen PATH");
         if (timeoutMs <= 0) throw new UserError("run: --timeout must be positive");
         LaunchSpec spec;
         try {
@@ -48,6 +57,8 @@ final class RunCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e.status());
         }
         List<RemoteTracer> chain = new ArrayList<>();
+        SocketListener listener = null;
+        Thread hook = null;
         try {
             for (String cmd : tracers) {
                 Connection c;
@@ -67,15 +78,48 @@ final class RunCommand implements Callable<Integer> {
                     throw new UserError("run: tracer '" + cmd + "': " + e.getMessage());
                 }
             }
+            TracerChain tracerChain = new TracerChain(chain, listen != null);
+            if (listen != null) {
+                try {
+                    listener = SocketListener.listen(listen, Duration.ofMillis(timeoutMs), System.err, tracerChain::join);
+                } catch (IOException e) {
+                    throw new UserError("run: cannot listen on " + listen + ": " + e.getMessage());
+                }
+                SocketListener l = listener;
+                hook = Thread.ofPlatform().unstarted(l::close);
+                Runtime.getRuntime().addShutdownHook(hook);
+                System.err.println("deja: listening on " + listener.path()
+                        + (tracers.isEmpty() ? "; the program starts when a tracer is ready" : ""));
+                if (tracers.isEmpty()) awaitFirst(listener);
+            }
             TraceResult r;
             try {
-                r = TraceRun.run(spec, new TracerChain(chain), () -> { });
+                r = TraceRun.run(spec, tracerChain, () -> { });
             } catch (DeviceException e) {
                 throw new UserError("cannot trace " + command.getFirst() + ": " + e.getMessage());
             }
             return r.shellStatus();
         } finally {
+            if (listener != null) listener.close();
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs
+                }
+            }
             for (RemoteTracer t : chain) t.close();
+        }
+    }
+
+    private static void awaitFirst(SocketListener listener) {
+        try {
+            while (!listener.awaitFirst(Duration.ofSeconds(60))) {
+                System.err.println("deja: still waiting for a tracer on " + listener.path());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError("run: interrupted while waiting for a tracer");
         }
     }
 }

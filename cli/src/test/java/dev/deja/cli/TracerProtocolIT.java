@@ -184,4 +184,52 @@ class TracerProtocolIT {
         assertTrue(r.stderr().contains("deja: run: tracer 'echo nonsense': tracer echo nonsense hung up during the handshake"), r.stderr());
         assertNotEquals(0, r.status());
     }
+
+    @Test
+    void tracersJoinAndLeaveOverAUnixSocket() throws Exception {
+        Path sock = tmp.resolve("deja.sock");
+        Path out = tmp.resolve("out");
+        Path err = tmp.resolve("err");
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "run", "--listen", sock.toString(), "--",
+                "/bin/sh", "-c", "echo a; echo b; echo c")
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            for (int i = 0; i < 300 && !Files.exists(sock); i++) Thread.sleep(100);
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(sock))) {
+                java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        java.nio.channels.Channels.newInputStream(ch), java.nio.charset.StandardCharsets.UTF_8));
+                java.io.Writer w = new java.io.OutputStreamWriter(new java.io.OutputStream() {
+                    @Override public void write(int b) throws java.io.IOException { write(new byte[]{(byte) b}, 0, 1); }
+                    @Override public void write(byte[] b, int o, int l) throws java.io.IOException {
+                        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b, o, l);
+                        while (buf.hasRemaining()) ch.write(buf);
+                    }
+                }, java.nio.charset.StandardCharsets.UTF_8);
+                assertEquals("deja-tracer 1", in.readLine());
+                w.write("hello socket tracer\nsubscribe decide write\nready\n");
+                w.flush();
+                String line;
+                while ((line = in.readLine()) != null) {
+                    if (!line.startsWith("event ")) continue;
+                    String seq = line.split(" ")[1];
+                    if (line.endsWith("write(1, \"b\\n\", 2)")) {
+                        w.write(seq + " skip-fail EIO\n");
+                        w.flush();
+                        break; // and leave: the run goes on without this tracer
+                    }
+                    w.write(seq + " continue\n");
+                    w.flush();
+                }
+            }
+            assertTrue(deja.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            deja.destroyForcibly();
+        }
+        String stderr = Files.readString(err);
+        assertEquals("a\nc\n", Files.readString(out), stderr);
+        assertTrue(stderr.contains("deja: tracer socket tracer joined"), stderr);
+        assertTrue(stderr.contains("echo: I/O error"), stderr);
+        assertTrue(Files.notExists(sock), "the socket is removed at the end");
+    }
 }

@@ -27,6 +27,10 @@ public final class TracerChain implements Tracer {
     private final List<Tracer> tracers;
     private final MemoryCapture capture = MemoryCapture.of(Arch.current());
     private final boolean decides;
+    /** Tracers that asked to join, admitted on the device's thread at the next event. */
+    private final java.util.Queue<Tracer> joining = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The latest context of each live process, given to tracers that join mid-run. */
+    private final java.util.Map<Integer, ContextEvent> contexts = new java.util.HashMap<>();
 
     public TracerChain(List<? extends Tracer> tracers) {
         this(tracers, false);
@@ -34,8 +38,32 @@ public final class TracerChain implements Tracer {
 
     /** {@code alwaysDecides}: decide even if no tracer does now (tracers may join later). */
     public TracerChain(List<? extends Tracer> tracers, boolean alwaysDecides) {
-        this.tracers = List.copyOf(tracers);
+        this.tracers = new java.util.concurrent.CopyOnWriteArrayList<>(tracers);
         this.decides = alwaysDecides || this.tracers.stream().anyMatch(Tracer::decides);
+    }
+
+    /**
+     * Adds {@code t} at the end of the chain, from any thread; it takes part from the next event
+     * on (knowing the context of the processes already running). A chain that did not decide
+     * when the session started never will: build it with {@code alwaysDecides} if tracers may join.
+     */
+    public void join(Tracer t) {
+        joining.add(t);
+    }
+
+    /** The tracers in the chain now (those that joined included). */
+    public List<Tracer> tracers() {
+        return List.copyOf(tracers);
+    }
+
+    /** On the device's thread: admits joiners and drops remote tracers that are gone. */
+    private void admit() {
+        Tracer t;
+        while ((t = joining.poll()) != null) {
+            for (ContextEvent c : contexts.values()) t.onContext(c);
+            tracers.add(t);
+        }
+        tracers.removeIf(x -> x instanceof RemoteTracer r && !r.alive());
     }
 
     @Override
@@ -45,6 +73,7 @@ public final class TracerChain implements Tracer {
 
     @Override
     public Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
+        admit();
         SyscallEntry current = entry;
         boolean rewritten = false;
         for (Tracer t : tracers) {
@@ -68,6 +97,7 @@ public final class TracerChain implements Tracer {
 
     @Override
     public int signalToDeliver(SignalEvent event, Tracee tracee) {
+        admit();
         int signo = event.signo();
         for (Tracer t : tracers) {
             if (!t.decides()) continue;
@@ -82,6 +112,7 @@ public final class TracerChain implements Tracer {
 
     @Override
     public void onSyscall(SyscallEvent event, Tracee tracee) {
+        admit();
         for (Tracer t : tracers) t.onSyscall(event, tracee);
     }
 
@@ -107,11 +138,14 @@ public final class TracerChain implements Tracer {
 
     @Override
     public void onContext(ContextEvent event) {
+        contexts.put(event.pid(), event);
+        admit();
         for (Tracer t : tracers) t.onContext(event);
     }
 
     @Override
     public void onExit(ExitEvent event) {
+        if (event.processExit()) contexts.remove(event.pid());
         for (Tracer t : tracers) t.onExit(event);
     }
 }
