@@ -71,6 +71,18 @@ class TracerProtocolIT {
     }
 
     @Test
+    void theDenyOutsideCwdSampleFailsWritesOutsideTheWorkingDirectory() throws Exception {
+        Path work = Files.createDirectories(tmp.resolve("work"));
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + sample("deny_outside_cwd.py"), "--", "/bin/sh", "-c",
+                "cd \"$0\" && echo in > inside.txt; echo out > ../outside.txt; mkdir ../nope; mkdir sub; cat inside.txt",
+                work.toString());
+        assertEquals("in\n", r.stdout(), r.stderr());
+        assertTrue(Files.isDirectory(work.resolve("sub")));
+        assertTrue(Files.notExists(tmp.resolve("outside.txt")) && Files.notExists(tmp.resolve("nope")), r.stderr());
+        assertEquals(2, r.stderr().lines().filter(l -> l.startsWith("deny_outside_cwd: denied event")).count(), r.stderr());
+    }
+
+    @Test
     void stackedTracersSeeThePreviousRewritesAndASkipEndsTheChain() throws Exception {
         Path seenA = tmp.resolve("a.log");
         Path seenB = tmp.resolve("b.log");
