@@ -67,6 +67,9 @@ public final class TraceSession {
     private final int nrMmap;
     private final Set<Integer> contextChanging = new HashSet<>();
     private final boolean decides;
+    private final boolean orders;
+    /** Threads a tracer that orders threads holds in a syscall stop, in the order they stopped. */
+    private final List<Task> held = new ArrayList<>();
 
     private final Map<Integer, Task> tasks = new HashMap<>();
     /** Pids of live processes, readable by the thread that stops the session. */
@@ -89,6 +92,7 @@ public final class TraceSession {
         this.spec = spec;
         this.tracer = tracer;
         this.decides = tracer.decides();
+        this.orders = decides && tracer.ordersThreads();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -205,6 +209,10 @@ public final class TraceSession {
 
     private void loop() {
         while (!tasks.isEmpty()) {
+            if (orders && !held.isEmpty()) {
+                releaseHeld();
+                if (held.size() == tasks.size()) tracer.stalled();
+            }
             int tid = wait.waitpid(-1, Wait.WALL);
             if (tid < 0) break;
             int status = wait.status();
@@ -233,6 +241,13 @@ public final class TraceSession {
             int event = Wait.ptraceEvent(status);
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
+                if (orders && launched) {
+                    task.atEntry = ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
+                    if (!tracer.mayContinue(task, task.atEntry)) {
+                        held.add(task);
+                        continue;
+                    }
+                }
                 syscallStop(task);
             } else if (sig == Signals.SIGTRAP && event != 0) {
                 if (!ptraceEvent(task, event)) continue;
@@ -247,6 +262,25 @@ public final class TraceSession {
             task.started = true;
             if (stopRequested) Signals.kill(task.pid, Signals.SIGKILL);
             ptrace.resumeToSyscall(tid, deliver);
+        }
+    }
+
+    /** Lets held threads go, in the order they stopped, as long as the tracer allows one. */
+    private void releaseHeld() {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (int i = 0; i < held.size(); i++) {
+                Task t = held.get(i);
+                if (!tracer.mayContinue(t, t.atEntry)) continue;
+                held.remove(i);
+                syscallStop(t);
+                t.started = true;
+                if (stopRequested) Signals.kill(t.pid, Signals.SIGKILL);
+                ptrace.resumeToSyscall(t.tid, 0);
+                moved = true;
+                break;
+            }
         }
     }
 
@@ -441,6 +475,7 @@ public final class TraceSession {
 
     private void died(Task task, int status) {
         tasks.remove(task.tid);
+        held.remove(task);
         if (task.pending != null && launched) {
             Pending p = task.pending;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
@@ -497,6 +532,7 @@ public final class TraceSession {
         Pending pending;
         boolean started;
         boolean awaitingSpawn;
+        boolean atEntry;
 
         Task(int tid, int pid) {
             this.tid = tid;

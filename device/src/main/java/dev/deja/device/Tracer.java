@@ -39,6 +39,32 @@ public interface Tracer {
         return event.signo();
     }
 
+    /**
+     * True when this deciding tracer orders threads: the device then asks {@link #mayContinue}
+     * at every syscall stop of the run. Asked once, before the run.
+     */
+    default boolean ordersThreads() {
+        return false;
+    }
+
+    /**
+     * Whether the thread may go on from the syscall stop it is in (an entry, before
+     * {@link #onSyscallEntry}; an exit, before {@link #onSyscall}) now. A thread that may not is held
+     * in that stop, unprocessed, and asked again after each later event (a replayer releases threads
+     * in their recorded order this way).
+     */
+    default boolean mayContinue(Tracee tracee, boolean entry) {
+        return true;
+    }
+
+    /**
+     * Every live thread is held by {@link #mayContinue}: nothing can move any more. The tracer throws
+     * (the session then ends and kills the tree); the default throws a {@link DeviceException}.
+     */
+    default void stalled() {
+        throw new DeviceException("every thread of the traced tree is held by the tracer: nothing can move");
+    }
+
     default void onSyscall(SyscallEvent event, Tracee tracee) {
     }
 

@@ -25,13 +25,64 @@ final class RecordedRun {
     private final int rootTid;
     private final java.util.Set<Integer> pids = new java.util.HashSet<>();
 
+    /**
+     * The recorded timeline of the steps replay orders threads by: every syscall's entry and exit and
+     * every thread's end, sorted by the time the recorder saw them (its one tracing thread saw each
+     * stop after the previous one, so the times give one total order).
+     */
+    private final List<Step> steps = new ArrayList<>();
+    private final Map<Long, Integer> entryStep = new HashMap<>();
+    private final Map<Long, Integer> exitStep = new HashMap<>();
+    private final Map<Integer, Integer> endStep = new HashMap<>();
+
+    enum StepKind { ENTRY, EXIT, END }
+
+    record Step(long timeNs, long seq, StepKind kind, int tid) {
+    }
+
     private RecordedRun(List<Event> all) {
         this.all = all;
         for (Event e : all) {
             threads.computeIfAbsent(e.tid(), ThreadLog::new).events.add(e);
             pids.add(e.pid());
+            if (e instanceof SyscallEvent s) {
+                steps.add(new Step(s.timeNs(), s.seq(), StepKind.ENTRY, s.tid()));
+                if (s.returned()) steps.add(new Step(s.exitTimeNs(), s.seq(), StepKind.EXIT, s.tid()));
+            } else if (e instanceof ExitEvent x) {
+                steps.add(new Step(x.timeNs(), x.seq(), StepKind.END, x.tid()));
+            }
+        }
+        steps.sort(Comparator.comparingLong(Step::timeNs).thenComparingLong(Step::seq));
+        for (int i = 0; i < steps.size(); i++) {
+            Step st = steps.get(i);
+            switch (st.kind()) {
+                case ENTRY -> entryStep.put(st.seq(), i);
+                case EXIT -> exitStep.put(st.seq(), i);
+                case END -> endStep.put(st.tid(), i);
+            }
         }
         this.rootTid = all.isEmpty() ? -1 : all.getFirst().tid();
+    }
+
+    int threadCount() {
+        return threads.size();
+    }
+
+    List<Step> steps() {
+        return steps;
+    }
+
+    /** The step index of a syscall's entry (or exit), or -1. */
+    int entryStep(long seq) {
+        return entryStep.getOrDefault(seq, -1);
+    }
+
+    int exitStep(long seq) {
+        return exitStep.getOrDefault(seq, -1);
+    }
+
+    int endStep(int tid) {
+        return endStep.getOrDefault(tid, -1);
     }
 
     static RecordedRun load(Recording rec) throws RecordingException {
@@ -40,6 +91,12 @@ final class RecordedRun {
             Event e;
             while ((e = r.next()) != null) all.add(e);
         }
+        return of(all);
+    }
+
+    /** A run from events in any order (journal order is completion order). */
+    static RecordedRun of(List<Event> events) {
+        List<Event> all = new ArrayList<>(events);
         all.sort(Comparator.comparingLong(Event::seq));
         return new RecordedRun(all);
     }
@@ -93,6 +150,12 @@ final class RecordedRun {
 
         ThreadLog(int tid) {
             this.tid = tid;
+        }
+
+        /** The next syscall of the thread, without consuming it; null at the end. */
+        SyscallEvent peekSyscall() {
+            for (int i = next; i < events.size(); i++) if (events.get(i) instanceof SyscallEvent s) return s;
+            return null;
         }
 
         /** The next syscall of the thread, consuming it and the non-syscall events before it; null at the end. */

@@ -85,6 +85,7 @@ final class ReplayTracer implements Tracer {
     private static final long MAP_ANONYMOUS = 0x20;
     private static final long MAP_FIXED_NOREPLACE = 0x100000;
     private static final long CLONE_THREAD = 0x10000;
+    private static final long CLONE_VFORK = 0x4000;
     private static final long CLONE_PARENT_SETTID = 0x100000;
     private static final int AT_FDCWD = -100;
     private static final int AT_RANDOM = 25;
@@ -137,6 +138,13 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Deque<Integer>> injected = new HashMap<>();
     private final Map<String, Path> execCopies = new HashMap<>();
     private long replayed;
+    /** Steps of the recorded timeline done in replay, and the first one not done. */
+    private final boolean[] stepDone;
+    private int nextStep;
+    /** The live thread released last and running user code until its next stop, or 0. */
+    private int running;
+    private final Set<Integer> mayBlock = new HashSet<>();
+    private final int nrFutex;
     private boolean warnedKernelCopy;
 
     /** A call answered at entry, finished at its exit stop. */
@@ -169,6 +177,11 @@ final class ReplayTracer implements Tracer {
             table.number(n).ifPresent(signalSenders::add);
         }
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
+        stepDone = new boolean[run.steps().size()];
+        for (String n : List.of("wait4", "waitid", "pause", "rt_sigsuspend", "vfork")) {
+            table.number(n).ifPresent(mayBlock::add);
+        }
+        nrFutex = nr("futex");
     }
 
     private int nr(String name) {
@@ -186,6 +199,81 @@ final class ReplayTracer implements Tracer {
     @Override
     public boolean decides() {
         return true;
+    }
+
+    // ---------------------------------------------------------------- order
+
+    /** With one recorded thread its own order is the order; with more, threads go in recorded order. */
+    @Override
+    public boolean ordersThreads() {
+        return run.threadCount() > 1;
+    }
+
+    /**
+     * A thread may go on from a syscall stop when that stop is the next step of the recorded
+     * timeline: every entry, exit and thread end recorded before it has happened in replay.
+     */
+    @Override
+    public boolean mayContinue(Tracee t, boolean entry) {
+        if (running == t.tid()) running = 0; // it stopped: it is no longer running user code
+        if (running != 0) return false; // one thread at a time runs between syscalls
+        int step = stepOf(t, entry);
+        if (step >= 0 && step > nextStep) return false;
+        running = t.tid();
+        if (entry && blocksForReal(t)) running = 0; // it may wait in the kernel for another thread
+        return true;
+    }
+
+    private boolean blocksForReal(Tracee t) {
+        Integer recTid = liveToRecTid.get(t.tid());
+        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+        SyscallEvent s = log == null ? null : log.peekSyscall();
+        if (s == null) return true;
+        if (mayBlock.contains(s.nr())) return true;
+        if (s.nr() == nrClone) return (s.arg(0) & CLONE_VFORK) != 0;
+        if (s.nr() == nrClone3) {
+            for (MemoryBlock b : s.inputs()) {
+                if (b.arg() == 0 && b.length() >= 8) return (b.view().order(ByteOrder.LITTLE_ENDIAN).getLong(0) & CLONE_VFORK) != 0;
+            }
+        }
+        // A thread's exit: it runs until it is gone (its CLONE_CHILD_CLEARTID word cleared, joiners woken).
+        String name = table.name(s.nr());
+        if (name.equals("exit") || name.equals("exit_group")) return false;
+        return !s.returned();
+    }
+
+    private int stepOf(Tracee t, boolean entry) {
+        Integer recTid = liveToRecTid.get(t.tid());
+        if (recTid == null) return -1;
+        if (entry) {
+            RecordedRun.ThreadLog log = run.thread(recTid);
+            SyscallEvent s = log == null ? null : log.peekSyscall();
+            return s == null ? -1 : run.entryStep(s.seq());
+        }
+        Pending p = pending.get(t.tid());
+        return p == null ? -1 : run.exitStep(p.rec().seq());
+    }
+
+    private void stepDone(int step) {
+        if (step < 0) return;
+        stepDone[step] = true;
+        while (nextStep < stepDone.length && stepDone[nextStep]) nextStep++;
+    }
+
+    @Override
+    public void stalled() {
+        RecordedRun.Step st = nextStep < run.steps().size() ? run.steps().get(nextStep) : null;
+        String waited = st == null ? "the end of the recording"
+                : "event " + st.seq() + " (" + st.kind().name().toLowerCase(java.util.Locale.ROOT) + ", tid " + st.tid() + ")";
+        throw failure("the replay cannot follow the recorded order of threads: every thread waits, the next "
+                + "recorded step is " + waited);
+    }
+
+    @Override
+    public void onExit(ExitEvent event) {
+        Integer recTid = liveToRecTid.get(event.tid());
+        if (running == event.tid()) running = 0;
+        if (recTid != null) stepDone(run.endStep(recTid));
     }
 
     // ---------------------------------------------------------------- entry
@@ -209,6 +297,7 @@ final class ReplayTracer implements Tracer {
         RecordedRun.ThreadLog log = run.thread(recTid);
         SyscallEvent r = log == null ? null : log.takeSyscall();
         if (r == null) return threadEnded(e, t, log, recTid);
+        stepDone(run.entryStep(r.seq()));
         check(r, e);
         replayed++;
         try {
@@ -258,7 +347,8 @@ final class ReplayTracer implements Tracer {
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return Decision.proceed();
         }
-        boolean real = runNrs.contains(nr) || (nr == nrPrlimit && e.arg(2) != 0);
+        // Threads in recorded order: a futex is answered like any call (its wake happened in order).
+        boolean real = (runNrs.contains(nr) && !(nr == nrFutex && ordersThreads())) || (nr == nrPrlimit && e.arg(2) != 0);
         if (real) {
             long[] args = e.args();
             boolean rewrite = false;
@@ -554,6 +644,7 @@ final class ReplayTracer implements Tracer {
         Pending p = pending.remove(event.tid());
         if (p == null) return;
         SyscallEvent r = p.rec();
+        stepDone(run.exitStep(r.seq()));
         if (p.ranForReal()) finishRealCall(r, event, p, t);
         if (!waitsForSignal.contains(r.nr()) || !p.ranForReal()) injectSignalsAfter(r, t);
     }

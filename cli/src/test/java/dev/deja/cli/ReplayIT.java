@@ -1,0 +1,253 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.EventReader;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.RecordingWriter;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.samples.Samples;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deja replay} end to end, as rr tests itself: each program is recorded once, then replayed
+ * several times, and every replay must print exactly what the recorded run printed (stdout and
+ * stderr, byte for byte) and exit with its status. Also: replays after the inputs and the executable
+ * are gone, and a tampered recording that must stop with a precise divergence.
+ */
+class ReplayIT {
+    private static final int REPLAYS = 3;
+    private static final SyscallTable TABLE = SyscallTable.of(Arch.current());
+
+    @TempDir
+    Path home;
+
+    private int recordings;
+
+    /**
+     * Runs {@code deja ARGS} with stdout and stderr on pipes (as in a shell pipeline: on a file, coreutils
+     * copy file data inside the kernel, where no recorder sees it).
+     */
+    private Runs.Result deja(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Runs.launcher().toString());
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put("DEJA_HOME", home.toString());
+        Process p = pb.start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
+        String out = drain(p.getInputStream());
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("timed out: " + cmd);
+        }
+        return new Runs.Result(p.exitValue(), out, err.join());
+    }
+
+    private static String drain(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private record Recorded(Path dir, Runs.Result result) {
+    }
+
+    private Recorded record(String... command) throws Exception {
+        Path rec = home.resolve("rec" + recordings++);
+        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", rec.toString(), "--"));
+        args.addAll(List.of(command));
+        return new Recorded(rec, deja(args.toArray(String[]::new)));
+    }
+
+    /** Replays {@code rec} {@link #REPLAYS} times; each must reproduce the recorded output and status. */
+    private void replaysIdentically(Recorded rec) throws Exception {
+        for (int i = 0; i < REPLAYS; i++) {
+            Runs.Result r = deja("replay", rec.dir().toString());
+            assertEquals(rec.result().stdout(), r.stdout(), "stdout of replay " + (i + 1) + "; stderr: " + r.stderr());
+            assertEquals(rec.result().stderr(), r.stderr(), "stderr of replay " + (i + 1));
+            assertEquals(rec.result().status(), r.status(), "status of replay " + (i + 1));
+        }
+    }
+
+    private void recordAndReplay(String... command) throws Exception {
+        replaysIdentically(record(command));
+    }
+
+    @Test
+    void dateShowsTheRecordedTime() throws Exception {
+        Recorded rec = record("date", "+%s.%N");
+        Thread.sleep(20);
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void pythonRandomIsTheRecordedNumber() throws Exception {
+        Recorded rec = record("python3", "-c", "import random; print(random.random())");
+        Runs.Result other = Runs.nativeRun("python3", "-c", "import random; print(random.random())");
+        assertTrue(!other.stdout().equals(rec.result().stdout()), "two native runs printed the same random number");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void shuffledLinesComeInTheRecordedOrder(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("lines");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 50; i++) sb.append("line ").append(i).append('\n');
+        Files.writeString(file, sb);
+        recordAndReplay("shuf", file.toString());
+        recordAndReplay("sort", "-R", file.toString());
+    }
+
+    @Test
+    void lsListsTheDirectoryAsItWasWhenRecorded(@TempDir Path top) throws Exception {
+        Path dir = Files.createDirectory(top.resolve("listed"));
+        Files.writeString(dir.resolve("alpha.txt"), "a");
+        Files.writeString(dir.resolve("beta.conf"), "bb");
+        Recorded rec = record("ls", "-l", dir.toString());
+        assertTrue(rec.result().stdout().contains("alpha.txt"), rec.result().stdout());
+        Files.delete(dir.resolve("alpha.txt"));
+        Files.writeString(dir.resolve("gamma.new"), "ccc");
+        Files.writeString(dir.resolve("beta.conf"), "changed and longer");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void replaysAfterTheInputFileAndTheExecutableAreGone(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("input.txt");
+        Files.writeString(file, "the input, read once\nsecond line\n");
+        Path exe = dir.resolve("mycat");
+        Files.copy(Path.of("/bin/cat"), exe, StandardCopyOption.COPY_ATTRIBUTES);
+        Recorded rec = record(exe.toString(), file.toString());
+        assertEquals("the input, read once\nsecond line\n", rec.result().stdout());
+        Files.delete(file);
+        Files.delete(exe);
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void samplesReplayIdentically() throws Exception {
+        for (String sample : List.of("time", "random", "files", "bigread", "uname", "pipes")) {
+            recordAndReplay(Samples.path(sample));
+        }
+    }
+
+    @Test
+    void forkExecAndExitStatusesReplay() throws Exception {
+        Recorded rec = record(Samples.path("forkexec"));
+        assertEquals(3, rec.result().status());
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void threadsAreReleasedInTheRecordedOrder() throws Exception {
+        recordAndReplay(Samples.path("threads"));
+    }
+
+    @Test
+    void aProgramKilledByItsOwnSignalDiesOfItAgain() throws Exception {
+        Recorded rec = record(Samples.path("signals"), "kill");
+        assertEquals(128 + 15, rec.result().status());
+        replaysIdentically(rec);
+    }
+
+    @Test
+    void shellPipelineReplays(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("f"), "x");
+        recordAndReplay("/bin/sh", "-c", "seq 1 20 | sort -r | head -5; echo to-stderr >&2; ls " + dir + "; exit 4");
+    }
+
+    @Test
+    void sleepIsSkipped() throws Exception {
+        long t0 = System.nanoTime();
+        Recorded rec = record("sleep", "5");
+        long recordMs = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(0, rec.result().status(), rec.result().stderr());
+        t0 = System.nanoTime();
+        Runs.Result r = deja("replay", rec.dir().toString());
+        long replayMs = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(0, r.status(), r.stderr());
+        // Both pay deja's start; only the recording slept (a margin for a loaded machine).
+        assertTrue(replayMs < recordMs - 2500, "replaying sleep 5 took " + replayMs + " ms, recording it " + recordMs
+                + " ms: the sleep was not skipped");
+    }
+
+    @Test
+    void aTamperedRecordingStopsWithADivergence(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("data.txt");
+        Files.writeString(file, "some data\n");
+        Recorded rec = record("md5sum", file.toString());
+        assertEquals(0, rec.result().status());
+        // Rewrite the recording with another path in the openat of the file.
+        String original = file.toString();
+        String forged = dir.resolve("forged.txt").toString();
+        Path tampered = home.resolve("tampered");
+        int openat = TABLE.number("openat").orElseThrow();
+        long changedSeq = -1;
+        try (Recording in = Recording.open(rec.dir());
+             EventReader events = in.events();
+             RecordingWriter out = RecordingWriter.create(tampered, in.header())) {
+            Event e;
+            while ((e = events.next()) != null) {
+                if (e instanceof SyscallEvent s && s.nr() == openat && changedSeq < 0 && pathOf(s).equals(original)) {
+                    List<MemoryBlock> inputs = new ArrayList<>();
+                    for (MemoryBlock b : s.inputs()) {
+                        inputs.add(b.arg() == 1 ? new MemoryBlock(1, b.address(), (forged + "\0").getBytes(StandardCharsets.UTF_8)) : b);
+                    }
+                    e = new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(), inputs,
+                            s.result(), s.outputs(), s.flags());
+                    changedSeq = s.seq();
+                } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
+                    assertEquals(x.exeBlob(), out.storeBlob(in.blob(x.exeBlob())));
+                } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {
+                    assertEquals(m.blob(), out.storeBlob(in.blob(m.blob())));
+                }
+                out.append(e);
+            }
+            RecordingSummary summary = in.summary().orElseThrow();
+            out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
+                    summary.eventCount(), summary.processCount()));
+        }
+        assertTrue(changedSeq > 0, "the recording has no openat of " + original);
+        // The untouched recording replays; the tampered one stops at the forged event.
+        replaysIdentically(rec);
+        Runs.Result r = deja("replay", tampered.toString());
+        assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stderr());
+        assertEquals("", r.stdout(), "a diverging replay went on past the divergence");
+        String first = r.stderr().lines().findFirst().orElse("");
+        assertTrue(first.startsWith("deja: divergence at event " + changedSeq + " (pid "), r.stderr());
+        assertTrue(first.contains("expected openat(AT_FDCWD, \"" + forged + "\""), first);
+        assertTrue(first.contains("got openat(AT_FDCWD, \"" + original + "\""), first);
+        assertTrue(r.stderr().contains("deja: the recorded events before it:"), r.stderr());
+    }
+
+    private static String pathOf(SyscallEvent s) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (MemoryBlock m : s.inputs()) if (m.arg() == 1) b.writeBytes(m.data());
+        return b.toString(StandardCharsets.UTF_8).replace("\0", "");
+    }
+}
