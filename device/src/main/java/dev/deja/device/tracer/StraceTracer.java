@@ -169,15 +169,21 @@ public final class StraceTracer implements Tracer {
 
     private void line(int tid, long timeNs, String text, boolean call) {
         StringBuilder sb = new StringBuilder(text.length() + 32);
-        if (o.pidPrefix()) sb.append(String.format("%-5d ", tid));
-        else if (live.size() > 1) sb.append(String.format("[pid %5d] ", tid));
+        if (o.pidPrefix()) {
+            String t = Integer.toString(tid);
+            sb.append(t).append(" ".repeat(Math.max(1, 6 - t.length())));
+        } else if (live.size() > 1) {
+            String t = Integer.toString(tid);
+            sb.append("[pid ").append(" ".repeat(Math.max(0, 5 - t.length()))).append(t).append("] ");
+        }
         if (o.absoluteTime()) {
             LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
             sb.append(String.format("%02d:%02d:%02d.%06d ", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000));
         }
         sb.append(call ? repad(text, sb.length()) : text);
         out.println(sb);
-        out.flush();
+        // to a file (-o) lines are buffered as strace buffers them; to stderr each line goes out at once
+        if (!o.pidPrefix()) out.flush();
     }
 
     /**

@@ -111,6 +111,25 @@ public final class TracerChain implements Tracer {
     }
 
     @Override
+    public boolean ordersThreads() {
+        for (Tracer t : tracers) if (t.ordersThreads()) return true;
+        return false;
+    }
+
+    /** A thread goes on when every tracer that orders threads lets it. */
+    @Override
+    public boolean mayContinue(Tracee tracee, boolean entry) {
+        for (Tracer t : tracers) if (t.ordersThreads() && !t.mayContinue(tracee, entry)) return false;
+        return true;
+    }
+
+    @Override
+    public void stalled() {
+        for (Tracer t : tracers) if (t.ordersThreads()) t.stalled();
+        Tracer.super.stalled();
+    }
+
+    @Override
     public void onSyscall(SyscallEvent event, Tracee tracee) {
         admit();
         for (Tracer t : tracers) t.onSyscall(event, tracee);
