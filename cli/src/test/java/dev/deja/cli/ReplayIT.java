@@ -51,10 +51,14 @@ class ReplayIT {
      * copy file data inside the kernel, where no recorder sees it).
      */
     private Runs.Result deja(String... args) throws IOException, InterruptedException {
+        return dejaWithInput(Path.of("/dev/null"), args);
+    }
+
+    private Runs.Result dejaWithInput(Path stdin, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Runs.launcher().toString());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()));
         pb.environment().put("DEJA_HOME", home.toString());
         Process p = pb.start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
@@ -161,6 +165,40 @@ class ReplayIT {
         Recorded rec = record(Samples.path("forkexec"));
         assertEquals(3, rec.result().status());
         replaysIdentically(rec);
+    }
+
+    @Test
+    void standardInputComesFromTheRecordingAndTheLatestRecordingIsTheDefault(@TempDir Path dir) throws Exception {
+        Path input = dir.resolve("stdin.txt");
+        Files.writeString(input, "pear\napple\nfig\n");
+        Runs.Result recorded = dejaWithInput(input, "record", "-q", "--", "sort");
+        assertEquals("apple\nfig\npear\n", recorded.stdout());
+        Files.delete(input);
+        Runs.Result r = deja("replay");
+        assertEquals(recorded.stdout(), r.stdout(), r.stderr());
+        assertEquals(0, r.status());
+        Runs.Result quiet = deja("replay", "--quiet");
+        assertEquals("", quiet.stdout());
+        assertEquals(0, quiet.status());
+    }
+
+    @Test
+    void aTamperedBlobStoreIsReportedNotReplayed() throws Exception {
+        Recorded rec = record("/bin/echo", "hello");
+        String blob = Runs.events(rec.dir()).stream().filter(e -> e instanceof ExecEvent).map(e -> ((ExecEvent) e).exeBlob())
+                .findFirst().orElseThrow();
+        Path file;
+        try (Recording r = Recording.open(rec.dir())) {
+            file = r.blob(blob);
+        }
+        file.toFile().setWritable(true);
+        byte[] bytes = Files.readAllBytes(file);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(file, bytes);
+        Runs.Result r = deja("replay", rec.dir().toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, r.status(), r.stderr());
+        assertTrue(r.stderr().startsWith("deja: cannot replay: corrupt recording: "), r.stderr());
+        assertTrue(r.stderr().contains(blob), r.stderr());
     }
 
     @Test
