@@ -173,6 +173,29 @@ class TracerProtocolIT {
     }
 
     @Test
+    void signalsCanBeSuppressedAndProcessEventsObserved() throws Exception {
+        Path seen = tmp.resolve("seen.log");
+        Path t = tracer("guard", """
+                send("hello guard"); send("subscribe decide @signal"); send("subscribe observe @spawn @exec @exit"); send("ready")
+                log = open(%s, "w")
+                for line in sys.stdin:
+                    if not line.startswith("event "): continue
+                    log.write(line); log.flush()
+                    if "--- SIGTERM" in line: send(line.split()[1] + " suppress")
+                    elif "--- " in line: send(line.split()[1] + " continue")
+                """.formatted("'" + seen + "'"));
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", "/bin/sh", "-c",
+                "kill -TERM $$; /bin/echo survived");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("survived\n", r.stdout());
+        String log = Files.readString(seen);
+        assertTrue(log.contains("--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER"), log);
+        assertTrue(log.contains("+++ fork ") || log.contains("+++ vfork "), log);
+        assertTrue(log.contains("+++ exec /usr/bin/echo +++"), log);
+        assertTrue(log.contains("+++ exited with 0 +++"), log);
+    }
+
+    @Test
     void jsonTracersWork() throws Exception {
         Path t = tracer("jsoner", """
                 send(json.dumps({"msg": "hello", "name": "jsoner"}))

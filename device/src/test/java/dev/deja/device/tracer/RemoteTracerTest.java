@@ -251,6 +251,39 @@ class RemoteTracerTest {
     }
 
     @Test
+    void signalsAreDeliveredReplacedOrSuppressed() throws Exception {
+        RemoteTracer t = connect(Duration.ofSeconds(5), "hello sig", "subscribe decide @signal", "ready");
+        assertTrue(t.decides());
+        dev.deja.formats.event.SignalEvent sigint = new dev.deja.formats.event.SignalEvent(30, 4242, 4243, 0, 2, 0, 1, 0,
+                new byte[128], true);
+        Future<Integer> d = device.submit(() -> t.signalToDeliver(sigint, new FakeTracee()));
+        String ev = peer.read();
+        assertTrue(ev.startsWith("event 30 pid=4242 tid=4243 ") && ev.contains("--- SIGINT {"), ev);
+        peer.say("30 skip-ok 0");
+        assertTrue(peer.read().startsWith("error 30 refused: skip-ok does not answer a signal"));
+        peer.say("30 deliver SIGTERM");
+        assertEquals(15, d.get(5, TimeUnit.SECONDS));
+        d = device.submit(() -> t.signalToDeliver(sigint, new FakeTracee()));
+        assertTrue(peer.read().startsWith("event 30 "));
+        peer.say("suppress");
+        assertEquals(0, d.get(5, TimeUnit.SECONDS));
+        d = device.submit(() -> t.signalToDeliver(sigint, new FakeTracee()));
+        peer.read();
+        peer.say("continue");
+        assertEquals(2, d.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void unknownSubscriptionsAreRefusedDuringTheHandshake() throws Exception {
+        RemoteTracer t = connect(Duration.ofSeconds(5), "hello picky", "subscribe decide nosuchcall", "subscribe decide @exit",
+                "subscribe observe @bogus", "subscribe observe write", "ready");
+        assertTrue(peer.read().startsWith("error - subscribe refused: unknown syscall 'nosuchcall'"));
+        assertEquals("error - subscribe refused: @exit can only be observed", peer.read());
+        assertTrue(peer.read().startsWith("error - subscribe refused: unknown event kind '@bogus'"));
+        assertFalse(t.decides());
+    }
+
+    @Test
     void aTracerThatNeverSaysReadyIsRefused() throws Exception {
         Pipe toTracer = Pipe.open();
         Pipe fromTracer = Pipe.open();
