@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "run", sortOptions = false,
+@Command(name = "run", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run a program under tracer programs that speak deja's tracer protocol (docs/protocol.md).",
                 "Each tracer reads events on its stdin and answers on its stdout; several tracers form a chain,"
                         + " in the order given. deja exits with the program's status."},

@@ -24,11 +24,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "trace", sortOptions = false,
+@Command(name = "trace", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run a program and print its system calls as strace -f does, from deja's trace device.",
-                "Child processes and threads are always followed. deja exits with the program's status."},
+                "Child processes and threads are always followed. deja exits with the program's status.",
+                "Put -- before a program that takes options."},
         footer = {"", "Examples:", "  deja trace -f -o out.txt -- make",
-                "  deja trace -e trace=%file,write -s 64 -y -- cat /etc/hostname",
+                "  deja trace -e trace=%%file,write -s 64 -y -- cat /etc/hostname",
                 "  deja trace -e inject=openat:error=ENOENT:when=3 -- ./app",
                 "  deja trace -c -- ls -la", "", "See docs/trace.md for what differs from strace."})
 final class TraceCommand implements Callable<Integer> {
@@ -40,7 +41,7 @@ final class TraceCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = "-e", paramLabel = "EXPR",
-            description = {"trace=SET (names, %file, %process, %network, %signal, %desc, %memory, %ipc, %creds, %clock,"
+            description = {"trace=SET (names, %%file, %%process, %%network, %%signal, %%desc, %%memory, %%ipc, %%creds, %%clock,"
                     + " all, none, /regex, !SET), or",
                     "inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=US][:delay_exit=US][:when=N|N+|N+S|N..M],"
                             + " or fault=SET[:error=ERRNO][:when=...]. Repeatable."})
