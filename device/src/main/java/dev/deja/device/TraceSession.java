@@ -65,7 +65,10 @@ public final class TraceSession {
     private final int nrExecve;
     private final int nrExecveat;
     private final int nrMmap;
-    private final Set<Integer> contextChanging = new HashSet<>();
+    private final int nrPrctl;
+    private final int nrClone;
+    /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
+    private final boolean[] contextChanging;
     private final boolean decides;
     private final boolean orders;
     /** Threads a tracer that orders threads holds in a syscall stop, in the order they stopped. */
@@ -96,9 +99,12 @@ public final class TraceSession {
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
+        this.nrPrctl = number("prctl");
+        this.nrClone = number("clone");
+        this.contextChanging = new boolean[1024];
         for (String name : List.of("chdir", "fchdir", "setuid", "setgid", "setreuid", "setregid", "setresuid",
                 "setresgid", "setfsuid", "setfsgid")) {
-            table.number(name).ifPresent(contextChanging::add);
+            table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
@@ -352,7 +358,8 @@ public final class TraceSession {
         if (!ok) return;
         if (p.nr == nrMmap && (p.args[3] & MAP_ANONYMOUS) == 0 && (int) p.args[4] >= 0) {
             mapped(task, result, p);
-        } else if (contextChanging.contains(p.nr) || (p.nr == number("prctl") && p.args[0] == PR_SET_NAME)) {
+        } else if ((p.nr >= 0 && p.nr < contextChanging.length && contextChanging[p.nr])
+                || (p.nr == nrPrctl && p.args[0] == PR_SET_NAME)) {
             context(task);
         }
     }
@@ -393,10 +400,10 @@ public final class TraceSession {
         int child = (int) ptrace.eventMessage(parent.tid);
         long flags = 0;
         Pending p = parent.pending;
-        if (p != null && p.nr == number("clone")) flags = p.args[0];
+        if (p != null && p.nr == nrClone) flags = p.args[0];
         // clone's flags are in a register; clone3's in memory: /proc tells for both.
         boolean thread = event == Ptrace.EVENT_CLONE
-                && (p != null && p.nr == number("clone") ? (flags & CLONE_THREAD) != 0
+                && (p != null && p.nr == nrClone ? (flags & CLONE_THREAD) != 0
                         : ProcFs.threadGroup(child) == parent.pid);
         int childPid = thread ? parent.pid : child;
         Task task = tasks.get(child);
