@@ -75,7 +75,7 @@ def main():
         if call.startswith("clock_gettime("):
             clock, tp = args[0], args[1]
             if clock in (CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_TAI) and tp:
-                send("%s set 0x%x %s" % (seq, tp, quote(struct.pack("<qq", sec, nsec))))
+                send("%s set arg1 %s" % (seq, quote(struct.pack("<qq", sec, nsec))))
                 send("%s skip-ok 0" % seq)
                 continue
         elif call.startswith("gettimeofday("):

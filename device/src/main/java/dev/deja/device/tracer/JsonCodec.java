@@ -66,7 +66,8 @@ public final class JsonCodec implements Codec {
             }
             case Message.Set s -> {
                 answer(o, "set", s.seq());
-                o.put("addr", "0x" + Long.toHexString(s.address()));
+                if (s.arg() >= 0) o.put("arg", (long) s.arg());
+                else o.put("addr", "0x" + Long.toHexString(s.address()));
                 o.put("hex", Quoting.hex(s.data()));
             }
             case Message.Peek p -> {
@@ -159,6 +160,11 @@ public final class JsonCodec implements Codec {
             case "set" -> {
                 byte[] data = o.containsKey("hex") ? Quoting.unhex(string(o, "hex"))
                         : string(o, "data").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (o.containsKey("arg")) {
+                    long arg = number(o, "arg");
+                    if (arg < 0 || arg > 5) throw new ProtocolException("\"arg\" must be 0..5");
+                    yield new Message.Set(seq, (int) arg, 0, data);
+                }
                 yield new Message.Set(seq, number(o, "addr"), data);
             }
             case "peek" -> {

@@ -110,10 +110,19 @@ public sealed interface Message {
         }
     }
 
-    /** Writes {@code data} into the thread's memory at {@code address} before the event goes on. */
-    record Set(long seq, long address, byte[] data) implements Message {
+    /**
+     * Writes {@code data} into the thread's memory before the event goes on: at {@code address},
+     * or, when {@code arg} is 0..5, at the address the call's argument {@code arg} holds
+     * ({@code set arg1 "..."}, the 1999 proposal's {@code set 1 "some data"}).
+     */
+    record Set(long seq, int arg, long address, byte[] data) implements Message {
         public Set {
+            if (arg < -1 || arg > 5) throw new IllegalArgumentException("no argument arg" + arg);
             data = data.clone();
+        }
+
+        public Set(long seq, long address, byte[] data) {
+            this(seq, -1, address, data);
         }
 
         @Override
@@ -123,7 +132,7 @@ public sealed interface Message {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Set s && s.seq == seq && s.address == address && Arrays.equals(s.data, data);
+            return o instanceof Set s && s.seq == seq && s.arg == arg && s.address == address && Arrays.equals(s.data, data);
         }
 
         @Override
@@ -133,7 +142,8 @@ public sealed interface Message {
 
         @Override
         public String toString() {
-            return "Set[seq=" + seq + ", address=0x" + Long.toHexString(address) + ", data=" + data.length + " bytes]";
+            return "Set[seq=" + seq + (arg >= 0 ? ", arg" + arg : ", address=0x" + Long.toHexString(address)) + ", data="
+                    + data.length + " bytes]";
         }
     }
 

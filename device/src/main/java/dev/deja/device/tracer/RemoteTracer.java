@@ -187,7 +187,7 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
             case Message.SkipOk k -> new Message.SkipOk(s, k.value());
             case Message.Rewrite w -> new Message.Rewrite(s, w.nr(), w.args());
             case Message.Deliver d -> new Message.Deliver(s, d.signo());
-            case Message.Set x -> new Message.Set(s, x.address(), x.data());
+            case Message.Set x -> new Message.Set(s, x.arg(), x.address(), x.data());
             case Message.Peek p -> new Message.Peek(s, p.address(), p.length());
             case Message.Fds f -> new Message.Fds(s);
             case Message.Proc p -> new Message.Proc(s);
@@ -233,7 +233,7 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         SyscallEvent asEvent = new SyscallEvent(e.seq(), e.pid(), e.tid(), e.timeNs(), e.timeNs(), e.nr(), e.args(),
                 e.inputs(), 0, List.<MemoryBlock>of(), SyscallEvent.NO_EXIT);
         String call = callText(renderer.render(asEvent));
-        Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(), null, call), tracee, true);
+        Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(), null, call), tracee, e.args());
         return switch (answer) {
             case Message.SkipFail f -> Decision.fail(f.errno());
             case Message.SkipOk k -> Decision.succeed(k.value());
@@ -250,7 +250,7 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     public int signalToDeliver(SignalEvent e, Tracee tracee) {
         if (dead || !decideExtra.contains("@signal")) return e.signo();
         Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), -1, null, null, renderer.renderSignal(e)),
-                tracee, false);
+                tracee, null);
         return answer instanceof Message.Deliver d ? d.signo() : e.signo();
     }
 
@@ -342,7 +342,8 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     }
 
     /** Sends an event that needs an answer and serves the tracer until it answers; null when it did not. */
-    private Message exchange(Message.Event event, Tracee tracee, boolean syscall) {
+    private Message exchange(Message.Event event, Tracee tracee, long[] args) {
+        boolean syscall = args != null;
         long seq = event.seq();
         waitingFor = seq;
         lastSent = seq;
@@ -374,7 +375,7 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
                     continue;
                 }
                 switch (m) {
-                    case Message.Set s -> write(tracee, s);
+                    case Message.Set s -> write(tracee, s, args);
                     case Message.Peek p -> send(peek(tracee, p));
                     case Message.Fds f -> send(new Message.Reply(seq, "fds", fds(tracee.pid())));
                     case Message.Proc p -> send(new Message.Reply(seq, "proc", proc(tracee)));
@@ -425,9 +426,13 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         send(new Message.Error(s, why));
     }
 
-    private void write(Tracee tracee, Message.Set s) {
+    private void write(Tracee tracee, Message.Set s, long[] args) {
+        if (s.arg() >= 0 && args == null) {
+            send(new Message.Error(s.seq(), "set refused: event " + s.seq() + " is not a syscall; set takes an address here"));
+            return;
+        }
         try {
-            tracee.write(s.address(), s.data());
+            tracee.write(s.arg() >= 0 ? args[s.arg()] : s.address(), s.data());
         } catch (DeviceException e) {
             send(new Message.Error(s.seq(), "set refused: " + e.getMessage()));
         }

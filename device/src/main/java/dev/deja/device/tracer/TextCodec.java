@@ -46,7 +46,8 @@ public final class TextCodec implements Codec {
                 yield sb.toString();
             }
             case Message.Deliver d -> prefix(d.seq()) + (d.signo() == 0 ? "suppress" : "deliver " + Signals.name(d.signo()));
-            case Message.Set s -> prefix(s.seq()) + "set 0x" + Long.toHexString(s.address()) + " " + Quoting.quote(s.data());
+            case Message.Set s -> prefix(s.seq()) + "set " + (s.arg() >= 0 ? "arg" + s.arg() : "0x" + Long.toHexString(s.address()))
+                    + " " + Quoting.quote(s.data());
             case Message.Peek p -> prefix(p.seq()) + "peek 0x" + Long.toHexString(p.address()) + " " + p.length();
             case Message.Fds f -> prefix(f.seq()) + "fds";
             case Message.Proc p -> prefix(p.seq()) + "proc";
@@ -141,7 +142,9 @@ public final class TextCodec implements Codec {
             case "deliver" -> new Message.Deliver(seq, signal(t.word()));
             case "suppress" -> new Message.Deliver(seq, 0);
             case "set" -> {
-                long addr = t.number("address");
+                String where = t.word();
+                if (where.matches("arg[0-5]")) yield new Message.Set(seq, where.charAt(3) - '0', 0, t.quoted());
+                long addr = Quoting.number(where, "address (or arg0..arg5)");
                 yield new Message.Set(seq, addr, t.quoted());
             }
             case "peek" -> {

@@ -53,6 +53,7 @@ class ProtocolTest {
                 new Message.Set(17, 0x7ffd1234L, "some data".getBytes(StandardCharsets.UTF_8)),
                 new Message.Set(17, -4096L, new byte[]{0, 1, (byte) 0xff, '"', '\\', '\n', 'a', (byte) 0x80}),
                 new Message.Set(17, 0x1000, new byte[0]),
+                new Message.Set(17, 1, 0, "set 1 \"some data\"".getBytes(StandardCharsets.UTF_8)),
                 new Message.Peek(17, 0x7ffd1234L, 12),
                 new Message.Fds(17),
                 new Message.Proc(0),
@@ -88,6 +89,7 @@ class ProtocolTest {
         assertArrayEquals("some data".getBytes(StandardCharsets.UTF_8),
                 ((Message.Set) text.parse("17 set 0x7ffd1234 \"some data\"")).data());
         assertEquals(new Message.Peek(0, 0x7ffd1234L, 12), text.parse("peek 0x7ffd1234 12"));
+        assertEquals(new Message.Set(17, 1, 0, "some data".getBytes(StandardCharsets.UTF_8)), text.parse("17 set arg1 \"some data\""));
         assertEquals(new Message.Fds(0), text.parse("fds"));
         assertEquals(new Message.Proc(0), text.parse("proc"));
         Message.Event e = (Message.Event) text.parse("event 17 pid=4242 tid=4242 uid=1000 exe=/usr/bin/cat write(2, \"this is data\", 12)");
@@ -117,7 +119,7 @@ class ProtocolTest {
                 "17 skip-fail 0", "17 skip-fail 5000", "17 skip-ok", "17 skip-ok twelve", "17 rewrite",
                 "17 rewrite arg6=1", "17 rewrite foo=1", "17 rewrite nr=nosuchcall", "17 rewrite arg0=zz",
                 "17 set 0x10", "17 set 0x10 unquoted", "17 set 0x10 \"unterminated", "17 set 0x10 \"\\q\"",
-                "17 set zz \"x\"", "17 peek 0x10", "17 peek 0x10 -1", "17 peek 0x10 99999999", "17 continue now",
+                "17 set zz \"x\"", "17 set arg6 \"x\"", "17 peek 0x10", "17 peek 0x10 -1", "17 peek 0x10 99999999", "17 continue now",
                 "0 continue", "17 deliver SIGNOPE", "17 deliver 65", "subscribe", "subscribe watch write",
                 "subscribe decide", "hello", "ready now", "event x write()", "event 17 pid=1", "deja-tracer one",
                 "99999999999999999999 continue");

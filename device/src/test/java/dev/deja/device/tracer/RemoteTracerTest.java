@@ -168,8 +168,8 @@ class RemoteTracerTest {
         FakeTracee tracee = new FakeTracee();
         Future<Decision> d = device.submit(() -> t.onSyscallEntry(entry(5, 228, 0, 0x1000), tracee));
         assertTrue(peer.read().startsWith("event 5 "));
-        peer.say("5 set 0x1004 \"XY\\x00\"", "5 peek 0x1000 8");
-        assertEquals("5 reply peek addr=0x1000 len=8 hex=3031323358590037", peer.read());
+        peer.say("5 set 0x1004 \"XY\\x00\"", "5 set arg1 \"ab\"", "5 peek 0x1000 8");
+        assertEquals("5 reply peek addr=0x1000 len=8 hex=6162323358590037", peer.read());
         peer.say("5 fds", "5 proc");
         assertTrue(peer.read().startsWith("5 reply fds"));
         assertTrue(peer.read().startsWith("5 reply proc pid=4242 tid=4243"));
@@ -177,7 +177,7 @@ class RemoteTracerTest {
         assertTrue(peer.read().startsWith("error 5 set refused: cannot write at 0x9000"));
         peer.say("5 skip-ok 0");
         assertEquals(Decision.succeed(0), d.get(5, TimeUnit.SECONDS));
-        assertEquals("0123XY\u00007", new String(tracee.mem, 0, 8, StandardCharsets.ISO_8859_1));
+        assertEquals("ab23XY\u00007", new String(tracee.mem, 0, 8, StandardCharsets.ISO_8859_1));
     }
 
     @Test
