@@ -267,4 +267,37 @@ class TracerProtocolIT {
         assertTrue(stderr.contains("echo: I/O error"), stderr);
         assertTrue(Files.notExists(sock), "the socket is removed at the end");
     }
+
+    @Test
+    void aSocketPeerOfAnotherUserIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name"))
+                && Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/python3")),
+                "needs root, setpriv and /usr/bin/python3 to connect as another user");
+        Path dir = Files.createDirectories(tmp.resolve("open"));
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path sock = dir.resolve("deja.sock");
+        Path client = dir.resolve("client.py");
+        Files.writeString(client, """
+                import socket, sys
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+                print(s.makefile().readline().strip())
+                """);
+        Path out = tmp.resolve("out");
+        Path err = tmp.resolve("err");
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "run", "--listen", sock.toString(), "--", "/bin/true")
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            for (int i = 0; i < 300 && !Files.exists(sock); i++) Thread.sleep(100);
+            // the 0600 mode alone keeps others out; open it up to reach the credential check behind it
+            Files.setPosixFilePermissions(sock, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+            Runs.Result other = Runs.nativeRun("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    "/usr/bin/python3", client.toString(), sock.toString());
+            assertEquals("error - refused: you are nobody; only root may trace this program", other.stdout().strip(), other.stderr());
+        } finally {
+            deja.destroy();
+            deja.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertTrue(Files.readString(err).contains("deja: --listen: refused a tracer of user nobody"), Files.readString(err));
+    }
 }
