@@ -145,6 +145,7 @@ final class ReplayTracer implements Tracer {
     private int running;
     private final Set<Integer> mayBlock = new HashSet<>();
     private final int nrFutex;
+    private final int nrTgsigqueueinfo;
     private boolean warnedKernelCopy;
 
     /** A call answered at entry, finished at its exit stop. */
@@ -182,6 +183,7 @@ final class ReplayTracer implements Tracer {
             table.number(n).ifPresent(mayBlock::add);
         }
         nrFutex = nr("futex");
+        nrTgsigqueueinfo = nr("rt_tgsigqueueinfo");
     }
 
     private int nr(String name) {
@@ -343,7 +345,7 @@ final class ReplayTracer implements Tracer {
         }
         if (waitsForSignal.contains(nr) && hasInjectedSignalAfter(r)) {
             // pause/sigsuspend: the recorded signal is sent now and ends the real wait, under the call's mask.
-            injectSignalsAfter(r, t);
+            injectSignalsAfter(r, t, true);
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return Decision.proceed();
         }
@@ -646,7 +648,7 @@ final class ReplayTracer implements Tracer {
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
         if (p.ranForReal()) finishRealCall(r, event, p, t);
-        if (!waitsForSignal.contains(r.nr()) || !p.ranForReal()) injectSignalsAfter(r, t);
+        if (!waitsForSignal.contains(r.nr()) || !p.ranForReal()) injectSignalsAfter(r, t, false);
     }
 
     private void finishRealCall(SyscallEvent r, SyscallEvent live, Pending p, Tracee t) {
@@ -694,12 +696,45 @@ final class ReplayTracer implements Tracer {
     }
 
     /** Signals the recorded thread received right after this call: sent now, delivered on its return. */
-    private void injectSignalsAfter(SyscallEvent r, Tracee t) {
+    private void injectSignalsAfter(SyscallEvent r, Tracee t, boolean atEntry) {
         RecordedRun.ThreadLog log = run.thread(r.tid());
         if (log == null) return;
         for (Event x : log.after(r)) {
-            if (x instanceof SignalEvent s && injects(s, r)) queueSignal(t, s.signo());
+            if (x instanceof SignalEvent s && injects(s, r)) {
+                if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
+                queueSignal(t, s.signo());
+            }
         }
+    }
+
+    /**
+     * At a syscall entry, with the signal blocked: the thread queues it to itself with the recorded
+     * siginfo (rt_tgsigqueueinfo), so its handler sees the recorded si_code and sender.
+     */
+    private boolean queueWithSiginfo(Tracee t, SignalEvent s) {
+        if (nrTgsigqueueinfo < 0 || s.siginfo().length != 128) return false;
+        long at = scratch(t) + 12288;
+        t.write(at, s.siginfo());
+        long r = t.inject(nrTgsigqueueinfo, t.pid(), t.tid(), s.signo(), at);
+        if (r != 0) return false;
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(s.signo());
+        return true;
+    }
+
+    /** Whether the thread blocks {@code signo} now (its SigBlk in /proc). */
+    private static boolean blocked(Tracee t, int signo) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(t.pid()), "task",
+                    Integer.toString(t.tid()), "status"))) {
+                if (line.startsWith("SigBlk:")) {
+                    long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                    return (mask & (1L << (signo - 1))) != 0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
     }
 
     private boolean hasInjectedSignalAfter(SyscallEvent r) {
