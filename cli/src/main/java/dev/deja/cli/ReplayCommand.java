@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
         description = {"Re-run a recorded program deterministically: every call that reads the outside world is",
                 "answered from the recording, so the output, decisions and exit status are those recorded.",
                 "deja exits with the program's status, or 124 when the replay diverges from the recording."},
-        footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?"})
+        footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1"})
 final class ReplayCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
@@ -26,12 +26,15 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Do not reproduce the program's output; print nothing but a divergence.")
     boolean quiet;
 
+    @Option(names = {"-M", "--mark"}, description = "Mark each line of the program's output with the event that wrote it: \"[deja 1042] ok 17/18\".")
+    boolean mark;
+
     @Override
     public Integer call() {
         OutputStream out = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
         OutputStream err = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.err);
         Replayer.Options options = new Replayer.Options(out, err, ownFds(), Host.signalMask("deja.sigblk"),
-                Host.signalMask("deja.sigign"));
+                Host.signalMask("deja.sigign"), mark);
         Replayer.Outcome outcome;
         try (Recording rec = RecordingArg.open(recording)) {
             outcome = Replayer.replay(rec, options);

@@ -183,6 +183,19 @@ class ReplayIT {
     }
 
     @Test
+    void markedOutputNamesTheEventOfEachLine() throws Exception {
+        Recorded rec = record("/bin/sh", "-c", "echo one; echo two; printf 'three\\nfour\\n'");
+        Runs.Result r = deja("replay", "-M", rec.dir().toString());
+        assertEquals(0, r.status(), r.stderr());
+        List<String> lines = r.stdout().lines().toList();
+        assertEquals(4, lines.size(), r.stdout());
+        String[] words = {"one", "two", "three", "four"};
+        for (int i = 0; i < 4; i++) assertTrue(lines.get(i).matches("\\[deja \\d+\\] " + words[i]), lines.get(i));
+        // three and four came in one write: the same event
+        assertEquals(lines.get(2).split(" ")[1], lines.get(3).split(" ")[1]);
+    }
+
+    @Test
     void aTamperedBlobStoreIsReportedNotReplayed() throws Exception {
         Recorded rec = record("/bin/echo", "hello");
         String blob = Runs.events(rec.dir()).stream().filter(e -> e instanceof ExecEvent).map(e -> ((ExecEvent) e).exeBlob())

@@ -112,6 +112,9 @@ final class ReplayTracer implements Tracer {
     private final OutputStream out;
     private final OutputStream err;
     private final Path scratchDir;
+    private final boolean markEvents;
+    /** Per output stream (1, 2): whether the next byte starts a line (for {@code -M}). */
+    private final boolean[] lineStart = {true, true, true};
     private final List<String> warnings = new ArrayList<>();
 
     private final Set<Integer> runNrs = new HashSet<>();
@@ -153,7 +156,8 @@ final class ReplayTracer implements Tracer {
     }
 
     ReplayTracer(Recording recording, RecordedRun run, Schemas schemas, OutputStream out, OutputStream err,
-                 Path scratchDir) {
+                 Path scratchDir, boolean markEvents) {
+        this.markEvents = markEvents;
         this.recording = recording;
         this.run = run;
         this.schemas = schemas;
@@ -540,8 +544,8 @@ final class ReplayTracer implements Tracer {
         String name = table.name(r.nr());
         long res = r.result();
         switch (name) {
-            case "write", "pwrite64" -> emit(fds.get((int) r.arg(0)), inputBytes(r, 1), res);
-            case "writev", "pwritev", "pwritev2" -> emit(fds.get((int) r.arg(0)), inputBytes(r, -1), res);
+            case "write", "pwrite64" -> emit(fds.get((int) r.arg(0)), inputBytes(r, 1), res, r.seq());
+            case "writev", "pwritev", "pwritev2" -> emit(fds.get((int) r.arg(0)), inputBytes(r, -1), res, r.seq());
             case "sendfile", "copy_file_range", "splice", "tee" -> {
                 int outFd = (int) r.arg(name.equals("sendfile") ? 0 : 2);
                 Integer origin = fds.get(outFd);
@@ -582,13 +586,25 @@ final class ReplayTracer implements Tracer {
         else fds.put(fd, origin);
     }
 
-    private void emit(Integer origin, byte[] data, long result) {
+    private void emit(Integer origin, byte[] data, long result, long seq) {
         if (origin == null || (origin != 1 && origin != 2)) return;
         OutputStream os = origin == 1 ? out : err;
         int n = (int) Math.min(data.length, result);
         if (n <= 0) return;
         try {
-            os.write(data, 0, n);
+            if (markEvents) {
+                // "[deja 1042] ok 17/18": each line marked with the event that wrote its first byte.
+                byte[] mark = ("[deja " + seq + "] ").getBytes(StandardCharsets.US_ASCII);
+                ByteArrayOutputStream marked = new ByteArrayOutputStream(n + 32);
+                for (int i = 0; i < n; i++) {
+                    if (lineStart[origin]) marked.writeBytes(mark);
+                    marked.write(data[i]);
+                    lineStart[origin] = data[i] == '\n';
+                }
+                os.write(marked.toByteArray());
+            } else {
+                os.write(data, 0, n);
+            }
             os.flush();
         } catch (IOException ex) {
             // deja's own output went away (| head): the replay goes on, as the program did

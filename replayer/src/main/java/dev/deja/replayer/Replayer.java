@@ -43,9 +43,10 @@ public final class Replayer {
      * @param closeFds       deja's own descriptors the program must not inherit
      * @param blockedSignals the signal mask the program starts with
      * @param ignoredSignals the signals it starts with ignored
+     * @param markEvents     prefix each reproduced output line with the event that wrote it ("[deja 1042] ")
      */
     public record Options(OutputStream out, OutputStream err, int[] closeFds, long blockedSignals,
-                          long ignoredSignals) {
+                          long ignoredSignals, boolean markEvents) {
         public Options {
             closeFds = closeFds.clone();
         }
@@ -106,7 +107,8 @@ public final class Replayer {
 
     private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
                                   Arch arch) throws ReplayException {
-        ReplayTracer tracer = new ReplayTracer(rec, run, Schemas.of(arch), options.out(), options.err(), scratch);
+        ReplayTracer tracer = new ReplayTracer(rec, run, Schemas.of(arch), options.out(), options.err(), scratch,
+                options.markEvents());
         TraceSession session = new TraceSession(spec, tracer);
         AtomicReference<TraceResult> result = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
