@@ -23,8 +23,10 @@ public final class Main implements Runnable {
                 line.getErr().println("deja: " + u.getMessage());
                 return u.status();
             }
-            line.getErr().println("deja: internal error: " + ex);
-            ex.printStackTrace(line.getErr());
+            // A bug in deja: one line for the user, the stack trace for a bug report on demand.
+            line.getErr().println("deja: internal error: " + ex
+                    + (System.getenv("DEJA_DEBUG") == null ? " (set DEJA_DEBUG=1 for the stack trace)" : ""));
+            if (System.getenv("DEJA_DEBUG") != null) ex.printStackTrace(line.getErr());
             return ExitCodes.DEJA_FAILURE;
         });
         cli.setParameterExceptionHandler((ex, args2) -> {
