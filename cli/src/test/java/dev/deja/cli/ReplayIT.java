@@ -215,6 +215,37 @@ class ReplayIT {
     }
 
     @Test
+    void anInterruptedRecordingReplaysToWhereItWasCut() throws Exception {
+        Path rec = home.resolve("cut");
+        Process p = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--",
+                "/bin/sh", "-c", "echo started; sleep 30; echo never").redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            assertEquals("started", out.readLine());
+            Thread.sleep(500); // into the sleep
+            p.destroy(); // SIGTERM: deja kills the program and keeps the recording
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        }
+        try (Recording r = Recording.open(rec)) {
+            assertEquals(RecordingStatus.INTERRUPTED, r.status());
+        }
+        Runs.Result r = deja("replay", rec.toString());
+        assertEquals("started\n", r.stdout(), r.stderr());
+        assertEquals(128 + 9, r.status(), r.stderr());
+    }
+
+    @Test
+    void theRecordedSignalDispositionsAreWhatTheProgramSees() throws Exception {
+        // Recorded with SIGINT ignored (as a background job is): dash asks, and must hear "ignored" again.
+        Path rec = home.resolve("ign");
+        Runs.Result recorded = Runs.run(home, List.of("/bin/sh", "-c", "trap '' INT; exec \"$0\" record -q -o " + rec
+                + " -- /bin/sh -c 'echo one; sleep 0; echo two'", Runs.launcher().toString()));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        Runs.Result r = deja("replay", rec.toString());
+        assertEquals(recorded.stdout(), r.stdout(), r.stderr());
+        assertEquals(0, r.status());
+    }
+
+    @Test
     void threadsAreReleasedInTheRecordedOrder() throws Exception {
         recordAndReplay(Samples.path("threads"));
     }

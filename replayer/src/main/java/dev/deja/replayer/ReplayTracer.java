@@ -317,8 +317,7 @@ final class ReplayTracer implements Tracer {
         ExitEvent x = log == null ? null : log.exit();
         if (x != null && x.killed()) {
             // Killed where no signal-delivery stop could be recorded (SIGKILL): end it the same way.
-            queueSignal(t, x.termSignal());
-            return Decision.fail(EINTR);
+            return dieOf(t, x.termSignal());
         }
         SyscallEvent got = live(e, -1);
         String expected = x != null ? "the thread's end (" + (x.processExit() ? "exit " + x.exitCode() : "thread exit") + ")"
@@ -334,6 +333,10 @@ final class ReplayTracer implements Tracer {
             // The recorded call never returned (the thread was killed or its process ended meanwhile):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+            ExitEvent end = log.exit();
+            if (end != null && end.killed() && log.peekSyscall() == null) {
+                return dieOf(t, end.termSignal()); // killed in this call (SIGKILL, deja's own Ctrl-C): again
+            }
             return new Decision.Rewrite(nrPause, new long[6]);
         }
         if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
@@ -690,6 +693,9 @@ final class ReplayTracer implements Tracer {
         if (live.result() != r.result()) {
             throw new Stop(divergence(r, render(r), render(live)));
         }
+        // What the call reported about the state before it (an old sigaction, an old mask) is the
+        // recorded state: deja may have started the program with other dispositions or masks.
+        if (!r.failed()) writeOutputs(r, p.liveArgs(), p.liveInputs(), t);
     }
 
     /** CLONE_PARENT_SETTID wrote the live tid into the parent's memory: the program must see the recorded one. */
@@ -770,6 +776,15 @@ final class ReplayTracer implements Tracer {
         boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
         if (userSent && s.signo() == SIGPIPE && !signalSenders.contains(before.nr())) return true; // a write's EPIPE
         return !userSent;
+    }
+
+    /**
+     * The thread's call becomes tgkill(itself, signo): the thread sends itself the signal that ended
+     * it in the recording (deja cannot kill a thread it is still deciding for).
+     */
+    private Decision dieOf(Tracee t, int signo) {
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(signo);
+        return new Decision.Rewrite(nr("tgkill"), new long[] {t.pid(), t.tid(), signo, 0, 0, 0});
     }
 
     private void queueSignal(Tracee t, int signo) {
