@@ -97,7 +97,7 @@ final class DumpCommand implements Callable<Integer> {
     }
 
     private static String json(Event e, SyscallTable table, Renderer r, ProcessContext ctx) {
-        Json j = new Json().open().field("seq", e.seq()).field("kind", e.kind()).field("pid", e.pid())
+        JsonLine j = new JsonLine().open().field("seq", e.seq()).field("kind", e.kind()).field("pid", e.pid())
                 .field("tid", e.tid()).field("time_ns", e.timeNs());
         switch (e) {
             case SyscallEvent s -> {
@@ -132,7 +132,7 @@ final class DumpCommand implements Callable<Integer> {
         return j.close().toString();
     }
 
-    private static void blocks(Json j, String key, List<MemoryBlock> blocks) {
+    private static void blocks(JsonLine j, String key, List<MemoryBlock> blocks) {
         j.openArray(key);
         for (MemoryBlock b : blocks) {
             j.element().field("arg", b.arg()).field("address", b.address()).field("length", b.length())

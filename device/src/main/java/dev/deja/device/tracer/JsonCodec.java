@@ -1,6 +1,7 @@
 package dev.deja.device.tracer;
 
 import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.json.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -103,7 +104,7 @@ public final class JsonCodec implements Codec {
 
     @Override
     public Message parse(String line) throws ProtocolException {
-        Map<String, Object> o = Json.parseObject(line);
+        Map<String, Object> o = parseObject(line);
         Object msgObj = o.get("msg");
         if (!(msgObj instanceof String msg)) throw new ProtocolException("a JSON message needs \"msg\": a string");
         long seq = o.containsKey("seq") ? number(o, "seq") : 0;
@@ -203,207 +204,17 @@ public final class JsonCodec implements Codec {
         throw new ProtocolException("\"" + key + "\" is missing or not a number");
     }
 
-    /** Just enough JSON: one object per line; strings, integers, booleans, null, arrays and objects. */
-    static final class Json {
-        private final String s;
-        private int at;
-
-        private Json(String s) {
-            this.s = s;
+    /** One JSON object per line, through deja's one JSON reader. */
+    private static Map<String, Object> parseObject(String line) throws ProtocolException {
+        Object v;
+        try {
+            v = Json.parse(line);
+        } catch (Json.SyntaxException e) {
+            throw new ProtocolException("bad JSON at column " + (e.offset() + 1) + ": " + e.getMessage());
         }
-
-        static Map<String, Object> parseObject(String line) throws ProtocolException {
-            Json j = new Json(line);
-            j.ws();
-            if (j.at >= line.length() || line.charAt(j.at) != '{') throw new ProtocolException("a JSON message must be an object");
-            Object v = j.value(0);
-            j.ws();
-            if (j.at != line.length()) throw new ProtocolException("trailing characters after the JSON object at column " + (j.at + 1));
-            @SuppressWarnings("unchecked")
-            Map<String, Object> m = (Map<String, Object>) v;
-            return m;
-        }
-
-        private void ws() {
-            while (at < s.length() && " \t\r\n".indexOf(s.charAt(at)) >= 0) at++;
-        }
-
-        private ProtocolException bad(String what) {
-            return new ProtocolException("bad JSON at column " + (at + 1) + ": " + what);
-        }
-
-        private Object value(int depth) throws ProtocolException {
-            if (depth > 16) throw bad("nested too deep");
-            ws();
-            if (at >= s.length()) throw bad("unexpected end");
-            char c = s.charAt(at);
-            switch (c) {
-                case '{' -> {
-                    at++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    ws();
-                    if (at < s.length() && s.charAt(at) == '}') {
-                        at++;
-                        return m;
-                    }
-                    while (true) {
-                        ws();
-                        if (at >= s.length() || s.charAt(at) != '"') throw bad("expected a member name");
-                        String k = string();
-                        ws();
-                        if (at >= s.length() || s.charAt(at) != ':') throw bad("expected ':'");
-                        at++;
-                        if (m.put(k, value(depth + 1)) != null) throw bad("duplicate member \"" + k + "\"");
-                        ws();
-                        if (at < s.length() && s.charAt(at) == ',') {
-                            at++;
-                            continue;
-                        }
-                        if (at < s.length() && s.charAt(at) == '}') {
-                            at++;
-                            return m;
-                        }
-                        throw bad("expected ',' or '}'");
-                    }
-                }
-                case '[' -> {
-                    at++;
-                    List<Object> l = new ArrayList<>();
-                    ws();
-                    if (at < s.length() && s.charAt(at) == ']') {
-                        at++;
-                        return l;
-                    }
-                    while (true) {
-                        l.add(value(depth + 1));
-                        ws();
-                        if (at < s.length() && s.charAt(at) == ',') {
-                            at++;
-                            continue;
-                        }
-                        if (at < s.length() && s.charAt(at) == ']') {
-                            at++;
-                            return l;
-                        }
-                        throw bad("expected ',' or ']'");
-                    }
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    if (s.startsWith("true", at)) {
-                        at += 4;
-                        return Boolean.TRUE;
-                    }
-                    if (s.startsWith("false", at)) {
-                        at += 5;
-                        return Boolean.FALSE;
-                    }
-                    if (s.startsWith("null", at)) {
-                        at += 4;
-                        return null;
-                    }
-                    int start = at;
-                    if (at < s.length() && s.charAt(at) == '-') at++;
-                    while (at < s.length() && Character.isDigit(s.charAt(at))) at++;
-                    if (at < s.length() && (s.charAt(at) == '.' || s.charAt(at) == 'e' || s.charAt(at) == 'E')) {
-                        throw bad("only integers are used in this protocol");
-                    }
-                    if (at == start || (at == start + 1 && s.charAt(start) == '-')) throw bad("unexpected '" + c + "'");
-                    try {
-                        return Long.parseLong(s.substring(start, at));
-                    } catch (NumberFormatException e) {
-                        throw bad("integer out of range");
-                    }
-                }
-            }
-        }
-
-        private String string() throws ProtocolException {
-            at++;
-            StringBuilder sb = new StringBuilder();
-            while (at < s.length()) {
-                char c = s.charAt(at++);
-                if (c == '"') return sb.toString();
-                if (c < 0x20) throw bad("control character in a string");
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                if (at >= s.length()) break;
-                char e = s.charAt(at++);
-                switch (e) {
-                    case '"', '\\', '/' -> sb.append(e);
-                    case 'n' -> sb.append('\n');
-                    case 't' -> sb.append('\t');
-                    case 'r' -> sb.append('\r');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'u' -> {
-                        if (at + 4 > s.length()) throw bad("short \\u escape");
-                        try {
-                            sb.append((char) Integer.parseInt(s.substring(at, at + 4), 16));
-                        } catch (NumberFormatException x) {
-                            throw bad("bad \\u escape");
-                        }
-                        at += 4;
-                    }
-                    default -> throw bad("unknown escape \\" + e);
-                }
-            }
-            throw bad("unterminated string");
-        }
-
-        static String write(Object v) {
-            StringBuilder sb = new StringBuilder();
-            write(sb, v);
-            return sb.toString();
-        }
-
-        private static void write(StringBuilder sb, Object v) {
-            switch (v) {
-                case null -> sb.append("null");
-                case String s -> {
-                    sb.append('"');
-                    for (int i = 0; i < s.length(); i++) {
-                        char c = s.charAt(i);
-                        switch (c) {
-                            case '"' -> sb.append("\\\"");
-                            case '\\' -> sb.append("\\\\");
-                            case '\n' -> sb.append("\\n");
-                            case '\t' -> sb.append("\\t");
-                            case '\r' -> sb.append("\\r");
-                            default -> {
-                                if (c < 0x20 || c == 0x7f) sb.append(String.format("\\u%04x", (int) c));
-                                else sb.append(c);
-                            }
-                        }
-                    }
-                    sb.append('"');
-                }
-                case Map<?, ?> m -> {
-                    sb.append('{');
-                    boolean first = true;
-                    for (Map.Entry<?, ?> e : m.entrySet()) {
-                        if (!first) sb.append(',');
-                        first = false;
-                        write(sb, String.valueOf(e.getKey()));
-                        sb.append(':');
-                        write(sb, e.getValue());
-                    }
-                    sb.append('}');
-                }
-                case List<?> l -> {
-                    sb.append('[');
-                    for (int i = 0; i < l.size(); i++) {
-                        if (i > 0) sb.append(',');
-                        write(sb, l.get(i));
-                    }
-                    sb.append(']');
-                }
-                default -> sb.append(v);
-            }
-        }
+        if (!(v instanceof Map<?, ?> m)) throw new ProtocolException("a JSON message must be an object");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object = (Map<String, Object>) m;
+        return object;
     }
 }

@@ -1,5 +1,7 @@
 package dev.deja.formats.internal;
 
+import dev.deja.formats.json.Json;
+
 import dev.deja.formats.CorruptRecordingException;
 import dev.deja.formats.NotARecordingException;
 import dev.deja.formats.RecordingException;

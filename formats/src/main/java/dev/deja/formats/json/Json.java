@@ -1,4 +1,4 @@
-package dev.deja.formats.internal;
+package dev.deja.formats.json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,10 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The small JSON subset the metadata uses: objects, arrays, strings, integers, booleans and null.
- * Objects keep their key order. No floating point.
+ * The small JSON subset deja speaks everywhere (recording metadata, {@code dump --json}, the tracer
+ * protocol's JSON Lines): objects, arrays, strings, integers, booleans and null. Objects keep their
+ * key order; duplicate keys and nesting deeper than {@link #MAX_DEPTH} are refused. No floating point.
  */
 public final class Json {
+
+    /** How deep arrays and objects may nest: deeper input is refused, not recursed into. */
+    public static final int MAX_DEPTH = 32;
 
     private Json() {
     }
@@ -60,6 +64,43 @@ public final class Json {
         return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
     }
 
+    /** Writes a value: a Map (string keys), List, String, Long/Integer, Boolean or null. */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Object v) {
+        switch (v) {
+            case null -> sb.append("null");
+            case String s -> sb.append(quote(s));
+            case Map<?, ?> m -> {
+                sb.append('{');
+                boolean first = true;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    if (!first) sb.append(',');
+                    first = false;
+                    sb.append(quote(String.valueOf(e.getKey()))).append(':');
+                    write(sb, e.getValue());
+                }
+                sb.append('}');
+            }
+            case List<?> l -> {
+                sb.append('[');
+                for (int i = 0; i < l.size(); i++) {
+                    if (i > 0) sb.append(',');
+                    write(sb, l.get(i));
+                }
+                sb.append(']');
+            }
+            case Long n -> sb.append(n);
+            case Integer n -> sb.append(n);
+            case Boolean b -> sb.append(b);
+            default -> throw new IllegalArgumentException("not a JSON value: " + v.getClass().getName());
+        }
+    }
+
     // ---- reading
 
     public static Object parse(String text) throws SyntaxException {
@@ -74,6 +115,7 @@ public final class Json {
     private static final class Parser {
         private final String s;
         private int pos;
+        private int depth;
 
         Parser(String s) {
             this.s = s;
@@ -92,8 +134,12 @@ public final class Json {
             if (pos >= s.length()) throw error("expected a value");
             char c = s.charAt(pos);
             return switch (c) {
-                case '{' -> object();
-                case '[' -> array();
+                case '{', '[' -> {
+                    if (++depth > MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH);
+                    Object nested = c == '{' ? object() : array();
+                    depth--;
+                    yield nested;
+                }
                 case '"' -> string();
                 case 't' -> literal("true", Boolean.TRUE);
                 case 'f' -> literal("false", Boolean.FALSE);
@@ -116,7 +162,7 @@ public final class Json {
             if (s.charAt(pos) == '-') pos++;
             while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') pos++;
             if (pos < s.length() && (s.charAt(pos) == '.' || s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
-                throw error("expected an integer (the metadata has no fractions)");
+                throw error("expected an integer (deja's JSON has no fractions)");
             }
             try {
                 return Long.parseLong(s.substring(start, pos));

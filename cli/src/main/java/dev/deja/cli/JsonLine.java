@@ -2,64 +2,67 @@ package dev.deja.cli;
 
 import java.util.HexFormat;
 
-/** A minimal streaming JSON writer: deja's dump is flat enough that a library would add nothing. */
-final class Json {
+/**
+ * A streaming builder for {@code dump --json}'s one object per event, so that a long recording is
+ * written without a map per event; strings are quoted by deja's one JSON implementation.
+ */
+final class JsonLine {
     private final StringBuilder out = new StringBuilder(256);
     private boolean first = true;
 
-    Json open() {
+    JsonLine open() {
         out.append('{');
         first = true;
         return this;
     }
 
-    Json close() {
+    JsonLine close() {
         out.append('}');
         first = false;
         return this;
     }
 
-    Json openArray(String key) {
+    JsonLine openArray(String key) {
         key(key).append('[');
         first = true;
         return this;
     }
 
-    Json closeArray() {
+    JsonLine closeArray() {
         out.append(']');
         first = false;
         return this;
     }
 
     /** Starts an unnamed object inside an array. */
-    Json element() {
+    JsonLine element() {
         if (!first) out.append(',');
         out.append('{');
         first = true;
         return this;
     }
 
-    Json field(String key, String value) {
+    JsonLine field(String key, String value) {
         key(key);
         string(value);
         return this;
     }
 
-    Json field(String key, long value) {
+    JsonLine field(String key, long value) {
         key(key).append(value);
         return this;
     }
 
-    Json field(String key, boolean value) {
+    JsonLine field(String key, boolean value) {
         key(key).append(value);
         return this;
     }
 
-    Json hex(String key, byte[] bytes) {
+    JsonLine hex(String key, byte[] bytes) {
         return field(key, HexFormat.of().formatHex(bytes));
     }
 
-    Json longs(String key, long[] values) {
+    JsonLine longs(String key, long[] values) {
         key(key).append('[');
         for (int i = 0; i < values.length; i++) {
             if (i > 0) out.append(',');
@@ -69,7 +72,7 @@ final class Json {
         return this;
     }
 
-    Json strings(String key, Iterable<String> values) {
+    JsonLine strings(String key, Iterable<String> values) {
         key(key).append('[');
         boolean f = true;
         for (String v : values) {
@@ -81,7 +84,7 @@ final class Json {
         return this;
     }
 
-    Json objectField(String key) {
+    JsonLine objectField(String key) {
         key(key).append('{');
         first = true;
         return this;
@@ -95,22 +98,7 @@ final class Json {
     }
 
     private void string(String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) out.append(String.format("\\u%04x", (int) c));
-                    else out.append(c);
-                }
-            }
-        }
-        out.append('"');
+        out.append(dev.deja.formats.json.Json.quote(s));
     }
 
     @Override
