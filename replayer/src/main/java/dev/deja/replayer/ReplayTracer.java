@@ -401,7 +401,7 @@ final class ReplayTracer implements Tracer {
         int pathArg = r.nr() == nrExecve ? 0 : 1;
         int argvArg = pathArg + 1;
         String path = inputString(e.inputs(), pathArg);
-        String execPath = executablePath(x.exeBlob(), path.getBytes(StandardCharsets.UTF_8).length);
+        String execPath = executablePath(x.exeBlob(), interpreterBlob(log, r, x), path.getBytes(StandardCharsets.UTF_8).length);
         long base = scratch(t);
         byte[] dir = cString(scratchDir.toString());
         t.write(base, dir);
@@ -427,12 +427,13 @@ final class ReplayTracer implements Tracer {
      * kernel puts that path at the top of the new stack (AT_EXECFN), so the same length keeps every
      * stack address as recorded. Relative to the replay directory, which the process is in.
      */
-    private String executablePath(String hash, int length) {
+    private String executablePath(String hash, String interpreter, int length) {
         Path copy = execCopies.get(hash);
         try {
             if (copy == null) {
                 copy = scratchDir.resolve(Integer.toString(execCopies.size(), 36));
                 Files.copy(recording.blob(hash), copy, StandardCopyOption.REPLACE_EXISTING);
+                if (interpreter != null) useRecordedInterpreter(copy, interpreter);
                 Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("r-xr-xr-x"));
                 execCopies.put(hash, copy);
             }
@@ -455,6 +456,46 @@ final class ReplayTracer implements Tracer {
             throw failure("cannot prepare the recorded executable for exec: " + ex.getMessage());
         } catch (RecordingException ex) {
             throw failure(ex.getMessage());
+        }
+    }
+
+    /** The blob of the dynamic loader the kernel mapped at this exec (a mapping of the exec other than the executable). */
+    private static String interpreterBlob(RecordedRun.ThreadLog log, SyscallEvent execve, ExecEvent x) {
+        for (Event e : log.after(execve)) {
+            if (e instanceof MappingEvent m && !m.blob().isEmpty() && !m.blob().equals(x.exeBlob())) return m.blob();
+        }
+        return null;
+    }
+
+    /**
+     * Points the executable copy's PT_INTERP at a copy of the recorded dynamic loader, by a path
+     * relative to the replay directory (the process is in it at exec): the kernel then loads the
+     * recorded ld.so, not the replaying machine's. The string keeps its length (NUL-padded).
+     */
+    private void useRecordedInterpreter(Path exe, String interpreterHash) throws IOException, RecordingException {
+        byte[] elf = Files.readAllBytes(exe);
+        if (elf.length < 64 || elf[0] != 0x7f || elf[1] != 'E' || elf[2] != 'L' || elf[3] != 'F' || elf[4] != 2) return;
+        ByteBuffer b = ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN);
+        long phoff = b.getLong(0x20);
+        int phentsize = Short.toUnsignedInt(b.getShort(0x36));
+        int phnum = Short.toUnsignedInt(b.getShort(0x38));
+        for (int i = 0; i < phnum; i++) {
+            long ph = phoff + (long) i * phentsize;
+            if (ph + 56 > elf.length || b.getInt((int) ph) != 3 /* PT_INTERP */) continue;
+            long off = b.getLong((int) ph + 8);
+            long size = b.getLong((int) ph + 32);
+            String name = "i" + Integer.toString(execCopies.size(), 36);
+            if (off + size > elf.length || size < name.length() + 1) return;
+            Path ld = scratchDir.resolve(name);
+            if (!Files.exists(ld)) {
+                Files.copy(recording.blob(interpreterHash), ld);
+                Files.setPosixFilePermissions(ld, PosixFilePermissions.fromString("r-xr-xr-x"));
+            }
+            Arrays.fill(elf, (int) off, (int) (off + size), (byte) 0);
+            byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(n, 0, elf, (int) off, n.length);
+            Files.write(exe, elf);
+            return;
         }
     }
 
