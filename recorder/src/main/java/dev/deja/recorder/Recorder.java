@@ -7,6 +7,7 @@ import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.RecordingWriter;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
@@ -32,8 +33,8 @@ public final class Recorder {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch closed = new CountDownLatch(1);
         Thread hook = null;
-        try (PendingWriter pending = PendingWriter.start(dir, header)) {
-            TraceSession session = new TraceSession(spec, new RecordingTracer(pending));
+        try (RecordingWriter writer = RecordingWriter.create(dir, header)) {
+            TraceSession session = new TraceSession(spec, new RecordingTracer(writer));
             Thread tracing = Thread.ofPlatform().name("deja-tracer").unstarted(() -> {
                 try {
                     result.set(session.run());
@@ -54,7 +55,7 @@ public final class Recorder {
             if (t instanceof Error e) throw e;
             TraceResult r = result.get();
             RecordingStatus status = r.interrupted() ? RecordingStatus.INTERRUPTED : RecordingStatus.COMPLETE;
-            pending.get().finish(new RecordingSummary(status, epochNanos(), r.shellStatus(), r.events(), r.processes()));
+            writer.finish(new RecordingSummary(status, epochNanos(), r.shellStatus(), r.events(), r.processes()));
             return new Outcome(dir, r);
         } finally {
             // The writer is closed (try-with-resources) before an interrupt hook lets the JVM halt.

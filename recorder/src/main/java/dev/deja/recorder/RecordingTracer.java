@@ -24,24 +24,12 @@ import java.util.Map;
  * completes, and copies each executable and mapped file into the blob store once per content.
  */
 final class RecordingTracer implements Tracer {
-    private final PendingWriter pending;
-    private RecordingWriter writer;
+    private final RecordingWriter writer;
     /** Files already copied, by identity and version, so a library mapped 1000 times is hashed once. */
     private final Map<FileKey, String> copied = new HashMap<>();
 
-    RecordingTracer(PendingWriter pending) {
-        this.pending = pending;
-    }
-
-    private RecordingWriter writer() {
-        if (writer == null) {
-            try {
-                writer = pending.get();
-            } catch (RecordingException e) {
-                throw new RecorderFailure(e);
-            }
-        }
-        return writer;
+    RecordingTracer(RecordingWriter writer) {
+        this.writer = writer;
     }
 
     private record FileKey(Object inode, long size, long modified) {
@@ -99,7 +87,7 @@ final class RecordingTracer implements Tracer {
         String known = key.inode() == null ? null : copied.get(key);
         if (known != null) return known;
         try {
-            String hash = writer().storeBlob(source);
+            String hash = writer.storeBlob(source);
             if (key.inode() != null) copied.put(key, hash);
             return hash;
         } catch (RecordingException e) {
@@ -109,7 +97,7 @@ final class RecordingTracer implements Tracer {
 
     private void append(Event event) {
         try {
-            writer().append(event);
+            writer.append(event);
         } catch (RecordingException e) {
             throw new RecorderFailure(e);
         }
