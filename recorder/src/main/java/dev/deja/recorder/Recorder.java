@@ -33,6 +33,8 @@ public final class Recorder {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch closed = new CountDownLatch(1);
         Thread hook = null;
+        // The journal opens before tracing starts, never beside it: Chronicle's start-up runs a child
+        // process (JNA's ldconfig), and the tracing thread's waitpid(-1) would take that child from the JDK.
         try (RecordingWriter writer = RecordingWriter.create(dir, header)) {
             TraceSession session = new TraceSession(spec, new RecordingTracer(writer));
             Thread tracing = Thread.ofPlatform().name("deja-tracer").unstarted(() -> {
