@@ -8,7 +8,7 @@ import dev.deja.device.tracer.Connection;
 import dev.deja.device.tracer.ProtocolException;
 import dev.deja.device.tracer.RemoteTracer;
 import dev.deja.device.tracer.SocketListener;
-import dev.deja.device.tracer.TraceRun;
+import dev.deja.device.TraceRun;
 import dev.deja.device.tracer.TracerChain;
 import dev.deja.device.tracer.Transports;
 import java.io.IOException;

@@ -10,7 +10,7 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.tracer.InjectRule;
 import dev.deja.device.tracer.StraceTracer;
 import dev.deja.device.tracer.SyscallSet;
-import dev.deja.device.tracer.TraceRun;
+import dev.deja.device.TraceRun;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;

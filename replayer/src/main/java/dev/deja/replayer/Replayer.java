@@ -3,7 +3,7 @@ package dev.deja.replayer;
 import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
-import dev.deja.device.TraceSession;
+import dev.deja.device.TraceRun;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Schemas;
 import dev.deja.formats.Recording;
@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code deja replay}: re-runs a recorded program under the trace device with a {@link ReplayTracer}
@@ -109,37 +108,15 @@ public final class Replayer {
                                   Arch arch) throws ReplayException {
         ReplayTracer tracer = new ReplayTracer(rec, run, Schemas.of(arch), options.out(), options.err(), scratch,
                 options.markEvents());
-        TraceSession session = new TraceSession(spec, tracer);
-        AtomicReference<TraceResult> result = new AtomicReference<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread tracing = Thread.ofPlatform().name("deja-replayer").unstarted(() -> {
-            try {
-                result.set(session.run());
-            } catch (RuntimeException | Error e) {
-                failure.set(e);
-            }
-        });
-        Thread hook = Thread.ofPlatform().name("deja-interrupt").unstarted(session::requestStop);
-        Runtime.getRuntime().addShutdownHook(hook);
+        TraceResult r;
         try {
-            tracing.start();
-            join(tracing);
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running: the tree is being killed
-            }
-        }
-        Throwable t = failure.get();
-        if (t instanceof ReplayTracer.Stop s) {
+            r = TraceRun.run(spec, tracer, () -> { });
+        } catch (ReplayTracer.Stop s) {
             if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
             throw s.failure;
+        } catch (DeviceException d) {
+            throw new ReplayException(d.getMessage(), d);
         }
-        if (t instanceof DeviceException d) throw new ReplayException(d.getMessage(), d);
-        if (t instanceof RuntimeException r) throw r;
-        if (t instanceof Error e) throw e;
-        TraceResult r = result.get();
         int status = r.shellStatus();
         Optional<Integer> expected = recordedStatus(rec, run);
         if (!r.interrupted() && expected.isPresent() && expected.get() != status) {
@@ -176,19 +153,6 @@ public final class Replayer {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> kv : rec.header().environment().entrySet()) env.add(kv.getKey() + "=" + kv.getValue());
         return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
-    }
-
-    private static void join(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
     }
 
     private static void deleteTree(Path dir) {

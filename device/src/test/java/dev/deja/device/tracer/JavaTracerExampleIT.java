@@ -1,5 +1,7 @@
 package dev.deja.device.tracer;
 
+import dev.deja.device.TraceRun;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.deja.device.Decision;

@@ -1,23 +1,34 @@
-package dev.deja.device.tracer;
+package dev.deja.device;
 
-import dev.deja.device.LaunchSpec;
-import dev.deja.device.TraceResult;
-import dev.deja.device.TraceSession;
-import dev.deja.device.Tracer;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Runs a {@link TraceSession} for a command-line tool: on its own platform thread (ptrace belongs
- * to it), with a shutdown hook so that Ctrl-C or SIGTERM kills the traced tree and the run still
- * returns (marked interrupted) and {@code after} (printing a summary, closing files) still runs.
+ * Runs a {@link TraceSession} for a command (record, replay, trace, run): on its own platform
+ * thread (ptrace belongs to it), with a shutdown hook so that Ctrl-C or SIGTERM kills the traced
+ * tree and the run still returns (marked interrupted) and {@code after} (closing the recording,
+ * printing a summary) still runs before the JVM exits. A failure of the session is rethrown.
  */
 public final class TraceRun {
     private TraceRun() {
     }
 
+    /** What runs once the traced tree is gone, before an interrupted JVM may exit. */
+    @FunctionalInterface
+    public interface After<E extends Exception> {
+        void run(TraceResult result) throws E;
+    }
+
     public static TraceResult run(LaunchSpec spec, Tracer tracer, Runnable after) {
+        return run(spec, tracer, (TraceResult r) -> after.run());
+    }
+
+    /**
+     * As {@link #run(LaunchSpec, Tracer, Runnable)}; {@code after} gets the result (null when the
+     * session failed) and may throw its own checked exception, which is rethrown.
+     */
+    public static <E extends Exception> TraceResult run(LaunchSpec spec, Tracer tracer, After<E> after) throws E {
         AtomicReference<TraceResult> result = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(1);
@@ -50,7 +61,7 @@ public final class TraceRun {
                 }
             }
             if (interrupted) Thread.currentThread().interrupt();
-            after.run();
+            after.run(failure.get() == null ? result.get() : null);
         } finally {
             done.countDown();
             try {
