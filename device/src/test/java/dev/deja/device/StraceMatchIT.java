@@ -9,15 +9,10 @@ import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +34,6 @@ class StraceMatchIT {
 
     /** Overall floor: 91% was measured on 2026-11-28 (strace 6.1, see docs/syscalls.md); 5 points of margin. */
     private static final double OVERALL_FLOOR = 0.86;
-    private static final Path STRACE = Path.of("/usr/bin/strace");
 
     private record Program(String name, boolean needsDir, List<String> argv) {
         static Program sample(String name, boolean needsDir) {
@@ -75,7 +69,7 @@ class StraceMatchIT {
 
     @Test
     void dejaRendersTheCorpusLikeStrace() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(STRACE), "strace is not installed");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(StraceCompare.STRACE), "strace is not installed");
         Path work = Files.createTempDirectory("deja-strace-match");
         StringBuilder table = new StringBuilder();
         StringBuilder diff = new StringBuilder();
@@ -87,9 +81,9 @@ class StraceMatchIT {
             for (Program p : corpus()) {
                 Path dir = work.resolve(p.name().replace(' ', '_'));
                 List<String> command = p.command(dir);
-                fresh(dir);
-                List<String> strace = StraceCompare.renumberPids(strace(command, work.resolve("strace.out")));
-                fresh(dir);
+                StraceCompare.fresh(dir);
+                List<String> strace = StraceCompare.renumberPids(StraceCompare.strace(command, List.of(), work.resolve("strace.out")));
+                StraceCompare.fresh(dir);
                 List<String> deja = StraceCompare.renumberPids(deja(command));
                 StraceCompare.Match m = StraceCompare.compare(strace, deja);
                 sTotal += m.straceLines();
@@ -102,7 +96,7 @@ class StraceMatchIT {
                 m.onlyStrace().forEach(l -> diff.append("strace ").append(l).append('\n'));
             }
         } finally {
-            delete(work);
+            StraceCompare.delete(work);
         }
         double overall = dTotal == 0 ? 0 : (double) mTotal / dTotal;
         table.append(String.format("%-14s %8d %8d %8d %6.1f%%%n", "overall", sTotal, dTotal, mTotal, 100 * overall));
@@ -114,33 +108,6 @@ class StraceMatchIT {
         assertTrue(overall >= OVERALL_FLOOR, String.format("overall match rate %.1f%% is below the floor %.1f%%:%n%s",
                 100 * overall, 100 * OVERALL_FLOOR, table));
     }
-
-    private static void fresh(Path dir) throws IOException {
-        delete(dir);
-        Files.createDirectories(dir);
-    }
-
-    private static void delete(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path x : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
-        }
-    }
-
-    /** strace's lines for one run of {@code command}; the program shares this JVM's descriptors 0-2. */
-    private static List<String> strace(List<String> command, Path out) throws Exception {
-        List<String> c = new ArrayList<>(List.of(STRACE.toString(), "-f", "-q", "-s", "32", "-o", out.toString()));
-        c.addAll(command);
-        Process p = new ProcessBuilder(c).inheritIO().start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("strace " + command + " did not finish in 120 s");
-        }
-        List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
-        Files.delete(out);
-        return lines;
-    }
-
     /** deja's lines for one run of {@code command}, each prefixed with its thread id as strace -f -o does. */
     private static List<String> deja(List<String> command) throws Exception {
         Renderer r = new Renderer(Arch.current());
@@ -150,17 +117,7 @@ class StraceMatchIT {
             @Override public void onSignal(SignalEvent e, Tracee tracee) { lines.add(e.tid() + " " + r.renderSignal(e)); }
             @Override public void onExit(ExitEvent e) { lines.add(e.tid() + " " + r.renderExit(e)); }
         };
-        LaunchSpec spec = Launch.of(command, List.of());
-        RuntimeException[] failure = new RuntimeException[1];
-        Thread th = Thread.ofPlatform().name("strace-match-tracer").start(() -> {
-            try {
-                new TraceSession(spec, t).run();
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            }
-        });
-        th.join();
-        if (failure[0] != null) throw failure[0];
+        TraceRun.run(Launch.of(command, List.of()), t, () -> { });
         return lines;
     }
 }

@@ -1,12 +1,19 @@
 package dev.deja.device.syscall;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Compares deja's rendering of a recording with what strace printed for the same run: a helper
@@ -279,5 +286,41 @@ public final class StraceCompare {
             cur = t;
         }
         return prev[m];
+    }
+
+    /** The strace the comparisons run against (strace 6.x from Debian). */
+    public static final Path STRACE = Path.of("/usr/bin/strace");
+
+    /**
+     * strace's lines for one run of {@code command} ({@code strace -f -q -s 32 OPTIONS -o out}); the
+     * program shares this JVM's descriptors 0-2.
+     */
+    public static List<String> strace(List<String> command, List<String> options, Path out)
+            throws IOException, InterruptedException {
+        List<String> c = new ArrayList<>(List.of(STRACE.toString(), "-f", "-q", "-s", "32"));
+        c.addAll(options);
+        c.addAll(List.of("-o", out.toString()));
+        c.addAll(command);
+        Process p = new ProcessBuilder(c).inheritIO().start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("strace " + command + " did not finish in 120 s");
+        }
+        List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
+        Files.delete(out);
+        return lines;
+    }
+
+    /** An empty directory at {@code dir}, whatever was there. */
+    public static void fresh(Path dir) throws IOException {
+        delete(dir);
+        Files.createDirectories(dir);
+    }
+
+    public static void delete(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> all = Files.walk(p)) {
+            for (Path x : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
+        }
     }
 }

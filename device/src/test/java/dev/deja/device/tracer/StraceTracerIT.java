@@ -11,17 +11,12 @@ import dev.deja.device.syscall.Renderer;
 import dev.deja.device.syscall.StraceCompare;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.samples.Samples;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +27,6 @@ import org.junit.jupiter.api.Test;
  * {@code target/trace-match.txt}, the unmatched lines to {@code target/trace-match-diff.txt}.
  */
 class StraceTracerIT {
-    private static final Path STRACE = Path.of("/usr/bin/strace");
 
     private record Program(String name, boolean needsDir, List<String> argv) {
         List<String> command(Path dir) {
@@ -59,7 +53,7 @@ class StraceTracerIT {
 
     @Test
     void dejaTracePrintsWhatStracePrints() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(STRACE), "strace is not installed");
+        Assumptions.assumeTrue(Files.isExecutable(StraceCompare.STRACE), "strace is not installed");
         // floors: 97.7%, 97.5% and 99.9% measured 2026-11-28 (docs/trace.md), minus margin
         List<Variant> variants = List.of(
                 new Variant("default", List.of(), false, null, 0.92),
@@ -78,9 +72,9 @@ class StraceTracerIT {
                 int m = 0;
                 for (Program p : corpus()) {
                     Path dir = work.resolve(p.name().replace(' ', '_'));
-                    fresh(dir);
-                    List<String> strace = inodes(StraceCompare.renumberPids(strace(p.command(dir), v.straceArgs(), work.resolve("s.out"))));
-                    fresh(dir);
+                    StraceCompare.fresh(dir);
+                    List<String> strace = inodes(StraceCompare.renumberPids(StraceCompare.strace(p.command(dir), v.straceArgs(), work.resolve("s.out"))));
+                    StraceCompare.fresh(dir);
                     List<String> deja = inodes(StraceCompare.renumberPids(deja(p.command(dir), v)));
                     StraceCompare.Match r = StraceCompare.compare(strace, deja);
                     s += r.straceLines();
@@ -97,7 +91,7 @@ class StraceTracerIT {
                 if (rate < v.floor()) failures.add(String.format("%s: %.1f%% < %.1f%%", v.name(), 100 * rate, 100 * v.floor()));
             }
         } finally {
-            delete(work);
+            StraceCompare.delete(work);
         }
         System.out.print(table);
         Path target = Path.of("target");
@@ -112,22 +106,7 @@ class StraceTracerIT {
         return lines.stream().map(l -> l.replaceAll(":\\[[0-9]+\\]", ":[INODE]")).toList();
     }
 
-    private static List<String> strace(List<String> command, List<String> opts, Path out) throws Exception {
-        List<String> c = new ArrayList<>(List.of(STRACE.toString(), "-f", "-q", "-s", "32"));
-        c.addAll(opts);
-        c.addAll(List.of("-o", out.toString()));
-        c.addAll(command);
-        Process p = new ProcessBuilder(c).inheritIO().start();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("strace " + command + " did not finish");
-        }
-        List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
-        Files.delete(out);
-        return lines;
-    }
-
-    private static List<String> deja(List<String> command, Variant v) throws Exception {
+        private static List<String> deja(List<String> command, Variant v) throws Exception {
         StringWriter sw = new StringWriter();
         SyscallSet trace = v.trace() == null ? SyscallSet.all() : SyscallSet.parse(v.trace(), SyscallTable.of(Arch.current()));
         StraceTracer.Options o = new StraceTracer.Options(new Renderer(Arch.current(), 32), trace, List.of(), true, v.fds(),
@@ -138,15 +117,4 @@ class StraceTracerIT {
         return sw.toString().lines().toList();
     }
 
-    private static void fresh(Path dir) throws IOException {
-        delete(dir);
-        Files.createDirectories(dir);
-    }
-
-    private static void delete(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> all = Files.walk(p)) {
-            for (Path x : all.sorted(Comparator.reverseOrder()).toList()) Files.delete(x);
         }
-    }
-}
