@@ -161,6 +161,16 @@ class ReplayIT {
     }
 
     @Test
+    void aSignalDejaSendsArrivesWithTheRecordedSiginfo() throws Exception {
+        // SIGCHLD comes after waitpid returns; deja sends it in replay, and the handler must still see
+        // the kernel's CLD_EXITED and the child's pid and status, as recorded (printed, so checked).
+        Recorded rec = record(Samples.path("sigchld"));
+        assertEquals("waitpid -> exited 7\nSIGCHLD handled 1, code CLD_EXITED, status 7, from the child 1\n",
+                rec.result().stdout());
+        replaysIdentically(rec);
+    }
+
+    @Test
     void forkExecAndExitStatusesReplay() throws Exception {
         Recorded rec = record(Samples.path("forkexec"));
         assertEquals(3, rec.result().status());

@@ -577,6 +577,11 @@ public final class TraceSession {
         }
 
         @Override
+        public void setSiginfo(byte[] siginfo) {
+            ptrace.setSiginfo(tid, siginfo);
+        }
+
+        @Override
         public long inject(int nr, long... args) {
             return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
         }

@@ -28,4 +28,12 @@ public interface Tracee {
      * {@link Tracer#onSyscall} (a replayer gives back the recorded pid of a real fork this way).
      */
     void setResult(long value);
+
+    /**
+     * At a signal-delivery stop (in {@link Tracer#signalToDeliver}): the 128-byte siginfo_t the
+     * signal is delivered with, so a handler sees the sender and code a tracer chooses.
+     */
+    default void setSiginfo(byte[] siginfo) {
+        throw new UnsupportedOperationException("this tracee cannot set a signal's siginfo");
+    }
 }

@@ -38,6 +38,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -138,7 +139,11 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Map<Integer, Integer>> fdTables = new HashMap<>();
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
-    private final Map<Integer, Deque<Integer>> injected = new HashMap<>();
+    /** Signals deja sent each live thread, to let through at delivery: with the recorded siginfo when it has one. */
+    private final Map<Integer, Deque<Injected>> injected = new HashMap<>();
+
+    private record Injected(int signo, byte[] siginfo) {
+    }
     private final Map<String, Path> execCopies = new HashMap<>();
     private long replayed;
     /** Steps of the recorded timeline done in replay, and the first one not done. */
@@ -765,7 +770,7 @@ final class ReplayTracer implements Tracer {
         for (Event x : log.after(r)) {
             if (x instanceof SignalEvent s && injects(s, r)) {
                 if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
-                queueSignal(t, s.signo());
+                queueSignal(t, s);
             }
         }
     }
@@ -780,7 +785,7 @@ final class ReplayTracer implements Tracer {
         t.write(at, s.siginfo());
         long r = t.inject(nrTgsigqueueinfo, t.pid(), t.tid(), s.signo(), at);
         if (r != 0) return false;
-        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(s.signo());
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(s.signo(), null));
         return true;
     }
 
@@ -824,19 +829,29 @@ final class ReplayTracer implements Tracer {
      * it in the recording (deja cannot kill a thread it is still deciding for).
      */
     private Decision dieOf(Tracee t, int signo) {
-        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(signo);
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(signo, null));
         return new Decision.Rewrite(nr("tgkill"), new long[] {t.pid(), t.tid(), signo, 0, 0, 0});
     }
 
-    private void queueSignal(Tracee t, int signo) {
-        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(signo);
-        Signals.tgkill(t.pid(), t.tid(), signo);
+    /** Sends the recorded signal now; at its delivery stop it gets the recorded siginfo back (sender, code). */
+    private void queueSignal(Tracee t, SignalEvent s) {
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>())
+                .add(new Injected(s.signo(), s.siginfo().length == 128 ? s.siginfo() : null));
+        Signals.tgkill(t.pid(), t.tid(), s.signo());
     }
 
     @Override
     public int signalToDeliver(SignalEvent event, Tracee t) {
-        Deque<Integer> q = injected.get(t.tid());
-        if (q != null && q.remove(Integer.valueOf(event.signo()))) return event.signo();
+        Deque<Injected> q = injected.get(t.tid());
+        if (q != null) {
+            for (Iterator<Injected> it = q.iterator(); it.hasNext(); ) {
+                Injected i = it.next();
+                if (i.signo() != event.signo()) continue;
+                it.remove();
+                if (i.siginfo() != null) t.setSiginfo(i.siginfo());
+                return event.signo();
+            }
+        }
         if (FAULTS.contains(event.signo()) && event.code() > 0) return event.signo(); // the program's own fault
         if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) return event.signo(); // a replayed kill
         return 0; // from outside the replay, or a real child's SIGCHLD: the recording decides signals

@@ -45,6 +45,7 @@ public final class Ptrace implements AutoCloseable {
     private static final int SETOPTIONS = 0x4200;
     private static final int GETEVENTMSG = 0x4201;
     private static final int GETSIGINFO = 0x4202;
+    private static final int SETSIGINFO = 0x4203;
     private static final int SEIZE = 0x4206;
     private static final int INTERRUPT = 0x4207;
     private static final int LISTEN = 0x4208;
@@ -159,6 +160,13 @@ public final class Ptrace implements AutoCloseable {
     public byte[] siginfo(int tid) {
         if (call(GETSIGINFO, tid, 0, siginfo.address()) < 0) throw failure("PTRACE_GETSIGINFO", tid);
         return siginfo.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** PTRACE_SETSIGINFO: the siginfo_t the signal of the current signal-delivery stop is delivered with. */
+    public void setSiginfo(int tid, byte[] info) {
+        if (info.length != SIGINFO_SIZE) throw new IllegalArgumentException("siginfo_t is 128 bytes, got " + info.length);
+        MemorySegment.copy(info, 0, siginfo, ValueLayout.JAVA_BYTE, 0, SIGINFO_SIZE);
+        if (call(SETSIGINFO, tid, 0, siginfo.address()) < 0) throw failure("PTRACE_SETSIGINFO", tid);
     }
 
     @Override
