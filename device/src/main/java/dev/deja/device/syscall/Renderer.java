@@ -440,36 +440,24 @@ public final class Renderer {
         switch (table) {
             case "open" -> {
                 int acc = (int) (v & 3);
+                if (syscall.equals("dup3") || syscall.equals("pipe2") || syscall.equals("open_by_handle_at")) {
+                    // these take only O_CLOEXEC-like flags: strace prints no access mode for them
+                    long rest = v & ~3L;
+                    if (rest == 0 && acc == 0) sb.append('0');
+                    else Xlat.get("open", arch).appendFlags(sb, rest);
+                    return;
+                }
                 sb.append(switch (acc) {
                     case 0 -> "O_RDONLY";
                     case 1 -> "O_WRONLY";
                     case 2 -> "O_RDWR";
                     default -> "O_ACCMODE";
                 });
-                if (syscall.equals("dup3") || syscall.equals("pipe2") || syscall.equals("open_by_handle_at")) {
-                    sb.setLength(sb.length() - (acc == 0 ? 8 : acc == 1 ? 8 : acc == 2 ? 6 : 9));
-                    long rest = v & ~3L;
-                    if (rest == 0 && acc == 0) sb.append('0');
-                    else Xlat.get("open", arch).appendFlags(sb, rest);
-                    return;
-                }
-                long rest = v & ~3L;
-                if (rest != 0) {
-                    sb.append('|');
-                    int mark = sb.length();
-                    Xlat.get("open", arch).appendFlags(sb, rest);
-                    if (sb.length() > mark && sb.charAt(mark) == '|') sb.deleteCharAt(mark);
-                }
+                appendMoreFlags(sb, Xlat.get("open", arch), v & ~3L);
             }
             case "socktype" -> {
                 sb.append(Xlat.get("socktype", arch).enumName(v & 0xf));
-                long rest = v & ~0xfL;
-                if (rest != 0) {
-                    sb.append('|');
-                    int mark = sb.length();
-                    Xlat.get("sockflags", arch).appendFlags(sb, rest);
-                    if (sb.length() > mark && sb.charAt(mark) == '|') sb.deleteCharAt(mark);
-                }
+                appendMoreFlags(sb, Xlat.get("sockflags", arch), v & ~0xfL);
             }
             case "clone" -> {
                 int mark = sb.length();
@@ -491,13 +479,7 @@ public final class Renderer {
                     long sync = v & 0x6000;
                     sb.append(sync == 0 ? "AT_STATX_SYNC_AS_STAT" : sync == 0x2000 ? "AT_STATX_FORCE_SYNC"
                             : sync == 0x4000 ? "AT_STATX_DONT_SYNC" : "AT_STATX_SYNC_TYPE");
-                    long rest = v & ~0x6000L;
-                    if (rest != 0) {
-                        sb.append('|');
-                        int mark = sb.length();
-                        t.appendFlags(sb, rest);
-                        if (sb.length() > mark && sb.charAt(mark) == '|') sb.deleteCharAt(mark);
-                    }
+                    appendMoreFlags(sb, t, v & ~0x6000L);
                     return;
                 }
                 if (table.equals("statxmask") && (v & 0x7ff) != 0x7ff) {
@@ -1282,5 +1264,14 @@ public final class Renderer {
             return "+++ killed by " + Signals.name(e.termSignal()) + (e.coreDumped() ? " (core dumped)" : "") + " +++";
         }
         return "+++ exited with " + e.exitCode() + " +++";
+    }
+
+    /** After a symbol already written: "|" and the flags of {@code rest}, if any (no doubled "|"). */
+    private static void appendMoreFlags(StringBuilder sb, Xlat.Table table, long rest) {
+        if (rest == 0) return;
+        sb.append('|');
+        int mark = sb.length();
+        table.appendFlags(sb, rest);
+        if (sb.length() > mark && sb.charAt(mark) == '|') sb.deleteCharAt(mark);
     }
 }
