@@ -1,7 +1,6 @@
 package dev.deja.device;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.device.syscall.SyscallTable;
@@ -59,7 +58,6 @@ class TraceSessionIT {
         assertEquals(0, first.result());
         ExecEvent exec = (ExecEvent) c.events.stream().filter(e -> e instanceof ExecEvent).findFirst().orElseThrow();
         assertEquals(List.of(Samples.path("getppid_loop"), "1000"), exec.argv());
-        assertFalse(java.util.Arrays.stream(exec.auxv()).anyMatch(v -> false));
         // The vDSO is hidden: no AT_SYSINFO_EHDR (33) left in the auxiliary vector.
         long[] auxv = exec.auxv();
         for (int i = 0; i < auxv.length; i += 2) assertTrue(auxv[i] != 33, "AT_SYSINFO_EHDR still present");
