@@ -587,6 +587,11 @@ public final class TraceSession {
         }
 
         @Override
+        public long[] registers() {
+            return ptrace.getRegsArray(tid);
+        }
+
+        @Override
         public void setResult(long value) {
             long[] regs = ptrace.getRegsArray(tid);
             regs[X86Regs.RAX] = value;

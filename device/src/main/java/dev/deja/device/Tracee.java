@@ -36,4 +36,13 @@ public interface Tracee {
     default void setSiginfo(byte[] siginfo) {
         throw new UnsupportedOperationException("this tracee cannot set a signal's siginfo");
     }
+
+    /**
+     * The thread's general registers (PTRACE_GETREGS): on x86_64 the 27 words of struct
+     * user_regs_struct in its order (r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi
+     * orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs). For a debugger's inspection.
+     */
+    default long[] registers() {
+        throw new UnsupportedOperationException("this tracee cannot read its registers");
+    }
 }

@@ -155,6 +155,7 @@ final class ReplayTracer implements Tracer {
     private final int nrFutex;
     private final int nrTgsigqueueinfo;
     private boolean warnedKernelCopy;
+    private ReplayControl control = ReplayControl.NONE;
 
     /** A call answered at entry, finished at its exit stop. */
     private record Pending(SyscallEvent rec, long[] liveArgs, List<MemoryBlock> liveInputs, boolean ranForReal) {
@@ -201,6 +202,11 @@ final class ReplayTracer implements Tracer {
 
     List<String> warnings() {
         return warnings;
+    }
+
+    /** A debugger's hold on this replay (see {@link ReplayControl}); none by default. */
+    void control(ReplayControl c) {
+        this.control = c;
     }
 
     long replayed() {
@@ -308,6 +314,7 @@ final class ReplayTracer implements Tracer {
         RecordedRun.ThreadLog log = run.thread(recTid);
         SyscallEvent r = log == null ? null : log.takeSyscall();
         if (r == null) return threadEnded(e, t, log, recTid);
+        control.beforeEvent(r, t);
         stepDone(run.entryStep(r.seq()));
         check(r, e);
         replayed++;

@@ -75,6 +75,14 @@ public final class Replayer {
     }
 
     public static Outcome replay(Recording rec, Options options) throws ReplayException {
+        return replay(rec, options, ReplayControl.NONE);
+    }
+
+    /**
+     * As {@link #replay(Recording, Options)}, with a debugger's {@code control} called before each
+     * recorded call; a {@link ReplayControl.Abandon} it throws ends the replay and is rethrown.
+     */
+    public static Outcome replay(Recording rec, Options options, ReplayControl control) throws ReplayException {
         Arch arch = Arch.current();
         String recorded = rec.header().arch();
         if (!recorded.equals(arch.unameName())) {
@@ -98,16 +106,17 @@ public final class Replayer {
             throw new ReplayException("cannot create a replay directory: " + e.getMessage(), e);
         }
         try {
-            return replay(rec, run, spec, options, scratch, arch);
+            return replay(rec, run, spec, options, scratch, arch, control);
         } finally {
             deleteTree(scratch);
         }
     }
 
     private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
-                                  Arch arch) throws ReplayException {
+                                  Arch arch, ReplayControl control) throws ReplayException {
         ReplayTracer tracer = new ReplayTracer(rec, run, Schemas.of(arch), options.out(), options.err(), scratch,
                 options.markEvents());
+        tracer.control(control);
         TraceResult r;
         try {
             r = TraceRun.run(spec, tracer, () -> { });

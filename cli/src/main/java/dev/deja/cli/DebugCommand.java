@@ -1,0 +1,64 @@
+package dev.deja.cli;
+
+import dev.deja.cli.debug.DebugSession;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.replayer.Replayer;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "debug", sortOptions = false,
+        description = {"Step through a recording interactively: a shell over a live replay, held before a recorded",
+                "call; move with step, next, continue to breakpoints, goto (also backwards), and inspect the event,",
+                "the process's registers and memory, descriptors, threads. Commands come from a terminal, from",
+                "-x FILE, or from stdin when it is not a terminal. See docs/debug.md."},
+        footer = {"", "Exit status: 0 after quit, 124 when the replay diverged, 125 when deja failed.",
+                "", "Examples:", "  deja debug bug1", "  deja debug -g 1042 bug1", "  deja debug --no-exec bug1",
+                "  deja debug -x steps.txt bug1", "  printf 'break openat\\ncontinue\\ninfo\\n' | deja debug bug1"})
+final class DebugCommand implements Callable<Integer> {
+
+    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
+    String recording;
+
+    @Option(names = {"-x", "--commands"}, paramLabel = "FILE", description = "Run FILE's commands first (one per line, # comments).")
+    Path script;
+
+    @Option(names = {"-g", "--goto"}, paramLabel = "EVENT", description = "Start at event EVENT (as 'goto EVENT').")
+    Long gotoEvent;
+
+    @Option(names = "--no-exec", description = "Browse the recording offline: nothing runs; registers, memory and maps are unavailable.")
+    boolean noExec;
+
+    @Override
+    public Integer call() {
+        if (script != null && !Files.isReadable(script)) throw new UserError("cannot read the command file " + script);
+        Replayer.Options options = noExec ? null : new Replayer.Options(new FileOutputStream(FileDescriptor.out),
+                new FileOutputStream(FileDescriptor.err), ownFds(), Host.signalMask("deja.sigblk"),
+                Host.signalMask("deja.sigign"), false);
+        try (Recording rec = RecordingArg.open(recording)) {
+            return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent);
+        } catch (RecordingException e) {
+            throw new UserError("cannot debug: " + e.getMessage());
+        } catch (IOException e) {
+            throw new UserError("debug: " + e.getMessage());
+        }
+    }
+
+    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given). */
+    private static int[] ownFds() {
+        try {
+            Set<Integer> inherited = Set.copyOf(Host.inheritedFds());
+            return dev.deja.device.Launch.of(java.util.List.of("/bin/sh"), inherited).closeFds();
+        } catch (dev.deja.device.Launch.CommandException e) {
+            return new int[0];
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.deja.cli.debug;
+
+import java.util.List;
+import java.util.Optional;
+
+/** The shell's commands: names, abbreviations, usage and examples, for {@code help} and completion. */
+final class Help {
+    private Help() {
+    }
+
+    record Entry(String name, List<String> aliases, String usage, String summary, List<String> examples) {
+        boolean answers(String word) {
+            return name.equals(word) || aliases.contains(word);
+        }
+    }
+
+    static final List<Entry> COMMANDS = List.of(
+            new Entry("step", List.of("s"), "step [N]", "Move N events forward (default 1), in any thread.",
+                    List.of("step", "s 3")),
+            new Entry("next", List.of("n"), "next [N] [-t]",
+                    "Move N events forward; with -t, N events of the current thread (the others run meanwhile).",
+                    List.of("next 5", "n -t", "next -t 3")),
+            new Entry("continue", List.of("c", "cont"), "continue",
+                    "Run to the next breakpoint hit, or to the end of the run.", List.of("continue", "c")),
+            new Entry("until", List.of("u"), "until EVENT", "Run forward to event EVENT (the first call at or after it).",
+                    List.of("until 2000")),
+            new Entry("goto", List.of("g"), "goto EVENT",
+                    "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start).",
+                    List.of("goto 17", "goto 1042")),
+            new Entry("finish", List.of("fin"), "finish",
+                    "Run to the current process's last recorded call (its exit); from there, to the end of the run.",
+                    List.of("finish")),
+            new Entry("reverse-step", List.of("rs"), "reverse-step [N]",
+                    "Go N events back (default 1), by re-running the replay to there.", List.of("reverse-step", "rs 3")),
+            new Entry("reverse-continue", List.of("rc"), "reverse-continue",
+                    "Go back to the previous breakpoint hit (or the start), by re-running the replay.",
+                    List.of("reverse-continue")),
+            new Entry("run", List.of("restart", "r"), "run",
+                    "Start the replay again from its first event (the program's execve).", List.of("run")),
+            new Entry("break", List.of("b"), "break [SYSCALLS] [TERM...] [if COND]",
+                    "Stop where a recorded call matches. SYSCALLS: names or classes as strace writes them "
+                            + "(openat,read %file %network /regex). TERMs: path=GLOB fd=N result=N errno=NAME pid=N "
+                            + "tid=N signal=SIGx event=N. COND: arg0..arg5, result, nr, event, pid, tid compared "
+                            + "(== != < <= > >=) with numbers, joined by && and ||.",
+                    List.of("break openat path=*.conf", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
+                            "b signal=SIGUSR1", "b event=1042")),
+            new Entry("delete", List.of("d"), "delete [ID...]", "Delete breakpoints (all without IDs).",
+                    List.of("delete 2", "delete")),
+            new Entry("disable", List.of(), "disable [ID...]", "Disable breakpoints (all without IDs).",
+                    List.of("disable 1")),
+            new Entry("enable", List.of(), "enable [ID...]", "Enable breakpoints (all without IDs).",
+                    List.of("enable 1")),
+            new Entry("info", List.of("i"), "info [event|breakpoints|registers|threads|processes|fds|maps]",
+                    "The current event in full: process, thread, time, arguments raw and decoded, result, "
+                            + "inputs, outputs, signals; or one of the listed subjects.",
+                    List.of("info", "info breakpoints", "info registers")),
+            new Entry("print", List.of("p"), "print [args|argN|result|inputs|outputs|$REG]",
+                    "The recorded call's arguments, inputs and outputs, decoded and in hex; $REG reads a live register.",
+                    List.of("print", "print arg1", "print outputs", "p $rsp")),
+            new Entry("regs", List.of("registers"), "regs",
+                    "The live replaying thread's registers (at the entry of the current call).", List.of("regs")),
+            new Entry("x", List.of(), "x/[N][FMT][SIZE] ADDR",
+                    "Examine live memory as gdb does: FMT x d u o t c s a, SIZE b h w g; ADDR a number or $reg[+-N].",
+                    List.of("x/32xb $rsp", "x/4gx $rsp+8", "x/s $rsi", "x/8dw 0x7ffffffde000")),
+            new Entry("maps", List.of(), "maps", "The live replaying process's memory maps (/proc/PID/maps).",
+                    List.of("maps")),
+            new Entry("fds", List.of(), "fds", "The current process's open descriptors, as the recorded calls left them.",
+                    List.of("fds")),
+            new Entry("threads", List.of(), "threads", "Every recorded thread with the call it makes next.",
+                    List.of("threads")),
+            new Entry("processes", List.of("ps"), "processes",
+                    "Every recorded process: program, threads, live pid, the call it makes next or how it ended.",
+                    List.of("processes")),
+            new Entry("list", List.of("l"), "list [-N] [+M] [EVENT]",
+                    "The events around the current one (or EVENT): N before and M after (default 5 and 5).",
+                    List.of("list", "list -10 +2", "list 1042")),
+            new Entry("search", List.of("/"), "search /REGEX/",
+                    "Every event whose strace-style text matches REGEX (Java syntax), from the start.",
+                    List.of("search /ENOENT/", "search /openat.*conf/")),
+            new Entry("help", List.of("h", "?"), "help [COMMAND]", "The commands, or one command with examples.",
+                    List.of("help", "help break")),
+            new Entry("quit", List.of("q", "exit"), "quit", "End the session (the replay is killed).", List.of("quit")));
+
+    static Optional<Entry> find(String word) {
+        for (Entry e : COMMANDS) if (e.answers(word)) return Optional.of(e);
+        return Optional.empty();
+    }
+}

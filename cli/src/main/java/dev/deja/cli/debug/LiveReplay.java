@@ -1,0 +1,215 @@
+package dev.deja.cli.debug;
+
+import dev.deja.device.DeviceException;
+import dev.deja.device.Tracee;
+import dev.deja.formats.Recording;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.ReplayControl;
+import dev.deja.replayer.ReplayException;
+import dev.deja.replayer.Replayer;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Function;
+
+/**
+ * A replay the debugger holds: it runs on its own threads (the replayer's tracing thread), and
+ * {@link #beforeEvent} parks the tracing thread at the stop the shell asked for. While parked, the
+ * tracing thread serves the shell's requests (registers, memory: ptrace belongs to it) until the
+ * shell resumes or abandons the replay. The shell thread only ever waits for {@link Notice}s.
+ */
+final class LiveReplay implements ReplayControl {
+
+    /** What the shell hears from the replay. */
+    sealed interface Notice {
+    }
+
+    /** The replay is parked before {@code event}, replayed by live process {@code livePid}, thread {@code liveTid}. */
+    record Stopped(SyscallEvent event, int livePid, int liveTid) implements Notice {
+    }
+
+    /**
+     * The replay is over: {@code outcome} when the program ran to its end (or diverged), else
+     * {@code failure} (deja could not go on), or neither when the shell abandoned it.
+     */
+    record Ended(Replayer.Outcome outcome, String failure) implements Notice {
+        boolean abandoned() {
+            return outcome == null && failure == null;
+        }
+    }
+
+    private sealed interface Request {
+    }
+
+    private record Resume(long stopAtSeq) implements Request {
+    }
+
+    private record Query<T>(Function<Tracee, T> work, CompletableFuture<T> answer) implements Request {
+        void run(Tracee t) {
+            try {
+                answer.complete(work.apply(t));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }
+    }
+
+    private record Abandon() implements Request {
+    }
+
+    private final Recording recording;
+    private final Replayer.Options options;
+    private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Notice> notices = new LinkedBlockingQueue<>();
+    private volatile long stopAt;
+    private volatile boolean interrupted;
+    private Thread runner;
+    /** Shell side: the replay is parked in the hook and takes requests. */
+    private boolean parked;
+
+    LiveReplay(Recording recording, Replayer.Options options) {
+        this.recording = recording;
+        this.options = options;
+    }
+
+    /** Starts a fresh replay and runs it to the first stop at or after event {@code seq}. */
+    Notice start(long seq) {
+        if (runner != null) throw new IllegalStateException("the replay is already running");
+        stopAt = seq;
+        interrupted = false;
+        runner = Thread.ofPlatform().name("deja-debug-replay").start(this::runReplay);
+        return await();
+    }
+
+    private void runReplay() {
+        Notice end;
+        try {
+            end = new Ended(Replayer.replay(recording, options, this), null);
+        } catch (ReplayControl.Abandon a) {
+            end = new Ended(null, null);
+        } catch (ReplayException | DeviceException e) {
+            end = new Ended(null, e.getMessage());
+        } catch (RuntimeException e) {
+            end = new Ended(null, "internal error: " + e);
+        }
+        notices.add(end);
+    }
+
+    /** Lets the parked replay go on to the first stop at or after event {@code seq}. */
+    Notice resume(long seq) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        requests.add(new Resume(seq));
+        return await();
+    }
+
+    /** From any thread (a Ctrl-C handler): the running replay stops at its next event. */
+    void interrupt() {
+        interrupted = true;
+    }
+
+    boolean running() {
+        return runner != null;
+    }
+
+    /** Runs {@code work} on the tracing thread with the parked thread; rethrows its failure. */
+    <T> T query(Function<Tracee, T> work) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        CompletableFuture<T> answer = new CompletableFuture<>();
+        requests.add(new Query<>(work, answer));
+        try {
+            return answer.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the replay answered", e);
+        }
+    }
+
+    /** Ends the replay (its processes are killed) and waits for it. */
+    void kill() {
+        if (runner == null) return;
+        if (parked) {
+            parked = false;
+            requests.add(new Abandon());
+        } else {
+            interrupt();
+        }
+        Notice n;
+        do {
+            n = take();
+            // A replay stopped by the interrupt meanwhile is abandoned at that stop.
+            if (n instanceof Stopped) requests.add(new Abandon());
+        } while (!(n instanceof Ended));
+        join();
+    }
+
+    private Notice await() {
+        Notice n = take();
+        if (n instanceof Stopped) {
+            parked = true;
+        } else {
+            join();
+        }
+        return n;
+    }
+
+    private void join() {
+        boolean wasInterrupted = false;
+        while (true) {
+            try {
+                runner.join();
+                break;
+            } catch (InterruptedException e) {
+                wasInterrupted = true;
+            }
+        }
+        runner = null;
+        requests.clear();
+        if (wasInterrupted) Thread.currentThread().interrupt();
+    }
+
+    private Notice take() {
+        boolean wasInterrupted = false;
+        try {
+            while (true) {
+                try {
+                    return notices.take();
+                } catch (InterruptedException e) {
+                    wasInterrupted = true;
+                }
+            }
+        } finally {
+            if (wasInterrupted) Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- the tracing thread
+
+    @Override
+    public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
+        if (recorded.seq() < stopAt && !interrupted) return;
+        notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
+        while (true) {
+            Request r;
+            try {
+                r = requests.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ReplayControl.Abandon("the debugger's replay thread was interrupted");
+            }
+            switch (r) {
+                case Resume go -> {
+                    interrupted = false;
+                    stopAt = go.stopAtSeq();
+                    return;
+                }
+                case Query<?> q -> q.run(tracee);
+                case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.deja.replayer;
+
+import dev.deja.device.Tracee;
+import dev.deja.formats.event.SyscallEvent;
+
+/**
+ * A debugger's hold on a live replay: called on the tracing thread before each recorded syscall
+ * is replayed, with the live thread stopped at that call's entry. An implementation may block
+ * there (the whole replay waits) and use the tracee meanwhile (registers, memory: ptrace requests
+ * must come from this thread), or throw {@link Abandon} to end the replay and kill its processes.
+ */
+@FunctionalInterface
+public interface ReplayControl {
+    /** Replays without stopping. */
+    ReplayControl NONE = (recorded, tracee) -> { };
+
+    /**
+     * Before {@code recorded} (the next recorded call of the thread) is replayed by {@code tracee}.
+     * The recorded call has not been checked against the live one yet.
+     */
+    void beforeEvent(SyscallEvent recorded, Tracee tracee);
+
+    /** Thrown by a control to end the replay early: the replaying processes are killed. */
+    final class Abandon extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public Abandon(String why) {
+            super(why, null, false, false);
+        }
+    }
+}
