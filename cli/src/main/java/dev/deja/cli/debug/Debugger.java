@@ -865,8 +865,10 @@ final class Debugger {
             out.println("Commands (abbreviations in parentheses); 'help COMMAND' shows examples:");
             for (Help.Entry e : Help.COMMANDS) {
                 String names = e.aliases().isEmpty() ? "" : " (" + String.join(", ", e.aliases()) + ")";
-                out.printf(Locale.ROOT, "  %-38s %s%n", e.usage() + names, e.summary().length() > 80
-                        ? e.summary().substring(0, e.summary().indexOf('.') + 1) : e.summary());
+                String first = e.summary().substring(0, e.summary().indexOf('.') + 1);
+                String left = e.usage() + names;
+                if (left.length() > 36) out.printf(Locale.ROOT, "  %s%n  %-36s %s%n", left, "", first);
+                else out.printf(Locale.ROOT, "  %-36s %s%n", left, first);
             }
             return;
         }

@@ -19,6 +19,7 @@ import java.util.TreeMap;
  */
 final class FdTable {
     private static final long O_CLOEXEC = 0x80000;
+    private static final int AT_FDCWD = -100;
 
     /** One open descriptor: what it refers to, the event that opened it (-1 inherited), close-on-exec. */
     record Open(int fd, String what, long openedAt, boolean cloexec) {
@@ -59,7 +60,7 @@ final class FdTable {
         String path = paths.isEmpty() ? "?" : paths.getFirst();
         switch (name) {
             case "open" -> put(fds, r, path, seq, (s.arg(1) & O_CLOEXEC) != 0);
-            case "openat" -> put(fds, r, path, seq, (s.arg(2) & O_CLOEXEC) != 0);
+            case "openat" -> put(fds, r, absolute(t, s, fds, path), seq, (s.arg(2) & O_CLOEXEC) != 0);
             case "creat", "openat2", "open_by_handle_at" -> put(fds, r, path, seq, false);
             case "socket" -> put(fds, r, "socket", seq, (s.arg(1) & O_CLOEXEC) != 0);
             case "accept" -> put(fds, r, "socket accepted on fd " + s.arg(0), seq, false);
@@ -103,6 +104,21 @@ final class FdTable {
             default -> {
             }
         }
+    }
+
+    /** A path relative to a dirfd or the working directory, made absolute when the recording tells where it was. */
+    private static String absolute(Timeline t, SyscallEvent s, TreeMap<Integer, Open> fds, String path) {
+        if (path.startsWith("/")) return path;
+        int dirfd = (int) s.arg(0);
+        String dir;
+        if (dirfd == AT_FDCWD) {
+            dir = t.context(s.pid(), s.seq()).map(c -> c.cwd()).orElse(null);
+        } else {
+            Open o = fds.get(dirfd);
+            dir = o == null ? null : o.what();
+        }
+        if (dir == null || !dir.startsWith("/")) return path;
+        return dir.endsWith("/") ? dir + path : dir + "/" + path;
     }
 
     private static void put(TreeMap<Integer, Open> fds, int fd, String what, long seq, boolean cloexec) {
