@@ -7,6 +7,8 @@ package dev.deja.cli;
 public final class ExitCodes {
     /** The command ran and deja's own part succeeded. */
     public static final int OK = 0;
+    /** {@code diff}: the two runs differ (in control flow, or in data with --data), as diff(1) says it. */
+    public static final int DIFFERENT = 1;
     /**
      * {@code replay}: the replaying program left the recording (another call, other arguments or input
      * bytes, another result); deja stopped it at the first divergence and printed where.

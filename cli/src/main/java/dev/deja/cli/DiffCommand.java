@@ -1,0 +1,63 @@
+package dev.deja.cli;
+
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.replayer.diff.DiffOptions;
+import dev.deja.replayer.diff.DiffRenderer;
+import dev.deja.replayer.diff.DiffReport;
+import dev.deja.replayer.diff.RecordingDiff;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "diff", sortOptions = false,
+        description = {"Compare two recordings of the same program (a passing and a failing run) and show where they part.",
+                "Threads are matched by creation order and each thread's events aligned; pointer values and ids are",
+                "normalised. The first control-flow difference of each thread (another call, another result class,",
+                "another path or argument) is shown with context, after the data the kernel gave differently before it.",
+                "Exit status: 0 when the runs take the same path (and, with --data, have the same data), 1 when they",
+                "differ, 125 on error."},
+        footer = {"", "Examples:", "  deja diff pass1 fail1", "  deja diff -C 8 --all pass1 fail1", "  deja diff --data --json pass1 fail1 | jq .first"})
+final class DiffCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "REC1", description = "Run A: a recording directory or name.")
+    String first;
+
+    @Parameters(index = "1", paramLabel = "REC2", description = "Run B: a recording directory or name.")
+    String second;
+
+    @Option(names = "-C", paramLabel = "N", defaultValue = "3",
+            description = "Events of context shown around each difference (default: ${DEFAULT-VALUE}).")
+    int context;
+
+    @Option(names = "--all", description = "Every difference, not only the first of each thread.")
+    boolean all;
+
+    @Option(names = "--data", description = "Also show pure data differences (clock values, random bytes, stat fields), first.")
+    boolean data;
+
+    @Option(names = "--json", description = "One JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        if (context < 0) throw new UserError("-C takes a number of events, at least 0: " + context);
+        DiffReport report;
+        try (Recording a = RecordingArg.open(first); Recording b = RecordingArg.open(second)) {
+            report = RecordingDiff.compare(a, b, new DiffOptions(context, all, data));
+        } catch (RecordingException e) {
+            throw new UserError(e.getMessage());
+        }
+        DiffRenderer renderer = new DiffRenderer(report);
+        PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+        if (json) out.println(renderer.json(report));
+        else out.print(renderer.text(report));
+        out.flush();
+        if (out.checkError()) return ExitCodes.DEJA_FAILURE;
+        boolean differ = !report.sameControlFlow() || data && !report.identical();
+        return differ ? ExitCodes.DIFFERENT : ExitCodes.OK;
+    }
+}
