@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "deja", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Record a Linux program's system calls and replay them deterministically.",
         subcommands = {RecordCommand.class, ReplayCommand.class, TraceCommand.class, RunCommand.class, LsCommand.class, DumpCommand.class, InfoCommand.class,
+                PackCommand.class, UnpackCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
