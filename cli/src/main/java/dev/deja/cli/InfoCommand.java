@@ -4,9 +4,14 @@ import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
+import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.Recordings;
 import dev.deja.formats.event.Event;
-import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.pack.PackManifest;
+import dev.deja.formats.pack.PackReader;
+import dev.deja.formats.pack.PackSummary;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
@@ -14,31 +19,46 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "info", description = {"Describe a recording: program, arguments, when, how long, processes, events, size.",
+@Command(name = "info", description = {"Describe a recording or a packed recording: program, arguments, where and when it",
+        "was recorded, how long, processes, events, size, and whether this machine can replay it.",
         "For a recording whose recorder died, counts the events that were kept."},
-        footer = {"", "Example:", "  deja info bug1"})
+        footer = {"", "Examples:", "  deja info bug1", "  deja info --check bug1.deja"})
 final class InfoCommand implements Callable<Integer> {
 
-    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
+    @Parameters(arity = "0..1", paramLabel = "RECORDING",
+            description = "A recording directory or name, or a packed recording (.deja file); default: the latest.")
     String recording;
+
+    @Option(names = "--check", description = "Also check every checksum: each journal entry and blob of a recording, each chunk and file of a pack.")
+    boolean check;
 
     @Override
     public Integer call() {
+        Path p;
+        try {
+            p = Recordings.resolve(recording);
+        } catch (RecordingException e) {
+            throw new UserError(e.getMessage());
+        }
+        if (RecordingArg.isPackedFile(p)) {
+            describePack(p);
+        } else {
+            describeDirectory();
+        }
+        return ExitCodes.OK;
+    }
+
+    private void describeDirectory() {
         try (Recording rec = RecordingArg.open(recording)) {
             RecordingHeader h = rec.header();
             Optional<RecordingSummary> summary = rec.summary();
             System.out.println("recording: " + rec.path());
-            System.out.println("id:        " + h.id());
-            System.out.println("status:    " + rec.status().name().toLowerCase());
-            System.out.println("program:   " + (h.command().isEmpty() ? "" : h.command().getFirst()));
-            System.out.println("command:   " + Quote.command(h.command()));
-            System.out.println("cwd:       " + h.cwd());
-            System.out.println("started:   " + Instant.ofEpochSecond(0, h.startTimeNs()));
-            System.out.println("recorded on: " + h.hostname() + ", Linux " + h.kernel() + ", " + h.arch()
-                    + ", uid " + h.uid() + " gid " + h.gid());
-            System.out.println("format:    version " + h.formatVersion() + " (deja " + h.dejaVersion() + ")");
+            common(h.id(), rec.status(), h.command(), h.cwd(), h.startTimeNs(), h.hostname(),
+                    h.environment().getOrDefault("USER", h.environment().getOrDefault("LOGNAME", "")), h.uid(), h.gid(),
+                    h.kernel(), h.arch(), h.formatVersion(), h.dejaVersion());
             if (summary.isPresent()) {
                 RecordingSummary s = summary.get();
                 System.out.println("duration:  " + human(Duration.ofNanos(s.endTimeNs() - h.startTimeNs())));
@@ -51,12 +71,10 @@ final class InfoCommand implements Callable<Integer> {
                 Set<Integer> pids = new HashSet<>();
                 long last = h.startTimeNs();
                 try (EventReader events = rec.events()) {
-                    Event e;
-                    while ((e = events.next()) != null) {
+                    for (Event e; (e = events.next()) != null; ) {
                         count++;
                         pids.add(e.pid());
                         last = Math.max(last, e.timeNs());
-                        if (e instanceof ExitEvent) last = Math.max(last, e.timeNs());
                     }
                 }
                 System.out.println("duration:  at least " + human(Duration.ofNanos(last - h.startTimeNs())));
@@ -64,10 +82,58 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.println("events:    " + count + " (kept before the recording stopped)");
             }
             System.out.println("size:      " + Sizes.human(rec.sizeBytes()) + " (" + rec.sizeBytes() + " bytes)");
+            if (check) {
+                rec.verify();
+                System.out.println("checksums: all verified");
+            }
+            System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(h.arch(), h.formatVersion())));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
         }
-        return ExitCodes.OK;
+    }
+
+    private void describePack(Path file) {
+        try (PackReader reader = PackReader.open(file)) {
+            PackManifest m = reader.manifest();
+            PackSummary r = m.recording();
+            System.out.println("recording: " + file + " (packed, pack format version " + m.version() + ")");
+            common(r.id(), r.status(), r.command(), r.cwd(), r.startTimeNs(), r.hostname(), r.user(), r.uid(), r.gid(),
+                    r.kernel(), r.arch(), r.formatVersion(), r.dejaVersion());
+            if (r.status() != RecordingStatus.INCOMPLETE) {
+                System.out.println("duration:  " + human(Duration.ofNanos(r.endTimeNs() - r.startTimeNs())));
+                System.out.println("exit status: " + r.exitStatus());
+                System.out.println("processes: " + r.processes());
+                System.out.println("events:    " + r.events());
+            } else {
+                System.out.println("events:    " + r.events() + " (kept before the recording stopped)");
+            }
+            System.out.println("size:      " + Sizes.human(r.bytes()) + " (" + r.bytes() + " bytes in " + m.entries().size()
+                    + " files); packed: " + Sizes.human(reader.length()) + " (" + reader.length() + " bytes)");
+            if (check) {
+                reader.check();
+                System.out.println("checksums: all verified");
+            } else {
+                System.out.println("checksums: not checked (deja info --check reads the whole pack)");
+            }
+            System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(r.arch(), r.formatVersion())));
+        } catch (RecordingException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private static void common(String id, RecordingStatus status, java.util.List<String> command, String cwd,
+                               long startTimeNs, String host, String user, int uid, int gid, String kernel, String arch,
+                               int formatVersion, String dejaVersion) {
+        System.out.println("id:        " + id);
+        System.out.println("status:    " + status.word() + (status == RecordingStatus.INCOMPLETE
+                ? " (the recorder stopped before finishing it; replay runs up to its last complete event)" : ""));
+        System.out.println("program:   " + (command.isEmpty() ? "" : command.getFirst()));
+        System.out.println("command:   " + Quote.command(command));
+        System.out.println("cwd:       " + cwd);
+        System.out.println("started:   " + Instant.ofEpochSecond(0, startTimeNs));
+        System.out.println("recorded on: " + host + ", Linux " + kernel + ", " + arch + ", "
+                + (user.isEmpty() ? "" : "user " + user + " ") + "uid " + uid + " gid " + gid);
+        System.out.println("format:    version " + formatVersion + " (deja " + dejaVersion + ")");
     }
 
     static String human(Duration d) {

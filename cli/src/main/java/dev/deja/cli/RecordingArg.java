@@ -3,17 +3,39 @@ package dev.deja.cli;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
+import dev.deja.formats.internal.Metadata;
+import dev.deja.formats.pack.PackReader;
+import dev.deja.formats.pack.Packs;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
-/** Opening the recording a command names (a path, a name under deja's home, or the latest). */
+/**
+ * Opening the recording a command names: a path, a name under deja's home, the latest, or a packed
+ * recording (a {@code .deja} file), which is unpacked into a private temporary directory that
+ * closing the recording (or deja's exit) removes.
+ */
 final class RecordingArg {
     private RecordingArg() {
     }
 
     static Recording open(String nameOrPath) {
         try {
-            return Recording.open(Recordings.resolve(nameOrPath));
+            Path p = Recordings.resolve(nameOrPath);
+            if (!isPackedFile(p)) return Recording.open(p);
+            Path dir = Packs.unpackToTemp(p);
+            // Ctrl-C or a kill of deja must not leave the unpacked copy behind (SIGKILL still does).
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Packs.deleteTree(dir), "deja-unpacked-cleanup"));
+            return Recording.openOwned(dir);
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
         }
+    }
+
+    /**
+     * True for a regular file other than a recording's meta.json: a pack, or something to refuse
+     * with the pack reader's message (empty, an executable, text).
+     */
+    static boolean isPackedFile(Path p) {
+        return Files.isRegularFile(p) && (PackReader.isPack(p) || !p.getFileName().toString().equals(Metadata.FILE_NAME));
     }
 }

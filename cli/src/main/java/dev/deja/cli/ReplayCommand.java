@@ -1,6 +1,7 @@
 package dev.deja.cli;
 
 import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingStatus;
 import dev.deja.replayer.Divergence;
 import dev.deja.replayer.ReplayException;
 import dev.deja.replayer.Replayer;
@@ -36,7 +37,9 @@ final class ReplayCommand implements Callable<Integer> {
         Replayer.Options options = new Replayer.Options(out, err, ownFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), mark);
         Replayer.Outcome outcome;
+        boolean incomplete;
         try (Recording rec = RecordingArg.open(recording)) {
+            incomplete = rec.status() == RecordingStatus.INCOMPLETE;
             outcome = Replayer.replay(rec, options);
         } catch (ReplayException e) {
             throw new UserError("cannot replay: " + e.getMessage());
@@ -50,6 +53,10 @@ final class ReplayCommand implements Callable<Integer> {
             if (!d.before().isEmpty()) {
                 System.err.println("deja: the recorded events before it:");
                 for (String line : d.before()) System.err.println("deja:   " + line);
+            }
+            if (incomplete) {
+                System.err.println("deja: note: the recording is incomplete (its recorder stopped before finishing it):"
+                        + " the replay ran to its last complete event");
             }
             return ExitCodes.DIVERGENCE;
         }

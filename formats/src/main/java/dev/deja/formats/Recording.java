@@ -36,6 +36,7 @@ public final class Recording implements AutoCloseable {
     private final Set<String> verifiedBlobs = ConcurrentHashMap.newKeySet();
     private final List<JournalEventReader> readers = new ArrayList<>();
     private Path recoveryCopy;
+    private Path deleteOnClose;
 
     private Recording(Path dir, Metadata meta) {
         this.dir = dir;
@@ -63,6 +64,21 @@ public final class Recording implements AutoCloseable {
             throw new CorruptRecordingException(dir.resolve(Journal.DIR_NAME), -1, -1, "the journal directory is missing");
         }
         return new Recording(dir, meta);
+    }
+
+    /**
+     * Opens a recording in a directory of its own (a packed recording unpacked for one command) that
+     * {@link #close()} deletes; when the open fails the directory is deleted at once.
+     */
+    public static Recording openOwned(Path dir) throws RecordingException {
+        try {
+            Recording r = open(dir);
+            r.deleteOnClose = dir;
+            return r;
+        } catch (RecordingException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
     }
 
     public Path path() {
@@ -201,13 +217,20 @@ public final class Recording implements AutoCloseable {
     public synchronized void close() {
         for (JournalEventReader r : List.copyOf(readers)) r.close();
         if (recoveryCopy != null) {
-            try (Stream<Path> s = Files.walk(recoveryCopy)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-            } catch (IOException e) {
-                System.getLogger(Recording.class.getName()).log(System.Logger.Level.WARNING,
-                        "cannot delete the recovery copy " + recoveryCopy + ": " + e);
-            }
+            deleteTree(recoveryCopy);
             recoveryCopy = null;
+        }
+        if (deleteOnClose != null) {
+            deleteTree(deleteOnClose);
+            deleteOnClose = null;
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            System.getLogger(Recording.class.getName()).log(System.Logger.Level.WARNING, "cannot delete " + root + ": " + e);
         }
     }
 

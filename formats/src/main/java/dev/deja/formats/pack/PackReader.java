@@ -1,0 +1,327 @@
+package dev.deja.formats.pack;
+
+import dev.deja.formats.CorruptRecordingException;
+import dev.deja.formats.NotARecordingException;
+import dev.deja.formats.RecordingException;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads a pack: the header and manifest when opened, the entries (checked chunk by chunk and
+ * hashed whole) by {@link #check()} or {@link #extractInto(Path)}. Every error names the pack, the
+ * byte offset and, past the manifest, the entry.
+ */
+public final class PackReader implements AutoCloseable {
+
+    private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestJavaInstance().safeDecompressor();
+
+    private final Path file;
+    private final FileChannel ch;
+    private final long length;
+    private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).flip();
+    private long bufStart;            // file offset of buf's position 0
+    private PackManifest manifest;
+    private boolean consumed;
+
+    private PackReader(Path file, FileChannel ch, long length) {
+        this.file = file;
+        this.ch = ch;
+        this.length = length;
+    }
+
+    /** True when the file starts with the pack magic (an empty, short or unreadable file is not a pack). */
+    public static boolean isPack(Path file) {
+        if (!Files.isRegularFile(file)) return false;
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer head = ByteBuffer.allocate(PackFormat.MAGIC.length);
+            while (head.hasRemaining() && c.read(head) > 0) {
+                // read until full or end of file
+            }
+            return PackFormat.startsWithMagic(head.array(), head.position());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Opens a pack and reads its header and manifest. */
+    public static PackReader open(Path file) throws RecordingException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new NotARecordingException(file, "no such file");
+        } catch (IOException e) {
+            throw new RecordingException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        PackReader r;
+        try {
+            r = new PackReader(file, ch, ch.size());
+        } catch (IOException e) {
+            close(ch);
+            throw new RecordingException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            r.readHeader();
+            return r;
+        } catch (RecordingException | RuntimeException e) {
+            r.close();
+            throw e;
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The pack's size in bytes. */
+    public long length() {
+        return length;
+    }
+
+    public PackManifest manifest() {
+        return manifest;
+    }
+
+    private void readHeader() throws RecordingException {
+        if (length == 0) throw new NotARecordingException(file, "the file is empty (0 bytes), not a packed recording");
+        byte[] head = new byte[PackFormat.MAGIC.length];
+        int got = readUpTo(head, head.length);
+        if (!PackFormat.startsWithMagic(head, got)) {
+            boolean prefix = got < head.length;
+            for (int i = 0; prefix && i < got; i++) prefix = head[i] == PackFormat.MAGIC[i];
+            if (prefix) throw truncated(got, "inside the magic");
+            throw new NotARecordingException(file, "neither a recording directory nor a packed recording (a pack starts with "
+                    + PackFormat.magicText() + "; this file starts with " + HexFormat.ofDelimiter(" ").formatHex(head, 0, got)
+                    + describe(head, got) + ")");
+        }
+        int version = readInt("the pack header (format version)");
+        if (version < PackFormat.OLDEST_READABLE_VERSION || version > PackFormat.CURRENT_VERSION) {
+            throw new PackVersionException(file, version);
+        }
+        int manifestLength = readInt("the pack header (manifest length)");
+        if (manifestLength < 2 || manifestLength > PackFormat.MAX_MANIFEST_BYTES) {
+            throw new CorruptRecordingException(file, -1, PackFormat.PREFIX_SIZE - 4, "the manifest length "
+                    + Integer.toUnsignedString(manifestLength) + " is not between 2 and " + PackFormat.MAX_MANIFEST_BYTES + " bytes");
+        }
+        long manifestOffset = position();
+        if (length - manifestOffset < (long) manifestLength + 4) {
+            throw truncated(length, "inside the manifest (" + manifestLength + " bytes at offset " + manifestOffset
+                    + " and its 4-byte checksum)");
+        }
+        byte[] json = new byte[manifestLength];
+        readFully(json, manifestLength, "the manifest");
+        int expected = readInt("the manifest checksum");
+        CRC32C crc = new CRC32C();
+        crc.update(json);
+        if ((int) crc.getValue() != expected) {
+            throw new CorruptRecordingException(file, -1, manifestOffset, "the manifest (" + manifestLength
+                    + " bytes) does not match its CRC32C (damaged)");
+        }
+        manifest = PackManifest.parse(file, manifestOffset, json, version);
+    }
+
+    private static String describe(byte[] head, int got) {
+        if (got >= 4 && head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F') return ": an ELF executable";
+        for (int i = 0; i < got; i++) {
+            int b = head[i] & 0xff;
+            if (b < 0x09 || (b > 0x0d && b < 0x20) || b >= 0x7f) return "";
+        }
+        return ": text";
+    }
+
+    /** Reads every entry and checks its chunks and hash, writing nothing. */
+    public void check() throws RecordingException {
+        extract(null);
+    }
+
+    /**
+     * Writes every entry into {@code dir} (an existing empty directory), checking as it goes. On an
+     * error what was written stays: the caller unpacks into a directory of its own and removes it.
+     */
+    public void extractInto(Path dir) throws RecordingException {
+        extract(dir);
+    }
+
+    private void extract(Path dir) throws RecordingException {
+        if (consumed) throw new IllegalStateException("the entries of " + file + " were read already");
+        consumed = true;
+        byte[] stored = new byte[PackFormat.CHUNK_SIZE];   // a chunk is compressed only when that makes it shorter
+        byte[] raw = new byte[PackFormat.CHUNK_SIZE];
+        byte[] header = new byte[PackFormat.CHUNK_HEADER_SIZE];
+        CRC32C crc = new CRC32C();
+        int n = manifest.entries().size();
+        for (int i = 0; i < n; i++) {
+            PackEntry e = manifest.entries().get(i);
+            String which = "entry " + i + " of " + n + " (" + e.name() + ")";
+            MessageDigest sha = PackWriter.sha256();
+            Path target = dir == null ? null : dir.resolve(e.name());
+            FileChannel out = null;
+            try {
+                if (target != null) {
+                    Files.createDirectories(target.getParent());
+                    out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                }
+                long done = 0;
+                long next = 0;    // the file offset after the previous chunk
+                while (done < e.stored()) {
+                    long at = position();
+                    int got = readUpTo(header, header.length);
+                    if (got == 0) throw truncated(at, "before the rest of " + which + ": " + (e.stored() - done) + " of its "
+                            + e.stored() + " stored bytes are missing");
+                    if (got < header.length) throw truncated(at + got, "inside a chunk header of " + which);
+                    ByteBuffer h = ByteBuffer.wrap(header);
+                    long offset = h.getLong();
+                    int rawLength = h.getInt();
+                    int storedLength = h.getInt();
+                    int expectedCrc = h.getInt();
+                    if (offset < next || offset % PackFormat.CHUNK_SIZE != 0 || offset >= e.size()) {
+                        throw damaged(at, which, "a chunk for file offset " + offset + " (expected a multiple of "
+                                + PackFormat.CHUNK_SIZE + " from " + next + " below the file's size " + e.size() + ")");
+                    }
+                    long expectedRaw = Math.min(PackFormat.CHUNK_SIZE, e.size() - offset);
+                    if (rawLength != expectedRaw || rawLength > e.stored() - done) {
+                        throw damaged(at, which, "a chunk of " + Integer.toUnsignedString(rawLength) + " bytes at file offset "
+                                + offset + " (expected " + expectedRaw + ", " + (e.stored() - done) + " stored bytes left)");
+                    }
+                    if (storedLength <= 0 || storedLength > rawLength) {
+                        throw damaged(at, which, "a chunk of " + rawLength + " bytes stored in "
+                                + Integer.toUnsignedString(storedLength) + " bytes");
+                    }
+                    long dataAt = position();
+                    got = readUpTo(stored, storedLength);
+                    if (got < storedLength) throw truncated(dataAt + got, "inside a chunk of " + which + " ("
+                            + storedLength + " bytes from offset " + dataAt + ")");
+                    if (storedLength == rawLength) {
+                        System.arraycopy(stored, 0, raw, 0, rawLength);
+                    } else {
+                        int made;
+                        try {
+                            made = DECOMPRESSOR.decompress(stored, 0, storedLength, raw, 0, rawLength);
+                        } catch (LZ4Exception x) {
+                            throw damaged(dataAt, which, "the chunk for file offset " + offset + " does not decompress ("
+                                    + x.getMessage() + ")");
+                        }
+                        if (made != rawLength) {
+                            throw damaged(dataAt, which, "the chunk for file offset " + offset + " decompresses to "
+                                    + made + " bytes, not " + rawLength);
+                        }
+                    }
+                    crc.reset();
+                    crc.update(raw, 0, rawLength);
+                    if ((int) crc.getValue() != expectedCrc) {
+                        throw damaged(at, which, "the chunk for file offset " + offset + " does not match its CRC32C");
+                    }
+                    zeros(sha, offset - next);
+                    sha.update(raw, 0, rawLength);
+                    if (out != null) {
+                        ByteBuffer w = ByteBuffer.wrap(raw, 0, rawLength);
+                        while (w.hasRemaining()) out.write(w, offset + w.position());
+                    }
+                    done += rawLength;
+                    next = offset + rawLength;
+                }
+                zeros(sha, e.size() - next);
+                String actual = HexFormat.of().formatHex(sha.digest());
+                if (!actual.equals(e.sha256())) {
+                    throw damaged(position(), which, "its content hashes to " + actual + ", the manifest says " + e.sha256());
+                }
+                // The rest of the file is a hole: extend it without writing.
+                if (out != null && out.size() < e.size()) out.write(ByteBuffer.allocate(1), e.size() - 1);
+            } catch (IOException x) {
+                throw new RecordingException("cannot write " + target + " while unpacking " + file + ": " + x.getMessage(), x);
+            } finally {
+                if (out != null) close(out);
+            }
+        }
+        long end = position();
+        if (end != length) {
+            throw new CorruptRecordingException(file, -1, end, (length - end) + " unexpected bytes after the last entry");
+        }
+    }
+
+    private static void zeros(MessageDigest sha, long count) {
+        for (long left = count; left > 0; ) {
+            int n = (int) Math.min(left, PackWriter.ZEROS.length);
+            sha.update(PackWriter.ZEROS, 0, n);
+            left -= n;
+        }
+    }
+
+    private CorruptRecordingException truncated(long at, String where) {
+        return new CorruptRecordingException(file, -1, at, "the pack is truncated: it ends at offset " + at + " ("
+                + length + " bytes), " + where);
+    }
+
+    private CorruptRecordingException damaged(long at, String which, String what) {
+        return new CorruptRecordingException(file, -1, at, which + ": " + what + " (the pack is damaged)");
+    }
+
+    // ---- buffered reading with the file offset known
+
+    private long position() {
+        return bufStart + buf.position();
+    }
+
+    private boolean fill() throws RecordingException {
+        bufStart += buf.limit();
+        buf.clear();
+        try {
+            while (buf.hasRemaining()) {
+                if (ch.read(buf) < 0) break;
+            }
+        } catch (IOException e) {
+            throw new RecordingException("cannot read " + file + " at offset " + bufStart + ": " + e.getMessage(), e);
+        }
+        buf.flip();
+        return buf.hasRemaining();
+    }
+
+    /** Reads up to {@code n} bytes, fewer only at the end of the file. */
+    private int readUpTo(byte[] into, int n) throws RecordingException {
+        int got = 0;
+        while (got < n) {
+            if (!buf.hasRemaining() && !fill()) break;
+            int k = Math.min(n - got, buf.remaining());
+            buf.get(into, got, k);
+            got += k;
+        }
+        return got;
+    }
+
+    private void readFully(byte[] into, int n, String what) throws RecordingException {
+        long at = position();
+        int got = readUpTo(into, n);
+        if (got < n) throw truncated(at + got, "inside " + what);
+    }
+
+    private int readInt(String what) throws RecordingException {
+        byte[] b = new byte[4];
+        readFully(b, 4, what);
+        return ByteBuffer.wrap(b).getInt();
+    }
+
+    private static void close(FileChannel c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            System.getLogger(PackReader.class.getName()).log(System.Logger.Level.DEBUG, "closing a pack", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(ch);
+    }
+}
