@@ -3,29 +3,46 @@ package dev.deja.cli;
 import dev.deja.device.DeviceException;
 import dev.deja.device.Launch;
 import dev.deja.device.LaunchSpec;
+import dev.deja.device.TraceResult;
+import dev.deja.device.ffm.Affinity;
 import dev.deja.device.syscall.Arch;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.Recordings;
 import dev.deja.recorder.Recorder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "record", sortOptions = false,
         description = {"Run a program and record every system call it makes into a recording.",
-                "The program's output and exit status are unchanged; deja exits with the program's status."},
+                "The program's output and exit status are unchanged; deja exits with the program's status.",
+                "With --until-fail, re-run it (each run recorded) until a run fails, and keep only that recording."},
         footer = {"", "Examples:", "  deja record -o bug1 -- ./flaky-test --seed 7",
-                "  deja record -- sh -c 'ls | sort'"})
+                "  deja record -- sh -c 'ls | sort'",
+                "  deja record --until-fail --max-runs 200 -o bug1 -- ./flaky-test",
+                "  deja record --until-fail --chaos --seed 42 --timeout 30s -- ./flaky-test",
+                "  deja record --keep-on-failure -o ci-run -- make test"})
 final class RecordCommand implements Callable<Integer> {
+    static final int DEFAULT_MAX_RUNS = 100;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR",
             description = "Recording directory to create (default: a new <program>-N under ${DEJA_HOME:-~/.local/share/deja})")
@@ -34,11 +51,51 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "Print nothing of deja's own (the program's output is untouched).")
     boolean quiet;
 
+    @Option(names = "--until-fail", description = "Re-run the program until a run fails; keep only the failing run's recording.")
+    boolean untilFail;
+
+    @Option(names = "--max-runs", paramLabel = "N",
+            description = "With --until-fail: give up after N runs (default: " + DEFAULT_MAX_RUNS + ").")
+    Integer maxRuns;
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Kill a run that lasts longer (500ms, 30s, 5m, 2h); a run killed so counts as failed.")
+    String timeout;
+
+    @Option(names = "--fail-if", paramLabel = "REGEX",
+            description = "With --until-fail or --keep-on-failure: a run whose stdout or stderr matches REGEX "
+                    + "failed, whatever its exit status.")
+    String failIf;
+
+    @Option(names = "--keep-on-failure", description = "Keep the recording only if the run failed; delete it otherwise.")
+    boolean keepOnFailure;
+
+    @Option(names = "--chaos", description = "Perturb scheduling at syscall boundaries (delays, thread order, 1-2 CPUs) "
+            + "so that order-dependent bugs show sooner.")
+    boolean chaos;
+
+    @Option(names = "--seed", paramLabel = "N",
+            description = "With --chaos: the seed of the perturbations (default: a random one, printed).")
+    Long seed;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments.")
     List<String> command = new ArrayList<>();
 
+    /** The options, checked: what a run is, and when it counts as failed. */
+    private record Plan(int runs, Optional<Duration> timeout, Optional<Pattern> failIf, OptionalLong chaosSeed,
+                        boolean judged) {
+    }
+
+    /** Why a run failed; empty when it passed. */
+    private record Verdict(Optional<String> failure, int status) {
+        boolean failed() {
+            return failure.isPresent();
+        }
+    }
+
     @Override
     public Integer call() {
+        Plan plan = plan();
         LaunchSpec spec;
         try {
             spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
@@ -46,28 +103,163 @@ final class RecordCommand implements Callable<Integer> {
             throw new UserError(e.getMessage(), e.status());
         }
         Path home = Recordings.home();
+        boolean existed = output != null && Files.exists(output.toAbsolutePath());
         Path dir = output != null ? output.toAbsolutePath() : Recordings.newRecordingDir(home, programName());
         if (output != null && Files.exists(dir) && !Host.isEmptyDirectory(dir)) {
             throw new UserError("refusing to overwrite " + dir + ": it exists and is not empty");
         }
+        String shown = output != null ? output.toString() : dir.toString();
+        List<Integer> cpus = plan.chaosSeed().isPresent() ? Affinity.allowed(0) : List.of();
+        if (plan.chaosSeed().isPresent()) say("chaos seed " + plan.chaosSeed().getAsLong());
+
+        for (int run = 1; run <= plan.runs(); run++) {
+            OptionalLong runSeed = plan.chaosSeed().isPresent()
+                    ? OptionalLong.of(runSeed(plan.chaosSeed().getAsLong(), run)) : OptionalLong.empty();
+            Recorder.Outcome outcome = recordOnce(spec, dir, new Recorder.Settings(plan.timeout(), runSeed, cpus));
+            TraceResult result = outcome.result();
+            if (result.interrupted()) {
+                keep(home, dir);
+                say("interrupted" + (untilFail ? " at run " + run : "") + "; events so far kept in " + shown
+                        + discarded(run - 1));
+                return result.shellStatus();
+            }
+            if (!plan.judged()) {
+                keep(home, dir);
+                say("recorded to " + shown + " (" + result.events() + " events)"
+                        + (outcome.timedOut() ? "; killed after the --timeout of " + DurationArg.format(plan.timeout().orElseThrow()) : ""));
+                return result.shellStatus();
+            }
+            Verdict verdict = judge(outcome, plan);
+            if (verdict.failed()) {
+                keep(home, dir);
+                String which = untilFail ? "run " + run + " of at most " + plan.runs() : "the run";
+                say(which + " failed (" + verdict.failure().get() + "); recorded to " + shown + discarded(run - 1));
+                if (untilFail && runSeed.isPresent() && run > 1) {
+                    say("run " + run + " used chaos seed " + runSeed.getAsLong() + " (--chaos --seed "
+                            + runSeed.getAsLong() + " starts a hunt with it)");
+                }
+                return verdict.status();
+            }
+            clear(dir);
+        }
+        if (!existed) delete(dir);
+        say(untilFail ? "no run failed in " + plan.runs() + " run" + (plan.runs() == 1 ? "" : "s") + "; nothing kept"
+                : "the run passed; its recording was deleted");
+        return ExitCodes.OK;
+    }
+
+    /** Checks the options against each other; every mistake is one line. */
+    private Plan plan() {
+        if (maxRuns != null && !untilFail) throw new UserError("--max-runs needs --until-fail");
+        if (maxRuns != null && maxRuns < 1) throw new UserError("--max-runs must be at least 1, got " + maxRuns);
+        if (untilFail && keepOnFailure) {
+            throw new UserError("--until-fail already keeps only a failing run; use it or --keep-on-failure, not both");
+        }
+        if (failIf != null && !untilFail && !keepOnFailure) throw new UserError("--fail-if needs --until-fail or --keep-on-failure");
+        if (seed != null && !chaos) throw new UserError("--seed needs --chaos");
+        Optional<Duration> limit = Optional.empty();
+        if (timeout != null) {
+            try {
+                limit = Optional.of(DurationArg.parse(timeout));
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--timeout: " + e.getMessage());
+            }
+        }
+        Optional<Pattern> pattern = Optional.empty();
+        if (failIf != null) {
+            try {
+                pattern = Optional.of(Pattern.compile(failIf, Pattern.MULTILINE));
+            } catch (PatternSyntaxException e) {
+                throw new UserError("--fail-if: '" + failIf + "' is not a regular expression: " + e.getDescription()
+                        + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+            }
+        }
+        OptionalLong chaosSeed = chaos
+                ? OptionalLong.of(seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 31))
+                : OptionalLong.empty();
+        int runs = untilFail ? (maxRuns != null ? maxRuns : DEFAULT_MAX_RUNS) : 1;
+        return new Plan(runs, limit, pattern, chaosSeed, untilFail || keepOnFailure);
+    }
+
+    /** Run N of a hunt uses the printed seed plus N-1, so that any run can be repeated on its own. */
+    static long runSeed(long seed, int run) {
+        return seed + (run - 1);
+    }
+
+    private Recorder.Outcome recordOnce(LaunchSpec spec, Path dir, Recorder.Settings settings) {
         RecordingHeader header = RecordingHeader.forCommand(command, environmentMap(spec), Host.cwd(), Host.uid(),
                 Host.gid(), Host.kernelRelease(), Arch.current().unameName(), Host.hostname(), epochNanos());
-        Recorder.Outcome outcome;
         try {
-            outcome = Recorder.record(spec, header, dir);
+            return Recorder.record(spec, header, dir, settings);
         } catch (RecordingException e) {
             throw new UserError("recording failed: " + e.getMessage());
         } catch (DeviceException e) {
             throw new UserError("cannot trace " + command.getFirst() + ": " + e.getMessage());
         }
-        if (output == null || dir.startsWith(home)) {
-            Recordings.pointLatest(home, dir);
+    }
+
+    /**
+     * A run failed when it was killed for its --timeout, exited non-zero or was killed by a signal, or
+     * wrote output that matches --fail-if. deja then exits with the run's status, or 1 when the status
+     * was 0 (a failure by output alone), so that a kept recording never goes with status 0.
+     */
+    private Verdict judge(Recorder.Outcome outcome, Plan plan) {
+        TraceResult r = outcome.result();
+        int status = r.shellStatus();
+        if (outcome.timedOut()) {
+            return new Verdict(Optional.of("timed out after " + DurationArg.format(plan.timeout().orElseThrow()) + ", killed"), status);
         }
-        if (!quiet) {
-            String how = outcome.result().interrupted() ? "interrupted; events so far kept in " : "recorded to ";
-            System.err.println("deja: " + how + dir + " (" + outcome.result().events() + " events)");
+        if (r.termSignal() != 0) return new Verdict(Optional.of("killed by signal " + r.termSignal()), status);
+        if (r.exitCode() != 0) return new Verdict(Optional.of("exit status " + r.exitCode()), status);
+        if (plan.failIf().isPresent()) {
+            RecordedOutput out;
+            try {
+                out = RecordedOutput.of(outcome.recording());
+            } catch (RecordingException e) {
+                throw new UserError("cannot read the output of the run recorded in " + outcome.recording() + ": "
+                        + e.getMessage());
+            }
+            Pattern p = plan.failIf().get();
+            String stream = p.matcher(out.stdout()).find() ? "stdout" : p.matcher(out.stderr()).find() ? "stderr" : null;
+            if (stream != null) {
+                return new Verdict(Optional.of(stream + " matched --fail-if, exit status 0"), 1);
+            }
         }
-        return outcome.result().shellStatus();
+        return new Verdict(Optional.empty(), 0);
+    }
+
+    private static String discarded(int passing) {
+        if (passing == 0) return "";
+        return " (" + passing + " passing run" + (passing == 1 ? "" : "s") + " discarded)";
+    }
+
+    private void keep(Path home, Path dir) {
+        if (output == null || dir.startsWith(home)) Recordings.pointLatest(home, dir);
+    }
+
+    private void say(String line) {
+        if (!quiet) System.err.println("deja: " + line);
+    }
+
+    /** Empties a passing run's recording directory, for the next run or for good. */
+    private static void clear(Path dir) {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dir)) Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot delete the passing run's recording in " + dir + ": " + e.getMessage());
+        } catch (UncheckedIOException e) {
+            throw new UserError("cannot delete the passing run's recording in " + dir + ": " + e.getCause().getMessage());
+        }
+    }
+
+    private static void delete(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new UserError("cannot remove the empty recording directory " + dir + ": " + e.getMessage());
+        }
     }
 
     private String programName() {

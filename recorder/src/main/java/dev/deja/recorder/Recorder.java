@@ -3,13 +3,19 @@ package dev.deja.recorder;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
+import dev.deja.device.Tracer;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
 import dev.deja.formats.RecordingWriter;
+import dev.deja.recorder.chaos.ChaosTracer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * {@code deja record}: runs a program under the trace device and writes every event into a
@@ -21,17 +27,55 @@ public final class Recorder {
     private Recorder() {
     }
 
-    /** What a recording session produced. */
-    public record Outcome(Path recording, TraceResult result) {
+    /**
+     * What a recording session produced.
+     *
+     * @param timedOut the run lasted longer than {@link Settings#timeout()} and deja killed it
+     */
+    public record Outcome(Path recording, TraceResult result, boolean timedOut) {
+    }
+
+    /**
+     * How to run the program besides recording it.
+     *
+     * @param timeout   kill the whole tree (SIGKILL) once the run lasted this long; empty: no limit
+     * @param chaos     perturb scheduling with this seed ({@link ChaosTracer}); empty: no chaos
+     * @param chaosCpus the CPUs chaos may pin the program to (deja's own allowed CPUs)
+     */
+    public record Settings(Optional<Duration> timeout, OptionalLong chaos, List<Integer> chaosCpus) {
+        public static final Settings PLAIN = new Settings(Optional.empty(), OptionalLong.empty(), List.of());
+
+        public Settings {
+            chaosCpus = List.copyOf(chaosCpus);
+            if (timeout.isPresent() && (timeout.get().isNegative() || timeout.get().isZero())) {
+                throw new IllegalArgumentException("a timeout must be positive, got " + timeout.get());
+            }
+            if (chaos.isPresent() && chaosCpus.isEmpty()) throw new IllegalArgumentException("chaos needs a CPU");
+        }
     }
 
     public static Outcome record(LaunchSpec spec, RecordingHeader header, Path dir) throws RecordingException {
+        return record(spec, header, dir, Settings.PLAIN);
+    }
+
+    public static Outcome record(LaunchSpec spec, RecordingHeader header, Path dir, Settings settings)
+            throws RecordingException {
         // The journal opens before tracing starts, never beside it: Chronicle's start-up runs a child
         // process (JNA's ldconfig), and the tracing thread's waitpid(-1) would take that child from the JDK.
         try (RecordingWriter writer = RecordingWriter.create(dir, header)) {
+            Tracer tracer = new RecordingTracer(writer);
+            TimeLimitTracer limit = null;
+            if (settings.timeout().isPresent()) {
+                limit = new TimeLimitTracer(tracer, settings.timeout().get());
+                tracer = limit;
+            }
+            if (settings.chaos().isPresent()) {
+                tracer = new ChaosTracer(tracer, settings.chaos().getAsLong(), settings.chaosCpus());
+            }
             TraceResult r;
             try {
-                r = TraceRun.run(spec, new RecordingTracer(writer), (TraceResult done) -> {
+                if (limit != null) limit.start();
+                r = TraceRun.run(spec, tracer, (TraceResult done) -> {
                     if (done == null) return; // the session failed: the recording stays incomplete, readable
                     RecordingStatus status = done.interrupted() ? RecordingStatus.INTERRUPTED : RecordingStatus.COMPLETE;
                     writer.finish(new RecordingSummary(status, epochNanos(), done.shellStatus(), done.events(),
@@ -39,8 +83,10 @@ public final class Recorder {
                 });
             } catch (RecordingTracer.RecorderFailure f) {
                 throw f.recordingException();
+            } finally {
+                if (limit != null) limit.close();
             }
-            return new Outcome(dir, r);
+            return new Outcome(dir, r, limit != null && limit.expired());
         }
     }
 
