@@ -26,6 +26,14 @@ final class ProcFs {
         }
     }
 
+    /** Whether a process has capability {@code cap} (linux/capability.h) in its effective set. */
+    static boolean hasCapability(int pid, int cap) {
+        for (String line : lines(proc(pid).resolve("status"))) {
+            if (line.startsWith("CapEff:")) return (Long.parseUnsignedLong(line.substring(7).trim(), 16) >>> cap & 1) != 0;
+        }
+        return false;
+    }
+
     /** The thread group of a thread, from /proc/TID/status; the tid itself when unreadable. */
     static int threadGroup(int tid) {
         for (String line : lines(proc(tid).resolve("status"))) {

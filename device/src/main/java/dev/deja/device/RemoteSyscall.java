@@ -10,6 +10,7 @@ import dev.deja.device.ffm.Wait;
  */
 final class RemoteSyscall {
     private static final int SYSCALL_STOP = 5 | 0x80;
+    private static final int SECCOMP_STOP = 5 | (Ptrace.EVENT_SECCOMP << 8);
 
     private RemoteSyscall() {
     }
@@ -42,6 +43,12 @@ final class RemoteSyscall {
         if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the " + what);
         int got = wait.waitpid(tid, Wait.WALL);
         int status = wait.status();
+        // Under the device's seccomp filter a filtered call also stops after its entry: go on to its exit.
+        while (got == tid && Wait.stopped(status) && (status >> 8) == SECCOMP_STOP) {
+            if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the " + what);
+            got = wait.waitpid(tid, Wait.WALL);
+            status = wait.status();
+        }
         if (got != tid || !Wait.stopped(status) || Wait.stopSignal(status) != SYSCALL_STOP) {
             throw new DeviceException("tid " + tid + " did not reach the " + what + " (wait status 0x"
                     + Integer.toHexString(status) + ")");

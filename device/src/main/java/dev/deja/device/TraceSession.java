@@ -56,6 +56,11 @@ public final class TraceSession {
     private static final long CLONE_THREAD = 0x10000;
     private static final int PR_SET_NAME = 15;
     private static final String LAUNCH_SCRIPT = "kill -STOP $$; exec \"$0\"";
+    private static final int PR_SET_NO_NEW_PRIVS = 38;
+    private static final int SECCOMP_SET_MODE_FILTER = 1;
+    private static final int CAP_SYS_ADMIN = 21;
+    /** sizeof(struct sock_fprog) on 64-bit: u16 len, padding, the filter's address. */
+    private static final int SOCK_FPROG_SIZE = 16;
 
     private final LaunchSpec spec;
     private final Tracer tracer;
@@ -71,6 +76,11 @@ public final class TraceSession {
     private final boolean[] contextChanging;
     private final boolean decides;
     private final boolean orders;
+    /**
+     * The seccomp program installed at launch when the tracer wants only some calls (null: every
+     * call stops). Tasks then run with PTRACE_CONT and stop at the filtered calls only.
+     */
+    private final byte[] syscallFilter;
     /** Threads a tracer that orders threads holds in a syscall stop, in the order they stopped. */
     private final List<Task> held = new ArrayList<>();
 
@@ -106,6 +116,7 @@ public final class TraceSession {
                 "setresgid", "setfsuid", "setfsgid")) {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
+        this.syscallFilter = orders ? null : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         this.nanoBase = System.nanoTime();
@@ -113,6 +124,19 @@ public final class TraceSession {
 
     private int number(String name) {
         return table.number(name).orElse(-1);
+    }
+
+    /**
+     * The seccomp program for {@code interest}, or null when every call must stop. The calls that
+     * change a process's context (cwd, credentials, name) always stop: the device reports the new
+     * context to every tracer.
+     */
+    private byte[] syscallFilter(SyscallInterest interest) {
+        if (!(interest instanceof SyscallInterest.Only only)) return null;
+        java.util.BitSet traced = only.bits();
+        for (int nr = 0; nr < contextChanging.length; nr++) if (contextChanging[nr]) traced.set(nr);
+        if (nrPrctl >= 0) traced.set(nrPrctl);
+        return SeccompFilter.bytes(SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, traced, SyscallInterest.LIMIT));
     }
 
     /**
@@ -171,7 +195,7 @@ public final class TraceSession {
                     + Integer.toHexString(wait.status()) + "); is /bin/sh a POSIX shell?");
         }
         try {
-            ptrace.seize(pid, OPTIONS);
+            ptrace.seize(pid, OPTIONS | (syscallFilter != null ? Ptrace.O_TRACESECCOMP : 0));
         } catch (NativeCallException e) {
             Signals.kill(pid, Signals.SIGKILL);
             livePids.remove(pid);
@@ -191,7 +215,9 @@ public final class TraceSession {
      */
     private void rewriteLaunchExec(Task task) {
         byte[] block = launchVectors(0);
-        long size = (block.length + 4095L) & ~4095L;
+        long filterAt = (block.length + 7L) & ~7L;
+        long end = syscallFilter == null ? block.length : filterAt + SOCK_FPROG_SIZE + syscallFilter.length;
+        long size = (end + 4095L) & ~4095L;
         long addr = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("mmap"),
                 0, size, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
         if (addr < 0 && addr > -4096) {
@@ -201,6 +227,7 @@ public final class TraceSession {
         if (vm.write(task.tid, addr, block) != block.length) {
             throw new DeviceException("cannot write argv and envp into pid " + task.tid);
         }
+        if (syscallFilter != null) installSyscallFilter(task, addr + filterAt);
         long[] regs = ptrace.getRegsArray(task.tid);
         regs[X86Regs.RSI] = addr + LaunchLayout.argvOffset(spec);
         regs[X86Regs.RDX] = addr + LaunchLayout.envpOffset(spec);
@@ -209,6 +236,43 @@ public final class TraceSession {
 
     private byte[] launchVectors(long base) {
         return LaunchLayout.build(spec, base);
+    }
+
+    /**
+     * At the shell's execve entry: writes the seccomp program and its sock_fprog at {@code fprog}
+     * and injects prctl(PR_SET_NO_NEW_PRIVS) (unless the shell has CAP_SYS_ADMIN, which lets it
+     * install a filter without giving up setuid) and seccomp(SECCOMP_SET_MODE_FILTER). The filter
+     * outlives the exec and is inherited by every process and thread the program starts.
+     */
+    private void installSyscallFilter(Task task, long fprog) {
+        ByteBuffer b = ByteBuffer.allocate(SOCK_FPROG_SIZE + syscallFilter.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.putShort((short) (syscallFilter.length / SeccompFilter.INSTRUCTION_SIZE)).putShort((short) 0).putInt(0);
+        b.putLong(fprog + SOCK_FPROG_SIZE).put(syscallFilter);
+        if (vm.write(task.tid, fprog, b.array()) != b.capacity()) {
+            throw new DeviceException("cannot write the seccomp filter into pid " + task.tid);
+        }
+        if (!ProcFs.hasCapability(task.pid, CAP_SYS_ADMIN)) {
+            long r = RemoteSyscall.atEntry(ptrace, wait, task.tid, nrPrctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            if (r != 0) throw new DeviceException("cannot set no_new_privs in pid " + task.tid + ": errno " + -r);
+        }
+        long r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("seccomp"), SECCOMP_SET_MODE_FILTER, 0, fprog);
+        if (r != 0) {
+            throw new DeviceException("cannot install the seccomp filter in pid " + task.tid + ": errno " + -r
+                    + " (a kernel without CONFIG_SECCOMP_FILTER, or a container that forbids seccomp)");
+        }
+    }
+
+    /**
+     * Resumes a stopped task: to its next syscall stop while the device must see every call, or
+     * while it is inside a call whose exit the device waits for; otherwise, under the seccomp
+     * filter, to its next filtered call, signal or process event.
+     */
+    private void resume(Task task, int signal) {
+        if (syscallFilter != null && launched && task.pending == null) {
+            ptrace.resume(task.tid, signal);
+        } else {
+            ptrace.resumeToSyscall(task.tid, signal);
+        }
     }
 
     // ---- the stop loop ----------------------------------------------------------------------
@@ -267,7 +331,7 @@ public final class TraceSession {
             }
             task.started = true;
             if (stopRequested) Signals.kill(task.pid, Signals.SIGKILL);
-            ptrace.resumeToSyscall(tid, deliver);
+            resume(task, deliver);
         }
     }
 
@@ -283,7 +347,7 @@ public final class TraceSession {
                 syscallStop(t);
                 t.started = true;
                 if (stopRequested) Signals.kill(t.pid, Signals.SIGKILL);
-                ptrace.resumeToSyscall(t.tid, 0);
+                resume(t, 0);
                 moved = true;
                 break;
             }
@@ -297,7 +361,8 @@ public final class TraceSession {
     private void syscallStop(Task task) {
         MemorySegment info = ptrace.syscallInfo(task.tid);
         int op = info.get(ValueLayout.JAVA_BYTE, 0);
-        if (op == Ptrace.SYSCALL_INFO_ENTRY) {
+        // A seccomp stop is the entry of a filtered call (same layout: nr @24, args @32).
+        if (op == Ptrace.SYSCALL_INFO_ENTRY || op == Ptrace.SYSCALL_INFO_SECCOMP) {
             int nr = (int) info.get(ValueLayout.JAVA_LONG, 24);
             if (!launched) {
                 if (task.tid != rootPid || nr != nrExecve) return;
@@ -389,6 +454,11 @@ public final class TraceSession {
         switch (event) {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
             case Ptrace.EVENT_EXEC -> execed(task);
+            case Ptrace.EVENT_SECCOMP -> {
+                // A filtered call's entry; when its entry was already handled (the task stepped
+                // into the call with PTRACE_SYSCALL after an injection), this stop adds nothing.
+                if (task.pending == null) syscallStop(task);
+            }
             default -> {
                 // EVENT_EXIT, EVENT_VFORK_DONE: nothing to record here; the death is reported by waitpid.
             }
@@ -425,7 +495,7 @@ public final class TraceSession {
         if (task.awaitingSpawn) {
             task.awaitingSpawn = false;
             task.started = true;
-            ptrace.resumeToSyscall(child, 0);
+            resume(task, 0);
         }
     }
 

@@ -18,6 +18,16 @@ import java.nio.file.Path;
  */
 public interface Tracer {
 
+    /**
+     * The syscalls this tracer needs to see; asked once, before the run. When it is not
+     * {@link SyscallInterest#all() all}, the device may let the other calls run without stopping
+     * the program (a seccomp filter): they are then neither numbered nor reported to anyone.
+     * Process events (spawn, exec, exit), signals and the calls the device itself needs still come.
+     */
+    default SyscallInterest interest() {
+        return SyscallInterest.all();
+    }
+
     /** True when this tracer answers syscall entries and signals; observing tracers cost nothing there. */
     default boolean decides() {
         return false;

@@ -3,6 +3,7 @@ package dev.deja.device.tracer;
 import dev.deja.device.Decision;
 import dev.deja.device.DeviceException;
 import dev.deja.device.SyscallEntry;
+import dev.deja.device.SyscallInterest;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.syscall.Arch;
@@ -225,6 +226,15 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     @Override
     public boolean decides() {
         return !decideSets.isEmpty() || decideExtra.contains("@signal");
+    }
+
+    /** The calls it subscribed to, to observe or to decide. */
+    @Override
+    public SyscallInterest interest() {
+        SyscallInterest i = SyscallInterest.only(java.util.Set.of());
+        for (SyscallSet s : decideSets) i = i.union(s.interest());
+        for (SyscallSet s : observeSets) i = i.union(s.interest());
+        return i;
     }
 
     @Override

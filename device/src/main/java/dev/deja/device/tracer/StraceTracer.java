@@ -2,6 +2,7 @@ package dev.deja.device.tracer;
 
 import dev.deja.device.Decision;
 import dev.deja.device.SyscallEntry;
+import dev.deja.device.SyscallInterest;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.syscall.Arch;
@@ -86,6 +87,14 @@ public final class StraceTracer implements Tracer {
     @Override
     public boolean decides() {
         return !o.injects().isEmpty() || o.decodeFds();
+    }
+
+    /** The traced calls and those an injection may hit: the others need not stop the program. */
+    @Override
+    public SyscallInterest interest() {
+        SyscallInterest i = o.trace().interest();
+        for (InjectRule r : o.injects()) i = i.union(r.set().interest());
+        return i;
     }
 
     @Override

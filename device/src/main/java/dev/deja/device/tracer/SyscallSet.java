@@ -1,5 +1,6 @@
 package dev.deja.device.tracer;
 
+import dev.deja.device.SyscallInterest;
 import dev.deja.device.syscall.SyscallTable;
 import java.util.BitSet;
 import java.util.OptionalInt;
@@ -87,6 +88,14 @@ public final class SyscallSet {
 
     public boolean contains(int nr) {
         return nr >= 0 && members.get(nr) != negated;
+    }
+
+    /** The calls of this set as a tracer's interest: every call for "all", else the member numbers. */
+    public SyscallInterest interest() {
+        if (negated && members.isEmpty()) return SyscallInterest.all();
+        Set<Integer> numbers = new java.util.HashSet<>();
+        for (int nr = 0; nr < SyscallInterest.LIMIT; nr++) if (contains(nr)) numbers.add(nr);
+        return SyscallInterest.only(numbers);
     }
 
     /** True when no syscall is a member (for "none"). */

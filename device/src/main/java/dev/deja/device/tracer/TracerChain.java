@@ -2,6 +2,7 @@ package dev.deja.device.tracer;
 
 import dev.deja.device.Decision;
 import dev.deja.device.SyscallEntry;
+import dev.deja.device.SyscallInterest;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.syscall.Arch;
@@ -27,6 +28,7 @@ public final class TracerChain implements Tracer {
     private final List<Tracer> tracers;
     private final MemoryCapture capture = MemoryCapture.of(Arch.current());
     private final boolean decides;
+    private final boolean acceptsJoiners;
     /** Tracers that asked to join, admitted on the device's thread at the next event. */
     private final java.util.Queue<Tracer> joining = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** The latest context of each live process, given to tracers that join mid-run. */
@@ -40,6 +42,7 @@ public final class TracerChain implements Tracer {
     public TracerChain(List<? extends Tracer> tracers, boolean alwaysDecides) {
         this.tracers = new java.util.concurrent.CopyOnWriteArrayList<>(tracers);
         this.decides = alwaysDecides || this.tracers.stream().anyMatch(Tracer::decides);
+        this.acceptsJoiners = alwaysDecides;
     }
 
     /**
@@ -69,6 +72,18 @@ public final class TracerChain implements Tracer {
     @Override
     public boolean decides() {
         return decides;
+    }
+
+    /**
+     * The union of the tracers' interests; every call when tracers may join (a filter installed
+     * at launch can only narrow what stops, so a later subscription could not be served).
+     */
+    @Override
+    public SyscallInterest interest() {
+        if (acceptsJoiners) return SyscallInterest.all();
+        SyscallInterest i = SyscallInterest.only(java.util.Set.of());
+        for (Tracer t : tracers) i = i.union(t.interest());
+        return i;
     }
 
     @Override

@@ -1,0 +1,114 @@
+package dev.deja.device;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * Builds the classic-BPF seccomp program (seccomp(2), SECCOMP_SET_MODE_FILTER) that makes only
+ * the syscalls of interest stop a traced program: SECCOMP_RET_TRACE for them, SECCOMP_RET_ALLOW
+ * for the rest. Pure: the device writes the bytes into the tracee and injects the seccomp call.
+ *
+ * <p>The program checks the audit architecture first: a call of another ABI (a 32-bit
+ * {@code int 0x80} on x86_64) always stops, as does any number at or above the limit (the x32
+ * ABI's 0x40000000 bit included), so nothing unusual slips past the device. Below the limit it
+ * tests runs of consecutive numbers, encoding whichever of the traced set or its complement has
+ * fewer runs.
+ */
+public final class SeccompFilter {
+    public static final int AUDIT_ARCH_X86_64 = 0xC000003E;
+    public static final int RET_TRACE = 0x7ff00000;
+    public static final int RET_ALLOW = 0x7fff0000;
+    /** BPF_MAXINSNS: the kernel refuses longer programs. */
+    public static final int MAX_INSTRUCTIONS = 4096;
+    /** sizeof(struct sock_filter). */
+    public static final int INSTRUCTION_SIZE = 8;
+
+    // classic BPF opcodes (linux/bpf_common.h)
+    static final int LD_W_ABS = 0x20;
+    static final int JEQ_K = 0x15;
+    static final int JGT_K = 0x25;
+    static final int JGE_K = 0x35;
+    static final int RET_K = 0x06;
+    // offsets in struct seccomp_data
+    static final int DATA_NR = 0;
+    static final int DATA_ARCH = 4;
+
+    /** One sock_filter instruction. */
+    public record Instruction(int code, int jt, int jf, int k) {
+        public Instruction {
+            if (jt < 0 || jt > 255 || jf < 0 || jf > 255) {
+                throw new IllegalArgumentException("BPF jump offsets are one byte: jt=" + jt + " jf=" + jf);
+            }
+        }
+    }
+
+    private SeccompFilter() {
+    }
+
+    /**
+     * The program for {@code auditArch}: numbers below {@code limit} stop when set in
+     * {@code traced}; numbers at or above it, and calls of any other architecture, always stop.
+     */
+    public static List<Instruction> program(int auditArch, BitSet traced, int limit) {
+        if (limit <= 0) throw new IllegalArgumentException("limit must be positive: " + limit);
+        List<Instruction> p = new ArrayList<>();
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARCH));
+        p.add(new Instruction(JEQ_K, 1, 0, auditArch));
+        p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));
+        // unsigned compare: also catches x32 numbers and -1
+        p.add(new Instruction(JGE_K, 0, 1, limit));
+        p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
+        List<int[]> tracedRuns = runs(traced, limit, true);
+        List<int[]> allowedRuns = runs(traced, limit, false);
+        boolean encodeTraced = tracedRuns.size() <= allowedRuns.size();
+        int inside = encodeTraced ? RET_TRACE : RET_ALLOW;
+        int outside = encodeTraced ? RET_ALLOW : RET_TRACE;
+        for (int[] run : encodeTraced ? tracedRuns : allowedRuns) {
+            int lo = run[0];
+            int hi = run[1];
+            if (lo == hi) {
+                p.add(new Instruction(JEQ_K, 0, 1, lo));
+            } else if (lo == 0) {
+                p.add(new Instruction(JGT_K, 1, 0, hi));
+            } else {
+                p.add(new Instruction(JGE_K, 0, 2, lo));
+                p.add(new Instruction(JGT_K, 1, 0, hi));
+            }
+            p.add(new Instruction(RET_K, 0, 0, inside));
+        }
+        p.add(new Instruction(RET_K, 0, 0, outside));
+        if (p.size() > MAX_INSTRUCTIONS) {
+            throw new IllegalArgumentException("the filter needs " + p.size() + " instructions, more than "
+                    + MAX_INSTRUCTIONS);
+        }
+        return List.copyOf(p);
+    }
+
+    /** The program as the kernel reads it: struct sock_filter[], little-endian. */
+    public static byte[] bytes(List<Instruction> program) {
+        ByteBuffer b = ByteBuffer.allocate(program.size() * INSTRUCTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        for (Instruction i : program) {
+            b.putShort((short) i.code()).put((byte) i.jt()).put((byte) i.jf()).putInt(i.k());
+        }
+        return b.array();
+    }
+
+    /** Maximal runs [lo, hi] of numbers below {@code limit} whose membership in {@code set} is {@code member}. */
+    private static List<int[]> runs(BitSet set, int limit, boolean member) {
+        List<int[]> runs = new ArrayList<>();
+        int nr = 0;
+        while (nr < limit) {
+            int lo = member ? set.nextSetBit(nr) : set.nextClearBit(nr);
+            if (lo < 0 || lo >= limit) break;
+            int end = member ? set.nextClearBit(lo) : set.nextSetBit(lo);
+            if (end < 0 || end > limit) end = limit;
+            runs.add(new int[]{lo, end - 1});
+            nr = end;
+        }
+        return runs;
+    }
+}

@@ -1,0 +1,154 @@
+package dev.deja.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Runs every built program in a small classic-BPF interpreter, for every syscall number and arch. */
+class SeccompFilterTest {
+    private static final int LIMIT = SyscallInterest.LIMIT;
+    private static final int AUDIT_ARCH_I386 = 0x40000003;
+    private static final int AUDIT_ARCH_AARCH64 = 0xC00000B7;
+
+    /** Interprets the program's bytes (as the kernel gets them) against one seccomp_data. */
+    private static int run(byte[] program, int nr, int arch) {
+        ByteBuffer p = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
+        int count = program.length / SeccompFilter.INSTRUCTION_SIZE;
+        int acc = 0;
+        int pc = 0;
+        for (int steps = 0; steps <= count; steps++) {
+            if (pc < 0 || pc >= count) throw new AssertionError("pc " + pc + " outside the program of " + count);
+            int at = pc * SeccompFilter.INSTRUCTION_SIZE;
+            int code = p.getShort(at) & 0xffff;
+            int jt = p.get(at + 2) & 0xff;
+            int jf = p.get(at + 3) & 0xff;
+            int k = p.getInt(at + 4);
+            pc++;
+            switch (code) {
+                case SeccompFilter.LD_W_ABS -> acc = switch (k) {
+                    case SeccompFilter.DATA_NR -> nr;
+                    case SeccompFilter.DATA_ARCH -> arch;
+                    default -> throw new AssertionError("load from offset " + k);
+                };
+                case SeccompFilter.JEQ_K -> pc += acc == k ? jt : jf;
+                case SeccompFilter.JGT_K -> pc += Integer.compareUnsigned(acc, k) > 0 ? jt : jf;
+                case SeccompFilter.JGE_K -> pc += Integer.compareUnsigned(acc, k) >= 0 ? jt : jf;
+                case SeccompFilter.RET_K -> {
+                    return k;
+                }
+                default -> throw new AssertionError("opcode 0x" + Integer.toHexString(code));
+            }
+        }
+        throw new AssertionError("the program does not end");
+    }
+
+    private static void check(BitSet traced) {
+        List<SeccompFilter.Instruction> program = SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, traced, LIMIT);
+        assertTrue(program.size() <= SeccompFilter.MAX_INSTRUCTIONS, "program of " + program.size());
+        byte[] bytes = SeccompFilter.bytes(program);
+        assertEquals(program.size() * 8, bytes.length);
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            int expected = nr >= LIMIT || traced.get(nr) ? SeccompFilter.RET_TRACE : SeccompFilter.RET_ALLOW;
+            assertEquals(expected, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr + " with " + traced);
+            // another ABI always stops, whatever the number
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, AUDIT_ARCH_I386), "i386 nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, AUDIT_ARCH_AARCH64), "aarch64 nr " + nr);
+        }
+        for (int nr : new int[]{-1, Integer.MIN_VALUE, Integer.MAX_VALUE, 0x40000000, 0x40000000 | 1, 0x40000000 | 39}) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+        }
+    }
+
+    private static BitSet of(int... nrs) {
+        BitSet b = new BitSet();
+        for (int nr : nrs) b.set(nr);
+        return b;
+    }
+
+    @Test
+    void emptySetStopsOnlyUnusualCalls() {
+        check(new BitSet());
+    }
+
+    @Test
+    void fullSetStopsEverything() {
+        BitSet all = new BitSet();
+        all.set(0, LIMIT);
+        check(all);
+        // the complement is empty, so the program is the prologue and one return
+        assertEquals(7, SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, all, LIMIT).size());
+    }
+
+    @Test
+    void singleCallsAtTheEdges() {
+        check(of(0));
+        check(of(1));
+        check(of(257));
+        check(of(LIMIT - 1));
+        check(of(0, LIMIT - 1));
+    }
+
+    @Test
+    void everythingButOne() {
+        for (int excluded : new int[]{0, 39, 110, LIMIT - 1}) {
+            BitSet b = new BitSet();
+            b.set(0, LIMIT);
+            b.clear(excluded);
+            check(b);
+        }
+    }
+
+    @Test
+    void runsOfConsecutiveNumbers() {
+        BitSet b = new BitSet();
+        b.set(0, 10);
+        b.set(20, 21);
+        b.set(100, 200);
+        b.set(LIMIT - 5, LIMIT);
+        check(b);
+    }
+
+    @Test
+    void alternatingNumbersFitTheJumpLimits() {
+        BitSet b = new BitSet();
+        for (int nr = 0; nr < LIMIT; nr += 2) b.set(nr);
+        check(b);
+        BitSet odd = new BitSet();
+        for (int nr = 1; nr < LIMIT; nr += 2) odd.set(nr);
+        check(odd);
+    }
+
+    @Test
+    void randomSets() {
+        Random random = new Random(5);
+        for (int round = 0; round < 200; round++) {
+            BitSet b = new BitSet();
+            double density = random.nextDouble();
+            for (int nr = 0; nr < LIMIT; nr++) if (random.nextDouble() < density) b.set(nr);
+            check(b);
+        }
+    }
+
+    @Test
+    void theSmallerSideIsEncoded() {
+        BitSet most = new BitSet();
+        most.set(0, LIMIT);
+        most.clear(39);
+        // prologue (6) + one jeq and its return (2) + the default return
+        assertEquals(9, SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, most, LIMIT).size());
+        assertEquals(9, SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, of(39), LIMIT).size());
+    }
+
+    @Test
+    void badArgumentsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> SeccompFilter.program(SeccompFilter.AUDIT_ARCH_X86_64, new BitSet(), 0));
+        assertThrows(IllegalArgumentException.class, () -> new SeccompFilter.Instruction(SeccompFilter.JEQ_K, 256, 0, 0));
+    }
+}
