@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.samples.Samples;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A passing recording must replay as a pass.
  *
  * <p>Every failing recording is replayed {@link #REPLAYS} times. Each deja command starts a JVM (about 3 s
- * on a slow 2-core machine); the whole class takes about 3 minutes there.
+ * on a slow 2-core machine); the whole class takes about 5 minutes there.
  */
 class HeisenbugIT {
     /** Records at most this many runs per sample; each fails with probability at least 1/4, so all pass
@@ -33,9 +36,11 @@ class HeisenbugIT {
     private record Recorded(Path dir, Runs.Result result) {
     }
 
-    private Recorded record(String sample) throws IOException, InterruptedException {
+    private Recorded record(String sample, String... args) throws IOException, InterruptedException {
         Path rec = home.resolve(sample + "-" + recordings++);
-        Runs.Result r = Runs.deja(home, "record", "-q", "-o", rec.toString(), "--", Samples.path(sample));
+        List<String> cmd = new ArrayList<>(List.of("record", "-q", "-o", rec.toString(), "--", Samples.path(sample)));
+        cmd.addAll(List.of(args));
+        Runs.Result r = Runs.deja(home, cmd.toArray(String[]::new));
         assertTrue(r.status() == 0 || r.status() == 1,
                 sample + " exited " + r.status() + " when recorded; stderr: " + r.stderr());
         return new Recorded(rec, r);
@@ -51,28 +56,38 @@ class HeisenbugIT {
         }
     }
 
-    /**
-     * Records {@code sample} until a run fails (at most {@link #MAX_RUNS}), replays the failing recording
-     * {@link #REPLAYS} times, and replays one passing recording once.
-     */
-    private void chase(String sample) throws IOException, InterruptedException {
+    /** A failing recording and a passing one of the same sample. */
+    private record Chased(Recorded failing, Recorded passing) {
+    }
+
+    /** Records {@code sample} with {@code args} until one run has failed and one has passed (at most
+     *  {@link #MAX_RUNS} each). */
+    private Chased recordBoth(String sample, String... args) throws IOException, InterruptedException {
         Recorded failing = null;
         Recorded passing = null;
         for (int run = 0; run < MAX_RUNS && failing == null; run++) {
-            Recorded r = record(sample);
+            Recorded r = record(sample, args);
             if (r.result().status() == 1) failing = r;
             else if (passing == null) passing = r;
         }
         assertNotNull(failing, sample + " never failed in " + MAX_RUNS + " recorded runs");
         assertTrue(failing.result().stderr().contains("FAILED"), "the failure says why: " + failing.result().stderr());
-        replaysIdentically(failing, REPLAYS);
-
         for (int run = 0; run < MAX_RUNS && passing == null; run++) {
-            Recorded r = record(sample);
+            Recorded r = record(sample, args);
             if (r.result().status() == 0) passing = r;
         }
         assertNotNull(passing, sample + " never passed in " + MAX_RUNS + " recorded runs");
-        replaysIdentically(passing, 1);
+        return new Chased(failing, passing);
+    }
+
+    /**
+     * Records {@code sample} until a run fails (at most {@link #MAX_RUNS}), replays the failing recording
+     * {@link #REPLAYS} times, and replays one passing recording once.
+     */
+    private void chase(String sample) throws IOException, InterruptedException {
+        Chased c = recordBoth(sample);
+        replaysIdentically(c.failing(), REPLAYS);
+        replaysIdentically(c.passing(), 1);
     }
 
     @Test
@@ -93,5 +108,42 @@ class HeisenbugIT {
     @Test
     void aChildThatExitedZeroFailsAgainOnReplay() throws Exception {
         chase("heisen_fork");
+    }
+
+    /** The signal lands between two particular calls in some runs; the replay delivers the recorded SIGALRM
+     *  after the recorded call, its timer not armed, so the handler sees the same torn record. */
+    @Test
+    void aSignalBetweenTwoWritesFailsAgainOnReplay() throws Exception {
+        chase("heisen_signal");
+    }
+
+    /**
+     * The answer comes from a local server (the sample's own serve mode, started here outside the recording).
+     * The server is stopped and its socket deleted before any replay: the replays must not need it.
+     */
+    @Test
+    void aBadServerAnswerFailsAgainOnReplayAfterTheServerIsGone() throws Exception {
+        Path socket = home.resolve("server.sock");
+        Process server = new ProcessBuilder(Samples.path("heisen_input"), "serve", socket.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(home.resolve("server.log").toFile())
+                .start();
+        Chased c;
+        try {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!Files.exists(socket) && server.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+            assertTrue(Files.exists(socket), "the server did not listen on " + socket + ": "
+                    + Files.readString(home.resolve("server.log")));
+            c = recordBoth("heisen_input", socket.toString());
+        } finally {
+            server.destroy();
+            server.waitFor();
+        }
+        Files.deleteIfExists(socket);
+        Runs.Result again = Runs.nativeRun(Samples.path("heisen_input"), socket.toString());
+        assertEquals(2, again.status(), "natively the client cannot run without the server: " + again.stderr());
+
+        replaysIdentically(c.failing(), REPLAYS);
+        replaysIdentically(c.passing(), 1);
     }
 }
