@@ -790,7 +790,7 @@ final class Debugger {
         int currentPid = position < t.size() ? t.stop(position).pid() : -1;
         for (int pid : t.processes()) {
             long seq = position < t.size() ? t.stop(position).seq() : Long.MAX_VALUE;
-            String comm = t.context(pid, seq).map(ProcessContext::comm).orElse("?");
+            String comm = t.program(pid, seq);
             List<Integer> mine = t.stopsOfProcess(pid);
             long threads = t.threads().stream().filter(tid -> t.processOf(tid) == pid).count();
             int next = -1;
@@ -807,7 +807,7 @@ final class Debugger {
                 state = t.processExit(pid).map(x -> x.killed() ? "killed by " + Signals.name(x.termSignal())
                         : "exited with status " + x.exitCode()).orElse("done");
             }
-            Integer livePid = livePids.get(pid);
+            Integer livePid = next >= 0 ? livePids.get(pid) : null;
             out.println(style.event((pid == currentPid ? "* " : "  ") + "pid " + pid + " " + comm + " (" + threads + " thread"
                     + (threads == 1 ? "" : "s") + (livePid != null ? ", live pid " + livePid : "") + ")  " + state));
         }
