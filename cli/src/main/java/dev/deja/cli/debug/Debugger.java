@@ -615,7 +615,12 @@ final class Debugger {
 
     private long[] liveRegisters(String what) {
         requireLive(what);
-        return live.query(dev.deja.device.Tracee::registers);
+        try {
+            return live.query(dev.deja.device.Tracee::registers);
+        } catch (RuntimeException e) {
+            // the thread may be gone (killed meanwhile); say so and keep the session
+            throw new CommandError("cannot read the registers of the replaying thread: " + e.getMessage());
+        }
     }
 
     private void registers() {
@@ -627,11 +632,15 @@ final class Debugger {
 
     private byte[] readMemory(long address, int length) {
         requireLive("x");
-        return live.query(tracee -> {
-            byte[] b = new byte[length];
-            int got = tracee.memory().read(address, b, 0, length);
-            return Arrays.copyOf(b, Math.max(0, got));
-        });
+        try {
+            return live.query(tracee -> {
+                byte[] b = new byte[length];
+                int got = tracee.memory().read(address, b, 0, length);
+                return Arrays.copyOf(b, Math.max(0, got));
+            });
+        } catch (RuntimeException e) {
+            throw new CommandError(String.format(Locale.ROOT, "cannot read memory at 0x%x: %s", address, e.getMessage()));
+        }
     }
 
     private static final Pattern FORMAT = Pattern.compile("(\\d*)([xduotcsa]?)([bhwg]?)([xduotcsa]?)");
