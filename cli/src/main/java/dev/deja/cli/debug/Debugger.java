@@ -615,7 +615,12 @@ final class Debugger {
 
     private long[] liveRegisters(String what) {
         requireLive(what);
-        return live.query(dev.deja.device.Tracee::registers);
+        try {
+            return live.query(dev.deja.device.Tracee::registers);
+        } catch (RuntimeException e) {
+            // the thread may be gone (killed meanwhile); say so and keep the session
+            throw new CommandError("cannot read the registers of the replaying thread: " + e.getMessage());
+        }
     }
 
     private void registers() {
@@ -627,11 +632,15 @@ final class Debugger {
 
     private byte[] readMemory(long address, int length) {
         requireLive("x");
-        return live.query(tracee -> {
-            byte[] b = new byte[length];
-            int got = tracee.memory().read(address, b, 0, length);
-            return Arrays.copyOf(b, Math.max(0, got));
-        });
+        try {
+            return live.query(tracee -> {
+                byte[] b = new byte[length];
+                int got = tracee.memory().read(address, b, 0, length);
+                return Arrays.copyOf(b, Math.max(0, got));
+            });
+        } catch (RuntimeException e) {
+            throw new CommandError(String.format(Locale.ROOT, "cannot read memory at 0x%x: %s", address, e.getMessage()));
+        }
     }
 
     private static final Pattern FORMAT = Pattern.compile("(\\d*)([xduotcsa]?)([bhwg]?)([xduotcsa]?)");
@@ -790,7 +799,7 @@ final class Debugger {
         int currentPid = position < t.size() ? t.stop(position).pid() : -1;
         for (int pid : t.processes()) {
             long seq = position < t.size() ? t.stop(position).seq() : Long.MAX_VALUE;
-            String comm = t.context(pid, seq).map(ProcessContext::comm).orElse("?");
+            String comm = t.program(pid, seq);
             List<Integer> mine = t.stopsOfProcess(pid);
             long threads = t.threads().stream().filter(tid -> t.processOf(tid) == pid).count();
             int next = -1;
@@ -807,7 +816,7 @@ final class Debugger {
                 state = t.processExit(pid).map(x -> x.killed() ? "killed by " + Signals.name(x.termSignal())
                         : "exited with status " + x.exitCode()).orElse("done");
             }
-            Integer livePid = livePids.get(pid);
+            Integer livePid = next >= 0 ? livePids.get(pid) : null;
             out.println(style.event((pid == currentPid ? "* " : "  ") + "pid " + pid + " " + comm + " (" + threads + " thread"
                     + (threads == 1 ? "" : "s") + (livePid != null ? ", live pid " + livePid : "") + ")  " + state));
         }

@@ -182,6 +182,20 @@ final class Timeline {
         return Optional.of(best.context());
     }
 
+    /** The process's program name before event {@code seq}: its recorded comm, else the last program it executed. */
+    String program(int pid, long seq) {
+        String exec = null;
+        for (Event e : events) {
+            if (e.seq() > seq) break;
+            if (e instanceof dev.deja.formats.event.ExecEvent x && x.pid() == pid) exec = x.path();
+        }
+        if (exec != null) {
+            java.nio.file.Path name = java.nio.file.Path.of(exec).getFileName();
+            if (name != null) return name.toString();
+        }
+        return context(pid, seq).map(ProcessContext::comm).orElse("?");
+    }
+
     /** How the process ended, as recorded, or empty when the recording does not say. */
     Optional<ExitEvent> processExit(int pid) {
         for (int i = events.size() - 1; i >= 0; i--) {
