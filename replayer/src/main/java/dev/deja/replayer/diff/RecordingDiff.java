@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Compares two recordings of the same program: matches their threads, aligns each matched thread's
@@ -211,7 +212,8 @@ public final class RecordingDiff {
             onlyB.forEach(e -> rows.add(new Row(null, e)));
             long seqA = onlyA.isEmpty() ? lastA : onlyA.getFirst().seq();
             long seqB = onlyB.isEmpty() ? lastB : onlyB.getFirst().seq();
-            diffs.add(new Difference(blockKind(onlyA, onlyB), index, start, rows.size() - start, seqA, seqB,
+            boolean scheduling = Stream.concat(onlyA.stream(), onlyB.stream()).allMatch(cmp::synchronisation);
+            diffs.add(new Difference(scheduling ? Difference.Kind.SCHEDULE : blockKind(onlyA, onlyB), index, start, rows.size() - start, seqA, seqB,
                     blockDetail(onlyA, onlyB)));
             if (!onlyA.isEmpty()) lastA = onlyA.getLast().seq();
             if (!onlyB.isEmpty()) lastB = onlyB.getLast().seq();

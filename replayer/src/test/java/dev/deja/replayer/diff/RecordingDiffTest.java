@@ -145,7 +145,10 @@ class RecordingDiffTest {
         String text = new DiffRenderer(r).text(r);
         assertTrue(text.contains("thread 1 (A pid 100, B pid 300): only in B (1 event), after A #3, at B #4"), text);
         assertTrue(text.contains("  >          #4         write(2, \"FAILED\\n\", 7) = 7"), text);
-        assertTrue(text.contains("  ~ #2       #2       getrandom: different output data (argument 1: 1 byte, first difference at byte 0)"), text);
+        assertTrue(text.contains("  before it, the kernel gave this thread different data (most recent first):\n"
+                + "  ~ #2       #2       getrandom: different output data (argument 1: 1 byte, first difference at byte 0)\n"
+                + "                      A getrandom(\"\\xc8\", 1, 0) = 1\n"
+                + "                      B getrandom(\"\\x0c\", 1, 0) = 1\n"), text);
         assertTrue(text.endsWith("the runs part in 1 thread: 3 control-flow differences, 4 data differences (--data shows them)\n"), text);
     }
 
@@ -237,6 +240,20 @@ class RecordingDiffTest {
         DiffReport r = diff(a, b);
         assertTrue(r.sameControlFlow());
         assertEquals(Difference.Kind.ID, r.thread(1).differences().getFirst().kind());
+    }
+
+    @Test
+    void futexWaitsThatWentAnotherWayAreSchedulingNotControlFlow() {
+        // pthread_join: the futex word holds the joined tid; B found the thread gone and did not wait at all.
+        Run a = new Run(100, 0).call("futex", -11, 0x7000, 0x189, 101, 0, 0, -1).call("futex", 0, 0x7100, 0x189, 102, 0, 0, -1)
+                .write(1, "ab", 0x5000).exit(100, 0);
+        Run b = new Run(200, 0).call("futex", 0, 0x7000, 0x189, 201, 0, 0, -1).write(1, "ab", 0x5000).exit(200, 0);
+        DiffReport r = diff(a, b);
+        assertTrue(r.sameControlFlow(), r.thread(1).differences()::toString);
+        // The first wait: EAGAIN vs success and another futex word value; the second wait: only in A.
+        assertEquals(List.of(Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE),
+                r.thread(1).differences().stream().map(Difference::kind).toList());
+        assertEquals(1, r.thread(1).differences().get(2).row(), "the row after the first wait");
     }
 
     @Test
