@@ -208,6 +208,9 @@ final class EventComparison {
     }
 
     private static List<Finding> exits(ExitEvent a, ExitEvent b) {
+        // A thread that is not the last reports the status of the exit_group that ended it, if one did: its own
+        // exit is its exit call, compared already.
+        if (!a.processExit() && !b.processExit()) return List.of();
         if (a.processExit() == b.processExit() && a.exitCode() == b.exitCode() && a.termSignal() == b.termSignal()
                 && a.coreDumped() == b.coreDumped()) {
             return List.of();

@@ -266,6 +266,18 @@ class RecordingDiffTest {
     }
 
     @Test
+    void aThreadEndedByAnotherThreadsExitGroupIsNotADifference() {
+        // A thread still running at exit_group(1) ends with status 1; one that had exited itself, with 0.
+        Run a = new Run(100, 0).thread(101);
+        a.events.add(new ExitEvent(++a.seq, 100, 101, 0, false, 0, 0, false));
+        a.exit(100, 1);
+        Run b = new Run(200, 0).thread(201);
+        b.events.add(new ExitEvent(++b.seq, 200, 201, 0, false, 1, 0, false));
+        b.exit(200, 1);
+        assertTrue(diff(a, b).identical());
+    }
+
+    @Test
     void jsonCarriesTheFirstDifferenceWithItsCauses() throws Exception {
         DiffReport r = diff(randomRun(100, 0, (byte) 200, 0x4000), randomRun(300, 0, (byte) 12, 0x4000));
         Map<?, ?> root = (Map<?, ?>) Json.parse(new DiffRenderer(r).json(r));
