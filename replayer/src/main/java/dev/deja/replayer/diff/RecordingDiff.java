@@ -213,12 +213,28 @@ public final class RecordingDiff {
             long seqA = onlyA.isEmpty() ? lastA : onlyA.getFirst().seq();
             long seqB = onlyB.isEmpty() ? lastB : onlyB.getFirst().seq();
             boolean scheduling = Stream.concat(onlyA.stream(), onlyB.stream()).allMatch(cmp::synchronisation);
-            diffs.add(new Difference(scheduling ? Difference.Kind.SCHEDULE : blockKind(onlyA, onlyB), index, start, rows.size() - start, seqA, seqB,
-                    blockDetail(onlyA, onlyB)));
+            boolean signalMoved = signalMoved(onlyA, onlyB, cmp);
+            diffs.add(new Difference(scheduling || signalMoved ? Difference.Kind.SCHEDULE : blockKind(onlyA, onlyB), index,
+                    start, rows.size() - start, seqA, seqB, signalMoved
+                            ? "the same " + onlyA.size() + " events in another order: a signal arrived at another point"
+                            : blockDetail(onlyA, onlyB)));
             if (!onlyA.isEmpty()) lastA = onlyA.getLast().seq();
             if (!onlyB.isEmpty()) lastB = onlyB.getLast().seq();
         }
         return new ThreadDiff(index, pidA, tidA, pidB, tidB, rows, diffs);
+    }
+
+    /**
+     * True when both runs made the same calls and took the same signals, in another order, around a signal: the
+     * thread did the same work and only the signal's asynchronous arrival moved (a SIGCHLD before or after a close).
+     */
+    private static boolean signalMoved(List<Event> onlyA, List<Event> onlyB, EventComparison cmp) {
+        if (onlyA.size() != onlyB.size() || onlyA.stream().noneMatch(e -> e instanceof SignalEvent)) return false;
+        List<String> ka = new ArrayList<>(onlyA.stream().map(cmp::key).toList());
+        List<String> kb = new ArrayList<>(onlyB.stream().map(cmp::key).toList());
+        ka.sort(null);
+        kb.sort(null);
+        return ka.equals(kb);
     }
 
     private static Difference.Kind blockKind(List<Event> onlyA, List<Event> onlyB) {

@@ -9,6 +9,7 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.formats.json.Json;
@@ -67,6 +68,12 @@ class RecordingDiffTest {
             events.add(new SyscallEvent(s, pid, pid, s * 1000, s * 1000 + 1, TABLE.number("clone").orElseThrow(),
                     six(0x3d0f00, 0x7f00, 0x7f10, 0x7f20, 0x7f30), List.of(), tid, List.of(), 0));
             events.add(new SpawnEvent(++seq, pid, pid, seq * 1000, SpawnEvent.Kind.THREAD, pid, tid, 0x3d0f00));
+            return this;
+        }
+
+        Run signal(int signo) {
+            long s = ++seq;
+            events.add(new SignalEvent(s, pid, pid, s * 1000, signo, 1, 0, 0, new byte[128], true));
             return this;
         }
 
@@ -254,6 +261,23 @@ class RecordingDiffTest {
         assertEquals(List.of(Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE),
                 r.thread(1).differences().stream().map(Difference::kind).toList());
         assertEquals(1, r.thread(1).differences().get(2).row(), "the row after the first wait");
+    }
+
+    @Test
+    void aSignalArrivingAtAnotherPointIsSchedulingButReorderedCallsAreControlFlow() {
+        Run a = new Run(100, 0).call("close", 0, 3).signal(17).call("rt_sigreturn", 0).call("wait4", 101, -1, 0x7000, 0, 0)
+                .exit(100, 0);
+        Run b = new Run(200, 0).signal(17).call("rt_sigreturn", 0).call("close", 0, 3).call("wait4", 201, -1, 0x7000, 0, 0)
+                .exit(200, 0);
+        DiffReport r = diff(a, b);
+        assertTrue(r.sameControlFlow(), r.thread(1).differences()::toString);
+        assertEquals(Difference.Kind.SCHEDULE, r.thread(1).differences().getFirst().kind());
+
+        Run c = new Run(100, 0).call("close", 0, 3).call("getpid", 100).call("getuid", 0).call("wait4", 101, -1, 0x7000, 0, 0)
+                .exit(100, 0);
+        Run d = new Run(200, 0).call("getpid", 200).call("getuid", 0).call("close", 0, 3).call("wait4", 201, -1, 0x7000, 0, 0)
+                .exit(200, 0);
+        assertFalse(diff(c, d).sameControlFlow(), "a thread's own calls in another order are another path");
     }
 
     @Test
