@@ -67,6 +67,10 @@ public final class DiffRenderer {
                         sb.append("  before it, the kernel gave this thread different data (most recent first):\n");
                         for (Difference c : causes.subList(0, Math.min(CAUSES, causes.size()))) {
                             sb.append(oneLine(t, c)).append('\n');
+                            Row row = t.rows().get(c.row());
+                            String indent = "    " + " ".repeat(seqs(row).length());
+                            sb.append(indent).append(" A ").append(event(row.a())).append('\n');
+                            sb.append(indent).append(" B ").append(event(row.b())).append('\n');
                         }
                         if (causes.size() > CAUSES) {
                             sb.append("    ... ").append(causes.size() - CAUSES).append(" earlier (--data --all shows them)\n");

@@ -40,7 +40,12 @@ public record Difference(Kind kind, int thread, int row, int rows, long aSeq, lo
         /** A successful call returned another value (a count, a descriptor). */
         VALUE(false, "different result value"),
         /** Process or thread ids that do not correspond (an id from outside the recording). */
-        ID(false, "different ids");
+        ID(false, "different ids"),
+        /**
+         * Synchronisation that went another way (a futex wait one run made and the other did not need, a wait
+         * that returned EAGAIN): the threads' timing differed, which every run of a threaded program shows.
+         */
+        SCHEDULE(false, "different scheduling");
 
         private final boolean control;
         private final String words;

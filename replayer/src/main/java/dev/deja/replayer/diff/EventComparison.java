@@ -15,9 +15,11 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -33,12 +35,24 @@ final class EventComparison {
     private final Schemas schemas;
     private final IdMap ids;
     private final int nrClone;
+    private final Set<Integer> synchronisation = new HashSet<>();
 
     EventComparison(Schemas schemas, IdMap ids) {
         this.schemas = schemas;
         this.ids = ids;
         OptionalInt clone = schemas.table().number("clone");
         this.nrClone = clone.isPresent() ? clone.getAsInt() : -1;
+        for (String name : List.of("futex", "futex_waitv", "sched_yield")) {
+            schemas.table().number(name).ifPresent(synchronisation::add);
+        }
+    }
+
+    /**
+     * True for calls whose presence, arguments and results follow the threads' timing (a futex word holds a
+     * tid or a counter; a wait is skipped when the other thread was quicker): their differences are scheduling.
+     */
+    boolean synchronisation(Event e) {
+        return e instanceof SyscallEvent s && synchronisation.contains(s.nr());
     }
 
     /**
@@ -68,6 +82,8 @@ final class EventComparison {
 
     List<Finding> compare(Event a, Event b) {
         return switch (a) {
+            case SyscallEvent sa when b instanceof SyscallEvent sb && synchronisation(sa) -> syscalls(sa, sb).stream()
+                    .map(f -> f.kind().control() ? new Finding(Difference.Kind.SCHEDULE, f.detail()) : f).toList();
             case SyscallEvent sa when b instanceof SyscallEvent sb -> syscalls(sa, sb);
             case SignalEvent sa when b instanceof SignalEvent sb -> signals(sa, sb);
             case ExitEvent xa when b instanceof ExitEvent xb -> exits(xa, xb);
@@ -192,6 +208,9 @@ final class EventComparison {
     }
 
     private static List<Finding> exits(ExitEvent a, ExitEvent b) {
+        // A thread that is not the last reports the status of the exit_group that ended it, if one did: its own
+        // exit is its exit call, compared already.
+        if (!a.processExit() && !b.processExit()) return List.of();
         if (a.processExit() == b.processExit() && a.exitCode() == b.exitCode() && a.termSignal() == b.termSignal()
                 && a.coreDumped() == b.coreDumped()) {
             return List.of();

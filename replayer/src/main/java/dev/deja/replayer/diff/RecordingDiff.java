@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Compares two recordings of the same program: matches their threads, aligns each matched thread's
@@ -211,12 +212,29 @@ public final class RecordingDiff {
             onlyB.forEach(e -> rows.add(new Row(null, e)));
             long seqA = onlyA.isEmpty() ? lastA : onlyA.getFirst().seq();
             long seqB = onlyB.isEmpty() ? lastB : onlyB.getFirst().seq();
-            diffs.add(new Difference(blockKind(onlyA, onlyB), index, start, rows.size() - start, seqA, seqB,
-                    blockDetail(onlyA, onlyB)));
+            boolean scheduling = Stream.concat(onlyA.stream(), onlyB.stream()).allMatch(cmp::synchronisation);
+            boolean signalMoved = signalMoved(onlyA, onlyB, cmp);
+            diffs.add(new Difference(scheduling || signalMoved ? Difference.Kind.SCHEDULE : blockKind(onlyA, onlyB), index,
+                    start, rows.size() - start, seqA, seqB, signalMoved
+                            ? "the same " + onlyA.size() + " events in another order: a signal arrived at another point"
+                            : blockDetail(onlyA, onlyB)));
             if (!onlyA.isEmpty()) lastA = onlyA.getLast().seq();
             if (!onlyB.isEmpty()) lastB = onlyB.getLast().seq();
         }
         return new ThreadDiff(index, pidA, tidA, pidB, tidB, rows, diffs);
+    }
+
+    /**
+     * True when both runs made the same calls and took the same signals, in another order, around a signal: the
+     * thread did the same work and only the signal's asynchronous arrival moved (a SIGCHLD before or after a close).
+     */
+    private static boolean signalMoved(List<Event> onlyA, List<Event> onlyB, EventComparison cmp) {
+        if (onlyA.size() != onlyB.size() || onlyA.stream().noneMatch(e -> e instanceof SignalEvent)) return false;
+        List<String> ka = new ArrayList<>(onlyA.stream().map(cmp::key).toList());
+        List<String> kb = new ArrayList<>(onlyB.stream().map(cmp::key).toList());
+        ka.sort(null);
+        kb.sort(null);
+        return ka.equals(kb);
     }
 
     private static Difference.Kind blockKind(List<Event> onlyA, List<Event> onlyB) {

@@ -9,6 +9,7 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.formats.json.Json;
@@ -67,6 +68,12 @@ class RecordingDiffTest {
             events.add(new SyscallEvent(s, pid, pid, s * 1000, s * 1000 + 1, TABLE.number("clone").orElseThrow(),
                     six(0x3d0f00, 0x7f00, 0x7f10, 0x7f20, 0x7f30), List.of(), tid, List.of(), 0));
             events.add(new SpawnEvent(++seq, pid, pid, seq * 1000, SpawnEvent.Kind.THREAD, pid, tid, 0x3d0f00));
+            return this;
+        }
+
+        Run signal(int signo) {
+            long s = ++seq;
+            events.add(new SignalEvent(s, pid, pid, s * 1000, signo, 1, 0, 0, new byte[128], true));
             return this;
         }
 
@@ -145,7 +152,10 @@ class RecordingDiffTest {
         String text = new DiffRenderer(r).text(r);
         assertTrue(text.contains("thread 1 (A pid 100, B pid 300): only in B (1 event), after A #3, at B #4"), text);
         assertTrue(text.contains("  >          #4         write(2, \"FAILED\\n\", 7) = 7"), text);
-        assertTrue(text.contains("  ~ #2       #2       getrandom: different output data (argument 1: 1 byte, first difference at byte 0)"), text);
+        assertTrue(text.contains("  before it, the kernel gave this thread different data (most recent first):\n"
+                + "  ~ #2       #2       getrandom: different output data (argument 1: 1 byte, first difference at byte 0)\n"
+                + "                      A getrandom(\"\\xc8\", 1, 0) = 1\n"
+                + "                      B getrandom(\"\\x0c\", 1, 0) = 1\n"), text);
         assertTrue(text.endsWith("the runs part in 1 thread: 3 control-flow differences, 4 data differences (--data shows them)\n"), text);
     }
 
@@ -240,12 +250,55 @@ class RecordingDiffTest {
     }
 
     @Test
+    void futexWaitsThatWentAnotherWayAreSchedulingNotControlFlow() {
+        // pthread_join: the futex word holds the joined tid; B found the thread gone and did not wait at all.
+        Run a = new Run(100, 0).call("futex", -11, 0x7000, 0x189, 101, 0, 0, -1).call("futex", 0, 0x7100, 0x189, 102, 0, 0, -1)
+                .write(1, "ab", 0x5000).exit(100, 0);
+        Run b = new Run(200, 0).call("futex", 0, 0x7000, 0x189, 201, 0, 0, -1).write(1, "ab", 0x5000).exit(200, 0);
+        DiffReport r = diff(a, b);
+        assertTrue(r.sameControlFlow(), r.thread(1).differences()::toString);
+        // The first wait: EAGAIN vs success and another futex word value; the second wait: only in A.
+        assertEquals(List.of(Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE, Difference.Kind.SCHEDULE),
+                r.thread(1).differences().stream().map(Difference::kind).toList());
+        assertEquals(1, r.thread(1).differences().get(2).row(), "the row after the first wait");
+    }
+
+    @Test
+    void aSignalArrivingAtAnotherPointIsSchedulingButReorderedCallsAreControlFlow() {
+        Run a = new Run(100, 0).call("close", 0, 3).signal(17).call("rt_sigreturn", 0).call("wait4", 101, -1, 0x7000, 0, 0)
+                .exit(100, 0);
+        Run b = new Run(200, 0).signal(17).call("rt_sigreturn", 0).call("close", 0, 3).call("wait4", 201, -1, 0x7000, 0, 0)
+                .exit(200, 0);
+        DiffReport r = diff(a, b);
+        assertTrue(r.sameControlFlow(), r.thread(1).differences()::toString);
+        assertEquals(Difference.Kind.SCHEDULE, r.thread(1).differences().getFirst().kind());
+
+        Run c = new Run(100, 0).call("close", 0, 3).call("getpid", 100).call("getuid", 0).call("wait4", 101, -1, 0x7000, 0, 0)
+                .exit(100, 0);
+        Run d = new Run(200, 0).call("getpid", 200).call("getuid", 0).call("close", 0, 3).call("wait4", 201, -1, 0x7000, 0, 0)
+                .exit(200, 0);
+        assertFalse(diff(c, d).sameControlFlow(), "a thread's own calls in another order are another path");
+    }
+
+    @Test
     void aDifferentExitStatusIsAControlDifference() {
         Run a = new Run(100, 0).exit(100, 0);
         Run b = new Run(100, 0).exit(100, 3);
         Difference d = diff(a, b).firstControl().orElseThrow();
         assertEquals(Difference.Kind.EXIT, d.kind());
         assertEquals("exit 0 vs exit 3", d.detail());
+    }
+
+    @Test
+    void aThreadEndedByAnotherThreadsExitGroupIsNotADifference() {
+        // A thread still running at exit_group(1) ends with status 1; one that had exited itself, with 0.
+        Run a = new Run(100, 0).thread(101);
+        a.events.add(new ExitEvent(++a.seq, 100, 101, 0, false, 0, 0, false));
+        a.exit(100, 1);
+        Run b = new Run(200, 0).thread(201);
+        b.events.add(new ExitEvent(++b.seq, 200, 201, 0, false, 1, 0, false));
+        b.exit(200, 1);
+        assertTrue(diff(a, b).identical());
     }
 
     @Test
