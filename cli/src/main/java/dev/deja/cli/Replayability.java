@@ -33,7 +33,7 @@ final class Replayability {
     static List<String> obstacles(String recordedArch, int formatVersion, String osArch, String osName, String kernel,
                                   int yamaScope) {
         List<String> out = new ArrayList<>();
-        if (!"Linux".equals(osName)) out.add("this is " + osName + "; deja replays on Linux only");
+        if (!"Linux".equals(osName)) out.add("this is " + osName + ", deja replays on Linux only");
         String here;
         try {
             here = Arch.parse(osArch).unameName();
@@ -45,7 +45,7 @@ final class Replayability {
                     + " (a recording replays only on the architecture it was made on)");
         }
         if (formatVersion < RecordingFormat.OLDEST_READABLE_VERSION || formatVersion > RecordingFormat.CURRENT_VERSION) {
-            out.add("recording format version " + formatVersion + "; this deja reads versions "
+            out.add("recording format version " + formatVersion + ", this deja reads versions "
                     + RecordingFormat.OLDEST_READABLE_VERSION + " to " + RecordingFormat.CURRENT_VERSION);
         }
         Matcher m = RELEASE.matcher(kernel);
