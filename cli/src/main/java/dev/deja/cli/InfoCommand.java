@@ -54,6 +54,8 @@ final class InfoCommand implements Callable<Integer> {
     private void describeDirectory() {
         try (Recording rec = RecordingArg.open(recording)) {
             RecordingHeader h = rec.header();
+            // Before the journal is opened: the test trace must not run alongside Chronicle's own child.
+            String replayable = Replayability.line(Replayability.obstacles(h.arch(), h.formatVersion()));
             Optional<RecordingSummary> summary = rec.summary();
             System.out.println("recording: " + rec.path());
             common(h.id(), rec.status(), h.command(), h.cwd(), h.startTimeNs(), h.hostname(),
@@ -86,7 +88,7 @@ final class InfoCommand implements Callable<Integer> {
                 rec.verify();
                 System.out.println("checksums: all verified");
             }
-            System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(h.arch(), h.formatVersion())));
+            System.out.println("replayable here: " + replayable);
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
         }

@@ -104,6 +104,19 @@ class PackIT {
         assertTrue(packAPack.stderr().contains("is a file, not a recording directory"), packAPack.stderr());
     }
 
+    @Test
+    void infoTriesATraceAndSaysNoWhenPtraceIsTaken() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/strace")), "needs strace");
+        Path pack = home.resolve("rec.deja");
+        assertEquals(0, Runs.deja(home, "pack", "-q", rec.toString(), "-o", pack.toString()).status());
+        // Under strace -f, deja's test trace cannot seize /bin/true: the kernel allows one tracer.
+        Runs.Result r = Runs.run(home, List.of("strace", "-f", "-o", "/dev/null", Runs.launcher().toString(), "info",
+                pack.toString()));
+        assertEquals(0, r.status(), r.stderr());
+        assertTrue(r.stdout().contains("replayable here: no: a test trace of /bin/true failed: cannot trace the program"),
+                r.stdout());
+    }
+
     /** Every command refuses the file with status 125 and one line naming the problem; nothing is written. */
     private void refusedEverywhere(Path bad, String expected) throws Exception {
         Set<String> before = unpackedTempDirs();
