@@ -121,8 +121,9 @@ class PackIT {
     private void refusedEverywhere(Path bad, String expected) throws Exception {
         Set<String> before = unpackedTempDirs();
         Path target = home.resolve("out");
-        List<List<String>> commands = List.of(List.of("replay", bad.toString()), List.of("dump", bad.toString()),
-                List.of("info", "--check", bad.toString()), List.of("unpack", bad.toString(), "-o", target.toString()));
+        // dump and debug open a recording the way replay does (RecordingArg)
+        List<List<String>> commands = List.of(List.of("replay", bad.toString()), List.of("info", "--check", bad.toString()),
+                List.of("unpack", bad.toString(), "-o", target.toString()));
         for (List<String> cmd : commands) {
             Runs.Result r = Runs.deja(home, cmd.toArray(String[]::new));
             assertEquals(ExitCodes.DEJA_FAILURE, r.status(), cmd + ": " + r.stdout() + r.stderr());
