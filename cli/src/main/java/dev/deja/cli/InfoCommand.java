@@ -22,9 +22,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "info", description = {"Describe a recording or a packed recording: program, arguments, where and when it",
-        "was recorded, how long, processes, events, size, and whether this machine can replay it.",
-        "For a recording whose recorder died, counts the events that were kept."},
+@Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"Describe a recording or a packed recording: program, arguments, where and",
+                "when it was recorded, how long, processes, events, size, and whether this",
+                "machine can replay it (checked, then tried with a test trace of /bin/true).",
+                "For a recording whose recorder died, counts the events that were kept."},
         footer = {"", "Examples:", "  deja info bug1", "  deja info --check bug1.deja"})
 final class InfoCommand implements Callable<Integer> {
 
@@ -54,6 +56,8 @@ final class InfoCommand implements Callable<Integer> {
     private void describeDirectory() {
         try (Recording rec = RecordingArg.open(recording)) {
             RecordingHeader h = rec.header();
+            // Before the journal is opened: the test trace must not run alongside Chronicle's own child.
+            String replayable = Replayability.line(Replayability.obstacles(h.arch(), h.formatVersion()));
             Optional<RecordingSummary> summary = rec.summary();
             System.out.println("recording: " + rec.path());
             common(h.id(), rec.status(), h.command(), h.cwd(), h.startTimeNs(), h.hostname(),
@@ -86,7 +90,7 @@ final class InfoCommand implements Callable<Integer> {
                 rec.verify();
                 System.out.println("checksums: all verified");
             }
-            System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(h.arch(), h.formatVersion())));
+            System.out.println("replayable here: " + replayable);
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
         }

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1"})
 final class ReplayCommand implements Callable<Integer> {
 
-    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name (default: the latest).")
+    @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name, or a packed recording (.deja file); default: the latest.")
     String recording;
 
     @Option(names = {"-q", "--quiet"}, description = "Do not reproduce the program's output; print nothing but a divergence.")

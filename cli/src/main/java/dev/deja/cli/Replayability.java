@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
 /**
  * Whether this machine can replay a recording, judged before trying: the architecture it was made
  * on, its format version, and the kernel features the replayer needs (ptrace with
- * PTRACE_GET_SYSCALL_INFO, Linux 5.3; process_vm_readv/writev; ptrace not disabled by Yama).
+ * PTRACE_GET_SYSCALL_INFO, Linux 5.3; process_vm_readv/writev; ptrace not disabled by Yama), then
+ * tried with a test trace.
  */
 final class Replayability {
     /** PTRACE_GET_SYSCALL_INFO, which the trace device reads at every stop, appeared in Linux 5.3. */
@@ -24,16 +25,22 @@ final class Replayability {
     private Replayability() {
     }
 
-    /** The reasons this machine cannot replay the recording; empty when it can. */
+    /**
+     * The reasons this machine cannot replay the recording; empty when it can. When the facts allow
+     * it, a test trace ({@link TraceProbe}) confirms that ptrace and process_vm_readv work here (a
+     * container's seccomp profile can forbid them whatever the kernel version).
+     */
     static List<String> obstacles(String recordedArch, int formatVersion) {
-        return obstacles(recordedArch, formatVersion, System.getProperty("os.arch"), System.getProperty("os.name"),
-                Host.kernelRelease(), yamaPtraceScope());
+        List<String> out = obstacles(recordedArch, formatVersion, System.getProperty("os.arch"),
+                System.getProperty("os.name"), Host.kernelRelease(), yamaPtraceScope());
+        if (out.isEmpty()) TraceProbe.run().ifPresent(out::add);
+        return out;
     }
 
     static List<String> obstacles(String recordedArch, int formatVersion, String osArch, String osName, String kernel,
                                   int yamaScope) {
         List<String> out = new ArrayList<>();
-        if (!"Linux".equals(osName)) out.add("this is " + osName + "; deja replays on Linux only");
+        if (!"Linux".equals(osName)) out.add("this is " + osName + ", deja replays on Linux only");
         String here;
         try {
             here = Arch.parse(osArch).unameName();
@@ -45,7 +52,7 @@ final class Replayability {
                     + " (a recording replays only on the architecture it was made on)");
         }
         if (formatVersion < RecordingFormat.OLDEST_READABLE_VERSION || formatVersion > RecordingFormat.CURRENT_VERSION) {
-            out.add("recording format version " + formatVersion + "; this deja reads versions "
+            out.add("recording format version " + formatVersion + ", this deja reads versions "
                     + RecordingFormat.OLDEST_READABLE_VERSION + " to " + RecordingFormat.CURRENT_VERSION);
         }
         Matcher m = RELEASE.matcher(kernel);

@@ -372,6 +372,25 @@ class PackTest {
     }
 
     @Test
+    void aManifestThatContradictsItselfOrTheHeaderIsRefusedNamingTheField() throws Exception {
+        String[][] cases = {
+                {"\"packFormatVersion\": 1", "\"packFormatVersion\": 2", "differs from the version 1 in the pack header"},
+                {"\"events\": ", "\"evens\": ", "missing field \"recording.events\""},
+                {"\"status\": \"complete\"", "\"status\": \"done\"", "expected incomplete, complete or interrupted"},
+                {"\"uid\": 1000", "\"uid\": \"1000\"", "field \"recording.uid\": expected an integer"},
+                {"\"name\": \"meta.json\"", "\"name\": \"meta2.json\"", "the first entry must be meta.json"},
+                {"\"name\": \"journal/metadata.cq4t\"", "\"name\": \"meta.json\"", "is listed twice"},
+                {"\"name\": \"journal/metadata.cq4t\"", "\"name\": \"journal/.hidden\"", "not a plain relative path"},
+                {"\"entries\": [", "\"entries\": [,", "does not parse"},
+        };
+        for (String[] c : cases) {
+            CorruptRecordingException e = refusedCorrupt(rewritten(1, c[0], c[1]));
+            assertTrue(e.getMessage().contains(c[2]), c[1] + ": " + e.getMessage());
+            assertTrue(e.getMessage().contains("offset " + PackFormat.PREFIX_SIZE), e.getMessage());
+        }
+    }
+
+    @Test
     void anEmptyFileATextFileAndAnExecutableAreNotRecordings() throws Exception {
         Path empty = Files.createFile(tmp.resolve("empty.deja"));
         NotARecordingException e = refused(empty, NotARecordingException.class);
