@@ -35,6 +35,20 @@ class TraceIT {
     }
 
     @Test
+    void aTraceSetInstallsASeccompFilterAndAllDoesNot() throws Exception {
+        Path out = tmp.resolve("set.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-o", out.toString(), "-e", "trace=openat", "--", "grep", "^Seccomp:",
+                "/proc/self/status");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("Seccomp:\t2\n", r.stdout());
+        List<String> lines = Files.readAllLines(out);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("openat(AT_FDCWD, \"/proc/self/status\"")), String.join("\n", lines));
+        assertFalse(lines.stream().anyMatch(l -> l.contains(" read(")), "read is not traced: " + String.join("\n", lines));
+        Runs.Result all = Runs.deja(tmp, "trace", "-o", out.toString(), "--", "grep", "^Seccomp:", "/proc/self/status");
+        assertEquals("Seccomp:\t0\n", all.stdout());
+    }
+
+    @Test
     void tracesLikeStraceToAFileWithPidPrefixes() throws Exception {
         Path out = tmp.resolve("out.txt");
         Runs.Result r = Runs.deja(tmp, "trace", "-f", "-o", out.toString(), "--", "cat", "/etc/hostname");
