@@ -11,6 +11,7 @@ import dev.deja.device.tracer.InjectRule;
 import dev.deja.device.tracer.StraceTracer;
 import dev.deja.device.tracer.SyscallSet;
 import dev.deja.device.TraceRun;
+import dev.deja.device.TraceSession;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -31,7 +32,7 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:", "  deja trace -f -o out.txt -- make",
                 "  deja trace -e trace=%%file,write -s 64 -y -- cat /etc/hostname",
                 "  deja trace -e inject=openat:error=ENOENT:when=3 -- ./app",
-                "  deja trace -c -- ls -la", "", "See docs/trace.md for what differs from strace."})
+                "  deja trace -c -- ls -la", "  deja trace -p 4242 -o out.txt", "", "See docs/trace.md for what differs from strace."})
 final class TraceCommand implements Callable<Integer> {
 
     @Option(names = "-f", description = "Follow forks and threads (always on; accepted for strace compatibility).")
@@ -65,7 +66,9 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "-q", description = "Quiet: -q is accepted (deja prints no attach notes); -qq drops the '+++ exited' lines.")
     boolean[] quiet = new boolean[0];
 
-    @Option(names = "-p", paramLabel = "PID", description = "Attach to a running process (not supported by the device: refused).")
+    @Option(names = "-p", paramLabel = "PID", description = {"Attach to the running process PID (all its threads, and the"
+            + " children it starts from then on) instead of starting a program; Ctrl-C or SIGTERM detaches and leaves it"
+            + " running. Every call stops (no seccomp filter)."})
     Integer attach;
 
     @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The program and its arguments.")
@@ -73,12 +76,13 @@ final class TraceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (attach != null) {
-            throw new UserError("trace -p " + attach + ": attaching to a running process is not supported: the trace"
-                    + " device launches the programs it traces (it turns ASLR off and hides the vDSO at exec); run the"
-                    + " program under 'deja trace -- COMMAND' instead");
+        if (attach != null && !command.isEmpty()) {
+            throw new UserError("trace: give either -p PID or a COMMAND, not both");
         }
-        if (command.isEmpty()) throw new UserError("trace: no program given; usage: deja trace [OPTIONS] -- COMMAND [ARGS]");
+        if (attach != null && attach <= 0) throw new UserError("trace -p " + attach + ": not a process id");
+        if (attach == null && command.isEmpty()) {
+            throw new UserError("trace: no program given; usage: deja trace [OPTIONS] -- COMMAND [ARGS], or deja trace -p PID");
+        }
         if (stringLimit < 0) throw new UserError("trace: -s must not be negative");
         if (time.length == 1) {
             // strace -t: seconds only; deja prints what -tt prints (documented)
@@ -102,11 +106,13 @@ final class TraceCommand implements Callable<Integer> {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
         }
-        LaunchSpec spec;
-        try {
-            spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
-        } catch (Launch.CommandException e) {
-            throw new UserError(e.getMessage(), e.status());
+        LaunchSpec spec = null;
+        if (attach == null) {
+            try {
+                spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
+            } catch (Launch.CommandException e) {
+                throw new UserError(e.getMessage(), e.status());
+            }
         }
         PrintWriter out;
         try {
@@ -119,14 +125,16 @@ final class TraceCommand implements Callable<Integer> {
         StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit), trace,
                 injects, output != null, decodeFds, time.length > 0, callTime, summary, quiet.length > 1);
         StraceTracer tracer = new StraceTracer(options, out);
+        TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;
         try {
-            r = TraceRun.run(spec, tracer, () -> {
+            r = TraceRun.run(session, (TraceResult result) -> {
                 tracer.finish();
                 if (output != null) out.close();
             });
         } catch (DeviceException e) {
-            throw new UserError("cannot trace " + command.getFirst() + ": " + e.getMessage());
+            throw new UserError(spec != null ? "cannot trace " + command.getFirst() + ": " + e.getMessage()
+                    : "trace -p " + attach + ": " + e.getMessage());
         }
         return r.shellStatus();
     }

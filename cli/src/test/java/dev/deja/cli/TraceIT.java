@@ -35,6 +35,79 @@ class TraceIT {
     }
 
     @Test
+    void aTraceSetInstallsASeccompFilterAndAllDoesNot() throws Exception {
+        Path out = tmp.resolve("set.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-o", out.toString(), "-e", "trace=openat", "--", "grep", "^Seccomp:",
+                "/proc/self/status");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("Seccomp:\t2\n", r.stdout());
+        List<String> lines = Files.readAllLines(out);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("openat(AT_FDCWD, \"/proc/self/status\"")), String.join("\n", lines));
+        assertFalse(lines.stream().anyMatch(l -> l.contains(" read(")), "read is not traced: " + String.join("\n", lines));
+        Runs.Result all = Runs.deja(tmp, "trace", "-o", out.toString(), "--", "grep", "^Seccomp:", "/proc/self/status");
+        assertEquals("Seccomp:\t0\n", all.stdout());
+    }
+
+    private static String statusField(long pid, long tid, String field) throws java.io.IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/task/" + tid + "/status"))) {
+            if (l.startsWith(field + ":")) return l.substring(field.length() + 1).trim();
+        }
+        throw new AssertionError("no " + field + " in /proc/" + pid + "/task/" + tid + "/status");
+    }
+
+    @Test
+    void attachesToEveryThreadOfARunningProcessAndDetachesOnSigterm() throws Exception {
+        Process target = new ProcessBuilder(dev.deja.samples.Samples.path("attach_target"))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process deja = null;
+        try {
+            java.io.BufferedReader ready = new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream()));
+            assertEquals("ready", ready.readLine());
+            long pid = target.pid();
+            List<Long> tids;
+            try (var dir = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                tids = dir.map(p -> Long.parseLong(p.getFileName().toString())).sorted().toList();
+            }
+            assertEquals(2, tids.size(), "the sample's two threads");
+            Path out = tmp.resolve("attach.txt");
+            deja = new ProcessBuilder(Runs.launcher().toString(), "trace", "-p", Long.toString(pid), "-o", out.toString())
+                    .redirectErrorStream(true).redirectOutput(tmp.resolve("deja.log").toFile()).start();
+            // both threads traced and both seen calling getppid
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                List<String> lines = Files.exists(out) ? Files.readAllLines(out) : List.of();
+                boolean both = tids.stream().allMatch(t -> lines.stream().anyMatch(l -> l.startsWith(t + " ") && l.contains("getppid()")));
+                if (both) break;
+                assertTrue(deja.isAlive(), "deja ended: " + Files.readString(tmp.resolve("deja.log")));
+                assertTrue(System.nanoTime() < deadline, "no getppid from both threads in 60 s: " + lines);
+                Thread.sleep(200);
+            }
+            // TracerPid names deja's tracing thread
+            for (long tid : tids) assertFalse(statusField(pid, tid, "TracerPid").equals("0"), "thread " + tid + " traced");
+            deja.destroy(); // SIGTERM
+            assertTrue(deja.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "deja did not end after SIGTERM");
+            assertTrue(target.isAlive(), "the process outlives deja");
+            for (long tid : tids) assertEquals("0", statusField(pid, tid, "TracerPid"), "thread " + tid + " detached");
+            String state = statusField(pid, pid, "State");
+            assertTrue(state.startsWith("S") || state.startsWith("R"), "still running: " + state);
+            Thread.sleep(300);
+            assertTrue(target.isAlive(), "still alive a moment later");
+        } finally {
+            if (deja != null) deja.destroyForcibly();
+            target.destroyForcibly();
+        }
+    }
+
+    @Test
+    void attachRefusesWhatItCannotTrace() throws Exception {
+        Runs.Result gone = Runs.deja(tmp, "trace", "-p", "999999999");
+        assertEquals(ExitCodes.DEJA_FAILURE, gone.status(), gone.stderr());
+        assertTrue(gone.stderr().startsWith("deja: trace -p 999999999: cannot attach: no process 999999999"), gone.stderr());
+        Runs.Result both = Runs.deja(tmp, "trace", "-p", "1", "--", "true");
+        assertTrue(both.stderr().contains("either -p PID or a COMMAND"), both.stderr());
+    }
+
+    @Test
     void tracesLikeStraceToAFileWithPidPrefixes() throws Exception {
         Path out = tmp.resolve("out.txt");
         Runs.Result r = Runs.deja(tmp, "trace", "-f", "-o", out.toString(), "--", "cat", "/etc/hostname");
@@ -157,9 +230,6 @@ class TraceIT {
 
     @Test
     void refusesWhatItCannotDo() throws Exception {
-        Runs.Result p = Runs.deja(tmp, "trace", "-p", "1");
-        assertEquals(ExitCodes.DEJA_FAILURE, p.status());
-        assertTrue(p.stderr().startsWith("deja: trace -p 1: attaching to a running process is not supported"), p.stderr());
         Runs.Result bad = Runs.deja(tmp, "trace", "-e", "inject=openat:error=EWHAT", "--", "true");
         assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
         assertTrue(bad.stderr().contains("unknown errno 'EWHAT'"), bad.stderr());

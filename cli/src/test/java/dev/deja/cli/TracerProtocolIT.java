@@ -115,6 +115,22 @@ class TracerProtocolIT {
     }
 
     @Test
+    void unsubscribedCallsRunUnderASeccompFilterUnlessTracersMayJoin() throws Exception {
+        Path t = tracer("writes", """
+                send("hello writes"); send("subscribe observe write"); send("ready")
+                for line in sys.stdin:
+                    pass
+                """);
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", "grep", "^Seccomp:", "/proc/self/status");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("Seccomp:\t2\n", r.stdout(), "the program runs under the device's filter");
+        Runs.Result listening = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--listen", tmp.resolve("s").toString(),
+                "--", "grep", "^Seccomp:", "/proc/self/status");
+        assertEquals(0, listening.status(), listening.stderr());
+        assertEquals("Seccomp:\t0\n", listening.stdout(), "with --listen every call stops: no filter");
+    }
+
+    @Test
     void aTracerThatCrashesIsDroppedAndTheRunGoesOn() throws Exception {
         Path t = tracer("crasher", """
                 send("hello crasher"); send("subscribe decide write"); send("ready")

@@ -34,6 +34,31 @@ final class ProcFs {
         return false;
     }
 
+    /** The threads of a process now (/proc/PID/task); empty when it is gone. */
+    static List<Integer> threads(int pid) {
+        List<Integer> tids = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> dir = Files.newDirectoryStream(proc(pid).resolve("task"))) {
+            for (Path p : dir) tids.add(Integer.parseInt(p.getFileName().toString()));
+        } catch (IOException e) {
+            return List.of();
+        }
+        return tids;
+    }
+
+    /** kernel.yama.ptrace_scope, or "" without Yama. */
+    static String ptraceScope() {
+        List<String> l = lines(Path.of("/proc/sys/kernel/yama/ptrace_scope"));
+        return l.isEmpty() ? "" : l.getFirst().trim();
+    }
+
+    /** The pid tracing a process (TracerPid in /proc/PID/status), 0 when none or unknown. */
+    static int tracerPid(int pid) {
+        for (String line : lines(proc(pid).resolve("status"))) {
+            if (line.startsWith("TracerPid:")) return Integer.parseInt(line.substring(10).trim());
+        }
+        return 0;
+    }
+
     /** The thread group of a thread, from /proc/TID/status; the tid itself when unreadable. */
     static int threadGroup(int tid) {
         for (String line : lines(proc(tid).resolve("status"))) {

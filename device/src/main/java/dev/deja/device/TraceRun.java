@@ -29,10 +29,17 @@ public final class TraceRun {
      * session failed) and may throw its own checked exception, which is rethrown.
      */
     public static <E extends Exception> TraceResult run(LaunchSpec spec, Tracer tracer, After<E> after) throws E {
+        return run(new TraceSession(spec, tracer), after);
+    }
+
+    /**
+     * As {@link #run(LaunchSpec, Tracer, After)} for any session, e.g. one that attaches to a
+     * running process ({@link TraceSession#attach}): Ctrl-C or SIGTERM then detaches from it.
+     */
+    public static <E extends Exception> TraceResult run(TraceSession session, After<E> after) throws E {
         AtomicReference<TraceResult> result = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch done = new CountDownLatch(1);
-        TraceSession session = new TraceSession(spec, tracer);
         Thread tracing = Thread.ofPlatform().name("deja-tracer").unstarted(() -> {
             try {
                 result.set(session.run());

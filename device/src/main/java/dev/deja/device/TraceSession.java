@@ -62,7 +62,15 @@ public final class TraceSession {
     /** sizeof(struct sock_fprog) on 64-bit: u16 len, padding, the filter's address. */
     private static final int SOCK_FPROG_SIZE = 16;
 
+    /** What to launch; null when attaching to {@link #attachPid}. */
     private final LaunchSpec spec;
+    /** The running process to attach to (-p); 0 when launching {@link #spec}. */
+    private final int attachPid;
+    /**
+     * While attached: a child of deja's own that only waits; killing it wakes the tracing thread
+     * out of waitpid so that it can detach (ptrace requests come from the tracing thread only).
+     */
+    private volatile int wakeupPid;
     private final Tracer tracer;
     private final Arch arch = Arch.current();
     private final SyscallTable table = SyscallTable.of(arch);
@@ -102,7 +110,21 @@ public final class TraceSession {
     private final long nanoBase;
 
     public TraceSession(LaunchSpec spec, Tracer tracer) {
+        this(spec, 0, tracer);
+    }
+
+    /**
+     * A session that attaches to the running process {@code pid} (every thread, and its future
+     * children) instead of launching one; stopping it detaches and leaves the process running.
+     */
+    public static TraceSession attach(int pid, Tracer tracer) {
+        if (pid <= 0) throw new IllegalArgumentException("not a process id: " + pid);
+        return new TraceSession(null, pid, tracer);
+    }
+
+    private TraceSession(LaunchSpec spec, int attachPid, Tracer tracer) {
         this.spec = spec;
+        this.attachPid = attachPid;
         this.tracer = tracer;
         this.decides = tracer.decides();
         this.orders = decides && tracer.ordersThreads();
@@ -116,7 +138,8 @@ public final class TraceSession {
                 "setresgid", "setfsuid", "setfsgid")) {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
-        this.syscallFilter = orders ? null : syscallFilter(tracer.interest());
+        // Attached processes run with every call stopping: the filter is installed at launch only.
+        this.syscallFilter = orders || attachPid != 0 ? null : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         this.nanoBase = System.nanoTime();
@@ -151,23 +174,52 @@ public final class TraceSession {
             this.ptrace = p;
             this.wait = w;
             this.vm = v;
-            launch();
-            loop();
-        } catch (NativeCallException e) {
-            for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
-            throw new DeviceException(e.getMessage() + " after event " + seq, e);
-        } catch (RuntimeException | Error e) {
-            // Never leave a traced process behind: EXITKILL covers the thread's end, this covers now.
-            for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
-            throw e;
+            try {
+                if (attachPid != 0) {
+                    attachAll();
+                } else {
+                    launch();
+                }
+                loop();
+            } catch (NativeCallException e) {
+                abandon();
+                throw new DeviceException(e.getMessage() + " after event " + seq, e);
+            } catch (RuntimeException | Error e) {
+                abandon();
+                throw e;
+            } finally {
+                endWakeup();
+            }
         }
         return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size());
     }
 
-    /** From any thread: kill the traced tree; {@link #run()} then returns, marked interrupted. */
+    /**
+     * From any thread: kill the traced tree (detach from it, when attached); {@link #run()} then
+     * returns, marked interrupted.
+     */
     public void requestStop() {
         stopRequested = true;
+        if (attachPid != 0) {
+            int w = wakeupPid;
+            if (w > 0) Signals.kill(w, Signals.SIGKILL);
+            return;
+        }
         for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+    }
+
+    /** After a failure: never leave a launched tree traced (EXITKILL covers the thread's end, this covers now). */
+    private void abandon() {
+        if (attachPid == 0) {
+            for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+            return;
+        }
+        // An attached process is not ours to kill: the kernel detaches it when the tracing thread ends.
+        try {
+            detachAll();
+        } catch (NativeCallException | DeviceException e) {
+            tasks.clear();
+        }
     }
 
     private long now() {
@@ -207,6 +259,125 @@ public final class TraceSession {
         tasks.put(pid, new Task(pid, pid));
         Signals.kill(pid, Signals.SIGCONT);
         if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
+    }
+
+    // ---- attach (-p) ---------------------------------------------------------------------------
+
+    /**
+     * PTRACE_SEIZE every thread of {@link #attachPid} (listing /proc/PID/task until a pass finds no
+     * new thread: threads may be created meanwhile), then PTRACE_INTERRUPT each so that it reports
+     * a stop and is resumed with syscall stops. Never with EXITKILL: the process outlives deja.
+     */
+    private void attachAll() {
+        int pid = attachPid;
+        startWakeup();
+        int options = (OPTIONS & ~Ptrace.O_EXITKILL);
+        try {
+            ptrace.seize(pid, options);
+        } catch (NativeCallException e) {
+            throw new DeviceException(attachFailure(pid, e), e);
+        }
+        rootPid = pid;
+        launched = true;
+        livePids.add(pid);
+        processesSeen.add(pid);
+        Task leader = new Task(pid, pid);
+        leader.started = true;
+        tasks.put(pid, leader);
+        boolean found = true;
+        while (found) {
+            found = false;
+            for (int tid : ProcFs.threads(pid)) {
+                if (tasks.containsKey(tid)) continue;
+                try {
+                    ptrace.seize(tid, options);
+                } catch (NativeCallException e) {
+                    // gone meanwhile, or already ours (a thread its seized creator started reports itself)
+                    continue;
+                }
+                Task t = new Task(tid, pid);
+                t.started = true;
+                tasks.put(tid, t);
+                found = true;
+            }
+        }
+        for (Task t : tasks.values()) ptrace.interrupt(t.tid);
+        context(leader);
+    }
+
+    private static String attachFailure(int pid, NativeCallException e) {
+        String why = switch (e.errno()) {
+            case 3 -> "no process " + pid;
+            case 1 -> {
+                int tracer = ProcFs.tracerPid(pid);
+                String scope = ProcFs.ptraceScope();
+                yield "not permitted to trace process " + pid + (tracer > 0 ? " (already traced by pid " + tracer + ")"
+                        : " (another user's process, a protected one, or kernel.yama.ptrace_scope"
+                        + (scope.isEmpty() ? "" : " is " + scope + ": 1 allows only descendants, 2 only root, 3 nobody")
+                        + ")");
+            }
+            default -> e.getMessage();
+        };
+        return "cannot attach: " + why;
+    }
+
+    /** Starts the child whose death wakes the tracing thread (before any tracee: no tracing is running yet). */
+    private void startWakeup() {
+        LaunchSpec wake;
+        try {
+            wake = Launch.of(List.of("/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; while kill -0 "
+                    + ProcessHandle.current().pid() + "; do sleep 5; done"), List.of());
+        } catch (Launch.CommandException e) {
+            throw new DeviceException("cannot start deja's wake-up helper /bin/sh: " + e.getMessage(), e);
+        }
+        wakeupPid = Spawn.spawn(wake.executable(), wake.argv(), wake.environment(), wake.closeFds(), 0, 0);
+        if (stopRequested) Signals.kill(wakeupPid, Signals.SIGKILL);
+    }
+
+    private void endWakeup() {
+        int w = wakeupPid;
+        if (w <= 0) return;
+        wakeupPid = 0;
+        Signals.kill(w, Signals.SIGKILL);
+        wait.waitpid(w, 0);
+    }
+
+    /**
+     * Lets every attached thread go: each is interrupted into a stop (the one in a skipped call
+     * first gets its result) and PTRACE_DETACHed there, a pending signal delivered on the way out;
+     * threads and children that appear meanwhile are detached as well.
+     */
+    private void detachAll() {
+        for (Task t : tasks.values()) ptrace.interrupt(t.tid);
+        Set<Integer> expected = new HashSet<>(tasks.keySet());
+        while (!expected.isEmpty()) {
+            int tid = wait.waitpid(-1, Wait.WALL);
+            if (tid < 0) break;
+            int status = wait.status();
+            if (tid == wakeupPid) continue;
+            if (!Wait.stopped(status)) {
+                expected.remove(tid);
+                tasks.remove(tid);
+                continue;
+            }
+            int sig = Wait.stopSignal(status);
+            int event = Wait.ptraceEvent(status);
+            Task task = tasks.get(tid);
+            if (sig == SYSCALL_STOP && task != null && task.pending != null
+                    && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
+                syscallStop(task);
+            }
+            if (sig == Signals.SIGTRAP && (event == Ptrace.EVENT_FORK || event == Ptrace.EVENT_VFORK
+                    || event == Ptrace.EVENT_CLONE)) {
+                expected.add((int) ptrace.eventMessage(tid));
+            }
+            boolean signalStop = event == 0 && sig != SYSCALL_STOP && sig != Signals.SIGTRAP;
+            ptrace.detach(tid, signalStop ? sig : 0);
+            expected.remove(tid);
+            tasks.remove(tid);
+        }
+        tasks.clear();
+        livePids.clear();
     }
 
     /**
@@ -283,9 +454,17 @@ public final class TraceSession {
                 releaseHeld();
                 if (held.size() == tasks.size()) tracer.stalled();
             }
+            if (stopRequested && attachPid != 0) {
+                detachAll();
+                break;
+            }
             int tid = wait.waitpid(-1, Wait.WALL);
             if (tid < 0) break;
             int status = wait.status();
+            if (tid == wakeupPid) {
+                wakeupPid = 0; // reaped: its death was the wake-up call (or it ended when deja is going)
+                continue;
+            }
             Task task = tasks.get(tid);
             if (task == null) {
                 // A new task can report its first stop before its parent's clone event.
@@ -330,7 +509,7 @@ public final class TraceSession {
                 deliver = signalStop(task, sig);
             }
             task.started = true;
-            if (stopRequested) Signals.kill(task.pid, Signals.SIGKILL);
+            if (stopRequested && attachPid == 0) Signals.kill(task.pid, Signals.SIGKILL);
             resume(task, deliver);
         }
     }
