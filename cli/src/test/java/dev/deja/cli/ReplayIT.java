@@ -275,6 +275,27 @@ class ReplayIT {
         recordAndReplay("bash", "-c", "yes | head -2; echo ${PIPESTATUS[@]}");
     }
 
+    /**
+     * make blocks SIGCHLD and unblocks it only inside pselect6: a skipped pselect6 would leave the recorded
+     * SIGCHLD blocked and the handler would not run where it did (the replay used to diverge there).
+     */
+    @Test
+    void aSignalUnblockedOnlyInsideAWaitIsHandledThere(@TempDir Path dir) throws Exception {
+        Recorded masked = record(Samples.path("masked_wait"));
+        assertTrue(masked.result().stdout().contains("pselect -> -1 (Interrupted system call), handler ran 1 times"),
+                masked.result().stdout() + masked.result().stderr());
+        replaysIdentically(masked);
+
+        for (int i = 0; i < 6; i++) Files.writeString(dir.resolve("f" + i + ".c"), "int f" + i + "(void) { return " + i + "; }\n");
+        Files.writeString(dir.resolve("Makefile"), "prog: f0.o f1.o f2.o f3.o f4.o f5.o\n\t@echo linking $^\n");
+        Recorded make = record("make", "-C", dir.toString(), "-j2", "--no-print-directory");
+        assertEquals(0, make.result().status(), make.result().stderr());
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) Files.delete(f); // sources and objects: the replay needs none of them
+        }
+        replaysIdentically(make);
+    }
+
     @Test
     void sleepIsSkipped() throws Exception {
         long t0 = System.nanoTime();

@@ -93,6 +93,8 @@ final class ReplayTracer implements Tracer {
     private static final int O_RDONLY_CLOEXEC = 0x80000;
     private static final int EEXIST = 17;
     private static final int EINTR = 4;
+    /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
+    private static final int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
     private static final int SIGPIPE = 13;
     private static final Set<Integer> FAULTS = Set.of(4, 5, 7, 8, 11, 31); // ILL TRAP BUS FPE SEGV SYS
     /** Calls that shape the process itself: they run for real. */
@@ -136,6 +138,9 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Integer> recToLiveTid = new HashMap<>();
     private final Set<Integer> signalSenders = new HashSet<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
+    /** Waits that take a signal mask for their duration (pselect6, ppoll, epoll_pwait, epoll_pwait2). */
+    private final Set<Integer> maskedWaits = new HashSet<>();
+    private final int nrSigsuspend;
     private final Map<Integer, Map<Integer, Integer>> fdTables = new HashMap<>();
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
@@ -188,6 +193,8 @@ final class ReplayTracer implements Tracer {
             table.number(n).ifPresent(signalSenders::add);
         }
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
+        for (String n : List.of("pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")) table.number(n).ifPresent(maskedWaits::add);
+        nrSigsuspend = nr("rt_sigsuspend");
         stepDone = new boolean[run.steps().size()];
         for (String n : List.of("wait4", "waitid", "pause", "rt_sigsuspend", "vfork")) {
             table.number(n).ifPresent(mayBlock::add);
@@ -362,6 +369,15 @@ final class ReplayTracer implements Tracer {
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return new Decision.Rewrite(nr, args);
         }
+        long[] mask = maskedWaits.contains(nr) && interrupted(r) && hasInjectedSignalAfter(r) ? liveMask(r, e) : null;
+        if (mask != null) {
+            // The call waited under its own mask (make blocks SIGCHLD and unblocks it only inside pselect6)
+            // and the recorded signal ended the wait. Skipped, the signal would stay blocked: the wait becomes
+            // rt_sigsuspend under the same mask, with the signal queued at its entry, so the handler runs here.
+            injectSignalsAfter(r, t, true);
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+            return new Decision.Rewrite(nrSigsuspend, new long[] {mask[0], mask[1], 0, 0, 0, 0});
+        }
         if (waitsForSignal.contains(nr) && hasInjectedSignalAfter(r)) {
             // pause/sigsuspend: the recorded signal is sent now and ends the real wait, under the call's mask.
             injectSignalsAfter(r, t, true);
@@ -391,6 +407,31 @@ final class ReplayTracer implements Tracer {
         writeOutputs(r, e.args(), e.inputs(), t);
         pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
         return new Decision.Skip(r.result());
+    }
+
+    /** Whether the recorded call was ended by a signal (EINTR, or a restart code the handler turned into EINTR). */
+    private static boolean interrupted(SyscallEvent r) {
+        long res = r.result();
+        return res == -EINTR || res == -ERESTARTSYS || res == -ERESTARTNOINTR || res == -ERESTARTNOHAND
+                || res == -ERESTART_RESTARTBLOCK;
+    }
+
+    /** The live call's signal mask (address, size), or null when it passes none. */
+    private long[] liveMask(SyscallEvent r, SyscallEntry e) {
+        String name = table.name(r.nr());
+        if (name.equals("pselect6")) {
+            // arg 5 points at {const sigset_t *ss; size_t ss_len;}, captured as an input block.
+            for (MemoryBlock b : e.inputs()) {
+                if (b.arg() == 5 && b.length() >= 16) {
+                    ByteBuffer pack = b.view().order(ByteOrder.LITTLE_ENDIAN);
+                    long ss = pack.getLong(0);
+                    return ss == 0 ? null : new long[] {ss, pack.getLong(8)};
+                }
+            }
+            return null;
+        }
+        int at = name.equals("ppoll") ? 3 : 4;
+        return e.arg(at) == 0 ? null : new long[] {e.arg(at), e.arg(at + 1)};
     }
 
     private int livePid(int recPid) {
@@ -720,7 +761,8 @@ final class ReplayTracer implements Tracer {
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
         if (p.ranForReal()) finishRealCall(r, event, p, t);
-        if (!waitsForSignal.contains(r.nr()) || !p.ranForReal()) injectSignalsAfter(r, t, false);
+        boolean injectedAtEntry = waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
+        if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
     }
 
     private void finishRealCall(SyscallEvent r, SyscallEvent live, Pending p, Tracee t) {
@@ -735,6 +777,12 @@ final class ReplayTracer implements Tracer {
             for (int i = 0; i + 1 < auxv.length; i += 2) {
                 if (auxv[i] == AT_RANDOM) t.write(auxv[i + 1], x.atRandom());
             }
+            return;
+        }
+        if (maskedWaits.contains(nr)) {
+            // Run as rt_sigsuspend: the program gets the wait's recorded result (and whatever it wrote).
+            t.setResult(r.result());
+            writeOutputs(r, p.liveArgs(), p.liveInputs(), t);
             return;
         }
         if (resultFromRecording.contains(nr)) {
