@@ -1,6 +1,6 @@
 package dev.deja.formats.pack;
 
-import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
@@ -50,7 +50,8 @@ public final class PackFormat {
         return true;
     }
 
+    /** The magic in hex, as errors show the first bytes of a file that is not a pack. */
     static String magicText() {
-        return "89 " + new String(MAGIC, 1, 6, StandardCharsets.US_ASCII) + " 0a";
+        return HexFormat.ofDelimiter(" ").formatHex(MAGIC);
     }
 }
