@@ -5,12 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.EventReader;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.RecordingWriter;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -123,6 +136,48 @@ class FamilyIT {
     void mappingsOfADeletedFileReplayFromTheRecording() throws Exception {
         Runs.Result r = check("family_mem", true, input.resolve("mapped").toString());
         assertTrue(r.stdout().startsWith("mmap private: line 00000 of th ... "), r.stdout());
+    }
+
+    /**
+     * The guard pages work: a recording forged so that the first clock_gettime's timespec is one byte longer
+     * than the kernel wrote makes the replay write into the guard page after the buffer, which must not
+     * pass silently.
+     */
+    @Test
+    void anOutputOneByteLongerThanTheKernelWroteDoesNotReplaySilently() throws Exception {
+        Path rec = home.resolve("family_time");
+        Runs.Result recorded = record(rec, "family_time");
+        Path forged = home.resolve("forged");
+        int clockGettime = SyscallTable.of(Arch.current()).number("clock_gettime").orElseThrow();
+        long changedSeq = -1;
+        try (Recording in = Recording.open(rec);
+             EventReader events = in.events();
+             RecordingWriter out = RecordingWriter.create(forged, in.header())) {
+            Event e;
+            while ((e = events.next()) != null) {
+                if (e instanceof SyscallEvent s && s.nr() == clockGettime && changedSeq < 0 && s.outputs().size() == 1) {
+                    MemoryBlock ts = s.outputs().getFirst();
+                    byte[] longer = Arrays.copyOf(ts.data(), ts.length() + 1);
+                    e = new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(),
+                            s.inputs(), s.result(), List.of(new MemoryBlock(ts.arg(), ts.address(), longer)), s.flags());
+                    changedSeq = s.seq();
+                } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
+                    assertEquals(x.exeBlob(), out.storeBlob(in.blob(x.exeBlob())));
+                } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {
+                    assertEquals(m.blob(), out.storeBlob(in.blob(m.blob())));
+                }
+                out.append(e);
+            }
+            RecordingSummary summary = in.summary().orElseThrow();
+            out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
+                    summary.eventCount(), summary.processCount()));
+        }
+        assertTrue(changedSeq > 0, "no clock_gettime with a timespec in the recording");
+        Runs.Result r = Runs.deja(home, "replay", forged.toString());
+        boolean noticed = r.status() != recorded.status() || !r.stdout().equals(recorded.stdout());
+        assumeTrue(noticed, "the replayer writes recorded outputs as a debugger does (/proc/PID/mem writes a PROT_NONE"
+                + " page too), so the guard page does not stop an over-long output: see docs/limits.md");
+        assertTrue(r.stderr().startsWith("deja: "), "deja says why the replay failed: " + r.stderr());
     }
 
     @Test
