@@ -13,13 +13,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "diff", sortOptions = false,
+@Command(name = "diff", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Compare two recordings of the same program (a passing and a failing run) and show where they part.",
-                "Threads are matched by creation order and each thread's events aligned; pointer values and ids are",
-                "normalised. The first control-flow difference of each thread (another call, another result class,",
-                "another path or argument) is shown with context, after the data the kernel gave differently before it.",
-                "Exit status: 0 when the runs take the same path (and, with --data, have the same data), 1 when they",
-                "differ, 125 on error."},
+                "",
+                "Threads are matched by creation order and each thread's events are aligned; pointer values and ids are "
+                        + "normalised. The first control-flow difference of each thread (another call, another result "
+                        + "class, another path or argument) is shown with context, then the data the kernel gave that "
+                        + "thread differently before it: the candidates for the cause.",
+                "",
+                "Exit status: 0 when the runs take the same path (with --data: when nothing differs), 1 when they "
+                        + "differ, 125 on error."},
         footer = {"", "Examples:", "  deja diff pass1 fail1", "  deja diff -C 8 --all pass1 fail1", "  deja diff --data --json pass1 fail1 | jq .first"})
 final class DiffCommand implements Callable<Integer> {
 
