@@ -3,7 +3,8 @@
 #
 #   bench/run.sh            (env: BENCH_N getppid calls, default 200000;
 #                            BENCH_RUNS runs per figure, best kept, default 3;
-#                            FLOOR_N calls per floor mechanism, default 50000)
+#                            FLOOR_N calls per floor mechanism, default 50000;
+#                            FLOOR_SRC the floor's source, default ../shared/bench/floor.c)
 #
 # Measures, best of BENCH_RUNS each:
 #   - a getppid loop (samples/target/bin/getppid_loop N) natively, under
@@ -14,7 +15,10 @@
 #     /usr/include`, natively, under deja and under strace -f;
 #   - the recording's size per million events (the bytes `deja info` reports as used,
 #     events from `./deja info`) and deja's max RSS (/usr/bin/time %M: the
-#     largest process of the tree, i.e. the JVM).
+#     largest process of the tree, i.e. the JVM);
+#   - replay: `./deja replay -q` of the getppid, make and `sleep 2` recordings against
+#     their native and record walls, and the cost per replayed syscall
+#     ((replay wall - replay wall of the N=0 recording) / N) against the floor.
 # Machines here are shared and noisy: read the ratios, not the absolute times.
 # Ends with a markdown block for docs/performance.md.
 set -euo pipefail
@@ -25,7 +29,7 @@ RUNS=${BENCH_RUNS:-3}
 export FLOOR_N=${FLOOR_N:-50000}
 DEJA=${DEJA:-$ROOT/deja}   # the launcher (override to benchmark another build)
 LOOP=$ROOT/samples/target/bin/getppid_loop
-FLOOR_SRC=$ROOT/../shared/bench/floor.c
+FLOOR_SRC=${FLOOR_SRC:-$ROOT/../shared/bench/floor.c}   # override for a checkout elsewhere (a git worktree)
 FLOOR=/tmp/floor
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -56,6 +60,10 @@ gcc -O2 -o "$FLOOR" "$FLOOR_SRC"
 now() { date +%s%N; }
 calc() { awk "BEGIN { printf \"%s\", $1 }"; }   # calc 'expr' -> number text
 fmt() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
+ratio2() { # ratio2 A B -> A/B with 2 decimals, or n/a
+  if [[ $1 == n/a || $2 == n/a ]] || awk -v b="$2" 'BEGIN { exit !(b <= 0) }'; then printf 'n/a'; return; fi
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
 ratio() { # ratio A B -> A/B with 1 decimal, or n/a
   if [[ $1 == n/a || $2 == n/a ]] || awk -v b="$2" 'BEGIN { exit !(b <= 0) }'; then printf 'n/a'; return; fi
   awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'
@@ -173,7 +181,33 @@ best native tar "${TAR[@]}"; TAR_NATIVE=$BEST
 best strace tar "${TAR[@]}"; TAR_STRACE=$BEST
 run_deja tar "${TAR[@]}"; TAR_DEJA=$BEST
 
-# --- 3. recording size and RSS ------------------------------------------------
+say "sleep 2: native, deja record"
+best native sleep sleep 2; SLEEP_NATIVE=$BEST
+run_deja sleep sleep 2; SLEEP_DEJA=$BEST
+
+# --- 3. replay -----------------------------------------------------------------
+# replay LABEL: best of RUNS walls of `deja replay -q` of the kept recording of LABEL, in BEST.
+# A replay that fails (a divergence: 124) is reported, and its figure is n/a.
+REPLAY_FAILED=''
+replay() {
+  local label=$1 rec=${REC[$1]:-} i b=n/a
+  if (( ! HAVE_DEJA )) || [[ -z $rec || ! -d $rec ]]; then BEST=n/a; return; fi
+  for (( i = 0; i < RUNS; i++ )); do
+    ALLOW_FAIL=1 timed "replay of $label" "$DEJA" replay -q "$rec"
+    [[ $LAST_NS == n/a ]] && { b=n/a; REPLAY_FAILED+=" $label"; break; }
+    b=$(min "$b" "$LAST_NS")
+  done
+  BEST=$b
+}
+say "replay: getppid loop (N=$N and 0), make -j2, sleep 2"
+replay getppid; LOOP_REPLAY=$BEST
+replay getppid0; LOOP_REPLAY0=$BEST
+replay make; MAKE_REPLAY=$BEST
+replay sleep; SLEEP_REPLAY=$BEST
+REPLAY_CALL=n/a
+[[ $LOOP_REPLAY != n/a && $LOOP_REPLAY0 != n/a ]] && REPLAY_CALL=$(calc "($LOOP_REPLAY - $LOOP_REPLAY0) / $N")
+
+# --- 4. recording size and RSS ------------------------------------------------
 declare -A SIZE EVENTS
 for w in getppid make tar; do
   SIZE[$w]=n/a; EVENTS[$w]=n/a
@@ -219,6 +253,17 @@ report() {
   for w in getppid make tar; do
     echo "| $w | ${EVENTS[$w]} | ${SIZE[$w]} | $(fmt "$(per_million "${SIZE[$w]}" "${EVENTS[$w]}")" '%.1f') | $(fmt "$(rss_mb "$w")" '%.0f') |"
   done
+  echo
+  echo "| replay (\`deja replay -q\`) | native ms | record ms | replay ms | replay / native | replay / record |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| getppid loop N=$N | $(ms "$LOOP_NATIVE") | $(ms "$LOOP_DEJA") | $(ms "$LOOP_REPLAY") | $(ratio "$LOOP_REPLAY" "$LOOP_NATIVE") | $(ratio "$LOOP_REPLAY" "$LOOP_DEJA") |"
+  echo "| getppid loop N=0 (deja's fixed cost) | | $(ms "$LOOP_DEJA0") | $(ms "$LOOP_REPLAY0") | | $(ratio "$LOOP_REPLAY0" "$LOOP_DEJA0") |"
+  echo "| make -j2, 41 C files | $(ms "$MAKE_NATIVE") | $(ms "$MAKE_DEJA") | $(ms "$MAKE_REPLAY") | $(ratio "$MAKE_REPLAY" "$MAKE_NATIVE") | $(ratio "$MAKE_REPLAY" "$MAKE_DEJA") |"
+  echo "| sleep 2 (target: replay / native <= 0.5) | $(ms "$SLEEP_NATIVE") | $(ms "$SLEEP_DEJA") | $(ms "$SLEEP_REPLAY") | $(ratio2 "$SLEEP_REPLAY" "$SLEEP_NATIVE") | $(ratio "$SLEEP_REPLAY" "$SLEEP_DEJA") |"
+  echo
+  echo "Per replayed syscall ((replay wall - replay wall of N=0) / N): $(us "$REPLAY_CALL") µs," \
+       "$(ratio "$REPLAY_CALL" "${FL[ptrace-syscall]}")x the floor's ptrace-syscall ($(us "${FL[ptrace-syscall]}") µs);" \
+       "recording: $(us "$DEJA_CALL_NET") µs."
 }
 
 {
@@ -230,6 +275,7 @@ report() {
        "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   (( HAVE_DEJA )) || echo "**$DEJA was not found: the deja figures are n/a.**"
   [[ -z $DEJA_FAILED ]] || echo "**deja record failed for:$DEJA_FAILED (see the log above): those figures are n/a.**"
+  [[ -z $REPLAY_FAILED ]] || echo "**deja replay failed for:$REPLAY_FAILED (see the log above): those figures are n/a.**"
   echo "Ratios are measured in the same run; the machine is shared, so read the ratios, not the absolute times."
   echo "\`tar cf /dev/null\` walks the tree without reading file contents (GNU tar skips the reads when the archive is /dev/null)."
   echo

@@ -1,13 +1,13 @@
 /* heisen_signal: a heisenbug that depends on when a signal lands.
  * The program saves a two-part record (a header, then a body) into a file
- * over and over, with two pwrite calls each time and a short sleep between
- * them (the body takes a moment to make) and a longer one after.  A one-shot ITIMER_REAL
- * timer fires SIGALRM after 2 ms; its handler takes a "status snapshot" by
- * reading the file back.  When the signal lands between the two writes, the
- * snapshot sees a header without its body, a torn record, and the program
- * fails (an empty file, between two saves, is fine): about one run in three.
- * The handler's view depends only on which call the signal followed, so a
- * replay that delivers the recorded SIGALRM after the recorded
+ * over and over: pwrite of the header, a short sleep (the body takes a moment
+ * to make), pwrite of the body, a longer sleep.  A one-shot ITIMER_REAL timer
+ * fires SIGALRM after 2 ms; its handler takes a "status snapshot" by reading
+ * the file back.  When the signal lands between the two writes, the snapshot
+ * sees a header without its body, a torn record, and the program fails (an
+ * empty file, between two saves, is fine): in about half the runs, natively
+ * or recorded.  The handler's view depends only on which call the signal
+ * followed, so a replay that delivers the recorded SIGALRM after the recorded
  * call (the timer is not armed for real) tears the same record again. */
 #define _GNU_SOURCE
 #include <errno.h>
