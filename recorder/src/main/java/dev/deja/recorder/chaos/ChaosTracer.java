@@ -46,10 +46,11 @@ import java.util.concurrent.locks.LockSupport;
  *       the replayer does, so a chaos recording replays even where threads race in memory
  *       (a join that found the thread gone), unless a thread ran past the limit.
  * </ul>
- * A held thread is released as soon as no stop is pending and no released thread is running, so a
- * thread blocked in the kernel waiting for a held one is always served: chaos never deadlocks a
- * program that runs without it. The recording
- * is an ordinary one: the order it holds is the order the device chose, which the replayer enforces.
+ * A held thread is released as soon as no stop is pending and the thread released last is blocked
+ * in the kernel, gone, or past its time, so a thread waiting for a held one is always served: chaos
+ * never deadlocks a program that runs without it. A creator is never held at its return from
+ * clone or fork (see {@link #mayContinue}). The recording is an ordinary one: the order it holds is
+ * the order chaos chose, which the replayer enforces.
  */
 public final class ChaosTracer extends ForwardingTracer {
     /** One stop in DELAY_ONE_IN is delayed, by up to MAX_DELAY_NS. */
