@@ -156,15 +156,16 @@ class HuntIT {
     }
 
     @Test
-    void chaosHuntOfTheThreadOrderBugFindsItAndTheFailureReplays() throws Exception {
-        Runs.Result r = deja("record", "--until-fail", "--max-runs", "60", "--chaos", "--seed", "7", "--",
-                Samples.path("heisen_threads"));
+    void chaosHuntOfAThreadOrderBugFindsItAndTheFailureReplays() throws Exception {
+        // heisen_order fails in about one chaos run in two (and one plain traced run in twenty).
+        Runs.Result r = deja("record", "--until-fail", "--max-runs", "40", "--chaos", "--seed", "7", "--",
+                Samples.path("heisen_order"));
         assertEquals(1, r.status(), r.stderr());
         assertTrue(r.stderr().contains("FAILED"), r.stderr());
         Runs.Result replay = deja("replay", "latest");
         assertEquals(r.stdout().lines().toList().getLast() + "\n", replay.stdout(), replay.stderr());
         assertEquals(1, replay.status(), replay.stderr());
-        assertTrue(replay.stderr().contains("heisen_threads: FAILED: thread b won the race"), replay.stderr());
+        assertTrue(replay.stderr().contains("heisen_order: FAILED: the worker reported before the main thread"), replay.stderr());
     }
 
     @Test

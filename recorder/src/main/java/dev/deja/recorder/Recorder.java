@@ -4,6 +4,7 @@ import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
 import dev.deja.device.Tracer;
+import dev.deja.device.ffm.Signals;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
@@ -86,7 +87,9 @@ public final class Recorder {
             } finally {
                 if (limit != null) limit.close();
             }
-            return new Outcome(dir, r, limit != null && limit.expired());
+            // A run that ended on its own just as the limit passed was not killed for it.
+            boolean timedOut = limit != null && limit.expired() && r.termSignal() == Signals.SIGKILL;
+            return new Outcome(dir, r, timedOut);
         }
     }
 

@@ -7,13 +7,18 @@ import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.ffm.Affinity;
 import dev.deja.device.ffm.WaitPeek;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.recorder.ForwardingTracer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,23 +36,33 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>random short delays: a thread stopped at a syscall entry or exit is sometimes kept there a
  *       little while the others run on;
  *   <li>one thread at a time, in random order: every thread gets a random priority when it first
- *       stops (and a new one now and then). A thread that reaches a syscall stop is held; while
- *       another stop is already waiting to be reported, the device takes that one first, and when
- *       none is, the held thread of highest priority goes on (after a short random wait for others
- *       to arrive). So a high-priority thread runs alone, syscall after syscall, until it blocks in
- *       the kernel: orders that the real scheduler almost never picks (the new thread runs before
- *       its creator goes on) come up in about one run in two, as in rr's chaos mode.
+ *       stops (and a new one now and then). A thread that reaches a syscall stop is held. Of the
+ *       held threads, the one of highest priority goes on, and runs alone until its next syscall
+ *       stop, or until it blocks in the kernel (then the next goes on: it may be waiting for one
+ *       of them), or for at most {@link #MAX_RUN_ALONE_NS}. So a high-priority thread runs
+ *       syscall after syscall while the others wait: orders that the kernel's scheduler almost
+ *       never picks (a new thread running before its creator goes on) come up in about one run in
+ *       two, as in rr's chaos mode. Running threads one at a time between syscalls is also what
+ *       the replayer does, so a chaos recording replays even where threads race in memory
+ *       (a join that found the thread gone), unless a thread ran past the limit.
  * </ul>
- * Nothing is held while no other stop is pending, so a thread blocked in the kernel waiting for a
- * held one is always served: chaos never deadlocks a program that runs without it. The recording
- * is an ordinary one: the order it holds is the order the device chose, which the replayer enforces.
+ * A held thread is released as soon as no stop is pending and the thread released last is blocked
+ * in the kernel, gone, or past its time, so a thread waiting for a held one is always served: chaos
+ * never deadlocks a program that runs without it. A creator is never held at its return from
+ * clone or fork (see {@link #mayContinue}). The recording is an ordinary one: the order it holds is
+ * the order chaos chose, which the replayer enforces.
  */
 public final class ChaosTracer extends ForwardingTracer {
     /** One stop in DELAY_ONE_IN is delayed, by up to MAX_DELAY_NS. */
     static final int DELAY_ONE_IN = 4;
     static final long MAX_DELAY_NS = 500_000;
-    /** How long a release waits, at most, for another thread to reach a stop first. */
-    static final long MAX_ARRIVAL_WAIT_NS = 200_000;
+    /**
+     * How long the thread released last may run alone, at most, before another is released beside
+     * it: a thread computing (or spinning) longer than this between two syscalls is not waited for.
+     */
+    static final long MAX_RUN_ALONE_NS = 5_000_000;
+    /** How often a release looks whether the running thread stopped or blocked. */
+    static final long POLL_NS = 20_000;
     /** A released thread gets a new random priority once in REPRIORITIZE_ONE_IN releases. */
     static final int REPRIORITIZE_ONE_IN = 64;
 
@@ -55,10 +70,16 @@ public final class ChaosTracer extends ForwardingTracer {
     private final List<Integer> cpus;
     /** Live threads of the traced tree, as far as events told. */
     private final Set<Integer> live = new LinkedHashSet<>();
+    /** The syscalls that create a thread or process (clone, clone3, fork, vfork). */
+    private final Set<Integer> spawning = new HashSet<>();
+    /** The syscall each thread entered last. */
+    private final Map<Integer, Integer> lastCall = new HashMap<>();
     /** Each thread's priority: the higher, the sooner it goes on. */
     private final Map<Integer, Integer> priority = new HashMap<>();
     /** Threads this tracer holds in a syscall stop, in the order they arrived. */
     private final Set<Integer> held = new LinkedHashSet<>();
+    /** The thread released last, running between two syscalls; 0 when none is. */
+    private int runner;
     /** The held thread the current release picked; 0 when none is picked. */
     private int chosen;
     private boolean pinned;
@@ -73,6 +94,8 @@ public final class ChaosTracer extends ForwardingTracer {
         if (allowedCpus.isEmpty()) throw new IllegalArgumentException("no CPU to pin the program to");
         this.random = new SplittableRandom(seed);
         this.cpus = pickCpus(random, allowedCpus);
+        SyscallTable table = SyscallTable.of(Arch.current());
+        for (String name : List.of("clone", "clone3", "fork", "vfork")) table.number(name).ifPresent(spawning::add);
     }
 
     /** One or two distinct CPUs of {@code allowed}, at random. */
@@ -102,6 +125,7 @@ public final class ChaosTracer extends ForwardingTracer {
 
     @Override
     public Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
+        lastCall.put(tracee.tid(), entry.nr());
         if (!pinned) {
             // The program's execve, its first event: its only thread, and every later one inherits the mask.
             Affinity.pin(tracee.tid(), cpus);
@@ -114,27 +138,51 @@ public final class ChaosTracer extends ForwardingTracer {
     public boolean mayContinue(Tracee tracee, boolean entry) {
         int tid = tracee.tid();
         if (!held.contains(tid)) {
+            if (tid == runner) runner = 0; // it stopped: its run between syscalls is over
             live.add(tid);
+            if (!entry && spawning.contains(lastCall.getOrDefault(tid, -1))) {
+                // A creator's return from clone/fork goes on at once: were it held until its new thread
+                // had exited, the replayer would write back the recorded parent-tid word (clone's
+                // output) over the 0 the kernel put there at the thread's exit, and a join would hang.
+                return true;
+            }
             priority.computeIfAbsent(tid, t -> random.nextInt());
             if (random.nextInt(DELAY_ONE_IN) == 0) pause(MAX_DELAY_NS);
             if (live.size() <= 1) return true; // nothing to reorder against
             held.add(tid);
             return false;
         }
-        // Asked again: the device is about to wait for the next stop.
-        if (WaitPeek.pending()) return false; // a stop is already there: take it first, so it joins the draw
-        if (chosen == 0 || !held.contains(chosen)) {
-            if (held.size() < live.size()) {
-                pause(MAX_ARRIVAL_WAIT_NS);
-                if (WaitPeek.pending()) return false;
-            }
-            chosen = highestPriority(held);
+        // Asked again: the device is about to wait for the next stop. Let the thread released last
+        // run alone until it stops again (then its stop is pending) or blocks in the kernel.
+        long deadline = System.nanoTime() + MAX_RUN_ALONE_NS;
+        while (true) {
+            if (WaitPeek.pending()) return false; // a stop is there: take it first, so it joins the draw
+            if (runner == 0 || !running(runner) || System.nanoTime() > deadline) break;
+            LockSupport.parkNanos(POLL_NS);
         }
+        if (chosen == 0 || !held.contains(chosen)) chosen = highestPriority(held);
         if (tid != chosen) return false;
         held.remove(tid);
         chosen = 0;
+        runner = tid;
         if (random.nextInt(REPRIORITIZE_ONE_IN) == 0) priority.put(tid, random.nextInt());
         return true;
+    }
+
+    /**
+     * Whether thread {@code tid} is running or runnable (state R in /proc/TID/stat) rather than
+     * asleep in the kernel, stopped or gone.
+     */
+    private static boolean running(int tid) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc", Integer.toString(tid), "stat"));
+        } catch (IOException e) {
+            return false; // gone: its death is reported next
+        }
+        // "pid (comm) S ...": comm may hold spaces and parentheses, the state follows the last ')'.
+        int close = stat.lastIndexOf(')');
+        return close >= 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'R';
     }
 
     private int highestPriority(Set<Integer> from) {
@@ -177,6 +225,7 @@ public final class ChaosTracer extends ForwardingTracer {
             live.remove(event.formerTid());
             held.remove(event.formerTid());
             priority.remove(event.formerTid());
+            lastCall.remove(event.formerTid());
         }
         inner.onExec(event, executable);
     }
@@ -186,6 +235,8 @@ public final class ChaosTracer extends ForwardingTracer {
         live.remove(event.tid());
         held.remove(event.tid());
         priority.remove(event.tid());
+        lastCall.remove(event.tid());
+        if (runner == event.tid()) runner = 0;
         inner.onExit(event);
     }
 }
