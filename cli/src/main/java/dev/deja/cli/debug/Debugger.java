@@ -294,6 +294,10 @@ final class Debugger {
             showStop(byBreak);
             return;
         }
+        if (target == position && position >= t.size()) {
+            out.println("already at the end of the run");
+            return;
+        }
         if (target == position && live.running()) {
             showStop(byBreak);
             return;
