@@ -109,6 +109,9 @@ class DiffIT {
         assertTrue(data > 0 && control > data, all.stdout());
         assertTrue(all.stdout().lines().anyMatch(l -> l.startsWith("  ~ ") && l.contains(" read: different output data")),
                 all.stdout());
+        // The race itself: the two threads' writes to the pipe came in the other order.
+        assertTrue(all.stdout().lines().anyMatch(l -> l.startsWith("  ~ ")
+                && l.contains(" write: different order across threads (after thread ")), all.stdout());
     }
 
     @Test

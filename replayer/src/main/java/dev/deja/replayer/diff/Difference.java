@@ -45,7 +45,12 @@ public record Difference(Kind kind, int thread, int row, int rows, long aSeq, lo
          * Synchronisation that went another way (a futex wait one run made and the other did not need, a wait
          * that returned EAGAIN): the threads' timing differed, which every run of a threaded program shows.
          */
-        SCHEDULE(false, "different scheduling");
+        SCHEDULE(false, "different scheduling"),
+        /**
+         * Two threads' calls on the same descriptor of a process (two writes to one pipe) happened in the other
+         * order: the race between them went the other way. Marked on the call that came later in A.
+         */
+        ORDER(false, "different order across threads");
 
         private final boolean control;
         private final String words;

@@ -80,6 +80,18 @@ final class EventComparison {
         return sb.toString();
     }
 
+    /** The syscall's name ("write"). */
+    String name(SyscallEvent s) {
+        return schemas.table().name(s.nr());
+    }
+
+    /** The descriptor a syscall works on (its first argument, when the schema says it is one), or -1. */
+    long descriptor(SyscallEvent s) {
+        Schema schema = schemas.schema(s.nr()).orElse(null);
+        if (schema == null || schema.argCount() == 0 || schema.arg(0).kind() != ArgKind.FD) return -1;
+        return s.arg(0);
+    }
+
     List<Finding> compare(Event a, Event b) {
         return switch (a) {
             case SyscallEvent sa when b instanceof SyscallEvent sb && synchronisation(sa) -> syscalls(sa, sb).stream()

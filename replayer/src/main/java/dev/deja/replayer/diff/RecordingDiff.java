@@ -15,6 +15,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +95,56 @@ public final class RecordingDiff {
         EventComparison cmp = new EventComparison(schemas, ids);
         List<ThreadDiff> threads = new ArrayList<>();
         for (int[] p : pairs) threads.add(thread(threads.size() + 1, ta, p[0], tb, p[1], cmp));
-        return new DiffReport(runA, runB, threads, arch, o);
+        return new DiffReport(runA, runB, withOrder(threads, cmp), arch, o);
+    }
+
+    /** A paired syscall on a descriptor: where it is, and its numbers in both runs. */
+    private record FdCall(int thread, int row, long aSeq, long bSeq, String name) {
+    }
+
+    /**
+     * Adds an {@link Difference.Kind#ORDER} difference wherever two threads' calls on the same descriptor of
+     * the same process came in one order in A and the other in B: consecutive (in A) calls on one descriptor
+     * by different threads whose B numbers are inverted.
+     */
+    private static List<ThreadDiff> withOrder(List<ThreadDiff> threads, EventComparison cmp) {
+        Map<String, List<FdCall>> byDescriptor = new LinkedHashMap<>();
+        for (ThreadDiff t : threads) {
+            for (int i = 0; i < t.rows().size(); i++) {
+                Row row = t.rows().get(i);
+                if (!(row.a() instanceof SyscallEvent sa) || !(row.b() instanceof SyscallEvent sb)) continue;
+                long fd = cmp.descriptor(sa);
+                if (fd < 0 || cmp.descriptor(sb) != fd) continue;
+                byDescriptor.computeIfAbsent(sa.pid() + "/" + fd, k -> new ArrayList<>())
+                        .add(new FdCall(t.index(), i, sa.seq(), sb.seq(), cmp.name(sa)));
+            }
+        }
+        Map<Integer, List<Difference>> added = new HashMap<>();
+        for (List<FdCall> calls : byDescriptor.values()) {
+            calls.sort(Comparator.comparingLong(FdCall::aSeq));
+            for (int k = 1; k < calls.size(); k++) {
+                FdCall before = calls.get(k - 1);
+                FdCall after = calls.get(k);
+                if (before.thread() == after.thread() || after.bSeq() > before.bSeq()) continue;
+                added.computeIfAbsent(after.thread(), x -> new ArrayList<>()).add(new Difference(Difference.Kind.ORDER,
+                        after.thread(), after.row(), 1, after.aSeq(), after.bSeq(), "after thread " + before.thread()
+                                + "'s " + before.name() + " #" + before.aSeq() + " in A, before its #" + before.bSeq() + " in B"));
+            }
+        }
+        if (added.isEmpty()) return threads;
+        List<ThreadDiff> out = new ArrayList<>();
+        for (ThreadDiff t : threads) {
+            List<Difference> more = added.get(t.index());
+            if (more == null) {
+                out.add(t);
+                continue;
+            }
+            List<Difference> merged = new ArrayList<>(t.differences());
+            merged.addAll(more);
+            merged.sort(Comparator.comparingInt(Difference::row)); // stable: a row's own differences first
+            out.add(new ThreadDiff(t.index(), t.pidA(), t.tidA(), t.pidB(), t.tidB(), t.rows(), merged));
+        }
+        return out;
     }
 
     /** Each run's tasks: events per thread in seq order, and the tasks each thread created, in order. */

@@ -210,6 +210,25 @@ class RecordingDiffTest {
         assertTrue(r.sameControlFlow(), "clone's results are tids, mapped: " + r.thread(1).differences());
     }
 
+    @Test
+    void twoThreadsWritingToOnePipeInTheOtherOrderIsAnOrderDifference() {
+        // heisen_threads: threads 1 and 2 each write their name to the pipe (fd 1 after fdFix); the main thread reads.
+        Run a = new Run(100, 0).thread(101).thread(102);
+        a.write(101, "a", 0x5000).write(102, "b", 0x5000);
+        Run b = new Run(500, 0).thread(501).thread(502);
+        b.write(502, "b", 0x5000).write(501, "a", 0x5000);
+        DiffReport r = diff(fdFix(a), fdFix(b));
+        assertTrue(r.sameControlFlow());
+        assertTrue(r.thread(2).differences().isEmpty(), r.thread(2).differences()::toString);
+        Difference order = r.thread(3).differences().getFirst();
+        assertEquals(Difference.Kind.ORDER, order.kind());
+        assertEquals("after thread 2's write #5 in A, before its #6 in B", order.detail());
+        // The same order in both runs is no difference.
+        Run c = new Run(700, 0).thread(701).thread(702);
+        c.write(701, "a", 0x5000).write(702, "b", 0x5000);
+        assertTrue(diff(fdFix(a), fdFix(c)).identical());
+    }
+
     /** Rebuilds a run so that every write goes to fd 1 from the thread named by its first argument. */
     private static Run fdFix(Run r) {
         Run out = new Run(r.pid, 0);
