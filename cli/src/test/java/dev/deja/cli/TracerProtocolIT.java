@@ -131,6 +131,35 @@ class TracerProtocolIT {
     }
 
     @Test
+    void aTracerHoldsOneEventWhileItAnswersAnotherFirst() throws Exception {
+        // Holds the first write it gets (thread A's) until the second one (thread B's) has come,
+        // answers the second first, then the first: B's line must come out before A's.
+        Path t = tracer("holder", """
+                send("hello holder"); send("subscribe decide write"); send("ready")
+                def next_event():
+                    while True:
+                        line = sys.stdin.readline()
+                        if not line: sys.exit(1)
+                        if line.startswith("event "): return line
+                first = next_event(); second = next_event()
+                sys.stderr.write("ORDER " + ("1" if "thread 1" in first else "2") + ("1" if "thread 1" in second else "2") + "\\n")
+                send(second.split(" ")[1] + " continue")
+                import time; time.sleep(0.3)
+                send(first.split(" ")[1] + " continue")
+                send(first.split(" ")[1] + " continue")
+                for line in sys.stdin:
+                    if line.startswith("error"): sys.stderr.write("GOT " + line)
+                """);
+        Runs.Result r = Runs.deja(tmp, "run", "--tracer", "python3 " + t, "--", dev.deja.samples.Samples.path("two_writers"));
+        assertEquals(0, r.status(), r.stderr());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("ORDER (\\d)(\\d)").matcher(r.stderr());
+        assertTrue(m.find(), r.stderr());
+        // the event received second was answered first, so its line comes out first
+        assertEquals("thread " + m.group(2) + "\nthread " + m.group(1) + "\n", r.stdout(), r.stderr());
+        assertTrue(r.stderr().contains("already answered"), "a second answer to the same event is refused: " + r.stderr());
+    }
+
+    @Test
     void aTracerThatCrashesIsDroppedAndTheRunGoesOn() throws Exception {
         Path t = tracer("crasher", """
                 send("hello crasher"); send("subscribe decide write"); send("ready")

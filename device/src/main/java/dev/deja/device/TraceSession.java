@@ -32,7 +32,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The ptrace stop loop: spawns the program stopped, follows every thread, fork, vfork, clone and
@@ -89,6 +92,14 @@ public final class TraceSession {
      * call stops). Tasks then run with PTRACE_CONT and stop at the filtered calls only.
      */
     private final byte[] syscallFilter;
+    /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
+    private final boolean later;
+    /** Threads stopped at a syscall entry whose answer has not come yet. */
+    private final List<Task> awaiting = new ArrayList<>();
+    /** Tasks tracers hand to the device's thread (see {@link Tracer#bindDeviceThread}). */
+    private final LinkedBlockingQueue<Runnable> deviceQueue = new LinkedBlockingQueue<>();
+    /** While answers are awaited, stops are polled and messages awaited in slices of this length. */
+    private static final long AWAIT_POLL_US = 200;
     /** Threads a tracer that orders threads holds in a syscall stop, in the order they stopped. */
     private final List<Task> held = new ArrayList<>();
 
@@ -128,6 +139,7 @@ public final class TraceSession {
         this.tracer = tracer;
         this.decides = tracer.decides();
         this.orders = decides && tracer.ordersThreads();
+        this.later = decides && !orders && tracer.answersLater();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -174,6 +186,7 @@ public final class TraceSession {
             this.ptrace = p;
             this.wait = w;
             this.vm = v;
+            if (later) tracer.bindDeviceThread(deviceQueue::add);
             try {
                 if (attachPid != 0) {
                     attachAll();
@@ -348,6 +361,12 @@ public final class TraceSession {
      * threads and children that appear meanwhile are detached as well.
      */
     private void detachAll() {
+        // Threads waiting for an answer are already stopped: their call goes on as it is.
+        for (Task t : awaiting) {
+            ptrace.detach(t.tid, 0);
+            tasks.remove(t.tid);
+        }
+        awaiting.clear();
         for (Task t : tasks.values()) ptrace.interrupt(t.tid);
         Set<Integer> expected = new HashSet<>(tasks.keySet());
         while (!expected.isEmpty()) {
@@ -454,11 +473,24 @@ public final class TraceSession {
                 releaseHeld();
                 if (held.size() == tasks.size()) tracer.stalled();
             }
+            if (later) {
+                runQueued();
+                settleDecisions();
+            }
             if (stopRequested && attachPid != 0) {
                 detachAll();
                 break;
             }
-            int tid = wait.waitpid(-1, Wait.WALL);
+            int tid;
+            if (awaiting.isEmpty()) {
+                tid = wait.waitpid(-1, Wait.WALL);
+            } else {
+                tid = wait.waitpid(-1, Wait.WALL | Wait.WNOHANG);
+                if (tid == 0) {
+                    awaitQueued();
+                    continue;
+                }
+            }
             if (tid < 0) break;
             int status = wait.status();
             if (tid == wakeupPid) {
@@ -497,7 +529,7 @@ public final class TraceSession {
                         continue;
                     }
                 }
-                syscallStop(task);
+                if (!syscallStop(task)) continue;
             } else if (sig == Signals.SIGTRAP && event != 0) {
                 if (!ptraceEvent(task, event)) continue;
             } else if (event == Ptrace.EVENT_STOP) {
@@ -537,14 +569,74 @@ public final class TraceSession {
         return sig == Signals.SIGSTOP || sig == 20 || sig == 21 || sig == 22;
     }
 
-    private void syscallStop(Task task) {
+    /** Applies the tracer's decision to the call {@code task} is entering (its {@code pending}). */
+    private void decided(Task task, Decision d) {
+        Pending p = task.pending;
+        switch (d) {
+            case Decision.Proceed ignored -> {
+            }
+            case Decision.Rewrite r -> {
+                setSyscall(task.tid, r.nr(), r.args());
+                task.pending = new Pending(p.seq, p.time, r.nr(), r.args(), capture.inputs(r.nr(), r.args(), task.memory),
+                        SyscallEvent.REWRITTEN, 0);
+            }
+            case Decision.Skip k -> {
+                // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
+                setSyscall(task.tid, -1, p.args);
+                task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result());
+            }
+        }
+    }
+
+    private static Decision answered(CompletableFuture<Decision> answer, Task task) {
+        try {
+            return answer.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new DeviceException("the tracer failed to decide event " + task.pending.seq + " of tid " + task.tid
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** On the device's thread: threads whose answer has come go on. */
+    private void settleDecisions() {
+        for (java.util.Iterator<Task> it = awaiting.iterator(); it.hasNext(); ) {
+            Task t = it.next();
+            if (!t.decision.isDone()) continue;
+            it.remove();
+            CompletableFuture<Decision> answer = t.decision;
+            t.decision = null;
+            decided(t, answered(answer, t));
+            if (stopRequested && attachPid == 0) Signals.kill(t.pid, Signals.SIGKILL);
+            resume(t, 0);
+        }
+    }
+
+    /** Runs what tracers handed to the device's thread (answers, queries), without waiting. */
+    private void runQueued() {
+        Runnable r;
+        while ((r = deviceQueue.poll()) != null) r.run();
+    }
+
+    /** Nothing stopped: waits a moment for a tracer's message (stops are polled in between). */
+    private void awaitQueued() {
+        try {
+            Runnable r = deviceQueue.poll(AWAIT_POLL_US, TimeUnit.MICROSECONDS);
+            if (r != null) r.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Handles a syscall stop; false when the task must stay stopped (its entry awaits a tracer's answer). */
+    private boolean syscallStop(Task task) {
         MemorySegment info = ptrace.syscallInfo(task.tid);
         int op = info.get(ValueLayout.JAVA_BYTE, 0);
         // A seccomp stop is the entry of a filtered call (same layout: nr @24, args @32).
         if (op == Ptrace.SYSCALL_INFO_ENTRY || op == Ptrace.SYSCALL_INFO_SECCOMP) {
             int nr = (int) info.get(ValueLayout.JAVA_LONG, 24);
             if (!launched) {
-                if (task.tid != rootPid || nr != nrExecve) return;
+                if (task.tid != rootPid || nr != nrExecve) return true;
                 rewriteLaunchExec(task);
                 launched = true;
                 processesSeen.add(rootPid);
@@ -555,32 +647,24 @@ public final class TraceSession {
             long time = now();
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
             long entrySeq = ++seq;
-            int flags = 0;
-            long skipResult = 0;
-            if (decides) {
-                Decision d = tracer.onSyscallEntry(new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs), task);
-                switch (d) {
-                    case Decision.Proceed ignored -> {
-                    }
-                    case Decision.Rewrite r -> {
-                        setSyscall(task.tid, r.nr(), r.args());
-                        nr = r.nr();
-                        args = r.args();
-                        inputs = capture.inputs(nr, args, task.memory);
-                        flags = SyscallEvent.REWRITTEN;
-                    }
-                    case Decision.Skip k -> {
-                        // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
-                        setSyscall(task.tid, -1, args);
-                        flags = SyscallEvent.SKIPPED;
-                        skipResult = k.result();
-                    }
-                }
+            task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0);
+            if (!decides) return true;
+            SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
+            if (!later) {
+                decided(task, tracer.onSyscallEntry(entry, task));
+                return true;
             }
-            task.pending = new Pending(entrySeq, time, nr, args, inputs, flags, skipResult);
+            CompletableFuture<Decision> answer = tracer.onSyscallEntryLater(entry, task);
+            if (!answer.isDone()) {
+                // The thread stays in its entry stop until the answer; the other threads go on.
+                task.decision = answer;
+                awaiting.add(task);
+                return false;
+            }
+            decided(task, answered(answer, task));
         } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
             Pending p = task.pending;
-            if (p == null || !launched) return;
+            if (p == null || !launched) return true;
             task.pending = null;
             long result = info.get(ValueLayout.JAVA_LONG, 24);
             if ((p.flags & SyscallEvent.SKIPPED) != 0) {
@@ -595,6 +679,7 @@ public final class TraceSession {
                     result, outputs, flags), task);
             afterSyscall(task, p, result);
         }
+        return true;
     }
 
     private void afterSyscall(Task task, Pending p, long result) {
@@ -636,7 +721,7 @@ public final class TraceSession {
             case Ptrace.EVENT_SECCOMP -> {
                 // A filtered call's entry; when its entry was already handled (the task stepped
                 // into the call with PTRACE_SYSCALL after an injection), this stop adds nothing.
-                if (task.pending == null) syscallStop(task);
+                if (task.pending == null) return syscallStop(task);
             }
             default -> {
                 // EVENT_EXIT, EVENT_VFORK_DONE: nothing to record here; the death is reported by waitpid.
@@ -732,6 +817,8 @@ public final class TraceSession {
     private void died(Task task, int status) {
         tasks.remove(task.tid);
         held.remove(task);
+        awaiting.remove(task);
+        task.decision = null;
         if (task.pending != null && launched) {
             Pending p = task.pending;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
@@ -786,6 +873,8 @@ public final class TraceSession {
         int pid;
         Memory memory;
         Pending pending;
+        /** The tracer's answer to the call this thread is entering, while it is awaited. */
+        CompletableFuture<Decision> decision;
         boolean started;
         boolean awaitingSpawn;
         boolean atEntry;

@@ -8,6 +8,8 @@ import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * A tracer: the device calls it on its tracing thread, in the order events complete, while the
@@ -39,6 +41,34 @@ public interface Tracer {
      */
     default Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
         return Decision.proceed();
+    }
+
+    /**
+     * True when this deciding tracer may answer syscall entries later, through
+     * {@link #onSyscallEntryLater}: the device then goes on with other threads' stops while one
+     * call waits for its answer, and answers may come in any order. Asked once, before the run
+     * (not honoured for tracers that {@link #ordersThreads() order threads}).
+     */
+    default boolean answersLater() {
+        return false;
+    }
+
+    /**
+     * Before the run, for tracers that {@link #answersLater() answer later}: an executor whose
+     * tasks run on the device's thread, between stops. Futures returned by
+     * {@link #onSyscallEntryLater} must be completed by such tasks (the tracee's memory and
+     * registers are only reachable from that thread).
+     */
+    default void bindDeviceThread(Executor deviceThread) {
+    }
+
+    /**
+     * A syscall entering, decided when the returned future completes (on the device's thread, see
+     * {@link #bindDeviceThread}); the thread stays stopped until then, the others go on. The
+     * default answers at once with {@link #onSyscallEntry}.
+     */
+    default CompletableFuture<Decision> onSyscallEntryLater(SyscallEntry entry, Tracee tracee) {
+        return CompletableFuture.completedFuture(onSyscallEntry(entry, tracee));
     }
 
     /**

@@ -77,6 +77,13 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     private final java.util.Set<String> decideExtra = new java.util.HashSet<>();
     private final java.util.Set<String> observeExtra = new java.util.HashSet<>();
     private long waitingFor;
+    /** The device's thread, once bound: answers are then handled there, several events outstanding at once. */
+    private volatile java.util.concurrent.Executor deviceThread;
+    /** Events sent for a decision and not answered yet, by number (device thread only). */
+    private final Map<Long, Outstanding> outstanding = new LinkedHashMap<>();
+
+    private record Outstanding(SyscallEntry entry, Tracee tracee, java.util.concurrent.CompletableFuture<Decision> answer) {
+    }
 
     private RemoteTracer(Connection conn, Duration timeout, PrintStream log) {
         this.conn = conn;
@@ -169,12 +176,70 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
                     continue;
                 }
                 inbox.add(resolve(m));
+                wakeDevice();
             }
         } catch (IOException e) {
             // the tracer went away
         } finally {
             inbox.add(EOF);
+            wakeDevice();
         }
+    }
+
+    /** Once bound to the device's thread: has it handle what just arrived. */
+    private void wakeDevice() {
+        java.util.concurrent.Executor d = deviceThread;
+        if (d != null) d.execute(this::drain);
+    }
+
+    /** On the device's thread: handles every message received (answers, writes, queries, refusals). */
+    private void drain() {
+        Object o;
+        while ((o = inbox.poll()) != null) {
+            if (o == EOF) {
+                hungUp();
+            } else {
+                dispatch((Message) o);
+            }
+        }
+    }
+
+    private void hungUp() {
+        if (!outstanding.isEmpty()) {
+            died("it hung up while events " + outstanding.keySet() + " were waiting for its answer (they continue)");
+        } else {
+            died("it hung up");
+        }
+        for (Outstanding o : List.copyOf(outstanding.values())) finish(o, Decision.proceed());
+    }
+
+    /** A message about an outstanding event, on the device's thread; anything else is refused. */
+    private void dispatch(Message m) {
+        Outstanding o = outstanding.get(m.seq());
+        if (o == null) {
+            refuse(m);
+            return;
+        }
+        long seq = m.seq();
+        switch (m) {
+            case Message.Set s -> write(o.tracee(), s, o.entry().args());
+            case Message.Peek p -> send(peek(o.tracee(), p));
+            case Message.Fds f -> send(new Message.Reply(seq, "fds", fds(o.tracee().pid())));
+            case Message.Proc p -> send(new Message.Reply(seq, "proc", proc(o.tracee())));
+            case Message.Continue c -> finish(o, Decision.proceed());
+            case Message.SkipFail f -> finish(o, toDecision(f, o.entry()));
+            case Message.SkipOk k -> finish(o, toDecision(k, o.entry()));
+            case Message.Rewrite w -> finish(o, toDecision(w, o.entry()));
+            default -> send(new Message.Error(seq, "refused: " + verb(m)
+                    + " does not answer a syscall (continue, skip-fail, skip-ok, rewrite)"));
+        }
+    }
+
+    private void finish(Outstanding o, Decision d) {
+        long seq = o.entry().seq();
+        if (outstanding.remove(seq) == null) return;
+        remember(answered, seq);
+        o.answer().complete(d);
     }
 
     /** A message with seq 0 is about the last event sent. */
@@ -237,13 +302,66 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         return i;
     }
 
+    /** A deciding tracer answers later, several events outstanding at once (see {@link #bindDeviceThread}). */
     @Override
-    public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
-        if (dead || !any(decideSets, e.nr())) return Decision.proceed();
+    public boolean answersLater() {
+        return !decideSets.isEmpty();
+    }
+
+    @Override
+    public void bindDeviceThread(java.util.concurrent.Executor executor) {
+        this.deviceThread = executor;
+        wakeDevice(); // anything that came before
+    }
+
+    /**
+     * Sends the event and returns at once: the answer completes the future on the device's
+     * thread, as do the tracer's writes and queries meanwhile; the timeout continues the call.
+     * Without a bound device thread, as {@link #onSyscallEntry}.
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<Decision> onSyscallEntryLater(SyscallEntry e, Tracee tracee) {
+        java.util.concurrent.Executor device = deviceThread;
+        if (device == null || dead || !any(decideSets, e.nr())) {
+            return java.util.concurrent.CompletableFuture.completedFuture(onSyscallEntry(e, tracee));
+        }
+        java.util.concurrent.CompletableFuture<Decision> answer = new java.util.concurrent.CompletableFuture<>();
+        Outstanding o = new Outstanding(e, tracee, answer);
+        outstanding.put(e.seq(), o);
+        lastSent = e.seq();
+        send(entryEvent(e));
+        if (dead) {
+            finish(o, Decision.proceed());
+            return answer;
+        }
+        java.util.concurrent.CompletableFuture.delayedExecutor(timeout.toMillis(), TimeUnit.MILLISECONDS, device)
+                .execute(() -> {
+                    if (!outstanding.containsKey(e.seq())) return;
+                    send(new Message.Error(e.seq(), "no answer within " + timeout.toMillis() + " ms: event " + e.seq()
+                            + " continues"));
+                    log.println("deja: tracer " + name + " did not answer event " + e.seq() + " within "
+                            + timeout.toMillis() + " ms; it continues");
+                    finish(o, Decision.proceed());
+                });
+        return answer;
+    }
+
+    private Message.Event entryEvent(SyscallEntry e) {
         SyscallEvent asEvent = new SyscallEvent(e.seq(), e.pid(), e.tid(), e.timeNs(), e.timeNs(), e.nr(), e.args(),
                 e.inputs(), 0, List.<MemoryBlock>of(), SyscallEvent.NO_EXIT);
         String call = callText(renderer.render(asEvent));
-        Message answer = exchange(event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(), null, call), tracee, e.args());
+        return event(e.seq(), e.pid(), e.tid(), e.timeNs(), e.nr(), e.args(), null, call);
+    }
+
+    @Override
+    public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
+        if (dead || !any(decideSets, e.nr())) return Decision.proceed();
+        Message answer = exchange(entryEvent(e), tracee, e.args());
+        return toDecision(answer, e);
+    }
+
+    /** The decision an answer stands for (null: the call continues). */
+    private static Decision toDecision(Message answer, SyscallEntry e) {
         return switch (answer) {
             case Message.SkipFail f -> Decision.fail(f.errno());
             case Message.SkipOk k -> Decision.succeed(k.value());
@@ -377,11 +495,12 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
                 }
                 if (o == EOF) {
                     died("it hung up while event " + seq + " was waiting for its answer (the event continues)");
+                    hungUp();
                     return null;
                 }
                 Message m = (Message) o;
                 if (m.seq() != seq) {
-                    refuse(m);
+                    dispatch(m); // about another outstanding event, or refused
                     continue;
                 }
                 switch (m) {
@@ -431,7 +550,10 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         } else if (observedOnly.contains(s)) {
             why = "refused: event " + s + " was sent to observe; it takes no answer";
         } else {
-            why = "refused: no event " + s + " is waiting for your answer" + (waitingFor != 0 ? " (event " + waitingFor + " is)" : "");
+            List<Long> waiting = new ArrayList<>(outstanding.keySet());
+            if (waitingFor != 0) waiting.add(waitingFor);
+            why = "refused: no event " + s + " is waiting for your answer" + (waiting.isEmpty() ? ""
+                    : waiting.size() == 1 ? " (event " + waiting.getFirst() + " is)" : " (events " + waiting + " are)");
         }
         send(new Message.Error(s, why));
     }

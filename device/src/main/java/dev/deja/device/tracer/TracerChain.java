@@ -16,6 +16,7 @@ import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Several tracers screening each call in turn, in order (the 1999 proposal's nested tracers):
@@ -31,6 +32,8 @@ public final class TracerChain implements Tracer {
     private final boolean acceptsJoiners;
     /** Tracers that asked to join, admitted on the device's thread at the next event. */
     private final java.util.Queue<Tracer> joining = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The device's thread, for tracers that answer later (those that join included). */
+    private volatile java.util.concurrent.Executor deviceThread;
     /** The latest context of each live process, given to tracers that join mid-run. */
     private final java.util.Map<Integer, ContextEvent> contexts = new java.util.HashMap<>();
 
@@ -63,6 +66,7 @@ public final class TracerChain implements Tracer {
     private void admit() {
         Tracer t;
         while ((t = joining.poll()) != null) {
+            if (deviceThread != null) t.bindDeviceThread(deviceThread);
             for (ContextEvent c : contexts.values()) t.onContext(c);
             tracers.add(t);
         }
@@ -108,6 +112,45 @@ public final class TracerChain implements Tracer {
             }
         }
         return rewritten ? new Decision.Rewrite(current.nr(), current.args()) : Decision.proceed();
+    }
+
+    /** When any tracer answers later, or tracers may join (remote ones answer later). */
+    @Override
+    public boolean answersLater() {
+        return acceptsJoiners || tracers.stream().anyMatch(Tracer::answersLater);
+    }
+
+    @Override
+    public void bindDeviceThread(java.util.concurrent.Executor executor) {
+        this.deviceThread = executor;
+        for (Tracer t : tracers) t.bindDeviceThread(executor);
+    }
+
+    /**
+     * The chain, one tracer after the other as {@link #onSyscallEntry} does, each asked when the
+     * previous one has answered (on the device's thread, where answers complete).
+     */
+    @Override
+    public CompletableFuture<Decision> onSyscallEntryLater(SyscallEntry entry, Tracee tracee) {
+        admit();
+        return screen(List.copyOf(tracers), 0, entry, false, tracee);
+    }
+
+    private CompletableFuture<Decision> screen(List<Tracer> chain, int from, SyscallEntry current, boolean rewritten,
+                                               Tracee tracee) {
+        for (int i = from; i < chain.size(); i++) {
+            Tracer t = chain.get(i);
+            if (!t.decides()) continue;
+            int next = i + 1;
+            return t.onSyscallEntryLater(current, tracee).thenCompose(d -> switch (d) {
+                case Decision.Proceed p -> screen(chain, next, current, rewritten, tracee);
+                case Decision.Skip s -> CompletableFuture.<Decision>completedFuture(s);
+                case Decision.Rewrite r -> screen(chain, next, new SyscallEntry(current.seq(), current.pid(), current.tid(),
+                        current.timeNs(), r.nr(), r.args(), capture.inputs(r.nr(), r.args(), tracee.memory())), true, tracee);
+            });
+        }
+        return CompletableFuture.completedFuture(rewritten ? new Decision.Rewrite(current.nr(), current.args())
+                : Decision.proceed());
     }
 
     @Override

@@ -76,4 +76,48 @@ class TracerChainTest {
         assertEquals(0, new TracerChain(List.of(a, b, c)).signalToDeliver(sig, TRACEE));
         assertEquals(List.of("a:sig2", "b:sig15"), seen);
     }
+
+    /** A tracer that answers later: each entry's future is kept for the test to complete. */
+    private record LaterStep(String name, List<String> seen, List<java.util.concurrent.CompletableFuture<Decision>> futures)
+            implements Tracer {
+        @Override public boolean decides() { return true; }
+        @Override public boolean answersLater() { return true; }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Decision> onSyscallEntryLater(SyscallEntry e, Tracee t) {
+            seen.add(name + ":" + e.seq() + ":" + e.arg(0));
+            java.util.concurrent.CompletableFuture<Decision> f = new java.util.concurrent.CompletableFuture<>();
+            futures.add(f);
+            return f;
+        }
+    }
+
+    @Test
+    void laterAnswersGoThroughTheChainInOrderAndInAnyOrderAcrossEvents() {
+        List<String> seen = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<Decision>> fa = new ArrayList<>();
+        Tracer a = new LaterStep("a", seen, fa);
+        Tracer b = new Step("b", seen, e -> e.arg(0) == 4 ? Decision.fail(5) : Decision.proceed());
+        TracerChain chain = new TracerChain(List.of(a, b));
+        assertEquals(true, chain.answersLater());
+        var first = chain.onSyscallEntryLater(new SyscallEntry(17, 1, 1, 0, 1, new long[]{2, 0, 0, 0, 0, 0}, List.of()), TRACEE);
+        var second = chain.onSyscallEntryLater(new SyscallEntry(18, 1, 2, 0, 1, new long[]{3, 0, 0, 0, 0, 0}, List.of()), TRACEE);
+        assertEquals(List.of("a:17:2", "a:18:3"), seen, "b is asked only once a has answered");
+        assertEquals(false, first.isDone());
+        fa.get(1).complete(Decision.proceed()); // 18 answered first
+        assertEquals(Decision.proceed(), second.join());
+        assertEquals(false, first.isDone());
+        fa.get(0).complete(new Decision.Rewrite(1, new long[]{4, 0, 0, 0, 0, 0}));
+        assertEquals(Decision.fail(5), first.join(), "b saw a's rewrite and failed the call");
+        assertEquals(List.of("a:17:2", "a:18:3", "b:1:3", "b:1:4"), seen);
+    }
+
+    @Test
+    void aChainOfSynchronousTracersAnswersAtOnce() {
+        List<String> seen = new ArrayList<>();
+        TracerChain chain = new TracerChain(List.of(new Step("a", seen, e -> Decision.succeed(7))));
+        assertEquals(false, chain.answersLater());
+        var d = chain.onSyscallEntryLater(new SyscallEntry(1, 1, 1, 0, 1, new long[6], List.of()), TRACEE);
+        assertEquals(Decision.succeed(7), d.getNow(null));
+    }
 }
