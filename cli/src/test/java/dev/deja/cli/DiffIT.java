@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code deja diff} on the heisenbug samples as a user would run it: record until there is a passing
  * and a failing run (bounded), diff them, and check that the report leads with the failing write and
- * names the data that decided it (the random byte, the clock value, the pipe's order) as a cause.
+ * names the data that decided it (the random byte, the clock value, the pipe's order, the child's
+ * status) as a cause.
  */
 class DiffIT {
     /** Each sample passes and fails with probability at least 1/4 per run: 40 runs miss one with p < 1e-4. */
@@ -47,6 +48,10 @@ class DiffIT {
 
     /** The diff of a passing and a failing run; checks the common shape and returns the text. */
     private String diffLeadsWithTheFailure(String sample, Pair p) throws IOException, InterruptedException {
+        return diffLeadsWithTheFailure(sample, p, "the runs part in 1 thread: ");
+    }
+
+    private String diffLeadsWithTheFailure(String sample, Pair p, String summary) throws IOException, InterruptedException {
         Runs.Result r = Runs.deja(home, "diff", p.passing().toString(), p.failing().toString());
         assertEquals(1, r.status(), "the runs differ; stderr: " + r.stderr() + "\n" + r.stdout());
         String out = r.stdout();
@@ -58,7 +63,7 @@ class DiffIT {
         assertTrue(out.lines().anyMatch(l -> l.startsWith("  > ") && l.contains("write(2, \"" + sample + ": FAILED")), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("  ! ") && l.contains("A exit_group(0)")), out);
         assertTrue(out.contains("before it, the kernel gave this thread different data (most recent first):"), out);
-        assertTrue(out.strip().lines().toList().getLast().startsWith("the runs part in 1 thread: "), out);
+        assertTrue(out.strip().lines().toList().getLast().startsWith(summary), out);
         return out;
     }
 
@@ -112,6 +117,25 @@ class DiffIT {
         // The race itself: the two threads' writes to the pipe came in the other order.
         assertTrue(all.stdout().lines().anyMatch(l -> l.startsWith("  ~ ")
                 && l.contains(" write: different order across threads (after thread ")), all.stdout());
+    }
+
+    @Test
+    void aChildsStatusAcrossThreeProcessesLeadsBackToTheRandomByte() throws Exception {
+        Pair p = passAndFail("heisen_fork");
+        String out = diffLeadsWithTheFailure("heisen_fork", p, "the runs part in ");
+        // The parent learnt the child's status from wait4; the shell exited otherwise after reading od's output.
+        int parent = out.indexOf("\nthread 1 (A pid ");
+        assertTrue(causes(out.substring(parent)).contains("wait4: different output data"), out);
+        int shell = out.indexOf("\nthread 2 (A pid ");
+        assertTrue(shell > 0, "the shell's process parts too: " + out);
+        assertTrue(causes(out.substring(shell)).contains("read: different output data"), out);
+        Runs.Result all = Runs.deja(home, "diff", "--data", "--all", "-C", "0", p.passing().toString(), p.failing().toString());
+        assertEquals(1, all.status(), all.stderr());
+        // od, the third process, read one different byte of /dev/urandom.
+        int od = all.stdout().indexOf("\nthread 3 (A pid ");
+        assertTrue(od > 0, all.stdout());
+        assertTrue(all.stdout().indexOf(" read: different output data (argument 2: 1 byte, first difference at byte 0)", od) > 0,
+                all.stdout());
     }
 
     @Test
