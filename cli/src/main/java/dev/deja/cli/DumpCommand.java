@@ -30,7 +30,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "dump", sortOptions = false,
+@Command(name = "dump", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Print a recording's events: strace-style text, or JSON Lines with every field.",
                 "Events appear in the order they completed; a syscall carries the number of its entry."},
         footer = {"", "Examples:", "  deja dump bug1", "  deja dump -n --all bug1", "  deja dump --json bug1 | jq ."})

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-@Command(name = "ls", description = {"List the recordings in deja's home (${DEJA_HOME:-~/.local/share/deja}):",
+@Command(name = "ls", mixinStandardHelpOptions = true, versionProvider = Version.class, description = {"List the recordings in deja's home (${DEJA_HOME:-~/.local/share/deja}):",
         "name, command, when, status and size."})
 final class LsCommand implements Callable<Integer> {
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")

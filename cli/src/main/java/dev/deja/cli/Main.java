@@ -17,6 +17,10 @@ public final class Main implements Runnable {
     /** Runs deja's command line and returns the exit status (for tests and the launcher). */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        // As with strace and rr, everything from the program's name on is the program's: "deja record ls -l".
+        for (String taker : new String[] {"record", "trace", "run"}) {
+            cli.getSubcommands().get(taker).setStopAtPositional(true);
+        }
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
             // Expected failures become one line; anything else is a bug worth its stack trace.
             if (ex instanceof UserError u) {

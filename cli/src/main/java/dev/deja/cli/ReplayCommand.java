@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "replay", sortOptions = false,
+@Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Re-run a recorded program deterministically: every call that reads the outside world is",
                 "answered from the recording, so the output, decisions and exit status are those recorded.",
                 "deja exits with the program's status, or 124 when the replay diverges from the recording."},

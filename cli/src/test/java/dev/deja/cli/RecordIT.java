@@ -368,4 +368,15 @@ class RecordIT {
         assertEquals("started\n", recordedStdout(events, sleep.pid()));
         assertGone(sleep.pid());
     }
+
+    @Test
+    void theProgramsOwnOptionsNeedNoDoubleDash() throws Exception {
+        Path rec = home.resolve("no-dashes");
+        Runs.Result r = Runs.deja(home, "record", "-q", "-o", rec.toString(), "ls", "-d", "--", "/");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("/\n", r.stdout());
+        Runs.Result help = Runs.deja(home, "record", "--help");
+        assertEquals(0, help.status(), help.stderr());
+        assertTrue(help.stdout().contains("Usage: deja record"), help.stdout());
+    }
 }

@@ -915,6 +915,17 @@ public final class TraceSession {
         }
 
         @Override
+        public int writeAsKernel(long address, byte[] data) {
+            try {
+                return vm.write(pid, address, data);
+            } catch (NativeCallException e) {
+                if (e.errno() == ProcessVm.EFAULT) return 0; // not even the first page is writable
+                throw new DeviceException("cannot write " + data.length + " bytes at 0x" + Long.toHexString(address)
+                        + " in pid " + pid + " tid " + tid + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
         public void setSiginfo(byte[] siginfo) {
             ptrace.setSiginfo(tid, siginfo);
         }

@@ -18,6 +18,17 @@ public interface Tracee {
     void write(long address, byte[] data);
 
     /**
+     * Writes {@code data} at {@code address} as the kernel's copy to user memory would: only into
+     * writable pages (process_vm_writev). Returns how many bytes were written; fewer than
+     * {@code data.length} means the rest lies in memory the kernel could not have written either (a
+     * replayer that gets a short count holds an output longer than the live buffer).
+     */
+    default int writeAsKernel(long address, byte[] data) {
+        write(address, data);
+        return data.length;
+    }
+
+    /**
      * Makes the thread execute {@code nr(args)} now and returns the raw result (negative errno on
      * failure); the thread's own call and registers are left as they were. Only at a syscall entry.
      */

@@ -731,7 +731,14 @@ final class ReplayTracer implements Tracer {
                 if (moved == null) moved = movedPointers(r.inputs(), liveInputs);
                 addr = moved.getOrDefault(b.address(), b.address());
             }
-            t.write(addr, b.data());
+            // Strictly as the kernel writes: a recorded output running into memory the live buffer does not
+            // have (a guard page, a shorter mapping) means this run is not the recorded one.
+            int written = t.writeAsKernel(addr, b.data());
+            if (written < b.length()) {
+                throw new Stop(divergence(r, render(r) + " (the kernel wrote " + b.length() + " bytes at 0x"
+                        + Long.toHexString(addr) + ")", "only " + written + " of them are writable memory in the"
+                        + " replaying process"));
+            }
         }
     }
 

@@ -55,6 +55,9 @@ public final class ProcessVm implements AutoCloseable {
         return done;
     }
 
+    /** The errno of a transfer whose first byte lies in memory the process cannot access that way. */
+    public static final int EFAULT = 14;
+
     /** Writes {@code src} at {@code address}; returns bytes written (short when a page is not writable). */
     public int write(int pid, long address, byte[] src) {
         if (src.length == 0) return 0;
