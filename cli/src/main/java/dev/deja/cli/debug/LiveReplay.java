@@ -100,6 +100,8 @@ final class LiveReplay implements ReplayControl {
     Notice resume(long seq) {
         if (!parked) throw new IllegalStateException("the replay is not stopped");
         parked = false;
+        // A Ctrl-C from before this move is spent; one from now on stops the replay.
+        interrupted = false;
         requests.add(new Resume(seq));
         return await();
     }
@@ -203,7 +205,6 @@ final class LiveReplay implements ReplayControl {
             }
             switch (r) {
                 case Resume go -> {
-                    interrupted = false;
                     stopAt = go.stopAtSeq();
                     return;
                 }
