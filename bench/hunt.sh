@@ -2,7 +2,7 @@
 # bench/hunt.sh: how many runs `deja record --until-fail` takes to catch a thread-order bug,
 # with and without --chaos.
 #
-#   bench/hunt.sh [SAMPLE]   (default heisen_threads; env: HUNTS hunts per mode, default 20;
+#   bench/hunt.sh [SAMPLE]   (default heisen_order; env: HUNTS hunts per mode, default 20;
 #                             MAX_RUNS per hunt, default 100; SEED first chaos seed, default 1)
 #
 # Runs HUNTS hunts of samples/target/bin/SAMPLE without chaos and HUNTS with `--chaos --seed S`
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SAMPLE=${1:-heisen_threads}
+SAMPLE=${1:-heisen_order}
 HUNTS=${HUNTS:-20}
 MAX_RUNS=${MAX_RUNS:-100}
 SEED=${SEED:-1}

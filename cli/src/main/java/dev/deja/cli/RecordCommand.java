@@ -32,7 +32,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "record", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+@Command(name = "record", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run a program and record every system call it makes into a recording.",
                 "The program's output and exit status are unchanged; deja exits with the program's status.",
                 "With --until-fail, re-run it (each run recorded) until a run fails, and keep only that recording."},
