@@ -9,6 +9,7 @@ import dev.deja.device.tracer.ProtocolException;
 import dev.deja.device.tracer.RemoteTracer;
 import dev.deja.device.tracer.SocketListener;
 import dev.deja.device.TraceRun;
+import dev.deja.device.TraceSession;
 import dev.deja.device.tracer.TracerChain;
 import dev.deja.device.tracer.Transports;
 import java.io.IOException;
@@ -43,18 +44,29 @@ final class RunCommand implements Callable<Integer> {
                     + " tracer that connects is ready."})
     Path listen;
 
-    @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The program and its arguments.")
+    @Option(names = {"-p", "--pid"}, paramLabel = "PID",
+            description = {"Attach to the running process PID (all its threads, and the children it starts from then on)"
+                    + " instead of starting a program; Ctrl-C or SIGTERM detaches and leaves it running. Every call"
+                    + " stops (no seccomp filter)."})
+    Integer attach;
+
+    @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The program and its arguments.")
     List<String> command = new ArrayList<>();
 
     @Override
     public Integer call() {
         if (tracers.isEmpty() && listen == null) throw new UserError("run: give at least one --tracer CMD or --listen PATH");
         if (timeoutMs <= 0) throw new UserError("run: --timeout must be positive");
-        LaunchSpec spec;
-        try {
-            spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
-        } catch (Launch.CommandException e) {
-            throw new UserError(e.getMessage(), e.status());
+        if (attach != null && !command.isEmpty()) throw new UserError("run: give either -p PID or a COMMAND, not both");
+        if (attach == null && command.isEmpty()) throw new UserError("run: no program given; usage: deja run --tracer CMD -- COMMAND [ARGS], or -p PID");
+        if (attach != null && attach <= 0) throw new UserError("run -p " + attach + ": not a process id");
+        LaunchSpec spec = null;
+        if (attach == null) {
+            try {
+                spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
+            } catch (Launch.CommandException e) {
+                throw new UserError(e.getMessage(), e.status());
+            }
         }
         List<RemoteTracer> chain = new ArrayList<>();
         SocketListener listener = null;
@@ -94,9 +106,12 @@ final class RunCommand implements Callable<Integer> {
             }
             TraceResult r;
             try {
-                r = TraceRun.run(spec, tracerChain, () -> { });
+                TraceSession session = spec != null ? new TraceSession(spec, tracerChain)
+                        : TraceSession.attach(attach, tracerChain);
+                r = TraceRun.run(session, (TraceResult done) -> { });
             } catch (DeviceException e) {
-                throw new UserError("cannot trace " + command.getFirst() + ": " + e.getMessage());
+                throw new UserError(spec != null ? "cannot trace " + command.getFirst() + ": " + e.getMessage()
+                        : "run -p " + attach + ": " + e.getMessage());
             }
             return r.shellStatus();
         } finally {

@@ -160,6 +160,42 @@ class TracerProtocolIT {
     }
 
     @Test
+    void runAttachesToARunningProcessAndDetachesOnSigterm() throws Exception {
+        Path seen = tmp.resolve("seen.txt");
+        Path t = tracer("attached", """
+                send("hello attached"); send("subscribe decide getppid"); send("ready")
+                out = open(sys.argv[1], "a")
+                for line in sys.stdin:
+                    if line.startswith("event "):
+                        out.write(line); out.flush()
+                        send(line.split(" ")[1] + " continue")
+                """);
+        Process target = new ProcessBuilder(dev.deja.samples.Samples.path("attach_target"))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process deja = null;
+        try {
+            assertEquals("ready", new java.io.BufferedReader(new java.io.InputStreamReader(target.getInputStream())).readLine());
+            long pid = target.pid();
+            deja = new ProcessBuilder(Runs.launcher().toString(), "run", "--tracer", "python3 " + t + " " + seen, "-p",
+                    Long.toString(pid)).redirectErrorStream(true).redirectOutput(tmp.resolve("deja.log").toFile()).start();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!(Files.exists(seen) && Files.readString(seen).contains("getppid()"))) {
+                assertTrue(deja.isAlive(), "deja ended: " + Files.readString(tmp.resolve("deja.log")));
+                assertTrue(System.nanoTime() < deadline, "no getppid event in 60 s");
+                Thread.sleep(200);
+            }
+            deja.destroy(); // SIGTERM
+            assertTrue(deja.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "deja did not end after SIGTERM");
+            assertTrue(target.isAlive(), "the process outlives deja");
+            String status = Files.readString(Path.of("/proc/" + pid + "/status"));
+            assertTrue(status.contains("\nTracerPid:\t0\n"), status);
+        } finally {
+            if (deja != null) deja.destroyForcibly();
+            target.destroyForcibly();
+        }
+    }
+
+    @Test
     void aTracerThatCrashesIsDroppedAndTheRunGoesOn() throws Exception {
         Path t = tracer("crasher", """
                 send("hello crasher"); send("subscribe decide write"); send("ready")

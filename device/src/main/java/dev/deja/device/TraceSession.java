@@ -195,10 +195,11 @@ public final class TraceSession {
                 }
                 loop();
             } catch (NativeCallException e) {
-                abandon();
-                throw new DeviceException(e.getMessage() + " after event " + seq, e);
+                DeviceException failure = new DeviceException(e.getMessage() + " after event " + seq, e);
+                abandon(failure);
+                throw failure;
             } catch (RuntimeException | Error e) {
-                abandon();
+                abandon(e);
                 throw e;
             } finally {
                 endWakeup();
@@ -222,7 +223,7 @@ public final class TraceSession {
     }
 
     /** After a failure: never leave a launched tree traced (EXITKILL covers the thread's end, this covers now). */
-    private void abandon() {
+    private void abandon(Throwable failure) {
         if (attachPid == 0) {
             for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
             return;
@@ -231,6 +232,7 @@ public final class TraceSession {
         try {
             detachAll();
         } catch (NativeCallException | DeviceException e) {
+            failure.addSuppressed(e);
             tasks.clear();
         }
     }
