@@ -4,6 +4,10 @@ import dev.deja.cli.debug.DebugSession;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.replayer.Replayer;
+import dev.deja.replayer.diff.DiffOptions;
+import dev.deja.replayer.diff.DiffRenderer;
+import dev.deja.replayer.diff.DiffReport;
+import dev.deja.replayer.diff.RecordingDiff;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -15,7 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "debug", sortOptions = false,
+@Command(name = "debug", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Step through a recording: a shell over a live replay held before a recorded",
                 "call. Move with step, next, continue to breakpoints, goto (also backwards);",
                 "inspect the call, the process's registers and memory, descriptors, threads.",
@@ -44,11 +48,22 @@ final class DebugCommand implements Callable<Integer> {
                 new FileOutputStream(FileDescriptor.err), ownFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), false);
         try (Recording rec = RecordingArg.open(recording)) {
-            return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent);
+            return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent,
+                    (other, o) -> compare(rec, other, o));
         } catch (RecordingException e) {
             throw new UserError("cannot debug: " + e.getMessage());
         } catch (IOException e) {
             throw new UserError("debug: " + e.getMessage());
+        }
+    }
+
+    /** The shell's diff: this session's recording as run A, {@code other} as run B. */
+    private static String compare(Recording rec, String other, DiffOptions options) {
+        try (Recording b = RecordingArg.open(other)) {
+            DiffReport report = RecordingDiff.compare(rec, b, options);
+            return new DiffRenderer(report).text(report);
+        } catch (UserError | RecordingException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 

@@ -325,6 +325,17 @@ class DebugIT {
     }
 
     @Test
+    void diffComparesThisRecordingWithAnother() throws Exception {
+        Path missing = home.resolve("no-such-recording");
+        Runs.Result r = debug(files, String.join("\n", "diff " + files, "diff " + threads + " -C 1", "diff",
+                "diff " + missing, "diff " + files + " -C x", "quit", ""), "--no-exec");
+        assertEquals(0, r.status(), r.stderr());
+        contains(r, "--- A " + files, "+++ B " + files, "the runs are the same", "+++ B " + threads,
+                "thread only in one run (created in B only)", "error: diff: which recording?",
+                "error: diff: no recording at " + missing, "error: count: 'x' is not a number");
+    }
+
+    @Test
     void aCommandFileRunsFirstAndStartingAtAnEvent() throws Exception {
         long data = seqOf("openat(3, \"data.txt\"");
         Path script = Files.writeString(home.resolve("cmds.txt"), "# a comment\n\nbreak lseek\ncontinue\ninfo breakpoints\n");

@@ -40,13 +40,14 @@ public final class DebugSession {
      * @param script  a command file run first, or null
      * @param gotoSeq an event to go to first, or -1
      */
-    public static int run(Recording rec, Replayer.Options live, Path script, long gotoSeq)
+    public static int run(Recording rec, Replayer.Options live, Path script, long gotoSeq, RunComparer comparer)
             throws RecordingException, IOException {
         Timeline timeline = Timeline.load(rec);
         boolean terminal = System.console() != null && System.console().isTerminal();
         if (!terminal) {
             PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
             Debugger d = new Debugger(timeline, out, Style.PLAIN, live == null ? null : new LiveReplay(rec, live));
+            d.comparer(comparer);
             try {
                 d.start();
                 boolean go = gotoSeq < 0 || d.execute("goto " + gotoSeq);
@@ -63,7 +64,7 @@ public final class DebugSession {
             }
             return status(d);
         }
-        return interactive(rec, timeline, live, script, gotoSeq);
+        return interactive(rec, timeline, live, script, gotoSeq, comparer);
     }
 
     private static boolean runScript(Debugger d, Path script) throws IOException {
@@ -84,7 +85,8 @@ public final class DebugSession {
         return Recordings.home().resolve("debug_history");
     }
 
-    private static int interactive(Recording rec, Timeline timeline, Replayer.Options live, Path script, long gotoSeq)
+    private static int interactive(Recording rec, Timeline timeline, Replayer.Options live, Path script, long gotoSeq,
+                                   RunComparer comparer)
             throws IOException {
         // The FFM provider: no stty or infocmp child processes, which would race the tracer's waitpid(-1).
         try (Terminal term = TerminalBuilder.builder().system(true).provider("ffm").nativeSignals(true).build()) {
@@ -92,6 +94,7 @@ public final class DebugSession {
             PrintWriter out = term.writer();
             Debugger d = new Debugger(timeline, out, new Style(colour, Math.max(0, term.getWidth())),
                     live == null ? null : new LiveReplay(rec, live));
+            d.comparer(comparer);
             term.handle(Terminal.Signal.INT, sig -> d.interrupt());
             Path history = historyFile();
             try {

@@ -12,6 +12,7 @@ import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.replayer.Divergence;
 import dev.deja.replayer.Replayer;
+import dev.deja.replayer.diff.DiffOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -73,12 +74,18 @@ final class Debugger {
     private boolean failed;
     private Integer exitStatus;
     private String lastFormat = "1xw";
+    private RunComparer comparer;
 
     Debugger(Timeline timeline, PrintWriter out, Style style, LiveReplay live) {
         this.t = timeline;
         this.out = out;
         this.style = style;
         this.live = live;
+    }
+
+    /** Makes the shell's {@code diff} available (the command line supplies how to open the other run). */
+    void comparer(RunComparer comparer) {
+        this.comparer = comparer;
     }
 
     /** True when the replay diverged from the recording during the session. */
@@ -189,6 +196,7 @@ final class Debugger {
             case "processes" -> processes();
             case "list" -> list(rest);
             case "search" -> search(rest);
+            case "diff" -> diff(rest);
             case "help" -> help(rest);
             case "quit" -> {
                 return false;
@@ -871,6 +879,35 @@ final class Debugger {
         }
         if (found > SEARCH_LIMIT) out.println("... " + (found - SEARCH_LIMIT) + " more");
         out.println(found + " match" + (found == 1 ? "" : "es"));
+    }
+
+    private void diff(String args) {
+        if (comparer == null) throw new CommandError("diff: not available in this session");
+        String other = null;
+        int context = DiffOptions.DEFAULT.context();
+        boolean all = false;
+        boolean data = false;
+        String[] words = args.isBlank() ? new String[0] : args.strip().split("\\s+");
+        for (int i = 0; i < words.length; i++) {
+            switch (words[i]) {
+                case "--all" -> all = true;
+                case "--data" -> data = true;
+                case "-C" -> {
+                    if (i + 1 >= words.length) throw new CommandError("diff: -C takes a number of events");
+                    context = count(words[++i], DiffOptions.DEFAULT.context());
+                }
+                default -> {
+                    if (other != null) throw new CommandError("diff: one recording to compare with, not '" + words[i] + "'");
+                    other = words[i];
+                }
+            }
+        }
+        if (other == null) throw new CommandError("diff: which recording? e.g. 'diff /tmp/pass'");
+        try {
+            out.print(comparer.compare(other, new DiffOptions(context, all, data)));
+        } catch (IllegalArgumentException e) {
+            throw new CommandError("diff: " + e.getMessage());
+        }
     }
 
     private void help(String what) {

@@ -77,6 +77,10 @@ final class Help {
             new Entry("search", List.of("/"), "search /REGEX/",
                     "Every event whose strace-style text matches REGEX (Java syntax), from the start.",
                     List.of("search /ENOENT/", "search /openat.*conf/")),
+            new Entry("diff", List.of(), "diff REC2 [-C N] [--all] [--data]",
+                    "Compare this recording (run A) with REC2 (run B), as 'deja diff': the first events where the"
+                            + " runs part, with context and the data that differed before.",
+                    List.of("diff /tmp/pass", "diff passing-run -C 5", "diff pass.deja --all --data")),
             new Entry("help", List.of("h", "?"), "help [COMMAND]", "The commands, or one command with examples.",
                     List.of("help", "help break")),
             new Entry("quit", List.of("q", "exit"), "quit", "End the session (the replay is killed).", List.of("quit")));
