@@ -793,7 +793,7 @@ final class ReplayTracer implements Tracer {
             return;
         }
         if (resultFromRecording.contains(nr)) {
-            if ((nr == nrClone || nr == nrClone3) && live.result() > 0 && !r.failed()) parentSetTid(r, p, t);
+            if ((nr == nrClone || nr == nrClone3) && live.result() > 0 && !r.failed()) parentSetTid(r, live.result(), p, t);
             t.setResult(r.result());
             if (!r.failed()) writeOutputs(r, p.liveArgs(), p.liveInputs(), t);
             return;
@@ -806,8 +806,13 @@ final class ReplayTracer implements Tracer {
         if (!r.failed()) writeOutputs(r, p.liveArgs(), p.liveInputs(), t);
     }
 
-    /** CLONE_PARENT_SETTID wrote the live tid into the parent's memory: the program must see the recorded one. */
-    private void parentSetTid(SyscallEvent r, Pending p, Tracee t) {
+    /**
+     * CLONE_PARENT_SETTID wrote the live tid into the parent's memory: the program must see the recorded one.
+     * Only while the word still holds the live tid: when the recorded order lets the new thread run and exit
+     * before its creator returns from clone, CLONE_CHILD_CLEARTID has already zeroed that same word (glibc's
+     * pd->tid), and writing the tid back would leave pthread_join waiting for an exit that happened.
+     */
+    private void parentSetTid(SyscallEvent r, long liveTid, Pending p, Tracee t) {
         long flags;
         long ptid;
         if (r.nr() == nrClone) {
@@ -821,6 +826,9 @@ final class ReplayTracer implements Tracer {
             ptid = b.getLong(24);
         }
         if ((flags & CLONE_PARENT_SETTID) != 0 && ptid != 0) {
+            byte[] word = new byte[4];
+            if (t.memory().read(ptid, word, 0, 4) != 4) return;
+            if (ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getInt() != (int) liveTid) return;
             t.write(ptid, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) r.result()).array());
         }
     }

@@ -7,8 +7,6 @@ import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.ffm.Affinity;
 import dev.deja.device.ffm.WaitPeek;
-import dev.deja.device.syscall.Arch;
-import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.SpawnEvent;
@@ -18,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -48,8 +45,8 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * A held thread is released as soon as no stop is pending and the thread released last is blocked
  * in the kernel, gone, or past its time, so a thread waiting for a held one is always served: chaos
- * never deadlocks a program that runs without it. A creator is never held at its return from
- * clone or fork (see {@link #mayContinue}). The recording is an ordinary one: the order it holds is
+ * never deadlocks a program that runs without it. A creator may be held at its return from
+ * clone until its new thread has exited (the replayer handles that order). The recording is an ordinary one: the order it holds is
  * the order chaos chose, which the replayer enforces.
  */
 public final class ChaosTracer extends ForwardingTracer {
@@ -70,10 +67,6 @@ public final class ChaosTracer extends ForwardingTracer {
     private final List<Integer> cpus;
     /** Live threads of the traced tree, as far as events told. */
     private final Set<Integer> live = new LinkedHashSet<>();
-    /** The syscalls that create a thread or process (clone, clone3, fork, vfork). */
-    private final Set<Integer> spawning = new HashSet<>();
-    /** The syscall each thread entered last. */
-    private final Map<Integer, Integer> lastCall = new HashMap<>();
     /** Each thread's priority: the higher, the sooner it goes on. */
     private final Map<Integer, Integer> priority = new HashMap<>();
     /** Threads this tracer holds in a syscall stop, in the order they arrived. */
@@ -94,8 +87,6 @@ public final class ChaosTracer extends ForwardingTracer {
         if (allowedCpus.isEmpty()) throw new IllegalArgumentException("no CPU to pin the program to");
         this.random = new SplittableRandom(seed);
         this.cpus = pickCpus(random, allowedCpus);
-        SyscallTable table = SyscallTable.of(Arch.current());
-        for (String name : List.of("clone", "clone3", "fork", "vfork")) table.number(name).ifPresent(spawning::add);
     }
 
     /** One or two distinct CPUs of {@code allowed}, at random. */
@@ -125,7 +116,6 @@ public final class ChaosTracer extends ForwardingTracer {
 
     @Override
     public Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
-        lastCall.put(tracee.tid(), entry.nr());
         if (!pinned) {
             // The program's execve, its first event: its only thread, and every later one inherits the mask.
             Affinity.pin(tracee.tid(), cpus);
@@ -140,12 +130,6 @@ public final class ChaosTracer extends ForwardingTracer {
         if (!held.contains(tid)) {
             if (tid == runner) runner = 0; // it stopped: its run between syscalls is over
             live.add(tid);
-            if (!entry && spawning.contains(lastCall.getOrDefault(tid, -1))) {
-                // A creator's return from clone/fork goes on at once: were it held until its new thread
-                // had exited, the replayer would write back the recorded parent-tid word (clone's
-                // output) over the 0 the kernel put there at the thread's exit, and a join would hang.
-                return true;
-            }
             priority.computeIfAbsent(tid, t -> random.nextInt());
             if (random.nextInt(DELAY_ONE_IN) == 0) pause(MAX_DELAY_NS);
             if (live.size() <= 1) return true; // nothing to reorder against
@@ -225,7 +209,6 @@ public final class ChaosTracer extends ForwardingTracer {
             live.remove(event.formerTid());
             held.remove(event.formerTid());
             priority.remove(event.formerTid());
-            lastCall.remove(event.formerTid());
         }
         inner.onExec(event, executable);
     }
@@ -235,7 +218,6 @@ public final class ChaosTracer extends ForwardingTracer {
         live.remove(event.tid());
         held.remove(event.tid());
         priority.remove(event.tid());
-        lastCall.remove(event.tid());
         if (runner == event.tid()) runner = 0;
         inner.onExit(event);
     }
