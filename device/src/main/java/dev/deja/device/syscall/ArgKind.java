@@ -11,7 +11,7 @@ public enum ArgKind {
     // outputs
     OBUF("obuf"), OBUFARG("obufarg"), OSTR("ostr"), OUT("out"), OUTARR("outarr"), OUTRET("outret"),
     SAOUT("saout"), OLEN("olen"), SLEN("slen"), IOVOUT("iovout"), MSGOUT("msgout"), MMSGOUT("mmsgout"),
-    FDPAIR("fdpair"), OSIGSET("osigset"), DENTS("dents"), FILEHANDLE("filehandle"),
+    FDPAIR("fdpair"), OSIGSET("osigset"), DENTS("dents"), FILEHANDLE("filehandle"), OPAGES("opages"),
     // both
     IO("io"), IOARR("ioarr"), FDSET("fdset"),
     // decided by another argument

@@ -103,7 +103,7 @@ public final class MemoryCapture {
         return switch (k) {
             case OBUF, OBUFARG, OSTR, OUT, OUTARR, OUTRET, SAOUT, OLEN, SLEN, IOVOUT, MSGOUT, MMSGOUT, FDPAIR,
                  OSIGSET, DENTS, IO, IOARR, FDSET, IOCTLARG, FCNTLARG, PRCTLARG, ARCHPRCTLARG, WSTATUS,
-                 FILEHANDLE -> true;
+                 FILEHANDLE, OPAGES -> true;
             default -> false;
         };
     }
@@ -195,11 +195,22 @@ public final class MemoryCapture {
 
     // ---------------------------------------------------------------- exit
 
+    /**
+     * One byte per page of a {@code length}-byte range (mincore's vector). 4 KiB pages: those of x86_64, and
+     * of the usual aarch64 kernels (a 16 or 64 KiB-page kernel would get a longer capture than it wrote).
+     */
+    static long pages(long length) {
+        long pageSize = 4096;
+        long len = unsigned(length);
+        return len / pageSize + (len % pageSize == 0 ? 0 : 1);
+    }
+
     private void output(ArgSpec a, int i, long p, long[] args, long result, List<MemoryBlock> inputs,
                         TraceeMemory mem, List<MemoryBlock> out) {
         switch (a.kind()) {
             case OBUF, OSTR, DENTS -> add(out, i, p, Math.min(unsigned(args[a.n()]), result), mem);
             case OBUFARG, OSIGSET -> add(out, i, p, unsigned(args[a.n()]), mem);
+            case OPAGES -> add(out, i, p, pages(args[a.n()]), mem);
             case OUT, IO -> add(out, i, p, a.size(), mem);
             case OUTARR, IOARR -> add(out, i, p, mul(args[a.n()], a.size()), mem);
             case OUTRET -> add(out, i, p, mul(Math.min(result, unsigned(args[a.n()])), a.size()), mem);

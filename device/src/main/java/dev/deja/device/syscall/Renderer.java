@@ -212,6 +212,17 @@ public final class Renderer {
                 else Decode.quote(sb, b, 0, b.length, s.name().equals("getcwd") ? Integer.MAX_VALUE : stringLimit,
                         s.name().equals("getcwd"), false);
             }
+            case OPAGES -> {
+                // as strace: each page's residency bit
+                byte[] b = c.ok ? Bytes.at(c.out, v) : null;
+                if (b == null) {
+                    sb.append(Decode.ptr(v));
+                } else {
+                    sb.append('[');
+                    for (int k = 0; k < b.length && k < stringLimit; k++) sb.append(k > 0 ? ", " : "").append(b[k] & 1);
+                    sb.append(b.length > stringLimit ? ", ...]" : "]");
+                }
+            }
             case OBUFARG, OLEN -> {
                 byte[] b = c.ok ? Bytes.at(c.out, v) : null;
                 if (b == null) sb.append(Decode.ptr(v));
