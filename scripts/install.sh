@@ -107,9 +107,12 @@ cd "$ROOT"
 rc=0
 mvn -B -q -DskipTests install || rc=$?
 (( rc == 0 )) || die "the build failed (mvn -B -q -DskipTests install, exit $rc): see Maven's errors above"
-# A training run records deja's own startup into an AOT cache the launcher then uses.
+# A training run records deja's own startup into an AOT cache the launcher then uses. It replays a
+# recording of /bin/true: replay loads nearly every class record does (journal, Kryo, the device) and
+# its own, so one cache serves both (measured: replay 1.39 -> 1.25 s, record unchanged at ~1.3 s).
 train=$(mktemp -d)
-if DEJA_AOT_TRAIN=1 "$ROOT/deja" record -q -o "$train/rec" -- /bin/true >/dev/null 2>&1; then
+if "$ROOT/deja" record -q -o "$train/rec" -- /bin/true >/dev/null 2>&1 \
+   && DEJA_AOT_TRAIN=1 "$ROOT/deja" replay -q "$train/rec" >/dev/null 2>&1; then
   say "startup cache: cli/target/deja.aot"
 else
   say "warning: the startup cache could not be made; deja works without it, only starts slower"
