@@ -49,6 +49,11 @@ final class Host {
         return fds;
     }
 
+    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given), closed in a replay. */
+    static int[] ownFds() {
+        return dev.deja.device.Launch.ownFds(java.util.Set.copyOf(inheritedFds()));
+    }
+
     /** A signal set the launcher passed as hex (its own SigBlk or SigIgn from /proc), or 0. */
     static long signalMask(String property) {
         String hex = System.getProperty(property, "").trim();

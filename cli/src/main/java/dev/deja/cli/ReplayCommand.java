@@ -8,7 +8,6 @@ import dev.deja.replayer.Replayer;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +33,7 @@ final class ReplayCommand implements Callable<Integer> {
     public Integer call() {
         OutputStream out = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
         OutputStream err = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.err);
-        Replayer.Options options = new Replayer.Options(out, err, ownFds(), Host.signalMask("deja.sigblk"),
+        Replayer.Options options = new Replayer.Options(out, err, Host.ownFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), mark);
         Replayer.Outcome outcome;
         boolean incomplete;
@@ -61,15 +60,5 @@ final class ReplayCommand implements Callable<Integer> {
             return ExitCodes.DIVERGENCE;
         }
         return outcome.status();
-    }
-
-    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given). */
-    private static int[] ownFds() {
-        try {
-            Set<Integer> inherited = Set.copyOf(Host.inheritedFds());
-            return dev.deja.device.Launch.of(java.util.List.of("/bin/sh"), inherited).closeFds();
-        } catch (dev.deja.device.Launch.CommandException e) {
-            return new int[0];
-        }
     }
 }

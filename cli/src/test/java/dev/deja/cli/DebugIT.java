@@ -17,15 +17,10 @@ import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,38 +55,12 @@ class DebugIT {
     }
 
     private static Path record(String name, String... command) throws Exception {
-        Path rec = home.resolve(name);
-        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", rec.toString(), "--"));
-        args.addAll(List.of(command));
-        Runs.Result r = Runs.deja(home, args.toArray(String[]::new));
-        assertTrue(Files.isDirectory(rec), "no recording: " + r.stderr());
-        return rec;
+        return Runs.record(home, name, command);
     }
 
     /** Runs deja with {@code stdin} as its standard input (a file: not a terminal). */
     static Runs.Result run(String stdin, String... args) throws IOException, InterruptedException {
-        Path in = Files.writeString(home.resolve("stdin.txt"), stdin);
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Runs.launcher().toString());
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(in.toFile()));
-        pb.environment().put("DEJA_HOME", home.toString());
-        Process p = pb.start();
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-        String out = drain(p.getInputStream());
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + cmd);
-        }
-        return new Runs.Result(p.exitValue(), out, err.join());
-    }
-
-    private static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Runs.dejaPiped(home, Files.writeString(home.resolve("stdin.txt"), stdin), args);
     }
 
     /** The event number of the first dumped call whose text contains {@code text}. */

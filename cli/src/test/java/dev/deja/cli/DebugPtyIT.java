@@ -8,7 +8,6 @@ import dev.deja.samples.Samples;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -36,12 +35,7 @@ class DebugPtyIT {
     }
 
     private static Path record(String name, String... command) throws Exception {
-        Path rec = home.resolve(name);
-        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", rec.toString(), "--"));
-        args.addAll(List.of(command));
-        Runs.Result r = Runs.deja(home, args.toArray(String[]::new));
-        assertTrue(Files.isDirectory(rec), "no recording: " + r.stderr());
-        return rec;
+        return Runs.record(home, name, command);
     }
 
     /** Runs {@code deja debug REC} on a pty through the steps; returns what the terminal showed, then "EXIT n". */

@@ -6,14 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.SyscallTable;
-import dev.deja.formats.EventReader;
-import dev.deja.formats.Recording;
-import dev.deja.formats.RecordingStatus;
-import dev.deja.formats.RecordingSummary;
-import dev.deja.formats.RecordingWriter;
-import dev.deja.formats.event.Event;
-import dev.deja.formats.event.ExecEvent;
-import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
@@ -148,29 +140,12 @@ class FamilyIT {
         Runs.Result recorded = record(rec, "family_time");
         Path forged = home.resolve("forged");
         int clockGettime = SyscallTable.of(Arch.current()).number("clock_gettime").orElseThrow();
-        long changedSeq = -1;
-        try (Recording in = Recording.open(rec);
-             EventReader events = in.events();
-             RecordingWriter out = RecordingWriter.create(forged, in.header())) {
-            Event e;
-            while ((e = events.next()) != null) {
-                if (e instanceof SyscallEvent s && s.nr() == clockGettime && changedSeq < 0 && s.outputs().size() == 1) {
-                    MemoryBlock ts = s.outputs().getFirst();
-                    byte[] longer = Arrays.copyOf(ts.data(), ts.length() + 1);
-                    e = new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(),
-                            s.inputs(), s.result(), List.of(new MemoryBlock(ts.arg(), ts.address(), longer)), s.flags());
-                    changedSeq = s.seq();
-                } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
-                    assertEquals(x.exeBlob(), out.storeBlob(in.blob(x.exeBlob())));
-                } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {
-                    assertEquals(m.blob(), out.storeBlob(in.blob(m.blob())));
-                }
-                out.append(e);
-            }
-            RecordingSummary summary = in.summary().orElseThrow();
-            out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
-                    summary.eventCount(), summary.processCount()));
-        }
+        long changedSeq = Runs.forge(rec, forged, s -> s.nr() == clockGettime && s.outputs().size() == 1, s -> {
+            MemoryBlock ts = s.outputs().getFirst();
+            byte[] longer = Arrays.copyOf(ts.data(), ts.length() + 1);
+            return new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(),
+                    s.inputs(), s.result(), List.of(new MemoryBlock(ts.arg(), ts.address(), longer)), s.flags());
+        });
         assertTrue(changedSeq > 0, "no clock_gettime with a timespec in the recording");
         Runs.Result r = Runs.deja(home, "replay", forged.toString());
         assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stdout() + r.stderr());

@@ -172,17 +172,7 @@ class PackIT {
     void aRecordingWhoseRecorderWasKilledPacksAndReplaysMarkedIncomplete() throws Exception {
         Path killed = home.resolve("killed");
         Path out = home.resolve("killed.out");
-        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", killed.toString(), "--",
-                "/bin/sh", "-c", "echo started; exec sleep 60").redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("DEJA_HOME", home.toString());
-        Process p = pb.start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.readString(out).contains("started")) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the recorded program never started");
-            Thread.sleep(50);
-        }
-        Thread.sleep(300);
+        Process p = Runs.startSleeper(home, killed, out);
         assertEquals(0, Runs.nativeRun("kill", "-KILL", Long.toString(p.pid())).status());
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
 

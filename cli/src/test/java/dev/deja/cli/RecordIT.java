@@ -310,22 +310,6 @@ class RecordIT {
         assertFalse(plain.stderr().contains("\tat "), plain.stderr());
     }
 
-    /** Starts a recording of a program that says "started" then sleeps, and waits for the word. */
-    private Process startSleeper(Path rec, Path out) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--",
-                "/bin/sh", "-c", "echo started; exec sleep 60").redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
-        pb.environment().put("DEJA_HOME", home.toString());
-        Process p = pb.start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.readString(out).contains("started")) {
-            if (System.nanoTime() > deadline) throw new AssertionError("the recorded program never started");
-            Thread.sleep(50);
-        }
-        Thread.sleep(300); // let the exec of sleep happen
-        return p;
-    }
-
     private static void signal(Process p, String sig) throws Exception {
         assertEquals(0, Runs.nativeRun("kill", "-" + sig, Long.toString(p.pid())).status());
     }
@@ -341,7 +325,7 @@ class RecordIT {
     @Test
     void ctrlCEndsTheTreeAndKeepsTheEventsMarkedInterrupted() throws Exception {
         Path rec = home.resolve("int");
-        Process p = startSleeper(rec, home.resolve("int.out"));
+        Process p = Runs.startSleeper(home, rec, home.resolve("int.out"));
         signal(p, "INT");
         assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
         assertEquals(130, p.exitValue());
@@ -356,7 +340,7 @@ class RecordIT {
     @Test
     void sigkillOfDejaKeepsEveryEventWrittenAndKillsTheTree() throws Exception {
         Path rec = home.resolve("kill");
-        Process p = startSleeper(rec, home.resolve("kill.out"));
+        Process p = Runs.startSleeper(home, rec, home.resolve("kill.out"));
         signal(p, "KILL");
         assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
         List<Event> events = Runs.events(rec);

@@ -5,28 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.SyscallTable;
-import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingStatus;
-import dev.deja.formats.RecordingSummary;
-import dev.deja.formats.RecordingWriter;
-import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
-import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,36 +38,13 @@ class ReplayIT {
 
     private int recordings;
 
-    /**
-     * Runs {@code deja ARGS} with stdout and stderr on pipes (as in a shell pipeline: on a file, coreutils
-     * copy file data inside the kernel, where no recorder sees it).
-     */
+    /** Runs {@code deja ARGS} with stdout and stderr on pipes ({@link Runs#dejaPiped}). */
     private Runs.Result deja(String... args) throws IOException, InterruptedException {
         return dejaWithInput(Path.of("/dev/null"), args);
     }
 
     private Runs.Result dejaWithInput(Path stdin, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Runs.launcher().toString());
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(stdin.toFile()));
-        pb.environment().put("DEJA_HOME", home.toString());
-        Process p = pb.start();
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-        String out = drain(p.getInputStream());
-        if (!p.waitFor(180, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + cmd);
-        }
-        return new Runs.Result(p.exitValue(), out, err.join());
-    }
-
-    private static String drain(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Runs.dejaPiped(home, stdin, args);
     }
 
     private record Recorded(Path dir, Runs.Result result) {
@@ -322,31 +291,14 @@ class ReplayIT {
         String forged = dir.resolve("forged.txt").toString();
         Path tampered = home.resolve("tampered");
         int openat = TABLE.number("openat").orElseThrow();
-        long changedSeq = -1;
-        try (Recording in = Recording.open(rec.dir());
-             EventReader events = in.events();
-             RecordingWriter out = RecordingWriter.create(tampered, in.header())) {
-            Event e;
-            while ((e = events.next()) != null) {
-                if (e instanceof SyscallEvent s && s.nr() == openat && changedSeq < 0 && pathOf(s).equals(original)) {
-                    List<MemoryBlock> inputs = new ArrayList<>();
-                    for (MemoryBlock b : s.inputs()) {
-                        inputs.add(b.arg() == 1 ? new MemoryBlock(1, b.address(), (forged + "\0").getBytes(StandardCharsets.UTF_8)) : b);
-                    }
-                    e = new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(), inputs,
-                            s.result(), s.outputs(), s.flags());
-                    changedSeq = s.seq();
-                } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
-                    assertEquals(x.exeBlob(), out.storeBlob(in.blob(x.exeBlob())));
-                } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {
-                    assertEquals(m.blob(), out.storeBlob(in.blob(m.blob())));
-                }
-                out.append(e);
+        long changedSeq = Runs.forge(rec.dir(), tampered, s -> s.nr() == openat && pathOf(s).equals(original), s -> {
+            List<MemoryBlock> inputs = new ArrayList<>();
+            for (MemoryBlock b : s.inputs()) {
+                inputs.add(b.arg() == 1 ? new MemoryBlock(1, b.address(), (forged + "\0").getBytes(StandardCharsets.UTF_8)) : b);
             }
-            RecordingSummary summary = in.summary().orElseThrow();
-            out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
-                    summary.eventCount(), summary.processCount()));
-        }
+            return new SyscallEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.exitTimeNs(), s.nr(), s.args(), inputs,
+                    s.result(), s.outputs(), s.flags());
+        });
         assertTrue(changedSeq > 0, "the recording has no openat of " + original);
         // The untouched recording replays; the tampered one stops at the forged event.
         replaysIdentically(rec);

@@ -92,7 +92,8 @@ public final class Launch {
         }
     }
 
-    private static int[] ownFds(Set<Integer> inherited) {
+    /** This process's own descriptors: all but 0-2 and {@code inherited}, which the program must not get. */
+    public static int[] ownFds(Set<Integer> inherited) {
         List<Integer> own = new ArrayList<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path p : fds) {

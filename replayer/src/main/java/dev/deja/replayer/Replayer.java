@@ -24,8 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
 
 /**
  * {@code deja replay}: re-runs a recorded program under the trace device with a {@link ReplayTracer}
@@ -91,13 +89,13 @@ public final class Replayer {
             throw new ReplayException("the recording was made on " + recorded + "; this machine is " + arch.unameName()
                     + ": a recording replays only on the architecture it was made on");
         }
-        // Opening the journal is most of replay's start (Chronicle Queue's class loading and set-up, a
-        // fork of ldconfig): it runs on its own thread while this one parses the syscall schemas. Nothing
-        // is traced yet, so the fork cannot meet the device's waitpid(-1).
-        FutureTask<RecordedRun> loading = new FutureTask<>(() -> RecordedRun.load(rec));
-        Thread.ofPlatform().name("deja-load").start(loading);
+        RecordedRun run;
+        try {
+            run = RecordedRun.load(rec);
+        } catch (RecordingException e) {
+            throw new ReplayException(e.getMessage(), e);
+        }
         Schemas schemas = Schemas.of(arch);
-        RecordedRun run = loaded(rec, loading);
         if (!(run.first() instanceof SyscallEvent first) || first.nr() != schemas.table().number("execve").orElse(-2)) {
             throw new ReplayException(rec.path() + " holds no program start to replay (its first event is not the execve)");
         }
@@ -112,23 +110,6 @@ public final class Replayer {
             return replay(rec, run, spec, options, scratch, schemas, control);
         } finally {
             deleteTree(scratch);
-        }
-    }
-
-    private static RecordedRun loaded(Recording rec, FutureTask<RecordedRun> loading) throws ReplayException {
-        try {
-            return loading.get();
-        } catch (InterruptedException e) {
-            loading.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new ReplayException("interrupted while reading " + rec.path(), e);
-        } catch (ExecutionException e) {
-            switch (e.getCause()) {
-                case RecordingException r -> throw new ReplayException(r.getMessage(), r);
-                case RuntimeException r -> throw r;
-                case Error r -> throw r;
-                default -> throw new ReplayException("cannot read " + rec.path() + ": " + e.getCause(), e.getCause());
-            }
         }
     }
 
