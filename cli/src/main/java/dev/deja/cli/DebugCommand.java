@@ -13,7 +13,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,7 +44,7 @@ final class DebugCommand implements Callable<Integer> {
     public Integer call() {
         if (script != null && !Files.isReadable(script)) throw new UserError("cannot read the command file " + script);
         Replayer.Options options = noExec ? null : new Replayer.Options(new FileOutputStream(FileDescriptor.out),
-                new FileOutputStream(FileDescriptor.err), ownFds(), Host.signalMask("deja.sigblk"),
+                new FileOutputStream(FileDescriptor.err), ReplayCommand.ownFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), false);
         try (Recording rec = RecordingArg.open(recording)) {
             return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent,
@@ -64,16 +63,6 @@ final class DebugCommand implements Callable<Integer> {
             return new DiffRenderer(report).text(report);
         } catch (UserError | RecordingException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
-        }
-    }
-
-    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given). */
-    private static int[] ownFds() {
-        try {
-            Set<Integer> inherited = Set.copyOf(Host.inheritedFds());
-            return dev.deja.device.Launch.of(java.util.List.of("/bin/sh"), inherited).closeFds();
-        } catch (dev.deja.device.Launch.CommandException e) {
-            return new int[0];
         }
     }
 }

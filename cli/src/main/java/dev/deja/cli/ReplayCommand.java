@@ -63,8 +63,8 @@ final class ReplayCommand implements Callable<Integer> {
         return outcome.status();
     }
 
-    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given). */
-    private static int[] ownFds() {
+    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given); debug's replay closes them too. */
+    static int[] ownFds() {
         try {
             Set<Integer> inherited = Set.copyOf(Host.inheritedFds());
             return dev.deja.device.Launch.of(java.util.List.of("/bin/sh"), inherited).closeFds();
