@@ -60,7 +60,7 @@ final class DebugCommand implements Callable<Integer> {
     private static String compare(Recording rec, String other, DiffOptions options) {
         try (Recording b = RecordingArg.open(other)) {
             DiffReport report = RecordingDiff.compare(rec, b, options);
-            return new DiffRenderer(report).text(report);
+            return new DiffRenderer(report).text();
         } catch (UserError | RecordingException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

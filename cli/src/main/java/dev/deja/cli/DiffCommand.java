@@ -56,8 +56,8 @@ final class DiffCommand implements Callable<Integer> {
         }
         DiffRenderer renderer = new DiffRenderer(report);
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-        if (json) out.println(renderer.json(report));
-        else out.print(renderer.text(report));
+        if (json) out.println(renderer.json());
+        else out.print(renderer.text());
         out.flush();
         if (out.checkError()) return ExitCodes.DEJA_FAILURE;
         boolean differ = !report.sameControlFlow() || data && !report.identical();

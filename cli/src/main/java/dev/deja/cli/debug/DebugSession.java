@@ -49,10 +49,7 @@ public final class DebugSession {
             Debugger d = new Debugger(timeline, out, Style.PLAIN, live == null ? null : new LiveReplay(rec, live));
             d.comparer(comparer);
             try {
-                d.start();
-                boolean go = gotoSeq < 0 || d.execute("goto " + gotoSeq);
-                if (go && script != null) go = runScript(d, script);
-                if (go) {
+                if (begin(d, gotoSeq, script)) {
                     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
                     String line;
                     while ((line = in.readLine()) != null) {
@@ -65,6 +62,13 @@ public final class DebugSession {
             return status(d);
         }
         return interactive(rec, timeline, live, script, gotoSeq, comparer);
+    }
+
+    /** Starts the session, goes to {@code gotoSeq} and runs {@code script}; false when one of them ends it. */
+    private static boolean begin(Debugger d, long gotoSeq, Path script) throws IOException {
+        d.start();
+        boolean go = gotoSeq < 0 || d.execute("goto " + gotoSeq);
+        return go && (script == null || runScript(d, script));
     }
 
     private static boolean runScript(Debugger d, Path script) throws IOException {
@@ -110,9 +114,7 @@ public final class DebugSession {
                     .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                     .build();
             try {
-                d.start();
-                boolean go = gotoSeq < 0 || d.execute("goto " + gotoSeq);
-                if (go && script != null) go = runScript(d, script);
+                boolean go = begin(d, gotoSeq, script);
                 String last = "";
                 while (go) {
                     String line;

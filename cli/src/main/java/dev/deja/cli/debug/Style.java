@@ -24,16 +24,8 @@ record Style(boolean colour, int width) {
         return colour ? "\u001b[31m" + s + "\u001b[0m" : s;
     }
 
-    String green(String s) {
-        return colour ? "\u001b[32m" + s + "\u001b[0m" : s;
-    }
-
     String yellow(String s) {
         return colour ? "\u001b[33m" + s + "\u001b[0m" : s;
-    }
-
-    String dim(String s) {
-        return colour ? "\u001b[2m" + s + "\u001b[0m" : s;
     }
 
     /** An event line: cut to the width, the event number highlighted and a failure in red. */

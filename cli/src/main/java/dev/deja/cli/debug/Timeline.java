@@ -133,18 +133,6 @@ final class Timeline {
         return i < stopSeqs.length && stopSeqs[i] == seq ? i : -1;
     }
 
-    /** Index into {@link #events()} of the first event numbered at least {@code seq}. */
-    int eventIndexAtOrAfter(long seq) {
-        int lo = 0;
-        int hi = events.size();
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (events.get(mid).seq() < seq) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    }
-
     List<SignalEvent> signalsBefore(int index) {
         return signalsBefore.get(index);
     }

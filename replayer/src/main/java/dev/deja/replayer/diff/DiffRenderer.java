@@ -28,14 +28,16 @@ public final class DiffRenderer {
     /** The longest run of rows of one block (calls only one run made) shown before eliding the rest. */
     public static final int BLOCK_ROWS = 12;
 
+    private final DiffReport r;
     private final Renderer renderer;
 
     public DiffRenderer(DiffReport report) {
+        this.r = report;
         this.renderer = new Renderer(report.arch());
     }
 
     /** The report as text, one line per element, ending with a summary line. */
-    public String text(DiffReport r) {
+    public String text() {
         DiffOptions o = r.options();
         StringBuilder sb = new StringBuilder();
         sb.append("--- A ").append(run(r.a())).append('\n');
@@ -200,7 +202,7 @@ public final class DiffRenderer {
      * options select (all control-flow differences with --all, else the first; data differences with
      * --data), each with both events rendered; the first control-flow difference carries its causes.
      */
-    public String json(DiffReport r) {
+    public String json() {
         DiffOptions o = r.options();
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("a", run(r.a(), "A"));

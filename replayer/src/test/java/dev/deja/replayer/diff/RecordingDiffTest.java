@@ -149,7 +149,7 @@ class RecordingDiffTest {
                 "getrandom, not write's count, is the cause");
         List<Difference.Kind> control = t.control().stream().map(Difference::kind).toList();
         assertEquals(List.of(Difference.Kind.ONLY_B, Difference.Kind.ARGS, Difference.Kind.EXIT), control);
-        String text = new DiffRenderer(r).text(r);
+        String text = new DiffRenderer(r).text();
         assertTrue(text.contains("thread 1 (A pid 100, B pid 300): only in B (1 event), after A #3, at B #4"), text);
         assertTrue(text.contains("  >          #4         write(2, \"FAILED\\n\", 7) = 7"), text);
         assertTrue(text.contains("  before it, the kernel gave this thread different data (most recent first):\n"
@@ -323,7 +323,7 @@ class RecordingDiffTest {
     @Test
     void jsonCarriesTheFirstDifferenceWithItsCauses() throws Exception {
         DiffReport r = diff(randomRun(100, 0, (byte) 200, 0x4000), randomRun(300, 0, (byte) 12, 0x4000));
-        Map<?, ?> root = (Map<?, ?>) Json.parse(new DiffRenderer(r).json(r));
+        Map<?, ?> root = (Map<?, ?>) Json.parse(new DiffRenderer(r).json());
         assertEquals(false, root.get("same_control_flow"));
         Map<?, ?> first = (Map<?, ?>) root.get("first");
         assertEquals("only_b", first.get("kind"));
@@ -341,6 +341,6 @@ class RecordingDiffTest {
         assertTrue(r.identical());
         assertEquals("--- A A (exit status 0; 1 process, 1 thread, 5 events)\n"
                 + "+++ B B (exit status 0; 1 process, 1 thread, 5 events)\n\n"
-                + "the runs are the same: no data differences\n", new DiffRenderer(r).text(r));
+                + "the runs are the same: no data differences\n", new DiffRenderer(r).text());
     }
 }
