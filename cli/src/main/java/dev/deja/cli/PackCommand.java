@@ -46,16 +46,21 @@ final class PackCommand implements Callable<Integer> {
                     : Path.of(dir.toAbsolutePath().normalize().getFileName() + PackFormat.SUFFIX);
             PackManifest m = PackWriter.pack(dir, target, force);
             if (!quiet) {
-                long packed = Files.size(target);
                 System.err.println("deja: packed " + dir + " into " + target + " (" + m.recording().events() + " events, "
-                        + m.entries().size() + " files, " + Sizes.human(m.recording().bytes()) + " -> " + Sizes.human(packed)
+                        + m.entries().size() + " files, " + Sizes.human(m.recording().bytes()) + " -> " + Sizes.human(sizeOf(target))
                         + (m.recording().status().word().equals("complete") ? "" : ", " + m.recording().status().word()) + ")");
             }
         } catch (RecordingException e) {
             throw new UserError("cannot pack: " + e.getMessage());
-        } catch (java.io.IOException e) {
-            throw new UserError("cannot measure " + output + ": " + e.getMessage());
         }
         return ExitCodes.OK;
+    }
+
+    private static long sizeOf(Path packed) {
+        try {
+            return Files.size(packed);
+        } catch (java.io.IOException e) {
+            throw new UserError("cannot measure " + packed + ": " + e.getMessage());
+        }
     }
 }

@@ -24,7 +24,7 @@ final class RecordingArg {
             if (!isPackedFile(p)) return Recording.open(p);
             Path dir = Packs.unpackToTemp(p);
             // Ctrl-C or a kill of deja must not leave the unpacked copy behind (SIGKILL still does).
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> Packs.deleteTree(dir), "deja-unpacked-cleanup"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> Recording.deleteTree(dir), "deja-unpacked-cleanup"));
             return Recording.openOwned(dir);
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());

@@ -1,7 +1,6 @@
 package dev.deja.cli;
 
 import dev.deja.device.DeviceException;
-import dev.deja.device.Launch;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.tracer.Connection;
@@ -60,14 +59,7 @@ final class RunCommand implements Callable<Integer> {
         if (attach != null && !command.isEmpty()) throw new UserError("run: give either -p PID or a COMMAND, not both");
         if (attach == null && command.isEmpty()) throw new UserError("run: no program given; usage: deja run --tracer CMD -- COMMAND [ARGS], or -p PID");
         if (attach != null && attach <= 0) throw new UserError("run -p " + attach + ": not a process id");
-        LaunchSpec spec = null;
-        if (attach == null) {
-            try {
-                spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
-            } catch (Launch.CommandException e) {
-                throw new UserError(e.getMessage(), e.status());
-            }
-        }
+        LaunchSpec spec = attach == null ? RecordCommand.launchSpec(command) : null;
         List<RemoteTracer> chain = new ArrayList<>();
         SocketListener listener = null;
         Thread hook = null;

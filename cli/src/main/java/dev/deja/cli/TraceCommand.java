@@ -1,7 +1,6 @@
 package dev.deja.cli;
 
 import dev.deja.device.DeviceException;
-import dev.deja.device.Launch;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.syscall.Arch;
@@ -106,14 +105,7 @@ final class TraceCommand implements Callable<Integer> {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
         }
-        LaunchSpec spec = null;
-        if (attach == null) {
-            try {
-                spec = Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
-            } catch (Launch.CommandException e) {
-                throw new UserError(e.getMessage(), e.status());
-            }
-        }
+        LaunchSpec spec = attach == null ? RecordCommand.launchSpec(command) : null;
         PrintWriter out;
         try {
             out = output == null

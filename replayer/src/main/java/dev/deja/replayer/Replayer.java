@@ -15,11 +15,8 @@ import dev.deja.formats.event.SyscallEvent;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +106,7 @@ public final class Replayer {
         try {
             return replay(rec, run, spec, options, scratch, schemas, control);
         } finally {
-            deleteTree(scratch);
+            Recording.deleteTree(scratch);
         }
     }
 
@@ -163,25 +160,5 @@ public final class Replayer {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> kv : rec.header().environment().entrySet()) env.add(kv.getKey() + "=" + kv.getValue());
         return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
-    }
-
-    private static void deleteTree(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            // a temporary directory left behind is not worth failing the replay for
-        }
     }
 }

@@ -5,13 +5,10 @@ import dev.deja.formats.RecordingException;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.UUID;
 
 /** Unpacking a pack into a recording directory, all or nothing. */
@@ -44,10 +41,10 @@ public final class Packs {
                 if (existed) Files.delete(dir);
                 Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
-                deleteTree(tmp);
+                Recording.deleteTree(tmp);
                 throw new RecordingException("cannot unpack " + pack + " into " + dir + ": " + e, e);
             } catch (RecordingException | RuntimeException e) {
-                deleteTree(tmp);
+                Recording.deleteTree(tmp);
                 throw e;
             }
             return reader.manifest();
@@ -56,7 +53,7 @@ public final class Packs {
 
     /**
      * Unpacks {@code pack} into a new private directory (mode 0700) under the temp directory, for
-     * one command to read; the caller deletes it with {@link #deleteTree(Path)}.
+     * one command to read; the caller deletes it with {@link #Recording.deleteTree(Path)}.
      */
     public static Path unpackToTemp(Path pack) throws RecordingException {
         try (PackReader reader = PackReader.open(pack)) {
@@ -70,7 +67,7 @@ public final class Packs {
                 reader.extractInto(tmp);
                 return tmp;
             } catch (RecordingException | RuntimeException e) {
-                deleteTree(tmp);
+                Recording.deleteTree(tmp);
                 throw e;
             }
         }
@@ -82,29 +79,6 @@ public final class Packs {
             return !s.iterator().hasNext();
         } catch (IOException e) {
             throw new RecordingException("cannot list " + dir + ": " + e, e);
-        }
-    }
-
-    /** Deletes a directory tree, logging (not throwing) what cannot be deleted. */
-    public static void deleteTree(Path root) {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) return;
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (e != null) throw e;
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.getLogger(Packs.class.getName()).log(System.Logger.Level.WARNING, "cannot delete " + root + ": " + e);
         }
     }
 }

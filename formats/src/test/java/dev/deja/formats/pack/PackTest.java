@@ -198,7 +198,7 @@ class PackTest {
             assertEquals(hashes(rec), hashes(dir));
             assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
         } finally {
-            Packs.deleteTree(dir);
+            Recording.deleteTree(dir);
         }
         assertFalse(Files.exists(dir));
     }
