@@ -1,11 +1,14 @@
 package dev.deja.cli;
 
+import dev.deja.device.Launch;
+import dev.deja.device.LaunchSpec;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** Facts about the machine and this process that a recording header keeps. */
 final class Host {
@@ -49,9 +52,21 @@ final class Host {
         return fds;
     }
 
+    /**
+     * The program as record, trace and run launch it: deja's inherited descriptors and the signal masks the
+     * launcher passed down; a command that cannot run is a user error with the shell's status (126/127).
+     */
+    static LaunchSpec launchSpec(List<String> command) {
+        try {
+            return Launch.of(command, inheritedFds(), signalMask("deja.sigblk"), signalMask("deja.sigign"));
+        } catch (Launch.CommandException e) {
+            throw new UserError(e.getMessage(), e.status());
+        }
+    }
+
     /** deja's own descriptors (all but 0-2 and those the launcher says deja was given), closed in a replay. */
     static int[] ownFds() {
-        return dev.deja.device.Launch.ownFds(java.util.Set.copyOf(inheritedFds()));
+        return Launch.ownFds(Set.copyOf(inheritedFds()));
     }
 
     /** A signal set the launcher passed as hex (its own SigBlk or SigIgn from /proc), or 0. */

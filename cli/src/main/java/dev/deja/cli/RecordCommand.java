@@ -1,7 +1,6 @@
 package dev.deja.cli;
 
 import dev.deja.device.DeviceException;
-import dev.deja.device.Launch;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.ffm.Affinity;
@@ -93,22 +92,10 @@ final class RecordCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * The program as record, trace and run launch it: deja's inherited descriptors and the signal masks the
-     * launcher passed down; a command that cannot run is a user error with the shell's status (126/127).
-     */
-    static LaunchSpec launchSpec(List<String> command) {
-        try {
-            return Launch.of(command, Host.inheritedFds(), Host.signalMask("deja.sigblk"), Host.signalMask("deja.sigign"));
-        } catch (Launch.CommandException e) {
-            throw new UserError(e.getMessage(), e.status());
-        }
-    }
-
     @Override
     public Integer call() {
         Plan plan = plan();
-        LaunchSpec spec = launchSpec(command);
+        LaunchSpec spec = Host.launchSpec(command);
         Path home = Recordings.home();
         boolean existed = output != null && Files.exists(output.toAbsolutePath());
         Path dir = output != null ? output.toAbsolutePath() : Recordings.newRecordingDir(home, programName());

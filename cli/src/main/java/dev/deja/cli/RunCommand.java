@@ -59,7 +59,7 @@ final class RunCommand implements Callable<Integer> {
         if (attach != null && !command.isEmpty()) throw new UserError("run: give either -p PID or a COMMAND, not both");
         if (attach == null && command.isEmpty()) throw new UserError("run: no program given; usage: deja run --tracer CMD -- COMMAND [ARGS], or -p PID");
         if (attach != null && attach <= 0) throw new UserError("run -p " + attach + ": not a process id");
-        LaunchSpec spec = attach == null ? RecordCommand.launchSpec(command) : null;
+        LaunchSpec spec = attach == null ? Host.launchSpec(command) : null;
         List<RemoteTracer> chain = new ArrayList<>();
         SocketListener listener = null;
         Thread hook = null;

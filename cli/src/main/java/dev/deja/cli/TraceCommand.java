@@ -105,7 +105,7 @@ final class TraceCommand implements Callable<Integer> {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
         }
-        LaunchSpec spec = attach == null ? RecordCommand.launchSpec(command) : null;
+        LaunchSpec spec = attach == null ? Host.launchSpec(command) : null;
         PrintWriter out;
         try {
             out = output == null

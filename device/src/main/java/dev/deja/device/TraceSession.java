@@ -543,7 +543,7 @@ public final class TraceSession {
                 deliver = signalStop(task, sig);
             }
             task.started = true;
-            if (stopRequested && attachPid == 0) Signals.kill(task.pid, Signals.SIGKILL);
+            killIfStopping(task);
             resume(task, deliver);
         }
     }
@@ -559,12 +559,17 @@ public final class TraceSession {
                 held.remove(i);
                 syscallStop(t);
                 t.started = true;
-                if (stopRequested) Signals.kill(t.pid, Signals.SIGKILL);
+                killIfStopping(t);
                 resume(t, 0);
                 moved = true;
                 break;
             }
         }
+    }
+
+    /** A launched tree is killed when deja stops; an attached process is detached instead, never killed. */
+    private void killIfStopping(Task t) {
+        if (stopRequested && attachPid == 0) Signals.kill(t.pid, Signals.SIGKILL);
     }
 
     private static boolean isStopSignal(int sig) {
@@ -609,7 +614,7 @@ public final class TraceSession {
             CompletableFuture<Decision> answer = t.decision;
             t.decision = null;
             decided(t, answered(answer, t));
-            if (stopRequested && attachPid == 0) Signals.kill(t.pid, Signals.SIGKILL);
+            killIfStopping(t);
             resume(t, 0);
         }
     }
