@@ -944,7 +944,12 @@ public final class TraceSession {
 
         @Override
         public long[] registers() {
-            return ptrace.getRegsArray(tid);
+            try {
+                return ptrace.getRegsArray(tid);
+            } catch (NativeCallException e) {
+                throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
+                        + e.getMessage(), e);
+            }
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.deja.cli.debug;
 
+import dev.deja.device.DeviceException;
 import dev.deja.device.syscall.ArgSpec;
 import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.Schema;
@@ -629,7 +630,7 @@ final class Debugger {
         requireLive(what);
         try {
             return live.query(dev.deja.device.Tracee::registers);
-        } catch (RuntimeException e) {
+        } catch (DeviceException e) {
             // the thread may be gone (killed meanwhile); say so and keep the session
             throw new CommandError("cannot read the registers of the replaying thread: " + e.getMessage());
         }
@@ -650,7 +651,7 @@ final class Debugger {
                 int got = tracee.memory().read(address, b, 0, length);
                 return Arrays.copyOf(b, Math.max(0, got));
             });
-        } catch (RuntimeException e) {
+        } catch (DeviceException e) {
             throw new CommandError(String.format(Locale.ROOT, "cannot read memory at 0x%x: %s", address, e.getMessage()));
         }
     }
