@@ -14,6 +14,7 @@ import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.ProcessContext;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
@@ -87,9 +88,17 @@ final class DumpCommand implements Callable<Integer> {
             case MappingEvent m -> all ? String.format("deja: mmap 0x%x-0x%x %s @%d blob %s", m.address(),
                     m.address() + m.length(), m.path(), m.offset(), shortHash(m.blob())) : null;
             case ContextEvent c -> all ? "deja: context " + c.context() : null;
+            case ScheduleEvent s -> all ? schedule(s) : null;
         };
         if (body == null) return null;
         return (numbers ? "#" + e.seq() + " " : "") + "[pid " + e.tid() + "] " + body;
+    }
+
+    /** "deja: preempted at 0x401136 after 4.2 ms, ran again 2 events later" style lines for -a. */
+    static String schedule(ScheduleEvent s) {
+        if (s.scheduleKind() == ScheduleEvent.Kind.START) return "deja: thread starts";
+        String at = s.registerCount() > 16 ? String.format("0x%x", s.register(16)) : "?";
+        return String.format("deja: preempted at %s after %.3f ms of CPU", at, s.runNs() / 1e6);
     }
 
     private static String shortHash(String h) {
@@ -123,6 +132,8 @@ final class DumpCommand implements Callable<Integer> {
             case ContextEvent c -> {
                 // the context object below says it all
             }
+            case ScheduleEvent s -> j.field("schedule", s.scheduleKind().name().toLowerCase()).field("resume_time_ns", s.resumeNs())
+                    .longs("registers", s.registers()).field("stack_hash", s.stackHash()).field("run_ns", s.runNs());
         }
         if (ctx != null) {
             j.objectField("context").field("pid", ctx.pid()).field("ppid", ctx.ppid()).field("uid", ctx.uid())

@@ -114,4 +114,19 @@ final class ProcFs {
             return List.of();
         }
     }
+
+    /**
+     * CPU time a thread has run, in nanoseconds (the first field of /proc/PID/task/TID/schedstat,
+     * sum_exec_runtime); 0 when it is gone. Another process's thread clock cannot be read with
+     * clock_gettime, this file can.
+     */
+    static long cpuNs(int pid, int tid) {
+        try {
+            String s = Files.readString(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("schedstat"));
+            int sp = s.indexOf(' ');
+            return Long.parseLong(sp < 0 ? s.trim() : s.substring(0, sp));
+        } catch (java.io.IOException | NumberFormatException e) {
+            return 0;
+        }
+    }
 }

@@ -102,6 +102,14 @@ public final class TraceSession {
     private static final long AWAIT_POLL_US = 200;
     /** Threads a tracer that orders threads holds in a syscall stop, in the order they stopped. */
     private final List<Task> held = new ArrayList<>();
+    /** The recording scheduler's policy (threads of one address space run one at a time), or null. */
+    private final SchedulePolicy policy;
+    /** Per thread group, under {@link #policy}: who runs user code and who waits to. */
+    private final Map<Integer, Unit> units = new HashMap<>();
+    /** Wakes the stop loop for time slices, free runs and the progress limit (null when none is needed). */
+    private Alarm alarm;
+    /** When the loop last got a stop (System.nanoTime), for {@link Tracer#progressLimitNs()}. */
+    private long lastStopNanos;
 
     private final Map<Integer, Task> tasks = new HashMap<>();
     /** Pids of live processes, readable by the thread that stops the session. */
@@ -140,6 +148,7 @@ public final class TraceSession {
         this.decides = tracer.decides();
         this.orders = decides && tracer.ordersThreads();
         this.later = decides && !orders && tracer.answersLater();
+        this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -151,7 +160,7 @@ public final class TraceSession {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
         // Attached processes run with every call stopping: the filter is installed at launch only.
-        this.syscallFilter = orders || attachPid != 0 ? null : syscallFilter(tracer.interest());
+        this.syscallFilter = orders || policy != null || attachPid != 0 ? null : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         this.nanoBase = System.nanoTime();
@@ -187,6 +196,7 @@ public final class TraceSession {
             this.wait = w;
             this.vm = v;
             if (later) tracer.bindDeviceThread(deviceQueue::add);
+            if (policy != null || orders) alarm = Alarm.start();
             try {
                 if (attachPid != 0) {
                     attachAll();
@@ -203,6 +213,7 @@ public final class TraceSession {
                 throw e;
             } finally {
                 endWakeup();
+                endAlarm();
             }
         }
         return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size());
@@ -349,6 +360,14 @@ public final class TraceSession {
         if (stopRequested) Signals.kill(wakeupPid, Signals.SIGKILL);
     }
 
+    private void endAlarm() {
+        Alarm a = alarm;
+        if (a == null) return;
+        alarm = null;
+        a.close();
+        wait.waitpid(a.helperPid(), Wait.WALL);
+    }
+
     private void endWakeup() {
         int w = wakeupPid;
         if (w <= 0) return;
@@ -470,6 +489,8 @@ public final class TraceSession {
     // ---- the stop loop ----------------------------------------------------------------------
 
     private void loop() {
+        int options = Wait.WALL | (alarm != null ? Wait.WUNTRACED : 0);
+        lastStopNanos = System.nanoTime();
         while (!tasks.isEmpty()) {
             if (orders && !held.isEmpty()) {
                 releaseHeld();
@@ -485,9 +506,10 @@ public final class TraceSession {
             }
             int tid;
             if (awaiting.isEmpty()) {
-                tid = wait.waitpid(-1, Wait.WALL);
+                if (alarm != null) armAlarm();
+                tid = wait.waitpid(-1, options);
             } else {
-                tid = wait.waitpid(-1, Wait.WALL | Wait.WNOHANG);
+                tid = wait.waitpid(-1, options | Wait.WNOHANG);
                 if (tid == 0) {
                     awaitQueued();
                     continue;
@@ -495,6 +517,11 @@ public final class TraceSession {
             }
             if (tid < 0) break;
             int status = wait.status();
+            if (alarm != null && tid == alarm.helperPid()) {
+                if (Wait.stopped(status) && alarm.rang(tid)) onAlarm();
+                continue;
+            }
+            lastStopNanos = System.nanoTime();
             if (tid == wakeupPid) {
                 wakeupPid = 0; // reaped: its death was the wake-up call (or it ended when deja is going)
                 continue;
@@ -522,30 +549,97 @@ public final class TraceSession {
             }
             int sig = Wait.stopSignal(status);
             int event = Wait.ptraceEvent(status);
+            if (task.matcher != null && matchStop(task, sig, event)) continue;
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
-                if (orders && launched) {
+                boolean serial = policy != null && launched;
+                if ((orders && launched) || serial) {
                     task.atEntry = ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
-                    if (!tracer.mayContinue(task, task.atEntry)) {
+                }
+                if (serial && task.interruptSent && task.atEntry) consumeInterrupt(task);
+                if (orders && launched) {
+                    if (!tracer.mayContinue(task, task.atEntry ? RunStop.ENTRY : RunStop.EXIT)) {
+                        task.heldStop = task.atEntry ? RunStop.ENTRY : RunStop.EXIT;
                         held.add(task);
                         continue;
                     }
+                    if (!syscallStop(task)) continue;
+                    task.started = true;
+                    killIfStopping(task);
+                    if (task.atEntry) resume(task, 0);
+                    else resumeUser(task);
+                    continue;
+                }
+                if (serial && !task.atEntry && task.pending != null) {
+                    wantsToRun(task, RunStop.EXIT);
+                    continue;
                 }
                 if (!syscallStop(task)) continue;
+                if (serial && task.atEntry) {
+                    // Into the kernel: it no longer runs user code, another thread of its process may.
+                    Unit u = unit(task);
+                    task.started = true;
+                    killIfStopping(task);
+                    resume(task, 0);
+                    if (u.runner == task) {
+                        u.runner = null;
+                        schedule(u);
+                    }
+                    continue;
+                }
+            } else if (sig == Signals.SIGTRAP && event == Ptrace.EVENT_STOP && (task.interruptSent || !task.started)
+                    && launched && (policy != null || orders)) {
+                if (task.interruptSent) {
+                    task.interruptSent = false;
+                    if (policy != null) preempted(task);
+                    else resume(task, 0); // a stale interrupt of a free run that ended otherwise
+                    continue;
+                }
+                firstStop(task);
+                continue;
             } else if (sig == Signals.SIGTRAP && event != 0) {
                 if (!ptraceEvent(task, event)) continue;
             } else if (event == Ptrace.EVENT_STOP) {
                 if (isStopSignal(sig) && task.started) {
                     ptrace.listen(tid); // group-stop: stay stopped as job control asked
+                    if (policy != null) {
+                        Unit u = unit(task);
+                        if (u.runner == task) {
+                            u.runner = null;
+                            schedule(u);
+                        }
+                    }
                     continue;
                 }
+            } else if (sig == Signals.SIGSTOP && task.strayStops > 0) {
+                task.strayStops--; // a free run's alarm that came late: not the program's
             } else {
                 deliver = signalStop(task, sig);
+                if (policy != null && launched) {
+                    Unit u = unit(task);
+                    if (u.runner == null) running(u, task); // its handler runs user code
+                }
             }
             task.started = true;
             killIfStopping(task);
             resume(task, deliver);
         }
+    }
+
+    /** A new thread's first stop: it would run its first user code now, if the order allows. */
+    private void firstStop(Task task) {
+        if (policy != null) {
+            wantsToRun(task, RunStop.START);
+            return;
+        }
+        if (orders && !tracer.mayContinue(task, RunStop.START)) {
+            task.heldStop = RunStop.START;
+            held.add(task);
+            return;
+        }
+        task.started = true;
+        killIfStopping(task);
+        resumeUser(task);
     }
 
     /** Lets held threads go, in the order they stopped, as long as the tracer allows one. */
@@ -555,15 +649,312 @@ public final class TraceSession {
             moved = false;
             for (int i = 0; i < held.size(); i++) {
                 Task t = held.get(i);
-                if (!tracer.mayContinue(t, t.atEntry)) continue;
+                if (!tracer.mayContinue(t, t.heldStop)) continue;
                 held.remove(i);
-                syscallStop(t);
+                RunStop stop = t.heldStop;
+                t.heldStop = null;
+                if (stop == RunStop.ENTRY || stop == RunStop.EXIT) syscallStop(t);
                 t.started = true;
                 killIfStopping(t);
-                resume(t, 0);
+                if (stop == RunStop.ENTRY) resume(t, 0);
+                else resumeUser(t);
                 moved = true;
                 break;
             }
+        }
+    }
+
+    // ---- the recording scheduler: one thread of a process runs user code at a time -------------
+
+    /** The threads of one thread group, under {@link #policy}. */
+    private static final class Unit {
+        /** The thread running user code (let go from a stop, not yet stopped again), or null. */
+        Task runner;
+        /** Threads held at a stop until they may run user code, in the order they came. */
+        final List<Task> waiting = new ArrayList<>();
+        /** Whether the group ever had a second thread: only then is CPU time read at each release. */
+        boolean threaded;
+    }
+
+    private Unit unit(Task t) {
+        return units.computeIfAbsent(t.pid, k -> new Unit());
+    }
+
+    private void running(Unit u, Task t) {
+        u.runner = t;
+        t.releasedAt = System.nanoTime();
+        t.cpuAtRelease = u.threaded ? ProcFs.cpuNs(t.pid, t.tid) : -1;
+    }
+
+    /** {@code t} is at a stop from which it would run user code: it runs now if nobody else does, else waits. */
+    private void wantsToRun(Task t, RunStop stop) {
+        Unit u = unit(t);
+        if (u.runner == t) u.runner = null;
+        t.heldStop = stop;
+        u.waiting.add(t);
+        schedule(u);
+    }
+
+    /** While nobody runs user code in {@code u}: lets the thread the policy picks go. */
+    private void schedule(Unit u) {
+        while (u.runner == null && !u.waiting.isEmpty()) {
+            List<Integer> tids = new ArrayList<>(u.waiting.size());
+            for (Task w : u.waiting) tids.add(w.tid);
+            int pick = policy.pick(tids);
+            Task t = u.waiting.getFirst();
+            for (Task w : u.waiting) if (w.tid == pick) t = w;
+            u.waiting.remove(t);
+            release(u, t);
+        }
+    }
+
+    private void release(Unit u, Task t) {
+        RunStop stop = t.heldStop;
+        t.heldStop = null;
+        running(u, t);
+        switch (stop) {
+            case EXIT -> syscallStop(t);
+            case START -> tracer.onSchedule(dev.deja.formats.event.ScheduleEvent.start(++seq, t.pid, t.tid, now()));
+            case PREEMPTED -> {
+                var p = t.preemption;
+                t.preemption = null;
+                tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(p.seq(), p.pid(), p.tid(), p.timeNs(),
+                        p.scheduleKind(), now(), p.registers(), p.stackHash(), p.runNs()));
+            }
+            case ENTRY -> throw new IllegalStateException("a thread at a syscall entry does not wait to run");
+        }
+        t.started = true;
+        killIfStopping(t);
+        resume(t, 0);
+    }
+
+    /** The running thread stopped at the interrupt its time slice asked for: a recorded preemption. */
+    private void preempted(Task t) {
+        Unit u = unit(t);
+        if (u.runner != t) {
+            resume(t, 0);
+            return;
+        }
+        long[] regs = ptrace.getRegsArray(t.tid);
+        long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
+        long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
+        t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, cpu);
+        u.runner = null;
+        t.heldStop = RunStop.PREEMPTED;
+        u.waiting.add(t);
+        schedule(u);
+    }
+
+    /**
+     * The thread reached a syscall entry just as its slice's interrupt was sent: the interrupt may
+     * still be pending and would cut a blocking call short. Its call becomes a getpid, and at that
+     * call's exit the thread is set to issue its own call again; the pending interrupt, if any,
+     * stops it on the way (before any instruction of its own runs). Then it is back in the same
+     * entry stop, with nothing recorded.
+     */
+    private void consumeInterrupt(Task t) {
+        t.interruptSent = false;
+        long[] saved = ptrace.getRegsArray(t.tid);
+        long[] harmless = saved.clone();
+        harmless[X86Regs.ORIG_RAX] = number("getpid");
+        ptrace.setRegs(t.tid, harmless);
+        expectStop(t, SYSCALL_STOP, -1, "the exit of an injected getpid");
+        long[] again = saved.clone();
+        again[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
+        again[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+        ptrace.setRegs(t.tid, again);
+        int got = expectStop(t, SYSCALL_STOP, Signals.SIGTRAP | (Ptrace.EVENT_STOP << 8), "the call's entry again");
+        if (got != SYSCALL_STOP) expectStop(t, SYSCALL_STOP, -1, "the call's entry after the interrupt");
+        ptrace.setRegs(t.tid, saved);
+    }
+
+    /** Resumes {@code t} to its next syscall stop and returns the stop's bits, one of the two expected. */
+    private int expectStop(Task t, int stopBits, int orBits, String what) {
+        ptrace.resumeToSyscall(t.tid, 0);
+        int got = wait.waitpid(t.tid, Wait.WALL);
+        int status = wait.status();
+        if (got != t.tid || !Wait.stopped(status) || ((status >> 8) != stopBits && (status >> 8) != orBits)) {
+            throw new DeviceException("tid " + t.tid + " did not reach " + what + " (wait status 0x"
+                    + Integer.toHexString(status) + ")");
+        }
+        return status >> 8;
+    }
+
+    /** Before a wait: the next moment something must happen without a stop (a slice, a free run, the progress limit). */
+    private void armAlarm() {
+        long next = Long.MAX_VALUE;
+        if (policy != null) {
+            long slice = policy.sliceNs();
+            for (Unit u : units.values()) {
+                if (u.runner != null && !u.waiting.isEmpty() && !u.runner.interruptSent) {
+                    next = Math.min(next, u.runner.releasedAt + slice);
+                }
+            }
+        }
+        if (orders) {
+            long limit = tracer.progressLimitNs();
+            if (limit > 0) next = Math.min(next, lastStopNanos + limit);
+        }
+        if (next == Long.MAX_VALUE) alarm.cancel();
+        else alarm.at(next);
+    }
+
+    private void onAlarm() {
+        long nowNs = System.nanoTime();
+        if (policy != null) {
+            long slice = policy.sliceNs();
+            for (Unit u : units.values()) {
+                Task r = u.runner;
+                if (r != null && !u.waiting.isEmpty() && !r.interruptSent && nowNs - r.releasedAt >= slice) {
+                    r.interruptSent = ptrace.interrupt(r.tid);
+                }
+            }
+        }
+        if (orders) {
+            long limit = tracer.progressLimitNs();
+            if (limit > 0 && nowNs - lastStopNanos >= limit) tracer.noProgress(nowNs - lastStopNanos);
+        }
+    }
+
+    // ---- replay: stopping a thread at a recorded point between syscalls ------------------------
+
+    /** Lets a thread run user code; when the tracer asked for a stop on the way ({@link Tracee#stopAt}), towards it. */
+    private void resumeUser(Task t) {
+        RunTarget target = t.target;
+        if (target == null) {
+            resume(t, 0);
+            return;
+        }
+        t.target = null;
+        t.matcher = new PreemptionMatcher(target);
+        apply(t, t.matcher.begin(observe(t, false)));
+    }
+
+    private PreemptionMatcher.Observation observe(Task t, boolean hit) {
+        long[] regs = ptrace.getRegsArray(t.tid);
+        return new PreemptionMatcher.Observation(regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]),
+                ProcFs.cpuNs(t.pid, t.tid), hit);
+    }
+
+    private void apply(Task t, PreemptionMatcher.Move move) {
+        switch (move) {
+            case PreemptionMatcher.Matched m -> {
+                removeBreakpoint(t);
+                t.matcher = null;
+                t.freeUntilCpu = 0;
+                if (tracer.mayContinue(t, RunStop.PREEMPTED)) {
+                    resumeUser(t);
+                } else {
+                    t.heldStop = RunStop.PREEMPTED;
+                    held.add(t);
+                }
+            }
+            case PreemptionMatcher.RunFree f -> {
+                removeBreakpoint(t);
+                t.freeUntilCpu = ProcFs.cpuNs(t.pid, t.tid) + f.cpuNs();
+                alarm.stopAfter(t.pid, t.tid, f.cpuNs());
+                resume(t, 0);
+            }
+            case PreemptionMatcher.Trap tr -> {
+                long addr = t.matcher.target().rip();
+                if (ptrace.getRegsArray(t.tid)[X86Regs.RIP] == addr) {
+                    // On the instruction already: execute it once, then plant the breakpoint.
+                    removeBreakpoint(t);
+                    t.stepping = true;
+                    ptrace.singleStep(t.tid, 0);
+                } else {
+                    plantBreakpoint(t, addr);
+                    resume(t, 0);
+                }
+            }
+            case PreemptionMatcher.GiveUp g -> {
+                removeBreakpoint(t);
+                endFreeRun(t);
+                String where = t.matcher.target().label();
+                t.matcher = null;
+                t.freeUntilCpu = 0;
+                tracer.stopMissed(t, where + ": " + g.reason());
+                resume(t, 0);
+            }
+        }
+    }
+
+    /**
+     * A stop of a thread on its way to a recorded point; true when it was the matcher's (a
+     * breakpoint hit, a step over the breakpoint, the end of a free run).
+     */
+    private boolean matchStop(Task t, int sig, int event) {
+        if (sig == Signals.SIGSTOP && event == 0 && t.freeUntilCpu > 0) {
+            // The end of a free run (the alarm's SIGSTOP, suppressed here).
+            t.freeUntilCpu = 0;
+            apply(t, t.matcher.observe(observe(t, false)));
+            return true;
+        }
+        if (sig == Signals.SIGTRAP && event == 0) {
+            if (t.stepping) {
+                t.stepping = false;
+                plantBreakpoint(t, t.matcher.target().rip());
+                resume(t, 0);
+                return true;
+            }
+            long[] regs = ptrace.getRegsArray(t.tid);
+            if (t.breakpoint != 0 && regs[X86Regs.RIP] == t.breakpoint + 1) {
+                regs[X86Regs.RIP] = t.breakpoint;
+                ptrace.setRegs(t.tid, regs);
+                apply(t, t.matcher.observe(observe(t, true)));
+                return true;
+            }
+            return false;
+        }
+        if (sig == SYSCALL_STOP) {
+            removeBreakpoint(t);
+            endFreeRun(t);
+            RunTarget target = t.matcher.target();
+            t.matcher = null;
+            t.freeUntilCpu = 0;
+            tracer.stopMissed(t, target.label() + ": the thread reached a syscall before its recorded preemption point at 0x"
+                    + Long.toHexString(target.rip()) + " (it ran past it, or took another path)");
+            return false;
+        }
+        return false;
+    }
+
+    /** A free run that ends otherwise than by its SIGSTOP: the watch is called off (a SIGSTOP already sent is suppressed). */
+    private void endFreeRun(Task t) {
+        if (t.freeUntilCpu <= 0) return;
+        t.freeUntilCpu = 0;
+        if (!alarm.cancelWatch()) t.strayStops++;
+    }
+
+    private void plantBreakpoint(Task t, long addr) {
+        if (t.breakpoint == addr) return;
+        removeBreakpoint(t);
+        byte[] orig = new byte[1];
+        if (t.memory.read(addr, orig, 0, 1) != 1) {
+            throw new DeviceException("cannot read the instruction at 0x" + Long.toHexString(addr) + " in tid " + t.tid);
+        }
+        writeCode(t, addr, (byte) 0xCC);
+        t.breakpoint = addr;
+        t.breakpointByte = orig[0];
+    }
+
+    private void removeBreakpoint(Task t) {
+        if (t.breakpoint == 0) return;
+        long addr = t.breakpoint;
+        t.breakpoint = 0;
+        writeCode(t, addr, t.breakpointByte);
+    }
+
+    /** Writes one byte of code (read-only text) as a debugger does, through /proc/PID/mem. */
+    private void writeCode(Task t, long addr, byte b) {
+        try {
+            java.nio.channels.FileChannel mem = t.codeChannel();
+            int n = mem.write(ByteBuffer.wrap(new byte[] {b}), addr);
+            if (n != 1) throw new java.io.IOException("short write");
+        } catch (java.io.IOException e) {
+            throw new DeviceException("cannot write a breakpoint at 0x" + Long.toHexString(addr) + " in pid " + t.pid
+                    + " tid " + t.tid + ": " + e.getMessage(), e);
         }
     }
 
@@ -763,10 +1154,15 @@ public final class TraceSession {
         };
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
         if (!thread && processesSeen.add(childPid)) context(task);
+        if (thread && policy != null) unit(task).threaded = true;
         if (task.awaitingSpawn) {
             task.awaitingSpawn = false;
-            task.started = true;
-            resume(task, 0);
+            if (launched && (policy != null || orders)) {
+                firstStop(task);
+            } else {
+                task.started = true;
+                resume(task, 0);
+            }
         }
     }
 
@@ -779,6 +1175,7 @@ public final class TraceSession {
         }
         task.pid = task.tid;
         task.memory = new Memory(task.pid);
+        task.closeCode(); // the old program's memory
         long[] regs = ptrace.getRegsArray(task.tid);
         StackVectors vectors = StackVectors.read(task.memory, regs[X86Regs.RSP]);
         long[] auxv = vectors.auxv();
@@ -823,7 +1220,24 @@ public final class TraceSession {
 
     private void died(Task task, int status) {
         tasks.remove(task.tid);
+        task.closeCode();
         held.remove(task);
+        if (task.freeUntilCpu > 0) alarm.cancelWatch();
+        if (task.matcher != null) {
+            RunTarget target = task.matcher.target();
+            task.matcher = null;
+            tracer.stopMissed(task, target.label() + ": the thread ended before its recorded preemption point");
+        }
+        if (policy != null) {
+            Unit u = units.get(task.pid);
+            if (u != null) {
+                u.waiting.remove(task);
+                if (u.runner == task) {
+                    u.runner = null;
+                    schedule(u);
+                }
+            }
+        }
         awaiting.remove(task);
         task.decision = null;
         if (task.pending != null && launched) {
@@ -885,6 +1299,46 @@ public final class TraceSession {
         boolean started;
         boolean awaitingSpawn;
         boolean atEntry;
+        /** The stop a held thread would go on from (ordering tracer or scheduler). */
+        RunStop heldStop;
+        /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
+        long releasedAt;
+        long cpuAtRelease = -1;
+        /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
+        boolean interruptSent;
+        /** Recording: the preemption to report when the thread runs again. */
+        dev.deja.formats.event.ScheduleEvent preemption;
+        /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
+        RunTarget target;
+        PreemptionMatcher matcher;
+        /** During a free run: the CPU time at which the alarm stops it. */
+        long freeUntilCpu;
+        /** SIGSTOPs of free runs that ended otherwise may still come: suppressed, not delivered. */
+        int strayStops;
+        boolean stepping;
+        /** The planted int3's address (0: none) and the byte it replaced. */
+        long breakpoint;
+        byte breakpointByte;
+        private java.nio.channels.FileChannel code;
+
+        /** /proc/TID/mem opened for writing code, kept while breakpoints come and go. */
+        java.nio.channels.FileChannel codeChannel() throws java.io.IOException {
+            if (code == null || !code.isOpen()) {
+                code = java.nio.channels.FileChannel.open(ProcFs.proc(tid).resolve("mem"),
+                        java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+            }
+            return code;
+        }
+
+        void closeCode() {
+            if (code == null) return;
+            try {
+                code.close();
+            } catch (java.io.IOException e) {
+                // the process is gone: nothing to release
+            }
+            code = null;
+        }
 
         Task(int tid, int pid) {
             this.tid = tid;
@@ -950,6 +1404,11 @@ public final class TraceSession {
                 throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
                         + e.getMessage(), e);
             }
+        }
+
+        @Override
+        public void stopAt(RunTarget where) {
+            this.target = where;
         }
 
         @Override

@@ -56,4 +56,13 @@ public interface Tracee {
     default long[] registers() {
         throw new UnsupportedOperationException("this tracee cannot read its registers");
     }
+
+    /**
+     * For tracers that order threads, while releasing this thread from a stop: stop it again at
+     * {@code target}, a point between two syscalls, and ask {@link Tracer#mayContinue} with
+     * {@link RunStop#PREEMPTED} there. If it reaches a syscall or ends first, no such stop comes.
+     */
+    default void stopAt(RunTarget target) {
+        throw new UnsupportedOperationException("this tracee cannot stop between syscalls");
+    }
 }

@@ -88,13 +88,49 @@ public interface Tracer {
     }
 
     /**
-     * Whether the thread may go on from the syscall stop it is in (an entry, before
-     * {@link #onSyscallEntry}; an exit, before {@link #onSyscall}) now. A thread that may not is held
-     * in that stop, unprocessed, and asked again after each later event (a replayer releases threads
-     * in their recorded order this way).
+     * Whether the thread may go on from the stop it is in now: a syscall entry (before
+     * {@link #onSyscallEntry}), an exit (before {@link #onSyscall}), a new thread's first stop, or a
+     * point it was told to stop at ({@link Tracee#stopAt}). A thread that may not is held there,
+     * unprocessed, and asked again after each later event (a replayer releases threads in their
+     * recorded order this way).
      */
-    default boolean mayContinue(Tracee tracee, boolean entry) {
+    default boolean mayContinue(Tracee tracee, RunStop stop) {
         return true;
+    }
+
+    /**
+     * The device's scheduler for this run, or null to let threads run in parallel. With a policy,
+     * the threads of one address space run user code one at a time and the decisions come to
+     * {@link #onSchedule}; not used together with {@link #ordersThreads()}.
+     */
+    default SchedulePolicy scheduling() {
+        return null;
+    }
+
+    /**
+     * A scheduling decision: a new thread's first run, or a preemption (reported when the thread
+     * runs again, with the time it did).
+     */
+    default void onSchedule(dev.deja.formats.event.ScheduleEvent event) {
+    }
+
+    /**
+     * For tracers that order threads: how long the device may wait for any stop before it calls
+     * {@link #noProgress}; 0 for no limit. Asked before each wait.
+     */
+    default long progressLimitNs() {
+        return 0;
+    }
+
+    /**
+     * A point asked for with {@link Tracee#stopAt} will not be reached: the thread reached a syscall
+     * or ended first, or the search gave up. {@code why} says which. The tracer may throw.
+     */
+    default void stopMissed(Tracee tracee, String why) {
+    }
+
+    /** No stop came within {@link #progressLimitNs()}: the tracer throws to end the run, or returns to wait on. */
+    default void noProgress(long waitedNs) {
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.deja.formats;
 
+import dev.deja.formats.RecordingFormat;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
@@ -186,7 +187,7 @@ class DamageTest {
         Path dir = tmp.resolve("rec");
         write(dir, true);
         Path meta = dir.resolve("meta.json");
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 1,", "\"formatVersion\": 7,"));
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": " + RecordingFormat.CURRENT_VERSION + ",", "\"formatVersion\": 7,"));
         UnsupportedFormatException e = assertThrows(UnsupportedFormatException.class, () -> Recording.open(dir));
         assertTrue(e.tooNew());
         assertEquals(7, e.found());

@@ -45,8 +45,18 @@ public abstract class ForwardingTracer implements Tracer {
     }
 
     @Override
-    public boolean mayContinue(Tracee tracee, boolean entry) {
-        return inner.mayContinue(tracee, entry);
+    public boolean mayContinue(Tracee tracee, dev.deja.device.RunStop stop) {
+        return inner.mayContinue(tracee, stop);
+    }
+
+    @Override
+    public dev.deja.device.SchedulePolicy scheduling() {
+        return inner.scheduling();
+    }
+
+    @Override
+    public void onSchedule(dev.deja.formats.event.ScheduleEvent event) {
+        inner.onSchedule(event);
     }
 
     @Override

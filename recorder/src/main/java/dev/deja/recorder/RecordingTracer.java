@@ -1,5 +1,6 @@
 package dev.deja.recorder;
 
+import dev.deja.device.SchedulePolicy;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.formats.RecordingException;
@@ -9,6 +10,7 @@ import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
@@ -33,6 +35,17 @@ final class RecordingTracer implements Tracer {
     }
 
     private record FileKey(Object inode, long size, long modified) {
+    }
+
+    /** Threads of one process take turns, so the recording holds the order of their memory accesses. */
+    @Override
+    public SchedulePolicy scheduling() {
+        return SchedulePolicy.FIFO;
+    }
+
+    @Override
+    public void onSchedule(ScheduleEvent event) {
+        append(event);
     }
 
     @Override

@@ -60,9 +60,9 @@ final class TimeLimitTracer extends ForwardingTracer implements AutoCloseable {
     }
 
     @Override
-    public boolean mayContinue(Tracee tracee, boolean entry) {
+    public boolean mayContinue(Tracee tracee, dev.deja.device.RunStop stop) {
         seen(tracee.pid());
-        return inner.mayContinue(tracee, entry);
+        return inner.mayContinue(tracee, stop);
     }
 
     @Override

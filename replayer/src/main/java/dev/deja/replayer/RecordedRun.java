@@ -7,6 +7,7 @@ import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import java.util.ArrayList;
@@ -34,8 +35,15 @@ final class RecordedRun {
     private final Map<Long, Integer> entryStep = new HashMap<>();
     private final Map<Long, Integer> exitStep = new HashMap<>();
     private final Map<Integer, Integer> endStep = new HashMap<>();
+    private final Map<Integer, Integer> startStep = new HashMap<>();
+    private final Map<Long, Integer> preemptStep = new HashMap<>();
+    private final Map<Long, Integer> resumeStep = new HashMap<>();
 
-    enum StepKind { ENTRY, EXIT, END }
+    /**
+     * ENTRY and EXIT: a syscall's; END: a thread's; START: a new thread's first run (format 2);
+     * PREEMPT and RESUME: where a thread was interrupted between syscalls and when it ran again.
+     */
+    enum StepKind { ENTRY, EXIT, END, START, PREEMPT, RESUME }
 
     record Step(long timeNs, long seq, StepKind kind, int tid) {
     }
@@ -50,6 +58,13 @@ final class RecordedRun {
                 if (s.returned()) steps.add(new Step(s.exitTimeNs(), s.seq(), StepKind.EXIT, s.tid()));
             } else if (e instanceof ExitEvent x) {
                 steps.add(new Step(x.timeNs(), x.seq(), StepKind.END, x.tid()));
+            } else if (e instanceof ScheduleEvent sc) {
+                if (sc.scheduleKind() == ScheduleEvent.Kind.START) {
+                    steps.add(new Step(sc.timeNs(), sc.seq(), StepKind.START, sc.tid()));
+                } else {
+                    steps.add(new Step(sc.timeNs(), sc.seq(), StepKind.PREEMPT, sc.tid()));
+                    steps.add(new Step(sc.resumeNs(), sc.seq(), StepKind.RESUME, sc.tid()));
+                }
             }
         }
         steps.sort(Comparator.comparingLong(Step::timeNs).thenComparingLong(Step::seq));
@@ -59,6 +74,9 @@ final class RecordedRun {
                 case ENTRY -> entryStep.put(st.seq(), i);
                 case EXIT -> exitStep.put(st.seq(), i);
                 case END -> endStep.put(st.tid(), i);
+                case START -> startStep.put(st.tid(), i);
+                case PREEMPT -> preemptStep.put(st.seq(), i);
+                case RESUME -> resumeStep.put(st.seq(), i);
             }
         }
         this.rootTid = all.isEmpty() ? -1 : all.getFirst().tid();
@@ -83,6 +101,18 @@ final class RecordedRun {
 
     int endStep(int tid) {
         return endStep.getOrDefault(tid, -1);
+    }
+
+    int startStep(int tid) {
+        return startStep.getOrDefault(tid, -1);
+    }
+
+    int preemptStep(long seq) {
+        return preemptStep.getOrDefault(seq, -1);
+    }
+
+    int resumeStep(long seq) {
+        return resumeStep.getOrDefault(seq, -1);
     }
 
     static RecordedRun load(Recording rec) throws RecordingException {
@@ -147,6 +177,8 @@ final class RecordedRun {
         final List<Event> events = new ArrayList<>();
         /** Index of the first event not yet replayed. */
         int next;
+        /** Preemptions reached since the last syscall taken. */
+        int preemptsReached;
 
         ThreadLog(int tid) {
             this.tid = tid;
@@ -160,9 +192,23 @@ final class RecordedRun {
 
         /** The next syscall of the thread, consuming it and the non-syscall events before it; null at the end. */
         SyscallEvent takeSyscall() {
+            preemptsReached = 0;
             while (next < events.size()) {
                 Event e = events.get(next++);
                 if (e instanceof SyscallEvent s) return s;
+            }
+            return null;
+        }
+
+        /** The next recorded preemption of the thread before its next syscall and not reached yet, or null. */
+        ScheduleEvent nextPreemption() {
+            int seen = 0;
+            for (int i = next; i < events.size(); i++) {
+                Event e = events.get(i);
+                if (e instanceof SyscallEvent) return null;
+                if (e instanceof ScheduleEvent sc && sc.scheduleKind() == ScheduleEvent.Kind.PREEMPT && seen++ == preemptsReached) {
+                    return sc;
+                }
             }
             return null;
         }

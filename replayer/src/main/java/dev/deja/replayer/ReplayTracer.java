@@ -2,6 +2,8 @@ package dev.deja.replayer;
 
 import dev.deja.device.Decision;
 import dev.deja.device.DeviceException;
+import dev.deja.device.RunStop;
+import dev.deja.device.RunTarget;
 import dev.deja.device.SyscallEntry;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
@@ -19,6 +21,7 @@ import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
@@ -161,6 +164,16 @@ final class ReplayTracer implements Tracer {
     private final int nrTgsigqueueinfo;
     private boolean warnedKernelCopy;
     private ReplayControl control = ReplayControl.NONE;
+    /** Live tid to the recorded preemption it is on its way to, and to the one it is stopped at. */
+    private final Map<Integer, ScheduleEvent> armed = new HashMap<>();
+    private final Map<Integer, ScheduleEvent> preempted = new HashMap<>();
+    /** New tasks' CLONE_CHILD_SETTID words, to hold the recorded tid when they first run. */
+    private final Map<Integer, Long> childTidWord = new HashMap<>();
+    /** The last tracee each live thread was seen as (for writes at a clone's spawn event). */
+    private final Map<Integer, Tracee> tracees = new HashMap<>();
+    /** Without any stop for this long (or four times the recorded gap), the replay has left the recording. */
+    static final long PROGRESS_LIMIT_NS = 10_000_000_000L;
+    private static final long CLONE_CHILD_SETTID = 0x01000000;
 
     /** A call answered at entry, finished at its exit stop. */
     private record Pending(SyscallEvent rec, long[] liveArgs, List<MemoryBlock> liveInputs, boolean ranForReal) {
@@ -238,14 +251,93 @@ final class ReplayTracer implements Tracer {
      * timeline: every entry, exit and thread end recorded before it has happened in replay.
      */
     @Override
-    public boolean mayContinue(Tracee t, boolean entry) {
+    public boolean mayContinue(Tracee t, RunStop stop) {
         if (running == t.tid()) running = 0; // it stopped: it is no longer running user code
+        if (stop == RunStop.PREEMPTED && armed.containsKey(t.tid())) {
+            // At the recorded preemption point: that step is done; it runs again at its RESUME step.
+            ScheduleEvent p = armed.remove(t.tid());
+            preempted.put(t.tid(), p);
+            Integer recTid = liveToRecTid.get(t.tid());
+            if (recTid != null) run.thread(recTid).preemptsReached++;
+            stepDone(run.preemptStep(p.seq()));
+        }
+        if (stop == RunStop.START) setChildTid(t);
         if (running != 0) return false; // one thread at a time runs between syscalls
-        int step = stepOf(t, entry);
+        int step = stepOf(t, stop);
         if (step >= 0 && step > nextStep) return false;
         running = t.tid();
-        if (entry && blocksForReal(t)) running = 0; // it may wait in the kernel for another thread
+        switch (stop) {
+            case ENTRY -> {
+                if (blocksForReal(t)) running = 0; // it may wait in the kernel for another thread
+                return true;
+            }
+            case START -> stepDone(step);
+            case PREEMPTED -> {
+                preempted.remove(t.tid());
+                stepDone(step);
+            }
+            case EXIT -> {
+                // its EXIT step is done in onSyscall
+            }
+        }
+        armPreemption(t);
         return true;
+    }
+
+    /** Before a thread runs user code: when the recording preempted it before its next syscall, stop it there. */
+    private void armPreemption(Tracee t) {
+        Integer recTid = liveToRecTid.get(t.tid());
+        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+        ScheduleEvent p = log == null ? null : log.nextPreemption();
+        if (p == null) return;
+        armed.put(t.tid(), p);
+        t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.runNs(), "event " + p.seq()));
+    }
+
+    @Override
+    public void stopMissed(Tracee t, String why) {
+        ScheduleEvent p = armed.remove(t.tid());
+        if (p == null) return;
+        throw new Stop(divergence(p.seq(), p.pid(), p.tid(), "a preemption between syscalls (thread " + p.tid()
+                + " interrupted at 0x" + Long.toHexString(p.registerCount() > 16 ? p.register(16) : 0) + ")", why));
+    }
+
+    /** No stop for this long: the replay no longer follows the recording (a spin-wait on a held thread). */
+    @Override
+    public long progressLimitNs() {
+        long limit = PROGRESS_LIMIT_NS;
+        List<RecordedRun.Step> steps = run.steps();
+        if (nextStep > 0 && nextStep < steps.size()) {
+            long gap = steps.get(nextStep).timeNs() - steps.get(nextStep - 1).timeNs();
+            if (gap > 0 && gap < Long.MAX_VALUE / 4) limit = Math.max(limit, 4 * gap);
+        }
+        return limit;
+    }
+
+    @Override
+    public void noProgress(long waitedNs) {
+        RecordedRun.Step st = nextStep < run.steps().size() ? run.steps().get(nextStep) : null;
+        if (st == null) return; // past the recording's end: the program's own exit is awaited
+        String what = st.kind().name().toLowerCase(java.util.Locale.ROOT) + " of thread " + st.tid();
+        throw new Stop(divergence(st.seq(), pidOf(st.tid()), st.tid(), what, String.format(java.util.Locale.ROOT,
+                "no thread reached it within %.1f s (a thread runs on where the recording stopped it, or waits for"
+                        + " one that is held)", waitedNs / 1e9)));
+    }
+
+    private int pidOf(int recTid) {
+        RecordedRun.ThreadLog log = run.thread(recTid);
+        return log == null || log.events.isEmpty() ? -1 : log.events.getFirst().pid();
+    }
+
+    /** CLONE_CHILD_SETTID wrote the live tid into the new task's memory: it must read the recorded one. */
+    private void setChildTid(Tracee t) {
+        Long addr = childTidWord.remove(t.tid());
+        Integer recTid = liveToRecTid.get(t.tid());
+        if (addr == null || recTid == null) return;
+        byte[] word = new byte[4];
+        if (t.memory().read(addr, word, 0, 4) != 4) return;
+        if (ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getInt() != t.tid()) return;
+        t.write(addr, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(recTid).array());
     }
 
     private boolean blocksForReal(Tracee t) {
@@ -266,10 +358,15 @@ final class ReplayTracer implements Tracer {
         return !s.returned();
     }
 
-    private int stepOf(Tracee t, boolean entry) {
+    private int stepOf(Tracee t, RunStop stop) {
         Integer recTid = liveToRecTid.get(t.tid());
         if (recTid == null) return -1;
-        if (entry) {
+        if (stop == RunStop.START) return run.startStep(recTid);
+        if (stop == RunStop.PREEMPTED) {
+            ScheduleEvent p = preempted.get(t.tid());
+            return p == null ? -1 : run.resumeStep(p.seq());
+        }
+        if (stop == RunStop.ENTRY) {
             RecordedRun.ThreadLog log = run.thread(recTid);
             SyscallEvent s = log == null ? null : log.peekSyscall();
             return s == null ? -1 : run.entryStep(s.seq());
@@ -304,6 +401,7 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public Decision onSyscallEntry(SyscallEntry e, Tracee t) {
+        tracees.put(e.tid(), t);
         Integer recTid = liveToRecTid.get(e.tid());
         if (recTid == null) {
             if (!liveToRecTid.isEmpty()) {
@@ -348,7 +446,8 @@ final class ReplayTracer implements Tracer {
 
     private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
         int nr = r.nr();
-        if (!r.returned() && !runNrs.contains(nr) && nr != nrExecve && nr != nrExecveat) {
+        boolean emulatedFutex = nr == nrFutex && ordersThreads();
+        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && nr != nrExecve && nr != nrExecveat) {
             // The recorded call never returned (the thread was killed or its process ended meanwhile):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
@@ -833,6 +932,17 @@ final class ReplayTracer implements Tracer {
         }
     }
 
+    /** The address CLONE_CHILD_SETTID wrote the child's tid to, or 0. */
+    private long childSetTidWord(Pending p) {
+        if (p.rec().nr() == nrClone) {
+            return (p.liveArgs()[0] & CLONE_CHILD_SETTID) != 0 ? p.liveArgs()[3] : 0;
+        }
+        MemoryBlock args = p.liveInputs().stream().filter(b -> b.arg() == 0).findFirst().orElse(null);
+        if (args == null || args.length() < 24) return 0;
+        ByteBuffer b = args.view().order(ByteOrder.LITTLE_ENDIAN);
+        return (b.getLong(0) & CLONE_CHILD_SETTID) != 0 ? b.getLong(16) : 0;
+    }
+
     /** Signals the recorded thread received right after this call: sent now, delivered on its return. */
     private void injectSignalsAfter(SyscallEvent r, Tracee t, boolean atEntry) {
         RecordedRun.ThreadLog log = run.thread(r.tid());
@@ -943,6 +1053,13 @@ final class ReplayTracer implements Tracer {
         recToLiveTid.put(rs.childTid(), event.childTid());
         recToLivePid.put(rs.childPid(), event.childPid());
         boolean thread = (rs.cloneFlags() & CLONE_THREAD) != 0 || rs.spawnKind() == SpawnEvent.Kind.THREAD;
+        Tracee parent = tracees.get(event.tid());
+        if (parent != null && (p.rec().nr() == nrClone || p.rec().nr() == nrClone3)) {
+            // Now, not at clone's return: the new thread may run first and read its tid (the JVM does).
+            parentSetTid(p.rec(), event.childTid(), p, parent);
+            long ctid = childSetTidWord(p);
+            if (ctid != 0) childTidWord.put(event.childTid(), ctid);
+        }
         if (!thread) {
             fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
             Long s = scratch.get(event.pid());

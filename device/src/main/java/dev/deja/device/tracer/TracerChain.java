@@ -176,8 +176,8 @@ public final class TracerChain implements Tracer {
 
     /** A thread goes on when every tracer that orders threads lets it. */
     @Override
-    public boolean mayContinue(Tracee tracee, boolean entry) {
-        for (Tracer t : tracers) if (t.ordersThreads() && !t.mayContinue(tracee, entry)) return false;
+    public boolean mayContinue(Tracee tracee, dev.deja.device.RunStop stop) {
+        for (Tracer t : tracers) if (t.ordersThreads() && !t.mayContinue(tracee, stop)) return false;
         return true;
     }
 

@@ -7,7 +7,8 @@ package dev.deja.formats.event;
  * can appear after events with higher numbers that ran while it waited.
  */
 public sealed interface Event
-        permits SyscallEvent, SignalEvent, SpawnEvent, ExecEvent, ExitEvent, MappingEvent, ContextEvent {
+        permits SyscallEvent, SignalEvent, SpawnEvent, ExecEvent, ExitEvent, MappingEvent, ContextEvent,
+        ScheduleEvent {
 
     /** Global event number, starting at 1. */
     long seq();
@@ -21,6 +22,6 @@ public sealed interface Event
     /** Wall-clock time at which the event began, in nanoseconds since the epoch. */
     long timeNs();
 
-    /** A short lower-case word naming the kind: syscall, signal, spawn, exec, exit, mmap, context. */
+    /** A short lower-case word naming the kind: syscall, signal, spawn, exec, exit, mmap, context, schedule. */
     String kind();
 }

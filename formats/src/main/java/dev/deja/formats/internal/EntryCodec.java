@@ -12,6 +12,7 @@ import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.ProcessContext;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
@@ -37,7 +38,7 @@ public final class EntryCodec {
 
     /** Kryo registration ids (stable: part of the format). Kryo writes id+2 as a varint before each event. */
     public static final int ID_SYSCALL = 20, ID_SIGNAL = 21, ID_SPAWN = 22, ID_EXEC = 23, ID_EXIT = 24,
-            ID_MAPPING = 25, ID_CONTEXT = 26, ID_MEMORY_BLOCK = 30, ID_PROCESS_CONTEXT = 31;
+            ID_MAPPING = 25, ID_CONTEXT = 26, ID_SCHEDULE = 27, ID_MEMORY_BLOCK = 30, ID_PROCESS_CONTEXT = 31;
 
     /** Blocks of at least this many bytes are LZ4-compressed (kept compressed only when smaller). */
     public static final int COMPRESS_THRESHOLD = 512;
@@ -91,6 +92,7 @@ public final class EntryCodec {
         kryo.register(ExitEvent.class, new ExitSerializer(), ID_EXIT);
         kryo.register(MappingEvent.class, new MappingSerializer(), ID_MAPPING);
         kryo.register(ContextEvent.class, new ContextSerializer(), ID_CONTEXT);
+        kryo.register(ScheduleEvent.class, new ScheduleSerializer(), ID_SCHEDULE);
         kryo.register(MemoryBlock.class, new BlockSerializer(), ID_MEMORY_BLOCK);
         kryo.register(ProcessContext.class, new ProcessContextSerializer(), ID_PROCESS_CONTEXT);
     }
@@ -393,6 +395,36 @@ public final class EntryCodec {
             Common c = Common.read(in);
             return new ExitEvent(c.seq, c.pid, c.tid, c.timeNs, in.readBoolean(), in.readVarInt(false),
                     in.readVarInt(false), in.readBoolean());
+        }
+    }
+
+    /** Format version 2: kind (0 start, 1 preempt), resumeNs, register count and words, stack hash, run time. */
+    private static final class ScheduleSerializer extends Serializer<ScheduleEvent> {
+        @Override
+        public void write(Kryo k, Output out, ScheduleEvent e) {
+            writeCommon(out, e);
+            out.writeVarInt(e.scheduleKind().ordinal(), true);
+            out.writeLong(e.resumeNs());
+            out.writeVarInt(e.registerCount(), true);
+            for (int i = 0; i < e.registerCount(); i++) out.writeLong(e.register(i));
+            out.writeLong(e.stackHash());
+            out.writeVarLong(e.runNs(), true);
+        }
+
+        @Override
+        public ScheduleEvent read(Kryo k, Input in, Class<? extends ScheduleEvent> type) {
+            Common c = Common.read(in);
+            int kind = in.readVarInt(true);
+            if (kind < 0 || kind >= ScheduleEvent.Kind.values().length) {
+                throw new IllegalArgumentException("unknown schedule kind " + kind);
+            }
+            long resumeNs = in.readLong();
+            int n = in.readVarInt(true);
+            if (n > (in.limit() - in.position()) / 8) throw new IllegalArgumentException("register count " + n + " exceeds the payload");
+            long[] regs = new long[n];
+            for (int i = 0; i < n; i++) regs[i] = in.readLong();
+            return new ScheduleEvent(c.seq, c.pid, c.tid, c.timeNs, ScheduleEvent.Kind.values()[kind], resumeNs, regs,
+                    in.readLong(), in.readVarLong(true));
         }
     }
 

@@ -45,10 +45,21 @@ class ChaosTracerTest {
     }
 
     @Test
-    void chaosDecidesAndOrdersThreads() {
+    void chaosIsAPolicyOfTheDeviceSchedulerNotAnOrderOfItsOwn() {
         ChaosTracer t = new ChaosTracer(NOTHING, 1, List.of(0));
         assertTrue(t.decides());
-        assertTrue(t.ordersThreads());
+        assertTrue(!t.ordersThreads());
+        var policy = t.scheduling();
+        assertTrue(policy.sliceNs() >= ChaosTracer.MIN_SLICE_NS && policy.sliceNs() <= ChaosTracer.MAX_SLICE_NS);
+        // The same waiting threads: the same seed picks the same one; priorities make some pick not the first.
+        Set<Integer> picked = new HashSet<>();
+        for (long seed = 0; seed < 50; seed++) {
+            int a = new ChaosTracer(NOTHING, seed, List.of(0)).scheduling().pick(List.of(10, 11, 12));
+            int b = new ChaosTracer(NOTHING, seed, List.of(0)).scheduling().pick(List.of(10, 11, 12));
+            assertEquals(a, b);
+            picked.add(a);
+        }
+        assertEquals(Set.of(10, 11, 12), picked, "every waiting thread is picked first for some seed");
     }
 
     @Test

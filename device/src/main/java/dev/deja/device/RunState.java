@@ -1,0 +1,49 @@
+package dev.deja.device;
+
+import dev.deja.device.syscall.TraceeMemory;
+
+/**
+ * What identifies a thread's position between two syscalls without an instruction counter: its
+ * general registers, arithmetic flags, TLS base and a hash of the top of its stack. A counting
+ * loop differs from one turn to the next in a register or a stack slot; a spin-wait on a flag that
+ * only a held thread could change repeats the same state, so its first match is as good as the
+ * recorded one. Pure: used by the recorder (at an interrupt) and the replayer (at a breakpoint).
+ */
+public final class RunState {
+    /** Flags compared: CF PF AF ZF SF DF OF (TF and RF differ between a trap and an interrupt). */
+    static final long FLAGS_MASK = 0x0CD5;
+    /** The stack hash covers the red zone below the stack pointer and this much above it. */
+    static final int BELOW_SP = 128;
+    static final int ABOVE_SP = 384;
+
+    private RunState() {
+    }
+
+    /** Whether {@code regs} (and the stack hash) are the target's state. */
+    public static boolean matches(RunTarget target, long[] regs, long stackHash) {
+        for (int i = 0; i <= X86Regs.RDI; i++) {
+            if (regs[i] != target.register(i)) return false;
+        }
+        return regs[X86Regs.RIP] == target.register(X86Regs.RIP)
+                && regs[X86Regs.RSP] == target.register(X86Regs.RSP)
+                && regs[X86Regs.FS_BASE] == target.register(X86Regs.FS_BASE)
+                && (regs[X86Regs.EFLAGS] & FLAGS_MASK) == (target.register(X86Regs.EFLAGS) & FLAGS_MASK)
+                && stackHash == target.stackHash();
+    }
+
+    /** FNV-1a over the readable bytes of [sp-128, sp+384), and how many there were. */
+    public static long stackHash(TraceeMemory memory, long sp) {
+        byte[] window = new byte[BELOW_SP + ABOVE_SP];
+        int n = memory.read(sp - BELOW_SP, window, 0, window.length);
+        if (n <= 0) {
+            // The red zone may start on an unmapped page below the stack: hash from sp then.
+            n = memory.read(sp, window, 0, ABOVE_SP);
+        }
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < Math.max(n, 0); i++) {
+            h ^= window[i] & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h ^ Math.max(n, 0);
+    }
+}
