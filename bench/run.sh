@@ -4,7 +4,12 @@
 #   bench/run.sh            (env: BENCH_N getppid calls, default 200000;
 #                            BENCH_RUNS runs per figure, best kept, default 3;
 #                            FLOOR_N calls per floor mechanism, default 50000;
-#                            FLOOR_SRC the floor's source, default ../shared/bench/floor.c)
+#                            FLOOR_SRC the floor's source, default ../shared/bench/floor.c;
+#                            BENCH_ONLY=threads: only the threads section (5), no floor, no strace;
+#                            BENCH_XZ_MB size of xz's input, default 20; BENCH_RACY_N the racy
+#                            counter's increments per thread, default 100000000; BENCH_JAVA the
+#                            java running the ThreadPool sample, default the JDK in .deja-java-home;
+#                            BENCH_TIMEOUT seconds before a threads run counts as hung, default 300)
 #
 # Measures, best of BENCH_RUNS each:
 #   - a getppid loop (samples/target/bin/getppid_loop N) natively, under
@@ -18,7 +23,14 @@
 #     largest process of the tree, i.e. the JVM);
 #   - replay: `./deja replay -q` of the getppid, make and `sleep 2` recordings against
 #     their native and record walls, and the cost per replayed syscall
-#     ((replay wall - replay wall of the N=0 recording) / N) against the floor.
+#     ((replay wall - replay wall of the N=0 recording) / N) against the floor;
+#   - threads: `xz -T2` of a generated BENCH_XZ_MB MB text file (4 MiB blocks, so both of its
+#     threads compress), the ThreadPool JVM sample (samples/java: 4 pool threads, 100 tasks) and
+#     the racy counter (samples/c/thr_racy_counter BENCH_RACY_N: two threads, no lock, no syscall),
+#     natively, under `./deja record` and under `./deja replay` of the last recording, as ratios to
+#     native. A replay counts only when it exits with the recorded status and prints the recorded
+#     stdout; otherwise the table says why (divergence and deja's message, deja failed, hung, other
+#     output). Every run there is under `timeout BENCH_TIMEOUT`: a replay that spins is reported.
 # Machines here are shared and noisy: read the ratios, not the absolute times.
 # Ends with a markdown block for docs/performance.md.
 set -euo pipefail
@@ -29,18 +41,36 @@ RUNS=${BENCH_RUNS:-3}
 export FLOOR_N=${FLOOR_N:-50000}
 DEJA=${DEJA:-$ROOT/deja}   # the launcher (override to benchmark another build)
 LOOP=$ROOT/samples/target/bin/getppid_loop
+ONLY=${BENCH_ONLY:-}
+XZ_MB=${BENCH_XZ_MB:-20}
+RACY_N=${BENCH_RACY_N:-100000000}
+TH_TIMEOUT=${BENCH_TIMEOUT:-300}
+RACY=$ROOT/samples/target/bin/thr_racy_counter
+JCLASSES=$ROOT/samples/target/java
+if [[ -n ${BENCH_JAVA:-} ]]; then JAVA_BIN=$BENCH_JAVA
+elif [[ -f $ROOT/.deja-java-home ]]; then JAVA_BIN=$(<"$ROOT/.deja-java-home")/bin/java
+elif [[ -n ${JAVA_HOME:-} ]]; then JAVA_BIN=$JAVA_HOME/bin/java
+else JAVA_BIN=$(command -v java || echo java); fi
 FLOOR_SRC=${FLOOR_SRC:-$ROOT/../shared/bench/floor.c}   # override for a checkout elsewhere (a git worktree)
 FLOOR=/tmp/floor
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-[[ -f $FLOOR_SRC ]] || die "the floor's source is not at $FLOOR_SRC (expected ../shared/bench/floor.c beside the repo)"
-[[ -x $LOOP ]] || die "$LOOP is missing: run scripts/install.sh first"
-command -v strace >/dev/null || die "strace is missing: run scripts/install.sh first"
-command -v gcc >/dev/null && command -v make >/dev/null || die "gcc and make are needed: run scripts/install.sh first"
+[[ -z $ONLY || $ONLY == threads ]] || die "BENCH_ONLY can only be 'threads' (got $ONLY)"
+if [[ -z $ONLY ]]; then
+  [[ -f $FLOOR_SRC ]] || die "the floor's source is not at $FLOOR_SRC (expected ../shared/bench/floor.c beside the repo)"
+  [[ -x $LOOP ]] || die "$LOOP is missing: run scripts/install.sh first"
+  command -v strace >/dev/null || die "strace is missing: run scripts/install.sh first"
+  command -v gcc >/dev/null && command -v make >/dev/null || die "gcc and make are needed: run scripts/install.sh first"
+fi
+[[ -x $RACY ]] || die "$RACY is missing: run scripts/install.sh first"
+command -v timeout >/dev/null || die "timeout (coreutils) is needed"
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got $N)"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got $RUNS)"
+[[ $XZ_MB =~ ^[1-9][0-9]*$ ]] || die "BENCH_XZ_MB must be a positive integer (got $XZ_MB)"
+[[ $RACY_N =~ ^[1-9][0-9]*$ ]] || die "BENCH_RACY_N must be a positive integer (got $RACY_N)"
+[[ $TH_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be a positive integer (got $TH_TIMEOUT)"
 
 HAVE_DEJA=1
 if [[ ! -x $DEJA ]]; then
@@ -53,8 +83,10 @@ if [[ -x /usr/bin/time ]]; then TIME_BIN=/usr/bin/time; else say "WARNING: /usr/
 WORK=$(mktemp -d /tmp/deja-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
-say "building $FLOOR from $FLOOR_SRC"
-gcc -O2 -o "$FLOOR" "$FLOOR_SRC"
+if [[ -z $ONLY ]]; then
+  say "building $FLOOR from $FLOOR_SRC"
+  gcc -O2 -o "$FLOOR" "$FLOOR_SRC"
+fi
 
 # --- helpers -------------------------------------------------------------------
 now() { date +%s%N; }
@@ -69,6 +101,8 @@ ratio() { # ratio A B -> A/B with 1 decimal, or n/a
   awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'
 }
 min() { if [[ $1 == n/a ]]; then printf '%s' "$2"; elif awk -v a="$1" -v b="$2" 'BEGIN { exit !(b < a) }'; then printf '%s' "$2"; else printf '%s' "$1"; fi; }
+ms() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000000")" '%.0f'; }
+us() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000")" '%.1f'; }
 
 # timed LABEL CMD...: runs CMD once (stdout and stderr to a log), sets LAST_NS.
 # A failing command is fatal unless ALLOW_FAIL=1 (then LAST_NS=n/a).
@@ -89,7 +123,6 @@ timed() {
 # best MODE LABEL CMD...: best of RUNS walls (ns) in BEST; MODE native|strace|deja.
 # deja runs record into $WORK/rec-LABEL (the last one is kept) and update RSS_KB.
 declare -A RSS_KB REC
-DEJA_FAILED=''
 best() {
   local mode=$1 label=$2 i b=n/a; shift 2
   for (( i = 0; i < RUNS; i++ )); do
@@ -117,6 +150,130 @@ best() {
   BEST=$b
 }
 run_deja() { if (( HAVE_DEJA )); then best deja "$@"; else BEST=n/a; fi; }
+
+# --- 5. threads (defined here; run after section 4, or alone with BENCH_ONLY=threads) ----
+# trun OUT CMD...: one run of CMD under `timeout TH_TIMEOUT`, stdout to OUT, stderr to the log;
+# sets LAST_NS and LAST_RC.
+trun() {
+  local out=$1 t0; shift
+  LAST_RC=0
+  t0=$(now)
+  timeout -k 10 "$TH_TIMEOUT" "$@" <"/dev/null" >"$out" 2>"$WORK/log" || LAST_RC=$?
+  LAST_NS=$(( $(now) - t0 ))
+}
+# why LABEL WHAT: why the last trun failed (hung, divergence, deja failed, a status) in WHY, logged.
+why() {
+  local first
+  first=$(grep -m 1 '^deja:' "$WORK/log" | cut -c 1-240 || true)
+  if (( LAST_NS >= TH_TIMEOUT * 1000000000 )); then WHY="$2 hung: killed after $TH_TIMEOUT s"
+  elif (( LAST_RC == 124 )); then WHY="$2: ${first#deja: }"
+  elif (( LAST_RC == 125 )); then WHY="$2: deja failed: ${first#deja: }"
+  else WHY="$2 exited $LAST_RC"; fi
+  say "$1: $WHY"
+  tail -n 15 "$WORK/log" | sed 's/^/  | /' >&2
+}
+# threads_case LABEL TITLE CMD...: best of RUNS walls of CMD natively, under deja record and under
+# deja replay of the last recording (TH_NATIVE, TH_RECORD, TH_REPLAY: ns or n/a) and what became of
+# the replay (TH_STATUS: ok, or why not). The program must exit 0 natively.
+declare -A TH_TITLE TH_NATIVE TH_RECORD TH_REPLAY TH_STATUS
+TH_LABELS=()
+threads_case() {
+  local label=$1 rec=$WORK/rec-$1 i b; shift
+  TH_TITLE[$label]=$1; shift
+  TH_LABELS+=("$label")
+  TH_NATIVE[$label]=n/a; TH_RECORD[$label]=n/a; TH_REPLAY[$label]=n/a; TH_STATUS[$label]=ok
+  b=n/a
+  for (( i = 1; i <= RUNS; i++ )); do
+    trun "$WORK/$label.native" "$@"
+    (( LAST_RC == 0 )) || { why "$label" "native run $i"; TH_STATUS[$label]=$WHY; return 0; }
+    b=$(min "$b" "$LAST_NS")
+  done
+  TH_NATIVE[$label]=$b
+  (( HAVE_DEJA )) || { TH_STATUS[$label]="no deja"; return 0; }
+  b=n/a
+  for (( i = 1; i <= RUNS; i++ )); do
+    rm -rf "$rec"
+    trun "$WORK/$label.record" "$DEJA" record -q -o "$rec" -- "$@"
+    (( LAST_RC == 0 )) || { why "$label" "record $i"; TH_STATUS[$label]=$WHY; DEJA_FAILED+=" $label"; return 0; }
+    b=$(min "$b" "$LAST_NS")
+  done
+  TH_RECORD[$label]=$b
+  b=n/a
+  for (( i = 1; i <= RUNS; i++ )); do
+    trun "$WORK/$label.replay" "$DEJA" replay "$rec"
+    (( LAST_RC == 0 )) || { why "$label" "replay $i"; TH_STATUS[$label]=$WHY; REPLAY_FAILED+=" $label"; return 0; }
+    if ! cmp -s "$WORK/$label.record" "$WORK/$label.replay"; then
+      TH_STATUS[$label]="replay $i printed other output than the recorded run"
+      say "$label: ${TH_STATUS[$label]}"; REPLAY_FAILED+=" $label"; return 0
+    fi
+    b=$(min "$b" "$LAST_NS")
+  done
+  TH_REPLAY[$label]=$b
+}
+threads_bench() {
+  local data=$WORK/xz-input.txt
+  if command -v xz >/dev/null; then
+    say "threads: generating $XZ_MB MB of text for xz"
+    awk -v mb="$XZ_MB" 'BEGIN { srand(1); split("alpha beta gamma delta epsilon zeta eta theta", w, " ")
+      for (n = 0; bytes < mb * 1048576; n++) { line = n " " int(rand() * 1e9)
+        for (k = 0; k < 8; k++) line = line " " w[1 + int(rand() * 8)]
+        print line; bytes += length(line) + 1 } }' > "$data"
+    say "threads: xz -T2, $XZ_MB MB: native, deja record, deja replay"
+    threads_case xz "xz -T2 --block-size=4MiB, $XZ_MB MB of text" xz -T2 --block-size=4MiB -c "$data"
+  else
+    say "WARNING: xz is missing: no xz figures"
+  fi
+  if [[ -f $JCLASSES/ThreadPool.class && -x $JAVA_BIN ]]; then
+    say "threads: ThreadPool ($JAVA_BIN): native, deja record, deja replay"
+    threads_case pool "ThreadPool (JVM, 4 threads, 100 tasks)" "$JAVA_BIN" -cp "$JCLASSES" ThreadPool
+  else
+    say "WARNING: $JCLASSES/ThreadPool.class or $JAVA_BIN is missing: no ThreadPool figures"
+  fi
+  say "threads: racy counter, N=$RACY_N: native, deja record, deja replay"
+  threads_case racy "racy counter, 2 x $RACY_N increments" "$RACY" "$RACY_N"
+}
+threads_report() {
+  local label
+  echo "| threads (best of $RUNS) | native ms | record ms | replay ms | record / native | replay / native | replay / record | replay |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  for label in "${TH_LABELS[@]}"; do
+    echo "| ${TH_TITLE[$label]} | $(ms "${TH_NATIVE[$label]}") | $(ms "${TH_RECORD[$label]}") | $(ms "${TH_REPLAY[$label]}") |" \
+         "$(ratio "${TH_RECORD[$label]}" "${TH_NATIVE[$label]}") | $(ratio "${TH_REPLAY[$label]}" "${TH_NATIVE[$label]}") |" \
+         "$(ratio "${TH_REPLAY[$label]}" "${TH_RECORD[$label]}") | ${TH_STATUS[$label]//|/\\|} |"
+  done
+}
+
+# results REPORT...: the markdown block (a header, then what each REPORT function prints), also in $WORK/report.md.
+DEJA_FAILED=''
+REPLAY_FAILED=''
+results() {
+  local r
+  {
+    echo
+    echo "## Benchmark results"
+    echo
+    echo "Measured by \`bench/run.sh\`${ONLY:+ (BENCH_ONLY=$ONLY)} on $(date -u +%Y-%m-%d): $(uname -sr), $(nproc) cores" \
+         "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu)), best of $RUNS runs each," \
+         "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    (( HAVE_DEJA )) || echo "**$DEJA was not found: the deja figures are n/a.**"
+    [[ -z $DEJA_FAILED ]] || echo "**deja record failed for:$DEJA_FAILED (see the log above): those figures are n/a.**"
+    [[ -z $REPLAY_FAILED ]] || echo "**deja replay failed for:$REPLAY_FAILED (see the log above): those figures are n/a.**"
+    echo "Ratios are measured in the same run; the machine is shared, so read the ratios, not the absolute times."
+    [[ -n $ONLY ]] || echo "\`tar cf /dev/null\` walks the tree without reading file contents (GNU tar skips the reads when the archive is /dev/null)."
+    for r in "$@"; do
+      echo
+      "$r"
+    done
+  } | tee "$WORK/report.md"
+  echo
+  say "done (the block above, from '## Benchmark results', can be pasted into docs/performance.md)"
+}
+
+if [[ $ONLY == threads ]]; then
+  threads_bench
+  results threads_report
+  exit 0
+fi
 
 # --- 1. the getppid loop against the floor --------------------------------------
 say "floor: native, ptrace-seccomp, ptrace-syscall (FLOOR_N=$FLOOR_N, best of $RUNS)"
@@ -188,7 +345,6 @@ run_deja sleep sleep 2; SLEEP_DEJA=$BEST
 # --- 3. replay -----------------------------------------------------------------
 # replay LABEL: best of RUNS walls of `deja replay -q` of the kept recording of LABEL, in BEST.
 # A replay that fails (a divergence: 124) is reported, and its figure is n/a.
-REPLAY_FAILED=''
 replay() {
   local label=$1 rec=${REC[$1]:-} i b=n/a
   if (( ! HAVE_DEJA )) || [[ -z $rec || ! -d $rec ]]; then BEST=n/a; return; fi
@@ -225,8 +381,9 @@ per_million() { # bytes events -> MB per million events
   calc "$1 / $2 * 1000000 / 1048576"
 }
 rss_mb() { [[ -n ${RSS_KB[$1]:-} ]] && calc "${RSS_KB[$1]} / 1024" || printf 'n/a'; }
-ms() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000000")" '%.0f'; }
-us() { [[ $1 == n/a ]] && { printf 'n/a'; return; }; fmt "$(calc "$1 / 1000")" '%.1f'; }
+
+# --- 5. threads (the section is defined above) ----------------------------------
+threads_bench
 
 # --- report -------------------------------------------------------------------
 report() {
@@ -266,20 +423,4 @@ report() {
        "recording: $(us "$DEJA_CALL_NET") µs."
 }
 
-{
-  echo
-  echo "## Benchmark results"
-  echo
-  echo "Measured by \`bench/run.sh\` on $(date -u +%Y-%m-%d): $(uname -sr), $(nproc) cores" \
-       "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu)), best of $RUNS runs each," \
-       "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  (( HAVE_DEJA )) || echo "**$DEJA was not found: the deja figures are n/a.**"
-  [[ -z $DEJA_FAILED ]] || echo "**deja record failed for:$DEJA_FAILED (see the log above): those figures are n/a.**"
-  [[ -z $REPLAY_FAILED ]] || echo "**deja replay failed for:$REPLAY_FAILED (see the log above): those figures are n/a.**"
-  echo "Ratios are measured in the same run; the machine is shared, so read the ratios, not the absolute times."
-  echo "\`tar cf /dev/null\` walks the tree without reading file contents (GNU tar skips the reads when the archive is /dev/null)."
-  echo
-  report
-} | tee "$WORK/report.md"
-echo
-say "done (the block above, from '## Benchmark results', can be pasted into docs/performance.md)"
+results report threads_report

@@ -3,7 +3,7 @@ package dev.deja.samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where the build put the compiled sample programs (samples/target/bin). */
+/** Where the build put the compiled sample programs (samples/target/bin) and JVM samples (samples/target/java). */
 public final class Samples {
     private Samples() {
     }
@@ -21,5 +21,17 @@ public final class Samples {
             throw new IllegalStateException("sample program " + p + " is missing: build module samples (make, gcc)");
         }
         return p.toString();
+    }
+
+    /**
+     * The class directory of the JVM samples (samples/java/*.java, compiled for Java 17 and later), for
+     * {@code java -cp}; fails clearly when the build did not make {@code className}.
+     */
+    public static String javaClasses(String className) {
+        Path dir = bin().resolveSibling("java");
+        if (!Files.isRegularFile(dir.resolve(className + ".class"))) {
+            throw new IllegalStateException("JVM sample " + className + " is missing from " + dir + ": build module samples (javac)");
+        }
+        return dir.toString();
     }
 }

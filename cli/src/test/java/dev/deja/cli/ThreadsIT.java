@@ -1,0 +1,457 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.samples.Samples;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Multi-threaded programs through the real launcher, as {@link ReplayIT} does for the others: each is
+ * recorded once ({@code deja record -o DIR -- PROG}) and replayed {@value #REPLAYS} times; every replay
+ * must print the recorded stdout and stderr byte for byte and exit with the recorded status (never 124,
+ * divergence, nor 125, deja's failure). The cases are the ones a deterministic thread scheduler with
+ * preemption in replay must handle: threads that race in user space with no syscall between (a racy
+ * counter, a spin handoff), threads blocked when the process ends, an exit or an exec from a thread that is
+ * not the leader, futex-heavy mutexes and condition variables, python's GIL, xz's worker threads and the
+ * JVM (java -version and a thread pool, on deja's JDK and on JDK 17 when installed).
+ *
+ * <p>Every deja command runs under a deadline ({@link #RECORD_LIMIT}, {@link #REPLAY_LIMIT}): one that does
+ * not end in time (a replay spinning forever) is killed with its tree and fails the case; each test also
+ * carries a {@link Timeout} as a backstop. What each command did and how long it took is printed (in
+ * failsafe's {@code target/failsafe-reports/dev.deja.cli.ThreadsIT-output.txt}).
+ */
+class ThreadsIT {
+    private static final int REPLAYS = 3;
+    private static final Duration RECORD_LIMIT = Duration.ofSeconds(120);
+    private static final Duration REPLAY_LIMIT = Duration.ofSeconds(60);
+    private static final Path DEV_NULL = Path.of("/dev/null");
+    private static final Path JDK17 = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
+    private static final long RACY_N = 10_000_000L;
+    private static final int TRIES = 5;
+    private static final int FUTEX = SyscallTable.of(Arch.current()).number("futex").orElseThrow();
+    private static final long FUTEX_PRIVATE_FLAG = 128;
+    /** A Java stack trace, or the line naming the exception that starts one. */
+    private static final Pattern STACK_TRACE = Pattern.compile(
+            "(?m)^\\s+at [\\w$./]+\\(|^Exception in thread|^(Caused by: )?[\\w$.]+(Exception|Error)(: |$)");
+
+    /** Shared by the class: the racy counter's recording serves both its replay test and the debug test. */
+    @TempDir
+    static Path home;
+
+    private static final AtomicInteger recordings = new AtomicInteger();
+    private static Recorded racyCounter;
+
+    // --- running deja and programs, under a deadline ------------------------------------------------
+
+    /** A finished process: its status, its stdout as bytes (xz's is binary), its stderr and its wall time. */
+    record Run(int status, byte[] stdout, String stderr, long millis) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+    }
+
+    record Recorded(String name, Path dir, Run run) {
+    }
+
+    /**
+     * Runs {@code cmd} with stdout and stderr on pipes (as in a shell pipeline: on a file, programs may copy
+     * data inside the kernel, where no recorder sees it) and {@code stdin} as its input; DEJA_HOME is the
+     * class's temporary home. A command still running after {@code limit} is killed with every process
+     * under it and fails with what it had printed on stderr.
+     */
+    private static Run run(Duration limit, Path stdin, List<String> cmd) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(stdin.toFile());
+        pb.environment().put("DEJA_HOME", home.toString());
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        try {
+            FutureTask<byte[]> out = drain(p.getInputStream());
+            FutureTask<byte[]> err = drain(p.getErrorStream());
+            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                killTree(p);
+                throw new AssertionError(String.join(" ", cmd) + "\ndid not end within " + limit.toSeconds()
+                        + " s (killed: hung, or a thread spinning in user space was never preempted); its stderr:\n" + head(new String(collect(err), StandardCharsets.UTF_8), 15));
+            }
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            return new Run(p.exitValue(), collect(out), new String(collect(err), StandardCharsets.UTF_8), millis);
+        } finally {
+            if (p.isAlive()) killTree(p); // interrupted (the test's @Timeout) or failed: leave nothing behind
+        }
+    }
+
+    private static FutureTask<byte[]> drain(InputStream in) {
+        FutureTask<byte[]> task = new FutureTask<>(() -> {
+            try (in) {
+                return in.readAllBytes();
+            }
+        });
+        Thread.ofPlatform().daemon().name("ThreadsIT-drain").start(task);
+        return task;
+    }
+
+    private static byte[] collect(FutureTask<byte[]> task) throws InterruptedException {
+        try {
+            return task.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new UncheckedIOException(new IOException("reading a child's output", e.getCause()));
+        } catch (TimeoutException e) {
+            return "(its output pipe stayed open after it ended)".getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** SIGKILL to {@code p} and everything under it (deja, its launcher shell, the traced tree). */
+    private static void killTree(Process p) throws InterruptedException {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private static Run deja(Duration limit, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Runs.launcher().toString());
+        cmd.addAll(List.of(args));
+        return run(limit, DEV_NULL, cmd);
+    }
+
+    private static Run nativeRun(String... cmd) throws IOException, InterruptedException {
+        return run(RECORD_LIMIT, DEV_NULL, List.of(cmd));
+    }
+
+    private static void log(String name, String what, Run r) {
+        String first = r.stderr().lines().filter(l -> l.startsWith("deja:")).findFirst().orElse("");
+        System.out.printf("[ThreadsIT] %-24s %-8s status %3d in %6d ms %s%n", name, what, r.status(), r.millis(), first);
+    }
+
+    /** Records {@code command} once into a fresh directory; the recording must exist and deja must not have failed. */
+    private static Recorded record(String name, String... command) throws IOException, InterruptedException {
+        Path dir = home.resolve(name + "-" + recordings.incrementAndGet());
+        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", dir.toString(), "--"));
+        args.addAll(List.of(command));
+        Run r = deja(RECORD_LIMIT, args.toArray(String[]::new));
+        log(name, "record", r);
+        assertTrue(Files.isDirectory(dir), "no recording of " + name + " (status " + r.status() + "):\n" + head(r.stderr(), 15));
+        assertTrue(r.status() != ExitCodes.DEJA_FAILURE, "deja failed recording " + name + ":\n" + head(r.stderr(), 15));
+        return new Recorded(name, dir, r);
+    }
+
+    /** What the recorded run printed and its status must be what the program does natively. */
+    private static void assertRecorded(Recorded rec, int status, String stdout) {
+        assertEquals(stdout, rec.run().out(), "stdout of the recorded " + rec.name() + "; stderr: " + rec.run().stderr());
+        assertEquals(status, rec.run().status(), "status of the recorded " + rec.name() + "; stderr: " + rec.run().stderr());
+    }
+
+    /** Replays {@code rec} {@value #REPLAYS} times; each must reproduce the recorded output and status. */
+    private static void replaysIdentically(Recorded rec) throws IOException, InterruptedException {
+        for (int i = 1; i <= REPLAYS; i++) {
+            Run r = deja(REPLAY_LIMIT, "replay", rec.dir().toString());
+            log(rec.name(), "replay " + i, r);
+            String what = rec.name() + ", replay " + i + " of " + REPLAYS;
+            assertTrue(r.status() != ExitCodes.DIVERGENCE && r.status() != ExitCodes.DEJA_FAILURE,
+                    what + " ended with status " + r.status() + (r.status() == ExitCodes.DIVERGENCE ? " (divergence)"
+                            : " (deja failed)") + ":\n" + head(r.stderr(), 12));
+            assertEquals(describe(rec.run().stdout()), describe(r.stdout()), what + ": stdout; stderr:\n" + head(r.stderr(), 12));
+            assertEquals(rec.run().stderr(), r.stderr(), what + ": stderr");
+            assertEquals(rec.run().status(), r.status(), what + ": status");
+        }
+    }
+
+    /** Text as itself, binary output (xz's) as its length and digest, for readable comparisons. */
+    private static String describe(byte[] bytes) {
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            if (s.indexOf('\0') < 0) return s;
+        } catch (CharacterCodingException binary) {
+            // described below
+        }
+        try {
+            return bytes.length + " bytes, sha-256 " + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String head(String text, int lines) {
+        return String.join("\n", text.lines().limit(lines).toList());
+    }
+
+    private static void recordAndReplaySample(String sample, int status, String stdout, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Samples.path(sample)));
+        command.addAll(List.of(args));
+        Recorded rec = record(sample, command.toArray(String[]::new));
+        assertRecorded(rec, status, stdout);
+        replaysIdentically(rec);
+    }
+
+    // --- the C samples -----------------------------------------------------------------------------
+
+    @Test
+    @Timeout(180)
+    void aThreadWaitingForeverDoesNotHoldUpTheOthers() throws Exception {
+        // The idle thread is still in pthread_cond_wait (futex) when main returns: exit_group ends it there.
+        recordAndReplaySample("thr_idle_then_start", 0, "main done\n");
+    }
+
+    @Test
+    @Timeout(180)
+    void aWorkerThatExitsTheProcessWhileMainJoinsIt() throws Exception {
+        recordAndReplaySample("thr_worker_exit", 3, "main: joining the worker\nworker: exit(3)\n");
+    }
+
+    /**
+     * Records {@code command} up to {@value #TRIES} times, until {@code raced} accepts the recording (the
+     * threads did race in it; under the recorder they often happen not to, and such a recording replays
+     * trivially); the last recording when none did.
+     */
+    private static Recorded recordUntil(String name, Predicate<Recorded> raced, String... command)
+            throws IOException, InterruptedException {
+        Recorded rec = null;
+        for (int i = 1; rec == null || (i <= TRIES && !raced.test(rec)); i++) {
+            rec = record(name, command);
+            System.out.printf("[ThreadsIT] %s recording %d: %s%n", name, i, raced.test(rec) ? "raced" : "did not race");
+        }
+        return rec;
+    }
+
+    /** The racy counter's recording, made once for the class, one that lost increments if possible. */
+    private static synchronized Recorded racyCounter() throws IOException, InterruptedException {
+        if (racyCounter == null) {
+            racyCounter = recordUntil("thr_racy_counter", ThreadsIT::raced, Samples.path("thr_racy_counter"), Long.toString(RACY_N));
+        }
+        return racyCounter;
+    }
+
+    private static boolean raced(Recorded rec) {
+        return !rec.run().out().equals("total=" + 2 * RACY_N + "\n");
+    }
+
+    @Test
+    @Timeout(180)
+    void aRacyCounterReplaysToItsRecordedTotal() throws Exception {
+        // Natively the total is usually below 2N and differs between runs: only the recorded
+        // preemption points give the recorded total again.
+        Recorded rec = racyCounter();
+        System.out.println("[ThreadsIT] thr_racy_counter recorded " + rec.run().out().trim());
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        assertTrue(rec.run().out().matches("total=\\d+\n"), rec.run().out());
+        long total = Long.parseLong(rec.run().out().trim().substring("total=".length()));
+        assertTrue(total > 0 && total <= 2 * RACY_N, rec.run().out());
+        if (!raced(rec)) System.out.println("[ThreadsIT] thr_racy_counter: no recording lost an increment; replaying one that did not race");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    @Timeout(180)
+    void threadsSpinningOnFlagsHandOffAHundredTimes() throws Exception {
+        // No syscall while a thread spins: a replay that never preempts it spins forever.
+        String sample = Samples.path("thr_spin_handoff");
+        Run natively = nativeRun(sample, "100");
+        assertTrue(natively.out().matches("handoffs=100 checksum=\\d+\n"), natively.out());
+        recordAndReplaySample("thr_spin_handoff", 0, natively.out(), "100");
+    }
+
+    /**
+     * Whether a thread waited for or woke a waiter of the mutex: glibc's mutex uses private futexes, the
+     * joins do not (FUTEX_WAIT_BITSET on the thread's tid word, woken by the kernel).
+     */
+    private static boolean contended(Recorded rec) {
+        try {
+            return Runs.events(rec.dir()).stream().anyMatch(e -> e instanceof SyscallEvent s && s.nr() == FUTEX
+                    && (s.args()[1] & FUTEX_PRIVATE_FLAG) != 0);
+        } catch (RecordingException e) {
+            throw new AssertionError("cannot read the recording " + rec.dir(), e);
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void fourThreadsContendAMutex() throws Exception {
+        // Under the recorder the threads often run one after the other: take a recording with contention.
+        Recorded rec = recordUntil("thr_mutex4", ThreadsIT::contended, Samples.path("thr_mutex4"));
+        assertRecorded(rec, 0, "total=400000\n");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    @Timeout(180)
+    void producersAndConsumersShareABoundedQueue() throws Exception {
+        recordAndReplaySample("thr_prodcons", 0, "consumed=10000 sum=50005000\n");
+    }
+
+    @Test
+    @Timeout(180)
+    void aThreadThatIsNotTheLeaderExecs() throws Exception {
+        recordAndReplaySample("thr_exec_nonleader", 0, "main: starting the thread that execs\nexec-from-thread\n");
+    }
+
+    // --- python, xz ----------------------------------------------------------------------------------
+
+    private static final String PYTHON_THREADS = """
+            import threading
+            lock = threading.Lock()
+            def work(n):
+                s = sum(i * i for i in range(100000 * (n + 1)))
+                with lock:
+                    print(f"thread {n}: {s}", flush=True)
+            ts = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            print("done")
+            """;
+
+    @Test
+    @Timeout(180)
+    void pythonThreadsComputeAndPrintUnderALock() throws Exception {
+        // The interpreter itself (pyenv's python3 is a shell script that execs it: not the point here).
+        String python;
+        try {
+            Run which = nativeRun("python3", "-c", "import sys; print(sys.executable)");
+            assumeTrue(which.status() == 0 && !which.out().isBlank(), "python3 does not run: " + which.stderr());
+            python = which.out().trim();
+        } catch (IOException e) {
+            assumeTrue(false, "no python3: " + e.getMessage());
+            return;
+        }
+        Recorded rec = record("python-threads", python, "-c", PYTHON_THREADS);
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        List<String> lines = rec.run().out().lines().toList();
+        assertEquals(5, lines.size(), rec.run().out());
+        assertEquals("done", lines.get(4));
+        List<String> expected = new ArrayList<>();
+        for (long n = 0; n < 4; n++) {
+            long m = 100000 * (n + 1); // sum of i*i for i < m
+            expected.add("thread " + n + ": " + (m - 1) * m * (2 * m - 1) / 6);
+        }
+        assertEquals(expected, lines.subList(0, 4).stream().sorted().toList(), "the threads' lines in any order");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    @Timeout(180)
+    void xzWithTwoThreadsCompressesToTheRecordedBytes(@TempDir Path dir) throws Exception {
+        try {
+            assumeTrue(nativeRun("xz", "--version").status() == 0, "xz does not run");
+        } catch (IOException e) {
+            assumeTrue(false, "no xz: " + e.getMessage());
+        }
+        // 2 MiB of seeded text; 256 KiB blocks, so both of xz's worker threads get blocks (its default
+        // block for -T is 3 x the 8 MiB dictionary: one block, one busy thread).
+        Path data = dir.resolve("data.txt");
+        String[] words = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"};
+        Random random = new Random(42);
+        StringBuilder sb = new StringBuilder(2 << 20);
+        for (int line = 0; sb.length() < (2 << 20); line++) {
+            sb.append(line).append(' ').append(random.nextLong());
+            for (int w = 0; w < 8; w++) sb.append(' ').append(words[random.nextInt(words.length)]);
+            sb.append('\n');
+        }
+        sb.setLength(2 << 20);
+        Files.writeString(data, sb);
+        String[] xz = {"xz", "-T2", "--block-size=256KiB", "-c", data.toString()};
+        Run natively = nativeRun(xz);
+        assertEquals(0, natively.status(), natively.stderr());
+        Recorded rec = record("xz-T2", xz);
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        // Multi-threaded xz output depends only on the blocks: the recorded run printed the native bytes.
+        assertEquals(describe(natively.stdout()), describe(rec.run().stdout()), "xz's output under deja record");
+        System.out.printf("[ThreadsIT] xz -T2: %d bytes compressed to %d%n", Files.size(data), rec.run().stdout().length);
+        replaysIdentically(rec);
+    }
+
+    // --- the JVM -----------------------------------------------------------------------------------
+
+    /** The JDK the launcher runs deja on (.deja-java-home beside it), else the one running this test. */
+    private static Path dejaJdk() throws IOException {
+        Path chosen = Runs.launcher().resolveSibling(".deja-java-home");
+        if (Files.isRegularFile(chosen)) {
+            Path jdk = Path.of(Files.readString(chosen).trim());
+            if (Files.isExecutable(jdk.resolve("bin/java"))) return jdk;
+        }
+        return Path.of(System.getProperty("java.home"));
+    }
+
+    /**
+     * {@code java -version} and the ThreadPool sample (4 pool threads, 100 tasks, a racy HashMap) on
+     * {@code jdk}, one recording each; both are run and both reported, even when the first fails.
+     */
+    private static void jvmCases(String label, Path jdk) {
+        String java = jdk.resolve("bin/java").toString();
+        assertAll(label,
+                () -> {
+                    Recorded rec = record(label + "-version", java, "-version");
+                    assertEquals(0, rec.run().status(), rec.run().stderr());
+                    assertTrue(rec.run().stderr().contains(" version \""), rec.run().stderr());
+                    replaysIdentically(rec);
+                },
+                () -> {
+                    String[] pool = {java, "-cp", Samples.javaClasses("ThreadPool"), "ThreadPool"};
+                    Run natively = nativeRun(pool);
+                    assertEquals(0, natively.status(), natively.stderr());
+                    assertTrue(natively.out().matches("size=100 checksum=-?\\d+\n"), natively.out());
+                    Recorded rec = record(label + "-ThreadPool", pool);
+                    assertRecorded(rec, 0, natively.out());
+                    replaysIdentically(rec);
+                });
+    }
+
+    @Test
+    @Timeout(240)
+    void theJvmDejaRunsOn() throws Exception {
+        jvmCases("jdk-deja", dejaJdk());
+    }
+
+    @Test
+    @Timeout(240)
+    void debiansJdk17() {
+        assumeTrue(Files.isExecutable(JDK17.resolve("bin/java")), "no JDK 17 at " + JDK17);
+        jvmCases("jdk17", JDK17);
+    }
+
+    // --- deja debug --------------------------------------------------------------------------------
+
+    @Test
+    @Timeout(180)
+    void debugGoesForwardThroughTheRacyCounterWithoutAnInternalError() throws Exception {
+        Recorded rec = racyCounter();
+        Path script = Files.writeString(home.resolve("until.txt"), "until 1000\nuntil 2000\nquit\n");
+        Run r = deja(REPLAY_LIMIT, "debug", "-x", script.toString(), rec.dir().toString());
+        log(rec.name(), "debug", r);
+        String all = r.out() + r.stderr();
+        assertFalse(all.contains("internal error"), "deja debug (status " + r.status() + "):\n" + all);
+        assertFalse(STACK_TRACE.matcher(all).find(), "a stack trace from deja debug (status " + r.status() + "):\n" + all);
+    }
+}
