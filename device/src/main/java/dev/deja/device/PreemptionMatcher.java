@@ -145,9 +145,10 @@ public final class PreemptionMatcher {
         int bestReg = -1;
         long bestStep = 0;
         for (int i = 0; i <= X86Regs.RDI; i++) {
+            long gap = target.register(i) - now.registers()[i];
+            if (i == progressRegister && gap != 0 && Long.signum(gap) != Long.signum(step)) return PAST;
             long d = now.registers()[i] - before.registers()[i];
             if (d == 0) continue;
-            long gap = target.register(i) - now.registers()[i];
             if (gap % d != 0) continue;
             long n = gap / d;
             if (n < 0) {

@@ -7,6 +7,7 @@ import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.ProcessContext;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
@@ -114,13 +115,16 @@ final class RandomEvents {
             case 4 -> new ExitEvent(seq, pid, tid, t, rnd.nextBoolean(), anInt(), rnd.nextInt(65), rnd.nextBoolean());
             case 5 -> new MappingEvent(seq, pid, tid, t, rnd.nextLong(), rnd.nextLong(), rnd.nextInt(8), rnd.nextInt(), rnd.nextLong(),
                     "/lib/" + string(), rnd.nextLong(), blobRef());
+            case 7 -> rnd.nextBoolean() ? ScheduleEvent.start(seq, pid, tid, t)
+                    : new ScheduleEvent(seq, pid, tid, t, ScheduleEvent.Kind.PREEMPT, t + rnd.nextInt(1_000_000), longs(27),
+                    rnd.nextLong(), rnd.nextInt(100_000_000));
             default -> new ContextEvent(seq, pid, tid, t, new ProcessContext(anInt(), anInt(), -1, anInt(), anInt(), anInt(),
                     string(), "/bin/" + string(), "/" + string()));
         };
     }
 
     Event next() {
-        return next(rnd.nextInt(7));
+        return next(rnd.nextInt(8));
     }
 
     static List<Event> readAll(Path dir) throws RecordingException {
