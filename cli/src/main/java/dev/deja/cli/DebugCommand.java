@@ -44,7 +44,7 @@ final class DebugCommand implements Callable<Integer> {
     public Integer call() {
         if (script != null && !Files.isReadable(script)) throw new UserError("cannot read the command file " + script);
         Replayer.Options options = noExec ? null : new Replayer.Options(new FileOutputStream(FileDescriptor.out),
-                new FileOutputStream(FileDescriptor.err), Host.ownFds(), Host.signalMask("deja.sigblk"),
+                new FileOutputStream(FileDescriptor.err), Host.closeFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), false);
         try (Recording rec = RecordingArg.open(recording)) {
             return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent,

@@ -4,6 +4,7 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
+import dev.deja.device.ffm.CloseFds;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Schemas;
 import dev.deja.formats.Recording;
@@ -36,21 +37,13 @@ public final class Replayer {
      *
      * @param out            where the recorded program's stdout is reproduced
      * @param err            where its stderr is reproduced
-     * @param closeFds       deja's own descriptors the program must not inherit
+     * @param closeFds       which descriptors the program does not inherit (all but 0-2 and those deja was given)
      * @param blockedSignals the signal mask the program starts with
      * @param ignoredSignals the signals it starts with ignored
      * @param markEvents     prefix each reproduced output line with the event that wrote it ("[deja 1042] ")
      */
-    public record Options(OutputStream out, OutputStream err, int[] closeFds, long blockedSignals,
+    public record Options(OutputStream out, OutputStream err, CloseFds closeFds, long blockedSignals,
                           long ignoredSignals, boolean markEvents) {
-        public Options {
-            closeFds = closeFds.clone();
-        }
-
-        @Override
-        public int[] closeFds() {
-            return closeFds.clone();
-        }
     }
 
     /**
