@@ -1,5 +1,6 @@
 package dev.deja.formats;
 
+import dev.deja.formats.internal.FileOps;
 import dev.deja.formats.internal.Metadata;
 
 import java.io.IOException;
@@ -79,7 +80,7 @@ public final class Recordings {
                     last++;
                     Path dir = home.resolve(prog + "-" + last);
                     try {
-                        Files.createDirectory(dir);
+                        FileOps.createPrivateDirectory(dir);   // 0700: see RecordingWriter.create
                         ch.truncate(0);
                         ch.write(ByteBuffer.wrap((last + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
                         if (!lock.isValid()) throw new IOException("lost the lock on " + counter);
@@ -170,9 +171,12 @@ public final class Recordings {
         }
         Path asPath = Path.of(nameOrPath);
         if (Files.exists(asPath)) return asPath;
+        // Files.exists is false too for a path this user may not look at: say so rather than "no such file"
+        if (FileOps.denied(asPath)) throw new RecordingException("cannot read " + asPath + ": permission denied");
         if (!nameOrPath.contains("/")) {
             Path underHome = home.resolve(nameOrPath);
             if (Files.exists(underHome)) return underHome;
+            if (FileOps.denied(underHome)) throw new RecordingException("cannot read " + underHome + ": permission denied");
             throw new RecordingException("no recording named '" + nameOrPath + "': neither ./" + nameOrPath + " nor "
                     + underHome + " exists");
         }
