@@ -22,10 +22,8 @@ final class RecordingArg {
         try {
             Path p = Recordings.resolve(nameOrPath);
             if (!isPackedFile(p)) return Recording.open(p);
-            Path dir = Packs.unpackToTemp(p);
-            // Ctrl-C or a kill of deja must not leave the unpacked copy behind (SIGKILL still does).
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> Recording.deleteTree(dir), "deja-unpacked-cleanup"));
-            return Recording.openOwned(dir);
+            // Removed on close, and by a shutdown hook on Ctrl-C or SIGTERM; a SIGKILL's leftover by the next unpack.
+            return Recording.openOwned(Packs.unpackToTemp(p));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
         }

@@ -11,6 +11,7 @@ import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
@@ -172,9 +173,16 @@ public final class Replayer {
             return;   // a recording of an architecture this deja has no tables for: nothing to compare with
         }
         int execve = Schemas.of(arch).table().number("execve").orElse(-2);
+        // The journal keeps events in the order they completed: the program's first call, its execve, comes
+        // after what the exec itself produced (the exec, context and mapping events numbered after it).
         try (EventReader events = rec.events()) {
-            if (events.next() instanceof SyscallEvent first && first.nr() == execve) {
-                requireMetadataMatchesStart(rec, first, rec.header().command(), environment(rec));
+            long lowest = Long.MAX_VALUE;
+            for (Event e; (e = events.next()) != null; ) {
+                if (e instanceof SyscallEvent s && s.nr() == execve) {
+                    if (s.seq() < lowest) requireMetadataMatchesStart(rec, s, rec.header().command(), environment(rec));
+                    return;
+                }
+                lowest = Math.min(lowest, e.seq());
             }
         } catch (RecordingException e) {
             throw new ReplayException(e.getMessage(), e);
