@@ -1,5 +1,6 @@
 package dev.deja.cli;
 
+import dev.deja.device.syscall.Arch;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
@@ -26,6 +27,16 @@ final class RecordingArg {
             return Recording.openOwned(Packs.unpackToTemp(p));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
+        }
+    }
+
+    /** The architecture the recording was made on, when this deja has its syscall tables. */
+    static Arch arch(Recording rec) {
+        try {
+            return Arch.parse(rec.header().arch());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(rec.path() + " was recorded on " + rec.header().arch() + " (its meta.json says so); this"
+                    + " deja reads recordings of x86_64 and aarch64");
         }
     }
 

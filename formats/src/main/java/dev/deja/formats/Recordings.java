@@ -41,6 +41,20 @@ public final class Recordings {
         return home(System.getenv(), System.getProperty("user.home"));
     }
 
+    /** {@link #home()}, refused when it exists but is not a directory (DEJA_HOME set to a file, say). */
+    public static Path usableHome() throws RecordingException {
+        Path home = home();
+        requireUsable(home);
+        return home;
+    }
+
+    static void requireUsable(Path home) throws RecordingException {
+        if (Files.exists(home) && !Files.isDirectory(home)) {
+            throw new RecordingException("deja's home " + home + " is not a directory (it is $DEJA_HOME, else"
+                    + " $XDG_DATA_HOME/deja, else ~/.local/share/deja)");
+        }
+    }
+
     static Path home(Map<String, String> env, String userHome) {
         String deja = env.get("DEJA_HOME");
         if (deja != null && !deja.isEmpty()) return Path.of(deja);
@@ -91,7 +105,8 @@ public final class Recordings {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a recording directory for " + prog + " under " + home + ": " + e, e);
+            throw new UncheckedIOException("cannot create a recording directory for " + prog + " under " + home + ": "
+                    + FileOps.describe(e), e);
         }
     }
 
@@ -156,6 +171,7 @@ public final class Recordings {
 
     static Path resolve(String nameOrPath, Path home) throws RecordingException {
         if (nameOrPath == null || nameOrPath.isEmpty() || nameOrPath.equals(LATEST)) {
+            requireUsable(home);
             Path link = home.resolve(LATEST);
             if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
                 throw new RecordingException("no latest recording: " + link + " does not exist (record something first)");

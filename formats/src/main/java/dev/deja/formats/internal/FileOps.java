@@ -96,6 +96,17 @@ public final class FileOps {
         }
     }
 
+    /** An I/O failure as a person would say it: "permission denied: PATH" rather than the exception's class. */
+    public static String describe(IOException e) {
+        return switch (e) {
+            case AccessDeniedException a -> "permission denied: " + a.getFile();
+            case NoSuchFileException n -> "no such file or directory: " + n.getFile();
+            case java.nio.file.FileSystemException f when f.getReason() != null ->
+                    f.getReason().toLowerCase(java.util.Locale.ROOT) + ": " + f.getFile();
+            default -> e.getMessage() == null ? e.toString() : e.getMessage();
+        };
+    }
+
     /** True when looking at {@code path} fails for want of permission (not for its absence). */
     public static boolean denied(Path path) {
         try {
