@@ -43,12 +43,17 @@ final class DebugCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (script != null && !Files.isReadable(script)) throw new UserError("cannot read the command file " + script);
+        if (gotoEvent != null && gotoEvent < 1) {
+            throw new UserError("debug: -g (--goto) takes an event number, 1 or more, got " + gotoEvent);
+        }
         Replayer.Options options = noExec ? null : new Replayer.Options(new FileOutputStream(FileDescriptor.out),
-                new FileOutputStream(FileDescriptor.err), Host.ownFds(), Host.signalMask("deja.sigblk"),
+                new FileOutputStream(FileDescriptor.err), Host.closeFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), false);
         try (Recording rec = RecordingArg.open(recording)) {
             return DebugSession.run(rec, options, script, gotoEvent == null ? -1 : gotoEvent,
                     (other, o) -> compare(rec, other, o));
+        } catch (DebugSession.NoSuchEvent e) {
+            throw new UserError("debug: -g " + gotoEvent + ": " + e.getMessage());
         } catch (RecordingException e) {
             throw new UserError("cannot debug: " + e.getMessage());
         } catch (IOException e) {

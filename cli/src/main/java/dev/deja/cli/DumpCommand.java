@@ -55,10 +55,11 @@ final class DumpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (stringLimit < 0) throw new UserError("dump: -s (--string-limit) must be 0 or more, got " + stringLimit);
         try (Recording rec = RecordingArg.open(recording);
              EventReader events = rec.events();
              PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16))) {
-            Arch arch = Arch.parse(rec.header().arch());
+            Arch arch = RecordingArg.arch(rec);
             Renderer renderer = new Renderer(arch, stringLimit);
             SyscallTable table = SyscallTable.of(arch);
             Map<Integer, ProcessContext> contexts = new HashMap<>();

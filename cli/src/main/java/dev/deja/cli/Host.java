@@ -2,13 +2,13 @@ package dev.deja.cli;
 
 import dev.deja.device.Launch;
 import dev.deja.device.LaunchSpec;
+import dev.deja.device.ffm.CloseFds;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /** Facts about the machine and this process that a recording header keeps. */
 final class Host {
@@ -64,9 +64,9 @@ final class Host {
         }
     }
 
-    /** deja's own descriptors (all but 0-2 and those the launcher says deja was given), closed in a replay. */
-    static int[] ownFds() {
-        return Launch.ownFds(Set.copyOf(inheritedFds()));
+    /** What a replayed program does not inherit: every descriptor but 0-2 and those the launcher says deja was given. */
+    static CloseFds closeFds() {
+        return CloseFds.allBut(inheritedFds());
     }
 
     /** A signal set the launcher passed as hex (its own SigBlk or SigIgn from /proc), or 0. */

@@ -1,5 +1,6 @@
 package dev.deja.cli;
 
+import dev.deja.formats.CorruptRecordingException;
 import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
@@ -7,10 +8,14 @@ import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
 import dev.deja.formats.Recordings;
+import dev.deja.formats.UnsupportedFormatException;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.pack.PackManifest;
 import dev.deja.formats.pack.PackReader;
 import dev.deja.formats.pack.PackSummary;
+import dev.deja.formats.pack.Packs;
+import dev.deja.replayer.ReplayException;
+import dev.deja.replayer.Replayer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,8 +92,8 @@ final class InfoCommand implements Callable<Integer> {
             }
             System.out.println("size:      " + Sizes.human(rec.sizeBytes()) + " (" + rec.sizeBytes() + " bytes)");
             if (check) {
-                rec.verify();
-                System.out.println("checksums: all verified");
+                verify(rec);
+                System.out.println(checksumLine(rec));
             }
             System.out.println("replayable here: " + replayable);
         } catch (RecordingException e) {
@@ -96,10 +101,27 @@ final class InfoCommand implements Callable<Integer> {
         }
     }
 
+    /** Every checksum, and the metadata against what the journal recorded of the run. */
+    private static void verify(Recording rec) throws RecordingException {
+        rec.verify();
+        try {
+            Replayer.checkMetadata(rec);
+        } catch (ReplayException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
+    private static String checksumLine(Recording rec) {
+        return rec.metadataChecksummed() ? "checksums: all verified"
+                : "checksums: all verified; meta.json has none (written by an older deja): its command, environment"
+                + " and exit status were checked against the journal";
+    }
+
     private void describePack(Path file) {
         try (PackReader reader = PackReader.open(file)) {
             PackManifest m = reader.manifest();
             PackSummary r = m.recording();
+            requireSummaryMatchesMetadata(reader, file);
             System.out.println("recording: " + file + " (packed, pack format version " + m.version() + ")");
             common(r.id(), r.status(), r.command(), r.cwd(), r.startTimeNs(), r.hostname(), r.user(), r.uid(), r.gid(),
                     r.kernel(), r.arch(), r.formatVersion(), r.dejaVersion());
@@ -114,14 +136,37 @@ final class InfoCommand implements Callable<Integer> {
             System.out.println("size:      " + Sizes.human(r.bytes()) + " (" + r.bytes() + " bytes in " + m.entries().size()
                     + " files); packed: " + Sizes.human(reader.length()) + " (" + reader.length() + " bytes)");
             if (check) {
-                reader.check();
-                System.out.println("checksums: all verified");
+                // Everything, as replay would read it: every chunk and file hash while unpacking, then the
+                // recording's own checksums and the summary against the journal (events of an incomplete one).
+                try (Recording rec = Recording.openOwned(Packs.unpackToTemp(file))) {
+                    verify(rec);
+                    Packs.requireSummaryMatches(m, file, rec);
+                    System.out.println(checksumLine(rec));
+                }
             } else {
                 System.out.println("checksums: not checked (deja info --check reads the whole pack)");
             }
             System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(r.arch(), r.formatVersion())));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
+        }
+    }
+
+    /**
+     * The summary is what info shows of a pack: hold it against the recording's meta.json (the first entry,
+     * read at once). A recording of a format this deja does not read is described from the summary, as long
+     * as the summary says which version it is.
+     */
+    private static void requireSummaryMatchesMetadata(PackReader reader, Path file) throws RecordingException {
+        try {
+            reader.metadata();
+        } catch (UnsupportedFormatException e) {
+            int claimed = reader.manifest().recording().formatVersion();
+            if (claimed != e.found()) {
+                throw new CorruptRecordingException(file, -1, -1, "the manifest's summary says the recording is of"
+                        + " format version " + claimed + ", its meta.json says " + e.found()
+                        + " (a damaged or forged manifest)");
+            }
         }
     }
 

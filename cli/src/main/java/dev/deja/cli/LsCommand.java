@@ -2,6 +2,7 @@ package dev.deja.cli;
 
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,7 +20,12 @@ final class LsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path home = Recordings.home();
+        Path home;
+        try {
+            home = Recordings.usableHome();
+        } catch (RecordingException e) {
+            throw new UserError(e.getMessage());
+        }
         List<Path> all = Recordings.list(home);
         if (all.isEmpty()) {
             System.out.println("no recordings in " + home);

@@ -98,7 +98,7 @@ final class RecordCommand implements Callable<Integer> {
         LaunchSpec spec = Host.launchSpec(command);
         Path home = Recordings.home();
         boolean existed = output != null && Files.exists(output.toAbsolutePath());
-        Path dir = output != null ? output.toAbsolutePath() : Recordings.newRecordingDir(home, programName());
+        Path dir = output != null ? output.toAbsolutePath() : newRecordingDir(home);
         if (output != null && Files.exists(dir) && !Host.isEmptyDirectory(dir)) {
             throw new UserError("refusing to overwrite " + dir + ": it exists and is not empty");
         }
@@ -227,8 +227,26 @@ final class RecordCommand implements Callable<Integer> {
         return " (" + passing + " passing run" + (passing == 1 ? "" : "s") + " discarded)";
     }
 
+    /** A new {@code <program>-N} in deja's home; a home that is a file or cannot be written is the user's to fix. */
+    private Path newRecordingDir(Path home) {
+        try {
+            Recordings.usableHome();
+            return Recordings.newRecordingDir(home, programName());
+        } catch (RecordingException e) {
+            throw new UserError(e.getMessage());
+        } catch (UncheckedIOException e) {
+            throw new UserError(e.getMessage());
+        }
+    }
+
     private void keep(Path home, Path dir) {
-        if (output == null || dir.startsWith(home)) Recordings.pointLatest(home, dir);
+        if (output != null && !dir.startsWith(home)) return;
+        try {
+            Recordings.pointLatest(home, dir);
+        } catch (UncheckedIOException e) {
+            // the recording is made: a link that cannot be updated is not worth failing the run for
+            System.err.println("deja: warning: " + e.getMessage());
+        }
     }
 
     private void say(String line) {

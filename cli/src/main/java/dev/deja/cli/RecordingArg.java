@@ -1,5 +1,6 @@
 package dev.deja.cli;
 
+import dev.deja.device.syscall.Arch;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
@@ -22,12 +23,20 @@ final class RecordingArg {
         try {
             Path p = Recordings.resolve(nameOrPath);
             if (!isPackedFile(p)) return Recording.open(p);
-            Path dir = Packs.unpackToTemp(p);
-            // Ctrl-C or a kill of deja must not leave the unpacked copy behind (SIGKILL still does).
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> Recording.deleteTree(dir), "deja-unpacked-cleanup"));
-            return Recording.openOwned(dir);
+            // Removed on close, and by a shutdown hook on Ctrl-C or SIGTERM; a SIGKILL's leftover by the next unpack.
+            return Recording.openOwned(Packs.unpackToTemp(p));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
+        }
+    }
+
+    /** The architecture the recording was made on, when this deja has its syscall tables. */
+    static Arch arch(Recording rec) {
+        try {
+            return Arch.parse(rec.header().arch());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(rec.path() + " was recorded on " + rec.header().arch() + " (its meta.json says so); this"
+                    + " deja reads recordings of x86_64 and aarch64");
         }
     }
 

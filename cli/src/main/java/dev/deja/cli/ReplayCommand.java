@@ -33,7 +33,7 @@ final class ReplayCommand implements Callable<Integer> {
     public Integer call() {
         OutputStream out = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
         OutputStream err = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.err);
-        Replayer.Options options = new Replayer.Options(out, err, Host.ownFds(), Host.signalMask("deja.sigblk"),
+        Replayer.Options options = new Replayer.Options(out, err, Host.closeFds(), Host.signalMask("deja.sigblk"),
                 Host.signalMask("deja.sigign"), mark);
         Replayer.Outcome outcome;
         boolean incomplete;

@@ -58,6 +58,10 @@ class PortabilityIT {
         pack = packs.resolve("inputs.deja");
         Result p = run(root, Map.of(), List.of(Runs.launcher().toString(), "pack", "-q", rec.toString(), "-o", pack.toString()));
         assertEquals(0, p.status(), p.stderr());
+        // deja writes packs private (0600); handing one over (attached to a bug report, downloaded) makes it the
+        // reader's: here, readable by the other user
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(pack)));
+        Files.setPosixFilePermissions(pack, PosixFilePermissions.fromString("rw-r--r--"));
         deleteTree(area);
         assertFalse(Files.exists(exe));
     }

@@ -1,8 +1,8 @@
 package dev.deja.device;
 
+import dev.deja.device.ffm.CloseFds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,7 +10,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** Building a {@link LaunchSpec} the way a shell would run the command. */
 public final class Launch {
@@ -34,7 +33,7 @@ public final class Launch {
     /**
      * Resolves {@code command[0]} as execvp would (a name with a slash as is, otherwise the first
      * executable regular file along PATH), takes this process's environment in its original order,
-     * and closes every descriptor of this process except 0-2 and {@code inheritedFds}.
+     * and closes in the program every descriptor except 0-2 and {@code inheritedFds}.
      */
     public static LaunchSpec of(List<String> command, Collection<Integer> inheritedFds) throws CommandException {
         return of(command, inheritedFds, 0, 0);
@@ -48,7 +47,7 @@ public final class Launch {
                                 long ignoredSignals) throws CommandException {
         String name = command.getFirst();
         Path exe = resolve(name, Optional.ofNullable(System.getenv("PATH")).orElse("/usr/local/bin:/usr/bin:/bin"));
-        return new LaunchSpec(exe.toString(), command, environment(), ownFds(Set.copyOf(inheritedFds)),
+        return new LaunchSpec(exe.toString(), command, environment(), CloseFds.allBut(inheritedFds),
                 blockedSignals, ignoredSignals);
     }
 
@@ -90,19 +89,5 @@ public final class Launch {
             for (Map.Entry<String, String> e2 : System.getenv().entrySet()) env.add(e2.getKey() + "=" + e2.getValue());
             return env;
         }
-    }
-
-    /** This process's own descriptors: all but 0-2 and {@code inherited}, which the program must not get. */
-    public static int[] ownFds(Set<Integer> inherited) {
-        List<Integer> own = new ArrayList<>();
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path p : fds) {
-                int fd = Integer.parseInt(p.getFileName().toString());
-                if (fd > 2 && !inherited.contains(fd)) own.add(fd);
-            }
-        } catch (IOException e) {
-            throw new DeviceException("cannot list this process's descriptors in /proc/self/fd: " + e.getMessage(), e);
-        }
-        return own.stream().mapToInt(Integer::intValue).toArray();
     }
 }

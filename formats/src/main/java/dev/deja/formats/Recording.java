@@ -2,13 +2,16 @@ package dev.deja.formats;
 
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.internal.BlobStore;
+import dev.deja.formats.internal.FileOps;
 import dev.deja.formats.internal.Journal;
 import dev.deja.formats.internal.JournalEventReader;
 import dev.deja.formats.internal.Metadata;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -48,21 +51,32 @@ public final class Recording implements AutoCloseable {
     /** Opens the recording in a directory (or the directory of a {@code meta.json} given directly). */
     public static Recording open(Path dirOrFile) throws RecordingException {
         Path dir = dirOrFile;
-        if (!Files.exists(dirOrFile)) throw new NotARecordingException(dirOrFile, "no such file or directory");
+        FileOps.requireReachable(dirOrFile);
         if (Files.isRegularFile(dirOrFile)) {
             if (!dirOrFile.getFileName().toString().equals(Metadata.FILE_NAME)) {
                 throw new NotARecordingException(dirOrFile, "a recording is a directory (holding " + Metadata.FILE_NAME + ")");
             }
             dir = dirOrFile.toAbsolutePath().getParent();
         }
+        if (!Files.isDirectory(dir)) {
+            throw new NotARecordingException(dir, "neither a recording directory nor a packed recording (not a regular file or directory)");
+        }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             if (!ds.iterator().hasNext()) throw new NotARecordingException(dir, "the directory is empty");
+        } catch (AccessDeniedException e) {
+            throw new RecordingException("cannot list " + dir + ": permission denied", e);
         } catch (IOException e) {
-            throw new RecordingException("cannot list " + dir + ": " + e, e);
+            throw new RecordingException("cannot list " + dir + ": " + e.getMessage(), e);
         }
         Metadata meta = Metadata.read(dir);
-        if (!Files.isDirectory(dir.resolve(Journal.DIR_NAME))) {
-            throw new CorruptRecordingException(dir.resolve(Journal.DIR_NAME), -1, -1, "the journal directory is missing");
+        Path journal = dir.resolve(Journal.DIR_NAME);
+        if (!Files.isDirectory(journal)) {
+            throw new CorruptRecordingException(journal, -1, -1, "the journal directory is missing");
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(journal)) {
+            for (Path p : ds) FileOps.requireRegularIfPresent(p);
+        } catch (IOException e) {
+            throw new RecordingException("cannot list " + journal + ": " + e.getMessage(), e);
         }
         return new Recording(dir, meta);
     }
@@ -92,6 +106,14 @@ public final class Recording implements AutoCloseable {
 
     public RecordingStatus status() {
         return meta.status();
+    }
+
+    /**
+     * True when {@code meta.json} carried its checksum (and it matched: opening checks it); false for a
+     * recording made before deja wrote one, whose metadata nothing vouches for.
+     */
+    public boolean metadataChecksummed() {
+        return meta.checksummed();
     }
 
     /** The summary written at finish; empty while the recording is incomplete. */
@@ -191,14 +213,28 @@ public final class Recording implements AutoCloseable {
      */
     public void verify() throws RecordingException {
         Set<String> referenced = new TreeSet<>();
+        int rootPid = 0;
+        ExitEvent rootExit = null;
         try (EventReader r = events()) {
             for (Event e; (e = r.next()) != null; ) {
+                if (rootPid == 0) rootPid = e.pid();
                 switch (e) {
                     case ExecEvent x when !x.exeBlob().isEmpty() -> referenced.add(x.exeBlob());
                     case MappingEvent m when !m.blob().isEmpty() -> referenced.add(m.blob());
+                    case ExitEvent x when x.processExit() -> {
+                        if (x.pid() == rootPid) rootExit = x;
+                    }
                     default -> { }
                 }
             }
+        }
+        // The summary against the journal, for metadata without a checksum (or one recomputed after an edit).
+        RecordingSummary s = meta.summary();
+        if (s != null && s.status() == RecordingStatus.COMPLETE && rootExit != null
+                && rootExit.shellStatus() != s.exitStatus()) {
+            throw new CorruptRecordingException(dir.resolve(Metadata.FILE_NAME), -1, -1, "exitStatus " + s.exitStatus()
+                    + " differs from the program's recorded exit (status " + rootExit.shellStatus() + " at event "
+                    + rootExit.seq() + ")");
         }
         Set<String> present = new TreeSet<>(blobs.list());
         for (String h : present) blob(h);

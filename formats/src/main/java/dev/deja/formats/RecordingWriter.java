@@ -54,8 +54,13 @@ public final class RecordingWriter implements AutoCloseable {
             }
         }
         try {
-            Files.createDirectories(dir.resolve(BlobStore.DIR_NAME));
-            Files.createDirectories(dir.resolve(Journal.DIR_NAME));
+            // Private (0700): a recording holds the environment and everything the program read. A directory the
+            // user made beforehand keeps its mode; what deja creates in it is private.
+            Path parent = dir.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            if (!Files.isDirectory(dir)) FileOps.createPrivateDirectory(dir);
+            FileOps.createPrivateDirectories(dir.resolve(BlobStore.DIR_NAME));
+            FileOps.createPrivateDirectories(dir.resolve(Journal.DIR_NAME));
         } catch (IOException e) {
             throw new RecordingException("cannot create recording directory " + dir + ": " + e, e);
         }
@@ -64,6 +69,10 @@ public final class RecordingWriter implements AutoCloseable {
         try {
             w.queue = Journal.openForWrite(dir.resolve(Journal.DIR_NAME), header.startTimeNs() / 1_000_000);
             w.appender = w.queue.createAppender();
+            FileOps.makePrivate(dir.resolve(Journal.DIR_NAME));
+        } catch (IOException e) {
+            w.close();
+            throw new RecordingException("cannot make the journal in " + dir.resolve(Journal.DIR_NAME) + " private: " + e, e);
         } catch (RuntimeException e) {
             w.close();
             throw new RecordingException("cannot open the journal in " + dir.resolve(Journal.DIR_NAME) + ": " + e, e);
@@ -122,6 +131,7 @@ public final class RecordingWriter implements AutoCloseable {
         closeJournal();
         Path journal = dir.resolve(Journal.DIR_NAME);
         try {
+            FileOps.makePrivate(journal);   // Chronicle created its files with the umask's mode
             for (Path f : Journal.queueFiles(journal)) FileOps.syncFile(f);
             FileOps.syncDirectory(journal);
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.deja.formats;
 
+import dev.deja.formats.internal.FileOps;
 import dev.deja.formats.internal.Metadata;
 
 import java.io.IOException;
@@ -38,6 +39,20 @@ public final class Recordings {
     /** $DEJA_HOME, else $XDG_DATA_HOME/deja, else ~/.local/share/deja. */
     public static Path home() {
         return home(System.getenv(), System.getProperty("user.home"));
+    }
+
+    /** {@link #home()}, refused when it exists but is not a directory (DEJA_HOME set to a file, say). */
+    public static Path usableHome() throws RecordingException {
+        Path home = home();
+        requireUsable(home);
+        return home;
+    }
+
+    static void requireUsable(Path home) throws RecordingException {
+        if (Files.exists(home) && !Files.isDirectory(home)) {
+            throw new RecordingException("deja's home " + home + " is not a directory (it is $DEJA_HOME, else"
+                    + " $XDG_DATA_HOME/deja, else ~/.local/share/deja)");
+        }
     }
 
     static Path home(Map<String, String> env, String userHome) {
@@ -79,7 +94,7 @@ public final class Recordings {
                     last++;
                     Path dir = home.resolve(prog + "-" + last);
                     try {
-                        Files.createDirectory(dir);
+                        FileOps.createPrivateDirectory(dir);   // 0700: see RecordingWriter.create
                         ch.truncate(0);
                         ch.write(ByteBuffer.wrap((last + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
                         if (!lock.isValid()) throw new IOException("lost the lock on " + counter);
@@ -90,7 +105,8 @@ public final class Recordings {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a recording directory for " + prog + " under " + home + ": " + e, e);
+            throw new UncheckedIOException("cannot create a recording directory for " + prog + " under " + home + ": "
+                    + FileOps.describe(e), e);
         }
     }
 
@@ -155,6 +171,7 @@ public final class Recordings {
 
     static Path resolve(String nameOrPath, Path home) throws RecordingException {
         if (nameOrPath == null || nameOrPath.isEmpty() || nameOrPath.equals(LATEST)) {
+            requireUsable(home);
             Path link = home.resolve(LATEST);
             if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
                 throw new RecordingException("no latest recording: " + link + " does not exist (record something first)");
@@ -170,9 +187,12 @@ public final class Recordings {
         }
         Path asPath = Path.of(nameOrPath);
         if (Files.exists(asPath)) return asPath;
+        // Files.exists is false too for a path this user may not look at: say so rather than "no such file"
+        if (FileOps.denied(asPath)) throw new RecordingException("cannot read " + asPath + ": permission denied");
         if (!nameOrPath.contains("/")) {
             Path underHome = home.resolve(nameOrPath);
             if (Files.exists(underHome)) return underHome;
+            if (FileOps.denied(underHome)) throw new RecordingException("cannot read " + underHome + ": permission denied");
             throw new RecordingException("no recording named '" + nameOrPath + "': neither ./" + nameOrPath + " nor "
                     + underHome + " exists");
         }

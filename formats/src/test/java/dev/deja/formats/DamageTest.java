@@ -2,6 +2,7 @@ package dev.deja.formats;
 
 import dev.deja.formats.RecordingFormat;
 import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
 import org.junit.jupiter.api.Test;
@@ -187,15 +188,88 @@ class DamageTest {
         Path dir = tmp.resolve("rec");
         write(dir, true);
         Path meta = dir.resolve("meta.json");
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": " + RecordingFormat.CURRENT_VERSION + ",", "\"formatVersion\": 7,"));
+        // as a newer deja would write it: its checksum matches
+        MetaFiles.editAndResum(meta, t -> t.replace("\"formatVersion\": " + RecordingFormat.CURRENT_VERSION + ",", "\"formatVersion\": 7,"));
         UnsupportedFormatException e = assertThrows(UnsupportedFormatException.class, () -> Recording.open(dir));
         assertTrue(e.tooNew());
         assertEquals(7, e.found());
         assertTrue(e.getMessage().contains("too new") && e.getMessage().contains("meta.json"), e.getMessage());
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 7,", "\"formatVersion\": 0,"));
+        MetaFiles.editAndResum(meta, t -> t.replace("\"formatVersion\": 7,", "\"formatVersion\": 0,"));
         UnsupportedFormatException old = assertThrows(UnsupportedFormatException.class, () -> Recording.open(dir));
         assertFalse(old.tooNew());
         assertTrue(old.getMessage().contains("too old"), old.getMessage());
+        // a newer layout without this checksum line is still "too new", not damage
+        MetaFiles.stripChecksum(meta);
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 0,", "\"formatVersion\": 2,"));
+        assertThrows(UnsupportedFormatException.class, () -> Recording.open(dir));
+    }
+
+    @Test
+    void aDamagedVersionNumberIsDamageNotANewerFormat(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("rec");
+        write(dir, true);
+        Path meta = dir.resolve("meta.json");
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 2,", "\"formatVersion\": 3,"));
+        CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
+        assertTrue(e.getMessage().contains("meta.json") && e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void metadataIsChecksummed(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("rec");
+        write(dir, true);
+        Path meta = dir.resolve("meta.json");
+        try (Recording r = Recording.open(dir)) {
+            assertTrue(r.metadataChecksummed());
+        }
+        byte[] good = Files.readAllBytes(meta);
+        String text = new String(good, java.nio.charset.StandardCharsets.UTF_8);
+        // every single-bit flip of an environment value, of the exit status, of the checksum itself is caught
+        int value = text.indexOf("\"PATH\": \"") + 9;
+        int exit = text.indexOf("\"exitStatus\": ") + 14;
+        int sum = text.lastIndexOf("\"sha256\": \"") + 11;
+        for (int at : new int[] {value, value + 2, exit, sum, sum + 30}) {
+            for (int bit = 0; bit < 8; bit++) {
+                byte[] flipped = good.clone();
+                flipped[at] ^= (byte) (1 << bit);
+                Files.write(meta, flipped);
+                int where = at;
+                int b = bit;
+                RecordingException e = assertThrows(RecordingException.class, () -> Recording.open(dir).close(),
+                        "bit " + b + " of byte " + where);
+                assertTrue(e.getMessage().contains("meta.json"), e.getMessage());
+            }
+        }
+        // an edit that keeps the JSON valid is damage, not a new exit status
+        Files.writeString(meta, text.replace("\"exitStatus\": 0", "\"exitStatus\": 7"));
+        CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
+        assertTrue(e.getMessage().contains("meta.json") && e.getMessage().contains("does not match its checksum"),
+                e.getMessage());
+        assertEquals(dir.resolve("meta.json"), e.file());
+    }
+
+    @Test
+    void metadataWithoutAChecksumIsReadAsAnOlderDejaWroteIt(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("rec");
+        try (RecordingWriter w = RecordingWriter.create(dir, RandomEvents.header())) {
+            w.append(RandomEvents.getppid(1));
+            w.append(new ExitEvent(2, 4242, 4242, 1_700_000_000_000_100_000L, true, 3, 0, false));
+            w.finish(new RecordingSummary(RecordingStatus.COMPLETE, 1_700_000_001_000_000_000L, 3, 2, 1));
+        }
+        Path meta = dir.resolve("meta.json");
+        MetaFiles.stripChecksum(meta);
+        try (Recording r = Recording.open(dir)) {
+            assertFalse(r.metadataChecksummed());
+            r.verify();
+        }
+        // nothing vouches for such metadata: verify holds its summary against the journal's record of the exit
+        Files.writeString(meta, Files.readString(meta).replace("\"exitStatus\": 3", "\"exitStatus\": 0"));
+        try (Recording r = Recording.open(dir)) {
+            CorruptRecordingException e = assertThrows(CorruptRecordingException.class, r::verify);
+            assertEquals(meta, e.file());
+            assertTrue(e.getMessage().contains("exitStatus 0 differs from the program's recorded exit (status 3 at event 2)"),
+                    e.getMessage());
+        }
     }
 
     @Test
@@ -229,12 +303,19 @@ class DamageTest {
             RecordingException e = assertThrows(RecordingException.class, () -> Recording.open(dir).close(), "cut at " + cut);
             assertTrue(e.getMessage().contains("meta.json") || e instanceof NotARecordingException, e.getMessage());
         }
-        Files.writeString(meta, good.replace("\"uid\": 1000", "\"uid\": \"root\""));
+        // fields of the wrong type, checksummed as if a writer had made them so
+        Files.writeString(meta, good);
+        MetaFiles.editAndResum(meta, t -> t.replace("\"uid\": 1000", "\"uid\": \"root\""));
         CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
         assertTrue(e.getMessage().contains("\"uid\"") && e.getMessage().contains("integer"), e.getMessage());
-        Files.writeString(meta, good.replace("\"status\": \"complete\"", "\"status\": \"done\""));
+        Files.writeString(meta, good);
+        MetaFiles.editAndResum(meta, t -> t.replace("\"status\": \"complete\"", "\"status\": \"done\""));
         e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
         assertTrue(e.getMessage().contains("done"), e.getMessage());
+        Files.writeString(meta, good);
+        MetaFiles.editAndResum(meta, t -> t.replace("\"journalBlockSize\": 67108864", "\"journalBlockSize\": 0"));
+        e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
+        assertTrue(e.getMessage().contains("journalBlockSize") && e.getMessage().contains("power of two"), e.getMessage());
         Files.write(meta, new byte[0]);
         assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
     }

@@ -107,6 +107,7 @@ class FixtureV1Test {
         copyTree(fixture(), copy);
         try (Recording r = Recording.open(copy)) {
             assertEquals(header(), r.header());
+            assertFalse(r.metadataChecksummed(), "version 1 recordings made before the metadata checksum have none");
             assertEquals(RecordingStatus.COMPLETE, r.status());
             assertEquals(summary(), r.summary().orElseThrow());
             String hash = exeHash();

@@ -38,6 +38,20 @@ class RecordingsTest {
     }
 
     @Test
+    void aHomeThatIsAFileIsRefusedWithItsName(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("file"), "x");
+        RecordingException e = assertThrows(RecordingException.class, () -> Recordings.resolve(null, file));
+        assertTrue(e.getMessage().contains(file + " is not a directory"), e.getMessage());
+        Recordings.requireUsable(tmp.resolve("missing"));   // created when the first recording is made
+    }
+
+    @Test
+    void newRecordingsArePrivate(@TempDir Path home) throws Exception {
+        Path dir = Recordings.newRecordingDir(home, "prog");
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+    }
+
+    @Test
     void latestListAndResolve(@TempDir Path home) throws Exception {
         RecordingException none = assertThrows(RecordingException.class, () -> Recordings.resolve(null, home));
         assertTrue(none.getMessage().contains("latest"), none.getMessage());

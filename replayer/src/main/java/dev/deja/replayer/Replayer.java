@@ -4,20 +4,27 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
+import dev.deja.device.ffm.CloseFds;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Schemas;
+import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,21 +43,13 @@ public final class Replayer {
      *
      * @param out            where the recorded program's stdout is reproduced
      * @param err            where its stderr is reproduced
-     * @param closeFds       deja's own descriptors the program must not inherit
+     * @param closeFds       which descriptors the program does not inherit (all but 0-2 and those deja was given)
      * @param blockedSignals the signal mask the program starts with
      * @param ignoredSignals the signals it starts with ignored
      * @param markEvents     prefix each reproduced output line with the event that wrote it ("[deja 1042] ")
      */
-    public record Options(OutputStream out, OutputStream err, int[] closeFds, long blockedSignals,
+    public record Options(OutputStream out, OutputStream err, CloseFds closeFds, long blockedSignals,
                           long ignoredSignals, boolean markEvents) {
-        public Options {
-            closeFds = closeFds.clone();
-        }
-
-        @Override
-        public int[] closeFds() {
-            return closeFds.clone();
-        }
     }
 
     /**
@@ -157,8 +156,111 @@ public final class Replayer {
         if (path == null) throw new ReplayException("the recording's first execve has no path");
         // The command as typed: the recorded execve's argv (for a #! script, the exec rewrites it).
         List<String> argv = rec.header().command();
+        List<String> env = environment(rec);
+        requireMetadataMatchesStart(rec, first, argv, env);
+        return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
+    }
+
+    /**
+     * Holds meta.json's command and environment against the program's recorded start (its first execve), as
+     * replay does before it launches anything; for {@code deja info --check}.
+     */
+    public static void checkMetadata(Recording rec) throws ReplayException {
+        Arch arch;
+        try {
+            arch = Arch.parse(rec.header().arch());
+        } catch (IllegalArgumentException e) {
+            return;   // a recording of an architecture this deja has no tables for: nothing to compare with
+        }
+        int execve = Schemas.of(arch).table().number("execve").orElse(-2);
+        // The journal keeps events in the order they completed: the program's first call, its execve, comes
+        // after what the exec itself produced (the exec, context and mapping events numbered after it).
+        try (EventReader events = rec.events()) {
+            long lowest = Long.MAX_VALUE;
+            for (Event e; (e = events.next()) != null; ) {
+                if (e instanceof SyscallEvent s && s.nr() == execve) {
+                    if (s.seq() < lowest) requireMetadataMatchesStart(rec, s, rec.header().command(), environment(rec));
+                    return;
+                }
+                lowest = Math.min(lowest, e.seq());
+            }
+        } catch (RecordingException e) {
+            throw new ReplayException(e.getMessage(), e);
+        }
+    }
+
+    private static List<String> environment(Recording rec) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> kv : rec.header().environment().entrySet()) env.add(kv.getKey() + "=" + kv.getValue());
-        return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
+        return env;
+    }
+
+    /**
+     * The program is launched from meta.json's command and environment; the journal holds what it really
+     * started with (the first execve's argv and envp strings). Metadata that differs (damaged, or edited in a
+     * recording without a checksum) would replay into a divergence at event 1 that blames the program:
+     * name meta.json instead.
+     */
+    private static void requireMetadataMatchesStart(Recording rec, SyscallEvent first, List<String> argv, List<String> env)
+            throws ReplayException {
+        Optional<List<String>> recordedArgv = strings(first, 1);
+        Optional<List<String>> recordedEnv = strings(first, 2);
+        String meta = rec.path().resolve("meta.json").toString();
+        if (recordedArgv.isPresent() && !argv.equals(recordedArgv.get())) {
+            throw new ReplayException("corrupt recording: " + meta + ": its command " + argv + " differs from the argv"
+                    + " the program started with (event " + first.seq() + ": " + recordedArgv.get() + "); meta.json"
+                    + " was damaged or edited");
+        }
+        if (recordedEnv.isPresent() && !asMap(env).equals(asMap(recordedEnv.get()))) {
+            throw new ReplayException("corrupt recording: " + meta + ": its environment differs from the one the program"
+                    + " started with (event " + first.seq() + ", " + firstDifference(env, recordedEnv.get())
+                    + "); meta.json was damaged or edited");
+        }
+    }
+
+    /** The recorded string vector of argument {@code arg} (a NULL-ended pointer array), when it was recorded whole. */
+    private static Optional<List<String>> strings(SyscallEvent e, int arg) {
+        byte[] pointers = null;
+        Map<Long, byte[]> reached = new HashMap<>();
+        for (MemoryBlock b : e.inputs()) {
+            if (b.arg() == arg) pointers = b.data();
+            if (b.arg() == -1) reached.putIfAbsent(b.address(), b.data());
+        }
+        if (pointers == null) return Optional.empty();
+        ByteBuffer words = ByteBuffer.wrap(pointers).order(ByteOrder.LITTLE_ENDIAN);
+        List<String> out = new ArrayList<>();
+        for (int off = 0; off + 8 <= pointers.length; off += 8) {
+            long p = words.getLong(off);
+            if (p == 0) return Optional.of(out);
+            byte[] s = reached.get(p);
+            // a string the recorder cut (no NUL: too long, or unreadable) cannot be compared
+            if (s == null || s.length == 0 || s[s.length - 1] != 0) return Optional.empty();
+            out.add(new String(s, 0, s.length - 1, StandardCharsets.UTF_8));
+        }
+        return Optional.empty();   // no NULL pointer recorded: the vector was cut
+    }
+
+    /** As the recorder built meta.json's environment from the program's: NAME=value pairs, the last of a name kept. */
+    private static Map<String, String> asMap(List<String> env) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String kv : env) {
+            int eq = kv.indexOf('=');
+            if (eq > 0) m.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        return m;
+    }
+
+    private static String firstDifference(List<String> env, List<String> recorded) {
+        Map<String, String> a = asMap(env);
+        Map<String, String> b = asMap(recorded);
+        for (Map.Entry<String, String> e : b.entrySet()) {
+            String v = a.get(e.getKey());
+            if (v == null) return e.getKey() + " is missing from meta.json";
+            if (!v.equals(e.getValue())) return e.getKey() + " differs";
+        }
+        for (String k : a.keySet()) {
+            if (!b.containsKey(k)) return k + " is not in the recorded environment";
+        }
+        return "the two differ";
     }
 }

@@ -2,6 +2,7 @@ package dev.deja.cli.debug;
 
 import dev.deja.cli.ExitCodes;
 import dev.deja.formats.Recording;
+import dev.deja.formats.event.Event;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
 import dev.deja.replayer.Replayer;
@@ -41,8 +42,12 @@ public final class DebugSession {
      * @param gotoSeq an event to go to first, or -1
      */
     public static int run(Recording rec, Replayer.Options live, Path script, long gotoSeq, RunComparer comparer)
-            throws RecordingException, IOException {
+            throws RecordingException, IOException, NoSuchEvent {
         Timeline timeline = Timeline.load(rec);
+        long last = timeline.events().stream().mapToLong(Event::seq).max().orElse(0);
+        if (gotoSeq > last) {
+            throw new NoSuchEvent("the recording has no event " + gotoSeq + " (its events are numbered 1 to " + last + ")");
+        }
         boolean terminal = System.console() != null && System.console().isTerminal();
         if (!terminal) {
             PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
@@ -62,6 +67,13 @@ public final class DebugSession {
             return status(d);
         }
         return interactive(rec, timeline, live, script, gotoSeq, comparer);
+    }
+
+    /** The event to start at is not in the recording: refused before anything runs. */
+    public static final class NoSuchEvent extends Exception {
+        NoSuchEvent(String message) {
+            super(message);
+        }
     }
 
     /** Starts the session, goes to {@code gotoSeq} and runs {@code script}; false when one of them ends it. */

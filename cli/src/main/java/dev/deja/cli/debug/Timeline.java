@@ -80,7 +80,12 @@ final class Timeline {
             Event e;
             while ((e = r.next()) != null) all.add(e);
         }
-        return of(all, Arch.parse(rec.header().arch()));
+        try {
+            return of(all, Arch.parse(rec.header().arch()));
+        } catch (IllegalArgumentException e) {
+            throw new RecordingException(rec.path() + " was recorded on " + rec.header().arch() + " (its meta.json says"
+                    + " so); this deja reads recordings of x86_64 and aarch64");
+        }
     }
 
     /** A timeline of events in any order (a journal holds them in completion order). */

@@ -9,6 +9,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 
 /** Linking libc functions with errno captured on every call (the JDK's captureCallState). */
 final class Native {
@@ -37,6 +38,12 @@ final class Native {
     @SuppressWarnings("restricted") // the one place deja links native code
     static MethodHandle plain(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(find(name), fd);
+    }
+
+    /** A plain downcall to a function that older C libraries lack (glibc's newer _np functions). */
+    @SuppressWarnings("restricted") // the one place deja links native code
+    static Optional<MethodHandle> optional(String name, FunctionDescriptor fd) {
+        return LIBC.find(name).map(symbol -> LINKER.downcallHandle(symbol, fd));
     }
 
     private static MemorySegment find(String name) {

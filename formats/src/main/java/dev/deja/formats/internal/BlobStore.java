@@ -6,6 +6,8 @@ import dev.deja.formats.RecordingException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -82,7 +84,7 @@ public final class BlobStore {
         try {
             MessageDigest md = sha256();
             try (InputStream in = Files.newInputStream(file);
-                 OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW), md)) {
+                 OutputStream out = new DigestOutputStream(newPrivateFile(tmp), md)) {
                 size = in.transferTo(out);
             }
             hash = HexFormat.of().formatHex(md.digest());
@@ -99,7 +101,7 @@ public final class BlobStore {
         if (known.contains(hash)) return hash;
         Path tmp = newTemp();
         try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW)) {
+            try (OutputStream out = newPrivateFile(tmp)) {
                 out.write(data, off, len);
             }
             publish(tmp, hash, len);
@@ -110,10 +112,15 @@ public final class BlobStore {
         }
     }
 
+    private static OutputStream newPrivateFile(Path p) throws IOException {
+        return Channels.newOutputStream(FileChannel.open(p, Set.of(StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE), FileOps.PRIVATE_FILE));
+    }
+
     private Path newTemp() throws RecordingException {
         Path tmpDir = dir.resolve(TMP_NAME);
         try {
-            Files.createDirectories(tmpDir);
+            FileOps.createPrivateDirectories(tmpDir);
         } catch (IOException e) {
             throw new RecordingException("cannot create " + tmpDir + ": " + e, e);
         }
@@ -130,14 +137,18 @@ public final class BlobStore {
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
-        Files.createDirectories(target.getParent());
+        FileOps.createPrivateDirectories(target.getParent());
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (FileAlreadyExistsException e) {
             Files.delete(tmp);
         }
-        Files.writeString(dir.resolve(INDEX_NAME), hash + " " + size + "\n", StandardCharsets.US_ASCII,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Path index = dir.resolve(INDEX_NAME);
+        try (FileChannel ch = FileChannel.open(index, Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND),
+                FileOps.PRIVATE_FILE)) {
+            ByteBuffer line = ByteBuffer.wrap((hash + " " + size + "\n").getBytes(StandardCharsets.US_ASCII));
+            while (line.hasRemaining()) ch.write(line);
+        }
         known.add(hash);
     }
 
@@ -157,6 +168,7 @@ public final class BlobStore {
         if (index != null) return index;
         Map<String, Long> m = new HashMap<>();
         Path file = dir.resolve(INDEX_NAME);
+        FileOps.requireRegularIfPresent(file);
         List<String> lines;
         try {
             lines = Files.readAllLines(file, StandardCharsets.US_ASCII);
@@ -187,6 +199,7 @@ public final class BlobStore {
             throw new RecordingException("'" + hash + "' is not a blob hash (64 lower-case hex digits)");
         }
         Path p = pathOf(hash);
+        FileOps.requireRegularIfPresent(p);
         long size;
         try {
             size = Files.size(p);
@@ -219,6 +232,7 @@ public final class BlobStore {
     /** Reads a blob and checks its length and hash. */
     public byte[] read(String hash, int expectedLength) throws RecordingException {
         Path p = pathOf(hash);
+        FileOps.requireRegularIfPresent(p);
         byte[] data;
         try {
             data = Files.readAllBytes(p);

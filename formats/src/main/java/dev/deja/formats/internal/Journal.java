@@ -59,7 +59,11 @@ public final class Journal {
     public static List<Path> queueFiles(Path dir) throws IOException {
         List<Path> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + QUEUE_SUFFIX)) {
-            for (Path p : ds) out.add(p);
+            for (Path p : ds) {
+                // Chronicle would map (or a recovery copy read) a named pipe or device forever
+                if (!Files.isRegularFile(p)) throw new IOException(p + " is not a regular file");
+                out.add(p);
+            }
         }
         out.sort(null);
         return out;

@@ -28,6 +28,12 @@ public final class PackFormat {
     /** Bytes per chunk: the unit of compression, of checksums and of holes. */
     static final int CHUNK_SIZE = 64 * 1024;
     static final int CHUNK_HEADER_SIZE = 8 + 4 + 4 + 4;
+    /** The least a chunk takes in a pack: its header and one stored byte. */
+    static final int MIN_CHUNK_BYTES = CHUNK_HEADER_SIZE + 1;
+    /** Holes any pack may claim: a journal's are at most its 64 MiB block and 16 MiB overlap, with room to spare. */
+    static final long HOLE_BASE = 256L << 20;
+    /** And per byte of the pack: room for sparse files (a mostly-zero mapped file copied as a blob). */
+    static final long HOLES_PER_PACK_BYTE = 64;
     /** magic, version, manifest length. */
     static final int PREFIX_SIZE = MAGIC.length + 4 + 4;
     /** A manifest larger than this is damage, not a recording (it is about 150 bytes per blob). */
@@ -42,6 +48,14 @@ public final class PackFormat {
     static final Pattern ENTRY_NAME = Pattern.compile("[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254}(/[A-Za-z0-9_+-][A-Za-z0-9._+-]{0,254}){0,3}");
 
     private PackFormat() {
+    }
+
+    /**
+     * The holes (bytes of entries not stored in chunks) a pack of {@code packLength} bytes may claim in all:
+     * reading hashes them as zeros, so what a pack claims must be bounded by what it is.
+     */
+    static long holeAllowance(long packLength) {
+        return HOLE_BASE + HOLES_PER_PACK_BYTE * Math.max(0, packLength);
     }
 
     static boolean startsWithMagic(byte[] head, int length) {

@@ -16,6 +16,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -74,12 +76,14 @@ public final class PackWriter {
         PackManifest manifest = new PackManifest(PackFormat.CURRENT_VERSION, summary, entries);
         Path tmp = parent.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
-            // CREATE_NEW with the umask's mode: a pack is as readable as any file the user writes.
-            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(
-                    Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 16))) {
+            // Private (0600): a pack holds the environment and every input of the run; its owner decides where it goes.
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(
+                    FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                            FileOps.PRIVATE_FILE)), 1 << 16))) {
                 writeHeader(out, manifest);
                 for (PackEntry e : entries) writeEntry(out, dir, e);
             }
+            requireReadable(manifest, Files.size(tmp), target);
             FileOps.syncFile(tmp);
             publish(tmp, target, replace);
             FileOps.syncDirectory(parent);
@@ -91,6 +95,17 @@ public final class PackWriter {
             throw e;
         }
         return manifest;
+    }
+
+    /** A reader refuses a pack whose files are mostly holes beyond its allowance: never write one. */
+    private static void requireReadable(PackManifest manifest, long packLength, Path target) throws RecordingException {
+        long holes = 0;
+        for (PackEntry e : manifest.entries()) holes += e.size() - e.stored();
+        if (holes > PackFormat.holeAllowance(packLength)) {
+            throw new RecordingException("cannot pack into " + target + ": the recording's files hold " + holes
+                    + " bytes of holes (all-zero chunks), more than a pack of " + packLength + " bytes may carry ("
+                    + PackFormat.holeAllowance(packLength) + "); copy the directory instead");
+        }
     }
 
     private static void publish(Path tmp, Path target, boolean replace) throws IOException, RecordingException {
@@ -122,11 +137,7 @@ public final class PackWriter {
                     while (r.next() != null) events++;
                 }
             }
-            String user = h.environment().getOrDefault("USER", h.environment().getOrDefault("LOGNAME", ""));
-            return new PackSummary(h.id(), h.formatVersion(), h.dejaVersion(), rec.status(), h.command(), h.cwd(),
-                    h.hostname(), user, h.uid(), h.gid(), h.kernel(), h.arch(), h.startTimeNs(),
-                    s == null ? -1 : s.endTimeNs(), s == null ? -1 : s.exitStatus(), events,
-                    s == null ? -1 : s.processCount(), 0);
+            return PackSummaries.of(h, rec.status(), s, events, 0);
         }
     }
 

@@ -423,6 +423,146 @@ class PackTest {
         }
     }
 
+    /** As {@link #rewritten}, replacing a regular expression of the manifest. */
+    private Path rewrittenRegex(String regex, String replacement) throws Exception {
+        byte[] all = Files.readAllBytes(pack);
+        int mlen = ByteBuffer.wrap(all).getInt(PackFormat.MAGIC.length + 4);
+        String json = new String(all, PackFormat.PREFIX_SIZE, mlen, StandardCharsets.UTF_8);
+        String changed = json.replaceFirst(regex, replacement);
+        assertNotEquals(json, changed, regex);
+        return rewritten(1, json, changed);
+    }
+
+    @Test
+    void sizesTheFileCannotHoldAreRefusedBeforeAnythingIsRead() throws Exception {
+        // a claimed 2^62-byte file of holes used to be hashed as zeros for ever; 16 GiB took 18 s
+        for (String size : new String[]{"4611686018427387904", Long.toString(16L << 30)}) {
+            long t0 = System.nanoTime();
+            CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> PackReader.open(
+                    rewrittenRegex("(\"name\": \"journal/metadata.cq4t\", \"size\": )\\d+", "$1" + size)).close());
+            assertTrue(e.getMessage().contains("(journal/metadata.cq4t) claims a " + size + "-byte file")
+                    && e.getMessage().contains("more holes than a pack of"), e.getMessage());
+            assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "refused at once");
+            refusedCorrupt(rewrittenRegex("(\"name\": \"journal/metadata.cq4t\", \"size\": )\\d+", "$1" + size));
+        }
+        // stored bytes whose chunks cannot fit in the rest of the file
+        CorruptRecordingException e = refusedCorrupt(rewrittenRegex(
+                "(\"name\": \"journal/metadata.cq4t\", \"size\": )\\d+(, \"stored\": )\\d+",
+                "$14611686018427387904$24611686018427387904"));
+        assertTrue(e.getMessage().contains("entry ") && e.getMessage().contains("(journal/metadata.cq4t)")
+                && e.getMessage().contains("claims more than the pack holds"), e.getMessage());
+        // the summary's bytes must be what the entries store
+        e = refusedCorrupt(rewrittenRegex("(\"bytes\": )\\d+", "$1" + 1));
+        assertTrue(e.getMessage().contains("the summary's bytes (1) differ"), e.getMessage());
+    }
+
+    @Test
+    void aThreeKilobytePackClaimingAnExabyteIsRefusedAtOnce() throws Exception {
+        // the attack of issue 16: a manifest, one entry of 2^62 bytes and no data at all
+        String manifest = new String(Files.readAllBytes(pack), StandardCharsets.UTF_8);
+        PackManifest m;
+        try (PackReader r = PackReader.open(pack)) {
+            m = r.manifest();
+        }
+        PackEntry meta = m.entries().getFirst();
+        PackManifest forged = new PackManifest(1, m.recording(), List.of(new PackEntry(meta.name(), 1L << 62, 0,
+                meta.sha256())));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
+            PackWriter.writeHeader(out, forged);
+        }
+        Path small = Files.write(tmp.resolve("small.deja"), bytes.toByteArray());
+        assertTrue(Files.size(small) < 4096 && !manifest.isEmpty());
+        long t0 = System.nanoTime();
+        CorruptRecordingException e = refusedCorrupt(small);
+        assertTrue(e.getMessage().contains("claims a 4611686018427387904-byte file"), e.getMessage());
+        assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+    }
+
+    @Test
+    void aSummaryThatDescribesAnotherRecordingIsRefused() throws Exception {
+        String[][] cases = {
+                {"\"command\": [\"/bin/prog\", \"arg\"]", "\"command\": [\"/bin/other\"]", "command: the summary says [\"/bin/other\"], the recording [\"/bin/prog\", \"arg\"]"},
+                {"\"events\": 40", "\"events\": 1", "events: the summary says 1, the recording 40"},
+                {"\"formatVersion\": 2", "\"formatVersion\": 3", "formatVersion: the summary says 3, the recording 2"},
+                {"\"exitStatus\": 3", "\"exitStatus\": 0", "exitStatus: the summary says 0, the recording 3"},
+        };
+        for (String[] c : cases) {
+            Path forged = rewritten(1, c[0], c[1]);
+            try (PackReader r = PackReader.open(forged)) {
+                assertEquals(List.of("/bin/prog", "arg").equals(r.manifest().recording().command()), !c[0].contains("command"));
+            }
+            CorruptRecordingException e = refusedCorrupt(forged);
+            assertTrue(e.getMessage().contains("does not match the meta.json it carries") && e.getMessage().contains(c[2])
+                    && e.getMessage().contains("forged"), c[1] + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aRecordingWhoseMetadataWasEditedIsNotPacked() throws Exception {
+        Path edited = tmp.resolve("edited");
+        Packs.unpack(pack, edited);
+        Path meta = edited.resolve("meta.json");
+        Files.writeString(meta, Files.readString(meta).replace("\"exitStatus\": 3", "\"exitStatus\": 0"));
+        CorruptRecordingException e = assertThrows(CorruptRecordingException.class,
+                () -> PackWriter.pack(edited, tmp.resolve("forged.deja"), false));
+        assertTrue(e.getMessage().contains("meta.json") && e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void packsAndUnpackedRecordingsArePrivate() throws Exception {
+        assertEquals("rw-------", perms(pack));
+        Path out = tmp.resolve("private");
+        Packs.unpack(pack, out);
+        try (Stream<Path> s = Files.walk(out)) {
+            for (Path p : s.toList()) assertEquals(Files.isDirectory(p) ? "rwx------" : "rw-------", perms(p), p.toString());
+        }
+    }
+
+    private static String perms(Path p) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void leftoversOfAKilledUnpackAreRemovedByTheNextButThoseOfARunningOneStay() throws Exception {
+        Path area = Files.createDirectories(tmp.resolve("area"));
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long goneStart = gone.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(1L);
+        Process running = new ProcessBuilder("sleep", "60").start();
+        try {
+            long runningStart = running.info().startInstant().orElseThrow().toEpochMilli();
+            String uuid = "0123abcd-0000-4000-8000-00000000abcd";
+            Path dead = Files.createDirectories(area.resolve(".rec.unpack-" + gone.pid() + "-" + goneStart + "-" + uuid));
+            Files.writeString(dead.resolve("meta.json"), "partial");
+            Path alive = Files.createDirectories(area.resolve(".rec.unpack-" + running.pid() + "-" + runningStart + "-" + uuid));
+            Path reused = Files.createDirectories(area.resolve(".rec.unpack-" + running.pid() + "-" + (runningStart - 5000)
+                    + "-" + uuid));
+            Path mine = Files.createDirectories(area.resolve(".rec.unpack-" + UnpackScratch.owner() + uuid));
+            Path other = Files.createDirectories(area.resolve(".notes"));
+            Path out = area.resolve("rec");
+            Packs.unpack(pack, out);
+            assertFalse(Files.exists(dead), "a SIGKILLed unpack's directory is removed");
+            assertFalse(Files.exists(reused), "a pid now used by another process is not its owner");
+            assertTrue(Files.exists(alive) && Files.exists(mine) && Files.exists(other), listing(area).toString());
+
+            Path tmpRoot = Path.of(System.getProperty("java.io.tmpdir"));
+            Path deadTemp = Files.createDirectories(tmpRoot.resolve(UnpackScratch.TEMP_PREFIX + gone.pid() + "-" + goneStart
+                    + "-42"));
+            Path unpacked = Packs.unpackToTemp(pack);
+            try {
+                assertFalse(Files.exists(deadTemp));
+                assertTrue(unpacked.getFileName().toString().startsWith(UnpackScratch.TEMP_PREFIX + UnpackScratch.owner()));
+            } finally {
+                Recording.deleteTree(unpacked);
+                Recording.deleteTree(deadTemp);
+            }
+        } finally {
+            running.destroyForcibly();
+            running.waitFor();
+        }
+    }
+
     private static List<String> listing(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();

@@ -45,8 +45,8 @@ public final class RecordingDiff {
 
     /** Reads both recordings and compares them. */
     public static DiffReport compare(Recording a, Recording b, DiffOptions o) throws RecordingException {
-        Arch archA = Arch.parse(a.header().arch());
-        Arch archB = Arch.parse(b.header().arch());
+        Arch archA = arch(a);
+        Arch archB = arch(b);
         if (archA != archB) {
             throw new RecordingException("cannot compare a recording of " + archA.unameName() + " (" + a.path()
                     + ") with one of " + archB.unameName() + " (" + b.path() + ")");
@@ -54,6 +54,15 @@ public final class RecordingDiff {
         List<Event> ea = load(a);
         List<Event> eb = load(b);
         return compare(run(a.path().toString(), a, ea), ea, run(b.path().toString(), b, eb), eb, archA, o);
+    }
+
+    private static Arch arch(Recording r) throws RecordingException {
+        try {
+            return Arch.parse(r.header().arch());
+        } catch (IllegalArgumentException e) {
+            throw new RecordingException(r.path() + " was recorded on " + r.header().arch() + " (its meta.json says so);"
+                    + " this deja reads recordings of x86_64 and aarch64");
+        }
     }
 
     private static List<Event> load(Recording r) throws RecordingException {

@@ -1,0 +1,142 @@
+package dev.deja.formats.pack;
+
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.internal.FileOps;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A directory a pack is unpacked into before it is renamed or used: removed when deja is stopped meanwhile.
+ * SIGINT and SIGTERM run a shutdown hook that waits for the chunk being written, stops further writes and
+ * deletes the directory. SIGKILL runs nothing, so the name carries the owner's pid and start time
+ * ({@code <prefix><pid>-<start ms>-<random>}) and the next unpack into the same place
+ * ({@link #sweep(Path, Pattern)}) deletes the leftovers of processes that are gone.
+ */
+final class UnpackScratch implements AutoCloseable {
+
+    /** Writes without a directory of its own to guard (extractInto a caller's directory). */
+    static final UnpackScratch NONE = new UnpackScratch(null);
+
+    /** Names in the temp directory: {@code deja-unpacked-<pid>-<start>-<random>}. */
+    static final String TEMP_PREFIX = "deja-unpacked-";
+    static final Pattern TEMP_NAME = Pattern.compile(Pattern.quote(TEMP_PREFIX) + "(\\d+)-(\\d+)-\\d+");
+    /** Names next to an unpack target: {@code .<target>.unpack-<pid>-<start>-<uuid>}. */
+    static final Pattern HIDDEN_NAME = Pattern.compile("\\..+\\.unpack-(\\d+)-(\\d+)-[0-9a-f-]{36}");
+
+    private final Path dir;
+    private final Thread hook;
+    private boolean abandoned;   // guarded by this
+
+    /** The functional part of a write: file system calls that may fail. */
+    @FunctionalInterface
+    interface Write {
+        void run() throws IOException;
+    }
+
+    private UnpackScratch(Path dir) {
+        this.dir = dir;
+        this.hook = dir == null ? null : new Thread(this::abandon, "deja-unpack-cleanup");
+    }
+
+    /** Creates {@code dir} (private) and guards it until {@link #close()}. */
+    static UnpackScratch create(Path dir) throws IOException {
+        FileOps.createPrivateDirectory(dir);
+        UnpackScratch s = new UnpackScratch(dir);
+        Runtime.getRuntime().addShutdownHook(s.hook);
+        return s;
+    }
+
+    /** {@code <pid>-<start ms>-}: who owns a scratch directory, so that a later run can tell whether it still lives. */
+    static String owner() {
+        ProcessHandle me = ProcessHandle.current();
+        return me.pid() + "-" + startMillis(me).orElse(0L) + "-";
+    }
+
+    private static Optional<Long> startMillis(ProcessHandle p) {
+        return p.info().startInstant().map(java.time.Instant::toEpochMilli);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /** Runs one write into the directory unless deja is being stopped (then the directory is going away). */
+    synchronized void write(Path target, Write w) throws RecordingException {
+        if (abandoned) throw new RecordingException("deja was stopped while unpacking into " + dir);
+        try {
+            w.run();
+        } catch (IOException e) {
+            throw new RecordingException("cannot write " + target + " while unpacking: " + e.getMessage(), e);
+        }
+    }
+
+    private void abandon() {
+        synchronized (this) {
+            abandoned = true;
+        }
+        Recording.deleteTree(dir);
+    }
+
+    /** Stops guarding: the directory was renamed away, or its new owner deletes it. */
+    @Override
+    public void close() {
+        if (hook == null) return;
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs now, or is about to
+        }
+    }
+
+    /**
+     * Deletes, in {@code parent}, the scratch directories matching {@code names} whose owner is gone (its pid is
+     * not running, or a later process has it), that this user owns. Those of running deja processes stay.
+     */
+    static void sweep(Path parent, Pattern names) {
+        ProcessHandle me = ProcessHandle.current();
+        int uid;
+        try {
+            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return;   // no way to tell what is ours: leave everything
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
+            for (Path p : ds) {
+                Matcher m = names.matcher(p.getFileName().toString());
+                if (!m.matches() || !ownedBy(p, uid)) continue;
+                long pid;
+                long start;
+                try {
+                    pid = Long.parseLong(m.group(1));
+                    start = Long.parseLong(m.group(2));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (pid == me.pid()) continue;
+                Optional<ProcessHandle> owner = ProcessHandle.of(pid);
+                boolean alive = owner.isPresent() && startMillis(owner.get()).map(s -> s == start).orElse(true);
+                if (!alive) Recording.deleteTree(p);
+            }
+        } catch (IOException e) {
+            System.getLogger(UnpackScratch.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cannot look for unpack leftovers in " + parent, e);
+        }
+    }
+
+    private static boolean ownedBy(Path p, int uid) {
+        try {
+            return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                    && (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) == uid;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+}
