@@ -200,7 +200,7 @@ class DamageTest {
         assertTrue(old.getMessage().contains("too old"), old.getMessage());
         // a newer layout without this checksum line is still "too new", not damage
         MetaFiles.stripChecksum(meta);
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 0,", "\"formatVersion\": 2,"));
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 0,", "\"formatVersion\": " + (RecordingFormat.CURRENT_VERSION + 1) + ","));
         assertThrows(UnsupportedFormatException.class, () -> Recording.open(dir));
     }
 
