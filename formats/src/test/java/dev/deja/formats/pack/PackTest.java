@@ -356,6 +356,10 @@ class PackTest {
         PackVersionException e = refused(p, PackVersionException.class);
         assertTrue(e.getMessage().contains("pack format version 2 is too new"), e.getMessage());
         assertTrue(e.getMessage().contains("upgrade deja"), e.getMessage());
+        // a header version damaged in transit, before an intact manifest of version 1, is damage, not a newer pack
+        CorruptRecordingException d = refusedCorrupt(rewritten(3, "\"packFormatVersion\": 1", "\"packFormatVersion\": 1"));
+        assertTrue(d.getMessage().contains("the pack header says format version 3 but its intact manifest says 1"),
+                d.getMessage());
         // the rewriting itself keeps a good pack good
         Path same = rewritten(1, "\"packFormatVersion\": 1", "\"packFormatVersion\": 1");
         try (PackReader r = PackReader.open(same)) {
