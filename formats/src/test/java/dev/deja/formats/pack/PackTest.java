@@ -567,6 +567,21 @@ class PackTest {
         }
     }
 
+    @Test
+    void aStoppedUnpackWritesNothingMoreAndLeavesNothing() throws Exception {
+        Path dir = tmp.resolve(".x.unpack-" + UnpackScratch.owner() + "0123abcd-0000-4000-8000-00000000abcd");
+        try (UnpackScratch scratch = UnpackScratch.create(dir)) {
+            assertEquals("rwx------", perms(dir));
+            scratch.write(dir.resolve("a"), () -> Files.writeString(dir.resolve("a"), "written"));
+            scratch.abandon();   // what SIGINT or SIGTERM runs
+            assertFalse(Files.exists(dir));
+            RecordingException e = assertThrows(RecordingException.class,
+                    () -> scratch.write(dir.resolve("b"), () -> Files.createDirectories(dir)));
+            assertTrue(e.getMessage().contains("deja was stopped while unpacking"), e.getMessage());
+            assertFalse(Files.exists(dir));
+        }
+    }
+
     private static List<String> listing(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
