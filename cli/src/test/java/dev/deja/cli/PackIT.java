@@ -142,6 +142,19 @@ class PackIT {
         return Files.write(home.resolve(name), content);
     }
 
+    /** The pack with {@code from} replaced by {@code to} in its manifest, the manifest's CRC32C made to match. */
+    private static byte[] withManifest(byte[] pack, int manifestLength, String from, String to) {
+        String json = new String(pack, 16, manifestLength, java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(json.contains(from), json);
+        byte[] j = json.replace(from, to).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(j);
+        ByteBuffer out = ByteBuffer.allocate(pack.length - manifestLength + j.length);
+        out.put(pack, 0, 12).putInt(j.length).put(j).putInt((int) crc.getValue());
+        out.put(pack, 16 + manifestLength + 4, pack.length - 16 - manifestLength - 4);
+        return out.array();
+    }
+
     @Test
     void damagedAndForeignFilesAreRefusedWithTheProblemAndWhere() throws Exception {
         Path pack = home.resolve("rec.deja");
@@ -160,9 +173,14 @@ class PackIT {
         flipped = good.clone();
         flipped[dataStart + 20 + 5] ^= 0x01;   // the first data byte of meta.json's chunk
         refusedEverywhere(damaged("flip-data.deja", flipped), "entry 0 of");
-        byte[] newer = good.clone();
+        // a newer pack says so in its header and its manifest; a header alone that says so was damaged
+        byte[] newer = withManifest(good, manifestLength, "\"packFormatVersion\": 1", "\"packFormatVersion\": 2");
         newer[11] = 2;
         refusedEverywhere(damaged("newer.deja", newer), "pack format version 2 is too new for this deja");
+        byte[] damagedHeader = good.clone();
+        damagedHeader[11] = 2;
+        refusedEverywhere(damaged("damaged-header.deja", damagedHeader),
+                "the pack header says format version 2 but its intact manifest says 1: the header is damaged");
         refusedEverywhere(damaged("empty.deja", new byte[0]), "the file is empty");
         refusedEverywhere(damaged("notes.txt", "a bug report\n".getBytes()), "neither a recording directory nor a packed recording");
         refusedEverywhere(Path.of("/bin/true"), "an ELF executable");

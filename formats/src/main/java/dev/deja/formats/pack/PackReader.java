@@ -5,6 +5,7 @@ import dev.deja.formats.NotARecordingException;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.internal.FileOps;
 import dev.deja.formats.internal.Metadata;
+import dev.deja.formats.json.Json;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -12,6 +13,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -20,6 +22,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.zip.CRC32C;
 
@@ -126,6 +130,8 @@ public final class PackReader implements AutoCloseable {
         }
         int version = readInt("the pack header (format version)");
         if (version < PackFormat.OLDEST_READABLE_VERSION || version > PackFormat.CURRENT_VERSION) {
+            Optional<CorruptRecordingException> damaged = damagedVersion(version);
+            if (damaged.isPresent()) throw damaged.get();
             throw new PackVersionException(file, version);
         }
         int manifestLength = readInt("the pack header (manifest length)");
@@ -149,6 +155,36 @@ public final class PackReader implements AutoCloseable {
         }
         manifest = PackManifest.parse(file, manifestOffset, json, version);
         requirePlausibleClaims();
+    }
+
+    /**
+     * A header version out of range is a newer pack, unless the manifest that follows is intact (its CRC32C
+     * matches) and names a version this deja reads: then the header was damaged, and saying "upgrade deja"
+     * would send the user the wrong way.
+     */
+    private Optional<CorruptRecordingException> damagedVersion(int version) {
+        try {
+            int manifestLength = readInt("the pack header (manifest length)");
+            if (manifestLength < 2 || manifestLength > PackFormat.MAX_MANIFEST_BYTES
+                    || length - position() < (long) manifestLength + 4) {
+                return Optional.empty();
+            }
+            byte[] json = new byte[manifestLength];
+            readFully(json, manifestLength, "the manifest");
+            CRC32C crc = new CRC32C();
+            crc.update(json);
+            if ((int) crc.getValue() != readInt("the manifest checksum")) return Optional.empty();
+            if (Json.parse(new String(json, StandardCharsets.UTF_8)) instanceof Map<?, ?> m
+                    && m.get("packFormatVersion") instanceof Long v
+                    && v >= PackFormat.OLDEST_READABLE_VERSION && v <= PackFormat.CURRENT_VERSION) {
+                return Optional.of(new CorruptRecordingException(file, -1, PackFormat.MAGIC.length, "the pack header says"
+                        + " format version " + Integer.toUnsignedString(version) + " but its intact manifest says " + v
+                        + ": the header is damaged"));
+            }
+        } catch (RecordingException | Json.SyntaxException e) {
+            // not an intact manifest either: a version this deja does not know
+        }
+        return Optional.empty();
     }
 
     /**

@@ -78,7 +78,8 @@ final class UnpackScratch implements AutoCloseable {
         }
     }
 
-    private void abandon() {
+    /** What the shutdown hook does: wait for the write in progress, refuse the next ones, delete the directory. */
+    void abandon() {
         synchronized (this) {
             abandoned = true;
         }

@@ -356,6 +356,10 @@ class PackTest {
         PackVersionException e = refused(p, PackVersionException.class);
         assertTrue(e.getMessage().contains("pack format version 2 is too new"), e.getMessage());
         assertTrue(e.getMessage().contains("upgrade deja"), e.getMessage());
+        // a header version damaged in transit, before an intact manifest of version 1, is damage, not a newer pack
+        CorruptRecordingException d = refusedCorrupt(rewritten(3, "\"packFormatVersion\": 1", "\"packFormatVersion\": 1"));
+        assertTrue(d.getMessage().contains("the pack header says format version 3 but its intact manifest says 1"),
+                d.getMessage());
         // the rewriting itself keeps a good pack good
         Path same = rewritten(1, "\"packFormatVersion\": 1", "\"packFormatVersion\": 1");
         try (PackReader r = PackReader.open(same)) {
@@ -560,6 +564,21 @@ class PackTest {
         } finally {
             running.destroyForcibly();
             running.waitFor();
+        }
+    }
+
+    @Test
+    void aStoppedUnpackWritesNothingMoreAndLeavesNothing() throws Exception {
+        Path dir = tmp.resolve(".x.unpack-" + UnpackScratch.owner() + "0123abcd-0000-4000-8000-00000000abcd");
+        try (UnpackScratch scratch = UnpackScratch.create(dir)) {
+            assertEquals("rwx------", perms(dir));
+            scratch.write(dir.resolve("a"), () -> Files.writeString(dir.resolve("a"), "written"));
+            scratch.abandon();   // what SIGINT or SIGTERM runs
+            assertFalse(Files.exists(dir));
+            RecordingException e = assertThrows(RecordingException.class,
+                    () -> scratch.write(dir.resolve("b"), () -> Files.createDirectories(dir)));
+            assertTrue(e.getMessage().contains("deja was stopped while unpacking"), e.getMessage());
+            assertFalse(Files.exists(dir));
         }
     }
 
