@@ -11,8 +11,8 @@ import java.util.function.Consumer;
  * that stopped reading its input used to stop the device's thread for good (the pipe holds 64 KiB).
  * Senders queue lines and return; only when more than {@code budget} bytes wait do they wait too,
  * for at most the timeout. A tracer that has not taken a line for longer than the timeout (its
- * current write blocked, or the queue full all that time) is stuck: {@code onStuck} is told once,
- * and from then on, as after a failed write ({@code onFailure}), lines are dropped.
+ * current write blocked, or the queue full all that time) is stuck: as after a failed write,
+ * {@code onFailure} is told once, and lines are dropped from then on.
  */
 final class Outbox {
 
@@ -49,16 +49,12 @@ final class Outbox {
      * False when the line will not be written: the tracer's input failed or it is stuck.
      */
     boolean offer(byte[] line) {
-        String stuck = null;
         synchronized (lock) {
             if (failed || closing) return false;
             long deadline = System.nanoTime() + timeoutNanos;
             while (true) {
                 long now = System.nanoTime();
-                if (writingSince != 0 && now - writingSince > timeoutNanos) {
-                    stuck = "it did not read its input for " + Duration.ofNanos(timeoutNanos).toMillis() + " ms";
-                    break;
-                }
+                if (writingSince != 0 && now - writingSince > timeoutNanos) break; // one write blocked that long
                 // A line larger than the budget still goes, alone.
                 if (queued == 0 || queued + line.length <= budget) {
                     queue.add(line);
@@ -67,11 +63,7 @@ final class Outbox {
                     return true;
                 }
                 long left = deadline - now;
-                if (left <= 0) {
-                    stuck = "it did not read its input for " + Duration.ofNanos(timeoutNanos).toMillis() + " ms ("
-                            + queued + " bytes waiting for it)";
-                    break;
-                }
+                if (left <= 0) break; // the queue stayed full that long
                 try {
                     lock.wait(Math.max(1, left / 1_000_000));
                 } catch (InterruptedException e) {
@@ -83,7 +75,7 @@ final class Outbox {
             queue.clear();
             lock.notifyAll();
         }
-        onFailure.accept(stuck);
+        onFailure.accept("it did not read its input for " + Duration.ofNanos(timeoutNanos).toMillis() + " ms");
         return false;
     }
 
