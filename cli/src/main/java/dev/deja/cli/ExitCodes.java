@@ -14,7 +14,10 @@ public final class ExitCodes {
      * bytes, another result); deja stopped it at the first divergence and printed where.
      */
     public static final int DIVERGENCE = 124;
-    /** deja itself failed: bad usage, an unreadable or corrupt recording, the device could not trace. */
+    /**
+     * deja itself failed: bad usage, an unreadable or corrupt recording, the device could not trace, the
+     * disk filled up while recording (the events written so far are kept).
+     */
     public static final int DEJA_FAILURE = 125;
     /** The program exists but cannot be executed (as a shell reports it). */
     public static final int NOT_EXECUTABLE = 126;

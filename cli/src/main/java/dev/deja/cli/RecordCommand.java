@@ -5,6 +5,7 @@ import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.ffm.Affinity;
 import dev.deja.device.syscall.Arch;
+import dev.deja.formats.LaunchSignals;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.Recordings;
@@ -182,7 +183,8 @@ final class RecordCommand implements Callable<Integer> {
 
     private Recorder.Outcome recordOnce(LaunchSpec spec, Path dir, Recorder.Settings settings) {
         RecordingHeader header = RecordingHeader.forCommand(command, environmentMap(spec), Host.cwd(), Host.uid(),
-                Host.gid(), Host.kernelRelease(), Arch.current().unameName(), Host.hostname(), epochNanos());
+                Host.gid(), Host.kernelRelease(), Arch.current().unameName(), Host.hostname(), epochNanos(),
+                Optional.of(new LaunchSignals(spec.blockedSignals(), spec.ignoredSignals())));
         try {
             return Recorder.record(spec, header, dir, settings);
         } catch (RecordingException e) {

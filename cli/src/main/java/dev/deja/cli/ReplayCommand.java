@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
         description = {"Re-run a recorded program deterministically: every call that reads the outside world is",
                 "answered from the recording, so the output, decisions and exit status are those recorded.",
-                "deja exits with the program's status, or 124 when the replay diverges from the recording."},
+                "deja exits with the program's status (for a recording interrupted by Ctrl-C or SIGTERM, the recorded",
+                "137, with a note), or 124 when the replay diverges from the recording."},
         footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1"})
 final class ReplayCommand implements Callable<Integer> {
 
@@ -58,6 +59,10 @@ final class ReplayCommand implements Callable<Integer> {
                         + " the replay ran to its last complete event");
             }
             return ExitCodes.DIVERGENCE;
+        }
+        if (outcome.cutShort() && !quiet) {
+            System.err.println("deja: note: the recording was interrupted (deja record got Ctrl-C or SIGTERM and killed the"
+                    + " program): the replay ran to where it ends, with the recorded status " + outcome.status());
         }
         return outcome.status();
     }

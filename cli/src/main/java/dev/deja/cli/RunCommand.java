@@ -17,6 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -52,6 +55,9 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(arity = "0..*", paramLabel = "COMMAND", description = "The program and its arguments.")
     List<String> command = new ArrayList<>();
 
+    /** The program runs: an interrupt gives the main thread a moment to close the tracers itself. */
+    private volatile boolean tracing;
+
     @Override
     public Integer call() {
         if (tracers.isEmpty() && listen == null) throw new UserError("run: give at least one --tracer CMD or --listen PATH");
@@ -59,10 +65,24 @@ final class RunCommand implements Callable<Integer> {
         if (attach != null && !command.isEmpty()) throw new UserError("run: give either -p PID or a COMMAND, not both");
         if (attach == null && command.isEmpty()) throw new UserError("run: no program given; usage: deja run --tracer CMD -- COMMAND [ARGS], or -p PID");
         if (attach != null && attach <= 0) throw new UserError("run -p " + attach + ": not a process id");
-        LaunchSpec spec = attach == null ? Host.launchSpec(command) : null;
+        // Checked now, before any tracer starts: a program that cannot run is refused (126/127) at once.
+        if (attach == null) Host.launchSpec(command);
         List<RemoteTracer> chain = new ArrayList<>();
+        List<Connection> spawned = new CopyOnWriteArrayList<>();
         SocketListener listener = null;
         Thread hook = null;
+        CountDownLatch cleanedUp = new CountDownLatch(1);
+        // Tracers run in process groups of their own, out of reach of a terminal's Ctrl-C: when deja
+        // is interrupted, the main thread may not get to close them before the JVM halts.
+        Thread tracerHook = Thread.ofPlatform().name("deja-tracer-cleanup").unstarted(() -> {
+            try {
+                if (tracing) cleanedUp.await(3, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (Connection c : spawned) c.abort().run();
+        });
+        Runtime.getRuntime().addShutdownHook(tracerHook);
         try {
             for (String cmd : tracers) {
                 Connection c;
@@ -71,14 +91,11 @@ final class RunCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new UserError("run: cannot start tracer '" + cmd + "': " + e.getMessage());
                 }
+                spawned.add(c);
                 try {
                     chain.add(RemoteTracer.connect(c, Duration.ofMillis(timeoutMs), RemoteTracer.HANDSHAKE_TIMEOUT, System.err));
                 } catch (ProtocolException e) {
-                    try {
-                        c.close();
-                    } catch (IOException ignored) {
-                        // it is gone
-                    }
+                    // connect ended it (and its process group)
                     throw new UserError("run: tracer '" + cmd + "': " + e.getMessage());
                 }
             }
@@ -96,10 +113,14 @@ final class RunCommand implements Callable<Integer> {
                         + (tracers.isEmpty() ? "; the program starts when a tracer is ready" : ""));
                 if (tracers.isEmpty()) awaitFirst(listener);
             }
+            // The launch is made now, after the tracers and the socket: the descriptors deja keeps for them
+            // are closed in the program (it could otherwise read the tracers' answers, or keep their pipes open).
+            LaunchSpec spec = attach == null ? Host.launchSpec(command) : null;
             TraceResult r;
             try {
                 TraceSession session = spec != null ? new TraceSession(spec, tracerChain)
                         : TraceSession.attach(attach, tracerChain);
+                tracing = true;
                 r = TraceRun.run(session, (TraceResult done) -> { });
             } catch (DeviceException e) {
                 throw new UserError(spec != null ? "cannot trace " + command.getFirst() + ": " + e.getMessage()
@@ -116,6 +137,13 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
             for (RemoteTracer t : chain) t.close();
+            tracing = false;
+            cleanedUp.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(tracerHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs: everything is closed already
+            }
         }
     }
 

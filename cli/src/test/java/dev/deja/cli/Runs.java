@@ -51,6 +51,18 @@ final class Runs {
     }
 
     static Result run(Path home, List<String> cmd) throws IOException, InterruptedException {
+        return run(home, cmd, java.time.Duration.ofSeconds(180));
+    }
+
+    /** Runs {@code deja ARGS} (DEJA_HOME {@code home}); fails when it has not ended within {@code limit}. */
+    static Result dejaWithin(java.time.Duration limit, Path home, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(launcher().toString());
+        cmd.addAll(List.of(args));
+        return run(home, cmd, limit);
+    }
+
+    static Result run(Path home, List<String> cmd, java.time.Duration limit) throws IOException, InterruptedException {
         Path out = Files.createTempFile("deja-it", ".out");
         Path err = Files.createTempFile("deja-it", ".err");
         try {
@@ -58,9 +70,10 @@ final class Runs {
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             if (home != null) pb.environment().put("DEJA_HOME", home.toString());
             Process p = pb.start();
-            if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
                 p.destroyForcibly();
-                throw new AssertionError("timed out: " + cmd);
+                throw new AssertionError("did not end within " + limit.toSeconds() + " s: " + cmd);
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));

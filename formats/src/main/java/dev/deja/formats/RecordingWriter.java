@@ -33,6 +33,11 @@ public final class RecordingWriter implements AutoCloseable {
     private ExcerptAppender appender;
     private long entries;
     private boolean finished;
+    /** A write to the mapped journal faulted: closing must not fault again on the same pages. */
+    private boolean faulted;
+
+    /** Free space below which a faulted journal write is put down to a full file system (a chunk's page tables, a few pages). */
+    private static final long FULL_BELOW = 1 << 20;
 
     private RecordingWriter(Path dir, RecordingHeader header) {
         this.dir = dir;
@@ -101,8 +106,30 @@ public final class RecordingWriter implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new RecordingException("cannot append entry " + entries + " (event " + event.seq() + ") to the journal in "
                     + dir.resolve(Journal.DIR_NAME) + ": " + e, e);
+        } catch (InternalError e) {
+            // Chronicle writes through a memory-mapped file: a page the file system cannot back (a full
+            // disk, or a file cut meanwhile) faults, and the JVM turns that SIGBUS into an InternalError.
+            faulted = true;
+            Path journal = dir.resolve(Journal.DIR_NAME);
+            throw new RecordingException("cannot write event " + event.seq() + " into the journal in " + journal + ": "
+                    + whyFaulted(journal) + "; the " + entries + " events before it are kept (the recording stays"
+                    + " incomplete, and readable)", e);
         }
         entries++;
+    }
+
+    /** A memory-mapped write faulted: most likely the file system is full; say what it has left. */
+    private static String whyFaulted(Path journal) {
+        long free;
+        try {
+            free = Files.getFileStore(journal).getUsableSpace();
+        } catch (IOException e) {
+            return "a write to its memory-mapped file failed (the file system is probably full; its free space cannot be read: "
+                    + e.getMessage() + ")";
+        }
+        if (free < FULL_BELOW) return "no space left on its file system (" + free + " bytes free)";
+        return "a write to its memory-mapped file failed, with " + free + " bytes free on its file system (was the file"
+                + " cut, or the device removed?)";
     }
 
     /** Number of entries appended so far. */
@@ -143,10 +170,17 @@ public final class RecordingWriter implements AutoCloseable {
     }
 
     private void closeJournal() {
-        if (appender != null) appender.close();
-        if (queue != null) queue.close();
-        appender = null;
-        queue = null;
+        try {
+            if (appender != null) appender.close();
+            if (queue != null) queue.close();
+        } catch (InternalError e) {
+            // Only after a faulted append (see append): closing touches the mapped pages once more. What was
+            // appended before stays readable; the fault was reported with the append.
+            if (!faulted) throw e;
+        } finally {
+            appender = null;
+            queue = null;
+        }
     }
 
     /** Closes the journal. Without {@link #finish} the recording stays incomplete, and readable. */

@@ -5,11 +5,15 @@ import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
 import dev.deja.device.ffm.CloseFds;
+import dev.deja.device.ffm.NativeCallException;
+import dev.deja.device.ffm.SignalActions;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Schemas;
 import dev.deja.formats.EventReader;
+import dev.deja.formats.LaunchSignals;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
@@ -28,6 +32,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code deja replay}: re-runs a recorded program under the trace device with a {@link ReplayTracer}
@@ -44,8 +50,8 @@ public final class Replayer {
      * @param out            where the recorded program's stdout is reproduced
      * @param err            where its stderr is reproduced
      * @param closeFds       which descriptors the program does not inherit (all but 0-2 and those deja was given)
-     * @param blockedSignals the signal mask the program starts with
-     * @param ignoredSignals the signals it starts with ignored
+     * @param blockedSignals the signal mask the program starts with, when the recording does not say
+     * @param ignoredSignals the signals it starts with ignored, when the recording does not say
      * @param markEvents     prefix each reproduced output line with the event that wrote it ("[deja 1042] ")
      */
     public record Options(OutputStream out, OutputStream err, CloseFds closeFds, long blockedSignals,
@@ -59,10 +65,17 @@ public final class Replayer {
      * @param divergence the first divergence, or null when the replay was faithful
      * @param replayed   how many recorded syscalls were replayed
      * @param warnings   what deja could not reproduce exactly but did not stop for
+     * @param cutShort   the recording was interrupted (deja record got Ctrl-C or SIGTERM and killed the
+     *                   program): the replay ran to where it ends, and {@code status} is the recorded
+     *                   one (137, deja record's SIGKILL), whatever the replayed program's end
      */
-    public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
+    public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort) {
         public Outcome {
             warnings = List.copyOf(warnings);
+        }
+
+        public Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
+            this(status, divergence, replayed, warnings, false);
         }
 
         public boolean faithful() {
@@ -102,10 +115,50 @@ public final class Replayer {
         } catch (IOException e) {
             throw new ReplayException("cannot create a replay directory: " + e.getMessage(), e);
         }
-        try {
-            return replay(rec, run, spec, options, scratch, schemas, control);
-        } finally {
+        // Ctrl-C or SIGTERM: the JVM halts once its shutdown hooks are done, usually before the finally
+        // below runs. This hook lets the replaying tree end (TraceRun's hook kills it), then removes the
+        // directory itself, so that nothing is written into it afterwards.
+        CountDownLatch traced = new CountDownLatch(1);
+        Thread cleanup = Thread.ofPlatform().name("deja-replay-cleanup").unstarted(() -> {
+            try {
+                traced.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             Recording.deleteTree(scratch);
+        });
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        // The program starts with the signals ignored that it was recorded with. A child can only inherit an
+        // ignored signal: deja ignores them itself until the program is launched (its first recorded call).
+        SignalActions ignoring;
+        try {
+            ignoring = SignalActions.ignore(spec.ignoredSignals());
+        } catch (NativeCallException e) {
+            throw new ReplayException("cannot start the program with the signals it was recorded with ignored: "
+                    + e.getMessage(), e);
+        }
+        ReplayControl launched = (event, tracee) -> {
+            ignoring.close();
+            control.beforeEvent(event, tracee);
+        };
+        try {
+            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched);
+            // Signals 32 and 33 are glibc's own (thread cancellation, setxid): no program sets or sees them.
+            long lost = spec.ignoredSignals() & ~SignalActions.SETTABLE & ~(3L << 31);
+            if (lost == 0) return o;
+            List<String> warnings = new ArrayList<>(o.warnings());
+            warnings.add("the program was recorded with signals " + LaunchSignals.hex(lost) + " (hex set) ignored;"
+                    + " the replay starts it with their default action");
+            return new Outcome(o.status(), o.divergence(), o.replayed(), warnings, o.cutShort());
+        } finally {
+            ignoring.close();
+            traced.countDown();
+            Recording.deleteTree(scratch);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs, and removes the directory too
+            }
         }
     }
 
@@ -114,16 +167,28 @@ public final class Replayer {
         ReplayTracer tracer = new ReplayTracer(rec, run, schemas, options.out(), options.err(), scratch,
                 options.markEvents());
         tracer.control(control);
+        boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
         TraceResult r;
         try {
             r = TraceRun.run(spec, tracer, () -> { });
         } catch (ReplayTracer.Stop s) {
+            if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
+                // A thread went on past its last recorded event, and the recording does not say how it
+                // ended: deja record killed it there. The replay has reached the end of the recording.
+                return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
+            }
             if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
             throw s.failure;
         } catch (DeviceException d) {
             throw new ReplayException(d.getMessage(), d);
         }
         int status = r.shellStatus();
+        if (cutShort) {
+            // The recorded status is deja record's SIGKILL of the program (137), not one the program chose:
+            // the replayed program may not get there the same way (a Ctrl-C the recording holds kills it
+            // first, 130), and that is no divergence. The replay ends as the recording did.
+            return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
+        }
         Optional<Integer> expected = recordedStatus(rec, run);
         if (!r.interrupted() && expected.isPresent() && expected.get() != status) {
             ExitEvent x = run.thread(run.rootTid()).exit();
@@ -132,6 +197,11 @@ public final class Replayer {
             return new Outcome(status, d, tracer.replayed(), tracer.warnings());
         }
         return new Outcome(status, null, tracer.replayed(), tracer.warnings());
+    }
+
+    /** The status an interrupted recording ended with (its summary's: 137, the recorder's SIGKILL). */
+    private static int interruptedStatus(Recording rec) {
+        return rec.summary().map(RecordingSummary::exitStatus).orElse(128 + 9);
     }
 
     private static Optional<Integer> recordedStatus(Recording rec, RecordedRun run) {
@@ -158,7 +228,11 @@ public final class Replayer {
         List<String> argv = rec.header().command();
         List<String> env = environment(rec);
         requireMetadataMatchesStart(rec, first, argv, env);
-        return new LaunchSpec(path, argv, env, options.closeFds(), options.blockedSignals(), options.ignoredSignals());
+        // The signal state the program was recorded with (a background job starts with SIGINT ignored, and
+        // dash then never installs its handler); recordings made before deja kept it: this deja's own.
+        LaunchSignals signals = rec.header().launchSignals()
+                .orElse(new LaunchSignals(options.blockedSignals(), options.ignoredSignals()));
+        return new LaunchSpec(path, argv, env, options.closeFds(), signals.blocked(), signals.ignored());
     }
 
     /**

@@ -17,10 +17,8 @@ import dev.deja.formats.event.ProcessContext;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
-import java.io.BufferedReader;
+import dev.deja.device.ffm.NativeCallException;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,11 +37,13 @@ import java.util.stream.Stream;
 
 /**
  * A tracer in another process, speaking the text protocol (or its JSON Lines form) over a
- * {@link Connection}. Its reader thread parses what the tracer writes, refuses malformed lines at
- * once with an {@code error} line, and queues the rest; the device's thread sends each event the
- * tracer subscribed to and, for {@code decide} subscriptions, serves its writes and queries until
- * the answer naming that event arrives, the timeout passes (the call continues) or the tracer
- * goes away (the call continues, and so does the run, without it).
+ * {@link Connection}. Its reader thread parses what the tracer writes (lines of at most
+ * {@link #MAX_LINE_BYTES}), refuses malformed lines at once with an {@code error} line, and queues
+ * the rest; the device's thread sends each event the tracer subscribed to and, for {@code decide}
+ * subscriptions, serves its writes and queries until the answer naming that event arrives, the
+ * timeout passes (the call continues) or the tracer goes away (the call continues, and so does the
+ * run, without it). What deja sends goes through an {@link Outbox}: a tracer that stops reading
+ * is dropped after the timeout instead of blocking the device.
  */
 public final class RemoteTracer implements Tracer, AutoCloseable {
 
@@ -51,6 +51,17 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
     /** How long a tracer may take from the greeting to its {@code ready}. */
     public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * The longest line a tracer may send, in bytes (the newline not counted): a {@code set} of
+     * 1 MiB fits in any escaping ({@code \xHH} takes 4 bytes per byte). Longer lines are refused.
+     */
+    public static final int MAX_LINE_BYTES = 4 << 20;
+    /** Bytes queued for a tracer beyond which the device waits (at most the timeout) for it to read. */
+    static final long OUTBOX_BUDGET = 1 << 20;
+    /** Messages read from a tracer and not handled yet beyond which its reader waits. */
+    private static final int INBOX_CAPACITY = 1024;
+    /** How long closing waits for the lines still queued to reach the tracer. */
+    private static final Duration CLOSE_FLUSH = Duration.ofSeconds(1);
 
     private static final Object EOF = new Object();
     private static final int REMEMBERED = 4096;
@@ -61,22 +72,34 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     private final SyscallTable table = SyscallTable.of(Arch.current());
     private final Renderer renderer = new Renderer(Arch.current(), 256);
     private final TextCodec text = new TextCodec(table);
-    private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>(INBOX_CAPACITY);
     private final Map<Integer, ProcessContext> contexts = new HashMap<>();
     private final LinkedHashSet<Long> answered = new LinkedHashSet<>();
     private final LinkedHashSet<Long> observedOnly = new LinkedHashSet<>();
-    private final Object writeLock = new Object();
+    private final Outbox outbox;
     private final Thread reader;
+    /** A drain of the inbox is queued on the device's thread (one at a time, however fast the tracer writes). */
+    private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     private volatile Codec codec;
     private volatile boolean dead;
+    private volatile boolean tooLongSeen;
+    /** The tracer said ready (its name is known). */
+    private volatile boolean handshakeDone;
+    /** Its output ended (the reader saw end of file). */
+    private volatile boolean outputEnded;
+    /** Why it is gone, once it is. */
+    private volatile String goneWhy;
     private volatile long lastSent;
-    private String name;
+    private volatile String name;
     private final List<SyscallSet> decideSets = new ArrayList<>();
     private final List<SyscallSet> observeSets = new ArrayList<>();
     private final java.util.Set<String> decideExtra = new java.util.HashSet<>();
     private final java.util.Set<String> observeExtra = new java.util.HashSet<>();
-    private long waitingFor;
+    /** The event a synchronous exchange waits for (0: none); read by the reader thread too. */
+    private volatile long waitingFor;
+    /** Set by {@link #close}: the reader stops waiting for room in the inbox. */
+    private volatile boolean closed;
     /** The device's thread, once bound: answers are then handled there, several events outstanding at once. */
     private volatile java.util.concurrent.Executor deviceThread;
     /** Events sent for a decision and not answered yet, by number (device thread only). */
@@ -90,42 +113,60 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         this.timeout = timeout;
         this.log = log;
         this.name = conn.label();
+        this.outbox = new Outbox(conn.label(), conn.out(), OUTBOX_BUDGET, timeout, this::unreachable);
         this.reader = Thread.ofPlatform().daemon().name("deja-tracer-reader " + conn.label()).unstarted(this::readLoop);
     }
 
     /**
      * Greets the tracer and reads its handshake ({@code hello}, {@code subscribe}..., {@code ready}).
-     * Throws ProtocolException when it does not finish the handshake in time or hangs up.
+     * Throws ProtocolException when it does not finish the handshake in time or hangs up; the
+     * connection is then closed (a tracer program and its process group ended).
      */
     public static RemoteTracer connect(Connection conn, Duration timeout, Duration handshake, PrintStream log)
             throws ProtocolException {
         RemoteTracer t = new RemoteTracer(conn, timeout, log);
-        t.reader.start();
-        t.send(new Message.Greeting(Message.VERSION));
+        try {
+            return t.handshake(handshake);
+        } catch (ProtocolException | RuntimeException e) {
+            t.dead = true; // nothing to announce: the caller says why it failed
+            t.close();
+            throw e;
+        }
+    }
+
+    private RemoteTracer handshake(Duration handshake) throws ProtocolException {
+        reader.start();
+        send(new Message.Greeting(Message.VERSION));
         long deadline = System.nanoTime() + handshake.toNanos();
         while (true) {
             Object o;
             try {
-                o = t.inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                o = inbox.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ProtocolException("interrupted during the handshake");
             }
-            if (o == null) throw new ProtocolException("tracer " + t.name + " did not say 'ready' within " + handshake.toMillis() + " ms");
-            if (o == EOF) throw new ProtocolException("tracer " + t.name + " hung up during the handshake");
+            if (o == null) throw new ProtocolException("tracer " + name + " did not say 'ready' within " + handshake.toMillis() + " ms");
+            if (o == EOF) throw new ProtocolException("tracer " + name + " hung up during the handshake");
             switch ((Message) o) {
-                case Message.Hello h -> t.name = h.name();
+                case Message.Hello h -> name = h.name();
                 case Message.Subscribe s -> {
                     try {
-                        t.subscribe(s);
+                        subscribe(s);
                     } catch (IllegalArgumentException e) {
-                        t.send(new Message.Error(0, "subscribe refused: " + e.getMessage()));
+                        send(new Message.Error(0, "subscribe refused: " + e.getMessage()));
                     }
                 }
                 case Message.Ready r -> {
-                    return t;
+                    synchronized (this) { // as died(): a tracer gone from now on is announced
+                        if (dead) throw new ProtocolException("tracer " + name + " is gone: " + goneWhy);
+                        handshakeDone = true;
+                    }
+                    // An end of output that came right after 'ready' waits behind it in the inbox.
+                    if (outputEnded && deviceThread == null) died("it hung up");
+                    return this;
                 }
-                default -> t.send(new Message.Error(o instanceof Message m ? m.seq() : 0,
+                default -> send(new Message.Error(o instanceof Message m ? m.seq() : 0,
                         "the handshake is 'hello NAME', 'subscribe observe|decide NAMES...', then 'ready'"));
             }
         }
@@ -163,9 +204,17 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
     // ---------------------------------------------------------------- the tracer's side
 
     private void readLoop() {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(conn.in(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
+        LineReader r = new LineReader(conn.in(), MAX_LINE_BYTES);
+        try {
+            LineReader.Line next;
+            while ((next = r.next()) != null) {
+                String line = switch (next) {
+                    case LineReader.Text t -> t.text();
+                    case LineReader.TooLong t -> {
+                        refuseLongLine(t.limit());
+                        yield "";
+                    }
+                };
                 if (line.isBlank()) continue;
                 if (codec == null) codec = line.stripLeading().startsWith("{") ? new JsonCodec(table) : text;
                 Message m;
@@ -175,25 +224,68 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
                     send(new Message.Error(0, "refused '" + abbreviate(line) + "': " + e.getMessage()));
                     continue;
                 }
-                inbox.add(resolve(m));
-                wakeDevice();
+                if (!enqueue(resolve(m))) return;
             }
         } catch (IOException e) {
             // the tracer went away
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
-            inbox.add(EOF);
-            wakeDevice();
+            hangUp();
         }
     }
 
-    /** Once bound to the device's thread: has it handle what just arrived. */
+    /**
+     * Hands a message to the device's side. Bounded: a tracer that writes faster than deja handles
+     * its messages waits (its pipe fills). False once the tracer is closed.
+     */
+    private boolean enqueue(Object o) throws InterruptedException {
+        while (!inbox.offer(o, 100, TimeUnit.MILLISECONDS)) {
+            if (closed) return false;
+            wakeDevice();
+        }
+        wakeDevice();
+        return true;
+    }
+
+    /** The tracer's output ended: the device's side finishes the events it holds, and says it is gone. */
+    private void hangUp() {
+        outputEnded = true;
+        if (deviceThread == null) {
+            // Not bound to the device's thread (it only observes, or decides signals one at a time):
+            // an exchange in progress takes the end of file from the inbox; otherwise nothing would
+            // notice it before the next event this tracer must answer. During the handshake, the
+            // handshake says so.
+            boolean queued = inbox.offer(EOF);
+            if (handshakeDone && (!queued || waitingFor == 0)) died("it hung up");
+            if (deviceThread != null) wakeDevice(); // bound meanwhile
+            return;
+        }
+        try {
+            if (!enqueue(EOF)) died("it hung up");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            died("it hung up");
+        }
+    }
+
+    private void refuseLongLine(int limit) {
+        send(new Message.Error(0, "refused: a line longer than " + limit + " bytes (the protocol's limit); it is skipped"));
+        if (!tooLongSeen) {
+            tooLongSeen = true;
+            log.println("deja: tracer " + name + " sent a line longer than " + limit + " bytes; refused (said once)");
+        }
+    }
+
+    /** Once bound to the device's thread: has it handle what just arrived (one drain queued at a time). */
     private void wakeDevice() {
         java.util.concurrent.Executor d = deviceThread;
-        if (d != null) d.execute(this::drain);
+        if (d != null && drainQueued.compareAndSet(false, true)) d.execute(this::drain);
     }
 
     /** On the device's thread: handles every message received (answers, writes, queries, refusals). */
     private void drain() {
+        drainQueued.set(false);
         Object o;
         while ((o = inbox.poll()) != null) {
             if (o == EOF) {
@@ -269,21 +361,27 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         if (dead) return;
         Codec c = codec != null ? codec : text;
         String line = (m instanceof Message.Greeting ? text : c).format(m) + "\n";
-        synchronized (writeLock) {
-            try {
-                OutputStream out = conn.out();
-                out.write(line.getBytes(StandardCharsets.UTF_8));
-                out.flush();
-            } catch (IOException e) {
-                died("its input is closed (" + e.getMessage() + ")");
-            }
-        }
+        outbox.offer(line.getBytes(StandardCharsets.UTF_8));
     }
 
-    private void died(String why) {
-        if (dead) return;
+    /**
+     * From the outbox: lines no longer reach the tracer (its input is closed, or it did not read it
+     * in time). It is gone: ended at once (a tracer that does not read would otherwise live on), and
+     * its output's end lets the device's side continue the events it holds.
+     */
+    private void unreachable(String why) {
+        died(why);
+        conn.abort().run();
+        if (!inbox.offer(EOF)) return; // full: the reader's own end of file comes once it is drained
+        wakeDevice();
+    }
+
+    private synchronized void died(String why) {
+        if (dead || closed) return; // once closed, its end is deja's doing
         dead = true;
-        log.println("deja: tracer " + name + " is gone: " + why + "; the run goes on without it");
+        goneWhy = why;
+        // During the handshake, connect says why the tracer could not join.
+        if (handshakeDone) log.println("deja: tracer " + name + " is gone: " + why + "; the run goes on without it");
     }
 
     // ---------------------------------------------------------------- the device's side
@@ -563,10 +661,17 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
             send(new Message.Error(s.seq(), "set refused: event " + s.seq() + " is not a syscall; set takes an address here"));
             return;
         }
+        long address = s.arg() >= 0 ? args[s.arg()] : s.address();
         try {
-            tracee.write(s.arg() >= 0 ? args[s.arg()] : s.address(), s.data());
+            tracee.write(address, s.data());
         } catch (DeviceException e) {
             send(new Message.Error(s.seq(), "set refused: " + e.getMessage()));
+        } catch (NativeCallException e) {
+            // The device's write lets process_vm_writev's own failure through when not one byte could
+            // be written (an unmapped address): a refusal too, never the end of the run.
+            send(new Message.Error(s.seq(), "set refused: cannot write " + s.data().length + " bytes at 0x"
+                    + Long.toHexString(address) + " in pid " + tracee.pid() + " tid " + tracee.tid() + ": " + e.call() + " failed: "
+                    + dev.deja.device.syscall.Errno.name(e.errno()) + " (" + dev.deja.device.syscall.Errno.message(e.errno()) + ")"));
         }
     }
 
@@ -633,13 +738,28 @@ public final class RemoteTracer implements Tracer, AutoCloseable {
         return m;
     }
 
-    /** Says goodbye by closing the tracer's input; waits a moment for its reader to end. */
+    /**
+     * Says goodbye by closing the tracer's input once what is queued for it is written (at most
+     * {@link #CLOSE_FLUSH}), then ends it (a program: a grace period, then its whole process group
+     * is killed); waits a moment for its reader to end. A tracer that does not take its last lines
+     * is ended at once.
+     */
     @Override
     public void close() {
+        closed = true;
+        if (!outbox.close(CLOSE_FLUSH)) {
+            if (!dead) log.println("deja: tracer " + name + " did not read its last lines within " + CLOSE_FLUSH.toMillis() + " ms; ended");
+            conn.abort().run();
+        }
         try {
-            conn.close();
+            if (conn.onClose() != null) conn.onClose().close();
         } catch (IOException e) {
-            // nothing to do
+            // its end is all that was asked; nothing is left to do with it
+        }
+        try {
+            conn.in().close();
+        } catch (IOException e) {
+            // already closed
         }
         try {
             reader.join(1000);

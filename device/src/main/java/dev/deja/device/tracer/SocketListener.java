@@ -124,13 +124,14 @@ public final class SocketListener implements AutoCloseable {
             closeQuietly(ch);
             return;
         }
-        Connection c = new Connection("socket peer of " + who, new ChannelIn(ch), new ChannelOut(ch), ch);
+        // Closing the channel ends the peer at once and fails a write blocked on it.
+        Connection c = new Connection("socket peer of " + who, new ChannelIn(ch), new ChannelOut(ch), ch,
+                () -> closeQuietly(ch));
         RemoteTracer t;
         try {
             t = RemoteTracer.connect(c, timeout, RemoteTracer.HANDSHAKE_TIMEOUT, log);
         } catch (ProtocolException e) {
-            log.println("deja: --listen: " + e.getMessage());
-            closeQuietly(c);
+            log.println("deja: --listen: " + e.getMessage()); // connect closed the connection
             return;
         }
         synchronized (joined) {

@@ -3,6 +3,7 @@ package dev.deja.formats.internal;
 import dev.deja.formats.json.Json;
 
 import dev.deja.formats.CorruptRecordingException;
+import dev.deja.formats.LaunchSignals;
 import dev.deja.formats.NotARecordingException;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingFormat;
@@ -27,6 +28,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The recording's {@code meta.json}: header, status, and (once finished) the summary. The layout
@@ -89,6 +91,10 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
         field(sb, "arch", Json.quote(h.arch()));
         field(sb, "hostname", Json.quote(h.hostname()));
         field(sb, "startTimeNs", Long.toString(h.startTimeNs()));
+        if (h.launchSignals().isPresent()) {
+            field(sb, "launchSignalMask", Json.quote(LaunchSignals.hex(h.launchSignals().get().blocked())));
+            field(sb, "launchIgnoredSignals", Json.quote(LaunchSignals.hex(h.launchSignals().get().ignored())));
+        }
         field(sb, "journalRollCycle", Json.quote(rollCycle));
         field(sb, "journalBlockSize", Long.toString(blockSize));
         if (summary != null) {
@@ -201,7 +207,7 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
         RecordingHeader header = new RecordingHeader(version, f.string("dejaVersion"), f.string("id"),
                 command, f.stringMap("environment"), f.string("cwd"), f.integer("uid"),
                 f.integer("gid"), f.string("kernel"), f.string("arch"), f.string("hostname"),
-                f.longValue("startTimeNs"));
+                f.longValue("startTimeNs"), launchSignals(f));
         String rollCycle = f.string("journalRollCycle");
         long blockSize = f.longValue("journalBlockSize");
         if (blockSize < MIN_BLOCK_SIZE || blockSize > MAX_BLOCK_SIZE || Long.bitCount(blockSize) != 1) {
@@ -275,7 +281,24 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
                 + " (damaged or edited)");
     }
 
+    /** Optional (recordings before it have neither key); both or none. */
+    private static Optional<LaunchSignals> launchSignals(Fields f) throws CorruptRecordingException {
+        boolean mask = f.map().containsKey("launchSignalMask");
+        boolean ignored = f.map().containsKey("launchIgnoredSignals");
+        if (!mask && !ignored) return Optional.empty();
+        return Optional.of(new LaunchSignals(f.signalSet("launchSignalMask"), f.signalSet("launchIgnoredSignals")));
+    }
+
     private record Fields(Path file, Map<?, ?> map) {
+
+        long signalSet(String key) throws CorruptRecordingException {
+            String v = string(key);
+            try {
+                return LaunchSignals.parseHex(v);
+            } catch (NumberFormatException e) {
+                throw wrongType(key, "a signal set in hex (16 digits)", v);
+            }
+        }
 
         Object get(String key) throws CorruptRecordingException {
             if (!map.containsKey(key)) throw new CorruptRecordingException(file, -1, -1, "missing field \"" + key + "\"");

@@ -1,0 +1,160 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.event.SignalEvent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs cut short by a signal: recordings interrupted by Ctrl-C or SIGTERM, a background job that
+ * starts with SIGINT ignored, and a replay that is itself interrupted.
+ */
+class InterruptedRunsIT {
+
+    private static final int SIGINT = 2;
+
+    @TempDir
+    Path tmp;
+
+    /** deja record's SIGKILL of the program: the status an interrupted recording ends with. */
+    private static final int KILLED = 128 + 9;
+    private static final String NOTE = "deja: note: the recording was interrupted (deja record got Ctrl-C or SIGTERM and"
+            + " killed the program): the replay ran to where it ends, with the recorded status 137";
+
+    @Test
+    void aRecordingInterruptedBySigtermReplaysToItsEndAndSaysSo() throws Exception {
+        Path rec = tmp.resolve("rec");
+        Process p = Runs.startSleeper(tmp, rec, tmp.resolve("out.txt"));
+        p.destroy(); // SIGTERM to deja alone: it kills the program
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue());
+        assertEquals(RecordingStatus.INTERRUPTED, status(rec));
+
+        Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+        assertEquals(KILLED, r.status(), r.stderr());
+        assertEquals("started\n", r.stdout());
+        assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
+        Runs.Result quiet = Runs.deja(tmp, "replay", "-q", rec.toString());
+        assertEquals(KILLED, quiet.status(), quiet.stderr());
+        assertEquals("", quiet.stderr());
+    }
+
+    @Test
+    void aRecordingCutByCtrlCReplaysToItsEndNotToADivergence() throws Exception {
+        // A terminal's Ctrl-C: SIGINT to deja and the program at once. The program's handler takes its time,
+        // so deja's kill ends the recording (status 137) before the program could die of the SIGINT (130).
+        Path rec = tmp.resolve("rec");
+        Path out = tmp.resolve("out.txt");
+        Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", "python3", "-c",
+                "import signal, time\n"
+                        + "signal.signal(signal.SIGINT, lambda s, f: time.sleep(30))\n"
+                        + "print('started', flush=True)\n"
+                        + "time.sleep(60)\n");
+        awaitOutput(out, "started");
+        Thread.sleep(300); // into the sleep
+        signalGroup(p, "INT");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(130, p.exitValue());
+        assertEquals(RecordingStatus.INTERRUPTED, status(rec));
+
+        Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+        assertEquals(KILLED, r.status(), r.stderr());
+        assertEquals("started\n", r.stdout());
+        assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
+    }
+
+    @Test
+    void aBackgroundJobWithSigintIgnoredReplaysInFull() throws Exception {
+        // A background job starts with SIGINT ignored (dash then does not even install its handler); a SIGINT
+        // to the job is recorded but changes nothing. The replay must start the program the same way, or the
+        // recorded SIGINT kills it.
+        Path rec = tmp.resolve("rec");
+        Path out = tmp.resolve("out.txt");
+        Process p = startInGroup(out, true, "record", "-q", "-o", rec.toString(), "--", "/bin/sh", "-c",
+                "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done");
+        awaitOutput(out, "line 100\n");
+        signalGroup(p, "INT");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        assertEquals(3000, Files.readString(out).lines().count());
+        assertTrue(Runs.events(rec).stream().anyMatch(e -> e instanceof SignalEvent s && s.signo() == SIGINT),
+                "the SIGINT came after the program had ended: nothing was tested");
+
+        Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(Files.readString(out), r.stdout());
+    }
+
+    @Test
+    void anInterruptedReplayLeavesNoScratchDirectory() throws Exception {
+        Path rec = Runs.record(tmp, "loop", dev.deja.samples.Samples.path("getppid_loop"), "100000");
+        Path scratch = Files.createDirectories(tmp.resolve("java-tmp"));
+        int left = 0;
+        for (String signal : List.of("TERM", "INT", "TERM", "INT")) {
+            ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=INT", Runs.launcher().toString(), "replay", "-q",
+                    rec.toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("DEJA_HOME", tmp.toString());
+            pb.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + scratch);
+            Process p = pb.start();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (!hasReplayDirectory(scratch)) {
+                assertTrue(System.nanoTime() < deadline && p.isAlive(), "the replay never made its directory");
+                Thread.sleep(20);
+            }
+            Thread.sleep(300); // replaying
+            new ProcessBuilder("kill", "-s", signal, Long.toString(p.pid())).start().waitFor();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            if (hasReplayDirectory(scratch)) left++;
+        }
+        assertEquals(0, left, "replays interrupted by SIGTERM or SIGINT left their deja-replay-* directory behind");
+    }
+
+    private static boolean hasReplayDirectory(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.anyMatch(p -> p.getFileName().toString().startsWith("deja-replay-"));
+        }
+    }
+
+    private static RecordingStatus status(Path rec) throws Exception {
+        try (Recording r = Recording.open(rec)) {
+            return r.status();
+        }
+    }
+
+    /**
+     * {@code deja ARGS} as a job of its own (setsid: its pid is its group's id), SIGINT at its default
+     * action, or ignored as in a background job; stdout into {@code out}.
+     */
+    private Process startInGroup(Path out, boolean sigintIgnored, String... args) throws IOException {
+        List<String> cmd = new java.util.ArrayList<>(List.of("setsid", "env",
+                sigintIgnored ? "--ignore-signal=INT" : "--default-signal=INT", Runs.launcher().toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
+                .redirectError(tmp.resolve("record.err").toFile());
+        pb.environment().put("DEJA_HOME", tmp.toString());
+        return pb.start();
+    }
+
+    private static void awaitOutput(Path out, String what) throws Exception {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.readString(out).contains(what)) {
+            assertTrue(System.nanoTime() < deadline, "the recorded program never wrote " + what);
+            Thread.sleep(10);
+        }
+    }
+
+    /** As a terminal does: the signal to every process of the job's group. */
+    private static void signalGroup(Process leader, String signal) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-s", signal, "--", "-" + leader.pid()).start().waitFor());
+    }
+}
