@@ -58,7 +58,7 @@ class LaunchSignalsTest {
             w.finish(new RecordingSummary(RecordingStatus.COMPLETE, 1_700_000_001_000_000_000L, 0, 0, 0));
         }
         Path meta = dir.resolve("meta.json");
-        Files.writeString(meta, Files.readString(meta).replace("\"0000000000000002\"", "\"zz\""), StandardCharsets.UTF_8);
+        MetaFiles.editAndResum(meta, t -> t.replace("\"0000000000000002\"", "\"zz\""));
         CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir).close());
         assertTrue(e.getMessage().contains("launchIgnoredSignals"), e.getMessage());
     }
