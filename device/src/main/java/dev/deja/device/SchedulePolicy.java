@@ -21,6 +21,18 @@ public interface SchedulePolicy {
      */
     int pick(List<Integer> waiting);
 
+    /**
+     * Whether the running thread {@code tid}, entering a syscall, keeps its turn through it: the
+     * others go on waiting until it is back in user code, unless the call blocks (takes longer than
+     * {@link #KEEP_TURN_NS}). False: the next waiting thread runs while it is in the kernel.
+     */
+    default boolean keepsTurn(int tid, List<Integer> waiting) {
+        return false;
+    }
+
+    /** A syscall that takes longer than this is taken as blocking: the turn passes on. */
+    long KEEP_TURN_NS = 1_000_000;
+
     /** How long the running thread may run user code while others wait, before it is preempted. */
     default long sliceNs() {
         return DEFAULT_SLICE_NS;

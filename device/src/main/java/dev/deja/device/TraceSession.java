@@ -571,7 +571,16 @@ public final class TraceSession {
                     continue;
                 }
                 if (serial && !task.atEntry && task.pending != null) {
-                    wantsToRun(task, RunStop.EXIT);
+                    Unit u = unit(task);
+                    if (u.runner == task && task.keptTurn) {
+                        // Back from a call it kept its turn through: it goes on, the others still wait.
+                        task.keptTurn = false;
+                        u.runner = null;
+                        task.heldStop = RunStop.EXIT;
+                        release(u, task);
+                    } else {
+                        wantsToRun(task, RunStop.EXIT);
+                    }
                     continue;
                 }
                 if (!syscallStop(task)) continue;
@@ -580,8 +589,13 @@ public final class TraceSession {
                     Unit u = unit(task);
                     task.started = true;
                     killIfStopping(task);
+                    boolean keep = u.runner == task && !u.waiting.isEmpty()
+                            && policy.keepsTurn(task.tid, tids(u.waiting));
                     resume(task, 0);
-                    if (u.runner == task) {
+                    if (keep) {
+                        task.keptTurn = true;
+                        task.enteredAt = System.nanoTime();
+                    } else if (u.runner == task) {
                         u.runner = null;
                         schedule(u);
                     }
@@ -682,6 +696,8 @@ public final class TraceSession {
 
     private void running(Unit u, Task t) {
         u.runner = t;
+        t.keptTurn = false;
+        t.sliceCheckAt = 0;
         t.releasedAt = System.nanoTime();
         t.cpuAtRelease = u.threaded ? ProcFs.cpuNs(t.pid, t.tid) : -1;
     }
@@ -698,14 +714,18 @@ public final class TraceSession {
     /** While nobody runs user code in {@code u}: lets the thread the policy picks go. */
     private void schedule(Unit u) {
         while (u.runner == null && !u.waiting.isEmpty()) {
-            List<Integer> tids = new ArrayList<>(u.waiting.size());
-            for (Task w : u.waiting) tids.add(w.tid);
-            int pick = policy.pick(tids);
+            int pick = policy.pick(tids(u.waiting));
             Task t = u.waiting.getFirst();
             for (Task w : u.waiting) if (w.tid == pick) t = w;
             u.waiting.remove(t);
             release(u, t);
         }
+    }
+
+    private static List<Integer> tids(List<Task> ts) {
+        List<Integer> tids = new ArrayList<>(ts.size());
+        for (Task w : ts) tids.add(w.tid);
+        return tids;
     }
 
     private void release(Unit u, Task t) {
@@ -787,9 +807,10 @@ public final class TraceSession {
         if (policy != null) {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
-                if (u.runner != null && !u.waiting.isEmpty() && !u.runner.interruptSent) {
-                    next = Math.min(next, u.runner.releasedAt + slice);
-                }
+                Task r = u.runner;
+                if (r == null || u.waiting.isEmpty()) continue;
+                if (r.keptTurn) next = Math.min(next, r.enteredAt + SchedulePolicy.KEEP_TURN_NS);
+                else if (!r.interruptSent) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
         }
         if (orders) {
@@ -806,9 +827,21 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r != null && !u.waiting.isEmpty() && !r.interruptSent && nowNs - r.releasedAt >= slice) {
-                    r.interruptSent = ptrace.interrupt(r.tid);
+                if (r == null || u.waiting.isEmpty()) continue;
+                if (r.keptTurn) {
+                    if (nowNs - r.enteredAt >= SchedulePolicy.KEEP_TURN_NS) {
+                        // It blocks in the kernel: the others may run meanwhile.
+                        r.keptTurn = false;
+                        u.runner = null;
+                        schedule(u);
+                    }
+                    continue;
                 }
+                if (r.interruptSent || nowNs - r.releasedAt < slice || nowNs < r.sliceCheckAt) continue;
+                // A slice is CPU time: a thread that waited for a CPU (a loaded machine) is not preempted for it.
+                long ran = r.cpuAtRelease < 0 ? slice : ProcFs.cpuNs(r.pid, r.tid) - r.cpuAtRelease;
+                if (ran >= slice / 2) r.interruptSent = ptrace.interrupt(r.tid);
+                else r.sliceCheckAt = nowNs + slice / 4;
             }
         }
         if (orders) {
@@ -1234,6 +1267,7 @@ public final class TraceSession {
                 u.waiting.remove(task);
                 if (u.runner == task) {
                     u.runner = null;
+                    task.keptTurn = false;
                     schedule(u);
                 }
             }
@@ -1304,6 +1338,10 @@ public final class TraceSession {
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
         long releasedAt;
         long cpuAtRelease = -1;
+        /** Recording: it entered a syscall keeping its turn (at enteredAt); not before sliceCheckAt is it preempted. */
+        boolean keptTurn;
+        long enteredAt;
+        long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
         boolean interruptSent;
         /** Recording: the preemption to report when the thread runs again. */

@@ -25,9 +25,11 @@ import java.util.concurrent.locks.LockSupport;
  *       first instruction (sched_setaffinity on the root thread; children and threads inherit it);
  *   <li>random short delays at syscall entries;
  *   <li>random order: every thread gets a random priority when it first waits (and a new one now
- *       and then); of the threads waiting to run, the one of highest priority goes next, so orders
- *       the kernel's scheduler almost never picks (a new thread running before its creator goes
- *       on) come up often, as in rr's chaos mode;
+ *       and then); of the threads waiting to run, the one of highest priority goes next, and a
+ *       running thread of higher priority than all waiting ones keeps its turn through its
+ *       syscalls (unless one blocks), so orders the kernel's scheduler almost never picks (a new
+ *       thread making several calls before its creator goes on) come up often, as in rr's chaos
+ *       mode;
  *   <li>a random time slice between 1 and 10 ms, so threads computing without syscalls are
  *       preempted at different places from run to run (a race decided purely in memory shows).
  * </ul>
@@ -110,6 +112,14 @@ public final class ChaosTracer extends ForwardingTracer {
                 }
                 if (random.nextInt(REPRIORITIZE_ONE_IN) == 0) priority.put(best, random.nextInt());
                 return best;
+            }
+
+            /** A thread of higher priority than every waiting one runs syscall after syscall while they wait. */
+            @Override
+            public boolean keepsTurn(int tid, List<Integer> waiting) {
+                int mine = priority.computeIfAbsent(tid, t -> random.nextInt());
+                for (int w : waiting) if (priority.computeIfAbsent(w, t -> random.nextInt()) > mine) return false;
+                return true;
             }
 
             @Override
