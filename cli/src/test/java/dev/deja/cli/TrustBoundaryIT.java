@@ -3,6 +3,7 @@ package dev.deja.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deja.samples.Samples;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -57,6 +58,21 @@ class TrustBoundaryIT {
         Runs.Result replayed = withFd7(home, List.of(Runs.launcher().toString(), "replay", rec.toString()));
         assertEquals(0, replayed.status(), replayed.stderr());
         assertEquals(recorded.stdout(), replayed.stdout());
+    }
+
+    @Test
+    void aChildMadeWithCloneUntracedIsRecordedAndDoesNotActOnReplay() throws Exception {
+        Path made = home.resolve("made-by-the-child");
+        Path rec = Runs.record(home, "untraced", Samples.path("untraced_clone"), made.toString());
+        assertTrue(Files.exists(made), "the child ran while recording");
+        Runs.Result dump = Runs.deja(home, "dump", rec.toString());
+        assertTrue(dump.stdout().contains("made-by-the-child"), "the child's openat is in the recording:\n" + dump.stdout());
+        assertTrue(!dump.stdout().contains("CLONE_UNTRACED"), dump.stdout());
+        Files.delete(made);
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+        assertEquals("child wrote the file\nchild status 0\n", replay.stdout());
+        assertTrue(!Files.exists(made), "the replayed child must not create the file again");
     }
 
     @Test

@@ -57,6 +57,7 @@ public final class TraceSession {
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final long CLONE_THREAD = 0x10000;
+    private static final long CLONE_UNTRACED = 0x00800000;
     private static final int PR_SET_NAME = 15;
     private static final String LAUNCH_SCRIPT = "kill -STOP $$; exec \"$0\"";
     private static final int PR_SET_NO_NEW_PRIVS = 38;
@@ -83,6 +84,7 @@ public final class TraceSession {
     private final int nrMmap;
     private final int nrPrctl;
     private final int nrClone;
+    private final int nrClone3;
     /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
     private final boolean[] contextChanging;
     private final boolean decides;
@@ -154,6 +156,7 @@ public final class TraceSession {
         this.nrMmap = number("mmap");
         this.nrPrctl = number("prctl");
         this.nrClone = number("clone");
+        this.nrClone3 = number("clone3");
         this.contextChanging = new boolean[1024];
         for (String name : List.of("chdir", "fchdir", "setuid", "setgid", "setreuid", "setregid", "setresuid",
                 "setresgid", "setfsuid", "setfsgid")) {
@@ -1075,6 +1078,7 @@ public final class TraceSession {
             }
             long[] args = new long[6];
             for (int i = 0; i < 6; i++) args[i] = info.get(ValueLayout.JAVA_LONG, 32 + 8L * i);
+            if (nr == nrClone || nr == nrClone3) keepTraced(task, nr, args);
             long time = now();
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
             long entrySeq = ++seq;
@@ -1307,6 +1311,25 @@ public final class TraceSession {
         regs[X86Regs.ORIG_RAX] = nr;
         for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = args[i];
         ptrace.setRegs(tid, regs);
+    }
+
+    /**
+     * CLONE_UNTRACED would start a child no tracer sees: its calls would be missing from a recording,
+     * and on replay it would act on the machine. The flag is taken away before the call runs (in
+     * the register for clone, in the struct for clone3), and what the tracer sees is what runs.
+     */
+    private void keepTraced(Task task, int nr, long[] args) {
+        if (nr == nrClone) {
+            if ((args[0] & CLONE_UNTRACED) == 0) return;
+            args[0] &= ~CLONE_UNTRACED;
+            setSyscall(task.tid, nr, args);
+            return;
+        }
+        byte[] flags = new byte[8];
+        if (args[0] == 0 || task.memory.read(args[0], flags, 0, 8) != 8) return;
+        long f = ByteBuffer.wrap(flags).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if ((f & CLONE_UNTRACED) == 0) return;
+        task.write(args[0], ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(f & ~CLONE_UNTRACED).array());
     }
 
     /** Reads a process's memory through the session's process_vm_readv binding. */
