@@ -61,8 +61,8 @@ class TracerFaultIT {
         assertEquals(0, r.status(), r.stderr());
         assertEquals("hi\n", r.stdout());
         String reply = Files.readString(replies).strip();
-        assertTrue(reply.matches("error \\d+ set refused: cannot write 1 bytes at 0x10 in pid \\d+ tid \\d+: "
-                + "process_vm_writev failed: EFAULT .*"), reply);
+        assertTrue(reply.matches("error \\d+ set refused: cannot write 1 bytes at 0x10 in pid \\d+ tid \\d+: .*"), reply);
+
         assertClean(r, 0);
         assertNothingLeft(t.toString());
     }

@@ -1424,7 +1424,13 @@ public final class TraceSession {
 
         @Override
         public void write(long address, byte[] data) {
-            int done = vm.write(pid, address, data);
+            int done;
+            try {
+                done = vm.write(pid, address, data);
+            } catch (NativeCallException e) {
+                if (e.errno() != ProcessVm.EFAULT) throw e;
+                done = 0; // not even the first page is writable to process_vm_writev: read-only text
+            }
             if (done == data.length) return;
             // process_vm_writev honours page protections; /proc/PID/mem writes as a debugger does.
             try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile(ProcFs.proc(tid).resolve("mem").toFile(), "rw")) {
