@@ -313,7 +313,6 @@ class ThreadsIT {
         recordAndReplaySample("thr_prodcons", 0, "consumed=10000 sum=50005000\n");
     }
 
-    @Disabled("exec from a thread other than the leader is not replayed yet (docs/replay.md, 'Not done yet')")
     @Test
     @Timeout(180)
     void aThreadThatIsNotTheLeaderExecs() throws Exception {

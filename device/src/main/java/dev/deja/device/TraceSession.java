@@ -1012,12 +1012,12 @@ public final class TraceSession {
             case Decision.Rewrite r -> {
                 setSyscall(task.tid, r.nr(), r.args());
                 task.pending = new Pending(p.seq, p.time, r.nr(), r.args(), capture.inputs(r.nr(), r.args(), task.memory),
-                        SyscallEvent.REWRITTEN, 0);
+                        SyscallEvent.REWRITTEN, 0, p.tid);
             }
             case Decision.Skip k -> {
                 // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
                 setSyscall(task.tid, -1, p.args);
-                task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result());
+                task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result(), p.tid);
             }
         }
     }
@@ -1082,7 +1082,7 @@ public final class TraceSession {
             long time = now();
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
             long entrySeq = ++seq;
-            task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0);
+            task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0, task.tid);
             if (!decides) return true;
             SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
             if (!later) {
@@ -1110,7 +1110,7 @@ public final class TraceSession {
             }
             List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
             int flags = capture.flags(p.nr, p.args) | p.flags;
-            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, now(), p.nr, p.args, p.inputs,
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
                     result, outputs, flags), task);
             afterSyscall(task, p, result);
         }
@@ -1206,9 +1206,31 @@ public final class TraceSession {
     private void execed(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
         if (former != task.tid) {
-            // A non-leader thread exec'd: it now has the leader's tid; its pending execve moves with it.
+            // A non-leader thread exec'd: it now has the leader's tid; its pending execve moves with it
+            // (reported under the tid that entered it). The old leader is gone: the call it was in
+            // never returns, and it is reported so (as a thread that dies in a call).
             Task old = tasks.remove(former);
-            if (old != null) task.pending = old.pending;
+            Pending leaderCall = task.pending;
+            if (leaderCall != null && launched) {
+                tracer.onSyscall(new SyscallEvent(leaderCall.seq, task.pid, leaderCall.tid, leaderCall.time, leaderCall.time,
+                        leaderCall.nr, leaderCall.args, leaderCall.inputs, 0, List.of(),
+                        SyscallEvent.NO_EXIT | capture.flags(leaderCall.nr, leaderCall.args) | leaderCall.flags), task);
+            }
+            held.remove(task);
+            task.heldStop = null;
+            if (old != null) {
+                task.pending = old.pending;
+                old.closeCode();
+                held.remove(old);
+                Unit u = policy == null ? null : units.get(task.pid);
+                if (u != null) {
+                    u.waiting.remove(task);
+                    u.waiting.remove(old);
+                    if (u.runner == old) u.runner = task;
+                    task.keptTurn = old.keptTurn;
+                    task.enteredAt = old.enteredAt;
+                }
+            }
         }
         task.pid = task.tid;
         task.memory = new Memory(task.pid);
@@ -1280,7 +1302,7 @@ public final class TraceSession {
         task.decision = null;
         if (task.pending != null && launched) {
             Pending p = task.pending;
-            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, task.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, p.time, p.nr, p.args, p.inputs, 0,
                     List.of(), SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args) | p.flags), task);
         }
         boolean leader = task.tid == task.pid;
@@ -1301,8 +1323,9 @@ public final class TraceSession {
         }
     }
 
+    /** A call between its entry and its exit; {@code tid}: the thread that entered it (an exec may change it). */
     private record Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs, int flags,
-                           long skipResult) {
+                           long skipResult, int tid) {
     }
 
     /** Sets the syscall number (orig_rax; -1 skips the call) and arguments of a thread at its entry stop. */

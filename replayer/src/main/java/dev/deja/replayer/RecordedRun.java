@@ -131,6 +131,17 @@ final class RecordedRun {
         return new RecordedRun(all);
     }
 
+    /**
+     * The exec event of a successful execve: in the same thread's log, or, when a thread other than
+     * the leader exec'd, in the leader's (it took the leader's tid), naming the thread as its former tid.
+     */
+    ExecEvent execAfter(SyscallEvent execve) {
+        for (int i = indexOf(execve.seq()); i < all.size(); i++) {
+            if (all.get(i) instanceof ExecEvent x && (x.tid() == execve.tid() || x.formerTid() == execve.tid())) return x;
+        }
+        return null;
+    }
+
     /** True when {@code pid} is one of the recorded processes. */
     boolean hasProcess(int pid) {
         return pids.contains(pid);

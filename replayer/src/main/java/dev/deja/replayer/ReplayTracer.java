@@ -390,6 +390,18 @@ final class ReplayTracer implements Tracer {
                 + "recorded step is " + waited);
     }
 
+    /** A thread other than the leader exec'd and took the leader's tid: what was known of it moves along. */
+    @Override
+    public void onExec(ExecEvent event, Path executable) {
+        int former = event.formerTid();
+        if (former == event.tid()) return;
+        if (running == former) running = event.tid();
+        ScheduleEvent a = armed.remove(former);
+        if (a != null) armed.put(event.tid(), a);
+        Tracee t = tracees.remove(former);
+        if (t != null) tracees.put(event.tid(), t);
+    }
+
     @Override
     public void onExit(ExitEvent event) {
         Integer recTid = liveToRecTid.get(event.tid());
@@ -545,7 +557,7 @@ final class ReplayTracer implements Tracer {
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
             return new Decision.Skip(r.result()); // e.g. a shell trying each directory of PATH
         }
-        ExecEvent x = log.execAfter(r);
+        ExecEvent x = run.execAfter(r);
         if (x == null) throw failure("event " + r.seq() + ": the recording has no exec event after this execve");
         if (x.exeBlob().isEmpty()) {
             throw failure("event " + r.seq() + ": the recording holds no copy of the executable " + x.path());
@@ -553,7 +565,7 @@ final class ReplayTracer implements Tracer {
         int pathArg = r.nr() == nrExecve ? 0 : 1;
         int argvArg = pathArg + 1;
         String path = inputString(e.inputs(), pathArg);
-        String execPath = executablePath(x.exeBlob(), interpreterBlob(log, r, x), path.getBytes(StandardCharsets.UTF_8).length);
+        String execPath = executablePath(x.exeBlob(), interpreterBlob(run.thread(x.tid()), x, x), path.getBytes(StandardCharsets.UTF_8).length);
         long base = scratch(t);
         byte[] dir = cString(scratchDir.toString());
         t.write(base, dir);
@@ -612,7 +624,7 @@ final class ReplayTracer implements Tracer {
     }
 
     /** The blob of the dynamic loader the kernel mapped at this exec (a mapping of the exec other than the executable). */
-    private static String interpreterBlob(RecordedRun.ThreadLog log, SyscallEvent execve, ExecEvent x) {
+    private static String interpreterBlob(RecordedRun.ThreadLog log, Event execve, ExecEvent x) {
         for (Event e : log.after(execve)) {
             if (e instanceof MappingEvent m && !m.blob().isEmpty() && !m.blob().equals(x.exeBlob())) return m.blob();
         }
@@ -878,7 +890,7 @@ final class ReplayTracer implements Tracer {
                 throw new Stop(divergence(r, render(r), render(live) + " (exec of the recorded executable's copy failed)"));
             }
             scratch.remove(t.pid());
-            ExecEvent x = run.thread(r.tid()).execAfter(r);
+            ExecEvent x = run.execAfter(r);
             long[] auxv = x.auxv();
             for (int i = 0; i + 1 < auxv.length; i += 2) {
                 if (auxv[i] == AT_RANDOM) t.write(auxv[i + 1], x.atRandom());
