@@ -80,10 +80,16 @@ class InterruptedRunsIT {
         // recorded SIGINT kills it.
         Path rec = tmp.resolve("rec");
         Path out = tmp.resolve("out.txt");
+        // After line 199 the job polls for a file the test makes once the SIGINT is sent, so the signal
+        // surely comes while it runs (polling with stat: no blocking call for the signal to cut short).
+        Path gate = tmp.resolve("gate");
         Process p = startInGroup(out, true, "record", "-q", "-o", rec.toString(), "--", "/bin/sh", "-c",
-                "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done");
-        awaitOutput(out, "line 100\n");
+                "i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); if [ $i = 200 ]; then while [ ! -e " + gate
+                        + " ]; do :; done; fi; done");
+        awaitOutput(out, "line 199\n");
         signalGroup(p, "INT");
+        Thread.sleep(300);
+        Files.writeString(gate, "go\n");
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, p.exitValue());
         assertEquals(3000, Files.readString(out).lines().count());
