@@ -10,7 +10,7 @@ import java.util.List;
  */
 public interface SchedulePolicy {
     /** The default time slice: a thread computing this long without a syscall lets a waiting one run. */
-    long DEFAULT_SLICE_NS = 10_000_000;
+    long DEFAULT_SLICE_NS = 50_000_000;
 
     /** First come, first served: the plain recorder's policy. */
     SchedulePolicy FIFO = waiting -> waiting.getFirst();
