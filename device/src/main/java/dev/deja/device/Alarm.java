@@ -17,9 +17,9 @@ final class Alarm implements AutoCloseable {
     private volatile long deadline = Long.MAX_VALUE;
     private volatile boolean closed;
     /** A thread on a free run: stopped (SIGSTOP, which it cannot block) once its CPU time reaches a mark. */
-    private final java.util.concurrent.atomic.AtomicReference<CpuWatch> watch = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<PendingStop> watch = new java.util.concurrent.atomic.AtomicReference<>();
 
-    private record CpuWatch(int pid, int tid, long atNanos) {
+    private record PendingStop(int pid, int tid, long atNanos) {
     }
 
     private Alarm(int helperPid) {
@@ -29,14 +29,22 @@ final class Alarm implements AutoCloseable {
 
     /** Starts the helper; call before any tracee exists (waitpid(-1) must not take a stranger's child). */
     static Alarm start() {
+        return new Alarm(spawnIdleChild("timer helper"));
+    }
+
+    /**
+     * A child of deja's own that only waits, and ends by itself once deja is gone: stopping or
+     * killing it wakes the tracing thread out of waitpid(2).
+     */
+    static int spawnIdleChild(String what) {
         LaunchSpec helper;
         try {
             helper = Launch.of(List.of("/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; while kill -0 "
                     + ProcessHandle.current().pid() + "; do sleep 5; done"), List.of());
         } catch (Launch.CommandException e) {
-            throw new DeviceException("cannot start deja's timer helper /bin/sh: " + e.getMessage(), e);
+            throw new DeviceException("cannot start deja's " + what + " /bin/sh: " + e.getMessage(), e);
         }
-        return new Alarm(Spawn.spawn(helper.executable(), helper.argv(), helper.environment(), helper.closeFds(), 0, 0));
+        return Spawn.spawn(helper.executable(), helper.argv(), helper.environment(), helper.closeFds(), 0, 0);
     }
 
     /** Wakes the tracing thread at {@code nanoTime} (System.nanoTime), replacing an earlier deadline. */
@@ -66,7 +74,7 @@ final class Alarm implements AutoCloseable {
      * The tracing thread sees a signal-delivery stop and suppresses it.
      */
     void stopAfter(int pid, int tid, long cpuNs) {
-        watch.set(new CpuWatch(pid, tid, System.nanoTime() + cpuNs));
+        watch.set(new PendingStop(pid, tid, System.nanoTime() + cpuNs));
         LockSupport.unpark(timer);
     }
 
@@ -78,7 +86,7 @@ final class Alarm implements AutoCloseable {
     private void runTimer() {
         RealtimePriority.forCallingThread();
         while (!closed) {
-            CpuWatch w = watch.get();
+            PendingStop w = watch.get();
             if (w != null) {
                 long left = w.atNanos() - System.nanoTime();
                 if (left <= 0) {

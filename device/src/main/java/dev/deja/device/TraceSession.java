@@ -58,6 +58,8 @@ public final class TraceSession {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final long CLONE_THREAD = 0x10000;
     private static final long CLONE_UNTRACED = 0x00800000;
+    /** How far /proc's CPU time of a running thread may lag (one scheduler tick at HZ=250). */
+    private static final long TICK_LAG_NS = 4_000_000;
     private static final int PR_SET_NAME = 15;
     private static final String LAUNCH_SCRIPT = "kill -STOP $$; exec \"$0\"";
     private static final int PR_SET_NO_NEW_PRIVS = 38;
@@ -352,14 +354,7 @@ public final class TraceSession {
 
     /** Starts the child whose death wakes the tracing thread (before any tracee: no tracing is running yet). */
     private void startWakeup() {
-        LaunchSpec wake;
-        try {
-            wake = Launch.of(List.of("/bin/sh", "-c", "exec </dev/null >/dev/null 2>&1; while kill -0 "
-                    + ProcessHandle.current().pid() + "; do sleep 5; done"), List.of());
-        } catch (Launch.CommandException e) {
-            throw new DeviceException("cannot start deja's wake-up helper /bin/sh: " + e.getMessage(), e);
-        }
-        wakeupPid = Spawn.spawn(wake.executable(), wake.argv(), wake.environment(), wake.closeFds(), 0, 0);
+        wakeupPid = Alarm.spawnIdleChild("wake-up helper");
         if (stopRequested) Signals.kill(wakeupPid, Signals.SIGKILL);
     }
 
@@ -702,7 +697,8 @@ public final class TraceSession {
         t.keptTurn = false;
         t.sliceCheckAt = 0;
         t.releasedAt = System.nanoTime();
-        t.cpuAtRelease = u.threaded ? ProcFs.cpuNs(t.pid, t.tid) : -1;
+        // Read only while another thread waits (a slice can run out); else when one begins to.
+        t.cpuAtRelease = u.threaded && !u.waiting.isEmpty() ? ProcFs.cpuNs(t.pid, t.tid) : -1;
     }
 
     /** {@code t} is at a stop from which it would run user code: it runs now if nobody else does, else waits. */
@@ -711,6 +707,12 @@ public final class TraceSession {
         if (u.runner == t) u.runner = null;
         t.heldStop = stop;
         u.waiting.add(t);
+        Task r = u.runner;
+        // Its slice counts from here on (a later start makes the recorded run time shorter: safe on replay).
+        if (r != null && r.cpuAtRelease < 0 && u.threaded) {
+            // /proc's figure for a running thread lags by up to a tick: count that tick as not run.
+            r.cpuAtRelease = ProcFs.cpuNs(r.pid, r.tid) + TICK_LAG_NS;
+        }
         schedule(u);
     }
 
@@ -761,6 +763,7 @@ public final class TraceSession {
         long[] regs = ptrace.getRegsArray(t.tid);
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
         long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
+        // (an underestimate is safe: replay's first free run takes half of it)
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
                 dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, cpu);
         u.runner = null;
@@ -878,7 +881,7 @@ public final class TraceSession {
             case PreemptionMatcher.Matched m -> {
                 removeBreakpoint(t);
                 t.matcher = null;
-                t.freeUntilCpu = 0;
+                t.freeRunning = false;
                 if (tracer.mayContinue(t, RunStop.PREEMPTED)) {
                     resumeUser(t);
                 } else {
@@ -888,7 +891,7 @@ public final class TraceSession {
             }
             case PreemptionMatcher.RunFree f -> {
                 removeBreakpoint(t);
-                t.freeUntilCpu = ProcFs.cpuNs(t.pid, t.tid) + f.cpuNs();
+                t.freeRunning = true;
                 alarm.stopAfter(t.pid, t.tid, f.cpuNs());
                 resume(t, 0);
             }
@@ -909,7 +912,7 @@ public final class TraceSession {
                 endFreeRun(t);
                 String where = t.matcher.target().label();
                 t.matcher = null;
-                t.freeUntilCpu = 0;
+                t.freeRunning = false;
                 tracer.stopMissed(t, where + ": " + g.reason());
                 resume(t, 0);
             }
@@ -921,9 +924,9 @@ public final class TraceSession {
      * breakpoint hit, a step over the breakpoint, the end of a free run).
      */
     private boolean matchStop(Task t, int sig, int event) {
-        if (sig == Signals.SIGSTOP && event == 0 && t.freeUntilCpu > 0) {
+        if (sig == Signals.SIGSTOP && event == 0 && t.freeRunning) {
             // The end of a free run (the alarm's SIGSTOP, suppressed here).
-            t.freeUntilCpu = 0;
+            t.freeRunning = false;
             apply(t, t.matcher.observe(observe(t, false)));
             return true;
         }
@@ -948,7 +951,7 @@ public final class TraceSession {
             endFreeRun(t);
             RunTarget target = t.matcher.target();
             t.matcher = null;
-            t.freeUntilCpu = 0;
+            t.freeRunning = false;
             tracer.stopMissed(t, target.label() + ": the thread reached a syscall before its recorded preemption point at 0x"
                     + Long.toHexString(target.rip()) + " (it ran past it, or took another path)");
             return false;
@@ -958,8 +961,8 @@ public final class TraceSession {
 
     /** A free run that ends otherwise than by its SIGSTOP: the watch is called off (a SIGSTOP already sent is suppressed). */
     private void endFreeRun(Task t) {
-        if (t.freeUntilCpu <= 0) return;
-        t.freeUntilCpu = 0;
+        if (!t.freeRunning) return;
+        t.freeRunning = false;
         if (!alarm.cancelWatch()) t.strayStops++;
     }
 
@@ -1281,7 +1284,7 @@ public final class TraceSession {
         tasks.remove(task.tid);
         task.closeCode();
         held.remove(task);
-        if (task.freeUntilCpu > 0) alarm.cancelWatch();
+        if (task.freeRunning) alarm.cancelWatch();
         if (task.matcher != null) {
             RunTarget target = task.matcher.target();
             task.matcher = null;
@@ -1395,8 +1398,8 @@ public final class TraceSession {
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
         RunTarget target;
         PreemptionMatcher matcher;
-        /** During a free run: the CPU time at which the alarm stops it. */
-        long freeUntilCpu;
+        /** On a free run, which the alarm's SIGSTOP ends. */
+        boolean freeRunning;
         /** SIGSTOPs of free runs that ended otherwise may still come: suppressed, not delivered. */
         int strayStops;
         boolean stepping;
