@@ -1,7 +1,6 @@
 package dev.deja.device;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * Decides how replay brings a thread to a recorded preemption point without an instruction
@@ -14,36 +13,57 @@ import java.util.List;
  *       half its recorded speed, an assumption docs/replay.md states).</li>
  *   <li>Then plant a breakpoint at the recorded instruction and stop at each hit; the first hit
  *       whose state matches is the point.</li>
- *   <li>In a counting loop every hit costs a stop. When two consecutive hits show a register that
- *       moves by a constant step towards the target's value, the number of hits left is known;
- *       when it is large the thread runs free again for most of the CPU time those hits take (the
- *       rate is measured over a free run), and the breakpoint comes back for the last few.</li>
+ *   <li>A loop can pass the instruction millions of times before the point, and each hit costs two
+ *       stops. Registers that only ever move towards their recorded value, hit after hit (a loop's
+ *       index, a pointer into the data it walks: loops nest, so it need not move at every hit), are
+ *       <em>progress measures</em>. Their speed in CPU time is measured over a short free run; then
+ *       the thread runs free again for half the time the most pessimistic of them says is left,
+ *       and so on until little is left, which is trapped hit by hit.</li>
  * </ol>
- * A hit past the target (the counting register moved beyond it) or too many hits end the attempt:
- * the replay then diverges at the thread's next syscall, named.
+ * A register that moves away from its recorded value or passes it is no measure (an inner loop's
+ * counter, a wandering pointer) and is dropped. When every measure passed its value and none is
+ * left, the thread ran past the point (a free run overshot): after a bounded number of further hits
+ * the attempt ends, as it does after {@link #MAX_HITS}; the replay then diverges, named.
  */
 public final class PreemptionMatcher {
-    /** Below this many hits left, trapping each is cheaper than measuring. */
-    static final long TRAP_ALL_BELOW = 64;
-    /** A free run aims at this fraction of the hits estimated to be left (the rate varies by half between runs). */
-    static final double FREE_FRACTION = 0.5;
+    /**
+     * A free run aims at this fraction of the CPU time estimated to be left: the speed varies between
+     * stretches of a run (xz's match finder went 2.6x faster than any stretch measured before it).
+     */
+    static final double FREE_FRACTION = 0.3;
+    /** The fraction when every speed measured of the measure agreed within {@link #STEADY} (a plain counting loop). */
+    static final double STEADY_FRACTION = 0.5;
+    static final double STEADY = 1.25;
     /** The first free run's share of the recorded CPU time. */
     static final double FIRST_FREE_SHARE = 0.5;
     /** Free runs shorter than this are not worth their interrupt. */
     static final long MIN_FREE_NS = 30_000;
     /** How late a free run's stop is taken to come, at most (a real-time timer thread sends it). */
     static final long MAX_LATE_NS = 150_000;
-    /** A measuring free run (when the rate is unknown), at most. */
-    static final long PROBE_NS = 300_000;
+    /** A measuring free run (when a measure's speed is unknown), at most. */
+    static final long PROBE_NS = 200_000;
     /**
-     * No loop turns faster than this (hits per CPU nanosecond: one turn in two cycles at 4 GHz): a probe
-     * sized by it cannot pass the hits known to be left, whatever the loop.
+     * No loop passes an instruction faster than this (hits per CPU nanosecond): a probe sized by it
+     * cannot pass the hits a measure says are left.
      */
-    static final double FASTEST_RATE = 2.0;
-    /** After a counting register went past its recorded value, give up after this many more hits. */
+    static final double FASTEST_HITS_PER_NS = 1.0;
+    /** Consecutive hits seen before a measure's moves per hit are trusted to size a probe. */
+    static final long PAIRS_FOR_PROBE = 16;
+    /** After the last measure passed its value, give up after this many more hits. */
     static final long HITS_AFTER_PAST = 20_000;
+    /**
+     * A free run is at most this many times the longest one a speed was measured over: a loop's speed
+     * varies with its data (xz's match finder by 2x between stretches of its input), so a speed is
+     * trusted only a little beyond the stretch it was measured on.
+     */
+    static final long GROWTH = 4;
     /** Give up after this many breakpoint hits. */
-    static final long MAX_HITS = 200_000;
+    static final long MAX_HITS = 300_000;
+
+    /** The general registers compared as progress measures (user_regs_struct r15 to rdi). */
+    private static final int MEASURED = X86Regs.RDI + 1;
+    private static final int UNKNOWN = 0;
+    private static final int EXCLUDED = 2;
 
     /** What the device does next. */
     public sealed interface Move {
@@ -53,43 +73,64 @@ public final class PreemptionMatcher {
     public record Matched() implements Move {
     }
 
-    /** Resume without the breakpoint and interrupt the thread after {@code cpuNs} more CPU time. */
+    /**
+     * Resume without the breakpoint and interrupt the thread after {@code cpuNs} more CPU time; the
+     * device reports the thread's CPU time as the run begins ({@link #freeRunBegins}).
+     */
     public record RunFree(long cpuNs) implements Move {
     }
 
-    /** Resume with the breakpoint planted at the target instruction (stepping over it if the thread is on it). */
-    public record Trap() implements Move {
+    /**
+     * Resume with the breakpoint planted at the target instruction (stepping over it if the thread is
+     * on it); {@code timed}: the next observation must carry the thread's CPU time.
+     */
+    public record Trap(boolean timed) implements Move {
     }
 
     /** The point cannot be reached this way; {@code reason} says why. */
     public record GiveUp(String reason) implements Move {
     }
 
-    /** One stop of the thread: registers, stack hash, CPU time so far, and whether it was a breakpoint hit. */
+    /**
+     * One stop of the thread: registers, stack hash, CPU time so far ({@link #NOT_READ} when the move
+     * before did not ask for it), and whether it was a breakpoint hit.
+     */
     public record Observation(long[] registers, long stackHash, long cpuNs, boolean hit) {
     }
 
+    public static final long NOT_READ = -1;
+
     private final RunTarget target;
     private long hits;
-    /** The last consecutive breakpoint hits (no free run between), newest last. */
-    private final List<Observation> trail = new ArrayList<>();
-    /** The hit a free run started from, to measure the rate of the counting register. */
-    private Observation freeFrom;
-    /** The CPU time the last free run from {@link #freeFrom} was given. */
-    private long freeBudget;
-    /** The CPU time when the current free run began (-1: none), its budget, and the latest a stop came. */
-    private long freeStartCpu = -1;
-    private long lastBudget;
-    private long lateNs;
-    private int progressRegister = -1;
-    /** The hit at which a counting register first went past the target, or -1. */
+    /** Registers at the last hit (null before the first). */
+    private long[] last;
+    /** The last hit and the next one have no free run between. */
+    private boolean consecutive;
+    /** Per register: the direction it moves in (+1, -1), {@link #UNKNOWN} or {@link #EXCLUDED}. */
+    private final int[] direction = new int[MEASURED];
+    /** Per register: how far it moved between consecutive hits, in all; and how many such pairs were seen. */
+    private final double[] consecutiveMoves = new double[MEASURED];
+    private long consecutivePairs;
+    /** Per register: units per CPU nanosecond over free runs (the highest and lowest seen), NaN until measured. */
+    private final double[] speed = new double[MEASURED];
+    private final double[] slowest = new double[MEASURED];
+    private final int[] measurements = new int[MEASURED];
+    /** Whether some register was dropped for passing its value (an overshoot, if no measure is left). */
+    private boolean passed;
     private long pastAt = -1;
-    private long step;
-    /** Hits of the progress register per CPU nanosecond (the highest measured), once measured. */
-    private double rate = Double.NaN;
+    /** The hit a free run started from and the thread's CPU time then, for the speeds; null when none. */
+    private long[] freeFrom;
+    private long freeFromCpu;
+    private long lastBudget;
+    /** The first hit after a free run measures speeds. */
+    private boolean afterFree;
+    private long lateNs;
+    /** The longest free run a speed was measured over. */
+    private long longestMeasured;
 
     public PreemptionMatcher(RunTarget target) {
         this.target = target;
+        Arrays.fill(speed, Double.NaN);
     }
 
     public RunTarget target() {
@@ -104,105 +145,108 @@ public final class PreemptionMatcher {
     public Move begin(Observation start) {
         if (RunState.matches(target, start.registers(), start.stackHash())) return new Matched();
         long free = (long) (target.runNs() * FIRST_FREE_SHARE);
-        return free >= MIN_FREE_NS ? runFree(start, free) : new Trap();
+        if (free < MIN_FREE_NS) return new Trap(false);
+        lastBudget = free;
+        return new RunFree(free);
+    }
+
+    /** A free run begins with the thread at {@code cpuNs} of CPU time. */
+    public void freeRunBegins(long cpuNs) {
+        freeFromCpu = cpuNs;
     }
 
     /** The thread stopped: at a breakpoint hit, or interrupted after a free run. */
     public Move observe(Observation now) {
         if (RunState.matches(target, now.registers(), now.stackHash())) return new Matched();
         if (!now.hit()) {
-            // After a free run: how late its stop came (the next ones are shortened by it), and the next
-            // hit tells where it got to.
-            if (freeStartCpu >= 0) lateNs = Math.min(MAX_LATE_NS, Math.max(lateNs, now.cpuNs() - freeStartCpu - lastBudget));
-            freeStartCpu = -1;
-            trail.clear();
-            return new Trap();
+            // After a free run: how late its stop came (the next ones are shortened by it); the next hit
+            // tells where it got to.
+            if (now.cpuNs() != NOT_READ) {
+                lateNs = Math.min(MAX_LATE_NS, Math.max(lateNs, now.cpuNs() - freeFromCpu - lastBudget));
+            }
+            afterFree = true;
+            consecutive = false;
+            return new Trap(true);
         }
         if (++hits > MAX_HITS) {
             return new GiveUp(MAX_HITS + " breakpoint hits at 0x" + Long.toHexString(target.rip())
                     + " without the recorded state");
         }
-        if (freeFrom != null && progressRegister >= 0 && now.cpuNs() - freeFrom.cpuNs() >= freeBudget / 2) {
-            long moved = (now.registers()[progressRegister] - freeFrom.registers()[progressRegister]) / step;
-            long cpu = now.cpuNs() - freeFrom.cpuNs();
-            // The fastest rate seen: overestimating it only costs another round, underestimating overshoots.
-            if (moved > 0 && cpu > 0) rate = Double.isNaN(rate) ? (double) moved / cpu : Math.max(rate, (double) moved / cpu);
+        long[] regs = now.registers();
+        if (last != null) follow(regs, now.cpuNs());
+        last = regs.clone();
+        afterFree = false;
+        consecutive = true;
+
+        boolean anyMeasure = false;
+        double leftNs = Double.POSITIVE_INFINITY; // the least CPU time any measure says is left
+        boolean unmeasured = false;
+        boolean steady = true;
+        for (int i = 0; i < MEASURED; i++) {
+            if (direction[i] == UNKNOWN || direction[i] == EXCLUDED) continue;
+            anyMeasure = true;
+            double gap = Math.abs((double) target.register(i) - (double) regs[i]);
+            if (Double.isNaN(speed[i])) {
+                unmeasured = true;
+                // Its average move per hit says how many hits are left; at FASTEST_HITS_PER_NS, at least this long.
+                if (consecutivePairs >= PAIRS_FOR_PROBE && consecutiveMoves[i] > 0) {
+                    leftNs = Math.min(leftNs, gap / (consecutiveMoves[i] / consecutivePairs) / FASTEST_HITS_PER_NS);
+                }
+            } else {
+                leftNs = Math.min(leftNs, gap / speed[i]);
+                steady &= measurements[i] >= 2 && speed[i] <= STEADY * slowest[i];
+            }
         }
-        freeFrom = null;
-        trail.add(now);
-        if (trail.size() > 3) trail.removeFirst();
-        if (trail.size() < 3) return new Trap();
-        long left = hitsLeft(trail.get(trail.size() - 3), trail.get(trail.size() - 2), now);
-        if (left == PAST) {
-            // Either an overshoot, or the register counts an inner loop whose later turn holds the point:
-            // it is no longer trusted, and hits are looked at one by one for a while.
-            progressRegister = -1;
-            rate = Double.NaN;
-            if (pastAt < 0) pastAt = hits;
+        if (!anyMeasure) {
+            if (passed && pastAt < 0) pastAt = hits;
+            if (pastAt >= 0 && hits - pastAt > HITS_AFTER_PAST) {
+                return new GiveUp("the thread ran past the recorded point at 0x" + Long.toHexString(target.rip())
+                        + " (every register that counted towards it went beyond its recorded value, and "
+                        + HITS_AFTER_PAST + " more hits did not find it)");
+            }
+            return new Trap(false);
         }
-        if (pastAt >= 0 && hits - pastAt > HITS_AFTER_PAST) {
-            return new GiveUp("the thread ran past the recorded point at 0x" + Long.toHexString(target.rip())
-                    + " (a counting register went beyond its recorded value, and " + HITS_AFTER_PAST
-                    + " more hits did not find it)");
-        }
-        if (left < 0) return new Trap(); // no counting register: every hit is looked at
-        if (left <= TRAP_ALL_BELOW) return new Trap();
-        if (Double.isNaN(rate)) {
-            long probe = Math.min(PROBE_NS, (long) (FREE_FRACTION * left / FASTEST_RATE) - lateNs);
-            if (probe < MIN_FREE_NS) return new Trap();
-            freeFrom = now;
-            freeBudget = probe;
-            return runFree(now, probe);
-        }
-        long free = (long) (FREE_FRACTION * left / rate) - lateNs;
-        if (free < MIN_FREE_NS) return new Trap();
-        freeFrom = now;
-        freeBudget = free;
-        trail.clear();
-        return runFree(now, free);
+        pastAt = -1;
+        if (Double.isInfinite(leftNs)) return new Trap(false); // measures seen to move only across free runs so far
+        long free = (long) ((steady && !unmeasured ? STEADY_FRACTION : FREE_FRACTION) * leftNs) - lateNs;
+        free = Math.min(free, unmeasured ? PROBE_NS : Math.max(PROBE_NS, GROWTH * longestMeasured));
+        if (free < MIN_FREE_NS) return new Trap(false);
+        freeFrom = regs.clone();
+        freeFromCpu = now.cpuNs(); // replaced by freeRunBegins when the device reads it
+        lastBudget = free;
+        return new RunFree(free);
     }
 
-    private Move runFree(Observation from, long budget) {
-        freeStartCpu = from.cpuNs();
-        lastBudget = budget;
-        return new RunFree(budget);
-    }
-
-    private static final long UNKNOWN = -1;
-    private static final long PAST = -2;
-
-    /**
-     * Hits left to the target by a register that moved by the same non-zero step between each of
-     * the three hits and lies a whole number of steps before the target's value; the smallest such count
-     * (the safest). {@link #PAST} when the register that counted before now lies beyond.
-     */
-    private long hitsLeft(Observation first, Observation before, Observation now) {
-        long best = UNKNOWN;
-        int bestReg = -1;
-        long bestStep = 0;
-        for (int i = 0; i <= X86Regs.RDI; i++) {
-            long gap = target.register(i) - now.registers()[i];
-            long d = now.registers()[i] - before.registers()[i];
-            // A counting register steps the same way at every hit: a pointer that wanders is no measure.
-            if (d == 0 || before.registers()[i] - first.registers()[i] != d) continue;
-            if (i == progressRegister && d == step && gap != 0 && Long.signum(gap) != Long.signum(step)) return PAST;
-            if (gap % d != 0) continue;
-            long n = gap / d;
-            if (n < 0) {
-                if (i == progressRegister) return PAST;
+    /** Updates the progress measures with a hit that follows {@link #last}. */
+    private void follow(long[] regs, long cpuNs) {
+        for (int i = 0; i < MEASURED; i++) {
+            if (direction[i] == EXCLUDED) continue;
+            long t = target.register(i);
+            int before = Long.compare(t, last[i]); // the way to the target from the last hit
+            int after = Long.compare(t, regs[i]);
+            int moved = Long.compare(regs[i], last[i]);
+            if (moved == 0) continue;
+            if (before == 0 || moved != before || (after != 0 && after != before)) {
+                // Moved away from the target, or passed it: an inner loop's counter, a wandering pointer.
+                if (before != 0 && after != before && direction[i] != UNKNOWN) passed = true;
+                direction[i] = EXCLUDED;
                 continue;
             }
-            if (best == UNKNOWN || n < best) {
-                best = n;
-                bestReg = i;
-                bestStep = d;
+            if (direction[i] == UNKNOWN) direction[i] = moved;
+            if (consecutive) consecutiveMoves[i] += Math.abs((double) regs[i] - (double) last[i]);
+            if (afterFree && freeFrom != null && cpuNs != NOT_READ && cpuNs > freeFromCpu) {
+                double s = Math.abs((double) regs[i] - (double) freeFrom[i]) / (cpuNs - freeFromCpu);
+                if (s > 0) {
+                    speed[i] = Double.isNaN(speed[i]) ? s : Math.max(speed[i], s);
+                    slowest[i] = measurements[i] == 0 ? s : Math.min(slowest[i], s);
+                    measurements[i]++;
+                }
             }
         }
-        if (bestReg >= 0) {
-            if (bestReg != progressRegister) rate = Double.NaN;
-            progressRegister = bestReg;
-            step = bestStep;
+        if (afterFree && freeFrom != null) {
+            longestMeasured = Math.max(longestMeasured, lastBudget);
+            freeFrom = null;
         }
-        return best;
+        if (consecutive) consecutivePairs++;
     }
 }

@@ -3,6 +3,7 @@ package dev.deja.device;
 import dev.deja.device.ffm.NativeCallException;
 import dev.deja.device.ffm.Personality;
 import dev.deja.device.ffm.ProcessVm;
+import dev.deja.device.ffm.PerfEvents;
 import dev.deja.device.ffm.Ptrace;
 import dev.deja.device.ffm.Signals;
 import dev.deja.device.ffm.Spawn;
@@ -84,6 +85,8 @@ public final class TraceSession {
     private final int nrExecve;
     private final int nrExecveat;
     private final int nrMmap;
+    private final int nrRestartSyscall;
+    private static final int ERESTARTSYS = 512, ERESTART_RESTARTBLOCK = 516;
     private final int nrPrctl;
     private final int nrClone;
     private final int nrClone3;
@@ -112,6 +115,11 @@ public final class TraceSession {
     private final Map<Integer, Unit> units = new HashMap<>();
     /** Wakes the stop loop for time slices, free runs and the progress limit (null when none is needed). */
     private Alarm alarm;
+    /** Free runs end by a task-clock trap (perf_event_open) until one cannot be opened here. */
+    private boolean perfTraps = true;
+    /** The sig_data of deja's task-clock traps: tells them from a program's own SIGTRAPs. */
+    private static final long PERF_MARKER = 0xDE7A_0001L;
+    private static final long SIGTRAP_BIT = 1L << (Signals.SIGTRAP - 1);
     /** When the loop last got a stop (System.nanoTime), for {@link Tracer#progressLimitNs()}. */
     private long lastStopNanos;
 
@@ -156,6 +164,7 @@ public final class TraceSession {
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
+        this.nrRestartSyscall = number("restart_syscall");
         this.nrPrctl = number("prctl");
         this.nrClone = number("clone");
         this.nrClone3 = number("clone3");
@@ -625,6 +634,8 @@ public final class TraceSession {
                 }
             } else if (sig == Signals.SIGSTOP && task.strayStops > 0) {
                 task.strayStops--; // a free run's alarm that came late: not the program's
+            } else if (sig == Signals.SIGTRAP && event == 0 && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
+                // a free run's task-clock trap sent as the run ended another way: not the program's
             } else {
                 deliver = signalStop(task, sig);
                 if (policy != null && launched) {
@@ -867,16 +878,36 @@ public final class TraceSession {
         }
         t.target = null;
         t.matcher = new PreemptionMatcher(target);
-        apply(t, t.matcher.begin(observe(t, false)));
-    }
-
-    private PreemptionMatcher.Observation observe(Task t, boolean hit) {
         long[] regs = ptrace.getRegsArray(t.tid);
-        return new PreemptionMatcher.Observation(regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]),
-                ProcFs.cpuNs(t.pid, t.tid), hit);
+        apply(t, t.matcher.begin(observe(t, regs, false, false)), regs);
     }
 
-    private void apply(Task t, PreemptionMatcher.Move move) {
+    /**
+     * The matcher's view of a stop. The stack is hashed only when the registers already match, and
+     * the CPU time read only when asked for: a hit in a hot loop is two stops and little else.
+     */
+    private PreemptionMatcher.Observation observe(Task t, long[] regs, boolean hit, boolean timed) {
+        RunTarget target = t.matcher.target();
+        long stackHash = RunState.matches(target, regs, target.stackHash())
+                ? RunState.stackHash(t.memory, regs[X86Regs.RSP]) : ~target.stackHash();
+        long cpu = timed ? ProcFs.cpuNs(t.pid, t.tid) : PreemptionMatcher.NOT_READ;
+        return new PreemptionMatcher.Observation(regs, stackHash, cpu, hit);
+    }
+
+    /** DEJA_DEBUG_MATCH=1: one line on stderr per move of the preemption matcher (docs/replay.md). */
+    private static final boolean DEBUG_MATCH = System.getenv("DEJA_DEBUG_MATCH") != null;
+
+    /** Carries out the matcher's move for a thread stopped with {@code regs}. */
+    private void apply(Task t, PreemptionMatcher.Move move, long[] regs) {
+        if (DEBUG_MATCH) {
+            // The move, and each register that differs from the target's (index: now/recorded).
+            StringBuilder line = new StringBuilder("deja: match tid " + t.tid + " " + move + " hits " + t.matcher.hits());
+            long[] want = t.matcher.target().registers();
+            for (int i = 0; i < X86Regs.COUNT; i++) {
+                if (regs[i] != want[i]) line.append(' ').append(i).append(':').append(Long.toHexString(regs[i])).append('/').append(Long.toHexString(want[i]));
+            }
+            System.err.println(line);
+        }
         switch (move) {
             case PreemptionMatcher.Matched m -> {
                 removeBreakpoint(t);
@@ -892,12 +923,26 @@ public final class TraceSession {
             case PreemptionMatcher.RunFree f -> {
                 removeBreakpoint(t);
                 t.freeRunning = true;
-                alarm.stopAfter(t.pid, t.tid, f.cpuNs());
+                t.matcher.freeRunBegins(ProcFs.cpuNs(t.pid, t.tid));
+                int fd = perfTraps ? PerfEvents.trapAfterCpu(t.tid, f.cpuNs(), PERF_MARKER) : -1;
+                if (fd >= 0) {
+                    t.perfFd = fd;
+                    // A blocked SIGTRAP would stay pending (xz's workers block every signal): unblock it for the run.
+                    long mask = ptrace.sigMask(t.tid);
+                    if ((mask & SIGTRAP_BIT) != 0) {
+                        t.maskDuringFreeRun = mask;
+                        ptrace.setSigMask(t.tid, mask & ~SIGTRAP_BIT);
+                    }
+                } else {
+                    perfTraps = false; // not permitted here: the timer thread stops free runs instead
+                    alarm.stopAfter(t.pid, t.tid, f.cpuNs());
+                }
                 resume(t, 0);
             }
             case PreemptionMatcher.Trap tr -> {
+                t.timedHit = tr.timed();
                 long addr = t.matcher.target().rip();
-                if (ptrace.getRegsArray(t.tid)[X86Regs.RIP] == addr) {
+                if (regs[X86Regs.RIP] == addr) {
                     // On the instruction already: execute it once, then plant the breakpoint.
                     removeBreakpoint(t);
                     t.stepping = true;
@@ -924,10 +969,14 @@ public final class TraceSession {
      * breakpoint hit, a step over the breakpoint, the end of a free run).
      */
     private boolean matchStop(Task t, int sig, int event) {
-        if (sig == Signals.SIGSTOP && event == 0 && t.freeRunning) {
-            // The end of a free run (the alarm's SIGSTOP, suppressed here).
+        boolean perfTrap = sig == Signals.SIGTRAP && event == 0 && t.perfFd >= 0
+                && PerfEvents.isTrap(ptrace.siginfo(t.tid), PERF_MARKER);
+        if ((sig == Signals.SIGSTOP && event == 0 && t.perfFd < 0 || perfTrap) && t.freeRunning) {
+            // The end of a free run (the task clock's SIGTRAP or the alarm's SIGSTOP, suppressed here).
+            closePerf(t);
             t.freeRunning = false;
-            apply(t, t.matcher.observe(observe(t, false)));
+            long[] regs = ptrace.getRegsArray(t.tid);
+            apply(t, t.matcher.observe(observe(t, regs, false, true)), regs);
             return true;
         }
         if (sig == Signals.SIGTRAP && event == 0) {
@@ -941,7 +990,7 @@ public final class TraceSession {
             if (t.breakpoint != 0 && regs[X86Regs.RIP] == t.breakpoint + 1) {
                 regs[X86Regs.RIP] = t.breakpoint;
                 ptrace.setRegs(t.tid, regs);
-                apply(t, t.matcher.observe(observe(t, true)));
+                apply(t, t.matcher.observe(observe(t, regs, true, t.timedHit)), regs);
                 return true;
             }
             return false;
@@ -959,11 +1008,23 @@ public final class TraceSession {
         return false;
     }
 
-    /** A free run that ends otherwise than by its SIGSTOP: the watch is called off (a SIGSTOP already sent is suppressed). */
     private void endFreeRun(Task t) {
         if (!t.freeRunning) return;
         t.freeRunning = false;
-        if (!alarm.cancelWatch()) t.strayStops++;
+        if (t.perfFd >= 0) closePerf(t);
+        else if (!alarm.cancelWatch()) t.strayStops++;
+    }
+
+    /** Closes a free run's task-clock event; a trap it already sent is recognised by its marker and dropped. */
+    private void closePerf(Task t) {
+        if (t.perfFd < 0) return;
+        PerfEvents.close(t.perfFd);
+        t.perfFd = -1;
+        if (t.maskDuringFreeRun != 0) {
+            // Before the thread's next syscall can see it: its own mask again.
+            if (tasks.containsKey(t.tid)) ptrace.setSigMask(t.tid, t.maskDuringFreeRun);
+            t.maskDuringFreeRun = 0;
+        }
     }
 
     private void plantBreakpoint(Task t, long addr) {
@@ -1108,6 +1169,11 @@ public final class TraceSession {
             if ((p.flags & SyscallEvent.SKIPPED) != 0) {
                 long[] regs = ptrace.getRegsArray(task.tid);
                 regs[X86Regs.RAX] = p.skipResult;
+                if (p.skipResult >= -ERESTART_RESTARTBLOCK && p.skipResult <= -ERESTARTSYS) {
+                    // A restart code: issue the call again, as the kernel does when no handler stops it.
+                    regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
+                    regs[X86Regs.RAX] = p.skipResult == -ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
+                }
                 ptrace.setRegs(task.tid, regs);
                 result = p.skipResult;
             }
@@ -1284,7 +1350,8 @@ public final class TraceSession {
         tasks.remove(task.tid);
         task.closeCode();
         held.remove(task);
-        if (task.freeRunning) alarm.cancelWatch();
+        if (task.perfFd >= 0) closePerf(task);
+        else if (task.freeRunning) alarm.cancelWatch();
         if (task.matcher != null) {
             RunTarget target = task.matcher.target();
             task.matcher = null;
@@ -1398,8 +1465,14 @@ public final class TraceSession {
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
         RunTarget target;
         PreemptionMatcher matcher;
+        /** The next breakpoint hit is observed with the thread's CPU time (the matcher measures a speed). */
+        boolean timedHit;
         /** On a free run, which the alarm's SIGSTOP ends. */
         boolean freeRunning;
+        /** The task-clock event ending the current free run, or -1 (none, or the alarm ends it). */
+        int perfFd = -1;
+        /** The thread's signal mask when a free run unblocked SIGTRAP in it, to restore; 0 when untouched. */
+        long maskDuringFreeRun;
         /** SIGSTOPs of free runs that ended otherwise may still come: suppressed, not delivered. */
         int strayStops;
         boolean stepping;

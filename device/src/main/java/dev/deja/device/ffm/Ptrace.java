@@ -46,6 +46,8 @@ public final class Ptrace implements AutoCloseable {
     private static final int GETEVENTMSG = 0x4201;
     private static final int GETSIGINFO = 0x4202;
     private static final int SETSIGINFO = 0x4203;
+    private static final int GETSIGMASK = 0x420a;
+    private static final int SETSIGMASK = 0x420b;
     private static final int SEIZE = 0x4206;
     private static final int INTERRUPT = 0x4207;
     private static final int LISTEN = 0x4208;
@@ -67,6 +69,7 @@ public final class Ptrace implements AutoCloseable {
     private final MemorySegment info = arena.allocate(SYSCALL_INFO_SIZE, 8);
     private final MemorySegment regs = arena.allocate(REGS_SIZE, 8);
     private final MemorySegment siginfo = arena.allocate(SIGINFO_SIZE, 8);
+    private final MemorySegment sigmask = arena.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment word = arena.allocate(8, 8);
 
     private long call(int request, int tid, long addr, long data) {
@@ -167,6 +170,18 @@ public final class Ptrace implements AutoCloseable {
         if (info.length != SIGINFO_SIZE) throw new IllegalArgumentException("siginfo_t is 128 bytes, got " + info.length);
         MemorySegment.copy(info, 0, siginfo, ValueLayout.JAVA_BYTE, 0, SIGINFO_SIZE);
         if (call(SETSIGINFO, tid, 0, siginfo.address()) < 0) throw failure("PTRACE_SETSIGINFO", tid);
+    }
+
+    /** PTRACE_GETSIGMASK: the tracee thread's blocked signals (bit n-1 for signal n). */
+    public long sigMask(int tid) {
+        if (call(GETSIGMASK, tid, 8, sigmask.address()) < 0) throw failure("PTRACE_GETSIGMASK", tid);
+        return sigmask.get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    /** PTRACE_SETSIGMASK: sets the tracee thread's blocked signals (SIGKILL and SIGSTOP stay unblocked). */
+    public void setSigMask(int tid, long mask) {
+        sigmask.set(ValueLayout.JAVA_LONG, 0, mask);
+        if (call(SETSIGMASK, tid, 8, sigmask.address()) < 0) throw failure("PTRACE_SETSIGMASK", tid);
     }
 
     @Override
