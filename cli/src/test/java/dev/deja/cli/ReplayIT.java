@@ -72,6 +72,16 @@ class ReplayIT {
     }
 
     @Test
+    void aCallEndedByARestartCodeIsIssuedAgainOrFailsWithEintrAsRecorded(@TempDir Path dir) throws Exception {
+        // The recorder sees ERESTARTSYS at the exit of an open interrupted by an ignored signal (issued again)
+        // and by a handler without SA_RESTART (EINTR); the program never sees the code itself.
+        Recorded rec = record(Samples.path("restart_fifo"), dir.resolve("fifo").toString());
+        assertEquals("through the fifo\nsecond open: Interrupted system call\n", rec.result().stdout(), rec.result().stderr());
+        assertTrue(deja("dump", rec.dir().toString()).stdout().contains("ERESTARTSYS"), "no restart code was recorded");
+        replaysIdentically(rec);
+    }
+
+    @Test
     void dateShowsTheRecordedTime() throws Exception {
         Recorded rec = record("date", "+%s.%N");
         Thread.sleep(20);

@@ -26,6 +26,8 @@ public sealed interface Decision {
     /**
      * The kernel never sees the call; the thread gets {@code result} ("skip-ok 12" with 12,
      * "skip-fail EIO" with -5). Memory the call should have written is set with {@link Tracee#write}.
+     * A kernel restart code (-512 to -516) issues the call again, as the kernel does when no handler
+     * ends it: the thread re-executes its syscall instruction (restart_syscall for -516).
      */
     record Skip(long result) implements Decision {
     }

@@ -132,6 +132,7 @@ final class ReplayTracer implements Tracer {
     private final int nrClose;
     private final int nrChdir;
     private final int nrPause;
+    private final int nrRestartSyscall;
     private final int nrPrlimit;
     private final int nrClone;
     private final int nrClone3;
@@ -199,6 +200,7 @@ final class ReplayTracer implements Tracer {
         nrClose = nr("close");
         nrChdir = nr("chdir");
         nrPause = nr("pause");
+        nrRestartSyscall = nr("restart_syscall");
         nrPrlimit = nr("prlimit64");
         nrClone = nr("clone");
         nrClone3 = nr("clone3");
@@ -517,7 +519,24 @@ final class ReplayTracer implements Tracer {
         effects(r);
         writeOutputs(r, e.args(), e.inputs(), t);
         pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
-        return new Decision.Skip(r.result());
+        return new Decision.Skip(seenByProgram(r, log));
+    }
+
+    /**
+     * The result a skipped call leaves the program with. A restart code is what the recorder saw at the
+     * call's exit, never what the program got: the kernel then either issued the call again (its
+     * next recorded call is the same one, or restart_syscall) or, for a handler without SA_RESTART,
+     * turned the code into EINTR. The device re-issues a call skipped with a restart code.
+     */
+    private long seenByProgram(SyscallEvent r, RecordedRun.ThreadLog log) {
+        long res = r.result();
+        if (res != -ERESTARTSYS && res != -ERESTARTNOINTR && res != -ERESTARTNOHAND && res != -ERESTART_RESTARTBLOCK) {
+            return res;
+        }
+        SyscallEvent next = log == null ? null : log.peekSyscall();
+        boolean again = next != null && (res == -ERESTART_RESTARTBLOCK ? next.nr() == nrRestartSyscall
+                : next.nr() == r.nr() && Arrays.equals(next.args(), r.args()));
+        return again ? res : -EINTR;
     }
 
     /** Whether the recorded call was ended by a signal (EINTR, or a restart code the handler turned into EINTR). */
