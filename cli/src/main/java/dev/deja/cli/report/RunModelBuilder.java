@@ -53,6 +53,9 @@ public final class RunModelBuilder {
     static final Pattern FAILURE_LINE = Pattern.compile(
             "\\bFAIL(ED|URE)?\\b|^not ok \\d|Traceback \\(most recent call last\\)|Exception in thread|AssertionError"
                     + "|\\bpanicked at\\b|Segmentation fault|\\bBUILD FAILURE\\b|\\bcore dumped\\b");
+    /** Words one of which every {@link #FAILURE_LINE} holds: most lines are passed over without the regex. */
+    private static final String[] FAILURE_WORDS = {"FAIL", "not ok", "Traceback", "Exception", "AssertionError", "panicked",
+            "Segmentation", "core dumped"};
 
     private RunModelBuilder() {
     }
@@ -222,7 +225,7 @@ public final class RunModelBuilder {
             boolean output = write && (c.arg(0) == 1 || c.arg(0) == 2) && c.returned() && !c.failed() && c.result() > 0;
             if (output) flags |= EventTable.OUTPUT;
             Row row = new Row(c.seq(), t, rel(c.timeNs()), end - c.timeNs(), cls, EventTable.Kind.SYSCALL, flags,
-                    renderer.render(c).replaceFirst(" {2,}= ", " = "), detail(c));
+                    unaligned(renderer.render(c)), detail(c));
             rows.add(row);
             if (output) output(row, (int) c.arg(0), c);
             if (c.nr() == nrPrctl && c.arg(0) == 15 && !c.failed()) { // PR_SET_NAME: how runtimes name their threads
@@ -315,7 +318,7 @@ public final class RunModelBuilder {
         void line(int fd, Pending p) {
             String text = p.bytes.toString(StandardCharsets.UTF_8);
             if (text.length() > MAX_LINE) text = text.substring(0, MAX_LINE) + "...";
-            boolean marker = FAILURE_LINE.matcher(text).find();
+            boolean marker = failureLine(text);
             if (marker) {
                 p.first.flags |= EventTable.FATAL;
                 if (markerLines++ == 0) firstMarker = text.strip();
@@ -425,6 +428,19 @@ public final class RunModelBuilder {
                     h.startTimeNs(), Math.max(0, endNs - h.startTimeNs()), status, exitText, events, rec.sizeBytes(),
                     processes, failures);
         }
+    }
+
+    static boolean failureLine(String text) {
+        for (String w : FAILURE_WORDS) if (text.contains(w)) return FAILURE_LINE.matcher(text).find();
+        return false;
+    }
+
+    /** strace aligns " = " at a column; a details panel and a search want the plain line. */
+    static String unaligned(String line) {
+        int eq = line.lastIndexOf(" = ");
+        int from = eq;
+        while (from > 0 && line.charAt(from - 1) == ' ') from--;
+        return from < eq ? line.substring(0, from) + line.substring(eq) : line;
     }
 
     static String cString(byte[] b) {
