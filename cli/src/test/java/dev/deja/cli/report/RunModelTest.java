@@ -177,6 +177,33 @@ class RunModelTest {
     }
 
     @Test
+    void anIncompleteRecordingEndsAtItsLastEvent() throws Exception {
+        Path dir = tmp.resolve("cut");
+        RecordingHeader h = RecordingHeader.forCommand(List.of("sleep", "60"), Map.of(), "/w", 0, 0, "6.8.0", "x86_64", "h", T);
+        // The recorder died: no finish, no summary.
+        try (RecordingWriter w = RecordingWriter.create(dir, h)) {
+            w.append(new ExecEvent(1, 7, 7, T + 1_000, 7, "/bin/sleep", List.of("sleep", "60"), "", new long[0], new byte[16]));
+            w.append(syscall(2, 7, 7, T + 2_000, "clock_nanosleep", new long[] {0, 0, 0x3000, 0, 0, 0}, List.of(), 0, List.of()));
+        }
+        RunModel m;
+        try (Recording rec = Recording.open(dir)) {
+            m = RunModelBuilder.build(rec, "cut");
+        }
+        RunModel.Summary s = m.summary();
+        assertEquals("incomplete", s.status());
+        assertFalse(s.complete());
+        assertEquals(-1, s.exitStatus());
+        assertEquals("", s.exitText());
+        assertEquals(List.of(), s.failures(), "an unfinished run is not a failed one");
+        assertEquals(2_000, s.durationNs(), "up to the last event kept");
+        assertEquals(2, s.eventCount());
+        Lane only = m.lanes().getFirst();
+        assertEquals("", only.end());
+        assertEquals(2_500, only.endNs(), "the call's exit");
+        assertEquals(CallClass.WAIT, m.events().callClass(m.events().indexOf(2)));
+    }
+
+    @Test
     void classesComeFromStraceClassesWithWaitsFirst() {
         assertEquals(CallClass.WAIT, CallClass.classify("wait4"));
         assertEquals(CallClass.WAIT, CallClass.classify("futex"));
