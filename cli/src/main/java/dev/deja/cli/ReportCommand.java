@@ -42,7 +42,7 @@ final class ReportCommand implements Callable<Integer> {
         long begin = System.nanoTime();
         RunModel model;
         try (Recording rec = RecordingArg.open(recording)) {
-            RecordingArg.arch(rec);
+            RecordingArg.arch(rec); // one clear line for a recording of an architecture this deja has no tables for
             model = RunModelBuilder.build(rec, name);
         } catch (RecordingException e) {
             throw new UserError("cannot read the recording: " + e.getMessage());

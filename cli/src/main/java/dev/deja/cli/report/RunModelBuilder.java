@@ -72,11 +72,11 @@ public final class RunModelBuilder {
         return s.model(rec, name);
     }
 
-    /** One thread as the pass meets it; becomes a lane. */
-    private static final class Thread {
+    /** One thread (a task, as the kernel says) as the pass meets it; becomes a lane. */
+    private static final class Task {
         final int pid;
         final int tid;
-        Thread parent;
+        Task parent;
         boolean spawned;
         long startNs = Long.MAX_VALUE;
         long endNs = Long.MIN_VALUE;
@@ -84,11 +84,11 @@ public final class RunModelBuilder {
         String end = "";
         boolean failed;
         boolean exited;
-        final List<Thread> threads = new ArrayList<>();
-        final List<Thread> children = new ArrayList<>();
+        final List<Task> threads = new ArrayList<>();
+        final List<Task> children = new ArrayList<>();
         int lane = -1;
 
-        Thread(int pid, int tid) {
+        Task(int pid, int tid) {
             this.pid = pid;
             this.tid = tid;
         }
@@ -102,7 +102,7 @@ public final class RunModelBuilder {
     /** One drawn event until the table is built; flags change as later events tell more (the failing write). */
     private static final class Row {
         final long seq;
-        final Thread thread;
+        final Task thread;
         final long startNs;
         final long durationNs;
         final CallClass cls;
@@ -111,7 +111,7 @@ public final class RunModelBuilder {
         final String detail;
         int flags;
 
-        Row(long seq, Thread thread, long startNs, long durationNs, CallClass cls, EventTable.Kind kind, int flags,
+        Row(long seq, Task thread, long startNs, long durationNs, CallClass cls, EventTable.Kind kind, int flags,
             String text, String detail) {
             this.seq = seq;
             this.thread = thread;
@@ -139,8 +139,8 @@ public final class RunModelBuilder {
         final int nrWrite;
         final int nrWritev;
         final int nrPrctl;
-        final Map<Integer, Thread> live = new HashMap<>();
-        final List<Thread> all = new ArrayList<>();
+        final Map<Integer, Task> live = new HashMap<>();
+        final List<Task> all = new ArrayList<>();
         final Map<Integer, String> comm = new HashMap<>();
         final Map<Integer, List<ContextAt>> contexts = new LinkedHashMap<>();
         final List<Row> rows = new ArrayList<>();
@@ -149,7 +149,7 @@ public final class RunModelBuilder {
         boolean outputTruncated;
         int markerLines;
         String firstMarker;
-        Thread root;
+        Task root;
         ExitEvent rootExit;
         final List<String> killed = new ArrayList<>();
         long lastNs;
@@ -169,10 +169,10 @@ public final class RunModelBuilder {
             return ns - originNs;
         }
 
-        Thread thread(int pid, int tid) {
-            Thread t = live.get(tid);
+        Task thread(int pid, int tid) {
+            Task t = live.get(tid);
             if (t == null) {
-                t = new Thread(pid, tid);
+                t = new Task(pid, tid);
                 live.put(tid, t);
                 all.add(t);
                 if (root == null) root = t;
@@ -185,14 +185,14 @@ public final class RunModelBuilder {
             switch (e) {
                 case SyscallEvent c -> syscall(c);
                 case SignalEvent g -> {
-                    Thread t = seen(g, g.timeNs());
+                    Task t = seen(g, g.timeNs());
                     String sender = g.senderPid() != 0 ? "sent by pid " + g.senderPid() + " (uid " + g.senderUid() + ")" : "";
                     rows.add(new Row(g.seq(), t, rel(g.timeNs()), 0, CallClass.SIGNALS, EventTable.Kind.SIGNAL,
                             EventTable.MARK, renderer.renderSignal(g), join(sender, g.delivered() ? "" : "suppressed by the tracer")));
                 }
                 case SpawnEvent p -> spawn(p);
                 case ExecEvent x -> {
-                    Thread t = seen(x, x.timeNs());
+                    Task t = seen(x, x.timeNs());
                     rows.add(new Row(x.seq(), t, rel(x.timeNs()), 0, CallClass.PROCESS, EventTable.Kind.EXEC, EventTable.MARK,
                             "exec " + x.path() + " " + x.argv(), x.formerTid() != 0 && x.formerTid() != x.tid()
                                     ? "called by thread " + x.formerTid() : ""));
@@ -208,14 +208,14 @@ public final class RunModelBuilder {
             }
         }
 
-        Thread seen(Event e, long ns) {
-            Thread t = thread(e.pid(), e.tid());
+        Task seen(Event e, long ns) {
+            Task t = thread(e.pid(), e.tid());
             t.saw(rel(ns));
             return t;
         }
 
         void syscall(SyscallEvent c) {
-            Thread t = seen(c, c.timeNs());
+            Task t = seen(c, c.timeNs());
             long end = c.returned() ? Math.max(c.exitTimeNs(), c.timeNs()) : c.timeNs();
             t.saw(rel(end));
             int flags = c.failed() ? EventTable.FAILED : 0;
@@ -265,10 +265,10 @@ public final class RunModelBuilder {
         }
 
         void spawn(SpawnEvent p) {
-            Thread parent = seen(p, p.timeNs());
-            Thread child = live.get(p.childTid());
+            Task parent = seen(p, p.timeNs());
+            Task child = live.get(p.childTid());
             if (child == null || child.spawned || child.exited) {
-                child = new Thread(p.childPid(), p.childTid());
+                child = new Task(p.childPid(), p.childTid());
                 live.put(p.childTid(), child);
                 all.add(child);
             }
@@ -286,7 +286,7 @@ public final class RunModelBuilder {
         }
 
         void exit(ExitEvent x) {
-            Thread t = seen(x, x.timeNs());
+            Task t = seen(x, x.timeNs());
             t.exited = true;
             int flags = EventTable.MARK;
             if (x.processExit()) {
@@ -374,35 +374,35 @@ public final class RunModelBuilder {
 
         /** Lanes depth first: a process, its other threads, then its child processes, in the order they appeared. */
         List<Lane> lanes() {
-            Map<Integer, Thread> leaders = new HashMap<>();
-            List<Thread> roots = new ArrayList<>();
-            for (Thread t : all) if (t.tid == t.pid) leaders.put(t.pid, t);
-            for (Thread t : all) {
+            Map<Integer, Task> leaders = new HashMap<>();
+            List<Task> roots = new ArrayList<>();
+            for (Task t : all) if (t.tid == t.pid) leaders.put(t.pid, t);
+            for (Task t : all) {
                 if (t.tid != t.pid) {
-                    Thread leader = leaders.get(t.pid);
+                    Task leader = leaders.get(t.pid);
                     if (leader != null && leader != t) {
                         leader.threads.add(t);
                         continue;
                     }
                 }
-                Thread parentProcess = t.parent == null ? null : leaders.getOrDefault(t.parent.pid, t.parent);
+                Task parentProcess = t.parent == null ? null : leaders.getOrDefault(t.parent.pid, t.parent);
                 if (parentProcess != null && parentProcess != t) parentProcess.children.add(t);
                 else roots.add(t);
             }
             List<Lane> out = new ArrayList<>();
-            for (Thread r : roots) place(r, -1, 0, out);
+            for (Task r : roots) place(r, -1, 0, out);
             return out;
         }
 
-        void place(Thread t, int parentLane, int depth, List<Lane> out) {
+        void place(Task t, int parentLane, int depth, List<Lane> out) {
             if (t.lane >= 0) return;
             t.lane = out.size();
             String c = comm.getOrDefault(t.pid, "");
             String laneName = !t.ownName.isEmpty() ? t.ownName : c;
             if (t.startNs == Long.MAX_VALUE) t.startNs = t.endNs = 0;
             out.add(new Lane(t.lane, t.pid, t.tid, parentLane, depth, laneName, t.startNs, t.endNs, t.end, t.failed));
-            for (Thread th : t.threads) place(th, t.lane, depth + 1, out);
-            for (Thread ch : t.children) place(ch, t.lane, depth + 1, out);
+            for (Task th : t.threads) place(th, t.lane, depth + 1, out);
+            for (Task ch : t.children) place(ch, t.lane, depth + 1, out);
         }
 
         Summary summary(Recording rec, String name, int drawn) {
