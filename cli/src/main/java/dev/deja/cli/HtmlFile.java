@@ -38,8 +38,8 @@ final class HtmlFile {
             return;
         }
         Path file = Path.of(target).toAbsolutePath();
-        if (Files.exists(file) && !force) throw new UserError(target + " exists already (--force replaces it)");
         if (Files.isDirectory(file)) throw new UserError(target + " is a directory; give a file name such as report.html");
+        if (Files.exists(file) && !force) throw new UserError(target + " exists already (--force replaces it)");
         Path tmp = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
