@@ -97,6 +97,32 @@ else
   say "packages: all present (${PACKAGES[*]})"
 fi
 
+# --- a browser for the tests --------------------------------------------------
+# ReportIT opens the pages `deja report` writes in headless Chromium (Debian's chromium). deja itself
+# does not need it: where it cannot be installed the test skips its browser half, except in CI
+# (CI=true), where a missing browser fails the test; so there a failed install stops here.
+BROWSER=chromium
+if [[ ${DEJA_NO_BROWSER:-} == 1 ]]; then
+  say "browser: not installed (DEJA_NO_BROWSER=1): ReportIT skips its browser checks outside CI"
+elif [[ $(dpkg-query -W -f='${db:Status-Status}' "$BROWSER" 2>/dev/null || true) == installed ]]; then
+  say "browser: $BROWSER present (for ReportIT)"
+else
+  SUDO=()
+  if (( EUID != 0 )) && command -v sudo >/dev/null; then SUDO=(sudo); fi
+  if (( EUID != 0 )) && (( ${#SUDO[@]} == 0 )); then
+    msg="$BROWSER is missing and this is not root: run 'apt-get install $BROWSER' as root for ReportIT's browser checks"
+    [[ ${CI:-} == true ]] && die "$msg"
+    say "warning: $msg (skipped without it)"
+  else
+    say "installing $BROWSER (for ReportIT's browser checks; DEJA_NO_BROWSER=1 skips this)"
+    if ! { "${SUDO[@]}" apt-get update -q >/dev/null \
+           && "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$BROWSER" >/dev/null; }; then
+      [[ ${CI:-} == true ]] && die "apt-get install $BROWSER failed"
+      say "warning: apt-get install $BROWSER failed: ReportIT skips its browser checks"
+    fi
+  fi
+fi
+
 # --- build -------------------------------------------------------------------
 export JAVA_HOME=$JDK
 export PATH=$JDK/bin:$PATH

@@ -1,5 +1,9 @@
 package dev.deja.cli;
 
+import dev.deja.cli.report.DiffPage;
+import dev.deja.cli.report.HtmlReport;
+import dev.deja.cli.report.RunModel;
+import dev.deja.cli.report.RunModelBuilder;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.replayer.diff.DiffOptions;
@@ -8,6 +12,8 @@ import dev.deja.replayer.diff.DiffReport;
 import dev.deja.replayer.diff.RecordingDiff;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +29,8 @@ import picocli.CommandLine.Parameters;
                 "",
                 "Exit status: 0 when the runs take the same path (with --data: when nothing differs), 1 when they "
                         + "differ, 125 on error."},
-        footer = {"", "Examples:", "  deja diff pass1 fail1", "  deja diff -C 8 --all pass1 fail1", "  deja diff --data --json pass1 fail1 | jq .first"})
+        footer = {"", "Examples:", "  deja diff pass1 fail1", "  deja diff -C 8 --all pass1 fail1", "  deja diff --data --json pass1 fail1 | jq .first",
+                "  deja diff --html pass1 fail1 -o diff.html"})
 final class DiffCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "REC1", description = "Run A: a recording directory or name.")
@@ -45,14 +52,38 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object instead of text.")
     boolean json;
 
+    @Option(names = "--html", description = "One self-contained HTML page (as deja report writes): both runs on one time axis, "
+            + "the first difference and its candidate causes marked; written to -o FILE.")
+    boolean html;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "With --html: the page to write, or - for standard output.")
+    String output;
+
+    @Option(names = {"-f", "--force"}, description = "With --html: replace FILE if it exists.")
+    boolean force;
+
     @Override
     public Integer call() {
         if (context < 0) throw new UserError("-C takes a number of events, at least 0: " + context);
+        if (html && json) throw new UserError("diff: --html and --json are two forms of the report: choose one");
+        if (html && output == null) throw new UserError("diff --html writes a page: give it a file with -o FILE (or -o - for standard output)");
+        if (!html && (output != null || force)) throw new UserError("diff: -o and --force go with --html");
         DiffReport report;
+        List<RunModel> models = new ArrayList<>();
         try (Recording a = RecordingArg.open(first); Recording b = RecordingArg.open(second)) {
             report = RecordingDiff.compare(a, b, new DiffOptions(context, all, data));
+            if (html) {
+                models.add(RunModelBuilder.build(a, first));
+                models.add(RunModelBuilder.build(b, second));
+            }
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
+        }
+        boolean differ = !report.sameControlFlow() || data && !report.identical();
+        if (html) {
+            HtmlFile.write(output, force, out -> HtmlReport.write(out, "deja diff: " + first + " vs " + second, "diff",
+                    models, DiffPage.json(report)));
+            return differ ? ExitCodes.DIFFERENT : ExitCodes.OK;
         }
         DiffRenderer renderer = new DiffRenderer(report);
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
@@ -60,7 +91,6 @@ final class DiffCommand implements Callable<Integer> {
         else out.print(renderer.text());
         out.flush();
         if (out.checkError()) return ExitCodes.DEJA_FAILURE;
-        boolean differ = !report.sameControlFlow() || data && !report.identical();
         return differ ? ExitCodes.DIFFERENT : ExitCodes.OK;
     }
 }

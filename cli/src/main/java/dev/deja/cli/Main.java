@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code deja} launcher: one subcommand per verb, each a thin layer over the modules. */
 @Command(name = "deja", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Record a Linux program's system calls and replay them deterministically.",
-        subcommands = {RecordCommand.class, ReplayCommand.class, DebugCommand.class, DiffCommand.class, TraceCommand.class, RunCommand.class, LsCommand.class, InfoCommand.class, DumpCommand.class, PackCommand.class, UnpackCommand.class,
+        subcommands = {RecordCommand.class, ReplayCommand.class, DebugCommand.class, DiffCommand.class, TraceCommand.class, RunCommand.class, LsCommand.class, InfoCommand.class, DumpCommand.class, ReportCommand.class, PackCommand.class, UnpackCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
