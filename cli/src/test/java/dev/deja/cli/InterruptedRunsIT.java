@@ -74,6 +74,27 @@ class InterruptedRunsIT {
     }
 
     @Test
+    void aShellWaitingForItsChildAtCtrlCReplaysWithoutHanging() throws Exception {
+        // sh is in a real wait4 for sleep when SIGINT comes: replay sends the signal at the wait's entry, or
+        // the wait would block for a child that only that signal ends.
+        Path rec = tmp.resolve("rec");
+        Path out = tmp.resolve("out.txt");
+        Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", "sh", "-c", "echo started; sleep 30");
+        awaitOutput(out, "started");
+        Thread.sleep(500); // into the wait
+        signalGroup(p, "INT");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(130, p.exitValue());
+        assertEquals(RecordingStatus.INTERRUPTED, status(rec));
+
+        long start = System.nanoTime();
+        Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+        assertEquals("started\n", r.stdout(), r.stderr());
+        assertTrue(r.status() == KILLED || r.status() == 130, "status " + r.status() + ": " + r.stderr());
+        assertTrue(System.nanoTime() - start < 9_000_000_000L, "the replay took as long as a divergence's bound: " + r.stderr());
+    }
+
+    @Test
     void aBackgroundJobWithSigintIgnoredReplaysInFull() throws Exception {
         // A background job starts with SIGINT ignored (dash then does not even install its handler); a SIGINT
         // to the job is recorded but changes nothing. The replay must start the program the same way, or the

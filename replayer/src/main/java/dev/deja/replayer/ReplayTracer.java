@@ -513,6 +513,9 @@ final class ReplayTracer implements Tracer {
                 args[0] = livePid((int) args[0]);
                 rewrite = true;
             }
+            // A real wait the recorded signal ended (a shell's wait4 at Ctrl-C): the signal is sent at its entry,
+            // or the wait would block for good waiting for what only that signal brings about.
+            if (interrupted(r) && hasInjectedSignalAfter(r)) injectSignalsAfter(r, t, true);
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return rewrite ? new Decision.Rewrite(nr, args) : Decision.proceed();
         }
