@@ -429,8 +429,6 @@ class ThreadsIT {
 
     @Test
     @Timeout(240)
-    @Disabled("preemptions inside JIT-compiled and interpreter loops are not yet placed reliably on replay "
-            + "(docs/limits.md, 'Data races between syscalls'): the replay diverges at a preemption")
     void aJvmThreadPoolOnTheJdkDejaRunsOn() throws Exception {
         jvmThreadPool("jdk-deja", dejaJdk());
     }
