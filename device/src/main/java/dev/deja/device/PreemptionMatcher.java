@@ -35,7 +35,7 @@ public final class PreemptionMatcher {
     static final double STEADY_FRACTION = 0.5;
     static final double STEADY = 1.25;
     /** The first free run's share of the recorded CPU time. */
-    static final double FIRST_FREE_SHARE = 0.5;
+    static final double FIRST_FREE_SHARE = 0.3;
     /** Free runs shorter than this are not worth their interrupt. */
     static final long MIN_FREE_NS = 30_000;
     /** How late a free run's stop is taken to come, at most (a real-time timer thread sends it). */
