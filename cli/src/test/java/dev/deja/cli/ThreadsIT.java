@@ -334,8 +334,6 @@ class ThreadsIT {
             print("done")
             """;
 
-    @Disabled("replays (1 of 2 here), but placing its preemptions inside the interpreter loop takes 30-90 s "
-            + "turn by turn on a loaded machine, past this test's bound (docs/limits.md)")
     @Test
     @Timeout(180)
     void pythonThreadsComputeAndPrintUnderALock() throws Exception {
