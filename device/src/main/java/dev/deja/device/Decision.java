@@ -26,8 +26,9 @@ public sealed interface Decision {
     /**
      * The kernel never sees the call; the thread gets {@code result} ("skip-ok 12" with 12,
      * "skip-fail EIO" with -5). Memory the call should have written is set with {@link Tracee#write}.
-     * A kernel restart code (-512 to -516) issues the call again, as the kernel does when no handler
-     * ends it: the thread re-executes its syscall instruction (restart_syscall for -516).
+     * A kernel restart code (-512 to -516) is never what the program gets: a signal pending when the
+     * thread leaves the call gets the kernel's restart rules (SA_RESTART issues it again, a handler
+     * without it gives EINTR); with none pending the call is issued again (restart_syscall for -516).
      */
     record Skip(long result) implements Decision {
     }

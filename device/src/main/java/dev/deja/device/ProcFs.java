@@ -116,6 +116,23 @@ final class ProcFs {
     }
 
     /**
+     * Whether a signal the thread does not block is pending for it or its process (SigPnd, ShdPnd and
+     * SigBlk of /proc/PID/task/TID/status); false when it is gone.
+     */
+    static boolean signalPending(int pid, int tid) {
+        try {
+            long pending = 0, blocked = 0;
+            for (String line : Files.readAllLines(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("status"))) {
+                if (line.startsWith("SigPnd:") || line.startsWith("ShdPnd:")) pending |= Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                else if (line.startsWith("SigBlk:")) blocked = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+            }
+            return (pending & ~blocked) != 0;
+        } catch (java.io.IOException | NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /**
      * CPU time a thread has run, in nanoseconds (the first field of /proc/PID/task/TID/schedstat,
      * sum_exec_runtime); 0 when it is gone. Another process's thread clock cannot be read with
      * clock_gettime, this file can.

@@ -1166,14 +1166,14 @@ public final class TraceSession {
             if (p == null || !launched) return true;
             task.pending = null;
             long result = info.get(ValueLayout.JAVA_LONG, 24);
+            boolean restartCode = false;
             if ((p.flags & SyscallEvent.SKIPPED) != 0) {
                 long[] regs = ptrace.getRegsArray(task.tid);
                 regs[X86Regs.RAX] = p.skipResult;
-                if (p.skipResult >= -ERESTART_RESTARTBLOCK && p.skipResult <= -ERESTARTSYS) {
-                    // A restart code: issue the call again, as the kernel does when no handler stops it.
-                    regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
-                    regs[X86Regs.RAX] = p.skipResult == -ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
-                }
+                restartCode = p.skipResult >= -ERESTART_RESTARTBLOCK && p.skipResult <= -ERESTARTSYS;
+                // With the call's number back, a signal handled on the way out gets the kernel's own restart
+                // rules (SA_RESTART: issued again; a handler without it: EINTR; ignored: issued again).
+                if (restartCode) regs[X86Regs.ORIG_RAX] = p.nr;
                 ptrace.setRegs(task.tid, regs);
                 result = p.skipResult;
             }
@@ -1181,6 +1181,14 @@ public final class TraceSession {
             int flags = capture.flags(p.nr, p.args) | p.flags;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
                     result, outputs, flags), task);
+            if (restartCode && tasks.containsKey(task.tid) && !ProcFs.signalPending(task.pid, task.tid)) {
+                // No signal to apply the rules (the tracer sent none): issue the call again, as the kernel does
+                // once an ignored signal is gone, instead of leaking the code to the program.
+                long[] regs = ptrace.getRegsArray(task.tid);
+                regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
+                regs[X86Regs.RAX] = p.skipResult == -ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
+                ptrace.setRegs(task.tid, regs);
+            }
             afterSyscall(task, p, result);
         }
         return true;

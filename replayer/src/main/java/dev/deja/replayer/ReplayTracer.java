@@ -133,6 +133,8 @@ final class ReplayTracer implements Tracer {
     private final int nrChdir;
     private final int nrPause;
     private final int nrRestartSyscall;
+    /** Real calls whose recorded signal was sent at their entry (not again at their exit). */
+    private final java.util.Set<Long> signalledAtEntry = new java.util.HashSet<>();
     private final int nrPrlimit;
     private final int nrClone;
     private final int nrClone3;
@@ -515,7 +517,10 @@ final class ReplayTracer implements Tracer {
             }
             // A real wait the recorded signal ended (a shell's wait4 at Ctrl-C): the signal is sent at its entry,
             // or the wait would block for good waiting for what only that signal brings about.
-            if (interrupted(r) && hasInjectedSignalAfter(r)) injectSignalsAfter(r, t, true);
+            if (interrupted(r) && hasInjectedSignalAfter(r)) {
+                injectSignalsAfter(r, t, true);
+                signalledAtEntry.add(r.seq());
+            }
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return rewrite ? new Decision.Rewrite(nr, args) : Decision.proceed();
         }
@@ -527,15 +532,18 @@ final class ReplayTracer implements Tracer {
 
     /**
      * The result a skipped call leaves the program with. A restart code is what the recorder saw at the
-     * call's exit, never what the program got: the kernel then either issued the call again (its
-     * next recorded call is the same one, or restart_syscall) or, for a handler without SA_RESTART,
-     * turned the code into EINTR. The device re-issues a call skipped with a restart code.
+     * call's exit, never what the program got: the kernel then either issued the call again or, for a
+     * handler without SA_RESTART, turned the code into EINTR. When the recorded signal is sent at the
+     * exit, or a live process sent it before (kill between replayed processes), the kernel decides as
+     * it did (the device gives the code back with the call's number); else the next recorded call
+     * says: the same call again (or restart_syscall), or EINTR.
      */
     private long seenByProgram(SyscallEvent r, RecordedRun.ThreadLog log) {
         long res = r.result();
         if (res != -ERESTARTSYS && res != -ERESTARTNOINTR && res != -ERESTARTNOHAND && res != -ERESTART_RESTARTBLOCK) {
             return res;
         }
+        if (hasInjectedSignalAfter(r)) return res; // sent at the exit: the kernel applies its rules to it
         SyscallEvent next = log == null ? null : log.peekSyscall();
         boolean again = next != null && (res == -ERESTART_RESTARTBLOCK ? next.nr() == nrRestartSyscall
                 : next.nr() == r.nr() && Arrays.equals(next.args(), r.args()));
@@ -901,7 +909,8 @@ final class ReplayTracer implements Tracer {
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
         if (p.ranForReal()) finishRealCall(r, event, p, t);
-        boolean injectedAtEntry = waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
+        boolean injectedAtEntry = waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr())
+                || signalledAtEntry.remove(r.seq());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
     }
 
