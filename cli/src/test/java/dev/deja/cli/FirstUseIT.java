@@ -48,4 +48,23 @@ class FirstUseIT {
         Runs.Result again = Runs.dejaPiped(home, Path.of("/dev/null"), "replay", py.toString());
         assertEquals(services.substring(100, 400), again.stdout(), again.stderr());
     }
+
+    /** The program gets deja's whole environment, {@code _} included (bash's exec in the launcher drops it). */
+    @Test
+    void environmentKeepsUnderscore() throws Exception {
+        Path rec = home.resolve("env");
+        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--", "env")
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.environment().put("_", "/the/path/deja/was/run/by");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor());
+        java.util.List<String> lines = out.lines().toList();
+        assertTrue(lines.contains("_=/the/path/deja/was/run/by"), out);
+        // bash, the launcher, may refresh SHLVL, PWD and OLDPWD; everything else arrives as given
+        pb.environment().forEach((k, v) -> {
+            if (!k.equals("SHLVL") && !k.equals("PWD") && !k.equals("OLDPWD")) assertTrue(lines.contains(k + "=" + v), k);
+        });
+    }
 }

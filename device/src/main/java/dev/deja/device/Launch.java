@@ -71,6 +71,23 @@ public final class Launch {
         throw new CommandException(name + ": command not found", 127);
     }
 
+    /**
+     * Puts back the {@code _} variable deja was started with: bash's {@code exec} of the JVM in the
+     * launcher drops it, and a program run under deja sees deja's environment, as under strace. The
+     * launcher passes its value and index (its properties are absent when deja runs otherwise).
+     */
+    static void restoreUnderscore(List<String> env, String index, String value) {
+        if (index == null || value == null) return;
+        for (String kv : env) if (kv.startsWith("_=")) return;
+        int at;
+        try {
+            at = Integer.parseInt(index);
+        } catch (NumberFormatException e) {
+            return; // not from the launcher: nothing to restore
+        }
+        env.add(Math.clamp(at, 0, env.size()), "_=" + value);
+    }
+
     /** The environment exactly as this process received it, in order (System.getenv() loses order). */
     static List<String> environment() {
         try {
@@ -83,6 +100,7 @@ public final class Launch {
                     start = i + 1;
                 }
             }
+            restoreUnderscore(env, System.getProperty("deja.underscore.index"), System.getProperty("deja.underscore"));
             return env;
         } catch (IOException e) {
             List<String> env = new ArrayList<>();
