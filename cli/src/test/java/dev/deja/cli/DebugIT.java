@@ -320,10 +320,9 @@ class DebugIT {
         assertTrue(missing.stderr().startsWith("deja: cannot read the command file "), missing.stderr());
     }
 
-    @Test
-    void aDivergenceEndsTheRunWithStatus124() throws Exception {
-        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
-        Path tampered = home.resolve("tampered");
+    /** A copy of the files recording whose lseek to 7 says 8: its replay diverges there. */
+    private static Path tampered(long lseek, String name) throws Exception {
+        Path tampered = home.resolve(name);
         int nr = TABLE.number("lseek").orElseThrow();
         try (Recording in = Recording.open(files); EventReader events = in.events();
              RecordingWriter out = RecordingWriter.create(tampered, in.header())) {
@@ -345,10 +344,45 @@ class DebugIT {
             out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
                     summary.eventCount(), summary.processCount()));
         }
+        return tampered;
+    }
+
+    @Test
+    void aDivergenceEndsTheRunWithStatus124() throws Exception {
+        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
+        Path tampered = tampered(lseek, "tampered");
         Runs.Result r = debug(tampered, "until " + lseek + "\ninfo\ncontinue\ninfo\nlist -1 +0\nquit\n");
         assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stdout() + r.stderr());
         contains(r, "#" + lseek + " [pid ", "deja: the replay diverged from the recording: ",
                 "error: the run is over: no current event ('goto EVENT' or 'run')");
         matches(r, "^deja:   #\\d+ \\[pid \\d+\\] ");
+    }
+
+    /** Issue 15: 'until' past a divergence was an IndexOutOfBoundsException; the shell stays usable. */
+    @Test
+    void theShellStaysUsableAfterADivergence() throws Exception {
+        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
+        Path tampered = tampered(lseek, "tampered-until");
+        long after = near(lseek, 3);
+        Runs.Result r = debug(tampered, "until " + after + "\nuntil " + (after + 5) + "\nstep\ngoto 1\ninfo\nquit\n");
+        assertFalse(r.stdout().contains("internal error") || r.stderr().contains("internal error"), r.stdout() + r.stderr());
+        contains(r, "deja: the replay diverged from the recording: ",
+                "error: the run is over (the replay diverged); 'goto " + (after + 5) + "' re-runs it from the start",
+                "error: the run is over; 'run' starts it again",
+                "#1 [pid ");
+    }
+
+    /** Issue 15: moves past either end say where they stopped and why. */
+    @Test
+    void movesPastEitherEndSaySo() throws Exception {
+        Runs.Result r = debug(files, "reverse-step\ngoto -5\nstep 3\nreverse-step 9\ngoto 99999999\nstep\nquit\n");
+        contains(r, "already at the first call (#1): nothing before it",
+                "goto -5: events are numbered from 1: going to the first call (#1)",
+                "reverse-step 9: only 3 calls before this one: going to the first (#1)",
+                "goto 99999999: the recording's last event is #",
+                "error: the run is over; 'run' starts it again");
+        Runs.Result g = run("", "debug", "-g", "99999999", files.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, g.status(), g.stderr());
+        assertTrue(g.stderr().contains("the recording has no event 99999999 (its events are numbered 1 to "), g.stderr());
     }
 }

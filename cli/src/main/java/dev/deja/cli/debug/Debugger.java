@@ -178,9 +178,9 @@ final class Debugger {
             case "next" -> next(rest);
             case "continue" -> continueToBreak();
             case "until" -> until(event(rest));
-            case "goto" -> go(Math.min(t.atOrAfter(event(rest)), t.size()), "goto");
+            case "goto" -> go(beyondEnds(event(rest), "goto"), "goto");
             case "finish" -> finish();
-            case "reverse-step" -> go(Math.max(0, Math.min(position, t.size()) - count(rest, 1)), "reverse-step");
+            case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
             case "run" -> restart();
             case "break" -> addBreak(rest);
@@ -211,7 +211,45 @@ final class Debugger {
 
     private void step(int n) {
         requireBefore("step");
+        if (position + n > t.size()) {
+            out.println("step " + n + ": only " + (t.size() - position) + " call" + (t.size() - position == 1 ? "" : "s")
+                    + " left: running to the end");
+        }
         go(Math.min(t.size(), position + n), "step");
+    }
+
+    private void reverseStep(int n) {
+        if (t.size() == 0) throw new CommandError("the recording holds no calls");
+        int from = Math.min(position, t.size());
+        if (from == 0) {
+            out.println("already at the first call (#" + t.stop(0).seq() + "): nothing before it");
+            return;
+        }
+        if (n > from) {
+            out.println("reverse-step " + n + ": only " + from + " call" + (from == 1 ? "" : "s")
+                    + " before this one: going to the first (#" + t.stop(0).seq() + ")");
+        }
+        go(Math.max(0, from - n), "reverse-step");
+    }
+
+    /**
+     * The stop for event {@code seq} of a goto or until, saying so when it lies past either end of
+     * the recording (the move then stops at that end).
+     */
+    private int beyondEnds(long seq, String what) {
+        if (t.size() == 0) throw new CommandError("the recording holds no calls");
+        long first = t.events().getFirst().seq();
+        long last = t.events().getLast().seq();
+        if (seq < first) {
+            out.println(what + " " + seq + ": events are numbered from " + first + ": going to the first call (#"
+                    + t.stop(0).seq() + ")");
+            return 0;
+        }
+        if (seq > last) {
+            out.println(what + " " + seq + ": the recording's last event is #" + last + ": going to the end of the run");
+            return t.size();
+        }
+        return Math.min(t.atOrAfter(seq), t.size());
     }
 
     private void next(String args) {
@@ -245,7 +283,12 @@ final class Debugger {
     }
 
     private void until(long seq) {
-        int target = t.atOrAfter(seq);
+        if (position >= t.size()) {
+            // After an end, a divergence included: the shell stays usable, only going forward is over.
+            throw new CommandError("the run is over" + (diverged ? " (the replay diverged)" : "")
+                    + "; 'goto " + seq + "' re-runs it from the start, 'run' starts it again");
+        }
+        int target = beyondEnds(seq, "until");
         if (target < position) {
             throw new CommandError("event " + seq + " is behind the current one (#" + t.stop(position).seq()
                     + "); 'goto " + seq + "' goes back");
@@ -323,8 +366,14 @@ final class Debugger {
             failed = false;
             exitStatus = null;
             LiveReplay.Notice n = live.start(seq);
-            out.printf(Locale.ROOT, "(re-ran %d calls in %.2f s)%n", Math.max(0, Math.min(target, t.size())),
-                    (System.nanoTime() - started) / 1e9);
+            // What ran, not what was asked: Ctrl-C or a divergence stops the re-run short of its target.
+            int reached = switch (n) {
+                case LiveReplay.Stopped s -> t.atOrAfter(s.event().seq());
+                case LiveReplay.Ended e when e.outcome() != null && e.outcome().divergence() != null ->
+                        Math.min(t.atOrAfter(e.outcome().divergence().seq()), target);
+                case LiveReplay.Ended e -> Math.min(target, t.size());
+            };
+            out.printf(Locale.ROOT, "(re-ran %d calls in %.2f s)%n", reached, (System.nanoTime() - started) / 1e9);
             handle(n, target, byBreak);
         } else {
             handle(live.resume(seq), target, byBreak);
