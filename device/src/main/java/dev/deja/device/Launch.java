@@ -57,7 +57,8 @@ public final class Launch {
             Path p = Path.of(name).toAbsolutePath();
             if (!Files.exists(p)) throw new CommandException(name + ": No such file or directory", 127);
             if (Files.isDirectory(p) || !Files.isExecutable(p)) throw new CommandException(name + ": Permission denied", 126);
-            return p;
+            // As given, as strace and execvp pass it: the recorded execve shows the path the user typed.
+            return Path.of(name);
         }
         Path denied = null;
         for (String dir : path.split(":", -1)) {
