@@ -372,6 +372,14 @@ class DebugIT {
                 "#1 [pid ");
     }
 
+    /** docs/debug.md's session: the files sample fails three calls with ENOENT (its search shows them). */
+    @Test
+    void searchFindsTheThreeFailuresDebugMdShows() throws Exception {
+        Runs.Result r = debug(files, "search /ENOENT/\nquit\n", "--no-exec");
+        contains(r, "access(\"/etc/ld.so.preload\", R_OK) = -1 ENOENT", "newfstatat(3, \"missing\"",
+                "unlink(\"renamed.txt\") = -1 ENOENT", "3 matches");
+    }
+
     /** Issue 15: moves past either end say where they stopped and why. */
     @Test
     void movesPastEitherEndSaySo() throws Exception {
