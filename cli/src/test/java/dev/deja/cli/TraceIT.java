@@ -238,4 +238,42 @@ class TraceIT {
         Runs.Result missing = Runs.deja(tmp, "trace", "--", "/no/such/program");
         assertEquals(127, missing.status());
     }
+
+    /** Issue 15: strace's -ttt, -t, -r, -ff, -yy, -z/-Z, -C/-S, -E; -c leaves out exit_group; no '--' needed. */
+    @Test
+    void moreStraceOptions() throws Exception {
+        Runs.Result ttt = Runs.deja(tmp, "trace", "-ttt", "-e", "trace=openat", "cat", "/etc/hostname");
+        assertTrue(lines(ttt.stderr()).getFirst().matches("\\d{10}\\.\\d{6} openat\\(.*"), ttt.stderr());
+        Runs.Result t = Runs.deja(tmp, "trace", "-t", "-r", "-e", "trace=openat", "cat", "/etc/hostname");
+        assertTrue(lines(t.stderr()).getFirst().matches(" +0\\.000000 \\d\\d:\\d\\d:\\d\\d openat\\(.*"), t.stderr());
+
+        Path out = tmp.resolve("ff");
+        Runs.Result ff = Runs.deja(tmp, "trace", "-ff", "-o", out.toString(), "-e", "trace=execve", "sh", "-c", "cat /etc/hostname | cat");
+        assertEquals(0, ff.status(), ff.stderr());
+        List<Path> files;
+        try (var list = Files.list(tmp)) {
+            files = list.filter(p -> p.getFileName().toString().startsWith("ff.")).sorted().toList();
+        }
+        assertEquals(3, files.size(), files.toString());
+        assertTrue(Files.readString(files.getFirst()).startsWith("execve(\"/usr/bin/sh\""), Files.readString(files.getFirst()));
+        assertFalse(Files.exists(out));
+
+        Runs.Result yy = Runs.deja(tmp, "trace", "-yy", "-e", "trace=read", "head", "-c1", "/dev/zero");
+        assertTrue(yy.stderr().contains("read(3</dev/zero<char 1:5>>, \"\\0\", 1)"), yy.stderr());
+
+        Runs.Result failed = Runs.deja(tmp, "trace", "-Z", "-e", "trace=openat", "cat", "/no/such/file");
+        assertTrue(lines(failed.stderr()).stream().filter(l -> l.startsWith("openat(")).allMatch(l -> l.contains("= -1 ")),
+                failed.stderr());
+        Runs.Result ok = Runs.deja(tmp, "trace", "-z", "-e", "trace=openat", "cat", "/no/such/file");
+        assertTrue(lines(ok.stderr()).stream().filter(l -> l.startsWith("openat(")).noneMatch(l -> l.contains("= -1 ")), ok.stderr());
+
+        Runs.Result both = Runs.deja(tmp, "trace", "-C", "-S", "calls", "cat", "/etc/hostname");
+        assertTrue(both.stderr().contains("execve(\"/usr/bin/cat\"") && both.stderr().contains("% time     seconds"), both.stderr());
+        assertFalse(both.stderr().lines().anyMatch(l -> l.endsWith(" exit_group")), both.stderr());
+
+        Runs.Result env = Runs.deja(tmp, "trace", "-E", "DEJA_TRACE_TEST=1", "-e", "trace=none", "sh", "-c", "echo $DEJA_TRACE_TEST");
+        assertEquals("1\n", env.stdout(), env.stderr());
+        Runs.Result seccomp = Runs.deja(tmp, "trace", "--seccomp-bpf", "-f", "-e", "trace=none", "true");
+        assertEquals(0, seccomp.status(), seccomp.stderr());
+    }
 }

@@ -46,11 +46,32 @@ public final class StraceTracer implements Tracer {
      * @param callTime     -T: time spent in each call after it, {@code <0.000012>}
      * @param summary      -c: no lines, a table of counts, errors and times at the end
      * @param quiet        -qq: no "+++ exited" lines
+     * @param more         the rarer strace options
      */
     public record Options(Renderer renderer, SyscallSet trace, List<InjectRule> injects, boolean pidPrefix,
-                          boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet) {
+                          boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet,
+                          More more) {
         public Options {
             injects = List.copyOf(injects);
+            if (more.clock() == Clock.NONE && absoluteTime) more = more.withClock(Clock.MICROS);
+            decodeFds = decodeFds || more.fdDetails();
+        }
+
+        public Options(Renderer renderer, SyscallSet trace, List<InjectRule> injects, boolean pidPrefix,
+                       boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet) {
+            this(renderer, trace, injects, pidPrefix, decodeFds, absoluteTime, callTime, summary, quiet, More.NONE);
+        }
+
+        Clock clock() {
+            return more.clock();
+        }
+
+        boolean relative() {
+            return more.relative();
+        }
+
+        boolean fdDetails() {
+            return more.fdDetails();
         }
 
         public static Options defaults() {
@@ -59,7 +80,34 @@ public final class StraceTracer implements Tracer {
         }
     }
 
+    /**
+     * strace's rarer options.
+     *
+     * @param clock      which time prefix: -t, -tt, -ttt (NONE with absoluteTime means -tt)
+     * @param relative   -r: the time since the previous line's call began, before each line
+     * @param fdDetails  -yy: sockets as {@code TCP:[addr:port->addr:port]}, devices as {@code /dev/null<char 1:3>}
+     * @param status     -e status= (-z: successful, -Z: failed): which calls print; empty for all
+     * @param linesToo   -C: the lines and the -c table
+     * @param sortBy     -S: the -c table's order (time, calls, errors, name, nothing)
+     */
+    public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy) {
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time");
+
+        public More {
+            status = Set.copyOf(status);
+        }
+
+        More withClock(Clock c) {
+            return new More(c, relative, fdDetails, status, linesToo, sortBy);
+        }
+    }
+
+    /** strace's -t (time of day), -tt (with microseconds), -ttt (seconds since the epoch, microseconds). */
+    public enum Clock { NONE, SECONDS, MICROS, EPOCH }
+
     private final Options o;
+    /** -r: when the previous printed call began; -1 before the first. */
+    private long previousNs = -1;
     private final PrintWriter out;
     private final Schemas schemas = Schemas.of(Arch.current());
     private final Set<Integer> live = new HashSet<>();
@@ -134,12 +182,10 @@ public final class StraceTracer implements Tracer {
         }
         if (!o.trace().contains(e.nr())) return;
         if (o.summary()) {
-            Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
-            s.calls++;
-            if (e.failed()) s.errors++;
-            s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
-            return;
+            count(e);
+            if (!o.more().linesToo()) return;
         }
+        if (!o.more().status().isEmpty() && !o.more().status().contains(status(e))) return;
         String text = o.renderer().render(e);
         if (o.decodeFds()) text = decorate(text, e, en == null ? Map.of() : en.fdPaths());
         if (en != null && en.injected()) text += " (INJECTED)";
@@ -150,10 +196,24 @@ public final class StraceTracer implements Tracer {
         line(e.tid(), e.timeNs(), text, true);
     }
 
+    private void count(SyscallEvent e) {
+        if (!e.returned()) return; // strace counts calls as they return: exit_group never does
+        Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
+        s.calls++;
+        if (e.failed()) s.errors++;
+        s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
+    }
+
+    /** strace's -e status= class of a finished call. */
+    private static String status(SyscallEvent e) {
+        if (!e.returned()) return "unfinished";
+        return e.failed() ? "failed" : "successful";
+    }
+
     @Override
     public void onSignal(SignalEvent e, Tracee tracee) {
         live.add(e.tid());
-        if (!o.summary()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
+        if (!o.summary() || o.more().linesToo()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
     }
 
     @Override
@@ -164,7 +224,7 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public void onExit(ExitEvent e) {
-        if (!o.summary() && !o.quiet()) line(e.tid(), e.timeNs(), o.renderer().renderExit(e), false);
+        if ((!o.summary() || o.more().linesToo()) && !o.quiet()) line(e.tid(), e.timeNs(), o.renderer().renderExit(e), false);
         live.remove(e.tid());
         counts.remove(e.tid());
         entered.remove(e.tid());
@@ -185,9 +245,22 @@ public final class StraceTracer implements Tracer {
             String t = Integer.toString(tid);
             sb.append("[pid ").append(" ".repeat(Math.max(0, 5 - t.length()))).append(t).append("] ");
         }
-        if (o.absoluteTime()) {
-            LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
-            sb.append(String.format("%02d:%02d:%02d.%06d ", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000));
+        if (o.relative()) {
+            long d = previousNs < 0 ? 0 : Math.max(0, timeNs - previousNs);
+            previousNs = timeNs;
+            sb.append(String.format("%6d.%06d ", d / 1_000_000_000L, d / 1000 % 1_000_000));
+        }
+        switch (o.clock()) {
+            case NONE -> {
+            }
+            case EPOCH -> sb.append(String.format("%d.%06d ", Math.floorDiv(timeNs, 1_000_000_000L),
+                    Math.floorMod(timeNs, 1_000_000_000L) / 1000));
+            case SECONDS, MICROS -> {
+                LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
+                sb.append(String.format("%02d:%02d:%02d", t.getHour(), t.getMinute(), t.getSecond()));
+                if (o.clock() == Clock.MICROS) sb.append(String.format(".%06d", t.getNano() / 1000));
+                sb.append(' ');
+            }
         }
         sb.append(call ? repad(text, sb.length()) : text);
         out.println(sb);
@@ -199,7 +272,7 @@ public final class StraceTracer implements Tracer {
      * strace pads "name(args)" to column 40 of the whole line, prefixes included: moves the
      * Renderer's padding (made without prefixes) so that " = " lands where strace puts it.
      */
-    static String repad(String text, int prefix) {
+    public static String repad(String text, int prefix) {
         int close = matching(text, text.indexOf('('));
         if (close < 0) return text;
         int eq = close + 1;
@@ -213,8 +286,15 @@ public final class StraceTracer implements Tracer {
 
     private void printSummary() {
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
-        rows.sort((a, b) -> a.getValue().ns != b.getValue().ns ? Long.compare(b.getValue().ns, a.getValue().ns)
-                : a.getKey().compareTo(b.getKey()));
+        java.util.Comparator<Map.Entry<String, Stat>> byName = Map.Entry.comparingByKey();
+        switch (o.more().sortBy()) {
+            case "calls" -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().calls).thenComparing(byName));
+            case "errors" -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().errors).thenComparing(byName));
+            case "name" -> rows.sort(byName);
+            case "nothing" -> {
+            }
+            default -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().ns).thenComparing(byName));
+        }
         long totalNs = 0;
         long calls = 0;
         long errors = 0;
@@ -271,14 +351,17 @@ public final class StraceTracer implements Tracer {
     private static final Set<String> FD_PAIR_CALLS = Set.of("pipe", "pipe2", "socketpair");
     private static final java.util.regex.Pattern FD_PAIR = java.util.regex.Pattern.compile("\\[(\\d+), (\\d+)\\]");
 
-    /** Where descriptor {@code fd} of process {@code pid} points (AT_FDCWD: its working directory). */
-    private static String link(int pid, int fd) {
+    /** Where descriptor {@code fd} of process {@code pid} points (AT_FDCWD: its working directory); -yy adds details. */
+    private String link(int pid, int fd) {
         Path proc = Path.of("/proc", Integer.toString(pid));
+        Path at = fd == AT_FDCWD ? proc.resolve("cwd") : proc.resolve("fd").resolve(Integer.toString(fd));
+        String target;
         try {
-            return Files.readSymbolicLink(fd == AT_FDCWD ? proc.resolve("cwd") : proc.resolve("fd").resolve(Integer.toString(fd))).toString();
+            target = Files.readSymbolicLink(at).toString();
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
+        return o.fdDetails() ? FdDetails.of(proc, at, target) : target;
     }
 
     /** Adds {@code <path>} after fd arguments (as known at entry) and after a returned fd (read now). */
