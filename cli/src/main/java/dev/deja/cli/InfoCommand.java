@@ -28,10 +28,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Describe a recording or a packed recording: program, arguments, where and",
-                "when it was recorded, how long, processes, events, size, and whether this",
-                "machine can replay it (checked, then tried with a test trace of /bin/true).",
-                "For a recording whose recorder died, counts the events that were kept."},
+        description = {"Describe a recording or a packed recording, and whether this machine can replay it.",
+                "Program, arguments, where and when it was recorded, how long, processes, events, size, what it holds"
+                        + " that may be secret, and whether this machine can replay it (checked, then tried with a test"
+                        + " trace of /bin/true). For a recording whose recorder died, counts the events that were kept."},
         footer = {"", "Examples:", "  deja info bug1", "  deja info --check bug1.deja"})
 final class InfoCommand implements Callable<Integer> {
 
