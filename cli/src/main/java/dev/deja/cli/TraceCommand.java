@@ -9,6 +9,7 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.tracer.InjectRule;
 import dev.deja.device.tracer.StraceTracer;
 import dev.deja.device.tracer.SyscallSet;
+import dev.deja.device.tracer.UnknownSyscallException;
 import dev.deja.device.TraceRun;
 import dev.deja.device.TraceSession;
 import java.io.FileOutputStream;
@@ -154,6 +155,8 @@ final class TraceCommand implements Callable<Integer> {
                     default -> throw new UserError("trace: -e " + key + "= is not supported (supported: trace=, status=, "
                             + "inject=, fault=)");
                 }
+            } catch (UnknownSyscallException ex) {
+                throw new UserError("trace: -e " + e + ": " + Suggest.syscall(ex, table));
             } catch (IllegalArgumentException ex) {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
