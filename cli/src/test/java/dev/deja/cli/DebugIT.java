@@ -380,6 +380,36 @@ class DebugIT {
                 "unlink(\"renamed.txt\") = -1 ENOENT", "3 matches");
     }
 
+    /** Issue 15: typos get the likely command or syscall; gdb habits get what to use in deja. */
+    @Test
+    void mistakesGetHelp() throws Exception {
+        Runs.Result r = debug(files, "contine\nbreak opnat\nbreak open\nbt\nwatch x\nstepi\ninfo frame\n"
+                + "info sharedlibrary\ncheckpoint\nwhen\nquit\n", "--no-exec");
+        contains(r, "error: unknown command 'contine' (did you mean 'continue'?)",
+                "error: unknown syscall 'opnat' (did you mean 'openat'?)",
+                "  open is never called in this recording; it calls openat (",
+                "error: 'bt' is not a deja command: deja has no stack traces yet",
+                "error: 'watch' is not a deja command: deja stops at system calls",
+                "error: 'stepi' is not a deja command: deja moves by system calls",
+                "error: 'info frame' is not a deja command: deja has no stack traces yet",
+                "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
+                "error: 'checkpoint' is not a deja command: no checkpoints are needed",
+                "error: 'when' is not a deja command: the prompt shows the current event number");
+        Runs.Result typo = run("", "replya", files.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, typo.status());
+        assertTrue(typo.stderr().startsWith("deja: unknown command 'replya'; did you mean 'deja replay'?"), typo.stderr());
+    }
+
+    /** Issue 15: maps names the files the program mapped before deja's copies; info decodes arguments as the event line. */
+    @Test
+    void mapsAndInfoShowWhatTheProgramSaw() throws Exception {
+        Runs.Result r = debug(files, "break openat path=*data.txt\ncontinue\ninfo\nmaps\nquit\n");
+        contains(r, "O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC", "0640");
+        matches(r, "(?m)^  arg2      flags.*= 0x[0-9a-f]+ \\(\\d+\\) O_RDWR\\|O_CREAT\\|O_EXCL\\|O_CLOEXEC$");
+        matches(r, "(?m)^[0-9a-f]+-[0-9a-f]+ r-xp .* " + Pattern.quote(Samples.path("files").toString()) + "   \\(deja's copy: /.*\\)$");
+        matches(r, "(?m)^[0-9a-f]+-[0-9a-f]+ r-xp .* /\\S*libc\\S*\\.so\\S*   \\(deja's copy: /.*/blobs/.*\\)$");
+    }
+
     /** Issue 15: moves past either end say where they stopped and why. */
     @Test
     void movesPastEitherEndSaySo() throws Exception {
