@@ -67,4 +67,58 @@ class FirstUseIT {
             if (!k.equals("SHLVL") && !k.equals("PWD") && !k.equals("OLDPWD")) assertTrue(lines.contains(k + "=" + v), k);
         });
     }
+
+    /**
+     * info without --check: secret-looking variable names and files read under HOME are listed; blob sizes
+     * are held against the index and a pack's chunks against its manifest, so a truncated copy is refused.
+     */
+    @Test
+    void infoListsWhatMayBeSecretAndChecksSizes() throws Exception {
+        Path fakeHome = Files.createDirectories(home.resolve("user"));
+        Files.writeString(fakeHome.resolve(".netrc"), "machine example.com password hunter2\n");
+        Path rec = home.resolve("secret");
+        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--",
+                "cat", fakeHome.resolve(".netrc").toString()).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.environment().put("HOME", fakeHome.toString());
+        pb.environment().put("DEPLOY_TOKEN", "t0k3n");
+        assertEquals(0, pb.start().waitFor());
+        Runs.Result info = Runs.deja(home, "info", rec.toString());
+        assertEquals(0, info.status(), info.stderr());
+        assertTrue(info.stdout().contains("may be secret: environment variables DEPLOY_TOKEN (every variable's value"), info.stdout());
+        assertTrue(info.stdout().contains("    " + fakeHome.resolve(".netrc")), info.stdout());
+        assertFalse(info.stdout().contains("t0k3n"), "info shows names, never values");
+        assertTrue(info.stdout().contains("checksums: not checked; the "), info.stdout());
+
+        Path pack = home.resolve("secret.deja");
+        assertEquals(0, Runs.deja(home, "pack", rec.toString(), "-o", pack.toString()).status());
+        Runs.Result packInfo = Runs.deja(home, "info", pack.toString());
+        assertEquals(0, packInfo.status(), packInfo.stderr());
+        assertTrue(packInfo.stdout().contains("may be secret: environment variables DEPLOY_TOKEN"), packInfo.stdout());
+        Path cut = home.resolve("cut.deja");
+        byte[] bytes = Files.readAllBytes(pack);
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));
+        Runs.Result cutInfo = Runs.deja(home, "info", cut.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, cutInfo.status(), cutInfo.stdout());
+        assertTrue(cutInfo.stderr().contains("the pack is truncated"), cutInfo.stderr());
+
+        Path blob;
+        try (var walk = Files.walk(rec.resolve("blobs"))) {
+            blob = walk.filter(p -> p.getFileName().toString().length() == 62 && Files.isRegularFile(p)).findFirst().orElseThrow();
+        }
+        try (var ch = java.nio.channels.FileChannel.open(blob, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() / 2);
+        }
+        Runs.Result blobInfo = Runs.deja(home, "info", rec.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, blobInfo.status(), blobInfo.stdout());
+        assertTrue(blobInfo.stderr().contains("(tampered or truncated)"), blobInfo.stderr());
+    }
+
+    @Test
+    void keepPassingNeedsUntilFail() throws Exception {
+        Runs.Result r = Runs.deja(home, "record", "--keep-passing", "1", "--", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, r.status());
+        assertEquals("deja: --keep-passing needs --until-fail\n", r.stderr());
+    }
 }
