@@ -89,6 +89,15 @@ final class TraceCommand implements Callable<Integer> {
             + "(-E VAR removes VAR). Repeatable.")
     List<String> environment = new ArrayList<>();
 
+    @Option(names = "-A", description = "With -o: append to FILE instead of truncating it.")
+    boolean append;
+
+    @Option(names = "-a", paramLabel = "COLUMN", description = "Align the results at COLUMN (default 40).")
+    Integer column;
+
+    @Option(names = "-i", description = "Print the instruction pointer at each call.")
+    boolean instructionPointer;
+
     @Option(names = "--seccomp-bpf", description = "Stop only at the traced calls (deja does this already with -e trace=; accepted).")
     boolean seccomp;
 
@@ -130,6 +139,9 @@ final class TraceCommand implements Callable<Integer> {
             throw new UserError("trace: -S " + sortBy + ": sort by time, calls, errors, name or nothing");
         }
         Set<String> status = new HashSet<>();
+        boolean noSignals = false;
+        if (column != null && (column < 0 || column > 1000)) throw new UserError("trace: -a " + column + ": a column from 0 to 1000");
+        if (append && output == null) throw new UserError("trace: -A needs -o FILE");
         if (onlySuccessful) status.add("successful");
         if (onlyFailed) status.add("failed");
         SyscallTable table = SyscallTable.of(Arch.current());
@@ -144,6 +156,24 @@ final class TraceCommand implements Callable<Integer> {
                     case "trace", "t" -> trace = SyscallSet.parse(value, table);
                     case "inject" -> injects.add(InjectRule.parse(value, false, table));
                     case "fault" -> injects.add(InjectRule.parse(value, true, table));
+                    case "signal", "signals", "s" -> {
+                        if (!value.equals("none") && !value.equals("all")) {
+                            throw new UserError("trace: -e signal=" + value + ": deja knows signal=all and signal=none");
+                        }
+                        noSignals = value.equals("none");
+                    }
+                    case "quiet", "silent", "silence" -> {
+                        for (String v : value.split(",")) {
+                            switch (v) {
+                                case "exit", "exits" -> quiet = new boolean[]{true, true};
+                                case "attach", "personality", "thread-execve", "superseded", "path-resolution", "all", "none" -> {
+                                    // deja prints none of these notes: accepted
+                                }
+                                default -> throw new UserError("trace: -e quiet=" + v + ": deja knows exit, attach,"
+                                        + " personality, thread-execve, superseded, path-resolution");
+                            }
+                        }
+                    }
                     case "status" -> {
                         for (String v : value.split(",")) {
                             if (!List.of("successful", "failed", "unfinished").contains(v)) {
@@ -168,14 +198,14 @@ final class TraceCommand implements Callable<Integer> {
         try {
             out = output == null
                     ? new PrintWriter(new OutputStreamWriter(new FileOutputStream(java.io.FileDescriptor.err), StandardCharsets.UTF_8), false)
-                    : new PrintWriter(new OutputStreamWriter(new FileOutputStream(output.toFile()), StandardCharsets.UTF_8), false);
+                    : new PrintWriter(new OutputStreamWriter(new FileOutputStream(output.toFile(), append), StandardCharsets.UTF_8), false);
         } catch (IOException e) {
             throw new UserError("trace: cannot write " + output + ": " + e.getMessage());
         }
         StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit), trace,
                 injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
                 new StraceTracer.More(clock, relative, decodeFds.length > 1, status, linesAndSummary,
-                        sortBy == null ? "time" : sortBy));
+                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals));
         StraceTracer tracer = new StraceTracer(options, out);
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deja.samples.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -275,5 +276,29 @@ class TraceIT {
         assertEquals("1\n", env.stdout(), env.stderr());
         Runs.Result seccomp = Runs.deja(tmp, "trace", "--seccomp-bpf", "-f", "-e", "trace=none", "true");
         assertEquals(0, seccomp.status(), seccomp.stderr());
+    }
+
+    /** Issue 15: -A, -a, -i, -e signal=none, -e quiet=exit, and rt_sigreturn's mask as strace prints it. */
+    @Test
+    void columnsPointersAppendAndSigreturn() throws Exception {
+        Path out = tmp.resolve("app.txt");
+        for (int i = 0; i < 2; i++) {
+            Runs.Result r = Runs.deja(tmp, "trace", "-A", "-o", out.toString(), "-e", "trace=none", "true");
+            assertEquals(0, r.status(), r.stderr());
+        }
+        assertEquals(2, Files.readAllLines(out).stream().filter(l -> l.contains("+++ exited with 0 +++")).count());
+
+        Runs.Result ia = Runs.deja(tmp, "trace", "-i", "-a", "70", "-e", "trace=openat", "-e", "quiet=exit", "cat", "/etc/hostname");
+        String open = lines(ia.stderr()).stream().filter(l -> l.contains("\"/etc/hostname\"")).findFirst().orElseThrow();
+        assertTrue(open.matches("\\[[0-9a-f]{16}\\] openat\\(.*\\)\\s+= 3"), open);
+        assertEquals(69, open.indexOf(" = 3"), open);
+        assertFalse(ia.stderr().contains("+++ exited"), ia.stderr());
+
+        Runs.Result sig = Runs.deja(tmp, "trace", "-e", "trace=rt_sigreturn", Samples.path("signals").toString());
+        assertTrue(lines(sig.stderr()).stream().anyMatch(l -> l.matches("rt_sigreturn\\(\\{mask=\\[[A-Z0-9 ]*\\]\\}\\)\\s+= 0")),
+                sig.stderr());
+        assertTrue(sig.stderr().contains("--- SIG"), sig.stderr());
+        Runs.Result quiet = Runs.deja(tmp, "trace", "-e", "trace=rt_sigreturn", "-e", "signal=none", Samples.path("signals").toString());
+        assertFalse(quiet.stderr().contains("--- SIG"), quiet.stderr());
     }
 }

@@ -89,16 +89,20 @@ public final class StraceTracer implements Tracer {
      * @param status     -e status= (-z: successful, -Z: failed): which calls print; empty for all
      * @param linesToo   -C: the lines and the -c table
      * @param sortBy     -S: the -c table's order (time, calls, errors, name, nothing)
+     * @param column     -a: the column " = " is aligned to (strace's default 40)
+     * @param instructionPointer -i: the instruction pointer at the call, {@code [00007f...] }, before each line
+     * @param noSignals  -e signal=none: no signal lines
      */
-    public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy) {
-        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time");
+    public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy,
+                       int column, boolean instructionPointer, boolean noSignals) {
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false);
 
         public More {
             status = Set.copyOf(status);
         }
 
         More withClock(Clock c) {
-            return new More(c, relative, fdDetails, status, linesToo, sortBy);
+            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals);
         }
     }
 
@@ -106,6 +110,8 @@ public final class StraceTracer implements Tracer {
     public enum Clock { NONE, SECONDS, MICROS, EPOCH }
 
     private final Options o;
+    /** -i: the instruction pointer at each call's entry, by thread. */
+    private final Map<Integer, Long> entryIps = new HashMap<>();
     /** -r: when the previous printed call began; -1 before the first. */
     private long previousNs = -1;
     private final PrintWriter out;
@@ -134,7 +140,7 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds();
+        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer();
     }
 
     /** The traced calls and those an injection may hit: the others need not stop the program. */
@@ -148,6 +154,7 @@ public final class StraceTracer implements Tracer {
     @Override
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
+        if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
         Map<Integer, String> fdPaths = o.decodeFds() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
         InjectRule hit = null;
         if (!o.injects().isEmpty()) {
@@ -187,6 +194,13 @@ public final class StraceTracer implements Tracer {
         }
         if (!o.more().status().isEmpty() && !o.more().status().contains(status(e))) return;
         String text = o.renderer().render(e);
+        String mask = text.startsWith("rt_sigreturn(") && e.returned() ? restoredMask(e.pid(), e.tid()) : null;
+        if (mask != null) {
+            int close = matching(text, text.indexOf('('));
+            if (close > 0) text = "rt_sigreturn({mask=" + mask + "})" + text.substring(close + 1);
+        }
+        Long ip = entryIps.remove(e.tid());
+        if (o.more().instructionPointer()) text = String.format("[%016x] ", ip == null ? 0 : ip) + text;
         if (o.decodeFds()) text = decorate(text, e, en == null ? Map.of() : en.fdPaths());
         if (en != null && en.injected()) text += " (INJECTED)";
         if (o.callTime() && e.returned()) {
@@ -213,6 +227,7 @@ public final class StraceTracer implements Tracer {
     @Override
     public void onSignal(SignalEvent e, Tracee tracee) {
         live.add(e.tid());
+        if (o.more().noSignals()) return;
         if (!o.summary() || o.more().linesToo()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
     }
 
@@ -228,6 +243,38 @@ public final class StraceTracer implements Tracer {
         live.remove(e.tid());
         counts.remove(e.tid());
         entered.remove(e.tid());
+    }
+
+    private static final int X86_RIP = 16;
+
+    /** -i: the instruction pointer at the call's entry (after its syscall instruction, as strace shows it). */
+    private void readAtEntry(SyscallEntry e, Tracee tracee) {
+        if (!o.more().instructionPointer()) return;
+        try {
+            long[] regs = tracee.registers();
+            if (regs.length > X86_RIP) entryIps.put(e.tid(), regs[X86_RIP]);
+        } catch (UnsupportedOperationException | dev.deja.device.DeviceException x) {
+            // no registers here: the line shows 0 for the address
+        }
+    }
+
+    /**
+     * rt_sigreturn's {mask=...}: strace reads it from the signal frame; after the call it is the thread's
+     * blocked set, which /proc shows (SigBlk), so deja reads it there at the exit.
+     */
+    private static String restoredMask(int pid, int tid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "task", Integer.toString(tid), "status"))) {
+                if (!line.startsWith("SigBlk:")) continue;
+                long bits = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                byte[] b = new byte[8];
+                for (int i = 0; i < 8; i++) b[i] = (byte) (bits >>> (8 * i));
+                return dev.deja.device.syscall.Signals.mask(b, 0, 8);
+            }
+        } catch (IOException | NumberFormatException x) {
+            return null; // the thread is gone: the raw argument, as before
+        }
+        return null;
     }
 
     /** Prints the -c table (nothing without -c) and flushes. */
@@ -262,7 +309,7 @@ public final class StraceTracer implements Tracer {
                 sb.append(' ');
             }
         }
-        sb.append(call ? repad(text, sb.length()) : text);
+        sb.append(call ? repad(text, sb.length(), o.more().column()) : text);
         out.println(sb);
         // to a file (-o) lines are buffered as strace buffers them; to stderr each line goes out at once
         if (!o.pidPrefix()) out.flush();
@@ -273,14 +320,19 @@ public final class StraceTracer implements Tracer {
      * Renderer's padding (made without prefixes) so that " = " lands where strace puts it.
      */
     public static String repad(String text, int prefix) {
+        return repad(text, prefix, 40);
+    }
+
+    /** As {@link #repad(String, int)}, aligning " = " at {@code column} (strace -a). */
+    static String repad(String text, int prefix, int column) {
         int close = matching(text, text.indexOf('('));
         if (close < 0) return text;
         int eq = close + 1;
         while (eq < text.length() && text.charAt(eq) == ' ') eq++;
         if (!text.startsWith("= ", eq) && !(text.startsWith("=", eq) && eq + 1 == text.length())) return text;
         StringBuilder sb = new StringBuilder(text.length() + 8).append(text, 0, close + 1);
-        int column = prefix + sb.length();
-        if (column < 39) sb.append(" ".repeat(39 - column));
+        int at = prefix + sb.length();
+        if (at < column - 1) sb.append(" ".repeat(column - 1 - at));
         return sb.append(' ').append(text, eq, text.length()).toString();
     }
 
