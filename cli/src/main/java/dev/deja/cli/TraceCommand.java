@@ -98,6 +98,13 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "-i", description = "Print the instruction pointer at each call.")
     boolean instructionPointer;
 
+    @Option(names = "-x", description = "Print strings with a non-printable byte in hexadecimal; -xx prints every string so.")
+    boolean[] hex = new boolean[0];
+
+    @Option(names = "-P", paramLabel = "PATH", description = "Print only the calls that name PATH or use a descriptor "
+            + "open on it. Repeatable.")
+    List<String> paths = new ArrayList<>();
+
     @Option(names = "--seccomp-bpf", description = "Stop only at the traced calls (deja does this already with -e trace=; accepted).")
     boolean seccomp;
 
@@ -202,10 +209,18 @@ final class TraceCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UserError("trace: cannot write " + output + ": " + e.getMessage());
         }
-        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit), trace,
+        Renderer.HexStrings hexStrings = switch (hex.length) {
+            case 0 -> Renderer.HexStrings.NONE;
+            case 1 -> Renderer.HexStrings.NON_ASCII;
+            default -> Renderer.HexStrings.ALL;
+        };
+        Set<String> tracedPaths = new HashSet<>();
+        for (String p : paths) tracedPaths.add(Path.of(p).toAbsolutePath().normalize().toString());
+        for (String p : paths) tracedPaths.add(p);
+        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit, hexStrings), trace,
                 injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
                 new StraceTracer.More(clock, relative, decodeFds.length > 1, status, linesAndSummary,
-                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals));
+                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals, tracedPaths));
         StraceTracer tracer = new StraceTracer(options, out);
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;

@@ -301,4 +301,20 @@ class TraceIT {
         Runs.Result quiet = Runs.deja(tmp, "trace", "-e", "trace=rt_sigreturn", "-e", "signal=none", Samples.path("signals").toString());
         assertFalse(quiet.stderr().contains("--- SIG"), quiet.stderr());
     }
+
+    /** Issue 15: -x and -xx print strings in hex as strace does; -P keeps the calls on one path, close included. */
+    @Test
+    void hexStringsAndPathFilter() throws Exception {
+        Runs.Result x = Runs.deja(tmp, "trace", "-x", "-e", "trace=write", "sh", "-c", "printf 'ab\\n'; printf '\\001z'");
+        List<String> writes = lines(x.stderr()).stream().filter(l -> l.startsWith("write(")).map(TraceIT::norm).toList();
+        assertEquals(List.of("write(1, \"ab\\n\", 3) = 3", "write(1, \"\\x01\\x7a\", 2) = 2"), writes, x.stderr());
+        Runs.Result xx = Runs.deja(tmp, "trace", "-xx", "-e", "trace=write", "printf", "ab");
+        assertEquals("write(1, \"\\x61\\x62\", 2) = 2", norm(lines(xx.stderr()).getFirst()), xx.stderr());
+
+        Runs.Result p = Runs.deja(tmp, "trace", "-P", "/etc/hostname", "cat", "/etc/hostname");
+        List<String> calls = lines(p.stderr()).stream().filter(l -> !l.startsWith("+++")).map(TraceIT::norm).toList();
+        assertEquals(HOSTNAME_OPEN, calls.getFirst(), p.stderr());
+        assertEquals("close(3) = 0", calls.getLast(), p.stderr());
+        assertTrue(calls.stream().allMatch(l -> l.startsWith("openat(") || l.matches("[a-z0-9_]+\\(3[,)].*")), p.stderr());
+    }
 }

@@ -92,17 +92,19 @@ public final class StraceTracer implements Tracer {
      * @param column     -a: the column " = " is aligned to (strace's default 40)
      * @param instructionPointer -i: the instruction pointer at the call, {@code [00007f...] }, before each line
      * @param noSignals  -e signal=none: no signal lines
+     * @param paths      -P: only the calls that name one of these paths, or use a descriptor open on one
      */
     public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy,
-                       int column, boolean instructionPointer, boolean noSignals) {
-        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false);
+                       int column, boolean instructionPointer, boolean noSignals, Set<String> paths) {
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false, Set.of());
 
         public More {
             status = Set.copyOf(status);
+            paths = Set.copyOf(paths);
         }
 
         More withClock(Clock c) {
-            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals);
+            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals, paths);
         }
     }
 
@@ -140,7 +142,7 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer();
+        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty();
     }
 
     /** The traced calls and those an injection may hit: the others need not stop the program. */
@@ -155,7 +157,8 @@ public final class StraceTracer implements Tracer {
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
         if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
-        Map<Integer, String> fdPaths = o.decodeFds() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
+        // -P needs them too: close(3) names its file only before it runs
+        Map<Integer, String> fdPaths = o.decodeFds() || !o.more().paths().isEmpty() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
         InjectRule hit = null;
         if (!o.injects().isEmpty()) {
             long n = counts.computeIfAbsent(e.tid(), t -> new HashMap<>()).merge(e.nr(), 1L, Long::sum);
@@ -193,6 +196,7 @@ public final class StraceTracer implements Tracer {
             if (!o.more().linesToo()) return;
         }
         if (!o.more().status().isEmpty() && !o.more().status().contains(status(e))) return;
+        if (!o.more().paths().isEmpty() && !touches(e, en == null ? Map.of() : en.fdPaths())) return;
         String text = o.renderer().render(e);
         String mask = text.startsWith("rt_sigreturn(") && e.returned() ? restoredMask(e.pid(), e.tid()) : null;
         if (mask != null) {
@@ -216,6 +220,49 @@ public final class StraceTracer implements Tracer {
         s.calls++;
         if (e.failed()) s.errors++;
         s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
+    }
+
+    /**
+     * -P: whether the call names one of the paths (as given, or resolved against the process's working
+     * directory) or uses a descriptor open on one (read at entry with -y, else at the exit).
+     */
+    private boolean touches(SyscallEvent e, Map<Integer, String> atEntry) {
+        Schema s = schemas.get(e.nr());
+        if (s == null) return false;
+        Set<String> wanted = o.more().paths();
+        for (int i = 0; i < s.argCount() && i < 6; i++) {
+            ArgKind k = s.arg(i).kind();
+            if (k == ArgKind.PATH) {
+                for (dev.deja.formats.event.MemoryBlock b : e.inputs()) {
+                    if (b.arg() != i) continue;
+                    byte[] d = b.data();
+                    int n = 0;
+                    while (n < d.length && d[n] != 0) n++;
+                    String path = new String(d, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+                    if (wanted.contains(path)) return true;
+                    String cwd = path.startsWith("/") ? null : link(e.pid(), AT_FDCWD);
+                    if (cwd != null && wanted.contains(Path.of(cwd).resolve(path).normalize().toString())) return true;
+                }
+            } else if (k == ArgKind.FD) {
+                int fd = (int) e.arg(i);
+                String at = atEntry.get(fd);
+                if (at == null && fd >= 0) at = plainLink(e.pid(), fd);
+                if (at != null && wanted.contains(at)) return true;
+            }
+        }
+        if (s.ret().equals("fd") && e.returned() && !e.failed()) {
+            String r = plainLink(e.pid(), (int) e.result());
+            return r != null && wanted.contains(r);
+        }
+        return false;
+    }
+
+    private static String plainLink(int pid, int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "fd", Integer.toString(fd))).toString();
+        } catch (IOException | UnsupportedOperationException x) {
+            return null; // closed or gone: not on the path
+        }
     }
 
     /** strace's -e status= class of a finished call. */
