@@ -147,6 +147,8 @@ final class TraceCommand implements Callable<Integer> {
         }
         Set<String> status = new HashSet<>();
         boolean noSignals = false;
+        Set<Integer> dumpReads = new HashSet<>();
+        Set<Integer> dumpWrites = new HashSet<>();
         if (column != null && (column < 0 || column > 1000)) throw new UserError("trace: -a " + column + ": a column from 0 to 1000");
         if (append && output == null) throw new UserError("trace: -A needs -o FILE");
         if (onlySuccessful) status.add("successful");
@@ -181,6 +183,22 @@ final class TraceCommand implements Callable<Integer> {
                             }
                         }
                     }
+                    case "read", "reads", "write", "writes" -> {
+                        Set<Integer> fds = key.startsWith("read") ? dumpReads : dumpWrites;
+                        for (String v : value.split(",")) {
+                            if (v.equals("all")) {
+                                fds.add(StraceTracer.More.ALL_FDS);
+                            } else if (v.equals("none")) {
+                                fds.clear();
+                            } else {
+                                try {
+                                    fds.add(Integer.parseInt(v));
+                                } catch (NumberFormatException nfe) {
+                                    throw new UserError("trace: -e " + key + "=" + v + ": a descriptor number, all or none");
+                                }
+                            }
+                        }
+                    }
                     case "status" -> {
                         for (String v : value.split(",")) {
                             if (!List.of("successful", "failed", "unfinished").contains(v)) {
@@ -190,7 +208,7 @@ final class TraceCommand implements Callable<Integer> {
                         }
                     }
                     default -> throw new UserError("trace: -e " + key + "= is not supported (supported: trace=, status=, "
-                            + "inject=, fault=)");
+                            + "signal=, quiet=, read=, write=, inject=, fault=)");
                 }
             } catch (UnknownSyscallException ex) {
                 throw new UserError("trace: -e " + e + ": " + Suggest.syscall(ex, table));
@@ -220,7 +238,8 @@ final class TraceCommand implements Callable<Integer> {
         StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit, hexStrings), trace,
                 injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
                 new StraceTracer.More(clock, relative, decodeFds.length > 1, status, linesAndSummary,
-                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals, tracedPaths));
+                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals, tracedPaths,
+                        dumpReads, dumpWrites));
         StraceTracer tracer = new StraceTracer(options, out);
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;

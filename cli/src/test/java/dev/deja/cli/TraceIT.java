@@ -317,4 +317,18 @@ class TraceIT {
         assertEquals("close(3) = 0", calls.getLast(), p.stderr());
         assertTrue(calls.stream().allMatch(l -> l.startsWith("openat(") || l.matches("[a-z0-9_]+\\(3[,)].*")), p.stderr());
     }
+
+    /** Issue 15: -e write= and -e read= dump the data as strace does (lines compared with strace 6.1's). */
+    @Test
+    void dumpsDataReadAndWritten() throws Exception {
+        Runs.Result w = Runs.deja(tmp, "trace", "-e", "trace=write", "-e", "write=1", "sh", "-c",
+                "printf 'hello world, this is more than sixteen\\n'");
+        List<String> dump = lines(w.stderr()).stream().filter(l -> l.startsWith(" | ")).toList();
+        assertEquals(List.of(
+                " | 00000  68 65 6c 6c 6f 20 77 6f  72 6c 64 2c 20 74 68 69  hello world, thi |",
+                " | 00010  73 20 69 73 20 6d 6f 72  65 20 74 68 61 6e 20 73  s is more than s |",
+                " | 00020  69 78 74 65 65 6e 0a                              ixteen.          |"), dump, w.stderr());
+        Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=read", "-e", "read=0", "head", "-c", "2");
+        assertFalse(r.stderr().contains(" | 00000"), "nothing was read from /dev/null: " + r.stderr());
+    }
 }

@@ -93,18 +93,27 @@ public final class StraceTracer implements Tracer {
      * @param instructionPointer -i: the instruction pointer at the call, {@code [00007f...] }, before each line
      * @param noSignals  -e signal=none: no signal lines
      * @param paths      -P: only the calls that name one of these paths, or use a descriptor open on one
+     * @param dumpReads  -e read=: descriptors whose data read is dumped in hex and ASCII after the line
+     * @param dumpWrites -e write=: the same for data written
      */
     public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy,
-                       int column, boolean instructionPointer, boolean noSignals, Set<String> paths) {
-        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false, Set.of());
+                       int column, boolean instructionPointer, boolean noSignals, Set<String> paths,
+                       Set<Integer> dumpReads, Set<Integer> dumpWrites) {
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false, Set.of(),
+                Set.of(), Set.of());
+        /** In dumpReads or dumpWrites: every descriptor ("-e read=all"). */
+        public static final int ALL_FDS = -1;
 
         public More {
             status = Set.copyOf(status);
             paths = Set.copyOf(paths);
+            dumpReads = Set.copyOf(dumpReads);
+            dumpWrites = Set.copyOf(dumpWrites);
         }
 
         More withClock(Clock c) {
-            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals, paths);
+            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals, paths,
+                    dumpReads, dumpWrites);
         }
     }
 
@@ -212,6 +221,41 @@ public final class StraceTracer implements Tracer {
             text += String.format(" <%d.%06d>", ns / 1_000_000_000L, ns / 1000 % 1_000_000);
         }
         line(e.tid(), e.timeNs(), text, true);
+        dump(e);
+    }
+
+    private static final Set<String> READS = Set.of("read", "pread64", "readv", "preadv", "preadv2", "recvfrom");
+    private static final Set<String> WRITES = Set.of("write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto");
+
+    /** -e read= / -e write=: the data the call moved, as strace's full hex and ASCII dump. */
+    private void dump(SyscallEvent e) {
+        if (o.more().dumpReads().isEmpty() && o.more().dumpWrites().isEmpty()) return;
+        if (!e.returned() || e.failed() || e.result() <= 0) return;
+        String name = schemas.table().name(e.nr());
+        boolean read = READS.contains(name);
+        if (!read && !WRITES.contains(name)) return;
+        Set<Integer> fds = read ? o.more().dumpReads() : o.more().dumpWrites();
+        if (!fds.contains(More.ALL_FDS) && !fds.contains((int) e.arg(0))) return;
+        // the buffer hangs off argument 1; vectors' element buffers are blocks of argument -1
+        int arg = name.endsWith("v") || name.endsWith("v2") ? -1 : 1;
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        for (dev.deja.formats.event.MemoryBlock b : read ? e.outputs() : e.inputs()) {
+            if (b.arg() == arg) data.writeBytes(b.data());
+        }
+        byte[] d = data.toByteArray();
+        int n = (int) Math.min(d.length, e.result());
+        for (int off = 0; off < n; off += 16) {
+            StringBuilder hex = new StringBuilder();
+            StringBuilder text = new StringBuilder();
+            for (int i = off; i < off + 16 && i < n; i++) {
+                int c = d[i] & 0xff;
+                hex.append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16)).append(' ');
+                if (i - off == 7) hex.append(' ');
+                text.append(c >= 0x20 && c < 0x7f ? (char) c : '.');
+            }
+            out.println(String.format(" | %05x  %-49s %-16s |", off, hex, text));
+        }
+        if (!o.pidPrefix()) out.flush();
     }
 
     private void count(SyscallEvent e) {
