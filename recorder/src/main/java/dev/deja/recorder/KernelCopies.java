@@ -2,6 +2,7 @@ package dev.deja.recorder;
 
 import dev.deja.device.Tracee;
 import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.MemoryCapture;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
@@ -54,7 +55,8 @@ final class KernelCopies {
     SyscallEvent withMovedBytes(SyscallEvent event, Tracee tracee) {
         int nr = event.nr();
         if (nr < 0 || (nr != sendfile && nr != copyFileRange && nr != splice)) return event;
-        if (!event.returned() || event.failed() || event.result() <= 0 || event.result() > Integer.MAX_VALUE) return event;
+        // Up to the recorder's largest block: a bigger copy stays unrecorded (replay warns) rather than fill the heap.
+        if (!event.returned() || event.failed() || event.result() <= 0 || event.result() > MemoryCapture.MAX_BLOCK) return event;
         boolean isSendfile = nr == sendfile;
         int inFd = (int) event.arg(isSendfile ? 1 : 0);
         int outFd = (int) event.arg(isSendfile ? 0 : 2);

@@ -783,7 +783,7 @@ final class ReplayTracer implements Tracer {
                     warnedKernelCopy = true;
                     warnings.add("event " + r.seq() + ": " + res + " bytes " + name
                             + " copied inside the kernel to the recorded program's " + (origin == 1 ? "stdout" : "stderr")
-                            + " were not recorded (deja keeps only what comes from a regular file); they are missing from this replay's output");
+                            + " were not recorded (deja keeps what a regular file gives, up to 64 MiB a call); they are missing from this replay's output");
                 }
             }
             case "dup" -> set(fds, (int) res, fds.get((int) r.arg(0)));
