@@ -121,4 +121,20 @@ class FirstUseIT {
         assertEquals(ExitCodes.DEJA_FAILURE, r.status());
         assertEquals("deja: --keep-passing needs --until-fail\n", r.stderr());
     }
+
+    /** As strace: a command given with a slash is run, and recorded, by the path as typed. */
+    @Test
+    void aRelativeCommandIsRecordedAsTyped() throws Exception {
+        Path bin = Files.createDirectories(home.resolve("bin"));
+        Files.copy(Path.of("/bin/true"), bin.resolve("t"));
+        Path rec = home.resolve("rel");
+        Process p = new ProcessBuilder(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--", "bin/t")
+                .directory(home.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        Runs.Result dump = Runs.deja(home, "dump", rec.toString());
+        assertTrue(dump.stdout().lines().findFirst().orElseThrow().contains("execve(\"bin/t\", [\"bin/t\"]"), dump.stdout());
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+    }
 }
