@@ -19,10 +19,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "debug", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = {"Step through a recording: a shell over a live replay held before a recorded",
-                "call. Move with step, next, continue to breakpoints, goto (also backwards);",
-                "inspect the call, the process's registers and memory, descriptors, threads.",
-                "Commands come from a terminal, -x FILE, or stdin. See docs/debug.md."},
+        description = {"Step through a recording in a shell over a live replay.",
+                "The replay is held before a recorded call. Move with step, next, continue to breakpoints, goto (also"
+                        + " backwards); inspect the call, the process's registers and memory, descriptors, threads."
+                        + " Commands come from a terminal, -x FILE, or stdin. See docs/debug.md."},
         footer = {"", "Exit status: 0 after quit, 124 when the replay diverged, 125 when deja failed.",
                 "", "Examples:", "  deja debug bug1", "  deja debug -g 1042 bug1", "  deja debug --no-exec bug1",
                 "  deja debug -x steps.txt bug1", "  printf 'break openat\\ncontinue\\ninfo\\n' | deja debug bug1"})

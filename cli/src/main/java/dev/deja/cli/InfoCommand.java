@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Optional;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,10 +30,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Describe a recording or a packed recording: program, arguments, where and",
-                "when it was recorded, how long, processes, events, size, and whether this",
-                "machine can replay it (checked, then tried with a test trace of /bin/true).",
-                "For a recording whose recorder died, counts the events that were kept."},
+        description = {"Describe a recording or a packed recording, and whether this machine can replay it.",
+                "Program, arguments, where and when it was recorded, how long, processes, events, size, what it holds"
+                        + " that may be secret, and whether this machine can replay it (checked, then tried with a test"
+                        + " trace of /bin/true). For a recording whose recorder died, counts the events that were kept."},
         footer = {"", "Examples:", "  deja info bug1", "  deja info --check bug1.deja"})
 final class InfoCommand implements Callable<Integer> {
 
@@ -91,9 +93,14 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.println("events:    " + count + " (kept before the recording stopped)");
             }
             System.out.println("size:      " + Sizes.human(rec.sizeBytes()) + " (" + rec.sizeBytes() + " bytes)");
+            for (String line : Secrets.of(rec).lines()) System.out.println(line);
             if (check) {
                 verify(rec);
                 System.out.println(checksumLine(rec));
+            } else {
+                int blobs = rec.checkBlobSizes();
+                System.out.println("checksums: not checked; the " + blobs + " blob" + (blobs == 1 ? "" : "s")
+                        + " have the sizes the index gives (deja info --check verifies the contents)");
             }
             System.out.println("replayable here: " + replayable);
         } catch (RecordingException e) {
@@ -144,7 +151,19 @@ final class InfoCommand implements Callable<Integer> {
                     System.out.println(checksumLine(rec));
                 }
             } else {
-                System.out.println("checksums: not checked (deja info --check reads the whole pack)");
+                try {
+                    Map<String, String> env = reader.metadata().header().environment();
+                    List<String> names = Secrets.secretLooking(env);
+                    System.out.println("may be secret: " + (names.isEmpty() ? "no environment variable with a secret-looking name"
+                            : "environment variables " + String.join(", ", names)) + " (every variable's value is in the pack;"
+                            + " deja unpack, then deja info, lists the files it read under the home directory)");
+                    reader.checkLayout();
+                    System.out.println("checksums: not checked; every file's chunks are there as the manifest lists them"
+                            + " (deja info --check reads and verifies the whole pack)");
+                } catch (UnsupportedFormatException e) {
+                    // described from its summary above; this deja cannot read further
+                    System.out.println("checksums: not checked (the recording's format is newer than this deja reads)");
+                }
             }
             System.out.println("replayable here: " + Replayability.line(Replayability.obstacles(r.arch(), r.formatVersion())));
         } catch (RecordingException e) {

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-@Command(name = "ls", mixinStandardHelpOptions = true, versionProvider = Version.class, description = {"List the recordings in deja's home (${DEJA_HOME:-~/.local/share/deja}):",
-        "name, command, when, status and size."})
+@Command(name = "ls", mixinStandardHelpOptions = true, versionProvider = Version.class, description = {"List the recordings in deja's home (${DEJA_HOME:-~/.local/share/deja}): name, command, when,"
+        + " status and size."})
 final class LsCommand implements Callable<Integer> {
     private static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
             .withZone(ZoneId.systemDefault());

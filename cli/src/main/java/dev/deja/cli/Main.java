@@ -35,7 +35,15 @@ public final class Main implements Runnable {
         });
         cli.setParameterExceptionHandler((ex, args2) -> {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("deja: " + ex.getMessage());
+            if (ex instanceof CommandLine.UnmatchedArgumentException u && c.getParent() == null && !u.getUnmatched().isEmpty()
+                    && !u.getUnmatched().getFirst().startsWith("-")) {
+                // "deja replya": the command it most likely meant
+                String word = u.getUnmatched().getFirst();
+                c.getErr().println("deja: unknown command '" + word + "'" + Suggest.closest(word, c.getSubcommands().keySet())
+                        .map(m -> "; did you mean 'deja " + m + "'?").orElse(""));
+            } else {
+                c.getErr().println("deja: " + ex.getMessage());
+            }
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             return ExitCodes.DEJA_FAILURE;
         });

@@ -13,10 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "pack", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Pack a recording into one compressed file (metadata, journal, blobs,",
-                "checksums) for a bug report or a CI artifact. replay, info, dump and debug",
-                "read the file directly; deja unpack restores the directory. Packing the same",
-                "recording twice gives the same bytes."},
+        description = {"Pack a recording into one compressed file for a bug report or a CI artifact.",
+                "The file holds the metadata, journal, blobs and checksums. replay, info, dump and debug read it"
+                        + " directly; deja unpack restores the directory. Packing the same recording twice gives the"
+                        + " same bytes."},
         footer = {"", "Examples:", "  deja pack bug1 -o bug1.deja", "  deja pack            # the latest recording, into ./<name>.deja"})
 final class PackCommand implements Callable<Integer> {
 

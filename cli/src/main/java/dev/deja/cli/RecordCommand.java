@@ -13,6 +13,7 @@ import dev.deja.recorder.Recorder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +40,7 @@ import picocli.CommandLine.Parameters;
         footer = {"", "Examples:", "  deja record -o bug1 -- ./flaky-test --seed 7",
                 "  deja record -- sh -c 'ls | sort'",
                 "  deja record --until-fail --max-runs 200 -o bug1 -- ./flaky-test",
+                "  deja record --until-fail --keep-passing 1 -o bug1 -- ./flaky-test   (then: deja diff bug1-pass1 bug1)",
                 "  deja record --until-fail --chaos --seed 42 --timeout 30s -- ./flaky-test",
                 "  deja record --keep-on-failure -o ci-run -- make test"})
 final class RecordCommand implements Callable<Integer> {
@@ -57,6 +59,11 @@ final class RecordCommand implements Callable<Integer> {
     @Option(names = "--max-runs", paramLabel = "N",
             description = "With --until-fail: give up after N runs (default: " + DEFAULT_MAX_RUNS + ").")
     Integer maxRuns;
+
+    @Option(names = "--keep-passing", paramLabel = "N",
+            description = "With --until-fail: also keep the last N passing runs, as DIR-pass1 (the latest) to DIR-passN, "
+                    + "so that 'deja diff DIR-pass1 DIR' has a pair (default: 0).")
+    Integer keepPassing;
 
     @Option(names = "--timeout", paramLabel = "DURATION",
             description = "Kill a run that lasts longer (500ms, 30s, 5m, 2h); a run killed so counts as failed.")
@@ -104,6 +111,15 @@ final class RecordCommand implements Callable<Integer> {
             throw new UserError("refusing to overwrite " + dir + ": it exists and is not empty");
         }
         String shown = output != null ? output.toString() : dir.toString();
+        List<Path> passSlots = new ArrayList<>();
+        for (int k = 1; k <= (keepPassing == null ? 0 : keepPassing); k++) {
+            Path slot = dir.resolveSibling(dir.getFileName() + "-pass" + k);
+            if (Files.exists(slot, LinkOption.NOFOLLOW_LINKS)) {
+                throw new UserError("refusing to overwrite " + slot + " (--keep-passing keeps passing runs there): it exists");
+            }
+            passSlots.add(slot);
+        }
+        int passesKept = 0;
         List<Integer> cpus = plan.chaosSeed().isPresent() ? Affinity.allowed(0) : List.of();
         if (plan.chaosSeed().isPresent()) say("chaos seed " + plan.chaosSeed().getAsLong());
 
@@ -113,6 +129,7 @@ final class RecordCommand implements Callable<Integer> {
             Recorder.Outcome outcome = recordOnce(spec, dir, new Recorder.Settings(plan.timeout(), runSeed, cpus));
             TraceResult result = outcome.result();
             if (result.interrupted()) {
+                for (Path slot : passSlots) deleteRecording(slot);
                 keep(home, dir);
                 say("interrupted" + (untilFail ? " at run " + run : "") + "; events so far kept in " + shown
                         + discarded(run - 1));
@@ -128,15 +145,27 @@ final class RecordCommand implements Callable<Integer> {
             if (verdict.failed()) {
                 keep(home, dir);
                 String which = untilFail ? "run " + run + " of at most " + plan.runs() : "the run";
-                say(which + " failed (" + verdict.failure().get() + "); recorded to " + shown + discarded(run - 1));
+                say(which + " failed (" + verdict.failure().get() + "); recorded to " + shown + discarded(run - 1 - passesKept)
+                        + (passesKept == 0 ? "" : "; the last passing run" + (passesKept == 1 ? "" : "s") + " kept as "
+                        + passSlots.getFirst().getFileName() + (passesKept == 1 ? "" : " (latest) to "
+                        + passSlots.get(passesKept - 1).getFileName())));
                 if (untilFail && runSeed.isPresent() && run > 1) {
                     say("run " + run + " used chaos seed " + runSeed.getAsLong() + " (--chaos --seed "
                             + runSeed.getAsLong() + " starts a hunt with it)");
                 }
                 return verdict.status();
             }
-            clear(dir);
+            if (!passSlots.isEmpty()) {
+                // The latest passing run becomes DIR-pass1; older ones move down, the oldest kept is dropped.
+                deleteRecording(passSlots.getLast());
+                for (int k = passSlots.size() - 1; k > 0; k--) move(passSlots.get(k - 1), passSlots.get(k));
+                move(dir, passSlots.getFirst());
+                passesKept = Math.min(passesKept + 1, passSlots.size());
+            } else {
+                clear(dir);
+            }
         }
+        for (Path slot : passSlots) deleteRecording(slot);
         if (!existed) delete(dir);
         say(untilFail ? "no run failed in " + plan.runs() + " run" + (plan.runs() == 1 ? "" : "s") + "; nothing kept"
                 : "the run passed; its recording was deleted");
@@ -147,6 +176,8 @@ final class RecordCommand implements Callable<Integer> {
     private Plan plan() {
         if (maxRuns != null && !untilFail) throw new UserError("--max-runs needs --until-fail");
         if (maxRuns != null && maxRuns < 1) throw new UserError("--max-runs must be at least 1, got " + maxRuns);
+        if (keepPassing != null && !untilFail) throw new UserError("--keep-passing needs --until-fail");
+        if (keepPassing != null && keepPassing < 0) throw new UserError("--keep-passing must be 0 or more, got " + keepPassing);
         if (untilFail && keepOnFailure) {
             throw new UserError("--until-fail already keeps only a failing run; use it or --keep-on-failure, not both");
         }
@@ -266,6 +297,23 @@ final class RecordCommand implements Callable<Integer> {
         } catch (UncheckedIOException e) {
             throw new UserError("cannot delete the passing run's recording in " + dir + ": " + e.getCause().getMessage());
         }
+    }
+
+    /** Moves a passing run's recording to its --keep-passing slot (a rename in the same directory). */
+    private static void move(Path from, Path to) {
+        if (!Files.exists(from, LinkOption.NOFOLLOW_LINKS)) return;
+        try {
+            Files.move(from, to);
+        } catch (IOException e) {
+            throw new UserError("cannot keep the passing run's recording as " + to + ": " + e.getMessage());
+        }
+    }
+
+    /** Deletes a recording directory deja made for a passing run, if it is there. */
+    private static void deleteRecording(Path dir) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        clear(dir);
+        delete(dir);
     }
 
     private static void delete(Path dir) {

@@ -14,10 +14,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "replay", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = {"Re-run a recorded program deterministically: every call that reads the outside world is",
-                "answered from the recording, so the output, decisions and exit status are those recorded.",
-                "deja exits with the program's status (for a recording interrupted by Ctrl-C or SIGTERM, the recorded",
-                "137, with a note), or 124 when the replay diverges from the recording."},
+        description = {"Re-run a recorded program deterministically, answered from its recording.",
+                "Every call that reads the outside world is answered from the recording, so the output, decisions and"
+                        + " exit status are those recorded. deja exits with the program's status (for a recording"
+                        + " interrupted by Ctrl-C or SIGTERM, the recorded 137, with a note), or 124 when the replay"
+                        + " diverges from the recording."},
         footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1"})
 final class ReplayCommand implements Callable<Integer> {
 

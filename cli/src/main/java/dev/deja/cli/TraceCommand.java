@@ -9,6 +9,7 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.tracer.InjectRule;
 import dev.deja.device.tracer.StraceTracer;
 import dev.deja.device.tracer.SyscallSet;
+import dev.deja.device.tracer.UnknownSyscallException;
 import dev.deja.device.TraceRun;
 import dev.deja.device.TraceSession;
 import java.io.FileOutputStream;
@@ -17,8 +18,13 @@ import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,15 +33,17 @@ import picocli.CommandLine.Parameters;
 @Command(name = "trace", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"Run a program and print its system calls as strace -f does, from deja's trace device.",
                 "Child processes and threads are always followed. deja exits with the program's status.",
-                "Put -- before a program that takes options."},
+                "Options end at the program: 'deja trace ls -la' traces ls -la; '--' is needed only before a program"
+                        + " whose name starts with '-'."},
         footer = {"", "Examples:", "  deja trace -f -o out.txt -- make",
                 "  deja trace -e trace=%%file,write -s 64 -y -- cat /etc/hostname",
                 "  deja trace -e inject=openat:error=ENOENT:when=3 -- ./app",
                 "  deja trace -c -- ls -la", "  deja trace -p 4242 -o out.txt", "", "See docs/trace.md for what differs from strace."})
 final class TraceCommand implements Callable<Integer> {
 
-    @Option(names = "-f", description = "Follow forks and threads (always on; accepted for strace compatibility).")
-    boolean follow;
+    @Option(names = "-f", description = "Follow forks and threads (always on; accepted for strace compatibility); "
+            + "-ff with -o FILE writes each thread's lines to FILE.TID.")
+    boolean[] follow = new boolean[0];
 
     @Option(names = "-o", paramLabel = "FILE", description = "Write the trace to FILE (lines then start with the thread id).")
     Path output;
@@ -50,11 +58,55 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "-s", paramLabel = "N", description = "Print at most N bytes of each string (default 32).")
     int stringLimit = 32;
 
-    @Option(names = "-y", description = "Print the paths of file descriptors: 3</etc/hosts>.")
-    boolean decodeFds;
+    @Option(names = "-y", description = "Print the paths of file descriptors: 3</etc/hosts>; -yy adds socket addresses "
+            + "and device numbers.")
+    boolean[] decodeFds = new boolean[0];
 
-    @Option(names = "-t", description = "Prefix each line with the time of day; -tt adds microseconds.")
+    @Option(names = "-t", description = "Prefix each line with the time of day; -tt adds microseconds; -ttt prints "
+            + "seconds since the epoch.")
     boolean[] time = new boolean[0];
+
+    @Option(names = "-r", description = "Prefix each line with the time since the previous call began.")
+    boolean relative;
+
+    @Option(names = "-C", description = "Print the lines and the -c summary.")
+    boolean linesAndSummary;
+
+    @Option(names = "-S", paramLabel = "SORTBY", description = "Sort the -c summary by time (default), calls, errors, name "
+            + "or nothing.")
+    String sortBy;
+
+    @Option(names = "-w", description = "With -c: wall-clock times (deja's -c always counts them; accepted).")
+    boolean wallClock;
+
+    @Option(names = "-z", description = "Print only the calls that succeeded (-e status=successful).")
+    boolean onlySuccessful;
+
+    @Option(names = "-Z", description = "Print only the calls that failed (-e status=failed).")
+    boolean onlyFailed;
+
+    @Option(names = "-E", paramLabel = "VAR[=VAL]", description = "Run the program with VAR=VAL in its environment "
+            + "(-E VAR removes VAR). Repeatable.")
+    List<String> environment = new ArrayList<>();
+
+    @Option(names = "-A", description = "With -o: append to FILE instead of truncating it.")
+    boolean append;
+
+    @Option(names = "-a", paramLabel = "COLUMN", description = "Align the results at COLUMN (default 40).")
+    Integer column;
+
+    @Option(names = "-i", description = "Print the instruction pointer at each call.")
+    boolean instructionPointer;
+
+    @Option(names = "-x", description = "Print strings with a non-printable byte in hexadecimal; -xx prints every string so.")
+    boolean[] hex = new boolean[0];
+
+    @Option(names = "-P", paramLabel = "PATH", description = "Print only the calls that name PATH or use a descriptor "
+            + "open on it. Repeatable.")
+    List<String> paths = new ArrayList<>();
+
+    @Option(names = "--seccomp-bpf", description = "Stop only at the traced calls (deja does this already with -e trace=; accepted).")
+    boolean seccomp;
 
     @Option(names = "-T", description = "Show the time spent in each call.")
     boolean callTime;
@@ -83,10 +135,24 @@ final class TraceCommand implements Callable<Integer> {
             throw new UserError("trace: no program given; usage: deja trace [OPTIONS] -- COMMAND [ARGS], or deja trace -p PID");
         }
         if (stringLimit < 0) throw new UserError("trace: -s must not be negative");
-        if (time.length == 1) {
-            // strace -t: seconds only; deja prints what -tt prints (documented)
-            time = new boolean[]{true, true};
+        StraceTracer.Clock clock = switch (time.length) {
+            case 0 -> StraceTracer.Clock.NONE;
+            case 1 -> StraceTracer.Clock.SECONDS;
+            case 2 -> StraceTracer.Clock.MICROS;
+            default -> StraceTracer.Clock.EPOCH;
+        };
+        boolean summaryWanted = summary || linesAndSummary;
+        if (sortBy != null && !List.of("time", "calls", "errors", "name", "nothing").contains(sortBy)) {
+            throw new UserError("trace: -S " + sortBy + ": sort by time, calls, errors, name or nothing");
         }
+        Set<String> status = new HashSet<>();
+        boolean noSignals = false;
+        Set<Integer> dumpReads = new HashSet<>();
+        Set<Integer> dumpWrites = new HashSet<>();
+        if (column != null && (column < 0 || column > 1000)) throw new UserError("trace: -a " + column + ": a column from 0 to 1000");
+        if (append && output == null) throw new UserError("trace: -A needs -o FILE");
+        if (onlySuccessful) status.add("successful");
+        if (onlyFailed) status.add("failed");
         SyscallTable table = SyscallTable.of(Arch.current());
         SyscallSet trace = SyscallSet.all();
         List<InjectRule> injects = new ArrayList<>();
@@ -99,23 +165,81 @@ final class TraceCommand implements Callable<Integer> {
                     case "trace", "t" -> trace = SyscallSet.parse(value, table);
                     case "inject" -> injects.add(InjectRule.parse(value, false, table));
                     case "fault" -> injects.add(InjectRule.parse(value, true, table));
-                    default -> throw new UserError("trace: -e " + key + "= is not supported (supported: trace=, inject=, fault=)");
+                    case "signal", "signals", "s" -> {
+                        if (!value.equals("none") && !value.equals("all")) {
+                            throw new UserError("trace: -e signal=" + value + ": deja knows signal=all and signal=none");
+                        }
+                        noSignals = value.equals("none");
+                    }
+                    case "quiet", "silent", "silence" -> {
+                        for (String v : value.split(",")) {
+                            switch (v) {
+                                case "exit", "exits" -> quiet = new boolean[]{true, true};
+                                case "attach", "personality", "thread-execve", "superseded", "path-resolution", "all", "none" -> {
+                                    // deja prints none of these notes: accepted
+                                }
+                                default -> throw new UserError("trace: -e quiet=" + v + ": deja knows exit, attach,"
+                                        + " personality, thread-execve, superseded, path-resolution");
+                            }
+                        }
+                    }
+                    case "read", "reads", "write", "writes" -> {
+                        Set<Integer> fds = key.startsWith("read") ? dumpReads : dumpWrites;
+                        for (String v : value.split(",")) {
+                            if (v.equals("all")) {
+                                fds.add(StraceTracer.More.ALL_FDS);
+                            } else if (v.equals("none")) {
+                                fds.clear();
+                            } else {
+                                try {
+                                    fds.add(Integer.parseInt(v));
+                                } catch (NumberFormatException nfe) {
+                                    throw new UserError("trace: -e " + key + "=" + v + ": a descriptor number, all or none");
+                                }
+                            }
+                        }
+                    }
+                    case "status" -> {
+                        for (String v : value.split(",")) {
+                            if (!List.of("successful", "failed", "unfinished").contains(v)) {
+                                throw new UserError("trace: -e status=" + v + ": deja knows successful, failed and unfinished");
+                            }
+                            status.add(v);
+                        }
+                    }
+                    default -> throw new UserError("trace: -e " + key + "= is not supported (supported: trace=, status=, "
+                            + "signal=, quiet=, read=, write=, inject=, fault=)");
                 }
+            } catch (UnknownSyscallException ex) {
+                throw new UserError("trace: -e " + e + ": " + Suggest.syscall(ex, table));
             } catch (IllegalArgumentException ex) {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
         }
-        LaunchSpec spec = attach == null ? Host.launchSpec(command) : null;
+        LaunchSpec spec = attach == null ? withEnvironment(Host.launchSpec(command)) : null;
+        if (attach != null && !environment.isEmpty()) throw new UserError("trace: -E applies to a COMMAND, not to -p");
+        boolean perThread = follow.length > 1 && output != null;
         PrintWriter out;
         try {
             out = output == null
                     ? new PrintWriter(new OutputStreamWriter(new FileOutputStream(java.io.FileDescriptor.err), StandardCharsets.UTF_8), false)
-                    : new PrintWriter(new OutputStreamWriter(new FileOutputStream(output.toFile()), StandardCharsets.UTF_8), false);
+                    : new PrintWriter(new OutputStreamWriter(new FileOutputStream(output.toFile(), append), StandardCharsets.UTF_8), false);
         } catch (IOException e) {
             throw new UserError("trace: cannot write " + output + ": " + e.getMessage());
         }
-        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit), trace,
-                injects, output != null, decodeFds, time.length > 0, callTime, summary, quiet.length > 1);
+        Renderer.HexStrings hexStrings = switch (hex.length) {
+            case 0 -> Renderer.HexStrings.NONE;
+            case 1 -> Renderer.HexStrings.NON_ASCII;
+            default -> Renderer.HexStrings.ALL;
+        };
+        Set<String> tracedPaths = new HashSet<>();
+        for (String p : paths) tracedPaths.add(Path.of(p).toAbsolutePath().normalize().toString());
+        for (String p : paths) tracedPaths.add(p);
+        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit, hexStrings), trace,
+                injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
+                new StraceTracer.More(clock, relative, decodeFds.length > 1, status, linesAndSummary,
+                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals, tracedPaths,
+                        dumpReads, dumpWrites));
         StraceTracer tracer = new StraceTracer(options, out);
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;
@@ -128,6 +252,44 @@ final class TraceCommand implements Callable<Integer> {
             throw new UserError(spec != null ? "cannot trace " + command.getFirst() + ": " + e.getMessage()
                     : "trace -p " + attach + ": " + e.getMessage());
         }
+        if (perThread) splitPerThread(output);
         return r.shellStatus();
+    }
+
+    /** -E: the program's environment with VAR=VAL set (replacing VAR's value) or VAR removed. */
+    private LaunchSpec withEnvironment(LaunchSpec spec) {
+        if (environment.isEmpty()) return spec;
+        List<String> env = new ArrayList<>(spec.environment());
+        for (String e : environment) {
+            int eq = e.indexOf('=');
+            String name = eq < 0 ? e : e.substring(0, eq);
+            if (name.isEmpty()) throw new UserError("trace: -E " + e + ": no variable name");
+            env.removeIf(kv -> kv.startsWith(name + "="));
+            if (eq >= 0) env.add(e);
+        }
+        return new LaunchSpec(spec.executable(), spec.argv(), env, spec.closeFds(), spec.blockedSignals(),
+                spec.ignoredSignals());
+    }
+
+    /**
+     * -ff -o FILE: strace writes each thread's lines to FILE.TID. deja writes FILE with each line's
+     * thread id first (as -o does) and splits it at the end.
+     */
+    private static void splitPerThread(Path file) {
+        Map<String, List<String>> byThread = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                int sp = line.indexOf(' ');
+                if (sp <= 0) continue;
+                byThread.computeIfAbsent(line.substring(0, sp), k -> new ArrayList<>())
+                        .add(StraceTracer.repad(line.substring(sp).stripLeading(), 0));
+            }
+            for (Map.Entry<String, List<String>> e : byThread.entrySet()) {
+                Files.write(file.resolveSibling(file.getFileName() + "." + e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+            }
+            Files.delete(file);
+        } catch (IOException e) {
+            throw new UserError("trace: -ff: cannot split " + file + " per thread: " + e.getMessage());
+        }
     }
 }

@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "unpack", sortOptions = false, mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"Restore a recording directory from a packed recording, checking every",
-                "checksum. DIR must not exist or must be empty; on any error nothing is left."},
+        description = {"Restore a recording directory from a packed recording, checking every checksum.",
+                "DIR must not exist or must be empty; on any error nothing is left."},
         footer = {"", "Example:", "  deja unpack bug1.deja -o /tmp/bug1 && deja replay /tmp/bug1"})
 final class UnpackCommand implements Callable<Integer> {
 

@@ -320,10 +320,9 @@ class DebugIT {
         assertTrue(missing.stderr().startsWith("deja: cannot read the command file "), missing.stderr());
     }
 
-    @Test
-    void aDivergenceEndsTheRunWithStatus124() throws Exception {
-        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
-        Path tampered = home.resolve("tampered");
+    /** A copy of the files recording whose lseek to 7 says 8: its replay diverges there. */
+    private static Path tampered(long lseek, String name) throws Exception {
+        Path tampered = home.resolve(name);
         int nr = TABLE.number("lseek").orElseThrow();
         try (Recording in = Recording.open(files); EventReader events = in.events();
              RecordingWriter out = RecordingWriter.create(tampered, in.header())) {
@@ -345,10 +344,83 @@ class DebugIT {
             out.finish(new RecordingSummary(RecordingStatus.COMPLETE, summary.endTimeNs(), summary.exitStatus(),
                     summary.eventCount(), summary.processCount()));
         }
+        return tampered;
+    }
+
+    @Test
+    void aDivergenceEndsTheRunWithStatus124() throws Exception {
+        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
+        Path tampered = tampered(lseek, "tampered");
         Runs.Result r = debug(tampered, "until " + lseek + "\ninfo\ncontinue\ninfo\nlist -1 +0\nquit\n");
         assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stdout() + r.stderr());
         contains(r, "#" + lseek + " [pid ", "deja: the replay diverged from the recording: ",
                 "error: the run is over: no current event ('goto EVENT' or 'run')");
         matches(r, "^deja:   #\\d+ \\[pid \\d+\\] ");
+    }
+
+    /** Issue 15: 'until' past a divergence was an IndexOutOfBoundsException; the shell stays usable. */
+    @Test
+    void theShellStaysUsableAfterADivergence() throws Exception {
+        long lseek = seqOf("lseek(4, 7, SEEK_SET)");
+        Path tampered = tampered(lseek, "tampered-until");
+        long after = near(lseek, 3);
+        Runs.Result r = debug(tampered, "until " + after + "\nuntil " + (after + 5) + "\nstep\ngoto 1\ninfo\nquit\n");
+        assertFalse(r.stdout().contains("internal error") || r.stderr().contains("internal error"), r.stdout() + r.stderr());
+        contains(r, "deja: the replay diverged from the recording: ",
+                "error: the run is over (the replay diverged); 'goto " + (after + 5) + "' re-runs it from the start",
+                "error: the run is over; 'run' starts it again",
+                "#1 [pid ");
+    }
+
+    /** docs/debug.md's session: the files sample fails three calls with ENOENT (its search shows them). */
+    @Test
+    void searchFindsTheThreeFailuresDebugMdShows() throws Exception {
+        Runs.Result r = debug(files, "search /ENOENT/\nquit\n", "--no-exec");
+        contains(r, "access(\"/etc/ld.so.preload\", R_OK) = -1 ENOENT", "newfstatat(3, \"missing\"",
+                "unlink(\"renamed.txt\") = -1 ENOENT", "3 matches");
+    }
+
+    /** Issue 15: typos get the likely command or syscall; gdb habits get what to use in deja. */
+    @Test
+    void mistakesGetHelp() throws Exception {
+        Runs.Result r = debug(files, "contine\nbreak opnat\nbreak open\nbt\nwatch x\nstepi\ninfo frame\n"
+                + "info sharedlibrary\ncheckpoint\nwhen\nquit\n", "--no-exec");
+        contains(r, "error: unknown command 'contine' (did you mean 'continue'?)",
+                "error: unknown syscall 'opnat' (did you mean 'openat'?)",
+                "  open is never called in this recording; it calls openat (",
+                "error: 'bt' is not a deja command: deja has no stack traces yet",
+                "error: 'watch' is not a deja command: deja stops at system calls",
+                "error: 'stepi' is not a deja command: deja moves by system calls",
+                "error: 'info frame' is not a deja command: deja has no stack traces yet",
+                "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
+                "error: 'checkpoint' is not a deja command: no checkpoints are needed",
+                "error: 'when' is not a deja command: the prompt shows the current event number");
+        Runs.Result typo = run("", "replya", files.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, typo.status());
+        assertTrue(typo.stderr().startsWith("deja: unknown command 'replya'; did you mean 'deja replay'?"), typo.stderr());
+    }
+
+    /** Issue 15: maps names the files the program mapped before deja's copies; info decodes arguments as the event line. */
+    @Test
+    void mapsAndInfoShowWhatTheProgramSaw() throws Exception {
+        Runs.Result r = debug(files, "break openat path=*data.txt\ncontinue\ninfo\nmaps\nquit\n");
+        contains(r, "O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC", "0640");
+        matches(r, "(?m)^  arg2      flags.*= 0x[0-9a-f]+ \\(\\d+\\) O_RDWR\\|O_CREAT\\|O_EXCL\\|O_CLOEXEC$");
+        matches(r, "(?m)^[0-9a-f]+-[0-9a-f]+ r-xp .* " + Pattern.quote(Samples.path("files").toString()) + "   \\(deja's copy: /.*\\)$");
+        matches(r, "(?m)^[0-9a-f]+-[0-9a-f]+ r-xp .* /\\S*libc\\S*\\.so\\S*   \\(deja's copy: /.*/blobs/.*\\)$");
+    }
+
+    /** Issue 15: moves past either end say where they stopped and why. */
+    @Test
+    void movesPastEitherEndSaySo() throws Exception {
+        Runs.Result r = debug(files, "reverse-step\ngoto -5\nstep 3\nreverse-step 9\ngoto 99999999\nstep\nquit\n");
+        contains(r, "already at the first call (#1): nothing before it",
+                "goto -5: events are numbered from 1: going to the first call (#1)",
+                "reverse-step 9: only 3 calls before this one: going to the first (#1)",
+                "goto 99999999: the recording's last event is #",
+                "error: the run is over; 'run' starts it again");
+        Runs.Result g = run("", "debug", "-g", "99999999", files.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, g.status(), g.stderr());
+        assertTrue(g.stderr().contains("the recording has no event 99999999 (its events are numbered 1 to "), g.stderr());
     }
 }

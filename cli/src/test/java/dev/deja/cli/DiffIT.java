@@ -62,7 +62,7 @@ class DiffIT {
         assertTrue(out.contains("): only in B (1 event), after A #"), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("  > ") && l.contains("write(2, \"" + sample + ": FAILED")), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("  ! ") && l.contains("A exit_group(0)")), out);
-        assertTrue(out.contains("before it, the kernel gave this thread different data (most recent first):"), out);
+        assertTrue(out.contains("before it, the kernel gave this thread different data (what it consumed first, then most recent first):"), out);
         assertTrue(out.strip().lines().toList().getLast().startsWith(summary), out);
         return out;
     }

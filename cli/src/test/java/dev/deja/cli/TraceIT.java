@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deja.samples.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -237,5 +238,97 @@ class TraceIT {
         assertTrue(cls.stderr().contains("unknown syscall class '%nope'"), cls.stderr());
         Runs.Result missing = Runs.deja(tmp, "trace", "--", "/no/such/program");
         assertEquals(127, missing.status());
+    }
+
+    /** Issue 15: strace's -ttt, -t, -r, -ff, -yy, -z/-Z, -C/-S, -E; -c leaves out exit_group; no '--' needed. */
+    @Test
+    void moreStraceOptions() throws Exception {
+        Runs.Result ttt = Runs.deja(tmp, "trace", "-ttt", "-e", "trace=openat", "cat", "/etc/hostname");
+        assertTrue(lines(ttt.stderr()).getFirst().matches("\\d{10}\\.\\d{6} openat\\(.*"), ttt.stderr());
+        Runs.Result t = Runs.deja(tmp, "trace", "-t", "-r", "-e", "trace=openat", "cat", "/etc/hostname");
+        assertTrue(lines(t.stderr()).getFirst().matches(" +0\\.000000 \\d\\d:\\d\\d:\\d\\d openat\\(.*"), t.stderr());
+
+        Path out = tmp.resolve("ff");
+        Runs.Result ff = Runs.deja(tmp, "trace", "-ff", "-o", out.toString(), "-e", "trace=execve", "sh", "-c", "cat /etc/hostname | cat");
+        assertEquals(0, ff.status(), ff.stderr());
+        List<Path> files;
+        try (var list = Files.list(tmp)) {
+            files = list.filter(p -> p.getFileName().toString().startsWith("ff.")).sorted().toList();
+        }
+        assertEquals(3, files.size(), files.toString());
+        assertTrue(Files.readString(files.getFirst()).startsWith("execve(\"/usr/bin/sh\""), Files.readString(files.getFirst()));
+        assertFalse(Files.exists(out));
+
+        Runs.Result yy = Runs.deja(tmp, "trace", "-yy", "-e", "trace=read", "head", "-c1", "/dev/zero");
+        assertTrue(yy.stderr().contains("read(3</dev/zero<char 1:5>>, \"\\0\", 1)"), yy.stderr());
+
+        Runs.Result failed = Runs.deja(tmp, "trace", "-Z", "-e", "trace=openat", "cat", "/no/such/file");
+        assertTrue(lines(failed.stderr()).stream().filter(l -> l.startsWith("openat(")).allMatch(l -> l.contains("= -1 ")),
+                failed.stderr());
+        Runs.Result ok = Runs.deja(tmp, "trace", "-z", "-e", "trace=openat", "cat", "/no/such/file");
+        assertTrue(lines(ok.stderr()).stream().filter(l -> l.startsWith("openat(")).noneMatch(l -> l.contains("= -1 ")), ok.stderr());
+
+        Runs.Result both = Runs.deja(tmp, "trace", "-C", "-S", "calls", "cat", "/etc/hostname");
+        assertTrue(both.stderr().contains("execve(\"/usr/bin/cat\"") && both.stderr().contains("% time     seconds"), both.stderr());
+        assertFalse(both.stderr().lines().anyMatch(l -> l.endsWith(" exit_group")), both.stderr());
+
+        Runs.Result env = Runs.deja(tmp, "trace", "-E", "DEJA_TRACE_TEST=1", "-e", "trace=none", "sh", "-c", "echo $DEJA_TRACE_TEST");
+        assertEquals("1\n", env.stdout(), env.stderr());
+        Runs.Result seccomp = Runs.deja(tmp, "trace", "--seccomp-bpf", "-f", "-e", "trace=none", "true");
+        assertEquals(0, seccomp.status(), seccomp.stderr());
+    }
+
+    /** Issue 15: -A, -a, -i, -e signal=none, -e quiet=exit, and rt_sigreturn's mask as strace prints it. */
+    @Test
+    void columnsPointersAppendAndSigreturn() throws Exception {
+        Path out = tmp.resolve("app.txt");
+        for (int i = 0; i < 2; i++) {
+            Runs.Result r = Runs.deja(tmp, "trace", "-A", "-o", out.toString(), "-e", "trace=none", "true");
+            assertEquals(0, r.status(), r.stderr());
+        }
+        assertEquals(2, Files.readAllLines(out).stream().filter(l -> l.contains("+++ exited with 0 +++")).count());
+
+        Runs.Result ia = Runs.deja(tmp, "trace", "-i", "-a", "70", "-e", "trace=openat", "-e", "quiet=exit", "cat", "/etc/hostname");
+        String open = lines(ia.stderr()).stream().filter(l -> l.contains("\"/etc/hostname\"")).findFirst().orElseThrow();
+        assertTrue(open.matches("\\[[0-9a-f]{16}\\] openat\\(.*\\)\\s+= 3"), open);
+        assertEquals(69, open.indexOf(" = 3"), open);
+        assertFalse(ia.stderr().contains("+++ exited"), ia.stderr());
+
+        Runs.Result sig = Runs.deja(tmp, "trace", "-e", "trace=rt_sigreturn", Samples.path("signals").toString());
+        assertTrue(lines(sig.stderr()).stream().anyMatch(l -> l.matches("rt_sigreturn\\(\\{mask=\\[[A-Z0-9 ]*\\]\\}\\)\\s+= 0")),
+                sig.stderr());
+        assertTrue(sig.stderr().contains("--- SIG"), sig.stderr());
+        Runs.Result quiet = Runs.deja(tmp, "trace", "-e", "trace=rt_sigreturn", "-e", "signal=none", Samples.path("signals").toString());
+        assertFalse(quiet.stderr().contains("--- SIG"), quiet.stderr());
+    }
+
+    /** Issue 15: -x and -xx print strings in hex as strace does; -P keeps the calls on one path, close included. */
+    @Test
+    void hexStringsAndPathFilter() throws Exception {
+        Runs.Result x = Runs.deja(tmp, "trace", "-x", "-e", "trace=write", "sh", "-c", "printf 'ab\\n'; printf '\\001z'");
+        List<String> writes = lines(x.stderr()).stream().filter(l -> l.startsWith("write(")).map(TraceIT::norm).toList();
+        assertEquals(List.of("write(1, \"ab\\n\", 3) = 3", "write(1, \"\\x01\\x7a\", 2) = 2"), writes, x.stderr());
+        Runs.Result xx = Runs.deja(tmp, "trace", "-xx", "-e", "trace=write", "printf", "ab");
+        assertEquals("write(1, \"\\x61\\x62\", 2) = 2", norm(lines(xx.stderr()).getFirst()), xx.stderr());
+
+        Runs.Result p = Runs.deja(tmp, "trace", "-P", "/etc/hostname", "cat", "/etc/hostname");
+        List<String> calls = lines(p.stderr()).stream().filter(l -> !l.startsWith("+++")).map(TraceIT::norm).toList();
+        assertEquals(HOSTNAME_OPEN, calls.getFirst(), p.stderr());
+        assertEquals("close(3) = 0", calls.getLast(), p.stderr());
+        assertTrue(calls.stream().allMatch(l -> l.startsWith("openat(") || l.matches("[a-z0-9_]+\\(3[,)].*")), p.stderr());
+    }
+
+    /** Issue 15: -e write= and -e read= dump the data as strace does (lines compared with strace 6.1's). */
+    @Test
+    void dumpsDataReadAndWritten() throws Exception {
+        Runs.Result w = Runs.deja(tmp, "trace", "-e", "trace=write", "-e", "write=1", "sh", "-c",
+                "printf 'hello world, this is more than sixteen\\n'");
+        List<String> dump = lines(w.stderr()).stream().filter(l -> l.startsWith(" | ")).toList();
+        assertEquals(List.of(
+                " | 00000  68 65 6c 6c 6f 20 77 6f  72 6c 64 2c 20 74 68 69  hello world, thi |",
+                " | 00010  73 20 69 73 20 6d 6f 72  65 20 74 68 61 6e 20 73  s is more than s |",
+                " | 00020  69 78 74 65 65 6e 0a                              ixteen.          |"), dump, w.stderr());
+        Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=read", "-e", "read=0", "head", "-c", "2");
+        assertFalse(r.stderr().contains(" | 00000"), "nothing was read from /dev/null: " + r.stderr());
     }
 }

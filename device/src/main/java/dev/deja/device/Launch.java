@@ -57,7 +57,8 @@ public final class Launch {
             Path p = Path.of(name).toAbsolutePath();
             if (!Files.exists(p)) throw new CommandException(name + ": No such file or directory", 127);
             if (Files.isDirectory(p) || !Files.isExecutable(p)) throw new CommandException(name + ": Permission denied", 126);
-            return p;
+            // As given, as strace and execvp pass it: the recorded execve shows the path the user typed.
+            return Path.of(name);
         }
         Path denied = null;
         for (String dir : path.split(":", -1)) {
@@ -69,6 +70,23 @@ public final class Launch {
         }
         if (denied != null) throw new CommandException(denied + ": Permission denied", 126);
         throw new CommandException(name + ": command not found", 127);
+    }
+
+    /**
+     * Puts back the {@code _} variable deja was started with: bash's {@code exec} of the JVM in the
+     * launcher drops it, and a program run under deja sees deja's environment, as under strace. The
+     * launcher passes its value and index (its properties are absent when deja runs otherwise).
+     */
+    static void restoreUnderscore(List<String> env, String index, String value) {
+        if (index == null || value == null) return;
+        for (String kv : env) if (kv.startsWith("_=")) return;
+        int at;
+        try {
+            at = Integer.parseInt(index);
+        } catch (NumberFormatException e) {
+            return; // not from the launcher: nothing to restore
+        }
+        env.add(Math.clamp(at, 0, env.size()), "_=" + value);
     }
 
     /** The environment exactly as this process received it, in order (System.getenv() loses order). */
@@ -83,6 +101,7 @@ public final class Launch {
                     start = i + 1;
                 }
             }
+            restoreUnderscore(env, System.getProperty("deja.underscore.index"), System.getProperty("deja.underscore"));
             return env;
         } catch (IOException e) {
             List<String> env = new ArrayList<>();

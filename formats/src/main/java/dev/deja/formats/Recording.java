@@ -208,6 +208,14 @@ public final class Recording implements AutoCloseable {
     }
 
     /**
+     * The cheap check: every blob the blob index lists is present with its indexed size; contents are not
+     * read ({@link #verify()} does). Returns how many blobs were checked.
+     */
+    public int checkBlobSizes() throws RecordingException {
+        return blobs.checkSizes();
+    }
+
+    /**
      * Full check: every journal entry's framing, checksum and decoding; every blob's hash; every
      * blob the events and the index name present.
      */

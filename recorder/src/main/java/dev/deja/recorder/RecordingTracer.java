@@ -29,6 +29,7 @@ final class RecordingTracer implements Tracer {
     private final RecordingWriter writer;
     /** Files already copied, by identity and version, so a library mapped 1000 times is hashed once. */
     private final Map<FileKey, String> copied = new HashMap<>();
+    private final KernelCopies kernelCopies = new KernelCopies();
 
     RecordingTracer(RecordingWriter writer) {
         this.writer = writer;
@@ -50,7 +51,7 @@ final class RecordingTracer implements Tracer {
 
     @Override
     public void onSyscall(SyscallEvent event, Tracee tracee) {
-        append(event);
+        append(kernelCopies.withMovedBytes(event, tracee));
     }
 
     @Override

@@ -83,6 +83,11 @@ final class ReplayTracer implements Tracer {
 
     private static final long SCRATCH = 0x100000000000L;
     private static final long SCRATCH_SIZE = 1 << 16;
+    /**
+     * Where a #! script's rewritten argv goes when it does not fit in the scratch page (the kernel
+     * takes up to a quarter of the stack limit of arguments): deja's own range, above the scratch page.
+     */
+    private static final long ARGS_AREA = SCRATCH + (1L << 24);
     private static final long MAP_SHARED_TYPE = 0x3;
     private static final long MAP_PRIVATE = 0x2;
     private static final long MAP_FIXED = 0x10;
@@ -609,7 +614,20 @@ final class ReplayTracer implements Tracer {
         if (!recordedArgv.equals(x.argv())) {
             // A #! script: the kernel ran the interpreter with a new argv; run the interpreter's copy with it.
             argv = base + 8192;
-            t.write(argv, vector(argv, x.argv()));
+            byte[] vec = vector(argv, x.argv());
+            if (8192 + vec.length > SCRATCH_SIZE) {
+                // MAP_FIXED on purpose: the range is deja's, and a previous exec's area may still be
+                // there in a vfork parent that shares this memory.
+                long size = (vec.length + 4095L) & ~4095L;
+                long got = t.inject(nrMmap, ARGS_AREA, size, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+                if (got != ARGS_AREA) {
+                    throw failure("event " + r.seq() + ": cannot map " + size + " bytes for the script's arguments in pid "
+                            + t.pid() + " (result " + got + ")");
+                }
+                argv = ARGS_AREA;
+                vec = vector(argv, x.argv());
+            }
+            t.write(argv, vec);
         }
         long[] args = {pathAddr, argv, live[argvArg + 1], 0, 0, 0};
         pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
@@ -787,11 +805,15 @@ final class ReplayTracer implements Tracer {
             case "sendfile", "copy_file_range", "splice", "tee" -> {
                 int outFd = (int) r.arg(name.equals("sendfile") ? 0 : 2);
                 Integer origin = fds.get(outFd);
-                if (origin != null && (origin == 1 || origin == 2) && res > 0 && !warnedKernelCopy) {
+                // The recorder keeps what a regular file gave to deja's stdout or stderr under the count argument.
+                byte[] moved = name.equals("tee") ? new byte[0] : inputBytes(r, name.equals("sendfile") ? 3 : 4);
+                if (moved.length > 0) {
+                    emit(origin, moved, res, r.seq());
+                } else if (origin != null && (origin == 1 || origin == 2) && res > 0 && !warnedKernelCopy) {
                     warnedKernelCopy = true;
                     warnings.add("event " + r.seq() + ": " + res + " bytes " + name
                             + " copied inside the kernel to the recorded program's " + (origin == 1 ? "stdout" : "stderr")
-                            + " were not recorded; they are missing from this replay's output");
+                            + " were not recorded (deja keeps what a regular file gives, up to 64 MiB a call); they are missing from this replay's output");
                 }
             }
             case "dup" -> set(fds, (int) res, fds.get((int) r.arg(0)));

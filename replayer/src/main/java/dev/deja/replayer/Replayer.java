@@ -134,6 +134,10 @@ public final class Replayer {
         try {
             ignoring = SignalActions.ignore(spec.ignoredSignals());
         } catch (NativeCallException e) {
+            // nothing ran: the replay directory goes now, not after the hook's wait at exit
+            traced.countDown();
+            Recording.deleteTree(scratch);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
             throw new ReplayException("cannot start the program with the signals it was recorded with ignored: "
                     + e.getMessage(), e);
         }

@@ -145,7 +145,11 @@ record BreakSpec(String text, List<Term> terms) {
             int eq = word.indexOf('=');
             if (eq < 0) {
                 if (!first) throw new IllegalArgumentException("'" + word + "': syscalls come first, then key=value terms");
-                terms.add(new Syscalls(SyscallSet.parse(word, t.table())));
+                try {
+                    terms.add(new Syscalls(SyscallSet.parse(word, t.table())));
+                } catch (dev.deja.device.tracer.UnknownSyscallException e) {
+                    throw new IllegalArgumentException(dev.deja.cli.Suggest.syscall(e, t.table()), e);
+                }
             } else {
                 terms.add(term(word.substring(0, eq).toLowerCase(Locale.ROOT), word.substring(eq + 1)));
             }

@@ -171,16 +171,15 @@ final class Debugger {
             verb = sp < 0 ? cmd : cmd.substring(0, sp);
             rest = sp < 0 ? "" : cmd.substring(sp + 1).strip();
         }
-        Help.Entry entry = Help.find(verb).orElseThrow(() ->
-                new CommandError("unknown command '" + verb + "' (try 'help')"));
+        Help.Entry entry = Help.find(verb).orElseThrow(() -> unknownCommand(verb));
         switch (entry.name()) {
             case "step" -> step(count(rest, 1));
             case "next" -> next(rest);
             case "continue" -> continueToBreak();
             case "until" -> until(event(rest));
-            case "goto" -> go(Math.min(t.atOrAfter(event(rest)), t.size()), "goto");
+            case "goto" -> go(beyondEnds(event(rest), "goto"), "goto");
             case "finish" -> finish();
-            case "reverse-step" -> go(Math.max(0, Math.min(position, t.size()) - count(rest, 1)), "reverse-step");
+            case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
             case "run" -> restart();
             case "break" -> addBreak(rest);
@@ -207,11 +206,57 @@ final class Debugger {
         return true;
     }
 
+    /** An unknown command: a gdb habit gets what to use instead, a typo its likely command. */
+    private static CommandError unknownCommand(String verb) {
+        Optional<String> habit = Help.habit(verb);
+        if (habit.isPresent()) return new CommandError("'" + verb + "' is not a deja command: " + habit.get());
+        return new CommandError("unknown command '" + verb + "'" + dev.deja.cli.Suggest.closest(verb, Help.words())
+                .map(m -> " (did you mean '" + m + "'?)").orElse(" (try 'help')"));
+    }
+
     // ---------------------------------------------------------------- moving
 
     private void step(int n) {
         requireBefore("step");
+        if (position + n > t.size()) {
+            out.println("step " + n + ": only " + (t.size() - position) + " call" + (t.size() - position == 1 ? "" : "s")
+                    + " left: running to the end");
+        }
         go(Math.min(t.size(), position + n), "step");
+    }
+
+    private void reverseStep(int n) {
+        if (t.size() == 0) throw new CommandError("the recording holds no calls");
+        int from = Math.min(position, t.size());
+        if (from == 0) {
+            out.println("already at the first call (#" + t.stop(0).seq() + "): nothing before it");
+            return;
+        }
+        if (n > from) {
+            out.println("reverse-step " + n + ": only " + from + " call" + (from == 1 ? "" : "s")
+                    + " before this one: going to the first (#" + t.stop(0).seq() + ")");
+        }
+        go(Math.max(0, from - n), "reverse-step");
+    }
+
+    /**
+     * The stop for event {@code seq} of a goto or until, saying so when it lies past either end of
+     * the recording (the move then stops at that end).
+     */
+    private int beyondEnds(long seq, String what) {
+        if (t.size() == 0) throw new CommandError("the recording holds no calls");
+        long first = t.events().getFirst().seq();
+        long last = t.events().getLast().seq();
+        if (seq < first) {
+            out.println(what + " " + seq + ": events are numbered from " + first + ": going to the first call (#"
+                    + t.stop(0).seq() + ")");
+            return 0;
+        }
+        if (seq > last) {
+            out.println(what + " " + seq + ": the recording's last event is #" + last + ": going to the end of the run");
+            return t.size();
+        }
+        return Math.min(t.atOrAfter(seq), t.size());
     }
 
     private void next(String args) {
@@ -245,7 +290,12 @@ final class Debugger {
     }
 
     private void until(long seq) {
-        int target = t.atOrAfter(seq);
+        if (position >= t.size()) {
+            // After an end, a divergence included: the shell stays usable, only going forward is over.
+            throw new CommandError("the run is over" + (diverged ? " (the replay diverged)" : "")
+                    + "; 'goto " + seq + "' re-runs it from the start, 'run' starts it again");
+        }
+        int target = beyondEnds(seq, "until");
         if (target < position) {
             throw new CommandError("event " + seq + " is behind the current one (#" + t.stop(position).seq()
                     + "); 'goto " + seq + "' goes back");
@@ -323,8 +373,14 @@ final class Debugger {
             failed = false;
             exitStatus = null;
             LiveReplay.Notice n = live.start(seq);
-            out.printf(Locale.ROOT, "(re-ran %d calls in %.2f s)%n", Math.max(0, Math.min(target, t.size())),
-                    (System.nanoTime() - started) / 1e9);
+            // What ran, not what was asked: Ctrl-C or a divergence stops the re-run short of its target.
+            int reached = switch (n) {
+                case LiveReplay.Stopped s -> t.atOrAfter(s.event().seq());
+                case LiveReplay.Ended e when e.outcome() != null && e.outcome().divergence() != null ->
+                        Math.min(t.atOrAfter(e.outcome().divergence().seq()), target);
+                case LiveReplay.Ended e -> Math.min(target, t.size());
+            };
+            out.printf(Locale.ROOT, "(re-ran %d calls in %.2f s)%n", reached, (System.nanoTime() - started) / 1e9);
             handle(n, target, byBreak);
         } else {
             handle(live.resume(seq), target, byBreak);
@@ -405,6 +461,49 @@ final class Debugger {
         for (int i = 0; i < t.size(); i++) if (b.test(t, i)) matches++;
         out.println("Breakpoint " + bp.id + ": " + b.text() + " (" + matches + " recorded call" + (matches == 1 ? "" : "s")
                 + " match)");
+        if (matches == 0) for (String hint : absentSyscalls(spec)) out.println(hint);
+    }
+
+    /** Syscalls a kernel may serve another way: what a program calls instead when a name never appears. */
+    private static final Map<String, List<String>> INSTEAD = Map.of(
+            "fork", List.of("clone", "clone3", "vfork"), "vfork", List.of("clone", "clone3"),
+            "wait", List.of("wait4", "waitid"), "waitpid", List.of("wait4", "waitid"),
+            "select", List.of("pselect6", "poll", "ppoll"), "poll", List.of("ppoll"),
+            "dup2", List.of("dup3"), "pipe", List.of("pipe2"), "signal", List.of("rt_sigaction"),
+            "sigaction", List.of("rt_sigaction"));
+
+    /**
+     * For each syscall named in a breakpoint that the recording never calls, the calls it holds in its
+     * place ("open": openat): glibc reaches most old calls through newer ones.
+     */
+    private List<String> absentSyscalls(String spec) {
+        Map<String, Integer> recorded = new java.util.TreeMap<>();
+        for (int i = 0; i < t.size(); i++) recorded.merge(t.name(t.stop(i)), 1, Integer::sum);
+        List<String> hints = new ArrayList<>();
+        for (String word : spec.strip().split("\\s+")) {
+            if (word.equals("if")) break;
+            if (word.contains("=")) break;
+            for (String name : word.split(",")) {
+                if (name.isEmpty() || !name.chars().allMatch(c -> Character.isLetterOrDigit(c) || c == '_')) continue;
+                if (recorded.containsKey(name)) continue;
+                List<String> instead = new ArrayList<>();
+                for (String r : recorded.keySet()) {
+                    if ((r.contains(name) && !r.equals(name)) || INSTEAD.getOrDefault(name, List.of()).contains(r)) instead.add(r);
+                }
+                if (instead.isEmpty()) {
+                    hints.add("  " + name + " is never called in this recording");
+                } else {
+                    StringBuilder sb = new StringBuilder("  " + name + " is never called in this recording; it calls ");
+                    for (int i = 0; i < instead.size(); i++) {
+                        String r = instead.get(i);
+                        sb.append(i == 0 ? "" : ", ").append(r).append(" (").append(recorded.get(r)).append(" time")
+                                .append(recorded.get(r) == 1 ? "" : "s").append(')');
+                    }
+                    hints.add(sb.append(": 'break ").append(String.join(",", instead)).append("'").toString());
+                }
+            }
+        }
+        return hints;
     }
 
     private List<Breakpoint> selected(String args, String what) {
@@ -460,8 +559,14 @@ final class Debugger {
             case "processes" -> processes();
             case "fds" -> fds();
             case "maps" -> maps();
-            default -> throw new CommandError("info: unknown subject '" + what
-                    + "' (event breakpoints registers threads processes fds maps)");
+            default -> {
+                Optional<String> habit = Help.habit("info " + what);
+                if (habit.isPresent()) throw new CommandError("'info " + what + "' is not a deja command: " + habit.get());
+                List<String> subjects = List.of("event", "breakpoints", "registers", "threads", "processes", "fds", "maps");
+                throw new CommandError("info: unknown subject '" + what + "'"
+                        + dev.deja.cli.Suggest.closest(what, subjects).map(m -> " (did you mean 'info " + m + "'?)")
+                        .orElse(" (" + String.join(" ", subjects) + ")"));
+            }
         }
     }
 
@@ -505,20 +610,62 @@ final class Debugger {
     }
 
     private void printArgs(SyscallEvent e) {
+        List<String> shown = renderedArgs(t.render(e));
         Schema s = t.schema(e).orElse(null);
         int n = s == null ? 6 : s.argCount();
         for (int i = 0; i < n; i++) {
             ArgSpec a = s == null ? null : s.arg(i);
             String label = a == null ? "" : a.kind().name().toLowerCase(Locale.ROOT) + (a.name() == null ? "" : " " + a.name());
-            out.printf(Locale.ROOT, "  arg%d      %-18s = 0x%x (%d)%s%n", i, label, e.arg(i), e.arg(i), argText(e, i));
+            out.printf(Locale.ROOT, "  arg%d      %-18s = 0x%x (%d)%s%n", i, label, e.arg(i), e.arg(i),
+                    argText(e, i, i < shown.size() ? shown.get(i) : null));
         }
     }
 
     private static String argText(SyscallEvent e, int arg) {
+        return argText(e, arg, null);
+    }
+
+    /** The argument as text: its string, else as the event line decodes it (AT_FDCWD, O_RDONLY|O_CLOEXEC). */
+    private static String argText(SyscallEvent e, int arg, String rendered) {
         for (MemoryBlock b : e.inputs()) {
             if (b.arg() == arg && b.length() > 0 && printable(b.data())) return " \"" + escape(Timeline.cString(b.data()), 64) + "\"";
         }
-        return "";
+        if (rendered == null || rendered.isEmpty() || rendered.startsWith("\"")) return "";
+        // a bare number or address adds nothing to the raw value beside it
+        if (rendered.matches("-?\\d+|0x[0-9a-f]+|NULL")) return "";
+        return " " + (rendered.length() > 80 ? rendered.substring(0, 77) + "..." : rendered);
+    }
+
+    /** The top-level arguments of an event line "name(a, {b, c}, d) = r", as shown. */
+    static List<String> renderedArgs(String line) {
+        List<String> args = new ArrayList<>();
+        int open = line.indexOf('(');
+        if (open < 0) return args;
+        int depth = 0;
+        boolean quoted = false;
+        StringBuilder cur = new StringBuilder();
+        for (int i = open + 1; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted) {
+                cur.append(c);
+                if (c == '\\' && i + 1 < line.length()) cur.append(line.charAt(++i));
+                else if (c == '"') quoted = false;
+                continue;
+            }
+            if (c == '"') quoted = true;
+            if (c == '(' || c == '[' || c == '{') depth++;
+            if ((c == ')' || c == ']' || c == '}') && depth-- == 0) {
+                if (!cur.toString().isBlank()) args.add(cur.toString().strip());
+                return args;
+            }
+            if (c == ',' && depth == 0) {
+                args.add(cur.toString().strip());
+                cur.setLength(0);
+                continue;
+            }
+            cur.append(c);
+        }
+        return args;
     }
 
     private static boolean printable(byte[] d) {
@@ -774,11 +921,48 @@ final class Debugger {
         SyscallEvent e = current();
         Integer pid = livePids.get(e.pid());
         if (pid == null) throw new CommandError("maps: the live process of recorded pid " + e.pid() + " is not known yet");
+        List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) out.println(line);
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) out.println(withRecordedPath(line, recorded));
         } catch (IOException ex) {
             throw new CommandError("cannot read /proc/" + pid + "/maps: " + ex.getMessage());
         }
+    }
+
+    /** The file mappings process {@code pid} has made since its last exec, up to event {@code seq}. */
+    private List<dev.deja.formats.event.MappingEvent> recordedMappings(int pid, long seq) {
+        List<dev.deja.formats.event.MappingEvent> out = new ArrayList<>();
+        for (Event ev : t.events()) {
+            if (ev.seq() > seq) break;
+            if (ev.pid() != pid) continue;
+            if (ev instanceof dev.deja.formats.event.ExecEvent) out.clear();
+            if (ev instanceof dev.deja.formats.event.MappingEvent m && !m.path().isEmpty()) out.add(m);
+        }
+        return out;
+    }
+
+    /**
+     * A line of the live /proc/PID/maps with the recorded file's path first and deja's copy after: replay
+     * maps the recording's copies (blobs, the replay directory's executables) at the recorded addresses,
+     * so the recorded mapping that covers the line's start names the file the program mapped.
+     */
+    static String withRecordedPath(String line, List<dev.deja.formats.event.MappingEvent> recorded) {
+        String[] f = line.split("\\s+", 6);
+        if (f.length < 6 || !f[5].startsWith("/")) return line;
+        long start;
+        try {
+            start = Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16);
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            return line; // not a maps line: as it is
+        }
+        for (int i = recorded.size() - 1; i >= 0; i--) {
+            dev.deja.formats.event.MappingEvent m = recorded.get(i);
+            if (Long.compareUnsigned(start, m.address()) >= 0 && Long.compareUnsigned(start, m.address() + m.length()) < 0) {
+                if (m.path().equals(f[5])) return line;
+                return line.substring(0, line.length() - f[5].length()) + m.path() + "   (deja's copy: " + f[5] + ")";
+            }
+        }
+        return line;
     }
 
     private void fds() {

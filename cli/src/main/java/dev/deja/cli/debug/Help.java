@@ -85,6 +85,48 @@ final class Help {
                     List.of("help", "help break")),
             new Entry("quit", List.of("q", "exit"), "quit", "End the session (the replay is killed).", List.of("quit")));
 
+    /**
+     * What to use in deja for a gdb or rr habit it does not have (yet): stack traces, watchpoints,
+     * instruction steps and checkpoints belong to the gdb issue; until then, the nearest deja command.
+     */
+    static final java.util.Map<String, String> HABITS = java.util.Map.ofEntries(
+            java.util.Map.entry("bt", "deja has no stack traces yet: 'info' shows the current call and its process, 'list' the calls"
+                    + " around it, 'regs' and 'x/8xg $rsp' the registers and stack memory"),
+            java.util.Map.entry("backtrace", "@bt"), java.util.Map.entry("where", "@bt"), java.util.Map.entry("frame", "@bt"),
+            java.util.Map.entry("up", "@bt"), java.util.Map.entry("down", "@bt"),
+            java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"
+                    + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out"),
+            java.util.Map.entry("rwatch", "@watch"), java.util.Map.entry("awatch", "@watch"),
+            java.util.Map.entry("when", "the prompt shows the current event number (deja #1042 [tid]>); 'info' shows it with the"
+                    + " time since the start"),
+            java.util.Map.entry("checkpoint", "no checkpoints are needed: 'goto EVENT' goes to any event, backwards too (it"
+                    + " re-runs the replay from the start)"),
+            java.util.Map.entry("stepi", "deja moves by system calls, not instructions: 'step' goes to the next recorded call,"
+                    + " 'next -t' to this thread's next one"),
+            java.util.Map.entry("si", "@stepi"), java.util.Map.entry("nexti", "@stepi"), java.util.Map.entry("ni", "@stepi"),
+            java.util.Map.entry("info frame", "@bt"),
+            java.util.Map.entry("info sharedlibrary", "'maps' lists what the process has mapped, the shared libraries"
+                    + " among it (with the recorded path first)"),
+            java.util.Map.entry("info proc mappings", "@info sharedlibrary"),
+            java.util.Map.entry("kill", "'quit' ends the session and kills the replay; 'run' starts it again"));
+
+    /** The advice for a gdb habit ("bt", "info frame"), or empty. */
+    static Optional<String> habit(String command) {
+        String advice = HABITS.get(command);
+        while (advice != null && advice.startsWith("@")) advice = HABITS.get(advice.substring(1));
+        return Optional.ofNullable(advice);
+    }
+
+    /** Every command name and alias, for suggestions. */
+    static List<String> words() {
+        List<String> all = new java.util.ArrayList<>();
+        for (Entry e : COMMANDS) {
+            all.add(e.name());
+            all.addAll(e.aliases());
+        }
+        return all;
+    }
+
     static Optional<Entry> find(String word) {
         for (Entry e : COMMANDS) if (e.answers(word)) return Optional.of(e);
         return Optional.empty();

@@ -62,7 +62,8 @@ class DebuggerTest {
         assertEquals(16, at());
         run("finish");
         assertEquals(18, at(), "from a process's last call, one on");
-        assertEquals("[end of the recording: the program exited with status 0]\n", run("goto 1000"));
+        assertEquals("goto 1000: the recording's last event is #20: going to the end of the run\n"
+                + "[end of the recording: the program exited with status 0]\n", run("goto 1000"));
     }
 
     @Test

@@ -18,15 +18,49 @@ public final class Renderer {
     private final Arch arch;
     private final int stringLimit;
     private final Schemas schemas;
+    private final HexStrings hexStrings;
+
+    /** strace's -x (strings with a non-printable byte in hex) and -xx (every string in hex). */
+    public enum HexStrings { NONE, NON_ASCII, ALL }
 
     public Renderer(Arch arch) {
         this(arch, 32);
     }
 
     public Renderer(Arch arch, int stringLimit) {
+        this(arch, stringLimit, HexStrings.NONE);
+    }
+
+    public Renderer(Arch arch, int stringLimit, HexStrings hexStrings) {
         this.arch = arch;
         this.stringLimit = stringLimit;
         this.schemas = Schemas.of(arch);
+        this.hexStrings = hexStrings;
+    }
+
+    /** {@link Decode#quote}, in hex as -x or -xx asks. */
+    private void quote(StringBuilder sb, byte[] b, int off, int len, int limit, boolean nulTerminated, boolean hex) {
+        Decode.quote(sb, b, off, len, limit, nulTerminated, hex || hexFor(b, off, len, nulTerminated));
+    }
+
+    /** {@link Decode#cstring}, in hex as -x or -xx asks. */
+    private void cstring(StringBuilder sb, byte[] b, int limit) {
+        int n = 0;
+        while (n < b.length && b[n] != 0) n++;
+        boolean terminated = n < b.length;
+        quote(sb, b, 0, n, limit, false, false);
+        if (!terminated && n <= limit) sb.append("...");
+    }
+
+    private boolean hexFor(byte[] b, int off, int len, boolean nulTerminated) {
+        if (hexStrings == HexStrings.ALL) return true;
+        if (hexStrings == HexStrings.NONE) return false;
+        for (int i = off; i < off + len && i < b.length; i++) {
+            int c = b[i] & 0xff;
+            if (c == 0 && nulTerminated) break;
+            if ((c < 0x20 && (c < '\t' || c > '\r')) || c >= 0x7f) return true;
+        }
+        return false;
     }
 
     // ================================================================ syscalls
@@ -190,7 +224,7 @@ public final class Renderer {
             case STR -> {
                 byte[] b = Bytes.at(c.in, v);
                 if (b == null) sb.append(Decode.ptr(v));
-                else Decode.cstring(sb, b, stringLimit);
+                else cstring(sb, b, stringLimit);
             }
             case IBUF -> buffer(sb, c.in, v, c.a(a.n()), false);
             case OBUF -> {
@@ -209,7 +243,7 @@ public final class Renderer {
             case OSTR -> {
                 byte[] b = c.ok ? Bytes.at(c.out, v) : null;
                 if (b == null) sb.append(Decode.ptr(v));
-                else Decode.quote(sb, b, 0, b.length, s.name().equals("getcwd") ? Integer.MAX_VALUE : stringLimit,
+                else quote(sb, b, 0, b.length, s.name().equals("getcwd") ? Integer.MAX_VALUE : stringLimit,
                         s.name().equals("getcwd"), false);
             }
             case OPAGES -> {
@@ -227,7 +261,7 @@ public final class Renderer {
                 byte[] b = c.ok ? Bytes.at(c.out, v) : null;
                 if (b == null) sb.append(Decode.ptr(v));
                 else if (b.length == 4 && s.name().equals("getsockopt")) sb.append('[').append(Bytes.i32(b, 0)).append(']');
-                else Decode.quote(sb, b, 0, b.length, stringLimit, false, false);
+                else quote(sb, b, 0, b.length, stringLimit, false, false);
             }
             case IN, CIN -> struct(sb, a.name(), v, Bytes.at(c.in, v), c);
             case OUT -> struct(sb, a.name(), v, c.ok ? Bytes.at(c.out, v) : null, c);
@@ -326,11 +360,11 @@ public final class Renderer {
                 if (op == 15) {
                     byte[] b = Bytes.at(c.in, v);
                     if (b == null) sb.append(Decode.ptr(v));
-                    else Decode.cstring(sb, b, 16);
+                    else cstring(sb, b, 16);
                 } else if (op == 16) {
                     byte[] b = c.ok ? Bytes.at(c.out, v) : null;
                     if (b == null) sb.append(Decode.ptr(v));
-                    else Decode.cstring(sb, b, 16);
+                    else cstring(sb, b, 16);
                 } else if (op == 1) {
                     sb.append(sig((int) v));
                 } else if (op == 2) {
@@ -530,7 +564,7 @@ public final class Renderer {
         long v = c.a(i);
         byte[] b = Bytes.at(c.in, v);
         if (b == null) sb.append(Decode.ptr(v));
-        else Decode.cstring(sb, b, MemoryCapture.PATH_MAX);
+        else cstring(sb, b, MemoryCapture.PATH_MAX);
     }
 
     private void buffer(StringBuilder sb, List<MemoryBlock> blocks, long p, long len, boolean hex) {
@@ -544,7 +578,7 @@ public final class Renderer {
             return;
         }
         int n = (int) Math.min(b.length, Math.max(len, 0));
-        Decode.quote(sb, b, 0, n, stringLimit, false, hex);
+        quote(sb, b, 0, n, stringLimit, false, hex);
         if (n <= stringLimit && len > n && b.length < len) sb.append("...");
     }
 
@@ -571,7 +605,7 @@ public final class Renderer {
             long s = Bytes.i64(ptrs, k * 8);
             byte[] str = Bytes.at(c.in, s);
             if (str == null) sb.append(Decode.ptr(s));
-            else Decode.cstring(sb, str, stringLimit);
+            else cstring(sb, str, stringLimit);
         }
         sb.append(']');
     }
@@ -890,9 +924,9 @@ public final class Renderer {
             }
             case "utsname" -> {
                 sb.append("{sysname=");
-                Decode.quote(sb, b, 0, 65, Integer.MAX_VALUE, true, false);
+                quote(sb, b, 0, 65, Integer.MAX_VALUE, true, false);
                 sb.append(", nodename=");
-                Decode.quote(sb, b, 65, 65, Integer.MAX_VALUE, true, false);
+                quote(sb, b, 65, 65, Integer.MAX_VALUE, true, false);
                 sb.append(", ...}");
             }
             case "rlimit" -> {
@@ -988,9 +1022,9 @@ public final class Renderer {
                     sb.append(", sun_path=");
                     if (b[2] == 0 && n > 3) {
                         sb.append('@');
-                        Decode.quote(sb, b, 3, n - 3, Integer.MAX_VALUE, false, false);
+                        quote(sb, b, 3, n - 3, Integer.MAX_VALUE, false, false);
                     } else {
-                        Decode.quote(sb, b, 2, n - 2, Integer.MAX_VALUE, true, false);
+                        quote(sb, b, 2, n - 2, Integer.MAX_VALUE, true, false);
                     }
                 }
             }
@@ -1012,7 +1046,7 @@ public final class Renderer {
             default -> {
                 if (n > 2) {
                     sb.append(", sa_data=");
-                    Decode.quote(sb, b, 2, n - 2, stringLimit, false, false);
+                    quote(sb, b, 2, n - 2, stringLimit, false, false);
                 }
             }
         }
@@ -1183,7 +1217,7 @@ public final class Renderer {
             case 3 -> {   // SCM_SECURITY: a context string
                 if (len < 1) return;
                 sb.append(", cmsg_data=");
-                Decode.quote(sb, b, off, len, stringLimit, false, false);
+                quote(sb, b, off, len, stringLimit, false, false);
             }
             default -> {
             }

@@ -46,7 +46,7 @@ public final class Signals {
      * A signal mask as strace prints it: "[INT TERM]", "[]", or the complement "~[RTMIN RT_1]"
      * when more than half of the signals are set.
      */
-    static String mask(byte[] b, int off, int len) {
+    public static String mask(byte[] b, int off, int len) {
         int bits = Math.min(len * 8, NSIG);
         int count = 0;
         for (int s = 1; s <= bits; s++) if (bit(b, off, s)) count++;

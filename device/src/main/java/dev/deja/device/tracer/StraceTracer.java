@@ -46,11 +46,32 @@ public final class StraceTracer implements Tracer {
      * @param callTime     -T: time spent in each call after it, {@code <0.000012>}
      * @param summary      -c: no lines, a table of counts, errors and times at the end
      * @param quiet        -qq: no "+++ exited" lines
+     * @param more         the rarer strace options
      */
     public record Options(Renderer renderer, SyscallSet trace, List<InjectRule> injects, boolean pidPrefix,
-                          boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet) {
+                          boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet,
+                          More more) {
         public Options {
             injects = List.copyOf(injects);
+            if (more.clock() == Clock.NONE && absoluteTime) more = more.withClock(Clock.MICROS);
+            decodeFds = decodeFds || more.fdDetails();
+        }
+
+        public Options(Renderer renderer, SyscallSet trace, List<InjectRule> injects, boolean pidPrefix,
+                       boolean decodeFds, boolean absoluteTime, boolean callTime, boolean summary, boolean quiet) {
+            this(renderer, trace, injects, pidPrefix, decodeFds, absoluteTime, callTime, summary, quiet, More.NONE);
+        }
+
+        Clock clock() {
+            return more.clock();
+        }
+
+        boolean relative() {
+            return more.relative();
+        }
+
+        boolean fdDetails() {
+            return more.fdDetails();
         }
 
         public static Options defaults() {
@@ -59,7 +80,51 @@ public final class StraceTracer implements Tracer {
         }
     }
 
+    /**
+     * strace's rarer options.
+     *
+     * @param clock      which time prefix: -t, -tt, -ttt (NONE with absoluteTime means -tt)
+     * @param relative   -r: the time since the previous line's call began, before each line
+     * @param fdDetails  -yy: sockets as {@code TCP:[addr:port->addr:port]}, devices as {@code /dev/null<char 1:3>}
+     * @param status     -e status= (-z: successful, -Z: failed): which calls print; empty for all
+     * @param linesToo   -C: the lines and the -c table
+     * @param sortBy     -S: the -c table's order (time, calls, errors, name, nothing)
+     * @param column     -a: the column " = " is aligned to (strace's default 40)
+     * @param instructionPointer -i: the instruction pointer at the call, {@code [00007f...] }, before each line
+     * @param noSignals  -e signal=none: no signal lines
+     * @param paths      -P: only the calls that name one of these paths, or use a descriptor open on one
+     * @param dumpReads  -e read=: descriptors whose data read is dumped in hex and ASCII after the line
+     * @param dumpWrites -e write=: the same for data written
+     */
+    public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy,
+                       int column, boolean instructionPointer, boolean noSignals, Set<String> paths,
+                       Set<Integer> dumpReads, Set<Integer> dumpWrites) {
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false, Set.of(),
+                Set.of(), Set.of());
+        /** In dumpReads or dumpWrites: every descriptor ("-e read=all"). */
+        public static final int ALL_FDS = -1;
+
+        public More {
+            status = Set.copyOf(status);
+            paths = Set.copyOf(paths);
+            dumpReads = Set.copyOf(dumpReads);
+            dumpWrites = Set.copyOf(dumpWrites);
+        }
+
+        More withClock(Clock c) {
+            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals, paths,
+                    dumpReads, dumpWrites);
+        }
+    }
+
+    /** strace's -t (time of day), -tt (with microseconds), -ttt (seconds since the epoch, microseconds). */
+    public enum Clock { NONE, SECONDS, MICROS, EPOCH }
+
     private final Options o;
+    /** -i: the instruction pointer at each call's entry, by thread. */
+    private final Map<Integer, Long> entryIps = new HashMap<>();
+    /** -r: when the previous printed call began; -1 before the first. */
+    private long previousNs = -1;
     private final PrintWriter out;
     private final Schemas schemas = Schemas.of(Arch.current());
     private final Set<Integer> live = new HashSet<>();
@@ -86,7 +151,7 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds();
+        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty();
     }
 
     /** The traced calls and those an injection may hit: the others need not stop the program. */
@@ -100,7 +165,9 @@ public final class StraceTracer implements Tracer {
     @Override
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
-        Map<Integer, String> fdPaths = o.decodeFds() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
+        if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
+        // -P needs them too: close(3) names its file only before it runs
+        Map<Integer, String> fdPaths = o.decodeFds() || !o.more().paths().isEmpty() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
         InjectRule hit = null;
         if (!o.injects().isEmpty()) {
             long n = counts.computeIfAbsent(e.tid(), t -> new HashMap<>()).merge(e.nr(), 1L, Long::sum);
@@ -134,13 +201,19 @@ public final class StraceTracer implements Tracer {
         }
         if (!o.trace().contains(e.nr())) return;
         if (o.summary()) {
-            Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
-            s.calls++;
-            if (e.failed()) s.errors++;
-            s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
-            return;
+            count(e);
+            if (!o.more().linesToo()) return;
         }
+        if (!o.more().status().isEmpty() && !o.more().status().contains(status(e))) return;
+        if (!o.more().paths().isEmpty() && !touches(e, en == null ? Map.of() : en.fdPaths())) return;
         String text = o.renderer().render(e);
+        String mask = text.startsWith("rt_sigreturn(") && e.returned() ? restoredMask(e.pid(), e.tid()) : null;
+        if (mask != null) {
+            int close = matching(text, text.indexOf('('));
+            if (close > 0) text = "rt_sigreturn({mask=" + mask + "})" + text.substring(close + 1);
+        }
+        Long ip = entryIps.remove(e.tid());
+        if (o.more().instructionPointer()) text = String.format("[%016x] ", ip == null ? 0 : ip) + text;
         if (o.decodeFds()) text = decorate(text, e, en == null ? Map.of() : en.fdPaths());
         if (en != null && en.injected()) text += " (INJECTED)";
         if (o.callTime() && e.returned()) {
@@ -148,12 +221,105 @@ public final class StraceTracer implements Tracer {
             text += String.format(" <%d.%06d>", ns / 1_000_000_000L, ns / 1000 % 1_000_000);
         }
         line(e.tid(), e.timeNs(), text, true);
+        dump(e);
+    }
+
+    private static final Set<String> READS = Set.of("read", "pread64", "readv", "preadv", "preadv2", "recvfrom");
+    private static final Set<String> WRITES = Set.of("write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto");
+
+    /** -e read= / -e write=: the data the call moved, as strace's full hex and ASCII dump. */
+    private void dump(SyscallEvent e) {
+        if (o.more().dumpReads().isEmpty() && o.more().dumpWrites().isEmpty()) return;
+        if (!e.returned() || e.failed() || e.result() <= 0) return;
+        String name = schemas.table().name(e.nr());
+        boolean read = READS.contains(name);
+        if (!read && !WRITES.contains(name)) return;
+        Set<Integer> fds = read ? o.more().dumpReads() : o.more().dumpWrites();
+        if (!fds.contains(More.ALL_FDS) && !fds.contains((int) e.arg(0))) return;
+        // the buffer hangs off argument 1; vectors' element buffers are blocks of argument -1
+        int arg = name.endsWith("v") || name.endsWith("v2") ? -1 : 1;
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        for (dev.deja.formats.event.MemoryBlock b : read ? e.outputs() : e.inputs()) {
+            if (b.arg() == arg) data.writeBytes(b.data());
+        }
+        byte[] d = data.toByteArray();
+        int n = (int) Math.min(d.length, e.result());
+        for (int off = 0; off < n; off += 16) {
+            StringBuilder hex = new StringBuilder();
+            StringBuilder text = new StringBuilder();
+            for (int i = off; i < off + 16 && i < n; i++) {
+                int c = d[i] & 0xff;
+                hex.append(Character.forDigit(c >> 4, 16)).append(Character.forDigit(c & 15, 16)).append(' ');
+                if (i - off == 7) hex.append(' ');
+                text.append(c >= 0x20 && c < 0x7f ? (char) c : '.');
+            }
+            out.println(String.format(" | %05x  %-49s %-16s |", off, hex, text));
+        }
+        if (!o.pidPrefix()) out.flush();
+    }
+
+    private void count(SyscallEvent e) {
+        if (!e.returned()) return; // strace counts calls as they return: exit_group never does
+        Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
+        s.calls++;
+        if (e.failed()) s.errors++;
+        s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
+    }
+
+    /**
+     * -P: whether the call names one of the paths (as given, or resolved against the process's working
+     * directory) or uses a descriptor open on one (read at entry with -y, else at the exit).
+     */
+    private boolean touches(SyscallEvent e, Map<Integer, String> atEntry) {
+        Schema s = schemas.get(e.nr());
+        if (s == null) return false;
+        Set<String> wanted = o.more().paths();
+        for (int i = 0; i < s.argCount() && i < 6; i++) {
+            ArgKind k = s.arg(i).kind();
+            if (k == ArgKind.PATH) {
+                for (dev.deja.formats.event.MemoryBlock b : e.inputs()) {
+                    if (b.arg() != i) continue;
+                    byte[] d = b.data();
+                    int n = 0;
+                    while (n < d.length && d[n] != 0) n++;
+                    String path = new String(d, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+                    if (wanted.contains(path)) return true;
+                    String cwd = path.startsWith("/") ? null : link(e.pid(), AT_FDCWD);
+                    if (cwd != null && wanted.contains(Path.of(cwd).resolve(path).normalize().toString())) return true;
+                }
+            } else if (k == ArgKind.FD) {
+                int fd = (int) e.arg(i);
+                String at = atEntry.get(fd);
+                if (at == null && fd >= 0) at = plainLink(e.pid(), fd);
+                if (at != null && wanted.contains(at)) return true;
+            }
+        }
+        if (s.ret().equals("fd") && e.returned() && !e.failed()) {
+            String r = plainLink(e.pid(), (int) e.result());
+            return r != null && wanted.contains(r);
+        }
+        return false;
+    }
+
+    private static String plainLink(int pid, int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "fd", Integer.toString(fd))).toString();
+        } catch (IOException | UnsupportedOperationException x) {
+            return null; // closed or gone: not on the path
+        }
+    }
+
+    /** strace's -e status= class of a finished call. */
+    private static String status(SyscallEvent e) {
+        if (!e.returned()) return "unfinished";
+        return e.failed() ? "failed" : "successful";
     }
 
     @Override
     public void onSignal(SignalEvent e, Tracee tracee) {
         live.add(e.tid());
-        if (!o.summary()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
+        if (o.more().noSignals()) return;
+        if (!o.summary() || o.more().linesToo()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
     }
 
     @Override
@@ -164,10 +330,42 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public void onExit(ExitEvent e) {
-        if (!o.summary() && !o.quiet()) line(e.tid(), e.timeNs(), o.renderer().renderExit(e), false);
+        if ((!o.summary() || o.more().linesToo()) && !o.quiet()) line(e.tid(), e.timeNs(), o.renderer().renderExit(e), false);
         live.remove(e.tid());
         counts.remove(e.tid());
         entered.remove(e.tid());
+    }
+
+    private static final int X86_RIP = 16;
+
+    /** -i: the instruction pointer at the call's entry (after its syscall instruction, as strace shows it). */
+    private void readAtEntry(SyscallEntry e, Tracee tracee) {
+        if (!o.more().instructionPointer()) return;
+        try {
+            long[] regs = tracee.registers();
+            if (regs.length > X86_RIP) entryIps.put(e.tid(), regs[X86_RIP]);
+        } catch (UnsupportedOperationException | dev.deja.device.DeviceException x) {
+            // no registers here: the line shows 0 for the address
+        }
+    }
+
+    /**
+     * rt_sigreturn's {mask=...}: strace reads it from the signal frame; after the call it is the thread's
+     * blocked set, which /proc shows (SigBlk), so deja reads it there at the exit.
+     */
+    private static String restoredMask(int pid, int tid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "task", Integer.toString(tid), "status"))) {
+                if (!line.startsWith("SigBlk:")) continue;
+                long bits = Long.parseUnsignedLong(line.substring(7).trim(), 16);
+                byte[] b = new byte[8];
+                for (int i = 0; i < 8; i++) b[i] = (byte) (bits >>> (8 * i));
+                return dev.deja.device.syscall.Signals.mask(b, 0, 8);
+            }
+        } catch (IOException | NumberFormatException x) {
+            return null; // the thread is gone: the raw argument, as before
+        }
+        return null;
     }
 
     /** Prints the -c table (nothing without -c) and flushes. */
@@ -185,11 +383,24 @@ public final class StraceTracer implements Tracer {
             String t = Integer.toString(tid);
             sb.append("[pid ").append(" ".repeat(Math.max(0, 5 - t.length()))).append(t).append("] ");
         }
-        if (o.absoluteTime()) {
-            LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
-            sb.append(String.format("%02d:%02d:%02d.%06d ", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000));
+        if (o.relative()) {
+            long d = previousNs < 0 ? 0 : Math.max(0, timeNs - previousNs);
+            previousNs = timeNs;
+            sb.append(String.format("%6d.%06d ", d / 1_000_000_000L, d / 1000 % 1_000_000));
         }
-        sb.append(call ? repad(text, sb.length()) : text);
+        switch (o.clock()) {
+            case NONE -> {
+            }
+            case EPOCH -> sb.append(String.format("%d.%06d ", Math.floorDiv(timeNs, 1_000_000_000L),
+                    Math.floorMod(timeNs, 1_000_000_000L) / 1000));
+            case SECONDS, MICROS -> {
+                LocalTime t = LocalTime.ofInstant(Instant.ofEpochSecond(0, timeNs), zone);
+                sb.append(String.format("%02d:%02d:%02d", t.getHour(), t.getMinute(), t.getSecond()));
+                if (o.clock() == Clock.MICROS) sb.append(String.format(".%06d", t.getNano() / 1000));
+                sb.append(' ');
+            }
+        }
+        sb.append(call ? repad(text, sb.length(), o.more().column()) : text);
         out.println(sb);
         // to a file (-o) lines are buffered as strace buffers them; to stderr each line goes out at once
         if (!o.pidPrefix()) out.flush();
@@ -199,22 +410,34 @@ public final class StraceTracer implements Tracer {
      * strace pads "name(args)" to column 40 of the whole line, prefixes included: moves the
      * Renderer's padding (made without prefixes) so that " = " lands where strace puts it.
      */
-    static String repad(String text, int prefix) {
+    public static String repad(String text, int prefix) {
+        return repad(text, prefix, 40);
+    }
+
+    /** As {@link #repad(String, int)}, aligning " = " at {@code column} (strace -a). */
+    static String repad(String text, int prefix, int column) {
         int close = matching(text, text.indexOf('('));
         if (close < 0) return text;
         int eq = close + 1;
         while (eq < text.length() && text.charAt(eq) == ' ') eq++;
         if (!text.startsWith("= ", eq) && !(text.startsWith("=", eq) && eq + 1 == text.length())) return text;
         StringBuilder sb = new StringBuilder(text.length() + 8).append(text, 0, close + 1);
-        int column = prefix + sb.length();
-        if (column < 39) sb.append(" ".repeat(39 - column));
+        int at = prefix + sb.length();
+        if (at < column - 1) sb.append(" ".repeat(column - 1 - at));
         return sb.append(' ').append(text, eq, text.length()).toString();
     }
 
     private void printSummary() {
         List<Map.Entry<String, Stat>> rows = new ArrayList<>(stats.entrySet());
-        rows.sort((a, b) -> a.getValue().ns != b.getValue().ns ? Long.compare(b.getValue().ns, a.getValue().ns)
-                : a.getKey().compareTo(b.getKey()));
+        java.util.Comparator<Map.Entry<String, Stat>> byName = Map.Entry.comparingByKey();
+        switch (o.more().sortBy()) {
+            case "calls" -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().calls).thenComparing(byName));
+            case "errors" -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().errors).thenComparing(byName));
+            case "name" -> rows.sort(byName);
+            case "nothing" -> {
+            }
+            default -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().ns).thenComparing(byName));
+        }
         long totalNs = 0;
         long calls = 0;
         long errors = 0;
@@ -271,14 +494,17 @@ public final class StraceTracer implements Tracer {
     private static final Set<String> FD_PAIR_CALLS = Set.of("pipe", "pipe2", "socketpair");
     private static final java.util.regex.Pattern FD_PAIR = java.util.regex.Pattern.compile("\\[(\\d+), (\\d+)\\]");
 
-    /** Where descriptor {@code fd} of process {@code pid} points (AT_FDCWD: its working directory). */
-    private static String link(int pid, int fd) {
+    /** Where descriptor {@code fd} of process {@code pid} points (AT_FDCWD: its working directory); -yy adds details. */
+    private String link(int pid, int fd) {
         Path proc = Path.of("/proc", Integer.toString(pid));
+        Path at = fd == AT_FDCWD ? proc.resolve("cwd") : proc.resolve("fd").resolve(Integer.toString(fd));
+        String target;
         try {
-            return Files.readSymbolicLink(fd == AT_FDCWD ? proc.resolve("cwd") : proc.resolve("fd").resolve(Integer.toString(fd))).toString();
+            target = Files.readSymbolicLink(at).toString();
         } catch (IOException | UnsupportedOperationException e) {
             return null;
         }
+        return o.fdDetails() ? FdDetails.of(proc, at, target) : target;
     }
 
     /** Adds {@code <path>} after fd arguments (as known at entry) and after a returned fd (read now). */

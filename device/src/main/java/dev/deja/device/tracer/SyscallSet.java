@@ -79,7 +79,7 @@ public final class SyscallSet {
             if (nr.isEmpty() && t.chars().allMatch(Character::isDigit)) nr = OptionalInt.of(Integer.parseInt(t));
             if (nr.isEmpty()) {
                 if (optional) continue;
-                throw new IllegalArgumentException("unknown syscall '" + t + "'");
+                throw new UnknownSyscallException(t);
             }
             bits.set(nr.getAsInt());
         }

@@ -55,6 +55,11 @@ public final class JournalEventReader implements EventReader {
         } catch (RuntimeException | InternalError e) {
             close();
             throw new CorruptRecordingException(file, -1, -1, "Chronicle cannot open the journal: " + e, e);
+        } catch (Exception e) {
+            // Chronicle throws some checked exceptions undeclared: a damaged queue header is a StreamCorruptedException.
+            close();
+            if (e instanceof RecordingException r) throw r;
+            throw new CorruptRecordingException(file, -1, 0, "the journal's header is damaged: " + e.getMessage(), e);
         }
     }
 
@@ -119,6 +124,10 @@ public final class JournalEventReader implements EventReader {
             throw new CorruptRecordingException(file, index, offset,
                     "the journal file is shorter than its entries (truncated?): " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            throw new CorruptRecordingException(file, index, offset, "Chronicle cannot read the entry: " + e, e);
+        } catch (Exception e) {
+            // an undeclared checked exception from Chronicle (a damaged header or index)
+            if (e instanceof RecordingException r) throw r;
             throw new CorruptRecordingException(file, index, offset, "Chronicle cannot read the entry: " + e, e);
         }
         Event ev;

@@ -298,6 +298,69 @@ public final class PackReader implements AutoCloseable {
         return "entry " + i + " of " + manifest.entries().size() + " (" + manifest.entries().get(i).name() + ")";
     }
 
+    /**
+     * The cheap check of {@code deja info} without {@code --check}: walks every chunk header after
+     * meta.json, skipping the stored bytes, so that a truncated pack or one whose chunks do not add up to
+     * the sizes the manifest claims is refused; no content is decompressed or hashed. The entries are
+     * consumed: a reader checked so reads nothing more.
+     */
+    public void checkLayout() throws RecordingException {
+        metadata();
+        if (nextEntry != 1) throw new IllegalStateException("the entries of " + file + " were read already");
+        int n = manifest.entries().size();
+        for (int i = 1; i < n; i++) {
+            PackEntry e = manifest.entries().get(i);
+            String which = which(i);
+            nextEntry = i + 1;
+            long done = 0;
+            long next = 0;
+            while (done < e.stored()) {
+                long at = position();
+                int got = readUpTo(header, header.length);
+                if (got == 0) throw truncated(at, "before the rest of " + which + ": " + (e.stored() - done) + " of its "
+                        + e.stored() + " stored bytes are missing");
+                if (got < header.length) throw truncated(at + got, "inside a chunk header of " + which);
+                ByteBuffer h = ByteBuffer.wrap(header);
+                long offset = h.getLong();
+                int rawLength = h.getInt();
+                int storedLength = h.getInt();
+                long expectedRaw = Math.min(PackFormat.CHUNK_SIZE, e.size() - offset);
+                if (offset < next || offset % PackFormat.CHUNK_SIZE != 0 || offset >= e.size() || rawLength != expectedRaw
+                        || rawLength > e.stored() - done || storedLength <= 0 || storedLength > rawLength) {
+                    throw damaged(at, which, "a chunk header that does not fit the manifest (file offset " + offset + ", "
+                            + Integer.toUnsignedString(rawLength) + " bytes stored in " + Integer.toUnsignedString(storedLength) + ")");
+                }
+                long dataAt = position();
+                if (dataAt + storedLength > length) {
+                    throw truncated(length, "inside a chunk of " + which + " (" + storedLength + " bytes from offset " + dataAt + ")");
+                }
+                skip(storedLength);
+                done += rawLength;
+                next = offset + rawLength;
+            }
+        }
+        long end = position();
+        if (end != length) {
+            throw new CorruptRecordingException(file, -1, end, (length - end) + " unexpected bytes after the last entry");
+        }
+    }
+
+    /** Moves {@code n} bytes forward without reading them. */
+    private void skip(long n) throws RecordingException {
+        if (n <= buf.remaining()) {
+            buf.position(buf.position() + (int) n);
+            return;
+        }
+        long to = position() + n;
+        try {
+            ch.position(to);
+        } catch (IOException e) {
+            throw new RecordingException("cannot read " + file + " at offset " + to + ": " + e.getMessage(), e);
+        }
+        buf.clear().flip();
+        bufStart = to;
+    }
+
     /** Reads entry {@code i} (the next one) chunk by chunk into {@code out}, checking each chunk and the whole file's hash. */
     private void readEntry(int i, Sink out) throws RecordingException {
         PackEntry e = manifest.entries().get(i);

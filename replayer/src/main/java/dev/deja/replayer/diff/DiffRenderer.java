@@ -27,13 +27,17 @@ public final class DiffRenderer {
     public static final int CAUSES = 5;
     /** The longest run of rows of one block (calls only one run made) shown before eliding the rest. */
     public static final int BLOCK_ROWS = 12;
+    /** Data differences shown for runs on the same path without --data. */
+    public static final int SAME_PATH_DATA = 20;
 
     private final DiffReport r;
     private final Renderer renderer;
+    private final dev.deja.device.syscall.SyscallTable table;
 
     public DiffRenderer(DiffReport report) {
         this.r = report;
         this.renderer = new Renderer(report.arch());
+        this.table = dev.deja.device.syscall.SyscallTable.of(report.arch());
     }
 
     /** The report as text, one line per element, ending with a summary line. */
@@ -42,12 +46,17 @@ public final class DiffRenderer {
         StringBuilder sb = new StringBuilder();
         sb.append("--- A ").append(run(r.a())).append('\n');
         sb.append("+++ B ").append(run(r.b())).append('\n');
-        if (o.data()) {
+        // Runs on the same path differ only in data: that is the report, not something to ask for.
+        if (o.data() || r.sameControlFlow()) {
             for (ThreadDiff t : r.threads()) {
-                List<Difference> data = o.all() ? t.data() : t.firstData().stream().toList();
+                // On the same path every data difference may matter (the program printed another time): up to 20.
+                boolean samePath = !o.data() && r.sameControlFlow();
+                List<Difference> data = o.all() || samePath ? t.data() : t.firstData().stream().toList();
                 if (data.isEmpty()) continue;
                 sb.append('\n').append(threadName(t)).append(": data differences").append('\n');
-                for (Difference d : data) sb.append(oneLine(t, d)).append('\n');
+                int shown = samePath && !o.all() ? Math.min(data.size(), SAME_PATH_DATA) : data.size();
+                for (Difference d : data.subList(0, shown)) sb.append(oneLine(t, d)).append('\n');
+                if (shown < data.size()) sb.append("    ... ").append(data.size() - shown).append(" more (--data --all shows them)\n");
             }
         }
         List<ThreadDiff> parted = r.threads().stream().filter(t -> t.firstControl().isPresent())
@@ -64,9 +73,9 @@ public final class DiffRenderer {
                         .append(d.kind() == Difference.Kind.ONLY_A ? ", after B #" : ", at B #").append(d.bSeq()).append('\n');
                 context(sb, t, d, o.context());
                 if (first) {
-                    List<Difference> causes = t.incomingBefore(d);
+                    List<Difference> causes = ranked(t, t.incomingBefore(d));
                     if (!causes.isEmpty()) {
-                        sb.append("  before it, the kernel gave this thread different data (most recent first):\n");
+                        sb.append("  before it, the kernel gave this thread different data (what it consumed first, then most recent first):\n");
                         for (Difference c : causes.subList(0, Math.min(CAUSES, causes.size()))) {
                             sb.append(oneLine(t, c)).append('\n');
                             Row row = t.rows().get(c.row());
@@ -84,6 +93,34 @@ public final class DiffRenderer {
         }
         sb.append('\n').append(summary(r)).append('\n');
         return sb.toString();
+    }
+
+    /**
+     * The candidate causes, most relevant first: what the program itself consumed (reads, its own random
+     * bytes, clocks) before what differs in every run whatever the program does: glibc's 8 random bytes
+     * at start (GRND_NONBLOCK) and the stat of its standard descriptors (the size of an output file
+     * grows between runs). Within each group, most recent first, as before.
+     */
+    List<Difference> ranked(ThreadDiff t, List<Difference> causes) {
+        List<Difference> relevant = new ArrayList<>();
+        List<Difference> noise = new ArrayList<>();
+        for (Difference c : causes) {
+            Row row = t.rows().get(c.row());
+            (routine(row.a() != null ? row.a() : row.b()) ? noise : relevant).add(c);
+        }
+        relevant.addAll(noise);
+        return relevant;
+    }
+
+    private boolean routine(Event e) {
+        if (!(e instanceof SyscallEvent s)) return false;
+        String name = table.name(s.nr());
+        return switch (name) {
+            case "getrandom" -> (s.arg(2) & 1) != 0 && s.arg(1) == 8; // glibc's malloc and stack-protector bytes
+            case "fstat", "newfstatat", "statx" -> s.arg(0) >= 0 && s.arg(0) <= 2
+                    && (name.equals("fstat") || s.inputs().stream().anyMatch(b -> b.arg() == 1 && b.length() <= 1));
+            default -> false;
+        };
     }
 
     private static String run(DiffReport.Run run) {
@@ -109,7 +146,7 @@ public final class DiffRenderer {
     static String summary(DiffReport r) {
         int data = r.dataDifferences();
         String dataText = data == 0 ? "no data differences" : plural(data, "data difference", "data differences")
-                + (r.options().data() ? "" : " (--data shows them)");
+                + (r.options().data() || r.sameControlFlow() ? "" : " (--data shows them)");
         if (r.sameControlFlow()) {
             return (data == 0 ? "the runs are the same" : "the runs take the same path") + ": " + dataText;
         }

@@ -129,7 +129,8 @@ final class EventComparison {
         Map<Integer, byte[]> outB = grouped(schema, b.outputs(), false);
         for (int arg : union(outA, outB)) {
             if (!Arrays.equals(outA.get(arg), outB.get(arg))) {
-                out.add(new Finding(Difference.Kind.OUTPUT, dataDetail(arg, outA.get(arg), outB.get(arg))));
+                out.add(new Finding(Difference.Kind.OUTPUT, dataDetail(arg, outA.get(arg), outB.get(arg))
+                        + field(schema, arg, outA.get(arg), outB.get(arg))));
             }
         }
         return out;
@@ -268,6 +269,37 @@ final class EventComparison {
 
     private static String argDetail(int i, long a, long b) {
         return "argument " + (i + 1) + ": " + a + " vs " + b;
+    }
+
+    /** x86_64 and aarch64 struct stat: the field at each offset, so a difference names what differs. */
+    private static final String[][] STAT_FIELDS_X86 = {{"0", "st_dev"}, {"8", "st_ino"}, {"16", "st_nlink"},
+            {"24", "st_mode"}, {"28", "st_uid"}, {"32", "st_gid"}, {"36", "padding"}, {"40", "st_rdev"}, {"48", "st_size"},
+            {"56", "st_blksize"}, {"64", "st_blocks"}, {"72", "st_atime"}, {"80", "st_atime_nsec"}, {"88", "st_mtime"},
+            {"96", "st_mtime_nsec"}, {"104", "st_ctime"}, {"112", "st_ctime_nsec"}, {"120", "reserved"}};
+    private static final String[][] STATX_FIELDS = {{"0", "stx_mask"}, {"4", "stx_blksize"}, {"8", "stx_attributes"},
+            {"16", "stx_nlink"}, {"20", "stx_uid"}, {"24", "stx_gid"}, {"28", "stx_mode"}, {"32", "stx_ino"},
+            {"40", "stx_size"}, {"48", "stx_blocks"}, {"56", "stx_attributes_mask"}, {"64", "stx_atime"},
+            {"80", "stx_btime"}, {"96", "stx_ctime"}, {"112", "stx_mtime"}, {"128", "stx_rdev_major"},
+            {"132", "stx_rdev_minor"}, {"136", "stx_dev_major"}, {"140", "stx_dev_minor"}, {"144", "later fields"}};
+
+    /**
+     * For a stat or statx output, the names of the fields that differ (" in st_atime, st_mtime"): strace's
+     * line shows only some of them, so two lines that read the same still say where they differ.
+     */
+    private String field(Schema schema, int arg, byte[] a, byte[] b) {
+        if (a == null || b == null || a.length != b.length || arg < 0 || arg >= schema.argCount()) return "";
+        String struct = schema.arg(arg).name();
+        String[][] fields = "stat".equals(struct) && schemas.arch() == dev.deja.device.syscall.Arch.X86_64 ? STAT_FIELDS_X86
+                : "statx".equals(struct) ? STATX_FIELDS : null;
+        if (fields == null) return "";
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+        for (int at = 0; at < a.length; at++) {
+            if (a[at] == b[at]) continue;
+            String name = fields[0][1];
+            for (String[] f : fields) if (Integer.parseInt(f[0]) <= at) name = f[1];
+            names.add(name);
+        }
+        return names.isEmpty() ? "" : " in " + String.join(", ", names);
     }
 
     private static String dataDetail(int arg, byte[] a, byte[] b) {

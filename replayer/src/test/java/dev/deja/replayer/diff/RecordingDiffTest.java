@@ -152,11 +152,47 @@ class RecordingDiffTest {
         String text = new DiffRenderer(r).text();
         assertTrue(text.contains("thread 1 (A pid 100, B pid 300): only in B (1 event), after A #3, at B #4"), text);
         assertTrue(text.contains("  >          #4         write(2, \"FAILED\\n\", 7) = 7"), text);
-        assertTrue(text.contains("  before it, the kernel gave this thread different data (most recent first):\n"
+        assertTrue(text.contains("  before it, the kernel gave this thread different data (what it consumed first, then most recent first):\n"
                 + "  ~ #2       #2       getrandom: different output data (argument 1: 1 byte, first difference at byte 0)\n"
                 + "                      A getrandom(\"\\xc8\", 1, 0) = 1\n"
                 + "                      B getrandom(\"\\x0c\", 1, 0) = 1\n"), text);
         assertTrue(text.endsWith("the runs part in 1 thread: 3 control-flow differences, 4 data differences (--data shows them)\n"), text);
+    }
+
+    /** heisen_random's shape with glibc's 8 random bytes and a stat of stdout after the program's own byte. */
+    private static Run noisyRandomRun(int pid, byte drawn, byte glibc, long stdoutSize) {
+        byte[] stat = new byte[144];
+        java.nio.ByteBuffer.wrap(stat).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(48, stdoutSize);
+        Run r = new Run(pid, 0).getrandom(drawn, 0x4000)
+                .call(pid, "getrandom", six(0x4100, 8, 1), 8, List.of(), List.of(new MemoryBlock(0, 0x4100,
+                        new byte[] {glibc, 1, 2, 3, 4, 5, 6, 7})))
+                .call(pid, "newfstatat", six(1, 0x7100, 0x7200, 0x1000), 0, List.of(new MemoryBlock(1, 0x7100, new byte[] {0})),
+                        List.of(new MemoryBlock(2, 0x7200, stat)))
+                .write(1, "drew " + (drawn & 0xff) + "\n", 0x5000);
+        boolean fails = (drawn & 0xff) < 64;
+        if (fails) r.write(2, "FAILED\n", 0x6000);
+        return r.call("exit_group", 0, fails ? 1 : 0).exit(pid, fails ? 1 : 0);
+    }
+
+    /** Issue 15: the program's own random byte is the first candidate, glibc's bytes and stdout's stat after it. */
+    @Test
+    void causesAreRankedByRelevanceAndStatDifferencesNameTheirFields() {
+        DiffReport r = diff(noisyRandomRun(100, (byte) 200, (byte) 1, 58), noisyRandomRun(300, (byte) 12, (byte) 2, 86));
+        String text = new DiffRenderer(r).text();
+        int own = text.indexOf("getrandom: different output data (argument 1: 1 byte");
+        int glibc = text.indexOf("getrandom: different output data (argument 1: 8 bytes");
+        int stat = text.indexOf("newfstatat: different output data (argument 3: 144 bytes, first difference at byte 48 in st_size)");
+        assertTrue(own > 0 && glibc > own && stat > own, text);
+    }
+
+    /** Issue 15: when the runs take the same path, the data differences are the report. */
+    @Test
+    void runsOnTheSamePathShowTheirDataDifferencesWithoutAsking() {
+        DiffReport r = diff(randomRun(100, 0, (byte) 200, 0x4000), randomRun(200, 0, (byte) 201, 0x4000));
+        String text = new DiffRenderer(r).text();
+        assertTrue(text.contains(": data differences\n"), text);
+        assertTrue(text.contains("getrandom: different output data"), text);
+        assertFalse(text.contains("--data shows them"), text);
     }
 
     @Test
