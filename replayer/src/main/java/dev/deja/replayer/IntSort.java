@@ -19,7 +19,7 @@ final class IntSort {
 
     static void sort(int[] a, Order order) {
         if (a.length < 2) return;
-        mergeSort(a, new int[a.length], 0, a.length, order);
+        mergeSort(a, new int[(a.length + 1) / 2], 0, a.length, order);
     }
 
     private static void mergeSort(int[] a, int[] tmp, int from, int to, Order order) {
@@ -39,11 +39,13 @@ final class IntSort {
         mergeSort(a, tmp, from, mid, order);
         mergeSort(a, tmp, mid, to, order);
         if (order.compare(a[mid - 1], a[mid]) <= 0) return;
-        System.arraycopy(a, from, tmp, from, mid - from);
-        int i = from;
+        // The left half aside (at most half the array), merged back with the right one in place.
+        int left = mid - from;
+        System.arraycopy(a, from, tmp, 0, left);
+        int i = 0;
         int j = mid;
         int k = from;
-        while (i < mid && j < to) a[k++] = order.compare(tmp[i], a[j]) <= 0 ? tmp[i++] : a[j++];
-        while (i < mid) a[k++] = tmp[i++];
+        while (i < left && j < to) a[k++] = order.compare(tmp[i], a[j]) <= 0 ? tmp[i++] : a[j++];
+        while (i < left) a[k++] = tmp[i++];
     }
 }

@@ -23,10 +23,10 @@ import java.util.Set;
  * A recording's events, regrouped for replay: every thread's events in entry ({@code seq}) order,
  * the whole run in that order for divergence reports, and the recorded timeline of steps.
  *
- * <p>Only a compact index stays in memory, in primitive arrays (about 45 bytes an event: its
- * journal position, kind and steps; the steps' times and order); event bodies are decoded again
- * from the journal when replay asks for them, through a small cache. Replay memory thus hardly
- * grows with the recording's length.
+ * <p>Only a compact index stays in memory, in primitive arrays: 9 bytes an event (its journal
+ * position, its kind, its place in its thread's list), and with more than one thread about 35
+ * more for the timeline (each step's time, event and kind; each event's steps). Event bodies are
+ * decoded again from the journal when replay asks for them, through a small cache.
  */
 final class RecordedRun implements AutoCloseable {
     /** Event kinds, as much as the index needs to walk a thread's events without decoding them. */
@@ -58,6 +58,7 @@ final class RecordedRun implements AutoCloseable {
     private final long[] stepTime;
     private final int[] stepPos;
     private final byte[] stepKind;
+    private final int stepCount;
 
     /**
      * ENTRY and EXIT: a syscall's; END: a thread's; START: a new thread's first run (format 2);
@@ -78,26 +79,32 @@ final class RecordedRun implements AutoCloseable {
         void close();
     }
 
+    /**
+     * Builds the index from the scan with as little held at once as it can: the scan's per-event
+     * arrays go once the events are in seq order, and the steps are sorted in place.
+     */
     private RecordedRun(Source source, Scan scan) {
         this.source = source;
         int n = scan.count;
         this.count = n;
+        this.stepCount = scan.steps;
         // Seq order, ties in journal order (as the stable sort of the events did).
         int[] order = identity(n);
-        long[] sseq = scan.seq;
-        IntSort.sort(order, (a, b) -> a == b ? 0 : sseq[a] != sseq[b] ? Long.compare(sseq[a], sseq[b]) : Integer.compare(a, b));
+        IntSort.sort(order, (a, b) -> scan.seq[a] != scan.seq[b] ? Long.compare(scan.seq[a], scan.seq[b]) : Integer.compare(a, b));
         journalPos = order;
         kinds = new byte[n];
-        long[] bySeq = new long[n];
-        boolean consecutive = n == 0 || sseq[order[0]] > 0;
+        boolean consecutive = n == 0 || scan.seq[order[0]] > 0;
         for (int p = 0; p < n; p++) {
-            int j = order[p];
-            kinds[p] = scan.kind[j];
-            bySeq[p] = sseq[j];
-            if (p > 0 && bySeq[p] != bySeq[p - 1] + 1) consecutive = false;
+            kinds[p] = scan.kind[order[p]];
+            if (p > 0 && scan.seq[order[p]] != scan.seq[order[p - 1]] + 1) consecutive = false;
         }
-        firstSeq = n == 0 ? 0 : bySeq[0];
-        seqs = consecutive ? null : bySeq;
+        firstSeq = n == 0 ? 0 : scan.seq[order[0]];
+        if (consecutive) {
+            seqs = null;
+        } else {
+            seqs = new long[n];
+            for (int p = 0; p < n; p++) seqs[p] = scan.seq[order[p]];
+        }
         pids = scan.pids;
         rootTid = n == 0 ? -1 : scan.tid[order[0]];
 
@@ -107,51 +114,56 @@ final class RecordedRun implements AutoCloseable {
         for (Map.Entry<Integer, int[]> e : sizes.entrySet()) threads.put(e.getKey(), new ThreadLog(e.getKey(), e.getValue()[0]));
         for (int p = 0; p < n; p++) threads.get(scan.tid[order[p]]).append(p);
 
-        // The steps in seq order first (a syscall's entry before its exit), then sorted by time.
-        int steps = 0;
-        for (int p = 0; p < n; p++) steps += stepsOf(kinds[p], scan.t2[order[p]]);
-        long[] genTime = new long[steps];
-        int[] genPos = new int[steps];
-        byte[] genKind = new byte[steps];
-        int g = 0;
-        for (int p = 0; p < n; p++) {
-            int j = order[p];
-            switch (kinds[p]) {
-                case CALL -> {
-                    g = step(genTime, genPos, genKind, g, scan.t1[j], p, StepKind.ENTRY);
-                    if (scan.t2[j] != NONE) g = step(genTime, genPos, genKind, g, scan.t2[j], p, StepKind.EXIT);
-                }
-                case END -> g = step(genTime, genPos, genKind, g, scan.t1[j], p, StepKind.END);
-                case START -> g = step(genTime, genPos, genKind, g, scan.t1[j], p, StepKind.START);
-                case PREEMPT -> {
-                    g = step(genTime, genPos, genKind, g, scan.t1[j], p, StepKind.PREEMPT);
-                    g = step(genTime, genPos, genKind, g, scan.t2[j], p, StepKind.RESUME);
-                }
-                default -> { }
-            }
+        if (scan.stepTime == null) {
+            // One thread: replay does not order threads (ReplayTracer.ordersThreads), no timeline is needed.
+            scan.seq = null;
+            stepTime = new long[0];
+            stepPos = new int[0];
+            stepKind = new byte[0];
+            firstStep = null;
+            secondStep = null;
+            return;
         }
-        scan.release();
+        // The steps name their event by journal position while scanning: by seq position from here on.
+        int[] positionOf = new int[n];
+        for (int p = 0; p < n; p++) positionOf[order[p]] = p;
+        scan.seq = null;
+        scan.tid = null;
+        scan.kind = null;
+        int steps = scan.steps;
+        long[] time = scan.stepTime;
+        int[] pos = scan.stepPos;
+        byte[] kind = scan.stepKind;
+        scan.stepTime = null;
+        scan.stepPos = null;
+        scan.stepKind = null;
+        for (int i = 0; i < steps; i++) pos[i] = positionOf[pos[i]];
+        positionOf = null;
+
+        // By time; at equal times by seq, then a syscall's entry before its exit (their order in the old
+        // list of steps, which a stable sort kept).
         int[] sorted = identity(steps);
         IntSort.sort(sorted, (a, b) -> {
-            if (a == b) return 0;
-            if (genTime[a] != genTime[b]) return Long.compare(genTime[a], genTime[b]);
-            long sa = seqAt(genPos[a]), sb = seqAt(genPos[b]);
-            return sa != sb ? Long.compare(sa, sb) : Integer.compare(a, b);
+            if (time[a] != time[b]) return Long.compare(time[a], time[b]);
+            long sa = seqAt(pos[a]), sb = seqAt(pos[b]);
+            if (sa != sb) return Long.compare(sa, sb);
+            if (pos[a] != pos[b]) return Integer.compare(pos[a], pos[b]);
+            return Integer.compare(kind[a], kind[b]);
         });
-        stepTime = new long[steps];
-        stepPos = new int[steps];
-        stepKind = new byte[steps];
+        permute(sorted, steps, time, pos, kind);
+        sorted = null;
+        // Trimmed only when much is unused: a copy costs as much again while it is made.
+        boolean trim = time.length - steps > steps / 8;
+        stepTime = trim ? Arrays.copyOf(time, steps) : time;
+        stepPos = trim ? Arrays.copyOf(pos, steps) : pos;
+        stepKind = trim ? Arrays.copyOf(kind, steps) : kind;
         firstStep = new int[n];
         secondStep = new int[n];
         Arrays.fill(firstStep, -1);
         Arrays.fill(secondStep, -1);
         for (int i = 0; i < steps; i++) {
-            int s = sorted[i];
-            int p = genPos[s];
-            stepTime[i] = genTime[s];
-            stepPos[i] = p;
-            stepKind[i] = genKind[s];
-            switch (STEP_KINDS[genKind[s]]) {
+            int p = stepPos[i];
+            switch (STEP_KINDS[stepKind[i]]) {
                 case ENTRY, PREEMPT -> firstStep[p] = i;
                 case EXIT, RESUME -> secondStep[p] = i;
                 case END -> threadAt(p).endStep = i;
@@ -160,23 +172,29 @@ final class RecordedRun implements AutoCloseable {
         }
     }
 
-    /** No second time (a call that never returned). */
-    private static final long NONE = Long.MIN_VALUE;
-
-    private static int stepsOf(byte kind, long t2) {
-        return switch (kind) {
-            case CALL -> t2 != NONE ? 2 : 1;
-            case PREEMPT -> 2;
-            case START, END -> 1;
-            default -> 0;
-        };
-    }
-
-    private static int step(long[] time, int[] pos, byte[] kind, int g, long t, int p, StepKind k) {
-        time[g] = t;
-        pos[g] = p;
-        kind[g] = (byte) k.ordinal();
-        return g + 1;
+    /** Reorders the first {@code n} elements of the arrays in place so that element i is the one at {@code perm[i]}; uses up perm. */
+    private static void permute(int[] perm, int n, long[] time, int[] pos, byte[] kind) {
+        for (int i = 0; i < n; i++) {
+            if (perm[i] < 0) continue;
+            long t = time[i];
+            int p = pos[i];
+            byte k = kind[i];
+            int j = i;
+            while (true) {
+                int from = perm[j];
+                perm[j] = -1;
+                if (from == i) {
+                    time[j] = t;
+                    pos[j] = p;
+                    kind[j] = k;
+                    break;
+                }
+                time[j] = time[from];
+                pos[j] = pos[from];
+                kind[j] = kind[from];
+                j = from;
+            }
+        }
     }
 
     private static int[] identity(int n) {
@@ -191,24 +209,30 @@ final class RecordedRun implements AutoCloseable {
         throw new IllegalStateException("no thread holds event position " + p);
     }
 
-    /** What one pass over the journal keeps of each event, in journal order, until the index is built. */
+    /**
+     * What one pass over the journal keeps, until the index is built: of each event in journal order
+     * its seq, thread and kind; its steps (time, journal position, kind) in that order.
+     */
     private static final class Scan {
         int count;
         long[] seq;
         int[] tid;
         byte[] kind;
-        /** Entry (or event) time, and exit or resume time or {@link #NONE}. */
-        long[] t1;
-        long[] t2;
+        /** The steps, from the event where a second thread appeared (null until then) and then of the events before it. */
+        int steps;
+        long[] stepTime;
+        int[] stepPos;
+        byte[] stepKind;
+        /** How many events came before the steps began to be kept: {@link #stepsOf} must be given them again. */
+        int withoutSteps;
         final Set<Integer> pids = new HashSet<>();
+        private final int expected;
 
         Scan(long expected) {
-            int cap = Math.clamp(expected, 16, Integer.MAX_VALUE - 16);
-            seq = new long[cap];
-            tid = new int[cap];
-            kind = new byte[cap];
-            t1 = new long[cap];
-            t2 = new long[cap];
+            this.expected = Math.clamp(expected, 16, Integer.MAX_VALUE / 2 - 16);
+            seq = new long[this.expected];
+            tid = new int[this.expected];
+            kind = new byte[this.expected];
         }
 
         void add(Event e) {
@@ -217,37 +241,56 @@ final class RecordedRun implements AutoCloseable {
                 seq = Arrays.copyOf(seq, cap);
                 tid = Arrays.copyOf(tid, cap);
                 kind = Arrays.copyOf(kind, cap);
-                t1 = Arrays.copyOf(t1, cap);
-                t2 = Arrays.copyOf(t2, cap);
             }
-            seq[count] = e.seq();
-            tid[count] = e.tid();
-            t1[count] = e.timeNs();
-            t2[count] = NONE;
+            int j = count++;
+            seq[j] = e.seq();
+            tid[j] = e.tid();
             pids.add(e.pid());
-            kind[count] = switch (e) {
-                case SyscallEvent s -> {
-                    if (s.returned()) t2[count] = s.exitTimeNs();
-                    yield CALL;
-                }
+            kind[j] = switch (e) {
+                case SyscallEvent _ -> CALL;
                 case ExitEvent _ -> END;
                 case ScheduleEvent sc when sc.scheduleKind() == ScheduleEvent.Kind.START -> START;
-                case ScheduleEvent sc -> {
-                    t2[count] = sc.resumeNs();
-                    yield PREEMPT;
-                }
+                case ScheduleEvent _ -> PREEMPT;
                 case ExecEvent _ -> EXEC;
                 default -> OTHER;
             };
-            count++;
+            if (stepTime == null && tid[j] != tid[0]) {
+                stepTime = new long[2 * expected];
+                stepPos = new int[2 * expected];
+                stepKind = new byte[2 * expected];
+                withoutSteps = j;
+            }
+            if (stepTime != null) stepsOf(e, j);
         }
 
-        void release() {
-            seq = null;
-            tid = null;
-            kind = null;
-            t1 = null;
-            t2 = null;
+        /** The steps of the event at journal position j. */
+        void stepsOf(Event e, int j) {
+            switch (e) {
+                case SyscallEvent s -> {
+                    step(s.timeNs(), j, StepKind.ENTRY);
+                    if (s.returned()) step(s.exitTimeNs(), j, StepKind.EXIT);
+                }
+                case ExitEvent x -> step(x.timeNs(), j, StepKind.END);
+                case ScheduleEvent sc when sc.scheduleKind() == ScheduleEvent.Kind.START -> step(sc.timeNs(), j, StepKind.START);
+                case ScheduleEvent sc -> {
+                    step(sc.timeNs(), j, StepKind.PREEMPT);
+                    step(sc.resumeNs(), j, StepKind.RESUME);
+                }
+                default -> { }
+            }
+        }
+
+        private void step(long time, int j, StepKind k) {
+            if (steps == stepTime.length) {
+                int cap = steps + (steps >> 1) + 16;
+                stepTime = Arrays.copyOf(stepTime, cap);
+                stepPos = Arrays.copyOf(stepPos, cap);
+                stepKind = Arrays.copyOf(stepKind, cap);
+            }
+            stepTime[steps] = time;
+            stepPos[steps] = j;
+            stepKind[steps] = (byte) k.ordinal();
+            steps++;
         }
     }
 
@@ -263,6 +306,11 @@ final class RecordedRun implements AutoCloseable {
             Scan scan = new Scan(rec.summary().map(s -> s.eventCount()).orElse(1024L));
             Event e;
             while ((e = reader.next()) != null) scan.add(e);
+            if (scan.withoutSteps > 0) {
+                // A second thread appeared: the steps of the events before it, read again.
+                reader.seek(0);
+                for (int j = 0; j < scan.withoutSteps; j++) scan.stepsOf(reader.next(), j);
+            }
             return new RecordedRun(new JournalSource(rec, reader), scan);
         } catch (RecordingException | RuntimeException ex) {
             reader.close();
@@ -275,6 +323,7 @@ final class RecordedRun implements AutoCloseable {
         List<Event> journal = List.copyOf(events);
         Scan scan = new Scan(journal.size());
         for (Event e : journal) scan.add(e);
+        for (int j = 0; j < scan.withoutSteps; j++) scan.stepsOf(journal.get(j), j);
         return new RecordedRun(new Source() {
             @Override
             public Event read(int journalPos) {
@@ -373,9 +422,10 @@ final class RecordedRun implements AutoCloseable {
     }
 
     int stepCount() {
-        return stepTime.length;
+        return stepCount;
     }
 
+    /** Step times by index; the arrays may be longer than {@link #stepCount()}. */
     long stepTime(int i) {
         return stepTime[i];
     }
@@ -414,6 +464,7 @@ final class RecordedRun implements AutoCloseable {
     }
 
     private int stepOf(long seq, byte kind, int[] which) {
+        if (which == null) return -1;
         int p = positionOf(seq);
         return p < 0 || kinds[p] != kind ? -1 : which[p];
     }
