@@ -309,7 +309,11 @@ final class RecordedRun implements AutoCloseable {
             if (scan.withoutSteps > 0) {
                 // A second thread appeared: the steps of the events before it, read again.
                 reader.seek(0);
-                for (int j = 0; j < scan.withoutSteps; j++) scan.stepsOf(reader.next(), j);
+                for (int j = 0; j < scan.withoutSteps; j++) {
+                    Event again = reader.next();
+                    if (again == null) throw new RecordingException("journal entry " + j + " of " + rec.path() + " read before is gone");
+                    scan.stepsOf(again, j);
+                }
             }
             return new RecordedRun(new JournalSource(rec, reader), scan);
         } catch (RecordingException | RuntimeException ex) {
