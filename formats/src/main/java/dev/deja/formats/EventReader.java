@@ -14,6 +14,15 @@ public interface EventReader extends AutoCloseable {
     /** Index of the next entry (0-based; equals the number of events returned so far). */
     long position();
 
+    /**
+     * Goes back (or forward) to an entry this reader has already read once, by its position: the
+     * next {@link #next()} returns it again. Replay reads the journal once to index it, then reads
+     * single events again by position rather than keeping them all.
+     *
+     * @throws IllegalArgumentException when {@code position} is beyond the entries read so far
+     */
+    void seek(long position) throws RecordingException;
+
     @Override
     void close();
 }

@@ -217,7 +217,7 @@ final class ReplayTracer implements Tracer {
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
         for (String n : List.of("pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")) table.number(n).ifPresent(maskedWaits::add);
         nrSigsuspend = nr("rt_sigsuspend");
-        stepDone = new boolean[run.steps().size()];
+        stepDone = new boolean[run.stepCount()];
         for (String n : List.of("wait4", "waitid", "pause", "rt_sigsuspend", "vfork")) {
             table.number(n).ifPresent(mayBlock::add);
         }
@@ -315,9 +315,8 @@ final class ReplayTracer implements Tracer {
     @Override
     public long progressLimitNs() {
         long limit = PROGRESS_LIMIT_NS;
-        List<RecordedRun.Step> steps = run.steps();
-        if (nextStep > 0 && nextStep < steps.size()) {
-            long gap = steps.get(nextStep).timeNs() - steps.get(nextStep - 1).timeNs();
+        if (nextStep > 0 && nextStep < run.stepCount()) {
+            long gap = run.stepTime(nextStep) - run.stepTime(nextStep - 1);
             if (gap > 0 && gap < Long.MAX_VALUE / 4) limit = Math.max(limit, 4 * gap);
         }
         return limit;
@@ -325,7 +324,7 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public void noProgress(long waitedNs) {
-        RecordedRun.Step st = nextStep < run.steps().size() ? run.steps().get(nextStep) : null;
+        RecordedRun.Step st = nextStep < run.stepCount() ? run.step(nextStep) : null;
         if (st == null) return; // past the recording's end: the program's own exit is awaited
         String what = st.kind().name().toLowerCase(java.util.Locale.ROOT) + " of thread " + st.tid();
         throw new Stop(divergence(st.seq(), pidOf(st.tid()), st.tid(), what, String.format(java.util.Locale.ROOT,
@@ -335,7 +334,7 @@ final class ReplayTracer implements Tracer {
 
     private int pidOf(int recTid) {
         RecordedRun.ThreadLog log = run.thread(recTid);
-        return log == null || log.events.isEmpty() ? -1 : log.events.getFirst().pid();
+        return log == null ? -1 : log.pid();
     }
 
     /** CLONE_CHILD_SETTID wrote the live tid into the new task's memory: it must read the recorded one. */
@@ -392,7 +391,7 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public void stalled() {
-        RecordedRun.Step st = nextStep < run.steps().size() ? run.steps().get(nextStep) : null;
+        RecordedRun.Step st = nextStep < run.stepCount() ? run.step(nextStep) : null;
         String waited = st == null ? "the end of the recording"
                 : "event " + st.seq() + " (" + st.kind().name().toLowerCase(java.util.Locale.ROOT) + ", tid " + st.tid() + ")";
         throw failure("the replay cannot follow the recorded order of threads: every thread waits, the next "

@@ -104,6 +104,17 @@ public final class Replayer {
         } catch (RecordingException e) {
             throw new ReplayException(e.getMessage(), e);
         }
+        try (run) {
+            return replay(rec, run, options, control, arch);
+        } catch (ReplayTracer.Stop s) {
+            // Outside the tracing (the first or the last event read again): a failure, never a divergence.
+            if (s.failure == null) throw s;
+            throw s.failure;
+        }
+    }
+
+    private static Outcome replay(Recording rec, RecordedRun run, Options options, ReplayControl control, Arch arch)
+            throws ReplayException {
         Schemas schemas = Schemas.of(arch);
         if (!(run.first() instanceof SyscallEvent first) || first.nr() != schemas.table().number("execve").orElse(-2)) {
             throw new ReplayException(rec.path() + " holds no program start to replay (its first event is not the execve)");

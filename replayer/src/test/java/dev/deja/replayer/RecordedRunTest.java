@@ -7,10 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The regrouping replay works on: per-thread streams, the events between calls, the timeline of steps. */
@@ -86,5 +93,150 @@ class RecordedRunTest {
         assertEquals(2, log.after(mmap).size());
         assertEquals(List.of(), run.syscallsBefore(1, 5));
         assertEquals(1, run.syscallsBefore(4, 5).size());
+    }
+
+    @Test
+    void preemptionsAndFirstRunsHaveTheirSteps() {
+        List<Event> journal = List.of(
+                call(1, 100, 10, 11, 56, 101),
+                ScheduleEvent.start(2, 100, 101, 12),
+                new ScheduleEvent(3, 100, 101, 20, ScheduleEvent.Kind.PREEMPT, 30, new long[27], 7, 8),
+                call(4, 100, 25, 26, 39, 100),
+                call(5, 101, 31, 32, 39, 100));
+        RecordedRun run = RecordedRun.of(journal);
+        // entry 1, exit 1, start 101, preempt 3, entry 4, exit 4, resume 3, entry 5, exit 5
+        assertEquals(2, run.startStep(101));
+        assertEquals(3, run.preemptStep(3));
+        assertEquals(6, run.resumeStep(3));
+        assertEquals(-1, run.entryStep(3), "a preemption is no syscall");
+        assertEquals(-1, run.preemptStep(4), "a syscall is no preemption");
+        assertEquals(new RecordedRun.Step(30, 3, RecordedRun.StepKind.RESUME, 101), run.step(6));
+        RecordedRun.ThreadLog log = run.thread(101);
+        assertEquals(3, log.nextPreemption().seq());
+        log.preemptsReached++;
+        assertNull(log.nextPreemption());
+        assertEquals(5, log.takeSyscall().seq());
+        assertEquals(100, log.pid());
+    }
+
+    /**
+     * The compact index against the regrouping it replaced (every event in lists, the steps as
+     * records sorted stably, the indexes in hash maps): random threads, gaps in the seqs, equal
+     * times, calls that never return, preemptions, journal order shuffled.
+     */
+    @Test
+    void compactIndexAnswersAsTheEventListsDid() {
+        for (int round = 0; round < 20; round++) {
+            Random rnd = new Random(round);
+            List<Event> events = new ArrayList<>();
+            long seq = 0;
+            long time = 0;
+            int threads = round < 2 ? 1 : 2 + rnd.nextInt(4);
+            for (int i = 0; i < 3000; i++) {
+                seq += round % 2 == 0 ? 1 : 1 + rnd.nextInt(3); // odd rounds: seqs with gaps
+                time += rnd.nextInt(3);                         // equal times happen
+                int tid = 100 + rnd.nextInt(threads);
+                long exit = time + rnd.nextInt(50);
+                events.add(switch (rnd.nextInt(8)) {
+                    case 0 -> unfinished(seq, tid, time, 7);
+                    case 1 -> new ScheduleEvent(seq, 100, tid, time, ScheduleEvent.Kind.PREEMPT, exit, new long[27], 1, 2);
+                    case 2 -> ScheduleEvent.start(seq, 100, tid, time);
+                    case 3 -> new ExitEvent(seq, 100, tid, time, false, 0, 0, false);
+                    case 4 -> new SignalEvent(seq, 100, tid, time, 10, 0, 100, 0, new byte[128], true);
+                    default -> call(seq, tid, time, exit, rnd.nextInt(300), i);
+                });
+            }
+            Collections.shuffle(events, rnd);
+            // Every third round the second thread's events come late in the journal: their steps and those
+            // of the events before them are gathered apart.
+            if (round % 3 == 0) events.sort(Comparator.comparingInt(Event::tid));
+            RecordedRun run = RecordedRun.of(events);
+            Reference ref = new Reference(events);
+            if (run.threadCount() == 1) {
+                // Replay orders threads only when there are several: no timeline is kept for one.
+                ref = ref.withoutTimeline();
+            }
+            assertEquals(ref.steps.size(), run.stepCount());
+            for (int i = 0; i < ref.steps.size(); i++) assertEquals(ref.steps.get(i), run.step(i), "step " + i);
+            for (long s = 0; s <= seq + 1; s++) {
+                assertEquals(ref.entry.getOrDefault(s, -1), run.entryStep(s), "entry of " + s);
+                assertEquals(ref.exit.getOrDefault(s, -1), run.exitStep(s), "exit of " + s);
+                assertEquals(ref.preempt.getOrDefault(s, -1), run.preemptStep(s), "preempt of " + s);
+                assertEquals(ref.resume.getOrDefault(s, -1), run.resumeStep(s), "resume of " + s);
+            }
+            for (int tid = 100; tid < 100 + threads; tid++) {
+                assertEquals(ref.end.getOrDefault(tid, -1), run.endStep(tid), "end of " + tid);
+                assertEquals(ref.start.getOrDefault(tid, -1), run.startStep(tid), "start of " + tid);
+                RecordedRun.ThreadLog log = run.thread(tid);
+                if (log == null) continue;
+                List<Event> mine = ref.bySeq.stream().filter(e -> e.tid() == log.tid).toList();
+                ExitEvent lastExit = null;
+                for (Event e : mine) if (e instanceof ExitEvent x) lastExit = x;
+                assertEquals(lastExit, log.exit());
+                for (Event e : mine) {
+                    if (!(e instanceof SyscallEvent want)) continue;
+                    assertEquals(want, log.peekSyscall());
+                    assertEquals(want, log.takeSyscall());
+                    List<Event> after = new ArrayList<>();
+                    for (int k = mine.indexOf(e) + 1; k < mine.size() && !(mine.get(k) instanceof SyscallEvent); k++) {
+                        after.add(mine.get(k));
+                    }
+                    assertEquals(after, log.after(want));
+                }
+                assertNull(log.takeSyscall());
+            }
+            long at = ref.bySeq.get(ref.bySeq.size() / 2).seq();
+            List<SyscallEvent> before = new ArrayList<>();
+            for (Event e : ref.bySeq) if (e.seq() < at && e instanceof SyscallEvent s) before.add(s);
+            assertEquals(before.subList(Math.max(0, before.size() - 5), before.size()), run.syscallsBefore(at, 5));
+            assertEquals(ref.bySeq.getFirst(), run.first());
+        }
+    }
+
+    /** The old regrouping, kept here as the specification of the index. */
+    private static final class Reference {
+        final List<Event> bySeq;
+        final List<RecordedRun.Step> steps = new ArrayList<>();
+        final Map<Long, Integer> entry = new HashMap<>(), exit = new HashMap<>(), preempt = new HashMap<>(),
+                resume = new HashMap<>();
+        final Map<Integer, Integer> end = new HashMap<>(), start = new HashMap<>();
+
+        Reference withoutTimeline() {
+            Reference r = new Reference(List.of());
+            r.bySeq.addAll(bySeq);
+            return r;
+        }
+
+        Reference(List<Event> journal) {
+            bySeq = new ArrayList<>(journal);
+            bySeq.sort(Comparator.comparingLong(Event::seq));
+            for (Event e : bySeq) {
+                if (e instanceof SyscallEvent s) {
+                    steps.add(new RecordedRun.Step(s.timeNs(), s.seq(), RecordedRun.StepKind.ENTRY, s.tid()));
+                    if (s.returned()) steps.add(new RecordedRun.Step(s.exitTimeNs(), s.seq(), RecordedRun.StepKind.EXIT, s.tid()));
+                } else if (e instanceof ExitEvent x) {
+                    steps.add(new RecordedRun.Step(x.timeNs(), x.seq(), RecordedRun.StepKind.END, x.tid()));
+                } else if (e instanceof ScheduleEvent sc) {
+                    if (sc.scheduleKind() == ScheduleEvent.Kind.START) {
+                        steps.add(new RecordedRun.Step(sc.timeNs(), sc.seq(), RecordedRun.StepKind.START, sc.tid()));
+                    } else {
+                        steps.add(new RecordedRun.Step(sc.timeNs(), sc.seq(), RecordedRun.StepKind.PREEMPT, sc.tid()));
+                        steps.add(new RecordedRun.Step(sc.resumeNs(), sc.seq(), RecordedRun.StepKind.RESUME, sc.tid()));
+                    }
+                }
+            }
+            steps.sort(Comparator.comparingLong(RecordedRun.Step::timeNs).thenComparingLong(RecordedRun.Step::seq));
+            for (int i = 0; i < steps.size(); i++) {
+                RecordedRun.Step st = steps.get(i);
+                switch (st.kind()) {
+                    case ENTRY -> entry.put(st.seq(), i);
+                    case EXIT -> exit.put(st.seq(), i);
+                    case END -> end.put(st.tid(), i);
+                    case START -> start.put(st.tid(), i);
+                    case PREEMPT -> preempt.put(st.seq(), i);
+                    case RESUME -> resume.put(st.seq(), i);
+                }
+            }
+        }
     }
 }

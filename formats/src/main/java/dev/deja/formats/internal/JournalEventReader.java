@@ -10,6 +10,7 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.wire.DocumentContext;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -32,6 +33,12 @@ public final class JournalEventReader implements EventReader {
     private long index;
     private boolean done;
     private boolean tornTail;
+    /** How many entries have been read at least once, and where those runs of Chronicle indexes start. */
+    private long furthest;
+    private long[] runStart = new long[4];
+    private long[] runIndex = new long[4];
+    private int runs;
+    private long lastChronicleIndex = Long.MIN_VALUE;
 
     /**
      * @param journalDir      the queue directory to read (the recording's, or a recovery copy of it)
@@ -52,6 +59,9 @@ public final class JournalEventReader implements EventReader {
         try {
             queue = Journal.openForRead(journalDir, blockSize);
             tailer = queue.createTailer();
+            // Replay indexes the journal on its main thread and reads events again on its tracing
+            // thread: one thread at a time, which Chronicle's same-thread check cannot tell.
+            tailer.singleThreadedCheckDisabled(true);
         } catch (RuntimeException | InternalError e) {
             close();
             throw new CorruptRecordingException(file, -1, -1, "Chronicle cannot open the journal: " + e, e);
@@ -108,6 +118,8 @@ public final class JournalEventReader implements EventReader {
                         int actual = (int) crc.getValue();
                         if (actual != stored) {
                             problem = String.format("CRC32C mismatch: the header says %08x, the payload's is %08x", stored, actual);
+                        } else if (index == furthest) {
+                            noteIndex(dc.index());
                         }
                     }
                 }
@@ -139,7 +151,47 @@ public final class JournalEventReader implements EventReader {
             throw new CorruptRecordingException(file, index, offset, "a memory block kept in the blob store: " + e.getMessage(), e);
         }
         index++;
+        furthest = Math.max(furthest, index);
         return ev;
+    }
+
+    /** Chronicle numbers entries consecutively within a roll cycle: one run per cycle is kept. */
+    private void noteIndex(long chronicleIndex) {
+        if (runs == 0 || chronicleIndex != lastChronicleIndex + 1) {
+            if (runs == runStart.length) {
+                runStart = Arrays.copyOf(runStart, runs * 2);
+                runIndex = Arrays.copyOf(runIndex, runs * 2);
+            }
+            runStart[runs] = index;
+            runIndex[runs] = chronicleIndex;
+            runs++;
+        }
+        lastChronicleIndex = chronicleIndex;
+    }
+
+    @Override
+    public void seek(long position) throws RecordingException {
+        if (tailer == null) throw new IllegalStateException("event reader of " + file + " is closed");
+        if (position == index) return;
+        if (position < 0 || position >= furthest) {
+            throw new IllegalArgumentException("entry " + position + " of " + file + " has not been read yet ("
+                    + furthest + " have)");
+        }
+        int r = runs - 1;
+        while (runStart[r] > position) r--;
+        long chronicleIndex = runIndex[r] + (position - runStart[r]);
+        boolean found;
+        try {
+            found = tailer.moveToIndex(chronicleIndex);
+        } catch (RuntimeException | InternalError e) {
+            throw new CorruptRecordingException(file, position, -1, "Chronicle cannot go back to the entry: " + e, e);
+        }
+        if (!found) {
+            throw new CorruptRecordingException(file, position, -1, "the entry read before is no longer in the journal"
+                    + " (Chronicle index 0x" + Long.toHexString(chronicleIndex) + ")");
+        }
+        index = position;
+        done = false;
     }
 
     private boolean hasMore() {
