@@ -85,7 +85,9 @@ class InterruptedRunsIT {
         signalGroup(p, "INT");
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(130, p.exitValue());
-        assertEquals(RecordingStatus.INTERRUPTED, status(rec));
+        // deja's kill ends it (interrupted), or sh dies of the SIGINT first (complete, 130): both replay.
+        RecordingStatus recorded = status(rec);
+        assertTrue(recorded == RecordingStatus.INTERRUPTED || recorded == RecordingStatus.COMPLETE, "status " + recorded);
 
         long start = System.nanoTime();
         Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
