@@ -11,7 +11,25 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        // Out of heap (a replay of millions of events in the launcher's default heap), on any thread: one
+        // line saying what to do, status 125; the shutdown hooks still keep a recording's events and
+        // remove a replay's directory.
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            if (e instanceof OutOfMemoryError) outOfMemory();
+            System.err.println("deja: internal error in thread " + thread.getName() + ": " + e);
+            System.exit(ExitCodes.DEJA_FAILURE);
+        });
+        try {
+            System.exit(run(args));
+        } catch (OutOfMemoryError e) {
+            outOfMemory();
+        }
+    }
+
+    private static void outOfMemory() {
+        System.err.println("deja: out of memory: this run needs more than deja's heap of "
+                + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB; run it again with a larger one, e.g. DEJA_HEAP=4g");
+        System.exit(ExitCodes.DEJA_FAILURE);
     }
 
     /** Runs deja's command line and returns the exit status (for tests and the launcher). */
