@@ -13,11 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "report", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = {"Write a recording as one self-contained HTML page: the run's summary, a",
-                "timeline of every process and thread with its calls by class, the program's",
-                "output linked to the writes, search, and the command that debugs the run at",
-                "a chosen event. The page fetches nothing: attach it to a bug report and open",
-                "it in any current browser."},
+        description = {"Write a recording as one self-contained HTML page: the run's summary, a "
+                + "timeline of every process and thread with its calls by class, the program's "
+                + "output linked to the writes, search, and the command that debugs the run at "
+                + "a chosen event.",
+                "The page fetches nothing: attach it to a bug report and open it in any current browser."},
         footer = {"", "Examples:", "  deja report bug1 -o bug1.html", "  deja report bug1.deja -o - > bug1.html"})
 final class ReportCommand implements Callable<Integer> {
 
