@@ -43,8 +43,9 @@ class DocsIT {
         assertTrue(commands.size() >= 10, "the quick start lost its commands: " + commands);
         Path home = Files.createDirectories(scratch.resolve("home"));
         for (String command : commands) {
-            String line = command.replace("./deja ", Runs.launcher() + " ")
-                    .replace("/tmp/", scratch + "/")
+            // /tmp/ first: the checkout itself may live under /tmp (CI clones there).
+            String line = command.replace("/tmp/", scratch + "/")
+                    .replace("./deja ", Runs.launcher() + " ")
                     .replace("samples/target/bin/", repo.resolve("samples/target/bin") + "/");
             boolean hunt = line.contains("--until-fail");
             Runs.Result r = shell(line, home);
