@@ -315,28 +315,14 @@ public final class PackReader implements AutoCloseable {
             long done = 0;
             long next = 0;
             while (done < e.stored()) {
-                long at = position();
-                int got = readUpTo(header, header.length);
-                if (got == 0) throw truncated(at, "before the rest of " + which + ": " + (e.stored() - done) + " of its "
-                        + e.stored() + " stored bytes are missing");
-                if (got < header.length) throw truncated(at + got, "inside a chunk header of " + which);
-                ByteBuffer h = ByteBuffer.wrap(header);
-                long offset = h.getLong();
-                int rawLength = h.getInt();
-                int storedLength = h.getInt();
-                long expectedRaw = Math.min(PackFormat.CHUNK_SIZE, e.size() - offset);
-                if (offset < next || offset % PackFormat.CHUNK_SIZE != 0 || offset >= e.size() || rawLength != expectedRaw
-                        || rawLength > e.stored() - done || storedLength <= 0 || storedLength > rawLength) {
-                    throw damaged(at, which, "a chunk header that does not fit the manifest (file offset " + offset + ", "
-                            + Integer.toUnsignedString(rawLength) + " bytes stored in " + Integer.toUnsignedString(storedLength) + ")");
-                }
+                ChunkHeader c = chunkHeader(e, which, done, next);
                 long dataAt = position();
-                if (dataAt + storedLength > length) {
-                    throw truncated(length, "inside a chunk of " + which + " (" + storedLength + " bytes from offset " + dataAt + ")");
+                if (dataAt + c.storedLength() > length) {
+                    throw truncated(length, "inside a chunk of " + which + " (" + c.storedLength() + " bytes from offset " + dataAt + ")");
                 }
-                skip(storedLength);
-                done += rawLength;
-                next = offset + rawLength;
+                skip(c.storedLength());
+                done += c.rawLength();
+                next = c.offset() + c.rawLength();
             }
         }
         long end = position();
@@ -361,6 +347,41 @@ public final class PackReader implements AutoCloseable {
         bufStart = to;
     }
 
+    /** A chunk's header: where it starts in the pack, the file offset it holds, its sizes and CRC32C. */
+    private record ChunkHeader(long at, long offset, int rawLength, int storedLength, int crc) {
+    }
+
+    /**
+     * Reads the next chunk header of entry {@code e} ({@code done} raw bytes of it read, the previous
+     * chunk ending at file offset {@code next}) and checks it against the manifest.
+     */
+    private ChunkHeader chunkHeader(PackEntry e, String which, long done, long next) throws RecordingException {
+        long at = position();
+        int got = readUpTo(header, header.length);
+        if (got == 0) throw truncated(at, "before the rest of " + which + ": " + (e.stored() - done) + " of its "
+                + e.stored() + " stored bytes are missing");
+        if (got < header.length) throw truncated(at + got, "inside a chunk header of " + which);
+        ByteBuffer h = ByteBuffer.wrap(header);
+        long offset = h.getLong();
+        int rawLength = h.getInt();
+        int storedLength = h.getInt();
+        int crc = h.getInt();
+        if (offset < next || offset % PackFormat.CHUNK_SIZE != 0 || offset >= e.size()) {
+            throw damaged(at, which, "a chunk for file offset " + offset + " (expected a multiple of "
+                    + PackFormat.CHUNK_SIZE + " from " + next + " below the file's size " + e.size() + ")");
+        }
+        long expectedRaw = Math.min(PackFormat.CHUNK_SIZE, e.size() - offset);
+        if (rawLength != expectedRaw || rawLength > e.stored() - done) {
+            throw damaged(at, which, "a chunk of " + Integer.toUnsignedString(rawLength) + " bytes at file offset "
+                    + offset + " (expected " + expectedRaw + ", " + (e.stored() - done) + " stored bytes left)");
+        }
+        if (storedLength <= 0 || storedLength > rawLength) {
+            throw damaged(at, which, "a chunk of " + rawLength + " bytes stored in "
+                    + Integer.toUnsignedString(storedLength) + " bytes");
+        }
+        return new ChunkHeader(at, offset, rawLength, storedLength, crc);
+    }
+
     /** Reads entry {@code i} (the next one) chunk by chunk into {@code out}, checking each chunk and the whole file's hash. */
     private void readEntry(int i, Sink out) throws RecordingException {
         PackEntry e = manifest.entries().get(i);
@@ -371,31 +392,14 @@ public final class PackReader implements AutoCloseable {
         long done = 0;
         long next = 0;    // the file offset after the previous chunk
         while (done < e.stored()) {
-            long at = position();
-            int got = readUpTo(header, header.length);
-            if (got == 0) throw truncated(at, "before the rest of " + which + ": " + (e.stored() - done) + " of its "
-                    + e.stored() + " stored bytes are missing");
-            if (got < header.length) throw truncated(at + got, "inside a chunk header of " + which);
-            ByteBuffer h = ByteBuffer.wrap(header);
-            long offset = h.getLong();
-            int rawLength = h.getInt();
-            int storedLength = h.getInt();
-            int expectedCrc = h.getInt();
-            if (offset < next || offset % PackFormat.CHUNK_SIZE != 0 || offset >= e.size()) {
-                throw damaged(at, which, "a chunk for file offset " + offset + " (expected a multiple of "
-                        + PackFormat.CHUNK_SIZE + " from " + next + " below the file's size " + e.size() + ")");
-            }
-            long expectedRaw = Math.min(PackFormat.CHUNK_SIZE, e.size() - offset);
-            if (rawLength != expectedRaw || rawLength > e.stored() - done) {
-                throw damaged(at, which, "a chunk of " + Integer.toUnsignedString(rawLength) + " bytes at file offset "
-                        + offset + " (expected " + expectedRaw + ", " + (e.stored() - done) + " stored bytes left)");
-            }
-            if (storedLength <= 0 || storedLength > rawLength) {
-                throw damaged(at, which, "a chunk of " + rawLength + " bytes stored in "
-                        + Integer.toUnsignedString(storedLength) + " bytes");
-            }
+            ChunkHeader c = chunkHeader(e, which, done, next);
+            long at = c.at();
+            long offset = c.offset();
+            int rawLength = c.rawLength();
+            int storedLength = c.storedLength();
+            int expectedCrc = c.crc();
             long dataAt = position();
-            got = readUpTo(stored, storedLength);
+            int got = readUpTo(stored, storedLength);
             if (got < storedLength) throw truncated(dataAt + got, "inside a chunk of " + which + " ("
                     + storedLength + " bytes from offset " + dataAt + ")");
             if (storedLength == rawLength) {
