@@ -211,8 +211,7 @@ public final class PreemptionMatcher {
         long free = (long) ((steady && !unmeasured ? STEADY_FRACTION : FREE_FRACTION) * leftNs) - lateNs;
         free = Math.min(free, unmeasured ? PROBE_NS : Math.max(PROBE_NS, GROWTH * longestMeasured));
         if (free < MIN_FREE_NS) return new Trap(false);
-        freeFrom = regs.clone();
-        freeFromCpu = now.cpuNs(); // replaced by freeRunBegins when the device reads it
+        freeFrom = regs.clone(); // its CPU time comes with freeRunBegins
         lastBudget = free;
         return new RunFree(free);
     }

@@ -9,6 +9,7 @@ import dev.deja.device.ffm.Signals;
 import dev.deja.device.ffm.Spawn;
 import dev.deja.device.ffm.Wait;
 import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.MemoryCapture;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.syscall.TraceeMemory;
@@ -86,7 +87,6 @@ public final class TraceSession {
     private final int nrExecveat;
     private final int nrMmap;
     private final int nrRestartSyscall;
-    private static final int ERESTARTSYS = 512, ERESTART_RESTARTBLOCK = 516;
     private final int nrPrctl;
     private final int nrClone;
     private final int nrClone3;
@@ -1170,7 +1170,7 @@ public final class TraceSession {
             if ((p.flags & SyscallEvent.SKIPPED) != 0) {
                 long[] regs = ptrace.getRegsArray(task.tid);
                 regs[X86Regs.RAX] = p.skipResult;
-                restartCode = p.skipResult >= -ERESTART_RESTARTBLOCK && p.skipResult <= -ERESTARTSYS;
+                restartCode = Errno.restartResult(p.skipResult);
                 // With the call's number back, a signal handled on the way out gets the kernel's own restart
                 // rules (SA_RESTART: issued again; a handler without it: EINTR; ignored: issued again).
                 if (restartCode) regs[X86Regs.ORIG_RAX] = p.nr;
@@ -1186,7 +1186,7 @@ public final class TraceSession {
                 // once an ignored signal is gone, instead of leaking the code to the program.
                 long[] regs = ptrace.getRegsArray(task.tid);
                 regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
-                regs[X86Regs.RAX] = p.skipResult == -ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
+                regs[X86Regs.RAX] = p.skipResult == -Errno.ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
                 ptrace.setRegs(task.tid, regs);
             }
             afterSyscall(task, p, result);

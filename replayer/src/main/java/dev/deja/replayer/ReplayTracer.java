@@ -10,6 +10,7 @@ import dev.deja.device.Tracer;
 import dev.deja.device.ffm.Signals;
 import dev.deja.device.syscall.ArgKind;
 import dev.deja.device.syscall.ArgSpec;
+import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.Renderer;
 import dev.deja.device.syscall.Schema;
 import dev.deja.device.syscall.Schemas;
@@ -102,7 +103,6 @@ final class ReplayTracer implements Tracer {
     private static final int EEXIST = 17;
     private static final int EINTR = 4;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
-    private static final int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
     private static final int SIGPIPE = 13;
     private static final Set<Integer> FAULTS = Set.of(4, 5, 7, 8, 11, 31); // ILL TRAP BUS FPE SEGV SYS
     /** Calls that shape the process itself: they run for real. */
@@ -544,12 +544,10 @@ final class ReplayTracer implements Tracer {
      */
     private long seenByProgram(SyscallEvent r, RecordedRun.ThreadLog log) {
         long res = r.result();
-        if (res != -ERESTARTSYS && res != -ERESTARTNOINTR && res != -ERESTARTNOHAND && res != -ERESTART_RESTARTBLOCK) {
-            return res;
-        }
+        if (!Errno.restartResult(res)) return res;
         if (hasInjectedSignalAfter(r)) return res; // sent at the exit: the kernel applies its rules to it
         SyscallEvent next = log == null ? null : log.peekSyscall();
-        boolean again = next != null && (res == -ERESTART_RESTARTBLOCK ? next.nr() == nrRestartSyscall
+        boolean again = next != null && (res == -Errno.ERESTART_RESTARTBLOCK ? next.nr() == nrRestartSyscall
                 : next.nr() == r.nr() && Arrays.equals(next.args(), r.args()));
         return again ? res : -EINTR;
     }
@@ -557,8 +555,7 @@ final class ReplayTracer implements Tracer {
     /** Whether the recorded call was ended by a signal (EINTR, or a restart code the handler turned into EINTR). */
     private static boolean interrupted(SyscallEvent r) {
         long res = r.result();
-        return res == -EINTR || res == -ERESTARTSYS || res == -ERESTARTNOINTR || res == -ERESTARTNOHAND
-                || res == -ERESTART_RESTARTBLOCK;
+        return res == -EINTR || Errno.restartResult(res);
     }
 
     /** The live call's signal mask (address, size), or null when it passes none. */
@@ -930,8 +927,8 @@ final class ReplayTracer implements Tracer {
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
         if (p.ranForReal()) finishRealCall(r, event, p, t);
-        boolean injectedAtEntry = waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr())
-                || signalledAtEntry.remove(r.seq());
+        boolean signalled = signalledAtEntry.remove(r.seq());
+        boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
     }
 

@@ -193,6 +193,16 @@ public final class Errno {
 
     /** True for the kernel-internal restart codes strace prints as "= ? ERESTARTSYS (...)". */
     static boolean restart(int errno) {
-        return errno >= 512 && errno <= 516;
+        return errno >= ERESTARTSYS && errno <= ERESTART_RESTARTBLOCK;
     }
+
+    /**
+     * Whether a syscall's result is a restart code (-ERESTARTSYS to -ERESTART_RESTARTBLOCK): the
+     * tracer sees it at the call's exit when a signal interrupted the call; the program never gets it.
+     */
+    public static boolean restartResult(long result) {
+        return result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK;
+    }
+
+    public static final int ERESTARTSYS = 512, ERESTART_RESTARTBLOCK = 516;
 }
