@@ -117,6 +117,8 @@ public final class TraceSession {
     private Alarm alarm;
     /** Free runs end by a task-clock trap (perf_event_open) until one cannot be opened here. */
     private boolean perfTraps = true;
+    /** Whether any was opened: only then can a SIGTRAP be one of them (a program's own are not looked into). */
+    private boolean perfOpened;
     /** The sig_data of deja's task-clock traps: tells them from a program's own SIGTRAPs. */
     private static final long PERF_MARKER = 0xDE7A_0001L;
     private static final long SIGTRAP_BIT = 1L << (Signals.SIGTRAP - 1);
@@ -634,7 +636,7 @@ public final class TraceSession {
                 }
             } else if (sig == Signals.SIGSTOP && task.strayStops > 0) {
                 task.strayStops--; // a free run's alarm that came late: not the program's
-            } else if (sig == Signals.SIGTRAP && event == 0 && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
+            } else if (sig == Signals.SIGTRAP && event == 0 && perfOpened && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
                 // a free run's task-clock trap sent as the run ended another way: not the program's
             } else {
                 deliver = signalStop(task, sig);
@@ -927,6 +929,7 @@ public final class TraceSession {
                 int fd = perfTraps ? PerfEvents.trapAfterCpu(t.tid, f.cpuNs(), PERF_MARKER) : -1;
                 if (fd >= 0) {
                     t.perfFd = fd;
+                    perfOpened = true;
                     // A blocked SIGTRAP would stay pending (xz's workers block every signal): unblock it for the run.
                     long mask = ptrace.sigMask(t.tid);
                     if ((mask & SIGTRAP_BIT) != 0) {
