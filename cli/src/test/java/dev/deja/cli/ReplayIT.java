@@ -342,4 +342,19 @@ class ReplayIT {
         assertTrue(r.stdout().contains("each thread's records in order: yes"), r.stdout());
         assertTrue(r.stdout().contains("barrier generations: 2"), r.stdout());
     }
+    /**
+     * A recording of thr_racy_counter (kept as a pack because the order is rare) in which the second
+     * thread entered exit(2) while main, back from an earlier call, read that thread's tid in
+     * pthread_join; the kernel cleared the tid only then, and main's futex wait got EAGAIN. A replay
+     * that let the exit finish first had main read 0 and skip the wait (a divergence at the futex).
+     */
+    @Test
+    void aJoinThatReadTheTidBeforeTheExitClearedItWaitsAgain() throws Exception {
+        Path pack = Path.of(ReplayIT.class.getResource("/fixtures/threads-join-reads-tid-before-exit-clears-it.deja").toURI());
+        for (int i = 0; i < 3; i++) {
+            Runs.Result r = Runs.deja(home, "replay", pack.toString());
+            assertEquals(0, r.status(), r.stderr());
+            assertEquals("total=20000000\n", r.stdout());
+        }
+    }
 }

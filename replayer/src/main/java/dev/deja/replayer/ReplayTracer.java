@@ -175,6 +175,11 @@ final class ReplayTracer implements Tracer {
     /** Live tid to the recorded preemption it is on its way to, and to the one it is stopped at. */
     private final Map<Integer, ScheduleEvent> armed = new HashMap<>();
     private final Map<Integer, ScheduleEvent> preempted = new HashMap<>();
+    /** Live tids of exiting threads, held at their exit's entry, to the joiner that must first reach its futex wait. */
+    private final Map<Integer, Integer> exitHeldFor = new HashMap<>();
+    private static final int FUTEX_CMD_MASK = 0x7f;
+    private static final int FUTEX_WAIT = 0;
+    private static final int FUTEX_WAIT_BITSET = 9;
     /** New tasks' CLONE_CHILD_SETTID words, to hold the recorded tid when they first run. */
     private final Map<Integer, Long> childTidWord = new HashMap<>();
     /** The last tracee each live thread was seen as (for writes at a clone's spawn event). */
@@ -274,6 +279,8 @@ final class ReplayTracer implements Tracer {
         if (running != 0) return false; // one thread at a time runs between syscalls
         int step = stepOf(t, stop);
         if (step >= 0 && step > nextStep) return false;
+        if (stop == RunStop.ENTRY && exitWaitsForJoiner(t, step)) return false;
+        if (stop == RunStop.EXIT && waitsForHeldExit(t)) return false;
         running = t.tid();
         switch (stop) {
             case ENTRY -> {
@@ -291,6 +298,49 @@ final class ReplayTracer implements Tracer {
         }
         armPreemption(t);
         return true;
+    }
+
+    /**
+     * A thread at its exit's entry waits there while a joiner read its tid before the kernel cleared it
+     * (CLONE_CHILD_CLEARTID) in the recording: a joiner whose next recorded call is a futex wait for that
+     * tid. That happens when the joiner ran user code while the exit went through the kernel; in replay
+     * the exit would otherwise be over before the joiner reads, and pthread_join would skip its wait.
+     * The exit's entry and the thread's end count as done; the thread goes once the joiner has made its
+     * (emulated) wait, and the joiner goes on from that wait once the thread is gone.
+     */
+    private boolean exitWaitsForJoiner(Tracee t, int step) {
+        Integer joiner = exitHeldFor.get(t.tid());
+        if (joiner != null) return joinerStillToWait(joiner, liveToRecTid.get(t.tid()));
+        Integer recTid = liveToRecTid.get(t.tid());
+        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+        SyscallEvent s = log == null ? null : log.peekSyscall();
+        if (step < 0 || s == null || !table.name(s.nr()).equals("exit")) return false;
+        for (int live : liveToRecTid.keySet()) {
+            if (live == t.tid() || !joinerStillToWait(live, recTid)) continue;
+            exitHeldFor.put(t.tid(), live);
+            stepDone(step);
+            stepDone(run.endStep(recTid));
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether {@code t} is back from its wait for a thread held at its exit's entry, not yet gone. */
+    private boolean waitsForHeldExit(Tracee t) {
+        for (Map.Entry<Integer, Integer> held : exitHeldFor.entrySet()) {
+            if (held.getValue() == t.tid() && !joinerStillToWait(t.tid(), liveToRecTid.get(held.getKey()))) return true;
+        }
+        return false;
+    }
+
+    /** Whether live thread {@code joiner}'s next recorded call is a futex wait for recorded tid {@code exiting}. */
+    private boolean joinerStillToWait(int joiner, Integer exiting) {
+        Integer recTid = liveToRecTid.get(joiner);
+        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+        SyscallEvent s = log == null || exiting == null ? null : log.peekSyscall();
+        if (s == null || s.nr() != nrFutex) return false;
+        int op = (int) s.arg(1) & FUTEX_CMD_MASK;
+        return (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && (int) s.arg(2) == exiting;
     }
 
     /** Before a thread runs user code: when the recording preempted it before its next syscall, stop it there. */
@@ -415,6 +465,7 @@ final class ReplayTracer implements Tracer {
         Integer recTid = liveToRecTid.get(event.tid());
         if (running == event.tid()) running = 0;
         if (recTid != null) stepDone(run.endStep(recTid));
+        exitHeldFor.remove(event.tid());
     }
 
     // ---------------------------------------------------------------- entry
