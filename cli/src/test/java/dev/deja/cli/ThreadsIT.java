@@ -337,17 +337,7 @@ class ThreadsIT {
     @Test
     @Timeout(180)
     void pythonThreadsComputeAndPrintUnderALock() throws Exception {
-        // The interpreter itself (pyenv's python3 is a shell script that execs it: not the point here).
-        String python;
-        try {
-            Run which = nativeRun("python3", "-c", "import sys; print(sys.executable)");
-            assumeTrue(which.status() == 0 && !which.out().isBlank(), "python3 does not run: " + which.stderr());
-            python = which.out().trim();
-        } catch (IOException e) {
-            assumeTrue(false, "no python3: " + e.getMessage());
-            return;
-        }
-        Recorded rec = record("python-threads", python, "-c", PYTHON_THREADS);
+        Recorded rec = record("python-threads", python(), "-c", PYTHON_THREADS);
         assertEquals(0, rec.run().status(), rec.run().stderr());
         List<String> lines = rec.run().out().lines().toList();
         assertEquals(5, lines.size(), rec.run().out());
@@ -359,6 +349,53 @@ class ThreadsIT {
         }
         assertEquals(expected, lines.subList(0, 4).stream().sorted().toList(), "the threads' lines in any order");
         replaysIdentically(rec);
+    }
+
+    private static final String PYTHON_PROCESSES = """
+            import multiprocessing as mp
+            def work(v, n):
+                for i in range(n):
+                    with v.get_lock():
+                        v.value += 1
+            if __name__ == "__main__":
+                v = mp.Value('i', 0)
+                ps = [mp.Process(target=work, args=(v, 2000)) for _ in range(2)]
+                for p in ps: p.start()
+                for p in ps: p.join()
+                print(v.value)
+            """;
+
+    @Test
+    @Timeout(240)
+    void pythonProcessesAddToASharedValueUnderItsLock() throws Exception {
+        // multiprocessing's Value and its lock live in a /dev/shm file the processes map shared: they take
+        // turns as one unit while recorded, and share the replay's copy of that file in replay.
+        Recorded rec = record("python-processes", python(), "-c", PYTHON_PROCESSES);
+        assertRecorded(rec, 0, "4000\n");
+        replaysIdentically(rec);
+    }
+
+    @Test
+    @Timeout(180)
+    void processesSharingAnonymousMemoryReplayTheirTotal() throws Exception {
+        // Natively the child's and the parent's unlocked increments race (the total is 3-6 million); recorded,
+        // the two processes take turns as one unit. A replay that did not share the memory prints 3 million.
+        Recorded rec = record("proc_shared_counter", Samples.path("proc_shared_counter"), "3000000");
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        assertTrue(rec.run().out().matches("total=\\d+\n"), rec.run().out());
+        replaysIdentically(rec);
+    }
+
+    /** The interpreter itself (pyenv's python3 is a shell script that execs it: not the point here). */
+    private static String python() throws InterruptedException {
+        Run which;
+        try {
+            which = nativeRun("python3", "-c", "import sys; print(sys.executable)");
+        } catch (IOException e) {
+            which = null;
+        }
+        assumeTrue(which != null && which.status() == 0 && !which.out().isBlank(), "python3 does not run");
+        return which.out().trim();
     }
 
     @Disabled("xz's preemptions are placed in 3 replays of 4 and slowly (25-86 s against 3-6 s recorded): "

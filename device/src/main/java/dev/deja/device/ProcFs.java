@@ -107,6 +107,25 @@ final class ProcFs {
         return out;
     }
 
+    /** Whether the process has a writable shared mapping (MAP_SHARED memory a fork child would share with it). */
+    static boolean hasWritableSharedMapping(int pid) {
+        for (String line : lines(proc(pid).resolve("maps"))) {
+            int sp = line.indexOf(' ');
+            if (sp > 0 && sp + 4 < line.length() && line.charAt(sp + 2) == 'w' && line.charAt(sp + 4) == 's') return true;
+        }
+        return false;
+    }
+
+    /** The device and inode of the file open at {@code fd} in the process, as "dev:ino", or null when gone. */
+    static String fileIdentity(int pid, int fd) {
+        try {
+            var attrs = Files.readAttributes(proc(pid).resolve("fd").resolve(Integer.toString(fd)), "unix:dev,ino");
+            return attrs.get("dev") + ":" + attrs.get("ino");
+        } catch (IOException | UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
     private static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file, StandardCharsets.UTF_8);

@@ -58,6 +58,9 @@ public final class TraceSession {
     private static final int AT_RANDOM = 25;
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
+    private static final int MAP_TYPE = 0x0f;
+    private static final int MAP_PRIVATE_TYPE = 0x02;
+    private static final int PROT_WRITE = 0x2;
     private static final long CLONE_THREAD = 0x10000;
     private static final long CLONE_UNTRACED = 0x00800000;
     /** How far /proc's CPU time of a running thread may lag (one scheduler tick at HZ=250). */
@@ -113,6 +116,8 @@ public final class TraceSession {
     private final SchedulePolicy policy;
     /** Per thread group, under {@link #policy}: who runs user code and who waits to. */
     private final Map<Integer, Unit> units = new HashMap<>();
+    /** Files mapped shared and writable ("dev:ino") to the unit of the processes that map them. */
+    private final Map<String, Unit> sharedFiles = new HashMap<>();
     /** Wakes the stop loop for time slices, free runs and the progress limit (null when none is needed). */
     private Alarm alarm;
     /** Free runs end by a task-clock trap (perf_event_open) until one cannot be opened here. */
@@ -580,6 +585,11 @@ public final class TraceSession {
                     continue;
                 }
                 if (serial && !task.atEntry && task.pending != null) {
+                    Pending call = task.pending;
+                    if (call.nr == nrMmap && (call.args[3] & MAP_TYPE) != MAP_PRIVATE_TYPE && (call.args[2] & PROT_WRITE) != 0
+                            && (call.args[3] & MAP_ANONYMOUS) == 0) {
+                        mappedShared(task, call);
+                    }
                     Unit u = unit(task);
                     if (u.runner == task && task.keptTurn) {
                         // Back from a call it kept its turn through: it goes on, the others still wait.
@@ -703,6 +713,39 @@ public final class TraceSession {
 
     private Unit unit(Task t) {
         return units.computeIfAbsent(t.pid, k -> new Unit());
+    }
+
+    /**
+     * A process mapped a file shared and writable: the processes that map the same file (a /dev/shm
+     * segment, a semaphore) share memory and take turns as one unit from now on. Not merged when both
+     * units have a thread running user code at this moment (then their accesses stay unordered).
+     */
+    private void mappedShared(Task task, Pending p) {
+        String id = ProcFs.fileIdentity(task.pid, (int) p.args[4]);
+        if (id == null) return;
+        Unit mine = unit(task);
+        Unit other = sharedFiles.putIfAbsent(id, mine);
+        if (other == null || other == mine) return;
+        if (other.runner != null && mine.runner != null) return;
+        other.threaded = true;
+        other.waiting.addAll(mine.waiting);
+        if (other.runner == null) other.runner = mine.runner;
+        units.replaceAll((pid, u) -> u == mine ? other : u);
+        sharedFiles.replaceAll((file, u) -> u == mine ? other : u);
+    }
+
+    /** An exec replaced the process's memory: it no longer shares any, and takes turns on its own. */
+    private void leaveSharedUnit(Task task) {
+        Unit u = units.get(task.pid);
+        if (u == null || units.values().stream().filter(x -> x == u).count() < 2) return;
+        Unit own = new Unit();
+        units.put(task.pid, own);
+        if (u.waiting.remove(task)) own.waiting.add(task);
+        if (u.runner == task) {
+            own.runner = task;
+            u.runner = null;
+            schedule(u);
+        }
     }
 
     private void running(Unit u, Task t) {
@@ -1079,7 +1122,7 @@ public final class TraceSession {
             case Decision.Rewrite r -> {
                 setSyscall(task.tid, r.nr(), r.args());
                 task.pending = new Pending(p.seq, p.time, r.nr(), r.args(), capture.inputs(r.nr(), r.args(), task.memory),
-                        SyscallEvent.REWRITTEN, 0, p.tid);
+                        SyscallEvent.REWRITTEN, 0, p.tid, p.nr, p.args);
             }
             case Decision.Skip k -> {
                 // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
@@ -1169,32 +1212,42 @@ public final class TraceSession {
             if (p == null || !launched) return true;
             task.pending = null;
             long result = info.get(ValueLayout.JAVA_LONG, 24);
-            boolean restartCode = false;
             if ((p.flags & SyscallEvent.SKIPPED) != 0) {
-                long[] regs = ptrace.getRegsArray(task.tid);
-                regs[X86Regs.RAX] = p.skipResult;
-                restartCode = Errno.restartResult(p.skipResult);
-                // With the call's number back, a signal handled on the way out gets the kernel's own restart
-                // rules (SA_RESTART: issued again; a handler without it: EINTR; ignored: issued again).
-                if (restartCode) regs[X86Regs.ORIG_RAX] = p.nr;
-                ptrace.setRegs(task.tid, regs);
+                task.setResult(p.skipResult);
                 result = p.skipResult;
             }
             List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
             int flags = capture.flags(p.nr, p.args) | p.flags;
+            task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
                     result, outputs, flags), task);
-            if (restartCode && tasks.containsKey(task.tid) && !ProcFs.signalPending(task.pid, task.tid)) {
-                // No signal to apply the rules (the tracer sent none): issue the call again, as the kernel does
-                // once an ignored signal is gone, instead of leaking the code to the program.
-                long[] regs = ptrace.getRegsArray(task.tid);
-                regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
-                regs[X86Regs.RAX] = p.skipResult == -Errno.ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.nr;
-                ptrace.setRegs(task.tid, regs);
+            Long seen = task.resultSet;
+            task.resultSet = null;
+            if (seen != null ? Errno.restartResult(seen) : (p.flags & SyscallEvent.REWRITTEN) != 0 && Errno.restartResult(result)) {
+                restartAsMade(task, p, seen != null ? seen : result);
             }
             afterSyscall(task, p, result);
         }
         return true;
+    }
+
+    /**
+     * A call leaves with a restart code deja set (a skipped call's, a recorded result) or one the kernel gave
+     * a call deja rewrote: the kernel restarts what the registers hold, so they get the call as the program
+     * made it. With a signal pending the kernel's own rules apply (SA_RESTART: issued again; a handler
+     * without it: EINTR); with none (deja sent none), the call is issued again as the kernel does once an
+     * ignored signal is gone, instead of the code leaking to the program.
+     */
+    private void restartAsMade(Task task, Pending p, long code) {
+        if (!tasks.containsKey(task.tid)) return;
+        long[] regs = ptrace.getRegsArray(task.tid);
+        regs[X86Regs.ORIG_RAX] = p.programNr;
+        for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = p.programArgs[i];
+        if (!ProcFs.signalPending(task.pid, task.tid)) {
+            regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
+            regs[X86Regs.RAX] = code == -Errno.ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.programNr;
+        }
+        ptrace.setRegs(task.tid, regs);
     }
 
     private void afterSyscall(Task task, Pending p, long result) {
@@ -1272,6 +1325,12 @@ public final class TraceSession {
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
         if (!thread && processesSeen.add(childPid)) context(task);
         if (thread && policy != null) unit(task).threaded = true;
+        if (!thread && policy != null && kind != SpawnEvent.Kind.VFORK && ProcFs.hasWritableSharedMapping(childPid)) {
+            // It shares writable memory with its parent (MAP_SHARED inherited): they take turns as one unit.
+            Unit u = unit(parent);
+            u.threaded = true;
+            units.put(childPid, u);
+        }
         if (task.awaitingSpawn) {
             task.awaitingSpawn = false;
             if (launched && (policy != null || orders)) {
@@ -1315,6 +1374,7 @@ public final class TraceSession {
         task.pid = task.tid;
         task.memory = new Memory(task.pid);
         task.closeCode(); // the old program's memory
+        if (policy != null) leaveSharedUnit(task);
         long[] regs = ptrace.getRegsArray(task.tid);
         StackVectors vectors = StackVectors.read(task.memory, regs[X86Regs.RSP]);
         long[] auxv = vectors.auxv();
@@ -1404,9 +1464,16 @@ public final class TraceSession {
         }
     }
 
-    /** A call between its entry and its exit; {@code tid}: the thread that entered it (an exec may change it). */
+    /**
+     * A call between its entry and exit stops: as it runs ({@code nr}, {@code args}) and, when the tracer
+     * rewrote it, as the program made it ({@code programNr}, {@code programArgs}; else the same).
+     * {@code tid}: the thread that entered it (an exec may change it).
+     */
     private record Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs, int flags,
-                           long skipResult, int tid) {
+                           long skipResult, int tid, int programNr, long[] programArgs) {
+        Pending(long seq, long time, int nr, long[] args, List<MemoryBlock> inputs, int flags, long skipResult, int tid) {
+            this(seq, time, nr, args, inputs, flags, skipResult, tid, nr, args);
+        }
     }
 
     /** Sets the syscall number (orig_rax; -1 skips the call) and arguments of a thread at its entry stop. */
@@ -1462,6 +1529,8 @@ public final class TraceSession {
         boolean atEntry;
         /** The stop a held thread would go on from (ordering tracer or scheduler). */
         RunStop heldStop;
+        /** The result the tracer set at the exit stop being handled (a skipped call's to begin with), or null. */
+        Long resultSet;
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
         long releasedAt;
         long cpuAtRelease = -1;
@@ -1590,6 +1659,7 @@ public final class TraceSession {
 
         @Override
         public void setResult(long value) {
+            resultSet = value;
             long[] regs = ptrace.getRegsArray(tid);
             regs[X86Regs.RAX] = value;
             ptrace.setRegs(tid, regs);

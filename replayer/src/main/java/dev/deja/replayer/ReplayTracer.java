@@ -100,6 +100,8 @@ final class ReplayTracer implements Tracer {
     private static final int AT_FDCWD = -100;
     private static final int AT_RANDOM = 25;
     private static final int O_RDONLY_CLOEXEC = 0x80000;
+    private static final int O_RDWR_CLOEXEC = 0x80002;
+    private static final long PROT_WRITE = 0x2;
     private static final int EEXIST = 17;
     private static final int EINTR = 4;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
@@ -161,6 +163,8 @@ final class ReplayTracer implements Tracer {
     private record Injected(int signo, byte[] siginfo) {
     }
     private final Map<String, Path> execCopies = new HashMap<>();
+    /** Recorded path of a file mapped shared and writable to the replay's own copy of it. */
+    private final Map<String, Path> sharedCopies = new HashMap<>();
     private long replayed;
     /** Steps of the recorded timeline done in replay, and the first one not done. */
     private final boolean[] stepDone;
@@ -808,12 +812,14 @@ final class ReplayTracer implements Tracer {
         } catch (RecordingException ex) {
             throw failure(ex.getMessage());
         }
+        // Never write through to the blob store: a shared mapping is made of a copy of deja's own, one per
+        // file, so that the processes that share it in the recording (a fork, /dev/shm) share it again.
+        Path shared = (flags & MAP_SHARED_TYPE) != MAP_PRIVATE ? sharedCopy(m, blob, (e.arg(2) & PROT_WRITE) != 0) : null;
         long base = scratch(t);
-        t.write(base, cString(blob.toAbsolutePath().toString()));
-        long fd = t.inject(nrOpenat, AT_FDCWD, base, O_RDONLY_CLOEXEC, 0, 0, 0);
+        t.write(base, cString((shared != null ? shared : blob).toAbsolutePath().toString()));
+        long fd = t.inject(nrOpenat, AT_FDCWD, base, shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0, 0, 0);
         if (fd < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + blob + "): errno " + -fd);
-        // Never write through to the blob store: a shared mapping becomes a private one.
-        long mflags = (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
+        long mflags = shared != null ? fixed : (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
         long got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
         t.inject(nrClose, fd);
         if (got != r.result()) {
@@ -823,6 +829,25 @@ final class ReplayTracer implements Tracer {
         }
         pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
         return new Decision.Skip(r.result());
+    }
+
+    /**
+     * The replay's copy of a file a recorded process mapped shared, by the file's recorded path: made
+     * from the recording's copy at the first writable shared mapping of that path, or null when no
+     * writable one came yet (then a read-only one maps the recording's copy, privately).
+     */
+    private Path sharedCopy(MappingEvent m, Path blob, boolean writable) {
+        Path copy = sharedCopies.get(m.path());
+        if (copy != null || !writable) return copy;
+        copy = scratchDir.resolve("s" + Integer.toString(sharedCopies.size(), 36));
+        try {
+            Files.copy(blob, copy, StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException ex) {
+            throw failure("event " + m.seq() + ": cannot copy " + m.path() + " for its shared mapping: " + ex.getMessage());
+        }
+        sharedCopies.put(m.path(), copy);
+        return copy;
     }
 
     /** A page of deja's own in the process, far from where programs map, for paths and vectors. */
