@@ -1,0 +1,29 @@
+package dev.deja.device.x86;
+
+/** How an x86-64 instruction transfers control, as a relocator must know it. */
+public enum Branch {
+    /** No transfer of control: execution goes on with the next instruction. */
+    NONE,
+    /** A conditional jump with an 8-bit displacement (70-7F). */
+    JCC_REL8,
+    /** A conditional jump with a 32-bit displacement (0F 80-8F). */
+    JCC_REL32,
+    /** An unconditional jump with an 8-bit displacement (EB). */
+    JMP_REL8,
+    /** An unconditional jump with a 32-bit displacement (E9). */
+    JMP_REL32,
+    /** A call with a 32-bit displacement (E8). */
+    CALL_REL32,
+    /** LOOP, LOOPE, LOOPNE or JRCXZ/JECXZ, all with an 8-bit displacement (E0-E3). */
+    LOOP_REL8,
+    /** A jump or call through a register or memory (FF /2 to /5, near or far). */
+    INDIRECT,
+    /** A near or far return (C2, C3, CA, CB). */
+    RET,
+    /**
+     * A trap or a privileged or unusual transfer: SYSCALL, SYSENTER, SYSEXIT, SYSRET, INT n, INT1,
+     * INT3, IRET, HLT, UD0, UD1, UD2, RSM, VMCALL and its kin, ENCLS/ENCLU/ENCLV, UIRET, and XBEGIN
+     * (whose abort target is a 32-bit displacement, reported as {@link X86Insn#rel()}).
+     */
+    SYSTEM
+}

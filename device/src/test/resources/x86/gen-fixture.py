@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Generates insns.tsv.gz, the fixture of X86DecoderTest, from objdump's disassembly of real code.
+
+Run from this directory: python3 gen-fixture.py  (needs GNU objdump, gcc, python3).
+Each line of the fixture: hex bytes, branch kind (INVALID: the processor raises #UD), branch displacement (rel value, or -), RIP-relative
+displacement (or -), objdump's text. Instructions are deduplicated by their bytes, and by their
+shape (mnemonic and operands with numbers blanked) at most PER_SHAPE of each shape are kept.
+"""
+import gzip, os, re, subprocess, sys, tempfile
+
+PER_SHAPE = 6
+LIMIT = 200000
+
+def sources(tmp):
+    java = open('/work/main/.deja-java-home').read().strip() if os.path.exists('/work/main/.deja-java-home') else os.environ.get('JAVA_HOME', '')
+    py = subprocess.run([sys.executable, '-c', 'import sys; print(sys.executable)'], capture_output=True, text=True).stdout.strip()
+    libs = ['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/liblzma.so.5', java + '/lib/server/libjvm.so',
+            '/lib/x86_64-linux-gnu/libstdc++.so.6', '/lib/x86_64-linux-gnu/libcrypto.so.3']
+    pylib = [os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(py))), 'lib', 'libpython3.11.so.1.0'), os.path.realpath(py)]
+    libs += [p for p in pylib if os.path.exists(p)][:1]
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name, flags in [('avx2', ['-O3', '-mavx2', '-mfma', '-mbmi', '-mbmi2', '-mlzcnt', '-mpopcnt']),
+                        ('avx512f', ['-O3', '-mavx512f']),
+                        ('skx', ['-O3', '-march=skylake-avx512']),
+                        ('spr', ['-O3', '-march=sapphirerapids', '-mavx512fp16', '-DFP16']),
+                        ('znver3', ['-O3', '-march=znver3']), ('knl', ['-O3', '-march=knl']),
+                        ('sse', ['-O2', '-msse4.2'])]:
+        out = os.path.join(tmp, name + '.o')
+        subprocess.run(['gcc', '-c', '-o', out, os.path.join(here, 'vec.c')] + flags, check=True)
+        libs.append(out)
+    return [l for l in libs if os.path.exists(l)]
+
+LINE = re.compile(r'^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*\t(.*)$')
+PREFIXES = {'bnd', 'notrack', 'rep', 'repz', 'repnz', 'repe', 'repne', 'lock', 'data16', 'data32', 'addr32', 'addr16',
+            'cs', 'ds', 'es', 'fs', 'gs', 'ss', 'xacquire', 'xrelease', '{vex}', '{vex3}', '{evex}'}
+SYSTEM = {'syscall', 'sysenter', 'sysexit', 'sysret', 'sysretq', 'sysretl', 'sysexitq', 'sysexitl', 'int', 'int1', 'icebp', 'int3',
+          'into', 'iret', 'iretq', 'iretd', 'iretw', 'hlt', 'ud0', 'ud1', 'ud2', 'ud2a', 'ud2b', 'rsm', 'vmcall', 'vmmcall',
+          'vmlaunch', 'vmresume', 'vmrun', 'vmgexit', 'uiret', 'xbegin'}
+REL8_OPS = set(range(0x70, 0x80)) | {0xeb, 0xe0, 0xe1, 0xe2, 0xe3}
+
+def words(text):
+    ws = text.split()
+    i = 0
+    while i < len(ws) and (ws[i] in PREFIXES or ws[i].startswith('rex')):
+        i += 1
+    return ws[:i], ws[i:]
+
+def s32(v):
+    """v as a signed 32-bit number, as the instruction holds it (objdump prints wrapped targets)."""
+    return ((v + 2**31) % 2**32) - 2**31
+
+def invalid_vex(bs):
+    """A VEX or EVEX prefix after REX, 66, F2, F3 or F0: #UD, though objdump shows an instruction."""
+    i, rex, legacy = 0, False, False
+    while bs[i] in (0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf0) or 0x40 <= bs[i] <= 0x4f:
+        rex = 0x40 <= bs[i] <= 0x4f
+        legacy = legacy or bs[i] in (0x66, 0xf2, 0xf3, 0xf0)
+        i += 1
+    return bs[i] in (0xc4, 0xc5, 0x62) and (rex or legacy)
+
+def opcode_width(bs):
+    i = 0
+    while bs[i] in (0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf0) or 0x40 <= bs[i] <= 0x4f:
+        i += 1
+    return 1 if bs[i] in REL8_OPS else 4
+
+def kind(mn, ops, bs):
+    m = mn.split(',')[0]  # jrcxz,pn: a branch hint
+    if re.fullmatch(r'(jmp|call|ret)[wlq]', m):
+        m = m[:-1]
+    if invalid_vex(bs):
+        return 'INVALID'
+    if m in ('jmp', 'call'):
+        if ops.startswith('*'):
+            return 'INDIRECT'
+        if m == 'call':
+            return 'CALL_REL32'
+        return 'JMP_REL8' if opcode_width(bs) == 1 else 'JMP_REL32'
+    if m in ('ljmp', 'lcall', 'ljmpq', 'lcallq', 'ljmpw', 'lcallw', 'ljmpl', 'lcalll'):
+        return 'INDIRECT'
+    if m.startswith('loop') or m in ('jrcxz', 'jecxz'):
+        return 'LOOP_REL8'
+    if m.startswith('j'):
+        return 'JCC_REL8' if opcode_width(bs) == 1 else 'JCC_REL32'
+    if m in ('ret', 'lret', 'lretq', 'lretw', 'lretl', 'retw', 'retl'):
+        return 'RET'
+    if m in SYSTEM:
+        return 'SYSTEM'
+    return 'NONE'
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    seen = set()
+    shapes = {}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in sources(tmp):
+            sys.stderr.write('objdump ' + src + '\n')
+            p = subprocess.Popen(['objdump', '-d', '-M', 'intel64', '--insn-width=16', '-j', '.text', src], stdout=subprocess.PIPE, text=True, errors='replace')
+            n = 0
+            for line in p.stdout:
+                m = LINE.match(line)
+                if not m:
+                    continue
+                addr = int(m.group(1), 16)
+                hexs = m.group(2).replace(' ', '')
+                text = m.group(3).strip()
+                if '(bad)' in text or text.startswith('.byte') or not text:
+                    continue
+                pre, rest = words(text.split('#')[0])
+                if not rest:
+                    continue  # a prefix objdump shows on its own line
+                if hexs.startswith('9b') and len(hexs) > 2 and not text.startswith('fwait'):
+                    # objdump shows WAIT and the x87 instruction after it as one (fstcw for
+                    # fwait; fnstcw); to the processor they are two: keep the second
+                    hexs = hexs[2:]
+                    addr += 1
+                if hexs in seen:
+                    continue
+                seen.add(hexs)
+                bs = bytes.fromhex(hexs)
+                mn = rest[0]
+                ops = ' '.join(rest[1:])
+                k = kind(mn, ops, bs)
+                rel = '-'
+                if k in ('JCC_REL8', 'JCC_REL32', 'JMP_REL8', 'JMP_REL32', 'CALL_REL32', 'LOOP_REL8') or mn == 'xbegin':
+                    t = re.match(r'(?:0x)?([0-9a-f]+)', ops)
+                    if t:
+                        target = int(t.group(1), 16)
+                        rel = str(s32(target - (addr + len(bs))))
+                d = re.search(r'(-?0x[0-9a-f]+)?\(%[re]ip\)', ops)
+                rip = '-'
+                if d:
+                    rip = str(s32(int(d.group(1), 16))) if d.group(1) else '0'
+                shape = mn + ' ' + re.sub(r'<[^>]*>', '', re.sub(r'0x[0-9a-f]+|\b[0-9a-f]{4,}\b', '#', ops)) + ' ' + ' '.join(pre)
+                c = shapes.get(shape, 0)
+                if c >= PER_SHAPE:
+                    continue
+                shapes[shape] = c + 1
+                rows.append('\t'.join([hexs, k, rel, rip, text.split('#')[0].strip()]))
+                n += 1
+            p.wait()
+            sys.stderr.write('  %d kept\n' % n)
+    rows = rows[:LIMIT]
+    with gzip.open(os.path.join(here, 'insns.tsv.gz'), 'wt', compresslevel=9) as f:
+        for r in rows:
+            f.write(r + '\n')
+    sys.stderr.write('%d instructions, %d shapes\n' % (len(rows), len(shapes)))
+
+main()
