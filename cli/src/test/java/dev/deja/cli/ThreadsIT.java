@@ -398,8 +398,6 @@ class ThreadsIT {
         return which.out().trim();
     }
 
-    @Disabled("xz's preemptions are placed in 3 replays of 4 and slowly (25-86 s against 3-6 s recorded): "
-            + "in half of them no register measures the loop's progress (docs/performance.md)")
     @Test
     @Timeout(180)
     void xzWithTwoThreadsCompressesToTheRecordedBytes(@TempDir Path dir) throws Exception {

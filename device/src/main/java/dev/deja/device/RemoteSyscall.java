@@ -39,6 +39,27 @@ final class RemoteSyscall {
         return result;
     }
 
+    /**
+     * Executes {@code nr(args)} in {@code tid}, stopped anywhere but at a syscall entry (a signal or
+     * event stop, a syscall's exit), through the {@code syscall} instruction at {@code syscallInsn}
+     * (any executable 0f 05 in the process), and returns the raw result. The thread's registers are
+     * put back; a signal it was stopped for is not delivered.
+     */
+    static long through(Ptrace ptrace, Wait wait, int tid, long syscallInsn, int nr, long... args) {
+        long[] saved = ptrace.getRegsArray(tid);
+        long[] regs = saved.clone();
+        regs[X86Regs.RIP] = syscallInsn;
+        regs[X86Regs.RAX] = nr;
+        regs[X86Regs.ORIG_RAX] = -1; // not in a syscall: no restart applies
+        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
+        stepToSyscallStop(ptrace, wait, tid, "entry of the injected syscall " + nr);
+        stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
+        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+        ptrace.setRegs(tid, saved);
+        return result;
+    }
+
     private static void stepToSyscallStop(Ptrace ptrace, Wait wait, int tid, String what) {
         if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the " + what);
         int got = wait.waitpid(tid, Wait.WALL);

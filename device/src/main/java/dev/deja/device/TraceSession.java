@@ -923,8 +923,55 @@ public final class TraceSession {
         }
         t.target = null;
         t.matcher = new PreemptionMatcher(target);
+        t.guardRefused = false;
+        if (DEBUG_MATCH) t.cpuAtTarget = ProcFs.cpuNs(t.pid, t.tid);
         long[] regs = ptrace.getRegsArray(t.tid);
         apply(t, t.matcher.begin(observe(t, regs, false, false)), regs);
+    }
+
+    /**
+     * Where the matcher would trap every hit from here on: a conditional breakpoint in the thread
+     * instead, which stops it once, at the first hit whose registers are the point's (the hit the
+     * traps would have found), at native speed. False when none can be installed.
+     */
+    private boolean guardInstead(Task t, long[] regs) {
+        if (!InThreadGuard.ENABLED || t.guardRefused) return false;
+        RunTarget target = t.matcher.target();
+        long rip = regs[X86Regs.RIP];
+        if (rip > target.rip() && rip < target.rip() + 20) return false; // it stopped inside the bytes to patch
+        t.guard = InThreadGuard.install(ptrace, wait, t.pid, t.tid, t.memory, (a, b) -> writeCode(t, a, b), target, DEBUG_MATCH);
+        if (t.guard == null) {
+            t.guardRefused = true;
+            return false;
+        }
+        if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " guard at 0x" + Long.toHexString(target.rip()));
+        return true;
+    }
+
+    /** A trap in the thread's guard stub: at the point (its registers match there), or on again. */
+    private void guardHit(Task t, long[] regs) {
+        InThreadGuard g = t.guard;
+        RunTarget target = t.matcher.target();
+        regs[X86Regs.RIP] = target.rip();
+        boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]));
+        if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
+            removeGuard(t, true);
+            ptrace.setRegs(t.tid, regs);
+            apply(t, at ? new PreemptionMatcher.Matched() : new PreemptionMatcher.GiveUp(g.misses
+                    + " stops at 0x" + Long.toHexString(target.rip()) + " with the recorded registers but not the recorded stack"), regs);
+            return;
+        }
+        if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " guard stop " + g.misses + " without the recorded flags, TLS base or stack");
+        regs[X86Regs.RIP] = g.resumeAddress();
+        ptrace.setRegs(t.tid, regs);
+        resume(t, 0);
+    }
+
+    private void removeGuard(Task t, boolean alive) {
+        InThreadGuard g = t.guard;
+        if (g == null) return;
+        t.guard = null;
+        g.remove(ptrace, wait, t.tid, (a, b) -> writeCode(t, a, b), alive);
     }
 
     /**
@@ -955,6 +1002,7 @@ public final class TraceSession {
         }
         switch (move) {
             case PreemptionMatcher.Matched m -> {
+                if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " at 0x" + Long.toHexString(t.matcher.target().rip()) + " ran " + (ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtTarget) + " recorded run " + t.matcher.target().runNs());
                 removeBreakpoint(t);
                 t.matcher = null;
                 t.freeRunning = false;
@@ -986,6 +1034,13 @@ public final class TraceSession {
                 resume(t, 0);
             }
             case PreemptionMatcher.Trap tr -> {
+                if (!tr.timed()) {
+                    removeBreakpoint(t);
+                    if (guardInstead(t, regs)) {
+                        resume(t, 0);
+                        return;
+                    }
+                }
                 t.timedHit = tr.timed();
                 long addr = t.matcher.target().rip();
                 if (regs[X86Regs.RIP] == addr) {
@@ -1015,6 +1070,12 @@ public final class TraceSession {
      * breakpoint hit, a step over the breakpoint, the end of a free run).
      */
     private boolean matchStop(Task t, int sig, int event) {
+        if (t.guard != null && sig == Signals.SIGTRAP && event == 0) {
+            long[] regs = ptrace.getRegsArray(t.tid);
+            if (regs[X86Regs.RIP] != t.guard.hitRip()) return false;
+            guardHit(t, regs);
+            return true;
+        }
         boolean perfTrap = sig == Signals.SIGTRAP && event == 0 && t.perfFd >= 0
                 && PerfEvents.isTrap(ptrace.siginfo(t.tid), PERF_MARKER);
         if ((sig == Signals.SIGSTOP && event == 0 && t.perfFd < 0 || perfTrap) && t.freeRunning) {
@@ -1043,6 +1104,7 @@ public final class TraceSession {
         }
         if (sig == SYSCALL_STOP) {
             removeBreakpoint(t);
+            removeGuard(t, true);
             endFreeRun(t);
             RunTarget target = t.matcher.target();
             t.matcher = null;
@@ -1094,10 +1156,14 @@ public final class TraceSession {
 
     /** Writes one byte of code (read-only text) as a debugger does, through /proc/PID/mem. */
     private void writeCode(Task t, long addr, byte b) {
+        writeCode(t, addr, new byte[] {b});
+    }
+
+    private void writeCode(Task t, long addr, byte[] bytes) {
         try {
             java.nio.channels.FileChannel mem = t.codeChannel();
-            int n = mem.write(ByteBuffer.wrap(new byte[] {b}), addr);
-            if (n != 1) throw new java.io.IOException("short write");
+            int n = mem.write(ByteBuffer.wrap(bytes), addr);
+            if (n != bytes.length) throw new java.io.IOException("short write");
         } catch (java.io.IOException e) {
             throw new DeviceException("cannot write a breakpoint at 0x" + Long.toHexString(addr) + " in pid " + t.pid
                     + " tid " + t.tid + ": " + e.getMessage(), e);
@@ -1426,6 +1492,8 @@ public final class TraceSession {
         if (task.matcher != null) {
             RunTarget target = task.matcher.target();
             task.matcher = null;
+            if (task.guard != null && livePids.contains(task.pid)) removeGuard(task, false);
+            task.guard = null;
             tracer.stopMissed(task, target.label() + ": the thread ended before its recorded preemption point");
         }
         if (policy != null) {
@@ -1545,6 +1613,12 @@ public final class TraceSession {
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
         RunTarget target;
         PreemptionMatcher matcher;
+        /** The in-thread conditional breakpoint on the way to {@link #matcher}'s target, or null. */
+        InThreadGuard guard;
+        /** No guard could be installed for {@link #matcher}'s target: plain breakpoints then. */
+        boolean guardRefused;
+        /** DEJA_DEBUG_MATCH: the thread's CPU time when its run towards the target began. */
+        long cpuAtTarget;
         /** The next breakpoint hit is observed with the thread's CPU time (the matcher measures a speed). */
         boolean timedHit;
         /** On a free run, which the alarm's SIGSTOP ends. */

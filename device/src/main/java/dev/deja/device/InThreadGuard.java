@@ -1,0 +1,183 @@
+package dev.deja.device;
+
+import dev.deja.device.ffm.Ptrace;
+import dev.deja.device.ffm.Wait;
+import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.GuardStub;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Arrays;
+
+/**
+ * A {@link GuardStub} installed in a replayed thread on its way to a recorded preemption point:
+ * the stub's page is mapped next to the code (within rel32 reach) and the patch written at the
+ * point; both go again as soon as the thread stops there or reaches a syscall, so no call of the
+ * program ever sees them (nothing else runs meanwhile: replay runs one thread at a time).
+ */
+final class InThreadGuard {
+    private static final int PAGE = 4096;
+    /** x86_64 syscall numbers (the device is x86_64 only, as {@link X86Regs}). */
+    private static final int NR_MMAP = 9;
+    private static final int NR_MUNMAP = 11;
+    /** The stub keeps two registers in its page while it runs: read, write and execute. */
+    private static final int PROT_RWX = 0x7;
+    private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
+    /** Where the stub may go: this far from the code at most (rel32 reach, with room to spare). */
+    private static final long REACH = 1L << 30;
+    /** DEJA_NO_GUARD=1 turns the in-thread guard off (the plain breakpoint matcher alone: for comparisons). */
+    static final boolean ENABLED = System.getenv("DEJA_NO_GUARD") == null;
+
+    /** Writes code bytes into the process (through /proc/PID/mem, as a debugger does). */
+    interface CodeWriter {
+        void write(long address, byte[] bytes);
+    }
+
+    private final GuardStub stub;
+    private final byte[] original;
+    private final long syscallInsn;
+    /** Traps in the stub whose registers were the point's but not the rest of the state (flags, stack). */
+    int misses;
+
+    private InThreadGuard(GuardStub stub, byte[] original, long syscallInsn) {
+        this.stub = stub;
+        this.original = original;
+        this.syscallInsn = syscallInsn;
+    }
+
+    /** The stub's trap: a SIGTRAP with the instruction pointer here is the guard's. */
+    long hitRip() {
+        return stub.hitAddress() + 1;
+    }
+
+    long resumeAddress() {
+        return stub.resumeAddress();
+    }
+
+    /**
+     * Installs a guard for {@code target} in thread {@code tid}, or returns null (with the reason on
+     * stderr under DEJA_DEBUG_MATCH) when none can be: the code cannot be moved, no page is free in
+     * reach, no syscall instruction to map it with.
+     */
+    static InThreadGuard install(Ptrace ptrace, Wait wait, int pid, int tid, TraceeMemory memory, CodeWriter code,
+                                 RunTarget target, boolean debug) {
+        long at = target.rip();
+        String maps = maps(pid);
+        long module = moduleBase(maps, at);
+        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
+        long page = freePageNear(maps, at);
+        long syscallInsn = syscallInstruction(maps, memory);
+        String missing = function == null ? "no function bounds (.eh_frame_hdr) for the address"
+                : function.end() - function.start() > GuardStub.MAX_FUNCTION ? "the function is too large to check"
+                : page == 0 ? "no free page in reach" : syscallInsn == 0 ? "no syscall instruction" : null;
+        if (missing != null) {
+            if (debug) System.err.println("deja: match tid " + tid + " no guard: " + missing);
+            return null;
+        }
+        byte[] text = new byte[(int) (function.end() - function.start())];
+        if (memory.read(function.start(), text, 0, text.length) != text.length) return null;
+        GuardStub stub;
+        try {
+            stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()));
+        } catch (GuardStub.Refused r) {
+            if (debug) System.err.println("deja: match tid " + tid + " no guard: " + r.getMessage());
+            return null;
+        }
+        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, PAGE, PROT_RWX,
+                MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
+        if (got != page) {
+            if (debug) System.err.println("deja: match tid " + tid + " no guard: mmap of its page gave " + got);
+            return null;
+        }
+        code.write(page, stub.code());
+        code.write(at, stub.patch());
+        int from = (int) (at - function.start());
+        return new InThreadGuard(stub, Arrays.copyOfRange(text, from, from + stub.patch().length), syscallInsn);
+    }
+
+    /** Takes the guard out: the original code back and, while the thread lives, its page unmapped. */
+    void remove(Ptrace ptrace, Wait wait, int tid, CodeWriter code, boolean threadAlive) {
+        code.write(stub.address(), original);
+        if (threadAlive) RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MUNMAP, stub.stubAddress(), PAGE);
+    }
+
+    /** user_regs_struct words in the hardware order the stub compares (rax rcx rdx rbx rsp rbp rsi rdi r8-r15). */
+    static long[] hardwareOrder(long[] regs) {
+        int[] index = {10, 11, 12, 5, X86Regs.RSP, X86Regs.RBP, X86Regs.RSI, X86Regs.RDI,
+                X86Regs.R8, X86Regs.R9, X86Regs.R10, X86Regs.R11, 3, 2, 1, X86Regs.R15};
+        long[] out = new long[GuardStub.REGISTERS];
+        for (int i = 0; i < out.length; i++) out[i] = regs[index[i]];
+        return out;
+    }
+
+    private static String maps(int pid) {
+        try {
+            return Files.readString(ProcFs.proc(pid).resolve("maps"), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    /** Where the ELF module holding {@code at} has its header: its mapping at file offset 0, or 0. */
+    static long moduleBase(String maps, long at) {
+        String path = null;
+        for (String line : maps.lines().toList()) {
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length < 6 || !f[5].startsWith("/")) continue;
+            int dash = f[0].indexOf('-');
+            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
+            long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+            if (at >= start && at < end) path = f[5];
+        }
+        if (path == null) return 0;
+        for (String line : maps.lines().toList()) {
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length == 6 && f[5].equals(path) && Long.parseUnsignedLong(f[2], 16) == 0) {
+                return Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16);
+            }
+        }
+        return 0;
+    }
+
+    /** The free page nearest to {@code at} within {@link #REACH}, or 0. */
+    static long freePageNear(String maps, long at) {
+        long best = 0;
+        long bestDistance = Long.MAX_VALUE;
+        long prevEnd = 0x10000; // above mmap_min_addr
+        for (String line : (maps + "\n0-0 ").lines().toList()) {
+            int dash = line.indexOf('-');
+            int sp = line.indexOf(' ');
+            if (dash <= 0 || sp <= dash) continue;
+            long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+            long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
+            if (start == 0 && end == 0) start = 0x7ffffffff000L; // past the last mapping: the top of user space
+            if (start - prevEnd >= PAGE) {
+                // The page of this gap nearest to the code.
+                long candidate = at < prevEnd ? prevEnd : at >= start ? start - PAGE : (at & ~(PAGE - 1L));
+                long distance = Math.abs(candidate - at);
+                if (distance < bestDistance && distance < REACH && candidate >= prevEnd && candidate + PAGE <= start) {
+                    best = candidate;
+                    bestDistance = distance;
+                }
+            }
+            prevEnd = Math.max(prevEnd, end);
+        }
+        return best;
+    }
+
+    /** The address of a `syscall` instruction (0f 05) in the vDSO, or 0. */
+    private static long syscallInstruction(String maps, TraceeMemory memory) {
+        for (String line : maps.lines().toList()) {
+            if (!line.endsWith("[vdso]")) continue;
+            int dash = line.indexOf('-');
+            long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+            long end = Long.parseUnsignedLong(line.substring(dash + 1, line.indexOf(' ')), 16);
+            byte[] vdso = new byte[(int) Math.min(end - start, 1 << 16)];
+            int n = memory.read(start, vdso, 0, vdso.length);
+            for (int i = 0; i + 1 < n; i++) {
+                if (vdso[i] == 0x0f && vdso[i + 1] == 0x05) return start + i;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,325 @@
+package dev.deja.device.x86;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A conditional breakpoint that runs in the traced thread: the instructions at an address
+ * {@code A} are replaced by a {@code jmp rel32} to a stub that compares every general register
+ * and the stack pointer with a recorded state, traps ({@code int3}) only when all are equal, and
+ * otherwise executes the displaced instructions, relocated, and jumps back. A loop that passes
+ * {@code A} millions of times then costs a few nanoseconds a turn instead of a ptrace stop
+ * (about 35 µs) each, and the thread stops once, at the state deja looks for.
+ *
+ * <p>The stub touches neither the flags nor the stack (the hash of the stack, red zone included,
+ * is part of the state compared): it keeps rcx and rdx in its own page while it runs, and compares
+ * each register by adding the negated recorded value with {@code lea} (which leaves the flags) and
+ * testing the sum with {@code jrcxz}. The page is mapped read, write and execute for that.
+ *
+ * <p>What it assumes: no branch lands inside the patched bytes after {@code A}. The whole function
+ * around {@code A} (its bounds from the module's {@code .eh_frame_hdr}) is decoded from its start:
+ * the decoding must reach {@code A} on an instruction boundary and no direct branch of the function
+ * may target the patched bytes past {@code A}; an indirect jump (a switch's table) is assumed not
+ * to either. The code must not be read as data. Instructions that cannot move are refused (a call,
+ * whose return address would change; loop/jrcxz; syscall and other traps), and then deja falls back
+ * to a plain breakpoint.
+ *
+ * @param code          the stub, to be written at {@code stubAddress}
+ * @param stubAddress   where the stub goes (within 2 GiB of {@code address})
+ * @param address       {@code A}, the patched instruction
+ * @param patch         the bytes to write at {@code A}: {@code jmp rel32} and {@code int3} padding
+ * @param hitAddress    the stub's {@code int3}: a trap there reports the thread at {@code A}
+ * @param resumeAddress where a thread that trapped but is not at the point goes on (the displaced code)
+ */
+public record GuardStub(byte[] code, long stubAddress, long address, byte[] patch, long hitAddress, long resumeAddress) {
+    /** The length of {@code jmp rel32}, the least the displaced instructions cover. */
+    public static final int JMP_LENGTH = 5;
+    /** The largest function deja decodes to check its branches (larger ones get no stub). */
+    public static final int MAX_FUNCTION = 1 << 20;
+    /** The registers compared, in hardware encoding order (rax 0 ... r15 15; rsp is 4). */
+    public static final int REGISTERS = 16;
+    /** Data slots of the stub's page: rcx and rdx while it runs, then each register's negated recorded value. */
+    private static final int SAVE_RCX = 0;
+    private static final int SAVE_RDX = 1;
+
+    private static int negated(int reg) {
+        return 2 + reg;
+    }
+
+    public GuardStub {
+        code = code.clone();
+        patch = patch.clone();
+    }
+
+    @Override
+    public byte[] code() {
+        return code.clone();
+    }
+
+    @Override
+    public byte[] patch() {
+        return patch.clone();
+    }
+
+    /** Why a stub cannot be built at an address; deja uses a plain breakpoint there. */
+    public static final class Refused extends Exception {
+        public Refused(String why) {
+            super(why, null, false, false);
+        }
+    }
+
+    /**
+     * Builds the stub for a thread to stop at {@code address} with registers {@code registers}
+     * (hardware order, see {@link #REGISTERS}).
+     *
+     * @param function        the code of the function that holds {@code address}, all of it
+     * @param functionAddress where {@code function} starts
+     * @param stubAddress     where the stub will be mapped
+     */
+    public static GuardStub build(byte[] function, long functionAddress, long address, long stubAddress, long[] registers)
+            throws Refused {
+        if (registers.length != REGISTERS) throw new IllegalArgumentException("16 registers, got " + registers.length);
+        if (address < functionAddress || address - functionAddress >= function.length) {
+            throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in the function given");
+        }
+        byte[] window = java.util.Arrays.copyOfRange(function, (int) (address - functionAddress), function.length);
+        // The instructions the 5-byte jump displaces.
+        int covered = 0;
+        java.util.List<X86Insn> displaced = new java.util.ArrayList<>();
+        while (covered < JMP_LENGTH) {
+            if (covered >= window.length) throw new Refused("the function ends within 5 bytes of 0x" + Long.toHexString(address));
+            X86Insn insn = decode(window, covered);
+            switch (insn.branch()) {
+                case CALL_REL32 -> throw new Refused("a call at 0x" + Long.toHexString(address + covered) + " cannot move");
+                case LOOP_REL8 -> throw new Refused("a loop/jrcxz at 0x" + Long.toHexString(address + covered) + " cannot move");
+                case SYSTEM -> throw new Refused("a trap or syscall at 0x" + Long.toHexString(address + covered) + " cannot move");
+                default -> {
+                }
+            }
+            displaced.add(insn);
+            covered += insn.length();
+        }
+        checkNoBranchInto(function, functionAddress, address, covered);
+
+        Asm a = new Asm(stubAddress);
+        // Neither the flags nor the stack are touched: rcx and rdx are kept in the stub's page while
+        // it compares, each register against the negated recorded value with lea (no flags) and jrcxz.
+        a.storeRip(0x89, 1, SAVE_RCX);                          // mov [save_rcx], rcx
+        a.storeRip(0x89, 2, SAVE_RDX);                          // mov [save_rdx], rdx
+        java.util.List<Integer> failJumps = new java.util.ArrayList<>();
+        for (int reg = 0; reg < REGISTERS; reg++) {
+            if (reg == 1) {
+                a.storeRip(0x8B, 1, SAVE_RCX);                  // mov rcx, [save_rcx]
+                a.storeRip(0x8B, 2, negated(1));                // mov rdx, -target
+                leaSum(a, 1, 2);                                // lea rcx, [rcx+rdx]
+            } else if (reg == 2) {
+                a.storeRip(0x8B, 2, SAVE_RDX);                  // mov rdx, [save_rdx]
+                a.storeRip(0x8B, 1, negated(2));                // mov rcx, -target
+                leaSum(a, 2, 1);                                // lea rcx, [rdx+rcx]
+            } else {
+                a.storeRip(0x8B, 1, negated(reg));              // mov rcx, -target
+                leaSum(a, reg, 1);                              // lea rcx, [reg+rcx]
+            }
+            a.bytes(0xE3, 0x05);                                // jrcxz: equal, next register
+            a.bytes(0xE9);                                      // jmp no
+            failJumps.add(a.size());
+            a.int32(0);
+        }
+        a.storeRip(0x8B, 1, SAVE_RCX);
+        a.storeRip(0x8B, 2, SAVE_RDX);
+        long hit = a.here();
+        a.bytes(0xCC);                                          // int3: deja takes it from here
+        int no = a.size();
+        for (int f : failJumps) a.patchRel32(f, no);
+        a.storeRip(0x8B, 1, SAVE_RCX);
+        a.storeRip(0x8B, 2, SAVE_RDX);
+        long resume = a.here();
+        long from = address;
+        for (X86Insn insn : displaced) {
+            relocate(a, window, (int) (from - address), insn, from);
+            from += insn.length();
+        }
+        a.bytes(0xE9);                                          // jmp back after the patch
+        a.int32(rel32(a.here() + 4, address + covered));
+        a.align(8);
+        a.place(SAVE_RCX, 0);
+        a.place(SAVE_RDX, 0);
+        for (int reg = 0; reg < REGISTERS; reg++) a.place(negated(reg), -registers[reg]);
+
+        byte[] patch = new byte[covered];
+        java.util.Arrays.fill(patch, (byte) 0xCC);
+        patch[0] = (byte) 0xE9;
+        ByteBuffer.wrap(patch, 1, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(rel32(address + JMP_LENGTH, stubAddress));
+        return new GuardStub(a.toArray(), stubAddress, address, patch, hit, resume);
+    }
+
+    /** Whether a stub at {@code stubAddress} can reach {@code address} and back with rel32 jumps. */
+    public static boolean reachable(long address, long stubAddress) {
+        long d = stubAddress - address;
+        return d > Integer.MIN_VALUE / 2 && d < Integer.MAX_VALUE / 2;
+    }
+
+    private static X86Insn decode(byte[] window, int offset) throws Refused {
+        try {
+            return X86Decoder.decode(window, offset);
+        } catch (X86DecodeException e) {
+            throw new Refused(e.getMessage());
+        }
+    }
+
+    /**
+     * Decodes the whole function: {@code address} must be an instruction boundary of it, and no
+     * direct branch of it may land inside the patch past {@code address}.
+     */
+    private static void checkNoBranchInto(byte[] function, long functionAddress, long address, int covered) throws Refused {
+        int off = 0;
+        boolean onBoundary = false;
+        while (off < function.length) {
+            long pc = functionAddress + off;
+            if (pc == address) onBoundary = true;
+            if (pc > address && pc < address + covered && !onBoundary) break;
+            X86Insn insn;
+            try {
+                insn = X86Decoder.decode(function, off);
+            } catch (X86DecodeException e) {
+                throw new Refused("the function at 0x" + Long.toHexString(functionAddress) + " does not decode: " + e.getMessage());
+            }
+            if (insn.rel() >= 0) {
+                long target = pc + insn.length() + relValue(function, off, insn);
+                if (target > address && target < address + covered) {
+                    throw new Refused("a branch at 0x" + Long.toHexString(pc) + " lands inside the patch");
+                }
+            }
+            off += insn.length();
+        }
+        if (!onBoundary) {
+            throw new Refused("0x" + Long.toHexString(address) + " is not an instruction boundary of the function at 0x"
+                    + Long.toHexString(functionAddress));
+        }
+    }
+
+    private static long relValue(byte[] window, int off, X86Insn insn) {
+        int at = off + insn.rel();
+        boolean rel8 = insn.branch() == Branch.JCC_REL8 || insn.branch() == Branch.JMP_REL8
+                || insn.branch() == Branch.LOOP_REL8;
+        return rel8 ? window[at] : ByteBuffer.wrap(window, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */
+    private static void leaSum(Asm a, int base, int index) {
+        int rex = 0x48 | (base >= 8 ? 0x01 : 0);
+        int sib = (index << 3) | (base & 7);
+        if ((base & 7) == 5) {
+            a.bytes(rex, 0x8D, 0x4C, sib, 0x00);                // rbp/r13 as a base need a displacement
+        } else {
+            a.bytes(rex, 0x8D, 0x0C, sib);
+        }
+    }
+
+    /** Emits one displaced instruction, originally at {@code from}, at the assembler's position. */
+    private static void relocate(Asm a, byte[] window, int off, X86Insn insn, long from) throws Refused {
+        long next = from + insn.length();
+        switch (insn.branch()) {
+            case JCC_REL8, JCC_REL32 -> {
+                long target = next + relValue(window, off, insn);
+                int cc = window[off + insn.rel() - 1] & 0x0F; // 7x rel8, or 0F 8x rel32
+                a.bytes(0x0F, 0x80 | cc);
+                a.int32(rel32(a.here() + 4, target));
+            }
+            case JMP_REL8, JMP_REL32 -> {
+                long target = next + relValue(window, off, insn);
+                a.bytes(0xE9);
+                a.int32(rel32(a.here() + 4, target));
+            }
+            default -> {
+                byte[] copy = java.util.Arrays.copyOfRange(window, off, off + insn.length());
+                if (insn.ripDisp() >= 0) {
+                    ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+                    long target = next + b.getInt(insn.ripDisp());
+                    long moved = target - (a.here() + insn.length());
+                    if (moved != (int) moved) throw new Refused("a RIP-relative operand out of reach from the stub");
+                    b.putInt(insn.ripDisp(), (int) moved);
+                }
+                a.bytes(copy);
+            }
+        }
+    }
+
+    private static int rel32(long nextIp, long target) throws Refused {
+        long d = target - nextIp;
+        if (d != (int) d) throw new Refused("the stub is out of rel32 reach");
+        return (int) d;
+    }
+
+    /** A tiny assembler buffer that knows its address. */
+    private static final class Asm {
+        private final long base;
+        private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        private byte[] fixed;
+
+        Asm(long base) {
+            this.base = base;
+        }
+
+        void bytes(int... bs) {
+            for (int b : bs) out.write(b);
+        }
+
+        void bytes(byte[] bs) {
+            out.writeBytes(bs);
+        }
+
+        void int32(int v) {
+            for (int i = 0; i < 4; i++) out.write(v >>> (8 * i));
+        }
+
+        void int64(long v) {
+            for (int i = 0; i < 8; i++) out.write((int) (v >>> (8 * i)));
+        }
+
+        void align(int n) {
+            while (out.size() % n != 0) out.write(0xCC);
+        }
+
+        int size() {
+            return out.size();
+        }
+
+        long here() {
+            return base + out.size();
+        }
+
+        /** {@code mov} between register {@code reg} (rcx or rdx) and data slot {@code slot}: opcode 89 stores, 8B loads. */
+        void storeRip(int opcode, int reg, int slot) {
+            bytes(0x48, opcode, (reg << 3) | 0x05);
+            slotRefs.add(new int[] {out.size(), slot});
+            int32(0);
+        }
+
+        /** Emits the 8-byte data slot {@code slot} here. */
+        void place(int slot, long value) {
+            slotAt.put(slot, out.size());
+            int64(value);
+        }
+
+        private final java.util.List<int[]> slotRefs = new java.util.ArrayList<>();
+        private final java.util.Map<Integer, Integer> slotAt = new java.util.HashMap<>();
+
+        /** Points the rel32 at {@code at} (its end is the next instruction) to offset {@code target}. */
+        void patchRel32(int at, int target) {
+            pending.add(new int[] {at, target});
+        }
+
+        private final java.util.List<int[]> pending = new java.util.ArrayList<>();
+
+        byte[] toArray() {
+            if (fixed != null) return fixed;
+            byte[] b = out.toByteArray();
+            ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+            for (int[] p : pending) buf.putInt(p[0], p[1] - (p[0] + 4));
+            for (int[] r : slotRefs) buf.putInt(r[0], slotAt.get(r[1]) - (r[0] + 4));
+            fixed = b;
+            return b;
+        }
+    }
+}
