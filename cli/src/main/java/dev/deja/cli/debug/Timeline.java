@@ -46,6 +46,11 @@ final class Timeline {
     private final SyscallTable table;
     private final Renderer renderer;
     private final Arch arch;
+    /** The tests deja-junit's markers name, and the stops of their start markers; read on first use. */
+    private List<TestMarkers.TestRun> tests;
+    private java.util.Set<Integer> testStarts;
+    /** Per thread: the names it gave itself (prctl PR_SET_NAME, as HotSpot names its threads), by event. */
+    private final Map<Integer, java.util.TreeMap<Long, String>> threadNames = new HashMap<>();
 
     private Timeline(List<Event> all, Arch arch) {
         this.events = all;
@@ -54,6 +59,7 @@ final class Timeline {
         this.table = schemas.table();
         this.renderer = new Renderer(arch);
         Map<Integer, List<SignalEvent>> pending = new HashMap<>();
+        int nrPrctl = table.number("prctl").orElse(-1);
         for (Event e : all) {
             processOfThread.putIfAbsent(e.tid(), e.pid());
             switch (e) {
@@ -66,6 +72,11 @@ final class Timeline {
                     signalsBefore.add(before == null ? List.of() : List.copyOf(before));
                     stopsOfThread.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(index);
                     stopsOfProcess.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(index);
+                    if (s.nr() == nrPrctl && s.arg(0) == PR_SET_NAME && s.returned() && !s.failed()) {
+                        for (MemoryBlock b : s.inputs()) {
+                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new java.util.TreeMap<>()).put(s.seq(), cString(b.data()));
+                        }
+                    }
                 }
                 default -> {
                 }
@@ -95,8 +106,37 @@ final class Timeline {
         return new Timeline(all, arch);
     }
 
+    private static final long PR_SET_NAME = 15;
+
     Arch arch() {
         return arch;
+    }
+
+    /** The tests of the recorded JVM(s), from deja-junit's marker writes, in the order they started. */
+    List<TestMarkers.TestRun> tests() {
+        if (tests == null) {
+            tests = TestMarkers.of(events, table);
+            java.util.Set<Integer> starts = new java.util.HashSet<>();
+            for (TestMarkers.TestRun r : tests) {
+                if (r.startSeq() >= 0 && indexOf(r.startSeq()) >= 0) starts.add(indexOf(r.startSeq()));
+            }
+            testStarts = starts;
+        }
+        return tests;
+    }
+
+    /** True when stop {@code index} is the marker write of a test's start. */
+    boolean isTestStart(int index) {
+        tests();
+        return testStarts.contains(index);
+    }
+
+    /** The name the thread gave itself last at or before event {@code seq} (its first one if later), or empty. */
+    Optional<String> threadName(int tid, long seq) {
+        java.util.TreeMap<Long, String> names = threadNames.get(tid);
+        if (names == null) return Optional.empty();
+        Map.Entry<Long, String> e = names.floorEntry(seq);
+        return Optional.of(e != null ? e.getValue() : names.firstEntry().getValue());
     }
 
     SyscallTable table() {
