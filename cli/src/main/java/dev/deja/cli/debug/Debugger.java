@@ -76,6 +76,7 @@ final class Debugger {
     private Integer exitStatus;
     private String lastFormat = "1xw";
     private RunComparer comparer;
+    private java.time.ZoneId zone = java.time.ZoneId.systemDefault();
 
     Debugger(Timeline timeline, PrintWriter out, Style style, LiveReplay live) {
         this.t = timeline;
@@ -87,6 +88,11 @@ final class Debugger {
     /** Makes the shell's {@code diff} available (the command line supplies how to open the other run). */
     void comparer(RunComparer comparer) {
         this.comparer = comparer;
+    }
+
+    /** The time zone of a {@code goto time} without one: the recorded program's (its TZ), else deja's. */
+    void zone(java.time.ZoneId zone) {
+        this.zone = zone;
     }
 
     /** True when the replay diverged from the recording during the session. */
@@ -179,6 +185,7 @@ final class Debugger {
             case "until" -> until(event(rest));
             case "goto" -> {
                 if (rest.startsWith("test:")) go(testStop(rest.substring(5).strip()), "goto");
+                else if (rest.startsWith("time ")) go(timeStop(rest.substring(5).strip()), "goto");
                 else go(beyondEnds(event(rest), "goto"), "goto");
             }
             case "finish" -> finish();
@@ -1013,6 +1020,70 @@ final class Debugger {
             out.println(r.failed() ? style.red(line) : line);
         }
         out.println(TestMarkers.summary(runs));
+    }
+
+    private static final Pattern WALL_TIME = Pattern.compile(
+            "(?:(\\d{4}-\\d{2}-\\d{2})[T ])?(\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d{1,9})?)?)\\s*(Z|UTC|[+-]\\d{2}:?\\d{2})?");
+
+    /**
+     * The stop of "goto time [DATE ]HH:MM[:SS[.fff]][ZONE]": the first clock read (clock_gettime of
+     * CLOCK_REALTIME, gettimeofday, time) that returned that wall-clock time or a later one, so that
+     * a log line's timestamp leads to its moment. Without a date, the day of the first clock read
+     * (the next day for a time more than 12 hours before it: a run across midnight).
+     */
+    private int timeStop(String spec) {
+        var m = WALL_TIME.matcher(spec.strip());
+        if (!m.matches()) {
+            throw new CommandError("goto time: '" + spec + "' is not a time; e.g. 'goto time 12:03:04.123', "
+                    + "'goto time 2026-12-02 12:03:04Z'");
+        }
+        List<Timeline.WallRead> reads = t.wallReads();
+        if (reads.isEmpty()) throw new CommandError("goto time: the program never read the wall clock (no clock_gettime of CLOCK_REALTIME, gettimeofday or time)");
+        java.time.ZoneId z = zone;
+        if (m.group(3) != null) {
+            z = m.group(3).equals("Z") || m.group(3).equals("UTC") ? java.time.ZoneOffset.UTC : java.time.ZoneOffset.of(m.group(3));
+        }
+        java.time.LocalTime time;
+        try {
+            String hms = m.group(2).replace(',', '.');
+            time = java.time.LocalTime.parse(hms.indexOf(':') == 1 ? "0" + hms : hms);
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new CommandError("goto time: '" + m.group(2) + "' is not a time of day");
+        }
+        java.time.Instant first = instant(reads.getFirst().epochNanos());
+        java.time.ZonedDateTime target;
+        if (m.group(1) != null) {
+            try {
+                target = java.time.LocalDate.parse(m.group(1)).atTime(time).atZone(z);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw new CommandError("goto time: '" + m.group(1) + "' is not a date");
+            }
+        } else {
+            target = first.atZone(z).toLocalDate().atTime(time).atZone(z);
+            if (target.toInstant().isBefore(first.minus(java.time.Duration.ofHours(12)))) target = target.plusDays(1);
+        }
+        long wanted = target.toInstant().getEpochSecond() * 1_000_000_000L + target.toInstant().getNano();
+        for (Timeline.WallRead r : reads) {
+            if (r.epochNanos() >= wanted) {
+                out.println("time " + target.toLocalDateTime() + " " + z + ": the first clock read at or after it is #"
+                        + t.stop(r.index()).seq() + " (" + wall(r.epochNanos(), z) + ")");
+                return r.index();
+            }
+        }
+        Timeline.WallRead last = reads.getLast();
+        throw new CommandError("goto time: the program's clock reads go from " + wall(reads.getFirst().epochNanos(), z)
+                + " (#" + t.stop(reads.getFirst().index()).seq() + ") to " + wall(last.epochNanos(), z) + " (#"
+                + t.stop(last.index()).seq() + "): none at or after " + target.toLocalDateTime() + " " + z);
+    }
+
+    private static java.time.Instant instant(long epochNanos) {
+        return java.time.Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
+    }
+
+    /** "2026-12-02 12:03:04.125" in zone z, to the millisecond as log lines show it. */
+    private static String wall(long epochNanos, java.time.ZoneId z) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS", Locale.ROOT)
+                .format(instant(epochNanos).atZone(z));
     }
 
     /** The stop of "goto test:ID" (its start marker) or "goto test:ID end" (its end marker). */

@@ -24,11 +24,13 @@ final class Help {
                     "Run to the next breakpoint hit, or to the end of the run.", List.of("continue", "c")),
             new Entry("until", List.of("u"), "until EVENT", "Run forward to event EVENT (the first call at or after it).",
                     List.of("until 2000")),
-            new Entry("goto", List.of("g"), "goto EVENT | test:ID [end]",
+            new Entry("goto", List.of("g"), "goto EVENT | test:ID [end] | time [DATE] HH:MM:SS[.mmm][ZONE]",
                     "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start); "
                             + "test:ID goes to the start (or end) of a marked test, ID its name, unique id or a unique "
-                            + "suffix of one.",
-                    List.of("goto 17", "goto 1042", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end")),
+                            + "suffix of one; time goes to the first wall-clock read that returned that time or later "
+                            + "(a log line's timestamp; the recorded TZ unless a zone is given).",
+                    List.of("goto 17", "goto 1042", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end",
+                            "goto time 12:03:04.123", "goto time 2026-12-02 12:03:04Z")),
             new Entry("finish", List.of("fin"), "finish",
                     "Run to the current process's last recorded call (its exit); from there, to the end of the run.",
                     List.of("finish")),

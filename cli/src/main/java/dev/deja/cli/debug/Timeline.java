@@ -107,6 +107,55 @@ final class Timeline {
     }
 
     private static final long PR_SET_NAME = 15;
+    private static final long CLOCK_REALTIME = 0;
+    private static final long CLOCK_REALTIME_COARSE = 5;
+
+    /** A wall-clock time the program read: at stop {@code index}, {@code epochNanos} since 1970 (UTC). */
+    record WallRead(int index, long epochNanos) {
+    }
+
+    private List<WallRead> wallReads;
+
+    /**
+     * Every wall-clock time the program saw, in event order: clock_gettime of CLOCK_REALTIME (and its
+     * coarse form: System.currentTimeMillis and a logger's timestamps come from these), gettimeofday
+     * and time. Read on first use.
+     */
+    List<WallRead> wallReads() {
+        if (wallReads != null) return wallReads;
+        int clockGettime = table.number("clock_gettime").orElse(-1);
+        int gettimeofday = table.number("gettimeofday").orElse(-1);
+        int time = table.number("time").orElse(-1);
+        List<WallRead> out = new ArrayList<>();
+        for (int i = 0; i < stops.size(); i++) {
+            SyscallEvent s = stops.get(i);
+            if (!s.returned() || s.failed()) continue;
+            long ns = -1;
+            if (s.nr() == clockGettime && (s.arg(0) == CLOCK_REALTIME || s.arg(0) == CLOCK_REALTIME_COARSE)) {
+                ns = pair(s, 1, 1);
+            } else if (s.nr() == gettimeofday && s.arg(0) != 0) {
+                ns = pair(s, 0, 1000);
+            } else if (s.nr() == time) {
+                ns = s.result() * 1_000_000_000L;
+            }
+            if (ns >= 0) out.add(new WallRead(i, ns));
+        }
+        wallReads = List.copyOf(out);
+        return wallReads;
+    }
+
+    /** A timespec or timeval the kernel wrote at argument {@code arg}, in nanoseconds; -1 if not recorded. */
+    private static long pair(SyscallEvent s, int arg, long unitNs) {
+        for (MemoryBlock b : s.outputs()) {
+            if (b.arg() != arg || b.data().length < 16) continue;
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long sec = bb.getLong(0);
+            long frac = bb.getLong(8);
+            if (sec < 0 || frac < 0) return -1;
+            return sec * 1_000_000_000L + frac * unitNs;
+        }
+        return -1;
+    }
 
     Arch arch() {
         return arch;
