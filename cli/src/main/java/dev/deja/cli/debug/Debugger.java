@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -76,7 +77,7 @@ final class Debugger {
     private Integer exitStatus;
     private String lastFormat = "1xw";
     private RunComparer comparer;
-    private java.time.ZoneId zone = java.time.ZoneId.systemDefault();
+    private ZoneId zone = ZoneId.systemDefault();
 
     Debugger(Timeline timeline, PrintWriter out, Style style, LiveReplay live) {
         this.t = timeline;
@@ -91,7 +92,7 @@ final class Debugger {
     }
 
     /** The time zone of a {@code goto time} without one: the recorded program's (its TZ), else deja's. */
-    void zone(java.time.ZoneId zone) {
+    void zone(ZoneId zone) {
         this.zone = zone;
     }
 
@@ -1022,68 +1023,30 @@ final class Debugger {
         out.println(TestMarkers.summary(runs));
     }
 
-    private static final Pattern WALL_TIME = Pattern.compile(
-            "(?:(\\d{4}-\\d{2}-\\d{2})[T ])?(\\d{1,2}:\\d{2}(?::\\d{2}(?:[.,]\\d{1,9})?)?)\\s*(Z|UTC|[+-]\\d{2}:?\\d{2})?");
-
     /**
-     * The stop of "goto time [DATE ]HH:MM[:SS[.fff]][ZONE]": the first clock read (clock_gettime of
-     * CLOCK_REALTIME, gettimeofday, time) that returned that wall-clock time or a later one, so that
-     * a log line's timestamp leads to its moment. Without a date, the day of the first clock read
-     * (the next day for a time more than 12 hours before it: a run across midnight).
+     * The stop of "goto time [DATE ]HH:MM[:SS[.fff]][ZONE]" ({@link WallTime}): the first clock read
+     * (clock_gettime of CLOCK_REALTIME, gettimeofday, time) that returned that wall-clock time or a
+     * later one, so that a log line's timestamp leads to its moment.
      */
     private int timeStop(String spec) {
-        var m = WALL_TIME.matcher(spec.strip());
-        if (!m.matches()) {
-            throw new CommandError("goto time: '" + spec + "' is not a time; e.g. 'goto time 12:03:04.123', "
-                    + "'goto time 2026-12-02 12:03:04Z'");
-        }
         List<Timeline.WallRead> reads = t.wallReads();
-        if (reads.isEmpty()) throw new CommandError("goto time: the program never read the wall clock (no clock_gettime of CLOCK_REALTIME, gettimeofday or time)");
-        java.time.ZoneId z = zone;
-        if (m.group(3) != null) {
-            z = m.group(3).equals("Z") || m.group(3).equals("UTC") ? java.time.ZoneOffset.UTC : java.time.ZoneOffset.of(m.group(3));
+        if (reads.isEmpty()) {
+            throw new CommandError("goto time: the program never read the wall clock (no clock_gettime of CLOCK_REALTIME,"
+                    + " gettimeofday or time)");
         }
-        java.time.LocalTime time;
-        try {
-            String hms = m.group(2).replace(',', '.');
-            time = java.time.LocalTime.parse(hms.indexOf(':') == 1 ? "0" + hms : hms);
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new CommandError("goto time: '" + m.group(2) + "' is not a time of day");
-        }
-        java.time.Instant first = instant(reads.getFirst().epochNanos());
-        java.time.ZonedDateTime target;
-        if (m.group(1) != null) {
-            try {
-                target = java.time.LocalDate.parse(m.group(1)).atTime(time).atZone(z);
-            } catch (java.time.format.DateTimeParseException e) {
-                throw new CommandError("goto time: '" + m.group(1) + "' is not a date");
-            }
-        } else {
-            target = first.atZone(z).toLocalDate().atTime(time).atZone(z);
-            if (target.toInstant().isBefore(first.minus(java.time.Duration.ofHours(12)))) target = target.plusDays(1);
-        }
-        long wanted = target.toInstant().getEpochSecond() * 1_000_000_000L + target.toInstant().getNano();
+        WallTime target = WallTime.parse(spec, zone, WallTime.instant(reads.getFirst().epochNanos()));
         for (Timeline.WallRead r : reads) {
-            if (r.epochNanos() >= wanted) {
-                out.println("time " + target.toLocalDateTime() + " " + z + ": the first clock read at or after it is #"
-                        + t.stop(r.index()).seq() + " (" + wall(r.epochNanos(), z) + ")");
+            if (r.epochNanos() >= target.epochNanos()) {
+                out.println("time " + target.text() + ": the first clock read at or after it is #" + t.stop(r.index()).seq()
+                        + " (" + WallTime.show(r.epochNanos(), target.zone()) + ")");
                 return r.index();
             }
         }
+        Timeline.WallRead first = reads.getFirst();
         Timeline.WallRead last = reads.getLast();
-        throw new CommandError("goto time: the program's clock reads go from " + wall(reads.getFirst().epochNanos(), z)
-                + " (#" + t.stop(reads.getFirst().index()).seq() + ") to " + wall(last.epochNanos(), z) + " (#"
-                + t.stop(last.index()).seq() + "): none at or after " + target.toLocalDateTime() + " " + z);
-    }
-
-    private static java.time.Instant instant(long epochNanos) {
-        return java.time.Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
-    }
-
-    /** "2026-12-02 12:03:04.125" in zone z, to the millisecond as log lines show it. */
-    private static String wall(long epochNanos, java.time.ZoneId z) {
-        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS", Locale.ROOT)
-                .format(instant(epochNanos).atZone(z));
+        throw new CommandError("goto time: the program's clock reads go from " + WallTime.show(first.epochNanos(), target.zone())
+                + " (#" + t.stop(first.index()).seq() + ") to " + WallTime.show(last.epochNanos(), target.zone()) + " (#"
+                + t.stop(last.index()).seq() + "): none at or after " + target.text());
     }
 
     /** The stop of "goto test:ID" (its start marker) or "goto test:ID end" (its end marker). */

@@ -17,14 +17,19 @@ import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.ProcessContext;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -48,9 +53,9 @@ final class Timeline {
     private final Arch arch;
     /** The tests deja-junit's markers name, and the stops of their start markers; read on first use. */
     private List<TestMarkers.TestRun> tests;
-    private java.util.Set<Integer> testStarts;
+    private Set<Integer> testStarts;
     /** Per thread: the names it gave itself (prctl PR_SET_NAME, as HotSpot names its threads), by event. */
-    private final Map<Integer, java.util.TreeMap<Long, String>> threadNames = new HashMap<>();
+    private final Map<Integer, TreeMap<Long, String>> threadNames = new HashMap<>();
 
     private Timeline(List<Event> all, Arch arch) {
         this.events = all;
@@ -74,7 +79,7 @@ final class Timeline {
                     stopsOfProcess.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(index);
                     if (s.nr() == nrPrctl && s.arg(0) == PR_SET_NAME && s.returned() && !s.failed()) {
                         for (MemoryBlock b : s.inputs()) {
-                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new java.util.TreeMap<>()).put(s.seq(), cString(b.data()));
+                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), cString(b.data()));
                         }
                     }
                 }
@@ -148,7 +153,7 @@ final class Timeline {
     private static long pair(SyscallEvent s, int arg, long unitNs) {
         for (MemoryBlock b : s.outputs()) {
             if (b.arg() != arg || b.data().length < 16) continue;
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b.data()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bb = ByteBuffer.wrap(b.data()).order(ByteOrder.LITTLE_ENDIAN);
             long sec = bb.getLong(0);
             long frac = bb.getLong(8);
             if (sec < 0 || frac < 0) return -1;
@@ -165,7 +170,7 @@ final class Timeline {
     List<TestMarkers.TestRun> tests() {
         if (tests == null) {
             tests = TestMarkers.of(events, table);
-            java.util.Set<Integer> starts = new java.util.HashSet<>();
+            Set<Integer> starts = new HashSet<>();
             for (TestMarkers.TestRun r : tests) {
                 if (r.startSeq() >= 0 && indexOf(r.startSeq()) >= 0) starts.add(indexOf(r.startSeq()));
             }
@@ -182,7 +187,7 @@ final class Timeline {
 
     /** The name the thread gave itself last at or before event {@code seq} (its first one if later), or empty. */
     Optional<String> threadName(int tid, long seq) {
-        java.util.TreeMap<Long, String> names = threadNames.get(tid);
+        TreeMap<Long, String> names = threadNames.get(tid);
         if (names == null) return Optional.empty();
         Map.Entry<Long, String> e = names.floorEntry(seq);
         return Optional.of(e != null ? e.getValue() : names.firstEntry().getValue());
