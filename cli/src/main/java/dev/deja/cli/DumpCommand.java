@@ -1,5 +1,6 @@
 package dev.deja.cli;
 
+import dev.deja.cli.debug.TestMarkers;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.Renderer;
@@ -53,9 +54,14 @@ final class DumpCommand implements Callable<Integer> {
             description = "Longest string shown in text form, like strace -s (default: ${DEFAULT-VALUE}).")
     int stringLimit;
 
+    @Option(names = "--tests", description = "List the JUnit tests the recorded JVM ran (deja-junit's markers): "
+            + "event range, outcome, name, failure message; then a summary line.")
+    boolean tests;
+
     @Override
     public Integer call() {
         if (stringLimit < 0) throw new UserError("dump: -s (--string-limit) must be 0 or more, got " + stringLimit);
+        if (tests) return tests();
         try (Recording rec = RecordingArg.open(recording);
              EventReader events = rec.events();
              PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16))) {
@@ -74,6 +80,24 @@ final class DumpCommand implements Callable<Integer> {
             throw new UserError(ex.getMessage());
         } catch (UncheckedIOException ex) {
             throw new UserError("cannot write the dump: " + ex.getMessage());
+        }
+        return ExitCodes.OK;
+    }
+
+    /** The tests of the recording, as the debugger's {@code tests} lists them. */
+    private int tests() {
+        if (json) throw new UserError("dump: --tests and --json do not go together");
+        try (Recording rec = RecordingArg.open(recording)) {
+            List<TestMarkers.TestRun> runs = TestMarkers.of(rec);
+            PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+            if (runs.isEmpty()) {
+                out.println("no test markers in this recording (a JVM run with deja-junit's listener and DEJA_MARKER_FD set writes them)");
+                return ExitCodes.OK;
+            }
+            for (TestMarkers.TestRun r : runs) out.println(r.line());
+            out.println(TestMarkers.summary(runs));
+        } catch (RecordingException ex) {
+            throw new UserError(ex.getMessage());
         }
         return ExitCodes.OK;
     }

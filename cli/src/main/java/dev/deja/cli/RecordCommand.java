@@ -1,11 +1,13 @@
 package dev.deja.cli;
 
+import dev.deja.cli.debug.TestMarkers;
 import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.ffm.Affinity;
 import dev.deja.device.syscall.Arch;
 import dev.deja.formats.LaunchSignals;
+import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.Recordings;
@@ -141,7 +143,7 @@ final class RecordCommand implements Callable<Integer> {
                         + (outcome.timedOut() ? "; killed after the --timeout of " + DurationArg.format(plan.timeout().orElseThrow()) : ""));
                 return result.shellStatus();
             }
-            Verdict verdict = judge(outcome, plan);
+            Verdict verdict = judge(outcome, plan, spec);
             if (verdict.failed()) {
                 keep(home, dir);
                 String which = untilFail ? "run " + run + " of at most " + plan.runs() : "the run";
@@ -226,11 +228,12 @@ final class RecordCommand implements Callable<Integer> {
     }
 
     /**
-     * A run failed when it was killed for its --timeout, exited non-zero or was killed by a signal, or
-     * wrote output that matches --fail-if. deja then exits with the run's status, or 1 when the status
-     * was 0 (a failure by output alone), so that a kept recording never goes with status 0.
+     * A run failed when it was killed for its --timeout, exited non-zero or was killed by a signal, marked
+     * a test failed (deja-junit's markers, when DEJA_MARKER_FD is set), or wrote output that matches
+     * --fail-if. deja then exits with the run's status, or 1 when the status was 0 (a failure by markers
+     * or output alone), so that a kept recording never goes with status 0.
      */
-    private Verdict judge(Recorder.Outcome outcome, Plan plan) {
+    private Verdict judge(Recorder.Outcome outcome, Plan plan, LaunchSpec spec) {
         TraceResult r = outcome.result();
         int status = r.shellStatus();
         if (outcome.timedOut()) {
@@ -238,6 +241,19 @@ final class RecordCommand implements Callable<Integer> {
         }
         if (r.termSignal() != 0) return new Verdict(Optional.of("killed by signal " + r.termSignal()), status);
         if (r.exitCode() != 0) return new Verdict(Optional.of("exit status " + r.exitCode()), status);
+        if (environmentMap(spec).containsKey("DEJA_MARKER_FD")) {
+            // A JVM whose tests deja-junit marks: a test marked failed fails the run (Surefire's fork exits 0).
+            long failedTests;
+            try (Recording rec = Recording.open(outcome.recording())) {
+                failedTests = TestMarkers.of(rec).stream().filter(TestMarkers.TestRun::failed).count();
+            } catch (RecordingException e) {
+                throw new UserError("cannot read the test markers of the run recorded in " + outcome.recording() + ": "
+                        + e.getMessage());
+            }
+            if (failedTests > 0) {
+                return new Verdict(Optional.of(failedTests + " test" + (failedTests == 1 ? "" : "s") + " failed, exit status 0"), 1);
+            }
+        }
         if (plan.failIf().isPresent()) {
             RecordedOutput out;
             try {

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 /**
  * What a breakpoint stops at, parsed from its text (docs/debug.md has the grammar):
  * <pre>
- *   SPEC  := [SYSCALLS] TERM* [ "if" COND ]
+ *   SPEC  := [SYSCALLS | "test"] TERM* [ "if" COND ]
  *   TERM  := path=GLOB | fd=N | result=N | errno=NAME|N | pid=N | tid=N | signal=SIGNAME|N | event=N
  *   COND  := CMP { ("&&" | "and") CMP | ("||" | "or") CMP }      (and binds tighter than or)
  *   CMP   := OPERAND ("==" | "!=" | "&lt;" | "&lt;=" | "&gt;" | "&gt;=") NUMBER
@@ -84,6 +84,13 @@ record BreakSpec(String text, List<Term> terms) {
         }
     }
 
+    /** {@code break test}: the start marker of each test deja-junit marked. */
+    record TestStart() implements Term {
+        public boolean test(Timeline t, int index) {
+            return t.isTestStart(index);
+        }
+    }
+
     record EventNumber(long seq) implements Term {
         public boolean test(Timeline t, int index) {
             return index == t.atOrAfter(seq);
@@ -143,7 +150,9 @@ record BreakSpec(String text, List<Term> terms) {
         boolean first = true;
         for (String word : spec.isEmpty() ? new String[0] : spec.split("\\s+")) {
             int eq = word.indexOf('=');
-            if (eq < 0) {
+            if (eq < 0 && word.equals("test")) {
+                terms.add(new TestStart());
+            } else if (eq < 0) {
                 if (!first) throw new IllegalArgumentException("'" + word + "': syscalls come first, then key=value terms");
                 try {
                     terms.add(new Syscalls(SyscallSet.parse(word, t.table())));

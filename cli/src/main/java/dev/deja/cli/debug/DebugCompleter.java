@@ -46,7 +46,13 @@ final class DebugCompleter implements Completer {
                 }
                 if (line.wordIndex() == 1) for (String s : syscalls) candidates.add(new Candidate(s));
             }
-            case "goto", "until", "list" -> events(word, candidates);
+            case "goto", "until", "list" -> {
+                if (cmd.equals("goto") && word.startsWith("test:")) {
+                    for (TestMarkers.TestRun r : timeline.tests()) candidates.add(new Candidate("test:" + r.name()));
+                    return;
+                }
+                events(word, candidates);
+            }
             case "help" -> {
                 for (String c : commands) candidates.add(new Candidate(c));
             }

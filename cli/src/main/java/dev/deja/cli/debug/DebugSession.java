@@ -32,6 +32,20 @@ public final class DebugSession {
     private DebugSession() {
     }
 
+    /** The recorded program's time zone (its TZ variable), else deja's own: what its log timestamps are in. */
+    static java.time.ZoneId recordedZone(Recording rec) {
+        String tz = rec.header().environment().get("TZ");
+        if (tz != null) {
+            try {
+                return java.time.ZoneId.of(tz.startsWith(":") ? tz.substring(1) : tz);
+            } catch (java.time.DateTimeException e) {
+                // a POSIX TZ rule ("CET-1CEST") Java does not parse: deja's own zone below
+                return java.time.ZoneId.systemDefault();
+            }
+        }
+        return java.time.ZoneId.systemDefault();
+    }
+
     /**
      * Runs a session and returns deja's exit status: 0 after {@code quit} or the end of the commands,
      * {@link ExitCodes#DIVERGENCE} when the replay diverged, {@link ExitCodes#DEJA_FAILURE} when deja
@@ -53,6 +67,7 @@ public final class DebugSession {
             PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
             Debugger d = new Debugger(timeline, out, Style.PLAIN, live == null ? null : new LiveReplay(rec, live));
             d.comparer(comparer);
+            d.zone(recordedZone(rec));
             try {
                 if (begin(d, gotoSeq, script)) {
                     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -111,6 +126,7 @@ public final class DebugSession {
             Debugger d = new Debugger(timeline, out, new Style(colour, Math.max(0, term.getWidth())),
                     live == null ? null : new LiveReplay(rec, live));
             d.comparer(comparer);
+            d.zone(recordedZone(rec));
             term.handle(Terminal.Signal.INT, sig -> d.interrupt());
             Path history = historyFile();
             try {

@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -76,6 +77,7 @@ final class Debugger {
     private Integer exitStatus;
     private String lastFormat = "1xw";
     private RunComparer comparer;
+    private ZoneId zone = ZoneId.systemDefault();
 
     Debugger(Timeline timeline, PrintWriter out, Style style, LiveReplay live) {
         this.t = timeline;
@@ -87,6 +89,11 @@ final class Debugger {
     /** Makes the shell's {@code diff} available (the command line supplies how to open the other run). */
     void comparer(RunComparer comparer) {
         this.comparer = comparer;
+    }
+
+    /** The time zone of a {@code goto time} without one: the recorded program's (its TZ), else deja's. */
+    void zone(ZoneId zone) {
+        this.zone = zone;
     }
 
     /** True when the replay diverged from the recording during the session. */
@@ -177,7 +184,11 @@ final class Debugger {
             case "next" -> next(rest);
             case "continue" -> continueToBreak();
             case "until" -> until(event(rest));
-            case "goto" -> go(beyondEnds(event(rest), "goto"), "goto");
+            case "goto" -> {
+                if (rest.startsWith("test:")) go(testStop(rest.substring(5).strip()), "goto");
+                else if (rest.startsWith("time ")) go(timeStop(rest.substring(5).strip()), "goto");
+                else go(beyondEnds(event(rest), "goto"), "goto");
+            }
             case "finish" -> finish();
             case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
@@ -194,6 +205,7 @@ final class Debugger {
             case "fds" -> fds();
             case "threads" -> threads();
             case "processes" -> processes();
+            case "tests" -> tests();
             case "list" -> list(rest);
             case "search" -> search(rest);
             case "diff" -> diff(rest);
@@ -988,8 +1000,87 @@ final class Debugger {
             int next = nextOfThread(tid);
             String where = next >= 0 ? t.line(t.stop(next)) : "done (no more calls)";
             if (next >= 0 && next != position && t.stopsOfThread(tid).getFirst() > position) where = "not started yet; first call " + where;
-            out.println(style.event((tid == currentTid ? "* " : "  ") + "tid " + tid + " (pid " + t.processOf(tid) + ")  " + where));
+            long seq = position < t.size() ? t.stop(position).seq() : Long.MAX_VALUE;
+            String name = t.threadName(tid, seq).map(n -> " \"" + n + "\"").orElse("");
+            out.println(style.event((tid == currentTid ? "* " : "  ") + "tid " + tid + name + " (pid " + t.processOf(tid) + ")  " + where));
         }
+    }
+
+    /** Every test deja-junit marked: its events, outcome, name; "=>" marks the one the position is in. */
+    private void tests() {
+        List<TestMarkers.TestRun> runs = t.tests();
+        if (runs.isEmpty()) {
+            out.println("no test markers in this recording (a JVM run with deja-junit's listener and DEJA_MARKER_FD set"
+                    + " writes them; scripts/deja-java sets it up)");
+            return;
+        }
+        long seq = position < t.size() ? t.stop(position).seq() : -1;
+        for (TestMarkers.TestRun r : runs) {
+            boolean here = r.startSeq() >= 0 && seq >= r.startSeq() && (r.endSeq() < 0 || seq <= r.endSeq());
+            String line = (here ? "=> " : "   ") + r.line();
+            out.println(r.failed() ? style.red(line) : line);
+        }
+        out.println(TestMarkers.summary(runs));
+    }
+
+    /**
+     * The stop of "goto time [DATE ]HH:MM[:SS[.fff]][ZONE]" ({@link WallTime}): the first clock read
+     * (clock_gettime of CLOCK_REALTIME, gettimeofday, time) that returned that wall-clock time or a
+     * later one, so that a log line's timestamp leads to its moment.
+     */
+    private int timeStop(String spec) {
+        List<Timeline.WallRead> reads = t.wallReads();
+        if (reads.isEmpty()) {
+            throw new CommandError("goto time: the program never read the wall clock (no clock_gettime of CLOCK_REALTIME,"
+                    + " gettimeofday or time)");
+        }
+        WallTime target = WallTime.parse(spec, zone, WallTime.instant(reads.getFirst().epochNanos()));
+        for (Timeline.WallRead r : reads) {
+            if (r.epochNanos() >= target.epochNanos()) {
+                out.println("time " + target.text() + ": the first clock read at or after it is #" + t.stop(r.index()).seq()
+                        + " (" + WallTime.show(r.epochNanos(), target.zone()) + ")");
+                return r.index();
+            }
+        }
+        Timeline.WallRead first = reads.getFirst();
+        Timeline.WallRead last = reads.getLast();
+        throw new CommandError("goto time: the program's clock reads go from " + WallTime.show(first.epochNanos(), target.zone())
+                + " (#" + t.stop(first.index()).seq() + ") to " + WallTime.show(last.epochNanos(), target.zone()) + " (#"
+                + t.stop(last.index()).seq() + "): none at or after " + target.text());
+    }
+
+    /** The stop of "goto test:ID" (its start marker) or "goto test:ID end" (its end marker). */
+    private int testStop(String spec) {
+        boolean end = false;
+        String id = spec;
+        if (spec.endsWith(" end")) {
+            end = true;
+            id = spec.substring(0, spec.length() - 4).strip();
+        } else if (spec.endsWith(" start")) {
+            id = spec.substring(0, spec.length() - 6).strip();
+        }
+        if (id.isEmpty()) throw new CommandError("goto test: which test? e.g. 'goto test:CacheTest#evicts' ('tests' lists them)");
+        List<TestMarkers.TestRun> runs = t.tests();
+        if (runs.isEmpty()) throw new CommandError("goto test:" + id + ": this recording has no test markers ('tests' says why)");
+        List<TestMarkers.TestRun> found = TestMarkers.find(runs, id);
+        if (found.isEmpty()) {
+            throw new CommandError("goto test:" + id + ": no such test" + dev.deja.cli.Suggest.closest(id,
+                    runs.stream().map(TestMarkers.TestRun::name).distinct().toList()).map(m -> " (did you mean '" + m + "'?)")
+                    .orElse(" ('tests' lists them)"));
+        }
+        if (found.size() > 1) {
+            StringBuilder sb = new StringBuilder("goto test:" + id + ": " + found.size() + " tests match; name one by more of its name or unique id:");
+            for (TestMarkers.TestRun r : found.subList(0, Math.min(5, found.size()))) sb.append("\n  ").append(r.uniqueId());
+            throw new CommandError(sb.toString());
+        }
+        TestMarkers.TestRun r = found.getFirst();
+        long seq = end ? r.endSeq() : r.startSeq();
+        if (seq < 0) {
+            throw new CommandError("goto test:" + id + ": the test " + (end ? "has no end marker (" + r.outcome() + ")"
+                    : "never started (" + r.outcome() + ")"));
+        }
+        out.println((end ? "end" : "start") + " of " + r.name() + (end ? " (" + r.outcome() + ")" : "") + ": #" + seq);
+        return Math.min(t.atOrAfter(seq), t.size());
     }
 
     private void processes() {

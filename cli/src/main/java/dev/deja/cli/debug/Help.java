@@ -24,9 +24,13 @@ final class Help {
                     "Run to the next breakpoint hit, or to the end of the run.", List.of("continue", "c")),
             new Entry("until", List.of("u"), "until EVENT", "Run forward to event EVENT (the first call at or after it).",
                     List.of("until 2000")),
-            new Entry("goto", List.of("g"), "goto EVENT",
-                    "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start).",
-                    List.of("goto 17", "goto 1042")),
+            new Entry("goto", List.of("g"), "goto EVENT | test:ID [end] | time [DATE] HH:MM:SS[.mmm][ZONE]",
+                    "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start); "
+                            + "test:ID goes to the start (or end) of a marked test, ID its name, unique id or a unique "
+                            + "suffix of one; time goes to the first wall-clock read that returned that time or later "
+                            + "(a log line's timestamp; the recorded TZ unless a zone is given).",
+                    List.of("goto 17", "goto 1042", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end",
+                            "goto time 12:03:04.123", "goto time 2026-12-02 12:03:04Z")),
             new Entry("finish", List.of("fin"), "finish",
                     "Run to the current process's last recorded call (its exit); from there, to the end of the run.",
                     List.of("finish")),
@@ -41,8 +45,9 @@ final class Help {
                     "Stop where a recorded call matches. SYSCALLS: names or classes as strace writes them "
                             + "(openat,read %file %network /regex). TERMs: path=GLOB fd=N result=N errno=NAME pid=N "
                             + "tid=N signal=SIGx event=N. COND: arg0..arg5, result, nr, event, pid, tid compared "
-                            + "(== != < <= > >=) with numbers, joined by && and ||.",
-                    List.of("break openat path=*.conf", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
+                            + "(== != < <= > >=) with numbers, joined by && and ||. 'break test' stops at each "
+                            + "test's start (deja-junit's markers).",
+                    List.of("break openat path=*.conf", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
                             "b signal=SIGUSR1", "b event=1042")),
             new Entry("delete", List.of("d"), "delete [ID...]", "Delete breakpoints (all without IDs).",
                     List.of("delete 2", "delete")),
@@ -66,8 +71,12 @@ final class Help {
                     List.of("maps")),
             new Entry("fds", List.of(), "fds", "The current process's open descriptors, as the recorded calls left them.",
                     List.of("fds")),
-            new Entry("threads", List.of(), "threads", "Every recorded thread with the call it makes next.",
+            new Entry("threads", List.of(), "threads",
+                    "Every recorded thread, its name (prctl PR_SET_NAME: a JVM's thread names), the call it makes next.",
                     List.of("threads")),
+            new Entry("tests", List.of(), "tests",
+                    "Every test deja-junit's listener marked in the recording: its event range, outcome, name, failure message.",
+                    List.of("tests")),
             new Entry("processes", List.of("ps"), "processes",
                     "Every recorded process: program, threads, live pid, the call it makes next or how it ended.",
                     List.of("processes")),

@@ -17,14 +17,19 @@ import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.ProcessContext;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -46,6 +51,11 @@ final class Timeline {
     private final SyscallTable table;
     private final Renderer renderer;
     private final Arch arch;
+    /** The tests deja-junit's markers name, and the stops of their start markers; read on first use. */
+    private List<TestMarkers.TestRun> tests;
+    private Set<Integer> testStarts;
+    /** Per thread: the names it gave itself (prctl PR_SET_NAME, as HotSpot names its threads), by event. */
+    private final Map<Integer, TreeMap<Long, String>> threadNames = new HashMap<>();
 
     private Timeline(List<Event> all, Arch arch) {
         this.events = all;
@@ -54,6 +64,7 @@ final class Timeline {
         this.table = schemas.table();
         this.renderer = new Renderer(arch);
         Map<Integer, List<SignalEvent>> pending = new HashMap<>();
+        int nrPrctl = table.number("prctl").orElse(-1);
         for (Event e : all) {
             processOfThread.putIfAbsent(e.tid(), e.pid());
             switch (e) {
@@ -66,6 +77,11 @@ final class Timeline {
                     signalsBefore.add(before == null ? List.of() : List.copyOf(before));
                     stopsOfThread.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(index);
                     stopsOfProcess.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(index);
+                    if (s.nr() == nrPrctl && s.arg(0) == PR_SET_NAME && s.returned() && !s.failed()) {
+                        for (MemoryBlock b : s.inputs()) {
+                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), cString(b.data()));
+                        }
+                    }
                 }
                 default -> {
                 }
@@ -95,8 +111,86 @@ final class Timeline {
         return new Timeline(all, arch);
     }
 
+    private static final long PR_SET_NAME = 15;
+    private static final long CLOCK_REALTIME = 0;
+    private static final long CLOCK_REALTIME_COARSE = 5;
+
+    /** A wall-clock time the program read: at stop {@code index}, {@code epochNanos} since 1970 (UTC). */
+    record WallRead(int index, long epochNanos) {
+    }
+
+    private List<WallRead> wallReads;
+
+    /**
+     * Every wall-clock time the program saw, in event order: clock_gettime of CLOCK_REALTIME (and its
+     * coarse form: System.currentTimeMillis and a logger's timestamps come from these), gettimeofday
+     * and time. Read on first use.
+     */
+    List<WallRead> wallReads() {
+        if (wallReads != null) return wallReads;
+        int clockGettime = table.number("clock_gettime").orElse(-1);
+        int gettimeofday = table.number("gettimeofday").orElse(-1);
+        int time = table.number("time").orElse(-1);
+        List<WallRead> out = new ArrayList<>();
+        for (int i = 0; i < stops.size(); i++) {
+            SyscallEvent s = stops.get(i);
+            if (!s.returned() || s.failed()) continue;
+            long ns = -1;
+            if (s.nr() == clockGettime && (s.arg(0) == CLOCK_REALTIME || s.arg(0) == CLOCK_REALTIME_COARSE)) {
+                ns = pair(s, 1, 1);
+            } else if (s.nr() == gettimeofday && s.arg(0) != 0) {
+                ns = pair(s, 0, 1000);
+            } else if (s.nr() == time) {
+                ns = s.result() * 1_000_000_000L;
+            }
+            if (ns >= 0) out.add(new WallRead(i, ns));
+        }
+        wallReads = List.copyOf(out);
+        return wallReads;
+    }
+
+    /** A timespec or timeval the kernel wrote at argument {@code arg}, in nanoseconds; -1 if not recorded. */
+    private static long pair(SyscallEvent s, int arg, long unitNs) {
+        for (MemoryBlock b : s.outputs()) {
+            if (b.arg() != arg || b.data().length < 16) continue;
+            ByteBuffer bb = ByteBuffer.wrap(b.data()).order(ByteOrder.LITTLE_ENDIAN);
+            long sec = bb.getLong(0);
+            long frac = bb.getLong(8);
+            if (sec < 0 || frac < 0) return -1;
+            return sec * 1_000_000_000L + frac * unitNs;
+        }
+        return -1;
+    }
+
     Arch arch() {
         return arch;
+    }
+
+    /** The tests of the recorded JVM(s), from deja-junit's marker writes, in the order they started. */
+    List<TestMarkers.TestRun> tests() {
+        if (tests == null) {
+            tests = TestMarkers.of(events, table);
+            Set<Integer> starts = new HashSet<>();
+            for (TestMarkers.TestRun r : tests) {
+                if (r.startSeq() >= 0 && indexOf(r.startSeq()) >= 0) starts.add(indexOf(r.startSeq()));
+            }
+            testStarts = starts;
+        }
+        return tests;
+    }
+
+    /** True when stop {@code index} is the marker write of a test's start. */
+    boolean isTestStart(int index) {
+        tests();
+        return testStarts.contains(index);
+    }
+
+    /** The name the thread gave itself last at or before event {@code seq} (its first one if later), or empty. */
+    Optional<String> threadName(int tid, long seq) {
+        TreeMap<Long, String> names = threadNames.get(tid);
+        if (names == null) return Optional.empty();
+        Map.Entry<Long, String> e = names.floorEntry(seq);
+        return Optional.of(e != null ? e.getValue() : names.firstEntry().getValue());
     }
 
     SyscallTable table() {

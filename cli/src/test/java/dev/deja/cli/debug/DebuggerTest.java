@@ -151,8 +151,12 @@ class DebuggerTest {
         d.start();
         String help = run("help");
         for (Help.Entry e : Help.COMMANDS) assertTrue(help.contains(e.usage()), e.name());
-        assertEquals("goto EVENT   (also: g)\n  Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start).\n"
-                + "Examples:\n  goto 17\n  goto 1042\n", run("help goto"));
+        assertEquals("goto EVENT | test:ID [end] | time [DATE] HH:MM:SS[.mmm][ZONE]   (also: g)\n  Go to event EVENT, forwards"
+                + " or backwards (backwards re-runs the replay from the start); test:ID goes to the start (or end) of a marked"
+                + " test, ID its name, unique id or a unique suffix of one; time goes to the first wall-clock read that"
+                + " returned that time or later (a log line's timestamp; the recorded TZ unless a zone is given).\nExamples:\n"
+                + "  goto 17\n  goto 1042\n  goto test:CacheTest#evicts\n  goto test:CacheTest#evicts end\n"
+                + "  goto time 12:03:04.123\n  goto time 2026-12-02 12:03:04Z\n", run("help goto"));
         assertEquals("error: unknown command 'jump' (try 'help')\n", run("jump 3"));
         assertEquals("", run("", "   ", "# a comment"));
         assertFalse(d.execute("quit"));
