@@ -61,7 +61,7 @@ public final class X86Decoder {
             + "mmmmMMM.SMXXMMMM" // 0F 70
             + "RRRRRRRRRRRRRRRR" // 0F 80
             + "MMMMMMMMMMMMMMMM" // 0F 90
-            + "...MmMXX...MmMMM" // 0F A0
+            + "...MmMMM...MmMMM" // 0F A0 (A6, A7: VIA PadLock)
             + "MMMMMMMMMMmMMMMM" // 0F B0
             + "MMmMmmmM........" // 0F C0
             + "MMMMMMMMMMMMMMMM" // 0F D0
