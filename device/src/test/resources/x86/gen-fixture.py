@@ -103,10 +103,12 @@ def row(addr, hexs, text):
     if not rest:
         return None  # a prefix objdump shows on its own line
     bs = bytes.fromhex(hexs)
-    i = 0
-    while i < len(bs) - 1 and (bs[i] in (0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf0) or 0x40 <= bs[i] <= 0x4f):
-        i += 1
-    if bs[i] == 0x9b and i + 1 < len(bs) and mn_of(rest) != 'fwait':
+    while mn_of(rest) != 'fwait':
+        i = 0
+        while i < len(bs) - 1 and (bs[i] in (0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x3e, 0x26, 0x36, 0x64, 0x65, 0xf0) or 0x40 <= bs[i] <= 0x4f):
+            i += 1
+        if bs[i] != 0x9b or i + 1 == len(bs):
+            break
         # objdump shows WAIT (with any prefixes) and the x87 instruction after it as one
         # (fstcw for fwait; fnstcw); to the processor they are two: keep the second
         bs = bs[i + 1:]
@@ -178,7 +180,7 @@ def main():
     shapes = {}
     rows = []
     if len(sys.argv) > 2 and sys.argv[1] == '--fuzz-only':
-        for hexs, shape, line in fuzz(int(sys.argv[2]), 1):
+        for hexs, shape, line in fuzz(int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1):
             print(line)
         return
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,10 +26,17 @@ import org.junit.jupiter.api.Test;
  * libcrypto.so.3 and libpython3.11, and of {@code x86/vec.c} compiled by gcc 12 for AVX2, AVX-512
  * (skylake-avx512, knl), AVX512-FP16 (sapphirerapids), znver3 and SSE4.2. Instructions are
  * deduplicated by their bytes and kept at most six of a shape (mnemonic and operands with numbers
- * blanked); lines objdump shows as "(bad)" or ".byte", and prefixes it shows on a line of their
- * own, are left out. Each line holds: the bytes in hex; the branch kind objdump's mnemonic implies;
- * the branch displacement (target minus the next instruction's address) or "-"; the displacement of
- * a "(%rip)" operand or "-"; objdump's text.
+ * blanked). Then come the first instructions objdump finds in 100 000 random byte strings shaped
+ * like instructions (prefixes, REX, an opcode of some map, VEX/EVEX/XOP payloads), for what compiled
+ * code seldom has. objdump runs with {@code -M intel64} (66 does not shorten a near branch, as on
+ * Intel processors). Lines objdump shows as "(bad)" or ".byte", and prefixes it shows on a line of
+ * their own, are left out; where objdump shows WAIT (9B) and the x87 instruction after it as one
+ * (fstcw), the fixture holds the x87 instruction alone, as the processor runs two; where objdump
+ * shows an instruction with a VEX, EVEX or XOP prefix after REX, 66, F2, F3 or F0, which the
+ * processor rejects (#UD), the fixture expects an exception. Each line holds: the bytes in hex; the
+ * branch kind objdump's mnemonic implies (or INVALID); the branch displacement (target minus the
+ * next instruction's address) or "-"; the displacement of a "(%rip)" operand or "-"; objdump's text.
+ * Regenerate with {@code cd device/src/test/resources/x86 && python3 gen-fixture.py}.
  */
 class X86DecoderTest {
     private static final HexFormat HEX = HexFormat.of();
@@ -189,6 +196,9 @@ class X86DecoderTest {
         assertLength("0f20c0", 3); // mov rax, cr0 (mod is ignored)
         assertLength("660f78c00102", 6); // extrq xmm0, 1, 2
         assertLength("0fa2", 2); // cpuid
+        assertLength("9bd97d00", 1); // wait, then fnstcw: two instructions, as the processor runs them
+        assertLength("d97d00", 3); // fnstcw [rbp]
+        assertLength("f30fa6c0", 4); // rep montmul (VIA PadLock)
         assertLength("0f31", 2); // rdtsc
     }
 
