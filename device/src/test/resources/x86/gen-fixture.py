@@ -5,8 +5,9 @@ Run from this directory: python3 gen-fixture.py  (needs GNU objdump, gcc, python
 Each line of the fixture: hex bytes, branch kind (INVALID: the processor raises #UD), branch displacement (rel value, or -), RIP-relative
 displacement (or -), objdump's text. Instructions are deduplicated by their bytes, and by their
 shape (mnemonic and operands with numbers blanked) at most PER_SHAPE of each shape are kept.
-Then come the instructions objdump finds in FUZZ random byte strings shaped like instructions (see
-fuzz()), for the opcodes and prefix combinations compiled code seldom has.
+Then come the instructions objdump finds in a sweep of the legacy opcode maps (see sweep()) and in
+FUZZ random byte strings shaped like instructions (see fuzz()), for the opcodes and prefix
+combinations compiled code seldom has.
 """
 import gzip, os, re, subprocess, sys, tempfile
 
@@ -38,7 +39,8 @@ PREFIXES = {'bnd', 'notrack', 'rep', 'repz', 'repnz', 'repe', 'repne', 'lock', '
             'cs', 'ds', 'es', 'fs', 'gs', 'ss', 'xacquire', 'xrelease', '{vex}', '{vex3}', '{evex}'}
 SYSTEM = {'syscall', 'sysenter', 'sysexit', 'sysret', 'sysretq', 'sysretl', 'sysexitq', 'sysexitl', 'int', 'int1', 'icebp', 'int3',
           'into', 'iret', 'iretq', 'iretd', 'iretw', 'hlt', 'ud0', 'ud1', 'ud2', 'ud2a', 'ud2b', 'rsm', 'vmcall', 'vmmcall',
-          'vmlaunch', 'vmresume', 'vmrun', 'vmgexit', 'uiret', 'xbegin', 'encls', 'enclu', 'enclv'}
+          'vmlaunch', 'vmresume', 'vmrun', 'vmgexit', 'uiret', 'xbegin', 'xbeginw', 'encls', 'enclu', 'enclv',
+          'tdcall', 'seamret', 'seamcall'}
 REL8_OPS = set(range(0x70, 0x80)) | {0xeb, 0xe0, 0xe1, 0xe2, 0xe3}
 
 def words(text):
@@ -118,11 +120,11 @@ def row(addr, hexs, text):
     ops = ' '.join(rest[1:])
     k = kind(mn, ops, bs)
     rel = '-'
-    if k in ('JCC_REL8', 'JCC_REL32', 'JMP_REL8', 'JMP_REL32', 'CALL_REL32', 'LOOP_REL8') or mn == 'xbegin':
+    if k in ('JCC_REL8', 'JCC_REL32', 'JMP_REL8', 'JMP_REL32', 'CALL_REL32', 'LOOP_REL8') or mn in ('xbegin', 'xbeginw'):
         t = re.match(r'(?:0x)?([0-9a-f]+)', ops)
         if t:
             target = int(t.group(1), 16)
-            rel = str(s32(target - (addr + len(bs))))
+            rel = str(s32(target - (addr + len(bs))) if mn != 'xbeginw' else (target - (addr + len(bs)) + 2**15) % 2**16 - 2**15)
     d = re.search(r'(-?0x[0-9a-f]+)?\(%[re]ip\)', ops)
     rip = '-'
     if d:
@@ -130,13 +132,50 @@ def row(addr, hexs, text):
     shape = mn + ' ' + re.sub(r'<[^>]*>', '', re.sub(r'0x[0-9a-f]+|\b[0-9a-f]{4,}\b', '#', ops)) + ' ' + ' '.join(pre)
     return hexs, shape, '\t'.join([hexs, k, rel, rip, text.split('#')[0].strip()])
 
-def fuzz(n, seed):
-    """Lines for n random instructions: each 15 random bytes shaped like an instruction (prefixes,
-    an opcode of some map, VEX/EVEX payloads with a defined map), padded with NOPs to 32 bytes so
-    that objdump's linear sweep finds the next one; the first instruction of each is kept."""
+def first_insns(candidates, rnd):
+    """objdump's lines for the first instruction of each candidate, filled up with random bytes to
+    15 and padded with NOPs to 32 bytes so that objdump's linear sweep finds the next one."""
+    blob = bytearray()
+    for c in candidates:
+        c = bytearray(c)
+        while len(c) < 15:
+            c.append(rnd.randrange(256))
+        blob += c[:15] + bytes([0x90] * 17)
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(blob)
+        f.flush()
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386:x86-64', '-M', 'intel64', '--insn-width=16', f.name],
+                             capture_output=True, text=True, errors='replace').stdout
+    for line in out.splitlines():
+        m = LINE.match(line)
+        if not m or int(m.group(1), 16) % 32 != 0:
+            continue
+        r = row(int(m.group(1), 16), m.group(2).replace(' ', ''), m.group(3).strip())
+        if r:
+            yield r
+
+def sweep(seed):
+    """Lines for every opcode of the one-byte, 0F, 0F 38 and 0F 3A maps with some prefixes and
+    ModRM forms (register, RIP-relative, SIB, disp8, disp32, each group member), and every ModRM of 0F 01."""
     import random
     rnd = random.Random(seed)
-    blob = bytearray()
+    pres = [b'', b'\x66', b'\xf2', b'\xf3', b'\x48', b'\x66\x48', b'\x67', b'\xf0']
+    mods = [b'\x00', b'\x05', b'\x04\x24', b'\x44\x24\x08', b'\x84\x24', b'\xc0', b'\xc8', b'\xd0', b'\xd8', b'\xe0',
+            b'\xe8', b'\xf0', b'\xf8', b'\x38', b'\x3d']
+    cands = []
+    for p in pres:
+        ops = [bytes([o]) for o in range(256)] + [bytes([0x0f, o]) for o in range(256)]
+        ops += [bytes([0x0f, 0x38, o]) for o in range(256)] + [bytes([0x0f, 0x3a, o]) for o in range(256)]
+        cands += [p + op + m for op in ops for m in mods]
+        cands += [p + bytes([0x0f, 0x01, m]) for m in range(256)]
+    return first_insns(cands, rnd)
+
+def fuzz(n, seed):
+    """Lines for n random instructions: each 15 random bytes shaped like an instruction (prefixes,
+    an opcode of some map, VEX/EVEX/XOP payloads with a defined map); the first instruction of each."""
+    import random
+    rnd = random.Random(seed)
+    cands = []
     for _ in range(n):
         c = bytearray()
         for _ in range(rnd.choice([0, 0, 0, 1, 1, 2])):
@@ -158,21 +197,8 @@ def fuzz(n, seed):
             c += bytes([0x62, (rnd.randrange(16) << 4) | rnd.choice([1, 2, 3, 5, 6]), rnd.randrange(256) | 4, rnd.randrange(256), rnd.randrange(256)])
         else:
             c += bytes([0x8f, (rnd.randrange(8) << 5) | rnd.choice([8, 9, 10]), rnd.randrange(256), rnd.randrange(256)])
-        while len(c) < 15:
-            c.append(rnd.randrange(256))
-        blob += c[:15] + bytes([0x90] * 17)
-    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
-        f.write(blob)
-        f.flush()
-        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386:x86-64', '-M', 'intel64', '--insn-width=16', f.name],
-                             capture_output=True, text=True, errors='replace').stdout
-    for line in out.splitlines():
-        m = LINE.match(line)
-        if not m or int(m.group(1), 16) % 32 != 0:
-            continue
-        r = row(int(m.group(1), 16), m.group(2).replace(' ', ''), m.group(3).strip())
-        if r:
-            yield r
+        cands.append(bytes(c))
+    return first_insns(cands, rnd)
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -205,13 +231,14 @@ def main():
                 n += 1
             p.wait()
             sys.stderr.write('  %d kept\n' % n)
-    n = 0
-    for hexs, shape, line in fuzz(FUZZ, 1):
-        if hexs not in seen:
-            seen.add(hexs)
-            rows.append(line)
-            n += 1
-    sys.stderr.write('fuzz: %d kept\n' % n)
+    for name, extra in [('sweep', sweep(2)), ('fuzz', fuzz(FUZZ, 1))]:
+        n = 0
+        for hexs, shape, line in extra:
+            if hexs not in seen:
+                seen.add(hexs)
+                rows.append(line)
+                n += 1
+        sys.stderr.write('%s: %d kept\n' % (name, n))
     rows = rows[:LIMIT]
     with gzip.open(os.path.join(here, 'insns.tsv.gz'), 'wt', compresslevel=9) as f:
         for r in rows:

@@ -207,7 +207,8 @@ public final class X86Decoder {
                 int m = in.peek();
                 int rip = modrm(in, false);
                 boolean system = switch (m) {
-                    case 0xc0, 0xc1, 0xc2, 0xc3, 0xcf, 0xd7, 0xd8, 0xd9 -> true; // enclv vmcall vmlaunch vmresume encls enclu vmrun vmmcall
+                    case 0xc0, 0xc1, 0xc2, 0xc3, 0xcf, 0xd7, 0xd8, 0xd9 -> true; // enclv vmcall vmlaunch vmresume encls/seamcall enclu vmrun vmmcall
+                    case 0xcc, 0xcd -> p.opSize; // tdcall, seamret
                     case 0xec -> p.rep == 0xf3; // uiret
                     default -> false;
                 };

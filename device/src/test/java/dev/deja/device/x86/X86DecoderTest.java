@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
  * libcrypto.so.3 and libpython3.11, and of {@code x86/vec.c} compiled by gcc 12 for AVX2, AVX-512
  * (skylake-avx512, knl), AVX512-FP16 (sapphirerapids), znver3 and SSE4.2. Instructions are
  * deduplicated by their bytes and kept at most six of a shape (mnemonic and operands with numbers
- * blanked). Then come the first instructions objdump finds in 100 000 random byte strings shaped
- * like instructions (prefixes, REX, an opcode of some map, VEX/EVEX/XOP payloads), for what compiled
+ * blanked). Then come the first instructions objdump finds in a sweep of the one-byte, 0F, 0F 38
+ * and 0F 3A maps (every opcode with some prefixes and ModRM forms, every ModRM of 0F 01) and in
+ * 100 000 random byte strings shaped like instructions (prefixes, REX, an opcode of some map, VEX/EVEX/XOP payloads), for what compiled
  * code seldom has. objdump runs with {@code -M intel64} (66 does not shorten a near branch, as on
  * Intel processors). Lines objdump shows as "(bad)" or ".byte", and prefixes it shows on a line of
  * their own, are left out; where objdump shows WAIT (9B) and the x87 instruction after it as one
@@ -54,6 +55,7 @@ class X86DecoderTest {
 
     private static int readLe(byte[] b, int at, int width) {
         if (width == 1) return b[at];
+        if (width == 2) return (short) ((b[at] & 0xff) | (b[at + 1] & 0xff) << 8);
         return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | b[at + 3] << 24;
     }
 
@@ -110,7 +112,7 @@ class X86DecoderTest {
         }
         if (rel.equals("-") != (insn.rel() < 0)) return "rel: at " + insn.rel() + " for " + rel;
         if (!rel.equals("-")) {
-            int width = relWidth(want);
+            int width = want == Branch.SYSTEM ? bytes.length - insn.rel() : relWidth(want); // XBEGIN: rel32, rel16 with 66
             if (insn.rel() + width != bytes.length) return "rel: at " + insn.rel() + " not last";
             if (readLe(bytes, insn.rel(), width) != Long.parseLong(rel)) return "rel value: " + readLe(bytes, insn.rel(), width) + " for " + rel;
         }
@@ -275,6 +277,9 @@ class X86DecoderTest {
         assertInsn("0fffc0", 3, -1, Branch.SYSTEM, -1);
         assertInsn("0f01c1", 3, -1, Branch.SYSTEM, -1); // vmcall
         assertInsn("c7f801000000", 6, -1, Branch.SYSTEM, 2); // xbegin
+        assertInsn("66c7f80100", 5, -1, Branch.SYSTEM, 3); // xbegin rel16
+        assertInsn("660f01cc", 4, -1, Branch.SYSTEM, -1); // tdcall
+        assertInsn("0f01cc", 3, -1, Branch.NONE, -1); // (undefined without 66; not a transfer)
         assertInsn("c6f801", 3, -1, Branch.NONE, -1); // xabort
     }
 
