@@ -5,7 +5,8 @@ Run from this directory: python3 gen-fixture.py  (needs GNU objdump, gcc, python
 Each line of the fixture: hex bytes, branch kind (INVALID: the processor raises #UD), branch displacement (rel value, or -), RIP-relative
 displacement (or -), objdump's text. Instructions are deduplicated by their bytes, and by their
 shape (mnemonic and operands with numbers blanked) at most PER_SHAPE of each shape are kept.
-Then come the instructions objdump finds in a sweep of the legacy opcode maps (see sweep()) and in
+Then come the instructions objdump finds in sweeps of the legacy opcode maps (see sweep()) and of
+the VEX and EVEX maps (see sweep_vector()), and in
 FUZZ random byte strings shaped like instructions (see fuzz()), for the opcodes and prefix
 combinations compiled code seldom has.
 """
@@ -170,6 +171,22 @@ def sweep(seed):
         cands += [p + bytes([0x0f, 0x01, m]) for m in range(256)]
     return first_insns(cands, rnd)
 
+def sweep_vector(seed):
+    """Lines for every opcode of the VEX maps 0F, 0F 38, 0F 3A and the EVEX maps 0F, 0F 38, 0F 3A, 5
+    and 6, with each of their implied prefixes (pp), W and some ModRM forms."""
+    import random
+    rnd = random.Random(seed)
+    mods = [b'\xc1', b'\x05', b'\x04\x24', b'\x44\x24\x08', b'\x84\x24']
+    cands = []
+    for w in (0, 1):
+        for pp in range(4):
+            for op in range(256):
+                for m in mods:
+                    cands += [bytes([0xc4, 0xe0 | mp, w << 7 | 0x78 | pp, op]) + m for mp in (1, 2, 3)]
+                    cands += [bytes([0xc5, 0xf8 | pp, op]) + m]
+                    cands += [bytes([0x62, 0xf0 | mp, w << 7 | 0x7c | pp, 0x48, op]) + m for mp in (1, 2, 3, 5, 6)]
+    return first_insns(cands, rnd)
+
 def fuzz(n, seed):
     """Lines for n random instructions: each 15 random bytes shaped like an instruction (prefixes,
     an opcode of some map, VEX/EVEX/XOP payloads with a defined map); the first instruction of each."""
@@ -231,7 +248,7 @@ def main():
                 n += 1
             p.wait()
             sys.stderr.write('  %d kept\n' % n)
-    for name, extra in [('sweep', sweep(2)), ('fuzz', fuzz(FUZZ, 1))]:
+    for name, extra in [('sweep', sweep(2)), ('vector sweep', sweep_vector(3)), ('fuzz', fuzz(FUZZ, 1))]:
         n = 0
         for hexs, shape, line in extra:
             if hexs not in seen:
