@@ -22,8 +22,9 @@ public enum Branch {
     RET,
     /**
      * A trap or a privileged or unusual transfer: SYSCALL, SYSENTER, SYSEXIT, SYSRET, INT n, INT1,
-     * INT3, IRET, HLT, UD0, UD1, UD2, RSM, VMCALL and its kin, ENCLS/ENCLU/ENCLV, UIRET, and XBEGIN
-     * (whose abort target is a 32-bit displacement, reported as {@link X86Insn#rel()}).
+     * INT3, IRET, HLT, UD0, UD1, UD2, RSM, VMCALL and its kin, TDCALL, SEAMCALL, SEAMRET,
+     * ENCLS/ENCLU/ENCLV, UIRET, and XBEGIN (whose abort target is a rel32, rel16 with 66, reported as
+     * {@link X86Insn#rel()}).
      */
     SYSTEM
 }

@@ -61,7 +61,7 @@ public final class X86Decoder {
             + "mmmmMMM.SMXXMMMM" // 0F 70
             + "RRRRRRRRRRRRRRRR" // 0F 80
             + "MMMMMMMMMMMMMMMM" // 0F 90
-            + "...MmMXX...MmMMM" // 0F A0
+            + "...MmMMM...MmMMM" // 0F A0 (A6, A7: VIA PadLock)
             + "MMMMMMMMMMmMMMMM" // 0F B0
             + "MMmMmmmM........" // 0F C0
             + "MMMMMMMMMMMMMMMM" // 0F D0
@@ -148,24 +148,19 @@ public final class X86Decoder {
         int b;
         for (;;) {
             b = in.next();
+            if (b >= 0x40 && b <= 0x4f) {
+                p.rex = b;
+                continue;
+            }
+            if (!isLegacyPrefix(b)) break;
+            p.rex = 0; // a REX prefix counts only right before the opcode
             switch (b) {
                 case 0x66 -> p.opSize = true;
                 case 0x67 -> p.addrSize = true;
                 case 0xf2, 0xf3 -> p.rep = b;
                 case 0xf0 -> p.lock = true;
-                case 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 -> { }
-                default -> {
-                    if (b >= 0x40 && b <= 0x4f) {
-                        p.rex = b;
-                        continue;
-                    }
-                }
+                default -> { } // segment overrides (and branch hints, notrack)
             }
-            if (isLegacyPrefix(b)) {
-                p.rex = 0; // a REX prefix counts only right before the opcode
-                continue;
-            }
-            break;
         }
         return switch (b) {
             case 0x0f -> escape0F(in, p);
@@ -189,30 +184,31 @@ public final class X86Decoder {
         switch (b) {
             case 0x38 -> {
                 in.next();
-                int rip = modrm(in, p, false);
+                int rip = modrm(in, false);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x3a -> {
                 in.next();
-                int rip = modrm(in, p, false);
+                int rip = modrm(in, false);
                 in.skip(1);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x0f -> { // 3DNow!: ModRM, then the opcode proper as an imm8
-                int rip = modrm(in, p, false);
+                int rip = modrm(in, false);
                 in.skip(1);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x78 -> { // VMREAD; with 66 EXTRQ, with F2 INSERTQ (SSE4a), both ib ib
-                int rip = modrm(in, p, false);
+                int rip = modrm(in, false);
                 if (p.opSize || p.rep == 0xf2) in.skip(2);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x01 -> { // group 7; some register forms are VM calls and the like
                 int m = in.peek();
-                int rip = modrm(in, p, false);
+                int rip = modrm(in, false);
                 boolean system = switch (m) {
-                    case 0xc0, 0xc1, 0xc2, 0xc3, 0xcf, 0xd7, 0xd8, 0xd9 -> true; // enclv vmcall vmlaunch vmresume encls enclu vmrun vmmcall
+                    case 0xc0, 0xc1, 0xc2, 0xc3, 0xcf, 0xd7, 0xd8, 0xd9 -> true; // enclv vmcall vmlaunch vmresume encls/seamcall enclu vmrun vmmcall
+                    case 0xcc, 0xcd -> p.opSize; // tdcall, seamret
                     case 0xec -> p.rep == 0xf3; // uiret
                     default -> false;
                 };
@@ -231,9 +227,9 @@ public final class X86Decoder {
         switch (kind) {
             case 'M', 'm', 'Z', 'T', 'U' -> {
                 modrm = in.peek();
-                rip = modrm(in, p, false);
+                rip = modrm(in, false);
             }
-            case 'C' -> rip = modrm(in, p, true);
+            case 'C' -> rip = modrm(in, true);
             case 'P', 'X', 'S' -> throw in.fail("invalid opcode " + (map == MAP_0F ? "0F " : "") + hex(op));
             default -> { }
         }
@@ -298,7 +294,7 @@ public final class X86Decoder {
     /** Group 1A (8F): POP r/m is /0; anything else is undefined. */
     private static X86Insn popGroup(Reader in, Prefixes p) throws X86DecodeException {
         if (((in.peek() >> 3) & 7) != 0) throw in.fail("undefined opcode 8F /" + ((in.peek() >> 3) & 7));
-        int rip = modrm(in, p, false);
+        int rip = modrm(in, false);
         return done(in, rip, Branch.NONE, -1);
     }
 
@@ -365,17 +361,19 @@ public final class X86Decoder {
             default -> throw in.fail(what + " map " + map + " is undefined");
         }
         if (what.equals("XOP") && map < MAP_XOP8 || !what.equals("XOP") && map >= MAP_XOP8) throw in.fail(what + " map " + map + " is undefined");
-        int rip = modrm(in, p, false);
+        int rip = modrm(in, false);
         in.skip(imm);
         return done(in, rip, Branch.NONE, -1);
     }
 
     /**
      * Reads a ModRM byte and the SIB byte and displacement it calls for. Returns the offset of a
-     * RIP-relative disp32 in the instruction, else -1. {@code registersOnly}: the ModRM names two
-     * registers whatever its mod says (MOV to and from control and debug registers).
+     * RIP-relative disp32 in the instruction, else -1 (with 67 it is EIP-relative, of the same
+     * form). 32-bit addressing (67) has the same ModRM and SIB forms as 64-bit addressing.
+     * {@code registersOnly}: the ModRM names two registers whatever its mod says (MOV to and from
+     * control and debug registers).
      */
-    private static int modrm(Reader in, Prefixes p, boolean registersOnly) throws X86DecodeException {
+    private static int modrm(Reader in, boolean registersOnly) throws X86DecodeException {
         int modrm = in.next();
         int mod = modrm >> 6;
         int rm = modrm & 7;

@@ -26,10 +26,18 @@ import org.junit.jupiter.api.Test;
  * libcrypto.so.3 and libpython3.11, and of {@code x86/vec.c} compiled by gcc 12 for AVX2, AVX-512
  * (skylake-avx512, knl), AVX512-FP16 (sapphirerapids), znver3 and SSE4.2. Instructions are
  * deduplicated by their bytes and kept at most six of a shape (mnemonic and operands with numbers
- * blanked); lines objdump shows as "(bad)" or ".byte", and prefixes it shows on a line of their
- * own, are left out. Each line holds: the bytes in hex; the branch kind objdump's mnemonic implies;
- * the branch displacement (target minus the next instruction's address) or "-"; the displacement of
- * a "(%rip)" operand or "-"; objdump's text.
+ * blanked). Then come the first instructions objdump finds in a sweep of the one-byte, 0F, 0F 38
+ * and 0F 3A maps (every opcode with some prefixes and ModRM forms, every ModRM of 0F 01) and in
+ * 100 000 random byte strings shaped like instructions (prefixes, REX, an opcode of some map, VEX/EVEX/XOP payloads), for what compiled
+ * code seldom has. objdump runs with {@code -M intel64} (66 does not shorten a near branch, as on
+ * Intel processors). Lines objdump shows as "(bad)" or ".byte", and prefixes it shows on a line of
+ * their own, are left out; where objdump shows WAIT (9B) and the x87 instruction after it as one
+ * (fstcw), the fixture holds the x87 instruction alone, as the processor runs two; where objdump
+ * shows an instruction with a VEX, EVEX or XOP prefix after REX, 66, F2, F3 or F0, which the
+ * processor rejects (#UD), the fixture expects an exception. Each line holds: the bytes in hex; the
+ * branch kind objdump's mnemonic implies (or INVALID); the branch displacement (target minus the
+ * next instruction's address) or "-"; the displacement of a "(%rip)" operand or "-"; objdump's text.
+ * Regenerate with {@code cd device/src/test/resources/x86 && python3 gen-fixture.py}.
  */
 class X86DecoderTest {
     private static final HexFormat HEX = HexFormat.of();
@@ -47,6 +55,7 @@ class X86DecoderTest {
 
     private static int readLe(byte[] b, int at, int width) {
         if (width == 1) return b[at];
+        if (width == 2) return (short) ((b[at] & 0xff) | (b[at + 1] & 0xff) << 8);
         return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16 | b[at + 3] << 24;
     }
 
@@ -70,10 +79,10 @@ class X86DecoderTest {
                 }
             }
         }
-        assertTrue(total > 50_000, "fixture has " + total + " instructions");
         int all = total;
         int failed = failuresByKind.values().stream().mapToInt(Integer::intValue).sum();
         assertEquals(0, failed, () -> failed + " of " + all + " differ from objdump " + failuresByKind + "\n" + String.join("\n", examples));
+        assertTrue(total > 50_000, "fixture has " + total + " instructions");
     }
 
     /** Null if the decoder rejects bytes the processor does not run, else what it made of them. */
@@ -103,7 +112,7 @@ class X86DecoderTest {
         }
         if (rel.equals("-") != (insn.rel() < 0)) return "rel: at " + insn.rel() + " for " + rel;
         if (!rel.equals("-")) {
-            int width = relWidth(want);
+            int width = want == Branch.SYSTEM ? bytes.length - insn.rel() : relWidth(want); // XBEGIN: rel32, rel16 with 66
             if (insn.rel() + width != bytes.length) return "rel: at " + insn.rel() + " not last";
             if (readLe(bytes, insn.rel(), width) != Long.parseLong(rel)) return "rel value: " + readLe(bytes, insn.rel(), width) + " for " + rel;
         }
@@ -189,6 +198,9 @@ class X86DecoderTest {
         assertLength("0f20c0", 3); // mov rax, cr0 (mod is ignored)
         assertLength("660f78c00102", 6); // extrq xmm0, 1, 2
         assertLength("0fa2", 2); // cpuid
+        assertLength("9bd97d00", 1); // wait, then fnstcw: two instructions, as the processor runs them
+        assertLength("d97d00", 3); // fnstcw [rbp]
+        assertLength("f30fa6c0", 4); // rep montmul (VIA PadLock)
         assertLength("0f31", 2); // rdtsc
     }
 
@@ -265,6 +277,9 @@ class X86DecoderTest {
         assertInsn("0fffc0", 3, -1, Branch.SYSTEM, -1);
         assertInsn("0f01c1", 3, -1, Branch.SYSTEM, -1); // vmcall
         assertInsn("c7f801000000", 6, -1, Branch.SYSTEM, 2); // xbegin
+        assertInsn("66c7f80100", 5, -1, Branch.SYSTEM, 3); // xbegin rel16
+        assertInsn("660f01cc", 4, -1, Branch.SYSTEM, -1); // tdcall
+        assertInsn("0f01cc", 3, -1, Branch.NONE, -1); // (undefined without 66; not a transfer)
         assertInsn("c6f801", 3, -1, Branch.NONE, -1); // xabort
     }
 
@@ -272,7 +287,7 @@ class X86DecoderTest {
     void invalidIn64BitMode() {
         for (String hex : List.of("06", "07", "0e", "16", "17", "1e", "1f", "27", "2f", "37", "3f", "60", "61", "82c001",
                 "9a0000000000", "ce", "d40a", "d50a", "d6", "ea000000000000", "0f04", "0f0a", "0f0c", "0f24c0", "0f36",
-                "0f39", "0f7a", "0fa6", "fed0", "ffff", "c7c801000000", "c6c801", "48c5f877", "66c5f877",
+                "0f39", "0f7a", "fed0", "ffff", "c7c801000000", "c6c801", "8f20" /* 8F /4 */, "48c5f877", "66c5f877",
                 "62f1784858c1" /* EVEX with its fixed bit clear */, "62f47c4858c1" /* EVEX map 4 */, "c4e07d18c0" /* VEX map 0 */)) {
             X86DecodeException e = assertThrows(X86DecodeException.class, () -> decode(hex), hex);
             assertTrue(e.getMessage().contains("offset 0"), e.getMessage());
