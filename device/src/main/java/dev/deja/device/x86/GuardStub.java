@@ -198,11 +198,14 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
         }
     }
 
-    private static long relValue(byte[] window, int off, X86Insn insn) {
+    /** A relative branch's displacement: the instruction's last field (rel8, rel16 with 66, or rel32). */
+    private static long relValue(byte[] code, int off, X86Insn insn) {
         int at = off + insn.rel();
-        boolean rel8 = insn.branch() == Branch.JCC_REL8 || insn.branch() == Branch.JMP_REL8
-                || insn.branch() == Branch.LOOP_REL8;
-        return rel8 ? window[at] : ByteBuffer.wrap(window, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        return switch (insn.length() - insn.rel()) {
+            case 1 -> code[at];
+            case 2 -> ByteBuffer.wrap(code, at, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+            default -> ByteBuffer.wrap(code, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        };
     }
 
     /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */
@@ -234,6 +237,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
             default -> {
                 byte[] copy = java.util.Arrays.copyOfRange(window, off, off + insn.length());
                 if (insn.ripDisp() >= 0) {
+                    // With 67 the operand is EIP-relative: it wraps at 4 GiB, which moving it would change.
+                    for (int i = 0; i < insn.ripDisp() && isLegacyPrefix(copy[i]); i++) {
+                        if (copy[i] == 0x67) throw new Refused("an EIP-relative operand (67 prefix) cannot move");
+                    }
                     ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
                     long target = next + b.getInt(insn.ripDisp());
                     long moved = target - (a.here() + insn.length());
@@ -243,6 +250,13 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
                 a.bytes(copy);
             }
         }
+    }
+
+    private static boolean isLegacyPrefix(byte b) {
+        return switch (b & 0xff) {
+            case 0x66, 0x67, 0xF2, 0xF3, 0xF0, 0x2E, 0x36, 0x3E, 0x26, 0x64, 0x65 -> true;
+            default -> false;
+        };
     }
 
     private static int rel32(long nextIp, long target) throws Refused {
