@@ -82,9 +82,12 @@ public final class PreemptionMatcher {
 
     /**
      * Resume with the breakpoint planted at the target instruction (stepping over it if the thread is
-     * on it); {@code timed}: the next observation must carry the thread's CPU time.
+     * on it); {@code timed}: the next observation must carry the thread's CPU time; {@code measuring}:
+     * the hits to come measure how far each register moves per hit, and free runs follow (else every
+     * hit from here on is looked at until the point: the device may use a cheaper way to find the first
+     * hit whose registers are the point's).
      */
-    public record Trap(boolean timed) implements Move {
+    public record Trap(boolean timed, boolean measuring) implements Move {
     }
 
     /** The point cannot be reached this way; {@code reason} says why. */
@@ -145,7 +148,7 @@ public final class PreemptionMatcher {
     public Move begin(Observation start) {
         if (RunState.matches(target, start.registers(), start.stackHash())) return new Matched();
         long free = (long) (target.runNs() * FIRST_FREE_SHARE);
-        if (free < MIN_FREE_NS) return new Trap(false);
+        if (free < MIN_FREE_NS) return new Trap(false, false);
         lastBudget = free;
         return new RunFree(free);
     }
@@ -166,7 +169,7 @@ public final class PreemptionMatcher {
             }
             afterFree = true;
             consecutive = false;
-            return new Trap(true);
+            return new Trap(true, false);
         }
         if (++hits > MAX_HITS) {
             return new GiveUp(MAX_HITS + " breakpoint hits at 0x" + Long.toHexString(target.rip())
@@ -204,13 +207,13 @@ public final class PreemptionMatcher {
                         + " (every register that counted towards it went beyond its recorded value, and "
                         + HITS_AFTER_PAST + " more hits did not find it)");
             }
-            return new Trap(false);
+            return new Trap(false, false);
         }
         pastAt = -1;
-        if (Double.isInfinite(leftNs)) return new Trap(false); // measures seen to move only across free runs so far
+        if (Double.isInfinite(leftNs)) return new Trap(false, true); // measures seen to move only across free runs so far
         long free = (long) ((steady && !unmeasured ? STEADY_FRACTION : FREE_FRACTION) * leftNs) - lateNs;
         free = Math.min(free, unmeasured ? PROBE_NS : Math.max(PROBE_NS, GROWTH * longestMeasured));
-        if (free < MIN_FREE_NS) return new Trap(false);
+        if (free < MIN_FREE_NS) return new Trap(false, false);
         freeFrom = regs.clone(); // its CPU time comes with freeRunBegins
         lastBudget = free;
         return new RunFree(free);

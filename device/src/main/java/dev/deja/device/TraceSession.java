@@ -1034,7 +1034,7 @@ public final class TraceSession {
                 resume(t, 0);
             }
             case PreemptionMatcher.Trap tr -> {
-                if (!tr.timed()) {
+                if (!tr.timed() && !tr.measuring()) {
                     removeBreakpoint(t);
                     if (guardInstead(t, regs)) {
                         resume(t, 0);

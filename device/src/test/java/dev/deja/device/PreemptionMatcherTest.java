@@ -1,6 +1,7 @@
 package dev.deja.device;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,11 +37,13 @@ class PreemptionMatcherTest {
         PreemptionMatcher m = new PreemptionMatcher(new RunTarget(loop.at(targetPass), 42, recordedRunNs, "event 7"));
         long pass = 0;
         long cpu = 0;
+        boolean lastTrapMeasured = false;
         PreemptionMatcher.Move move = m.begin(new PreemptionMatcher.Observation(regs(-1), 42, 0, false));
         for (int stops = 1; stops < 200_000; stops++) {
             switch (move) {
                 case PreemptionMatcher.Matched x -> {
                     assertEquals(targetPass, pass);
+                    assertFalse(lastTrapMeasured, "the hits just before the point were the final approach's");
                     return stops;
                 }
                 case PreemptionMatcher.RunFree f -> {
@@ -54,6 +57,8 @@ class PreemptionMatcherTest {
                     move = m.observe(new PreemptionMatcher.Observation(between, 42, cpu, false));
                 }
                 case PreemptionMatcher.Trap t -> {
+                    // The hits that measure come before a free run, never as the last ones before the point.
+                    lastTrapMeasured = t.measuring();
                     pass++;
                     cpu += 10;
                     move = m.observe(new PreemptionMatcher.Observation(loop.at(pass), 42, cpu, true));
