@@ -142,6 +142,17 @@ mvn -B -q -DskipTests install || rc=$?
 aot=$ROOT/cli/target/deja.aot
 rm -f "$aot"
 train=$(mktemp -d)
+# picocli ships Java 5 class files, which the cache cannot hold: scripts/ClassFrames.java rewrites them
+# in cli/target/lib as Java 6 ones with stack map frames (ASM, already in lib for Kryo), so that its
+# classes come from the cache too (about 0.08 s of every command).
+lib=$ROOT/cli/target/lib
+picocli=("$lib"/picocli-*.jar) asm=("$lib"/asm-[0-9]*.jar)
+if [[ -f ${picocli[0]} && -f ${asm[0]} ]] \
+   && n=$("$JDK/bin/java" -cp "${asm[0]}:${picocli[0]}" "$ROOT/scripts/ClassFrames.java" "${picocli[0]}" 2>"$train/frames.log"); then
+  say "picocli: $n Java 5 class files given stack map frames, for the startup cache"
+else
+  say "warning: picocli's class files could not be rewritten ($(head -c 300 "$train/frames.log" 2>/dev/null)); the startup cache holds fewer classes"
+fi
 train_rc=0
 (cd "$train" && DEJA_HOME="$train/home" DEJA_AOT_TRAIN=1 "$ROOT/deja") >"$train/log" 2>&1 || train_rc=$?
 if [[ -s $aot ]]; then
