@@ -1,6 +1,8 @@
 package dev.deja.cli;
 
+import dev.deja.formats.Recording;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -64,7 +66,13 @@ public final class Main implements Runnable {
 
     /** Runs deja's command line and returns the exit status (for tests and the launcher). */
     public static int run(String... args) {
-        CommandLine cli = commandLine(args.length > 0 ? args[0] : "");
+        String first = args.length > 0 ? args[0] : "";
+        if (OPENS_A_JOURNAL_FIRST.contains(first) && !asksForHelp(args)) {
+            // Chronicle's start-up (about a third of such a command's start) on a second thread while this
+            // one builds the command line and reads the metadata; the first open waits for it.
+            Thread.ofPlatform().daemon().name("deja-warm-up").start(new JournalWarmUp());
+        }
+        CommandLine cli = commandLine(first);
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
             // Expected failures become one line; anything else is a bug worth its stack trace.
             if (ex instanceof UserError u) {
@@ -92,6 +100,29 @@ public final class Main implements Runnable {
             return ExitCodes.DEJA_FAILURE;
         });
         return cli.execute(args);
+    }
+
+    /**
+     * The commands whose first step that takes time is opening a journal, before any tracing: record
+     * and replay open it before they start the program, ls reads each recording's size from it.
+     * ({@code info} first runs a test trace, whose waitpid(-1) must not meet Chronicle's child.)
+     */
+    private static final Set<String> OPENS_A_JOURNAL_FIRST = Set.of("record", "replay", "ls");
+
+    private static boolean asksForHelp(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) return false;
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) return true;
+        }
+        return false;
+    }
+
+    /** A class, not a lambda: JDK 25's AOT cache creation crashed on some of Main's lambdas. */
+    private static final class JournalWarmUp implements Runnable {
+        @Override
+        public void run() {
+            Recording.warmUp();
+        }
     }
 
     /** deja's command line with every subcommand. */
