@@ -136,7 +136,8 @@ mvn -B -q -DskipTests install || rc=$?
 # A training run records deja's own startup into an AOT cache the launcher then uses (JDK 25's
 # -XX:AOTCacheOutput: classes loaded and linked, method profiles). dev.deja.cli.Training runs, in one
 # JVM, what a first use runs: --help, a recording of /bin/true, ls, info and its replay, in a scratch
-# DEJA_HOME (measured in docs/performance.md, "Start time": --help 0.34 -> 0.2 s). It runs in the scratch
+# DEJA_HOME (docs/performance.md, "Start time": with the steps below, --help, ls and info start in about
+# half the time they took with a cache trained on replay alone). It runs in the scratch
 # directory, so that a JVM crash report, if any, goes with it. A cache that could not be made (an
 # empty file is what a failed assembly leaves) is removed: deja works without it, only starts slower.
 aot=$ROOT/cli/target/deja.aot

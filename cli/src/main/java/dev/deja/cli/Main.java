@@ -68,7 +68,7 @@ public final class Main implements Runnable {
     public static int run(String... args) {
         String first = args.length > 0 ? args[0] : "";
         if (OPENS_A_JOURNAL_FIRST.contains(first) && !asksForHelp(args)) {
-            // Chronicle's start-up (about a third of such a command's start) on a second thread while this
+            // Chronicle's start-up (0.1-0.4 s, the largest part of such a command's start) on a second thread while this
             // one builds the command line and reads the metadata; the first open waits for it.
             Thread.ofPlatform().daemon().name("deja-warm-up").start(new JournalWarmUp());
         }

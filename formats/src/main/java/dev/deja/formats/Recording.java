@@ -50,7 +50,7 @@ public final class Recording implements AutoCloseable {
 
     /**
      * Prepares the journal's library for a first open soon, on the calling thread (a second one,
-     * while this one does other work): a third of a short command's start. Never while a tracer
+     * while this one does other work), so that the first open costs only the open. Never while a tracer
      * runs: it starts a child process (JNA's {@code ldconfig}), which the tracer's {@code waitpid(-1)}
      * would take from the JDK.
      */
