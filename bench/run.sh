@@ -6,6 +6,8 @@
 #                            FLOOR_N calls per floor mechanism, default 50000;
 #                            FLOOR_SRC the floor's source, default ../shared/bench/floor.c;
 #                            BENCH_ONLY=threads: only the threads section (5), no floor, no strace;
+#                            BENCH_ONLY=start: only the start section (6); BENCH_START_RUNS runs
+#                            per start figure, median kept, default 7;
 #                            BENCH_XZ_MB size of xz's input, default 20; BENCH_RACY_N the racy
 #                            counter's increments per thread, default 100000000; BENCH_JAVA the
 #                            java running the ThreadPool sample, default the JDK in .deja-java-home;
@@ -32,6 +34,10 @@
 #     native. A replay counts only when it exits with the recorded status and prints the recorded
 #     stdout; otherwise the table says why (divergence and deja's message, deja failed, hung, other
 #     output). Every run there is under `timeout BENCH_TIMEOUT`: a replay that spins is reported.
+#   - start: `deja --help`, `deja ls` (a scratch DEJA_HOME with one recording), `deja info` of it,
+#     `deja record /bin/true` and its replay, and `java -version` for the JVM's own start: the median
+#     of BENCH_START_RUNS walls each, and the median CPU time (user + sys, all threads: less sensitive
+#     to a loaded machine than the wall), against issue 12's targets (0.3 s, 0.6 s).
 # Machines here are shared and noisy: read the ratios, not the absolute times.
 # Ends with a markdown block for docs/performance.md.
 set -euo pipefail
@@ -58,7 +64,9 @@ FLOOR=/tmp/floor
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-[[ -z $ONLY || $ONLY == threads ]] || die "BENCH_ONLY can only be 'threads' (got $ONLY)"
+[[ -z $ONLY || $ONLY == threads || $ONLY == start ]] || die "BENCH_ONLY can only be 'threads' or 'start' (got $ONLY)"
+START_RUNS=${BENCH_START_RUNS:-7}
+[[ $START_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_START_RUNS must be a positive integer (got $START_RUNS)"
 if [[ -z $ONLY ]]; then
   [[ -f $FLOOR_SRC ]] || die "the floor's source is not at $FLOOR_SRC (expected ../shared/bench/floor.c beside the repo)"
   [[ -x $LOOP ]] || die "$LOOP is missing: run scripts/install.sh first"
@@ -254,7 +262,9 @@ results() {
     echo "## Benchmark results"
     echo
     echo "Measured by \`bench/run.sh\`${ONLY:+ (BENCH_ONLY=$ONLY)} on $(date -u +%Y-%m-%d): $(uname -sr), $(nproc) cores" \
-         "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu)), best of $RUNS runs each," \
+         "($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown cpu))," \
+         "$(case $ONLY in start) echo "median of $START_RUNS runs each" ;; threads) echo "best of $RUNS runs each" ;;
+            *) echo "best of $RUNS runs each (the start figures: median of $START_RUNS)" ;; esac)," \
          "deja at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)."
     (( HAVE_DEJA )) || echo "**$DEJA was not found: the deja figures are n/a.**"
     [[ -z $DEJA_FAILED ]] || echo "**deja record failed for:$DEJA_FAILED (see the log above): those figures are n/a.**"
@@ -270,9 +280,69 @@ results() {
   say "done (the block above, from '## Benchmark results', can be pasted into docs/performance.md)"
 }
 
+# --- 6. start (defined here; run last, or alone with BENCH_ONLY=start) ------------------
+# smed LABEL CMD...: the median wall and the median CPU time (user + sys, ms) of START_RUNS runs of
+# CMD, in START_WALL[LABEL] and START_CPU[LABEL] (n/a when a run fails).
+declare -A START_WALL START_CPU START_TITLE
+START_LABELS=()
+smed() {
+  local label=$1 i walls=() cpus=() t0 t1 rc; shift
+  START_LABELS+=("$label")
+  START_WALL[$label]=n/a; START_CPU[$label]=n/a
+  for (( i = 0; i < START_RUNS; i++ )); do
+    rc=0
+    t0=$(now)
+    if [[ -n $TIME_BIN ]]; then
+      "$TIME_BIN" -f '%U %S' -o "$WORK/cpu" "$@" >"$WORK/log" 2>&1 || rc=$?
+    else
+      "$@" >"$WORK/log" 2>&1 || rc=$?
+    fi
+    t1=$(now)
+    if (( rc != 0 )); then
+      say "$label failed (exit $rc): $*"; tail -n 5 "$WORK/log" | sed 's/^/  | /' >&2; return 0
+    fi
+    walls+=($(( t1 - t0 )))
+    [[ -n $TIME_BIN ]] && cpus+=("$(awk '{ printf "%d", ($1 + $2) * 1e9 }' < <(tail -n 1 "$WORK/cpu"))")
+  done
+  START_WALL[$label]=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  (( ${#cpus[@]} )) && START_CPU[$label]=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+  return 0
+}
+start_bench() {
+  local home=$WORK/start-home rec
+  START_LOAD=$(cut -d ' ' -f 1-3 /proc/loadavg)
+  say "start: java -version, deja --help, ls, info, record /bin/true, replay (median of $START_RUNS, load $START_LOAD)"
+  smed java "$JAVA_BIN" -version; START_TITLE[java]='`java -version` (the JVM alone)'
+  (( HAVE_DEJA )) || return 0
+  mkdir -p "$home"
+  DEJA_HOME=$home "$DEJA" record -q -- /bin/true >/dev/null 2>&1 || say "WARNING: deja record /bin/true failed: no ls/info/replay figures"
+  rec=$home/latest
+  smed help "$DEJA" --help; START_TITLE[help]='`deja --help`'
+  smed ls env DEJA_HOME="$home" "$DEJA" ls; START_TITLE[ls]='`deja ls` (one recording)'
+  smed info "$DEJA" info "$rec"; START_TITLE[info]='`deja info REC`'
+  smed record bash -c 'rm -rf "$1" && "$2" record -q -o "$1" -- /bin/true' _ "$WORK/start-rec" "$DEJA"
+  START_TITLE[record]='`deja record /bin/true`'
+  smed replay "$DEJA" replay -q "$rec"; START_TITLE[replay]='`deja replay` of it'
+  START_LOAD="$START_LOAD -> $(cut -d ' ' -f 1-3 /proc/loadavg)"
+}
+start_report() {
+  local label target
+  echo "| start (median of $START_RUNS; load average $START_LOAD) | wall ms | CPU ms (user + sys) | target |"
+  echo "|---|---:|---:|---|"
+  for label in "${START_LABELS[@]}"; do
+    case $label in help|ls|info) target='< 300 ms' ;; record|replay) target='< 600 ms' ;; *) target='' ;; esac
+    echo "| ${START_TITLE[$label]} | $(ms "${START_WALL[$label]}") | $(ms "${START_CPU[$label]}") | $target |"
+  done
+}
+
 if [[ $ONLY == threads ]]; then
   threads_bench
   results threads_report
+  exit 0
+fi
+if [[ $ONLY == start ]]; then
+  start_bench
+  results start_report
   exit 0
 fi
 
@@ -405,6 +475,9 @@ done
 # --- 5. threads (the section is defined above) ----------------------------------
 threads_bench
 
+# --- 6. start (the section is defined above) ------------------------------------
+start_bench
+
 # --- report -------------------------------------------------------------------
 report() {
   echo "| getppid loop (N=$N) | ns per call | deja / it |"
@@ -451,4 +524,4 @@ report() {
        "recording: $(us "$DEJA_CALL_NET") µs."
 }
 
-results report threads_report
+results report threads_report start_report

@@ -1,14 +1,46 @@
 package dev.deja.cli;
 
+import dev.deja.formats.Recording;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code deja} launcher: one subcommand per verb, each a thin layer over the modules. */
+/**
+ * The {@code deja} launcher: one subcommand per verb, each a thin layer over the modules. Only the
+ * subcommand a command line names is built (picocli reads each one's annotations by reflection, a
+ * large part of a short command's start); a line that names none, or {@code help}, gets them all.
+ */
 @Command(name = "deja", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = "Record a Linux program's system calls and replay them deterministically.",
-        subcommands = {RecordCommand.class, ReplayCommand.class, DebugCommand.class, DiffCommand.class, TraceCommand.class, RunCommand.class, LsCommand.class, InfoCommand.class, DumpCommand.class, ReportCommand.class, PackCommand.class, UnpackCommand.class,
-                CommandLine.HelpCommand.class})
+        description = "Record a Linux program's system calls and replay them deterministically.")
 public final class Main implements Runnable {
+    /** The subcommands' names, in the order {@code deja --help} lists them. */
+    private static final List<String> COMMANDS = List.of("record", "replay", "debug", "diff", "trace", "run", "ls",
+            "info", "dump", "report", "pack", "unpack", "help");
+
+    /**
+     * A new subcommand object, or null for a name that is none. A switch, not a map of method
+     * references: JDK 25's AOT cache creation crashed on lambdas that make picocli's objects (its
+     * classes are too old to be cached).
+     */
+    private static Object command(String name) {
+        return switch (name) {
+            case "record" -> new RecordCommand();
+            case "replay" -> new ReplayCommand();
+            case "debug" -> new DebugCommand();
+            case "diff" -> new DiffCommand();
+            case "trace" -> new TraceCommand();
+            case "run" -> new RunCommand();
+            case "ls" -> new LsCommand();
+            case "info" -> new InfoCommand();
+            case "dump" -> new DumpCommand();
+            case "report" -> new ReportCommand();
+            case "pack" -> new PackCommand();
+            case "unpack" -> new UnpackCommand();
+            case "help" -> new CommandLine.HelpCommand();
+            default -> null;
+        };
+    }
 
     public static void main(String[] args) {
         // Out of heap (a replay of millions of events in the launcher's default heap), on any thread: one
@@ -34,11 +66,13 @@ public final class Main implements Runnable {
 
     /** Runs deja's command line and returns the exit status (for tests and the launcher). */
     public static int run(String... args) {
-        CommandLine cli = new CommandLine(new Main());
-        // As with strace and rr, everything from the program's name on is the program's: "deja record ls -l".
-        for (String taker : new String[] {"record", "trace", "run"}) {
-            cli.getSubcommands().get(taker).setStopAtPositional(true);
+        String first = args.length > 0 ? args[0] : "";
+        if (OPENS_A_JOURNAL_FIRST.contains(first) && !asksForHelp(args)) {
+            // Chronicle's start-up (0.1-0.4 s, the largest part of such a command's start) on a second thread while this
+            // one builds the command line and reads the metadata; the first open waits for it.
+            Thread.ofPlatform().daemon().name("deja-warm-up").start(new JournalWarmUp());
         }
+        CommandLine cli = commandLine(first);
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
             // Expected failures become one line; anything else is a bug worth its stack trace.
             if (ex instanceof UserError u) {
@@ -68,8 +102,55 @@ public final class Main implements Runnable {
         return cli.execute(args);
     }
 
+    /**
+     * The commands whose first step that takes time is opening a journal, before any tracing: record
+     * and replay open it before they start the program, ls reads each recording's size from it.
+     * ({@code info} first runs a test trace, whose waitpid(-1) must not meet Chronicle's child.)
+     */
+    private static final Set<String> OPENS_A_JOURNAL_FIRST = Set.of("record", "replay", "ls");
+
+    private static boolean asksForHelp(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) return false;
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) return true;
+        }
+        return false;
+    }
+
+    /** A class, not a lambda: JDK 25's AOT cache creation crashed on some of Main's lambdas. */
+    private static final class JournalWarmUp implements Runnable {
+        @Override
+        public void run() {
+            Recording.warmUp();
+        }
+    }
+
+    /** deja's command line with every subcommand. */
+    static CommandLine commandLine() {
+        return commandLine("");
+    }
+
+    /**
+     * deja's command line for a line whose first word is {@code first}: with that subcommand alone
+     * when it names one (other than {@code help}), else with all of them.
+     */
+    static CommandLine commandLine(String first) {
+        CommandLine cli = new CommandLine(new Main());
+        if (!first.equals("help") && COMMANDS.contains(first)) {
+            cli.addSubcommand(first, command(first));
+        } else {
+            for (String name : COMMANDS) cli.addSubcommand(name, command(name));
+        }
+        // As with strace and rr, everything from the program's name on is the program's: "deja record ls -l".
+        for (String taker : new String[] {"record", "trace", "run"}) {
+            CommandLine sub = cli.getSubcommands().get(taker);
+            if (sub != null) sub.setStopAtPositional(true);
+        }
+        return cli;
+    }
+
     @Override
     public void run() {
-        new CommandLine(this).usage(System.out);
+        commandLine().usage(System.out);
     }
 }

@@ -24,7 +24,7 @@ class SuggestTest {
     /** Issue 15: 'deja --help' showed the first line of each description, cut mid-sentence. */
     @Test
     void everyCommandSummaryIsAWholeSentence() {
-        CommandLine cli = new CommandLine(new Main());
+        CommandLine cli = Main.commandLine();
         cli.getSubcommands().forEach((name, c) -> {
             if (name.equals("help")) return; // picocli's own
             for (String paragraph : c.getCommandSpec().usageMessage().description()) {

@@ -48,6 +48,16 @@ public final class Recording implements AutoCloseable {
         this.blobs = new BlobStore(dir.resolve(BlobStore.DIR_NAME));
     }
 
+    /**
+     * Prepares the journal's library for a first open soon, on the calling thread (a second one,
+     * while this one does other work), so that the first open costs only the open. Never while a tracer
+     * runs: it starts a child process (JNA's {@code ldconfig}), which the tracer's {@code waitpid(-1)}
+     * would take from the JDK.
+     */
+    public static void warmUp() {
+        Journal.warmUp();
+    }
+
     /** Opens the recording in a directory (or the directory of a {@code meta.json} given directly). */
     public static Recording open(Path dirOrFile) throws RecordingException {
         Path dir = dirOrFile;

@@ -38,6 +38,19 @@ public final class Journal {
     private Journal() {
     }
 
+    /**
+     * Loads and initialises Chronicle's classes (its JVM probes, the POSIX and affinity bindings and
+     * their JNA {@code ldconfig} child, the queue builder) without opening anything: the first open
+     * then costs only the open. Errors are left for that open to report.
+     */
+    public static void warmUp() {
+        try {
+            Class.forName(SingleChronicleQueueBuilder.class.getName(), true, Journal.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            // the real open fails the same way and says so
+        }
+    }
+
     /** A queue for appending, every entry in the one cycle of {@code startMillis}. */
     public static SingleChronicleQueue openForWrite(Path dir, long startMillis) {
         return SingleChronicleQueueBuilder.single(dir.toFile())
