@@ -479,6 +479,43 @@ class ThreadsIT {
         jvmVersion("jdk17", JDK17);
     }
 
+    /**
+     * The collectors of docs/replay.md's JVM table other than the default G1 (run above): the ThreadPool
+     * sample under Serial, Parallel and Shenandoah on each JDK, recorded and replayed once each (the
+     * three-replay cases above cover the JVM's threads), and javac on the JDK deja runs on.
+     */
+    @Test
+    @Timeout(600)
+    void jvmCollectorsAndJavacReplay(@TempDir Path dir) throws Exception {
+        List<Path> jdks = new ArrayList<>(List.of(dejaJdk()));
+        if (Files.isExecutable(JDK17.resolve("bin/java"))) jdks.add(JDK17);
+        for (Path jdk : jdks) {
+            for (String gc : List.of("Serial", "Parallel", "Shenandoah")) {
+                String[] pool = {jdk.resolve("bin/java").toString(), "-XX:+Use" + gc + "GC", "-cp",
+                        Samples.javaClasses("ThreadPool"), "ThreadPool"};
+                Recorded rec = record(jdk.getFileName() + "-" + gc, pool);
+                assertEquals(0, rec.run().status(), gc + " on " + jdk + ": " + rec.run().stderr());
+                assertTrue(rec.run().out().matches("size=100 checksum=-?\\d+\n"), rec.run().out());
+                replaysOnce(rec);
+            }
+        }
+        Path source = Files.writeString(dir.resolve("Hello.java"), "class Hello { public static void main(String[] a) {} }\n");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        Recorded javac = record("javac", dejaJdk().resolve("bin/javac").toString(), "-d", classes.toString(), source.toString());
+        assertEquals(0, javac.run().status(), javac.run().stderr());
+        assertTrue(Files.isRegularFile(classes.resolve("Hello.class")), "javac wrote no class when recorded");
+        Files.delete(classes.resolve("Hello.class"));
+        replaysOnce(javac);
+        assertTrue(Files.notExists(classes.resolve("Hello.class")), "a replay of javac wrote its output again");
+    }
+
+    private static void replaysOnce(Recorded rec) throws IOException, InterruptedException {
+        Run r = deja(REPLAY_LIMIT, "replay", rec.dir().toString());
+        log(rec.name(), "replay", r);
+        assertEquals(rec.run().status(), r.status(), rec.name() + ": replay status; stderr:\n" + head(r.stderr(), 12));
+        assertEquals(describe(rec.run().stdout()), describe(r.stdout()), rec.name() + ": replay stdout");
+    }
+
     // --- deja debug --------------------------------------------------------------------------------
 
     @Test

@@ -82,7 +82,11 @@ final class ReplayTracer implements Tracer {
         }
     }
 
-    private static final long SCRATCH = 0x100000000000L;
+    /**
+     * deja's own page in a replayed process (paths, vectors): above where brk and ZGC's heap views
+     * (4, 8 and 16 TiB) go, far below the libraries and stacks that mmap places top-down.
+     */
+    private static final long SCRATCH = 0x5f0000000000L;
     private static final long SCRATCH_SIZE = 1 << 16;
     /**
      * Where a #! script's rewritten argv goes when it does not fit in the scratch page (the kernel
@@ -815,6 +819,7 @@ final class ReplayTracer implements Tracer {
         // Never write through to the blob store: a shared mapping is made of a copy of deja's own, one per
         // file, so that the processes that share it in the recording (a fork, /dev/shm) share it again.
         Path shared = (flags & MAP_SHARED_TYPE) != MAP_PRIVATE ? sharedCopy(m, blob, (e.arg(2) & PROT_WRITE) != 0) : null;
+        if (shared != null) coverMapping(shared, e.arg(5) + e.arg(1), m);
         long base = scratch(t);
         t.write(base, cString((shared != null ? shared : blob).toAbsolutePath().toString()));
         long fd = t.inject(nrOpenat, AT_FDCWD, base, shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0, 0, 0);
@@ -848,6 +853,19 @@ final class ReplayTracer implements Tracer {
         }
         sharedCopies.put(m.path(), copy);
         return copy;
+    }
+
+    /**
+     * A shared copy is at least as long as a mapping of it reaches: the file grew in the recording
+     * through calls replay skips (ftruncate, fallocate: a JVM's heap in a memfd), and a mapping past
+     * its end would fault. The new bytes are zeros, as a file's grown part is.
+     */
+    private void coverMapping(Path copy, long end, MappingEvent m) {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(copy.toFile(), "rw")) {
+            if (f.length() < end) f.setLength(end);
+        } catch (IOException ex) {
+            throw failure("event " + m.seq() + ": cannot extend the copy of " + m.path() + " for its shared mapping: " + ex.getMessage());
+        }
     }
 
     /** A page of deja's own in the process, far from where programs map, for paths and vectors. */
