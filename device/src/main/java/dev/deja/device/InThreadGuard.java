@@ -28,6 +28,9 @@ final class InThreadGuard {
     /** DEJA_NO_GUARD=1 turns the in-thread guard off (the plain breakpoint matcher alone: for comparisons). */
     static final boolean ENABLED = System.getenv("DEJA_NO_GUARD") == null;
 
+    /** What {@link #install} returns when the thread stands inside the bytes to patch: try again at its next stop. */
+    static final InThreadGuard NOT_NOW = new InThreadGuard(null, new byte[0], 0);
+
     /** Writes code bytes into the process (through /proc/PID/mem, as a debugger does). */
     interface CodeWriter {
         void write(long address, byte[] bytes);
@@ -55,12 +58,20 @@ final class InThreadGuard {
     }
 
     /**
+     * Where a thread stopped at {@code rip} goes on once the guard is in: at the point itself when the
+     * patch starts before it, the stub's comparison (the instructions before the point have run).
+     */
+    long resumeFrom(long rip) {
+        return rip == stub.address() && stub.patchAddress() < stub.address() ? stub.checkAddress() : rip;
+    }
+
+    /**
      * Installs a guard for {@code target} in thread {@code tid}, or returns null (with the reason on
      * stderr under DEJA_DEBUG_MATCH) when none can be: the code cannot be moved, no page is free in
      * reach, no syscall instruction to map it with.
      */
     static InThreadGuard install(Ptrace ptrace, Wait wait, int pid, int tid, TraceeMemory memory, CodeWriter code,
-                                 RunTarget target, boolean debug) {
+                                 RunTarget target, long rip, boolean debug) {
         long at = target.rip();
         String maps = maps(pid);
         long module = moduleBase(maps, at);
@@ -83,6 +94,10 @@ final class InThreadGuard {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: " + r.getMessage());
             return null;
         }
+        if (rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length && rip != at) {
+            if (debug) System.err.println("deja: match tid " + tid + " no guard yet: the thread stopped inside the bytes to patch");
+            return NOT_NOW;
+        }
         long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, PAGE, PROT_RWX,
                 MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
         if (got != page) {
@@ -90,14 +105,14 @@ final class InThreadGuard {
             return null;
         }
         code.write(page, stub.code());
-        code.write(at, stub.patch());
-        int from = (int) (at - function.start());
+        code.write(stub.patchAddress(), stub.patch());
+        int from = (int) (stub.patchAddress() - function.start());
         return new InThreadGuard(stub, Arrays.copyOfRange(text, from, from + stub.patch().length), syscallInsn);
     }
 
     /** Takes the guard out: the original code back and, while the thread lives, its page unmapped. */
     void remove(Ptrace ptrace, Wait wait, int tid, CodeWriter code, boolean threadAlive) {
-        code.write(stub.address(), original);
+        code.write(stub.patchAddress(), original);
         if (threadAlive) RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MUNMAP, stub.stubAddress(), PAGE);
     }
 

@@ -926,25 +926,40 @@ public final class TraceSession {
         t.guardRefused = false;
         if (DEBUG_MATCH) t.cpuAtTarget = ProcFs.cpuNs(t.pid, t.tid);
         long[] regs = ptrace.getRegsArray(t.tid);
-        apply(t, t.matcher.begin(observe(t, regs, false, false)), regs);
+        PreemptionMatcher.Move first = t.matcher.begin(observe(t, regs, false, false));
+        // A guard stub from the start: the thread runs at native speed and stops at the first pass whose
+        // registers are the point's. The matcher's free runs and traps are for where no guard can go.
+        if (!(first instanceof PreemptionMatcher.Matched) && guardInstead(t, regs)) {
+            resume(t, 0);
+            return;
+        }
+        apply(t, first, regs);
     }
 
     /**
-     * Where the matcher would trap every hit from here on: a conditional breakpoint in the thread
-     * instead, which stops it once, at the first hit whose registers are the point's (the hit the
-     * traps would have found), at native speed. False when none can be installed.
+     * A conditional breakpoint in the thread, which stops it once, at the first hit whose registers are
+     * the point's, at native speed: from the thread's start towards the point, or where the matcher
+     * would trap every hit. False when none can be installed.
      */
     private boolean guardInstead(Task t, long[] regs) {
         if (!InThreadGuard.ENABLED || t.guardRefused) return false;
         RunTarget target = t.matcher.target();
-        long rip = regs[X86Regs.RIP];
-        if (rip > target.rip() && rip < target.rip() + 20) return false; // it stopped inside the bytes to patch
-        t.guard = InThreadGuard.install(ptrace, wait, t.pid, t.tid, t.memory, (a, b) -> writeCode(t, a, b), target, DEBUG_MATCH);
+        t.guard = InThreadGuard.install(ptrace, wait, t.pid, t.tid, t.memory, (a, b) -> writeCode(t, a, b), target,
+                regs[X86Regs.RIP], DEBUG_MATCH);
+        if (t.guard == InThreadGuard.NOT_NOW) {
+            t.guard = null;
+            return false;
+        }
         if (t.guard == null) {
             t.guardRefused = true;
             return false;
         }
         if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " guard at 0x" + Long.toHexString(target.rip()));
+        long from = t.guard.resumeFrom(regs[X86Regs.RIP]);
+        if (from != regs[X86Regs.RIP]) {
+            regs[X86Regs.RIP] = from;
+            ptrace.setRegs(t.tid, regs);
+        }
         return true;
     }
 

@@ -26,12 +26,16 @@ import java.nio.ByteOrder;
  *
  * @param code          the stub, to be written at {@code stubAddress}
  * @param stubAddress   where the stub goes (within 2 GiB of {@code address})
- * @param address       {@code A}, the patched instruction
- * @param patch         the bytes to write at {@code A}: {@code jmp rel32} and {@code int3} padding
+ * @param address       {@code A}, the point
+ * @param patchAddress  where the patch goes: {@code A}, or a few plain instructions before it (the stub runs
+ *                      them before it compares: a loop's back edge is often followed by a branch target)
+ * @param patch         the bytes to write at {@code patchAddress}: {@code jmp rel32} and {@code int3} padding
+ * @param checkAddress  where the stub's comparison begins: a thread stopped at {@code A} goes on from here
  * @param hitAddress    the stub's {@code int3}: a trap there reports the thread at {@code A}
  * @param resumeAddress where a thread that trapped but is not at the point goes on (the displaced code)
  */
-public record GuardStub(byte[] code, long stubAddress, long address, byte[] patch, long hitAddress, long resumeAddress) {
+public record GuardStub(byte[] code, long stubAddress, long address, long patchAddress, byte[] patch, long checkAddress,
+                        long hitAddress, long resumeAddress) {
     /** The length of {@code jmp rel32}, the least the displaced instructions cover. */
     public static final int JMP_LENGTH = 5;
     /** The largest function deja decodes to check its branches (larger ones get no stub). */
@@ -82,26 +86,91 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
         if (address < functionAddress || address - functionAddress >= function.length) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in the function given");
         }
-        byte[] window = java.util.Arrays.copyOfRange(function, (int) (address - functionAddress), function.length);
+        FunctionScan scan = scan(function, functionAddress, address);
+        // Where the jump goes: at the address, or up to a few plain instructions before it (the stub runs
+        // those first, then compares): a loop's back edge is often followed by a branch target.
+        Refused why = null;
+        for (int back = 0; back <= MAX_BEFORE && back < scan.before().size() + 1; back++) {
+            long patchAt = back == 0 ? address : scan.before().get(scan.before().size() - back);
+            try {
+                return build(function, functionAddress, patchAt, address, stubAddress, registers, scan.targets());
+            } catch (Refused r) {
+                if (why == null) why = r;
+            }
+        }
+        throw why;
+    }
+
+    /** How many instructions before the address the patch may start. */
+    private static final int MAX_BEFORE = 3;
+
+    /** A function decoded from its start: the instruction boundaries before the address, and every direct branch target. */
+    private record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets) {
+    }
+
+    private static FunctionScan scan(byte[] function, long functionAddress, long address) throws Refused {
+        java.util.List<Long> before = new java.util.ArrayList<>();
+        java.util.Set<Long> targets = new java.util.HashSet<>();
+        boolean onBoundary = false;
+        int off = 0;
+        while (off < function.length) {
+            long pc = functionAddress + off;
+            X86Insn insn;
+            try {
+                insn = X86Decoder.decode(function, off);
+            } catch (X86DecodeException e) {
+                throw new Refused("the function at 0x" + Long.toHexString(functionAddress) + " does not decode: " + e.getMessage());
+            }
+            if (pc == address) onBoundary = true;
+            if (pc < address) {
+                // only plain instructions right before the address may be displaced with it
+                if (insn.branch() == Branch.NONE && insn.ripDisp() < 0) before.add(pc);
+                else before.clear();
+            }
+            if (insn.rel() >= 0) targets.add(pc + insn.length() + relValue(function, off, insn));
+            off += insn.length();
+        }
+        if (!onBoundary) {
+            throw new Refused("0x" + Long.toHexString(address) + " is not an instruction boundary of the function at 0x"
+                    + Long.toHexString(functionAddress));
+        }
+        return new FunctionScan(before, targets);
+    }
+
+    private static GuardStub build(byte[] function, long functionAddress, long patchAt, long address, long stubAddress,
+                                   long[] registers, java.util.Set<Long> targets) throws Refused {
+        byte[] window = java.util.Arrays.copyOfRange(function, (int) (patchAt - functionAddress), function.length);
         // The instructions the 5-byte jump displaces.
         int covered = 0;
         java.util.List<X86Insn> displaced = new java.util.ArrayList<>();
         while (covered < JMP_LENGTH) {
-            if (covered >= window.length) throw new Refused("the function ends within 5 bytes of 0x" + Long.toHexString(address));
+            if (covered >= window.length) throw new Refused("the function ends within 5 bytes of 0x" + Long.toHexString(patchAt));
             X86Insn insn = decode(window, covered);
             switch (insn.branch()) {
-                case CALL_REL32 -> throw new Refused("a call at 0x" + Long.toHexString(address + covered) + " cannot move");
-                case LOOP_REL8 -> throw new Refused("a loop/jrcxz at 0x" + Long.toHexString(address + covered) + " cannot move");
-                case SYSTEM -> throw new Refused("a trap or syscall at 0x" + Long.toHexString(address + covered) + " cannot move");
+                case CALL_REL32 -> throw new Refused("a call at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
+                case LOOP_REL8 -> throw new Refused("a loop/jrcxz at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
+                case SYSTEM -> throw new Refused("a trap or syscall at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
                 default -> {
                 }
             }
             displaced.add(insn);
             covered += insn.length();
         }
-        checkNoBranchInto(function, functionAddress, address, covered);
+        for (long t : targets) {
+            if (t > patchAt && t < patchAt + covered) {
+                throw new Refused("a branch to 0x" + Long.toHexString(t) + " lands inside the patch at 0x" + Long.toHexString(patchAt));
+            }
+        }
 
         Asm a = new Asm(stubAddress);
+        long from = patchAt;
+        int first = 0;
+        for (; from < address; first++) {
+            // the instructions between the patch and the address run first, as they would have
+            relocate(a, window, (int) (from - patchAt), displaced.get(first), from);
+            from += displaced.get(first).length();
+        }
+        long check = a.here();
         // Neither the flags nor the stack are touched: rcx and rdx are kept in the stub's page while
         // it compares, each register against the negated recorded value with lea (no flags) and jrcxz.
         a.storeRip(0x89, 1, SAVE_RCX);                          // mov [save_rcx], rcx
@@ -134,13 +203,12 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
         a.storeRip(0x8B, 1, SAVE_RCX);
         a.storeRip(0x8B, 2, SAVE_RDX);
         long resume = a.here();
-        long from = address;
-        for (X86Insn insn : displaced) {
-            relocate(a, window, (int) (from - address), insn, from);
-            from += insn.length();
+        for (int i = first; i < displaced.size(); i++) {
+            relocate(a, window, (int) (from - patchAt), displaced.get(i), from);
+            from += displaced.get(i).length();
         }
         a.bytes(0xE9);                                          // jmp back after the patch
-        a.int32(rel32(a.here() + 4, address + covered));
+        a.int32(rel32(a.here() + 4, patchAt + covered));
         a.align(8);
         a.place(SAVE_RCX, 0);
         a.place(SAVE_RDX, 0);
@@ -149,8 +217,8 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
         byte[] patch = new byte[covered];
         java.util.Arrays.fill(patch, (byte) 0xCC);
         patch[0] = (byte) 0xE9;
-        ByteBuffer.wrap(patch, 1, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(rel32(address + JMP_LENGTH, stubAddress));
-        return new GuardStub(a.toArray(), stubAddress, address, patch, hit, resume);
+        ByteBuffer.wrap(patch, 1, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(rel32(patchAt + JMP_LENGTH, stubAddress));
+        return new GuardStub(a.toArray(), stubAddress, address, patchAt, patch, check, hit, resume);
     }
 
     /** Whether a stub at {@code stubAddress} can reach {@code address} and back with rel32 jumps. */
@@ -164,37 +232,6 @@ public record GuardStub(byte[] code, long stubAddress, long address, byte[] patc
             return X86Decoder.decode(window, offset);
         } catch (X86DecodeException e) {
             throw new Refused(e.getMessage());
-        }
-    }
-
-    /**
-     * Decodes the whole function: {@code address} must be an instruction boundary of it, and no
-     * direct branch of it may land inside the patch past {@code address}.
-     */
-    private static void checkNoBranchInto(byte[] function, long functionAddress, long address, int covered) throws Refused {
-        int off = 0;
-        boolean onBoundary = false;
-        while (off < function.length) {
-            long pc = functionAddress + off;
-            if (pc == address) onBoundary = true;
-            if (pc > address && pc < address + covered && !onBoundary) break;
-            X86Insn insn;
-            try {
-                insn = X86Decoder.decode(function, off);
-            } catch (X86DecodeException e) {
-                throw new Refused("the function at 0x" + Long.toHexString(functionAddress) + " does not decode: " + e.getMessage());
-            }
-            if (insn.rel() >= 0) {
-                long target = pc + insn.length() + relValue(function, off, insn);
-                if (target > address && target < address + covered) {
-                    throw new Refused("a branch at 0x" + Long.toHexString(pc) + " lands inside the patch");
-                }
-            }
-            off += insn.length();
-        }
-        if (!onBoundary) {
-            throw new Refused("0x" + Long.toHexString(address) + " is not an instruction boundary of the function at 0x"
-                    + Long.toHexString(functionAddress));
         }
     }
 

@@ -72,6 +72,30 @@ class GuardStubTest {
         }
     }
 
+    /**
+     * thr_racy_counter's adder (gcc -O1): preempted at its loop's back edge, jne at 0x11a3, whose
+     * next instruction is the target of the jle that skips the loop. The patch starts at the cmp before
+     * it; the stub runs the cmp, then compares, then runs the jne.
+     */
+    @Test
+    void aBackEdgeFollowedByABranchTargetIsPatchedFromTheInstructionBefore() throws Exception {
+        byte[] adder = bytes("48 8b 0d b8 2e 00 00 48 85 c9 7e 20 ba 00 00 00 00 48 8b 05 bf 2e 00 00"
+                + " 48 83 c0 01 48 89 05 b4 2e 00 00 48 83 c2 01 48 39 ca 75 e5 b8 00 00 00 00 c3");
+        long start = BASE + 0x1179;
+        long jne = BASE + 0x11a3;
+        GuardStub s = GuardStub.build(adder, start, jne, STUB, registers());
+        assertEquals(BASE + 0x11a0, s.patchAddress(), "the cmp before the jne");
+        assertEquals(5, s.patch().length);
+        byte[] code = s.code();
+        assertArrayEquals(bytes("48 39 ca"), Arrays.copyOfRange(code, 0, 3), "the cmp runs first");
+        assertEquals(STUB + 3, s.checkAddress());
+        int resume = (int) (s.resumeAddress() - STUB);
+        assertArrayEquals(bytes("0f 85"), Arrays.copyOfRange(code, resume, resume + 2));
+        assertEquals(BASE + 0x118a, s.resumeAddress() + 6 + le32(code, resume + 2), "jne to the loop's top");
+        Run equal = run(s, registers());
+        assertEquals(s.hitAddress(), equal.stop());
+    }
+
     private record Run(long stop, long[] registers) {
     }
 
@@ -82,7 +106,7 @@ class GuardStubTest {
     private static Run run(GuardStub s, long[] r) {
         byte[] page = Arrays.copyOf(s.code(), 4096);
         ByteBuffer m = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
-        long pc = s.stubAddress();
+        long pc = s.checkAddress();
         for (int steps = 0; steps < 10_000; steps++) {
             if (pc == s.hitAddress() || pc == s.resumeAddress()) return new Run(pc, r);
             int o = (int) (pc - s.stubAddress());
