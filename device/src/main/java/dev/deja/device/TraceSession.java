@@ -58,6 +58,7 @@ public final class TraceSession {
     private static final int AT_RANDOM = 25;
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
+    private static final int ESRCH = 3;
     private static final int MAP_TYPE = 0x0f;
     private static final int MAP_PRIVATE_TYPE = 0x02;
     private static final int PROT_WRITE = 0x2;
@@ -568,7 +569,9 @@ public final class TraceSession {
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
                 if ((orders && launched) || serial) {
-                    task.atEntry = ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
+                    MemorySegment info = syscallInfoUnlessDying(tid);
+                    if (info == null) continue; // killed in its stop (a sibling's exit_group): its death comes next
+                    task.atEntry = info.get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
                 }
                 if (serial && task.interruptSent && task.atEntry) consumeInterrupt(task);
                 if (orders && launched) {
@@ -1253,9 +1256,23 @@ public final class TraceSession {
         }
     }
 
+    /**
+     * PTRACE_GET_SYSCALL_INFO, or null when the thread was killed while in its stop (SIGKILL from a
+     * sibling's exit_group wakes it to die: ESRCH); its death is reported by waitpid after.
+     */
+    private MemorySegment syscallInfoUnlessDying(int tid) {
+        try {
+            return ptrace.syscallInfo(tid);
+        } catch (NativeCallException e) {
+            if (e.errno() == ESRCH) return null;
+            throw e;
+        }
+    }
+
     /** Handles a syscall stop; false when the task must stay stopped (its entry awaits a tracer's answer). */
     private boolean syscallStop(Task task) {
-        MemorySegment info = ptrace.syscallInfo(task.tid);
+        MemorySegment info = syscallInfoUnlessDying(task.tid);
+        if (info == null) return false; // killed in its stop: its death comes next, its call never returned
         int op = info.get(ValueLayout.JAVA_BYTE, 0);
         // A seccomp stop is the entry of a filtered call (same layout: nr @24, args @32).
         if (op == Ptrace.SYSCALL_INFO_ENTRY || op == Ptrace.SYSCALL_INFO_SECCOMP) {
