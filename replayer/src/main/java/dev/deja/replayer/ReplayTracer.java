@@ -515,6 +515,11 @@ final class ReplayTracer implements Tracer {
             // Killed where no signal-delivery stop could be recorded (SIGKILL): end it the same way.
             return dieOf(t, x.termSignal());
         }
+        if (x != null && !x.processExit()) {
+            // A thread that ended without a call of its own: a sibling's exit_group (or exec) ended it at a
+            // syscall entry too soon to be recorded, or while it ran. It waits (in pause) for the same end.
+            return new Decision.Rewrite(nrPause, new long[6]);
+        }
         SyscallEvent got = live(e, -1);
         String expected = x != null ? "the thread's end (" + (x.processExit() ? "exit " + x.exitCode() : "thread exit") + ")"
                 : "no more calls of this thread";
