@@ -10,8 +10,10 @@ import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.IndexMemory.Bytes;
+import dev.deja.replayer.IndexMemory.Ints;
+import dev.deja.replayer.IndexMemory.Longs;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -23,41 +25,57 @@ import java.util.Set;
  * A recording's events, regrouped for replay: every thread's events in entry ({@code seq}) order,
  * the whole run in that order for divergence reports, and the recorded timeline of steps.
  *
- * <p>Only a compact index stays in memory, in primitive arrays: 9 bytes an event (its journal
- * position, its kind, its place in its thread's list), and with more than one thread about 35
- * more for the timeline (each step's time, event and kind; each event's steps). Event bodies are
- * decoded again from the journal when replay asks for them, through a small cache.
+ * <p>Only an index is kept, in arrays of an {@link IndexMemory}: on the heap for a short recording,
+ * in files mapped from the replay's directory for a long one, so that deja's heap does not grow with
+ * the recording. It takes 13 bytes an event (its journal position, its kind, its place in its thread's
+ * list), and with more than one thread 34 more for the timeline (each step's time, event and kind;
+ * each event's steps). Event bodies are decoded again from the journal when replay asks for them,
+ * through a small cache.
  */
 final class RecordedRun implements AutoCloseable {
     /** Event kinds, as much as the index needs to walk a thread's events without decoding them. */
     private static final byte CALL = 0, PREEMPT = 1, START = 2, END = 3, EXEC = 4, OTHER = 5;
     /** Decoded events kept: enough for every thread's next call and the events around it. */
     private static final int CACHE = 256;
+    /** A step's kind byte with this bit set: replay has done the step (see {@link #markDone}). */
+    private static final byte DONE = (byte) 0x80;
+    /** Syscalls taken between two releases of the mapped index's pages ({@link IndexMemory#release}). */
+    private static final int RELEASE_EVERY = 1 << 16;
+    /**
+     * At most this many events are expected at first, whatever the summary says: arrays grow past it,
+     * and a summary's count is only a hint.
+     */
+    private static final long MAX_EXPECTED = 1 << 26;
 
     private final Source source;
+    private final IndexMemory memory;
     private final int count;
-    /** By position in seq order: the event's position in the journal, its kind, its steps (or -1). */
-    private final int[] journalPos;
-    private final byte[] kinds;
-    private final int[] firstStep;
-    private final int[] secondStep;
+    /** By position in seq order: the event's position in the journal, its kind. */
+    private final Ints journalPos;
+    private final Bytes kinds;
+    /** By position in seq order: the event's first and second step plus one (0: none); null with one thread. */
+    private final Ints firstStep;
+    private final Ints secondStep;
     /** The events' seqs by position, or null when they are consecutive from {@code firstSeq} (as deja records them). */
-    private final long[] seqs;
+    private final Longs seqs;
     private final long firstSeq;
+    /** Every thread's positions in seq order, one thread after the other (see {@link ThreadLog}). */
+    private final Ints threadPositions;
 
     private final Map<Integer, ThreadLog> threads = new HashMap<>();
     private final Set<Integer> pids;
     private final int rootTid;
+    private int takenSinceRelease;
 
     /**
      * The recorded timeline of the steps replay orders threads by: every syscall's entry and exit and
      * every thread's end, sorted by the time the recorder saw them (its one tracing thread saw each
      * stop after the previous one, so the times give one total order). By step: time, the event's
-     * position, kind.
+     * position, kind (and whether replay has done it).
      */
-    private final long[] stepTime;
-    private final int[] stepPos;
-    private final byte[] stepKind;
+    private final Longs stepTime;
+    private final Ints stepPos;
+    private final Bytes stepKind;
     private final int stepCount;
 
     /**
@@ -80,133 +98,145 @@ final class RecordedRun implements AutoCloseable {
     }
 
     /**
-     * Builds the index from the scan with as little held at once as it can: the scan's per-event
-     * arrays go once the events are in seq order, and the steps are sorted in place.
+     * Builds the index from the scan with as little held at once as it can: each of the scan's arrays
+     * is freed once the index no longer needs it, and the steps are sorted in place.
      */
-    private RecordedRun(Source source, Scan scan) {
+    private RecordedRun(Source source, Scan scan, IndexMemory memory) throws ReplayException {
         this.source = source;
+        this.memory = memory;
         int n = scan.count;
         this.count = n;
         this.stepCount = scan.steps;
+        Longs seq = scan.seq;
+        Ints tid = scan.tid;
         // Seq order, ties in journal order (as the stable sort of the events did).
-        int[] order = identity(n);
-        IntSort.sort(order, (a, b) -> scan.seq[a] != scan.seq[b] ? Long.compare(scan.seq[a], scan.seq[b]) : Integer.compare(a, b));
+        Ints order = identity(memory, n);
+        Ints room = memory.ints((n + 1) / 2);
+        IntSort.sort(order, n, room, (a, b) -> {
+            long sa = seq.get(a), sb = seq.get(b);
+            return sa != sb ? Long.compare(sa, sb) : Integer.compare(a, b);
+        });
+        memory.free(room);
         journalPos = order;
-        kinds = new byte[n];
-        boolean consecutive = n == 0 || scan.seq[order[0]] > 0;
+        kinds = memory.bytes(n);
+        boolean consecutive = n == 0 || seq.get(order.get(0)) > 0;
         for (int p = 0; p < n; p++) {
-            kinds[p] = scan.kind[order[p]];
-            if (p > 0 && scan.seq[order[p]] != scan.seq[order[p - 1]] + 1) consecutive = false;
+            int j = order.get(p);
+            kinds.set(p, scan.kind.get(j));
+            if (p > 0 && seq.get(j) != seq.get(order.get(p - 1)) + 1) consecutive = false;
         }
-        firstSeq = n == 0 ? 0 : scan.seq[order[0]];
+        memory.free(scan.kind);
+        firstSeq = n == 0 ? 0 : seq.get(order.get(0));
         if (consecutive) {
             seqs = null;
         } else {
-            seqs = new long[n];
-            for (int p = 0; p < n; p++) seqs[p] = scan.seq[order[p]];
+            seqs = memory.longs(n);
+            for (int p = 0; p < n; p++) seqs.set(p, seq.get(order.get(p)));
         }
+        memory.free(seq);
         pids = scan.pids;
-        rootTid = n == 0 ? -1 : scan.tid[order[0]];
+        rootTid = n == 0 ? -1 : tid.get(order.get(0));
 
-        // Each thread's positions, in seq order.
+        // Each thread's positions, in seq order, the threads one after the other.
         Map<Integer, int[]> sizes = new HashMap<>();
-        for (int j = 0; j < n; j++) sizes.computeIfAbsent(scan.tid[j], t -> new int[1])[0]++;
-        for (Map.Entry<Integer, int[]> e : sizes.entrySet()) threads.put(e.getKey(), new ThreadLog(e.getKey(), e.getValue()[0]));
-        for (int p = 0; p < n; p++) threads.get(scan.tid[order[p]]).append(p);
+        for (int j = 0; j < n; j++) sizes.computeIfAbsent(tid.get(j), t -> new int[1])[0]++;
+        int offset = 0;
+        for (Map.Entry<Integer, int[]> e : sizes.entrySet()) {
+            threads.put(e.getKey(), new ThreadLog(e.getKey(), offset));
+            offset += e.getValue()[0];
+        }
+        threadPositions = memory.ints(n);
+        ThreadLog last = null;
+        for (int p = 0; p < n; p++) {
+            int t = tid.get(order.get(p));
+            if (last == null || last.tid != t) last = threads.get(t);
+            threadPositions.set(last.offset + last.size++, p);
+        }
 
         if (scan.stepTime == null) {
             // One thread: replay does not order threads (ReplayTracer.ordersThreads), no timeline is needed.
-            scan.seq = null;
-            stepTime = new long[0];
-            stepPos = new int[0];
-            stepKind = new byte[0];
+            memory.free(tid);
+            stepTime = memory.longs(0);
+            stepPos = memory.ints(0);
+            stepKind = memory.bytes(0);
             firstStep = null;
             secondStep = null;
+            memory.release();
             return;
         }
         // The steps name their event by journal position while scanning: by seq position from here on.
-        int[] positionOf = new int[n];
-        for (int p = 0; p < n; p++) positionOf[order[p]] = p;
-        scan.seq = null;
-        scan.tid = null;
-        scan.kind = null;
+        Ints positionOf = memory.ints(n);
+        for (int p = 0; p < n; p++) positionOf.set(order.get(p), p);
         int steps = scan.steps;
-        long[] time = scan.stepTime;
-        int[] pos = scan.stepPos;
-        byte[] kind = scan.stepKind;
-        scan.stepTime = null;
-        scan.stepPos = null;
-        scan.stepKind = null;
-        for (int i = 0; i < steps; i++) pos[i] = positionOf[pos[i]];
-        positionOf = null;
+        Longs time = scan.stepTime;
+        Ints pos = scan.stepPos;
+        Bytes kind = scan.stepKind;
+        for (int i = 0; i < steps; i++) pos.set(i, positionOf.get(pos.get(i)));
+        memory.free(positionOf);
 
         // By time; at equal times by seq, then a syscall's entry before its exit (their order in the old
         // list of steps, which a stable sort kept).
-        int[] sorted = identity(steps);
-        IntSort.sort(sorted, (a, b) -> {
-            if (time[a] != time[b]) return Long.compare(time[a], time[b]);
-            long sa = seqAt(pos[a]), sb = seqAt(pos[b]);
+        Ints sorted = identity(memory, steps);
+        room = memory.ints((steps + 1) / 2);
+        IntSort.sort(sorted, steps, room, (a, b) -> {
+            long ta = time.get(a), tb = time.get(b);
+            if (ta != tb) return Long.compare(ta, tb);
+            int pa = pos.get(a), pb = pos.get(b);
+            long sa = seqAt(pa), sb = seqAt(pb);
             if (sa != sb) return Long.compare(sa, sb);
-            if (pos[a] != pos[b]) return Integer.compare(pos[a], pos[b]);
-            return Integer.compare(kind[a], kind[b]);
+            if (pa != pb) return Integer.compare(pa, pb);
+            return Integer.compare(kind.get(a), kind.get(b));
         });
+        memory.free(room);
         permute(sorted, steps, time, pos, kind);
-        sorted = null;
-        // Trimmed only when much is unused: a copy costs as much again while it is made.
-        boolean trim = time.length - steps > steps / 8;
-        stepTime = trim ? Arrays.copyOf(time, steps) : time;
-        stepPos = trim ? Arrays.copyOf(pos, steps) : pos;
-        stepKind = trim ? Arrays.copyOf(kind, steps) : kind;
-        firstStep = new int[n];
-        secondStep = new int[n];
-        Arrays.fill(firstStep, -1);
-        Arrays.fill(secondStep, -1);
+        memory.free(sorted);
+        stepTime = time;
+        stepPos = pos;
+        stepKind = kind;
+        firstStep = memory.ints(n);
+        secondStep = memory.ints(n);
         for (int i = 0; i < steps; i++) {
-            int p = stepPos[i];
-            switch (STEP_KINDS[stepKind[i]]) {
-                case ENTRY, PREEMPT -> firstStep[p] = i;
-                case EXIT, RESUME -> secondStep[p] = i;
-                case END -> threadAt(p).endStep = i;
-                case START -> threadAt(p).startStep = i;
+            int p = stepPos.get(i);
+            switch (STEP_KINDS[stepKind.get(i)]) {
+                case ENTRY, PREEMPT -> firstStep.set(p, i + 1);
+                case EXIT, RESUME -> secondStep.set(p, i + 1);
+                case END -> threads.get(tid.get(journalPos.get(p))).endStep = i;
+                case START -> threads.get(tid.get(journalPos.get(p))).startStep = i;
             }
         }
+        memory.free(tid);
+        memory.release();
     }
 
     /** Reorders the first {@code n} elements of the arrays in place so that element i is the one at {@code perm[i]}; uses up perm. */
-    private static void permute(int[] perm, int n, long[] time, int[] pos, byte[] kind) {
+    private static void permute(Ints perm, int n, Longs time, Ints pos, Bytes kind) {
         for (int i = 0; i < n; i++) {
-            if (perm[i] < 0) continue;
-            long t = time[i];
-            int p = pos[i];
-            byte k = kind[i];
+            if (perm.get(i) < 0) continue;
+            long t = time.get(i);
+            int p = pos.get(i);
+            byte k = kind.get(i);
             int j = i;
             while (true) {
-                int from = perm[j];
-                perm[j] = -1;
+                int from = perm.get(j);
+                perm.set(j, -1);
                 if (from == i) {
-                    time[j] = t;
-                    pos[j] = p;
-                    kind[j] = k;
+                    time.set(j, t);
+                    pos.set(j, p);
+                    kind.set(j, k);
                     break;
                 }
-                time[j] = time[from];
-                pos[j] = pos[from];
-                kind[j] = kind[from];
+                time.set(j, time.get(from));
+                pos.set(j, pos.get(from));
+                kind.set(j, kind.get(from));
                 j = from;
             }
         }
     }
 
-    private static int[] identity(int n) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
+    private static Ints identity(IndexMemory memory, int n) throws ReplayException {
+        Ints a = memory.ints(n);
+        for (int i = 0; i < n; i++) a.set(i, i);
         return a;
-    }
-
-    /** The thread of the event at a position (its END or START step: the thread's own log holds it). */
-    private ThreadLog threadAt(int p) {
-        for (ThreadLog log : threads.values()) if (log.holds(p)) return log;
-        throw new IllegalStateException("no thread holds event position " + p);
     }
 
     /**
@@ -214,57 +244,62 @@ final class RecordedRun implements AutoCloseable {
      * its seq, thread and kind; its steps (time, journal position, kind) in that order.
      */
     private static final class Scan {
+        private final IndexMemory memory;
         int count;
-        long[] seq;
-        int[] tid;
-        byte[] kind;
+        Longs seq;
+        Ints tid;
+        Bytes kind;
         /** The steps, from the event where a second thread appeared (null until then) and then of the events before it. */
         int steps;
-        long[] stepTime;
-        int[] stepPos;
-        byte[] stepKind;
+        Longs stepTime;
+        Ints stepPos;
+        Bytes stepKind;
         /** How many events came before the steps began to be kept: {@link #stepsOf} must be given them again. */
         int withoutSteps;
         final Set<Integer> pids = new HashSet<>();
-        private final int expected;
+        private final long expected;
+        private int firstTid;
 
-        Scan(long expected) {
-            this.expected = Math.clamp(expected, 16, Integer.MAX_VALUE / 2 - 16);
-            seq = new long[this.expected];
-            tid = new int[this.expected];
-            kind = new byte[this.expected];
+        Scan(IndexMemory memory, long expected) throws ReplayException {
+            this.memory = memory;
+            this.expected = Math.clamp(expected, 16, MAX_EXPECTED);
+            seq = memory.longs(this.expected);
+            tid = memory.ints(this.expected);
+            kind = memory.bytes(this.expected);
         }
 
-        void add(Event e) {
-            if (count == seq.length) {
-                int cap = count + (count >> 1) + 16;
-                seq = Arrays.copyOf(seq, cap);
-                tid = Arrays.copyOf(tid, cap);
-                kind = Arrays.copyOf(kind, cap);
+        void add(Event e) throws ReplayException {
+            if (count == seq.length()) {
+                if (count == Integer.MAX_VALUE - 16) throw new ReplayException("the recording has more events than replay can index (" + count + ")");
+                long cap = Math.min(count + (count >> 1) + 16L, Integer.MAX_VALUE - 16);
+                seq = memory.grown(seq, cap);
+                tid = memory.grown(tid, cap);
+                kind = memory.grown(kind, cap);
             }
             int j = count++;
-            seq[j] = e.seq();
-            tid[j] = e.tid();
+            seq.set(j, e.seq());
+            tid.set(j, e.tid());
+            if (j == 0) firstTid = e.tid();
             pids.add(e.pid());
-            kind[j] = switch (e) {
+            kind.set(j, switch (e) {
                 case SyscallEvent _ -> CALL;
                 case ExitEvent _ -> END;
                 case ScheduleEvent sc when sc.scheduleKind() == ScheduleEvent.Kind.START -> START;
                 case ScheduleEvent _ -> PREEMPT;
                 case ExecEvent _ -> EXEC;
                 default -> OTHER;
-            };
-            if (stepTime == null && tid[j] != tid[0]) {
-                stepTime = new long[2 * expected];
-                stepPos = new int[2 * expected];
-                stepKind = new byte[2 * expected];
+            });
+            if (stepTime == null && e.tid() != firstTid) {
+                stepTime = memory.longs(2 * expected);
+                stepPos = memory.ints(2 * expected);
+                stepKind = memory.bytes(2 * expected);
                 withoutSteps = j;
             }
             if (stepTime != null) stepsOf(e, j);
         }
 
         /** The steps of the event at journal position j. */
-        void stepsOf(Event e, int j) {
+        void stepsOf(Event e, int j) throws ReplayException {
             switch (e) {
                 case SyscallEvent s -> {
                     step(s.timeNs(), j, StepKind.ENTRY);
@@ -280,16 +315,17 @@ final class RecordedRun implements AutoCloseable {
             }
         }
 
-        private void step(long time, int j, StepKind k) {
-            if (steps == stepTime.length) {
-                int cap = steps + (steps >> 1) + 16;
-                stepTime = Arrays.copyOf(stepTime, cap);
-                stepPos = Arrays.copyOf(stepPos, cap);
-                stepKind = Arrays.copyOf(stepKind, cap);
+        private void step(long time, int j, StepKind k) throws ReplayException {
+            if (steps == stepTime.length()) {
+                if (steps >= Integer.MAX_VALUE - 16) throw new ReplayException("the recording has more steps than replay can index (" + steps + ")");
+                long cap = Math.min(steps + (steps >> 1) + 16L, Integer.MAX_VALUE - 16);
+                stepTime = memory.grown(stepTime, cap);
+                stepPos = memory.grown(stepPos, cap);
+                stepKind = memory.grown(stepKind, cap);
             }
-            stepTime[steps] = time;
-            stepPos[steps] = j;
-            stepKind[steps] = (byte) k.ordinal();
+            stepTime.set(steps, time);
+            stepPos.set(steps, j);
+            stepKind.set(steps, (byte) k.ordinal());
             steps++;
         }
     }
@@ -297,13 +333,20 @@ final class RecordedRun implements AutoCloseable {
     // ---------------------------------------------------------------- building
 
     /**
-     * Indexes the recording in one pass over its journal; the returned run reads events again from the
-     * same reader. Close it.
+     * Indexes the recording in one pass over its journal, the index's arrays in {@code memory} (which
+     * the run owns from here on, and closes); the returned run reads events again from the same reader.
+     * Close it.
      */
-    static RecordedRun load(Recording rec) throws RecordingException {
-        EventReader reader = rec.events();
+    static RecordedRun load(Recording rec, IndexMemory memory) throws RecordingException, ReplayException {
+        EventReader reader;
         try {
-            Scan scan = new Scan(rec.summary().map(s -> s.eventCount()).orElse(1024L));
+            reader = rec.events();
+        } catch (RecordingException | RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+        try {
+            Scan scan = new Scan(memory, rec.summary().map(s -> s.eventCount()).orElse(1024L));
             Event e;
             while ((e = reader.next()) != null) scan.add(e);
             if (scan.withoutSteps > 0) {
@@ -315,29 +358,45 @@ final class RecordedRun implements AutoCloseable {
                     scan.stepsOf(again, j);
                 }
             }
-            return new RecordedRun(new JournalSource(rec, reader), scan);
-        } catch (RecordingException | RuntimeException ex) {
+            return new RecordedRun(new JournalSource(rec, reader), scan, memory);
+        } catch (InternalError ex) {
+            // A write into a mapped index file the file system cannot back (a full disk): the JVM turns the SIGBUS into this.
             reader.close();
+            memory.close();
+            throw memory.faulted(ex);
+        } catch (RecordingException | ReplayException | RuntimeException ex) {
+            reader.close();
+            memory.close();
             throw ex;
         }
     }
 
-    /** A run from events in any order (journal order is completion order). */
-    static RecordedRun of(List<Event> events) {
-        List<Event> journal = List.copyOf(events);
-        Scan scan = new Scan(journal.size());
-        for (Event e : journal) scan.add(e);
-        for (int j = 0; j < scan.withoutSteps; j++) scan.stepsOf(journal.get(j), j);
-        return new RecordedRun(new Source() {
-            @Override
-            public Event read(int journalPos) {
-                return journal.get(journalPos);
-            }
+    /** A run from events in any order (journal order is completion order), its index on the heap. */
+    static RecordedRun of(List<Event> events) throws ReplayException {
+        return of(events, IndexMemory.onHeap());
+    }
 
-            @Override
-            public void close() {
-            }
-        }, scan);
+    /** As {@link #of(List)}, the index's arrays in {@code memory} (which the run owns and closes). */
+    static RecordedRun of(List<Event> events, IndexMemory memory) throws ReplayException {
+        List<Event> journal = List.copyOf(events);
+        try {
+            Scan scan = new Scan(memory, journal.size());
+            for (Event e : journal) scan.add(e);
+            for (int j = 0; j < scan.withoutSteps; j++) scan.stepsOf(journal.get(j), j);
+            return new RecordedRun(new Source() {
+                @Override
+                public Event read(int journalPos) {
+                    return journal.get(journalPos);
+                }
+
+                @Override
+                public void close() {
+                }
+            }, scan, memory);
+        } catch (ReplayException | RuntimeException e) {
+            memory.close();
+            throw e;
+        }
     }
 
     /** The journal read again by position, the last events read kept. */
@@ -377,7 +436,11 @@ final class RecordedRun implements AutoCloseable {
 
     @Override
     public void close() {
-        source.close();
+        try {
+            source.close();
+        } finally {
+            memory.close();
+        }
     }
 
     // ---------------------------------------------------------------- access
@@ -388,14 +451,14 @@ final class RecordedRun implements AutoCloseable {
      */
     private Event event(int p) {
         try {
-            return source.read(journalPos[p]);
+            return source.read(journalPos.get(p));
         } catch (RecordingException e) {
             throw new ReplayTracer.Stop(new ReplayException("cannot read event " + seqAt(p) + " again: " + e.getMessage(), e));
         }
     }
 
     private long seqAt(int p) {
-        return seqs == null ? firstSeq + p : seqs[p];
+        return seqs == null ? firstSeq + p : seqs.get(p);
     }
 
     /** The first position whose seq is not below {@code seq}. */
@@ -409,7 +472,7 @@ final class RecordedRun implements AutoCloseable {
         int hi = count;
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (seqs[mid] < seq) lo = mid + 1;
+            if (seqs.get(mid) < seq) lo = mid + 1;
             else hi = mid;
         }
         return lo;
@@ -429,15 +492,28 @@ final class RecordedRun implements AutoCloseable {
         return stepCount;
     }
 
-    /** Step times by index; the arrays may be longer than {@link #stepCount()}. */
+    /** Step times by index. */
     long stepTime(int i) {
-        return stepTime[i];
+        return stepTime.get(i);
     }
 
     /** Step {@code i} of the timeline, its thread read from its event. */
     Step step(int i) {
-        int p = stepPos[i];
-        return new Step(stepTime[i], seqAt(p), STEP_KINDS[stepKind[i]], event(p).tid());
+        int p = stepPos.get(i);
+        return new Step(stepTime.get(i), seqAt(p), STEP_KINDS[stepKind.get(i) & ~DONE], event(p).tid());
+    }
+
+    /**
+     * Replay has done step {@code i} (kept in the step's kind byte: the marks take no room of their
+     * own, and their pages were written while the index was built, so marking cannot fault on a full
+     * disk).
+     */
+    void markDone(int i) {
+        stepKind.set(i, (byte) (stepKind.get(i) | DONE));
+    }
+
+    boolean isDone(int i) {
+        return (stepKind.get(i) & DONE) != 0;
     }
 
     /** The step index of a syscall's entry (or exit), or -1. */
@@ -467,10 +543,10 @@ final class RecordedRun implements AutoCloseable {
         return stepOf(seq, PREEMPT, secondStep);
     }
 
-    private int stepOf(long seq, byte kind, int[] which) {
+    private int stepOf(long seq, byte kind, Ints which) {
         if (which == null) return -1;
         int p = positionOf(seq);
-        return p < 0 || kinds[p] != kind ? -1 : which[p];
+        return p < 0 || kinds.get(p) != kind ? -1 : which.get(p) - 1;
     }
 
     /**
@@ -479,7 +555,7 @@ final class RecordedRun implements AutoCloseable {
      */
     ExecEvent execAfter(SyscallEvent execve) {
         for (int p = lowerBound(execve.seq()); p < count; p++) {
-            if (kinds[p] == EXEC && event(p) instanceof ExecEvent x
+            if (kinds.get(p) == EXEC && event(p) instanceof ExecEvent x
                     && (x.tid() == execve.tid() || x.formerTid() == execve.tid())) {
                 return x;
             }
@@ -510,7 +586,7 @@ final class RecordedRun implements AutoCloseable {
     List<SyscallEvent> syscallsBefore(long seq, int n) {
         List<SyscallEvent> out = new ArrayList<>();
         for (int p = lowerBound(seq) - 1; p >= 0 && out.size() < n; p--) {
-            if (kinds[p] == CALL && event(p) instanceof SyscallEvent s) out.addFirst(s);
+            if (kinds.get(p) == CALL && event(p) instanceof SyscallEvent s) out.addFirst(s);
         }
         return out;
     }
@@ -518,7 +594,8 @@ final class RecordedRun implements AutoCloseable {
     /** One recorded thread's events in seq order (their positions), with the replay's cursor. */
     final class ThreadLog {
         final int tid;
-        private final int[] positions;
+        /** Where the thread's positions begin in {@link #threadPositions}. */
+        private final int offset;
         private int size;
         /** Index of the first event not yet replayed. */
         int next;
@@ -527,36 +604,41 @@ final class RecordedRun implements AutoCloseable {
         private int startStep = -1;
         private int endStep = -1;
 
-        private ThreadLog(int tid, int capacity) {
+        private ThreadLog(int tid, int offset) {
             this.tid = tid;
-            this.positions = new int[capacity];
+            this.offset = offset;
         }
 
-        private void append(int p) {
-            positions[size++] = p;
+        /** The position (in seq order) of the thread's i-th event. */
+        private int at(int i) {
+            return threadPositions.get(offset + i);
         }
 
-        private boolean holds(int p) {
-            return Arrays.binarySearch(positions, 0, size, p) >= 0;
+        private byte kindAt(int i) {
+            return kinds.get(at(i));
         }
 
         /** The pid of the thread's first event. */
         int pid() {
-            return event(positions[0]).pid();
+            return event(at(0)).pid();
         }
 
         /** The next syscall of the thread, without consuming it; null at the end. */
         SyscallEvent peekSyscall() {
-            for (int i = next; i < size; i++) if (kinds[positions[i]] == CALL) return (SyscallEvent) event(positions[i]);
+            for (int i = next; i < size; i++) if (kindAt(i) == CALL) return (SyscallEvent) event(at(i));
             return null;
         }
 
         /** The next syscall of the thread, consuming it and the non-syscall events before it; null at the end. */
         SyscallEvent takeSyscall() {
             preemptsReached = 0;
+            if (++takenSinceRelease == RELEASE_EVERY) {
+                takenSinceRelease = 0;
+                memory.release();
+            }
             while (next < size) {
-                int p = positions[next++];
-                if (kinds[p] == CALL) return (SyscallEvent) event(p);
+                int p = at(next++);
+                if (kinds.get(p) == CALL) return (SyscallEvent) event(p);
             }
             return null;
         }
@@ -565,9 +647,9 @@ final class RecordedRun implements AutoCloseable {
         ScheduleEvent nextPreemption() {
             int seen = 0;
             for (int i = next; i < size; i++) {
-                byte k = kinds[positions[i]];
+                byte k = kindAt(i);
                 if (k == CALL) return null;
-                if (k == PREEMPT && seen++ == preemptsReached) return (ScheduleEvent) event(positions[i]);
+                if (k == PREEMPT && seen++ == preemptsReached) return (ScheduleEvent) event(at(i));
             }
             return null;
         }
@@ -578,18 +660,18 @@ final class RecordedRun implements AutoCloseable {
             int hi = size;
             while (lo < hi) {
                 int mid = (lo + hi) >>> 1;
-                if (seqAt(positions[mid]) < e.seq()) lo = mid + 1;
+                if (seqAt(at(mid)) < e.seq()) lo = mid + 1;
                 else hi = mid;
             }
-            return lo < size && seqAt(positions[lo]) == e.seq() ? lo : -1;
+            return lo < size && seqAt(at(lo)) == e.seq() ? lo : -1;
         }
 
         /** The events after {@code e} up to (not including) the next syscall of the thread. */
         List<Event> after(Event e) {
             List<Event> out = new ArrayList<>();
             for (int i = indexOf(e) + 1; i < size; i++) {
-                if (kinds[positions[i]] == CALL) break;
-                out.add(event(positions[i]));
+                if (kindAt(i) == CALL) break;
+                out.add(event(at(i)));
             }
             return out;
         }
@@ -616,7 +698,7 @@ final class RecordedRun implements AutoCloseable {
 
         /** How the recorded thread ended, or null when the recording does not say. */
         ExitEvent exit() {
-            for (int i = size - 1; i >= 0; i--) if (kinds[positions[i]] == END) return (ExitEvent) event(positions[i]);
+            for (int i = size - 1; i >= 0; i--) if (kindAt(i) == END) return (ExitEvent) event(at(i));
             return null;
         }
     }

@@ -170,8 +170,7 @@ final class ReplayTracer implements Tracer {
     /** Recorded path of a file mapped shared and writable to the replay's own copy of it. */
     private final Map<String, Path> sharedCopies = new HashMap<>();
     private long replayed;
-    /** Steps of the recorded timeline done in replay, and the first one not done. */
-    private final boolean[] stepDone;
+    /** The first step of the recorded timeline not done in replay (the run keeps which steps are done). */
     private int nextStep;
     /** The live thread released last and running user code until its next stop, or 0. */
     private int running;
@@ -230,7 +229,6 @@ final class ReplayTracer implements Tracer {
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
         for (String n : List.of("pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")) table.number(n).ifPresent(maskedWaits::add);
         nrSigsuspend = nr("rt_sigsuspend");
-        stepDone = new boolean[run.stepCount()];
         for (String n : List.of("wait4", "waitid", "pause", "rt_sigsuspend", "vfork")) {
             table.number(n).ifPresent(mayBlock::add);
         }
@@ -443,8 +441,8 @@ final class ReplayTracer implements Tracer {
 
     private void stepDone(int step) {
         if (step < 0) return;
-        stepDone[step] = true;
-        while (nextStep < stepDone.length && stepDone[nextStep]) nextStep++;
+        run.markDone(step);
+        while (nextStep < run.stepCount() && run.isDone(nextStep)) nextStep++;
     }
 
     @Override

@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code deja replay}: re-runs a recorded program under the trace device with a {@link ReplayTracer}
@@ -98,28 +99,6 @@ public final class Replayer {
             throw new ReplayException("the recording was made on " + recorded + "; this machine is " + arch.unameName()
                     + ": a recording replays only on the architecture it was made on");
         }
-        RecordedRun run;
-        try {
-            run = RecordedRun.load(rec);
-        } catch (RecordingException e) {
-            throw new ReplayException(e.getMessage(), e);
-        }
-        try (run) {
-            return replay(rec, run, options, control, arch);
-        } catch (ReplayTracer.Stop s) {
-            // Outside the tracing (the first or the last event read again): a failure, never a divergence.
-            if (s.failure == null) throw s;
-            throw s.failure;
-        }
-    }
-
-    private static Outcome replay(Recording rec, RecordedRun run, Options options, ReplayControl control, Arch arch)
-            throws ReplayException {
-        Schemas schemas = Schemas.of(arch);
-        if (!(run.first() instanceof SyscallEvent first) || first.nr() != schemas.table().number("execve").orElse(-2)) {
-            throw new ReplayException(rec.path() + " holds no program start to replay (its first event is not the execve)");
-        }
-        LaunchSpec spec = launchSpec(rec, first, options);
         Path scratch;
         try {
             scratch = Files.createTempDirectory("deja-replay-");
@@ -128,27 +107,58 @@ public final class Replayer {
         }
         // Ctrl-C or SIGTERM: the JVM halts once its shutdown hooks are done, usually before the finally
         // below runs. This hook lets the replaying tree end (TraceRun's hook kills it), then removes the
-        // directory itself, so that nothing is written into it afterwards.
+        // directory itself, so that nothing is written into it afterwards. Before the launch there is no
+        // tree to wait for.
         CountDownLatch traced = new CountDownLatch(1);
+        AtomicBoolean launching = new AtomicBoolean();
         Thread cleanup = Thread.ofPlatform().name("deja-replay-cleanup").unstarted(() -> {
             try {
-                traced.await(10, TimeUnit.SECONDS);
+                if (launching.get()) traced.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             Recording.deleteTree(scratch);
         });
         Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
+            // The index goes into the replay's directory: files of a long recording's index are mapped from there.
+            RecordedRun run;
+            try {
+                run = RecordedRun.load(rec, IndexMemory.in(scratch));
+            } catch (RecordingException e) {
+                throw new ReplayException(e.getMessage(), e);
+            }
+            try (run) {
+                return replay(rec, run, options, control, arch, scratch, launching);
+            } catch (ReplayTracer.Stop s) {
+                // Outside the tracing (the first or the last event read again): a failure, never a divergence.
+                if (s.failure == null) throw s;
+                throw s.failure;
+            }
+        } finally {
+            traced.countDown();
+            Recording.deleteTree(scratch);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook runs, and removes the directory too
+            }
+        }
+    }
+
+    private static Outcome replay(Recording rec, RecordedRun run, Options options, ReplayControl control, Arch arch,
+                                  Path scratch, AtomicBoolean launching) throws ReplayException {
+        Schemas schemas = Schemas.of(arch);
+        if (!(run.first() instanceof SyscallEvent first) || first.nr() != schemas.table().number("execve").orElse(-2)) {
+            throw new ReplayException(rec.path() + " holds no program start to replay (its first event is not the execve)");
+        }
+        LaunchSpec spec = launchSpec(rec, first, options);
         // The program starts with the signals ignored that it was recorded with. A child can only inherit an
         // ignored signal: deja ignores them itself until the program is launched (its first recorded call).
         SignalActions ignoring;
         try {
             ignoring = SignalActions.ignore(spec.ignoredSignals());
         } catch (NativeCallException e) {
-            // nothing ran: the replay directory goes now, not after the hook's wait at exit
-            traced.countDown();
-            Recording.deleteTree(scratch);
-            Runtime.getRuntime().removeShutdownHook(cleanup);
             throw new ReplayException("cannot start the program with the signals it was recorded with ignored: "
                     + e.getMessage(), e);
         }
@@ -157,6 +167,7 @@ public final class Replayer {
             control.beforeEvent(event, tracee);
         };
         try {
+            launching.set(true);
             Outcome o = replay(rec, run, spec, options, scratch, schemas, launched);
             // Signals 32 and 33 are glibc's own (thread cancellation, setxid): no program sets or sees them.
             long lost = spec.ignoredSignals() & ~SignalActions.SETTABLE & ~(3L << 31);
@@ -167,13 +178,6 @@ public final class Replayer {
             return new Outcome(o.status(), o.divergence(), o.replayed(), warnings, o.cutShort());
         } finally {
             ignoring.close();
-            traced.countDown();
-            Recording.deleteTree(scratch);
-            try {
-                Runtime.getRuntime().removeShutdownHook(cleanup);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook runs, and removes the directory too
-            }
         }
     }
 

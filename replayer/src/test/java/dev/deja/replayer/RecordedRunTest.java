@@ -4,6 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingHeader;
+import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.RecordingWriter;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
@@ -11,6 +16,8 @@ import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -18,7 +25,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The regrouping replay works on: per-thread streams, the events between calls, the timeline of steps. */
 class RecordedRunTest {
@@ -32,7 +42,7 @@ class RecordedRunTest {
     }
 
     @Test
-    void threadsGetTheirOwnStreamsInEntryOrderWhateverTheJournalOrder() {
+    void threadsGetTheirOwnStreamsInEntryOrderWhateverTheJournalOrder() throws Exception {
         // Journal order is completion order: the blocking call 2 of tid 101 completes last.
         List<Event> journal = List.of(
                 call(1, 100, 10, 11, 59, 0),
@@ -57,7 +67,7 @@ class RecordedRunTest {
     }
 
     @Test
-    void stepsFollowTheRecordedTimesOfEntriesExitsAndEnds() {
+    void stepsFollowTheRecordedTimesOfEntriesExitsAndEnds() throws Exception {
         List<Event> journal = List.of(
                 call(1, 100, 10, 11, 59, 0),
                 call(3, 101, 30, 31, 39, 101),
@@ -78,7 +88,7 @@ class RecordedRunTest {
     }
 
     @Test
-    void eventsAfterACallStopAtTheThreadsNextCall() {
+    void eventsAfterACallStopAtTheThreadsNextCall() throws Exception {
         SyscallEvent mmap = call(1, 100, 10, 11, 9, 0x7000);
         List<Event> journal = List.of(
                 mmap,
@@ -96,7 +106,7 @@ class RecordedRunTest {
     }
 
     @Test
-    void preemptionsAndFirstRunsHaveTheirSteps() {
+    void preemptionsAndFirstRunsHaveTheirSteps() throws Exception {
         List<Event> journal = List.of(
                 call(1, 100, 10, 11, 56, 101),
                 ScheduleEvent.start(2, 100, 101, 12),
@@ -125,72 +135,156 @@ class RecordedRunTest {
      * times, calls that never return, preemptions, journal order shuffled.
      */
     @Test
-    void compactIndexAnswersAsTheEventListsDid() {
+    void compactIndexAnswersAsTheEventListsDid() throws Exception {
         for (int round = 0; round < 20; round++) {
-            Random rnd = new Random(round);
-            List<Event> events = new ArrayList<>();
-            long seq = 0;
-            long time = 0;
-            int threads = round < 2 ? 1 : 2 + rnd.nextInt(4);
-            for (int i = 0; i < 3000; i++) {
-                seq += round % 2 == 0 ? 1 : 1 + rnd.nextInt(3); // odd rounds: seqs with gaps
-                time += rnd.nextInt(3);                         // equal times happen
-                int tid = 100 + rnd.nextInt(threads);
-                long exit = time + rnd.nextInt(50);
-                events.add(switch (rnd.nextInt(8)) {
-                    case 0 -> unfinished(seq, tid, time, 7);
-                    case 1 -> new ScheduleEvent(seq, 100, tid, time, ScheduleEvent.Kind.PREEMPT, exit, new long[27], 1, 2);
-                    case 2 -> ScheduleEvent.start(seq, 100, tid, time);
-                    case 3 -> new ExitEvent(seq, 100, tid, time, false, 0, 0, false);
-                    case 4 -> new SignalEvent(seq, 100, tid, time, 10, 0, 100, 0, new byte[128], true);
-                    default -> call(seq, tid, time, exit, rnd.nextInt(300), i);
-                });
-            }
-            Collections.shuffle(events, rnd);
-            // Every third round the second thread's events come late in the journal: their steps and those
-            // of the events before them are gathered apart.
-            if (round % 3 == 0) events.sort(Comparator.comparingInt(Event::tid));
-            RecordedRun run = RecordedRun.of(events);
-            Reference ref = new Reference(events);
-            if (run.threadCount() == 1) {
-                // Replay orders threads only when there are several: no timeline is kept for one.
-                ref = ref.withoutTimeline();
-            }
-            assertEquals(ref.steps.size(), run.stepCount());
-            for (int i = 0; i < ref.steps.size(); i++) assertEquals(ref.steps.get(i), run.step(i), "step " + i);
-            for (long s = 0; s <= seq + 1; s++) {
-                assertEquals(ref.entry.getOrDefault(s, -1), run.entryStep(s), "entry of " + s);
-                assertEquals(ref.exit.getOrDefault(s, -1), run.exitStep(s), "exit of " + s);
-                assertEquals(ref.preempt.getOrDefault(s, -1), run.preemptStep(s), "preempt of " + s);
-                assertEquals(ref.resume.getOrDefault(s, -1), run.resumeStep(s), "resume of " + s);
-            }
-            for (int tid = 100; tid < 100 + threads; tid++) {
-                assertEquals(ref.end.getOrDefault(tid, -1), run.endStep(tid), "end of " + tid);
-                assertEquals(ref.start.getOrDefault(tid, -1), run.startStep(tid), "start of " + tid);
-                RecordedRun.ThreadLog log = run.thread(tid);
-                if (log == null) continue;
-                List<Event> mine = ref.bySeq.stream().filter(e -> e.tid() == log.tid).toList();
-                ExitEvent lastExit = null;
-                for (Event e : mine) if (e instanceof ExitEvent x) lastExit = x;
-                assertEquals(lastExit, log.exit());
-                for (Event e : mine) {
-                    if (!(e instanceof SyscallEvent want)) continue;
-                    assertEquals(want, log.peekSyscall());
-                    assertEquals(want, log.takeSyscall());
-                    List<Event> after = new ArrayList<>();
-                    for (int k = mine.indexOf(e) + 1; k < mine.size() && !(mine.get(k) instanceof SyscallEvent); k++) {
-                        after.add(mine.get(k));
-                    }
-                    assertEquals(after, log.after(want));
-                }
-                assertNull(log.takeSyscall());
-            }
-            long at = ref.bySeq.get(ref.bySeq.size() / 2).seq();
-            List<SyscallEvent> before = new ArrayList<>();
-            for (Event e : ref.bySeq) if (e.seq() < at && e instanceof SyscallEvent s) before.add(s);
-            assertEquals(before.subList(Math.max(0, before.size() - 5), before.size()), run.syscallsBefore(at, 5));
-            assertEquals(ref.bySeq.getFirst(), run.first());
+            List<Event> events = randomJournal(round, 3000);
+            assertAnswersAsTheLists(RecordedRun.of(events), events);
         }
+    }
+
+    /** The same with every array of the index in a mapped file, as a long recording's replay has it. */
+    @Test
+    void mappedIndexAnswersAsTheEventListsDid(@TempDir Path dir) throws Exception {
+        for (int round = 0; round < 20; round++) {
+            List<Event> events = randomJournal(round, 3000);
+            IndexMemory memory = IndexMemory.in(dir, 0);
+            RecordedRun run = RecordedRun.of(events, memory);
+            assertTrue(memory.mappedArrays() > 0, "round " + round + ": the index is in files");
+            assertAnswersAsTheLists(run, events);
+            run.close();
+            assertEquals(0, memory.mappedArrays(), "closing the run unmaps its files");
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "a mapped file is unlinked as soon as it is mapped");
+        }
+    }
+
+    /**
+     * A recording's journal read into a mapped index: with the summary's count, and without a summary
+     * (arrays that start on the heap, grow past the limit and move into files), against the index of the
+     * same events held in memory.
+     */
+    @Test
+    void loadedMappedIndexAnswersAsTheEventListsDid(@TempDir Path tmp) throws Exception {
+        for (boolean summary : new boolean[] {true, false}) {
+            List<Event> events = randomJournal(summary ? 7 : 8, 20_000);
+            Path dir = tmp.resolve("rec-" + summary);
+            try (RecordingWriter w = RecordingWriter.create(dir, header())) {
+                for (Event e : events) w.append(e);
+                if (summary) w.finish(new RecordingSummary(RecordingStatus.COMPLETE, 2_000, 0, events.size(), 1));
+            }
+            Path scratch = Files.createDirectories(tmp.resolve("scratch-" + summary));
+            try (Recording rec = Recording.open(dir)) {
+                assertEquals(summary, rec.summary().isPresent());
+                IndexMemory memory = IndexMemory.in(scratch, 4096);
+                try (RecordedRun run = RecordedRun.load(rec, memory)) {
+                    assertTrue(memory.mappedArrays() > 0, "the index is in files");
+                    assertAnswersAsTheLists(run, events);
+                }
+                assertEquals(0, memory.mappedArrays());
+            }
+        }
+    }
+
+    /** Steps replay has done are marked in the index, whatever it is stored in. */
+    @Test
+    void doneStepsAreMarkedWithoutChangingTheSteps(@TempDir Path dir) throws Exception {
+        List<Event> events = randomJournal(5, 500);
+        try (RecordedRun heap = RecordedRun.of(events); RecordedRun mapped = RecordedRun.of(events, IndexMemory.in(dir, 0))) {
+            for (RecordedRun run : List.of(heap, mapped)) {
+                List<RecordedRun.Step> before = new ArrayList<>();
+                for (int i = 0; i < run.stepCount(); i++) before.add(run.step(i));
+                for (int i = 0; i < run.stepCount(); i += 3) run.markDone(i);
+                for (int i = 0; i < run.stepCount(); i++) {
+                    assertEquals(i % 3 == 0, run.isDone(i), "step " + i);
+                    assertEquals(before.get(i), run.step(i), "step " + i);
+                }
+            }
+        }
+    }
+
+    private static RecordingHeader header() {
+        return RecordingHeader.forCommand(List.of("/bin/prog"), Map.of("PATH", "/usr/bin:/bin"), "/", 1000, 1000,
+                "6.8.0-test", "x86_64", "host", 1_000);
+    }
+
+    /** {@code n} events of random threads and kinds (round 0 and 1: one thread; odd rounds: seqs with gaps), shuffled. */
+    private static List<Event> randomJournal(int round, int n) {
+        Random rnd = new Random(round);
+        List<Event> events = new ArrayList<>();
+        long seq = 0;
+        long time = 0;
+        int threads = round < 2 ? 1 : 2 + rnd.nextInt(4);
+        for (int i = 0; i < n; i++) {
+            seq += round % 2 == 0 ? 1 : 1 + rnd.nextInt(3); // odd rounds: seqs with gaps
+            time += rnd.nextInt(3);                         // equal times happen
+            int tid = 100 + rnd.nextInt(threads);
+            long exit = time + rnd.nextInt(50);
+            events.add(switch (rnd.nextInt(8)) {
+                case 0 -> unfinished(seq, tid, time, 7);
+                case 1 -> new ScheduleEvent(seq, 100, tid, time, ScheduleEvent.Kind.PREEMPT, exit, new long[27], 1, 2);
+                case 2 -> ScheduleEvent.start(seq, 100, tid, time);
+                case 3 -> new ExitEvent(seq, 100, tid, time, false, 0, 0, false);
+                case 4 -> new SignalEvent(seq, 100, tid, time, 10, 0, 100, 0, new byte[128], true);
+                default -> call(seq, tid, time, exit, rnd.nextInt(300), i);
+            });
+        }
+        Collections.shuffle(events, rnd);
+        // Every third round the second thread's events come late in the journal: their steps and those
+        // of the events before them are gathered apart.
+        if (round % 3 == 0) events.sort(Comparator.comparingInt(Event::tid));
+        return events;
+    }
+
+    /** Every question replay asks of the run, answered as the reference regrouping answers it; consumes the run's threads. */
+    private static void assertAnswersAsTheLists(RecordedRun run, List<Event> events) {
+        Reference ref = new Reference(events);
+        if (run.threadCount() == 1) {
+            // Replay orders threads only when there are several: no timeline is kept for one.
+            ref = ref.withoutTimeline();
+        }
+        long lastSeq = ref.bySeq.getLast().seq();
+        assertEquals(ref.steps.size(), run.stepCount());
+        for (int i = 0; i < ref.steps.size(); i++) {
+            assertEquals(ref.steps.get(i), run.step(i), "step " + i);
+            if (i > 0) assertTrue(run.stepTime(i) >= run.stepTime(i - 1), "step " + i);
+        }
+        for (long s = 0; s <= lastSeq + 1; s++) {
+            assertEquals(ref.entry.getOrDefault(s, -1), run.entryStep(s), "entry of " + s);
+            assertEquals(ref.exit.getOrDefault(s, -1), run.exitStep(s), "exit of " + s);
+            assertEquals(ref.preempt.getOrDefault(s, -1), run.preemptStep(s), "preempt of " + s);
+            assertEquals(ref.resume.getOrDefault(s, -1), run.resumeStep(s), "resume of " + s);
+        }
+        Set<Integer> tids = new TreeSet<>();
+        for (Event e : events) tids.add(e.tid());
+        assertEquals(tids.size(), run.threadCount());
+        for (int tid : tids) {
+            assertEquals(ref.end.getOrDefault(tid, -1), run.endStep(tid), "end of " + tid);
+            assertEquals(ref.start.getOrDefault(tid, -1), run.startStep(tid), "start of " + tid);
+            RecordedRun.ThreadLog log = run.thread(tid);
+            List<Event> mine = ref.bySeq.stream().filter(e -> e.tid() == log.tid).toList();
+            assertEquals(mine.getFirst().pid(), log.pid());
+            ExitEvent lastExit = null;
+            for (Event e : mine) if (e instanceof ExitEvent x) lastExit = x;
+            assertEquals(lastExit, log.exit());
+            for (Event e : mine) {
+                if (!(e instanceof SyscallEvent want)) continue;
+                assertEquals(want, log.peekSyscall());
+                assertEquals(want, log.takeSyscall());
+                List<Event> after = new ArrayList<>();
+                for (int k = mine.indexOf(e) + 1; k < mine.size() && !(mine.get(k) instanceof SyscallEvent); k++) {
+                    after.add(mine.get(k));
+                }
+                assertEquals(after, log.after(want));
+            }
+            assertNull(log.takeSyscall());
+        }
+        long at = ref.bySeq.get(ref.bySeq.size() / 2).seq();
+        List<SyscallEvent> before = new ArrayList<>();
+        for (Event e : ref.bySeq) if (e.seq() < at && e instanceof SyscallEvent s) before.add(s);
+        assertEquals(before.subList(Math.max(0, before.size() - 5), before.size()), run.syscallsBefore(at, 5));
+        assertEquals(ref.bySeq.getFirst(), run.first());
+        assertEquals(ref.bySeq.getFirst().tid(), run.rootTid());
     }
 
     /** The old regrouping, kept here as the specification of the index. */
