@@ -41,6 +41,8 @@ final class RecordedRun implements AutoCloseable {
     private static final byte DONE = (byte) 0x80;
     /** Syscalls taken between two releases of the mapped index's pages ({@link IndexMemory#release}). */
     private static final int RELEASE_EVERY = 1 << 16;
+    /** Events scanned between two releases while the index is built. */
+    private static final int RELEASE_SCANNED = 1 << 18;
     /**
      * At most this many events are expected at first, whatever the summary says: arrays grow past it,
      * and a summary's count is only a hint.
@@ -117,6 +119,7 @@ final class RecordedRun implements AutoCloseable {
             return sa != sb ? Long.compare(sa, sb) : Integer.compare(a, b);
         });
         memory.free(room);
+        memory.release();
         journalPos = order;
         kinds = memory.bytes(n);
         boolean consecutive = n == 0 || seq.get(order.get(0)) > 0;
@@ -152,6 +155,7 @@ final class RecordedRun implements AutoCloseable {
             if (last == null || last.tid != t) last = threads.get(t);
             threadPositions.set(last.offset + last.size++, p);
         }
+        memory.release();
 
         if (scan.stepTime == null) {
             // One thread: replay does not order threads (ReplayTracer.ordersThreads), no timeline is needed.
@@ -173,6 +177,7 @@ final class RecordedRun implements AutoCloseable {
         Bytes kind = scan.stepKind;
         for (int i = 0; i < steps; i++) pos.set(i, positionOf.get(pos.get(i)));
         memory.free(positionOf);
+        memory.release();
 
         // By time; at equal times by seq, then a syscall's entry before its exit (their order in the old
         // list of steps, which a stable sort kept).
@@ -188,8 +193,10 @@ final class RecordedRun implements AutoCloseable {
             return Integer.compare(kind.get(a), kind.get(b));
         });
         memory.free(room);
+        memory.release();
         permute(sorted, steps, time, pos, kind);
         memory.free(sorted);
+        memory.release();
         stepTime = time;
         stepPos = pos;
         stepKind = kind;
@@ -277,6 +284,8 @@ final class RecordedRun implements AutoCloseable {
                 kind = memory.grown(kind, cap);
             }
             int j = count++;
+            // The pages written so far leave deja's resident set (they stay in the page cache).
+            if (j % RELEASE_SCANNED == 0) memory.release();
             seq.set(j, e.seq());
             tid.set(j, e.tid());
             if (j == 0) firstTid = e.tid();
