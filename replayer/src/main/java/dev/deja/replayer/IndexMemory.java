@@ -28,8 +28,12 @@ final class IndexMemory implements AutoCloseable {
 
     private final Path dir;
     private final long heapLimit;
+    /** Elements touched between two releases of the mapped pages (see {@link #tick}). */
+    private static final int RELEASE_TICKS = 1 << 18;
+
     private final List<Mapped> mapped = new ArrayList<>();
     private int files;
+    private int ticks;
 
     private IndexMemory(Path dir, long heapLimit) {
         this.dir = dir;
@@ -113,6 +117,18 @@ final class IndexMemory implements AutoCloseable {
      */
     synchronized void release() {
         for (Mapped m : mapped) m.segment.unload();
+    }
+
+    /**
+     * One more element read or written (on one thread at a time: while the index is built, then while
+     * it is replayed): every {@value #RELEASE_TICKS} the pages touched leave the resident set, so that
+     * deja's resident size does not grow with the index either.
+     */
+    void tick() {
+        if (++ticks == RELEASE_TICKS) {
+            ticks = 0;
+            release();
+        }
     }
 
     /**

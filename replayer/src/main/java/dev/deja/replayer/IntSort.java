@@ -21,17 +21,20 @@ final class IntSort {
     }
 
     static void sort(int[] a, Order order) {
-        sort(Ints.of(a), a.length, Ints.of(new int[(a.length + 1) / 2]), order);
+        sort(Ints.of(a), a.length, Ints.of(new int[(a.length + 1) / 2]), order, () -> { });
     }
 
-    /** Sorts the first {@code n} elements of {@code a}; {@code tmp} holds at least {@code (n + 1) / 2}. */
-    static void sort(Ints a, int n, Ints tmp, Order order) {
+    /**
+     * Sorts the first {@code n} elements of {@code a}; {@code tmp} holds at least {@code (n + 1) / 2}.
+     * {@code tick} runs once an element placed (mapped arrays release their pages by it).
+     */
+    static void sort(Ints a, int n, Ints tmp, Order order, Runnable tick) {
         if (n < 2) return;
         if (tmp.length() < (n + 1) / 2) throw new IllegalArgumentException("room for " + tmp.length() + " of " + n + " ints");
-        mergeSort(a, tmp, 0, n, order);
+        mergeSort(a, tmp, 0, n, order, tick);
     }
 
-    private static void mergeSort(Ints a, Ints tmp, int from, int to, Order order) {
+    private static void mergeSort(Ints a, Ints tmp, int from, int to, Order order, Runnable tick) {
         if (to - from <= INSERTION) {
             for (int i = from + 1; i < to; i++) {
                 int v = a.get(i);
@@ -41,12 +44,13 @@ final class IntSort {
                     j--;
                 }
                 a.set(j + 1, v);
+                tick.run();
             }
             return;
         }
         int mid = (from + to) >>> 1;
-        mergeSort(a, tmp, from, mid, order);
-        mergeSort(a, tmp, mid, to, order);
+        mergeSort(a, tmp, from, mid, order, tick);
+        mergeSort(a, tmp, mid, to, order, tick);
         if (order.compare(a.get(mid - 1), a.get(mid)) <= 0) return;
         // The left half aside (at most half the array), merged back with the right one in place.
         int left = mid - from;
@@ -64,6 +68,7 @@ final class IntSort {
                 a.set(k++, r);
                 j++;
             }
+            tick.run();
         }
         while (i < left) a.set(k++, tmp.get(i++));
     }

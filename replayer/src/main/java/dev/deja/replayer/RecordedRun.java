@@ -27,9 +27,9 @@ import java.util.Set;
  *
  * <p>Only an index is kept, in arrays of an {@link IndexMemory}: on the heap for a short recording,
  * in files mapped from the replay's directory for a long one, so that deja's heap does not grow with
- * the recording. It takes 13 bytes an event (its journal position, its kind, its place in its thread's
+ * the recording. It takes 9 bytes an event (its journal position, its kind, its place in its thread's
  * list), and with more than one thread 34 more for the timeline (each step's time, event and kind;
- * each event's steps). Event bodies are decoded again from the journal when replay asks for them,
+ * each event's steps); seqs with gaps add 8. Event bodies are decoded again from the journal when replay asks for them,
  * through a small cache.
  */
 final class RecordedRun implements AutoCloseable {
@@ -39,10 +39,6 @@ final class RecordedRun implements AutoCloseable {
     private static final int CACHE = 256;
     /** A step's kind byte with this bit set: replay has done the step (see {@link #markDone}). */
     private static final byte DONE = (byte) 0x80;
-    /** Syscalls taken between two releases of the mapped index's pages ({@link IndexMemory#release}). */
-    private static final int RELEASE_EVERY = 1 << 16;
-    /** Events scanned between two releases while the index is built. */
-    private static final int RELEASE_SCANNED = 1 << 18;
     /**
      * At most this many events are expected at first, whatever the summary says: arrays grow past it,
      * and a summary's count is only a hint.
@@ -67,7 +63,6 @@ final class RecordedRun implements AutoCloseable {
     private final Map<Integer, ThreadLog> threads = new HashMap<>();
     private final Set<Integer> pids;
     private final int rootTid;
-    private int takenSinceRelease;
 
     /**
      * The recorded timeline of the steps replay orders threads by: every syscall's entry and exit and
@@ -117,7 +112,7 @@ final class RecordedRun implements AutoCloseable {
         IntSort.sort(order, n, room, (a, b) -> {
             long sa = seq.get(a), sb = seq.get(b);
             return sa != sb ? Long.compare(sa, sb) : Integer.compare(a, b);
-        });
+        }, memory::tick);
         memory.free(room);
         memory.release();
         journalPos = order;
@@ -127,6 +122,7 @@ final class RecordedRun implements AutoCloseable {
             int j = order.get(p);
             kinds.set(p, scan.kind.get(j));
             if (p > 0 && seq.get(j) != seq.get(order.get(p - 1)) + 1) consecutive = false;
+            memory.tick();
         }
         memory.free(scan.kind);
         firstSeq = n == 0 ? 0 : seq.get(order.get(0));
@@ -134,7 +130,10 @@ final class RecordedRun implements AutoCloseable {
             seqs = null;
         } else {
             seqs = memory.longs(n);
-            for (int p = 0; p < n; p++) seqs.set(p, seq.get(order.get(p)));
+            for (int p = 0; p < n; p++) {
+                seqs.set(p, seq.get(order.get(p)));
+                memory.tick();
+            }
         }
         memory.free(seq);
         pids = scan.pids;
@@ -142,7 +141,10 @@ final class RecordedRun implements AutoCloseable {
 
         // Each thread's positions, in seq order, the threads one after the other.
         Map<Integer, int[]> sizes = new HashMap<>();
-        for (int j = 0; j < n; j++) sizes.computeIfAbsent(tid.get(j), t -> new int[1])[0]++;
+        for (int j = 0; j < n; j++) {
+            sizes.computeIfAbsent(tid.get(j), t -> new int[1])[0]++;
+            memory.tick();
+        }
         int offset = 0;
         for (Map.Entry<Integer, int[]> e : sizes.entrySet()) {
             threads.put(e.getKey(), new ThreadLog(e.getKey(), offset));
@@ -154,6 +156,7 @@ final class RecordedRun implements AutoCloseable {
             int t = tid.get(order.get(p));
             if (last == null || last.tid != t) last = threads.get(t);
             threadPositions.set(last.offset + last.size++, p);
+            memory.tick();
         }
         memory.release();
 
@@ -170,12 +173,18 @@ final class RecordedRun implements AutoCloseable {
         }
         // The steps name their event by journal position while scanning: by seq position from here on.
         Ints positionOf = memory.ints(n);
-        for (int p = 0; p < n; p++) positionOf.set(order.get(p), p);
+        for (int p = 0; p < n; p++) {
+            positionOf.set(order.get(p), p);
+            memory.tick();
+        }
         int steps = scan.steps;
         Longs time = scan.stepTime;
         Ints pos = scan.stepPos;
         Bytes kind = scan.stepKind;
-        for (int i = 0; i < steps; i++) pos.set(i, positionOf.get(pos.get(i)));
+        for (int i = 0; i < steps; i++) {
+            pos.set(i, positionOf.get(pos.get(i)));
+            memory.tick();
+        }
         memory.free(positionOf);
         memory.release();
 
@@ -191,10 +200,10 @@ final class RecordedRun implements AutoCloseable {
             if (sa != sb) return Long.compare(sa, sb);
             if (pa != pb) return Integer.compare(pa, pb);
             return Integer.compare(kind.get(a), kind.get(b));
-        });
+        }, memory::tick);
         memory.free(room);
         memory.release();
-        permute(sorted, steps, time, pos, kind);
+        permute(sorted, steps, time, pos, kind, memory);
         memory.free(sorted);
         memory.release();
         stepTime = time;
@@ -210,13 +219,14 @@ final class RecordedRun implements AutoCloseable {
                 case END -> threads.get(tid.get(journalPos.get(p))).endStep = i;
                 case START -> threads.get(tid.get(journalPos.get(p))).startStep = i;
             }
+            memory.tick();
         }
         memory.free(tid);
         memory.release();
     }
 
     /** Reorders the first {@code n} elements of the arrays in place so that element i is the one at {@code perm[i]}; uses up perm. */
-    private static void permute(Ints perm, int n, Longs time, Ints pos, Bytes kind) {
+    private static void permute(Ints perm, int n, Longs time, Ints pos, Bytes kind, IndexMemory memory) {
         for (int i = 0; i < n; i++) {
             if (perm.get(i) < 0) continue;
             long t = time.get(i);
@@ -236,13 +246,17 @@ final class RecordedRun implements AutoCloseable {
                 pos.set(j, pos.get(from));
                 kind.set(j, kind.get(from));
                 j = from;
+                memory.tick();
             }
         }
     }
 
     private static Ints identity(IndexMemory memory, int n) throws ReplayException {
         Ints a = memory.ints(n);
-        for (int i = 0; i < n; i++) a.set(i, i);
+        for (int i = 0; i < n; i++) {
+            a.set(i, i);
+            memory.tick();
+        }
         return a;
     }
 
@@ -284,8 +298,7 @@ final class RecordedRun implements AutoCloseable {
                 kind = memory.grown(kind, cap);
             }
             int j = count++;
-            // The pages written so far leave deja's resident set (they stay in the page cache).
-            if (j % RELEASE_SCANNED == 0) memory.release();
+            memory.tick();
             seq.set(j, e.seq());
             tid.set(j, e.tid());
             if (j == 0) firstTid = e.tid();
@@ -641,10 +654,7 @@ final class RecordedRun implements AutoCloseable {
         /** The next syscall of the thread, consuming it and the non-syscall events before it; null at the end. */
         SyscallEvent takeSyscall() {
             preemptsReached = 0;
-            if (++takenSinceRelease == RELEASE_EVERY) {
-                takenSinceRelease = 0;
-                memory.release();
-            }
+            memory.tick();
             while (next < size) {
                 int p = at(next++);
                 if (kinds.get(p) == CALL) return (SyscallEvent) event(p);

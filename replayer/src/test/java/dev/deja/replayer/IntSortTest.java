@@ -49,7 +49,8 @@ class IntSortTest {
         try (IndexMemory memory = IndexMemory.in(dir, 0)) {
             IndexMemory.Ints got = memory.ints(n);
             for (int i = 0; i < n; i++) got.set(i, i);
-            IntSort.sort(got, n, memory.ints((n + 1) / 2), (a, b) -> keys[a] != keys[b] ? Long.compare(keys[a], keys[b]) : Integer.compare(a, b));
+            IntSort.sort(got, n, memory.ints((n + 1) / 2), (a, b) -> keys[a] != keys[b] ? Long.compare(keys[a], keys[b]) : Integer.compare(a, b),
+                    memory::tick);
             assertEquals(2, memory.mappedArrays());
             for (int i = 0; i < n; i++) assertEquals(want[i], got.get(i), "element " + i);
         }
