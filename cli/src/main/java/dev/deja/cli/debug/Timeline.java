@@ -64,7 +64,7 @@ final class Timeline {
         this.table = schemas.table();
         this.renderer = new Renderer(arch);
         Map<Integer, List<SignalEvent>> pending = new HashMap<>();
-        int nrPrctl = table.number("prctl").orElse(-1);
+        int nrPrctl = ThreadNames.prctl(table);
         for (Event e : all) {
             processOfThread.putIfAbsent(e.tid(), e.pid());
             switch (e) {
@@ -77,11 +77,7 @@ final class Timeline {
                     signalsBefore.add(before == null ? List.of() : List.copyOf(before));
                     stopsOfThread.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(index);
                     stopsOfProcess.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(index);
-                    if (s.nr() == nrPrctl && s.arg(0) == PR_SET_NAME && s.returned() && !s.failed()) {
-                        for (MemoryBlock b : s.inputs()) {
-                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), cString(b.data()));
-                        }
-                    }
+                    ThreadNames.given(s, nrPrctl).ifPresent(n -> threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), n));
                 }
                 default -> {
                 }
@@ -111,7 +107,6 @@ final class Timeline {
         return new Timeline(all, arch);
     }
 
-    private static final long PR_SET_NAME = 15;
     private static final long CLOCK_REALTIME = 0;
     private static final long CLOCK_REALTIME_COARSE = 5;
 
