@@ -137,7 +137,7 @@ final class DumpCommand implements Callable<Integer> {
         String line() {
             String events = first == Long.MAX_VALUE ? "-" : "#" + first + "-#" + last;
             List<String> shown = new ArrayList<>();
-            names.forEach((seq, n) -> shown.add(ThreadNames.quoted(n) + (names.size() > 1 ? " (#" + seq + ")" : "")));
+            names.forEach((seq, n) -> shown.add(ThreadNames.quoted(n) + (names.size() > 1 && seq > 0 ? " (#" + seq + ")" : "")));
             return String.format(Locale.ROOT, "%-8d %-8d %-19s %7d  %-22s %s", tid, pid, events, calls,
                     end.isEmpty() ? "-" : end, shown.isEmpty() ? "-" : String.join(", ", shown)).stripTrailing();
         }
@@ -153,8 +153,10 @@ final class DumpCommand implements Callable<Integer> {
         try (Recording rec = RecordingArg.open(recording); EventReader events = rec.events()) {
             int nrPrctl = ThreadNames.prctl(SyscallTable.of(RecordingArg.arch(rec)));
             Map<Integer, ThreadRow> rows = new LinkedHashMap<>();
+            ThreadNames.JavaMain javaMain = new ThreadNames.JavaMain();
             Event e;
             while ((e = events.next()) != null) {
+                javaMain.accept(e);
                 final Event ev = e;
                 ThreadRow row = rows.computeIfAbsent(e.tid(), k -> new ThreadRow(ev.tid(), ev.pid()));
                 row.first = Math.min(row.first, e.seq());
@@ -175,6 +177,8 @@ final class DumpCommand implements Callable<Integer> {
                     }
                 }
             }
+            // java's main thread: named after the fact (it may name itself later, which then shows too)
+            for (ThreadRow r : rows.values()) if (javaMain.isMain(r.tid)) r.names.putIfAbsent(0L, ThreadNames.JAVA_MAIN);
             PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
             out.println(String.format(Locale.ROOT, "%-8s %-8s %-19s %7s  %-22s %s", "TID", "PID", "EVENTS", "CALLS", "END", "NAME"));
             List<ThreadRow> sorted = new ArrayList<>(rows.values());

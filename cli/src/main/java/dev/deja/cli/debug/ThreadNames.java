@@ -31,6 +31,40 @@ public final class ThreadNames {
         return Optional.empty();
     }
 
+    /** The name deja gives the thread that runs a Java program's main(), which HotSpot leaves unnamed. */
+    public static final String JAVA_MAIN = "main";
+
+    /**
+     * Finds, as the events go by, the thread that runs {@code main()} in each process running {@code java}:
+     * the launcher's first thread starts it (libjli runs the JVM in a new thread), and HotSpot gives it no
+     * kernel name (it names only the threads it starts, and a thread attached through JNI, as that one is,
+     * not even on {@code Thread.setName}). Tests run on it under Surefire, so the shell and dump call it
+     * {@value #JAVA_MAIN}.
+     */
+    public static final class JavaMain {
+        private final java.util.Map<Integer, Boolean> runsJava = new java.util.HashMap<>();
+        private final java.util.Map<Integer, Integer> mainOf = new java.util.HashMap<>();
+
+        public void accept(dev.deja.formats.event.Event e) {
+            switch (e) {
+                case dev.deja.formats.event.ExecEvent x -> {
+                    String path = x.path();
+                    runsJava.put(x.pid(), path.substring(path.lastIndexOf('/') + 1).equals("java"));
+                    mainOf.remove(x.pid());
+                }
+                case dev.deja.formats.event.SpawnEvent s when s.spawnKind() == dev.deja.formats.event.SpawnEvent.Kind.THREAD
+                        && s.tid() == s.pid() && runsJava.getOrDefault(s.pid(), false) -> mainOf.putIfAbsent(s.pid(), s.childTid());
+                default -> {
+                }
+            }
+        }
+
+        /** True when {@code tid} is the thread that runs main() in a java process seen so far. */
+        public boolean isMain(int tid) {
+            return mainOf.containsValue(tid);
+        }
+    }
+
     /** A name as the shell and dump show it: quoted, since HotSpot's names have spaces ("VM Thread"). */
     public static String quoted(String name) {
         return "\"" + name.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";

@@ -65,8 +65,10 @@ final class Timeline {
         this.renderer = new Renderer(arch);
         Map<Integer, List<SignalEvent>> pending = new HashMap<>();
         int nrPrctl = ThreadNames.prctl(table);
+        ThreadNames.JavaMain javaMain = new ThreadNames.JavaMain();
         for (Event e : all) {
             processOfThread.putIfAbsent(e.tid(), e.pid());
+            javaMain.accept(e);
             switch (e) {
                 case SignalEvent s -> pending.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(s);
                 case ContextEvent c -> contexts.computeIfAbsent(c.pid(), k -> new ArrayList<>()).add(c);
@@ -84,6 +86,9 @@ final class Timeline {
             }
         }
         stopSeqs = stops.stream().mapToLong(SyscallEvent::seq).toArray();
+        for (int tid : processOfThread.keySet()) {
+            if (javaMain.isMain(tid)) threadNames.computeIfAbsent(tid, k -> new TreeMap<>()).putIfAbsent(0L, ThreadNames.JAVA_MAIN);
+        }
     }
 
     static Timeline load(Recording rec) throws RecordingException {
