@@ -86,8 +86,13 @@ class GradleWorkerIT {
 
     /** Runs the wrapper with {@code args} in {@code dir}, as Gradle's daemon would: a finished run's status and output. */
     private static Runs.Result gradleRuns(Path dir, List<String> args) throws IOException, InterruptedException {
+        return gradleRuns(dir, args, wrapper().toString());
+    }
+
+    /** Runs {@code program} with {@code args} in {@code dir}, in the environment Gradle's daemon gives its workers. */
+    private static Runs.Result gradleRuns(Path dir, List<String> args, String program) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(wrapper().toString());
+        cmd.add(program);
         cmd.addAll(args);
         Path out = work.resolve("out.txt");
         Path err = work.resolve("err.txt");
@@ -125,6 +130,26 @@ class GradleWorkerIT {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
+    }
+
+    /**
+     * The whole build recorded ({@code deja record -- gradle test}): the wrapper, finding itself traced, runs the
+     * real java in that recording (no recording of its own) and still hands it the marker descriptor, so the
+     * build's recording has the tests.
+     */
+    @Test
+    void underAWholeBuildRecordingTheWorkerRunsInItWithItsMarkers() throws IOException, InterruptedException {
+        Path other = Files.createDirectories(work.resolve("other"));
+        Files.writeString(other.resolve("build.gradle"), "plugins { id 'java' }\n");
+        Path rec = work.resolve("whole-build");
+        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", rec.toString(), "--", wrapper().toString()));
+        args.addAll(worker(7, "-Dfail=true"));
+        Runs.Result r = gradleRuns(other, args, Runs.launcher().toString());
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("worker 'Gradle Test Executor 7'\n", r.stdout(), r.stderr());
+        assertFalse(Files.exists(other.resolve("build/deja")), "no recording of the wrapper's own under a tracer");
+        Runs.Result tests = Runs.deja(work.resolve("home"), "dump", "--tests", rec.toString());
+        assertTrue(tests.stdout().contains("failed     acme.CacheTest#evicts: boom\n"), tests.stdout() + tests.stderr());
     }
 
     @Test
