@@ -208,7 +208,8 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty();
+        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty()
+                || o.more().pidNames();
     }
 
     /** The traced calls and those an injection may hit: the others need not stop the program. */
@@ -223,6 +224,12 @@ public final class StraceTracer implements Tracer {
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
         if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
+        // --decode-pids=comm: the name as the call starts (strace prints it then): a call that never
+        // returns (exit_group) is printed once the thread is gone, an execve's after the name changed
+        if (o.more().pidNames() && o.trace().contains(e.nr())) {
+            String now = comm(e.tid());
+            if (now != null) names.put(e.tid(), now);
+        }
         // -P needs them too: close(3) names its file only before it runs
         Map<Integer, String> fdPaths = o.decodeFds() || !o.more().paths().isEmpty() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
         InjectRule hit = null;
@@ -584,12 +591,17 @@ public final class StraceTracer implements Tracer {
     private final Map<Integer, String> names = new HashMap<>();
 
     /**
-     * "<sh>" for the prefix of a line of thread {@code tid}: read from /proc, except on an execve's
-     * line, which strace starts (and names) before the new program replaces the name.
+     * "<sh>" for the prefix of a line of thread {@code tid}: read from /proc, except for what strace
+     * names at the call's entry and deja prints later: an execve (the new program renamed the thread),
+     * a call that never returns and the exit line (the thread is gone).
      */
     private String threadName(int tid, String text) {
         String known = names.get(tid);
-        if (known != null && (text.startsWith("execve(") || text.startsWith("execveat("))) return "<" + known + ">";
+        boolean atEntry = text.startsWith("execve(") || text.startsWith("execveat(") || text.startsWith("+++ ")
+                || text.endsWith("= ?");
+        if (known != null && atEntry) {
+            return "<" + known + ">";
+        }
         String now = comm(tid);
         if (now != null) names.put(tid, now);
         else now = known;
