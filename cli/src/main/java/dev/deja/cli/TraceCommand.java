@@ -115,7 +115,7 @@ final class TraceCommand implements Callable<Integer> {
             + " time-percent, total-time, min-time, max-time, avg-time, calls, errors, name.")
     String summaryColumns;
 
-    @Option(names = "--decode-pids", paramLabel = "WHAT", description = "comm: print command names after thread and"
+    @Option(names = "--decode-pids", paramLabel = "WHAT", description = "With comm, print command names after thread and"
             + " process ids, [pid 42<sh>]; pidns is accepted.")
     List<String> decodePids = new ArrayList<>();
 
