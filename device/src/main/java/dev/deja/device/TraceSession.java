@@ -339,6 +339,7 @@ public final class TraceSession {
         }
         rootPid = pid;
         launched = true;
+        firstExecSeen = true; // -b execve: an attached process is let go at its very next exec, as strace -p does
         livePids.add(pid);
         processesSeen.add(pid);
         Task leader = new Task(pid, pid);
