@@ -121,7 +121,8 @@ class TraceIT {
         Path strace = Path.of("/usr/bin/strace");
         Assumptions.assumeTrue(Files.isExecutable(strace));
         Path sout = tmp.resolve("strace.txt");
-        Runs.Result s = Runs.nativeRun(strace.toString(), "-f", "-q", "-o", sout.toString(), "cat", "/etc/hostname");
+        // with deja's DEJA_HOME too: the same environment, so that execve's "/* N vars */" can agree
+        Runs.Result s = Runs.run(tmp, List.of(strace.toString(), "-f", "-q", "-o", sout.toString(), "cat", "/etc/hostname"));
         assertEquals(0, s.status());
         Set<String> straceLines = new HashSet<>();
         for (String l : Files.readAllLines(sout)) straceLines.add(norm(l));
@@ -342,7 +343,7 @@ class TraceIT {
         Path out = tmp.resolve("strace-" + System.nanoTime() + ".txt");
         List<String> cmd = new java.util.ArrayList<>(List.of(STRACE.toString(), "-q", "-o", out.toString()));
         cmd.addAll(List.of(args));
-        Runs.Result r = Runs.nativeRun(cmd.toArray(String[]::new));
+        Runs.Result r = Runs.run(tmp, cmd); // DEJA_HOME as deja gets it: the same environment
         assertTrue(Files.exists(out), r.stderr());
         return Files.readAllLines(out);
     }
