@@ -523,4 +523,21 @@ class TraceIT {
             assertEquals(4, daemon.status(), d + ": " + daemon.stderr());
         }
     }
+
+    /** deja dump takes -v and -e abbrev=/verbose=/raw= too: the recording holds the memory they decode. */
+    @Test
+    void dumpTakesTheSameQualifiers() throws Exception {
+        Path rec = tmp.resolve("cat-rec");
+        Runs.Result r = Runs.deja(tmp, "record", "-o", rec.toString(), "cat", "/etc/hostname");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> full = lines(Runs.deja(tmp, "dump", "-v", "-e", "raw=close", rec.toString()).stdout());
+        assertTrue(full.getFirst().matches(".*execve\\(\"[^\"]*cat\", \\[\"cat\", \"/etc/hostname\"\\], \\[\".*\"\\]\\) = 0"),
+                full.getFirst());
+        assertTrue(full.stream().anyMatch(l -> l.contains("st_ino=") && l.contains("st_ctime_nsec=")), String.join("\n", full));
+        assertTrue(full.stream().anyMatch(l -> l.matches(".*close\\(0x3\\) += 0")), String.join("\n", full));
+        List<String> addresses = lines(Runs.deja(tmp, "dump", "-e", "verbose=none", rec.toString()).stdout());
+        assertTrue(addresses.getFirst().matches(".*execve\\(\"[^\"]*cat\", 0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0"), addresses.getFirst());
+        Runs.Result bad = Runs.deja(tmp, "dump", "-e", "trace=close", rec.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
+    }
 }
