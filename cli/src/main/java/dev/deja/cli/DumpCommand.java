@@ -6,6 +6,8 @@ import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.Renderer;
 import dev.deja.device.syscall.SyscallTable;
+import dev.deja.device.tracer.SyscallSet;
+import dev.deja.device.tracer.UnknownSyscallException;
 import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
@@ -60,6 +62,14 @@ final class DumpCommand implements Callable<Integer> {
             description = "Longest string shown in text form, like strace -s (default: ${DEFAULT-VALUE}).")
     int stringLimit;
 
+    @Option(names = {"-v", "--no-abbrev"}, description = "Print structures whole, as strace -v: every stat field,"
+            + " execve's environment (-e abbrev=none).")
+    boolean noAbbrev;
+
+    @Option(names = "-e", paramLabel = "EXPR", description = "As strace's qualifiers: abbrev=SET, verbose=SET (structures as"
+            + " addresses outside SET) or raw=SET (arguments and results in hexadecimal). Repeatable.")
+    List<String> expressions = new java.util.ArrayList<>();
+
     @Option(names = "--tests", description = "List the JUnit tests the recorded JVM ran (deja-junit's markers): "
             + "event range, outcome, name, failure message; then a summary line.")
     boolean tests;
@@ -78,8 +88,8 @@ final class DumpCommand implements Callable<Integer> {
              EventReader events = rec.events();
              PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16))) {
             Arch arch = RecordingArg.arch(rec);
-            Renderer renderer = new Renderer(arch, stringLimit);
             SyscallTable table = SyscallTable.of(arch);
+            Renderer renderer = new Renderer(arch, stringLimit, Renderer.HexStrings.NONE, detail(table));
             Map<Integer, ProcessContext> contexts = new HashMap<>();
             // the JSON's thread_name: the last name each thread gave itself, as the journal's completion order goes
             Map<Integer, String> names = new HashMap<>();
@@ -98,6 +108,31 @@ final class DumpCommand implements Callable<Integer> {
             throw new UserError("cannot write the dump: " + ex.getMessage());
         }
         return ExitCodes.OK;
+    }
+
+    /** -v and -e abbrev=/verbose=/raw=: how much of each call the text form decodes, as deja trace does. */
+    private Renderer.Detail detail(SyscallTable table) {
+        SyscallSet abbrev = SyscallSet.parse(noAbbrev ? "none" : "all", table);
+        SyscallSet verbose = SyscallSet.all();
+        SyscallSet raw = SyscallSet.parse("none", table);
+        for (String e : expressions) {
+            int eq = e.indexOf('=');
+            String key = eq < 0 ? "" : e.substring(0, eq);
+            String value = e.substring(eq + 1);
+            try {
+                switch (key) {
+                    case "abbrev", "a" -> abbrev = SyscallSet.parse(value, table);
+                    case "verbose", "v" -> verbose = SyscallSet.parse(value, table);
+                    case "raw", "x" -> raw = SyscallSet.parse(value, table);
+                    default -> throw new UserError("dump: -e " + e + ": dump knows abbrev=SET, verbose=SET and raw=SET");
+                }
+            } catch (UnknownSyscallException ex) {
+                throw new UserError("dump: -e " + e + ": " + Suggest.syscall(ex, table));
+            } catch (IllegalArgumentException ex) {
+                throw new UserError("dump: -e " + e + ": " + ex.getMessage());
+            }
+        }
+        return new Renderer.Detail(raw::contains, verbose::contains, abbrev::contains);
     }
 
     /** The tests of the recording, as the debugger's {@code tests} lists them. */

@@ -98,6 +98,13 @@ public final class TraceSession {
     private final boolean[] contextChanging;
     private final boolean decides;
     private final boolean orders;
+    /** -b execve: a process that execs (after the program's first exec) is let go. */
+    private final boolean detachAtExec;
+    /** The program's own exec happened: later ones are let go under {@link #detachAtExec}. */
+    private boolean firstExecSeen;
+    /** The root process was let go at an exec: its status is reaped as a plain child's. */
+    private boolean rootDetached;
+    private boolean rootReaped;
     /**
      * The seccomp program installed at launch when the tracer wants only some calls (null: every
      * call stops). Tasks then run with PTRACE_CONT and stop at the filtered calls only.
@@ -169,6 +176,7 @@ public final class TraceSession {
         this.orders = decides && tracer.ordersThreads();
         this.later = decides && !orders && tracer.answersLater();
         this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
+        this.detachAtExec = !orders && policy == null && tracer.detachesAtExec();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -182,7 +190,9 @@ public final class TraceSession {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
         // Attached processes run with every call stopping: the filter is installed at launch only.
-        this.syscallFilter = orders || policy != null || attachPid != 0 ? null : syscallFilter(tracer.interest());
+        // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
+        this.syscallFilter = orders || policy != null || attachPid != 0 || detachAtExec ? null
+                : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         this.nanoBase = System.nanoTime();
@@ -226,6 +236,8 @@ public final class TraceSession {
                     launch();
                 }
                 loop();
+                // let go at an exec (-b execve), the program goes on: deja ends with it, with its status
+                if (rootDetached && !rootReaped && wait.waitpid(rootPid, 0) == rootPid) reapedRoot(wait.status());
             } catch (NativeCallException e) {
                 DeviceException failure = new DeviceException(e.getMessage() + " after event " + seq, e);
                 abandon(failure);
@@ -327,6 +339,7 @@ public final class TraceSession {
         }
         rootPid = pid;
         launched = true;
+        firstExecSeen = true; // -b execve: an attached process is let go at its very next exec, as strace -p does
         livePids.add(pid);
         processesSeen.add(pid);
         Task leader = new Task(pid, pid);
@@ -443,6 +456,9 @@ public final class TraceSession {
         byte[] block = launchVectors(0);
         long filterAt = (block.length + 7L) & ~7L;
         long end = syscallFilter == null ? block.length : filterAt + SOCK_FPROG_SIZE + syscallFilter.length;
+        LaunchSpec.Credentials credentials = spec.credentials();
+        long groupsAt = (end + 7L) & ~7L;
+        if (credentials != null) end = groupsAt + 4L * credentials.groups().size();
         long size = (end + 4095L) & ~4095L;
         long addr = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("mmap"),
                 0, size, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
@@ -454,10 +470,30 @@ public final class TraceSession {
             throw new DeviceException("cannot write argv and envp into pid " + task.tid);
         }
         if (syscallFilter != null) installSyscallFilter(task, addr + filterAt);
+        // after the filter: installing it without no_new_privs needs the root shell's CAP_SYS_ADMIN
+        if (credentials != null) becomeUser(task, credentials, addr + groupsAt);
         long[] regs = ptrace.getRegsArray(task.tid);
         regs[X86Regs.RSI] = addr + LaunchLayout.argvOffset(spec);
         regs[X86Regs.RDX] = addr + LaunchLayout.envpOffset(spec);
         ptrace.setRegs(task.tid, regs);
+    }
+
+    /**
+     * strace -u: at the shell's execve entry, injects setgroups, setregid and setreuid (in that
+     * order: the groups need the privilege the uid change gives up), the groups written at {@code groups}.
+     */
+    private void becomeUser(Task task, LaunchSpec.Credentials c, long groups) {
+        ByteBuffer b = ByteBuffer.allocate(4 * c.groups().size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int g : c.groups()) b.putInt(g);
+        if (b.capacity() > 0 && vm.write(task.tid, groups, b.array()) != b.capacity()) {
+            throw new DeviceException("cannot write the supplementary groups into pid " + task.tid);
+        }
+        long r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setgroups"), c.groups().size(), groups);
+        if (r != 0) throw new DeviceException("cannot set the program's groups (setgroups): errno " + -r);
+        r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setregid"), c.gid(), c.egid());
+        if (r != 0) throw new DeviceException("cannot set the program's group id " + c.gid() + " (setregid): errno " + -r);
+        r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setreuid"), c.uid(), c.euid());
+        if (r != 0) throw new DeviceException("cannot set the program's user id " + c.uid() + " (setreuid): errno " + -r);
     }
 
     private byte[] launchVectors(long base) {
@@ -542,6 +578,10 @@ public final class TraceSession {
                 continue;
             }
             Task task = tasks.get(tid);
+            if (task == null && tid == rootPid && rootDetached && !Wait.stopped(status)) {
+                reapedRoot(status);
+                continue;
+            }
             if (task == null) {
                 // A new task can report its first stop before its parent's clone event.
                 if (Wait.stopped(status)) {
@@ -1383,7 +1423,9 @@ public final class TraceSession {
     private boolean ptraceEvent(Task task, int event) {
         switch (event) {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
-            case Ptrace.EVENT_EXEC -> execed(task);
+            case Ptrace.EVENT_EXEC -> {
+                return execed(task);
+            }
             case Ptrace.EVENT_SECCOMP -> {
                 // A filtered call's entry; when its entry was already handled (the task stepped
                 // into the call with PTRACE_SYSCALL after an injection), this stop adds nothing.
@@ -1440,8 +1482,15 @@ public final class TraceSession {
         }
     }
 
-    private void execed(Task task) {
+    /** Handles an exec event; false when the process was let go (-b execve) and must not be resumed. */
+    private boolean execed(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
+        boolean first = !firstExecSeen;
+        firstExecSeen = true;
+        if (detachAtExec && !first) {
+            detachExeced(task, former);
+            return false;
+        }
         if (former != task.tid) {
             // A non-leader thread exec'd: it now has the leader's tid; its pending execve moves with it
             // (reported under the tid that entered it). The old leader is gone: the call it was in
@@ -1497,6 +1546,34 @@ public final class TraceSession {
             tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), m.start(), m.end() - m.start(), m.prot(),
                     m.shared() ? 1 : 2, m.offset(), m.path(), fileSize(source), ""), source);
         }
+        return true;
+    }
+
+    /**
+     * -b execve: the process has exec'd (its other threads are gone): the exec call is handed to the
+     * tracer as one that never returns, and the thread is PTRACE_DETACHed in its exec stop; the new
+     * program runs untraced (and is not killed with the tree: it is no longer deja's to stop).
+     */
+    private void detachExeced(Task task, int former) {
+        Task old = former != task.tid ? tasks.remove(former) : null;
+        Pending call = old != null ? old.pending : task.pending;
+        if (old != null && task.pending != null) {
+            // the former leader's call never returns: its thread is gone
+            Pending p = task.pending;
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, p.time, p.nr, p.args, p.inputs, 0, List.of(),
+                    SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args) | p.flags), task);
+        }
+        if (call != null) {
+            tracer.onDetached(new SyscallEvent(call.seq, task.pid, call.tid, call.time, call.time, call.nr, call.args,
+                    call.inputs, 0, List.of(), SyscallEvent.NO_EXIT | capture.flags(call.nr, call.args) | call.flags));
+        }
+        ptrace.detach(task.tid, 0);
+        tasks.remove(task.tid);
+        task.closeCode();
+        if (old != null) old.closeCode();
+        awaiting.remove(task);
+        livePids.remove(task.pid);
+        if (task.pid == rootPid) rootDetached = true;
     }
 
     private int signalStop(Task task, int sig) {
@@ -1513,6 +1590,13 @@ public final class TraceSession {
                 true);
         tracer.onSignal(event, task);
         return decides ? tracer.signalToDeliver(event, task) : sig;
+    }
+
+    private void reapedRoot(int status) {
+        rootReaped = true;
+        boolean signaled = !Wait.exited(status);
+        rootExitCode = signaled ? 0 : Wait.exitCode(status);
+        rootTermSignal = signaled ? Wait.termSignal(status) : 0;
     }
 
     private void died(Task task, int status) {

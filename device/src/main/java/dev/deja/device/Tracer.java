@@ -30,6 +30,21 @@ public interface Tracer {
         return SyscallInterest.all();
     }
 
+    /**
+     * strace's {@code -b execve}: true when the device should let a process go once it has exec'd a
+     * new program (every exec but the program's first): it is PTRACE_DETACHed at its exec event and
+     * runs on untraced, its call reported through {@link #onDetached} and never returning. Asked once,
+     * before the run; a launched program then runs without the seccomp filter (a detached process
+     * would get ENOSYS from the filter's calls), whatever {@link #interest()} says.
+     */
+    default boolean detachesAtExec() {
+        return false;
+    }
+
+    /** The exec after which the device let its thread go ({@link #detachesAtExec()}): its last event. */
+    default void onDetached(SyscallEvent call) {
+    }
+
     /** True when this tracer answers syscall entries and signals; observing tracers cost nothing there. */
     default boolean decides() {
         return false;
