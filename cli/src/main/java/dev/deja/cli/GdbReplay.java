@@ -14,7 +14,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.util.List;
 
 /**
  * {@code deja replay --gdb}: a replay served to gdb. It binds the address first (so that the printed
@@ -48,10 +47,7 @@ final class GdbReplay {
                 throw new UserError("cannot serve the replay to gdb: " + e.getMessage());
             }
             try (ServerSocket listener = listen()) {
-                String where = hostForGdb(listener) + ":" + listener.getLocalPort();
-                System.err.println("deja: gdb server listening on " + where + "; the replay waits at the program's start");
-                System.err.println("deja: connect with: gdb -ex " + Quote.command(List.of("target extended-remote " + where))
-                        + " " + Quote.command(List.of(program.executable())));
+                System.err.println("deja: replaying " + rec.path() + " for gdb: it stops at the program's start and waits there");
                 System.err.flush();
                 try (GdbServer server = new GdbServer(listener, program, System.err)) {
                     Replayer.Outcome outcome;
@@ -82,11 +78,5 @@ final class GdbReplay {
         listener.setReuseAddress(true);
         listener.bind(new InetSocketAddress(host, address.port()), 1);
         return listener;
-    }
-
-    private static String hostForGdb(ServerSocket listener) {
-        InetAddress a = listener.getInetAddress();
-        String h = a.getHostAddress();
-        return h.contains(":") ? "[" + h + "]" : h;
     }
 }

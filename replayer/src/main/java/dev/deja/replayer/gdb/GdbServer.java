@@ -8,9 +8,11 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.ContextEvent;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.Replayer;
@@ -26,7 +28,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -52,47 +58,70 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
      * What gdb is told about the program.
      *
      * @param executable   the path gdb loads symbols from (qXfer:exec-file:read)
+     * @param name         the program's name (comm) as recorded after its exec: the replay runs a copy under another name
      * @param auxv         the auxiliary vector the program started with, as the kernel lays it out
      * @param recordedExit how the program ended when recorded, or null when the recording does not say
      */
-    public record Program(String executable, byte[] auxv, ExitEvent recordedExit) {
+    public record Program(String executable, String name, long[] auxv, List<FileMapping> files, ExitEvent recordedExit) {
         public Program {
             auxv = auxv.clone();
+            files = List.copyOf(files);
         }
 
         @Override
-        public byte[] auxv() {
+        public long[] auxv() {
             return auxv.clone();
+        }
+
+        /** The file mapped at {@code start} from its offset 0 (a loaded object's first mapping), or null. */
+        FileMapping fileAt(long start) {
+            for (FileMapping f : files) if (f.start() == start) return f;
+            return null;
         }
 
         /**
          * From a recording: its first program (the first exec), served by the recorded path when that file
          * is still the recorded one on this machine, else by the recording's copy of it; its recorded
-         * auxiliary vector (the vDSO entry already hidden, as the replayed program sees it); its end.
+         * auxiliary vector (the vDSO entry already hidden, as the replayed program sees it); the files it
+         * mapped from their start (the loaded objects), with their copies; its end.
          */
         public static Program of(Recording rec) throws RecordingException {
             ExecEvent exec = null;
             ExitEvent exit = null;
+            String name = null;
+            List<MappingEvent> mapped = new ArrayList<>();
             try (EventReader events = rec.events()) {
                 for (Event e; (e = events.next()) != null; ) {
                     if (exec == null && e instanceof ExecEvent x) exec = x;
-                    if (exec != null && e instanceof ExitEvent x && x.processExit() && x.pid() == exec.pid()) exit = x;
+                    if (exec == null) continue;
+                    if (name == null && e instanceof ContextEvent c && c.pid() == exec.pid()) name = c.context().comm();
+                    if (e instanceof ExitEvent x && x.processExit() && x.pid() == exec.pid()) exit = x;
+                    if (e instanceof MappingEvent m && m.pid() == exec.pid() && m.offset() == 0 && !m.blob().isEmpty()) mapped.add(m);
                 }
             }
             if (exec == null) throw new RecordingException(rec.path() + " holds no exec: no program to debug");
             if (exec.exeBlob().isEmpty()) {
                 throw new RecordingException(rec.path() + " holds no copy of the executable " + exec.path());
             }
+            List<FileMapping> files = new ArrayList<>();
+            for (MappingEvent m : mapped) files.add(new FileMapping(m.address(), m.path(), rec.blob(m.blob()).toString()));
             Path copy = rec.blob(exec.exeBlob());
-            return new Program(sameFile(Path.of(exec.path()), copy) ? exec.path() : copy.toString(), auxvBytes(exec.auxv()), exit);
+            String exe = sameFile(Path.of(exec.path()), copy.toString()) ? exec.path() : copy.toString();
+            if (name == null) name = Path.of(exec.path()).getFileName().toString();
+            return new Program(exe, name, exec.auxv(), files, exit);
         }
+    }
 
-        private static boolean sameFile(Path recorded, Path copy) {
-            try {
-                return Files.isRegularFile(recorded) && Files.mismatch(recorded, copy) == -1;
-            } catch (IOException e) {
-                return false; // unreadable here: the copy serves
-            }
+    /** A file the program mapped from its start: where, its recorded path, and the recording's copy of it. */
+    public record FileMapping(long start, String path, String copy) {
+    }
+
+    /** Whether {@code local} on this machine holds the bytes of the recorded copy. */
+    static boolean sameFile(Path local, String copy) {
+        try {
+            return Files.isRegularFile(local) && Files.mismatch(local, Path.of(copy)) == -1;
+        } catch (IOException e) {
+            return false; // unreadable here: the copy serves
         }
     }
 
@@ -118,6 +147,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** The thread stopped for gdb now, and the breakpoints gdb inserted. */
     private Tracee current;
     private final Set<Long> breakpoints = new HashSet<>();
+    /** Whether a local file is the recorded one, by "path\0copy" (a library is compared once). */
+    private final Map<String, Boolean> sameFiles = new HashMap<>();
     private String stopReply;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
@@ -203,6 +234,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     // ---------------------------------------------------------------- connection
 
     private boolean connect() {
+        String where = hostForGdb(listener) + ":" + listener.getLocalPort();
+        console.println("deja: the replay is at the program's start; gdb server listening on " + where);
+        console.println("deja: connect with: gdb -ex 'target extended-remote " + where + "' " + shellQuoted(program.executable()));
+        console.flush();
         try {
             socket = listener.accept();
             socket.setTcpNoDelay(true);
@@ -216,6 +251,15 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             detached = true;
             return false;
         }
+    }
+
+    private static String hostForGdb(ServerSocket listener) {
+        String h = listener.getInetAddress().getHostAddress();
+        return h.contains(":") ? "[" + h + "]" : h;
+    }
+
+    private static String shellQuoted(String s) {
+        return s.matches("[A-Za-z0-9_@%+=:,./-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     private boolean interruptArrived() {
@@ -310,7 +354,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                         // already stopped: nothing to interrupt
                     }
                     case GdbPackets.Packet p -> {
-                        if (!noAck) sendAck('+');
+                        if (!noAck) {
+                            sendAck('+');
+                            dropRetransmissions(p);
+                        }
                         Resume how = handle(p.text(), t);
                         if (how != null) {
                             current = null;
@@ -322,6 +369,25 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         } catch (UncheckedIOException e) {
             console.println("deja: the gdb connection failed (" + e.getCause().getMessage() + "): the replay ends");
             throw new ReplayControl.Abandon("the gdb connection failed");
+        }
+    }
+
+    /**
+     * gdb sends a packet again when its acknowledgement is late (a replay still starting up when gdb
+     * connected): copies already waiting are acknowledged and dropped, or each would get a reply.
+     */
+    private void dropRetransmissions(GdbPackets.Packet p) {
+        try {
+            while (pending == null && in.available() > 0) {
+                GdbPackets.Incoming again = reader.next();
+                if (again instanceof GdbPackets.Packet q && java.util.Arrays.equals(q.payload(), p.payload())) {
+                    sendAck('+');
+                } else if (!(again instanceof GdbPackets.Ack)) {
+                    pending = again;
+                }
+            }
+        } catch (IOException e) {
+            pending = new GdbPackets.End();
         }
     }
 
@@ -402,7 +468,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("qSupported")) {
             swbreak = p.contains("swbreak+");
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
-                    + "qXfer:exec-file:read+;qXfer:threads:read+;QStartNoAckMode+;vContSupported+;swbreak+";
+                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;vContSupported+;swbreak+";
         }
         if (p.equals("QStartNoAckMode")) {
             noAck = true;
@@ -482,13 +548,31 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         int length = (int) GdbPackets.parseHex(range[1]);
         byte[] data = switch (parts[0]) {
             case "features" -> parts[2].equals("target.xml") ? X86Target.targetXml().getBytes(StandardCharsets.UTF_8) : null;
-            case "auxv" -> program.auxv();
+            case "auxv" -> auxvBytes(program.auxv());
+            case "libraries-svr4" -> {
+                // An incremental request (start=, prev=): refused, gdb then reads the whole list.
+                if (!parts[2].isEmpty() || t == null) yield null;
+                yield LinkMap.xml(LinkMap.read(t.memory(), program.auxv()), this::libraryName).getBytes(StandardCharsets.UTF_8);
+            }
             case "exec-file" -> program.executable().getBytes(StandardCharsets.UTF_8);
             case "threads" -> threadsXml(t).getBytes(StandardCharsets.UTF_8);
             default -> null;
         };
-        if (data == null) return parts[0].equals("features") ? "E00" : "";
+        if (data == null) return parts[0].equals("features") || parts[0].equals("libraries-svr4") ? "E00" : "";
         return chunk(data, offset, length);
+    }
+
+    /**
+     * The name gdb loads a shared object's symbols from: the name the loader gave it when that file on
+     * this machine is still the recorded one, else the recording's copy (the loader itself runs from a
+     * copy named by deja: its recorded path then).
+     */
+    private String libraryName(LinkMap.Entry e) {
+        FileMapping f = program.fileAt(e.lAddr());
+        if (f == null) return e.name();
+        String local = e.name().startsWith("/") ? e.name() : f.path();
+        boolean same = sameFiles.computeIfAbsent(local + "\0" + f.copy(), k -> sameFile(Path.of(local), f.copy()));
+        return same ? local : f.copy();
     }
 
     /** An {@code m} (more follows) or {@code l} (last) chunk of a qXfer object; escaped as binary data by the framing. */
@@ -500,9 +584,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     }
 
     /** The threads gdb may look at: the stopped one (none once the program has ended). */
-    private static String threadsXml(Tracee t) {
+    private String threadsXml(Tracee t) {
         if (t == null) return "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n";
-        String name = t.threadName().replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+        // The main thread's live name is the replayed copy's file name: the recorded one instead.
+        String name = (t.tid() == t.pid() ? program.name() : t.threadName()).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
         return "<?xml version=\"1.0\"?>\n<threads>\n  <thread id=\"" + Integer.toHexString(t.tid()) + "\" name=\"" + name
                 + "\"/>\n</threads>\n";
     }
