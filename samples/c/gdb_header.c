@@ -1,6 +1,6 @@
 /*
- * gdb_header: reads a small header from the file named by its argument and parses it in
- * parse_header; exits with the header's version. The program `deja replay --gdb` is tested with
+ * gdb_header FILE [OUT]: reads a small header from FILE and parses it in parse_header; writes a
+ * summary line to OUT when given; exits with the header's version. The program `deja replay --gdb` is tested with
  * (GdbIT): a breakpoint on parse_header shows the bytes the recorded read returned.
  * Built without optimisation so that every argument and local stays visible to gdb.
  */
@@ -48,5 +48,14 @@ int main(int argc, char **argv) {
         return 3;
     }
     printf("header %s len %u version %u\n", hdr.magic, hdr.len, hdr.version);
+    if (argc > 2) {
+        FILE *out = fopen(argv[2], "w");
+        if (out == NULL) {
+            perror(argv[2]);
+            return 2;
+        }
+        fprintf(out, "version %u\n", hdr.version);
+        fclose(out);
+    }
     return (int) hdr.version;
 }

@@ -1,0 +1,150 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.deja.samples.Samples;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deja replay --gdb} with the real gdb in batch mode: a program that reads a header through a
+ * recorded read and parses it (samples/c/gdb_header.c) is recorded, its input changed and its output
+ * removed, then replayed under gdb, which must see the recorded bytes, the real stack, the shared
+ * libraries and the recorded exit status, while the replay writes nothing.
+ */
+class GdbIT {
+    private static final Path GDB = Path.of("/usr/bin/gdb");
+    private static final Pattern ADDRESS = Pattern.compile("target extended-remote ([0-9.]+:[0-9]+)");
+
+    @TempDir
+    Path dir;
+
+    record Session(String gdb, Runs.Result deja) {
+    }
+
+    @Test
+    void gdbBreaksStepsAndReadsTheRecordedValues() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path input = dir.resolve("hdr.bin");
+        Path output = dir.resolve("out.txt");
+        Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0, 'r', 'e', 's', 't'});
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("gdb_header");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, input.toString(), output.toString());
+        assertEquals(7, recorded.status(), recorded.stderr());
+        assertEquals("version 7\n", Files.readString(output));
+        // The replay must not read the file again, nor write its output again.
+        Files.writeString(input, "XXXX");
+        Files.delete(output);
+
+        Session s = debug(rec, exe, """
+                break parse_header
+                continue
+                bt
+                print n
+                print buf[0]@4
+                print/x buf[8]
+                python
+                try:
+                    gdb.execute("set var n = 1")
+                except gdb.error as e:
+                    print("write refused: " + str(e))
+                end
+                print n
+                next
+                x/i $pc
+                stepi
+                x/i $pc
+                info sharedlibrary
+                info threads
+                monitor when
+                continue
+                """);
+        String g = s.gdb();
+        assertTrue(g.contains("Breakpoint 1, parse_header (buf=") && g.contains("n=16"), g);
+        assertTrue(Pattern.compile("(?m)^#0  parse_header \\(.*\\) at gdb_header\\.c:\\d+$").matcher(g).find(), g);
+        assertTrue(Pattern.compile("(?m)^#1  0x[0-9a-f]+ in main \\(argc=3, .*\\) at gdb_header\\.c:\\d+$").matcher(g).find(), g);
+        assertTrue(g.contains("$1 = 16\n"), g);
+        assertTrue(g.contains("$2 = \"DEJA\"\n"), g);
+        assertTrue(g.contains("$3 = 0x7\n"), g);
+        assertTrue(g.contains("write refused: Cannot access memory"), g);
+        assertTrue(g.contains("$4 = 16\n"), g);
+        assertTrue(Pattern.compile("(?m)^24\\t    memcpy\\(hdr->magic, buf, 4\\);$").matcher(g).find(), g);
+        Matcher pcs = Pattern.compile("(?m)^=> (0x[0-9a-f]+) <parse_header\\+\\d+>").matcher(g);
+        assertTrue(pcs.find(), g);
+        String beforeStep = pcs.group(1);
+        assertTrue(pcs.find(), g);
+        assertFalse(beforeStep.equals(pcs.group(1)), "stepi moved the pc: " + g);
+        assertTrue(Pattern.compile("(?m)^0x[0-9a-f]+ +0x[0-9a-f]+ +Yes +\\S*libc\\.so\\.6$").matcher(g).find(), g);
+        assertTrue(Pattern.compile("(?m)^\\* 1 +Thread \\d+ \"gdb_header\"").matcher(g).find(), g);
+        assertTrue(g.contains("Current event: "), g);
+        assertTrue(g.contains("exited with code 07"), g);
+
+        assertEquals(7, s.deja().status(), s.deja().stderr());
+        assertEquals("header DEJA len 16 version 7\n", s.deja().stdout(), s.deja().stderr());
+        assertTrue(s.deja().stderr().contains("gdb asked to write memory: refused"), s.deja().stderr());
+        assertFalse(Files.exists(output), "the replay wrote the program's output file");
+        assertEquals("XXXX", Files.readString(input));
+    }
+
+    @Test
+    void quittingGdbEndsTheReplay() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path input = dir.resolve("hdr.bin");
+        Files.write(input, new byte[] {'D', 'E', 'J', 'A', 1, 0, 0, 0, 3, 0, 0, 0});
+        Path rec = dir.resolve("rec");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", Samples.path("gdb_header"), input.toString());
+        assertEquals(3, recorded.status(), recorded.stderr());
+        // No executable on gdb's command line: it takes the one the server names (qXfer:exec-file).
+        Session s = debug(rec, null, """
+                break main
+                continue
+                info inferiors
+                """);
+        assertTrue(s.gdb().contains("Breakpoint 1, main (argc=2"), s.gdb());
+        assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
+        assertTrue(s.deja().stderr().contains("gdb killed the program: the replay ends"), s.deja().stderr());
+        assertEquals("", s.deja().stdout());
+    }
+
+    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb against it. */
+    private Session debug(Path rec, String exe, String script) throws IOException, InterruptedException {
+        Path out = dir.resolve("deja.out");
+        Path err = dir.resolve("deja.err");
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            String address = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (address == null && System.nanoTime() < deadline && deja.isAlive()) {
+                Matcher m = ADDRESS.matcher(Files.readString(err));
+                if (m.find()) address = m.group(1);
+                else Thread.sleep(100);
+            }
+            assertTrue(address != null, "no gdb server address: " + Files.readString(err));
+            Path commands = dir.resolve("script.gdb");
+            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
+            List<String> cmd = exe == null ? List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString())
+                    : List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(), exe);
+            Runs.Result gdb = Runs.run(null, cmd, java.time.Duration.ofSeconds(120));
+            assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
+            return new Session(gdb.stdout() + gdb.stderr(), new Runs.Result(deja.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8)));
+        } finally {
+            deja.descendants().forEach(ProcessHandle::destroyForcibly);
+            deja.destroyForcibly();
+        }
+    }
+}
