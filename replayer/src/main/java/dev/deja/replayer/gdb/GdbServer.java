@@ -483,8 +483,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.equals("qfThreadInfo")) return "m" + Integer.toHexString(t.tid());
         if (p.equals("qsThreadInfo")) return "l";
         if (p.equals("qAttached") || p.startsWith("qAttached:")) return "0";
-        if (p.startsWith("H")) return knownThread(p.substring(2)) ? "OK" : "E02";
-        if (p.startsWith("T")) return knownThread(p.substring(1)) ? "OK" : "E02";
+        if (p.startsWith("H")) return knownThread(p.substring(2), t) ? "OK" : "E02";
+        if (p.startsWith("T")) return knownThread(p.substring(1), t) ? "OK" : "E02";
         if (p.equals("vCont?")) return "vCont;c;C;s;S";
         if (p.equals("g")) return X86Target.allRegisters(t.registers(), t.fpRegisters());
         if (p.startsWith("p")) {
@@ -504,9 +504,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "";
     }
 
-    private boolean knownThread(String id) {
+    private static boolean knownThread(String id, Tracee t) {
         if (id.equals("0") || id.equals("-1") || id.startsWith("p")) return true;
-        return current != null && GdbPackets.parseHex(id) == current.tid();
+        return GdbPackets.parseHex(id) == t.tid();
     }
 
     private String readMemory(String args, Tracee t) {
