@@ -66,6 +66,10 @@ class GdbIT {
                 x/i $pc
                 stepi
                 x/i $pc
+                set can-use-hw-watchpoints 0
+                watch hdr->version
+                continue
+                delete 2
                 info sharedlibrary
                 info threads
                 monitor when
@@ -86,6 +90,8 @@ class GdbIT {
         String beforeStep = pcs.group(1);
         assertTrue(pcs.find(), g);
         assertFalse(beforeStep.equals(pcs.group(1)), "stepi moved the pc: " + g);
+        // gdb's software watchpoint: it single-steps, the server steps
+        assertTrue(g.contains("Old value = 0\nNew value = 7\n"), g);
         assertTrue(Pattern.compile("(?m)^0x[0-9a-f]+ +0x[0-9a-f]+ +Yes +\\S*libc\\.so\\.6$").matcher(g).find(), g);
         assertTrue(Pattern.compile("(?m)^\\* 1 +Thread \\d+ \"gdb_header\"").matcher(g).find(), g);
         assertTrue(g.contains("Current event: "), g);
@@ -116,6 +122,26 @@ class GdbIT {
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
         assertTrue(s.deja().stderr().contains("gdb killed the program: the replay ends"), s.deja().stderr());
         assertEquals("", s.deja().stdout());
+    }
+
+    @Test
+    void detachingLetsTheReplayRunToItsEnd() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path input = dir.resolve("hdr.bin");
+        Files.write(input, new byte[] {'D', 'E', 'J', 'A', 1, 0, 0, 0, 4, 0, 0, 0});
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("gdb_header");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, input.toString());
+        assertEquals(4, recorded.status(), recorded.stderr());
+        Session s = debug(rec, exe, """
+                break parse_header
+                continue
+                detach
+                """);
+        assertTrue(s.gdb().contains("[Inferior 1 (Remote target) detached]"), s.gdb());
+        assertEquals(4, s.deja().status(), s.deja().stderr());
+        assertEquals("header DEJA len 1 version 4\n", s.deja().stdout(), s.deja().stderr());
+        assertTrue(s.deja().stderr().contains("gdb detached: the replay runs on to the end"), s.deja().stderr());
     }
 
     /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb against it. */

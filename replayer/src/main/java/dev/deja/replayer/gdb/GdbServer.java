@@ -150,6 +150,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** Whether a local file is the recorded one, by "path\0copy" (a library is compared once). */
     private final Map<String, Boolean> sameFiles = new HashMap<>();
     private String stopReply;
+    /** catch syscall (QCatchSyscalls): every call, or these numbers; the call whose return stop is due (-1: none). */
+    private boolean catchesAll;
+    private final Set<Integer> caught = new HashSet<>();
+    private int returning = -1;
+    /** The name the replayed copy of the program runs under (its file name in deja's replay directory). */
+    private String copyName;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
         this.listener = listener;
@@ -168,16 +174,33 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
-        if (detached || socket == null || !interruptArrived()) return;
-        // Ctrl-C in gdb: taken at the next recorded call (nothing stops a thread between calls).
-        Resume how = serve(tracee, stop(SIGINT, tracee, false));
-        if (how == Resume.STEP) tracee.stopAfterCall();
+        if (detached || socket == null) return;
+        if (interruptArrived()) {
+            // Ctrl-C in gdb: taken at the next recorded call (nothing stops a thread between calls).
+            Resume how = serve(tracee, stop(SIGINT, tracee, false));
+            if (how == Resume.STEP) tracee.stopAfterCall();
+            return;
+        }
+        if (catchesAll || caught.contains(recorded.nr())) {
+            // catch syscall: a stop at the recorded call's entry, then one once it has returned
+            serve(tracee, "T" + hex8(SIGTRAP) + "syscall_entry:" + Integer.toHexString(recorded.nr()) + ";thread:"
+                    + Integer.toHexString(tracee.tid()) + ";");
+            returning = recorded.nr();
+            tracee.stopAfterCall();
+        }
     }
 
     @Override
     public Resume stopped(Stop why, Tracee thread) {
+        if (why instanceof Start) copyName = thread.threadName();
         if (detached) return Resume.CONTINUE;
         if (socket == null && !connect()) return Resume.CONTINUE;
+        if (why instanceof Stepped && returning >= 0) {
+            String reply = "T" + hex8(SIGTRAP) + "syscall_return:" + Integer.toHexString(returning) + ";thread:"
+                    + Integer.toHexString(thread.tid()) + ";";
+            returning = -1;
+            return serve(thread, reply);
+        }
         return serve(thread, stop(SIGTRAP, thread, why instanceof Breakpoint));
     }
 
@@ -468,13 +491,14 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("qSupported")) {
             swbreak = p.contains("swbreak+");
             return "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
-                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;vContSupported+;swbreak+";
+                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+";
         }
         if (p.equals("QStartNoAckMode")) {
             noAck = true;
             return "OK";
         }
         if (p.equals("!")) return "OK";
+        if (p.startsWith("QCatchSyscalls:")) return catchSyscalls(p.substring(15));
         if (p.equals("?")) return stopReply;
         if (p.startsWith("qXfer:")) return xfer(p.substring(6), t);
         if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim());
@@ -502,6 +526,22 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("z0,")) return remove(p.substring(3), t);
         if (p.startsWith("vRun")) return "E.deja replays one recorded run: it cannot start another program";
         return "";
+    }
+
+    /** {@code 0}: none; {@code 1}: all; {@code 1;nr;nr...}: those (hex). */
+    private String catchSyscalls(String args) {
+        String[] parts = args.split(";");
+        Set<Integer> numbers = new HashSet<>();
+        for (int i = 1; i < parts.length; i++) numbers.add((int) GdbPackets.parseHex(parts[i]));
+        caught.clear();
+        if (parts[0].equals("0")) {
+            catchesAll = false;
+            return "OK";
+        }
+        if (!parts[0].equals("1")) return "E01";
+        catchesAll = numbers.isEmpty();
+        caught.addAll(numbers);
+        return "OK";
     }
 
     private static boolean knownThread(String id, Tracee t) {
@@ -586,8 +626,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** The threads gdb may look at: the stopped one (none once the program has ended). */
     private String threadsXml(Tracee t) {
         if (t == null) return "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n";
-        // The main thread's live name is the replayed copy's file name: the recorded one instead.
-        String name = (t.tid() == t.pid() ? program.name() : t.threadName()).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+        // A thread named after the replayed copy's file (as every thread is until it renames itself) gets the
+        // recorded program's name.
+        String live = t.threadName();
+        String name = (t.tid() == t.pid() || live.equals(copyName) ? program.name() : live).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
         return "<?xml version=\"1.0\"?>\n<threads>\n  <thread id=\"" + Integer.toHexString(t.tid()) + "\" name=\"" + name
                 + "\"/>\n</threads>\n";
     }

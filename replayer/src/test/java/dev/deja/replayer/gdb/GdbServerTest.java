@@ -92,7 +92,7 @@ class GdbServerTest {
     void announcesWhatItServes() {
         String s = server.answer("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386", t);
         for (String f : List.of("PacketSize=4000", "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
-                "qXfer:threads:read+", "qXfer:libraries-svr4:read+", "QStartNoAckMode+", "vContSupported+", "swbreak+")) {
+                "qXfer:threads:read+", "qXfer:libraries-svr4:read+", "QStartNoAckMode+", "QCatchSyscalls+", "vContSupported+", "swbreak+")) {
             assertTrue(s.contains(f), s);
         }
         assertEquals("vCont;c;C;s;S", server.answer("vCont?", t));
@@ -102,6 +102,9 @@ class GdbServerTest {
         assertEquals("OK", server.answer("Hg1092", t));
         assertEquals("OK", server.answer("Hc-1", t));
         assertEquals("E02", server.answer("Hg99", t));
+        assertEquals("OK", server.answer("QCatchSyscalls:1;0;1;e7", t));
+        assertEquals("OK", server.answer("QCatchSyscalls:0", t));
+        assertEquals("E01", server.answer("QCatchSyscalls:2", t));
         assertEquals("", server.answer("qSomethingNew", t)); // unknown: empty, as the protocol wants
     }
 
