@@ -125,7 +125,7 @@ class GdbIT {
     }
 
     @Test
-    void detachingLetsTheReplayRunToItsEnd() throws Exception {
+    void catchSyscallThenDetachingLetsTheReplayRunToItsEnd() throws Exception {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path input = dir.resolve("hdr.bin");
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 1, 0, 0, 0, 4, 0, 0, 0});
@@ -133,15 +133,35 @@ class GdbIT {
         String exe = Samples.path("gdb_header");
         Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, input.toString());
         assertEquals(4, recorded.status(), recorded.stderr());
+        // catch syscall: the loader's read of libc, then the program's read of the header, each at entry and return.
         Session s = debug(rec, exe, """
+                catch syscall read
+                continue
+                continue
+                continue
+                continue
+                print $rax
+                print *(char (*)[4]) $rsi
+                delete 1
                 break parse_header
                 continue
                 detach
                 """);
+        assertEquals(2, count(s.gdb(), "(call to syscall read)"), s.gdb());
+        assertEquals(2, count(s.gdb(), "(returned from syscall read)"), s.gdb());
+        assertTrue(s.gdb().contains("$1 = 12\n"), s.gdb());
+        assertTrue(s.gdb().contains("$2 = \"DEJA\"\n"), s.gdb());
+        assertTrue(s.gdb().contains("Breakpoint 2, parse_header ("), s.gdb());
         assertTrue(s.gdb().contains("[Inferior 1 (Remote target) detached]"), s.gdb());
         assertEquals(4, s.deja().status(), s.deja().stderr());
         assertEquals("header DEJA len 1 version 4\n", s.deja().stdout(), s.deja().stderr());
         assertTrue(s.deja().stderr().contains("gdb detached: the replay runs on to the end"), s.deja().stderr());
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
+        return n;
     }
 
     /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb against it. */
