@@ -105,13 +105,17 @@ class GdbIT {
     }
 
     @Test
-    void quittingGdbEndsTheReplay() throws Exception {
+    void anExecutableChangedSinceTheRecordingIsServedFromItsCopyAndQuittingGdbEndsTheReplay() throws Exception {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path input = dir.resolve("hdr.bin");
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 1, 0, 0, 0, 3, 0, 0, 0});
+        Path exe = dir.resolve("gdb_header");
+        Files.copy(Path.of(Samples.path("gdb_header")), exe);
         Path rec = dir.resolve("rec");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", Samples.path("gdb_header"), input.toString());
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe.toString(), input.toString());
         assertEquals(3, recorded.status(), recorded.stderr());
+        // Rebuilt since: not the recorded program any more.
+        Files.write(exe, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
         // No executable on gdb's command line: it takes the one the server names (qXfer:exec-file).
         Session s = debug(rec, null, """
                 break main
@@ -119,9 +123,15 @@ class GdbIT {
                 info inferiors
                 """);
         assertTrue(s.gdb().contains("Breakpoint 1, main (argc=2"), s.gdb());
+        assertTrue(Pattern.compile("connect with: gdb -ex 'target extended-remote [0-9.:]+' \\S*/blobs/\\S+\n")
+                .matcher(s.deja().stderr()).find(), s.deja().stderr());
+        assertTrue(Pattern.compile("(?m)^\\* 1 .*/blobs/").matcher(s.gdb()).find(), s.gdb());
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
         assertTrue(s.deja().stderr().contains("gdb killed the program: the replay ends"), s.deja().stderr());
         assertEquals("", s.deja().stdout());
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").endsWith("/gdb_header")
+                || p.info().arguments().map(a -> a.length > 0 && a[a.length - 1].equals(input.toString())).orElse(false)),
+                "a replayed process outlived the replay");
     }
 
     @Test
