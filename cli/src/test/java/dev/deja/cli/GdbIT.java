@@ -168,6 +168,53 @@ class GdbIT {
         assertTrue(s.deja().stderr().contains("gdb detached: the replay runs on to the end"), s.deja().stderr());
     }
 
+    @Test
+    void anInterruptFromGdbStopsTheProgramAtItsNextRecordedCall() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("getppid_loop");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, "300000");
+        assertEquals(0, recorded.status(), recorded.stderr());
+        Path out = dir.resolve("deja.out");
+        Path err = dir.resolve("deja.err");
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            String address = awaitAddress(deja, err);
+            // Not in batch mode: gdb reads its commands from a pipe and takes the stop between them.
+            Process gdb = new ProcessBuilder(GDB.toString(), "-nx", "-q", exe).redirectErrorStream(true).start();
+            var toGdb = new java.io.PrintStream(gdb.getOutputStream(), true, StandardCharsets.UTF_8);
+            toGdb.println("set pagination off\nset confirm off\ntarget extended-remote " + address + "\ncontinue &");
+            Thread.sleep(3000);
+            toGdb.println("interrupt");
+            Thread.sleep(3000);
+            toGdb.println("bt 2\nmonitor when\nkill\nquit");
+            assertTrue(gdb.waitFor(60, TimeUnit.SECONDS), "gdb did not end");
+            String g = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(g.contains("Program received signal SIGINT, Interrupt."), g);
+            assertTrue(Pattern.compile("#1  0x[0-9a-f]+ in main \\(").matcher(g).find(), g);
+            Matcher when = Pattern.compile("Current event: (\\d+) \\(the last recorded call the replay reached: #\\d+ getppid").matcher(g);
+            assertTrue(when.find(), g);
+            assertTrue(Long.parseLong(when.group(1)) > 30, g);
+            assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
+            assertEquals(GdbReplay.KILLED_BY_GDB, deja.exitValue(), Files.readString(err));
+        } finally {
+            deja.descendants().forEach(ProcessHandle::destroyForcibly);
+            deja.destroyForcibly();
+        }
+    }
+
+    private static String awaitAddress(Process deja, Path err) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && deja.isAlive()) {
+            Matcher m = ADDRESS.matcher(Files.readString(err));
+            if (m.find()) return m.group(1);
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no gdb server address: " + Files.readString(err));
+    }
+
     private static int count(String text, String part) {
         int n = 0;
         for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
@@ -182,14 +229,7 @@ class GdbIT {
                 .redirectOutput(out.toFile()).redirectError(err.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         try {
-            String address = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (address == null && System.nanoTime() < deadline && deja.isAlive()) {
-                Matcher m = ADDRESS.matcher(Files.readString(err));
-                if (m.find()) address = m.group(1);
-                else Thread.sleep(100);
-            }
-            assertTrue(address != null, "no gdb server address: " + Files.readString(err));
+            String address = awaitAddress(deja, err);
             Path commands = dir.resolve("script.gdb");
             Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
             List<String> cmd = exe == null ? List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString())
