@@ -50,17 +50,28 @@ final class GdbReplay {
                 System.err.println("deja: replaying " + rec.path() + " for gdb: it stops at the program's start and waits there");
                 System.err.flush();
                 try (GdbServer server = new GdbServer(listener, program, System.err)) {
-                    Replayer.Outcome outcome;
+                    // Ctrl-C or SIGTERM while the replay waits for gdb: the sockets close, the replay ends at once.
+                    Thread unblock = Thread.ofPlatform().name("deja-gdb-stop").unstarted(server::shutdown);
+                    Runtime.getRuntime().addShutdownHook(unblock);
                     try {
-                        outcome = Replayer.replay(rec, options, server);
-                    } catch (ReplayControl.Abandon a) {
-                        return KILLED_BY_GDB;
-                    } catch (ReplayException e) {
-                        server.finished(null, e.getMessage());
-                        throw new UserError("cannot replay: " + e.getMessage());
+                        Replayer.Outcome outcome;
+                        try {
+                            outcome = Replayer.replay(rec, options, server);
+                        } catch (ReplayControl.Abandon a) {
+                            return KILLED_BY_GDB;
+                        } catch (ReplayException e) {
+                            server.finished(null, e.getMessage());
+                            throw new UserError("cannot replay: " + e.getMessage());
+                        }
+                        server.finished(outcome, null);
+                        return ReplayCommand.report(outcome, incomplete, quiet);
+                    } finally {
+                        try {
+                            Runtime.getRuntime().removeShutdownHook(unblock);
+                        } catch (IllegalStateException shuttingDown) {
+                            // the hook runs: it only closes sockets
+                        }
                     }
-                    server.finished(outcome, null);
-                    return ReplayCommand.report(outcome, incomplete, quiet);
                 }
             }
         } catch (IOException e) {

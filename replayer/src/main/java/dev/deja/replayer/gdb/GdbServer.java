@@ -129,7 +129,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private final Program program;
     private final PrintStream console;
     private final SyscallTable syscalls = SyscallTable.of(Arch.current());
-    private Socket socket;
+    private volatile Socket socket;
+    /** deja is being stopped (Ctrl-C, SIGTERM): the sockets close under the tracing thread. */
+    private volatile boolean stopping;
     private InputStream in;
     private OutputStream out;
     private GdbPackets.Reader reader;
@@ -270,6 +272,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             console.println("deja: gdb connected from " + socket.getRemoteSocketAddress());
             return true;
         } catch (IOException e) {
+            if (stopping) throw new ReplayControl.Abandon("deja is stopping");
             console.println("deja: no gdb connection (" + e.getMessage() + "): the replay runs on without a debugger");
             detached = true;
             return false;
@@ -336,6 +339,20 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         send("O" + GdbPackets.hex(text.getBytes(StandardCharsets.UTF_8)));
     }
 
+    /**
+     * From any thread (deja's Ctrl-C or SIGTERM hook): stops waiting for gdb and for its packets, so that
+     * the tracing thread returns and the replay ends at once.
+     */
+    public void shutdown() {
+        stopping = true;
+        try {
+            listener.close();
+        } catch (IOException e) {
+            console.println("deja: closing the gdb server: " + e.getMessage());
+        }
+        close();
+    }
+
     @Override
     public void close() {
         try {
@@ -364,7 +381,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                 GdbPackets.Incoming next = next();
                 switch (next) {
                     case GdbPackets.End e -> {
-                        console.println("deja: gdb disconnected: the replay ends");
+                        if (!stopping) console.println("deja: gdb disconnected: the replay ends");
                         throw new ReplayControl.Abandon("gdb disconnected");
                     }
                     case GdbPackets.Nack n -> {
