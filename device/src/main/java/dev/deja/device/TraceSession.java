@@ -97,6 +97,12 @@ public final class TraceSession {
     /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
     private final boolean[] contextChanging;
     private final boolean decides;
+    /** The debugger driving this run (gdb server), or null: then none of the debug paths below is taken. */
+    private final DebugAgent debug;
+    /** Per process (pid): the debugger's int3s, address to the byte each replaced. */
+    private final Map<Integer, Map<Long, Byte>> debugBreakpoints = new HashMap<>();
+    /** The debugger's stop at the program's start has been made (only the first program's exec has one). */
+    private boolean debugStarted;
     private final boolean orders;
     /** -b execve: a process that execs (after the program's first exec) is let go. */
     private final boolean detachAtExec;
@@ -173,6 +179,7 @@ public final class TraceSession {
         this.attachPid = attachPid;
         this.tracer = tracer;
         this.decides = tracer.decides();
+        this.debug = attachPid == 0 ? tracer.debugAgent() : null;
         this.orders = decides && tracer.ordersThreads();
         this.later = decides && !orders && tracer.answersLater();
         this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
@@ -604,7 +611,9 @@ public final class TraceSession {
             }
             int sig = Wait.stopSignal(status);
             int event = Wait.ptraceEvent(status);
+            if (task.debugReinsert != 0) debugReinsert(task);
             if (task.matcher != null && matchStop(task, sig, event)) continue;
+            if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
@@ -700,6 +709,10 @@ public final class TraceSession {
             }
             task.started = true;
             killIfStopping(task);
+            if (debug != null && sig == SYSCALL_STOP && task.pending == null && (task.debugStart || task.debugStopAfterCall)) {
+                resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
+                continue;
+            }
             resume(task, deliver);
         }
     }
@@ -955,10 +968,95 @@ public final class TraceSession {
         }
     }
 
+    // ---- a debugger's stops: breakpoints and single steps ---------------------------------------
+
+    /** The thread stops for the debugger, and goes on as it says. */
+    private void debugStop(Task t, DebugAgent.Stop why) {
+        debugResume(t, debug.stopped(why, t));
+    }
+
+    /**
+     * Resumes a thread the debugger let go. On one of its breakpoints, the original instruction runs
+     * first (the int3 comes back at the thread's next stop). A step never single-steps a {@code syscall}
+     * instruction: PTRACE_SINGLESTEP would let the kernel run the call with no syscall stop, for real;
+     * the thread goes to the call's entry instead, the tracer answers it, and it stops after the call.
+     */
+    private void debugResume(Task t, DebugAgent.Resume how) {
+        killIfStopping(t);
+        long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        Byte original = bps == null ? null : bps.get(rip);
+        if (how == DebugAgent.Resume.CONTINUE && original == null) {
+            resumeUserCode(t);
+            return;
+        }
+        if (original != null) {
+            writeCode(t, rip, original);
+            t.debugReinsert = rip;
+        }
+        byte[] insn = new byte[2];
+        if (t.memory.read(rip, insn, 0, 2) == 2 && insn[0] == 0x0f && insn[1] == 0x05) {
+            if (how == DebugAgent.Resume.STEP) t.debugStopAfterCall = true;
+            resume(t, 0);
+            return;
+        }
+        t.debugStepping = true;
+        t.debugContinueAfterStep = how == DebugAgent.Resume.CONTINUE;
+        ptrace.singleStep(t.tid, 0);
+    }
+
+    /** The breakpoint stepped over is planted again, at the thread's first stop after the step. */
+    private void debugReinsert(Task t) {
+        long addr = t.debugReinsert;
+        t.debugReinsert = 0;
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (bps != null && bps.containsKey(addr) && tasks.containsKey(t.tid)) writeCode(t, addr, (byte) 0xCC);
+    }
+
+    /** A SIGTRAP: the end of the debugger's single step, or one of its breakpoints; false when neither. */
+    private boolean debugTrap(Task t) {
+        long[] regs = ptrace.getRegsArray(t.tid);
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (t.debugStepping) {
+            t.debugStepping = false;
+            boolean goOn = t.debugContinueAfterStep;
+            t.debugContinueAfterStep = false;
+            long rip = regs[X86Regs.RIP];
+            if (!goOn) {
+                debugStop(t, new DebugAgent.Stepped());
+            } else if (bps != null && bps.containsKey(rip)) {
+                debugStop(t, new DebugAgent.Breakpoint(rip)); // stepped over one breakpoint onto another
+            } else {
+                resumeUserCode(t);
+            }
+            return true;
+        }
+        long addr = regs[X86Regs.RIP] - 1;
+        if (bps == null || !bps.containsKey(addr)) return false; // the program's own SIGTRAP
+        regs[X86Regs.RIP] = addr;
+        ptrace.setRegs(t.tid, regs);
+        debugStop(t, new DebugAgent.Breakpoint(addr));
+        return true;
+    }
+
     // ---- replay: stopping a thread at a recorded point between syscalls ------------------------
 
-    /** Lets a thread run user code; when the tracer asked for a stop on the way ({@link Tracee#stopAt}), towards it. */
+    /**
+     * Lets a thread run user code; when the tracer asked for a stop on the way ({@link Tracee#stopAt}), towards it.
+     * With a debugger, the thread first stops for it when it is due to (the program's start, a step over a call).
+     */
     private void resumeUser(Task t) {
+        if (debug != null && (t.debugStart || t.debugStopAfterCall)) {
+            DebugAgent.Stop why = t.debugStart ? new DebugAgent.Start() : new DebugAgent.Stepped();
+            t.debugStart = false;
+            t.debugStopAfterCall = false;
+            debugStop(t, why);
+            return;
+        }
+        resumeUserCode(t);
+    }
+
+    private void resumeUserCode(Task t) {
         RunTarget target = t.target;
         if (target == null) {
             resume(t, 0);
@@ -1462,6 +1560,12 @@ public final class TraceSession {
             case Ptrace.EVENT_VFORK -> SpawnEvent.Kind.VFORK;
             default -> thread ? SpawnEvent.Kind.THREAD : SpawnEvent.Kind.CLONE;
         };
+        Map<Long, Byte> inherited = debug == null || thread || kind == SpawnEvent.Kind.VFORK ? null
+                : debugBreakpoints.get(parent.pid);
+        if (inherited != null) {
+            // A forked child's copy of the debugger's int3s goes: the debugger follows the parent only.
+            for (Map.Entry<Long, Byte> bp : inherited.entrySet()) writeCode(task, bp.getKey(), bp.getValue());
+        }
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
         if (!thread && processesSeen.add(childPid)) context(task);
         if (thread && policy != null) unit(task).threaded = true;
@@ -1521,6 +1625,13 @@ public final class TraceSession {
         task.pid = task.tid;
         task.memory = new Memory(task.pid);
         task.closeCode(); // the old program's memory
+        if (debug != null) {
+            debugBreakpoints.remove(task.pid); // gone with the old program's memory
+            if (!debugStarted) {
+                debugStarted = true;
+                task.debugStart = true;
+            }
+        }
         if (policy != null) leaveSharedUnit(task);
         long[] regs = ptrace.getRegsArray(task.tid);
         StackVectors vectors = StackVectors.read(task.memory, regs[X86Regs.RSP]);
@@ -1697,7 +1808,16 @@ public final class TraceSession {
 
         @Override
         public int read(long address, byte[] dst, int off, int len) {
-            return vm.read(pid, address, dst, off, len);
+            int n = vm.read(pid, address, dst, off, len);
+            Map<Long, Byte> bps = debug == null ? null : debugBreakpoints.get(pid);
+            if (bps != null && n > 0) {
+                // The debugger's int3s are invisible: the bytes they replaced are read instead.
+                for (Map.Entry<Long, Byte> bp : bps.entrySet()) {
+                    long at = bp.getKey() - address;
+                    if (at >= 0 && at < n) dst[off + (int) at] = bp.getValue();
+                }
+            }
+            return n;
         }
     }
 
@@ -1746,6 +1866,13 @@ public final class TraceSession {
         /** SIGSTOPs of free runs that ended otherwise may still come: suppressed, not delivered. */
         int strayStops;
         boolean stepping;
+        /** Debugger: stop at the program's start / after the current call; single-stepping (then continuing). */
+        boolean debugStart;
+        boolean debugStopAfterCall;
+        boolean debugStepping;
+        boolean debugContinueAfterStep;
+        /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
+        long debugReinsert;
         /** The planted int3's address (0: none) and the byte it replaced. */
         long breakpoint;
         byte breakpointByte;
@@ -1840,6 +1967,50 @@ public final class TraceSession {
                 throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
                         + e.getMessage(), e);
             }
+        }
+
+        @Override
+        public byte[] fpRegisters() {
+            try {
+                return ptrace.getFpRegs(tid);
+            } catch (NativeCallException e) {
+                throw new DeviceException("cannot read the floating-point registers of pid " + pid + " tid " + tid
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public String threadName() {
+            return ProcFs.threadName(pid, tid);
+        }
+
+        @Override
+        public void insertBreakpoint(long address) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            Map<Long, Byte> bps = debugBreakpoints.computeIfAbsent(pid, p -> new HashMap<>());
+            if (bps.containsKey(address)) return;
+            byte[] orig = new byte[1];
+            if (memory.read(address, orig, 0, 1) != 1) {
+                throw new DeviceException("cannot read the instruction at 0x" + Long.toHexString(address) + " in pid " + pid);
+            }
+            writeCode(this, address, (byte) 0xCC);
+            bps.put(address, orig[0]);
+        }
+
+        @Override
+        public boolean removeBreakpoint(long address) {
+            Map<Long, Byte> bps = debug == null ? null : debugBreakpoints.get(pid);
+            Byte orig = bps == null ? null : bps.remove(address);
+            if (orig == null) return false;
+            if (debugReinsert == address) debugReinsert = 0;
+            writeCode(this, address, orig);
+            return true;
+        }
+
+        @Override
+        public void stopAfterCall() {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            debugStopAfterCall = true;
         }
 
         @Override

@@ -144,6 +144,14 @@ public interface Tracer {
     default void stopMissed(Tracee tracee, String why) {
     }
 
+    /**
+     * A debugger that drives the run (breakpoints, steps, a stop at the program's start), or null for
+     * none: the default, at no cost to the run. Asked once, before the run.
+     */
+    default DebugAgent debugAgent() {
+        return null;
+    }
+
     /** No stop came within {@link #progressLimitNs()}: the tracer throws to end the run, or returns to wait on. */
     default void noProgress(long waitedNs) {
     }
