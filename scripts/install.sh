@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MIN_JAVA=25
 JVM_DIR=${DEJA_JVM_DIR:-/usr/lib/jvm}   # where JDKs are looked for
-PACKAGES=(maven gcc make strace libc6-dev time)
+PACKAGES=(maven gcc make strace libc6-dev time gdb)
 
 say() { printf 'install: %s\n' "$*" >&2; }
 die() { printf 'install: error: %s\n' "$*" >&2; exit 1; }

@@ -62,12 +62,15 @@ final class DiffCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "With --html: replace FILE if it exists.")
     boolean force;
 
+    @Option(names = {"-q", "--quiet"}, description = "With --html: print nothing when the page is written.")
+    boolean quiet;
+
     @Override
     public Integer call() {
         if (context < 0) throw new UserError("-C takes a number of events, at least 0: " + context);
         if (html && json) throw new UserError("diff: --html and --json are two forms of the report: choose one");
         if (html && output == null) throw new UserError("diff --html writes a page: give it a file with -o FILE (or -o - for standard output)");
-        if (!html && (output != null || force)) throw new UserError("diff: -o and --force go with --html");
+        if (!html && (output != null || force || quiet)) throw new UserError("diff: -o, --force and --quiet go with --html");
         DiffReport report;
         List<RunModel> models = new ArrayList<>();
         try (Recording a = RecordingArg.open(first); Recording b = RecordingArg.open(second)) {
@@ -83,6 +86,9 @@ final class DiffCommand implements Callable<Integer> {
         if (html) {
             HtmlFile.write(output, force, out -> HtmlReport.write(out, "deja diff: " + first + " vs " + second, "diff",
                     models, DiffPage.json(report)));
+            if (!quiet && !output.equals("-")) {
+                System.err.printf("deja: wrote %s (%s)%n", output, differ ? "the runs differ" : "the runs take the same path");
+            }
             return differ ? ExitCodes.DIFFERENT : ExitCodes.OK;
         }
         DiffRenderer renderer = new DiffRenderer(report);

@@ -19,7 +19,8 @@ import picocli.CommandLine.Parameters;
                         + " exit status are those recorded. deja exits with the program's status (for a recording"
                         + " interrupted by Ctrl-C or SIGTERM, the recorded 137, with a note), or 124 when the replay"
                         + " diverges from the recording."},
-        footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1"})
+        footer = {"", "Examples:", "  deja replay bug1", "  deja replay --quiet bug1; echo $?", "  deja replay -M bug1",
+                "  deja replay --gdb bug1            # then: gdb -ex 'target extended-remote 127.0.0.1:50505'"})
 final class ReplayCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "RECORDING", description = "A recording directory or name, or a packed recording (.deja file); default: the latest.")
@@ -31,8 +32,21 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = {"-M", "--mark"}, description = "Mark each line of the program's output with the event that wrote it: \"[deja 1042] ok 17/18\".")
     boolean mark;
 
+    @Option(names = "--gdb", arity = "0..1", paramLabel = "HOST:PORT", fallbackValue = GdbAddress.DEFAULT,
+            description = {"Serve the replay to gdb (the GDB remote protocol): the replay stops at the program's start"
+                    + " and waits for gdb on HOST:PORT (default " + GdbAddress.DEFAULT + "; PORT alone binds 127.0.0.1;"
+                    + " port 0 picks a free one); it prints the gdb command to connect. See docs/gdb.md."})
+    String gdb;
+
     @Override
     public Integer call() {
+        if (gdb != null && !GdbAddress.looksLikeOne(gdb)) {
+            // `--gdb NAME`: picocli gave the recording to the option's optional value.
+            if (recording != null) throw new UserError("--gdb " + gdb + ": not HOST:PORT or PORT", ExitCodes.DEJA_FAILURE);
+            recording = gdb;
+            gdb = GdbAddress.DEFAULT;
+        }
+        if (gdb != null) return new GdbReplay(GdbAddress.parse(gdb), quiet, mark).run(recording);
         OutputStream out = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.out);
         OutputStream err = quiet ? OutputStream.nullOutputStream() : new FileOutputStream(FileDescriptor.err);
         Replayer.Options options = new Replayer.Options(out, err, Host.closeFds(), Host.signalMask("deja.sigblk"),
@@ -45,6 +59,11 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (ReplayException e) {
             throw new UserError("cannot replay: " + e.getMessage());
         }
+        return report(outcome, incomplete, quiet);
+    }
+
+    /** Prints a replay's warnings, divergence or notes as `deja replay` does; returns its exit status. */
+    static int report(Replayer.Outcome outcome, boolean incomplete, boolean quiet) {
         if (!quiet) {
             for (String w : outcome.warnings()) System.err.println("deja: warning: " + w);
         }

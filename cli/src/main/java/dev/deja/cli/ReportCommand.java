@@ -50,8 +50,10 @@ final class ReportCommand implements Callable<Integer> {
         }
         HtmlFile.write(target, force, out -> HtmlReport.write(out, model));
         if (!quiet && !target.equals("-")) {
-            System.err.printf("deja: wrote %s (%d events, %d lanes, %d output lines) in %.1f s%n", target,
-                    model.events().size(), model.lanes().size(), model.output().size(), (System.nanoTime() - begin) / 1e9);
+            // The summary's count is the recording's (as record, info and dump say); the calls are what the timeline draws.
+            System.err.printf("deja: wrote %s (%d events, %d calls drawn, %d lanes, %d output lines) in %.1f s%n", target,
+                    model.summary().eventCount(), model.events().size(), model.lanes().size(), model.output().size(),
+                    (System.nanoTime() - begin) / 1e9);
         }
         return ExitCodes.OK;
     }

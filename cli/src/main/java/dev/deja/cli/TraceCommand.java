@@ -52,7 +52,10 @@ final class TraceCommand implements Callable<Integer> {
             description = {"trace=SET (names, %%file, %%process, %%network, %%signal, %%desc, %%memory, %%ipc, %%creds, %%clock,"
                     + " all, none, /regex, !SET), or",
                     "inject=SET:error=ERRNO|retval=N[:signal=SIG][:delay_enter=US][:delay_exit=US][:when=N|N+|N+S|N..M],"
-                            + " or fault=SET[:error=ERRNO][:when=...]. Repeatable."})
+                            + " or fault=SET[:error=ERRNO][:when=...], or",
+                    "signal=SET (names, numbers, all, none, !SET), abbrev=SET, verbose=SET (structures as addresses"
+                            + " outside SET), raw=SET (arguments and results in hexadecimal), status=, quiet=, read=FDS,"
+                            + " write=FDS, decode-pids=comm. Repeatable."})
     List<String> expressions = new ArrayList<>();
 
     @Option(names = "-s", paramLabel = "N", description = "Print at most N bytes of each string (default 32).")
@@ -88,6 +91,36 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "-E", paramLabel = "VAR[=VAL]", description = "Run the program with VAR=VAL in its environment "
             + "(-E VAR removes VAR). Repeatable.")
     List<String> environment = new ArrayList<>();
+
+    @Option(names = {"-v", "--no-abbrev"}, description = "Print structures whole: every stat field, execve's environment,"
+            + " termios's control characters (-e abbrev=none).")
+    boolean noAbbrev;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "Run the program with the user id, group id and"
+            + " supplementary groups of USER (deja must run as root).")
+    String user;
+
+    @Option(names = {"-b", "--detach-on"}, paramLabel = "execve", description = "Let a process go when it executes a new"
+            + " program: its later calls are not traced, it runs on.")
+    String detachOn;
+
+    @Option(names = "-D", description = "Accepted for strace compatibility (-D, -DD, -DDD): the program stays deja's child.")
+    boolean[] daemonize = new boolean[0];
+
+    @Option(names = "--daemonize", paramLabel = "HOW", arity = "0..1", fallbackValue = "grandchild",
+            description = "As -D (grandchild, pgroup, pgrp or session); accepted.")
+    String daemonizeHow;
+
+    @Option(names = {"-U", "--summary-columns"}, paramLabel = "COLUMNS", description = "The -c table's columns, in order:"
+            + " time-percent, total-time, min-time, max-time, avg-time, calls, errors, name.")
+    String summaryColumns;
+
+    @Option(names = "--decode-pids", paramLabel = "WHAT", description = "With comm, print command names after thread and"
+            + " process ids, [pid 42<sh>]; pidns is accepted.")
+    List<String> decodePids = new ArrayList<>();
+
+    @Option(names = "-Y", description = "As --decode-pids=comm.")
+    boolean pidNames;
 
     @Option(names = "-A", description = "With -o: append to FILE instead of truncating it.")
     boolean append;
@@ -146,7 +179,9 @@ final class TraceCommand implements Callable<Integer> {
             throw new UserError("trace: -S " + sortBy + ": sort by time, calls, errors, name or nothing");
         }
         Set<String> status = new HashSet<>();
-        boolean noSignals = false;
+        Set<Integer> signals = StraceTracer.More.ALL_SIGNALS;
+        boolean comm = pidNames;
+        for (String d : decodePids) comm |= decodePids(d, "--decode-pids=");
         Set<Integer> dumpReads = new HashSet<>();
         Set<Integer> dumpWrites = new HashSet<>();
         if (column != null && (column < 0 || column > 1000)) throw new UserError("trace: -a " + column + ": a column from 0 to 1000");
@@ -155,6 +190,9 @@ final class TraceCommand implements Callable<Integer> {
         if (onlyFailed) status.add("failed");
         SyscallTable table = SyscallTable.of(Arch.current());
         SyscallSet trace = SyscallSet.all();
+        SyscallSet abbrev = noAbbrev ? SyscallSet.parse("none", table) : SyscallSet.all();
+        SyscallSet verbose = SyscallSet.all();
+        SyscallSet raw = SyscallSet.parse("none", table);
         List<InjectRule> injects = new ArrayList<>();
         for (String e : expressions) {
             int eq = e.indexOf('=');
@@ -165,12 +203,11 @@ final class TraceCommand implements Callable<Integer> {
                     case "trace", "t" -> trace = SyscallSet.parse(value, table);
                     case "inject" -> injects.add(InjectRule.parse(value, false, table));
                     case "fault" -> injects.add(InjectRule.parse(value, true, table));
-                    case "signal", "signals", "s" -> {
-                        if (!value.equals("none") && !value.equals("all")) {
-                            throw new UserError("trace: -e signal=" + value + ": deja knows signal=all and signal=none");
-                        }
-                        noSignals = value.equals("none");
-                    }
+                    case "signal", "signals", "s" -> signals = signalSet(value);
+                    case "abbrev", "a" -> abbrev = SyscallSet.parse(value, table);
+                    case "verbose", "v" -> verbose = SyscallSet.parse(value, table);
+                    case "raw", "x" -> raw = SyscallSet.parse(value, table);
+                    case "decode-pids", "decode-pid" -> comm |= decodePids(value, "-e decode-pids=");
                     case "quiet", "silent", "silence" -> {
                         for (String v : value.split(",")) {
                             switch (v) {
@@ -208,7 +245,7 @@ final class TraceCommand implements Callable<Integer> {
                         }
                     }
                     default -> throw new UserError("trace: -e " + key + "= is not supported (supported: trace=, status=, "
-                            + "signal=, quiet=, read=, write=, inject=, fault=)");
+                            + "signal=, abbrev=, verbose=, raw=, quiet=, read=, write=, decode-pids=, inject=, fault=)");
                 }
             } catch (UnknownSyscallException ex) {
                 throw new UserError("trace: -e " + e + ": " + Suggest.syscall(ex, table));
@@ -216,7 +253,15 @@ final class TraceCommand implements Callable<Integer> {
                 throw new UserError("trace: -e " + e + ": " + ex.getMessage());
             }
         }
-        LaunchSpec spec = attach == null ? withEnvironment(Host.launchSpec(command)) : null;
+        if (detachOn != null && !detachOn.equals("execve")) {
+            throw new UserError("trace: -b " + detachOn + ": deja detaches on execve only (as strace)");
+        }
+        if (daemonizeHow != null && !List.of("grandchild", "pgroup", "pgrp", "session").contains(daemonizeHow)) {
+            throw new UserError("trace: --daemonize=" + daemonizeHow + ": grandchild, pgroup, pgrp or session");
+        }
+        List<StraceTracer.Column> columns = summaryColumns == null ? StraceTracer.More.DEFAULT_COLUMNS : columns(summaryColumns);
+        if (attach != null && user != null) throw new UserError("trace: -u applies to a COMMAND, not to -p");
+        LaunchSpec spec = attach == null ? withUser(withEnvironment(Host.launchSpec(command))) : null;
         if (attach != null && !environment.isEmpty()) throw new UserError("trace: -E applies to a COMMAND, not to -p");
         boolean perThread = follow.length > 1 && output != null;
         PrintWriter out;
@@ -235,11 +280,12 @@ final class TraceCommand implements Callable<Integer> {
         Set<String> tracedPaths = new HashSet<>();
         for (String p : paths) tracedPaths.add(Path.of(p).toAbsolutePath().normalize().toString());
         for (String p : paths) tracedPaths.add(p);
-        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit, hexStrings), trace,
-                injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
+        Renderer.Detail detail = new Renderer.Detail(raw::contains, verbose::contains, abbrev::contains);
+        StraceTracer.Options options = new StraceTracer.Options(new Renderer(Arch.current(), stringLimit, hexStrings, detail),
+                trace, injects, output != null, decodeFds.length > 0, false, callTime, summaryWanted, quiet.length > 1,
                 new StraceTracer.More(clock, relative, decodeFds.length > 1, status, linesAndSummary,
-                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, noSignals, tracedPaths,
-                        dumpReads, dumpWrites));
+                        sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, signals, tracedPaths,
+                        dumpReads, dumpWrites, columns, comm, detachOn != null));
         StraceTracer tracer = new StraceTracer(options, out);
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;
@@ -256,6 +302,90 @@ final class TraceCommand implements Callable<Integer> {
         return r.shellStatus();
     }
 
+    /** --decode-pids=comm,pidns: whether command names are wanted (pidns: deja's tracees share its namespace). */
+    private static boolean decodePids(String value, String option) {
+        boolean comm = false;
+        for (String v : value.split(",")) {
+            switch (v) {
+                case "comm" -> comm = true;
+                case "pidns", "none" -> {
+                    // pidns: a launched program is in deja's PID namespace, where the ids are the same
+                }
+                case "all" -> comm = true;
+                default -> throw new UserError("trace: " + option + v + ": deja knows comm and pidns");
+            }
+        }
+        return comm;
+    }
+
+    /** -e signal=SET: names (SIGINT, INT, int), numbers, all, none, a leading ! for the complement. */
+    static Set<Integer> signalSet(String value) {
+        boolean negated = value.startsWith("!");
+        String list = negated ? value.substring(1) : value;
+        Set<Integer> set = new HashSet<>();
+        for (String v : list.split(",")) {
+            if (v.isEmpty()) throw new UserError("trace: -e signal=" + value + ": an empty signal name");
+            switch (v) {
+                case "all" -> set.addAll(StraceTracer.More.ALL_SIGNALS);
+                case "none" -> set.clear();
+                default -> set.add(signalNumber(v, value));
+            }
+        }
+        if (!negated) return set;
+        Set<Integer> complement = new HashSet<>(StraceTracer.More.ALL_SIGNALS);
+        complement.removeAll(set);
+        return complement;
+    }
+
+    private static int signalNumber(String v, String expr) {
+        if (v.chars().allMatch(Character::isDigit)) {
+            int n;
+            try {
+                n = Integer.parseInt(v);
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 1 || n > 64) throw new UserError("trace: -e signal=" + expr + ": " + v + " is not a signal number (1-64)");
+            return n;
+        }
+        java.util.OptionalInt n = dev.deja.device.syscall.Signals.number(v.toUpperCase(java.util.Locale.ROOT));
+        if (n.isEmpty()) throw new UserError("trace: -e signal=" + expr + ": no signal called " + v);
+        return n.getAsInt();
+    }
+
+    /** -U: strace's column names (and their other names), in order; each once. */
+    private static List<StraceTracer.Column> columns(String value) {
+        List<StraceTracer.Column> columns = new ArrayList<>();
+        for (String v : value.split(",")) {
+            StraceTracer.Column c = StraceTracer.Column.named(v).orElseThrow(() -> new UserError("trace: -U " + v
+                    + ": not a column (" + String.join(", ", StraceTracer.Column.allNames()) + ")"));
+            if (!columns.contains(c)) columns.add(c);
+        }
+        return columns;
+    }
+
+    /**
+     * -u USER: the launch runs as USER (ids from the C library, groups as initgroups finds them); a
+     * set-user-ID or set-group-ID program keeps its owner as effective id, as strace -u arranges.
+     */
+    private LaunchSpec withUser(LaunchSpec spec) {
+        if (user == null) return spec;
+        if (Host.uid() != 0) throw new UserError("trace: -u " + user + ": deja must run as root to run a program as another user");
+        dev.deja.device.ffm.Users.User u = dev.deja.device.ffm.Users.byName(user)
+                .orElseThrow(() -> new UserError("trace: -u " + user + ": no such user"));
+        int euid = u.uid();
+        int egid = u.gid();
+        try {
+            Path exe = Path.of(spec.executable());
+            int mode = (Integer) Files.getAttribute(exe, "unix:mode");
+            if ((mode & 04000) != 0) euid = (Integer) Files.getAttribute(exe, "unix:uid");
+            if ((mode & 02000) != 0) egid = (Integer) Files.getAttribute(exe, "unix:gid");
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new UserError("trace: -u: cannot read the mode of " + spec.executable() + ": " + e.getMessage());
+        }
+        return spec.withCredentials(new LaunchSpec.Credentials(u.uid(), euid, u.gid(), egid, u.groups()));
+    }
+
     /** -E: the program's environment with VAR=VAL set (replacing VAR's value) or VAR removed. */
     private LaunchSpec withEnvironment(LaunchSpec spec) {
         if (environment.isEmpty()) return spec;
@@ -268,7 +398,7 @@ final class TraceCommand implements Callable<Integer> {
             if (eq >= 0) env.add(e);
         }
         return new LaunchSpec(spec.executable(), spec.argv(), env, spec.closeFds(), spec.blockedSignals(),
-                spec.ignoredSignals());
+                spec.ignoredSignals(), spec.credentials());
     }
 
     /**

@@ -125,7 +125,7 @@ class JUnitIT {
         build = new Runs.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), "");
         System.out.printf("mvn test under deja-java: status %d in %.1f s%n%s%n", build.status(),
                 (System.nanoTime() - started) / 1e9, build.stdout());
-        Matcher m = Pattern.compile("deja: kept recording (\\S+) \\((\\d+) tests failed\\)").matcher(build.stdout());
+        Matcher m = Pattern.compile("deja: kept recording (\\S+) \\((\\d+) tests? failed\\)").matcher(build.stdout());
         kept = m.find() ? project.resolve(m.group(1)) : null;
     }
 
@@ -133,7 +133,7 @@ class JUnitIT {
     void theFailingForkIsKeptAndThePassingOneDeleted() throws IOException {
         assertTrue(build.status() != 0, "the build fails as without deja (a test failed):\n" + build.stdout());
         assertTrue(build.stdout().contains("Tests run: 3, Failures: 1"), "Surefire talked to both forks:\n" + build.stdout());
-        Matcher m = Pattern.compile("deja: kept recording (target/deja/cache-surefire-\\d+) \\(1 tests failed\\)")
+        Matcher m = Pattern.compile("deja: kept recording (target/deja/cache-surefire-\\d+) \\(1 test failed\\)")
                 .matcher(build.stdout());
         assertTrue(m.find(), "the kept recording is announced:\n" + build.stdout());
         List<String> left = new ArrayList<>();
@@ -156,6 +156,12 @@ class JUnitIT {
                 "the failed test, its events and its message, on one line:\n" + r.stdout());
         assertTrue(r.stdout().matches("(?s).*#\\d+-#\\d+ +passed +acme\\.CacheTest#keeps\n.*"), r.stdout());
         assertEquals("2 tests: 1 passed, 1 failed, 0 aborted, 0 skipped", lines[2]);
+        Runs.Result threads = Runs.deja(work.resolve("home"), "dump", "--threads", kept.toString());
+        assertEquals(0, threads.status(), threads.stderr());
+        assertTrue(threads.stdout().startsWith("TID      PID      EVENTS"), threads.stdout());
+        assertTrue(Pattern.compile("(?m)^\\d+ +\\d+ +#\\d+-#\\d+ +\\d+  .*\"VM Thread\"$").matcher(threads.stdout()).find(),
+                "dump --threads names HotSpot's threads:\n" + threads.stdout());
+        assertTrue(threads.stdout().matches("(?s).*\n\\d+ threads in \\d+ process\\(es\\), \\d+ named\n"), threads.stdout());
         Runs.Result raw = Runs.deja(work.resolve("home"), "dump", kept.toString());
         assertTrue(raw.stdout().contains("write(") && raw.stdout().contains("\"deja-test\\t1\\tstart\\ttest\\t"),
                 "each marker is a recorded write(2)");
@@ -164,7 +170,7 @@ class JUnitIT {
     @Test
     void theShellGoesToTestsAndStopsAtEach() throws IOException, InterruptedException {
         String script = String.join("\n", "tests", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end",
-                "goto test:nosuch", "break test", "run", "continue", "continue", "threads", "");
+                "goto test:nosuch", "break test", "run", "continue", "continue", "threads", "ps", "");
         Path commands = Files.writeString(work.resolve("commands"), script);
         Runs.Result r = Runs.deja(work.resolve("home"), "debug", "--no-exec", "-x", commands.toString(), kept.toString());
         assertEquals(0, r.status(), r.stdout() + r.stderr());
@@ -181,6 +187,8 @@ class JUnitIT {
                 .matcher(out).results().count(), "break test stops at each test's start:\n" + out);
         assertTrue(Pattern.compile("tid \\d+ \"[^\"]+\" \\(pid \\d+\\)").matcher(out).find(),
                 "threads shows the names HotSpot gave its threads:\n" + out);
+        assertTrue(Pattern.compile("\n      threads: \\d+ \"[^\"]+\"(, \\d+ \"[^\"]+\")+\n").matcher(out).find(),
+                "ps names the JVM's running threads:\n" + out);
     }
 
     @Test

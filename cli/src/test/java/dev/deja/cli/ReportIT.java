@@ -109,7 +109,7 @@ class ReportIT {
 
         Runs.Result r = Runs.deja(home, "diff", "--html", pass.toString(), fail.toString(), "-o", page.toString());
         assertEquals(1, r.status(), "the runs differ: " + r.stderr());
-        assertEquals("", r.stderr());
+        assertEquals("deja: wrote " + page + " (the runs differ)\n", r.stderr());
         Runs.Result noFile = Runs.deja(home, "diff", "--html", pass.toString(), fail.toString());
         assertEquals(125, noFile.status());
         assertTrue(noFile.stderr().startsWith("deja: diff --html writes a page: give it a file with -o FILE"), noFile.stderr());

@@ -517,6 +517,80 @@ class ThreadsIT {
         log(rec.name(), "replay", r);
         assertEquals(rec.run().status(), r.status(), rec.name() + ": replay status; stderr:\n" + head(r.stderr(), 12));
         assertEquals(describe(rec.run().stdout()), describe(r.stdout()), rec.name() + ": replay stdout");
+        assertEquals(rec.run().stderr(), r.stderr(), rec.name() + ": replay stderr");
+    }
+
+    /** JUnit's ConsoleLauncher, one jar; cli's build copies it there (the failsafe run's directory is cli/). */
+    private static final Path CONSOLE_LAUNCHER = Path.of("target/console-launcher/junit-platform-console-standalone.jar");
+
+    /** A JUnit 5 test that hands work to a pool of two threads, as tests of concurrent code do. */
+    private static final String POOL_TEST = """
+            import static org.junit.jupiter.api.Assertions.assertEquals;
+
+            import java.util.concurrent.ExecutorService;
+            import java.util.concurrent.Executors;
+            import java.util.concurrent.Future;
+            import org.junit.jupiter.api.Test;
+
+            class PoolTest {
+                @Test
+                void sumsOnAPool() throws Exception {
+                    ExecutorService pool = Executors.newFixedThreadPool(2);
+                    try {
+                        Future<Integer> a = pool.submit(() -> 20);
+                        Future<Integer> b = pool.submit(() -> 22);
+                        assertEquals(42, a.get() + b.get());
+                    } finally {
+                        pool.shutdown();
+                    }
+                }
+            }
+            """;
+
+    /**
+     * The rest of docs/replay.md's JVM table: on each JDK (deja's, and 17 where installed) with G1, Serial and
+     * Parallel, {@code java -version} (G1's is {@link #theJvmDejaRunsOn} and {@link #debiansJdk17}) and a JUnit 5
+     * test run by the ConsoleLauncher, recorded once and replayed once each (the ThreadPool sample's cells are
+     * {@link #jvmCollectorsAndJavacReplay}'s). The test is compiled for Java 17 so both JDKs run it.
+     */
+    @Test
+    @Timeout(900)
+    void jvmTableVersionAndAJUnitTestOnEachCollector(@TempDir Path dir) throws Exception {
+        assertTrue(Files.isRegularFile(CONSOLE_LAUNCHER), CONSOLE_LAUNCHER.toAbsolutePath()
+                + " is missing: the cli module's build copies it (mvn -pl cli generate-test-resources)");
+        Path source = Files.writeString(dir.resolve("PoolTest.java"), POOL_TEST);
+        Path classes = Files.createDirectories(dir.resolve("classes"));
+        int javac = javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "--release", "17", "-cp",
+                CONSOLE_LAUNCHER.toString(), "-d", classes.toString(), source.toString());
+        assertEquals(0, javac, "compiling PoolTest against the ConsoleLauncher");
+        List<Path> jdks = new ArrayList<>(List.of(dejaJdk()));
+        if (Files.isExecutable(JDK17.resolve("bin/java"))) jdks.add(JDK17);
+        // A JUnit JVM is about 80 000 calls, 40 s to record and replay on a loaded machine: the suite runs
+        // one collector per JDK for it (G1 on deja's, Serial on 17) and -version with Parallel and Serial;
+        // DEJA_FULL_JVM_TABLE=1 runs every cell of the table (about 5 minutes).
+        boolean full = System.getenv("DEJA_FULL_JVM_TABLE") != null;
+        for (Path jdk : jdks) {
+            String java = jdk.resolve("bin/java").toString();
+            boolean first = jdk.equals(jdks.getFirst());
+            for (String gc : List.of("G1", "Serial", "Parallel")) {
+                String label = jdk.getFileName() + "-" + gc;
+                boolean versionCell = !gc.equals("G1") && (full || gc.equals(first ? "Parallel" : "Serial"));
+                boolean junitCell = full || gc.equals(first ? "G1" : "Serial");
+                if (versionCell) {
+                    Recorded version = record(label + "-version", java, "-XX:+Use" + gc + "GC", "-version");
+                    assertEquals(0, version.run().status(), label + " -version: " + version.run().stderr());
+                    assertTrue(version.run().stderr().contains(" version \""), version.run().stderr());
+                    replaysOnce(version);
+                }
+                if (!junitCell) continue;
+                Recorded junit = record(label + "-junit", java, "-XX:+Use" + gc + "GC", "-jar", CONSOLE_LAUNCHER.toString(),
+                        "execute", "--disable-banner", "--disable-ansi-colors", "--include-engine=junit-jupiter",
+                        "--details=summary", "--class-path", classes.toString(), "--select-class", "PoolTest");
+                assertEquals(0, junit.run().status(), label + " ConsoleLauncher: " + junit.run().out() + junit.run().stderr());
+                assertTrue(junit.run().out().contains("1 tests successful"), label + ": " + junit.run().out());
+                replaysOnce(junit);
+            }
+        }
     }
 
     // --- deja debug --------------------------------------------------------------------------------

@@ -121,7 +121,8 @@ class TraceIT {
         Path strace = Path.of("/usr/bin/strace");
         Assumptions.assumeTrue(Files.isExecutable(strace));
         Path sout = tmp.resolve("strace.txt");
-        Runs.Result s = Runs.nativeRun(strace.toString(), "-f", "-q", "-o", sout.toString(), "cat", "/etc/hostname");
+        // with deja's DEJA_HOME too: the same environment, so that execve's "/* N vars */" can agree
+        Runs.Result s = Runs.run(tmp, List.of(strace.toString(), "-f", "-q", "-o", sout.toString(), "cat", "/etc/hostname"));
         assertEquals(0, s.status());
         Set<String> straceLines = new HashSet<>();
         for (String l : Files.readAllLines(sout)) straceLines.add(norm(l));
@@ -330,5 +331,213 @@ class TraceIT {
                 " | 00020  69 78 74 65 65 6e 0a                              ixteen.          |"), dump, w.stderr());
         Runs.Result r = Runs.deja(tmp, "trace", "-e", "trace=read", "-e", "read=0", "head", "-c", "2");
         assertFalse(r.stderr().contains(" | 00000"), "nothing was read from /dev/null: " + r.stderr());
+    }
+
+    // ---------------------------------------------------------------- issue 15, item 12: the rest of strace's options
+
+    private static final Path STRACE = Path.of("/usr/bin/strace");
+
+    /** The lines strace 6.x prints for {@code args} to a file (-o, single process: no pid prefixes). */
+    private List<String> strace(String... args) throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(STRACE), "strace is not installed");
+        Path out = tmp.resolve("strace-" + System.nanoTime() + ".txt");
+        List<String> cmd = new java.util.ArrayList<>(List.of(STRACE.toString(), "-q", "-o", out.toString()));
+        cmd.addAll(List.of(args));
+        Runs.Result r = Runs.run(tmp, cmd); // DEJA_HOME as deja gets it: the same environment
+        assertTrue(Files.exists(out), r.stderr());
+        return Files.readAllLines(out);
+    }
+
+    /** deja's lines for the same arguments (stderr, one process: no pid prefixes). */
+    private List<String> deja(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of("trace"));
+        cmd.addAll(List.of(args));
+        Runs.Result r = Runs.deja(tmp, cmd.toArray(String[]::new));
+        assertEquals(0, r.status(), r.stderr());
+        return lines(r.stderr());
+    }
+
+    private static List<String> normalised(List<String> lines) {
+        return lines.stream().map(TraceIT::norm).toList();
+    }
+
+    /** -e raw= prints the arguments undecoded in hex and the result in hex, line for line as strace. */
+    @Test
+    void rawArgumentsAsStrace() throws Exception {
+        String[] args = {"-e", "trace=openat,read,close,exit_group", "-e", "raw=openat,read,close", "cat", "/etc/hostname"};
+        List<String> deja = deja(args);
+        assertTrue(deja.stream().anyMatch(l -> l.matches("openat\\(0xffffff9c, 0x[0-9a-f]+, 0x80000, 0\\) += 0x3")),
+                String.join("\n", deja));
+        assertTrue(deja.stream().anyMatch(l -> l.matches("close\\(0x3\\) += 0")), String.join("\n", deja));
+        assertTrue(deja.contains("exit_group(0)                           = ?"), "exit_group is decoded: " + deja);
+        assertEquals(normalised(strace(args)), normalised(deja));
+    }
+
+    /** -e verbose=none prints structures (stat buffers, argv, masks) as their addresses, strings still decoded. */
+    @Test
+    void verboseNoneLeavesStructuresAsAddresses() throws Exception {
+        String[] args = {"-e", "trace=execve,newfstatat,rt_sigaction,prlimit64,openat", "-e", "verbose=none", "cat",
+                "/etc/hostname"};
+        List<String> deja = deja(args);
+        assertTrue(deja.getFirst().matches("execve\\(\"/usr/bin/cat\", 0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0"), deja.getFirst());
+        assertTrue(deja.stream().anyMatch(l -> l.matches("newfstatat\\(3, \"\", 0x[0-9a-f]+, AT_EMPTY_PATH\\) += 0")),
+                String.join("\n", deja));
+        assertTrue(deja.stream().anyMatch(l -> norm(l).equals(HOSTNAME_OPEN)), "paths are still strings: " + deja);
+        assertEquals(normalised(strace(args)), normalised(deja));
+    }
+
+    /** -v prints every member of struct stat (times with their dates) and execve's environment, as strace -v. */
+    @Test
+    void minusVPrintsStructuresWhole() throws Exception {
+        String[] args = {"-v", "-e", "trace=newfstatat,uname", "uname", "-n"};
+        List<String> deja = deja(args);
+        String stat = deja.stream().filter(l -> l.startsWith("newfstatat(3, ")).findFirst().orElseThrow();
+        assertTrue(stat.matches("newfstatat\\(3, \"\", \\{st_dev=makedev\\(0x[0-9a-f]+, (0|0x[0-9a-f]+)\\), st_ino=\\d+, "
+                + "st_mode=S_IFREG\\|0\\d+, st_nlink=\\d+, st_uid=0, st_gid=0, st_blksize=\\d+, st_blocks=\\d+, st_size=\\d+, "
+                + "st_atime=\\d+ /\\* [-0-9T:.+]+ \\*/, st_atime_nsec=\\d+, .*, st_ctime_nsec=\\d+\\}, AT_EMPTY_PATH\\) += 0"), stat);
+        assertTrue(deja.stream().anyMatch(l -> l.matches("uname\\(\\{sysname=\"Linux\", nodename=.*, release=.*, version=.*,"
+                + " machine=.*, domainname=.*\\}\\) += 0")), String.join("\n", deja));
+        // atime moves between the two runs when a file is read for the first time in a while: compared without it;
+        // stdout (descriptor 1) is a different file in each run: only the files the program opened are compared
+        java.util.function.UnaryOperator<String> noAtime = l -> norm(l).replaceAll("st_atime=\\d+ /\\* [^*]* \\*/, st_atime_nsec=\\d+",
+                "st_atime=T");
+        java.util.function.Predicate<String> opened = l -> l.startsWith("newfstatat(3, ") || l.startsWith("uname(");
+        assertEquals(strace(args).stream().filter(opened).map(noAtime).toList(), deja.stream().filter(opened).map(noAtime).toList());
+
+        List<String> env = deja("-v", "-e", "trace=execve", "true");
+        assertTrue(env.getFirst().matches("execve\\(\"/usr/bin/true\", \\[\"true\"\\], \\[\".*\"\\]\\) = 0")
+                && env.getFirst().contains("\"PATH="), env.getFirst());
+        List<String> abbreviated = deja("-e", "abbrev=none", "-e", "trace=execve", "true");
+        assertEquals(env.getFirst().replaceAll("_=[^\"]*", ""), abbreviated.getFirst().replaceAll("_=[^\"]*", ""));
+        List<String> usual = deja("-v", "-e", "abbrev=all", "-e", "trace=execve", "true");
+        assertTrue(usual.getFirst().matches(".*, 0x[0-9a-f]+ /\\* \\d+ vars \\*/\\) = 0"), usual.getFirst());
+    }
+
+    /** -e signal=SET: names with or without SIG, numbers, and ! as strace reads them. */
+    @Test
+    void signalSetsChooseTheSignalLines() throws Exception {
+        String script = "trap '' USR1 USR2; kill -USR1 $$; kill -USR2 $$";
+        for (String set : List.of("!SIGUSR1", "usr1", "12", "SIGUSR1,SIGUSR2", "none", "all")) {
+            String[] args = {"-e", "trace=none", "-e", "signal=" + set, "sh", "-c", script};
+            List<String> deja = deja(args).stream().filter(l -> l.startsWith("---")).map(l -> l.replaceAll("si_pid=\\d+", "")).toList();
+            List<String> strace = strace(args).stream().filter(l -> l.startsWith("---")).map(l -> l.replaceAll("si_pid=\\d+", "")).toList();
+            assertEquals(strace, deja, "signal=" + set);
+        }
+        assertTrue(deja("-e", "trace=none", "-e", "signal=!SIGUSR1", "sh", "-c", script).stream()
+                .anyMatch(l -> l.startsWith("--- SIGUSR2 ")));
+        Runs.Result bad = Runs.deja(tmp, "trace", "-e", "signal=SIGNOPE", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
+        assertTrue(bad.stderr().startsWith("deja: trace: -e signal=SIGNOPE: no signal called SIGNOPE"), bad.stderr());
+    }
+
+    /** -U chooses the -c table's columns: the header and rule as strace 6.x prints them, the name last when not given. */
+    @Test
+    void summaryColumns() throws Exception {
+        for (String columns : List.of("name,calls,min-time,max-time,avg-time,total-time,time-percent,errors", "calls,errors",
+                "max-time,shortest,count")) {
+            String[] args = {"-c", "-U", columns, "cat", "/etc/hostname"};
+            List<String> deja = deja(args);
+            List<String> strace = strace(args);
+            assertEquals(strace.subList(0, 2), deja.subList(0, 2), columns);
+            String cat = String.join("\n", deja);
+            assertTrue(deja.stream().anyMatch(l -> l.contains("execve")), cat);
+            assertTrue(deja.getLast().contains("total"), cat);
+        }
+        List<String> min = deja("-c", "-U", "name,calls,min-time,max-time", "cat", "/etc/hostname");
+        assertTrue(min.stream().anyMatch(l -> l.matches("execve +1 \\d\\.\\d{6} \\d\\.\\d{6}")), String.join("\n", min));
+        Runs.Result bad = Runs.deja(tmp, "trace", "-c", "-U", "name,speed", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
+        assertTrue(bad.stderr().startsWith("deja: trace: -U speed: not a column"), bad.stderr());
+    }
+
+    /** --decode-pids=comm (-Y): thread ids in prefixes, pid arguments and results followed by the command name. */
+    @Test
+    void decodePidsPrintsCommandNames() throws Exception {
+        Path out = tmp.resolve("comm.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-f", "-o", out.toString(), "--decode-pids=comm", "-e", "trace=getpid,kill,exit_group",
+                "sh", "-c", "kill -0 $$; /bin/true");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> deja = Files.readAllLines(out);
+        String pid = deja.getFirst().substring(0, deja.getFirst().indexOf('<'));
+        assertTrue(deja.stream().anyMatch(l -> l.replaceAll(" +", " ").equals(pid + "<sh> kill(" + pid + "<sh>, 0) = 0")),
+                String.join("\n", deja));
+        assertTrue(deja.stream().anyMatch(l -> l.matches("\\d+<true> exit_group\\(0\\) += \\?")), String.join("\n", deja));
+        Path sout = tmp.resolve("comm-strace.txt");
+        Assumptions.assumeTrue(Files.isExecutable(STRACE));
+        Runs.nativeRun(STRACE.toString(), "-f", "-q", "-o", sout.toString(), "--decode-pids=comm", "-e",
+                "trace=getpid,kill,exit_group", "sh", "-c", "kill -0 $$; /bin/true");
+        java.util.function.UnaryOperator<String> pids = l -> l.replaceAll("\\d+<", "N<").replaceAll("si_pid=\\d+", "si_pid=N").replaceAll(" +", " ");
+        assertEquals(Files.readAllLines(sout).stream().map(pids).toList(), deja.stream().map(pids).toList());
+
+        List<String> y = lines(Runs.deja(tmp, "trace", "-Y", "-e", "trace=getpid", "sh", "-c", "kill -0 $$").stderr());
+        assertTrue(y.getFirst().matches("getpid\\(\\) += \\d+<sh>"), y.getFirst());
+    }
+
+    /** -b execve: a child that execs is let go (its line unfinished, nothing after), the program runs on and its status stays. */
+    @Test
+    void detachesOnExecve() throws Exception {
+        Path out = tmp.resolve("b.txt");
+        Runs.Result r = Runs.deja(tmp, "trace", "-f", "-b", "execve", "-o", out.toString(), "sh", "-c",
+                "/bin/echo child; echo parent");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals("child\nparent\n", r.stdout());
+        List<String> lines = Files.readAllLines(out);
+        String exec = lines.stream().filter(l -> l.contains("execve(\"/bin/echo\"")).findFirst().orElseThrow();
+        assertTrue(exec.matches("\\d+ +execve\\(\"/bin/echo\", \\[\"/bin/echo\", \"child\"\\], 0x[0-9a-f]+ /\\* \\d+ vars \\*/ <unfinished \\.\\.\\.>"),
+                exec);
+        String child = exec.substring(0, exec.indexOf(' '));
+        assertEquals(exec, lines.stream().filter(l -> l.startsWith(child + " ")).reduce((a, b) -> b).orElseThrow(),
+                "nothing of the child after its exec");
+        assertTrue(lines.getFirst().contains("execve(\"") && lines.getFirst().contains("[\"sh\", \"-c\"")
+                        && lines.getFirst().endsWith(") = 0"),
+                "the program's own exec is traced: " + lines.getFirst());
+        assertTrue(lines.getLast().endsWith("+++ exited with 0 +++"), lines.getLast());
+
+        Runs.Result root = Runs.deja(tmp, "trace", "-b", "execve", "-e", "trace=execve", "sh", "-c", "exec sh -c 'exit 3'");
+        assertEquals(3, root.status(), "the status of the program deja let go: " + root.stderr());
+        assertTrue(lines(root.stderr()).getLast().matches("execve\\(\".*/sh\", .* <detached \\.\\.\\.>"), root.stderr());
+        Runs.Result other = Runs.deja(tmp, "trace", "-b", "open", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, other.status());
+    }
+
+    /** -u USER runs the program with USER's ids and groups (deja runs as root here); -D is accepted. */
+    @Test
+    void runsAsAnotherUser() throws Exception {
+        Assumptions.assumeTrue(Host.uid() == 0, "deja runs as root only in CI's container");
+        Runs.Result want = Runs.nativeRun("id", "nobody");
+        Assumptions.assumeTrue(want.status() == 0, "no user nobody here");
+        Runs.Result r = Runs.deja(tmp, "trace", "-u", "nobody", "-e", "trace=none", "id");
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(want.stdout(), r.stdout());
+        Runs.Result none = Runs.deja(tmp, "trace", "-u", "no-such-user-here", "true");
+        assertEquals(ExitCodes.DEJA_FAILURE, none.status());
+        assertTrue(none.stderr().startsWith("deja: trace: -u no-such-user-here: no such user"), none.stderr());
+        Runs.Result notRoot = Runs.nativeRun("su", "nobody", "-s", "/bin/sh", "-c",
+                Runs.launcher() + " trace -u root -e trace=none true");
+        Assumptions.assumeTrue(!notRoot.stderr().contains("Error: Could not find or load"), "the build is not readable by nobody");
+        assertEquals(ExitCodes.DEJA_FAILURE, notRoot.status(), notRoot.stderr());
+        assertTrue(notRoot.stderr().contains("deja: trace: -u root: deja must run as root"), notRoot.stderr());
+
+        for (String d : List.of("-D", "-DD", "-DDD", "--daemonize=session")) {
+            Runs.Result daemon = Runs.deja(tmp, "trace", d, "-e", "trace=none", "sh", "-c", "exit 4");
+            assertEquals(4, daemon.status(), d + ": " + daemon.stderr());
+        }
+    }
+
+    /** deja dump takes -v and -e abbrev=/verbose=/raw= too: the recording holds the memory they decode. */
+    @Test
+    void dumpTakesTheSameQualifiers() throws Exception {
+        Path rec = tmp.resolve("cat-rec");
+        Runs.Result r = Runs.deja(tmp, "record", "-o", rec.toString(), "cat", "/etc/hostname");
+        assertEquals(0, r.status(), r.stderr());
+        List<String> full = lines(Runs.deja(tmp, "dump", "-v", "-e", "raw=close", rec.toString()).stdout());
+        assertTrue(full.getFirst().matches(".*execve\\(\"[^\"]*cat\", \\[\"cat\", \"/etc/hostname\"\\], \\[\".*\"\\]\\) = 0"),
+                full.getFirst());
+        assertTrue(full.stream().anyMatch(l -> l.contains("st_ino=") && l.contains("st_ctime_nsec=")), String.join("\n", full));
+        assertTrue(full.stream().anyMatch(l -> l.matches(".*close\\(0x3\\) += 0")), String.join("\n", full));
+        List<String> addresses = lines(Runs.deja(tmp, "dump", "-e", "verbose=none", rec.toString()).stdout());
+        assertTrue(addresses.getFirst().matches(".*execve\\(\"[^\"]*cat\", 0x[0-9a-f]+, 0x[0-9a-f]+\\) = 0"), addresses.getFirst());
+        Runs.Result bad = Runs.deja(tmp, "dump", "-e", "trace=close", rec.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, bad.status());
     }
 }

@@ -45,6 +45,11 @@ final class ProcFs {
         return tids;
     }
 
+    /** A thread's name (/proc/PID/task/TID/comm), or "" when it cannot be read. */
+    static String threadName(int pid, int tid) {
+        return String.join("", lines(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("comm")));
+    }
+
     /** kernel.yama.ptrace_scope, or "" without Yama. */
     static String ptraceScope() {
         List<String> l = lines(Path.of("/proc/sys/kernel/yama/ptrace_scope"));

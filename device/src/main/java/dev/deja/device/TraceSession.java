@@ -97,7 +97,20 @@ public final class TraceSession {
     /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
     private final boolean[] contextChanging;
     private final boolean decides;
+    /** The debugger driving this run (gdb server), or null: then none of the debug paths below is taken. */
+    private final DebugAgent debug;
+    /** Per process (pid): the debugger's int3s, address to the byte each replaced. */
+    private final Map<Integer, Map<Long, Byte>> debugBreakpoints = new HashMap<>();
+    /** The debugger's stop at the program's start has been made (only the first program's exec has one). */
+    private boolean debugStarted;
     private final boolean orders;
+    /** -b execve: a process that execs (after the program's first exec) is let go. */
+    private final boolean detachAtExec;
+    /** The program's own exec happened: later ones are let go under {@link #detachAtExec}. */
+    private boolean firstExecSeen;
+    /** The root process was let go at an exec: its status is reaped as a plain child's. */
+    private boolean rootDetached;
+    private boolean rootReaped;
     /**
      * The seccomp program installed at launch when the tracer wants only some calls (null: every
      * call stops). Tasks then run with PTRACE_CONT and stop at the filtered calls only.
@@ -166,9 +179,11 @@ public final class TraceSession {
         this.attachPid = attachPid;
         this.tracer = tracer;
         this.decides = tracer.decides();
+        this.debug = attachPid == 0 ? tracer.debugAgent() : null;
         this.orders = decides && tracer.ordersThreads();
         this.later = decides && !orders && tracer.answersLater();
         this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
+        this.detachAtExec = !orders && policy == null && tracer.detachesAtExec();
         this.nrExecve = number("execve");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
@@ -182,7 +197,9 @@ public final class TraceSession {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
         // Attached processes run with every call stopping: the filter is installed at launch only.
-        this.syscallFilter = orders || policy != null || attachPid != 0 ? null : syscallFilter(tracer.interest());
+        // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
+        this.syscallFilter = orders || policy != null || attachPid != 0 || detachAtExec ? null
+                : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
         this.nanoBase = System.nanoTime();
@@ -226,6 +243,8 @@ public final class TraceSession {
                     launch();
                 }
                 loop();
+                // let go at an exec (-b execve), the program goes on: deja ends with it, with its status
+                if (rootDetached && !rootReaped && wait.waitpid(rootPid, 0) == rootPid) reapedRoot(wait.status());
             } catch (NativeCallException e) {
                 DeviceException failure = new DeviceException(e.getMessage() + " after event " + seq, e);
                 abandon(failure);
@@ -327,6 +346,7 @@ public final class TraceSession {
         }
         rootPid = pid;
         launched = true;
+        firstExecSeen = true; // -b execve: an attached process is let go at its very next exec, as strace -p does
         livePids.add(pid);
         processesSeen.add(pid);
         Task leader = new Task(pid, pid);
@@ -443,6 +463,9 @@ public final class TraceSession {
         byte[] block = launchVectors(0);
         long filterAt = (block.length + 7L) & ~7L;
         long end = syscallFilter == null ? block.length : filterAt + SOCK_FPROG_SIZE + syscallFilter.length;
+        LaunchSpec.Credentials credentials = spec.credentials();
+        long groupsAt = (end + 7L) & ~7L;
+        if (credentials != null) end = groupsAt + 4L * credentials.groups().size();
         long size = (end + 4095L) & ~4095L;
         long addr = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("mmap"),
                 0, size, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
@@ -454,10 +477,30 @@ public final class TraceSession {
             throw new DeviceException("cannot write argv and envp into pid " + task.tid);
         }
         if (syscallFilter != null) installSyscallFilter(task, addr + filterAt);
+        // after the filter: installing it without no_new_privs needs the root shell's CAP_SYS_ADMIN
+        if (credentials != null) becomeUser(task, credentials, addr + groupsAt);
         long[] regs = ptrace.getRegsArray(task.tid);
         regs[X86Regs.RSI] = addr + LaunchLayout.argvOffset(spec);
         regs[X86Regs.RDX] = addr + LaunchLayout.envpOffset(spec);
         ptrace.setRegs(task.tid, regs);
+    }
+
+    /**
+     * strace -u: at the shell's execve entry, injects setgroups, setregid and setreuid (in that
+     * order: the groups need the privilege the uid change gives up), the groups written at {@code groups}.
+     */
+    private void becomeUser(Task task, LaunchSpec.Credentials c, long groups) {
+        ByteBuffer b = ByteBuffer.allocate(4 * c.groups().size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int g : c.groups()) b.putInt(g);
+        if (b.capacity() > 0 && vm.write(task.tid, groups, b.array()) != b.capacity()) {
+            throw new DeviceException("cannot write the supplementary groups into pid " + task.tid);
+        }
+        long r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setgroups"), c.groups().size(), groups);
+        if (r != 0) throw new DeviceException("cannot set the program's groups (setgroups): errno " + -r);
+        r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setregid"), c.gid(), c.egid());
+        if (r != 0) throw new DeviceException("cannot set the program's group id " + c.gid() + " (setregid): errno " + -r);
+        r = RemoteSyscall.atEntry(ptrace, wait, task.tid, number("setreuid"), c.uid(), c.euid());
+        if (r != 0) throw new DeviceException("cannot set the program's user id " + c.uid() + " (setreuid): errno " + -r);
     }
 
     private byte[] launchVectors(long base) {
@@ -542,6 +585,10 @@ public final class TraceSession {
                 continue;
             }
             Task task = tasks.get(tid);
+            if (task == null && tid == rootPid && rootDetached && !Wait.stopped(status)) {
+                reapedRoot(status);
+                continue;
+            }
             if (task == null) {
                 // A new task can report its first stop before its parent's clone event.
                 if (Wait.stopped(status)) {
@@ -564,7 +611,9 @@ public final class TraceSession {
             }
             int sig = Wait.stopSignal(status);
             int event = Wait.ptraceEvent(status);
+            if (task.debugReinsert != 0) debugReinsert(task);
             if (task.matcher != null && matchStop(task, sig, event)) continue;
+            if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
@@ -660,6 +709,10 @@ public final class TraceSession {
             }
             task.started = true;
             killIfStopping(task);
+            if (debug != null && sig == SYSCALL_STOP && task.pending == null && (task.debugStart || task.debugStopAfterCall)) {
+                resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
+                continue;
+            }
             resume(task, deliver);
         }
     }
@@ -915,10 +968,95 @@ public final class TraceSession {
         }
     }
 
+    // ---- a debugger's stops: breakpoints and single steps ---------------------------------------
+
+    /** The thread stops for the debugger, and goes on as it says. */
+    private void debugStop(Task t, DebugAgent.Stop why) {
+        debugResume(t, debug.stopped(why, t));
+    }
+
+    /**
+     * Resumes a thread the debugger let go. On one of its breakpoints, the original instruction runs
+     * first (the int3 comes back at the thread's next stop). A step never single-steps a {@code syscall}
+     * instruction: PTRACE_SINGLESTEP would let the kernel run the call with no syscall stop, for real;
+     * the thread goes to the call's entry instead, the tracer answers it, and it stops after the call.
+     */
+    private void debugResume(Task t, DebugAgent.Resume how) {
+        killIfStopping(t);
+        long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        Byte original = bps == null ? null : bps.get(rip);
+        if (how == DebugAgent.Resume.CONTINUE && original == null) {
+            resumeUserCode(t);
+            return;
+        }
+        if (original != null) {
+            writeCode(t, rip, original);
+            t.debugReinsert = rip;
+        }
+        byte[] insn = new byte[2];
+        if (t.memory.read(rip, insn, 0, 2) == 2 && insn[0] == 0x0f && insn[1] == 0x05) {
+            if (how == DebugAgent.Resume.STEP) t.debugStopAfterCall = true;
+            resume(t, 0);
+            return;
+        }
+        t.debugStepping = true;
+        t.debugContinueAfterStep = how == DebugAgent.Resume.CONTINUE;
+        ptrace.singleStep(t.tid, 0);
+    }
+
+    /** The breakpoint stepped over is planted again, at the thread's first stop after the step. */
+    private void debugReinsert(Task t) {
+        long addr = t.debugReinsert;
+        t.debugReinsert = 0;
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (bps != null && bps.containsKey(addr) && tasks.containsKey(t.tid)) writeCode(t, addr, (byte) 0xCC);
+    }
+
+    /** A SIGTRAP: the end of the debugger's single step, or one of its breakpoints; false when neither. */
+    private boolean debugTrap(Task t) {
+        long[] regs = ptrace.getRegsArray(t.tid);
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (t.debugStepping) {
+            t.debugStepping = false;
+            boolean goOn = t.debugContinueAfterStep;
+            t.debugContinueAfterStep = false;
+            long rip = regs[X86Regs.RIP];
+            if (!goOn) {
+                debugStop(t, new DebugAgent.Stepped());
+            } else if (bps != null && bps.containsKey(rip)) {
+                debugStop(t, new DebugAgent.Breakpoint(rip)); // stepped over one breakpoint onto another
+            } else {
+                resumeUserCode(t);
+            }
+            return true;
+        }
+        long addr = regs[X86Regs.RIP] - 1;
+        if (bps == null || !bps.containsKey(addr)) return false; // the program's own SIGTRAP
+        regs[X86Regs.RIP] = addr;
+        ptrace.setRegs(t.tid, regs);
+        debugStop(t, new DebugAgent.Breakpoint(addr));
+        return true;
+    }
+
     // ---- replay: stopping a thread at a recorded point between syscalls ------------------------
 
-    /** Lets a thread run user code; when the tracer asked for a stop on the way ({@link Tracee#stopAt}), towards it. */
+    /**
+     * Lets a thread run user code; when the tracer asked for a stop on the way ({@link Tracee#stopAt}), towards it.
+     * With a debugger, the thread first stops for it when it is due to (the program's start, a step over a call).
+     */
     private void resumeUser(Task t) {
+        if (debug != null && (t.debugStart || t.debugStopAfterCall)) {
+            DebugAgent.Stop why = t.debugStart ? new DebugAgent.Start() : new DebugAgent.Stepped();
+            t.debugStart = false;
+            t.debugStopAfterCall = false;
+            debugStop(t, why);
+            return;
+        }
+        resumeUserCode(t);
+    }
+
+    private void resumeUserCode(Task t) {
         RunTarget target = t.target;
         if (target == null) {
             resume(t, 0);
@@ -1383,7 +1521,9 @@ public final class TraceSession {
     private boolean ptraceEvent(Task task, int event) {
         switch (event) {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
-            case Ptrace.EVENT_EXEC -> execed(task);
+            case Ptrace.EVENT_EXEC -> {
+                return execed(task);
+            }
             case Ptrace.EVENT_SECCOMP -> {
                 // A filtered call's entry; when its entry was already handled (the task stepped
                 // into the call with PTRACE_SYSCALL after an injection), this stop adds nothing.
@@ -1420,6 +1560,12 @@ public final class TraceSession {
             case Ptrace.EVENT_VFORK -> SpawnEvent.Kind.VFORK;
             default -> thread ? SpawnEvent.Kind.THREAD : SpawnEvent.Kind.CLONE;
         };
+        Map<Long, Byte> inherited = debug == null || thread || kind == SpawnEvent.Kind.VFORK ? null
+                : debugBreakpoints.get(parent.pid);
+        if (inherited != null) {
+            // A forked child's copy of the debugger's int3s goes: the debugger follows the parent only.
+            for (Map.Entry<Long, Byte> bp : inherited.entrySet()) writeCode(task, bp.getKey(), bp.getValue());
+        }
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
         if (!thread && processesSeen.add(childPid)) context(task);
         if (thread && policy != null) unit(task).threaded = true;
@@ -1440,8 +1586,15 @@ public final class TraceSession {
         }
     }
 
-    private void execed(Task task) {
+    /** Handles an exec event; false when the process was let go (-b execve) and must not be resumed. */
+    private boolean execed(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
+        boolean first = !firstExecSeen;
+        firstExecSeen = true;
+        if (detachAtExec && !first) {
+            detachExeced(task, former);
+            return false;
+        }
         if (former != task.tid) {
             // A non-leader thread exec'd: it now has the leader's tid; its pending execve moves with it
             // (reported under the tid that entered it). The old leader is gone: the call it was in
@@ -1472,6 +1625,13 @@ public final class TraceSession {
         task.pid = task.tid;
         task.memory = new Memory(task.pid);
         task.closeCode(); // the old program's memory
+        if (debug != null) {
+            debugBreakpoints.remove(task.pid); // gone with the old program's memory
+            if (!debugStarted) {
+                debugStarted = true;
+                task.debugStart = true;
+            }
+        }
         if (policy != null) leaveSharedUnit(task);
         long[] regs = ptrace.getRegsArray(task.tid);
         StackVectors vectors = StackVectors.read(task.memory, regs[X86Regs.RSP]);
@@ -1497,6 +1657,34 @@ public final class TraceSession {
             tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), m.start(), m.end() - m.start(), m.prot(),
                     m.shared() ? 1 : 2, m.offset(), m.path(), fileSize(source), ""), source);
         }
+        return true;
+    }
+
+    /**
+     * -b execve: the process has exec'd (its other threads are gone): the exec call is handed to the
+     * tracer as one that never returns, and the thread is PTRACE_DETACHed in its exec stop; the new
+     * program runs untraced (and is not killed with the tree: it is no longer deja's to stop).
+     */
+    private void detachExeced(Task task, int former) {
+        Task old = former != task.tid ? tasks.remove(former) : null;
+        Pending call = old != null ? old.pending : task.pending;
+        if (old != null && task.pending != null) {
+            // the former leader's call never returns: its thread is gone
+            Pending p = task.pending;
+            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, p.time, p.nr, p.args, p.inputs, 0, List.of(),
+                    SyscallEvent.NO_EXIT | capture.flags(p.nr, p.args) | p.flags), task);
+        }
+        if (call != null) {
+            tracer.onDetached(new SyscallEvent(call.seq, task.pid, call.tid, call.time, call.time, call.nr, call.args,
+                    call.inputs, 0, List.of(), SyscallEvent.NO_EXIT | capture.flags(call.nr, call.args) | call.flags));
+        }
+        ptrace.detach(task.tid, 0);
+        tasks.remove(task.tid);
+        task.closeCode();
+        if (old != null) old.closeCode();
+        awaiting.remove(task);
+        livePids.remove(task.pid);
+        if (task.pid == rootPid) rootDetached = true;
     }
 
     private int signalStop(Task task, int sig) {
@@ -1513,6 +1701,13 @@ public final class TraceSession {
                 true);
         tracer.onSignal(event, task);
         return decides ? tracer.signalToDeliver(event, task) : sig;
+    }
+
+    private void reapedRoot(int status) {
+        rootReaped = true;
+        boolean signaled = !Wait.exited(status);
+        rootExitCode = signaled ? 0 : Wait.exitCode(status);
+        rootTermSignal = signaled ? Wait.termSignal(status) : 0;
     }
 
     private void died(Task task, int status) {
@@ -1613,7 +1808,16 @@ public final class TraceSession {
 
         @Override
         public int read(long address, byte[] dst, int off, int len) {
-            return vm.read(pid, address, dst, off, len);
+            int n = vm.read(pid, address, dst, off, len);
+            Map<Long, Byte> bps = debug == null ? null : debugBreakpoints.get(pid);
+            if (bps != null && n > 0) {
+                // The debugger's int3s are invisible: the bytes they replaced are read instead.
+                for (Map.Entry<Long, Byte> bp : bps.entrySet()) {
+                    long at = bp.getKey() - address;
+                    if (at >= 0 && at < n) dst[off + (int) at] = bp.getValue();
+                }
+            }
+            return n;
         }
     }
 
@@ -1662,6 +1866,13 @@ public final class TraceSession {
         /** SIGSTOPs of free runs that ended otherwise may still come: suppressed, not delivered. */
         int strayStops;
         boolean stepping;
+        /** Debugger: stop at the program's start / after the current call; single-stepping (then continuing). */
+        boolean debugStart;
+        boolean debugStopAfterCall;
+        boolean debugStepping;
+        boolean debugContinueAfterStep;
+        /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
+        long debugReinsert;
         /** The planted int3's address (0: none) and the byte it replaced. */
         long breakpoint;
         byte breakpointByte;
@@ -1756,6 +1967,50 @@ public final class TraceSession {
                 throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
                         + e.getMessage(), e);
             }
+        }
+
+        @Override
+        public byte[] fpRegisters() {
+            try {
+                return ptrace.getFpRegs(tid);
+            } catch (NativeCallException e) {
+                throw new DeviceException("cannot read the floating-point registers of pid " + pid + " tid " + tid
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public String threadName() {
+            return ProcFs.threadName(pid, tid);
+        }
+
+        @Override
+        public void insertBreakpoint(long address) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            Map<Long, Byte> bps = debugBreakpoints.computeIfAbsent(pid, p -> new HashMap<>());
+            if (bps.containsKey(address)) return;
+            byte[] orig = new byte[1];
+            if (memory.read(address, orig, 0, 1) != 1) {
+                throw new DeviceException("cannot read the instruction at 0x" + Long.toHexString(address) + " in pid " + pid);
+            }
+            writeCode(this, address, (byte) 0xCC);
+            bps.put(address, orig[0]);
+        }
+
+        @Override
+        public boolean removeBreakpoint(long address) {
+            Map<Long, Byte> bps = debug == null ? null : debugBreakpoints.get(pid);
+            Byte orig = bps == null ? null : bps.remove(address);
+            if (orig == null) return false;
+            if (debugReinsert == address) debugReinsert = 0;
+            writeCode(this, address, orig);
+            return true;
+        }
+
+        @Override
+        public void stopAfterCall() {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            debugStopAfterCall = true;
         }
 
         @Override

@@ -65,4 +65,39 @@ public interface Tracee {
     default void stopAt(RunTarget target) {
         throw new UnsupportedOperationException("this tracee cannot stop between syscalls");
     }
+
+    /**
+     * The thread's x87, MXCSR and SSE registers (PTRACE_GETFPREGS): x86_64's 512-byte struct
+     * user_fpregs_struct, the fxsave layout. For a debugger's inspection.
+     */
+    default byte[] fpRegisters() {
+        throw new UnsupportedOperationException("this tracee cannot read its floating-point registers");
+    }
+
+    /** The thread's name (its comm), or "" when it cannot be read. */
+    default String threadName() {
+        return "";
+    }
+
+    /**
+     * For a run with a {@link DebugAgent}: an int3 at {@code address} in this thread's process, reported
+     * to the agent when hit; reads of the process's memory keep showing the original byte. Throws
+     * {@link DeviceException} when the address cannot be read or written.
+     */
+    default void insertBreakpoint(long address) {
+        throw new UnsupportedOperationException("this tracee has no debugger breakpoints");
+    }
+
+    /** Removes the breakpoint at {@code address} (the original byte back); false when there was none. */
+    default boolean removeBreakpoint(long address) {
+        throw new UnsupportedOperationException("this tracee has no debugger breakpoints");
+    }
+
+    /**
+     * For a run with a {@link DebugAgent}, at a syscall entry: the thread stops for the agent
+     * ({@link DebugAgent.Stepped}) as soon as the call has returned, before its next instruction.
+     */
+    default void stopAfterCall() {
+        throw new UnsupportedOperationException("this tracee cannot stop for a debugger");
+    }
 }

@@ -30,6 +30,21 @@ public interface Tracer {
         return SyscallInterest.all();
     }
 
+    /**
+     * strace's {@code -b execve}: true when the device should let a process go once it has exec'd a
+     * new program (every exec but the program's first): it is PTRACE_DETACHed at its exec event and
+     * runs on untraced, its call reported through {@link #onDetached} and never returning. Asked once,
+     * before the run; a launched program then runs without the seccomp filter (a detached process
+     * would get ENOSYS from the filter's calls), whatever {@link #interest()} says.
+     */
+    default boolean detachesAtExec() {
+        return false;
+    }
+
+    /** The exec after which the device let its thread go ({@link #detachesAtExec()}): its last event. */
+    default void onDetached(SyscallEvent call) {
+    }
+
     /** True when this tracer answers syscall entries and signals; observing tracers cost nothing there. */
     default boolean decides() {
         return false;
@@ -127,6 +142,14 @@ public interface Tracer {
      * or ended first, or the search gave up. {@code why} says which. The tracer may throw.
      */
     default void stopMissed(Tracee tracee, String why) {
+    }
+
+    /**
+     * A debugger that drives the run (breakpoints, steps, a stop at the program's start), or null for
+     * none: the default, at no cost to the run. Asked once, before the run.
+     */
+    default DebugAgent debugAgent() {
+        return null;
     }
 
     /** No stop came within {@link #progressLimitNs()}: the tracer throws to end the run, or returns to wait on. */

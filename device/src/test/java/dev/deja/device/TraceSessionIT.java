@@ -21,7 +21,7 @@ class TraceSessionIT {
     private static final SyscallTable TABLE = SyscallTable.of(Arch.current());
 
     /** Collects every event in the order the device reports them. */
-    static final class Collect implements Tracer {
+    static class Collect implements Tracer {
         final List<Event> events = new ArrayList<>();
 
         @Override public void onSyscall(SyscallEvent e, Tracee t) { events.add(e); }
@@ -89,5 +89,24 @@ class TraceSessionIT {
         Collect c = new Collect();
         TraceResult r = run(c, "/bin/sh", "-c", "kill -TERM $$");
         assertEquals(128 + 15, r.shellStatus());
+    }
+
+    /** strace -b execve: a process that execs after the program's own exec is let go; the program's status stays. */
+    @Test
+    void letsAProcessGoAtItsExecWhenTheTracerAsks() throws Exception {
+        List<SyscallEvent> detached = new ArrayList<>();
+        Collect c = new Collect() {
+            @Override public boolean detachesAtExec() { return true; }
+            @Override public void onDetached(SyscallEvent e) { detached.add(e); }
+        };
+        TraceResult r = run(c, "/bin/sh", "-c", "/bin/true; exec /bin/sh -c 'exit 5'");
+        assertEquals(5, r.shellStatus(), "the status of the root, let go at its second exec");
+        assertEquals(2, detached.size(), detached.toString());
+        int execve = TABLE.number("execve").orElseThrow();
+        assertTrue(detached.stream().allMatch(e -> e.nr() == execve && !e.returned()), detached.toString());
+        assertEquals(1, c.events.stream().filter(e -> e instanceof ExecEvent).count(), "only the program's own exec is reported");
+        int child = detached.getFirst().tid();
+        assertTrue(c.events.stream().noneMatch(e -> e.tid() == child && e.seq() > detached.getFirst().seq()),
+                "nothing of /bin/true after its exec");
     }
 }

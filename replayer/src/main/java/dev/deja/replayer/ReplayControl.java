@@ -1,5 +1,6 @@
 package dev.deja.replayer;
 
+import dev.deja.device.DebugAgent;
 import dev.deja.device.Tracee;
 import dev.deja.formats.event.SyscallEvent;
 
@@ -19,6 +20,14 @@ public interface ReplayControl {
      * The recorded call has not been checked against the live one yet.
      */
     void beforeEvent(SyscallEvent recorded, Tracee tracee);
+
+    /**
+     * A debugger that also stops the replay between calls (the program's start, breakpoints, single
+     * steps: a gdb server), or null (the default: the replay runs as without a debugger).
+     */
+    default DebugAgent debugAgent() {
+        return null;
+    }
 
     /** Thrown by a control to end the replay early: the replaying processes are killed. */
     final class Abandon extends RuntimeException {

@@ -1,5 +1,6 @@
 package dev.deja.replayer;
 
+import dev.deja.device.DebugAgent;
 import dev.deja.device.Decision;
 import dev.deja.device.DeviceException;
 import dev.deja.device.RunStop;
@@ -179,6 +180,7 @@ final class ReplayTracer implements Tracer {
     private final int nrTgsigqueueinfo;
     private boolean warnedKernelCopy;
     private ReplayControl control = ReplayControl.NONE;
+    private DebugAgent debugAgent;
     /** Live tid to the recorded preemption it is on its way to, and to the one it is stopped at. */
     private final Map<Integer, ScheduleEvent> armed = new HashMap<>();
     private final Map<Integer, ScheduleEvent> preempted = new HashMap<>();
@@ -242,6 +244,16 @@ final class ReplayTracer implements Tracer {
 
     List<String> warnings() {
         return warnings;
+    }
+
+    /** A debugger driving the replay (gdb server), or null. */
+    void debugAgent(DebugAgent agent) {
+        this.debugAgent = agent;
+    }
+
+    @Override
+    public DebugAgent debugAgent() {
+        return debugAgent;
     }
 
     /** A debugger's hold on this replay (see {@link ReplayControl}); none by default. */

@@ -1,5 +1,6 @@
 package dev.deja.replayer;
 
+import dev.deja.device.DebugAgent;
 import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
@@ -168,7 +169,7 @@ public final class Replayer {
         };
         try {
             launching.set(true);
-            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched);
+            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched, control.debugAgent());
             // Signals 32 and 33 are glibc's own (thread cancellation, setxid): no program sets or sees them.
             long lost = spec.ignoredSignals() & ~SignalActions.SETTABLE & ~(3L << 31);
             if (lost == 0) return o;
@@ -182,10 +183,11 @@ public final class Replayer {
     }
 
     private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
-                                  Schemas schemas, ReplayControl control) throws ReplayException {
+                                  Schemas schemas, ReplayControl control, DebugAgent debugAgent) throws ReplayException {
         ReplayTracer tracer = new ReplayTracer(rec, run, schemas, options.out(), options.err(), scratch,
                 options.markEvents());
         tracer.control(control);
+        tracer.debugAgent(debugAgent);
         boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
         TraceResult r;
         try {

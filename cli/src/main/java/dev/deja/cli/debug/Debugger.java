@@ -1001,7 +1001,7 @@ final class Debugger {
             String where = next >= 0 ? t.line(t.stop(next)) : "done (no more calls)";
             if (next >= 0 && next != position && t.stopsOfThread(tid).getFirst() > position) where = "not started yet; first call " + where;
             long seq = position < t.size() ? t.stop(position).seq() : Long.MAX_VALUE;
-            String name = t.threadName(tid, seq).map(n -> " \"" + n + "\"").orElse("");
+            String name = t.threadName(tid, seq).map(n -> " " + ThreadNames.quoted(n)).orElse("");
             out.println(style.event((tid == currentTid ? "* " : "  ") + "tid " + tid + name + " (pid " + t.processOf(tid) + ")  " + where));
         }
     }
@@ -1107,7 +1107,25 @@ final class Debugger {
             Integer livePid = next >= 0 ? livePids.get(pid) : null;
             out.println(style.event((pid == currentPid ? "* " : "  ") + "pid " + pid + " " + comm + " (" + threads + " thread"
                     + (threads == 1 ? "" : "s") + (livePid != null ? ", live pid " + livePid : "") + ")  " + state));
+            String names = namedThreads(pid, seq);
+            if (!names.isEmpty()) out.println("      threads: " + names);
         }
+    }
+
+    /**
+     * The threads of process {@code pid} that have started and make calls still, with the names they gave
+     * themselves by event {@code seq}: "10991 "VM Thread", 10995 "C2 CompilerThre", ..." (a JVM's thread names,
+     * so that ps tells a Java process's threads apart); empty when none is named. Not cut to the terminal's
+     * width: the names are what the line is for.
+     */
+    private String namedThreads(int pid, long seq) {
+        List<String> named = new ArrayList<>();
+        for (int tid : t.threads()) {
+            List<Integer> mine = t.stopsOfThread(tid);
+            if (t.processOf(tid) != pid || mine.getFirst() > position || nextOfThread(tid) < 0) continue;
+            t.threadName(tid, seq).ifPresent(n -> named.add(tid + " " + ThreadNames.quoted(n)));
+        }
+        return String.join(", ", named);
     }
 
     private void list(String args) {

@@ -85,6 +85,24 @@ public final class TestMarkers {
         return pair(markers);
     }
 
+    /** Collects markers from events fed one at a time (a reader that makes its own pass, as the report's). */
+    public static final class Collector {
+        private final int write;
+        private final List<Marker> markers = new ArrayList<>();
+
+        public Collector(SyscallTable table) {
+            this.write = table.number("write").orElse(-1);
+        }
+
+        public void accept(Event e) {
+            add(e, write, markers);
+        }
+
+        public List<TestRun> runs() {
+            return pair(new ArrayList<>(markers));
+        }
+    }
+
     /** "N tests: P passed, F failed, A aborted, S skipped[, U unfinished]" (the wrapper script reads F). */
     public static String summary(List<TestRun> runs) {
         Map<String, Integer> by = new HashMap<>();

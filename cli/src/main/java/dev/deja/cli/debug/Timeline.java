@@ -64,9 +64,11 @@ final class Timeline {
         this.table = schemas.table();
         this.renderer = new Renderer(arch);
         Map<Integer, List<SignalEvent>> pending = new HashMap<>();
-        int nrPrctl = table.number("prctl").orElse(-1);
+        int nrPrctl = ThreadNames.prctl(table);
+        ThreadNames.JavaMain javaMain = new ThreadNames.JavaMain();
         for (Event e : all) {
             processOfThread.putIfAbsent(e.tid(), e.pid());
+            javaMain.accept(e);
             switch (e) {
                 case SignalEvent s -> pending.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(s);
                 case ContextEvent c -> contexts.computeIfAbsent(c.pid(), k -> new ArrayList<>()).add(c);
@@ -77,17 +79,16 @@ final class Timeline {
                     signalsBefore.add(before == null ? List.of() : List.copyOf(before));
                     stopsOfThread.computeIfAbsent(s.tid(), k -> new ArrayList<>()).add(index);
                     stopsOfProcess.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(index);
-                    if (s.nr() == nrPrctl && s.arg(0) == PR_SET_NAME && s.returned() && !s.failed()) {
-                        for (MemoryBlock b : s.inputs()) {
-                            if (b.arg() == 1) threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), cString(b.data()));
-                        }
-                    }
+                    ThreadNames.given(s, nrPrctl).ifPresent(n -> threadNames.computeIfAbsent(s.tid(), k -> new TreeMap<>()).put(s.seq(), n));
                 }
                 default -> {
                 }
             }
         }
         stopSeqs = stops.stream().mapToLong(SyscallEvent::seq).toArray();
+        for (int tid : processOfThread.keySet()) {
+            if (javaMain.isMain(tid)) threadNames.computeIfAbsent(tid, k -> new TreeMap<>()).putIfAbsent(0L, ThreadNames.JAVA_MAIN);
+        }
     }
 
     static Timeline load(Recording rec) throws RecordingException {
@@ -111,7 +112,6 @@ final class Timeline {
         return new Timeline(all, arch);
     }
 
-    private static final long PR_SET_NAME = 15;
     private static final long CLOCK_REALTIME = 0;
     private static final long CLOCK_REALTIME_COARSE = 5;
 

@@ -1,5 +1,6 @@
 package dev.deja.cli.report;
 
+import dev.deja.cli.debug.TestMarkers;
 import dev.deja.cli.report.RunModel.ContextAt;
 import dev.deja.cli.report.RunModel.Lane;
 import dev.deja.cli.report.RunModel.OutputLine;
@@ -149,6 +150,7 @@ public final class RunModelBuilder {
         boolean outputTruncated;
         int markerLines;
         String firstMarker;
+        final TestMarkers.Collector tests;
         Task root;
         ExitEvent rootExit;
         final List<String> killed = new ArrayList<>();
@@ -162,6 +164,7 @@ public final class RunModelBuilder {
             this.nrWrite = table.number("write").orElse(-1);
             this.nrWritev = table.number("writev").orElse(-1);
             this.nrPrctl = table.number("prctl").orElse(-1);
+            this.tests = new TestMarkers.Collector(table);
             this.lastNs = originNs;
         }
 
@@ -182,6 +185,7 @@ public final class RunModelBuilder {
 
         void add(Event e) {
             lastNs = Math.max(lastNs, e.timeNs());
+            tests.accept(e);
             switch (e) {
                 case SyscallEvent c -> syscall(c);
                 case SignalEvent g -> {
@@ -405,6 +409,20 @@ public final class RunModelBuilder {
             for (Task ch : t.children) place(ch, t.lane, depth + 1, out);
         }
 
+        /** The tests deja-junit's markers show failed (or never finished): at most 5 named, then a count. */
+        List<String> failedTests() {
+            List<TestMarkers.TestRun> bad = tests.runs().stream()
+                    .filter(r -> r.failed() || r.outcome().equals("aborted") || r.outcome().equals("unfinished")).toList();
+            List<String> lines = new ArrayList<>();
+            for (TestMarkers.TestRun r : bad.subList(0, Math.min(5, bad.size()))) {
+                String verb = r.failed() ? "failed" : r.outcome().equals("aborted") ? "was aborted" : "never finished";
+                lines.add("test " + r.name() + " " + verb + " (events " + r.range() + ")"
+                        + (r.message().isEmpty() ? "" : ": " + abbreviate(r.message().strip(), 160)));
+            }
+            if (bad.size() > 5) lines.add((bad.size() - 5) + " more tests failed");
+            return lines;
+        }
+
         Summary summary(Recording rec, String name, int drawn) {
             RecordingHeader h = rec.header();
             RecordingSummary fin = rec.summary().orElse(null);
@@ -417,6 +435,7 @@ public final class RunModelBuilder {
             if (status > 0) failures.add("the program " + (exitText.isEmpty() ? "exited with status " + status : exitText));
             failures.addAll(killed.subList(0, Math.min(5, killed.size())));
             if (killed.size() > 5) failures.add((killed.size() - 5) + " more processes were killed by signals");
+            failures.addAll(failedTests());
             if (markerLines > 0) {
                 failures.add(markerLines + (markerLines == 1 ? " output line reports" : " output lines report")
                         + " a failure (first: \"" + abbreviate(firstMarker, 120) + "\")");

@@ -129,5 +129,9 @@ class TestMarkersTest {
         text.getBuffer().setLength(0);
         d.execute("threads");
         assertTrue(text.toString().contains("* tid 11 \"main-runner\" (pid 10)  #6 "), text.toString());
+        text.getBuffer().setLength(0);
+        d.execute("ps");
+        assertTrue(text.toString().startsWith("* pid 10 "), text.toString());
+        assertTrue(text.toString().contains("\n      threads: 11 \"main-runner\"\n"), "ps names a process's named threads:\n" + text);
     }
 }

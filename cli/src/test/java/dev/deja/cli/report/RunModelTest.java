@@ -177,6 +177,31 @@ class RunModelTest {
     }
 
     @Test
+    void aTestTheListenersMarkersShowFailedIsAFailure() throws Exception {
+        Path dir = tmp.resolve("tests");
+        String id = "[engine:junit-jupiter]/[class:com.acme.CacheTest]/[method:evicts()]";
+        List<Event> events = new ArrayList<>();
+        events.add(new ExecEvent(1, 100, 100, T + 1_000, 100, "/bin/java", List.of("java"), "", new long[0], new byte[16]));
+        events.add(write(2, 100, 100, T + 2_000, 9, "deja-test\t1\tstart\ttest\t" + id + "\tcom.acme.CacheTest#evicts\tevicts()\n"));
+        events.add(write(3, 100, 100, T + 3_000, 9, "deja-test\t1\tend\ttest\t" + id + "\tcom.acme.CacheTest#evicts\tevicts()"
+                + "\tfailed\tjava.lang.AssertionError: expected: <1> but was: <2>\n"));
+        events.add(new ExitEvent(4, 100, 100, T + 4_000, true, 1, 0, false));
+        RecordingHeader h = RecordingHeader.forCommand(List.of("java"), Map.of(), "/w", 0, 0, "6.8.0", "x86_64", "h", T);
+        try (RecordingWriter w = RecordingWriter.create(dir, h)) {
+            for (Event e : events) w.append(e);
+            w.finish(new RecordingSummary(RecordingStatus.COMPLETE, T + 5_000, 1, events.size(), 1));
+        }
+        RunModel m;
+        try (Recording rec = Recording.open(dir)) {
+            m = RunModelBuilder.build(rec, "tests");
+        }
+        assertEquals(List.of("the program exited with 1",
+                "test com.acme.CacheTest#evicts failed (events #2-#3): java.lang.AssertionError: expected: <1> but was: <2>"),
+                m.summary().failures());
+        assertEquals(List.of(), m.output(), "markers go to their own descriptor, not to the output");
+    }
+
+    @Test
     void anIncompleteRecordingEndsAtItsLastEvent() throws Exception {
         Path dir = tmp.resolve("cut");
         RecordingHeader h = RecordingHeader.forCommand(List.of("sleep", "60"), Map.of(), "/w", 0, 0, "6.8.0", "x86_64", "h", T);

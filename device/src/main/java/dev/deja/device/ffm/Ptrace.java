@@ -40,6 +40,7 @@ public final class Ptrace implements AutoCloseable {
     private static final int SINGLESTEP = 9;
     private static final int GETREGS = 12;
     private static final int SETREGS = 13;
+    private static final int GETFPREGS = 14;
     private static final int DETACH = 17;
     private static final int SYSCALL = 24;
     private static final int SETOPTIONS = 0x4200;
@@ -59,6 +60,8 @@ public final class Ptrace implements AutoCloseable {
     /** sizeof(struct user_regs_struct) on x86_64: 27 registers. */
     public static final int REGS_SIZE = 27 * 8;
     public static final int SIGINFO_SIZE = 128;
+    /** sizeof(struct user_fpregs_struct) on x86_64: the fxsave area. */
+    public static final int FPREGS_SIZE = 512;
 
     private static final MethodHandle PTRACE = Native.variadicWithErrno("ptrace",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG,
@@ -69,6 +72,7 @@ public final class Ptrace implements AutoCloseable {
     private final MemorySegment info = arena.allocate(SYSCALL_INFO_SIZE, 8);
     private final MemorySegment regs = arena.allocate(REGS_SIZE, 8);
     private final MemorySegment siginfo = arena.allocate(SIGINFO_SIZE, 8);
+    private final MemorySegment fpregs = arena.allocate(FPREGS_SIZE, 16);
     private final MemorySegment sigmask = arena.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment word = arena.allocate(8, 8);
 
@@ -157,6 +161,12 @@ public final class Ptrace implements AutoCloseable {
     public void setRegs(int tid, long[] values) {
         MemorySegment.copy(values, 0, regs, ValueLayout.JAVA_LONG, 0, values.length);
         if (call(SETREGS, tid, 0, regs.address()) < 0) throw failure("PTRACE_SETREGS", tid);
+    }
+
+    /** PTRACE_GETFPREGS: x86_64's struct user_fpregs_struct (the fxsave layout: x87, MXCSR, XMM0-15). */
+    public byte[] getFpRegs(int tid) {
+        if (call(GETFPREGS, tid, 0, fpregs.address()) < 0) throw failure("PTRACE_GETFPREGS", tid);
+        return fpregs.toArray(ValueLayout.JAVA_BYTE);
     }
 
     /** PTRACE_GETSIGINFO: the raw siginfo_t of the signal the tracee is stopped for. */

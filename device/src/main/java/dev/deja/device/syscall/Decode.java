@@ -108,6 +108,14 @@ final class Decode {
         }
     }
 
+    /** As {@link #time(long)} with the nanoseconds when there are any: "2026-12-02T18:13:26.309882904+0000". */
+    static String time(long epochSeconds, long nanos) {
+        String t = time(epochSeconds);
+        if (nanos <= 0 || nanos >= 1_000_000_000L || t.length() < 5) return t;
+        int zone = t.length() - 5;   // "+0000"
+        return t.substring(0, zone) + String.format(".%09d", nanos) + t.substring(zone);
+    }
+
     static String ptr(long v) {
         return v == 0 ? "NULL" : "0x" + Long.toHexString(v);
     }

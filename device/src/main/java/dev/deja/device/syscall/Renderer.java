@@ -5,6 +5,7 @@ import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * Renders events the way {@code strace -f} 6.x prints them (without the pid prefix), decoding
@@ -19,9 +20,24 @@ public final class Renderer {
     private final int stringLimit;
     private final Schemas schemas;
     private final HexStrings hexStrings;
+    private final Detail detail;
 
     /** strace's -x (strings with a non-printable byte in hex) and -xx (every string in hex). */
     public enum HexStrings { NONE, NON_ASCII, ALL }
+
+    /**
+     * How much of each call to decode, per syscall number, as strace's qualifiers choose it.
+     *
+     * @param raw        -e raw=SET: the arguments undecoded, in hexadecimal, and the result in hexadecimal
+     * @param verbose    -e verbose=SET: structures and arrays the arguments point to are decoded
+     *                   (otherwise printed as their address; strings and buffers still are)
+     * @param abbreviate -e abbrev=SET (-v is abbrev=none): large structures show a subset of their
+     *                   members and "...", execve's environment its count, long arrays "..."
+     */
+    public record Detail(IntPredicate raw, IntPredicate verbose, IntPredicate abbreviate) {
+        /** strace's defaults: raw=none, verbose=all, abbrev=all. */
+        public static final Detail DEFAULT = new Detail(nr -> false, nr -> true, nr -> true);
+    }
 
     public Renderer(Arch arch) {
         this(arch, 32);
@@ -32,10 +48,15 @@ public final class Renderer {
     }
 
     public Renderer(Arch arch, int stringLimit, HexStrings hexStrings) {
+        this(arch, stringLimit, hexStrings, Detail.DEFAULT);
+    }
+
+    public Renderer(Arch arch, int stringLimit, HexStrings hexStrings, Detail detail) {
         this.arch = arch;
         this.stringLimit = stringLimit;
         this.schemas = Schemas.of(arch);
         this.hexStrings = hexStrings;
+        this.detail = detail;
     }
 
     /** {@link Decode#quote}, in hex as -x or -xx asks. */
@@ -68,6 +89,14 @@ public final class Renderer {
     /** "openat(AT_FDCWD, \"/etc/hosts\", O_RDONLY|O_CLOEXEC) = 3". */
     public String render(SyscallEvent e) {
         StringBuilder sb = new StringBuilder(96);
+        if (detail.raw().test(e.nr())) {
+            Schema s = schemas.get(e.nr());
+            raw(sb, e, s == null ? 6 : s.argCount());
+            if (sb.length() < COLUMN) sb.append(" ".repeat(COLUMN - sb.length()));
+            sb.append(" = ");
+            rawResult(sb, e);
+            return sb.toString();
+        }
         String suffix = null;
         try {
             suffix = call(sb, e);
@@ -82,17 +111,46 @@ public final class Renderer {
         return sb.toString();
     }
 
-    private static final class Ctx {
+    /** -e raw=: the result in hexadecimal (strace's "= 0x3"), an error still by name. */
+    private static void rawResult(StringBuilder sb, SyscallEvent e) {
+        if (!e.returned()) {
+            sb.append('?');
+        } else if (e.failed()) {
+            int errno = (int) -e.result();
+            sb.append(Errno.restart(errno) ? "? " : "-1 ").append(Errno.name(errno)).append(" (")
+                    .append(Errno.message(errno)).append(')');
+        } else {
+            sb.append(Decode.hex(e.result()));
+        }
+    }
+
+    /**
+     * A call as strace shows one it stops following at its entry: "name(args" without the closing
+     * parenthesis and result; the caller adds " <unfinished ...>" or " <detached ...>".
+     */
+    public String renderEntry(SyscallEvent e) {
+        String line = render(e);
+        int eq = line.lastIndexOf(" = ");
+        String call = (eq < 0 ? line : line.substring(0, eq)).stripTrailing();
+        return call.endsWith(")") ? call.substring(0, call.length() - 1) : call;
+    }
+
+    private final class Ctx {
         final SyscallEvent e;
         final List<MemoryBlock> in;
         final List<MemoryBlock> out;
         final boolean ok;
+        /** -e verbose=: structures are decoded; -e abbrev=: they are shortened. */
+        final boolean verbose;
+        final boolean abbrev;
 
         Ctx(SyscallEvent e) {
             this.e = e;
             this.in = e.inputs();
             this.out = e.outputs();
             this.ok = e.returned() && !e.failed();
+            this.verbose = detail.verbose().test(e.nr());
+            this.abbrev = detail.abbreviate().test(e.nr());
         }
 
         long a(int i) {
@@ -126,7 +184,8 @@ public final class Renderer {
                 return null;
             }
             case "clone3" -> {
-                clone3(sb, c);
+                if (c.verbose) clone3(sb, c);
+                else sb.append(Decode.ptr(c.a(0))).append(", ").append(Long.toUnsignedString(c.a(1)));
                 sb.append(')');
                 return null;
             }
@@ -135,9 +194,11 @@ public final class Renderer {
                 if (base == 1) sb.append(dirfd(c.a(0))).append(", ");
                 path(sb, c, base);
                 sb.append(", ");
-                strv(sb, c, base + 1, false);
+                if (c.verbose) strv(sb, c, base + 1, false);
+                else sb.append(Decode.ptr(c.a(base + 1)));
                 sb.append(", ");
-                strv(sb, c, base + 2, true);
+                if (c.verbose) strv(sb, c, base + 2, true);
+                else sb.append(Decode.ptr(c.a(base + 2)));
                 if (base == 1) sb.append(", ").append(Xlat.get("at", arch).flags(c.a(4)));
                 sb.append(')');
                 return null;
@@ -204,6 +265,10 @@ public final class Renderer {
     private String arg(StringBuilder sb, Ctx c, Schema s, int i) {
         ArgSpec a = s.arg(i);
         long v = c.a(i);
+        if (!c.verbose && dereferences(a.kind(), c)) {
+            sb.append(Decode.ptr(v));
+            return null;
+        }
         switch (a.kind()) {
             case INT -> sb.append((int) v);
             case LONG -> sb.append(v);
@@ -253,8 +318,9 @@ public final class Renderer {
                     sb.append(Decode.ptr(v));
                 } else {
                     sb.append('[');
-                    for (int k = 0; k < b.length && k < stringLimit; k++) sb.append(k > 0 ? ", " : "").append(b[k] & 1);
-                    sb.append(b.length > stringLimit ? ", ...]" : "]");
+                    int shown = c.abbrev ? Math.min(b.length, stringLimit) : b.length;
+                    for (int k = 0; k < shown; k++) sb.append(k > 0 ? ", " : "").append(b[k] & 1);
+                    sb.append(b.length > shown ? ", ...]" : "]");
                 }
             }
             case OBUFARG, OLEN -> {
@@ -381,6 +447,25 @@ public final class Renderer {
             }
         }
         return null;
+    }
+
+    /**
+     * Whether an argument of this kind is memory strace reads with umove_or_printaddr (structures,
+     * arrays, numbers behind a pointer): printed as its address when the call is not in -e verbose=.
+     * Strings and data buffers are not among them.
+     */
+    private static boolean dereferences(ArgKind k, Ctx c) {
+        return switch (k) {
+            case IN, CIN, OUT, IO, INARR, OUTARR, OUTRET, IOARR, SAIN, SAOUT, SLEN, IOVIN, IOVOUT, MSGIN, MSGOUT,
+                 STRV, SIGSET, OSIGSET, FDPAIR, DENTS, FDSET, WSTATUS, OPAGES, ARCHPRCTLARG -> true;
+            case IOCTLARG -> !Ioctls.scalarArg(c.a(1)) && Ioctls.name(c.a(1)) != null;
+            case FCNTLARG -> switch ((int) c.a(1)) {
+                case 5, 6, 7, 36, 37, 38 -> true;
+                default -> false;
+            };
+            case FUTEXVAL2 -> Decode.futexHasTimeout((int) c.a(1));
+            default -> false;
+        };
     }
 
     /** Marker: the argument printed the rest of the list itself. */
@@ -591,14 +676,14 @@ public final class Renderer {
         }
         int count = 0;
         for (int off = 0; off + 8 <= ptrs.length && Bytes.i64(ptrs, off) != 0; off += 8) count++;
-        if (env) {
+        if (env && c.abbrev) {
             sb.append(Decode.ptr(p)).append(" /* ").append(count).append(count == 1 ? " var */" : " vars */");
             return;
         }
         sb.append('[');
         for (int k = 0; k < count; k++) {
             if (k > 0) sb.append(", ");
-            if (k >= stringLimit) {
+            if (k >= stringLimit && c.abbrev) {
                 sb.append("...");
                 break;
             }
@@ -740,7 +825,7 @@ public final class Renderer {
                 case "TCGETS", "TCSETS", "TCSETSW", "TCSETSF", "TCGETS2", "TCSETS2", "TCSETSW2", "TCSETSF2" -> {
                     byte[] b = n.startsWith("TCGETS") ? out : in;
                     if (b != null && b.length >= 16) {
-                        termios(sb, b);
+                        termios(sb, b, c.abbrev);
                         return;
                     }
                 }
@@ -772,7 +857,7 @@ public final class Renderer {
      * c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|..., ...}".
      * Like strace 6.1, empty flag sets print nothing and c_oflag/c_cflag keep their trailing '|'.
      */
-    private void termios(StringBuilder sb, byte[] b) {
+    private void termios(StringBuilder sb, byte[] b, boolean abbrev) {
         long iflag = Bytes.u32(b, 0);
         long oflag = Bytes.u32(b, 4);
         long cflag = Bytes.u32(b, 8);
@@ -795,7 +880,20 @@ public final class Renderer {
         Xlat.get("termcflag", arch).appendFlags(sb, cflag & ~(010017L | 002003600000L | 060L));
         sb.append(", c_lflag=");
         Xlat.get("termlflag", arch).appendFlags(sb, lflag);
-        sb.append(", ...}");
+        if (abbrev || b.length < 17 + 19) {
+            sb.append(", ...}");
+            return;
+        }
+        // -v: the line discipline and the control characters, as strace's print_termios
+        int line = b[16] & 0xff;
+        sb.append(", c_line=").append(line == 0 ? "N_TTY" : Integer.toString(line)).append(", c_cc=[");
+        String[] cc = {"VINTR", "VQUIT", "VERASE", "VKILL", "VEOF", "VTIME", "VMIN", "VSWTC", "VSTART", "VSTOP", "VSUSP",
+                "VEOL", "VREPRINT", "VDISCARD", "VWERASE", "VLNEXT", "VEOL2"};
+        for (int k = 0; k < 19; k++) {
+            if (k > 0) sb.append(", ");
+            sb.append('[').append(k < cc.length ? cc[k] : Integer.toString(k)).append("]=").append(Decode.hex(b[17 + k] & 0xff));
+        }
+        sb.append("]}");
     }
 
     private String baud(long v) {
@@ -915,19 +1013,29 @@ public final class Renderer {
                 timespec(sb, b, 16, frac);
                 sb.append('}');
             }
-            case "stat" -> stat(sb, b);
+            case "stat" -> {
+                if (c.abbrev) stat(sb, b);
+                else statFull(sb, b);
+            }
             case "statx" -> {
-                sb.append("{stx_mask=").append(Xlat.get("statxmask", arch).flags(Bytes.u32(b, 0)))
-                        .append(", stx_attributes=").append(Decode.hex(Bytes.i64(b, 8)))
-                        .append(", stx_mode=").append(Decode.mode(Bytes.u16(b, 28), true))
-                        .append(", stx_size=").append(Bytes.i64(b, 40)).append(", ...}");
+                if (c.abbrev) {
+                    sb.append("{stx_mask=").append(Xlat.get("statxmask", arch).flags(Bytes.u32(b, 0)))
+                            .append(", stx_attributes=").append(Decode.hex(Bytes.i64(b, 8)))
+                            .append(", stx_mode=").append(Decode.mode(Bytes.u16(b, 28), true))
+                            .append(", stx_size=").append(Bytes.i64(b, 40)).append(", ...}");
+                } else {
+                    statxFull(sb, b);
+                }
             }
             case "utsname" -> {
-                sb.append("{sysname=");
-                quote(sb, b, 0, 65, Integer.MAX_VALUE, true, false);
-                sb.append(", nodename=");
-                quote(sb, b, 65, 65, Integer.MAX_VALUE, true, false);
-                sb.append(", ...}");
+                String[] fields = {"sysname", "nodename", "release", "version", "machine", "domainname"};
+                sb.append('{');
+                for (int k = 0; k < (c.abbrev ? 2 : fields.length); k++) {
+                    if (k > 0) sb.append(", ");
+                    sb.append(fields[k]).append('=');
+                    quote(sb, b, 65 * k, 65, Integer.MAX_VALUE, true, false);
+                }
+                sb.append(c.abbrev ? ", ...}" : "}");
             }
             case "rlimit" -> {
                 String inf = schemas.table().name(c.e.nr()).equals("prlimit64") ? "RLIM64_INFINITY" : "RLIM_INFINITY";
@@ -940,7 +1048,14 @@ public final class Renderer {
                 timespec(sb, b, 0, "tv_usec");
                 sb.append(", ru_stime=");
                 timespec(sb, b, 16, "tv_usec");
-                sb.append(", ...}");
+                if (c.abbrev) {
+                    sb.append(", ...}");
+                } else {
+                    String[] longs = {"ru_maxrss", "ru_ixrss", "ru_idrss", "ru_isrss", "ru_minflt", "ru_majflt", "ru_nswap",
+                            "ru_inblock", "ru_oublock", "ru_msgsnd", "ru_msgrcv", "ru_nsignals", "ru_nvcsw", "ru_nivcsw"};
+                    for (int k = 0; k < longs.length; k++) sb.append(", ").append(longs[k]).append('=').append(Bytes.i64(b, 32 + 8 * k));
+                    sb.append('}');
+                }
             }
             case "tms" -> sb.append("{tms_utime=").append(Bytes.i64(b, 0)).append(", tms_stime=").append(Bytes.i64(b, 8))
                     .append(", tms_cutime=").append(Bytes.i64(b, 16)).append(", tms_cstime=").append(Bytes.i64(b, 24))
@@ -991,6 +1106,54 @@ public final class Renderer {
         if (type == 0020000 || type == 0060000) sb.append(", st_rdev=").append(Decode.dev(rdev));
         else sb.append(", st_size=").append(size);
         sb.append(", ...}");
+    }
+
+    /** -v: every member of struct stat, as strace's print_struct_stat without abbreviation. */
+    private void statFull(StringBuilder sb, byte[] b) {
+        boolean x86 = arch == Arch.X86_64;
+        long mode = Bytes.u32(b, x86 ? 24 : 16);
+        long nlink = x86 ? Bytes.i64(b, 16) : Bytes.u32(b, 20);
+        long rdev = Bytes.i64(b, x86 ? 40 : 32);
+        sb.append("{st_dev=").append(Decode.dev(Bytes.i64(b, 0))).append(", st_ino=").append(Long.toUnsignedString(Bytes.i64(b, 8)))
+                .append(", st_mode=").append(Decode.mode(mode, true)).append(", st_nlink=").append(Long.toUnsignedString(nlink))
+                .append(", st_uid=").append(Bytes.u32(b, x86 ? 28 : 24)).append(", st_gid=").append(Bytes.u32(b, x86 ? 32 : 28))
+                .append(", st_blksize=").append(x86 ? Bytes.i64(b, 56) : Bytes.i32(b, 56))
+                .append(", st_blocks=").append(Bytes.i64(b, 64));
+        long type = mode & 0170000;
+        if (type == 0020000 || type == 0060000) sb.append(", st_rdev=").append(Decode.dev(rdev));
+        else sb.append(", st_size=").append(Bytes.i64(b, 48));
+        String[] times = {"st_atime", "st_mtime", "st_ctime"};
+        for (int k = 0; k < 3; k++) {
+            long sec = Bytes.i64(b, 72 + 16 * k);
+            long nsec = Bytes.i64(b, 80 + 16 * k);
+            sb.append(", ").append(times[k]).append('=').append(sec).append(" /* ").append(Decode.time(sec, nsec)).append(" */, ")
+                    .append(times[k]).append("_nsec=").append(nsec);
+        }
+        sb.append('}');
+    }
+
+    /** -v: every member of struct statx, as strace prints it without abbreviation. */
+    private void statxFull(StringBuilder sb, byte[] b) {
+        sb.append("{stx_mask=").append(Xlat.get("statxmask", arch).flags(Bytes.u32(b, 0)))
+                .append(", stx_blksize=").append(Bytes.u32(b, 4))
+                .append(", stx_attributes=").append(Xlat.get("statxattr", arch).flags(Bytes.i64(b, 8)))
+                .append(", stx_nlink=").append(Bytes.u32(b, 16)).append(", stx_uid=").append(Bytes.u32(b, 20))
+                .append(", stx_gid=").append(Bytes.u32(b, 24)).append(", stx_mode=").append(Decode.mode(Bytes.u16(b, 28), true))
+                .append(", stx_ino=").append(Long.toUnsignedString(Bytes.i64(b, 32)))
+                .append(", stx_size=").append(Long.toUnsignedString(Bytes.i64(b, 40)))
+                .append(", stx_blocks=").append(Long.toUnsignedString(Bytes.i64(b, 48)))
+                .append(", stx_attributes_mask=").append(Xlat.get("statxattr", arch).flags(Bytes.i64(b, 56)));
+        String[] times = {"stx_atime", "stx_btime", "stx_ctime", "stx_mtime"};
+        for (int k = 0; k < 4; k++) {
+            long sec = Bytes.i64(b, 64 + 16 * k);
+            long nsec = Bytes.u32(b, 72 + 16 * k);
+            sb.append(", ").append(times[k]).append("={tv_sec=").append(sec).append(", tv_nsec=").append(nsec).append('}');
+            if (sec != 0 || nsec != 0) sb.append(" /* ").append(Decode.time(sec, nsec)).append(" */");
+        }
+        sb.append(", stx_rdev_major=").append(Bytes.u32(b, 128)).append(", stx_rdev_minor=").append(Bytes.u32(b, 132))
+                .append(", stx_dev_major=").append(Bytes.u32(b, 136)).append(", stx_dev_minor=").append(Bytes.u32(b, 140));
+        if ((Bytes.u32(b, 0) & 0x1000) != 0) sb.append(", stx_mnt_id=").append(Decode.hex(Bytes.i64(b, 144)));
+        sb.append('}');
     }
 
     private void sigaction(StringBuilder sb, byte[] b) {

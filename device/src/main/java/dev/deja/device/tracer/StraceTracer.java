@@ -91,29 +91,84 @@ public final class StraceTracer implements Tracer {
      * @param sortBy     -S: the -c table's order (time, calls, errors, name, nothing)
      * @param column     -a: the column " = " is aligned to (strace's default 40)
      * @param instructionPointer -i: the instruction pointer at the call, {@code [00007f...] }, before each line
-     * @param noSignals  -e signal=none: no signal lines
+     * @param signals    -e signal=: the signals whose delivery lines print (all of them by default)
      * @param paths      -P: only the calls that name one of these paths, or use a descriptor open on one
      * @param dumpReads  -e read=: descriptors whose data read is dumped in hex and ASCII after the line
      * @param dumpWrites -e write=: the same for data written
+     * @param columns    -U: the -c table's columns, in order ({@link #DEFAULT_COLUMNS} by default)
+     * @param pidNames   --decode-pids=comm: thread and process ids followed by the command name, {@code 42<sh>}
+     * @param detachOnExec -b execve: a process that execs (after the program's own exec) is let go
      */
     public record More(Clock clock, boolean relative, boolean fdDetails, Set<String> status, boolean linesToo, String sortBy,
-                       int column, boolean instructionPointer, boolean noSignals, Set<String> paths,
-                       Set<Integer> dumpReads, Set<Integer> dumpWrites) {
-        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, false, Set.of(),
-                Set.of(), Set.of());
+                       int column, boolean instructionPointer, Set<Integer> signals, Set<String> paths,
+                       Set<Integer> dumpReads, Set<Integer> dumpWrites, List<Column> columns, boolean pidNames,
+                       boolean detachOnExec) {
+        /** Signals 1 to 64: what -e signal=all prints. */
+        public static final Set<Integer> ALL_SIGNALS = allSignals();
+        /** strace's default -c columns. */
+        public static final List<Column> DEFAULT_COLUMNS = List.of(Column.TIME_PERCENT, Column.TOTAL_TIME, Column.AVG_TIME,
+                Column.CALLS, Column.ERRORS, Column.NAME);
+        public static final More NONE = new More(Clock.NONE, false, false, Set.of(), false, "time", 40, false, ALL_SIGNALS,
+                Set.of(), Set.of(), Set.of(), DEFAULT_COLUMNS, false, false);
         /** In dumpReads or dumpWrites: every descriptor ("-e read=all"). */
         public static final int ALL_FDS = -1;
 
         public More {
             status = Set.copyOf(status);
+            signals = Set.copyOf(signals);
             paths = Set.copyOf(paths);
             dumpReads = Set.copyOf(dumpReads);
             dumpWrites = Set.copyOf(dumpWrites);
+            columns = List.copyOf(columns);
+        }
+
+        private static Set<Integer> allSignals() {
+            Set<Integer> all = new HashSet<>();
+            for (int s = 1; s <= 64; s++) all.add(s);
+            return Set.copyOf(all);
         }
 
         More withClock(Clock c) {
-            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, noSignals, paths,
-                    dumpReads, dumpWrites);
+            return new More(c, relative, fdDetails, status, linesToo, sortBy, column, instructionPointer, signals, paths,
+                    dumpReads, dumpWrites, columns, pidNames, detachOnExec);
+        }
+    }
+
+    /**
+     * A column of the -c table (strace -U), with strace's header and width. Times are in seconds
+     * except avg-time (microseconds per call, strace's "usecs/call").
+     */
+    public enum Column {
+        TIME_PERCENT("% time", 6, "time-percent", "time"),
+        TOTAL_TIME("seconds", 11, "total-time", "time-total"),
+        MIN_TIME("shortest", 8, "min-time", "shortest", "time-min"),
+        MAX_TIME("longest", 8, "max-time", "longest", "time-max"),
+        AVG_TIME("usecs/call", 11, "avg-time", "time-avg"),
+        CALLS("calls", 9, "calls", "count"),
+        ERRORS("errors", 9, "errors", "error"),
+        NAME("syscall", 16, "name", "syscall", "syscall-name");
+
+        final String header;
+        final int width;
+        private final List<String> names;
+
+        Column(String header, int width, String... names) {
+            this.header = header;
+            this.width = width;
+            this.names = List.of(names);
+        }
+
+        /** The column strace -U calls {@code name} (or one of its other names). */
+        public static java.util.Optional<Column> named(String name) {
+            for (Column c : values()) if (c.names.contains(name)) return java.util.Optional.of(c);
+            return java.util.Optional.empty();
+        }
+
+        /** Every name -U accepts, for error messages. */
+        public static List<String> allNames() {
+            List<String> all = new ArrayList<>();
+            for (Column c : values()) all.addAll(c.names);
+            return all;
         }
     }
 
@@ -142,6 +197,8 @@ public final class StraceTracer implements Tracer {
         long calls;
         long errors;
         long ns;
+        long minNs = Long.MAX_VALUE;
+        long maxNs;
     }
 
     public StraceTracer(Options options, PrintWriter out) {
@@ -151,7 +208,8 @@ public final class StraceTracer implements Tracer {
 
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty();
+        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty()
+                || o.more().pidNames();
     }
 
     /** The traced calls and those an injection may hit: the others need not stop the program. */
@@ -166,6 +224,12 @@ public final class StraceTracer implements Tracer {
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
         if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
+        // --decode-pids=comm: the name as the call starts (strace prints it then): a call that never
+        // returns (exit_group) is printed once the thread is gone, an execve's after the name changed
+        if (o.more().pidNames() && o.trace().contains(e.nr())) {
+            String now = comm(e.tid());
+            if (now != null) names.put(e.tid(), now);
+        }
         // -P needs them too: close(3) names its file only before it runs
         Map<Integer, String> fdPaths = o.decodeFds() || !o.more().paths().isEmpty() ? fdPaths(e.pid(), e.nr(), e.args()) : Map.of();
         InjectRule hit = null;
@@ -215,6 +279,7 @@ public final class StraceTracer implements Tracer {
         Long ip = entryIps.remove(e.tid());
         if (o.more().instructionPointer()) text = String.format("[%016x] ", ip == null ? 0 : ip) + text;
         if (o.decodeFds()) text = decorate(text, e, en == null ? Map.of() : en.fdPaths());
+        if (o.more().pidNames()) text = namedPids(text, e);
         if (en != null && en.injected()) text += " (INJECTED)";
         if (o.callTime() && e.returned()) {
             long ns = Math.max(0, e.exitTimeNs() - e.timeNs());
@@ -263,7 +328,10 @@ public final class StraceTracer implements Tracer {
         Stat s = stats.computeIfAbsent(schemas.table().name(e.nr()), k -> new Stat());
         s.calls++;
         if (e.failed()) s.errors++;
-        s.ns += Math.max(0, e.exitTimeNs() - e.timeNs());
+        long ns = Math.max(0, e.exitTimeNs() - e.timeNs());
+        s.ns += ns;
+        s.minNs = Math.min(s.minNs, ns);
+        s.maxNs = Math.max(s.maxNs, ns);
     }
 
     /**
@@ -318,8 +386,30 @@ public final class StraceTracer implements Tracer {
     @Override
     public void onSignal(SignalEvent e, Tracee tracee) {
         live.add(e.tid());
-        if (o.more().noSignals()) return;
-        if (!o.summary() || o.more().linesToo()) line(e.tid(), e.timeNs(), o.renderer().renderSignal(e), false);
+        if (!o.more().signals().contains(e.signo())) return;
+        if (!o.summary() || o.more().linesToo()) {
+            String text = o.renderer().renderSignal(e);
+            if (o.more().pidNames()) text = namedSenders(text);
+            line(e.tid(), e.timeNs(), text, false);
+        }
+    }
+
+    @Override
+    public boolean detachesAtExec() {
+        return o.more().detachOnExec();
+    }
+
+    /** -b execve: the exec after which deja let the process go, as strace leaves it: unfinished. */
+    @Override
+    public void onDetached(SyscallEvent e) {
+        if (o.trace().contains(e.nr()) && (!o.summary() || o.more().linesToo()) && o.more().status().isEmpty()) {
+            line(e.tid(), e.timeNs(), o.renderer().renderEntry(e) + (o.pidPrefix() ? " <unfinished ...>" : " <detached ...>"),
+                    false);
+        }
+        live.remove(e.tid());
+        counts.remove(e.tid());
+        entered.remove(e.tid());
+        entryIps.remove(e.tid());
     }
 
     @Override
@@ -376,12 +466,13 @@ public final class StraceTracer implements Tracer {
 
     private void line(int tid, long timeNs, String text, boolean call) {
         StringBuilder sb = new StringBuilder(text.length() + 32);
+        String name = o.more().pidNames() ? threadName(tid, text) : "";
         if (o.pidPrefix()) {
             String t = Integer.toString(tid);
-            sb.append(t).append(" ".repeat(Math.max(1, 6 - t.length())));
+            sb.append(t).append(name).append(" ".repeat(Math.max(1, 6 - t.length() - name.length())));
         } else if (live.size() > 1) {
             String t = Integer.toString(tid);
-            sb.append("[pid ").append(" ".repeat(Math.max(0, 5 - t.length()))).append(t).append("] ");
+            sb.append("[pid ").append(" ".repeat(Math.max(0, 5 - t.length()))).append(t).append(name).append("] ");
         }
         if (o.relative()) {
             long d = previousNs < 0 ? 0 : Math.max(0, timeNs - previousNs);
@@ -438,29 +529,136 @@ public final class StraceTracer implements Tracer {
             }
             default -> rows.sort(java.util.Comparator.<Map.Entry<String, Stat>>comparingLong(r -> -r.getValue().ns).thenComparing(byName));
         }
-        long totalNs = 0;
-        long calls = 0;
-        long errors = 0;
-        for (Map.Entry<String, Stat> r : rows) {
-            totalNs += r.getValue().ns;
-            calls += r.getValue().calls;
-            errors += r.getValue().errors;
-        }
-        String dash = "------ ----------- ----------- --------- --------- ----------------";
-        out.println("% time     seconds  usecs/call     calls    errors syscall");
-        out.println(dash);
+        Stat total = new Stat();
         for (Map.Entry<String, Stat> r : rows) {
             Stat s = r.getValue();
-            out.println(row(totalNs == 0 ? 0 : 100.0 * s.ns / totalNs, s.ns, s.calls, s.errors, r.getKey()));
+            total.ns += s.ns;
+            total.calls += s.calls;
+            total.errors += s.errors;
+            total.minNs = Math.min(total.minNs, s.minNs);
+            total.maxNs = Math.max(total.maxNs, s.maxNs);
         }
+        List<Column> columns = new ArrayList<>(o.more().columns());
+        if (!columns.contains(Column.NAME)) columns.add(Column.NAME);   // as strace: the name is always shown
+        StringBuilder header = new StringBuilder();
+        StringBuilder dash = new StringBuilder();
+        for (int i = 0; i < columns.size(); i++) {
+            Column c = columns.get(i);
+            boolean last = i == columns.size() - 1;
+            if (i > 0) {
+                header.append(' ');
+                dash.append(' ');
+            }
+            header.append(c == Column.NAME ? (last ? c.header : pad(c.header, c.width, true)) : pad(c.header, c.width, false));
+            dash.append("-".repeat(c.width));
+        }
+        out.println(header);
         out.println(dash);
-        out.println(row(100.0, totalNs, calls, errors, "total"));
+        for (Map.Entry<String, Stat> r : rows) out.println(row(columns, r.getValue(), total.ns, r.getKey()));
+        out.println(dash);
+        out.println(row(columns, total, total.ns, "total"));
     }
 
-    private static String row(double pct, long ns, long calls, long errors, String name) {
-        long usecsPerCall = calls == 0 ? 0 : ns / 1000 / calls;
-        return String.format("%6.2f %11.6f %11d %9d %9s %s", pct, ns / 1e9, usecsPerCall, calls,
-                errors == 0 ? "" : Long.toString(errors), name);
+    private static String pad(String s, int width, boolean left) {
+        if (s.length() >= width) return s;
+        String spaces = " ".repeat(width - s.length());
+        return left ? s + spaces : spaces + s;
+    }
+
+    private static String row(List<Column> columns, Stat s, long totalNs, String name) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < columns.size(); i++) {
+            Column c = columns.get(i);
+            if (i > 0) sb.append(' ');
+            String cell = switch (c) {
+                case TIME_PERCENT -> String.format("%6.2f", totalNs == 0 ? (name.equals("total") ? 100.0 : 0) : 100.0 * s.ns / totalNs);
+                case TOTAL_TIME -> String.format("%11.6f", s.ns / 1e9);
+                case MIN_TIME -> String.format("%8.6f", (s.calls == 0 ? 0 : s.minNs) / 1e9);
+                case MAX_TIME -> String.format("%8.6f", s.maxNs / 1e9);
+                case AVG_TIME -> String.format("%11d", s.calls == 0 ? 0 : s.ns / 1000 / s.calls);
+                case CALLS -> String.format("%9d", s.calls);
+                case ERRORS -> String.format("%9s", s.errors == 0 ? "" : Long.toString(s.errors));
+                case NAME -> i == columns.size() - 1 ? name : pad(name, c.width, true);
+            };
+            sb.append(cell);
+        }
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- --decode-pids=comm
+
+    /** Command names by thread, as last read: a thread that exec'd or ended keeps the name it had. */
+    private final Map<Integer, String> names = new HashMap<>();
+
+    /**
+     * "<sh>" for the prefix of a line of thread {@code tid}: read from /proc, except for what strace
+     * names at the call's entry and deja prints later: an execve (the new program renamed the thread),
+     * a call that never returns and the exit line (the thread is gone).
+     */
+    private String threadName(int tid, String text) {
+        String known = names.get(tid);
+        boolean atEntry = text.startsWith("execve(") || text.startsWith("execveat(") || text.startsWith("+++ ")
+                || text.endsWith("= ?");
+        if (known != null && atEntry) {
+            return "<" + known + ">";
+        }
+        String now = comm(tid);
+        if (now != null) names.put(tid, now);
+        else now = known;
+        return now == null ? "" : "<" + now + ">";
+    }
+
+    private static String comm(int pid) {
+        if (pid <= 0) return null;
+        try {
+            return Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
+        } catch (IOException | UnsupportedOperationException x) {
+            return null; // gone (or reaped): the id alone, as strace prints it
+        }
+    }
+
+    /** "42<sh>" while process 42 exists (a zombie too), else "42" as strace prints a reaped one. */
+    private static String named(int pid) {
+        String n = comm(pid);
+        return n == null ? Integer.toString(pid) : pid + "<" + n + ">";
+    }
+
+    /** The pid arguments and a pid result followed by their command names (kill(42<sh>, 0) = 0). */
+    private String namedPids(String text, SyscallEvent e) {
+        Schema s = schemas.get(e.nr());
+        if (s == null || s.name().startsWith("exec")) return text;
+        int open = text.indexOf('(');
+        int close = matching(text, open);
+        if (open < 0 || close < 0) return text;
+        List<int[]> spans = topLevelArgs(text, open + 1, close);
+        StringBuilder sb = new StringBuilder(text.length() + 16);
+        int at = 0;
+        for (int i = 0; i < spans.size() && i < s.argCount(); i++) {
+            if (s.arg(i).kind() != ArgKind.PID) continue;
+            int pid = (int) e.arg(i);
+            int[] sp = spans.get(i);
+            if (pid <= 0 || !text.substring(sp[0], sp[1]).equals(Integer.toString(pid))) continue;
+            sb.append(text, at, sp[1]).append(named(pid).substring(Integer.toString(pid).length()));
+            at = sp[1];
+        }
+        sb.append(text, at, text.length());
+        String r = sb.toString();
+        if (s.ret().equals("pid") && e.returned() && !e.failed() && e.result() > 0) {
+            String tail = " = " + e.result();
+            if (r.endsWith(tail)) r = r.substring(0, r.length() - tail.length()) + " = " + named((int) e.result());
+        }
+        return r;
+    }
+
+    private static final java.util.regex.Pattern SENDER = java.util.regex.Pattern.compile("si_pid=(\\d+)");
+
+    /** si_pid=42 as si_pid=42<sh> in a signal line. */
+    private String namedSenders(String text) {
+        java.util.regex.Matcher m = SENDER.matcher(text);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement("si_pid=" + named(Integer.parseInt(m.group(1)))));
+        m.appendTail(sb);
+        return sb.toString();
     }
 
     private static void sleepUs(long us) {

@@ -337,6 +337,52 @@ class RendererTest {
         assertEquals("getpid()                                = 4609", new Call("getpid").enter().render(4609));
     }
 
+    /** strace's -e raw=, -e verbose= and -e abbrev= (-v), per syscall; lines as strace 6.1 printed them. */
+    @Test
+    void rawVerboseAndAbbrevQualifiers() {
+        int newfstatat = SyscallTable.of(Arch.X86_64).number("newfstatat").orElseThrow();
+        Call c = new Call("newfstatat");
+        long p = c.m.cstr("");
+        long st = c.m.alloc(144);
+        c.enter(3, p, st, 0x1000);
+        c.m.i64(st, 0xfe00);
+        c.m.i64(st + 8, 1196043);
+        c.m.i64(st + 16, 1);
+        c.m.i32(st + 24, 0100644);
+        c.m.i64(st + 48, 38759);
+        c.m.i64(st + 56, 4096);
+        c.m.i64(st + 64, 80);
+        c.m.i64(st + 72, 1796235206);
+        c.m.i64(st + 80, 309882904);
+        c.m.i64(st + 88, 1796235206);
+        c.m.i64(st + 104, 1796235206);
+        c.m.i64(st + 112, 298744386);
+        SyscallEvent e = c.exit(0);
+        Renderer full = new Renderer(Arch.X86_64, 32, Renderer.HexStrings.NONE,
+                new Renderer.Detail(nr -> false, nr -> true, nr -> false));
+        String line = full.render(e);
+        String expected = "newfstatat(3, \"\", {st_dev=makedev(0xfe, 0), st_ino=1196043, st_mode=S_IFREG|0644, st_nlink=1, "
+                + "st_uid=0, st_gid=0, st_blksize=4096, st_blocks=80, st_size=38759, st_atime=1796235206 /* T.309882904Z */, "
+                + "st_atime_nsec=309882904, st_mtime=1796235206 /* TZ */, st_mtime_nsec=0, st_ctime=1796235206 /* T.298744386Z */, "
+                + "st_ctime_nsec=298744386}, AT_EMPTY_PATH) = 0";
+        // the dates are local time: compared without them
+        assertEquals(expected, line.replaceAll("/\\* [0-9-]+T[0-9:]+(\\.\\d{9})?[-+]\\d{4} \\*/", "/* T$1Z */"));
+        Renderer addresses = new Renderer(Arch.X86_64, 32, Renderer.HexStrings.NONE,
+                new Renderer.Detail(nr -> false, nr -> nr != newfstatat, nr -> true));
+        assertEquals("newfstatat(3, \"\", 0x" + Long.toHexString(st) + ", AT_EMPTY_PATH) = 0", addresses.render(e));
+        Renderer raw = new Renderer(Arch.X86_64, 32, Renderer.HexStrings.NONE,
+                new Renderer.Detail(nr -> nr == newfstatat, nr -> true, nr -> true));
+        assertEquals("newfstatat(0x3, 0x" + Long.toHexString(p) + ", 0x" + Long.toHexString(st) + ", 0x1000) = 0",
+                raw.render(e));
+        assertEquals("newfstatat(0x3, 0x" + Long.toHexString(p) + ", 0x" + Long.toHexString(st) + ", 0x1000) = -1 EBADF"
+                + " (Bad file descriptor)", raw.render(c.exit(-9)));
+        Call open = new Call("openat");
+        long path = open.m.cstr("/etc/hostname");
+        assertEquals("openat(0xffffff9c, 0x" + Long.toHexString(path) + ", 0x80000, 0) = 0x3",
+                new Renderer(Arch.X86_64, 32, Renderer.HexStrings.NONE, new Renderer.Detail(nr -> true, nr -> true, nr -> true))
+                        .render(open.enter(0xffffff9cL, path, 0x80000).exit(3)));
+    }
+
     @Test
     void structs() {
         Call c = new Call("newfstatat");

@@ -1,0 +1,38 @@
+package dev.deja.device;
+
+/**
+ * A debugger driving a traced run (deja's gdb server): the device stops a thread for it at the
+ * program's first instruction, at the software breakpoints it inserted ({@link Tracee#insertBreakpoint})
+ * and after each single step, and asks how the thread goes on. Called on the tracing thread with the
+ * thread stopped; an implementation blocks there while it inspects the thread through {@link Tracee}
+ * (ptrace requests must come from this thread). A tracer offers one through {@link Tracer#debugAgent()}.
+ */
+public interface DebugAgent {
+
+    /** Why a thread stopped for the debugger. */
+    sealed interface Stop {
+    }
+
+    /** The program's first instruction after its execve (the dynamic loader's entry, for a dynamic program). */
+    record Start() implements Stop {
+    }
+
+    /** An int3 the debugger inserted was hit; the instruction pointer is back at {@code address}. */
+    record Breakpoint(long address) implements Stop {
+    }
+
+    /** A single step completed (one instruction; a {@code syscall} instruction with its replayed call). */
+    record Stepped() implements Stop {
+    }
+
+    /** How the stopped thread goes on. */
+    enum Resume {
+        /** Run until the next breakpoint, step, or the end. */
+        CONTINUE,
+        /** Execute one instruction (a {@code syscall} instruction's call is answered as the run answers it). */
+        STEP
+    }
+
+    /** {@code thread} stopped for {@code why}; returns when the debugger lets it go on, and how. */
+    Resume stopped(Stop why, Tracee thread);
+}

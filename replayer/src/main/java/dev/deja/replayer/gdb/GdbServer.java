@@ -1,0 +1,691 @@
+package dev.deja.replayer.gdb;
+
+import dev.deja.device.DebugAgent;
+import dev.deja.device.DeviceException;
+import dev.deja.device.Tracee;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.EventReader;
+import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.ContextEvent;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.ReplayControl;
+import dev.deja.replayer.Replayer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A GDB remote-protocol server on a live replay ({@code deja replay --gdb}). It runs on the replay's
+ * tracing thread: the device stops the replaying thread for it ({@link DebugAgent}: the program's
+ * start, breakpoints, steps) and the replayer before each recorded call ({@link ReplayControl}, where
+ * an interrupt from gdb is taken), and while a thread is stopped the server reads gdb's packets and
+ * answers them from that thread (registers, memory), until gdb resumes it.
+ *
+ * <p>The replay stays authoritative: gdb reads everything, writes nothing (register and memory
+ * writes are refused with an error and a line on deja's console). Continuing runs the replay
+ * forward, every recorded call answered as in a plain replay.
+ */
+public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable {
+    /** What the server largest packet may be (hex memory reads, XML chunks). */
+    static final int PACKET_SIZE = 0x4000;
+    private static final int SIGINT = 2;
+    private static final int SIGTRAP = 5;
+    private static final int SIGKILL = 9;
+    private static final String READ_ONLY = "E.deja replays a recording: registers and memory are read-only";
+
+    /**
+     * What gdb is told about the program.
+     *
+     * @param executable   the path gdb loads symbols from (qXfer:exec-file:read)
+     * @param name         the program's name (comm) as recorded after its exec: the replay runs a copy under another name
+     * @param auxv         the auxiliary vector the program started with, as the kernel lays it out
+     * @param recordedExit how the program ended when recorded, or null when the recording does not say
+     */
+    public record Program(String executable, String name, long[] auxv, List<FileMapping> files, ExitEvent recordedExit) {
+        public Program {
+            auxv = auxv.clone();
+            files = List.copyOf(files);
+        }
+
+        @Override
+        public long[] auxv() {
+            return auxv.clone();
+        }
+
+        /** The file mapped at {@code start} from its offset 0 (a loaded object's first mapping), or null. */
+        FileMapping fileAt(long start) {
+            for (FileMapping f : files) if (f.start() == start) return f;
+            return null;
+        }
+
+        /**
+         * From a recording: its first program (the first exec), served by the recorded path when that file
+         * is still the recorded one on this machine, else by the recording's copy of it; its recorded
+         * auxiliary vector (the vDSO entry already hidden, as the replayed program sees it); the files it
+         * mapped from their start (the loaded objects), with their copies; its end.
+         */
+        public static Program of(Recording rec) throws RecordingException {
+            ExecEvent exec = null;
+            ExitEvent exit = null;
+            String name = null;
+            List<MappingEvent> mapped = new ArrayList<>();
+            try (EventReader events = rec.events()) {
+                for (Event e; (e = events.next()) != null; ) {
+                    if (exec == null && e instanceof ExecEvent x) exec = x;
+                    if (exec == null) continue;
+                    if (name == null && e instanceof ContextEvent c && c.pid() == exec.pid()) name = c.context().comm();
+                    if (e instanceof ExitEvent x && x.processExit() && x.pid() == exec.pid()) exit = x;
+                    if (e instanceof MappingEvent m && m.pid() == exec.pid() && m.offset() == 0 && !m.blob().isEmpty()) mapped.add(m);
+                }
+            }
+            if (exec == null) throw new RecordingException(rec.path() + " holds no exec: no program to debug");
+            if (exec.exeBlob().isEmpty()) {
+                throw new RecordingException(rec.path() + " holds no copy of the executable " + exec.path());
+            }
+            List<FileMapping> files = new ArrayList<>();
+            for (MappingEvent m : mapped) files.add(new FileMapping(m.address(), m.path(), rec.blob(m.blob()).toString()));
+            Path copy = rec.blob(exec.exeBlob());
+            String exe = sameFile(Path.of(exec.path()), copy.toString()) ? exec.path() : copy.toString();
+            if (name == null) name = Path.of(exec.path()).getFileName().toString();
+            return new Program(exe, name, exec.auxv(), files, exit);
+        }
+    }
+
+    /** A file the program mapped from its start: where, its recorded path, and the recording's copy of it. */
+    public record FileMapping(long start, String path, String copy) {
+    }
+
+    /** Whether {@code local} on this machine holds the bytes of the recorded copy. */
+    static boolean sameFile(Path local, String copy) {
+        try {
+            return Files.isRegularFile(local) && Files.mismatch(local, Path.of(copy)) == -1;
+        } catch (IOException e) {
+            return false; // unreadable here: the copy serves
+        }
+    }
+
+    private final ServerSocket listener;
+    private final Program program;
+    private final PrintStream console;
+    private final SyscallTable syscalls = SyscallTable.of(Arch.current());
+    private volatile Socket socket;
+    /** deja is being stopped (Ctrl-C, SIGTERM): the sockets close under the tracing thread. */
+    private volatile boolean stopping;
+    private InputStream in;
+    private OutputStream out;
+    private GdbPackets.Reader reader;
+    private GdbPackets.Incoming pending;
+    private boolean noAck;
+    private boolean swbreak;
+    /** gdb resumed the program and waits for a stop reply. */
+    private boolean running;
+    /** gdb detached (or never came): the replay runs on without stopping. */
+    private boolean detached;
+    private byte[] lastSent;
+    /** The last recorded call the replay reached (its entry), and its name. */
+    private long when = 1;
+    private String whenCall = "execve";
+    /** The thread stopped for gdb now, and the breakpoints gdb inserted. */
+    private Tracee current;
+    private final Set<Long> breakpoints = new HashSet<>();
+    /** Whether a local file is the recorded one, by "path\0copy" (a library is compared once). */
+    private final Map<String, Boolean> sameFiles = new HashMap<>();
+    private String stopReply;
+    /** catch syscall (QCatchSyscalls): every call, or these numbers; the call whose return stop is due (-1: none). */
+    private boolean catchesAll;
+    private final Set<Integer> caught = new HashSet<>();
+    private int returning = -1;
+    /** The name the replayed copy of the program runs under (its file name in deja's replay directory). */
+    private String copyName;
+
+    public GdbServer(ServerSocket listener, Program program, PrintStream console) {
+        this.listener = listener;
+        this.program = program;
+        this.console = console;
+    }
+
+    // ---------------------------------------------------------------- the replay's hooks
+
+    @Override
+    public DebugAgent debugAgent() {
+        return this;
+    }
+
+    @Override
+    public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
+        when = recorded.seq();
+        whenCall = syscalls.name(recorded.nr());
+        if (detached || socket == null) return;
+        if (interruptArrived()) {
+            // Ctrl-C in gdb: taken at the next recorded call (nothing stops a thread between calls).
+            Resume how = serve(tracee, stop(SIGINT, tracee, false));
+            if (how == Resume.STEP) tracee.stopAfterCall();
+            return;
+        }
+        if (catchesAll || caught.contains(recorded.nr())) {
+            // catch syscall: a stop at the recorded call's entry, then one once it has returned
+            serve(tracee, "T" + hex8(SIGTRAP) + "syscall_entry:" + Integer.toHexString(recorded.nr()) + ";thread:"
+                    + Integer.toHexString(tracee.tid()) + ";");
+            returning = recorded.nr();
+            tracee.stopAfterCall();
+        }
+    }
+
+    @Override
+    public Resume stopped(Stop why, Tracee thread) {
+        if (why instanceof Start) copyName = thread.threadName();
+        if (detached) return Resume.CONTINUE;
+        if (socket == null && !connect()) return Resume.CONTINUE;
+        if (why instanceof Stepped && returning >= 0) {
+            String reply = "T" + hex8(SIGTRAP) + "syscall_return:" + Integer.toHexString(returning) + ";thread:"
+                    + Integer.toHexString(thread.tid()) + ";";
+            returning = -1;
+            return serve(thread, reply);
+        }
+        return serve(thread, stop(SIGTRAP, thread, why instanceof Breakpoint));
+    }
+
+    /**
+     * The replay ended ({@code outcome}, or {@code failure} when deja could not go on): gdb hears the
+     * program's end if it waits for a stop, and may look on until it detaches, kills or disconnects.
+     */
+    public void finished(Replayer.Outcome outcome, String failure) {
+        current = null;
+        if (socket == null || detached) return;
+        String end;
+        if (failure != null) {
+            consoleOutput("deja: the replay failed: " + failure + "\n");
+            end = "X" + hex8(SIGKILL);
+        } else if (outcome.divergence() != null) {
+            consoleOutput("deja: " + outcome.divergence().headline() + "\n");
+            end = "X" + hex8(SIGKILL);
+        } else {
+            ExitEvent x = program.recordedExit();
+            if (x != null && x.killed() && outcome.status() == x.shellStatus()) end = "X" + hex8(x.termSignal());
+            else end = "W" + hex8(outcome.status() & 0xff);
+        }
+        stopReply = end;
+        if (running) {
+            running = false;
+            send(end);
+        }
+        try {
+            while (true) {
+                GdbPackets.Incoming next = next();
+                if (next instanceof GdbPackets.End) return;
+                if (!(next instanceof GdbPackets.Packet p)) continue;
+                String text = p.text();
+                if (text.equals("k") || text.startsWith("vKill") || text.startsWith("D")) {
+                    if (!text.equals("k")) send("OK");
+                    return;
+                }
+                if (text.equals("?")) send(stopReply);
+                else if (text.startsWith("qfThreadInfo")) send("l");
+                else if (text.startsWith("vCont;") || text.equals("c") || text.equals("s")) send(stopReply);
+                else send(answerWithoutProcess(text));
+            }
+        } catch (UncheckedIOException e) {
+            console.println("deja: the gdb connection ended: " + e.getCause().getMessage());
+        }
+    }
+
+    private String answerWithoutProcess(String text) {
+        if (text.startsWith("qSupported") || text.startsWith("QStartNoAckMode") || text.startsWith("qXfer")) return answer(text, null);
+        if (text.startsWith("qRcmd,")) return answer(text, null);
+        return "E01";
+    }
+
+    // ---------------------------------------------------------------- connection
+
+    private boolean connect() {
+        String where = hostForGdb(listener) + ":" + listener.getLocalPort();
+        console.println("deja: the replay is at the program's start; gdb server listening on " + where);
+        console.println("deja: connect with: gdb -ex 'target extended-remote " + where + "' " + shellQuoted(program.executable()));
+        console.flush();
+        try {
+            socket = listener.accept();
+            socket.setTcpNoDelay(true);
+            in = socket.getInputStream();
+            out = socket.getOutputStream();
+            reader = new GdbPackets.Reader(in);
+            console.println("deja: gdb connected from " + socket.getRemoteSocketAddress());
+            return true;
+        } catch (IOException e) {
+            if (stopping) throw new ReplayControl.Abandon("deja is stopping");
+            console.println("deja: no gdb connection (" + e.getMessage() + "): the replay runs on without a debugger");
+            detached = true;
+            return false;
+        }
+    }
+
+    private static String hostForGdb(ServerSocket listener) {
+        String h = listener.getInetAddress().getHostAddress();
+        return h.contains(":") ? "[" + h + "]" : h;
+    }
+
+    private static String shellQuoted(String s) {
+        return s.matches("[A-Za-z0-9_@%+=:,./-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    private boolean interruptArrived() {
+        try {
+            if (pending == null && in.available() == 0) return false;
+            if (pending == null) pending = reader.next();
+            if (pending instanceof GdbPackets.Interrupt) {
+                pending = null;
+                return true;
+            }
+            return pending instanceof GdbPackets.Packet || pending instanceof GdbPackets.End;
+        } catch (IOException e) {
+            pending = new GdbPackets.End();
+            return true;
+        }
+    }
+
+    private GdbPackets.Incoming next() {
+        if (pending != null) {
+            GdbPackets.Incoming p = pending;
+            pending = null;
+            return p;
+        }
+        try {
+            return reader.next();
+        } catch (IOException e) {
+            return new GdbPackets.End();
+        }
+    }
+
+    private void send(String payload) {
+        sendRaw(GdbPackets.frame(payload.getBytes(StandardCharsets.ISO_8859_1)));
+    }
+
+    private void sendBinary(byte[] payload) {
+        sendRaw(GdbPackets.frame(payload));
+    }
+
+    private void sendRaw(byte[] framed) {
+        lastSent = framed;
+        try {
+            out.write(framed);
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A line on gdb's console: an O packet, allowed while gdb waits for a stop reply or a monitor command's answer. */
+    private void consoleOutput(String text) {
+        send("O" + GdbPackets.hex(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * From any thread (deja's Ctrl-C or SIGTERM hook): stops waiting for gdb and for its packets, so that
+     * the tracing thread returns and the replay ends at once.
+     */
+    public void shutdown() {
+        stopping = true;
+        try {
+            listener.close();
+        } catch (IOException e) {
+            console.println("deja: closing the gdb server: " + e.getMessage());
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (socket != null) socket.close();
+        } catch (IOException e) {
+            console.println("deja: closing the gdb connection: " + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- serving a stop
+
+    private String stop(int signal, Tracee t, boolean breakpoint) {
+        return "T" + hex8(signal) + "thread:" + Integer.toHexString(t.tid()) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
+    }
+
+    /** Serves gdb with {@code t} stopped until gdb resumes it; returns how. */
+    private Resume serve(Tracee t, String reply) {
+        current = t;
+        stopReply = reply;
+        try {
+            if (running) {
+                running = false;
+                send(reply);
+            }
+            while (true) {
+                GdbPackets.Incoming next = next();
+                switch (next) {
+                    case GdbPackets.End e -> {
+                        if (!stopping) console.println("deja: gdb disconnected: the replay ends");
+                        throw new ReplayControl.Abandon("gdb disconnected");
+                    }
+                    case GdbPackets.Nack n -> {
+                        if (lastSent != null) sendRaw(lastSent);
+                    }
+                    case GdbPackets.Corrupt c -> sendAck('-');
+                    case GdbPackets.Ack a -> {
+                    }
+                    case GdbPackets.Interrupt i -> {
+                        // already stopped: nothing to interrupt
+                    }
+                    case GdbPackets.Packet p -> {
+                        if (!noAck) {
+                            sendAck('+');
+                            dropRetransmissions(p);
+                        }
+                        Resume how = handle(p.text(), t);
+                        if (how != null) {
+                            current = null;
+                            return how;
+                        }
+                    }
+                }
+            }
+        } catch (UncheckedIOException e) {
+            console.println("deja: the gdb connection failed (" + e.getCause().getMessage() + "): the replay ends");
+            throw new ReplayControl.Abandon("the gdb connection failed");
+        }
+    }
+
+    /**
+     * gdb sends a packet again when its acknowledgement is late (a replay still starting up when gdb
+     * connected): copies already waiting are acknowledged and dropped, or each would get a reply.
+     */
+    private void dropRetransmissions(GdbPackets.Packet p) {
+        try {
+            while (pending == null && in.available() > 0) {
+                GdbPackets.Incoming again = reader.next();
+                if (again instanceof GdbPackets.Packet q && java.util.Arrays.equals(q.payload(), p.payload())) {
+                    sendAck('+');
+                } else if (!(again instanceof GdbPackets.Ack)) {
+                    pending = again;
+                }
+            }
+        } catch (IOException e) {
+            pending = new GdbPackets.End();
+        }
+    }
+
+    private void sendAck(char c) {
+        try {
+            out.write(c);
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Answers one packet; a {@link Resume} when gdb lets the thread go on. */
+    private Resume handle(String p, Tracee t) {
+        if (p.startsWith("vCont;")) return resume(p.substring(6).split(";")[0]);
+        if (p.equals("c") || p.startsWith("c") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.CONTINUE, t);
+        if (p.equals("s") || p.startsWith("s") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.STEP, t);
+        if (p.startsWith("C") && p.length() > 1 && isHex(p.substring(1).split(";")[0])) return go(Resume.CONTINUE);
+        if (p.startsWith("S") && p.length() > 1 && isHex(p.substring(1).split(";")[0])) return go(Resume.STEP);
+        if (p.equals("k") || p.startsWith("vKill")) {
+            if (!p.equals("k")) send("OK");
+            console.println("deja: gdb killed the program: the replay ends");
+            throw new ReplayControl.Abandon("gdb killed the program");
+        }
+        if (p.startsWith("D")) {
+            send("OK");
+            detach(t);
+            return Resume.CONTINUE;
+        }
+        send(answer(p, t));
+        return null;
+    }
+
+    private Resume resumeChecked(String p, Resume how, Tracee t) {
+        if (p.length() > 1 && GdbPackets.parseHex(p.substring(1)) != t.registers()[16]) {
+            send("E.deja cannot resume at another address: the replay decides where the program is");
+            return null;
+        }
+        return go(how);
+    }
+
+    /** The first action of a vCont packet that applies to the stopped thread (all-stop: there is one). */
+    private Resume resume(String action) {
+        String verb = action.split(":")[0];
+        return switch (verb.isEmpty() ? ' ' : verb.charAt(0)) {
+            case 'c', 'C' -> go(Resume.CONTINUE);
+            case 's', 'S' -> go(Resume.STEP);
+            default -> {
+                send("E.deja supports vCont;c, C, s and S");
+                yield null;
+            }
+        };
+    }
+
+    private Resume go(Resume how) {
+        running = true;
+        return how;
+    }
+
+    private void detach(Tracee t) {
+        for (long addr : breakpoints) t.removeBreakpoint(addr);
+        breakpoints.clear();
+        detached = true;
+        console.println("deja: gdb detached: the replay runs on to the end");
+        close();
+    }
+
+    /** The reply to a packet that does not resume; "" for what the server does not support (gdb's rule). */
+    String answer(String p, Tracee t) {
+        try {
+            return answerOrThrow(p, t);
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            return "E01";
+        }
+    }
+
+    private String answerOrThrow(String p, Tracee t) {
+        if (p.startsWith("qSupported")) {
+            swbreak = p.contains("swbreak+");
+            return "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
+                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+";
+        }
+        if (p.equals("QStartNoAckMode")) {
+            noAck = true;
+            return "OK";
+        }
+        if (p.equals("!")) return "OK";
+        if (p.startsWith("QCatchSyscalls:")) return catchSyscalls(p.substring(15));
+        if (p.equals("?")) return stopReply;
+        if (p.startsWith("qXfer:")) return xfer(p.substring(6), t);
+        if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim());
+        if (t == null) return "E01";
+        if (p.equals("qC")) return "QC" + Integer.toHexString(t.tid());
+        if (p.equals("qfThreadInfo")) return "m" + Integer.toHexString(t.tid());
+        if (p.equals("qsThreadInfo")) return "l";
+        if (p.equals("qAttached") || p.startsWith("qAttached:")) return "0";
+        if (p.startsWith("H")) return knownThread(p.substring(2), t) ? "OK" : "E02";
+        if (p.startsWith("T")) return knownThread(p.substring(1), t) ? "OK" : "E02";
+        if (p.equals("vCont?")) return "vCont;c;C;s;S";
+        if (p.equals("g")) return X86Target.allRegisters(t.registers(), t.fpRegisters());
+        if (p.startsWith("p")) {
+            int n = (int) GdbPackets.parseHex(p.substring(1));
+            String v = X86Target.oneRegister(n, t.registers(), X86Target.needsFxsave(n) ? t.fpRegisters() : new byte[512]);
+            return v == null ? "E00" : v;
+        }
+        if (p.startsWith("m")) return readMemory(p.substring(1), t);
+        if (p.startsWith("G") || p.startsWith("P") || p.startsWith("M") || p.startsWith("X")) {
+            console.println("deja: gdb asked to write " + (p.startsWith("G") || p.startsWith("P") ? "registers" : "memory")
+                    + ": refused, the replay stays as recorded (deja has no diversions yet)");
+            return READ_ONLY;
+        }
+        if (p.startsWith("Z0,")) return insert(p.substring(3), t);
+        if (p.startsWith("z0,")) return remove(p.substring(3), t);
+        if (p.startsWith("vRun")) return "E.deja replays one recorded run: it cannot start another program";
+        return "";
+    }
+
+    /** {@code 0}: none; {@code 1}: all; {@code 1;nr;nr...}: those (hex). */
+    private String catchSyscalls(String args) {
+        String[] parts = args.split(";");
+        Set<Integer> numbers = new HashSet<>();
+        for (int i = 1; i < parts.length; i++) numbers.add((int) GdbPackets.parseHex(parts[i]));
+        caught.clear();
+        if (parts[0].equals("0")) {
+            catchesAll = false;
+            return "OK";
+        }
+        if (!parts[0].equals("1")) return "E01";
+        catchesAll = numbers.isEmpty();
+        caught.addAll(numbers);
+        return "OK";
+    }
+
+    private static boolean knownThread(String id, Tracee t) {
+        if (id.equals("0") || id.equals("-1") || id.startsWith("p")) return true;
+        return GdbPackets.parseHex(id) == t.tid();
+    }
+
+    private String readMemory(String args, Tracee t) {
+        String[] a = args.split(",");
+        long addr = GdbPackets.parseHex(a[0]);
+        int len = (int) Math.min(GdbPackets.parseHex(a[1]), PACKET_SIZE / 2 - 16);
+        byte[] data = new byte[len];
+        int n = t.memory().read(addr, data, 0, len);
+        if (n <= 0 && len > 0) return "E14";
+        return GdbPackets.hex(data, 0, Math.max(n, 0));
+    }
+
+    private String insert(String args, Tracee t) {
+        long addr = GdbPackets.parseHex(args.split(",")[0]);
+        try {
+            t.insertBreakpoint(addr);
+        } catch (DeviceException e) {
+            return "E.cannot insert a breakpoint at 0x" + Long.toHexString(addr) + ": " + e.getMessage();
+        }
+        breakpoints.add(addr);
+        return "OK";
+    }
+
+    private String remove(String args, Tracee t) {
+        long addr = GdbPackets.parseHex(args.split(",")[0]);
+        breakpoints.remove(addr);
+        t.removeBreakpoint(addr);
+        return "OK";
+    }
+
+    // ---------------------------------------------------------------- qXfer and monitor
+
+    private String xfer(String what, Tracee t) {
+        // object:read:annex:offset,length
+        String[] parts = what.split(":", 4);
+        if (parts.length < 4 || !parts[1].equals("read")) return "";
+        String[] range = parts[3].split(",");
+        int offset = (int) GdbPackets.parseHex(range[0]);
+        int length = (int) GdbPackets.parseHex(range[1]);
+        byte[] data = switch (parts[0]) {
+            case "features" -> parts[2].equals("target.xml") ? X86Target.targetXml().getBytes(StandardCharsets.UTF_8) : null;
+            case "auxv" -> auxvBytes(program.auxv());
+            case "libraries-svr4" -> {
+                // An incremental request (start=, prev=): refused, gdb then reads the whole list.
+                if (!parts[2].isEmpty() || t == null) yield null;
+                yield LinkMap.xml(LinkMap.read(t.memory(), program.auxv()), this::libraryName).getBytes(StandardCharsets.UTF_8);
+            }
+            case "exec-file" -> program.executable().getBytes(StandardCharsets.UTF_8);
+            case "threads" -> threadsXml(t).getBytes(StandardCharsets.UTF_8);
+            default -> null;
+        };
+        if (data == null) return parts[0].equals("features") || parts[0].equals("libraries-svr4") ? "E00" : "";
+        return chunk(data, offset, length);
+    }
+
+    /**
+     * The name gdb loads a shared object's symbols from: the name the loader gave it when that file on
+     * this machine is still the recorded one, else the recording's copy (the loader itself runs from a
+     * copy named by deja: its recorded path then).
+     */
+    private String libraryName(LinkMap.Entry e) {
+        FileMapping f = program.fileAt(e.lAddr());
+        if (f == null) return e.name();
+        String local = e.name().startsWith("/") ? e.name() : f.path();
+        boolean same = sameFiles.computeIfAbsent(local + "\0" + f.copy(), k -> sameFile(Path.of(local), f.copy()));
+        return same ? local : f.copy();
+    }
+
+    /** An {@code m} (more follows) or {@code l} (last) chunk of a qXfer object; escaped as binary data by the framing. */
+    private static String chunk(byte[] data, int offset, int length) {
+        if (offset >= data.length) return "l";
+        int n = Math.min(Math.min(length, PACKET_SIZE / 2), data.length - offset);
+        String body = new String(data, offset, n, StandardCharsets.ISO_8859_1);
+        return (offset + n < data.length ? "m" : "l") + body;
+    }
+
+    /** The threads gdb may look at: the stopped one (none once the program has ended). */
+    private String threadsXml(Tracee t) {
+        if (t == null) return "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n";
+        // A thread named after the replayed copy's file (as every thread is until it renames itself) gets the
+        // recorded program's name.
+        String live = t.threadName();
+        String name = (t.tid() == t.pid() || live.equals(copyName) ? program.name() : live).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+        return "<?xml version=\"1.0\"?>\n<threads>\n  <thread id=\"" + Integer.toHexString(t.tid()) + "\" name=\"" + name
+                + "\"/>\n</threads>\n";
+    }
+
+    private String monitor(String command) {
+        String text = switch (command) {
+            case "when" -> "Current event: " + when + " (the last recorded call the replay reached: #" + when + " " + whenCall
+                    + "; `deja debug -g " + when + "` stops there)\n";
+            case "help", "" -> "deja monitor commands:\n  when   the deja event number of the last recorded call the replay reached\n";
+            default -> "deja: unknown monitor command '" + command + "'; 'monitor help' lists them\n";
+        };
+        consoleOutput(text);
+        return "OK";
+    }
+
+    private static boolean isHex(String s) {
+        if (s.isEmpty()) return false;
+        for (int i = 0; i < s.length(); i++) if (Character.digit(s.charAt(i), 16) < 0) return false;
+        return true;
+    }
+
+    private static String hex8(int v) {
+        return GdbPackets.hexLittleEndian(v, 1);
+    }
+
+    /** The auxiliary vector's bytes (pairs of 8-byte words, AT_NULL included) from its words. */
+    public static byte[] auxvBytes(long[] words) {
+        ByteBuffer b = ByteBuffer.allocate(8 * words.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+        boolean ended = false;
+        for (int i = 0; i + 1 < words.length; i += 2) {
+            b.putLong(words[i]).putLong(words[i + 1]);
+            if (words[i] == 0) {
+                ended = true;
+                break;
+            }
+        }
+        if (!ended) b.putLong(0).putLong(0);
+        byte[] out = new byte[b.position()];
+        b.flip().get(out);
+        return out;
+    }
+}
