@@ -152,6 +152,36 @@ class InterruptedRunsIT {
         assertEquals(0, left, "replays interrupted by SIGTERM or SIGINT left their deja-replay-* directory behind");
     }
 
+    @Test
+    void aKilledReplaysDirectoryIsRemovedByTheNextReplay() throws Exception {
+        Path rec = Runs.record(tmp, "loop", dev.deja.samples.Samples.path("getppid_loop"), "1000");
+        Path scratch = Files.createDirectories(tmp.resolve("java-tmp-kill"));
+        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "replay", "-q", rec.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("DEJA_HOME", tmp.toString());
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + scratch);
+        Process killed = pb.start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!hasReplayDirectory(scratch)) {
+            assertTrue(System.nanoTime() < deadline && killed.isAlive(), "the replay never made its directory");
+            Thread.sleep(20);
+        }
+        killed.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertTrue(killed.waitFor(60, TimeUnit.SECONDS));
+        assertTrue(hasReplayDirectory(scratch), "SIGKILL left nothing to clean: nothing was tested");
+        // A directory of a live deja (this test's JVM stands in for one) stays.
+        ProcessHandle me = ProcessHandle.current();
+        long start = me.info().startInstant().orElseThrow().toEpochMilli();
+        Path live = Files.createDirectory(scratch.resolve("deja-replay-" + me.pid() + "-" + start + "-42"));
+
+        Process next = pb.start();
+        assertTrue(next.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, next.exitValue());
+        try (Stream<Path> s = Files.list(scratch)) {
+            assertEquals(List.of(live), s.toList(), "the killed replay's directory is gone, the live one's stays");
+        }
+    }
+
     private static boolean hasReplayDirectory(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.anyMatch(p -> p.getFileName().toString().startsWith("deja-replay-"));

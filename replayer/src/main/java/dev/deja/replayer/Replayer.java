@@ -16,6 +16,7 @@ import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.ScratchDirs;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MemoryBlock;
@@ -85,6 +86,10 @@ public final class Replayer {
         }
     }
 
+    /** A replay's directory in the temp directory: {@code deja-replay-<pid>-<start ms>-<random>}. */
+    static final String SCRATCH_PREFIX = "deja-replay-";
+    private static final java.util.regex.Pattern SCRATCH_NAMES = ScratchDirs.names(SCRATCH_PREFIX);
+
     public static Outcome replay(Recording rec, Options options) throws ReplayException {
         return replay(rec, options, ReplayControl.NONE);
     }
@@ -102,7 +107,10 @@ public final class Replayer {
         }
         Path scratch;
         try {
-            scratch = Files.createTempDirectory("deja-replay-");
+            // Named after this process, so that the next replay deletes it if a SIGKILL leaves it behind.
+            Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+            ScratchDirs.sweep(tmp, SCRATCH_NAMES);
+            scratch = Files.createTempDirectory(tmp, SCRATCH_PREFIX + ScratchDirs.owner());
         } catch (IOException e) {
             throw new ReplayException("cannot create a replay directory: " + e.getMessage(), e);
         }

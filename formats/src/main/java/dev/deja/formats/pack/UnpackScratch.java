@@ -2,6 +2,7 @@ package dev.deja.formats.pack;
 
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.ScratchDirs;
 import dev.deja.formats.internal.FileOps;
 
 import java.io.IOException;
@@ -54,14 +55,9 @@ final class UnpackScratch implements AutoCloseable {
         return s;
     }
 
-    /** {@code <pid>-<start ms>-}: who owns a scratch directory, so that a later run can tell whether it still lives. */
+    /** {@code <pid>-<start ms>-}: who owns a scratch directory ({@link ScratchDirs#owner()}). */
     static String owner() {
-        ProcessHandle me = ProcessHandle.current();
-        return me.pid() + "-" + startMillis(me).orElse(0L) + "-";
-    }
-
-    private static Optional<Long> startMillis(ProcessHandle p) {
-        return p.info().startInstant().map(java.time.Instant::toEpochMilli);
+        return ScratchDirs.owner();
     }
 
     Path dir() {
@@ -97,47 +93,8 @@ final class UnpackScratch implements AutoCloseable {
         }
     }
 
-    /**
-     * Deletes, in {@code parent}, the scratch directories matching {@code names} whose owner is gone (its pid is
-     * not running, or a later process has it), that this user owns. Those of running deja processes stay.
-     */
+    /** Deletes the leftovers of unpacks whose deja is gone ({@link ScratchDirs#sweep}). */
     static void sweep(Path parent, Pattern names) {
-        ProcessHandle me = ProcessHandle.current();
-        int uid;
-        try {
-            uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return;   // no way to tell what is ours: leave everything
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
-            for (Path p : ds) {
-                Matcher m = names.matcher(p.getFileName().toString());
-                if (!m.matches() || !ownedBy(p, uid)) continue;
-                long pid;
-                long start;
-                try {
-                    pid = Long.parseLong(m.group(1));
-                    start = Long.parseLong(m.group(2));
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (pid == me.pid()) continue;
-                Optional<ProcessHandle> owner = ProcessHandle.of(pid);
-                boolean alive = owner.isPresent() && startMillis(owner.get()).map(s -> s == start).orElse(true);
-                if (!alive) Recording.deleteTree(p);
-            }
-        } catch (IOException e) {
-            System.getLogger(UnpackScratch.class.getName()).log(System.Logger.Level.DEBUG,
-                    "cannot look for unpack leftovers in " + parent, e);
-        }
-    }
-
-    private static boolean ownedBy(Path p, int uid) {
-        try {
-            return Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
-                    && (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS) == uid;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return false;
-        }
+        ScratchDirs.sweep(parent, names);
     }
 }
