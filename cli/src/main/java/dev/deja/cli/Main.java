@@ -64,6 +64,18 @@ public final class Main implements Runnable {
         System.exit(ExitCodes.DEJA_FAILURE);
     }
 
+    /** Whether the JVM is running its shutdown hooks (a hook can no longer be added then). */
+    private static boolean shuttingDown() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
+    }
+
     /** Runs deja's command line and returns the exit status (for tests and the launcher). */
     public static int run(String... args) {
         String first = args.length > 0 ? args[0] : "";
@@ -79,6 +91,9 @@ public final class Main implements Runnable {
                 line.getErr().println("deja: " + u.getMessage());
                 return u.status();
             }
+            // Ctrl-C or SIGTERM came while the command set itself up (a shutdown hook refused): the JVM is
+            // ending with the signal's status and the hooks clean up; nothing went wrong in deja.
+            if (ex instanceof IllegalStateException && shuttingDown()) return 128 + 2;
             // A bug in deja: one line for the user, the stack trace for a bug report on demand.
             line.getErr().println("deja: internal error: " + ex
                     + (System.getenv("DEJA_DEBUG") == null ? " (set DEJA_DEBUG=1 for the stack trace)" : ""));
