@@ -116,7 +116,7 @@ class FullDiskIT {
         List<String> err = Files.readString(out.resolve("replay.err")).lines().filter(l -> !l.startsWith("Picked up ")).toList();
         assertEquals(String.valueOf(ExitCodes.DEJA_FAILURE), Files.readString(out.resolve("replay.status")).strip(), err.toString());
         assertEquals(1, err.size(), err.toString());
-        assertTrue(Pattern.compile("deja: cannot replay: cannot write replay's index into \\S+/deja-replay-\\d+: a write to its"
+        assertTrue(Pattern.compile("deja: cannot replay: cannot write replay's index into \\S+/deja-replay-\\d+-\\d+-\\d+: a write to its"
                 + " memory-mapped file failed, the file system is probably full \\(\\d+ bytes free\\)").matcher(err.getFirst()).matches(),
                 err.getFirst());
         assertEquals("", Files.readString(out.resolve("left.txt")), "the replay's directory is removed");
