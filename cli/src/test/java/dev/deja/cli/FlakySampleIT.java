@@ -57,6 +57,12 @@ class FlakySampleIT {
             String out = mvnTest(project, repo, home, i);
             Matcher m = Pattern.compile("deja: kept recording (\\S+) \\(1 test failed\\)").matcher(out);
             if (!m.find()) {
+                if (out.contains("tests failed; exit status 137)")) {
+                    // deja-java's --timeout ended a fork recorded under chaos (seen once on a slow CI run:
+                    // the fork took over 90 s): its recording is kept, but it shows no race. Hunt on.
+                    notes.add("build " + i + ": the fork reached --timeout 90s");
+                    continue;
+                }
                 assertTrue(out.contains("Tests run: 2, Failures: 0"), "a build that kept nothing passed:\n" + out);
                 notes.add("build " + i + " passed");
                 continue;
