@@ -4,6 +4,7 @@ import dev.deja.formats.CorruptRecordingException;
 import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.ScratchDirs;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -40,10 +41,10 @@ public final class Packs {
         if (parent == null || !Files.isDirectory(parent)) {
             throw new RecordingException("cannot unpack into " + dir + ": " + parent + " is not a directory");
         }
-        UnpackScratch.sweep(parent, UnpackScratch.HIDDEN_NAME);
+        ScratchDirs.sweep(parent, UnpackScratch.HIDDEN_NAME);
         try (PackReader reader = PackReader.open(pack)) {
             Path tmp = parent.resolve("." + dir.toAbsolutePath().normalize().getFileName() + ".unpack-"
-                    + UnpackScratch.owner() + UUID.randomUUID());
+                    + ScratchDirs.owner() + UUID.randomUUID());
             UnpackScratch scratch;
             try {
                 scratch = UnpackScratch.create(tmp);
@@ -74,12 +75,12 @@ public final class Packs {
      */
     public static Path unpackToTemp(Path pack) throws RecordingException {
         Path tmpRoot = Path.of(System.getProperty("java.io.tmpdir"));
-        UnpackScratch.sweep(tmpRoot, UnpackScratch.TEMP_NAME);
+        ScratchDirs.sweep(tmpRoot, UnpackScratch.TEMP_NAME);
         try (PackReader reader = PackReader.open(pack)) {
             Path tmp;
             UnpackScratch scratch;
             try {
-                tmp = tmpRoot.resolve(UnpackScratch.TEMP_PREFIX + UnpackScratch.owner()
+                tmp = tmpRoot.resolve(UnpackScratch.TEMP_PREFIX + ScratchDirs.owner()
                         + Long.toUnsignedString(RANDOM.nextLong()));
                 scratch = UnpackScratch.create(tmp);
             } catch (IOException e) {

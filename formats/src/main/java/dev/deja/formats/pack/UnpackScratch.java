@@ -6,12 +6,7 @@ import dev.deja.formats.ScratchDirs;
 import dev.deja.formats.internal.FileOps;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -19,7 +14,7 @@ import java.util.regex.Pattern;
  * SIGINT and SIGTERM run a shutdown hook that waits for the chunk being written, stops further writes and
  * deletes the directory. SIGKILL runs nothing, so the name carries the owner's pid and start time
  * ({@code <prefix><pid>-<start ms>-<random>}) and the next unpack into the same place
- * ({@link #sweep(Path, Pattern)}) deletes the leftovers of processes that are gone.
+ * ({@link ScratchDirs#sweep(Path, Pattern)}) deletes the leftovers of processes that are gone.
  */
 final class UnpackScratch implements AutoCloseable {
 
@@ -55,11 +50,6 @@ final class UnpackScratch implements AutoCloseable {
         return s;
     }
 
-    /** {@code <pid>-<start ms>-}: who owns a scratch directory ({@link ScratchDirs#owner()}). */
-    static String owner() {
-        return ScratchDirs.owner();
-    }
-
     Path dir() {
         return dir;
     }
@@ -91,10 +81,5 @@ final class UnpackScratch implements AutoCloseable {
         } catch (IllegalStateException shuttingDown) {
             // the hook runs now, or is about to
         }
-    }
-
-    /** Deletes the leftovers of unpacks whose deja is gone ({@link ScratchDirs#sweep}). */
-    static void sweep(Path parent, Pattern names) {
-        ScratchDirs.sweep(parent, names);
     }
 }

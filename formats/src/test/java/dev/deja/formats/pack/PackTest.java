@@ -9,6 +9,7 @@ import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
 import dev.deja.formats.RecordingWriter;
+import dev.deja.formats.ScratchDirs;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
@@ -542,7 +543,7 @@ class PackTest {
             Path alive = Files.createDirectories(area.resolve(".rec.unpack-" + running.pid() + "-" + runningStart + "-" + uuid));
             Path reused = Files.createDirectories(area.resolve(".rec.unpack-" + running.pid() + "-" + (runningStart - 5000)
                     + "-" + uuid));
-            Path mine = Files.createDirectories(area.resolve(".rec.unpack-" + UnpackScratch.owner() + uuid));
+            Path mine = Files.createDirectories(area.resolve(".rec.unpack-" + ScratchDirs.owner() + uuid));
             Path other = Files.createDirectories(area.resolve(".notes"));
             Path out = area.resolve("rec");
             Packs.unpack(pack, out);
@@ -556,7 +557,7 @@ class PackTest {
             Path unpacked = Packs.unpackToTemp(pack);
             try {
                 assertFalse(Files.exists(deadTemp));
-                assertTrue(unpacked.getFileName().toString().startsWith(UnpackScratch.TEMP_PREFIX + UnpackScratch.owner()));
+                assertTrue(unpacked.getFileName().toString().startsWith(UnpackScratch.TEMP_PREFIX + ScratchDirs.owner()));
             } finally {
                 Recording.deleteTree(unpacked);
                 Recording.deleteTree(deadTemp);
@@ -569,7 +570,7 @@ class PackTest {
 
     @Test
     void aStoppedUnpackWritesNothingMoreAndLeavesNothing() throws Exception {
-        Path dir = tmp.resolve(".x.unpack-" + UnpackScratch.owner() + "0123abcd-0000-4000-8000-00000000abcd");
+        Path dir = tmp.resolve(".x.unpack-" + ScratchDirs.owner() + "0123abcd-0000-4000-8000-00000000abcd");
         try (UnpackScratch scratch = UnpackScratch.create(dir)) {
             assertEquals("rwx------", perms(dir));
             scratch.write(dir.resolve("a"), () -> Files.writeString(dir.resolve("a"), "written"));
