@@ -93,7 +93,10 @@ public final class Main implements Runnable {
             }
             // Ctrl-C or SIGTERM came while the command set itself up (a shutdown hook refused): the JVM is
             // ending with the signal's status and the hooks clean up; nothing went wrong in deja.
-            if (ex instanceof IllegalStateException && shuttingDown()) return 128 + 2;
+            if (ex instanceof IllegalStateException && shuttingDown()) {
+                if (System.getenv("DEJA_DEBUG") != null) ex.printStackTrace(line.getErr());
+                return 128 + 2;
+            }
             // A bug in deja: one line for the user, the stack trace for a bug report on demand.
             line.getErr().println("deja: internal error: " + ex
                     + (System.getenv("DEJA_DEBUG") == null ? " (set DEJA_DEBUG=1 for the stack trace)" : ""));
