@@ -1588,6 +1588,17 @@ public final class TraceSession {
 
     /** Handles an exec event; false when the process was let go (-b execve) and must not be resumed. */
     private boolean execed(Task task) {
+        try {
+            return execedUnlessKilled(task);
+        } catch (NativeCallException e) {
+            // SIGKILLed in its exec stop (deja's own kill at Ctrl-C, a sibling's exit_group): its registers and
+            // new memory are gone with it. Its death comes next from waitpid; its execve never returned.
+            if (e.errno() == ESRCH) return false;
+            throw e;
+        }
+    }
+
+    private boolean execedUnlessKilled(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
         boolean first = !firstExecSeen;
         firstExecSeen = true;
