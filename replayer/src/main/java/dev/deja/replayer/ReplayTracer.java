@@ -542,7 +542,9 @@ final class ReplayTracer implements Tracer {
         int nr = r.nr();
         boolean emulatedFutex = nr == nrFutex && ordersThreads();
         boolean exec = nr == nrExecve || nr == nrExecveat;
-        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && (!exec || killedInIt(r, log) && run.execAfter(r) == null)) {
+        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && (!exec || killedInIt(r, log))) {
+            // (An execve killed in it may have exec'd, but no call of the new program was recorded: the
+            // recorder may even have found its executable gone. It dies at the same point, without the exec.)
             // The recorded call never returned (the thread was killed or its process ended meanwhile):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
