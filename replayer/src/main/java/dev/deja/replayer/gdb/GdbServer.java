@@ -211,7 +211,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             String hit = watchHit(thread);
             if (hit != null) {
                 returning = -1;
-                return serve(thread, hit);
+                return serveHits(thread, hit);
             }
             if (returning < 0 && !stepping) return Resume.CONTINUE; // nothing watched changed, and gdb did not ask to stop
         }
@@ -503,6 +503,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private Resume go(Resume how) {
         running = true;
         stepping = how == Resume.STEP;
+        watches.resumed();
         return how;
     }
 
@@ -656,9 +657,16 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** A store into a watched page ran: a hit when watched bytes changed; otherwise on, unless gdb's own step ended. */
     private Resume watchedStore(Stored s, Tracee thread) {
         String hit = watchHit(thread);
-        if (hit != null) return serve(thread, hit);
+        if (hit != null) return serveHits(thread, hit);
         if (s.stepEnded()) return serve(thread, stop(SIGTRAP, thread, false));
         return Resume.CONTINUE;
+    }
+
+    /** One stop per watch the store changed (gdb checks only the watch its stop reply names), where the thread is. */
+    private Resume serveHits(Tracee thread, String hit) {
+        Resume how = serve(thread, hit);
+        for (String next; how == Resume.CONTINUE && (next = watchHit(thread)) != null; ) how = serve(thread, next);
+        return how;
     }
 
     /** The stop reply for the first watch whose bytes changed (gdb then prints its old and new value), or null. */

@@ -4,7 +4,9 @@ import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * gdb's write watchpoints on a replay ({@code Z2}): the watched ranges, the bytes each held when last
@@ -41,6 +43,12 @@ final class WatchSet {
     }
 
     private final List<Watch> watches = new ArrayList<>();
+    /**
+     * The last bytes of watches gdb removed since the program last ran, by "address/length": gdb takes its
+     * watchpoints out at every stop and puts them back before it resumes, and a change not reported yet
+     * (two watches changed by one store) must survive that.
+     */
+    private final Map<String, byte[]> retired = new HashMap<>();
 
     boolean isEmpty() {
         return watches.isEmpty();
@@ -63,9 +71,18 @@ final class WatchSet {
         return null;
     }
 
-    /** Adds a watch with its bytes now ({@code current}; gdb's old value is the one the range holds when it is inserted). */
+    /**
+     * Adds a watch with its bytes now ({@code current}: gdb's old value is the one the range holds when it
+     * is inserted), or with the last bytes it had when gdb removed it while the program stood still.
+     */
     void add(long address, byte[] current) {
-        watches.add(new Watch(address, current.length, current));
+        byte[] last = retired.remove(address + "/" + current.length);
+        watches.add(new Watch(address, current.length, last != null ? last : current));
+    }
+
+    /** The program runs again: a watch removed and not put back is gone for good. */
+    void resumed() {
+        retired.clear();
     }
 
     /** Removes one watch of exactly that range; false when there is none. */
@@ -74,6 +91,7 @@ final class WatchSet {
             Watch w = watches.get(i);
             if (w.address() == address && w.length() == length) {
                 watches.remove(i);
+                retired.put(address + "/" + length, w.last);
                 return true;
             }
         }
@@ -82,24 +100,25 @@ final class WatchSet {
 
     void clear() {
         watches.clear();
+        retired.clear();
     }
 
     /**
-     * After a store or a replayed call: the first watch whose bytes differ from those last seen, or null.
-     * Every changed watch takes its new bytes as the last seen (gdb is told of one; the others would
-     * report the same store again otherwise). A range that cannot be read is left as it was.
+     * After a store or a replayed call: the first watch whose bytes differ from those last seen, which
+     * takes them as its last seen, or null. gdb hears of one watch per stop (the one its stop reply names):
+     * another one the same store changed is found by the next call, before the program goes on. A range
+     * that cannot be read is left as it was.
      */
     Watch changed(Memory memory) {
-        Watch first = null;
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
             if (now == null || Arrays.equals(now, w.last)) continue;
             Watch updated = new Watch(w.address(), w.length(), now);
             watches.set(i, updated);
-            if (first == null) first = updated;
+            return updated;
         }
-        return first;
+        return null;
     }
 
     /**

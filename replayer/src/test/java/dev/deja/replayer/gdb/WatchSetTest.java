@@ -52,7 +52,7 @@ class WatchSetTest {
     }
 
     @Test
-    void withSeveralWatchesTheFirstInsertedThatChangedIsReportedAndAllTakeTheirNewBytes() {
+    void withSeveralWatchesChangedByOneStoreEachIsReportedOnceInTheOrderInserted() {
         WatchSet w = new WatchSet();
         w.add(0x1010, read(0x1010, 1));
         w.add(0x1000, read(0x1000, 8));
@@ -60,9 +60,39 @@ class WatchSetTest {
         memory[0x21] = 5;
         memory[2] = 5;
         assertEquals(0x1000, w.changed(this::read).address(), "inserted before 0x1020");
-        assertNull(w.changed(this::read), "0x1020 took its new bytes with the first report");
+        assertEquals(0x1020, w.changed(this::read).address(), "the second change, at the same stop");
+        assertNull(w.changed(this::read));
         memory[0x10] = 9;
         assertEquals(0x1010, w.changed(this::read).address());
+    }
+
+    @Test
+    void aChangeNotReportedYetSurvivesGdbRemovingAndReinsertingTheWatchAtAStop() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, read(0x1000, 4));
+        w.add(0x1008, read(0x1008, 4));
+        memory[0] = 1;
+        memory[8] = 1;
+        assertEquals(0x1000, w.changed(this::read).address());
+        // gdb at the stop: z2 for both; before it resumes: Z2 for both, then vCont.
+        w.remove(0x1000, 4);
+        w.remove(0x1008, 4);
+        w.add(0x1000, read(0x1000, 4));
+        w.add(0x1008, read(0x1008, 4));
+        w.resumed();
+        assertEquals(0x1008, w.changed(this::read).address(), "still a change against its old value");
+        assertNull(w.changed(this::read));
+    }
+
+    @Test
+    void aWatchRemovedWhileTheProgramRanStartsAfreshWhenInsertedAgain() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, read(0x1000, 4));
+        w.remove(0x1000, 4);
+        w.resumed(); // the program ran without it
+        memory[0] = 3;
+        w.add(0x1000, read(0x1000, 4));
+        assertNull(w.changed(this::read), "its old value is the one it has when set again");
     }
 
     @Test
