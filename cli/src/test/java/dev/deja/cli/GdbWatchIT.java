@@ -140,6 +140,34 @@ class GdbWatchIT {
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
     }
 
+    @Test
+    void callsTheReplayRunsForRealSeeTheProgramsProtectionsAndTheWatchOutlivesItsOwnMprotect() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("gdb_watch_maps");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
+        assertEquals(0, recorded.status(), recorded.stderr());
+        // sigprocmask writes the old mask into the watched page (EFAULT if it stayed read-only), the program
+        // makes the page read-only and writable again, a forked child writes its own copy.
+        Session s = debug(rec, exe, """
+                break main
+                continue
+                watch -l page[8]
+                continue
+                continue
+                continue
+                continue
+                """);
+        String g = s.gdb();
+        assertTrue(g.contains("Old value = 0 '\\000'\nNew value = 1 '\\001'\nmain () at gdb_watch_maps.c:18\n"), g);
+        assertTrue(g.contains("Old value = 1 '\\001'\nNew value = 2 '\\002'\nmain () at gdb_watch_maps.c:27\n"), g);
+        assertTrue(g.contains("Old value = 2 '\\002'\nNew value = 4 '\\004'\nmain () at gdb_watch_maps.c:35\n"), g);
+        assertEquals(3, count(g, "Hardware watchpoint 2: -location page[8]\n\nOld value"), "the child's store is its own: " + g);
+        assertTrue(g.contains("[Inferior 1 (Remote target) exited normally]"), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals("child 3 page 4\n", s.deja().stdout(), s.deja().stderr());
+    }
+
     private static int count(String text, String part) {
         int n = 0;
         for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
@@ -156,8 +184,12 @@ class GdbWatchIT {
         throw new AssertionError("no gdb server address: " + Files.readString(err));
     }
 
-    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb (with gdb_watch's symbols) against it. */
     private Session debug(Path rec, String script) throws IOException, InterruptedException {
+        return debug(rec, Samples.path("gdb_watch"), script);
+    }
+
+    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb (with {@code exe}'s symbols) against it. */
+    private Session debug(Path rec, String exe, String script) throws IOException, InterruptedException {
         Path out = dir.resolve("deja.out");
         Path err = dir.resolve("deja.err");
         Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
@@ -167,8 +199,8 @@ class GdbWatchIT {
             String address = awaitAddress(deja, err);
             Path commands = dir.resolve("script.gdb");
             Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
-            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(),
-                    Samples.path("gdb_watch")), java.time.Duration.ofSeconds(120));
+            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(), exe),
+                    java.time.Duration.ofSeconds(120));
             assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
             return new Session(gdb.stdout() + gdb.stderr(), new Runs.Result(deja.exitValue(),
                     Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8)));

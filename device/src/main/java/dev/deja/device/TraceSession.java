@@ -54,6 +54,7 @@ public final class TraceSession {
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final int SIGSEGV = 11;
+    private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
     private static final int AT_IGNORE = 1;
     private static final int AT_RANDOM = 25;
@@ -1074,7 +1075,12 @@ public final class TraceSession {
             t.debugReinsert = rip;
         }
         watchedPages.relax(t.pid, page, t::injectNow);
-        if (t.watchStep == null) t.watchStep = new WatchStep(address, new ArrayList<>());
+        if (t.watchStep == null) {
+            t.watchStep = new WatchStep(address, new ArrayList<>());
+            // A signal arriving during the step would be delivered instead of the step's trap: it waits until after.
+            t.maskDuringWatchStep = ptrace.sigMask(t.tid);
+            ptrace.setSigMask(t.tid, ALL_SIGNALS);
+        }
         t.watchStep.pages().add(page); // an instruction writing across two watched pages faults once per page
         ptrace.singleStep(t.tid, 0);
         return true;
@@ -1083,6 +1089,7 @@ public final class TraceSession {
     private void watchStepped(Task t) {
         WatchStep step = t.watchStep;
         t.watchStep = null;
+        ptrace.setSigMask(t.tid, t.maskDuringWatchStep);
         for (long page : step.pages()) watchedPages.restrict(t.pid, page, t::injectNow);
         boolean stepEnded = t.debugStepping && !t.debugContinueAfterStep;
         t.debugStepping = false;
@@ -1961,6 +1968,8 @@ public final class TraceSession {
         /** Debugger watchpoints: the store being stepped with its pages relaxed (null: none); pages relaxed around a real call. */
         WatchStep watchStep;
         boolean watchRelaxed;
+        /** The thread's signal mask while a store is stepped with every signal blocked. */
+        long maskDuringWatchStep;
         /** The planted int3's address (0: none) and the byte it replaced. */
         long breakpoint;
         byte breakpointByte;
@@ -2117,8 +2126,16 @@ public final class TraceSession {
          * waits (RemoteSyscall.atEntry); elsewhere through a {@code syscall} instruction of its process.
          */
         long injectNow(int nr, long... args) {
-            if (pending != null) return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
-            return RemoteSyscall.through(ptrace, wait, tid, syscallInstruction(this), nr, args);
+            // Every signal blocked meanwhile: one arriving (a child's SIGCHLD) would stop the thread on the way
+            // and stay pending for the program instead.
+            long mask = ptrace.sigMask(tid);
+            ptrace.setSigMask(tid, ALL_SIGNALS);
+            try {
+                if (pending != null) return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
+                return RemoteSyscall.through(ptrace, wait, tid, syscallInstruction(this), nr, args);
+            } finally {
+                ptrace.setSigMask(tid, mask);
+            }
         }
 
         @Override
