@@ -1074,13 +1074,13 @@ public final class TraceSession {
             writeCode(t, rip, bps.get(rip));
             t.debugReinsert = rip;
         }
-        watchedPages.relax(t.pid, page, t::injectNow);
         if (t.watchStep == null) {
             t.watchStep = new WatchStep(address, new ArrayList<>());
             // A signal arriving during the step would be delivered instead of the step's trap: it waits until after.
             t.maskDuringWatchStep = ptrace.sigMask(t.tid);
             ptrace.setSigMask(t.tid, ALL_SIGNALS);
         }
+        watchedPages.relax(t.pid, page, t::injectByStep);
         t.watchStep.pages().add(page); // an instruction writing across two watched pages faults once per page
         ptrace.singleStep(t.tid, 0);
         return true;
@@ -1089,8 +1089,8 @@ public final class TraceSession {
     private void watchStepped(Task t) {
         WatchStep step = t.watchStep;
         t.watchStep = null;
+        for (long page : step.pages()) watchedPages.restrict(t.pid, page, t::injectByStep);
         ptrace.setSigMask(t.tid, t.maskDuringWatchStep);
-        for (long page : step.pages()) watchedPages.restrict(t.pid, page, t::injectNow);
         boolean stepEnded = t.debugStepping && !t.debugContinueAfterStep;
         t.debugStepping = false;
         t.debugContinueAfterStep = false;
@@ -2136,6 +2136,11 @@ public final class TraceSession {
             } finally {
                 ptrace.setSigMask(tid, mask);
             }
+        }
+
+        /** {@link #injectNow} from the signal stops of a store's step, its signals already blocked: one stop per call. */
+        long injectByStep(int nr, long... args) {
+            return RemoteSyscall.stepping(ptrace, wait, tid, syscallInstruction(this), nr, args);
         }
 
         @Override
