@@ -1840,7 +1840,11 @@ public final class TraceSession {
         if (launched) {
             tracer.onExit(new ExitEvent(++seq, task.pid, task.tid, now(), leader, code, term, Wait.coreDumped(status)));
         }
-        if (leader) livePids.remove(task.pid);
+        if (leader) {
+            livePids.remove(task.pid);
+            watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
+            syscallInsns.remove(task.pid);
+        }
         if (task.tid == rootPid) {
             rootExitCode = code;
             rootTermSignal = term;
