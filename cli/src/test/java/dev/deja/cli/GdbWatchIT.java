@@ -141,6 +141,38 @@ class GdbWatchIT {
     }
 
     @Test
+    void watchpointsSetAtACallsEntryStopCatchTheReadThatFollows() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = record("0");
+        // At a catch syscall stop the thread is inside the call's entry: deja protects the pages from there.
+        Session s = debug(rec, """
+                catch syscall openat
+                continue
+                continue
+                continue
+                continue
+                continue
+                print (char *) $rsi
+                watch -l the_header.len
+                watch -l the_header.version
+                delete 1
+                continue
+                continue
+                continue
+                """);
+        String g = s.gdb();
+        // The loader's two opens (entry and return each), then the program's: the watch is set at that entry.
+        assertTrue(Pattern.compile("\\$1 = 0x[0-9a-f]+ \".*/hdr.bin\"\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("Hardware watchpoint 2: -location the_header.len\n\nOld value = 12\nNew value = 16\n"
+                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(Pattern.compile("Hardware watchpoint 3: -location the_header.version\n\nOld value = 0\nNew value = 7\n"
+                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(g.contains("[Inferior 1 (Remote target) exited with code 07]"), g);
+        assertEquals(7, s.deja().status(), s.deja().stderr());
+        assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());
+    }
+
+    @Test
     void callsTheReplayRunsForRealSeeTheProgramsProtectionsAndTheWatchOutlivesItsOwnMprotect() throws Exception {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
