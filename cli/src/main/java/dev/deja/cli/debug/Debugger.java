@@ -67,6 +67,7 @@ final class Debugger {
     private final PrintWriter out;
     private final Style style;
     private final LiveReplay live;
+    private final CodeView code = new CodeView();
     private final List<Breakpoint> breakpoints = new ArrayList<>();
     private final Map<Integer, Integer> livePids = new HashMap<>();
     private int nextBreakpoint = 1;
@@ -200,7 +201,11 @@ final class Debugger {
             case "info" -> info(rest);
             case "print" -> print(rest);
             case "regs" -> registers();
-            case "x" -> examine(rest);
+            case "x" -> {
+                if (rest.matches("/\\d*i(\\s.*)?")) disassemble(rest);
+                else examine(rest);
+            }
+            case "bt" -> backtrace(rest);
             case "maps" -> maps();
             case "fds" -> fds();
             case "threads" -> threads();
@@ -926,6 +931,38 @@ final class Debugger {
             a = m.group(2).equals("+") ? a + off : a - off;
         }
         return a;
+    }
+
+    /** bt [N]: the live thread's stack, unwound through the recorded copies of its objects ({@link CodeView}). */
+    private void backtrace(String args) {
+        requireLive("bt");
+        int limit = args.isBlank() ? dev.deja.replayer.stack.Unwinder.MAX_FRAMES : count(args, 1);
+        SyscallEvent e = current();
+        List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        List<dev.deja.replayer.stack.Unwinder.Frame> frames;
+        try {
+            frames = live.query(tracee -> code.frames(tracee, recorded, limit));
+        } catch (DeviceException ex) {
+            throw new CommandError("cannot unwind the replaying thread: " + ex.getMessage());
+        }
+        for (var f : frames) out.println(CodeView.frameLine(f));
+    }
+
+    /** x/Ni ADDR: N instructions from ADDR, disassembled ({@link CodeView#disassemble}). */
+    private void disassemble(String args) {
+        int sp = args.indexOf(' ');
+        String n = args.substring(1, args.indexOf('i'));
+        int count = n.isEmpty() ? 1 : Integer.parseInt(n);
+        if (count <= 0 || count > 1024) throw new CommandError("x: count must be 1..1024");
+        if (sp < 0) throw new CommandError("x: which address? e.g. 'x/3i $pc'");
+        long address = address(args.substring(sp + 1).strip());
+        SyscallEvent e = current();
+        List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        try {
+            for (String line : live.query(tracee -> code.disassemble(tracee, recorded, address, count))) out.println(line);
+        } catch (DeviceException ex) {
+            throw new CommandError(String.format(Locale.ROOT, "cannot read memory at 0x%x: %s", address, ex.getMessage()));
+        }
     }
 
     private void maps() {

@@ -65,8 +65,13 @@ final class Help {
             new Entry("regs", List.of("registers"), "regs",
                     "The live replaying thread's registers (at the entry of the current call).", List.of("regs")),
             new Entry("x", List.of(), "x/[N][FMT][SIZE] ADDR",
-                    "Examine live memory as gdb does: FMT x d u o t c s a, SIZE b h w g; ADDR a number or $reg[+-N].",
-                    List.of("x/32xb $rsp", "x/4gx $rsp+8", "x/s $rsi", "x/8dw 0x7ffffffde000")),
+                    "Examine live memory as gdb does: FMT x d u o t c s a, SIZE b h w g, or x/Ni for N instructions"
+                            + " (disassembled by objdump); ADDR a number or $reg[+-N].",
+                    List.of("x/32xb $rsp", "x/4gx $rsp+8", "x/s $rsi", "x/8dw 0x7ffffffde000", "x/3i $pc")),
+            new Entry("bt", List.of("backtrace", "where"), "bt [N]",
+                    "The live thread's call stack (N innermost frames): address, function+offset, the object's recorded path;"
+                            + " unwound through .eh_frame, frames found by frame pointers marked as guessed.",
+                    List.of("bt", "bt 3")),
             new Entry("maps", List.of(), "maps", "The live replaying process's memory maps (/proc/PID/maps).",
                     List.of("maps")),
             new Entry("fds", List.of(), "fds", "The current process's open descriptors, as the recorded calls left them.",
@@ -99,10 +104,9 @@ final class Help {
      * instruction steps and checkpoints belong to the gdb issue; until then, the nearest deja command.
      */
     static final java.util.Map<String, String> HABITS = java.util.Map.ofEntries(
-            java.util.Map.entry("bt", "deja has no stack traces yet: 'info' shows the current call and its process, 'list' the calls"
-                    + " around it, 'regs' and 'x/8xg $rsp' the registers and stack memory"),
-            java.util.Map.entry("backtrace", "@bt"), java.util.Map.entry("where", "@bt"), java.util.Map.entry("frame", "@bt"),
-            java.util.Map.entry("up", "@bt"), java.util.Map.entry("down", "@bt"),
+            java.util.Map.entry("frame", "deja has no frame selection: 'bt' lists the frames of the stopped thread, 'x/8xg $rsp'"
+                    + " and 'regs' show its innermost one"),
+            java.util.Map.entry("up", "@frame"), java.util.Map.entry("down", "@frame"),
             java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"
                     + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out"),
             java.util.Map.entry("rwatch", "@watch"), java.util.Map.entry("awatch", "@watch"),
@@ -113,7 +117,7 @@ final class Help {
             java.util.Map.entry("stepi", "deja moves by system calls, not instructions: 'step' goes to the next recorded call,"
                     + " 'next -t' to this thread's next one"),
             java.util.Map.entry("si", "@stepi"), java.util.Map.entry("nexti", "@stepi"), java.util.Map.entry("ni", "@stepi"),
-            java.util.Map.entry("info frame", "@bt"),
+            java.util.Map.entry("info frame", "@frame"),
             java.util.Map.entry("info sharedlibrary", "'maps' lists what the process has mapped, the shared libraries"
                     + " among it (with the recorded path first)"),
             java.util.Map.entry("info proc mappings", "@info sharedlibrary"),
