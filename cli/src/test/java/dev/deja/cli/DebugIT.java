@@ -182,7 +182,7 @@ class DebugIT {
                 "break lseek",
                 "reverse-continue",
                 "goto " + data,
-                "finish",
+                "finish process",
                 "continue",
                 "step",
                 "run",
@@ -281,7 +281,7 @@ class DebugIT {
         long missing = seqOf("newfstatat(3, \"missing\"");
         Runs.Result r = debug(files, String.join("\n",
                 "break errno=ENOENT", "continue", "continue", "info", "goto " + data, "print arg1", "fds", "regs", "x/4x $rsp",
-                "maps", "reverse-step", "next 2", "list -1 +1", "search /data.txt/", "finish", "step", "quit", ""), "--no-exec");
+                "maps", "reverse-step", "next 2", "list -1 +1", "search /data.txt/", "finish process", "step", "quit", ""), "--no-exec");
         assertEquals(0, r.status(), r.stderr());
         contains(r, "offline (--no-exec: nothing runs)", "Breakpoint 1, #" + missing + " [pid ",
                 "  state     offline: as recorded", "#" + data + " [pid ", "#" + near(data, -1) + " [pid ", "#" + near(data, 1) + " [pid ",

@@ -54,6 +54,8 @@ final class Debugger {
     private static final class Breakpoint {
         final int id;
         final BreakSpec spec;
+        /** break NAME exit: stop after the call returned, not at its entry. */
+        boolean atExit;
         boolean enabled = true;
         int hits;
 
@@ -68,6 +70,8 @@ final class Debugger {
     private final Style style;
     private final LiveReplay live;
     private final CodeView code = new CodeView();
+    /** The call whose exit the replay is held at (finish, break NAME exit), or -1 at an entry. */
+    private long atExitOf = -1;
     private final List<Breakpoint> breakpoints = new ArrayList<>();
     private final Map<Integer, Integer> livePids = new HashMap<>();
     private int nextBreakpoint = 1;
@@ -190,7 +194,10 @@ final class Debugger {
                 else if (rest.startsWith("time ")) go(timeStop(rest.substring(5).strip()), "goto");
                 else go(beyondEnds(event(rest), "goto"), "goto");
             }
-            case "finish" -> finish();
+            case "finish" -> {
+                if (rest.equals("process")) finish();
+                else finishCall();
+            }
             case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
             case "run" -> restart();
@@ -304,6 +311,35 @@ final class Debugger {
             }
         }
         go(target, "continue");
+        if (position == target && target < t.size() && hits(target).stream().anyMatch(b -> b.atExit)) finishCall();
+    }
+
+    /** finish: the current call answered, the thread held at its exit ({@link LiveReplay#finishCall}); its outputs shown. */
+    private void finishCall() {
+        requireBefore("finish");
+        SyscallEvent e = current();
+        if (live == null) {
+            out.println("offline: nothing runs; the outputs the replay writes at the exit of " + t.line(e) + ":");
+            CallExit.recorded(e).forEach(out::println);
+            return;
+        }
+        requireLive("finish");
+        if (CallExit.NEVER_RETURN.contains(t.name(e))) {
+            throw new CommandError(t.name(e) + " never returns; 'finish process' goes to the process's last call");
+        }
+        if (atExitOf == e.seq()) throw new CommandError("already at the exit of #" + e.seq() + "; 'step' goes on");
+        LiveReplay.Notice n = live.finishCall(e.seq());
+        if (n instanceof LiveReplay.Stopped s && s.atExit()) {
+            atExitOf = e.seq();
+            out.println("Run till exit: " + style.event(t.line(e)));
+            try {
+                live.query(tracee -> CallExit.describe(tracee, e)).forEach(out::println);
+            } catch (DeviceException ex) {
+                throw new CommandError("cannot read the replaying thread at the call's exit: " + ex.getMessage());
+            }
+        } else {
+            handle(n, t.size(), false);
+        }
     }
 
     private void until(long seq) {
@@ -405,6 +441,7 @@ final class Debugger {
     }
 
     private void handle(LiveReplay.Notice n, int target, boolean byBreak) {
+        atExitOf = -1;
         switch (n) {
             case LiveReplay.Stopped s -> {
                 int at = t.indexOf(s.event().seq());
@@ -471,12 +508,24 @@ final class Debugger {
     // ---------------------------------------------------------------- breakpoints
 
     private void addBreak(String spec) {
+        // "exit" after the syscalls (break read exit): at the call's exit; first, it is the exit syscall
+        int cond = (" " + spec + " ").indexOf(" if ");
+        String terms = cond < 0 ? spec : spec.substring(0, Math.max(0, cond - 1));
+        String[] words = terms.strip().split("\\s+");
+        boolean atExit = false;
+        StringBuilder kept = new StringBuilder();
+        for (int i = 0; i < words.length; i++) {
+            if (i > 0 && words[i].equals("exit")) atExit = true;
+            else kept.append(kept.isEmpty() ? "" : " ").append(words[i]);
+        }
+        if (atExit) spec = kept + (cond < 0 ? "" : " " + spec.substring(cond));
         BreakSpec b = BreakSpec.parse(spec, t);
         Breakpoint bp = new Breakpoint(nextBreakpoint++, b);
+        bp.atExit = atExit;
         breakpoints.add(bp);
         long matches = 0;
         for (int i = 0; i < t.size(); i++) if (b.test(t, i)) matches++;
-        out.println("Breakpoint " + bp.id + ": " + b.text() + " (" + matches + " recorded call" + (matches == 1 ? "" : "s")
+        out.println("Breakpoint " + bp.id + ": " + b.text() + (atExit ? " exit" : "") + " (" + matches + " recorded call" + (matches == 1 ? "" : "s")
                 + " match)");
         if (matches == 0) for (String hint : absentSyscalls(spec)) out.println(hint);
     }

@@ -31,9 +31,11 @@ final class Help {
                             + "(a log line's timestamp; the recorded TZ unless a zone is given).",
                     List.of("goto 17", "goto 1042", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end",
                             "goto time 12:03:04.123", "goto time 2026-12-02 12:03:04Z")),
-            new Entry("finish", List.of("fin"), "finish",
-                    "Run to the current process's last recorded call (its exit); from there, to the end of the run.",
-                    List.of("finish")),
+            new Entry("finish", List.of("fin"), "finish [process]",
+                    "Run to the current call's exit (the replay answers it) and show its result and the outputs it wrote,"
+                            + " read back from memory; 'finish process': to the process's last recorded call (from there,"
+                            + " one call on).",
+                    List.of("finish", "finish process")),
             new Entry("reverse-step", List.of("rs"), "reverse-step [N]",
                     "Go N events back (default 1), by re-running the replay to there.", List.of("reverse-step", "rs 3")),
             new Entry("reverse-continue", List.of("rc"), "reverse-continue",
@@ -46,8 +48,9 @@ final class Help {
                             + "(openat,read %file %network /regex). TERMs: path=GLOB fd=N result=N errno=NAME pid=N "
                             + "tid=N signal=SIGx event=N. COND: arg0..arg5, result, nr, event, pid, tid compared "
                             + "(== != < <= > >=) with numbers, joined by && and ||. 'break test' stops at each "
-                            + "test's start (deja-junit's markers).",
-                    List.of("break openat path=*.conf", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
+                            + "test's start (deja-junit's markers). 'exit' after SYSCALLS stops after the call returned"
+                            + " (as finish).",
+                    List.of("break openat path=*.conf", "break read exit", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
                             "b signal=SIGUSR1", "b event=1042")),
             new Entry("delete", List.of("d"), "delete [ID...]", "Delete breakpoints (all without IDs).",
                     List.of("delete 2", "delete")),
