@@ -328,6 +328,7 @@ final class Debugger {
             throw new CommandError(t.name(e) + " never returns; 'finish process' goes to the process's last call");
         }
         if (atExitOf == e.seq()) throw new CommandError("already at the exit of #" + e.seq() + "; 'step' goes on");
+        out.flush();
         LiveReplay.Notice n = live.finishCall(e.seq());
         if (n instanceof LiveReplay.Stopped s && s.atExit()) {
             atExitOf = e.seq();
