@@ -64,6 +64,26 @@ class DebugCodeIT {
         for (String[] f : frames) assertFalse(f[2].contains("guessed"), "every frame from CFI: " + r.stdout());
     }
 
+    /**
+     * nested_calls_fp has no .eh_frame for its own functions (built without unwind tables, with frame
+     * pointers): its frames are found through the rbp chain and say that they are guessed.
+     */
+    @Test
+    void withoutUnwindTablesFramePointersLeadOnAndSaySo() throws Exception {
+        String fp = Samples.path("nested_calls_fp");
+        Path rec = Runs.record(home, "nested-fp", fp, input.toString());
+        Runs.Result r = Runs.dejaPiped(home, Files.writeString(home.resolve("stdin-fp.txt"),
+                "break read fd=3 if arg2 == 63\ncontinue\nbt\nquit\n"), "debug", rec.toString());
+        assertEquals(0, r.status(), r.stderr());
+        List<String[]> frames = new ArrayList<>();
+        Matcher m = FRAME.matcher(r.stdout());
+        while (m.find()) frames.add(new String[] {m.group(3).replaceAll("\\+0x[0-9a-f]+$", ""), m.group(5)});
+        assertEquals(List.of("read", "inner", "middle", "outer", "main"), frames.subList(0, 5).stream().map(f -> f[0]).toList(), r.stdout());
+        assertEquals("", frames.get(0)[1], r.stdout());
+        assertEquals("", frames.get(1)[1], "read's own CFI finds inner: " + r.stdout());
+        for (int i = 2; i <= 4; i++) assertEquals("   (frame pointer, guessed)", frames.get(i)[1], r.stdout());
+    }
+
     @Test
     void btLimitsTheFrames() throws Exception {
         Runs.Result r = atTheRead("bt 2\n");
