@@ -49,6 +49,28 @@ final class CodeView {
         return m.path();
     }
 
+    /**
+     * The files call {@code e} mapped (the recorded MappingEvents after it, before its thread's next
+     * call): {@code /usr/lib/x86_64-linux-gnu/libc.so.6 at 0x7ffff7dd4000, 0x26000 bytes from offset 0 (deja's copy: blob 6b4a45...)}.
+     */
+    static List<String> mappingsMadeBy(List<dev.deja.formats.event.Event> events, dev.deja.formats.event.SyscallEvent e) {
+        List<String> out = new ArrayList<>();
+        boolean after = false;
+        for (dev.deja.formats.event.Event ev : events) {
+            if (ev.seq() == e.seq()) {
+                after = true;
+                continue;
+            }
+            if (!after || ev.tid() != e.tid()) continue;
+            if (ev instanceof dev.deja.formats.event.SyscallEvent) break;
+            if (ev instanceof MappingEvent m && !m.path().isEmpty()) {
+                out.add(String.format(Locale.ROOT, "%s at 0x%x, 0x%x bytes from offset 0x%x (%s)", m.path(), m.address(), m.length(),
+                        m.offset(), m.blob().isEmpty() ? "not copied into the recording" : "deja's copy: blob " + m.blob()));
+            }
+        }
+        return out;
+    }
+
     List<Unwinder.Frame> frames(Tracee t, List<MappingEvent> recorded, int limit) {
         return Unwinder.unwind(t.registers(), t.memory(), space(t, recorded), limit);
     }

@@ -656,8 +656,20 @@ final class Debugger {
         for (SignalEvent s : t.signalsBefore(position)) {
             out.println("  signal    " + Signals.name(s.signo()) + " delivered to the thread before this call (#" + s.seq() + ")");
         }
-        out.println("  state     " + (live != null ? "held at the call's entry; the replay has not made it yet"
-                : "offline: as recorded"));
+        for (String m : CodeView.mappingsMadeBy(t.events(), e)) out.println("  mapping   " + m);
+        if (live != null && live.running()) {
+            List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+            try {
+                for (var f : live.query(tracee -> code.frames(tracee, recorded, 2))) {
+                    out.println((f.number() == 0 ? "  code      " : "            called from ") + f.function() + " in " + f.object());
+                }
+            } catch (DeviceException | dev.deja.replayer.stack.ElfException ex) {
+                out.println("  code      unknown: " + ex.getMessage());
+            }
+        }
+        out.println("  state     " + (live == null ? "offline: as recorded" : atExitOf == e.seq()
+                ? "held at the call's exit; the replay has answered it (finish)"
+                : "held at the call's entry; the replay has not made it yet"));
     }
 
     private String result(SyscallEvent e) {
@@ -1021,6 +1033,11 @@ final class Debugger {
         Integer pid = livePids.get(e.pid());
         if (pid == null) throw new CommandError("maps: the live process of recorded pid " + e.pid() + " is not known yet");
         List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        if (recorded.isEmpty() && t.name(e).startsWith("execve")) {
+            // The recording starts at this exec: what runs before it is deja's launcher, never recorded.
+            out.println("(before its first execve the process still runs deja's launcher, not the recorded program:"
+                    + " these are the launcher's mappings; 'step' to see the program's)");
+        }
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) out.println(withRecordedPath(line, recorded));
         } catch (IOException ex) {
