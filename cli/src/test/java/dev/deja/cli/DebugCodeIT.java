@@ -65,6 +65,29 @@ class DebugCodeIT {
     }
 
     /**
+     * gdb's bt at the same read, the program run natively under gdb (which turns ASLR off too, so the
+     * addresses are the replay's): every caller's address is the same, and the sample's functions have
+     * the same names (gdb's names for libc's frames come from its debug symbols, deja's from .dynsym).
+     */
+    @Test
+    void btMatchesGdbsAtTheSameCall() throws Exception {
+        Runs.Result r = atTheRead("bt\n");
+        List<String[]> ours = new ArrayList<>();
+        Matcher m = FRAME.matcher(r.stdout());
+        while (m.find()) ours.add(new String[] {m.group(2), m.group(3).replaceAll("\\+0x[0-9a-f]+$", "")});
+        Runs.Result gdb = Runs.run(home, List.of("gdb", "-nx", "-batch", "-ex", "set backtrace past-main on", "-ex",
+                "set backtrace past-entry on", "-ex", "break read", "-ex", "run", "-ex", "bt", "--args", program, input.toString()));
+        List<String[]> theirs = new ArrayList<>();
+        Matcher g = Pattern.compile("(?m)^#(\\d+) +0x([0-9a-f]{16}) in (\\S+) ").matcher(gdb.stdout());
+        while (g.find()) theirs.add(new String[] {g.group(2), g.group(3)});
+        assertEquals(theirs.size() + 1, ours.size(), "gdb's frames after #0 (the breakpoint at read's start):\n" + gdb.stdout() + "\n" + r.stdout());
+        for (int i = 0; i < theirs.size(); i++) {
+            assertEquals(theirs.get(i)[0], ours.get(i + 1)[0], "frame " + (i + 1) + "'s address\n" + gdb.stdout() + "\n" + r.stdout());
+        }
+        for (int i : new int[] {0, 1, 2, 3, theirs.size() - 1}) assertEquals(theirs.get(i)[1], ours.get(i + 1)[1], "frame " + (i + 1));
+    }
+
+    /**
      * nested_calls_fp has no .eh_frame for its own functions (built without unwind tables, with frame
      * pointers): its frames are found through the rbp chain and say that they are guessed.
      */
