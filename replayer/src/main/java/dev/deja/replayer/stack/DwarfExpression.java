@@ -2,8 +2,6 @@ package dev.deja.replayer.stack;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.OptionalLong;
 
 /**
@@ -27,7 +25,7 @@ final class DwarfExpression {
     static OptionalLong evaluate(byte[] code, Long initial, Context c) {
         ByteBuffer b = ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN);
         CallFrameInfo.Reader r = new CallFrameInfo.Reader(b, 0, 0);
-        Deque<Long> st = new ArrayDeque<>();
+        Stack st = new Stack();
         if (initial != null) st.push(initial);
         try {
             while (r.at < code.length) {
@@ -60,7 +58,7 @@ final class DwarfExpression {
                     case 0x11 -> st.push(r.sleb());
                     case 0x12 -> st.push(st.peek());
                     case 0x13 -> st.pop();
-                    case 0x14 -> {
+                    case 0x14 -> { // over
                         long a = st.pop();
                         long below = st.peek();
                         st.push(a);
@@ -109,9 +107,39 @@ final class DwarfExpression {
                     }
                 }
             }
-        } catch (java.util.NoSuchElementException | NullPointerException | IndexOutOfBoundsException e) {
-            return OptionalLong.empty(); // a malformed expression: the value is unknown
+        } catch (Malformed | IndexOutOfBoundsException e) {
+            return OptionalLong.empty(); // a stack underflow, a truncated operand: the value is unknown
         }
-        return st.isEmpty() ? OptionalLong.empty() : OptionalLong.of(st.peek());
+        return st.size == 0 ? OptionalLong.empty() : OptionalLong.of(st.peek());
+    }
+
+    /** An expression that pops more than it pushed. */
+    private static final class Malformed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Malformed() {
+            super("DWARF expression stack underflow", null, false, false);
+        }
+    }
+
+    /** The expression stack (DWARF 4, 2.5.1): 64 entries are more than any CFI expression needs. */
+    private static final class Stack {
+        private final long[] values = new long[64];
+        int size;
+
+        void push(long v) {
+            if (size == values.length) throw new Malformed();
+            values[size++] = v;
+        }
+
+        long pop() {
+            if (size == 0) throw new Malformed();
+            return values[--size];
+        }
+
+        long peek() {
+            if (size == 0) throw new Malformed();
+            return values[size - 1];
+        }
     }
 }
