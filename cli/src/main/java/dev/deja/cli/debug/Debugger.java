@@ -1012,6 +1012,7 @@ final class Debugger {
 
     /** x/Ni ADDR: N instructions from ADDR, disassembled ({@link CodeView#disassemble}). */
     private void disassemble(String args) {
+        requireLive("x/i");
         int sp = args.indexOf(' ');
         String n = args.substring(1, args.indexOf('i'));
         int count = n.isEmpty() ? 1 : Integer.parseInt(n);
