@@ -170,6 +170,19 @@ class DebugCodeIT {
     }
 
     @Test
+    void offlineTheCodeCommandsSayTheyNeedALiveReplay() throws Exception {
+        Runs.Result r = Runs.dejaPiped(home, Files.writeString(home.resolve("stdin-offline.txt"),
+                "break read fd=3 if arg2 == 63\ncontinue\nbt\nx/3i $pc\nx/2i 0x1000\nfinish\nquit\n"), "debug", "--no-exec", nested.toString());
+        assertEquals(0, r.status(), r.stderr());
+        String out = r.stdout();
+        assertTrue(out.contains("error: bt needs a live replay: this session browses the recording only (--no-exec)"), out);
+        assertTrue(out.contains("error: x/i needs a live replay"), out);
+        assertEquals(2, out.split("error: x/i needs a live replay", -1).length - 1, out);
+        assertTrue(out.contains("offline: nothing runs; the outputs the replay writes at the exit of #"), out);
+        assertTrue(out.contains("|hello.|"), "the recorded bytes: " + out);
+    }
+
+    @Test
     void mapsNamesTheRecordedFiles() throws Exception {
         Runs.Result r = atTheRead("maps\n");
         assertTrue(Pattern.compile("(?m)^[0-9a-f]+-[0-9a-f]+ r-xp .* " + Pattern.quote(program) + "   \\(deja's copy: /.*\\)$")
