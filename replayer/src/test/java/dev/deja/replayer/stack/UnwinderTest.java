@@ -159,6 +159,33 @@ class UnwinderTest {
         };
     }
 
+    /** The vDSO has no file: its image is read from memory (here this JVM's own, through /proc/self/mem). */
+    @Test
+    void theVdsoIsReadFromMemory() throws Exception {
+        List<ProcessMaps.Mapping> mine = ProcessMaps.parse(java.nio.file.Files.readAllLines(Path.of("/proc/self/maps")));
+        ProcessMaps.Mapping vdso = mine.stream().filter(m -> m.path().equals("[vdso]")).findFirst().orElseThrow();
+        try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile("/proc/self/mem", "r")) {
+            TraceeMemory self = (address, dst, off, len) -> {
+                try {
+                    mem.seek(address);
+                    return Math.max(0, mem.read(dst, off, len));
+                } catch (java.io.IOException e) {
+                    return 0;
+                }
+            };
+            ProcessMaps space = new ProcessMaps(mine, self, new ProcessMaps.Cache(), ProcessMaps.Mapping::path);
+            ProcessMaps.Placed p = space.place(vdso.start() + 16).orElseThrow();
+            ElfFile image = p.elf();
+            ElfFile.Symbol gettime = image.functionSymbols().stream().filter(s -> s.name().equals("__vdso_clock_gettime"))
+                    .findFirst().orElseThrow(() -> new AssertionError(image.functionSymbols().toString()));
+            ElfFile.SymbolHit hit = space.place(vdso.start() + gettime.address() + 1).orElseThrow().elf()
+                    .symbolAt(gettime.address() + 1).orElseThrow();
+            assertTrue(hit.text().endsWith("clock_gettime+0x1"), hit.text());
+            assertTrue(image.callFrameInfo().find(gettime.address()).isPresent(), "the vDSO has .eh_frame");
+            assertEquals("[vdso]", p.name());
+        }
+    }
+
     @Test
     void mapsLinesAreParsed() {
         List<ProcessMaps.Mapping> m = ProcessMaps.parse(List.of(
