@@ -75,8 +75,62 @@ final class CodeView {
         return Unwinder.unwind(t.registers(), t.memory(), space(t, recorded), limit);
     }
 
+    /** bt's lines: the frames and their source lines (addr2line runs here, on the tracing thread). */
+    List<String> backtrace(Tracee t, List<MappingEvent> recorded, int limit) {
+        List<Unwinder.Frame> frames = frames(t, recorded, limit);
+        java.util.Map<Integer, String> sources = sourceLines(frames);
+        return frames.stream().map(f -> frameLine(f, sources.get(f.number()))).toList();
+    }
+
+    /**
+     * Source lines of the frames, by frame number, from the objects' DWARF line tables as binutils'
+     * addr2line reads them (a caller at its call instruction, one byte before the return address);
+     * frames without line information have none. Runs addr2line once per object, on the tracing
+     * thread (see {@link #disassemble}); without addr2line, no lines.
+     */
+    static java.util.Map<Integer, String> sourceLines(List<Unwinder.Frame> frames) {
+        java.util.Map<String, List<Unwinder.Frame>> byFile = new java.util.LinkedHashMap<>();
+        for (Unwinder.Frame f : frames) {
+            if (f.where().isEmpty() || f.where().get().elf() == null || !f.where().get().mapping().path().startsWith("/")) continue;
+            byFile.computeIfAbsent(f.where().get().mapping().path(), k -> new ArrayList<>()).add(f);
+        }
+        java.util.Map<Integer, String> lines = new java.util.HashMap<>();
+        for (var e : byFile.entrySet()) {
+            List<String> command = new ArrayList<>(List.of("addr2line", "-e", e.getKey()));
+            for (Unwinder.Frame f : e.getValue()) {
+                long lookup = f.number() == 0 ? f.pc() : f.pc() - 1;
+                command.add("0x" + Long.toHexString(lookup - f.where().get().bias()));
+            }
+            List<String> answers = run(command);
+            for (int i = 0; i < answers.size() && i < e.getValue().size(); i++) {
+                String a = answers.get(i).replaceAll(" \\(discriminator \\d+\\)$", "").strip();
+                if (!a.startsWith("??") && !a.endsWith(":0") && !a.endsWith(":?")) lines.put(e.getValue().get(i).number(), a);
+            }
+        }
+        return lines;
+    }
+
+    /** A binutils tool's output lines; empty when it is missing or fails (source lines are a bonus). */
+    private static List<String> run(List<String> command) {
+        try {
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            p.getOutputStream().close();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                return List.of();
+            }
+            return p.exitValue() == 0 ? text.lines().toList() : List.of();
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
     /** gdb's bt line: {@code #1  0x0000555555555339 in main+0x9b (/work/samples/target/bin/gdb_header)}. */
-    static String frameLine(Unwinder.Frame f) {
+    static String frameLine(Unwinder.Frame f, String source) {
         String mark = switch (f.how()) {
             case FRAME_POINTER -> "   (frame pointer, guessed)";
             case AFTER_GUESS -> "   (?: found from a guessed frame)";
@@ -84,7 +138,8 @@ final class CodeView {
         };
         String symbol = f.function();
         if (f.symbol().isPresent() && !f.symbol().get().contained()) symbol += " (nearest symbol before it)";
-        return String.format(Locale.ROOT, "#%-2d 0x%016x in %s (%s)%s", f.number(), f.pc(), symbol, f.object(), mark);
+        return String.format(Locale.ROOT, "#%-2d 0x%016x in %s (%s)%s%s", f.number(), f.pc(), symbol, f.object(),
+                source == null ? "" : " at " + source, mark);
     }
 
     /** {@code <read+18>}, gdb's way of naming an address in x/i, or "" without a symbol. */

@@ -1001,13 +1001,11 @@ final class Debugger {
         int limit = args.isBlank() ? dev.deja.replayer.stack.Unwinder.MAX_FRAMES : count(args, 1);
         SyscallEvent e = current();
         List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
-        List<dev.deja.replayer.stack.Unwinder.Frame> frames;
         try {
-            frames = live.query(tracee -> code.frames(tracee, recorded, limit));
+            live.query(tracee -> code.backtrace(tracee, recorded, limit)).forEach(out::println);
         } catch (DeviceException ex) {
             throw new CommandError("cannot unwind the replaying thread: " + ex.getMessage());
         }
-        for (var f : frames) out.println(CodeView.frameLine(f));
     }
 
     /** x/Ni ADDR: N instructions from ADDR, disassembled ({@link CodeView#disassemble}). */
