@@ -215,6 +215,23 @@ class DebugCodeIT {
         assertEquals(stackAfter(theirs, "write(1, \"read 6 bytes"), stackAfter(deja, "write(1, \"read 6 bytes"), "the write's stack");
     }
 
+    /** -ff -o FILE: each thread's file keeps the stack lines under their call. */
+    @Test
+    void traceKPerThreadFilesKeepTheStacks() throws Exception {
+        Path out = home.resolve("kff.txt");
+        Runs.Result r = Runs.deja(home, "trace", "-ff", "-k", "-e", "trace=read", "-o", out.toString(), program, input.toString());
+        assertEquals(0, r.status(), r.stderr());
+        List<Path> files;
+        try (var list = Files.list(home)) {
+            files = list.filter(p -> p.getFileName().toString().startsWith("kff.txt.")).toList();
+        }
+        assertEquals(1, files.size(), files.toString());
+        List<String> lines = Files.readAllLines(files.getFirst());
+        List<String> read = stackAfter(lines, "read(3, \"hello\\n\"");
+        assertTrue(read.size() >= 5 && read.get(1).contains("(inner+0x"), String.join("\n", lines));
+        assertTrue(lines.getFirst().startsWith("read("), "no thread id left in a per-thread file: " + lines.getFirst());
+    }
+
     /** The " > " lines after the first line that contains {@code call}. */
     private static List<String> stackAfter(List<String> lines, String call) {
         List<String> out = new ArrayList<>();

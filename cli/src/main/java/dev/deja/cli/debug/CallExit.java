@@ -23,6 +23,24 @@ final class CallExit {
     private CallExit() {
     }
 
+    /**
+     * A breakpoint's text without its {@code exit} word ({@code break read fd=3 exit if arg2 > 9}), or
+     * the text itself when it has none. The word counts after the first one only: first, {@code exit}
+     * is the exit syscall.
+     */
+    static String withoutExitWord(String spec) {
+        int cond = (" " + spec + " ").indexOf(" if ");
+        String terms = cond < 0 ? spec : spec.substring(0, Math.max(0, cond - 1));
+        String[] words = terms.strip().split("\\s+");
+        boolean atExit = false;
+        StringBuilder kept = new StringBuilder();
+        for (int i = 0; i < words.length; i++) {
+            if (i > 0 && words[i].equals("exit")) atExit = true;
+            else kept.append(kept.isEmpty() ? "" : " ").append(words[i]);
+        }
+        return atExit ? kept + (cond < 0 ? "" : " " + spec.substring(cond)) : spec;
+    }
+
     /** Runs on the tracing thread, the thread held at {@code e}'s exit. */
     static List<String> describe(Tracee t, SyscallEvent e) {
         List<String> lines = new ArrayList<>();

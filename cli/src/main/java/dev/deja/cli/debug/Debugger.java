@@ -509,17 +509,9 @@ final class Debugger {
     // ---------------------------------------------------------------- breakpoints
 
     private void addBreak(String spec) {
-        // "exit" after the syscalls (break read exit): at the call's exit; first, it is the exit syscall
-        int cond = (" " + spec + " ").indexOf(" if ");
-        String terms = cond < 0 ? spec : spec.substring(0, Math.max(0, cond - 1));
-        String[] words = terms.strip().split("\\s+");
-        boolean atExit = false;
-        StringBuilder kept = new StringBuilder();
-        for (int i = 0; i < words.length; i++) {
-            if (i > 0 && words[i].equals("exit")) atExit = true;
-            else kept.append(kept.isEmpty() ? "" : " ").append(words[i]);
-        }
-        if (atExit) spec = kept + (cond < 0 ? "" : " " + spec.substring(cond));
+        String withoutExit = CallExit.withoutExitWord(spec);
+        boolean atExit = !withoutExit.equals(spec);
+        spec = withoutExit;
         BreakSpec b = BreakSpec.parse(spec, t);
         Breakpoint bp = new Breakpoint(nextBreakpoint++, b);
         bp.atExit = atExit;
