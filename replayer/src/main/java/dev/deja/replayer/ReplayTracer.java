@@ -1042,6 +1042,7 @@ final class ReplayTracer implements Tracer {
         boolean signalled = signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
+        control.afterEvent(r, t);
     }
 
     private void finishRealCall(SyscallEvent r, SyscallEvent live, Pending p, Tracee t) {

@@ -25,8 +25,11 @@ final class LiveReplay implements ReplayControl {
     sealed interface Notice {
     }
 
-    /** The replay is parked before {@code event}, replayed by live process {@code livePid}, thread {@code liveTid}. */
-    record Stopped(SyscallEvent event, int livePid, int liveTid) implements Notice {
+    /**
+     * The replay is parked before {@code event}, replayed by live process {@code livePid}, thread
+     * {@code liveTid}; or, {@code atExit}, right after it (the call answered, its outputs written).
+     */
+    record Stopped(SyscallEvent event, int livePid, int liveTid, boolean atExit) implements Notice {
     }
 
     /**
@@ -63,6 +66,8 @@ final class LiveReplay implements ReplayControl {
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
     private final BlockingQueue<Notice> notices = new LinkedBlockingQueue<>();
     private volatile long stopAt;
+    /** The call whose exit the replay stops at ({@link #finishCall}), or -1. */
+    private volatile long stopAfter = -1;
     private volatile boolean interrupted;
     private Thread runner;
     /** Shell side: the replay is parked in the hook and takes requests. */
@@ -104,6 +109,21 @@ final class LiveReplay implements ReplayControl {
         interrupted = false;
         requests.add(new Resume(seq));
         return await();
+    }
+
+    /**
+     * Lets the replay parked at call {@code seq}'s entry answer it and stops again right after it
+     * (the outputs written, the result in rax); the other threads go on as the recording orders them.
+     */
+    Notice finishCall(long seq) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        interrupted = false;
+        stopAfter = seq;
+        requests.add(new Resume(Long.MAX_VALUE));
+        Notice n = await();
+        stopAfter = -1;
+        return n;
     }
 
     /** From any thread (a Ctrl-C handler): the running replay stops at its next event. */
@@ -194,7 +214,18 @@ final class LiveReplay implements ReplayControl {
     @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         if (recorded.seq() < stopAt && !interrupted) return;
-        notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
+        park(new Stopped(recorded, tracee.pid(), tracee.tid(), false), tracee);
+    }
+
+    @Override
+    public void afterEvent(SyscallEvent recorded, Tracee tracee) {
+        // A Ctrl-C while running to a call's exit stops at the next entry, as any move (beforeEvent).
+        if (recorded.seq() != stopAfter) return;
+        park(new Stopped(recorded, tracee.pid(), tracee.tid(), true), tracee);
+    }
+
+    private void park(Stopped where, Tracee tracee) {
+        notices.add(where);
         while (true) {
             Request r;
             try {
