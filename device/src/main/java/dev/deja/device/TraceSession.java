@@ -1046,6 +1046,12 @@ public final class TraceSession {
      * With a debugger, the thread first stops for it when it is due to (the program's start, a step over a call).
      */
     private void resumeUser(Task t) {
+        if (debug != null && t.debugStepWhenReleased) {
+            // A step the debugger asked for while another thread was stopped: its turn has come.
+            t.debugStepWhenReleased = false;
+            debugResume(t, DebugAgent.Resume.STEP);
+            return;
+        }
         if (debug != null && (t.debugStart || t.debugStopAfterCall)) {
             DebugAgent.Stop why = t.debugStart ? new DebugAgent.Start() : new DebugAgent.Stepped();
             t.debugStart = false;
@@ -1871,6 +1877,8 @@ public final class TraceSession {
         boolean debugStopAfterCall;
         boolean debugStepping;
         boolean debugContinueAfterStep;
+        /** Debugger: execute one instruction and stop when the run next lets this thread run user code. */
+        boolean debugStepWhenReleased;
         /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
         long debugReinsert;
         /** The planted int3's address (0: none) and the byte it replaced. */
@@ -2011,6 +2019,23 @@ public final class TraceSession {
         public void stopAfterCall() {
             if (debug == null) throw new IllegalStateException("this run has no debugger");
             debugStopAfterCall = true;
+        }
+
+        @Override
+        public java.util.List<Tracee> processThreads() {
+            List<Tracee> same = new ArrayList<>();
+            for (Task x : tasks.values()) if (x.pid == pid) same.add(x);
+            same.sort(java.util.Comparator.comparingInt(Tracee::tid));
+            return same;
+        }
+
+        @Override
+        public void stepWhenReleased(boolean on) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            // At or in a call (held at its entry, or blocked in it): the step is the call, as gdb steps a syscall.
+            boolean inCall = heldStop == RunStop.ENTRY || pending != null;
+            debugStepWhenReleased = on && !inCall;
+            debugStopAfterCall = on && inCall;
         }
 
         @Override

@@ -156,13 +156,28 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private boolean catchesAll;
     private final Set<Integer> caught = new HashSet<>();
     private int returning = -1;
-    /** The name the replayed copy of the program runs under (its file name in deja's replay directory). */
-    private String copyName;
+    /** gdb took the multiprocess extension: thread ids are pPID.TID. */
+    private boolean multiprocess;
+    /** The thread gdb reads registers of (Hg), and the other threads asked to step when they next run. */
+    private Tracee selected;
+    private final Set<Tracee> steppingOthers = new HashSet<>();
+    /** The thread whose "returned from syscall" stop is due (catch syscall), or 0. */
+    private int returningTid;
+    /** The recorded names of the threads, by live tid. */
+    private final GdbThreadNames names;
+    /** The process gdb debugs: the program's (0 until its first stop for gdb). */
+    private int programPid;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
+        this(listener, program, console, new GdbThreadNames(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
+    }
+
+    /** As above, with thread names another hook has gathered from the replay's start ({@code deja debug}'s). */
+    public GdbServer(ServerSocket listener, Program program, PrintStream console, GdbThreadNames names) {
         this.listener = listener;
         this.program = program;
         this.console = console;
+        this.names = names;
     }
 
     // ---------------------------------------------------------------- the replay's hooks
@@ -176,7 +191,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
+        names.observe(recorded, tracee);
         if (detached || socket == null) return;
+        // gdb follows the program's process: a forked child's calls do not stop it.
+        if (programPid != 0 && tracee.pid() != programPid) return;
         if (interruptArrived()) {
             // Ctrl-C in gdb: taken at the next recorded call (nothing stops a thread between calls).
             Resume how = serve(tracee, stop(SIGINT, tracee, false));
@@ -186,21 +204,23 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (catchesAll || caught.contains(recorded.nr())) {
             // catch syscall: a stop at the recorded call's entry, then one once it has returned
             serve(tracee, "T" + hex8(SIGTRAP) + "syscall_entry:" + Integer.toHexString(recorded.nr()) + ";thread:"
-                    + Integer.toHexString(tracee.tid()) + ";");
+                    + threadId(tracee) + ";");
             returning = recorded.nr();
+            returningTid = tracee.tid();
             tracee.stopAfterCall();
         }
     }
 
     @Override
     public Resume stopped(Stop why, Tracee thread) {
-        if (why instanceof Start) copyName = thread.threadName();
         if (detached) return Resume.CONTINUE;
         if (socket == null && !connect()) return Resume.CONTINUE;
-        if (why instanceof Stepped && returning >= 0) {
+        if (programPid == 0) programPid = thread.pid();
+        if (why instanceof Stepped && returning >= 0 && thread.tid() == returningTid) {
             String reply = "T" + hex8(SIGTRAP) + "syscall_return:" + Integer.toHexString(returning) + ";thread:"
-                    + Integer.toHexString(thread.tid()) + ";";
+                    + threadId(thread) + ";";
             returning = -1;
+            returningTid = 0;
             return serve(thread, reply);
         }
         return serve(thread, stop(SIGTRAP, thread, why instanceof Breakpoint));
@@ -224,6 +244,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             ExitEvent x = program.recordedExit();
             if (x != null && x.killed() && outcome.status() == x.shellStatus()) end = "X" + hex8(x.termSignal());
             else end = "W" + hex8(outcome.status() & 0xff);
+            if (multiprocess && programPid != 0) end += ";process:" + Integer.toHexString(programPid);
         }
         stopReply = end;
         if (running) {
@@ -237,6 +258,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                 if (!(next instanceof GdbPackets.Packet p)) continue;
                 String text = p.text();
                 if (text.equals("k") || text.startsWith("vKill") || text.startsWith("D")) {
+                    detached = true;
                     if (!text.equals("k")) send("OK");
                     return;
                 }
@@ -259,8 +281,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     // ---------------------------------------------------------------- connection
 
     private boolean connect() {
+        return connect("the program's start");
+    }
+
+    private boolean connect(String at) {
         String where = hostForGdb(listener) + ":" + listener.getLocalPort();
-        console.println("deja: the replay is at the program's start; gdb server listening on " + where);
+        console.println("deja: the replay is at " + at + "; gdb server listening on " + where);
         console.println("deja: connect with: gdb -ex 'target extended-remote " + where + "' " + shellQuoted(program.executable()));
         console.flush();
         try {
@@ -365,12 +391,20 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     // ---------------------------------------------------------------- serving a stop
 
     private String stop(int signal, Tracee t, boolean breakpoint) {
-        return "T" + hex8(signal) + "thread:" + Integer.toHexString(t.tid()) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
+        return "T" + hex8(signal) + "thread:" + threadId(t) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
+    }
+
+    private String threadId(Tracee t) {
+        return GdbThreadId.format(t.pid(), t.tid(), multiprocess);
     }
 
     /** Serves gdb with {@code t} stopped until gdb resumes it; returns how. */
     private Resume serve(Tracee t, String reply) {
         current = t;
+        selected = t;
+        // All-stop: a stop on any thread ends the steps gdb asked of the others (it asks again).
+        for (Tracee other : steppingOthers) if (other.tid() != t.tid()) other.stepWhenReleased(false);
+        steppingOthers.clear();
         stopReply = reply;
         try {
             if (running) {
@@ -401,6 +435,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                         Resume how = handle(p.text(), t);
                         if (how != null) {
                             current = null;
+                            selected = null;
                             return how;
                         }
                     }
@@ -442,7 +477,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     /** Answers one packet; a {@link Resume} when gdb lets the thread go on. */
     private Resume handle(String p, Tracee t) {
-        if (p.startsWith("vCont;")) return resume(p.substring(6).split(";")[0]);
+        if (p.startsWith("vCont;")) return resume(p.substring(6), t);
         if (p.equals("c") || p.startsWith("c") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.CONTINUE, t);
         if (p.equals("s") || p.startsWith("s") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.STEP, t);
         if (p.startsWith("C") && p.length() > 1 && isHex(p.substring(1).split(";")[0])) return go(Resume.CONTINUE);
@@ -469,17 +504,26 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return go(how);
     }
 
-    /** The first action of a vCont packet that applies to the stopped thread (all-stop: there is one). */
-    private Resume resume(String action) {
-        String verb = action.split(":")[0];
-        return switch (verb.isEmpty() ? ' ' : verb.charAt(0)) {
-            case 'c', 'C' -> go(Resume.CONTINUE);
-            case 's', 'S' -> go(Resume.STEP);
-            default -> {
-                send("E.deja supports vCont;c, C, s and S");
-                yield null;
-            }
-        };
+    /**
+     * A vCont packet ({@code ACTION[:THREAD];...}, the first action naming a thread applies to it): the
+     * stopped thread steps or continues; another thread told to step does so when the replay next lets
+     * it run (the recorded order decides when; the threads before it run meanwhile, breakpoints
+     * included). A thread given no action (scheduler-locking) still runs when the recording says so.
+     */
+    private Resume resume(String actions, Tracee t) {
+        VContPlan plan;
+        try {
+            plan = VContPlan.parse(actions);
+        } catch (IllegalArgumentException e) {
+            send("E.deja supports vCont;c, C, s and S, each for all threads or one: " + e.getMessage());
+            return null;
+        }
+        for (Tracee other : t.processThreads()) {
+            if (other.tid() == t.tid() || plan.actionFor(other.pid(), other.tid()) != VContPlan.Action.STEP) continue;
+            other.stepWhenReleased(true);
+            steppingOthers.add(other);
+        }
+        return go(plan.actionFor(t.pid(), t.tid()) == VContPlan.Action.STEP ? Resume.STEP : Resume.CONTINUE);
     }
 
     private Resume go(Resume how) {
@@ -490,6 +534,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private void detach(Tracee t) {
         for (long addr : breakpoints) t.removeBreakpoint(addr);
         breakpoints.clear();
+        for (Tracee other : steppingOthers) other.stepWhenReleased(false);
+        steppingOthers.clear();
         detached = true;
         console.println("deja: gdb detached: the replay runs on to the end");
         close();
@@ -501,13 +547,17 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             return answerOrThrow(p, t);
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             return "E01";
+        } catch (DeviceException e) {
+            // a thread blocked in a call that runs for real is not stopped: its registers cannot be read
+            return "E03";
         }
     }
 
     private String answerOrThrow(String p, Tracee t) {
         if (p.startsWith("qSupported")) {
             swbreak = p.contains("swbreak+");
-            return "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
+            multiprocess = p.contains("multiprocess+");
+            return (multiprocess ? "multiprocess+;" : "") + "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
                     + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+";
         }
         if (p.equals("QStartNoAckMode")) {
@@ -520,17 +570,32 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("qXfer:")) return xfer(p.substring(6), t);
         if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim());
         if (t == null) return "E01";
-        if (p.equals("qC")) return "QC" + Integer.toHexString(t.tid());
-        if (p.equals("qfThreadInfo")) return "m" + Integer.toHexString(t.tid());
+        if (p.equals("qC")) return "QC" + threadId(t);
+        if (p.equals("qfThreadInfo")) {
+            StringBuilder ids = new StringBuilder("m");
+            for (Tracee x : t.processThreads()) ids.append(ids.length() > 1 ? "," : "").append(threadId(x));
+            return ids.toString();
+        }
         if (p.equals("qsThreadInfo")) return "l";
+        if (p.startsWith("qThreadExtraInfo,")) {
+            Tracee x = thread(p.substring(17), t);
+            return x == null ? "E02" : GdbPackets.hex(threadName(x).getBytes(StandardCharsets.UTF_8));
+        }
         if (p.equals("qAttached") || p.startsWith("qAttached:")) return "0";
-        if (p.startsWith("H")) return knownThread(p.substring(2), t) ? "OK" : "E02";
-        if (p.startsWith("T")) return knownThread(p.substring(1), t) ? "OK" : "E02";
+        if (p.startsWith("Hg")) {
+            Tracee x = thread(p.substring(2), t);
+            if (x == null) return "E02";
+            selected = x;
+            return "OK";
+        }
+        if (p.startsWith("H")) return thread(p.substring(2), t) != null ? "OK" : "E02";
+        if (p.startsWith("T")) return thread(p.substring(1), t) != null ? "OK" : "E02";
         if (p.equals("vCont?")) return "vCont;c;C;s;S";
-        if (p.equals("g")) return X86Target.allRegisters(t.registers(), t.fpRegisters());
+        Tracee r = selected != null ? selected : t;
+        if (p.equals("g")) return X86Target.allRegisters(r.registers(), r.fpRegisters());
         if (p.startsWith("p")) {
             int n = (int) GdbPackets.parseHex(p.substring(1));
-            String v = X86Target.oneRegister(n, t.registers(), X86Target.needsFxsave(n) ? t.fpRegisters() : new byte[512]);
+            String v = X86Target.oneRegister(n, r.registers(), X86Target.needsFxsave(n) ? r.fpRegisters() : new byte[512]);
             return v == null ? "E00" : v;
         }
         if (p.startsWith("m")) return readMemory(p.substring(1), t);
@@ -561,9 +626,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "OK";
     }
 
-    private static boolean knownThread(String id, Tracee t) {
-        if (id.equals("0") || id.equals("-1") || id.startsWith("p")) return true;
-        return GdbPackets.parseHex(id) == t.tid();
+    /** The live thread of the program that {@code id} names ({@code t}, the stopped one, for "any" or "all"), or null. */
+    private static Tracee thread(String id, Tracee t) {
+        GdbThreadId want = GdbThreadId.parse(id);
+        if (!want.single()) return want.matches(t.pid(), t.tid()) ? t : null;
+        for (Tracee x : t.processThreads()) if (want.matches(x.pid(), x.tid())) return x;
+        return null;
     }
 
     private String readMemory(String args, Tracee t) {
@@ -640,15 +708,25 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return (offset + n < data.length ? "m" : "l") + body;
     }
 
-    /** The threads gdb may look at: the stopped one (none once the program has ended). */
+    /** The threads gdb may look at: every live thread of the program's process (none once it has ended). */
     private String threadsXml(Tracee t) {
-        if (t == null) return "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n";
-        // A thread named after the replayed copy's file (as every thread is until it renames itself) gets the
-        // recorded program's name.
-        String live = t.threadName();
-        String name = (t.tid() == t.pid() || live.equals(copyName) ? program.name() : live).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
-        return "<?xml version=\"1.0\"?>\n<threads>\n  <thread id=\"" + Integer.toHexString(t.tid()) + "\" name=\"" + name
-                + "\"/>\n</threads>\n";
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<threads>\n");
+        if (t != null) {
+            for (Tracee x : t.processThreads()) {
+                String name = threadName(x).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+                xml.append("  <thread id=\"").append(threadId(x)).append("\" name=\"").append(name).append("\"/>\n");
+            }
+        }
+        return xml.append("</threads>\n").toString();
+    }
+
+    /**
+     * A thread's name as recorded: the one it gave itself, else the program's (a replayed thread's own name
+     * is the replayed copy's file name: the replay skips prctl(PR_SET_NAME)).
+     */
+    private String threadName(Tracee t) {
+        String recorded = names.nameOf(t.tid());
+        return recorded != null ? recorded : program.name();
     }
 
     private String monitor(String command) {

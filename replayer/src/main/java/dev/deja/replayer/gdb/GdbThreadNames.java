@@ -1,0 +1,41 @@
+package dev.deja.replayer.gdb;
+
+import dev.deja.device.Tracee;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The names the replayed threads gave themselves when recorded, by live tid. A replay skips
+ * {@code prctl(PR_SET_NAME)} (it changes nothing the program reads back but its own name, which the
+ * recording answers), so the live threads keep their creator's name: gdb is told the recorded one,
+ * taken from each recorded call as the replay reaches it (see {@link #observe}).
+ */
+public final class GdbThreadNames {
+    private static final long PR_SET_NAME = 15;
+    private final int nrPrctl;
+    private final Map<Integer, String> byLiveTid = new HashMap<>();
+
+    public GdbThreadNames(int nrPrctl) {
+        this.nrPrctl = nrPrctl;
+    }
+
+    /** Before {@code recorded} is replayed by {@code tracee}: a successful PR_SET_NAME names that live thread. */
+    public void observe(SyscallEvent recorded, Tracee tracee) {
+        if (recorded.nr() != nrPrctl || recorded.arg(0) != PR_SET_NAME || !recorded.returned() || recorded.failed()) return;
+        for (MemoryBlock b : recorded.inputs()) {
+            if (b.arg() != 1) continue;
+            byte[] data = b.data();
+            int n = 0;
+            while (n < data.length && data[n] != 0) n++;
+            byLiveTid.put(tracee.tid(), new String(data, 0, n, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** The recorded name of live thread {@code tid}, or null when it gave itself none (so far). */
+    public String nameOf(int tid) {
+        return byLiveTid.get(tid);
+    }
+}
