@@ -388,10 +388,10 @@ class DebugIT {
         contains(r, "error: unknown command 'contine' (did you mean 'continue'?)",
                 "error: unknown syscall 'opnat' (did you mean 'openat'?)",
                 "  open is never called in this recording; it calls openat (",
-                "error: 'bt' is not a deja command: deja has no stack traces yet",
+                "error: 'bt' is not a deja command: 'gdb' serves this stop to gdb",
                 "error: 'watch' is not a deja command: deja stops at system calls",
                 "error: 'stepi' is not a deja command: deja moves by system calls",
-                "error: 'info frame' is not a deja command: deja has no stack traces yet",
+                "error: 'info frame' is not a deja command: 'gdb' serves this stop to gdb",
                 "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
                 "error: 'checkpoint' is not a deja command: no checkpoints are needed",
                 "error: 'when' is not a deja command: the prompt shows the current event number");

@@ -92,6 +92,11 @@ final class Help {
                     List.of("diff /tmp/pass", "diff passing-run -C 5", "diff pass.deja --all --data")),
             new Entry("help", List.of("h", "?"), "help [COMMAND]", "The commands, or one command with examples.",
                     List.of("help", "help break")),
+            new Entry("gdb", List.of(), "gdb [PORT | HOST:PORT]",
+                    "Serve the replay, stopped at the current call, to gdb (default 127.0.0.1:50505; 0 picks a free port):"
+                    + " it prints the gdb command to connect and waits; when gdb detaches, the shell stops at the next call"
+                    + " the replay reached (source-level breakpoints, bt, threads: docs/gdb.md).",
+                    List.of("gdb", "gdb 0", "gdb 127.0.0.1:2345")),
             new Entry("quit", List.of("q", "exit"), "quit", "End the session (the replay is killed).", List.of("quit")));
 
     /**
@@ -99,8 +104,8 @@ final class Help {
      * instruction steps and checkpoints belong to the gdb issue; until then, the nearest deja command.
      */
     static final java.util.Map<String, String> HABITS = java.util.Map.ofEntries(
-            java.util.Map.entry("bt", "deja has no stack traces yet: 'info' shows the current call and its process, 'list' the calls"
-                    + " around it, 'regs' and 'x/8xg $rsp' the registers and stack memory"),
+            java.util.Map.entry("bt", "'gdb' serves this stop to gdb (stack traces, source, threads); here 'info' shows the current"
+                    + " call and its process, 'list' the calls around it, 'regs' and 'x/8xg $rsp' the registers and stack memory"),
             java.util.Map.entry("backtrace", "@bt"), java.util.Map.entry("where", "@bt"), java.util.Map.entry("frame", "@bt"),
             java.util.Map.entry("up", "@bt"), java.util.Map.entry("down", "@bt"),
             java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"

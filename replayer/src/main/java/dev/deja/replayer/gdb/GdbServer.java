@@ -167,6 +167,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private final GdbThreadNames names;
     /** The process gdb debugs: the program's (0 until its first stop for gdb). */
     private int programPid;
+    /** Started by {@code deja debug}'s {@code gdb} ({@link #attachAt}): detaching hands the replay back to the shell. */
+    private boolean forShell;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
         this(listener, program, console, new GdbThreadNames(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
@@ -224,6 +226,25 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             return serve(thread, reply);
         }
         return serve(thread, stop(SIGTRAP, thread, why instanceof Breakpoint));
+    }
+
+    /**
+     * {@code deja debug}'s {@code gdb}: the replay is parked before {@code recorded}, replayed by {@code t}
+     * (at that call's entry); waits for gdb there and serves it until gdb resumes the program (then the
+     * server goes on as the replay's hook) or detaches ({@link #detached()}: the shell takes over again).
+     */
+    public Resume attachAt(SyscallEvent recorded, Tracee t) {
+        forShell = true;
+        when = recorded.seq();
+        whenCall = syscalls.name(recorded.nr());
+        programPid = t.pid();
+        if (!connect("event #" + when + " (" + whenCall + ", thread " + t.tid() + ")")) return Resume.CONTINUE;
+        return serve(t, stop(SIGTRAP, t, false));
+    }
+
+    /** gdb detached, or never connected: the replay goes on without it. */
+    public boolean detached() {
+        return detached;
     }
 
     /**
@@ -537,7 +558,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         for (Tracee other : steppingOthers) other.stepWhenReleased(false);
         steppingOthers.clear();
         detached = true;
-        console.println("deja: gdb detached: the replay runs on to the end");
+        console.println(forShell ? "deja: gdb detached: the shell stops at the replay's next call"
+                : "deja: gdb detached: the replay runs on to the end");
         close();
     }
 
