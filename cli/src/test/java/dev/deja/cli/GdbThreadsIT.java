@@ -99,6 +99,39 @@ class GdbThreadsIT {
     }
 
     @Test
+    void aNewThreadHeldAtItsStartStepsOneInstructionWhenTheReplayReleasesIt() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("gdb_threads");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
+        assertEquals(6, recorded.status(), recorded.stderr());
+        // After the first clone3 returns in main, the new thread exists, held at its start by the replay.
+        Session s = gdb(rec, exe, """
+                catch syscall clone3
+                continue
+                continue
+                delete
+                thread 2
+                x/i $pc
+                stepi
+                x/i $pc
+                info threads
+                kill
+                """);
+        String g = s.gdb();
+        assertTrue(g.contains("(returned from syscall clone3)"), g);
+        Matcher pcs = Pattern.compile("(?m)^=> 0x([0-9a-f]+) <clone3\\+\\d+>").matcher(g);
+        assertTrue(pcs.find(), g);
+        long before = Long.parseLong(pcs.group(1), 16);
+        assertTrue(pcs.find(), g);
+        long after = Long.parseLong(pcs.group(1), 16);
+        // one instruction on, in the same thread (an x86 instruction is at most 15 bytes)
+        assertTrue(after > before && after - before <= 15, g);
+        assertTrue(Pattern.compile("(?m)^\\* 2 +Thread \\d+\\.\\d+ ").matcher(g).find(), g);
+        assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
+    }
+
+    @Test
     void pythonThreadsAreListedWithTheirStacks() throws Exception {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Runs.Result which = Runs.nativeRun("python3", "-c", "import sys; print(sys.executable)");
