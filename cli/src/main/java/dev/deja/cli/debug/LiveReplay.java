@@ -12,7 +12,7 @@ import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.ReplayException;
 import dev.deja.replayer.Replayer;
 import dev.deja.replayer.gdb.GdbServer;
-import dev.deja.replayer.gdb.GdbThreadNames;
+import dev.deja.replayer.gdb.RecordedThreads;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -79,8 +79,8 @@ final class LiveReplay implements ReplayControl {
     private boolean parked;
     /** The gdb server driving the replay, from the shell's {@code gdb} until gdb detaches; null otherwise. */
     private volatile GdbServer gdb;
-    /** The recorded thread names, gathered from the replay's start for a gdb server started later. */
-    private final GdbThreadNames threadNames = new GdbThreadNames(SyscallTable.of(Arch.current()).number("prctl").orElse(-1));
+    /** The recorded tids and thread names, gathered from the replay's start for a gdb server started later. */
+    private final RecordedThreads recordedThreads = new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1));
 
     LiveReplay(Recording recording, Replayer.Options options) {
         this.recording = recording;
@@ -136,8 +136,8 @@ final class LiveReplay implements ReplayControl {
         return GdbServer.Program.of(recording);
     }
 
-    GdbThreadNames threadNames() {
-        return threadNames;
+    RecordedThreads recordedThreads() {
+        return recordedThreads;
     }
 
     /**
@@ -252,7 +252,7 @@ final class LiveReplay implements ReplayControl {
 
     @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
-        threadNames.observe(recorded, tracee);
+        recordedThreads.observe(recorded, tracee);
         GdbServer g = gdb;
         if (g != null) {
             g.beforeEvent(recorded, tracee);

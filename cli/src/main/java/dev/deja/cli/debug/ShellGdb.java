@@ -49,7 +49,7 @@ final class ShellGdb {
             throw new Debugger.CommandError("cannot serve the replay to gdb: " + e.getMessage());
         }
         try (ServerSocket listener = listen(address, out);
-             GdbServer server = new GdbServer(listener, program, lines(out), live.threadNames())) {
+             GdbServer server = new GdbServer(listener, program, lines(out), live.recordedThreads())) {
             LiveReplay.Notice n = live.serveGdb(server);
             if (n instanceof LiveReplay.Ended e && e.abandoned()) {
                 out.println("deja: gdb ended the replay (kill, quit, or the connection closed); 'run' starts it again");

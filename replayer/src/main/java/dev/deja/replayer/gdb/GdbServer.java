@@ -163,19 +163,19 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private final Set<Tracee> steppingOthers = new HashSet<>();
     /** The thread whose "returned from syscall" stop is due (catch syscall), or 0. */
     private int returningTid;
-    /** The recorded names of the threads, by live tid. */
-    private final GdbThreadNames names;
+    /** The recorded tids and names of the threads, by live tid. */
+    private final RecordedThreads names;
     /** The process gdb debugs: the program's (0 until its first stop for gdb). */
     private int programPid;
     /** Started by {@code deja debug}'s {@code gdb} ({@link #attachAt}): detaching hands the replay back to the shell. */
     private boolean forShell;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
-        this(listener, program, console, new GdbThreadNames(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
+        this(listener, program, console, new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
     }
 
     /** As above, with thread names another hook has gathered from the replay's start ({@code deja debug}'s). */
-    public GdbServer(ServerSocket listener, Program program, PrintStream console, GdbThreadNames names) {
+    public GdbServer(ServerSocket listener, Program program, PrintStream console, RecordedThreads names) {
         this.listener = listener;
         this.program = program;
         this.console = console;
@@ -601,7 +601,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.equals("qsThreadInfo")) return "l";
         if (p.startsWith("qThreadExtraInfo,")) {
             Tracee x = thread(p.substring(17), t);
-            return x == null ? "E02" : GdbPackets.hex(threadName(x).getBytes(StandardCharsets.UTF_8));
+            if (x == null) return "E02";
+            Integer recorded = names.recordedTid(x.tid());
+            return GdbPackets.hex((recorded == null ? threadName(x) : "recorded tid " + recorded).getBytes(StandardCharsets.UTF_8));
         }
         if (p.equals("qAttached") || p.startsWith("qAttached:")) return "0";
         if (p.startsWith("Hg")) {
@@ -736,7 +738,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (t != null) {
             for (Tracee x : t.processThreads()) {
                 String name = threadName(x).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
-                xml.append("  <thread id=\"").append(threadId(x)).append("\" name=\"").append(name).append("\"/>\n");
+                Integer recorded = names.recordedTid(x.tid());
+                xml.append("  <thread id=\"").append(threadId(x)).append("\" name=\"").append(name)
+                        .append(recorded == null ? "\"/>\n" : "\">recorded tid " + recorded + "</thread>\n");
             }
         }
         return xml.append("</threads>\n").toString();

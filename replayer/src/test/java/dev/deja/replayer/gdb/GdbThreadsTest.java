@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.deja.device.DeviceException;
 import dev.deja.device.Tracee;
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -112,6 +114,35 @@ class GdbThreadsTest {
             assertTrue(xml.contains("<thread id=\"" + id + "\" name=\"prog\"/>"), xml);
         }
         assertEquals(GdbPackets.hex("prog".getBytes(StandardCharsets.UTF_8)), server.answer("qThreadExtraInfo,p64.65", main));
+    }
+
+    private static SyscallEvent prctlSetName(int recTid, String name, long result) {
+        byte[] bytes = (name + "\0").getBytes(StandardCharsets.UTF_8);
+        return new SyscallEvent(7, 10, recTid, 0, 1, NR_PRCTL, new long[] {15, 0x5000, 0, 0, 0, 0},
+                List.of(new MemoryBlock(1, 0x5000, bytes)), result, List.of(), 0);
+    }
+
+    private static final int NR_PRCTL = 157;
+
+    @Test
+    void threadsAreNamedAndNumberedAsRecorded() {
+        RecordedThreads recorded = new RecordedThreads(NR_PRCTL);
+        GdbServer named = new GdbServer(null, new GdbServer.Program("/bin/prog", "prog", new long[] {0, 0}, List.of(), null),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), recorded);
+        named.answer("qSupported:multiprocess+", main);
+        recorded.observe(prctlSetName(1001, "worker-1", 0), worker);
+        recorded.observe(prctlSetName(1002, "refused", -22), blocked); // a failed call names nothing
+        recorded.observe(new SyscallEvent(8, 10, 1002, 0, 1, 39, new long[6], List.of(), 1002, List.of(), 0), blocked);
+        assertEquals("worker-1", recorded.nameOf(0x65));
+        assertEquals(null, recorded.nameOf(0x66));
+        assertEquals(1001, recorded.recordedTid(0x65));
+        assertEquals(1002, recorded.recordedTid(0x66));
+        assertEquals(null, recorded.recordedTid(0x64)); // no recorded call reached yet
+        String xml = named.answer("qXfer:threads:read::0,fff", main);
+        assertTrue(xml.contains("<thread id=\"p64.64\" name=\"prog\"/>"), xml);
+        assertTrue(xml.contains("<thread id=\"p64.65\" name=\"worker-1\">recorded tid 1001</thread>"), xml);
+        assertTrue(xml.contains("<thread id=\"p64.66\" name=\"prog\">recorded tid 1002</thread>"), xml);
+        assertEquals(GdbPackets.hex("recorded tid 1001".getBytes(StandardCharsets.UTF_8)), named.answer("qThreadExtraInfo,p64.65", main));
     }
 
     @Test
