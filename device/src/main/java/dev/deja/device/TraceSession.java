@@ -59,6 +59,8 @@ public final class TraceSession {
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int ESRCH = 3;
+    /** How long a debugger's read of a new thread waits for it to reach its first stop. */
+    private static final long FIRST_STOP_WAIT_NS = 500_000_000L;
     private static final int MAP_TYPE = 0x0f;
     private static final int MAP_PRIVATE_TYPE = 0x02;
     private static final int PROT_WRITE = 0x2;
@@ -1970,7 +1972,7 @@ public final class TraceSession {
         @Override
         public long[] registers() {
             try {
-                return ptrace.getRegsArray(tid);
+                return onceStopped(() -> ptrace.getRegsArray(tid));
             } catch (NativeCallException e) {
                 throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
                         + e.getMessage(), e);
@@ -1980,10 +1982,27 @@ public final class TraceSession {
         @Override
         public byte[] fpRegisters() {
             try {
-                return ptrace.getFpRegs(tid);
+                return onceStopped(() -> ptrace.getFpRegs(tid));
             } catch (NativeCallException e) {
                 throw new DeviceException("cannot read the floating-point registers of pid " + pid + " tid " + tid
                         + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * A ptrace request on this thread. A new thread its creator's clone just reported may not have reached
+         * its first stop yet (ESRCH until the kernel has scheduled it there): asked from another thread's
+         * debugger stop, the request is retried for a moment, leaving the stop for the loop to take.
+         */
+        private <T> T onceStopped(java.util.function.Supplier<T> request) {
+            long giveUp = System.nanoTime() + FIRST_STOP_WAIT_NS;
+            while (true) {
+                try {
+                    return request.get();
+                } catch (NativeCallException e) {
+                    if (e.errno() != ESRCH || started || System.nanoTime() > giveUp) throw e;
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
             }
         }
 
