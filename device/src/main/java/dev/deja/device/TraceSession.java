@@ -61,6 +61,8 @@ public final class TraceSession {
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int ESRCH = 3;
+    /** How long a debugger's read of a new thread waits for it to reach its first stop. */
+    private static final long FIRST_STOP_WAIT_NS = 500_000_000L;
     private static final int MAP_TYPE = 0x0f;
     private static final int MAP_PRIVATE_TYPE = 0x02;
     private static final int PROT_WRITE = 0x2;
@@ -1127,6 +1129,12 @@ public final class TraceSession {
      * With a debugger, the thread first stops for it when it is due to (the program's start, a step over a call).
      */
     private void resumeUser(Task t) {
+        if (debug != null && t.debugStepWhenReleased) {
+            // A step the debugger asked for while another thread was stopped: its turn has come.
+            t.debugStepWhenReleased = false;
+            debugResume(t, DebugAgent.Resume.STEP);
+            return;
+        }
         if (debug != null && (t.debugStart || t.debugStopAfterCall)) {
             DebugAgent.Stop why = t.debugStart ? new DebugAgent.Start() : new DebugAgent.Stepped();
             t.debugStart = false;
@@ -1978,6 +1986,8 @@ public final class TraceSession {
         boolean debugStopAfterCall;
         boolean debugStepping;
         boolean debugContinueAfterStep;
+        /** Debugger: execute one instruction and stop when the run next lets this thread run user code. */
+        boolean debugStepWhenReleased;
         /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
         long debugReinsert;
         /** Debugger watchpoints: the store being stepped with its pages relaxed (null: none); pages relaxed around a real call. */
@@ -2079,7 +2089,7 @@ public final class TraceSession {
         @Override
         public long[] registers() {
             try {
-                return ptrace.getRegsArray(tid);
+                return onceStopped(() -> ptrace.getRegsArray(tid));
             } catch (NativeCallException e) {
                 throw new DeviceException("cannot read the registers of pid " + pid + " tid " + tid + ": "
                         + e.getMessage(), e);
@@ -2089,10 +2099,27 @@ public final class TraceSession {
         @Override
         public byte[] fpRegisters() {
             try {
-                return ptrace.getFpRegs(tid);
+                return onceStopped(() -> ptrace.getFpRegs(tid));
             } catch (NativeCallException e) {
                 throw new DeviceException("cannot read the floating-point registers of pid " + pid + " tid " + tid
                         + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * A ptrace request on this thread. A new thread its creator's clone just reported may not have reached
+         * its first stop yet (ESRCH until the kernel has scheduled it there): asked from another thread's
+         * debugger stop, the request is retried for a moment, leaving the stop for the loop to take.
+         */
+        private <T> T onceStopped(java.util.function.Supplier<T> request) {
+            long giveUp = System.nanoTime() + FIRST_STOP_WAIT_NS;
+            while (true) {
+                try {
+                    return request.get();
+                } catch (NativeCallException e) {
+                    if (e.errno() != ESRCH || started || System.nanoTime() > giveUp) throw e;
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                }
             }
         }
 
@@ -2162,6 +2189,23 @@ public final class TraceSession {
         public void stopAfterCall() {
             if (debug == null) throw new IllegalStateException("this run has no debugger");
             debugStopAfterCall = true;
+        }
+
+        @Override
+        public java.util.List<Tracee> processThreads() {
+            List<Tracee> same = new ArrayList<>();
+            for (Task x : tasks.values()) if (x.pid == pid) same.add(x);
+            same.sort(java.util.Comparator.comparingInt(Tracee::tid));
+            return same;
+        }
+
+        @Override
+        public void stepWhenReleased(boolean on) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            // At or in a call (held at its entry, or blocked in it): the step is the call, as gdb steps a syscall.
+            boolean inCall = heldStop == RunStop.ENTRY || pending != null;
+            debugStepWhenReleased = on && !inCall;
+            debugStopAfterCall = on && inCall;
         }
 
         @Override

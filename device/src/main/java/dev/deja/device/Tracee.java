@@ -116,4 +116,23 @@ public interface Tracee {
     default void unwatchMemory(long address, long length) {
         throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
     }
+
+    /**
+     * For a run with a {@link DebugAgent}: the live threads of this thread's process, itself included, by
+     * tid. While the agent holds a stop they are all stopped where the run holds them, except a thread
+     * blocked in a call that runs for real (its registers then cannot be read: {@link DeviceException}).
+     */
+    default java.util.List<Tracee> processThreads() {
+        return java.util.List.of(this);
+    }
+
+    /**
+     * For a run with a {@link DebugAgent}, on a thread other than the one stopped for the agent: with
+     * {@code on}, the next time the run lets this thread go on it executes one instruction (at or in a
+     * call: that call, answered as the run answers it) and stops for the agent ({@link DebugAgent.Stepped});
+     * the run's own order decides when that is. {@code false} withdraws the step.
+     */
+    default void stepWhenReleased(boolean on) {
+        throw new UnsupportedOperationException("this tracee cannot stop for a debugger");
+    }
 }

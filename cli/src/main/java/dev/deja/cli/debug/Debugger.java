@@ -221,6 +221,7 @@ final class Debugger {
             case "list" -> list(rest);
             case "search" -> search(rest);
             case "diff" -> diff(rest);
+            case "gdb" -> gdb(rest);
             case "help" -> help(rest);
             case "quit" -> {
                 return false;
@@ -439,6 +440,25 @@ final class Debugger {
         } else {
             handle(live.resume(seq), target, byBreak);
         }
+    }
+
+    /** gdb on the parked replay at the current call; the shell stops where the replay is when gdb detaches. */
+    private void gdb(String args) {
+        if (live == null) throw new CommandError("gdb needs a live replay: this session is --no-exec");
+        requireBefore("gdb");
+        if (!live.running()) throw new CommandError("the replay is not running; 'run' or 'goto EVENT' starts it");
+        int programPid = t.stop(0).pid();
+        if (t.stop(position).pid() != programPid) {
+            throw new CommandError("gdb follows the program's first process (pid " + programPid + "); this call is pid "
+                    + t.stop(position).pid() + "'s: move to one of " + programPid + "'s calls first");
+        }
+        if (position == 0 && t.name(t.stop(0)).equals("execve")) {
+            throw new CommandError("the program starts with this execve (#" + t.stop(0).seq() + "): 'step' past it first"
+                    + " ('deja replay --gdb' stops at its first instruction)");
+        }
+        ShellGdb.Address address = ShellGdb.Address.parse(args);
+        out.flush();
+        handle(ShellGdb.serve(live, address, out), 0, false);
     }
 
     private void handle(LiveReplay.Notice n, int target, boolean byBreak) {

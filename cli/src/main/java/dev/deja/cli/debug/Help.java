@@ -100,6 +100,11 @@ final class Help {
                     List.of("diff /tmp/pass", "diff passing-run -C 5", "diff pass.deja --all --data")),
             new Entry("help", List.of("h", "?"), "help [COMMAND]", "The commands, or one command with examples.",
                     List.of("help", "help break")),
+            new Entry("gdb", List.of(), "gdb [PORT | HOST:PORT]",
+                    "Serve the replay, stopped at the current call, to gdb (default 127.0.0.1:50505; 0 picks a free port):"
+                    + " it prints the gdb command to connect and waits; when gdb detaches, the shell stops at the next call"
+                    + " the replay reached (source-level breakpoints, bt, threads: docs/gdb.md).",
+                    List.of("gdb", "gdb 0", "gdb 127.0.0.1:2345")),
             new Entry("quit", List.of("q", "exit"), "quit", "End the session (the replay is killed).", List.of("quit")));
 
     /**
@@ -108,7 +113,8 @@ final class Help {
      */
     static final java.util.Map<String, String> HABITS = java.util.Map.ofEntries(
             java.util.Map.entry("frame", "deja has no frame selection: 'bt' lists the frames of the stopped thread, 'x/8xg $rsp'"
-                    + " and 'regs' show its innermost one"),
+                    + " and 'regs' show its innermost one;"
+                    + " 'gdb' serves this stop to gdb, which selects frames and shows their locals"),
             java.util.Map.entry("up", "@frame"), java.util.Map.entry("down", "@frame"),
             java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"
                     + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out"),

@@ -1,12 +1,18 @@
 package dev.deja.cli.debug;
 
+import dev.deja.device.DebugAgent;
 import dev.deja.device.DeviceException;
 import dev.deja.device.Tracee;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.Recording;
+import dev.deja.formats.RecordingException;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.ReplayException;
 import dev.deja.replayer.Replayer;
+import dev.deja.replayer.gdb.GdbServer;
+import dev.deja.replayer.gdb.RecordedThreads;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,6 +67,10 @@ final class LiveReplay implements ReplayControl {
     private record Abandon() implements Request {
     }
 
+    /** gdb takes over at the parked event ({@code gdb} in the shell) until it detaches or the run ends. */
+    private record ServeGdb(GdbServer server) implements Request {
+    }
+
     private final Recording recording;
     private final Replayer.Options options;
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
@@ -72,6 +82,10 @@ final class LiveReplay implements ReplayControl {
     private Thread runner;
     /** Shell side: the replay is parked in the hook and takes requests. */
     private boolean parked;
+    /** The gdb server driving the replay, from the shell's {@code gdb} until gdb detaches; null otherwise. */
+    private volatile GdbServer gdb;
+    /** The recorded tids and thread names, gathered from the replay's start for a gdb server started later. */
+    private final RecordedThreads recordedThreads = new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1));
 
     LiveReplay(Recording recording, Replayer.Options options) {
         this.recording = recording;
@@ -98,6 +112,10 @@ final class LiveReplay implements ReplayControl {
         } catch (RuntimeException e) {
             end = new Ended(null, "internal error: " + e);
         }
+        GdbServer g = gdb;
+        gdb = null;
+        // The run ended under gdb: it hears how, and looks on until it detaches.
+        if (g != null && !g.detached() && end instanceof Ended e && !e.abandoned()) g.finished(e.outcome(), e.failure());
         notices.add(end);
     }
 
@@ -126,9 +144,50 @@ final class LiveReplay implements ReplayControl {
         return n;
     }
 
-    /** From any thread (a Ctrl-C handler): the running replay stops at its next event. */
+    /** From any thread (a Ctrl-C handler): the running replay stops at its next event (under gdb: it ends). */
     void interrupt() {
         interrupted = true;
+        GdbServer g = gdb;
+        if (g != null) g.shutdown();
+    }
+
+    /** What a gdb server tells gdb about the recorded program. */
+    GdbServer.Program gdbProgram() throws RecordingException {
+        return GdbServer.Program.of(recording);
+    }
+
+    RecordedThreads recordedThreads() {
+        return recordedThreads;
+    }
+
+    /**
+     * Hands the parked replay to {@code server} (which waits for gdb at the current event); returns when
+     * gdb has detached (stopped at the next call the replay reached) or the run is over.
+     */
+    Notice serveGdb(GdbServer server) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        interrupted = false;
+        requests.add(new ServeGdb(server));
+        return await();
+    }
+
+    /** The debugger the device stops the replay for: gdb's, while one is attached. */
+    @Override
+    public DebugAgent debugAgent() {
+        return (why, thread) -> {
+            GdbServer g = gdb;
+            if (g == null) return DebugAgent.Resume.CONTINUE;
+            DebugAgent.Resume how = g.stopped(why, thread);
+            if (g.detached()) handBack();
+            return how;
+        };
+    }
+
+    /** gdb detached: the shell stops the replay at its next call. */
+    private void handBack() {
+        gdb = null;
+        stopAt = 0;
     }
 
     boolean running() {
@@ -213,6 +272,13 @@ final class LiveReplay implements ReplayControl {
 
     @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
+        recordedThreads.observe(recorded, tracee);
+        GdbServer g = gdb;
+        if (g != null) {
+            g.beforeEvent(recorded, tracee);
+            if (!g.detached()) return;
+            handBack();
+        }
         if (recorded.seq() < stopAt && !interrupted) return;
         park(new Stopped(recorded, tracee.pid(), tracee.tid(), false), tracee);
     }
@@ -241,6 +307,19 @@ final class LiveReplay implements ReplayControl {
                 }
                 case Query<?> q -> q.run(tracee);
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
+                case ServeGdb s -> {
+                    gdb = s.server();
+                    DebugAgent.Resume how = s.server().attachAt(recorded, tracee);
+                    if (s.server().detached()) {
+                        // detached at once (or gdb never came): the shell has its stop back, here
+                        gdb = null;
+                        notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
+                        continue;
+                    }
+                    if (how == DebugAgent.Resume.STEP) tracee.stopAfterCall();
+                    stopAt = Long.MAX_VALUE;
+                    return;
+                }
             }
         }
     }

@@ -162,11 +162,30 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private final WatchSet watches = new WatchSet();
     private boolean watchAfterCall;
     private boolean stepping;
+    /** gdb took the multiprocess extension: thread ids are pPID.TID. */
+    private boolean multiprocess;
+    /** The thread gdb reads registers of (Hg), and the other threads asked to step when they next run. */
+    private Tracee selected;
+    private final Set<Tracee> steppingOthers = new HashSet<>();
+    /** The thread whose "returned from syscall" stop is due (catch syscall), or 0. */
+    private int returningTid;
+    /** The recorded tids and names of the threads, by live tid. */
+    private final RecordedThreads names;
+    /** The process gdb debugs: the program's (0 until its first stop for gdb). */
+    private int programPid;
+    /** Started by {@code deja debug}'s {@code gdb} ({@link #attachAt}): detaching hands the replay back to the shell. */
+    private boolean forShell;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
+        this(listener, program, console, new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
+    }
+
+    /** As above, with thread names another hook has gathered from the replay's start ({@code deja debug}'s). */
+    public GdbServer(ServerSocket listener, Program program, PrintStream console, RecordedThreads names) {
         this.listener = listener;
         this.program = program;
         this.console = console;
+        this.names = names;
     }
 
     // ---------------------------------------------------------------- the replay's hooks
@@ -180,7 +199,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
+        names.observe(recorded, tracee);
         if (detached || socket == null) return;
+        // gdb follows the program's process: a forked child's calls do not stop it.
+        if (programPid != 0 && tracee.pid() != programPid) return;
         if (!watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
             watchAfterCall = true; // a recorded read into a watched buffer: a hit at that call's return
             tracee.stopAfterCall();
@@ -194,34 +216,56 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (catchesAll || caught.contains(recorded.nr())) {
             // catch syscall: a stop at the recorded call's entry, then one once it has returned
             serve(tracee, "T" + hex8(SIGTRAP) + "syscall_entry:" + Integer.toHexString(recorded.nr()) + ";thread:"
-                    + Integer.toHexString(tracee.tid()) + ";");
+                    + threadId(tracee) + ";");
             returning = recorded.nr();
+            returningTid = tracee.tid();
             tracee.stopAfterCall();
         }
     }
 
     @Override
     public Resume stopped(Stop why, Tracee thread) {
-        if (why instanceof Start) copyName = thread.threadName();
         if (detached) return Resume.CONTINUE;
         if (socket == null && !connect()) return Resume.CONTINUE;
+        if (programPid == 0) programPid = thread.pid();
         if (why instanceof Stored s) return watchedStore(s, thread);
         if (why instanceof Stepped && watchAfterCall) {
             watchAfterCall = false;
             String hit = watchHit(thread);
             if (hit != null) {
                 returning = -1;
+                returningTid = 0;
                 return serveHits(thread, hit);
             }
             if (returning < 0 && !stepping) return Resume.CONTINUE; // nothing watched changed, and gdb did not ask to stop
         }
-        if (why instanceof Stepped && returning >= 0) {
+        if (why instanceof Stepped && returning >= 0 && thread.tid() == returningTid) {
             String reply = "T" + hex8(SIGTRAP) + "syscall_return:" + Integer.toHexString(returning) + ";thread:"
-                    + Integer.toHexString(thread.tid()) + ";";
+                    + threadId(thread) + ";";
             returning = -1;
+            returningTid = 0;
             return serve(thread, reply);
         }
         return serve(thread, stop(SIGTRAP, thread, why instanceof Breakpoint));
+    }
+
+    /**
+     * {@code deja debug}'s {@code gdb}: the replay is parked before {@code recorded}, replayed by {@code t}
+     * (at that call's entry); waits for gdb there and serves it until gdb resumes the program (then the
+     * server goes on as the replay's hook) or detaches ({@link #detached()}: the shell takes over again).
+     */
+    public Resume attachAt(SyscallEvent recorded, Tracee t) {
+        forShell = true;
+        when = recorded.seq();
+        whenCall = syscalls.name(recorded.nr());
+        programPid = t.pid();
+        if (!connect("event #" + when + " (" + whenCall + ", thread " + t.tid() + ")")) return Resume.CONTINUE;
+        return serve(t, stop(SIGTRAP, t, false));
+    }
+
+    /** gdb detached, or never connected: the replay goes on without it. */
+    public boolean detached() {
+        return detached;
     }
 
     /**
@@ -242,6 +286,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             ExitEvent x = program.recordedExit();
             if (x != null && x.killed() && outcome.status() == x.shellStatus()) end = "X" + hex8(x.termSignal());
             else end = "W" + hex8(outcome.status() & 0xff);
+            if (multiprocess && programPid != 0) end += ";process:" + Integer.toHexString(programPid);
         }
         stopReply = end;
         if (running) {
@@ -255,6 +300,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                 if (!(next instanceof GdbPackets.Packet p)) continue;
                 String text = p.text();
                 if (text.equals("k") || text.startsWith("vKill") || text.startsWith("D")) {
+                    detached = true;
                     if (!text.equals("k")) send("OK");
                     return;
                 }
@@ -277,8 +323,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     // ---------------------------------------------------------------- connection
 
     private boolean connect() {
+        return connect("the program's start");
+    }
+
+    private boolean connect(String at) {
         String where = hostForGdb(listener) + ":" + listener.getLocalPort();
-        console.println("deja: the replay is at the program's start; gdb server listening on " + where);
+        console.println("deja: the replay is at " + at + "; gdb server listening on " + where);
         console.println("deja: connect with: gdb -ex 'target extended-remote " + where + "' " + shellQuoted(program.executable()));
         console.flush();
         try {
@@ -383,12 +433,20 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     // ---------------------------------------------------------------- serving a stop
 
     private String stop(int signal, Tracee t, boolean breakpoint) {
-        return "T" + hex8(signal) + "thread:" + Integer.toHexString(t.tid()) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
+        return "T" + hex8(signal) + "thread:" + threadId(t) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
+    }
+
+    private String threadId(Tracee t) {
+        return GdbThreadId.format(t.pid(), t.tid(), multiprocess);
     }
 
     /** Serves gdb with {@code t} stopped until gdb resumes it; returns how. */
     private Resume serve(Tracee t, String reply) {
         current = t;
+        selected = t;
+        // All-stop: a stop on any thread ends the steps gdb asked of the others (it asks again).
+        for (Tracee other : steppingOthers) if (other.tid() != t.tid()) other.stepWhenReleased(false);
+        steppingOthers.clear();
         stopReply = reply;
         try {
             if (running) {
@@ -419,6 +477,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                         Resume how = handle(p.text(), t);
                         if (how != null) {
                             current = null;
+                            selected = null;
                             return how;
                         }
                     }
@@ -460,7 +519,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     /** Answers one packet; a {@link Resume} when gdb lets the thread go on. */
     private Resume handle(String p, Tracee t) {
-        if (p.startsWith("vCont;")) return resume(p.substring(6).split(";")[0]);
+        if (p.startsWith("vCont;")) return resume(p.substring(6), t);
         if (p.equals("c") || p.startsWith("c") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.CONTINUE, t);
         if (p.equals("s") || p.startsWith("s") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.STEP, t);
         if (p.startsWith("C") && p.length() > 1 && isHex(p.substring(1).split(";")[0])) return go(Resume.CONTINUE);
@@ -487,17 +546,26 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return go(how);
     }
 
-    /** The first action of a vCont packet that applies to the stopped thread (all-stop: there is one). */
-    private Resume resume(String action) {
-        String verb = action.split(":")[0];
-        return switch (verb.isEmpty() ? ' ' : verb.charAt(0)) {
-            case 'c', 'C' -> go(Resume.CONTINUE);
-            case 's', 'S' -> go(Resume.STEP);
-            default -> {
-                send("E.deja supports vCont;c, C, s and S");
-                yield null;
-            }
-        };
+    /**
+     * A vCont packet ({@code ACTION[:THREAD];...}, the first action naming a thread applies to it): the
+     * stopped thread steps or continues; another thread told to step does so when the replay next lets
+     * it run (the recorded order decides when; the threads before it run meanwhile, breakpoints
+     * included). A thread given no action (scheduler-locking) still runs when the recording says so.
+     */
+    private Resume resume(String actions, Tracee t) {
+        VContPlan plan;
+        try {
+            plan = VContPlan.parse(actions);
+        } catch (IllegalArgumentException e) {
+            send("E.deja supports vCont;c, C, s and S, each for all threads or one: " + e.getMessage());
+            return null;
+        }
+        for (Tracee other : t.processThreads()) {
+            if (other.tid() == t.tid() || plan.actionFor(other.pid(), other.tid()) != VContPlan.Action.STEP) continue;
+            other.stepWhenReleased(true);
+            steppingOthers.add(other);
+        }
+        return go(plan.actionFor(t.pid(), t.tid()) == VContPlan.Action.STEP ? Resume.STEP : Resume.CONTINUE);
     }
 
     private Resume go(Resume how) {
@@ -512,8 +580,11 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         breakpoints.clear();
         for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
         watches.clear();
+        for (Tracee other : steppingOthers) other.stepWhenReleased(false);
+        steppingOthers.clear();
         detached = true;
-        console.println("deja: gdb detached: the replay runs on to the end");
+        console.println(forShell ? "deja: gdb detached: the shell stops at the replay's next call"
+                : "deja: gdb detached: the replay runs on to the end");
         close();
     }
 
@@ -523,13 +594,17 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             return answerOrThrow(p, t);
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             return "E01";
+        } catch (DeviceException e) {
+            // a thread blocked in a call that runs for real is not stopped: its registers cannot be read
+            return "E03";
         }
     }
 
     private String answerOrThrow(String p, Tracee t) {
         if (p.startsWith("qSupported")) {
             swbreak = p.contains("swbreak+");
-            return "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
+            multiprocess = p.contains("multiprocess+");
+            return (multiprocess ? "multiprocess+;" : "") + "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
                     + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+";
         }
         if (p.equals("QStartNoAckMode")) {
@@ -542,17 +617,34 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("qXfer:")) return xfer(p.substring(6), t);
         if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim());
         if (t == null) return "E01";
-        if (p.equals("qC")) return "QC" + Integer.toHexString(t.tid());
-        if (p.equals("qfThreadInfo")) return "m" + Integer.toHexString(t.tid());
+        if (p.equals("qC")) return "QC" + threadId(t);
+        if (p.equals("qfThreadInfo")) {
+            StringBuilder ids = new StringBuilder("m");
+            for (Tracee x : t.processThreads()) ids.append(ids.length() > 1 ? "," : "").append(threadId(x));
+            return ids.toString();
+        }
         if (p.equals("qsThreadInfo")) return "l";
+        if (p.startsWith("qThreadExtraInfo,")) {
+            Tracee x = thread(p.substring(17), t);
+            if (x == null) return "E02";
+            Integer recorded = names.recordedTid(x.tid());
+            return GdbPackets.hex((recorded == null ? threadName(x) : "recorded tid " + recorded).getBytes(StandardCharsets.UTF_8));
+        }
         if (p.equals("qAttached") || p.startsWith("qAttached:")) return "0";
-        if (p.startsWith("H")) return knownThread(p.substring(2), t) ? "OK" : "E02";
-        if (p.startsWith("T")) return knownThread(p.substring(1), t) ? "OK" : "E02";
+        if (p.startsWith("Hg")) {
+            Tracee x = thread(p.substring(2), t);
+            if (x == null) return "E02";
+            selected = x;
+            return "OK";
+        }
+        if (p.startsWith("H")) return thread(p.substring(2), t) != null ? "OK" : "E02";
+        if (p.startsWith("T")) return thread(p.substring(1), t) != null ? "OK" : "E02";
         if (p.equals("vCont?")) return "vCont;c;C;s;S";
-        if (p.equals("g")) return X86Target.allRegisters(t.registers(), t.fpRegisters());
+        Tracee r = selected != null ? selected : t;
+        if (p.equals("g")) return X86Target.allRegisters(r.registers(), r.fpRegisters());
         if (p.startsWith("p")) {
             int n = (int) GdbPackets.parseHex(p.substring(1));
-            String v = X86Target.oneRegister(n, t.registers(), X86Target.needsFxsave(n) ? t.fpRegisters() : new byte[512]);
+            String v = X86Target.oneRegister(n, r.registers(), X86Target.needsFxsave(n) ? r.fpRegisters() : new byte[512]);
             return v == null ? "E00" : v;
         }
         if (p.startsWith("m")) return readMemory(p.substring(1), t);
@@ -589,9 +681,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "OK";
     }
 
-    private static boolean knownThread(String id, Tracee t) {
-        if (id.equals("0") || id.equals("-1") || id.startsWith("p")) return true;
-        return GdbPackets.parseHex(id) == t.tid();
+    /** The live thread of the program that {@code id} names ({@code t}, the stopped one, for "any" or "all"), or null. */
+    private static Tracee thread(String id, Tracee t) {
+        GdbThreadId want = GdbThreadId.parse(id);
+        if (!want.single()) return want.matches(t.pid(), t.tid()) ? t : null;
+        for (Tracee x : t.processThreads()) if (want.matches(x.pid(), x.tid())) return x;
+        return null;
     }
 
     private String readMemory(String args, Tracee t) {
@@ -736,15 +831,27 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return (offset + n < data.length ? "m" : "l") + body;
     }
 
-    /** The threads gdb may look at: the stopped one (none once the program has ended). */
+    /** The threads gdb may look at: every live thread of the program's process (none once it has ended). */
     private String threadsXml(Tracee t) {
-        if (t == null) return "<?xml version=\"1.0\"?>\n<threads>\n</threads>\n";
-        // A thread named after the replayed copy's file (as every thread is until it renames itself) gets the
-        // recorded program's name.
-        String live = t.threadName();
-        String name = (t.tid() == t.pid() || live.equals(copyName) ? program.name() : live).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
-        return "<?xml version=\"1.0\"?>\n<threads>\n  <thread id=\"" + Integer.toHexString(t.tid()) + "\" name=\"" + name
-                + "\"/>\n</threads>\n";
+        StringBuilder xml = new StringBuilder("<?xml version=\"1.0\"?>\n<threads>\n");
+        if (t != null) {
+            for (Tracee x : t.processThreads()) {
+                String name = threadName(x).replace("&", "&amp;").replace("<", "&lt;").replace("\"", "&quot;");
+                Integer recorded = names.recordedTid(x.tid());
+                xml.append("  <thread id=\"").append(threadId(x)).append("\" name=\"").append(name)
+                        .append(recorded == null ? "\"/>\n" : "\">recorded tid " + recorded + "</thread>\n");
+            }
+        }
+        return xml.append("</threads>\n").toString();
+    }
+
+    /**
+     * A thread's name as recorded: the one it gave itself, else the program's (a replayed thread's own name
+     * is the replayed copy's file name: the replay skips prctl(PR_SET_NAME)).
+     */
+    private String threadName(Tracee t) {
+        String recorded = names.nameOf(t.tid());
+        return recorded != null ? recorded : program.name();
     }
 
     private String monitor(String command) {
