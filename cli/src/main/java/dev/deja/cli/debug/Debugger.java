@@ -456,6 +456,9 @@ final class Debugger {
             throw new CommandError("the program starts with this execve (#" + t.stop(0).seq() + "): 'step' past it first"
                     + " ('deja replay --gdb' stops at its first instruction)");
         }
+        if (atExitOf == t.stop(position).seq()) {
+            throw new CommandError("gdb starts at a call's entry and this stop is #" + atExitOf + "'s exit: 'step' to the next call first");
+        }
         ShellGdb.Address address = ShellGdb.Address.parse(args);
         out.flush();
         handle(ShellGdb.serve(live, address, out), 0, false);

@@ -309,11 +309,11 @@ final class LiveReplay implements ReplayControl {
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
                 case ServeGdb s -> {
                     gdb = s.server();
-                    DebugAgent.Resume how = s.server().attachAt(recorded, tracee);
+                    DebugAgent.Resume how = s.server().attachAt(where.event(), tracee);
                     if (s.server().detached()) {
                         // detached at once (or gdb never came): the shell has its stop back, here
                         gdb = null;
-                        notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
+                        notices.add(where);
                         continue;
                     }
                     if (how == DebugAgent.Resume.STEP) tracee.stopAfterCall();
