@@ -29,6 +29,19 @@ public interface ReplayControl {
         return null;
     }
 
+    /**
+     * Whether this control uses {@link Checkpoints}: the replay then runs its sessions on the
+     * caller's thread (the tracer of the checkpoints' copies) and hands them over through
+     * {@link #checkpoints} before it starts. False by default.
+     */
+    default boolean checkpointing() {
+        return false;
+    }
+
+    /** With {@link #checkpointing()}: the replay's checkpoints, before its first event. */
+    default void checkpoints(Checkpoints checkpoints) {
+    }
+
     /** Thrown by a control to end the replay early: the replaying processes are killed. */
     final class Abandon extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -5,6 +5,7 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
+import dev.deja.device.TraceSession;
 import dev.deja.device.ffm.CloseFds;
 import dev.deja.device.ffm.NativeCallException;
 import dev.deja.device.ffm.SignalActions;
@@ -177,7 +178,7 @@ public final class Replayer {
         };
         try {
             launching.set(true);
-            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched, control.debugAgent());
+            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched, control);
             // Signals 32 and 33 are glibc's own (thread cancellation, setxid): no program sets or sees them.
             long lost = spec.ignoredSignals() & ~SignalActions.SETTABLE & ~(3L << 31);
             if (lost == 0) return o;
@@ -191,15 +192,15 @@ public final class Replayer {
     }
 
     private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
-                                  Schemas schemas, ReplayControl control, DebugAgent debugAgent) throws ReplayException {
+                                  Schemas schemas, ReplayControl control, ReplayControl owner) throws ReplayException {
         ReplayTracer tracer = new ReplayTracer(rec, run, schemas, options.out(), options.err(), scratch,
                 options.markEvents());
         tracer.control(control);
-        tracer.debugAgent(debugAgent);
+        tracer.debugAgent(owner.debugAgent());
         boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
         TraceResult r;
         try {
-            r = TraceRun.run(spec, tracer, () -> { });
+            r = owner.checkpointing() ? runWithCheckpoints(spec, tracer, owner) : TraceRun.run(spec, tracer, () -> { });
         } catch (ReplayTracer.Stop s) {
             if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
                 // A thread went on past its last recorded event, and the recording does not say how it
@@ -226,6 +227,25 @@ public final class Replayer {
             return new Outcome(status, d, tracer.replayed(), tracer.warnings());
         }
         return new Outcome(status, null, tracer.replayed(), tracer.warnings());
+    }
+
+    /**
+     * Runs the replay's sessions on this thread, which traces the checkpoints' copies: the first
+     * launches the program; each {@link Checkpoints.Restore} the control throws ends the running one
+     * and a new one adopts a copy of the checkpoint. Every copy is killed at the end.
+     */
+    private static TraceResult runWithCheckpoints(LaunchSpec spec, ReplayTracer tracer, ReplayControl owner) {
+        try (Checkpoints checkpoints = new Checkpoints(tracer)) {
+            owner.checkpoints(checkpoints);
+            TraceSession session = new TraceSession(spec, tracer);
+            while (true) {
+                try {
+                    return TraceRun.runHere(session);
+                } catch (Checkpoints.Restore back) {
+                    session = TraceSession.adopt(checkpoints.restore(back), spec, tracer);
+                }
+            }
+        }
     }
 
     /** The status an interrupted recording ended with (its summary's: 137, the recorder's SIGKILL). */

@@ -4,9 +4,12 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.Tracee;
 import dev.deja.formats.Recording;
 import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.Checkpoints;
 import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.ReplayException;
 import dev.deja.replayer.Replayer;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -58,6 +61,14 @@ final class LiveReplay implements ReplayControl {
     private record Abandon() implements Request {
     }
 
+    /** Go back (or forth) to checkpoint {@code number}, then on to the first stop at or after {@code stopAtSeq}. */
+    private record RestoreTo(int number, long stopAtSeq) implements Request {
+    }
+
+    /** A checkpoint taken, or why none could be. */
+    record Taken(Checkpoints.Checkpoint checkpoint, String refusal) {
+    }
+
     private final Recording recording;
     private final Replayer.Options options;
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
@@ -67,10 +78,21 @@ final class LiveReplay implements ReplayControl {
     private Thread runner;
     /** Shell side: the replay is parked in the hook and takes requests. */
     private boolean parked;
+    /** The running replay's checkpoints (null before it starts and once it ended). */
+    private volatile Checkpoints checkpoints;
+    private final CheckpointPolicy policy;
+    /** Tracing thread: the call the replay is parked at, and since when it runs forward without a stop or checkpoint. */
+    private SyscallEvent parkedAt;
+    private long runningSince;
 
     LiveReplay(Recording recording, Replayer.Options options) {
+        this(recording, options, CheckpointPolicy.fromEnvironment(System.getenv("DEJA_AUTO_CHECKPOINTS")));
+    }
+
+    LiveReplay(Recording recording, Replayer.Options options, CheckpointPolicy policy) {
         this.recording = recording;
         this.options = options;
+        this.policy = policy;
     }
 
     /** Starts a fresh replay and runs it to the first stop at or after event {@code seq}. */
@@ -93,6 +115,7 @@ final class LiveReplay implements ReplayControl {
         } catch (RuntimeException e) {
             end = new Ended(null, "internal error: " + e);
         }
+        checkpoints = null;
         notices.add(end);
     }
 
@@ -104,6 +127,49 @@ final class LiveReplay implements ReplayControl {
         interrupted = false;
         requests.add(new Resume(seq));
         return await();
+    }
+
+    /**
+     * Lets the parked replay go back (or forth) to checkpoint {@code number}, then on to the first
+     * stop at or after event {@code seq}.
+     */
+    Notice restore(int number, long seq) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        interrupted = false;
+        requests.add(new RestoreTo(number, seq));
+        return await();
+    }
+
+    /** The running replay's checkpoints, oldest number first (none when it is not running). */
+    List<Checkpoints.Checkpoint> checkpoints() {
+        Checkpoints c = checkpoints;
+        return c == null ? List.of() : c.list();
+    }
+
+    /** The latest checkpoint at or before event {@code seq}. */
+    Optional<Checkpoints.Checkpoint> checkpointAtOrBefore(long seq) {
+        Checkpoints c = checkpoints;
+        return c == null ? Optional.empty() : c.nearestAtOrBefore(seq);
+    }
+
+    /** A checkpoint where the replay is parked. */
+    Taken takeCheckpoint() {
+        Checkpoints c = checkpoints;
+        if (c == null) return new Taken(null, "the replay is not running");
+        return query(t -> {
+            try {
+                return new Taken(c.take(parkedAt, t, false), null);
+            } catch (Checkpoints.Refused r) {
+                return new Taken(null, r.getMessage());
+            }
+        });
+    }
+
+    /** Deletes checkpoint {@code number} (its copy killed); false when there is none. */
+    boolean deleteCheckpoint(int number) {
+        Checkpoints c = checkpoints;
+        return c != null && query(t -> c.delete(number));
     }
 
     /** From any thread (a Ctrl-C handler): the running replay stops at its next event. */
@@ -192,8 +258,22 @@ final class LiveReplay implements ReplayControl {
     // ---------------------------------------------------------------- the tracing thread
 
     @Override
+    public boolean checkpointing() {
+        return true;
+    }
+
+    @Override
+    public void checkpoints(Checkpoints checkpoints) {
+        this.checkpoints = checkpoints;
+    }
+
+    @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
-        if (recorded.seq() < stopAt && !interrupted) return;
+        if (recorded.seq() < stopAt && !interrupted) {
+            automaticCheckpoint(recorded, tracee);
+            return;
+        }
+        parkedAt = recorded;
         notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
         while (true) {
             Request r;
@@ -206,11 +286,40 @@ final class LiveReplay implements ReplayControl {
             switch (r) {
                 case Resume go -> {
                     stopAt = go.stopAtSeq();
+                    runningSince = System.nanoTime();
                     return;
+                }
+                case RestoreTo back -> {
+                    stopAt = back.stopAtSeq();
+                    runningSince = System.nanoTime();
+                    throw new Checkpoints.Restore(back.number());
                 }
                 case Query<?> q -> q.run(tracee);
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
             }
+        }
+    }
+
+    /** Running forward past {@code recorded}: a checkpoint there when the policy says one is due. */
+    private void automaticCheckpoint(SyscallEvent recorded, Tracee tracee) {
+        Checkpoints c = checkpoints;
+        if (c == null || !policy.enabled()) return;
+        long now = System.nanoTime();
+        if (runningSince == 0) runningSince = now;
+        if (now - runningSince < policy.intervalNs()) return;
+        long nearest = c.nearestAtOrBefore(recorded.seq()).map(Checkpoints.Checkpoint::seq).orElse(-1L);
+        if (!policy.due(recorded.seq(), now - runningSince, nearest)) return;
+        runningSince = now; // taken or refused: the next try is an interval away
+        try {
+            c.take(recorded, tracee, true);
+        } catch (Checkpoints.Refused refused) {
+            return; // a program or moment checkpoints do not support: the replay goes on without
+        }
+        while (true) {
+            List<CheckpointPolicy.Mark> marks = c.list().stream().map(k -> new CheckpointPolicy.Mark(k.number(), k.seq(),
+                    k.automatic(), Checkpoints.footprint(k).pssBytes())).toList();
+            java.util.OptionalInt drop = policy.toDrop(marks);
+            if (drop.isEmpty() || !c.delete(drop.getAsInt())) break;
         }
     }
 }
