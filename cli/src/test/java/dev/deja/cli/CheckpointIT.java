@@ -165,4 +165,45 @@ class CheckpointIT {
                 + " \\(deleted\\)\\): a forked copy would share it with the running replay.*"), r.stdout());
         contains(r, "no checkpoints");
     }
+
+    @Test
+    void reverseStepFromTheEndGoesBackByACheckpoint() throws Exception {
+        long early = seqOf(files, "openat(AT_FDCWD, \"" + home.resolve("files-dir"));
+        long exit = seqOf(files, "exit_group(");
+        Runs.Result r = debug(files, "goto " + exit, "regs", "goto " + early, "checkpoint", "continue", "reverse-step", "regs",
+                "info checkpoints");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "[the program exited with status 0]", "going back: from checkpoint 1 (#" + early + ") to #" + exit);
+        List<String> regs = registers(r);
+        assertEquals(2 * 27, regs.size(), r.stdout());
+        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        assertEquals(List.of(), processesOf(filesExe));
+    }
+
+    /** SIGTERM to deja (as Ctrl-C's kill or a CI timeout sends) leaves neither the program nor a checkpoint's copy. */
+    @Test
+    void sigtermLeavesNoCopyBehind() throws Exception {
+        long early = seqOf(files, "openat(AT_FDCWD, \"" + home.resolve("files-dir"));
+        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "debug", files.toString());
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            p.getOutputStream().write(("goto " + early + "\ncheckpoint\n").getBytes());
+            p.getOutputStream().flush();
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("checkpoint 1 at")) {
+                assertTrue(!line.startsWith("error"), line);
+            }
+            assertTrue(line != null, "no checkpoint taken");
+            assertEquals(2, processesOf(filesExe).size(), "the program and its checkpoint's copy");
+            p.destroy();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (!processesOf(filesExe).isEmpty() && System.nanoTime() < until) Thread.sleep(50);
+        assertEquals(List.of(), processesOf(filesExe));
+    }
 }

@@ -42,6 +42,16 @@ public interface ReplayControl {
     default void checkpoints(Checkpoints checkpoints) {
     }
 
+    /**
+     * With {@link #checkpointing()}: the program ended (or the replay diverged) as {@code outcome} says,
+     * and checkpoints are left. On the tracing thread; the control may wait there, and returns the
+     * number of a checkpoint to go on from (the replay continues, the control is called at that
+     * checkpoint's call), or empty to end the replay with this outcome (the default).
+     */
+    default java.util.OptionalInt afterEnd(Replayer.Outcome outcome) {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Thrown by a control to end the replay early: the replaying processes are killed. */
     final class Abandon extends RuntimeException {
         private static final long serialVersionUID = 1L;

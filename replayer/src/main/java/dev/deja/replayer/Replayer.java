@@ -197,23 +197,34 @@ public final class Replayer {
                 options.markEvents());
         tracer.control(control);
         tracer.debugAgent(owner.debugAgent());
-        boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
+        if (owner.checkpointing()) return replayWithCheckpoints(rec, run, spec, tracer, owner);
         TraceResult r;
         try {
-            r = owner.checkpointing() ? runWithCheckpoints(spec, tracer, owner) : TraceRun.run(spec, tracer, () -> { });
+            r = TraceRun.run(spec, tracer, () -> { });
         } catch (ReplayTracer.Stop s) {
-            if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
-                // A thread went on past its last recorded event, and the recording does not say how it
-                // ended: deja record killed it there. The replay has reached the end of the recording.
-                return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
-            }
-            if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
-            throw s.failure;
+            return stopped(rec, tracer, s);
         } catch (DeviceException d) {
             throw new ReplayException(d.getMessage(), d);
         }
+        return ended(rec, run, tracer, r);
+    }
+
+    /** The outcome of a replay a divergence stopped; a failure is rethrown. */
+    private static Outcome stopped(Recording rec, ReplayTracer tracer, ReplayTracer.Stop s) throws ReplayException {
+        boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
+        if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
+            // A thread went on past its last recorded event, and the recording does not say how it
+            // ended: deja record killed it there. The replay has reached the end of the recording.
+            return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
+        }
+        if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
+        throw s.failure;
+    }
+
+    /** The outcome of a replay whose program ended. */
+    private static Outcome ended(Recording rec, RecordedRun run, ReplayTracer tracer, TraceResult r) {
         int status = r.shellStatus();
-        if (cutShort) {
+        if (rec.status() == RecordingStatus.INTERRUPTED) {
             // The recorded status is deja record's SIGKILL of the program (137), not one the program chose:
             // the replayed program may not get there the same way (a Ctrl-C the recording holds kills it
             // first, 130), and that is no divergence. The replay ends as the recording did.
@@ -232,17 +243,36 @@ public final class Replayer {
     /**
      * Runs the replay's sessions on this thread, which traces the checkpoints' copies: the first
      * launches the program; each {@link Checkpoints.Restore} the control throws ends the running one
-     * and a new one adopts a copy of the checkpoint. Every copy is killed at the end.
+     * and a new one adopts a copy of the checkpoint. When the program ends (or the replay diverges)
+     * with checkpoints left, the control may go on from one ({@link ReplayControl#afterEnd}). Every
+     * copy is killed at the end.
      */
-    private static TraceResult runWithCheckpoints(LaunchSpec spec, ReplayTracer tracer, ReplayControl owner) {
+    private static Outcome replayWithCheckpoints(Recording rec, RecordedRun run, LaunchSpec spec, ReplayTracer tracer,
+                                                 ReplayControl owner) throws ReplayException {
         try (Checkpoints checkpoints = new Checkpoints(tracer)) {
             owner.checkpoints(checkpoints);
             TraceSession session = new TraceSession(spec, tracer);
             while (true) {
+                Outcome o;
                 try {
-                    return TraceRun.runHere(session);
+                    TraceResult r = TraceRun.runHere(session);
+                    o = ended(rec, run, tracer, r);
+                    if (r.interrupted()) return o; // Ctrl-C or SIGTERM to deja: no going on
                 } catch (Checkpoints.Restore back) {
                     session = TraceSession.adopt(checkpoints.restore(back), spec, tracer);
+                    continue;
+                } catch (ReplayTracer.Stop s) {
+                    o = stopped(rec, tracer, s);
+                } catch (DeviceException d) {
+                    throw new ReplayException(d.getMessage(), d);
+                }
+                if (checkpoints.list().isEmpty() || o.cutShort()) return o;
+                java.util.OptionalInt back = owner.afterEnd(o);
+                if (back.isEmpty()) return o;
+                try {
+                    session = TraceSession.adopt(checkpoints.restore(new Checkpoints.Restore(back.getAsInt())), spec, tracer);
+                } catch (ReplayTracer.Stop s) {
+                    throw s.failure != null ? s.failure : new ReplayException(s.getMessage());
                 }
             }
         }

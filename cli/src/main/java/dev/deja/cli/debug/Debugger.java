@@ -417,6 +417,9 @@ final class Debugger {
         out.println("going back: from checkpoint " + c.number() + " (#" + c.seq() + ") to #" + seq);
         out.flush();
         long started = System.nanoTime();
+        diverged = false;
+        failed = false;
+        exitStatus = null;
         LiveReplay.Notice n = live.restore(c.number(), seq);
         int reached = n instanceof LiveReplay.Stopped s ? t.atOrAfter(s.event().seq()) : target;
         out.printf(Locale.ROOT, "(re-ran %d calls from checkpoint %d in %.3f s)%n", Math.max(0, reached - t.atOrAfter(c.seq())),
@@ -461,17 +464,21 @@ final class Debugger {
 
     private void restartCheckpoint(String arg) {
         int number = count(arg, 0);
-        requireParked("restart " + arg);
+        if (live == null) throw new CommandError("restart " + arg + " needs a live replay (not --no-exec)");
+        if (!live.running()) throw new CommandError("no checkpoint " + arg + ": checkpoints end with the replay ('run' starts it again)");
         dev.deja.replayer.Checkpoints.Checkpoint c = live.checkpoints().stream().filter(k -> k.number() == number)
                 .findFirst().orElseThrow(() -> new CommandError("no checkpoint " + arg + " ('info checkpoints' lists them)"));
         out.println("to checkpoint " + c.number() + " (#" + c.seq() + ")");
+        diverged = false;
+        failed = false;
+        exitStatus = null;
         handle(live.restore(c.number(), c.seq()), Math.min(t.atOrAfter(c.seq()), t.size()), false);
     }
 
     private void deleteCheckpoint(String arg) {
         if (arg.isEmpty()) throw new CommandError("delete checkpoint N: which one ('info checkpoints' lists them)");
         int number = count(arg, 0);
-        if (live == null || !live.running() || position >= t.size()) {
+        if (live == null || !live.running()) {
             throw new CommandError("no checkpoint " + arg + ": checkpoints live in a running replay");
         }
         if (!live.deleteCheckpoint(number)) throw new CommandError("no checkpoint " + arg + " ('info checkpoints' lists them)");

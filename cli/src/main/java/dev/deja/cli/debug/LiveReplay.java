@@ -36,7 +36,11 @@ final class LiveReplay implements ReplayControl {
      * The replay is over: {@code outcome} when the program ran to its end (or diverged), else
      * {@code failure} (deja could not go on), or neither when the shell abandoned it.
      */
-    record Ended(Replayer.Outcome outcome, String failure) implements Notice {
+    record Ended(Replayer.Outcome outcome, String failure, boolean checkpointsKept) implements Notice {
+        Ended(Replayer.Outcome outcome, String failure) {
+            this(outcome, failure, false);
+        }
+
         boolean abandoned() {
             return outcome == null && failure == null;
         }
@@ -78,6 +82,8 @@ final class LiveReplay implements ReplayControl {
     private Thread runner;
     /** Shell side: the replay is parked in the hook and takes requests. */
     private boolean parked;
+    /** Shell side: the program ended, and the replay waits with its checkpoints for a restore or the end. */
+    private boolean endedKept;
     /** The running replay's checkpoints (null before it starts and once it ended). */
     private volatile Checkpoints checkpoints;
     private final CheckpointPolicy policy;
@@ -134,8 +140,9 @@ final class LiveReplay implements ReplayControl {
      * stop at or after event {@code seq}.
      */
     Notice restore(int number, long seq) {
-        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        if (!parked && !endedKept) throw new IllegalStateException("the replay is not stopped");
         parked = false;
+        endedKept = false;
         interrupted = false;
         requests.add(new RestoreTo(number, seq));
         return await();
@@ -183,7 +190,7 @@ final class LiveReplay implements ReplayControl {
 
     /** Runs {@code work} on the tracing thread with the parked thread; rethrows its failure. */
     <T> T query(Function<Tracee, T> work) {
-        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        if (!parked && !endedKept) throw new IllegalStateException("the replay is not stopped");
         CompletableFuture<T> answer = new CompletableFuture<>();
         requests.add(new Query<>(work, answer));
         try {
@@ -200,18 +207,21 @@ final class LiveReplay implements ReplayControl {
     /** Ends the replay (its processes are killed) and waits for it. */
     void kill() {
         if (runner == null) return;
-        if (parked) {
+        if (parked || endedKept) {
             parked = false;
+            endedKept = false;
             requests.add(new Abandon());
         } else {
             interrupt();
         }
         Notice n;
+        boolean over;
         do {
             n = take();
-            // A replay stopped by the interrupt meanwhile is abandoned at that stop.
-            if (n instanceof Stopped) requests.add(new Abandon());
-        } while (!(n instanceof Ended));
+            // A replay stopped by the interrupt meanwhile, or ended with checkpoints kept, is abandoned there.
+            over = n instanceof Ended e && !e.checkpointsKept();
+            if (!over) requests.add(new Abandon());
+        } while (!over);
         join();
     }
 
@@ -219,6 +229,8 @@ final class LiveReplay implements ReplayControl {
         Notice n = take();
         if (n instanceof Stopped) {
             parked = true;
+        } else if (n instanceof Ended e && e.checkpointsKept()) {
+            endedKept = true; // the program is over, its checkpoints are not: the tracing thread waits
         } else {
             join();
         }
@@ -296,6 +308,35 @@ final class LiveReplay implements ReplayControl {
                 }
                 case Query<?> q -> q.run(tracee);
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
+            }
+        }
+    }
+
+    /** The program ended with checkpoints left: the shell may go back to one, or end the replay. */
+    @Override
+    public java.util.OptionalInt afterEnd(Replayer.Outcome outcome) {
+        notices.add(new Ended(outcome, null, true));
+        while (true) {
+            Request r;
+            try {
+                r = requests.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.OptionalInt.empty();
+            }
+            switch (r) {
+                case RestoreTo back -> {
+                    stopAt = back.stopAtSeq();
+                    runningSince = System.nanoTime();
+                    return java.util.OptionalInt.of(back.number());
+                }
+                case Query<?> q -> q.run(null); // no thread to look at: only work on the checkpoints comes here
+                case Resume go -> {
+                    return java.util.OptionalInt.empty();
+                }
+                case Abandon a -> {
+                    return java.util.OptionalInt.empty();
+                }
             }
         }
     }
