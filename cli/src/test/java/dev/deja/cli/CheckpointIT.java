@@ -29,6 +29,7 @@ class CheckpointIT {
     private static Path files;
     private static Path forked;
     private static Path shared;
+    private static Path threads;
     private static Path filesExe;
     private static Path forkExe;
 
@@ -40,6 +41,7 @@ class CheckpointIT {
         files = Runs.record(home, "files", filesExe.toString(), dir.toString());
         forked = Runs.record(home, "fork", forkExe.toString());
         shared = Runs.record(home, "shared", ownCopy("proc_shared_counter").toString(), "1000");
+        threads = Runs.record(home, "threads", Samples.path("threads"));
     }
 
     /** A copy of sample {@code name} under a name of this test run's own. */
@@ -205,5 +207,18 @@ class CheckpointIT {
         long until = System.nanoTime() + 5_000_000_000L;
         while (!processesOf(filesExe).isEmpty() && System.nanoTime() < until) Thread.sleep(50);
         assertEquals(List.of(), processesOf(filesExe));
+    }
+
+    @Test
+    void aSecondThreadIsRefusedWithTheReason() throws Exception {
+        List<String> calls = Runs.deja(home, "dump", "-n", threads.toString()).stdout().lines()
+                .filter(l -> l.startsWith("#") && l.contains(" [pid ")).toList();
+        String main = calls.getFirst().substring(calls.getFirst().indexOf(" [pid "), calls.getFirst().indexOf(']') + 1);
+        String other = calls.stream().filter(l -> !l.contains(main)).findFirst().orElseThrow();
+        long seq = Long.parseLong(other.substring(1, other.indexOf(' ')));
+        Runs.Result r = debug(threads, "goto " + seq, "checkpoint");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        assertTrue(r.stdout().matches("(?s).*error: no checkpoint here: pid \\d+ has \\d+ threads: a forked copy would have only"
+                + " the forking one \\(checkpoints of multi-threaded programs are not supported yet\\).*"), r.stdout());
     }
 }

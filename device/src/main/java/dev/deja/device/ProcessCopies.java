@@ -33,28 +33,44 @@ public final class ProcessCopies {
     /**
      * Why {@code pid} cannot be copied now, or empty: it has more than one thread, a writable
      * shared mapping, a pending signal (fork drops pending signals), or another parent than deja.
+     * The message names the process {@code name} (a replayer's recorded pid).
      */
-    public static Optional<String> refusal(int pid) {
+    public static Optional<String> refusal(int pid, String name) {
         List<Integer> threads = ProcFs.threads(pid);
         if (threads.size() != 1) {
-            return Optional.of("pid " + pid + " has " + threads.size() + " threads: a forked copy would have only"
+            return Optional.of(name + " has " + threads.size() + " threads: a forked copy would have only"
                     + " the forking one (checkpoints of multi-threaded programs are not supported yet)");
         }
         String shared = writableShared(pid);
         if (shared != null) {
-            return Optional.of("pid " + pid + " has a writable shared mapping (" + shared + "): a forked copy would"
+            return Optional.of(name + " has a writable shared mapping (" + shared + "): a forked copy would"
                     + " share it with the running replay, which would change it under the checkpoint");
         }
-        if (ProcFs.signalPending(pid, pid)) {
-            return Optional.of("a signal is pending for pid " + pid + " (a forked copy would lose it)");
+        if (anySignalPending(pid)) {
+            return Optional.of("a signal is pending for " + name + " (a forked copy would lose it)");
         }
         long self = ProcessHandle.current().pid();
         long parent = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
         if (parent != self) {
-            return Optional.of("pid " + pid + " is not a child of deja (its parent is " + parent
+            return Optional.of(name + " is not a child of deja (its parent is " + parent
                     + "): its copy would be its parent's child, which could wait for it");
         }
         return Optional.empty();
+    }
+
+    /** Whether a signal is pending for the process or its thread, blocked or not (SigPnd, ShdPnd of /proc/PID/status). */
+    private static boolean anySignalPending(int pid) {
+        try {
+            for (String line : Files.readAllLines(ProcFs.proc(pid).resolve("status"), StandardCharsets.UTF_8)) {
+                if ((line.startsWith("SigPnd:") || line.startsWith("ShdPnd:"))
+                        && Long.parseUnsignedLong(line.substring(7).trim(), 16) != 0) {
+                    return true;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
     }
 
     /** The first writable MAP_SHARED mapping of /proc/PID/maps, as its address range and path, or null. */
@@ -173,15 +189,27 @@ public final class ProcessCopies {
         reap(tids);
     }
 
-    /** Waits for the given (killed) tasks to end, resuming any that still reports a stop on its way out. */
+    /**
+     * Waits for the given (killed) tasks to end, resuming any that still reports a stop on its way
+     * out. In any order: a thread group's leader is reported only after its other threads, so the
+     * first death to come is taken, whichever it is. Gives up after 10 s (a task deja never traced).
+     */
     public static void reap(Collection<Integer> tids) {
+        java.util.Set<Integer> left = new java.util.HashSet<>(tids);
+        long until = System.nanoTime() + 10_000_000_000L;
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
-            for (int tid : tids) {
-                for (int tries = 0; tries < 16; tries++) {
-                    int got = wait.waitpid(tid, Wait.WALL);
-                    if (got != tid || !Wait.stopped(wait.status())) break;
-                    ptrace.resume(tid, 0); // a stop on the way out (PTRACE_EVENT_EXIT): on to the end
+            while (!left.isEmpty() && System.nanoTime() < until) {
+                int got = wait.waitpid(-1, Wait.WALL | Wait.WNOHANG);
+                if (got < 0) return; // no child or tracee left at all
+                if (got == 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                    continue;
                 }
+                if (Wait.stopped(wait.status())) {
+                    if (left.contains(got)) ptrace.resume(got, 0); // a stop on the way out: on to the end
+                    continue;
+                }
+                left.remove(got);
             }
         }
     }

@@ -73,16 +73,12 @@ public final class Checkpoints implements AutoCloseable {
      */
     public Checkpoint take(SyscallEvent parked, Tracee tracee, boolean automatic) throws Refused {
         long started = System.nanoTime();
-        if (tracee.pid() != tracee.tid()) {
-            throw new Refused("thread " + tracee.tid() + " is not its process's main thread (checkpoints of"
-                    + " multi-threaded programs are not supported yet)");
-        }
         int processes = tracer.liveProcessCount();
         if (processes != 1) {
             throw new Refused(processes + " replayed processes are alive: a checkpoint copies one process"
                     + " (checkpoints of process trees are not supported yet)");
         }
-        Optional<String> refusal = ProcessCopies.refusal(tracee.pid());
+        Optional<String> refusal = ProcessCopies.refusal(tracee.pid(), "pid " + parked.pid());
         if (refusal.isPresent()) throw new Refused(refusal.get());
         ReplayTracer.State state = tracer.state(parked, tracee.tid());
         int copy;
