@@ -221,4 +221,30 @@ class CheckpointIT {
         assertTrue(r.stdout().matches("(?s).*error: no checkpoint here: pid \\d+ has \\d+ threads: a forked copy would have only"
                 + " the forking one \\(checkpoints of multi-threaded programs are not supported yet\\).*"), r.stdout());
     }
+
+    /**
+     * On a terminal, Ctrl-C reaches the whole process group: the checkpoint's stopped copy gets the
+     * SIGINT too, and going back to it must still work (the signal is dropped, as the replay drops
+     * every signal from outside).
+     */
+    @Test
+    void ctrlCOnATerminalLeavesTheCheckpointsUsable() throws Exception {
+        Path loop = Runs.record(home, "loop", Samples.path("getppid_loop"), "30000");
+        Path driver = Path.of(CheckpointIT.class.getResource("/ptydrive.py").toURI());
+        ProcessBuilder pb = new ProcessBuilder("python3", driver.toString(), Runs.launcher().toString(), "debug", loop.toString())
+                .redirectErrorStream(true);
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.environment().put("TERM", "xterm");
+        Process p = pb.start();
+        List<String> steps = List.of("expect deja #1 ", "send goto 1000\\r", "expect deja #1000 ", "send checkpoint\\r",
+                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 1", "send \\x03", "expect interrupted",
+                "expect deja #\\d+ ", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
+                "send print $orig_rax\\r", "expect \\$orig_rax = 0x6e \\(110\\)", "send quit\\r");
+        try (var in = p.getOutputStream()) {
+            in.write((String.join("\n", steps) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), out);
+        assertTrue(!out.contains("TIMEOUT waiting for") && out.endsWith("EXIT 0\n"), out);
+    }
 }

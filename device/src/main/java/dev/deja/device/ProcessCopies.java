@@ -98,6 +98,29 @@ public final class ProcessCopies {
      * call when resumed (PTRACE_SYSCALL then reports that entry: the copy a new session adopts).
      */
     public static int fork(int tid, int nrClone, boolean atEntry) {
+        // A signal pending in the process (a terminal's Ctrl-C reaches a stopped copy too) makes clone
+        // fail with ERESTARTNOINTR; the signal is dropped on the way back into the call: once more.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return forkOnce(tid, nrClone, atEntry);
+            } catch (Interrupted e) {
+                if (attempt == 3) throw new DeviceException("cannot fork pid " + tid + ": signals keep interrupting its clone");
+            }
+        }
+    }
+
+    /** clone failed with ERESTARTNOINTR: a signal was pending; the process is back in its call. */
+    private static final class Interrupted extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Interrupted() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static final long ERESTARTNOINTR = -513;
+
+    private static int forkOnce(int tid, int nrClone, boolean atEntry) throws Interrupted {
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
             long[] saved = ptrace.getRegsArray(tid);
             long[] regs = saved.clone();
@@ -117,6 +140,9 @@ public final class ProcessCopies {
                 }
                 if (Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
                 if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) break;
+                // A signal from outside (a terminal's Ctrl-C reaches the whole process group): the replay
+                // does not deliver those, and the resume above drops it.
+                if (Wait.ptraceEvent(status) == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue;
                 throw new DeviceException("tid " + tid + " stopped unexpectedly in its injected clone (wait status 0x"
                         + Integer.toHexString(status) + ")");
             }
@@ -128,6 +154,7 @@ public final class ProcessCopies {
             ptrace.setRegs(tid, again);
             toEntry(ptrace, wait, tid);
             ptrace.setRegs(tid, saved);
+            if (result == ERESTARTNOINTR && child <= 0) throw new Interrupted();
             if (result <= 0 || child <= 0) {
                 if (child > 0) kill(List.of(child));
                 throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + result);
@@ -151,9 +178,12 @@ public final class ProcessCopies {
         }
     }
 
-    /** Resumes {@code tid} to its next syscall stop until that is an entry (a new task may first report an exit). */
+    /**
+     * Resumes {@code tid} to its next syscall stop until that is an entry (a new task may first report an
+     * exit; a signal from outside, which the replay never delivers, is dropped on the way).
+     */
     private static void toEntry(Ptrace ptrace, Wait wait, int tid) {
-        for (int tries = 0; tries < 4; tries++) {
+        for (int tries = 0; tries < 8; tries++) {
             resume(ptrace, tid, "re-entry of its call");
             int status = stop(wait, tid, "re-entry of its call");
             if (Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) return; // a filtered call's entry
