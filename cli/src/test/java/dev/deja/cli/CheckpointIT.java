@@ -237,8 +237,9 @@ class CheckpointIT {
         pb.environment().put("TERM", "xterm");
         Process p = pb.start();
         List<String> steps = List.of("expect deja #1 ", "send goto 1000\\r", "expect deja #1000 ", "send checkpoint\\r",
-                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 1", "send \\x03", "expect interrupted",
-                "expect deja #\\d+ ", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
+                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 1", "send \\x03",
+                // Stopped by it, or (on a loaded machine) at the end already: the copy got the SIGINT either way.
+                "expect (interrupted|exited with status 0)", "expect deja (#\\d+ |\\(end\\))", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
                 "send print $orig_rax\\r", "expect \\$orig_rax = 0x6e \\(110\\)", "send quit\\r");
         try (var in = p.getOutputStream()) {
             in.write((String.join("\n", steps) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
