@@ -3,6 +3,8 @@ package dev.deja.cli;
 import dev.deja.formats.Recording;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -47,16 +49,43 @@ public final class Main implements Runnable {
         // line saying what to do, status 125; the shutdown hooks still keep a recording's events and
         // remove a replay's directory.
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
+            FINISHED.countDown();
             if (e instanceof OutOfMemoryError) outOfMemory();
             System.err.println("deja: internal error in thread " + thread.getName() + ": " + e);
             System.exit(ExitCodes.DEJA_FAILURE);
         });
-        try {
-            System.exit(run(args));
-        } catch (OutOfMemoryError e) {
-            outOfMemory();
+        if (args.length > 0 && REPORTS_AFTER_ITS_RUN.contains(args[0])) {
+            // Ctrl-C or SIGTERM: the JVM halts once its hooks are done, and the run's own hook is done as soon
+            // as the traced tree is gone. This one holds the JVM until the command has said how the run ended
+            // ("interrupted; events so far kept in ...", or why it failed), or lost that line one time in three.
+            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("deja-report").unstarted(() -> {
+                try {
+                    FINISHED.await(15, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
         }
+        int status;
+        try {
+            status = run(args);
+        } catch (OutOfMemoryError e) {
+            FINISHED.countDown();
+            outOfMemory();
+            return;
+        } finally {
+            System.out.flush();
+            System.err.flush();
+            FINISHED.countDown();
+        }
+        System.exit(status);
     }
+
+    /** Counted down once the command is over: deja's exit need not wait for it any more. */
+    private static final CountDownLatch FINISHED = new CountDownLatch(1);
+
+    /** Commands that print how their traced run ended after it ended. */
+    private static final Set<String> REPORTS_AFTER_ITS_RUN = Set.of("record", "replay", "trace", "run");
 
     private static void outOfMemory() {
         System.err.println("deja: out of memory: this run needs more than deja's heap of "
@@ -93,7 +122,13 @@ public final class Main implements Runnable {
             }
             // Ctrl-C or SIGTERM came while the command set itself up (a shutdown hook refused): the JVM is
             // ending with the signal's status and the hooks clean up; nothing went wrong in deja.
-            if (ex instanceof IllegalStateException && shuttingDown()) return 128 + 2;
+            if (ex instanceof IllegalStateException && shuttingDown()) {
+                if (System.getenv("DEJA_DEBUG") != null) {
+                    ex.printStackTrace(line.getErr());
+                    line.getErr().flush();
+                }
+                return 128 + 2;
+            }
             // A bug in deja: one line for the user, the stack trace for a bug report on demand.
             line.getErr().println("deja: internal error: " + ex
                     + (System.getenv("DEJA_DEBUG") == null ? " (set DEJA_DEBUG=1 for the stack trace)" : ""));

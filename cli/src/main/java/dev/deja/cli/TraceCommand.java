@@ -131,6 +131,9 @@ final class TraceCommand implements Callable<Integer> {
     @Option(names = "-i", description = "Print the instruction pointer at each call.")
     boolean instructionPointer;
 
+    @Option(names = "-k", description = "Print the call stack of each call (unwound through .eh_frame, as strace -k).")
+    boolean stackTraces;
+
     @Option(names = "-x", description = "Print strings with a non-printable byte in hexadecimal; -xx prints every string so.")
     boolean[] hex = new boolean[0];
 
@@ -287,6 +290,7 @@ final class TraceCommand implements Callable<Integer> {
                         sortBy == null ? "time" : sortBy, column == null ? 40 : column, instructionPointer, signals, tracedPaths,
                         dumpReads, dumpWrites, columns, comm, detachOn != null));
         StraceTracer tracer = new StraceTracer(options, out);
+        if (stackTraces) tracer.stacks(LiveStacks.source());
         TraceSession session = spec != null ? new TraceSession(spec, tracer) : TraceSession.attach(attach, tracer);
         TraceResult r;
         try {
@@ -408,11 +412,16 @@ final class TraceCommand implements Callable<Integer> {
     private static void splitPerThread(Path file) {
         Map<String, List<String>> byThread = new LinkedHashMap<>();
         try {
+            List<String> previous = null;
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                if (line.startsWith(" > ") && previous != null) {
+                    previous.add(line); // -k: a stack line belongs to the call above it
+                    continue;
+                }
                 int sp = line.indexOf(' ');
                 if (sp <= 0) continue;
-                byThread.computeIfAbsent(line.substring(0, sp), k -> new ArrayList<>())
-                        .add(StraceTracer.repad(line.substring(sp).stripLeading(), 0));
+                previous = byThread.computeIfAbsent(line.substring(0, sp), k -> new ArrayList<>());
+                previous.add(StraceTracer.repad(line.substring(sp).stripLeading(), 0));
             }
             for (Map.Entry<String, List<String>> e : byThread.entrySet()) {
                 Files.write(file.resolveSibling(file.getFileName() + "." + e.getKey()), e.getValue(), StandardCharsets.UTF_8);

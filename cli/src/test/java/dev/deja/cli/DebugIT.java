@@ -182,7 +182,7 @@ class DebugIT {
                 "break lseek",
                 "reverse-continue",
                 "goto " + data,
-                "finish",
+                "finish process",
                 "continue",
                 "step",
                 "run",
@@ -281,7 +281,7 @@ class DebugIT {
         long missing = seqOf("newfstatat(3, \"missing\"");
         Runs.Result r = debug(files, String.join("\n",
                 "break errno=ENOENT", "continue", "continue", "info", "goto " + data, "print arg1", "fds", "regs", "x/4x $rsp",
-                "maps", "reverse-step", "next 2", "list -1 +1", "search /data.txt/", "finish", "step", "quit", ""), "--no-exec");
+                "maps", "reverse-step", "next 2", "list -1 +1", "search /data.txt/", "finish process", "step", "quit", ""), "--no-exec");
         assertEquals(0, r.status(), r.stderr());
         contains(r, "offline (--no-exec: nothing runs)", "Breakpoint 1, #" + missing + " [pid ",
                 "  state     offline: as recorded", "#" + data + " [pid ", "#" + near(data, -1) + " [pid ", "#" + near(data, 1) + " [pid ",
@@ -388,10 +388,10 @@ class DebugIT {
         contains(r, "error: unknown command 'contine' (did you mean 'continue'?)",
                 "error: unknown syscall 'opnat' (did you mean 'openat'?)",
                 "  open is never called in this recording; it calls openat (",
-                "error: 'bt' is not a deja command: deja has no stack traces yet",
+                "error: bt needs a live replay: this session browses the recording only (--no-exec)",
                 "error: 'watch' is not a deja command: deja stops at system calls",
                 "error: 'stepi' is not a deja command: deja moves by system calls",
-                "error: 'info frame' is not a deja command: deja has no stack traces yet",
+                "error: 'info frame' is not a deja command: deja has no frame selection: 'bt' lists the frames",
                 "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
                 "error: checkpoint needs a live replay (not --no-exec)",
                 "error: 'when' is not a deja command: the prompt shows the current event number");

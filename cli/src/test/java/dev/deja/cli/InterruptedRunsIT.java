@@ -2,7 +2,6 @@ package dev.deja.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingStatus;
@@ -14,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -74,30 +75,54 @@ class InterruptedRunsIT {
         assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
     }
 
-    @Test
-    void aShellWaitingForItsChildAtCtrlCReplaysWithoutHanging() throws Exception {
-        // sh is in a real wait4 for sleep when SIGINT comes: replay sends the signal at the wait's entry, or
-        // the wait would block for a child that only that signal ends.
+    @ParameterizedTest(name = "Ctrl-C {0} ms after the output")
+    @ValueSource(ints = {0, 500})
+    void aShellWaitingForItsChildAtCtrlCReplaysWithoutHanging(int delayMs) throws Exception {
+        // After 500 ms sh is in a real wait4 for sleep when SIGINT comes: replay sends the signal at the wait's
+        // entry, or the wait would block for a child that only that signal ends. At once, deja's SIGKILL often
+        // comes while the shell's vfork child is in its execve, its inputs half read by the recorder (the
+        // environment or a path cut short): the replay must end that thread there, not call it a divergence.
         Path rec = tmp.resolve("rec");
         Path out = tmp.resolve("out.txt");
         Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", "sh", "-c", "echo started; sleep 30");
         awaitOutput(out, "started");
-        Thread.sleep(500); // into the wait
+        Thread.sleep(delayMs);
         signalGroup(p, "INT");
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(130, p.exitValue());
         // deja's kill ends it (interrupted), or sh dies of the SIGINT first (complete, 130): both replay.
         RecordingStatus recorded = status(rec);
-        // Seen once in CI: the session failed as sh died of the SIGINT while deja handled its own, leaving the
-        // recording incomplete (a recorder race, in the session's notes); this test is about the replay.
-        assumeTrue(recorded != RecordingStatus.INCOMPLETE, "the recorder's Ctrl-C race left the recording incomplete");
-        assertTrue(recorded == RecordingStatus.INTERRUPTED || recorded == RecordingStatus.COMPLETE, "status " + recorded);
+        // Not incomplete: deja's SIGKILL may land while sleep is in its exec stop, which the session used to take
+        // for a failure of its own (process_vm_writev: ESRCH), leaving the recording incomplete.
+        assertTrue(recorded == RecordingStatus.INTERRUPTED || recorded == RecordingStatus.COMPLETE, "status " + recorded
+                + ": " + Files.readString(tmp.resolve("record.err")));
 
         long start = System.nanoTime();
         Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
         assertEquals("started\n", r.stdout(), r.stderr());
         assertTrue(r.status() == KILLED || r.status() == 130, "status " + r.status() + ": " + r.stderr());
         assertTrue(System.nanoTime() - start < 9_000_000_000L, "the replay took as long as a divergence's bound: " + r.stderr());
+    }
+
+    @Test
+    void ctrlCToRecordAlwaysSaysWhereTheEventsAre() throws Exception {
+        // The JVM halts once its shutdown hooks are done; the run's hook was done as soon as the traced tree
+        // was gone, so record's last line was lost one time in three: three tries.
+        for (int i = 0; i < 3; i++) {
+            Path rec = tmp.resolve("said" + i);
+            Path out = tmp.resolve("said" + i + ".txt");
+            Process p = startInGroup(out, false, "record", "-o", rec.toString(), "--", "sh", "-c", "echo started; sleep 30");
+            awaitOutput(out, "started");
+            Thread.sleep(300);
+            signalGroup(p, "INT");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(130, p.exitValue());
+            String said = Files.readString(tmp.resolve("record.err"));
+            // sh may die of the SIGINT before deja's kill: then the run is complete, and says so.
+            assertTrue(said.equals("deja: interrupted; events so far kept in " + rec + "\n")
+                    || said.matches("deja: recorded to " + java.util.regex.Pattern.quote(rec.toString()) + " \\(\\d+ events\\)\n"),
+                    "try " + i + ": " + said);
+        }
     }
 
     @Test

@@ -181,7 +181,7 @@ final class InThreadGuard {
     }
 
     /** The address of a `syscall` instruction (0f 05) in the vDSO, or 0. */
-    private static long syscallInstruction(String maps, TraceeMemory memory) {
+    static long syscallInstruction(String maps, TraceeMemory memory) {
         for (String line : maps.lines().toList()) {
             if (!line.endsWith("[vdso]")) continue;
             int dash = line.indexOf('-');

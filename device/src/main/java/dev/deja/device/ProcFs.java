@@ -50,6 +50,15 @@ final class ProcFs {
         return String.join("", lines(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("comm")));
     }
 
+    /** /proc/PID/maps as text, or "" when the process is gone. */
+    static String maps(int pid) {
+        try {
+            return java.nio.file.Files.readString(proc(pid).resolve("maps"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     /** kernel.yama.ptrace_scope, or "" without Yama. */
     static String ptraceScope() {
         List<String> l = lines(Path.of("/proc/sys/kernel/yama/ptrace_scope"));

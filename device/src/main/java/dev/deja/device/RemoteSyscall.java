@@ -60,6 +60,33 @@ final class RemoteSyscall {
         return result;
     }
 
+    /**
+     * As {@link #through}, in one stop instead of two: the thread single-steps the {@code syscall}
+     * instruction (PTRACE_SINGLESTEP reports no syscall stops; the call runs and the step ends after it).
+     * Only from a signal stop (a store's fault, a step's trap): from a syscall stop the kernel's restart of
+     * the thread's own call would see the injected registers. The thread is left in the step's SIGTRAP
+     * stop, which resuming it with no signal suppresses.
+     */
+    static long stepping(Ptrace ptrace, Wait wait, int tid, long syscallInsn, int nr, long... args) {
+        long[] saved = ptrace.getRegsArray(tid);
+        long[] regs = saved.clone();
+        regs[X86Regs.RIP] = syscallInsn;
+        regs[X86Regs.RAX] = nr;
+        regs[X86Regs.ORIG_RAX] = -1;
+        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
+        if (!ptrace.singleStep(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the injected syscall " + nr);
+        int got = wait.waitpid(tid, Wait.WALL);
+        int status = wait.status();
+        if (got != tid || !Wait.stopped(status) || (status >> 8) != 5 /* SIGTRAP, no event */) {
+            throw new DeviceException("tid " + tid + " did not step over the injected syscall " + nr + " (wait status 0x"
+                    + Integer.toHexString(status) + ")");
+        }
+        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+        ptrace.setRegs(tid, saved);
+        return result;
+    }
+
     private static void stepToSyscallStop(Ptrace ptrace, Wait wait, int tid, String what) {
         if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the " + what);
         int got = wait.waitpid(tid, Wait.WALL);

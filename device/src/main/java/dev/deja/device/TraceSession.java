@@ -53,6 +53,8 @@ public final class TraceSession {
     private static final int OPTIONS = Ptrace.O_TRACESYSGOOD | Ptrace.O_TRACECLONE | Ptrace.O_TRACEFORK
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
+    private static final int SIGSEGV = 11;
+    private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
     private static final int AT_IGNORE = 1;
     private static final int AT_RANDOM = 25;
@@ -101,6 +103,10 @@ public final class TraceSession {
     private final DebugAgent debug;
     /** Per process (pid): the debugger's int3s, address to the byte each replaced. */
     private final Map<Integer, Map<Long, Byte>> debugBreakpoints = new HashMap<>();
+    /** The debugger's write watchpoints: the pages made read-only, per process. */
+    private final WatchedPages watchedPages;
+    /** Per process: the address of a {@code syscall} instruction to inject mprotect through (0: none found yet). */
+    private final Map<Integer, Long> syscallInsns = new HashMap<>();
     /** The debugger's stop at the program's start has been made (only the first program's exec has one). */
     private boolean debugStarted;
     private final boolean orders;
@@ -208,6 +214,7 @@ public final class TraceSession {
         this.nrMmap = number("mmap");
         this.nrRestartSyscall = number("restart_syscall");
         this.nrPrctl = number("prctl");
+        this.watchedPages = new WatchedPages(number("mprotect"));
         this.nrClone = number("clone");
         this.nrClone3 = number("clone3");
         this.contextChanging = new boolean[1024];
@@ -651,6 +658,7 @@ public final class TraceSession {
             int event = Wait.ptraceEvent(status);
             if (task.debugReinsert != 0) debugReinsert(task);
             if (task.matcher != null && matchStop(task, sig, event)) continue;
+            if (debug != null && event == 0 && watchStop(task, sig)) continue;
             if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
@@ -1077,6 +1085,79 @@ public final class TraceSession {
         return true;
     }
 
+    // ---- a debugger's write watchpoints: a store into a read-only watched page, stepped ----------
+
+    /** A store being stepped: the faulting address and the watched pages relaxed for it. */
+    private record WatchStep(long address, List<Long> pages) {
+    }
+
+    /**
+     * A SIGSEGV that is a store into a watched page (the page relaxed, the instruction single-stepped,
+     * the signal never delivered), or the SIGTRAP ending that step (the pages protected again, the
+     * debugger asked); false for any other stop.
+     */
+    private boolean watchStop(Task t, int sig) {
+        if (sig == Signals.SIGTRAP && t.watchStep != null) {
+            watchStepped(t);
+            return true;
+        }
+        if (sig != SIGSEGV || !watchedPages.any(t.pid)) return false;
+        long address = watchedPages.watchFault(t.pid, ptrace.siginfo(t.tid));
+        if (address < 0) return false; // the program's own fault
+        long page = address & -WatchedPages.PAGE;
+        long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (bps != null && bps.containsKey(rip)) {
+            // the storing instruction carries one of the debugger's int3s (planted again at the loop's top): its own byte for the step
+            writeCode(t, rip, bps.get(rip));
+            t.debugReinsert = rip;
+        }
+        if (t.watchStep == null) {
+            t.watchStep = new WatchStep(address, new ArrayList<>());
+            // A signal arriving during the step would be delivered instead of the step's trap: it waits until after.
+            t.maskDuringWatchStep = ptrace.sigMask(t.tid);
+            ptrace.setSigMask(t.tid, ALL_SIGNALS);
+        }
+        watchedPages.relax(t.pid, page, t::injectByStep);
+        t.watchStep.pages().add(page); // an instruction writing across two watched pages faults once per page
+        ptrace.singleStep(t.tid, 0);
+        return true;
+    }
+
+    private void watchStepped(Task t) {
+        WatchStep step = t.watchStep;
+        t.watchStep = null;
+        for (long page : step.pages()) watchedPages.restrict(t.pid, page, t::injectByStep);
+        ptrace.setSigMask(t.tid, t.maskDuringWatchStep);
+        boolean stepEnded = t.debugStepping && !t.debugContinueAfterStep;
+        t.debugStepping = false;
+        t.debugContinueAfterStep = false;
+        killIfStopping(t);
+        DebugAgent.Resume how = debug.stopped(new DebugAgent.Stored(step.address(), stepEnded), t);
+        long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
+        Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
+        if (how == DebugAgent.Resume.CONTINUE && bps != null && bps.containsKey(rip)) {
+            debugStop(t, new DebugAgent.Breakpoint(rip)); // the step ended on a breakpoint: its int3 never ran, the hit is now
+            return;
+        }
+        debugResume(t, how);
+    }
+
+    /** A {@code syscall} instruction of the thread's process (its vDSO's, else the one it just left). */
+    private long syscallInstruction(Task t) {
+        Long known = syscallInsns.get(t.pid);
+        if (known != null && known != 0) return known;
+        long found = InThreadGuard.syscallInstruction(ProcFs.maps(t.pid), t.memory);
+        if (found == 0) {
+            long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
+            byte[] insn = new byte[2];
+            if (t.memory.read(rip - 2, insn, 0, 2) == 2 && insn[0] == 0x0f && insn[1] == 0x05) return rip - 2;
+            throw new DeviceException("no syscall instruction in pid " + t.pid + " to change a watched page's protection with");
+        }
+        syscallInsns.put(t.pid, found);
+        return found;
+    }
+
     // ---- replay: stopping a thread at a recorded point between syscalls ------------------------
 
     /**
@@ -1390,6 +1471,11 @@ public final class TraceSession {
                 task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result(), p.tid);
             }
         }
+        if (!(d instanceof Decision.Skip) && debug != null && watchedPages.any(task.pid)) {
+            // The kernel would fail it with EFAULT where it writes a watched page: the program's protections for its time.
+            watchedPages.relaxAll(task.pid, task::injectNow);
+            task.watchRelaxed = true;
+        }
     }
 
     private static Decision answered(CompletableFuture<Decision> answer, Task task) {
@@ -1493,6 +1579,10 @@ public final class TraceSession {
             List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
             int flags = capture.flags(p.nr, p.args) | p.flags;
             task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
+            if (task.watchRelaxed) {
+                task.watchRelaxed = false;
+                watchedPages.restrictAll(task.pid, ProcFs.maps(task.pid), task::injectNow);
+            }
             tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
                     result, outputs, flags), task);
             Long seen = task.resultSet;
@@ -1626,6 +1716,17 @@ public final class TraceSession {
 
     /** Handles an exec event; false when the process was let go (-b execve) and must not be resumed. */
     private boolean execed(Task task) {
+        try {
+            return execedUnlessKilled(task);
+        } catch (NativeCallException e) {
+            // SIGKILLed in its exec stop (deja's own kill at Ctrl-C, a sibling's exit_group): its registers and
+            // new memory are gone with it. Its death comes next from waitpid; its execve never returned.
+            if (e.errno() == ESRCH) return false;
+            throw e;
+        }
+    }
+
+    private boolean execedUnlessKilled(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
         boolean first = !firstExecSeen;
         firstExecSeen = true;
@@ -1665,6 +1766,8 @@ public final class TraceSession {
         task.closeCode(); // the old program's memory
         if (debug != null) {
             debugBreakpoints.remove(task.pid); // gone with the old program's memory
+            watchedPages.forget(task.pid);
+            syscallInsns.remove(task.pid);
             if (!debugStarted) {
                 debugStarted = true;
                 task.debugStart = true;
@@ -1786,7 +1889,11 @@ public final class TraceSession {
         if (launched) {
             tracer.onExit(new ExitEvent(++seq, task.pid, task.tid, now(), leader, code, term, Wait.coreDumped(status)));
         }
-        if (leader) livePids.remove(task.pid);
+        if (leader) {
+            livePids.remove(task.pid);
+            watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
+            syscallInsns.remove(task.pid);
+        }
         if (task.tid == rootPid) {
             rootExitCode = code;
             rootTermSignal = term;
@@ -1911,6 +2018,11 @@ public final class TraceSession {
         boolean debugContinueAfterStep;
         /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
         long debugReinsert;
+        /** Debugger watchpoints: the store being stepped with its pages relaxed (null: none); pages relaxed around a real call. */
+        WatchStep watchStep;
+        boolean watchRelaxed;
+        /** The thread's signal mask while a store is stepped with every signal blocked. */
+        long maskDuringWatchStep;
         /** The planted int3's address (0: none) and the byte it replaced. */
         long breakpoint;
         byte breakpointByte;
@@ -1978,6 +2090,11 @@ public final class TraceSession {
 
         @Override
         public int writeAsKernel(long address, byte[] data) {
+            if (debug != null && watchedPages.overlaps(pid, address, data.length)) {
+                // A recorded output into a watched page: writable for the program, read-only only for deja's watch.
+                write(address, data);
+                return data.length;
+            }
             try {
                 return vm.write(pid, address, data);
             } catch (NativeCallException e) {
@@ -2043,6 +2160,40 @@ public final class TraceSession {
             if (debugReinsert == address) debugReinsert = 0;
             writeCode(this, address, orig);
             return true;
+        }
+
+        @Override
+        public void watchMemory(long address, long length) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            watchedPages.watch(pid, address, length, ProcFs.maps(pid), this::injectNow);
+        }
+
+        @Override
+        public void unwatchMemory(long address, long length) {
+            if (debug == null) throw new IllegalStateException("this run has no debugger");
+            watchedPages.unwatch(pid, address, length, this::injectNow);
+        }
+
+        /**
+         * Makes the thread execute a syscall in whatever stop it is in: at a syscall entry its own call
+         * waits (RemoteSyscall.atEntry); elsewhere through a {@code syscall} instruction of its process.
+         */
+        long injectNow(int nr, long... args) {
+            // Every signal blocked meanwhile: one arriving (a child's SIGCHLD) would stop the thread on the way
+            // and stay pending for the program instead.
+            long mask = ptrace.sigMask(tid);
+            ptrace.setSigMask(tid, ALL_SIGNALS);
+            try {
+                if (pending != null) return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
+                return RemoteSyscall.through(ptrace, wait, tid, syscallInstruction(this), nr, args);
+            } finally {
+                ptrace.setSigMask(tid, mask);
+            }
+        }
+
+        /** {@link #injectNow} from the signal stops of a store's step, its signals already blocked: one stop per call. */
+        long injectByStep(int nr, long... args) {
+            return RemoteSyscall.stepping(ptrace, wait, tid, syscallInstruction(this), nr, args);
         }
 
         @Override

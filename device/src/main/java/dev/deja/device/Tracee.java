@@ -100,4 +100,20 @@ public interface Tracee {
     default void stopAfterCall() {
         throw new UnsupportedOperationException("this tracee cannot stop for a debugger");
     }
+
+    /**
+     * For a run with a {@link DebugAgent}: stores into {@code [address, address+length)} stop the thread
+     * for the agent ({@link DebugAgent.Stored}) right after the storing instruction. The pages holding
+     * the range become read-only in this thread's process (the stores fault and the device steps them);
+     * calls that run for real see the program's own protections. Throws {@link DeviceException} when the
+     * protection cannot be changed.
+     */
+    default void watchMemory(long address, long length) {
+        throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
+    }
+
+    /** Stops watching a range given to {@link #watchMemory} (once per call to it). */
+    default void unwatchMemory(long address, long length) {
+        throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
+    }
 }

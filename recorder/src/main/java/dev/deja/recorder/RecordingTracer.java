@@ -16,6 +16,7 @@ import dev.deja.formats.event.SpawnEvent;
 import dev.deja.formats.event.SyscallEvent;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
@@ -105,6 +106,9 @@ final class RecordingTracer implements Tracer {
             if (key.inode() != null) copied.put(key, hash);
             return hash;
         } catch (RecordingException e) {
+            // The file went away between its stat and its copy: a /proc/PID/exe whose process deja's kill (Ctrl-C)
+            // just ended. As a file that cannot be read; a journal or blob store that cannot be written fails.
+            if (e.getCause() instanceof NoSuchFileException gone && source.toString().equals(gone.getFile())) return "";
             throw new RecorderFailure(e);
         }
     }

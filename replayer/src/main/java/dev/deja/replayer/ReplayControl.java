@@ -22,6 +22,14 @@ public interface ReplayControl {
     void beforeEvent(SyscallEvent recorded, Tracee tracee);
 
     /**
+     * After {@code recorded} was replayed by {@code tracee}, at the call's exit: its result is in the
+     * thread's registers and its recorded outputs are in its memory. The same rules as
+     * {@link #beforeEvent} hold (block, use the tracee, or throw {@link Abandon}).
+     */
+    default void afterEvent(SyscallEvent recorded, Tracee tracee) {
+    }
+
+    /**
      * A debugger that also stops the replay between calls (the program's start, breakpoints, single
      * steps: a gdb server), or null (the default: the replay runs as without a debugger).
      */

@@ -604,7 +604,7 @@ final class ReplayTracer implements Tracer {
         if (r == null) return threadEnded(e, t, log, recTid);
         control.beforeEvent(r, t);
         stepDone(run.entryStep(r.seq()));
-        check(r, e);
+        check(r, e, killedInIt(r, log));
         replayed++;
         try {
             return decide(r, e, t, log);
@@ -635,7 +635,10 @@ final class ReplayTracer implements Tracer {
     private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
         int nr = r.nr();
         boolean emulatedFutex = nr == nrFutex && ordersThreads();
-        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && nr != nrExecve && nr != nrExecveat) {
+        boolean exec = nr == nrExecve || nr == nrExecveat;
+        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && (!exec || killedInIt(r, log))) {
+            // (An execve killed in it may have exec'd, but no call of the new program was recorded: the
+            // recorder may even have found its executable gone. It dies at the same point, without the exec.)
             // The recorded call never returned (the thread was killed or its process ended meanwhile):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
@@ -1133,6 +1136,7 @@ final class ReplayTracer implements Tracer {
         boolean signalled = signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
+        control.afterEvent(r, t);
     }
 
     private void finishRealCall(SyscallEvent r, SyscallEvent live, Pending p, Tracee t) {
@@ -1333,7 +1337,18 @@ final class ReplayTracer implements Tracer {
 
     // ---------------------------------------------------------------- checking
 
-    private void check(SyscallEvent r, SyscallEntry e) {
+    /**
+     * Whether the thread was killed inside recorded call {@code r}, its last: e.g. by deja record's own SIGKILL
+     * at Ctrl-C, which may come while the recorder still reads the call's inputs (an execve's environment,
+     * a path), so the recorded inputs may be cut short.
+     */
+    private static boolean killedInIt(SyscallEvent r, RecordedRun.ThreadLog log) {
+        if (r.returned() || log.peekSyscall() != null) return false;
+        ExitEvent end = log.exit();
+        return end != null && end.killed();
+    }
+
+    private void check(SyscallEvent r, SyscallEntry e, boolean inputsMayBeCut) {
         if (r.nr() != e.nr()) throw new Stop(divergence(r, render(r), render(live(e, -1))));
         Schema s = schemas.schema(r.nr()).orElse(null);
         if (s == null) return;
@@ -1344,6 +1359,7 @@ final class ReplayTracer implements Tracer {
                 throw new Stop(divergence(r, render(r), render(live(e, -1)) + " (argument " + (i + 1) + " differs)"));
             }
         }
+        if (inputsMayBeCut) return;
         List<byte[]> want = contents(s, r.inputs());
         List<byte[]> have = contents(s, e.inputs());
         boolean same = want.size() == have.size();

@@ -172,9 +172,17 @@ public final class Replayer {
             throw new ReplayException("cannot start the program with the signals it was recorded with ignored: "
                     + e.getMessage(), e);
         }
-        ReplayControl launched = (event, tracee) -> {
-            ignoring.close();
-            control.beforeEvent(event, tracee);
+        ReplayControl launched = new ReplayControl() {
+            @Override
+            public void beforeEvent(SyscallEvent event, dev.deja.device.Tracee tracee) {
+                ignoring.close();
+                control.beforeEvent(event, tracee);
+            }
+
+            @Override
+            public void afterEvent(SyscallEvent event, dev.deja.device.Tracee tracee) {
+                control.afterEvent(event, tracee);
+            }
         };
         try {
             launching.set(true);

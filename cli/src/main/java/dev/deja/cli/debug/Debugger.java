@@ -54,6 +54,8 @@ final class Debugger {
     private static final class Breakpoint {
         final int id;
         final BreakSpec spec;
+        /** break NAME exit: stop after the call returned, not at its entry. */
+        boolean atExit;
         boolean enabled = true;
         int hits;
 
@@ -67,6 +69,9 @@ final class Debugger {
     private final PrintWriter out;
     private final Style style;
     private final LiveReplay live;
+    private final CodeView code = new CodeView();
+    /** The call whose exit the replay is held at (finish, break NAME exit), or -1 at an entry. */
+    private long atExitOf = -1;
     private final List<Breakpoint> breakpoints = new ArrayList<>();
     private final Map<Integer, Integer> livePids = new HashMap<>();
     private int nextBreakpoint = 1;
@@ -189,7 +194,10 @@ final class Debugger {
                 else if (rest.startsWith("time ")) go(timeStop(rest.substring(5).strip()), "goto");
                 else go(beyondEnds(event(rest), "goto"), "goto");
             }
-            case "finish" -> finish();
+            case "finish" -> {
+                if (rest.equals("process")) finish();
+                else finishCall();
+            }
             case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
             case "run" -> {
@@ -207,7 +215,11 @@ final class Debugger {
             case "info" -> info(rest);
             case "print" -> print(rest);
             case "regs" -> registers();
-            case "x" -> examine(rest);
+            case "x" -> {
+                if (rest.matches("/\\d*i(\\s.*)?")) disassemble(rest);
+                else examine(rest);
+            }
+            case "bt" -> backtrace(rest);
             case "maps" -> maps();
             case "fds" -> fds();
             case "threads" -> threads();
@@ -306,6 +318,36 @@ final class Debugger {
             }
         }
         go(target, "continue");
+        if (position == target && target < t.size() && hits(target).stream().anyMatch(b -> b.atExit)) finishCall();
+    }
+
+    /** finish: the current call answered, the thread held at its exit ({@link LiveReplay#finishCall}); its outputs shown. */
+    private void finishCall() {
+        requireBefore("finish");
+        SyscallEvent e = current();
+        if (live == null) {
+            out.println("offline: nothing runs; the outputs the replay writes at the exit of " + t.line(e) + ":");
+            CallExit.recorded(e).forEach(out::println);
+            return;
+        }
+        requireLive("finish");
+        if (CallExit.NEVER_RETURN.contains(t.name(e))) {
+            throw new CommandError(t.name(e) + " never returns; 'finish process' goes to the process's last call");
+        }
+        if (atExitOf == e.seq()) throw new CommandError("already at the exit of #" + e.seq() + "; 'step' goes on");
+        out.flush();
+        LiveReplay.Notice n = live.finishCall(e.seq());
+        if (n instanceof LiveReplay.Stopped s && s.atExit()) {
+            atExitOf = e.seq();
+            out.println("Run till exit: " + style.event(t.line(e)));
+            try {
+                live.query(tracee -> CallExit.describe(tracee, e)).forEach(out::println);
+            } catch (DeviceException ex) {
+                throw new CommandError("cannot read the replaying thread at the call's exit: " + ex.getMessage());
+            }
+        } else {
+            handle(n, t.size(), false);
+        }
     }
 
     private void until(long seq) {
@@ -486,6 +528,7 @@ final class Debugger {
     }
 
     private void handle(LiveReplay.Notice n, int target, boolean byBreak) {
+        atExitOf = -1;
         switch (n) {
             case LiveReplay.Stopped s -> {
                 int at = t.indexOf(s.event().seq());
@@ -552,12 +595,16 @@ final class Debugger {
     // ---------------------------------------------------------------- breakpoints
 
     private void addBreak(String spec) {
+        String withoutExit = CallExit.withoutExitWord(spec);
+        boolean atExit = !withoutExit.equals(spec);
+        spec = withoutExit;
         BreakSpec b = BreakSpec.parse(spec, t);
         Breakpoint bp = new Breakpoint(nextBreakpoint++, b);
+        bp.atExit = atExit;
         breakpoints.add(bp);
         long matches = 0;
         for (int i = 0; i < t.size(); i++) if (b.test(t, i)) matches++;
-        out.println("Breakpoint " + bp.id + ": " + b.text() + " (" + matches + " recorded call" + (matches == 1 ? "" : "s")
+        out.println("Breakpoint " + bp.id + ": " + b.text() + (atExit ? " exit" : "") + " (" + matches + " recorded call" + (matches == 1 ? "" : "s")
                 + " match)");
         if (matches == 0) for (String hint : absentSyscalls(spec)) out.println(hint);
     }
@@ -689,8 +736,20 @@ final class Debugger {
         for (SignalEvent s : t.signalsBefore(position)) {
             out.println("  signal    " + Signals.name(s.signo()) + " delivered to the thread before this call (#" + s.seq() + ")");
         }
-        out.println("  state     " + (live != null ? "held at the call's entry; the replay has not made it yet"
-                : "offline: as recorded"));
+        for (String m : CodeView.mappingsMadeBy(t.events(), e)) out.println("  mapping   " + m);
+        if (live != null && live.running()) {
+            List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+            try {
+                for (var f : live.query(tracee -> code.frames(tracee, recorded, 2))) {
+                    out.println((f.number() == 0 ? "  code      " : "            called from ") + f.function() + " in " + f.object());
+                }
+            } catch (DeviceException | dev.deja.replayer.stack.ElfException ex) {
+                out.println("  code      unknown: " + ex.getMessage());
+            }
+        }
+        out.println("  state     " + (live == null ? "offline: as recorded" : atExitOf == e.seq()
+                ? "held at the call's exit; the replay has answered it (finish)"
+                : "held at the call's entry; the replay has not made it yet"));
     }
 
     private String result(SyscallEvent e) {
@@ -1016,12 +1075,48 @@ final class Debugger {
         return a;
     }
 
+    /** bt [N]: the live thread's stack, unwound through the recorded copies of its objects ({@link CodeView}). */
+    private void backtrace(String args) {
+        requireLive("bt");
+        int limit = args.isBlank() ? dev.deja.replayer.stack.Unwinder.MAX_FRAMES : count(args, 1);
+        SyscallEvent e = current();
+        List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        try {
+            live.query(tracee -> code.backtrace(tracee, recorded, limit)).forEach(out::println);
+        } catch (DeviceException ex) {
+            throw new CommandError("cannot unwind the replaying thread: " + ex.getMessage());
+        }
+    }
+
+    /** x/Ni ADDR: N instructions from ADDR, disassembled ({@link CodeView#disassemble}). */
+    private void disassemble(String args) {
+        requireLive("x/i");
+        int sp = args.indexOf(' ');
+        String n = args.substring(1, args.indexOf('i'));
+        int count = n.isEmpty() ? 1 : Integer.parseInt(n);
+        if (count <= 0 || count > 1024) throw new CommandError("x: count must be 1..1024");
+        if (sp < 0) throw new CommandError("x: which address? e.g. 'x/3i $pc'");
+        long address = address(args.substring(sp + 1).strip());
+        SyscallEvent e = current();
+        List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        try {
+            for (String line : live.query(tracee -> code.disassemble(tracee, recorded, address, count))) out.println(line);
+        } catch (DeviceException ex) {
+            throw new CommandError(String.format(Locale.ROOT, "cannot read memory at 0x%x: %s", address, ex.getMessage()));
+        }
+    }
+
     private void maps() {
         requireLive("maps");
         SyscallEvent e = current();
         Integer pid = livePids.get(e.pid());
         if (pid == null) throw new CommandError("maps: the live process of recorded pid " + e.pid() + " is not known yet");
         List<dev.deja.formats.event.MappingEvent> recorded = recordedMappings(e.pid(), e.seq());
+        if (recorded.isEmpty() && t.name(e).startsWith("execve")) {
+            // The recording starts at this exec: what runs before it is deja's launcher, never recorded.
+            out.println("(before its first execve the process still runs deja's launcher, not the recorded program:"
+                    + " these are the launcher's mappings; 'step' to see the program's)");
+        }
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "maps"))) out.println(withRecordedPath(line, recorded));
         } catch (IOException ex) {

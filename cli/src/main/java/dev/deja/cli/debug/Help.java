@@ -31,9 +31,11 @@ final class Help {
                             + "(a log line's timestamp; the recorded TZ unless a zone is given).",
                     List.of("goto 17", "goto 1042", "goto test:CacheTest#evicts", "goto test:CacheTest#evicts end",
                             "goto time 12:03:04.123", "goto time 2026-12-02 12:03:04Z")),
-            new Entry("finish", List.of("fin"), "finish",
-                    "Run to the current process's last recorded call (its exit); from there, to the end of the run.",
-                    List.of("finish")),
+            new Entry("finish", List.of("fin"), "finish [process]",
+                    "Run to the current call's exit (the replay answers it) and show its result and the outputs it wrote,"
+                            + " read back from memory; 'finish process': to the process's last recorded call (from there,"
+                            + " one call on).",
+                    List.of("finish", "finish process")),
             new Entry("reverse-step", List.of("rs"), "reverse-step [N]",
                     "Go N events back (default 1), by re-running the replay to there from the nearest earlier checkpoint"
                             + " (or the start).", List.of("reverse-step", "rs 3")),
@@ -54,8 +56,9 @@ final class Help {
                             + "(openat,read %file %network /regex). TERMs: path=GLOB fd=N result=N errno=NAME pid=N "
                             + "tid=N signal=SIGx event=N. COND: arg0..arg5, result, nr, event, pid, tid compared "
                             + "(== != < <= > >=) with numbers, joined by && and ||. 'break test' stops at each "
-                            + "test's start (deja-junit's markers).",
-                    List.of("break openat path=*.conf", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
+                            + "test's start (deja-junit's markers). 'exit' after SYSCALLS stops after the call returned"
+                            + " (as finish).",
+                    List.of("break openat path=*.conf", "break read exit", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
                             "b signal=SIGUSR1", "b event=1042")),
             new Entry("delete", List.of("d"), "delete [ID...] | delete checkpoint N",
                     "Delete breakpoints (all without IDs), or checkpoint N.",
@@ -74,8 +77,13 @@ final class Help {
             new Entry("regs", List.of("registers"), "regs",
                     "The live replaying thread's registers (at the entry of the current call).", List.of("regs")),
             new Entry("x", List.of(), "x/[N][FMT][SIZE] ADDR",
-                    "Examine live memory as gdb does: FMT x d u o t c s a, SIZE b h w g; ADDR a number or $reg[+-N].",
-                    List.of("x/32xb $rsp", "x/4gx $rsp+8", "x/s $rsi", "x/8dw 0x7ffffffde000")),
+                    "Examine live memory as gdb does: FMT x d u o t c s a, SIZE b h w g, or x/Ni for N instructions"
+                            + " (disassembled by objdump); ADDR a number or $reg[+-N].",
+                    List.of("x/32xb $rsp", "x/4gx $rsp+8", "x/s $rsi", "x/8dw 0x7ffffffde000", "x/3i $pc")),
+            new Entry("bt", List.of("backtrace", "where"), "bt [N]",
+                    "The live thread's call stack (N innermost frames): address, function+offset, the object's recorded path;"
+                            + " unwound through .eh_frame, frames found by frame pointers marked as guessed.",
+                    List.of("bt", "bt 3")),
             new Entry("maps", List.of(), "maps", "The live replaying process's memory maps (/proc/PID/maps).",
                     List.of("maps")),
             new Entry("fds", List.of(), "fds", "The current process's open descriptors, as the recorded calls left them.",
@@ -108,10 +116,9 @@ final class Help {
      * instruction steps and checkpoints belong to the gdb issue; until then, the nearest deja command.
      */
     static final java.util.Map<String, String> HABITS = java.util.Map.ofEntries(
-            java.util.Map.entry("bt", "deja has no stack traces yet: 'info' shows the current call and its process, 'list' the calls"
-                    + " around it, 'regs' and 'x/8xg $rsp' the registers and stack memory"),
-            java.util.Map.entry("backtrace", "@bt"), java.util.Map.entry("where", "@bt"), java.util.Map.entry("frame", "@bt"),
-            java.util.Map.entry("up", "@bt"), java.util.Map.entry("down", "@bt"),
+            java.util.Map.entry("frame", "deja has no frame selection: 'bt' lists the frames of the stopped thread, 'x/8xg $rsp'"
+                    + " and 'regs' show its innermost one"),
+            java.util.Map.entry("up", "@frame"), java.util.Map.entry("down", "@frame"),
             java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"
                     + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out"),
             java.util.Map.entry("rwatch", "@watch"), java.util.Map.entry("awatch", "@watch"),
@@ -120,7 +127,7 @@ final class Help {
             java.util.Map.entry("stepi", "deja moves by system calls, not instructions: 'step' goes to the next recorded call,"
                     + " 'next -t' to this thread's next one"),
             java.util.Map.entry("si", "@stepi"), java.util.Map.entry("nexti", "@stepi"), java.util.Map.entry("ni", "@stepi"),
-            java.util.Map.entry("info frame", "@bt"),
+            java.util.Map.entry("info frame", "@frame"),
             java.util.Map.entry("info sharedlibrary", "'maps' lists what the process has mapped, the shared libraries"
                     + " among it (with the recorded path first)"),
             java.util.Map.entry("info proc mappings", "@info sharedlibrary"),

@@ -28,8 +28,11 @@ final class LiveReplay implements ReplayControl {
     sealed interface Notice {
     }
 
-    /** The replay is parked before {@code event}, replayed by live process {@code livePid}, thread {@code liveTid}. */
-    record Stopped(SyscallEvent event, int livePid, int liveTid) implements Notice {
+    /**
+     * The replay is parked before {@code event}, replayed by live process {@code livePid}, thread
+     * {@code liveTid}; or, {@code atExit}, right after it (the call answered, its outputs written).
+     */
+    record Stopped(SyscallEvent event, int livePid, int liveTid, boolean atExit) implements Notice {
     }
 
     /**
@@ -78,6 +81,8 @@ final class LiveReplay implements ReplayControl {
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
     private final BlockingQueue<Notice> notices = new LinkedBlockingQueue<>();
     private volatile long stopAt;
+    /** The call whose exit the replay stops at ({@link #finishCall}), or -1. */
+    private volatile long stopAfter = -1;
     private volatile boolean interrupted;
     private Thread runner;
     /** Shell side: the replay is parked in the hook and takes requests. */
@@ -165,6 +170,7 @@ final class LiveReplay implements ReplayControl {
         Checkpoints c = checkpoints;
         if (c == null) return new Taken(null, "the replay is not running");
         return query(t -> {
+            if (parkedAt == null) return new Taken(null, "the replay stands after a call's exit; checkpoints are taken at a call's entry ('step' first)");
             try {
                 return new Taken(c.take(parkedAt, t, false), null);
             } catch (Checkpoints.Refused r) {
@@ -177,6 +183,21 @@ final class LiveReplay implements ReplayControl {
     boolean deleteCheckpoint(int number) {
         Checkpoints c = checkpoints;
         return c != null && query(t -> c.delete(number));
+    }
+
+    /**
+     * Lets the replay parked at call {@code seq}'s entry answer it and stops again right after it
+     * (the outputs written, the result in rax); the other threads go on as the recording orders them.
+     */
+    Notice finishCall(long seq) {
+        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        interrupted = false;
+        stopAfter = seq;
+        requests.add(new Resume(Long.MAX_VALUE));
+        Notice n = await();
+        stopAfter = -1;
+        return n;
     }
 
     /** From any thread (a Ctrl-C handler): the running replay stops at its next event. */
@@ -286,7 +307,19 @@ final class LiveReplay implements ReplayControl {
             return;
         }
         parkedAt = recorded;
-        notices.add(new Stopped(recorded, tracee.pid(), tracee.tid()));
+        park(new Stopped(recorded, tracee.pid(), tracee.tid(), false), tracee);
+    }
+
+    @Override
+    public void afterEvent(SyscallEvent recorded, Tracee tracee) {
+        // A Ctrl-C while running to a call's exit stops at the next entry, as any move (beforeEvent).
+        if (recorded.seq() != stopAfter) return;
+        parkedAt = null; // at a call's exit: no checkpoint here (a copy is made at a call's entry)
+        park(new Stopped(recorded, tracee.pid(), tracee.tid(), true), tracee);
+    }
+
+    private void park(Stopped where, Tracee tracee) {
+        notices.add(where);
         while (true) {
             Request r;
             try {

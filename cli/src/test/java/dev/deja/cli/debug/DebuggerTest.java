@@ -56,11 +56,11 @@ class DebuggerTest {
         assertEquals("error: event 3 is behind the current one (#12); 'goto 3' goes back\n", run("until 3"));
         run("goto #3");
         assertEquals(3, at());
-        run("finish");
+        run("finish process");
         assertEquals(19, at(), "the process's last call");
-        run("goto 14", "finish");
+        run("goto 14", "finish process");
         assertEquals(16, at());
-        run("finish");
+        run("finish process");
         assertEquals(18, at(), "from a process's last call, one on");
         assertEquals("goto 1000: the recording's last event is #20: going to the end of the run\n"
                 + "[end of the recording: the program exited with status 0]\n", run("goto 1000"));

@@ -176,6 +176,9 @@ public final class StraceTracer implements Tracer {
     public enum Clock { NONE, SECONDS, MICROS, EPOCH }
 
     private final Options o;
+    /** -k: where the stack of each traced call comes from (null without -k), and each thread's at its entry. */
+    private StackSource stacks;
+    private final Map<Integer, List<String>> entryStacks = new HashMap<>();
     /** -i: the instruction pointer at each call's entry, by thread. */
     private final Map<Integer, Long> entryIps = new HashMap<>();
     /** -r: when the previous printed call began; -1 before the first. */
@@ -206,9 +209,23 @@ public final class StraceTracer implements Tracer {
         this.out = out;
     }
 
+    /**
+     * strace's -k: the lines of a stopped thread's call stack, innermost first, each as strace prints
+     * them ({@code  > /usr/lib/x86_64-linux-gnu/libc.so.6(read+0xd) [0xf82ad]}).
+     */
+    @FunctionalInterface
+    public interface StackSource {
+        List<String> lines(Tracee tracee);
+    }
+
+    /** -k: print {@code source}'s stack, taken at each traced call's entry, after the call's line. Before the run. */
+    public void stacks(StackSource source) {
+        this.stacks = source;
+    }
+
     @Override
     public boolean decides() {
-        return !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty()
+        return stacks != null || !o.injects().isEmpty() || o.decodeFds() || o.more().instructionPointer() || !o.more().paths().isEmpty()
                 || o.more().pidNames();
     }
 
@@ -224,6 +241,8 @@ public final class StraceTracer implements Tracer {
     public Decision onSyscallEntry(SyscallEntry e, Tracee tracee) {
         live.add(e.tid());
         if (o.more().instructionPointer() && o.trace().contains(e.nr())) readAtEntry(e, tracee);
+        // -k at the entry, so that a call that never returns has one; an exec's is taken at its exit (below)
+        if (stacks != null && o.trace().contains(e.nr())) entryStacks.put(e.tid(), stacks.lines(tracee));
         // --decode-pids=comm: the name as the call starts (strace prints it then): a call that never
         // returns (exit_group) is printed once the thread is gone, an execve's after the name changed
         if (o.more().pidNames() && o.trace().contains(e.nr())) {
@@ -286,9 +305,14 @@ public final class StraceTracer implements Tracer {
             text += String.format(" <%d.%06d>", ns / 1_000_000_000L, ns / 1000 % 1_000_000);
         }
         line(e.tid(), e.timeNs(), text, true);
+        List<String> stack = entryStacks.remove(e.tid());
+        // strace -k shows a successful exec's stack in the new program (its loader's first instruction)
+        if (stack != null && e.result() == 0 && EXECS.contains(schemas.table().name(e.nr()))) stack = stacks.lines(tracee);
+        if (stack != null) for (String frame : stack) out.println(frame);
         dump(e);
     }
 
+    private static final Set<String> EXECS = Set.of("execve", "execveat");
     private static final Set<String> READS = Set.of("read", "pread64", "readv", "preadv", "preadv2", "recvfrom");
     private static final Set<String> WRITES = Set.of("write", "pwrite64", "writev", "pwritev", "pwritev2", "sendto");
 

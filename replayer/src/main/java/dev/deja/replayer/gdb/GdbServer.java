@@ -158,6 +158,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private int returning = -1;
     /** The name the replayed copy of the program runs under (its file name in deja's replay directory). */
     private String copyName;
+    /** Write watchpoints (Z2); a replayed call writes watched bytes and its return stop is due; gdb's last resume stepped. */
+    private final WatchSet watches = new WatchSet();
+    private boolean watchAfterCall;
+    private boolean stepping;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
         this.listener = listener;
@@ -177,6 +181,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
         if (detached || socket == null) return;
+        if (!watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
+            watchAfterCall = true; // a recorded read into a watched buffer: a hit at that call's return
+            tracee.stopAfterCall();
+        }
         if (interruptArrived()) {
             // Ctrl-C in gdb: taken at the next recorded call (nothing stops a thread between calls).
             Resume how = serve(tracee, stop(SIGINT, tracee, false));
@@ -197,6 +205,16 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (why instanceof Start) copyName = thread.threadName();
         if (detached) return Resume.CONTINUE;
         if (socket == null && !connect()) return Resume.CONTINUE;
+        if (why instanceof Stored s) return watchedStore(s, thread);
+        if (why instanceof Stepped && watchAfterCall) {
+            watchAfterCall = false;
+            String hit = watchHit(thread);
+            if (hit != null) {
+                returning = -1;
+                return serveHits(thread, hit);
+            }
+            if (returning < 0 && !stepping) return Resume.CONTINUE; // nothing watched changed, and gdb did not ask to stop
+        }
         if (why instanceof Stepped && returning >= 0) {
             String reply = "T" + hex8(SIGTRAP) + "syscall_return:" + Integer.toHexString(returning) + ";thread:"
                     + Integer.toHexString(thread.tid()) + ";";
@@ -484,12 +502,16 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     private Resume go(Resume how) {
         running = true;
+        stepping = how == Resume.STEP;
+        watches.resumed();
         return how;
     }
 
     private void detach(Tracee t) {
         for (long addr : breakpoints) t.removeBreakpoint(addr);
         breakpoints.clear();
+        for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
+        watches.clear();
         detached = true;
         console.println("deja: gdb detached: the replay runs on to the end");
         close();
@@ -541,6 +563,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         }
         if (p.startsWith("Z0,")) return insert(p.substring(3), t);
         if (p.startsWith("z0,")) return remove(p.substring(3), t);
+        if (p.startsWith("Z2,")) return insertWatch(p.substring(3), t);
+        if (p.startsWith("z2,")) return removeWatch(p.substring(3), t);
+        if (p.startsWith("Z3,") || p.startsWith("Z4,")) {
+            console.println("deja: gdb asked for a read or access watchpoint (rwatch, awatch): deja watches writes only (watch)");
+            return "";
+        }
         if (p.startsWith("vRun")) return "E.deja replays one recorded run: it cannot start another program";
         return "";
     }
@@ -592,6 +620,74 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         breakpoints.remove(addr);
         t.removeBreakpoint(addr);
         return "OK";
+    }
+
+    // ---------------------------------------------------------------- write watchpoints
+
+    /** Z2,ADDR,LEN: the pages become read-only in the program (deja steps each store into them); the old value is read now. */
+    private String insertWatch(String args, Tracee t) {
+        String[] a = args.split("[,;]");
+        long addr = GdbPackets.parseHex(a[0]);
+        long len = GdbPackets.parseHex(a[1]);
+        String why = watches.refusal(addr, len);
+        if (why != null) {
+            console.println("deja: cannot watch 0x" + Long.toHexString(addr) + ": " + why);
+            return "E01";
+        }
+        byte[] now = readExactly(t, addr, (int) len);
+        if (now == null) return "E14";
+        try {
+            t.watchMemory(addr, len);
+        } catch (DeviceException e) {
+            console.println("deja: cannot watch 0x" + Long.toHexString(addr) + ": " + e.getMessage());
+            return "E01";
+        }
+        watches.add(addr, now);
+        return "OK";
+    }
+
+    private String removeWatch(String args, Tracee t) {
+        String[] a = args.split("[,;]");
+        long addr = GdbPackets.parseHex(a[0]);
+        long len = GdbPackets.parseHex(a[1]);
+        if (watches.remove(addr, len)) t.unwatchMemory(addr, len);
+        return "OK";
+    }
+
+    /** A store into a watched page ran: a hit when watched bytes changed; otherwise on, unless gdb's own step ended. */
+    private Resume watchedStore(Stored s, Tracee thread) {
+        String hit = watchHit(thread);
+        if (hit != null) return serveHits(thread, hit);
+        if (s.stepEnded()) return serve(thread, stop(SIGTRAP, thread, false));
+        return Resume.CONTINUE;
+    }
+
+    /** One stop per watch the store changed (gdb checks only the watch its stop reply names), where the thread is. */
+    private Resume serveHits(Tracee thread, String hit) {
+        Resume how = serve(thread, hit);
+        for (String next; how == Resume.CONTINUE && (next = watchHit(thread)) != null; ) how = serve(thread, next);
+        return how;
+    }
+
+    /** The stop reply for the first watch whose bytes changed (gdb then prints its old and new value), or null. */
+    private String watchHit(Tracee t) {
+        WatchSet.Watch w = watches.changed((address, length) -> readExactly(t, address, length));
+        if (w == null) return null;
+        return "T" + hex8(SIGTRAP) + "watch:" + Long.toHexString(w.address()) + ";thread:" + Integer.toHexString(t.tid()) + ";";
+    }
+
+    private static byte[] readExactly(Tracee t, long address, int length) {
+        byte[] data = new byte[length];
+        return t.memory().read(address, data, 0, length) == length ? data : null;
+    }
+
+    /** The six argument registers of a thread stopped at a syscall entry (rdi rsi rdx r10 r8 r9). */
+    private static long[] liveArgs(Tracee t) {
+        long[] regs = t.registers();
+        int[] argWords = {14, 13, 12, 7, 9, 8}; // their places in user_regs_struct
+        long[] args = new long[6];
+        for (int i = 0; i < 6; i++) args[i] = regs[argWords[i]];
+        return args;
     }
 
     // ---------------------------------------------------------------- qXfer and monitor

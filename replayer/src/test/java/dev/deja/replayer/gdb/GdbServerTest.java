@@ -81,6 +81,16 @@ class GdbServerTest {
             calls.add("remove " + Long.toHexString(address));
             return true;
         }
+
+        @Override
+        public void watchMemory(long address, long length) {
+            calls.add("watch " + Long.toHexString(address) + "+" + length);
+        }
+
+        @Override
+        public void unwatchMemory(long address, long length) {
+            calls.add("unwatch " + Long.toHexString(address) + "+" + length);
+        }
     }
 
     private final ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -131,7 +141,19 @@ class GdbServerTest {
         assertEquals("OK", server.answer("Z0,555555555288,1", t));
         assertEquals("OK", server.answer("z0,555555555288,1", t));
         assertEquals(List.of("insert 555555555288", "remove 555555555288"), t.calls);
-        assertEquals("", server.answer("Z2,1000,8", t)); // write watchpoints: not supported yet
+    }
+
+    @Test
+    void watchesWritesWithinItsBoundsAndRefusesReadWatchpoints() {
+        assertEquals("OK", server.answer("Z2,1004,4", t));
+        assertEquals("E14", server.answer("Z2,3000,4", t)); // unreadable: no old value
+        assertEquals("E01", server.answer("Z2,1000," + Long.toHexString(WatchSet.MAX_LENGTH + 1), t));
+        assertEquals("OK", server.answer("z2,1004,4", t));
+        assertEquals("OK", server.answer("z2,1004,4", t)); // gone already: nothing to undo
+        assertEquals(List.of("watch 1004+4", "unwatch 1004+4"), t.calls);
+        assertEquals("", server.answer("Z3,1004,4", t));
+        assertEquals("", server.answer("Z4,1004,4", t));
+        assertTrue(console.toString(StandardCharsets.UTF_8).contains("deja watches writes only"));
     }
 
     @Test

@@ -1,0 +1,244 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.deja.samples.Samples;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * gdb's {@code watch} on {@code deja replay --gdb}, with the real gdb in batch mode: deja has no debug
+ * registers to offer, it makes the watched pages read-only and steps each store into them. The program
+ * (samples/c/gdb_watch.c) sets a header's len from two places, stores the same value once more, reads the
+ * header from a file over it (a recorded read), stores into the same page in a loop and sums the magic in a
+ * stack local. Each stop must come at the right line with gdb's old and new values, the read's at that call,
+ * and the replay must end as recorded.
+ */
+class GdbWatchIT {
+    private static final Path GDB = Path.of("/usr/bin/gdb");
+    private static final Pattern ADDRESS = Pattern.compile("target extended-remote ([0-9.]+:[0-9]+)");
+
+    @TempDir
+    Path dir;
+
+    record Session(String gdb, Runs.Result deja) {
+    }
+
+    /** Records gdb_watch reading the 12-byte header DEJA/16/7, with {@code loops} stores into the watched page. */
+    private Path record(String loops) throws Exception {
+        Path input = dir.resolve("hdr.bin");
+        Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0});
+        Path rec = dir.resolve("rec");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", Samples.path("gdb_watch"),
+                input.toString(), loops);
+        assertEquals(7, recorded.status(), recorded.stderr());
+        Files.writeString(input, "XXXXXXXXXXXX"); // the replay must not read it again
+        return rec;
+    }
+
+    @Test
+    void watchLocationStopsAtEachStoreThatChangesTheFieldAndAtTheRecordedRead() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = record("300");
+        Session s = debug(rec, """
+                break load
+                continue
+                watch -l hdr->len
+                continue
+                continue
+                continue
+                bt 2
+                print the_header.len
+                continue
+                """);
+        String g = s.gdb();
+        // set_len's store, then add_len's (add_len(hdr, 0) stores the same value: no stop), each reported after the
+        // storing instruction, on the line that follows it, as a hardware watchpoint is.
+        assertTrue(g.contains("""
+                Hardware watchpoint 2: -location hdr->len
+
+                Old value = 0
+                New value = 8
+                set_len (hdr=0x"""), g);
+        assertTrue(g.contains("len=8) at gdb_watch.c:25\n25\t}\n"), g);
+        assertTrue(g.contains("""
+                Hardware watchpoint 2: -location hdr->len
+
+                Old value = 8
+                New value = 12
+                add_len (hdr=0x"""), g);
+        assertTrue(g.contains("more=4) at gdb_watch.c:29\n29\t}\n"), g);
+        // The recorded read wrote len: a hit at that call's return, in read, called from load.
+        assertTrue(Pattern.compile("Old value = 12\nNew value = 16\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(Pattern.compile("(?m)^#1  0x[0-9a-f]+ in load \\(.*\\) at gdb_watch\\.c:37$").matcher(g).find(), g);
+        assertTrue(g.contains("$1 = 16\n"), g);
+        assertEquals(3, count(g, "Hardware watchpoint 2: -location hdr->len\n\nOld value"), "no other stop: " + g);
+        // 300 stores into the watched page that leave len alone: none stops; the run ends as recorded.
+        assertTrue(g.contains("[Inferior 1 (Remote target) exited with code 07]"), g);
+        assertEquals(7, s.deja().status(), s.deja().stderr());
+        assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());
+    }
+
+    @Test
+    void aStackLocalSeveralWatchesAtOnceABreakpointOnTheStoreAndStepiOntoItThenDelete() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = record("0");
+        Session s = debug(rec, """
+                break load
+                continue
+                watch -l hdr->version
+                watch -l hdr->magic[0]
+                break *set_len+18
+                continue
+                x/i $pc
+                stepi
+                x/i $pc
+                delete 4
+                continue
+                continue
+                delete
+                break checksum
+                continue
+                watch sum
+                continue
+                continue
+                continue
+                continue
+                continue
+                rwatch the_header.len
+                continue
+                """);
+        String g = s.gdb();
+        // The breakpoint on set_len's store: the store is stepped with its own byte, and stepi onto it is
+        // reported as the step it is (len is not watched now).
+        assertTrue(Pattern.compile("=> 0x[0-9a-f]+ <set_len\\+18>:\tmov    %edx,0x4\\(%rax\\)\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("=> 0x[0-9a-f]+ <set_len\\+21>:\tnop\n").matcher(g).find(), g);
+        // Two watches changed by one read: one stop each.
+        assertTrue(g.contains("Hardware watchpoint 3: -location hdr->magic[0]\n\nOld value = 0 '\\000'\nNew value = 68 'D'\n"), g);
+        assertTrue(g.contains("Hardware watchpoint 2: -location hdr->version\n\nOld value = 0\nNew value = 7\n"), g);
+        // A local on the stack: every push faults, only the stores into sum stop.
+        assertTrue(g.contains("Hardware watchpoint 6: sum\n\nOld value = 0\nNew value = 68\n"), g);
+        assertTrue(g.contains("Old value = 68\nNew value = 137\n"), g);
+        assertTrue(g.contains("Old value = 137\nNew value = 211\n"), g);
+        assertTrue(g.contains("Old value = 211\nNew value = 276\n"), g);
+        assertTrue(Pattern.compile("New value = 276\n0x[0-9a-f]+ in checksum \\(hdr=0x[0-9a-f]+ <the_header>\\) at gdb_watch\\.c:48\n")
+                .matcher(g).find(), g);
+        assertTrue(g.contains("Watchpoint 6 deleted because the program has left the block"), g);
+        // Read watchpoints are refused (at the resume that would insert them), with the reason on deja's terminal.
+        assertTrue(g.contains("Could not insert hardware watchpoint 7."), g);
+        assertTrue(s.deja().stderr().contains("deja watches writes only"), s.deja().stderr());
+        assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
+    }
+
+    @Test
+    void watchpointsSetAtACallsEntryStopCatchTheReadThatFollows() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = record("0");
+        // At a catch syscall stop the thread is inside the call's entry: deja protects the pages from there.
+        Session s = debug(rec, """
+                catch syscall openat
+                continue
+                continue
+                continue
+                continue
+                continue
+                print (char *) $rsi
+                watch -l the_header.len
+                watch -l the_header.version
+                delete 1
+                continue
+                continue
+                continue
+                """);
+        String g = s.gdb();
+        // The loader's two opens (entry and return each), then the program's: the watch is set at that entry.
+        assertTrue(Pattern.compile("\\$1 = 0x[0-9a-f]+ \".*/hdr.bin\"\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("Hardware watchpoint 2: -location the_header.len\n\nOld value = 12\nNew value = 16\n"
+                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(Pattern.compile("Hardware watchpoint 3: -location the_header.version\n\nOld value = 0\nNew value = 7\n"
+                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(g.contains("[Inferior 1 (Remote target) exited with code 07]"), g);
+        assertEquals(7, s.deja().status(), s.deja().stderr());
+        assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());
+    }
+
+    @Test
+    void callsTheReplayRunsForRealSeeTheProgramsProtectionsAndTheWatchOutlivesItsOwnMprotect() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = dir.resolve("rec");
+        String exe = Samples.path("gdb_watch_maps");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
+        assertEquals(0, recorded.status(), recorded.stderr());
+        // sigprocmask writes the old mask into the watched page (EFAULT if it stayed read-only), the program
+        // makes the page read-only and writable again, a forked child writes its own copy.
+        Session s = debug(rec, exe, """
+                break main
+                continue
+                watch -l page[8]
+                continue
+                continue
+                continue
+                continue
+                """);
+        String g = s.gdb();
+        assertTrue(g.contains("Old value = 0 '\\000'\nNew value = 1 '\\001'\nmain () at gdb_watch_maps.c:18\n"), g);
+        assertTrue(g.contains("Old value = 1 '\\001'\nNew value = 2 '\\002'\nmain () at gdb_watch_maps.c:27\n"), g);
+        assertTrue(g.contains("Old value = 2 '\\002'\nNew value = 4 '\\004'\nmain () at gdb_watch_maps.c:35\n"), g);
+        assertEquals(3, count(g, "Hardware watchpoint 2: -location page[8]\n\nOld value"), "the child's store is its own: " + g);
+        assertTrue(g.contains("[Inferior 1 (Remote target) exited normally]"), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals("child 3 page 4\n", s.deja().stdout(), s.deja().stderr());
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
+        return n;
+    }
+
+    private static String awaitAddress(Process deja, Path err) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && deja.isAlive()) {
+            Matcher m = ADDRESS.matcher(Files.readString(err));
+            if (m.find()) return m.group(1);
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no gdb server address: " + Files.readString(err));
+    }
+
+    private Session debug(Path rec, String script) throws IOException, InterruptedException {
+        return debug(rec, Samples.path("gdb_watch"), script);
+    }
+
+    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb (with {@code exe}'s symbols) against it. */
+    private Session debug(Path rec, String exe, String script) throws IOException, InterruptedException {
+        Path out = dir.resolve("deja.out");
+        Path err = dir.resolve("deja.err");
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
+                .redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            String address = awaitAddress(deja, err);
+            Path commands = dir.resolve("script.gdb");
+            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
+            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(), exe),
+                    java.time.Duration.ofSeconds(120));
+            assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
+            return new Session(gdb.stdout() + gdb.stderr(), new Runs.Result(deja.exitValue(),
+                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8)));
+        } finally {
+            deja.descendants().forEach(ProcessHandle::destroyForcibly);
+            deja.destroyForcibly();
+        }
+    }
+}

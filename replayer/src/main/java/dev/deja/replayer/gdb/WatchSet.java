@@ -1,0 +1,137 @@
+package dev.deja.replayer.gdb;
+
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * gdb's write watchpoints on a replay ({@code Z2}): the watched ranges, the bytes each held when last
+ * seen, and the decision whether a store or a replayed call is a hit. A write watchpoint reports when
+ * the value changed (gdb's semantics for {@code watch}: a store of the same value is no hit), at the
+ * first watch in the order gdb inserted them. No tracee here: memory comes through {@link Memory}.
+ */
+final class WatchSet {
+    /** At most this many watched ranges at once (each costs a protected page and a compare per store in it). */
+    static final int MAX_WATCHES = 16;
+    /** The longest range one watchpoint may cover (a struct or a buffer; every store in its pages is stepped). */
+    static final long MAX_LENGTH = 64 * 1024;
+
+    /** Reads the program's memory: the bytes of {@code [address, address+length)}, or null when not all are readable. */
+    @FunctionalInterface
+    interface Memory {
+        byte[] read(long address, int length);
+    }
+
+    /** A watched range and the bytes it held when last seen. */
+    record Watch(long address, int length, byte[] last) {
+        Watch {
+            last = last.clone();
+        }
+
+        @Override
+        public byte[] last() {
+            return last.clone();
+        }
+
+        boolean overlaps(long from, long len) {
+            return len > 0 && from < address + length && address < from + len;
+        }
+    }
+
+    private final List<Watch> watches = new ArrayList<>();
+    /**
+     * The last bytes of watches gdb removed since the program last ran, by "address/length": gdb takes its
+     * watchpoints out at every stop and puts them back before it resumes, and a change not reported yet
+     * (two watches changed by one store) must survive that.
+     */
+    private final Map<String, byte[]> retired = new HashMap<>();
+
+    boolean isEmpty() {
+        return watches.isEmpty();
+    }
+
+    int size() {
+        return watches.size();
+    }
+
+    List<Watch> watches() {
+        return List.copyOf(watches);
+    }
+
+    /** Why {@code [address, address+length)} cannot be watched now, or null when it can. */
+    String refusal(long address, long length) {
+        if (length <= 0) return "a watchpoint needs at least one byte";
+        if (length > MAX_LENGTH) return "deja watches at most " + MAX_LENGTH + " bytes per watchpoint (asked: " + length + ")";
+        if (watches.size() >= MAX_WATCHES) return "deja watches at most " + MAX_WATCHES + " ranges at once";
+        if (address < 0 || address + length < address) return "the range wraps around the address space";
+        return null;
+    }
+
+    /**
+     * Adds a watch with its bytes now ({@code current}: gdb's old value is the one the range holds when it
+     * is inserted), or with the last bytes it had when gdb removed it while the program stood still.
+     */
+    void add(long address, byte[] current) {
+        byte[] last = retired.remove(address + "/" + current.length);
+        watches.add(new Watch(address, current.length, last != null ? last : current));
+    }
+
+    /** The program runs again: a watch removed and not put back is gone for good. */
+    void resumed() {
+        retired.clear();
+    }
+
+    /** Removes one watch of exactly that range; false when there is none. */
+    boolean remove(long address, long length) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
+            if (w.address() == address && w.length() == length) {
+                watches.remove(i);
+                retired.put(address + "/" + length, w.last);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void clear() {
+        watches.clear();
+        retired.clear();
+    }
+
+    /**
+     * After a store or a replayed call: the first watch whose bytes differ from those last seen, which
+     * takes them as its last seen, or null. gdb hears of one watch per stop (the one its stop reply names):
+     * another one the same store changed is found by the next call, before the program goes on. A range
+     * that cannot be read is left as it was.
+     */
+    Watch changed(Memory memory) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
+            byte[] now = memory.read(w.address(), w.length());
+            if (now == null || Arrays.equals(now, w.last)) continue;
+            Watch updated = new Watch(w.address(), w.length(), now);
+            watches.set(i, updated);
+            return updated;
+        }
+        return null;
+    }
+
+    /**
+     * Whether replaying {@code recorded} with the live arguments {@code liveArgs} writes watched bytes:
+     * one of its recorded outputs, placed as the replay places it (a block hanging off argument i moves
+     * with the live argument; a block reached through a pointer stays at its recorded address), overlaps
+     * a watch.
+     */
+    boolean written(SyscallEvent recorded, long[] liveArgs) {
+        for (MemoryBlock b : recorded.outputs()) {
+            long at = b.arg() >= 0 ? liveArgs[b.arg()] + (b.address() - recorded.arg(b.arg())) : b.address();
+            for (Watch w : watches) if (w.overlaps(at, b.length())) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.deja.replayer.gdb;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The watch set's decisions: what may be watched, which store is a hit, which replayed call writes watched bytes. */
+class WatchSetTest {
+    /** Memory of 256 bytes at 0x1000. */
+    private final byte[] memory = new byte[256];
+
+    private byte[] read(long address, int length) {
+        if (address < 0x1000 || address + length > 0x1000 + memory.length) return null;
+        return Arrays.copyOfRange(memory, (int) (address - 0x1000), (int) (address - 0x1000) + length);
+    }
+
+    private WatchSet watching(long address, int length) {
+        WatchSet w = new WatchSet();
+        w.add(address, read(address, length));
+        return w;
+    }
+
+    @Test
+    void aStoreThatChangesTheWatchedBytesIsAHitAndTheNewValueIsTheNextOldOne() {
+        WatchSet w = watching(0x1004, 4);
+        assertNull(w.changed(this::read), "nothing stored yet");
+        memory[5] = 8;
+        WatchSet.Watch hit = w.changed(this::read);
+        assertNotNull(hit);
+        assertEquals(0x1004, hit.address());
+        assertArrayEquals(new byte[] {0, 8, 0, 0}, hit.last());
+        assertNull(w.changed(this::read), "the same value again is no hit");
+    }
+
+    @Test
+    void aStoreOfTheSameValueOrBesideTheRangeIsNoHit() {
+        memory[4] = 7;
+        WatchSet w = watching(0x1004, 4);
+        memory[4] = 7;
+        memory[3] = 1;
+        memory[8] = 1;
+        assertNull(w.changed(this::read));
+    }
+
+    @Test
+    void withSeveralWatchesChangedByOneStoreEachIsReportedOnceInTheOrderInserted() {
+        WatchSet w = new WatchSet();
+        w.add(0x1010, read(0x1010, 1));
+        w.add(0x1000, read(0x1000, 8));
+        w.add(0x1020, read(0x1020, 2));
+        memory[0x21] = 5;
+        memory[2] = 5;
+        assertEquals(0x1000, w.changed(this::read).address(), "inserted before 0x1020");
+        assertEquals(0x1020, w.changed(this::read).address(), "the second change, at the same stop");
+        assertNull(w.changed(this::read));
+        memory[0x10] = 9;
+        assertEquals(0x1010, w.changed(this::read).address());
+    }
+
+    @Test
+    void aChangeNotReportedYetSurvivesGdbRemovingAndReinsertingTheWatchAtAStop() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, read(0x1000, 4));
+        w.add(0x1008, read(0x1008, 4));
+        memory[0] = 1;
+        memory[8] = 1;
+        assertEquals(0x1000, w.changed(this::read).address());
+        // gdb at the stop: z2 for both; before it resumes: Z2 for both, then vCont.
+        w.remove(0x1000, 4);
+        w.remove(0x1008, 4);
+        w.add(0x1000, read(0x1000, 4));
+        w.add(0x1008, read(0x1008, 4));
+        w.resumed();
+        assertEquals(0x1008, w.changed(this::read).address(), "still a change against its old value");
+        assertNull(w.changed(this::read));
+    }
+
+    @Test
+    void aWatchRemovedWhileTheProgramRanStartsAfreshWhenInsertedAgain() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, read(0x1000, 4));
+        w.remove(0x1000, 4);
+        w.resumed(); // the program ran without it
+        memory[0] = 3;
+        w.add(0x1000, read(0x1000, 4));
+        assertNull(w.changed(this::read), "its old value is the one it has when set again");
+    }
+
+    @Test
+    void anUnreadableRangeIsNeverAHitAndKeepsItsLastBytes() {
+        WatchSet w = new WatchSet();
+        w.add(0x10fc, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        assertNull(w.changed(this::read), "runs past the readable memory");
+        assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, w.watches().getFirst().last());
+    }
+
+    @Test
+    void removeTakesOneWatchOfExactlyThatRange() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, new byte[4]);
+        w.add(0x1000, new byte[4]);
+        assertFalse(w.remove(0x1000, 2));
+        assertFalse(w.remove(0x1001, 4));
+        assertTrue(w.remove(0x1000, 4));
+        assertEquals(1, w.size());
+        assertTrue(w.remove(0x1000, 4));
+        assertTrue(w.isEmpty());
+        assertFalse(w.remove(0x1000, 4));
+    }
+
+    @Test
+    void refusesEmptyTooLongWrappingAndOneWatchTooMany() {
+        WatchSet w = new WatchSet();
+        assertNotNull(w.refusal(0x1000, 0));
+        assertNull(w.refusal(0x1000, WatchSet.MAX_LENGTH));
+        assertNotNull(w.refusal(0x1000, WatchSet.MAX_LENGTH + 1));
+        assertNotNull(w.refusal(-16, 8));
+        assertNotNull(w.refusal(Long.MAX_VALUE - 2, 8));
+        for (int i = 0; i < WatchSet.MAX_WATCHES; i++) {
+            assertNull(w.refusal(0x1000 + 8L * i, 8), "watch " + i);
+            w.add(0x1000 + 8L * i, new byte[8]);
+        }
+        String why = w.refusal(0x2000, 8);
+        assertNotNull(why);
+        assertTrue(why.contains(Integer.toString(WatchSet.MAX_WATCHES)), why);
+        w.remove(0x1000, 8);
+        assertNull(w.refusal(0x2000, 8), "room again after a delete");
+    }
+
+    private static SyscallEvent read(long recordedBuffer, long liveBuffer, int got, List<MemoryBlock> extra) {
+        long[] args = {3, recordedBuffer, 64, 0, 0, 0};
+        List<MemoryBlock> outputs = new java.util.ArrayList<>();
+        outputs.add(new MemoryBlock(1, recordedBuffer, new byte[got]));
+        outputs.addAll(extra);
+        return new SyscallEvent(9, 100, 100, 0, 0, 0, args, List.of(), got, outputs, 0);
+    }
+
+    @Test
+    void aReplayedReadWritesTheWatchedBytesWhenItsBufferAtTheLiveAddressOverlapsThem() {
+        WatchSet w = new WatchSet();
+        w.add(0x5004, new byte[4]);
+        long[] live = {3, 0x5000, 64, 0, 0, 0};
+        assertTrue(w.written(read(0x5000, 0x5000, 12, List.of()), live));
+        assertTrue(w.written(read(0x5000, 0x5000, 5, List.of()), live), "one byte of the watch");
+        assertFalse(w.written(read(0x5000, 0x5000, 4, List.of()), live), "ends just before the watch");
+        // Recorded at another address: the block moves with the live argument, as the replay writes it.
+        assertTrue(w.written(read(0x9000, 0x5000, 12, List.of()), live));
+        assertFalse(w.written(read(0x5000, 0x5000, 12, List.of()), new long[] {3, 0x6000, 64, 0, 0, 0}));
+    }
+
+    @Test
+    void aBlockReachedThroughAPointerIsPlacedAtItsRecordedAddress() {
+        WatchSet w = new WatchSet();
+        w.add(0x7000, new byte[8]);
+        long[] live = {3, 0x5000, 64, 0, 0, 0};
+        assertTrue(w.written(read(0x5000, 0x5000, 0, List.of(new MemoryBlock(-1, 0x6ffc, new byte[8]))), live));
+        assertFalse(w.written(read(0x5000, 0x5000, 0, List.of(new MemoryBlock(-1, 0x7008, new byte[8]))), live));
+        assertFalse(new WatchSet().written(read(0x7000, 0x7000, 12, List.of()), new long[] {3, 0x7000, 64, 0, 0, 0}),
+                "nothing watched");
+    }
+}
