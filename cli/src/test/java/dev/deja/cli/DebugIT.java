@@ -393,7 +393,7 @@ class DebugIT {
                 "error: 'stepi' is not a deja command: deja moves by system calls",
                 "error: 'info frame' is not a deja command: deja has no frame selection: 'bt' lists the frames",
                 "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
-                "error: 'checkpoint' is not a deja command: no checkpoints are needed",
+                "error: checkpoint needs a live replay (not --no-exec)",
                 "error: 'when' is not a deja command: the prompt shows the current event number");
         Runs.Result typo = run("", "replya", files.toString());
         assertEquals(ExitCodes.DEJA_FAILURE, typo.status());

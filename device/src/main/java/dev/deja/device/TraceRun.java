@@ -82,4 +82,33 @@ public final class TraceRun {
         if (t instanceof Error e) throw e;
         return result.get();
     }
+
+    /**
+     * As {@link #run(TraceSession, After)}, on the calling thread, which stays the tracer of what
+     * outlives the session (stopped process copies, see {@link ProcessCopies}): for one thread that
+     * runs several sessions in turn. A session that fails leaves no zombie of its tree behind.
+     */
+    public static TraceResult runHere(TraceSession session) {
+        session.keepsThread = true;
+        CountDownLatch done = new CountDownLatch(1);
+        Thread hook = Thread.ofPlatform().name("deja-interrupt").unstarted(() -> {
+            session.requestStop();
+            try {
+                done.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return session.run();
+        } finally {
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running and waits for us
+            }
+        }
+    }
 }

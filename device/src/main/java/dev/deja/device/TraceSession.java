@@ -182,6 +182,25 @@ public final class TraceSession {
         return new TraceSession(null, pid, tracer);
     }
 
+    /**
+     * A session whose tree is {@code pid}, a stopped copy of a traced process made on this thread by
+     * {@link ProcessCopies#fork} (without {@code atEntry}): it is resumed into the call it was copied at,
+     * and the run goes on from there as if launched (a checkpoint restored). Run it on the thread that
+     * made the copy: only that thread traces it.
+     */
+    public static TraceSession adopt(int pid, LaunchSpec spec, Tracer tracer) {
+        if (pid <= 0) throw new IllegalArgumentException("not a process id: " + pid);
+        TraceSession s = new TraceSession(spec, 0, tracer);
+        s.adoptPid = pid;
+        return s;
+    }
+
+    /** The tracing thread outlives the session (see {@link TraceRun#runHere}): an abandoned tree is reaped. */
+    boolean keepsThread;
+
+    /** The stopped copy this session adopts instead of launching, or 0. */
+    private int adoptPid;
+
     private TraceSession(LaunchSpec spec, int attachPid, Tracer tracer) {
         this.spec = spec;
         this.attachPid = attachPid;
@@ -248,6 +267,8 @@ public final class TraceSession {
             try {
                 if (attachPid != 0) {
                     attachAll();
+                } else if (adoptPid != 0) {
+                    adopt();
                 } else {
                     launch();
                 }
@@ -287,6 +308,8 @@ public final class TraceSession {
     private void abandon(Throwable failure) {
         if (attachPid == 0) {
             for (int pid : livePids) Signals.kill(pid, Signals.SIGKILL);
+            // A tracing thread that goes on (sessions run one after another on it) waits for them itself.
+            if (keepsThread) ProcessCopies.reap(new ArrayList<>(tasks.keySet()));
             return;
         }
         // An attached process is not ours to kill: the kernel detaches it when the tracing thread ends.
@@ -334,6 +357,21 @@ public final class TraceSession {
         }
         tasks.put(pid, new Task(pid, pid));
         Signals.kill(pid, Signals.SIGCONT);
+        if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
+    }
+
+    /** Takes over a stopped copy (see {@link #adopt}): launched already, it goes on into its call. */
+    private void adopt() {
+        int pid = adoptPid;
+        rootPid = pid;
+        livePids.add(pid);
+        processesSeen.add(pid);
+        launched = true;
+        firstExecSeen = true;
+        Task task = new Task(pid, pid);
+        task.started = true;
+        tasks.put(pid, task);
+        if (!ptrace.resumeToSyscall(pid, 0)) throw new DeviceException("the checkpoint copy " + pid + " is gone");
         if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
     }
 

@@ -613,6 +613,47 @@ final class RecordedRun implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Where replay stands in the recording, to go back to (a checkpoint): every thread's cursor and
+     * the steps done past {@code nextStep} (those before it are all done).
+     */
+    record Position(Map<Integer, int[]> cursors, int nextStep, int[] doneAhead) {
+    }
+
+    /**
+     * The position now, with thread {@code parkedTid}'s cursor put back before its call {@code parked}
+     * (taken, not yet replayed: a restored run takes it again).
+     */
+    Position position(int nextStep, int parkedTid, SyscallEvent parked) {
+        Map<Integer, int[]> cursors = new HashMap<>();
+        for (ThreadLog log : threads.values()) cursors.put(log.tid, new int[] {log.next, log.preemptsReached});
+        ThreadLog p = threads.get(parkedTid);
+        if (p != null && parked != null) {
+            int i = p.indexOf(parked);
+            if (i >= 0) cursors.put(parkedTid, new int[] {i, 0});
+        }
+        int ahead = 0;
+        for (int i = nextStep; i < stepCount; i++) if (isDone(i)) ahead++;
+        int[] done = new int[ahead];
+        ahead = 0;
+        for (int i = nextStep; i < stepCount; i++) if (isDone(i)) done[ahead++] = i;
+        return new Position(cursors, nextStep, done);
+    }
+
+    /** Goes back (or forth) to {@code p}: cursors as they were, the steps done then and no others. */
+    void restore(Position p) {
+        for (ThreadLog log : threads.values()) {
+            int[] c = p.cursors().get(log.tid);
+            log.next = c == null ? 0 : c[0];
+            log.preemptsReached = c == null ? 0 : c[1];
+        }
+        for (int i = 0; i < stepCount; i++) {
+            boolean done = i < p.nextStep();
+            if (done != isDone(i)) stepKind.set(i, (byte) (done ? stepKind.get(i) | DONE : stepKind.get(i) & ~DONE));
+        }
+        for (int i : p.doneAhead()) markDone(i);
+    }
+
     /** One recorded thread's events in seq order (their positions), with the replay's cursor. */
     final class ThreadLog {
         final int tid;

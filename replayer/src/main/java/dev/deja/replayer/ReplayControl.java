@@ -37,6 +37,29 @@ public interface ReplayControl {
         return null;
     }
 
+    /**
+     * Whether this control uses {@link Checkpoints}: the replay then runs its sessions on the
+     * caller's thread (the tracer of the checkpoints' copies) and hands them over through
+     * {@link #checkpoints} before it starts. False by default.
+     */
+    default boolean checkpointing() {
+        return false;
+    }
+
+    /** With {@link #checkpointing()}: the replay's checkpoints, before its first event. */
+    default void checkpoints(Checkpoints checkpoints) {
+    }
+
+    /**
+     * With {@link #checkpointing()}: the program ended (or the replay diverged) as {@code outcome} says,
+     * and checkpoints are left. On the tracing thread; the control may wait there, and returns the
+     * number of a checkpoint to go on from (the replay continues, the control is called at that
+     * checkpoint's call), or empty to end the replay with this outcome (the default).
+     */
+    default java.util.OptionalInt afterEnd(Replayer.Outcome outcome) {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Thrown by a control to end the replay early: the replaying processes are killed. */
     final class Abandon extends RuntimeException {
         private static final long serialVersionUID = 1L;

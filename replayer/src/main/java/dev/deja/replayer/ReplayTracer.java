@@ -270,6 +270,100 @@ final class ReplayTracer implements Tracer {
         return true;
     }
 
+    // ---------------------------------------------------------------- checkpoints
+
+    /**
+     * The replay's own state at a stop parked before {@code parked} (taken by live thread
+     * {@code liveTid}, not replayed yet), to go back to with a copy of the process (see
+     * {@link Checkpoints}). Copies of every table that changes as the replay goes; the live ids in them
+     * are those of the process copied.
+     */
+    record State(RecordedRun.Position position, boolean[] lineStart, int warnings, Set<Long> signalledAtEntry,
+                 Map<Integer, Integer> liveToRecTid, Map<Integer, Integer> recToLivePid, Map<Integer, Integer> recToLiveTid,
+                 Map<Integer, Map<Integer, Integer>> fdTables, Map<Integer, Pending> pending, Map<Integer, Long> scratch,
+                 Map<Integer, List<Injected>> injected, Map<String, Path> sharedCopies, long replayed, int nextStep,
+                 int running, boolean warnedKernelCopy, Map<Integer, ScheduleEvent> armed,
+                 Map<Integer, ScheduleEvent> preempted, Map<Integer, Integer> exitHeldFor, Map<Integer, Long> childTidWord) {
+    }
+
+    State state(SyscallEvent parked, int liveTid) {
+        Map<Integer, Map<Integer, Integer>> fds = new HashMap<>();
+        fdTables.forEach((pid, table) -> fds.put(pid, new HashMap<>(table)));
+        Map<Integer, List<Injected>> queued = new HashMap<>();
+        injected.forEach((tid, q) -> queued.put(tid, List.copyOf(q)));
+        Integer recTid = liveToRecTid.get(liveTid);
+        return new State(run.position(nextStep, recTid == null ? -1 : recTid, parked), lineStart.clone(),
+                warnings.size(), new HashSet<>(signalledAtEntry), new HashMap<>(liveToRecTid), new HashMap<>(recToLivePid),
+                new HashMap<>(recToLiveTid), fds, new HashMap<>(pending), new HashMap<>(scratch), queued,
+                new HashMap<>(sharedCopies), replayed, nextStep, running, warnedKernelCopy, new HashMap<>(armed),
+                new HashMap<>(preempted), new HashMap<>(exitHeldFor), new HashMap<>(childTidWord));
+    }
+
+    /**
+     * Back to {@code s}, for a run that goes on with a copy of the process it was taken in: live id
+     * {@code from} (that process, its one thread) is now {@code to}.
+     */
+    void restore(State s, int from, int to) {
+        java.util.function.IntUnaryOperator id = x -> x == from ? to : x;
+        run.restore(s.position());
+        System.arraycopy(s.lineStart(), 0, lineStart, 0, lineStart.length);
+        while (warnings.size() > s.warnings()) warnings.removeLast();
+        signalledAtEntry.clear();
+        signalledAtEntry.addAll(s.signalledAtEntry());
+        liveToRecTid.clear();
+        s.liveToRecTid().forEach((live, rec) -> liveToRecTid.put(id.applyAsInt(live), rec));
+        recToLivePid.clear();
+        s.recToLivePid().forEach((rec, live) -> recToLivePid.put(rec, id.applyAsInt(live)));
+        recToLiveTid.clear();
+        s.recToLiveTid().forEach((rec, live) -> recToLiveTid.put(rec, id.applyAsInt(live)));
+        fdTables.clear();
+        s.fdTables().forEach((pid, table) -> fdTables.put(pid, new HashMap<>(table)));
+        pending.clear();
+        s.pending().forEach((live, p) -> pending.put(id.applyAsInt(live), p));
+        scratch.clear();
+        s.scratch().forEach((live, at) -> scratch.put(id.applyAsInt(live), at));
+        injected.clear();
+        s.injected().forEach((live, q) -> injected.put(id.applyAsInt(live), new ArrayDeque<>(q)));
+        sharedCopies.clear();
+        sharedCopies.putAll(s.sharedCopies());
+        replayed = s.replayed();
+        nextStep = s.nextStep();
+        running = s.running() == 0 ? 0 : id.applyAsInt(s.running());
+        warnedKernelCopy = s.warnedKernelCopy();
+        armed.clear();
+        s.armed().forEach((live, e) -> armed.put(id.applyAsInt(live), e));
+        preempted.clear();
+        s.preempted().forEach((live, e) -> preempted.put(id.applyAsInt(live), e));
+        exitHeldFor.clear();
+        s.exitHeldFor().forEach((live, joiner) -> exitHeldFor.put(id.applyAsInt(live), id.applyAsInt(joiner)));
+        childTidWord.clear();
+        s.childTidWord().forEach((live, at) -> childTidWord.put(id.applyAsInt(live), at));
+        tracees.clear();
+    }
+
+    /** How many of the replayed processes are alive now (not yet ended, nor zombies). */
+    int liveProcessCount() {
+        int n = 0;
+        for (int pid : new HashSet<>(recToLivePid.values())) if (alive(pid)) n++;
+        return n;
+    }
+
+    private static boolean alive(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : 'X';
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The number of the clone syscall (checkpoints copy a process with it). */
+    int cloneNr() {
+        return nrClone;
+    }
+
     // ---------------------------------------------------------------- order
 
     /** With one recorded thread its own order is the order; with more, threads go in recorded order. */

@@ -5,6 +5,7 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.LaunchSpec;
 import dev.deja.device.TraceResult;
 import dev.deja.device.TraceRun;
+import dev.deja.device.TraceSession;
 import dev.deja.device.ffm.CloseFds;
 import dev.deja.device.ffm.NativeCallException;
 import dev.deja.device.ffm.SignalActions;
@@ -185,7 +186,7 @@ public final class Replayer {
         };
         try {
             launching.set(true);
-            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched, control.debugAgent());
+            Outcome o = replay(rec, run, spec, options, scratch, schemas, launched, control);
             // Signals 32 and 33 are glibc's own (thread cancellation, setxid): no program sets or sees them.
             long lost = spec.ignoredSignals() & ~SignalActions.SETTABLE & ~(3L << 31);
             if (lost == 0) return o;
@@ -199,28 +200,39 @@ public final class Replayer {
     }
 
     private static Outcome replay(Recording rec, RecordedRun run, LaunchSpec spec, Options options, Path scratch,
-                                  Schemas schemas, ReplayControl control, DebugAgent debugAgent) throws ReplayException {
+                                  Schemas schemas, ReplayControl control, ReplayControl owner) throws ReplayException {
         ReplayTracer tracer = new ReplayTracer(rec, run, schemas, options.out(), options.err(), scratch,
                 options.markEvents());
         tracer.control(control);
-        tracer.debugAgent(debugAgent);
-        boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
+        tracer.debugAgent(owner.debugAgent());
+        if (owner.checkpointing()) return replayWithCheckpoints(rec, run, spec, tracer, owner);
         TraceResult r;
         try {
             r = TraceRun.run(spec, tracer, () -> { });
         } catch (ReplayTracer.Stop s) {
-            if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
-                // A thread went on past its last recorded event, and the recording does not say how it
-                // ended: deja record killed it there. The replay has reached the end of the recording.
-                return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
-            }
-            if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
-            throw s.failure;
+            return stopped(rec, tracer, s);
         } catch (DeviceException d) {
             throw new ReplayException(d.getMessage(), d);
         }
+        return ended(rec, run, tracer, r);
+    }
+
+    /** The outcome of a replay a divergence stopped; a failure is rethrown. */
+    private static Outcome stopped(Recording rec, ReplayTracer tracer, ReplayTracer.Stop s) throws ReplayException {
+        boolean cutShort = rec.status() == RecordingStatus.INTERRUPTED;
+        if (s.divergence != null && cutShort && s.divergence.seq() < 0) {
+            // A thread went on past its last recorded event, and the recording does not say how it
+            // ended: deja record killed it there. The replay has reached the end of the recording.
+            return new Outcome(interruptedStatus(rec), null, tracer.replayed(), tracer.warnings(), true);
+        }
+        if (s.divergence != null) return new Outcome(124, s.divergence, tracer.replayed(), tracer.warnings());
+        throw s.failure;
+    }
+
+    /** The outcome of a replay whose program ended. */
+    private static Outcome ended(Recording rec, RecordedRun run, ReplayTracer tracer, TraceResult r) {
         int status = r.shellStatus();
-        if (cutShort) {
+        if (rec.status() == RecordingStatus.INTERRUPTED) {
             // The recorded status is deja record's SIGKILL of the program (137), not one the program chose:
             // the replayed program may not get there the same way (a Ctrl-C the recording holds kills it
             // first, 130), and that is no divergence. The replay ends as the recording did.
@@ -234,6 +246,44 @@ public final class Replayer {
             return new Outcome(status, d, tracer.replayed(), tracer.warnings());
         }
         return new Outcome(status, null, tracer.replayed(), tracer.warnings());
+    }
+
+    /**
+     * Runs the replay's sessions on this thread, which traces the checkpoints' copies: the first
+     * launches the program; each {@link Checkpoints.Restore} the control throws ends the running one
+     * and a new one adopts a copy of the checkpoint. When the program ends (or the replay diverges)
+     * with checkpoints left, the control may go on from one ({@link ReplayControl#afterEnd}). Every
+     * copy is killed at the end.
+     */
+    private static Outcome replayWithCheckpoints(Recording rec, RecordedRun run, LaunchSpec spec, ReplayTracer tracer,
+                                                 ReplayControl owner) throws ReplayException {
+        try (Checkpoints checkpoints = new Checkpoints(tracer)) {
+            owner.checkpoints(checkpoints);
+            TraceSession session = new TraceSession(spec, tracer);
+            while (true) {
+                Outcome o;
+                try {
+                    TraceResult r = TraceRun.runHere(session);
+                    o = ended(rec, run, tracer, r);
+                    if (r.interrupted()) return o; // Ctrl-C or SIGTERM to deja: no going on
+                } catch (Checkpoints.Restore back) {
+                    session = TraceSession.adopt(checkpoints.restore(back), spec, tracer);
+                    continue;
+                } catch (ReplayTracer.Stop s) {
+                    o = stopped(rec, tracer, s);
+                } catch (DeviceException d) {
+                    throw new ReplayException(d.getMessage(), d);
+                }
+                if (checkpoints.list().isEmpty() || o.cutShort()) return o;
+                java.util.OptionalInt back = owner.afterEnd(o);
+                if (back.isEmpty()) return o;
+                try {
+                    session = TraceSession.adopt(checkpoints.restore(new Checkpoints.Restore(back.getAsInt())), spec, tracer);
+                } catch (ReplayTracer.Stop s) {
+                    throw s.failure != null ? s.failure : new ReplayException(s.getMessage());
+                }
+            }
+        }
     }
 
     /** The status an interrupted recording ended with (its summary's: 137, the recorder's SIGKILL). */

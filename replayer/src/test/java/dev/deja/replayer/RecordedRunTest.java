@@ -186,6 +186,65 @@ class RecordedRunTest {
         }
     }
 
+    /**
+     * A checkpoint's position: going back to it puts every thread's cursor and the done steps as they
+     * were, the parked thread's call to be taken again; going forth again afterwards is the same walk.
+     */
+    @Test
+    void aPositionTakenBeforeAParkedCallIsGoneBackToExactly(@TempDir Path dir) throws Exception {
+        List<Event> events = randomJournal(11, 2_000);
+        try (RecordedRun heap = RecordedRun.of(events); RecordedRun mapped = RecordedRun.of(events, IndexMemory.in(dir, 0))) {
+            for (RecordedRun run : List.of(heap, mapped)) {
+                List<Integer> tids = new ArrayList<>(new TreeSet<>(events.stream().map(Event::tid).toList()));
+                Random random = new Random(3);
+                // Walk: take calls of random threads, mark their entry steps, and somewhere park before a call.
+                int nextStep = 0;
+                RecordedRun.Position parkedAt = null;
+                List<Long> afterPark = new ArrayList<>();
+                boolean[] doneAtPark = null;
+                Map<Integer, Long> nextAtPark = new HashMap<>();
+                for (int i = 0; i < 600; i++) {
+                    int tid = tids.get(random.nextInt(tids.size()));
+                    SyscallEvent s = run.thread(tid).takeSyscall();
+                    if (s == null) continue;
+                    if (i == 300 && parkedAt == null) {
+                        parkedAt = run.position(nextStep, tid, s);
+                        for (int t : tids) {
+                            SyscallEvent peek = run.thread(t).peekSyscall();
+                            nextAtPark.put(t, t == tid ? s.seq() : peek == null ? -1L : peek.seq());
+                        }
+                        doneAtPark = new boolean[run.stepCount()];
+                        for (int k = 0; k < run.stepCount(); k++) doneAtPark[k] = run.isDone(k);
+                        afterPark.add(s.seq());
+                        for (int k = 0; k < 5; k++) {
+                            SyscallEvent n = run.thread(tid).takeSyscall();
+                            if (n != null) afterPark.add(n.seq());
+                        }
+                        continue;
+                    }
+                    int step = run.entryStep(s.seq());
+                    if (step >= 0) run.markDone(step);
+                    while (nextStep < run.stepCount() && run.isDone(nextStep)) nextStep++;
+                }
+                assertTrue(parkedAt != null);
+                run.restore(parkedAt);
+                for (int k = 0; k < run.stepCount(); k++) assertEquals(doneAtPark[k], run.isDone(k), "step " + k);
+                for (int t : tids) {
+                    SyscallEvent peek = run.thread(t).peekSyscall();
+                    assertEquals(nextAtPark.get(t), peek == null ? -1L : peek.seq(), "thread " + t);
+                }
+                // The parked thread takes its parked call again, then what followed it.
+                int parkedTid = -1;
+                for (int tid : tids) {
+                    SyscallEvent peek = run.thread(tid).peekSyscall();
+                    if (peek != null && peek.seq() == afterPark.getFirst()) parkedTid = tid;
+                }
+                assertTrue(parkedTid > 0, "a thread is back before its parked call");
+                for (long seq : afterPark) assertEquals(seq, run.thread(parkedTid).takeSyscall().seq());
+            }
+        }
+    }
+
     /** Steps replay has done are marked in the index, whatever it is stored in. */
     @Test
     void doneStepsAreMarkedWithoutChangingTheSteps(@TempDir Path dir) throws Exception {

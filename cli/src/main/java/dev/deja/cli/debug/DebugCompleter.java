@@ -57,7 +57,7 @@ final class DebugCompleter implements Completer {
                 for (String c : commands) candidates.add(new Candidate(c));
             }
             case "info" -> {
-                for (String s : List.of("event", "breakpoints", "registers", "threads", "processes", "fds", "maps")) {
+                for (String s : List.of("event", "breakpoints", "registers", "threads", "processes", "fds", "maps", "checkpoints")) {
                     candidates.add(new Candidate(s));
                 }
             }

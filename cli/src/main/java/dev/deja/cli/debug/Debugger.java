@@ -200,9 +200,16 @@ final class Debugger {
             }
             case "reverse-step" -> reverseStep(count(rest, 1));
             case "reverse-continue" -> reverseContinue();
-            case "run" -> restart();
+            case "run" -> {
+                if (verb.equals("restart") && !rest.isEmpty()) restartCheckpoint(rest);
+                else restart();
+            }
+            case "checkpoint" -> checkpoint();
             case "break" -> addBreak(rest);
-            case "delete" -> delete(rest);
+            case "delete" -> {
+                if (rest.startsWith("checkpoint")) deleteCheckpoint(rest.substring("checkpoint".length()).strip());
+                else delete(rest);
+            }
             case "disable" -> enable(rest, false);
             case "enable" -> enable(rest, true);
             case "info" -> info(rest);
@@ -418,6 +425,7 @@ final class Debugger {
         }
         long seq = target >= t.size() ? Long.MAX_VALUE : t.stop(target).seq();
         out.flush();
+        if (target < position && live.running() && backByCheckpoint(target, seq, byBreak)) return;
         if (target < position || !live.running()) {
             String to = target >= t.size() ? "the end" : "#" + seq;
             out.println((target < position ? "going back: " : "") + "re-running the replay from the start to " + to);
@@ -462,6 +470,84 @@ final class Debugger {
         ShellGdb.Address address = ShellGdb.Address.parse(args);
         out.flush();
         handle(ShellGdb.serve(live, address, out), 0, false);
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    /** Goes back to stop {@code target} (event {@code seq}) from the nearest earlier checkpoint; false when there is none. */
+    private boolean backByCheckpoint(int target, long seq, boolean byBreak) {
+        Optional<dev.deja.replayer.Checkpoints.Checkpoint> from = live.checkpointAtOrBefore(seq);
+        if (from.isEmpty()) return false;
+        dev.deja.replayer.Checkpoints.Checkpoint c = from.get();
+        out.println("going back: from checkpoint " + c.number() + " (#" + c.seq() + ") to #" + seq);
+        out.flush();
+        long started = System.nanoTime();
+        diverged = false;
+        failed = false;
+        exitStatus = null;
+        LiveReplay.Notice n = live.restore(c.number(), seq);
+        int reached = n instanceof LiveReplay.Stopped s ? t.atOrAfter(s.event().seq()) : target;
+        out.printf(Locale.ROOT, "(re-ran %d calls from checkpoint %d in %.3f s)%n", Math.max(0, reached - t.atOrAfter(c.seq())),
+                c.number(), (System.nanoTime() - started) / 1e9);
+        handle(n, target, byBreak);
+        return true;
+    }
+
+    private void requireParked(String what) {
+        if (live == null) throw new CommandError(what + " needs a live replay (not --no-exec)");
+        if (!live.running() || position >= t.size()) {
+            throw new CommandError(what + ": the replay is not running (checkpoints end with it; 'run' or 'goto EVENT' starts it)");
+        }
+    }
+
+    private void checkpoint() {
+        requireParked("checkpoint");
+        LiveReplay.Taken taken = live.takeCheckpoint();
+        if (taken.checkpoint() == null) throw new CommandError("no checkpoint here: " + taken.refusal());
+        dev.deja.replayer.Checkpoints.Checkpoint c = taken.checkpoint();
+        out.printf(Locale.ROOT, "checkpoint %d at #%d [pid %d] (%.1f ms)%n", c.number(), c.seq(), c.tid(), c.costNs() / 1e6);
+    }
+
+    private void infoCheckpoints() {
+        List<dev.deja.replayer.Checkpoints.Checkpoint> all = live == null ? List.of() : live.checkpoints();
+        if (all.isEmpty()) {
+            out.println(live == null ? "no checkpoints: they need a live replay" : "no checkpoints");
+            return;
+        }
+        out.println("Num  Event      Processes    Memory (rss, pss)     Taken");
+        for (dev.deja.replayer.Checkpoints.Checkpoint c : all) {
+            dev.deja.device.ProcessCopies.Footprint f = dev.deja.replayer.Checkpoints.footprint(c);
+            out.printf(Locale.ROOT, "%-4d %-10s %-12s %-21s %s in %.1f ms%n", c.number(), "#" + c.seq(), "pid " + c.pid(),
+                    mib(f.rssBytes()) + ", " + mib(f.pssBytes()), c.automatic() ? "automatically" : "by 'checkpoint'",
+                    c.costNs() / 1e6);
+        }
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 0 ? "?" : String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
+    private void restartCheckpoint(String arg) {
+        int number = count(arg, 0);
+        if (live == null) throw new CommandError("restart " + arg + " needs a live replay (not --no-exec)");
+        if (!live.running()) throw new CommandError("no checkpoint " + arg + ": checkpoints end with the replay ('run' starts it again)");
+        dev.deja.replayer.Checkpoints.Checkpoint c = live.checkpoints().stream().filter(k -> k.number() == number)
+                .findFirst().orElseThrow(() -> new CommandError("no checkpoint " + arg + " ('info checkpoints' lists them)"));
+        out.println("to checkpoint " + c.number() + " (#" + c.seq() + ")");
+        diverged = false;
+        failed = false;
+        exitStatus = null;
+        handle(live.restore(c.number(), c.seq()), Math.min(t.atOrAfter(c.seq()), t.size()), false);
+    }
+
+    private void deleteCheckpoint(String arg) {
+        if (arg.isEmpty()) throw new CommandError("delete checkpoint N: which one ('info checkpoints' lists them)");
+        int number = count(arg, 0);
+        if (live == null || !live.running()) {
+            throw new CommandError("no checkpoint " + arg + ": checkpoints live in a running replay");
+        }
+        if (!live.deleteCheckpoint(number)) throw new CommandError("no checkpoint " + arg + " ('info checkpoints' lists them)");
+        out.println("deleted checkpoint " + number);
     }
 
     private void handle(LiveReplay.Notice n, int target, boolean byBreak) {
@@ -641,10 +727,12 @@ final class Debugger {
             case "processes" -> processes();
             case "fds" -> fds();
             case "maps" -> maps();
+            case "checkpoints", "checkpoint" -> infoCheckpoints();
             default -> {
                 Optional<String> habit = Help.habit("info " + what);
                 if (habit.isPresent()) throw new CommandError("'info " + what + "' is not a deja command: " + habit.get());
-                List<String> subjects = List.of("event", "breakpoints", "registers", "threads", "processes", "fds", "maps");
+                List<String> subjects = List.of("event", "breakpoints", "registers", "threads", "processes", "fds", "maps",
+                        "checkpoints");
                 throw new CommandError("info: unknown subject '" + what + "'"
                         + dev.deja.cli.Suggest.closest(what, subjects).map(m -> " (did you mean 'info " + m + "'?)")
                         .orElse(" (" + String.join(" ", subjects) + ")"));

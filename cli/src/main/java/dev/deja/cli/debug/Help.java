@@ -25,7 +25,7 @@ final class Help {
             new Entry("until", List.of("u"), "until EVENT", "Run forward to event EVENT (the first call at or after it).",
                     List.of("until 2000")),
             new Entry("goto", List.of("g"), "goto EVENT | test:ID [end] | time [DATE] HH:MM:SS[.mmm][ZONE]",
-                    "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the start); "
+                    "Go to event EVENT, forwards or backwards (backwards re-runs the replay from the nearest earlier checkpoint, or the start); "
                             + "test:ID goes to the start (or end) of a marked test, ID its name, unique id or a unique "
                             + "suffix of one; time goes to the first wall-clock read that returned that time or later "
                             + "(a log line's timestamp; the recorded TZ unless a zone is given).",
@@ -37,12 +37,20 @@ final class Help {
                             + " one call on).",
                     List.of("finish", "finish process")),
             new Entry("reverse-step", List.of("rs"), "reverse-step [N]",
-                    "Go N events back (default 1), by re-running the replay to there.", List.of("reverse-step", "rs 3")),
+                    "Go N events back (default 1), by re-running the replay to there from the nearest earlier checkpoint"
+                            + " (or the start).", List.of("reverse-step", "rs 3")),
             new Entry("reverse-continue", List.of("rc"), "reverse-continue",
-                    "Go back to the previous breakpoint hit (or the start), by re-running the replay.",
+                    "Go back to the previous breakpoint hit (or the start), by re-running the replay from the nearest"
+                            + " earlier checkpoint (or the start).",
                     List.of("reverse-continue")),
-            new Entry("run", List.of("restart", "r"), "run",
-                    "Start the replay again from its first event (the program's execve).", List.of("run")),
+            new Entry("run", List.of("restart", "r"), "run | restart [N]",
+                    "Start the replay again from its first event (the program's execve); 'restart N' goes to checkpoint N.",
+                    List.of("run", "restart 2")),
+            new Entry("checkpoint", List.of(), "checkpoint",
+                    "Take a checkpoint here (a stopped copy of the replayed process): going back to or past it"
+                            + " restarts from it instead of from the start. 'info checkpoints' lists them, 'restart N'"
+                            + " goes to one, 'delete checkpoint N' drops one. Taken automatically too as the replay runs.",
+                    List.of("checkpoint", "info checkpoints", "restart 1", "delete checkpoint 1")),
             new Entry("break", List.of("b"), "break [SYSCALLS] [TERM...] [if COND]",
                     "Stop where a recorded call matches. SYSCALLS: names or classes as strace writes them "
                             + "(openat,read %file %network /regex). TERMs: path=GLOB fd=N result=N errno=NAME pid=N "
@@ -52,13 +60,14 @@ final class Help {
                             + " (as finish).",
                     List.of("break openat path=*.conf", "break read exit", "break test", "b %network", "b errno=ENOENT", "b read fd=3 if arg2 > 100",
                             "b signal=SIGUSR1", "b event=1042")),
-            new Entry("delete", List.of("d"), "delete [ID...]", "Delete breakpoints (all without IDs).",
-                    List.of("delete 2", "delete")),
+            new Entry("delete", List.of("d"), "delete [ID...] | delete checkpoint N",
+                    "Delete breakpoints (all without IDs), or checkpoint N.",
+                    List.of("delete 2", "delete", "delete checkpoint 1")),
             new Entry("disable", List.of(), "disable [ID...]", "Disable breakpoints (all without IDs).",
                     List.of("disable 1")),
             new Entry("enable", List.of(), "enable [ID...]", "Enable breakpoints (all without IDs).",
                     List.of("enable 1")),
-            new Entry("info", List.of("i"), "info [event|breakpoints|registers|threads|processes|fds|maps]",
+            new Entry("info", List.of("i"), "info [event|breakpoints|registers|threads|processes|fds|maps|checkpoints]",
                     "The current event in full: process, thread, time, arguments raw and decoded, result, "
                             + "inputs, outputs, signals; or one of the listed subjects.",
                     List.of("info", "info breakpoints", "info registers")),
@@ -121,8 +130,6 @@ final class Help {
             java.util.Map.entry("rwatch", "@watch"), java.util.Map.entry("awatch", "@watch"),
             java.util.Map.entry("when", "the prompt shows the current event number (deja #1042 [tid]>); 'info' shows it with the"
                     + " time since the start"),
-            java.util.Map.entry("checkpoint", "no checkpoints are needed: 'goto EVENT' goes to any event, backwards too (it"
-                    + " re-runs the replay from the start)"),
             java.util.Map.entry("stepi", "deja moves by system calls, not instructions: 'step' goes to the next recorded call,"
                     + " 'next -t' to this thread's next one"),
             java.util.Map.entry("si", "@stepi"), java.util.Map.entry("nexti", "@stepi"), java.util.Map.entry("ni", "@stepi"),

@@ -8,11 +8,14 @@ import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.Checkpoints;
 import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.ReplayException;
 import dev.deja.replayer.Replayer;
 import dev.deja.replayer.gdb.GdbServer;
 import dev.deja.replayer.gdb.RecordedThreads;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,7 +45,11 @@ final class LiveReplay implements ReplayControl {
      * The replay is over: {@code outcome} when the program ran to its end (or diverged), else
      * {@code failure} (deja could not go on), or neither when the shell abandoned it.
      */
-    record Ended(Replayer.Outcome outcome, String failure) implements Notice {
+    record Ended(Replayer.Outcome outcome, String failure, boolean checkpointsKept) implements Notice {
+        Ended(Replayer.Outcome outcome, String failure) {
+            this(outcome, failure, false);
+        }
+
         boolean abandoned() {
             return outcome == null && failure == null;
         }
@@ -71,6 +78,14 @@ final class LiveReplay implements ReplayControl {
     private record ServeGdb(GdbServer server) implements Request {
     }
 
+    /** Go back (or forth) to checkpoint {@code number}, then on to the first stop at or after {@code stopAtSeq}. */
+    private record RestoreTo(int number, long stopAtSeq) implements Request {
+    }
+
+    /** A checkpoint taken, or why none could be. */
+    record Taken(Checkpoints.Checkpoint checkpoint, String refusal) {
+    }
+
     private final Recording recording;
     private final Replayer.Options options;
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
@@ -86,10 +101,23 @@ final class LiveReplay implements ReplayControl {
     private volatile GdbServer gdb;
     /** The recorded tids and thread names, gathered from the replay's start for a gdb server started later. */
     private final RecordedThreads recordedThreads = new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1));
+    /** Shell side: the program ended, and the replay waits with its checkpoints for a restore or the end. */
+    private boolean endedKept;
+    /** The running replay's checkpoints (null before it starts and once it ended). */
+    private volatile Checkpoints checkpoints;
+    private final CheckpointPolicy policy;
+    /** Tracing thread: the call the replay is parked at, and since when it runs forward without a stop or checkpoint. */
+    private SyscallEvent parkedAt;
+    private long runningSince;
 
     LiveReplay(Recording recording, Replayer.Options options) {
+        this(recording, options, CheckpointPolicy.fromEnvironment(System.getenv("DEJA_AUTO_CHECKPOINTS")));
+    }
+
+    LiveReplay(Recording recording, Replayer.Options options, CheckpointPolicy policy) {
         this.recording = recording;
         this.options = options;
+        this.policy = policy;
     }
 
     /** Starts a fresh replay and runs it to the first stop at or after event {@code seq}. */
@@ -116,6 +144,7 @@ final class LiveReplay implements ReplayControl {
         gdb = null;
         // The run ended under gdb: it hears how, and looks on until it detaches.
         if (g != null && !g.detached() && end instanceof Ended e && !e.abandoned()) g.finished(e.outcome(), e.failure());
+        checkpoints = null;
         notices.add(end);
     }
 
@@ -127,6 +156,51 @@ final class LiveReplay implements ReplayControl {
         interrupted = false;
         requests.add(new Resume(seq));
         return await();
+    }
+
+    /**
+     * Lets the parked replay go back (or forth) to checkpoint {@code number}, then on to the first
+     * stop at or after event {@code seq}.
+     */
+    Notice restore(int number, long seq) {
+        if (!parked && !endedKept) throw new IllegalStateException("the replay is not stopped");
+        parked = false;
+        endedKept = false;
+        interrupted = false;
+        requests.add(new RestoreTo(number, seq));
+        return await();
+    }
+
+    /** The running replay's checkpoints, oldest number first (none when it is not running). */
+    List<Checkpoints.Checkpoint> checkpoints() {
+        Checkpoints c = checkpoints;
+        return c == null ? List.of() : c.list();
+    }
+
+    /** The latest checkpoint at or before event {@code seq}. */
+    Optional<Checkpoints.Checkpoint> checkpointAtOrBefore(long seq) {
+        Checkpoints c = checkpoints;
+        return c == null ? Optional.empty() : c.nearestAtOrBefore(seq);
+    }
+
+    /** A checkpoint where the replay is parked. */
+    Taken takeCheckpoint() {
+        Checkpoints c = checkpoints;
+        if (c == null) return new Taken(null, "the replay is not running");
+        return query(t -> {
+            if (parkedAt == null) return new Taken(null, "the replay stands after a call's exit; checkpoints are taken at a call's entry ('step' first)");
+            try {
+                return new Taken(c.take(parkedAt, t, false), null);
+            } catch (Checkpoints.Refused r) {
+                return new Taken(null, r.getMessage());
+            }
+        });
+    }
+
+    /** Deletes checkpoint {@code number} (its copy killed); false when there is none. */
+    boolean deleteCheckpoint(int number) {
+        Checkpoints c = checkpoints;
+        return c != null && query(t -> c.delete(number));
     }
 
     /**
@@ -196,7 +270,7 @@ final class LiveReplay implements ReplayControl {
 
     /** Runs {@code work} on the tracing thread with the parked thread; rethrows its failure. */
     <T> T query(Function<Tracee, T> work) {
-        if (!parked) throw new IllegalStateException("the replay is not stopped");
+        if (!parked && !endedKept) throw new IllegalStateException("the replay is not stopped");
         CompletableFuture<T> answer = new CompletableFuture<>();
         requests.add(new Query<>(work, answer));
         try {
@@ -213,18 +287,21 @@ final class LiveReplay implements ReplayControl {
     /** Ends the replay (its processes are killed) and waits for it. */
     void kill() {
         if (runner == null) return;
-        if (parked) {
+        if (parked || endedKept) {
             parked = false;
+            endedKept = false;
             requests.add(new Abandon());
         } else {
             interrupt();
         }
         Notice n;
+        boolean over;
         do {
             n = take();
-            // A replay stopped by the interrupt meanwhile is abandoned at that stop.
-            if (n instanceof Stopped) requests.add(new Abandon());
-        } while (!(n instanceof Ended));
+            // A replay stopped by the interrupt meanwhile, or ended with checkpoints kept, is abandoned there.
+            over = n instanceof Ended e && !e.checkpointsKept();
+            if (!over) requests.add(new Abandon());
+        } while (!over);
         join();
     }
 
@@ -232,6 +309,8 @@ final class LiveReplay implements ReplayControl {
         Notice n = take();
         if (n instanceof Stopped) {
             parked = true;
+        } else if (n instanceof Ended e && e.checkpointsKept()) {
+            endedKept = true; // the program is over, its checkpoints are not: the tracing thread waits
         } else {
             join();
         }
@@ -271,6 +350,16 @@ final class LiveReplay implements ReplayControl {
     // ---------------------------------------------------------------- the tracing thread
 
     @Override
+    public boolean checkpointing() {
+        return true;
+    }
+
+    @Override
+    public void checkpoints(Checkpoints checkpoints) {
+        this.checkpoints = checkpoints;
+    }
+
+    @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         recordedThreads.observe(recorded, tracee);
         GdbServer g = gdb;
@@ -279,7 +368,11 @@ final class LiveReplay implements ReplayControl {
             if (!g.detached()) return;
             handBack();
         }
-        if (recorded.seq() < stopAt && !interrupted) return;
+        if (recorded.seq() < stopAt && !interrupted) {
+            automaticCheckpoint(recorded, tracee);
+            return;
+        }
+        parkedAt = recorded;
         park(new Stopped(recorded, tracee.pid(), tracee.tid(), false), tracee);
     }
 
@@ -287,6 +380,7 @@ final class LiveReplay implements ReplayControl {
     public void afterEvent(SyscallEvent recorded, Tracee tracee) {
         // A Ctrl-C while running to a call's exit stops at the next entry, as any move (beforeEvent).
         if (recorded.seq() != stopAfter) return;
+        parkedAt = null; // at a call's exit: no checkpoint here (a copy is made at a call's entry)
         park(new Stopped(recorded, tracee.pid(), tracee.tid(), true), tracee);
     }
 
@@ -303,7 +397,13 @@ final class LiveReplay implements ReplayControl {
             switch (r) {
                 case Resume go -> {
                     stopAt = go.stopAtSeq();
+                    runningSince = System.nanoTime();
                     return;
+                }
+                case RestoreTo back -> {
+                    stopAt = back.stopAtSeq();
+                    runningSince = System.nanoTime();
+                    throw new Checkpoints.Restore(back.number());
                 }
                 case Query<?> q -> q.run(tracee);
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
@@ -321,6 +421,59 @@ final class LiveReplay implements ReplayControl {
                     return;
                 }
             }
+        }
+    }
+
+    /** The program ended with checkpoints left: the shell may go back to one, or end the replay. */
+    @Override
+    public java.util.OptionalInt afterEnd(Replayer.Outcome outcome) {
+        notices.add(new Ended(outcome, null, true));
+        while (true) {
+            Request r;
+            try {
+                r = requests.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.OptionalInt.empty();
+            }
+            switch (r) {
+                case RestoreTo back -> {
+                    stopAt = back.stopAtSeq();
+                    runningSince = System.nanoTime();
+                    return java.util.OptionalInt.of(back.number());
+                }
+                case Query<?> q -> q.run(null); // no thread to look at: only work on the checkpoints comes here
+                case ServeGdb s -> notices.add(new Ended(outcome, null, true)); // nothing left to serve: still over
+                case Resume go -> {
+                    return java.util.OptionalInt.empty();
+                }
+                case Abandon a -> {
+                    return java.util.OptionalInt.empty();
+                }
+            }
+        }
+    }
+
+    /** Running forward past {@code recorded}: a checkpoint there when the policy says one is due. */
+    private void automaticCheckpoint(SyscallEvent recorded, Tracee tracee) {
+        Checkpoints c = checkpoints;
+        if (c == null || !policy.enabled()) return;
+        long now = System.nanoTime();
+        if (runningSince == 0) runningSince = now;
+        if (now - runningSince < policy.intervalNs()) return;
+        long nearest = c.nearestAtOrBefore(recorded.seq()).map(Checkpoints.Checkpoint::seq).orElse(-1L);
+        if (!policy.due(recorded.seq(), now - runningSince, nearest)) return;
+        runningSince = now; // taken or refused: the next try is an interval away
+        try {
+            c.take(recorded, tracee, true);
+        } catch (Checkpoints.Refused refused) {
+            return; // a program or moment checkpoints do not support: the replay goes on without
+        }
+        while (true) {
+            List<CheckpointPolicy.Mark> marks = c.list().stream().map(k -> new CheckpointPolicy.Mark(k.number(), k.seq(),
+                    k.automatic(), Checkpoints.footprint(k).pssBytes())).toList();
+            java.util.OptionalInt drop = policy.toDrop(marks);
+            if (drop.isEmpty() || !c.delete(drop.getAsInt())) break;
         }
     }
 }

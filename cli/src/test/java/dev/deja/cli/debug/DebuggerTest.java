@@ -152,7 +152,7 @@ class DebuggerTest {
         String help = run("help");
         for (Help.Entry e : Help.COMMANDS) assertTrue(help.contains(e.usage()), e.name());
         assertEquals("goto EVENT | test:ID [end] | time [DATE] HH:MM:SS[.mmm][ZONE]   (also: g)\n  Go to event EVENT, forwards"
-                + " or backwards (backwards re-runs the replay from the start); test:ID goes to the start (or end) of a marked"
+                + " or backwards (backwards re-runs the replay from the nearest earlier checkpoint, or the start); test:ID goes to the start (or end) of a marked"
                 + " test, ID its name, unique id or a unique suffix of one; time goes to the first wall-clock read that"
                 + " returned that time or later (a log line's timestamp; the recorded TZ unless a zone is given).\nExamples:\n"
                 + "  goto 17\n  goto 1042\n  goto test:CacheTest#evicts\n  goto test:CacheTest#evicts end\n"

@@ -1,0 +1,251 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.samples.Samples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints of {@code deja debug}: going back by a checkpoint lands on the same registers and
+ * memory as going forward did; a process tree is checkpointed while one process is alive and
+ * refused, with the reason, while two are; a writable shared mapping is refused; the checkpoints'
+ * stopped copies are gone once the shell quits. Each sample runs from a copy of its own, so that
+ * its processes are told apart from other runs of the same sample on the machine.
+ */
+class CheckpointIT {
+    @TempDir
+    static Path home;
+
+    private static Path files;
+    private static Path forked;
+    private static Path shared;
+    private static Path threads;
+    private static Path filesExe;
+    private static Path forkExe;
+
+    @BeforeAll
+    static void record() throws Exception {
+        Path dir = Files.createDirectories(home.resolve("files-dir"));
+        filesExe = ownCopy("files");
+        forkExe = ownCopy("heisen_fork");
+        files = Runs.record(home, "files", filesExe.toString(), dir.toString());
+        forked = Runs.record(home, "fork", forkExe.toString());
+        shared = Runs.record(home, "shared", ownCopy("proc_shared_counter").toString(), "1000");
+        threads = Runs.record(home, "threads", Samples.path("threads"));
+    }
+
+    /** A copy of sample {@code name} under a name of this test run's own. */
+    private static Path ownCopy(String name) throws IOException {
+        Path copy = home.resolve("ckpt-" + name + "-" + ProcessHandle.current().pid());
+        Files.copy(Path.of(Samples.path(name)), copy, StandardCopyOption.COPY_ATTRIBUTES);
+        return copy;
+    }
+
+    private static Runs.Result debug(Path rec, String... commands) throws Exception {
+        List<String> lines = new ArrayList<>(List.of(commands));
+        lines.add("quit");
+        lines.add("");
+        Path stdin = Files.writeString(home.resolve("stdin.txt"), String.join("\n", lines));
+        return Runs.dejaPiped(home, stdin, "debug", rec.toString());
+    }
+
+    /** The event number of the first call of {@code rec}'s dump whose text contains {@code text}. */
+    private static long seqOf(Path rec, String text) throws Exception {
+        for (String line : Runs.deja(home, "dump", "-n", rec.toString()).stdout().lines().toList()) {
+            if (line.startsWith("#") && line.contains(text)) return Long.parseLong(line.substring(1, line.indexOf(' ')));
+        }
+        throw new AssertionError("no call with " + text + " in " + rec);
+    }
+
+    private static void contains(Runs.Result r, String... expected) {
+        for (String e : expected) assertTrue(r.stdout().contains(e), "missing '" + e + "' in:\n" + r.stdout() + "\n" + r.stderr());
+    }
+
+    private static List<String> registers(Runs.Result r) {
+        return r.stdout().lines().filter(l -> l.matches("[a-z0-9_]+ +0x[0-9a-f]{16}  -?\\d+")).toList();
+    }
+
+    private static List<String> memory(Runs.Result r) {
+        return r.stdout().lines().filter(l -> l.matches("0x[0-9a-f]+:\t.*")).toList();
+    }
+
+    /** Live processes running {@code exe} (the program, or a copy of it a checkpoint holds). */
+    private static List<Long> processesOf(Path exe) {
+        try (Stream<ProcessHandle> all = ProcessHandle.allProcesses()) {
+            return all.filter(p -> p.info().command().map(c -> c.equals(exe.toString())).orElse(false)
+                    || cmdline(p.pid()).contains(exe.toString())).map(ProcessHandle::pid).toList();
+        }
+    }
+
+    private static String cmdline(long pid) {
+        try {
+            return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void goingBackByCheckpointLandsOnTheStateGoingForwardReached() throws Exception {
+        long early = seqOf(files, "openat(AT_FDCWD, \"" + home.resolve("files-dir"));
+        long data = seqOf(files, "openat(3, \"data.txt\"");
+        long later = seqOf(files, "newfstatat(3, \"missing\"");
+        Runs.Result r = debug(files,
+                "goto " + early, "checkpoint",
+                "goto " + data, "regs", "x/64xg $rsp", "x/s $rsi",
+                "goto " + later, "info checkpoints",
+                "goto " + data, "regs", "x/64xg $rsp", "x/s $rsi",
+                "restart 1", "info checkpoints", "delete checkpoint 1", "info checkpoints",
+                "goto " + later, "goto " + data, "regs", "x/64xg $rsp", "x/s $rsi");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + early + " [pid ",
+                "going back: from checkpoint 1 (#" + early + ") to #" + data,
+                "to checkpoint 1 (#" + early + ")", "deleted checkpoint 1", "no checkpoints",
+                "going back: re-running the replay from the start to #" + data);
+        assertTrue(r.stdout().matches("(?s).*\n1    #" + early + " +pid \\d+ +\\d+\\.\\d MiB, \\d+\\.\\d MiB +by 'checkpoint' in .*"),
+                r.stdout());
+        // Forward, back by the checkpoint, and by a re-run from the start: the same registers and stack.
+        List<String> regs = registers(r);
+        assertEquals(3 * 27, regs.size(), r.stdout());
+        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        assertEquals(regs.subList(0, 27), regs.subList(54, 81));
+        List<String> stack = memory(r);
+        assertEquals(3 * 33, stack.size(), r.stdout());
+        assertEquals(stack.subList(0, 33), stack.subList(33, 66));
+        assertEquals(stack.subList(0, 33), stack.subList(66, 99));
+        assertTrue(stack.get(32).endsWith(":\t\"data.txt\""), stack.get(32));
+        // The program's own output is reproduced again after going back, as after a re-run.
+        assertTrue(r.stdout().split("openat data.txt O_CREAT -> fd 4", -1).length >= 3, r.stdout());
+        assertEquals(List.of(), processesOf(filesExe));
+    }
+
+    @Test
+    void aProcessTreeIsCheckpointedWhileOneProcessLivesAndRefusedWhileTwoDo() throws Exception {
+        long early = seqOf(forked, "prlimit64(");
+        long clone = seqOf(forked, "clone(");
+        long childExec = seqOf(forked, "execve(\"/bin/sh\"");
+        long report = seqOf(forked, "write(1, \"heisen_fork: child exited with");
+        Runs.Result r = debug(forked,
+                "goto " + early, "checkpoint",
+                "goto " + childExec, "checkpoint",
+                "goto " + report, "checkpoint", "regs", "x/s $rsi", "x/8xg $rsp",
+                "goto " + clone, "info",
+                "goto " + report, "regs", "x/s $rsi", "x/8xg $rsp",
+                "info checkpoints", "processes");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + early + " [pid ",
+                "error: no checkpoint here: 2 replayed processes are alive: a checkpoint copies one process",
+                "checkpoint 2 at #" + report + " [pid ",
+                "going back: from checkpoint 1 (#" + early + ") to #" + clone,
+                "heisen_fork: child exited with");
+        List<String> regs = registers(r);
+        assertEquals(2 * 27, regs.size(), r.stdout());
+        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        List<String> mem = memory(r);
+        assertEquals(2 * 5, mem.size(), r.stdout());
+        assertEquals(mem.subList(0, 5), mem.subList(5, 10));
+        assertTrue(mem.getFirst().contains("\"heisen_fork: child exited with "), mem.getFirst());
+        assertEquals(List.of(), processesOf(forkExe));
+    }
+
+    @Test
+    void aWritableSharedMappingIsRefusedWithTheReason() throws Exception {
+        long fork = seqOf(shared, "clone(");
+        Runs.Result r = debug(shared, "goto " + fork, "checkpoint", "info checkpoints");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        assertTrue(r.stdout().matches("(?s).*error: no checkpoint here: pid \\d+ has a writable shared mapping \\(\\S+ /dev/zero"
+                + " \\(deleted\\)\\): a forked copy would share it with the running replay.*"), r.stdout());
+        contains(r, "no checkpoints");
+    }
+
+    @Test
+    void reverseStepFromTheEndGoesBackByACheckpoint() throws Exception {
+        long early = seqOf(files, "openat(AT_FDCWD, \"" + home.resolve("files-dir"));
+        long exit = seqOf(files, "exit_group(");
+        Runs.Result r = debug(files, "goto " + exit, "regs", "goto " + early, "checkpoint", "continue", "reverse-step", "regs",
+                "info checkpoints");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "[the program exited with status 0]", "going back: from checkpoint 1 (#" + early + ") to #" + exit);
+        List<String> regs = registers(r);
+        assertEquals(2 * 27, regs.size(), r.stdout());
+        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        assertEquals(List.of(), processesOf(filesExe));
+    }
+
+    /** SIGTERM to deja (as Ctrl-C's kill or a CI timeout sends) leaves neither the program nor a checkpoint's copy. */
+    @Test
+    void sigtermLeavesNoCopyBehind() throws Exception {
+        long early = seqOf(files, "openat(AT_FDCWD, \"" + home.resolve("files-dir"));
+        ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "debug", files.toString());
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            p.getOutputStream().write(("goto " + early + "\ncheckpoint\n").getBytes());
+            p.getOutputStream().flush();
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("checkpoint 1 at")) {
+                assertTrue(!line.startsWith("error"), line);
+            }
+            assertTrue(line != null, "no checkpoint taken");
+            assertEquals(2, processesOf(filesExe).size(), "the program and its checkpoint's copy");
+            p.destroy();
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (!processesOf(filesExe).isEmpty() && System.nanoTime() < until) Thread.sleep(50);
+        assertEquals(List.of(), processesOf(filesExe));
+    }
+
+    @Test
+    void aSecondThreadIsRefusedWithTheReason() throws Exception {
+        List<String> calls = Runs.deja(home, "dump", "-n", threads.toString()).stdout().lines()
+                .filter(l -> l.startsWith("#") && l.contains(" [pid ")).toList();
+        String main = calls.getFirst().substring(calls.getFirst().indexOf(" [pid "), calls.getFirst().indexOf(']') + 1);
+        String other = calls.stream().filter(l -> !l.contains(main)).findFirst().orElseThrow();
+        long seq = Long.parseLong(other.substring(1, other.indexOf(' ')));
+        Runs.Result r = debug(threads, "goto " + seq, "checkpoint");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        assertTrue(r.stdout().matches("(?s).*error: no checkpoint here: pid \\d+ has \\d+ threads: a forked copy would have only"
+                + " the forking one \\(checkpoints of multi-threaded programs are not supported yet\\).*"), r.stdout());
+    }
+
+    /**
+     * On a terminal, Ctrl-C reaches the whole process group: the checkpoint's stopped copy gets the
+     * SIGINT too, and going back to it must still work (the signal is dropped, as the replay drops
+     * every signal from outside).
+     */
+    @Test
+    void ctrlCOnATerminalLeavesTheCheckpointsUsable() throws Exception {
+        Path loop = Runs.record(home, "loop", Samples.path("getppid_loop"), "30000");
+        Path driver = Path.of(CheckpointIT.class.getResource("/ptydrive.py").toURI());
+        ProcessBuilder pb = new ProcessBuilder("python3", driver.toString(), Runs.launcher().toString(), "debug", loop.toString())
+                .redirectErrorStream(true);
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.environment().put("TERM", "xterm");
+        Process p = pb.start();
+        List<String> steps = List.of("expect deja #1 ", "send goto 1000\\r", "expect deja #1000 ", "send checkpoint\\r",
+                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 1", "send \\x03",
+                // Stopped by it, or (on a loaded machine) at the end already: the copy got the SIGINT either way.
+                "expect (interrupted|exited with status 0)", "expect deja (#\\d+ |\\(end\\))", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
+                "send print $orig_rax\\r", "expect \\$orig_rax = 0x6e \\(110\\)", "send quit\\r");
+        try (var in = p.getOutputStream()) {
+            in.write((String.join("\n", steps) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(240, java.util.concurrent.TimeUnit.SECONDS), out);
+        assertTrue(!out.contains("TIMEOUT waiting for") && out.endsWith("EXIT 0\n"), out);
+    }
+}
