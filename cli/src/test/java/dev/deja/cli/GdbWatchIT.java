@@ -84,7 +84,7 @@ class GdbWatchIT {
         assertTrue(g.contains("$1 = 16\n"), g);
         assertEquals(3, count(g, "Hardware watchpoint 2: -location hdr->len\n\nOld value"), "no other stop: " + g);
         // 300 stores into the watched page that leave len alone: none stops; the run ends as recorded.
-        assertTrue(g.contains("[Inferior 1 (Remote target) exited with code 07]"), g);
+        assertTrue(g.matches("(?s).*\\[Inferior 1 \\(process \\d+\\) exited with code 07\\].*"), g);
         assertEquals(7, s.deja().status(), s.deja().stderr());
         assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());
     }
@@ -167,7 +167,7 @@ class GdbWatchIT {
                 + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
         assertTrue(Pattern.compile("Hardware watchpoint 3: -location the_header.version\n\nOld value = 0\nNew value = 7\n"
                 + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
-        assertTrue(g.contains("[Inferior 1 (Remote target) exited with code 07]"), g);
+        assertTrue(g.matches("(?s).*\\[Inferior 1 \\(process \\d+\\) exited with code 07\\].*"), g);
         assertEquals(7, s.deja().status(), s.deja().stderr());
         assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());
     }
@@ -195,7 +195,7 @@ class GdbWatchIT {
         assertTrue(g.contains("Old value = 1 '\\001'\nNew value = 2 '\\002'\nmain () at gdb_watch_maps.c:27\n"), g);
         assertTrue(g.contains("Old value = 2 '\\002'\nNew value = 4 '\\004'\nmain () at gdb_watch_maps.c:35\n"), g);
         assertEquals(3, count(g, "Hardware watchpoint 2: -location page[8]\n\nOld value"), "the child's store is its own: " + g);
-        assertTrue(g.contains("[Inferior 1 (Remote target) exited normally]"), g);
+        assertTrue(g.matches("(?s).*\\[Inferior 1 \\(process \\d+\\) exited normally\\].*"), g);
         assertEquals(0, s.deja().status(), s.deja().stderr());
         assertEquals("child 3 page 4\n", s.deja().stdout(), s.deja().stderr());
     }
