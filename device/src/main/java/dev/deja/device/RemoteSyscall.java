@@ -46,6 +46,16 @@ final class RemoteSyscall {
      * put back; a signal it was stopped for is not delivered.
      */
     static long through(Ptrace ptrace, Wait wait, int tid, long syscallInsn, int nr, long... args) {
+        long[] saved = atSyscallInsn(ptrace, tid, syscallInsn, nr, args);
+        stepToSyscallStop(ptrace, wait, tid, "entry of the injected syscall " + nr);
+        stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
+        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+        ptrace.setRegs(tid, saved);
+        return result;
+    }
+
+    /** Puts {@code tid} at the {@code syscall} instruction with {@code nr(args)} loaded; returns its registers before. */
+    private static long[] atSyscallInsn(Ptrace ptrace, int tid, long syscallInsn, int nr, long... args) {
         long[] saved = ptrace.getRegsArray(tid);
         long[] regs = saved.clone();
         regs[X86Regs.RIP] = syscallInsn;
@@ -53,11 +63,7 @@ final class RemoteSyscall {
         regs[X86Regs.ORIG_RAX] = -1; // not in a syscall: no restart applies
         for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
         ptrace.setRegs(tid, regs);
-        stepToSyscallStop(ptrace, wait, tid, "entry of the injected syscall " + nr);
-        stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
-        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
-        ptrace.setRegs(tid, saved);
-        return result;
+        return saved;
     }
 
     /**
@@ -68,13 +74,7 @@ final class RemoteSyscall {
      * stop, which resuming it with no signal suppresses.
      */
     static long stepping(Ptrace ptrace, Wait wait, int tid, long syscallInsn, int nr, long... args) {
-        long[] saved = ptrace.getRegsArray(tid);
-        long[] regs = saved.clone();
-        regs[X86Regs.RIP] = syscallInsn;
-        regs[X86Regs.RAX] = nr;
-        regs[X86Regs.ORIG_RAX] = -1;
-        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
-        ptrace.setRegs(tid, regs);
+        long[] saved = atSyscallInsn(ptrace, tid, syscallInsn, nr, args);
         if (!ptrace.singleStep(tid, 0)) throw new DeviceException("tid " + tid + " vanished before the injected syscall " + nr);
         int got = wait.waitpid(tid, Wait.WALL);
         int status = wait.status();

@@ -47,15 +47,7 @@ public final class TraceRun {
                 failure.set(e);
             }
         });
-        Thread hook = Thread.ofPlatform().name("deja-interrupt").unstarted(() -> {
-            session.requestStop();
-            try {
-                done.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
+        Thread hook = stopOnShutdown(session, done);
         try {
             tracing.start();
             boolean interrupted = false;
@@ -70,12 +62,7 @@ public final class TraceRun {
             if (interrupted) Thread.currentThread().interrupt();
             after.run(failure.get() == null ? result.get() : null);
         } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running and waits for us
-            }
+            release(hook, done);
         }
         Throwable t = failure.get();
         if (t instanceof RuntimeException r) throw r;
@@ -91,6 +78,16 @@ public final class TraceRun {
     public static TraceResult runHere(TraceSession session) {
         session.keepsThread = true;
         CountDownLatch done = new CountDownLatch(1);
+        Thread hook = stopOnShutdown(session, done);
+        try {
+            return session.run();
+        } finally {
+            release(hook, done);
+        }
+    }
+
+    /** A shutdown hook (Ctrl-C, SIGTERM) that stops the session's tree and waits (10 s at most) for {@code done}. */
+    private static Thread stopOnShutdown(TraceSession session, CountDownLatch done) {
         Thread hook = Thread.ofPlatform().name("deja-interrupt").unstarted(() -> {
             session.requestStop();
             try {
@@ -100,15 +97,15 @@ public final class TraceRun {
             }
         });
         Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    private static void release(Thread hook, CountDownLatch done) {
+        done.countDown();
         try {
-            return session.run();
-        } finally {
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running and waits for us
-            }
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running and waits for us
         }
     }
 }

@@ -150,12 +150,7 @@ final class LiveReplay implements ReplayControl {
 
     /** Lets the parked replay go on to the first stop at or after event {@code seq}. */
     Notice resume(long seq) {
-        if (!parked) throw new IllegalStateException("the replay is not stopped");
-        parked = false;
-        // A Ctrl-C from before this move is spent; one from now on stops the replay.
-        interrupted = false;
-        requests.add(new Resume(seq));
-        return await();
+        return move(new Resume(seq));
     }
 
     /**
@@ -208,12 +203,8 @@ final class LiveReplay implements ReplayControl {
      * (the outputs written, the result in rax); the other threads go on as the recording orders them.
      */
     Notice finishCall(long seq) {
-        if (!parked) throw new IllegalStateException("the replay is not stopped");
-        parked = false;
-        interrupted = false;
         stopAfter = seq;
-        requests.add(new Resume(Long.MAX_VALUE));
-        Notice n = await();
+        Notice n = move(new Resume(Long.MAX_VALUE));
         stopAfter = -1;
         return n;
     }
@@ -239,10 +230,16 @@ final class LiveReplay implements ReplayControl {
      * gdb has detached (stopped at the next call the replay reached) or the run is over.
      */
     Notice serveGdb(GdbServer server) {
+        return move(new ServeGdb(server));
+    }
+
+    /** Hands the parked replay {@code how} it goes on; returns at its next stop or its end. */
+    private Notice move(Request how) {
         if (!parked) throw new IllegalStateException("the replay is not stopped");
         parked = false;
+        // A Ctrl-C from before this move is spent; one from now on stops the replay.
         interrupted = false;
-        requests.add(new ServeGdb(server));
+        requests.add(how);
         return await();
     }
 
