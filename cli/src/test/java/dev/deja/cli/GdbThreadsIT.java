@@ -1,11 +1,15 @@
 package dev.deja.cli;
 
+import static dev.deja.cli.GdbReplays.GDB;
+import static dev.deja.cli.GdbReplays.awaitAddress;
+import static dev.deja.cli.GdbReplays.count;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.samples.Samples;
+import dev.deja.cli.GdbReplays.Session;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -28,15 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and getting it back.
  */
 class GdbThreadsIT {
-    private static final Path GDB = Path.of("/usr/bin/gdb");
-    private static final Pattern ADDRESS = Pattern.compile("target extended-remote ([0-9.]+:[0-9]+)");
     private static final Pattern HIT = Pattern.compile("Thread (\\d+) \"worker-(\\d)\" hit Breakpoint 1, work \\(id=(\\d)\\)");
 
     @TempDir
     Path dir;
-
-    record Session(String gdb, Runs.Result deja) {
-    }
 
     @Test
     void everyThreadOfACProgramIsListedNamedAndUnwound() throws Exception {
@@ -239,51 +238,7 @@ class GdbThreadsIT {
         }
     }
 
-    private static String awaitAddress(Process deja, CharSequence out) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && deja.isAlive()) {
-            Matcher m = ADDRESS.matcher(out);
-            if (m.find()) return m.group(1);
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no gdb server address: " + out);
-    }
-
-    private static String awaitAddress(Process deja, Path err) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && deja.isAlive()) {
-            Matcher m = ADDRESS.matcher(Files.readString(err));
-            if (m.find()) return m.group(1);
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no gdb server address: " + Files.readString(err));
-    }
-
-    private static int count(String text, String part) {
-        int n = 0;
-        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
-        return n;
-    }
-
-    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb against it. */
     private Session gdb(Path rec, String exe, String script) throws IOException, InterruptedException {
-        Path out = dir.resolve("deja.out");
-        Path err = dir.resolve("deja.err");
-        Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        try {
-            String address = awaitAddress(deja, err);
-            Path commands = dir.resolve("script.gdb");
-            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
-            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(), exe),
-                    java.time.Duration.ofSeconds(120));
-            assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
-            return new Session(gdb.stdout() + gdb.stderr(), new Runs.Result(deja.exitValue(),
-                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8)));
-        } finally {
-            deja.descendants().forEach(ProcessHandle::destroyForcibly);
-            deja.destroyForcibly();
-        }
+        return GdbReplays.run(dir, rec, exe, script);
     }
 }

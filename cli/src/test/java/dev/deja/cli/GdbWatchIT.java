@@ -1,17 +1,16 @@
 package dev.deja.cli;
 
+import static dev.deja.cli.GdbReplays.GDB;
+import static dev.deja.cli.GdbReplays.count;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.samples.Samples;
+import dev.deja.cli.GdbReplays.Session;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,14 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and the replay must end as recorded.
  */
 class GdbWatchIT {
-    private static final Path GDB = Path.of("/usr/bin/gdb");
-    private static final Pattern ADDRESS = Pattern.compile("target extended-remote ([0-9.]+:[0-9]+)");
 
     @TempDir
     Path dir;
-
-    record Session(String gdb, Runs.Result deja) {
-    }
 
     /** Records gdb_watch reading the 12-byte header DEJA/16/7, with {@code loops} stores into the watched page. */
     private Path record(String loops) throws Exception {
@@ -200,45 +194,11 @@ class GdbWatchIT {
         assertEquals("child 3 page 4\n", s.deja().stdout(), s.deja().stderr());
     }
 
-    private static int count(String text, String part) {
-        int n = 0;
-        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;
-        return n;
-    }
-
-    private static String awaitAddress(Process deja, Path err) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline && deja.isAlive()) {
-            Matcher m = ADDRESS.matcher(Files.readString(err));
-            if (m.find()) return m.group(1);
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no gdb server address: " + Files.readString(err));
-    }
-
     private Session debug(Path rec, String script) throws IOException, InterruptedException {
         return debug(rec, Samples.path("gdb_watch"), script);
     }
 
-    /** Replays {@code rec} with --gdb on a free port and runs {@code script} in gdb (with {@code exe}'s symbols) against it. */
     private Session debug(Path rec, String exe, String script) throws IOException, InterruptedException {
-        Path out = dir.resolve("deja.out");
-        Path err = dir.resolve("deja.err");
-        Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())
-                .redirectOutput(out.toFile()).redirectError(err.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        try {
-            String address = awaitAddress(deja, err);
-            Path commands = dir.resolve("script.gdb");
-            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + script);
-            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(), exe),
-                    java.time.Duration.ofSeconds(120));
-            assertTrue(deja.waitFor(60, TimeUnit.SECONDS), "deja did not end after gdb: " + Files.readString(err));
-            return new Session(gdb.stdout() + gdb.stderr(), new Runs.Result(deja.exitValue(),
-                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8)));
-        } finally {
-            deja.descendants().forEach(ProcessHandle::destroyForcibly);
-            deja.destroyForcibly();
-        }
+        return GdbReplays.run(dir, rec, exe, script);
     }
 }
