@@ -692,6 +692,18 @@ final class RecordedRun implements AutoCloseable {
             return null;
         }
 
+        /** The first of the thread's next {@code limit} syscalls that {@code test} accepts, without consuming any; or null. */
+        SyscallEvent nextSyscall(java.util.function.Predicate<SyscallEvent> test, int limit) {
+            int seen = 0;
+            for (int i = next; i < size && seen < limit; i++) {
+                if (kindAt(i) != CALL) continue;
+                seen++;
+                SyscallEvent s = (SyscallEvent) event(at(i));
+                if (test.test(s)) return s;
+            }
+            return null;
+        }
+
         /** The next syscall of the thread, consuming it and the non-syscall events before it; null at the end. */
         SyscallEvent takeSyscall() {
             preemptsReached = 0;

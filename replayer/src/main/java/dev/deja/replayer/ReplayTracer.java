@@ -191,11 +191,19 @@ final class ReplayTracer implements Tracer {
     private static final int FUTEX_WAIT_BITSET = 9;
     /** New tasks' CLONE_CHILD_SETTID words, to hold the recorded tid when they first run. */
     private final Map<Integer, Long> childTidWord = new HashMap<>();
+    /**
+     * Recorded tid to the CLONE_CHILD_CLEARTID word its recorded clone named (a function of the recording
+     * alone, so checkpoints need no copy of it): the word a joiner's futex wait for that thread is on.
+     */
+    private final Map<Integer, Long> clearTidWord = new HashMap<>();
+    /** How many of a joiner's next calls are searched for its futex wait on an exiting thread's tid. */
+    private static final int JOIN_LOOKAHEAD = 512;
     /** The last tracee each live thread was seen as (for writes at a clone's spawn event). */
     private final Map<Integer, Tracee> tracees = new HashMap<>();
     /** Without any stop for this long (or four times the recorded gap), the replay has left the recording. */
     static final long PROGRESS_LIMIT_NS = 10_000_000_000L;
     private static final long CLONE_CHILD_SETTID = 0x01000000;
+    private static final long CLONE_CHILD_CLEARTID = 0x00200000;
 
     /** A call answered at entry, finished at its exit stop. */
     private record Pending(SyscallEvent rec, long[] liveArgs, List<MemoryBlock> liveInputs, boolean ranForReal) {
@@ -414,11 +422,13 @@ final class ReplayTracer implements Tracer {
 
     /**
      * A thread at its exit's entry waits there while a joiner read its tid before the kernel cleared it
-     * (CLONE_CHILD_CLEARTID) in the recording: a joiner whose next recorded call is a futex wait for that
-     * tid. That happens when the joiner ran user code while the exit went through the kernel; in replay
-     * the exit would otherwise be over before the joiner reads, and pthread_join would skip its wait.
-     * The exit's entry and the thread's end count as done; the thread goes once the joiner has made its
-     * (emulated) wait, and the joiner goes on from that wait once the thread is gone.
+     * (CLONE_CHILD_CLEARTID) in the recording: a thread of its process with a futex wait for that tid on
+     * that word among its next recorded calls (not necessarily the next one: pthread_join of two threads
+     * in turn may find the second still there after the first). That happens when the joiner ran user
+     * code while the exit went through the kernel; in replay the exit would otherwise be over before the
+     * joiner reads, and pthread_join would skip its wait. The exit's entry and the thread's end count as
+     * done; the thread goes once the joiner has made its last such (emulated) wait, and the joiner goes on
+     * from that wait once the thread is gone.
      */
     private boolean exitWaitsForJoiner(Tracee t, int step) {
         Integer joiner = exitHeldFor.get(t.tid());
@@ -445,14 +455,22 @@ final class ReplayTracer implements Tracer {
         return false;
     }
 
-    /** Whether live thread {@code joiner}'s next recorded call is a futex wait for recorded tid {@code exiting}. */
+    /**
+     * Whether live thread {@code joiner}, of the same process, has a futex wait for recorded tid
+     * {@code exiting} (on its CLONE_CHILD_CLEARTID word, when the recorded clone named one) among its next
+     * recorded calls.
+     */
     private boolean joinerStillToWait(int joiner, Integer exiting) {
         Integer recTid = liveToRecTid.get(joiner);
-        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
-        SyscallEvent s = log == null || exiting == null ? null : log.peekSyscall();
-        if (s == null || s.nr() != nrFutex) return false;
-        int op = (int) s.arg(1) & FUTEX_CMD_MASK;
-        return (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && (int) s.arg(2) == exiting;
+        RecordedRun.ThreadLog log = recTid == null || exiting == null ? null : run.thread(recTid);
+        RecordedRun.ThreadLog exitingLog = exiting == null ? null : run.thread(exiting);
+        if (log == null || exitingLog == null || log.pid() != exitingLog.pid()) return false;
+        Long word = clearTidWord.get(exiting);
+        return log.nextSyscall(s -> {
+            if (s.nr() != nrFutex || (int) s.arg(2) != exiting) return false;
+            int op = (int) s.arg(1) & FUTEX_CMD_MASK;
+            return (op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && (word == null || s.arg(0) == word);
+        }, JOIN_LOOKAHEAD) != null;
     }
 
     /** Before a thread runs user code: when the recording preempted it before its next syscall, stop it there. */
@@ -1211,6 +1229,17 @@ final class ReplayTracer implements Tracer {
         return (b.getLong(0) & CLONE_CHILD_SETTID) != 0 ? b.getLong(16) : 0;
     }
 
+    /** The CLONE_CHILD_CLEARTID word recorded clone or clone3 {@code r} named, or 0. */
+    private long recordedClearTidWord(SyscallEvent r) {
+        if (r.nr() == nrClone) return (r.arg(0) & CLONE_CHILD_CLEARTID) != 0 ? r.arg(3) : 0;
+        for (MemoryBlock b : r.inputs()) {
+            if (b.arg() != 0 || b.length() < 24) continue;
+            ByteBuffer args = b.view().order(ByteOrder.LITTLE_ENDIAN);
+            return (args.getLong(0) & CLONE_CHILD_CLEARTID) != 0 ? args.getLong(16) : 0;
+        }
+        return 0;
+    }
+
     /** Signals the recorded thread received right after this call: sent now, delivered on its return. */
     private void injectSignalsAfter(SyscallEvent r, Tracee t, boolean atEntry) {
         RecordedRun.ThreadLog log = run.thread(r.tid());
@@ -1327,6 +1356,8 @@ final class ReplayTracer implements Tracer {
             parentSetTid(p.rec(), event.childTid(), p, parent);
             long ctid = childSetTidWord(p);
             if (ctid != 0) childTidWord.put(event.childTid(), ctid);
+            long clear = recordedClearTidWord(p.rec());
+            if (clear != 0) clearTidWord.put(rs.childTid(), clear);
         }
         if (!thread) {
             fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
