@@ -171,7 +171,7 @@ class GdbIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("getppid_loop");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, "300000");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, "120000");
         assertEquals(0, recorded.status(), recorded.stderr());
         Path out = dir.resolve("deja.out");
         Path err = dir.resolve("deja.err");
@@ -184,9 +184,9 @@ class GdbIT {
             Process gdb = new ProcessBuilder(GDB.toString(), "-nx", "-q", exe).redirectErrorStream(true).start();
             var toGdb = new java.io.PrintStream(gdb.getOutputStream(), true, StandardCharsets.UTF_8);
             toGdb.println("set pagination off\nset confirm off\ntarget extended-remote " + address + "\ncontinue &");
-            Thread.sleep(3000);
+            Thread.sleep(1000); // the replay of 120 000 calls takes several seconds: it is well under way
             toGdb.println("interrupt");
-            Thread.sleep(3000);
+            Thread.sleep(1500);
             toGdb.println("bt 2\nmonitor when\nkill\nquit");
             assertTrue(gdb.waitFor(60, TimeUnit.SECONDS), "gdb did not end");
             String g = new String(gdb.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
