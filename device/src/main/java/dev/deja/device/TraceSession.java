@@ -151,6 +151,8 @@ public final class TraceSession {
     private static final long SIGTRAP_BIT = 1L << (Signals.SIGTRAP - 1);
     /** When the loop last got a stop (System.nanoTime), for {@link Tracer#progressLimitNs()}. */
     private long lastStopNanos;
+    /** The loop got a stop since it last waited: {@link #lastStopNanos} restarts once it is handled. */
+    private boolean stopHandled;
 
     private final Map<Integer, Task> tasks = new HashMap<>();
     /** Pids of live processes, readable by the thread that stops the session. */
@@ -609,6 +611,12 @@ public final class TraceSession {
                 detachAll();
                 break;
             }
+            // The progress limit counts the program's time, not deja's: a stop whose handling took long (a
+            // gigabyte copy of a mapped file) does not eat into the time the threads have to reach the next one.
+            if (stopHandled) {
+                lastStopNanos = System.nanoTime();
+                stopHandled = false;
+            }
             int tid;
             if (awaiting.isEmpty()) {
                 if (alarm != null) armAlarm();
@@ -627,6 +635,7 @@ public final class TraceSession {
                 continue;
             }
             lastStopNanos = System.nanoTime();
+            stopHandled = true;
             if (tid == wakeupPid) {
                 wakeupPid = 0; // reaped: its death was the wake-up call (or it ended when deja is going)
                 continue;

@@ -976,8 +976,9 @@ final class ReplayTracer implements Tracer {
         if (copy != null || !writable) return copy;
         copy = scratchDir.resolve("s" + Integer.toString(sharedCopies.size(), 36));
         try {
-            Files.copy(blob, copy, StandardCopyOption.REPLACE_EXISTING);
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-------"));
+            Files.deleteIfExists(copy);
+            Files.createFile(copy, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            dev.deja.formats.SparseFiles.copy(blob, copy); // a memfd heap's gigabytes of zeros stay holes
         } catch (IOException ex) {
             throw failure("event " + m.seq() + ": cannot copy " + m.path() + " for its shared mapping: " + ex.getMessage());
         }

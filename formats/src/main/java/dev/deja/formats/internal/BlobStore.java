@@ -17,7 +17,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
@@ -84,8 +83,9 @@ public final class BlobStore {
         try {
             MessageDigest md = sha256();
             try (InputStream in = Files.newInputStream(file);
-                 OutputStream out = new DigestOutputStream(newPrivateFile(tmp), md)) {
-                size = in.transferTo(out);
+                 FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                         FileOps.PRIVATE_FILE)) {
+                size = dev.deja.formats.SparseFiles.copy(in, out, md); // a memfd heap's zeros stay holes
             }
             hash = HexFormat.of().formatHex(md.digest());
             publish(tmp, hash, size);
