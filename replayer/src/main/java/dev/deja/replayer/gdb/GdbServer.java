@@ -954,6 +954,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                       checkpoint            remember this stop as checkpoint N (to come back to with restart N)
                       info checkpoints      the checkpoints, and the process copies deja goes back from
                       restart N             go back (or forward) to checkpoint N; then `maint flush register-cache`
+                                            and `maint flush dcache` (gdb does not know the program moved)
                       delete checkpoint N   forget checkpoint N
                     reverse-stepi, reverse-step, reverse-next, reverse-finish, reverse-continue go back
                     """;

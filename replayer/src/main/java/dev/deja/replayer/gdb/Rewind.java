@@ -295,8 +295,8 @@ final class Rewind {
 
     private Optional<Checkpoints.Checkpoint> take(SyscallEvent recorded, Tracee t, boolean automatic, Set<Long> inMemory) {
         // The copy must hold the program's own code bytes: a restored session knows nothing of deja's int3s.
-        List<Long> out = new ArrayList<>(inMemory);
-        for (long a : out) t.removeBreakpoint(a);
+        List<Long> out = new ArrayList<>();
+        for (long a : inMemory) if (t.removeBreakpoint(a)) out.add(a);
         try {
             return Optional.of(checkpoints.take(recorded, t, automatic));
         } catch (Checkpoints.Refused r) {
@@ -647,7 +647,8 @@ final class Rewind {
         }
         if (at instanceof Entry) entrySeq = at.seq();
         else entrySeq = -1;
-        String text = request == Op.RESTART ? "deja: at " + describe(at) + "\n" : null;
+        String text = request == Op.RESTART ? "deja: at " + describe(at) + "; gdb still holds the old stop's registers and"
+                + " memory: `maint flush register-cache` and `maint flush dcache` (docs/gdb.md defines `restart N` doing both)\n" : null;
         return new Arrive(stopInfo, text, null);
     }
 
