@@ -718,9 +718,11 @@ final class Rewind {
             List<Checkpoints.Checkpoint> all = checkpoints.list();
             long bytes = 0;
             for (Checkpoints.Checkpoint c : all) bytes += Checkpoints.footprint(c).pssBytes();
-            s.append(String.format("deja holds %d process copies to go back from (%s), taking %.1f MiB%n", all.size(),
+            long[] costs = all.stream().mapToLong(Checkpoints.Checkpoint::costNs).sorted().toArray();
+            s.append(String.format("deja holds %d process copies to go back from (%s), taking %.1f MiB%s%n", all.size(),
                     all.isEmpty() ? "none" : "events " + all.stream().map(c -> "#" + c.seq()).reduce((a, b) -> a + " " + b).orElse(""),
-                    bytes / 1048576.0));
+                    bytes / 1048576.0, costs.length == 0 ? "" : String.format("; %.1f ms to take each (median)",
+                            costs[costs.length / 2] / 1e6)));
         }
         return s.toString();
     }
