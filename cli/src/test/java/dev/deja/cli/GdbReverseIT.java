@@ -247,6 +247,60 @@ class GdbReverseIT {
         assertNoCopiesLeft();
     }
 
+    @Test
+    void theShellsGdbCommandGoesBackToTheCallItHandedOver() throws Exception {
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "debug", rec.toString()).redirectErrorStream(true).start();
+        StringBuffer shell = new StringBuffer();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            byte[] buf = new byte[4096];
+            try (java.io.InputStream in = deja.getInputStream()) {
+                for (int n; (n = in.read(buf)) > 0; ) shell.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                shell.append("\n[reading the shell failed: ").append(e.getMessage()).append("]\n");
+            }
+        });
+        try {
+            java.io.PrintStream toShell = new java.io.PrintStream(deja.getOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
+            // round 1's clock_gettime: gdb's history starts at this call
+            toShell.println("break clock_gettime\ncontinue\ncontinue\ngdb 0");
+            String address = GdbReplays.awaitAddress(deja, shell);
+            Path commands = dir.resolve("script.gdb");
+            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + """
+                    break step
+                    continue
+                    continue
+                    print round
+                    reverse-continue
+                    print round
+                    reverse-continue
+                    continue
+                    print round
+                    delete
+                    detach
+                    """);
+            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(),
+                    Samples.path("gdb_reverse")), java.time.Duration.ofSeconds(120));
+            toShell.println("delete\ncontinue\nquit");
+            toShell.close();
+            assertTrue(deja.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the shell did not end: " + shell);
+            reader.join();
+            String g = gdb.stdout() + gdb.stderr();
+            String out = shell.toString();
+            assertTrue(g.contains("$1 = 101\n"), g);
+            assertTrue(g.contains("$2 = 1\n"), g);
+            assertTrue(g.contains("No more reverse-execution history.\n__GI___clock_gettime ("), g);
+            assertTrue(g.contains("$3 = 1\n"), g);
+            assertTrue(out.contains("deja: gdb detached: the shell stops at the replay's next call"), out);
+            assertTrue(out.contains("[the program exited with status 0]"), out);
+            assertTrue(out.contains(recordedOutput), out);
+            assertEquals(0, deja.exitValue(), out);
+        } finally {
+            deja.descendants().forEach(ProcessHandle::destroyForcibly);
+            deja.destroyForcibly();
+        }
+        assertNoCopiesLeft();
+    }
+
     private Session debug(String script) throws Exception {
         return GdbReplays.run(dir, rec, Samples.path("gdb_reverse"), script);
     }

@@ -298,6 +298,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         whenCall = syscalls.name(recorded.nr());
         programPid = t.pid();
         if (!connect("event #" + when + " (" + whenCall + ", thread " + t.tid() + ")")) return Resume.CONTINUE;
+        rewind.observeCall(recorded);
+        rewind.maybeCheckpoint(recorded, t); // the start of gdb's history, unless the shell's checkpoints are enough
         return serve(t, stop(SIGTRAP, t, false));
     }
 
