@@ -942,7 +942,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     private String monitor(String command, Tracee t) {
         if (command.startsWith("restart")) return restart(command.substring(7).trim(), t);
-        String checkpoints = rewind.monitor(command, t, null, whenCall);
+        String checkpoints = rewind.monitor(command, t);
         if (checkpoints != null) {
             consoleOutput(checkpoints);
             return "OK";

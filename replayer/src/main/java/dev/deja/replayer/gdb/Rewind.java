@@ -135,8 +135,8 @@ final class Rewind {
         }
     }
 
-    /** A checkpoint as gdb's {@code monitor checkpoint} made it: a place, with what {@code info checkpoints} shows. */
-    record Mark(int number, Place place, long pc, String call) {
+    /** A checkpoint as gdb's {@code monitor checkpoint} made it: a place, and its pc for {@code info checkpoints}. */
+    record Mark(int number, Place place, long pc) {
     }
 
     /** The passes: runs from a checkpoint, each arriving somewhere or measuring something for the next. */
@@ -501,7 +501,7 @@ final class Rewind {
     /** No exact arrival at a {@link Locate}'s place: the closest visit is taken (another pass goes there). */
     private Verdict located(Tracee t, Locate l, int visit) {
         Visit v = new Visit(l.here().seq(), l.here().tid(), l.here().fingerprint().pc(), visit, 0);
-        if (l.then() == null) return verdictOf(run(new Reach(v, ""), v.seq()));
+        if (l.then() == null) return run(new Reach(v, ""), v.seq());
         return next(t, visit);
     }
 
@@ -602,30 +602,26 @@ final class Rewind {
             case Locate l -> {
                 Visit v = new Visit(l.here().seq(), l.here().tid(), l.here().fingerprint().pc(), count, 0);
                 origin = v;
-                return verdictOf(stepBackFrom(v));
+                return stepBackFrom(v);
             }
             case CountSteps c -> {
-                if (count == 0) return verdictOf(toCallInstruction(c.from().seq(), c.from().tid()));
-                return verdictOf(run(new Reach(new Visit(c.from().seq(), c.from().tid(), c.from().pc(), c.from().n(), count - 1), ""),
-                        c.from().seq()));
+                if (count == 0) return toCallInstruction(c.from().seq(), c.from().tid());
+                return run(new Reach(new Visit(c.from().seq(), c.from().tid(), c.from().pc(), c.from().n(), count - 1), ""),
+                        c.from().seq());
             }
             case StepsToCall s -> {
-                return verdictOf(run(new Reach(new Visit(s.from().seq(), s.from().tid(), 0, 0, Math.max(count, 0)), ""), s.from().seq()));
+                return run(new Reach(new Visit(s.from().seq(), s.from().tid(), 0, 0, Math.max(count, 0)), ""), s.from().seq());
             }
             case CountHits c -> {
-                if (count > 0) return verdictOf(run(new ReachHit(c.window(), count), c.window().seq()));
+                if (count > 0) return run(new ReachHit(c.window(), count), c.window().seq());
                 Optional<Checkpoints.Checkpoint> earlier = checkpoints.nearestAtOrBefore(c.window().seq() - 1);
                 if (earlier.isEmpty()) {
-                    return verdictOf(run(new Reach(new Entry(c.window().seq()), "replaylog:begin;"), c.window().seq()));
+                    return run(new Reach(new Entry(c.window().seq()), "replaylog:begin;"), c.window().seq());
                 }
-                return verdictOf(run(new CountHits(earlier.get(), new Entry(c.window().seq())), earlier.get().seq()));
+                return run(new CountHits(earlier.get(), new Entry(c.window().seq())), earlier.get().seq());
             }
             default -> throw new IllegalStateException("pass " + done + " measures nothing");
         }
-    }
-
-    private static Verdict verdictOf(Arrive a) {
-        return a; // run() throws; an Arrive comes back only when there is nothing to run
     }
 
     private Arrive arrive(Tracee t, Place at, String stopInfo) {
@@ -675,8 +671,7 @@ final class Rewind {
     }
 
     private void unplantTemporary(Tracee t) {
-        if (temporary != 0 && !gdbBreakpoints.contains(temporary) && (pass instanceof Reach || pass instanceof Locate
-                || pass instanceof CountSteps)) {
+        if (temporary != 0 && !gdbBreakpoints.contains(temporary)) {
             t.removeBreakpoint(temporary);
             planted.remove(temporary);
         }
@@ -686,23 +681,23 @@ final class Rewind {
     // ---------------------------------------------------------------- monitor commands
 
     /** The monitor commands for checkpoints; null when {@code command} is none of them. */
-    String monitor(String command, Tracee t, SyscallEvent atEntry, String call) {
+    String monitor(String command, Tracee t) {
         String[] w = command.trim().split("\\s+");
         if (w.length == 0) return null;
         String head = w[0];
-        if (head.equals("checkpoint") && w.length == 1) return mark(t, call);
+        if (head.equals("checkpoint") && w.length == 1) return mark(t);
         if (head.equals("checkpoints") || head.equals("info") && w.length > 1 && w[1].startsWith("checkpoint")) return listing();
         if (head.equals("delete") && w.length == 3 && w[1].startsWith("checkpoint")) return deleteMark(w[2]);
         return null;
     }
 
-    private String mark(Tracee t, String call) {
+    private String mark(Tracee t) {
         if (checkpoints == null) return "deja: this replay takes no checkpoints\n";
         if (t == null) return "deja: the program is not stopped: no checkpoint\n";
         Place here = currentPlace(t);
         if (here == null) return "deja: no checkpoint before the program's first recorded call\n";
         long pc = t.registers()[Fingerprint.RIP];
-        Mark m = new Mark(nextMark++, here, pc, call);
+        Mark m = new Mark(nextMark++, here, pc);
         marks.add(m);
         return "Checkpoint " + m.number() + " at " + describe(here) + ", pc 0x" + Long.toHexString(pc)
                 + " (`monitor restart " + m.number() + "` comes back here)\n";

@@ -141,12 +141,12 @@ class RewindTest {
     @Test
     void monitorCommandsForCheckpoints() {
         Still t = new Still();
-        assertEquals("deja: this replay takes no checkpoints\n", rewind.monitor("checkpoint", t, null, "read"));
-        assertEquals("No checkpoints (`monitor checkpoint` makes one).\n", rewind.monitor("info checkpoints", t, null, "read"));
-        assertEquals("No checkpoints (`monitor checkpoint` makes one).\n", rewind.monitor("checkpoints", t, null, "read"));
-        assertEquals("deja: no checkpoint 3\n", rewind.monitor("delete checkpoint 3", t, null, "read"));
-        assertNull(rewind.monitor("when", t, null, "read"));
-        assertNull(rewind.monitor("checkpoint now", t, null, "read"));
+        assertEquals("deja: this replay takes no checkpoints\n", rewind.monitor("checkpoint", t));
+        assertEquals("No checkpoints (`monitor checkpoint` makes one).\n", rewind.monitor("info checkpoints", t));
+        assertEquals("No checkpoints (`monitor checkpoint` makes one).\n", rewind.monitor("checkpoints", t));
+        assertEquals("deja: no checkpoint 3\n", rewind.monitor("delete checkpoint 3", t));
+        assertNull(rewind.monitor("when", t));
+        assertNull(rewind.monitor("checkpoint now", t));
         assertTrue(rewind.markNumbered("x").isEmpty());
         assertTrue(rewind.markNumbered("1").isEmpty());
     }
