@@ -248,6 +248,41 @@ class GdbReverseIT {
     }
 
     @Test
+    void threadsGoBackFromTheCheckpointTakenBeforeTheyStarted() throws Exception {
+        Path threads = dir.resolve("threads");
+        String exe = Samples.path("gdb_threads");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", threads.toString(), "--", exe);
+        assertEquals(6, recorded.status(), recorded.stderr());
+        Session s = GdbReplays.run(dir, threads, exe, """
+                break work
+                continue
+                print id
+                continue
+                print id
+                reverse-continue
+                print id
+                monitor info checkpoints
+                delete
+                continue
+                """);
+        String g = s.gdb();
+        Matcher first = Pattern.compile("\\$1 = (\\d)\n").matcher(g);
+        assertTrue(first.find(), g);
+        Matcher second = Pattern.compile("\\$2 = (\\d)\n").matcher(g);
+        assertTrue(second.find(), g);
+        assertFalse(first.group(1).equals(second.group(1)), g);
+        // back from the second worker's call of work() to the first's, by its name and id
+        assertTrue(g.contains("$3 = " + first.group(1) + "\n"), g);
+        assertEquals(2, count(g, "\"worker-" + first.group(1) + "\" hit Breakpoint 1, work (id=" + first.group(1) + ")"), g);
+        // copies only from before the threads started (a forked copy would hold one thread): #12 and maybe more
+        Matcher held = Pattern.compile("deja holds (\\d+) process copies to go back from \\(events #12[ )]").matcher(g);
+        assertTrue(held.find(), g);
+        assertTrue(g.contains("exited with code 06"), g);
+        assertEquals(6, s.deja().status(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
     void theShellsGdbCommandGoesBackToTheCallItHandedOver() throws Exception {
         Process deja = new ProcessBuilder(Runs.launcher().toString(), "debug", rec.toString()).redirectErrorStream(true).start();
         StringBuffer shell = new StringBuffer();
