@@ -1,7 +1,7 @@
 /*
- * gdb_reverse [ROUNDS]: ROUNDS rounds (default 5), each reading the clock (a recorded call) and calling
- * step() twice with arguments that differ every time, with call-free code in between; report() prints the
- * total once at the end. The program GdbReverseIT goes back in: reverse-continue from one step() hit must
+ * gdb_reverse [ROUNDS [SPIN]]: ROUNDS rounds (default 5), each reading the clock (a recorded call) and
+ * calling step() twice with arguments that differ every time, with call-free code in between; SPIN
+ * iterations of a call-free loop (default 0); report() prints the total once at the end. The program GdbReverseIT goes back in: reverse-continue from one step() hit must
  * land at the previous one (the same round's first, or the round before's second: across a recorded
  * call), reverse-stepi and reverse-next undo what stepi and next did. With 100000 rounds it is the
  * 100 000-call recording of docs/performance.md's reverse execution figures.
@@ -32,6 +32,8 @@ int main(int argc, char **argv) {
         for (int k = 0; k < 3; k++) total += k * round;
         step(round + 100, ts.tv_nsec);
     }
+    long spin = argc > 2 ? atol(argv[2]) : 0;
+    for (long i = 0; i < spin; i++) total += i & 7;
     report(total);
     return 0;
 }

@@ -980,8 +980,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             return "OK";
         }
         forgetStop();
-        rewind.restart(m.get());
-        return "OK"; // not reached: restart throws the restore
+        consoleOutput(rewind.restart(m.get())); // it returns only when it cannot go there
+        return "OK";
     }
 
     private static boolean isHex(String s) {

@@ -6,6 +6,7 @@ import dev.deja.device.Tracee;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.replayer.Checkpoints;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -202,6 +203,20 @@ final class Rewind {
     private int hits;
     private final Set<Long> planted = new HashSet<>();
     private final Set<Long> unplanted = new HashSet<>();
+    /**
+     * The pcs of the last stepping pass that started at a call's return ({@code tracePcs[i]}: after i steps),
+     * kept while the pass runs ({@link #recording}) and after: a place on it is then reached by breakpoint
+     * arrivals at its pc (fast) instead of single steps; {@code exactIndex} is {@link #exact}'s index on it.
+     */
+    private boolean recording;
+    private long[] pcs = new long[1024];
+    private int pcCount;
+    private long traceSeq = -1;
+    private int traceTid;
+    private long[] tracePcs = new long[0];
+    private int exactIndex = -1;
+    private int pendingIndex = -1;
+    private int nextIndex = -1;
     /** No exact arrival yet: the closest one so far (its distance, its visit or the hits before it; 0: none). */
     private int closest;
     private int closestAt;
@@ -250,6 +265,7 @@ final class Rewind {
     /** gdb let the program go forward: the place of the next stop is not known. */
     void resumedForward() {
         exact = null;
+        exactIndex = -1;
         resumedAt = System.nanoTime();
     }
 
@@ -284,7 +300,8 @@ final class Rewind {
     void maybeCheckpoint(SyscallEvent recorded, Tracee t) {
         if (checkpoints == null) return;
         long now = System.nanoTime();
-        boolean none = checkpoints.list().isEmpty();
+        // none yet at or before this call (the shell's may all be later, after a goto back): one now
+        boolean none = checkpoints.nearestAtOrBefore(recorded.seq()).isEmpty();
         if (!none && ranNs + (now - resumedAt) < AUTO_INTERVAL_NS) return;
         ranNs = 0;
         resumedAt = now;
@@ -378,6 +395,9 @@ final class Rewind {
 
     /** One instruction before a known {@link Visit}. */
     private Arrive stepBackFrom(Visit v) {
+        if (exactIndex >= 0 && v.seq() == traceSeq && v.tid() == traceTid) {
+            return exactIndex == 0 ? toCallInstruction(v.seq(), v.tid()) : toTraceIndex(exactIndex - 1);
+        }
         if (v.steps() > 0) return run(new Reach(new Visit(v.seq(), v.tid(), v.pc(), v.n(), v.steps() - 1), ""), v.seq());
         if (v.n() == 0) return toCallInstruction(v.seq(), v.tid());
         Visit before = v.n() == 1 ? new Visit(v.seq(), v.tid(), 0, 0, 0) : new Visit(v.seq(), v.tid(), v.pc(), v.n() - 1, 0);
@@ -407,22 +427,38 @@ final class Rewind {
         return run(new CountHits(window.get(), end), window.get().seq());
     }
 
-    /** {@code monitor restart N}: to mark N. */
-    void restart(Mark m) {
+    /** {@code monitor restart N}: to mark N (a restore is thrown); returns why not when no copy is early enough. */
+    String restart(Mark m) {
         op = Op.RESTART;
         origin = m.place();
         Pass p = m.place() instanceof Here h ? new Locate(h, null) : new Reach(m.place(), "");
         run(p, m.place().seq());
+        op = null;
+        return "deja: cannot go to checkpoint " + m.number() + ": deja holds no copy of the program from before event #"
+                + m.place().seq() + "\n";
     }
 
     /** Starts {@code p} from the latest checkpoint at or before {@code seq}: throws the restore. */
     private Arrive run(Pass p, long seq) {
-        Checkpoints.Checkpoint from = switch (p) {
-            case CountHits c -> c.window();
-            case ReachHit r -> r.window();
-            default -> checkpoints.nearestAtOrBefore(seq).orElseThrow(
-                    () -> new IllegalStateException("no checkpoint at or before event #" + seq));
+        Optional<Checkpoints.Checkpoint> at = switch (p) {
+            case CountHits c -> Optional.of(c.window());
+            case ReachHit r -> Optional.of(r.window());
+            default -> checkpoints.nearestAtOrBefore(seq);
         };
+        if (at.isEmpty()) {
+            // Nothing to re-run from (every copy is later): before any move gdb keeps its stop, as at the
+            // start of the history; in the middle of a move, the earliest copy is that start.
+            nextIndex = -1;
+            if (pass == null) return new Arrive("replaylog:begin;", null, null);
+            Checkpoints.Checkpoint earliest = checkpoints.list().stream().min((a, b) -> Long.compare(a.seq(), b.seq()))
+                    .orElseThrow(() -> new Checkpoints.Restore(-1));
+            return run(new Reach(new Entry(earliest.seq()), "replaylog:begin;"), earliest.seq());
+        }
+        Checkpoints.Checkpoint from = at.get();
+        pendingIndex = nextIndex; // the trace index the pass arrives at (only a run to a trace's place has one)
+        nextIndex = -1;
+        recording = false;
+        pcCount = 0;
         pass = p;
         fresh = true;
         anchorReached = false;
@@ -483,6 +519,7 @@ final class Rewind {
         anchorCheckpoint(recorded, t);
         if (from.n() == 0) {
             stepping = true;
+            recording = pass instanceof CountSteps || pass instanceof StepsToCall;
             steps = -1; // the stop after the call is step 0
             return new Go(DebugAgent.Resume.STEP);
         }
@@ -503,6 +540,26 @@ final class Rewind {
         Visit v = new Visit(l.here().seq(), l.here().tid(), l.here().fingerprint().pc(), visit, 0);
         if (l.then() == null) return run(new Reach(v, ""), v.seq());
         return next(t, visit);
+    }
+
+    /** The stepping pass from {@code from}'s return is done: its pcs are kept, and the place {@code index} steps on is next. */
+    private Verdict keepTrace(Visit from, int index) {
+        traceSeq = from.seq();
+        traceTid = from.tid();
+        tracePcs = Arrays.copyOf(pcs, pcCount);
+        return toTraceIndex(index);
+    }
+
+    /**
+     * To the place {@code index} steps after the kept trace's call returned: the m-th arrival at its pc since
+     * that call (the trace says which m), so that a breakpoint finds it without single steps.
+     */
+    private Arrive toTraceIndex(int index) {
+        long pc = tracePcs[index];
+        int m = 0;
+        for (int i = 0; i <= index; i++) if (tracePcs[i] == pc) m++;
+        nextIndex = index;
+        return run(new Reach(new Visit(traceSeq, traceTid, pc, m, 0), ""), traceSeq);
     }
 
     /** A stop between calls while a pass runs. */
@@ -585,6 +642,10 @@ final class Rewind {
 
     private Verdict stepped(Tracee t) {
         steps++;
+        if (recording) {
+            if (pcCount == pcs.length) pcs = Arrays.copyOf(pcs, pcs.length * 2);
+            pcs[pcCount++] = t.registers()[Fingerprint.RIP];
+        }
         if (steps > MAX_STEPS) {
             return lost(t, "more than " + MAX_STEPS + " instructions since the thread's last recorded call", null);
         }
@@ -606,10 +667,12 @@ final class Rewind {
             }
             case CountSteps c -> {
                 if (count == 0) return toCallInstruction(c.from().seq(), c.from().tid());
+                if (recording) return keepTrace(c.from(), count - 1);
                 return run(new Reach(new Visit(c.from().seq(), c.from().tid(), c.from().pc(), c.from().n(), count - 1), ""),
                         c.from().seq());
             }
             case StepsToCall s -> {
+                if (recording) return keepTrace(s.from(), count);
                 return run(new Reach(new Visit(s.from().seq(), s.from().tid(), 0, 0, Math.max(count, 0)), ""), s.from().seq());
             }
             case CountHits c -> {
@@ -630,6 +693,8 @@ final class Rewind {
         op = null;
         stepping = false;
         exact = at;
+        exactIndex = pendingIndex;
+        pendingIndex = -1;
         // gdb believes its breakpoints inserted (it sent Z0 before bs or bc); deja's own go.
         for (long a : new ArrayList<>(planted)) if (!gdbBreakpoints.contains(a)) t.removeBreakpoint(a);
         planted.clear();
@@ -649,6 +714,7 @@ final class Rewind {
     }
 
     private Verdict lost(Tracee t, String why, Place at) {
+        pendingIndex = -1;
         Arrive a = arrive(t, at, "");
         return new Arrive("", a.monitorText(), "deja: going back did not find the place again (" + why
                 + "): the program stopped where the search ended\n");
