@@ -556,10 +556,16 @@ final class Rewind {
      */
     private Arrive toTraceIndex(int index) {
         long pc = tracePcs[index];
-        int m = 0;
-        for (int i = 0; i <= index; i++) if (tracePcs[i] == pc) m++;
+        int m = arrivals(tracePcs, index);
         nextIndex = index;
         return run(new Reach(new Visit(traceSeq, traceTid, pc, m, 0), ""), traceSeq);
+    }
+
+    /** How many times the trace is at {@code pcs[index]}'s address up to that step, that step included (1 or more). */
+    static int arrivals(long[] pcs, int index) {
+        int m = 0;
+        for (int i = 0; i <= index; i++) if (pcs[i] == pcs[index]) m++;
+        return m;
     }
 
     /** A stop between calls while a pass runs. */

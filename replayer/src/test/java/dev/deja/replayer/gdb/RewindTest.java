@@ -125,6 +125,17 @@ class RewindTest {
     }
 
     @Test
+    void aPlaceOnASteppedStretchIsTheNthArrivalAtItsAddress() {
+        long[] loop = {0x10, 0x14, 0x18, 0x14, 0x18, 0x14, 0x1c};
+        assertEquals(1, Rewind.arrivals(loop, 0));
+        assertEquals(1, Rewind.arrivals(loop, 1));
+        assertEquals(2, Rewind.arrivals(loop, 3));
+        assertEquals(2, Rewind.arrivals(loop, 4));
+        assertEquals(3, Rewind.arrivals(loop, 5));
+        assertEquals(1, Rewind.arrivals(loop, 6));
+    }
+
+    @Test
     void withoutCheckpointsGoingBackIsRefusedWithTheReason() {
         assertFalse(rewind.available());
         assertEquals("E.deja cannot go back here: this replay takes no checkpoints", rewind.refusal(false));
