@@ -406,6 +406,7 @@ final class LiveReplay implements ReplayControl {
                 case Abandon a -> throw new ReplayControl.Abandon("the debugger ended the replay");
                 case ServeGdb s -> {
                     gdb = s.server();
+                    s.server().checkpoints(checkpoints); // gdb goes back from the shell's checkpoints too
                     DebugAgent.Resume how = s.server().attachAt(where.event(), tracee);
                     if (s.server().detached()) {
                         // detached at once (or gdb never came): the shell has its stop back, here

@@ -14,6 +14,7 @@ import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
 import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.SyscallEvent;
+import dev.deja.replayer.Checkpoints;
 import dev.deja.replayer.ReplayControl;
 import dev.deja.replayer.Replayer;
 import java.io.IOException;
@@ -33,6 +34,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -175,6 +177,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private int programPid;
     /** Started by {@code deja debug}'s {@code gdb} ({@link #attachAt}): detaching hands the replay back to the shell. */
     private boolean forShell;
+    /** Going back (bs, bc) and the monitor's checkpoints, on the replay's checkpoints. */
+    private final Rewind rewind;
 
     public GdbServer(ServerSocket listener, Program program, PrintStream console) {
         this(listener, program, console, new RecordedThreads(SyscallTable.of(Arch.current()).number("prctl").orElse(-1)));
@@ -186,6 +190,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         this.program = program;
         this.console = console;
         this.names = names;
+        this.rewind = new Rewind(breakpoints, names);
     }
 
     // ---------------------------------------------------------------- the replay's hooks
@@ -195,14 +200,40 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return this;
     }
 
+    /** The replay's checkpoints come here: gdb can go back ({@code reverse-*}, {@code monitor restart}). */
+    @Override
+    public boolean checkpointing() {
+        return true;
+    }
+
+    @Override
+    public void checkpoints(Checkpoints checkpoints) {
+        rewind.checkpoints(checkpoints);
+    }
+
     @Override
     public void beforeEvent(SyscallEvent recorded, Tracee tracee) {
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
         names.observe(recorded, tracee);
         if (detached || socket == null) return;
+        if (rewind.seeking()) {
+            programPid = tracee.pid(); // a restored copy: checkpoints hold the program's one process
+            rewind.observeCall(recorded);
+            switch (rewind.atCall(recorded, tracee)) {
+                case Rewind.Go go -> {
+                    if (go.how() == Resume.STEP) tracee.stopAfterCall();
+                }
+                case Rewind.Arrive a -> {
+                    if (arrived(tracee, a) == Resume.STEP) tracee.stopAfterCall();
+                }
+            }
+            return;
+        }
         // gdb follows the program's process: a forked child's calls do not stop it.
         if (programPid != 0 && tracee.pid() != programPid) return;
+        rewind.observeCall(recorded);
+        if (watches.isEmpty()) rewind.maybeCheckpoint(recorded, tracee);
         if (!watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
             watchAfterCall = true; // a recorded read into a watched buffer: a hit at that call's return
             tracee.stopAfterCall();
@@ -228,6 +259,13 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (detached) return Resume.CONTINUE;
         if (socket == null && !connect()) return Resume.CONTINUE;
         if (programPid == 0) programPid = thread.pid();
+        if (rewind.seeking()) {
+            return switch (rewind.atStop(why, thread)) {
+                case Rewind.Go go -> go.how();
+                case Rewind.Arrive a -> arrived(thread, a);
+            };
+        }
+        rewind.observeStop();
         if (why instanceof Stored s) return watchedStore(s, thread);
         if (why instanceof Stepped && watchAfterCall) {
             watchAfterCall = false;
@@ -260,6 +298,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         whenCall = syscalls.name(recorded.nr());
         programPid = t.pid();
         if (!connect("event #" + when + " (" + whenCall + ", thread " + t.tid() + ")")) return Resume.CONTINUE;
+        rewind.observeCall(recorded);
+        rewind.maybeCheckpoint(recorded, t); // the start of gdb's history, unless the shell's checkpoints are enough
         return serve(t, stop(SIGTRAP, t, false));
     }
 
@@ -286,7 +326,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             ExitEvent x = program.recordedExit();
             if (x != null && x.killed() && outcome.status() == x.shellStatus()) end = "X" + hex8(x.termSignal());
             else end = "W" + hex8(outcome.status() & 0xff);
-            if (multiprocess && programPid != 0) end += ";process:" + Integer.toHexString(programPid);
+            if (multiprocess && programPid != 0) end += ";process:" + Integer.toHexString(rewind.presentedPid(programPid, programPid));
         }
         stopReply = end;
         if (running) {
@@ -436,12 +476,50 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "T" + hex8(signal) + "thread:" + threadId(t) + ";" + (breakpoint && swbreak ? "swbreak:;" : "");
     }
 
+    /** Thread ids as gdb first saw them: a copy restored to go back runs under other live ids. */
     private String threadId(Tracee t) {
-        return GdbThreadId.format(t.pid(), t.tid(), multiprocess);
+        return GdbThreadId.format(rewind.presentedPid(t.pid(), programPid), rewind.presentedTid(t.tid(), programPid), multiprocess);
+    }
+
+    /** A move back arrived: gdb gets its stop (or the answer to the monitor command that moved the program). */
+    private Resume arrived(Tracee t, Rewind.Arrive a) {
+        if (a.note() != null) consoleOutput(a.note());
+        if (a.monitorText() != null) {
+            running = false;
+            consoleOutput(a.monitorText());
+            send("OK");
+        }
+        return serve(t, "T" + hex8(SIGTRAP) + a.stopInfo() + "thread:" + threadId(t) + ";");
+    }
+
+    /** bs, bc: going back by re-running from a checkpoint (a restore thrown from here), or an error reply. */
+    private Resume reverse(Rewind.Op op, Tracee t) {
+        String refusal = rewind.refusal(!watches.isEmpty());
+        if (refusal != null) {
+            send(refusal);
+            return null;
+        }
+        forgetStop();
+        running = true;
+        stepping = false;
+        Rewind.Arrive nothingBefore = rewind.start(op, t);
+        running = false;
+        send("T" + hex8(SIGTRAP) + nothingBefore.stopInfo() + "thread:" + threadId(t) + ";");
+        return null;
+    }
+
+    /** Going back leaves this run: what the server held about its stop does not carry over. */
+    private void forgetStop() {
+        for (Tracee other : steppingOthers) other.stepWhenReleased(false);
+        steppingOthers.clear();
+        returning = -1;
+        returningTid = 0;
+        watchAfterCall = false;
     }
 
     /** Serves gdb with {@code t} stopped until gdb resumes it; returns how. */
     private Resume serve(Tracee t, String reply) {
+        rewind.served();
         current = t;
         selected = t;
         // All-stop: a stop on any thread ends the steps gdb asked of the others (it asks again).
@@ -520,6 +598,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** Answers one packet; a {@link Resume} when gdb lets the thread go on. */
     private Resume handle(String p, Tracee t) {
         if (p.startsWith("vCont;")) return resume(p.substring(6), t);
+        if (p.equals("bs")) return reverse(Rewind.Op.REVERSE_STEP, t);
+        if (p.equals("bc")) return reverse(Rewind.Op.REVERSE_CONTINUE, t);
         if (p.equals("c") || p.startsWith("c") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.CONTINUE, t);
         if (p.equals("s") || p.startsWith("s") && p.length() > 1 && isHex(p.substring(1))) return resumeChecked(p, Resume.STEP, t);
         if (p.startsWith("C") && p.length() > 1 && isHex(p.substring(1).split(";")[0])) return go(Resume.CONTINUE);
@@ -561,17 +641,20 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             return null;
         }
         for (Tracee other : t.processThreads()) {
-            if (other.tid() == t.tid() || plan.actionFor(other.pid(), other.tid()) != VContPlan.Action.STEP) continue;
+            if (other.tid() == t.tid() || plan.actionFor(rewind.presentedPid(other.pid(), programPid),
+                    rewind.presentedTid(other.tid(), programPid)) != VContPlan.Action.STEP) continue;
             other.stepWhenReleased(true);
             steppingOthers.add(other);
         }
-        return go(plan.actionFor(t.pid(), t.tid()) == VContPlan.Action.STEP ? Resume.STEP : Resume.CONTINUE);
+        return go(plan.actionFor(rewind.presentedPid(t.pid(), programPid), rewind.presentedTid(t.tid(), programPid))
+                == VContPlan.Action.STEP ? Resume.STEP : Resume.CONTINUE);
     }
 
     private Resume go(Resume how) {
         running = true;
         stepping = how == Resume.STEP;
         watches.resumed();
+        rewind.resumedForward();
         return how;
     }
 
@@ -605,7 +688,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             swbreak = p.contains("swbreak+");
             multiprocess = p.contains("multiprocess+");
             return (multiprocess ? "multiprocess+;" : "") + "PacketSize=" + Integer.toHexString(PACKET_SIZE) + ";qXfer:features:read+;qXfer:auxv:read+;"
-                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+";
+                    + "qXfer:exec-file:read+;qXfer:threads:read+;qXfer:libraries-svr4:read+;QStartNoAckMode+;QCatchSyscalls+;vContSupported+;swbreak+"
+                    + (rewind.available() ? ";ReverseStep+;ReverseContinue+" : "");
         }
         if (p.equals("QStartNoAckMode")) {
             noAck = true;
@@ -615,7 +699,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (p.startsWith("QCatchSyscalls:")) return catchSyscalls(p.substring(15));
         if (p.equals("?")) return stopReply;
         if (p.startsWith("qXfer:")) return xfer(p.substring(6), t);
-        if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim());
+        if (p.startsWith("qRcmd,")) return monitor(new String(GdbPackets.unhex(p.substring(6)), StandardCharsets.UTF_8).trim(), t);
         if (t == null) return "E01";
         if (p.equals("qC")) return "QC" + threadId(t);
         if (p.equals("qfThreadInfo")) {
@@ -682,10 +766,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     }
 
     /** The live thread of the program that {@code id} names ({@code t}, the stopped one, for "any" or "all"), or null. */
-    private static Tracee thread(String id, Tracee t) {
+    private Tracee thread(String id, Tracee t) {
         GdbThreadId want = GdbThreadId.parse(id);
-        if (!want.single()) return want.matches(t.pid(), t.tid()) ? t : null;
-        for (Tracee x : t.processThreads()) if (want.matches(x.pid(), x.tid())) return x;
+        if (!want.single()) return want.matches(rewind.presentedPid(t.pid(), programPid), rewind.presentedTid(t.tid(), programPid)) ? t : null;
+        for (Tracee x : t.processThreads()) {
+            if (want.matches(rewind.presentedPid(x.pid(), programPid), rewind.presentedTid(x.tid(), programPid))) return x;
+        }
         return null;
     }
 
@@ -768,7 +854,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private String watchHit(Tracee t) {
         WatchSet.Watch w = watches.changed((address, length) -> readExactly(t, address, length));
         if (w == null) return null;
-        return "T" + hex8(SIGTRAP) + "watch:" + Long.toHexString(w.address()) + ";thread:" + Integer.toHexString(t.tid()) + ";";
+        return "T" + hex8(SIGTRAP) + "watch:" + Long.toHexString(w.address()) + ";thread:" + threadId(t) + ";";
     }
 
     private static byte[] readExactly(Tracee t, long address, int length) {
@@ -854,14 +940,47 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return recorded != null ? recorded : program.name();
     }
 
-    private String monitor(String command) {
+    private String monitor(String command, Tracee t) {
+        if (command.startsWith("restart")) return restart(command.substring(7).trim(), t);
+        String checkpoints = rewind.monitor(command, t);
+        if (checkpoints != null) {
+            consoleOutput(checkpoints);
+            return "OK";
+        }
         String text = switch (command) {
             case "when" -> "Current event: " + when + " (the last recorded call the replay reached: #" + when + " " + whenCall
                     + "; `deja debug -g " + when + "` stops there)\n";
-            case "help", "" -> "deja monitor commands:\n  when   the deja event number of the last recorded call the replay reached\n";
+            case "help", "" -> """
+                    deja monitor commands:
+                      when                  the deja event number of the last recorded call the replay reached
+                      checkpoint            remember this stop as checkpoint N (to come back to with restart N)
+                      info checkpoints      the checkpoints, and the process copies deja goes back from
+                      restart N             go back (or forward) to checkpoint N; then `maint flush register-cache`
+                                            and `maint flush dcache` (gdb does not know the program moved)
+                      delete checkpoint N   forget checkpoint N
+                    reverse-stepi, reverse-step, reverse-next, reverse-finish, reverse-continue go back
+                    """;
             default -> "deja: unknown monitor command '" + command + "'; 'monitor help' lists them\n";
         };
         consoleOutput(text);
+        return "OK";
+    }
+
+    /** monitor restart N: the program goes to mark N (a restore thrown from here; the arrival answers). */
+    private String restart(String number, Tracee t) {
+        if (t == null) return "E01";
+        Optional<Rewind.Mark> m = rewind.markNumbered(number);
+        if (m.isEmpty()) {
+            consoleOutput("deja: no checkpoint " + number + " ('monitor info checkpoints' lists them)\n");
+            return "OK";
+        }
+        String refusal = rewind.refusal(!watches.isEmpty());
+        if (refusal != null) {
+            consoleOutput("deja: " + refusal.substring(2) + "\n");
+            return "OK";
+        }
+        forgetStop();
+        consoleOutput(rewind.restart(m.get())); // it returns only when it cannot go there
         return "OK";
     }
 

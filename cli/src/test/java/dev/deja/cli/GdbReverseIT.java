@@ -1,0 +1,363 @@
+package dev.deja.cli;
+
+import static dev.deja.cli.GdbReplays.GDB;
+import static dev.deja.cli.GdbReplays.count;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.deja.cli.GdbReplays.Session;
+import dev.deja.samples.Samples;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reverse execution over gdb on {@code deja replay --gdb}, with the real gdb in batch mode: every move back
+ * re-runs the replay from a checkpoint. The program (samples/c/gdb_reverse.c) calls step() twice per round,
+ * each round after a recorded clock_gettime. Going back must land where going forward was, in the same
+ * state (every register and the stack compared as gdb prints them), and the replay must go on forward
+ * from there to the recorded end.
+ */
+class GdbReverseIT {
+    /** The rounds, spelled so that this test's processes are recognisable in the process table. */
+    private static final String ROUNDS = "0005";
+
+    @TempDir
+    Path dir;
+
+    private Path rec;
+    private String recordedOutput;
+
+    @BeforeEach
+    void record() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        rec = dir.resolve("rec");
+        Runs.Result recorded = Runs.deja(dir, "record", "-o", rec.toString(), "--", Samples.path("gdb_reverse"), ROUNDS);
+        assertEquals(0, recorded.status(), recorded.stderr());
+        recordedOutput = recorded.stdout();
+        assertTrue(recordedOutput.startsWith("total "), recordedOutput);
+    }
+
+    @Test
+    void reverseContinueGoesBackHitByHitToTheStartThenForwardToTheRecordedEnd() throws Exception {
+        Session s = debug("""
+                break step
+                continue
+                continue
+                continue
+                continue
+                print round
+                reverse-continue
+                print round
+                reverse-continue
+                print round
+                reverse-continue
+                print round
+                reverse-continue
+                continue
+                print round
+                continue
+                print round
+                delete
+                continue
+                """);
+        String g = s.gdb();
+        // 101 (round 1's second call), then back: 1 (across no call), 100 (across round 1's clock_gettime), 0.
+        assertTrue(g.contains("$1 = 101\n"), g);
+        assertTrue(g.contains("$2 = 1\n"), g);
+        assertTrue(g.contains("$3 = 100\n"), g);
+        assertTrue(g.contains("$4 = 0\n"), g);
+        assertTrue(g.contains("No more reverse-execution history."), g);
+        // From the start of the history forward again: the same hits in the same order, then the recorded end.
+        assertTrue(g.contains("$5 = 0\n"), g);
+        assertTrue(g.contains("$6 = 100\n"), g);
+        assertTrue(Pattern.compile("\\[Inferior 1 \\(process \\d+\\) exited normally\\]").matcher(g).find(), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals(recordedOutput, s.deja().stdout(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void goingBackLandsInTheStateGoingForwardHad() throws Exception {
+        Session s = debug("""
+                break step
+                continue
+                continue
+                continue
+                echo ==A==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                stepi
+                stepi
+                stepi
+                echo ==B==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                reverse-stepi
+                reverse-stepi
+                reverse-stepi
+                echo ==A==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                stepi
+                stepi
+                stepi
+                echo ==B==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                continue
+                print round
+                reverse-continue
+                echo ==A==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                kill
+                """);
+        String g = s.gdb();
+        List<String> a = blocks(g, "A");
+        List<String> b = blocks(g, "B");
+        assertEquals(3, a.size(), g);
+        assertEquals(2, b.size(), g);
+        assertTrue(a.get(0).contains("rip            0x") && a.get(0).contains("<step+"), g);
+        // stepi, reverse-stepi and stepi again: the very same registers and stack each time.
+        assertEquals(a.get(0), a.get(1), "three reverse-stepi after three stepi:\n" + g);
+        assertEquals(b.get(0), b.get(1), "three stepi after three reverse-stepi:\n" + g);
+        assertFalse(a.get(0).equals(b.get(0)), g);
+        // reverse-continue from the next hit: back at this one, in the same state.
+        assertTrue(g.contains("$1 = 101\n"), g);
+        assertEquals(a.get(0), a.get(2), "reverse-continue back to round 1's first hit:\n" + g);
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void reverseNextReverseStepAndReverseFinishWalkTheSourceBack() throws Exception {
+        Session s = debug("""
+                break step
+                continue
+                continue
+                continue
+                next
+                next
+                reverse-next
+                reverse-next
+                print round
+                finish
+                reverse-step
+                delete
+                reverse-finish
+                print round
+                kill
+                """);
+        String g = s.gdb();
+        // next, next: lines 18 and 19; back by line: 18, then 17 (the line the breakpoint is on).
+        assertTrue(g.contains("18\t    total += v;\n19\t    return v;\n18\t    total += v;\n"), g);
+        assertTrue(g.contains("$1 = 1\n"), g);
+        // finish returns to main; reverse-step goes back into step's last line; reverse-finish back to the call.
+        assertTrue(Pattern.compile("main \\(.*\\) at gdb_reverse\\.c:32\n32\t.*\nValue returned is \\$\\d+ = \\d+\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("step \\(round=1, nanos=\\d+\\) at gdb_reverse\\.c:20\n20\t}\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("0x[0-9a-f]+ in main \\(.*\\) at gdb_reverse\\.c:31\n31\t        step\\(round, ts\\.tv_nsec\\);\n")
+                .matcher(g).find(), g);
+        assertTrue(g.contains("$3 = 1\n"), g); // ($2: the value finish printed)
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void monitorCheckpointRestartAndInfoCheckpoints() throws Exception {
+        Session s = debug("""
+                break step
+                continue
+                continue
+                continue
+                monitor checkpoint
+                echo ==A==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                continue
+                continue
+                print round
+                monitor info checkpoints
+                monitor restart 1
+                maint flush register-cache
+                maint flush dcache
+                print round
+                echo ==A==\\n
+                info registers
+                x/32gx $sp
+                echo ==end==\\n
+                continue
+                print round
+                monitor delete checkpoint 1
+                monitor restart 1
+                monitor help
+                delete
+                continue
+                """);
+        String g = s.gdb();
+        assertTrue(Pattern.compile("Checkpoint 1 at event #\\d+ \\(after the call, in code\\), pc 0x[0-9a-f]+").matcher(g).find(), g);
+        assertTrue(g.contains("$1 = 2\n"), g);
+        assertTrue(Pattern.compile("\n  1  event #\\d+ \\(after the call, in code\\), pc 0x[0-9a-f]+\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile("deja holds \\d+ process copies to go back from \\(events #\\d+").matcher(g).find(), g);
+        assertTrue(g.contains("deja: at event #"), g);
+        // Back at round 1's first hit, in the same state; forward from there as recorded.
+        assertTrue(g.contains("$2 = 1\n"), g);
+        List<String> a = blocks(g, "A");
+        assertEquals(2, a.size(), g);
+        assertEquals(a.get(0), a.get(1), g);
+        assertTrue(g.contains("$3 = 101\n"), g);
+        assertTrue(g.contains("Deleted checkpoint 1\n"), g);
+        assertTrue(g.contains("deja: no checkpoint 1 ('monitor info checkpoints' lists them)"), g);
+        assertTrue(g.contains("restart N"), g);
+        assertEquals(1, count(g, "exited normally"), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals(recordedOutput, s.deja().stdout(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void watchpointsRefuseGoingBackWithTheReason() throws Exception {
+        Session s = debug("""
+                break step
+                continue
+                continue
+                watch total
+                reverse-continue
+                delete
+                reverse-continue
+                print round
+                kill
+                """);
+        String g = s.gdb();
+        assertTrue(g.contains("deja cannot go back with watchpoints set"), g);
+        // Once the watchpoint is gone, going back works: round 0's first hit... from its second, with no breakpoint
+        // left: the start of the history.
+        assertTrue(g.contains("No more reverse-execution history."), g);
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void threadsGoBackFromTheCheckpointTakenBeforeTheyStarted() throws Exception {
+        Path threads = dir.resolve("threads");
+        String exe = Samples.path("gdb_threads");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", threads.toString(), "--", exe);
+        assertEquals(6, recorded.status(), recorded.stderr());
+        Session s = GdbReplays.run(dir, threads, exe, """
+                break work
+                continue
+                print id
+                continue
+                print id
+                reverse-continue
+                print id
+                monitor info checkpoints
+                delete
+                continue
+                """);
+        String g = s.gdb();
+        Matcher first = Pattern.compile("\\$1 = (\\d)\n").matcher(g);
+        assertTrue(first.find(), g);
+        Matcher second = Pattern.compile("\\$2 = (\\d)\n").matcher(g);
+        assertTrue(second.find(), g);
+        assertFalse(first.group(1).equals(second.group(1)), g);
+        // back from the second worker's call of work() to the first's, by its name and id
+        assertTrue(g.contains("$3 = " + first.group(1) + "\n"), g);
+        assertEquals(2, count(g, "\"worker-" + first.group(1) + "\" hit Breakpoint 1, work (id=" + first.group(1) + ")"), g);
+        // copies only from before the threads started (a forked copy would hold one thread): #12 and maybe more
+        Matcher held = Pattern.compile("deja holds (\\d+) process copies to go back from \\(events #12[ )]").matcher(g);
+        assertTrue(held.find(), g);
+        assertTrue(g.contains("exited with code 06"), g);
+        assertEquals(6, s.deja().status(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void theShellsGdbCommandGoesBackToTheCallItHandedOver() throws Exception {
+        Process deja = new ProcessBuilder(Runs.launcher().toString(), "debug", rec.toString()).redirectErrorStream(true).start();
+        StringBuffer shell = new StringBuffer();
+        Thread reader = Thread.ofPlatform().start(() -> {
+            byte[] buf = new byte[4096];
+            try (java.io.InputStream in = deja.getInputStream()) {
+                for (int n; (n = in.read(buf)) > 0; ) shell.append(new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                shell.append("\n[reading the shell failed: ").append(e.getMessage()).append("]\n");
+            }
+        });
+        try {
+            java.io.PrintStream toShell = new java.io.PrintStream(deja.getOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
+            // round 1's clock_gettime: gdb's history starts at this call
+            toShell.println("break clock_gettime\ncontinue\ncontinue\ngdb 0");
+            String address = GdbReplays.awaitAddress(deja, shell);
+            Path commands = dir.resolve("script.gdb");
+            Files.writeString(commands, "set pagination off\nset confirm off\ntarget extended-remote " + address + "\n" + """
+                    break step
+                    continue
+                    continue
+                    print round
+                    reverse-continue
+                    print round
+                    reverse-continue
+                    continue
+                    print round
+                    delete
+                    detach
+                    """);
+            Runs.Result gdb = Runs.run(null, List.of(GDB.toString(), "-nx", "-batch", "-x", commands.toString(),
+                    Samples.path("gdb_reverse")), java.time.Duration.ofSeconds(120));
+            toShell.println("delete\ncontinue\nquit");
+            toShell.close();
+            assertTrue(deja.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the shell did not end: " + shell);
+            reader.join();
+            String g = gdb.stdout() + gdb.stderr();
+            String out = shell.toString();
+            assertTrue(g.contains("$1 = 101\n"), g);
+            assertTrue(g.contains("$2 = 1\n"), g);
+            assertTrue(g.contains("No more reverse-execution history.\n__GI___clock_gettime ("), g);
+            assertTrue(g.contains("$3 = 1\n"), g);
+            assertTrue(out.contains("deja: gdb detached: the shell stops at the replay's next call"), out);
+            assertTrue(out.contains("[the program exited with status 0]"), out);
+            assertTrue(out.contains(recordedOutput), out);
+            assertEquals(0, deja.exitValue(), out);
+        } finally {
+            deja.descendants().forEach(ProcessHandle::destroyForcibly);
+            deja.destroyForcibly();
+        }
+        assertNoCopiesLeft();
+    }
+
+    private Session debug(String script) throws Exception {
+        return GdbReplays.run(dir, rec, Samples.path("gdb_reverse"), script);
+    }
+
+    /** The text between each {@code ==NAME==} line and the next {@code ==end==}. */
+    private static List<String> blocks(String gdb, String name) {
+        Matcher m = Pattern.compile("==" + name + "==\n(.*?)==end==", Pattern.DOTALL).matcher(gdb);
+        List<String> found = new java.util.ArrayList<>();
+        while (m.find()) found.add(m.group(1));
+        return found;
+    }
+
+    /** deja has ended: no copy of the program (a checkpoint, a restored run) is left behind. */
+    private static void assertNoCopiesLeft() throws InterruptedException {
+        String program = Samples.path("gdb_reverse");
+        List<String> left = List.of();
+        for (int i = 0; i < 20; i++) {
+            left = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                    .filter(c -> c.contains(program) && c.endsWith(" " + ROUNDS) && !c.contains("deja")).toList();
+            if (left.isEmpty()) return;
+            Thread.sleep(100);
+        }
+        throw new AssertionError("processes left: " + left);
+    }
+}
