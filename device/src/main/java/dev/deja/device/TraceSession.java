@@ -832,6 +832,7 @@ public final class TraceSession {
             return;
         }
         returnAtEntry(task);
+        if (task.target != null && !toExitStop(task)) return;
         resumeUser(task);
     }
 
@@ -839,6 +840,29 @@ public final class TraceSession {
     private void returnAtEntry(Task task) {
         answeredAtEntry++;
         callReturned(task, task.pending.skipResult, true);
+    }
+
+    /**
+     * Takes a thread whose skipped call was answered at its entry on to that call's exit stop, before it
+     * runs towards a recorded preemption point: the search for the point (a guard page mapped through an
+     * injected syscall, a single step) starts from a stop after the call, as it always has (from the entry
+     * stop, the kernel would first finish the skipped call: an injection's first stop, or a step's trap,
+     * would be that call's end). False when the thread died instead (a sibling's exit_group): its death is handled.
+     */
+    private boolean toExitStop(Task task) {
+        if (!ptrace.resumeToSyscall(task.tid, 0)) return false;
+        int got = wait.waitpid(task.tid, Wait.WALL);
+        int status = wait.status();
+        if (got == task.tid && Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP) {
+            stops++;
+            return true;
+        }
+        if (got == task.tid && !Wait.stopped(status)) {
+            died(task, status);
+            return false;
+        }
+        throw new DeviceException("tid " + task.tid + " did not reach the exit of the call answered at its entry"
+                + " (wait status 0x" + Integer.toHexString(status) + ")");
     }
 
     /** A new thread's first stop: it would run its first user code now, if the order allows. */
@@ -871,6 +895,10 @@ public final class TraceSession {
                 if (t.answeredAtEntry) {
                     t.answeredAtEntry = false;
                     returnAtEntry(t);
+                    if (t.target != null && !toExitStop(t)) {
+                        moved = true;
+                        break;
+                    }
                 } else if (stop == RunStop.ENTRY || stop == RunStop.EXIT) {
                     syscallStop(t);
                 }
