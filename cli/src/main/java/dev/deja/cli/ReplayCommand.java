@@ -32,6 +32,11 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = {"-M", "--mark"}, description = "Mark each line of the program's output with the event that wrote it: \"[deja 1042] ok 17/18\".")
     boolean mark;
 
+    @Option(names = "--stats", description = {"After the replay, print on stderr how many calls were replayed and how"
+            + " many stops of the program that took: a call deja answers from the recording takes one stop, one that"
+            + " runs for real two (DEJA_REPLAY_STOPS=2: two for every call). See docs/performance.md."})
+    boolean stats;
+
     @Option(names = "--gdb", arity = "0..1", paramLabel = "HOST:PORT", fallbackValue = GdbAddress.DEFAULT,
             description = {"Serve the replay to gdb (the GDB remote protocol): the replay stops at the program's start"
                     + " and waits for gdb on HOST:PORT (default " + GdbAddress.DEFAULT + "; PORT alone binds 127.0.0.1;"
@@ -59,7 +64,15 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (ReplayException e) {
             throw new UserError("cannot replay: " + e.getMessage());
         }
+        if (stats) System.err.println("deja: " + statsLine(outcome));
         return report(outcome, incomplete, quiet);
+    }
+
+    /** "replayed 20007 calls in 20031 stops (19990 calls answered at one stop)", or what is not known of it. */
+    static String statsLine(Replayer.Outcome o) {
+        if (o.stops() < 0) return "replayed " + o.replayed() + " calls (stops not counted: the replay did not run to its end)";
+        return "replayed " + o.replayed() + " calls in " + o.stops() + " stops (" + o.oneStop()
+                + " calls answered at one stop)";
     }
 
     /** Prints a replay's warnings, divergence or notes as `deja replay` does; returns its exit status. */

@@ -88,6 +88,27 @@ public final class SeccompFilter {
         return List.copyOf(p);
     }
 
+    /**
+     * The program for a replay answered at one stop: every call of {@code auditArch} and of any other
+     * architecture stops, but number -1. A tracer skips a call by setting its number to -1 at a plain
+     * syscall-entry stop (after it injected a call of its own there); the kernel runs the filter again
+     * for the new number after that stop, and a -1 let through is skipped with the result the tracer
+     * left in the return register, with no further stop.
+     */
+    public static List<Instruction> everyCall(int auditArch) {
+        return List.of(
+                new Instruction(LD_W_ABS, 0, 0, DATA_ARCH),
+                new Instruction(JEQ_K, 1, 0, auditArch),
+                new Instruction(RET_K, 0, 0, RET_TRACE),
+                new Instruction(LD_W_ABS, 0, 0, DATA_NR),
+                new Instruction(JEQ_K, 0, 1, SKIPPED_NR),
+                new Instruction(RET_K, 0, 0, RET_ALLOW),
+                new Instruction(RET_K, 0, 0, RET_TRACE));
+    }
+
+    /** The number a tracer gives a call it skips (-1, as seccomp_data's u32 nr holds it). */
+    static final int SKIPPED_NR = -1;
+
     /** The program as the kernel reads it: struct sock_filter[], little-endian. */
     public static byte[] bytes(List<Instruction> program) {
         ByteBuffer b = ByteBuffer.allocate(program.size() * INSTRUCTION_SIZE).order(ByteOrder.LITTLE_ENDIAN);

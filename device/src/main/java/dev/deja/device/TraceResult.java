@@ -8,8 +8,13 @@ package dev.deja.device;
  * @param interrupted deja was asked to stop (Ctrl-C, SIGTERM) and killed the traced tree
  * @param events      how many events were numbered
  * @param processes   how many processes took part
+ * @param stops       how many stops of the traced threads the device took (ptrace stops: syscall,
+ *                    seccomp, signal and event stops; not those of syscalls it injected)
+ * @param answeredAtEntry how many calls were answered at their entry, with no exit stop
+ *                    ({@link Tracer#answersAtOneStop})
  */
-public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes) {
+public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
+                          long answeredAtEntry) {
 
     /** The status a shell reports: the exit code, or 128+N when killed by signal N. */
     public int shellStatus() {

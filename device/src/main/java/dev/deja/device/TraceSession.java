@@ -124,6 +124,14 @@ public final class TraceSession {
      * call stops). Tasks then run with PTRACE_CONT and stop at the filtered calls only.
      */
     private final byte[] syscallFilter;
+    /**
+     * Replay answered at one stop ({@link Tracer#answersAtOneStop}): every call stops at its seccomp
+     * stop, where a skipped call gets its number -1 and its result and goes on with PTRACE_CONT.
+     */
+    private final boolean oneStop;
+    /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
+    private long stops;
+    private long answeredAtEntry;
     /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
     private final boolean later;
     /** Threads stopped at a syscall entry whose answer has not come yet. */
@@ -228,7 +236,10 @@ public final class TraceSession {
         }
         // Attached processes run with every call stopping: the filter is installed at launch only.
         // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
-        this.syscallFilter = orders || policy != null || attachPid != 0 || detachAtExec ? null
+        this.oneStop = decides && attachPid == 0 && debug == null && policy == null && !later && !detachAtExec
+                && tracer.answersAtOneStop();
+        this.syscallFilter = oneStop ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
+                : orders || policy != null || attachPid != 0 || detachAtExec ? null
                 : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
         this.epochBaseNs = now.getEpochSecond() * 1_000_000_000L + now.getNano();
@@ -289,7 +300,8 @@ public final class TraceSession {
                 endAlarm();
             }
         }
-        return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size());
+        return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size(), stops,
+                answeredAtEntry);
     }
 
     /**
@@ -640,6 +652,7 @@ public final class TraceSession {
                 wakeupPid = 0; // reaped: its death was the wake-up call (or it ended when deja is going)
                 continue;
             }
+            if (Wait.stopped(status)) stops++;
             Task task = tasks.get(tid);
             if (task == null && tid == rootPid && rootDetached && !Wait.stopped(status)) {
                 reapedRoot(status);
@@ -671,6 +684,10 @@ public final class TraceSession {
             if (task.matcher != null && matchStop(task, sig, event)) continue;
             if (debug != null && event == 0 && watchStop(task, sig)) continue;
             if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
+            if (oneStop && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
+                seccompEntry(task);
+                continue;
+            }
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
@@ -689,7 +706,7 @@ public final class TraceSession {
                     if (!syscallStop(task)) continue;
                     task.started = true;
                     killIfStopping(task);
-                    if (task.atEntry) resume(task, 0);
+                    if (task.atEntry) goOnFromEntry(task);
                     else resumeUser(task);
                     continue;
                 }
@@ -770,8 +787,91 @@ public final class TraceSession {
                 resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
                 continue;
             }
-            resume(task, deliver);
+            if (deliver == 0 && answerableAtEntry(task)) goOnFromEntry(task);
+            else resume(task, deliver);
         }
+    }
+
+    /**
+     * A seccomp stop under the every-call filter of {@link #oneStop}: a call's entry. Unless the thread
+     * was at that call's entry already (a plain entry stop, after a syscall injected there, left with
+     * PTRACE_SYSCALL): then this stop adds nothing and it goes on to the call's exit.
+     */
+    private void seccompEntry(Task task) {
+        if (task.pending != null) {
+            resume(task, 0);
+            return;
+        }
+        task.atEntry = true;
+        if (orders && !tracer.mayContinue(task, RunStop.ENTRY)) {
+            task.heldStop = RunStop.ENTRY;
+            held.add(task);
+            return;
+        }
+        if (!syscallStop(task)) return;
+        task.started = true;
+        killIfStopping(task);
+        goOnFromEntry(task);
+    }
+
+    /**
+     * Whether the call {@code task} is entering is answered there, under {@link #oneStop}: the tracer
+     * skips it, and its result is no restart code (the kernel restarts a call only when its number is
+     * still in orig_rax at the exit, which a skipped call's -1 is not: those get their exit stop).
+     */
+    private boolean answerableAtEntry(Task task) {
+        Pending p = task.pending;
+        return oneStop && p != null && (p.flags & SyscallEvent.SKIPPED) != 0 && !Errno.restartResult(p.skipResult);
+    }
+
+    /**
+     * From a syscall's entry stop, the call decided: one answered there is over at once (its exit
+     * handled now, no exit stop), once the tracer's order lets its exit go (else the thread is held
+     * where it is, its registers set); any other call goes on to its exit stop.
+     */
+    private void goOnFromEntry(Task task) {
+        if (!answerableAtEntry(task)) {
+            resume(task, 0);
+            return;
+        }
+        if (orders && !tracer.mayContinue(task, RunStop.EXIT)) {
+            task.heldStop = RunStop.EXIT;
+            task.answeredAtEntry = true;
+            held.add(task);
+            return;
+        }
+        returnAtEntry(task);
+        if (task.target != null && !toExitStop(task)) return;
+        resumeUser(task);
+    }
+
+    /** The exit of the skipped call {@code task} is at the entry of, without a stop: number and result are set. */
+    private void returnAtEntry(Task task) {
+        answeredAtEntry++;
+        callReturned(task, task.pending.skipResult, true);
+    }
+
+    /**
+     * Takes a thread whose skipped call was answered at its entry on to that call's exit stop, before it
+     * runs towards a recorded preemption point: the search for the point (a guard page mapped through an
+     * injected syscall, a single step) starts from a stop after the call, as it always has (from the entry
+     * stop, the kernel would first finish the skipped call: an injection's first stop, or a step's trap,
+     * would be that call's end). False when the thread died instead (a sibling's exit_group): its death is handled.
+     */
+    private boolean toExitStop(Task task) {
+        if (!ptrace.resumeToSyscall(task.tid, 0)) return false;
+        int got = wait.waitpid(task.tid, Wait.WALL);
+        int status = wait.status();
+        if (got == task.tid && Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP) {
+            stops++;
+            return true;
+        }
+        if (got == task.tid && !Wait.stopped(status)) {
+            died(task, status);
+            return false;
+        }
+        throw new DeviceException("tid " + task.tid + " did not reach the exit of the call answered at its entry"
+                + " (wait status 0x" + Integer.toHexString(status) + ")");
     }
 
     /** A new thread's first stop: it would run its first user code now, if the order allows. */
@@ -801,10 +901,19 @@ public final class TraceSession {
                 held.remove(i);
                 RunStop stop = t.heldStop;
                 t.heldStop = null;
-                if (stop == RunStop.ENTRY || stop == RunStop.EXIT) syscallStop(t);
+                if (t.answeredAtEntry) {
+                    t.answeredAtEntry = false;
+                    returnAtEntry(t);
+                    if (t.target != null && !toExitStop(t)) {
+                        moved = true;
+                        break;
+                    }
+                } else if (stop == RunStop.ENTRY || stop == RunStop.EXIT) {
+                    syscallStop(t);
+                }
                 t.started = true;
                 killIfStopping(t);
-                if (stop == RunStop.ENTRY) resume(t, 0);
+                if (stop == RunStop.ENTRY) goOnFromEntry(t);
                 else resumeUser(t);
                 moved = true;
                 break;
@@ -1394,7 +1503,7 @@ public final class TraceSession {
             }
             return false;
         }
-        if (sig == SYSCALL_STOP) {
+        if (sig == SYSCALL_STOP || sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
             removeBreakpoint(t);
             removeGuard(t, true);
             endFreeRun(t);
@@ -1483,8 +1592,10 @@ public final class TraceSession {
                         SyscallEvent.REWRITTEN, 0, p.tid, p.nr, p.args);
             }
             case Decision.Skip k -> {
-                // orig_rax = -1: the kernel skips the call; the result is set at its exit stop.
-                setSyscall(task.tid, -1, p.args);
+                // orig_rax = -1: the kernel skips the call; the result is set at its exit stop, or now when
+                // the call is answered at its entry (the kernel then returns what the return register holds).
+                if (oneStop && !Errno.restartResult(k.result())) setSkipped(task.tid, p.args, k.result());
+                else setSyscall(task.tid, -1, p.args);
                 task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result(), p.tid);
             }
         }
@@ -1585,31 +1696,42 @@ public final class TraceSession {
             }
             decided(task, answered(answer, task));
         } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
-            Pending p = task.pending;
-            if (p == null || !launched) return true;
-            task.pending = null;
-            long result = info.get(ValueLayout.JAVA_LONG, 24);
-            if ((p.flags & SyscallEvent.SKIPPED) != 0) {
-                task.setResult(p.skipResult);
-                result = p.skipResult;
-            }
-            List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
-            int flags = capture.flags(p.nr, p.args) | p.flags;
-            task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
-            if (task.watchRelaxed) {
-                task.watchRelaxed = false;
-                watchedPages.restrictAll(task.pid, ProcFs.maps(task.pid), task::injectNow);
-            }
-            tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
-                    result, outputs, flags), task);
-            Long seen = task.resultSet;
-            task.resultSet = null;
-            if (seen != null ? Errno.restartResult(seen) : (p.flags & SyscallEvent.REWRITTEN) != 0 && Errno.restartResult(result)) {
-                restartAsMade(task, p, seen != null ? seen : result);
-            }
-            afterSyscall(task, p, result);
+            if (task.pending == null || !launched) return true;
+            callReturned(task, info.get(ValueLayout.JAVA_LONG, 24), false);
         }
         return true;
+    }
+
+    /**
+     * A call is over: its exit stop (the kernel's {@code result}), or its entry for a call answered
+     * there ({@code resultSet}: a skipped call's result is in the return register already).
+     */
+    private void callReturned(Task task, long kernelResult, boolean resultSet) {
+        Pending p = task.pending;
+        task.pending = null;
+        long result = kernelResult;
+        if ((p.flags & SyscallEvent.SKIPPED) != 0) {
+            if (!resultSet) task.setResult(p.skipResult);
+            result = p.skipResult;
+        }
+        List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
+        int flags = capture.flags(p.nr, p.args) | p.flags;
+        task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
+        if (task.watchRelaxed) {
+            task.watchRelaxed = false;
+            watchedPages.restrictAll(task.pid, ProcFs.maps(task.pid), task::injectNow);
+        }
+        tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
+                result, outputs, flags), task);
+        Long seen = task.resultSet;
+        task.resultSet = null;
+        if (resultSet && seen != null && Errno.restartResult(seen)) {
+            throw new DeviceException("event " + p.seq + ": a call answered at its entry cannot leave with a restart code");
+        }
+        if (seen != null ? Errno.restartResult(seen) : (p.flags & SyscallEvent.REWRITTEN) != 0 && Errno.restartResult(result)) {
+            restartAsMade(task, p, seen != null ? seen : result);
+        }
+        afterSyscall(task, p, result);
     }
 
     /**
@@ -1933,6 +2055,15 @@ public final class TraceSession {
         }
     }
 
+    /** Skips the call of a thread at its entry stop (orig_rax -1) with {@code result} in the return register. */
+    private void setSkipped(int tid, long[] args, long result) {
+        long[] regs = ptrace.getRegsArray(tid);
+        regs[X86Regs.ORIG_RAX] = -1;
+        regs[X86Regs.RAX] = result;
+        for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
+    }
+
     /** Sets the syscall number (orig_rax; -1 skips the call) and arguments of a thread at its entry stop. */
     private void setSyscall(int tid, int nr, long[] args) {
         long[] regs = ptrace.getRegsArray(tid);
@@ -1995,6 +2126,8 @@ public final class TraceSession {
         boolean atEntry;
         /** The stop a held thread would go on from (ordering tracer or scheduler). */
         RunStop heldStop;
+        /** Held at the entry of a call answered there ({@link #oneStop}): its exit is handled when it goes on. */
+        boolean answeredAtEntry;
         /** The result the tracer set at the exit stop being handled (a skipped call's to begin with), or null. */
         Long resultSet;
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */

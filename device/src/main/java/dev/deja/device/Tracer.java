@@ -59,6 +59,18 @@ public interface Tracer {
     }
 
     /**
+     * True when this deciding tracer has no use for a skipped call's exit stop: the device may then
+     * answer such a call at its entry (a seccomp stop: number -1, the result in the return register,
+     * {@link #onSyscall} called at once) and let the thread go without a second stop. The tracer's
+     * {@link #onSyscall} for a skipped call must then be content with the thread at its entry, the
+     * result already set. Calls that run go on to their exit stop as ever. Asked once, before the run;
+     * not honoured with a debugger, a scheduler, an attached process or answers given later.
+     */
+    default boolean answersAtOneStop() {
+        return false;
+    }
+
+    /**
      * True when this deciding tracer may answer syscall entries later, through
      * {@link #onSyscallEntryLater}: the device then goes on with other threads' stops while one
      * call waits for its answer, and answers may come in any order. Asked once, before the run

@@ -73,6 +73,23 @@ class SeccompFilterTest {
     }
 
     @Test
+    void everyCallStopsButASkippedOne() {
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64));
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, AUDIT_ARCH_I386), "i386 nr " + nr);
+        }
+        for (int nr : new int[]{Integer.MIN_VALUE, Integer.MAX_VALUE, -2, 0x40000000, 0x40000000 | 39}) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+        }
+        // -1: a call the tracer skipped at a plain entry stop goes through with the result it set
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
+        // another ABI's -1 is not ours to let through
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, -1, AUDIT_ARCH_I386));
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, -1, AUDIT_ARCH_AARCH64));
+    }
+
+    @Test
     void emptySetStopsOnlyUnusualCalls() {
         check(new BitSet());
     }

@@ -273,6 +273,22 @@ final class ReplayTracer implements Tracer {
         return replayed;
     }
 
+    /** Whether calls skipped at their entry are over there, with no exit stop (a replay without a debugger). */
+    private boolean oneStop;
+
+    void answerAtOneStop(boolean on) {
+        this.oneStop = on;
+    }
+
+    /**
+     * A skipped call's exit needs nothing of its exit stop here: its outputs are written at its entry,
+     * and what {@link #onSyscall} does for it (the exit's step, signals sent after it) may happen there.
+     */
+    @Override
+    public boolean answersAtOneStop() {
+        return oneStop;
+    }
+
     @Override
     public boolean decides() {
         return true;

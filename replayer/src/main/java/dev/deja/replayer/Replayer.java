@@ -72,19 +72,46 @@ public final class Replayer {
      * @param cutShort   the recording was interrupted (deja record got Ctrl-C or SIGTERM and killed the
      *                   program): the replay ran to where it ends, and {@code status} is the recorded
      *                   one (137, deja record's SIGKILL), whatever the replayed program's end
+     * @param stops      the traced threads' stops the device took, or -1 when not known (a replay a
+     *                   divergence ended, or one with a debugger)
+     * @param oneStop    how many calls were answered at a single stop (see {@link #ONE_STOP_ENV}), or -1
      */
-    public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort) {
+    public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort,
+                          long stops, long oneStop) {
         public Outcome {
             warnings = List.copyOf(warnings);
+        }
+
+        public Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort) {
+            this(status, divergence, replayed, warnings, cutShort, -1, -1);
         }
 
         public Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
             this(status, divergence, replayed, warnings, false);
         }
 
+        /** This outcome with the stop counts of the run that made it. */
+        Outcome counted(TraceResult r) {
+            return new Outcome(status, divergence, replayed, warnings, cutShort, r.stops(), r.answeredAtEntry());
+        }
+
         public boolean faithful() {
             return divergence == null;
         }
+    }
+
+    /**
+     * {@code DEJA_REPLAY_STOPS=2}: a plain replay stops every call at its entry and at its exit, as a
+     * replay with a debugger does, instead of answering the calls it skips at one stop (a seccomp
+     * stop). A way back should the faster path ever replay a program differently.
+     */
+    public static final String ONE_STOP_ENV = "DEJA_REPLAY_STOPS";
+
+    /** Whether a plain replay answers skipped calls at one stop (the default), or stops twice ({@link #ONE_STOP_ENV}=2). */
+    static boolean oneStopWanted(String setting) {
+        if (setting == null || setting.isEmpty() || setting.equals("1")) return true;
+        if (setting.equals("2")) return false;
+        throw new IllegalArgumentException(ONE_STOP_ENV + "=" + setting + ": expected 1 or 2 (stops per replayed call)");
     }
 
     /** A replay's directory in the temp directory: {@code deja-replay-<pid>-<start ms>-<random>}. */
@@ -205,6 +232,12 @@ public final class Replayer {
                 options.markEvents());
         tracer.control(control);
         tracer.debugAgent(owner.debugAgent());
+        // Only without a debugger: its stops after a call (afterEvent, steps, checkpoints) need the exit stop.
+        try {
+            tracer.answerAtOneStop(owner == ReplayControl.NONE && oneStopWanted(System.getenv(ONE_STOP_ENV)));
+        } catch (IllegalArgumentException e) {
+            throw new ReplayException(e.getMessage(), e);
+        }
         if (owner.checkpointing()) return replayWithCheckpoints(rec, run, spec, tracer, owner);
         TraceResult r;
         try {
@@ -214,7 +247,7 @@ public final class Replayer {
         } catch (DeviceException d) {
             throw new ReplayException(d.getMessage(), d);
         }
-        return ended(rec, run, tracer, r);
+        return ended(rec, run, tracer, r).counted(r);
     }
 
     /** The outcome of a replay a divergence stopped; a failure is rethrown. */

@@ -1,0 +1,109 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.samples.Samples;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A plain {@code deja replay} answers the calls it skips at one stop (a seccomp stop), counted by
+ * {@code deja replay --stats}: a 20 000-call getppid loop takes about one stop a call, and twice as
+ * many with {@code DEJA_REPLAY_STOPS=2}. The filter deja traces through is not the program's to see.
+ */
+class OneStopReplayIT {
+    private static final int CALLS = 20_000;
+    private static final Pattern STATS = Pattern.compile(
+            "deja: replayed (\\d+) calls in (\\d+) stops \\((\\d+) calls answered at one stop\\)");
+
+    @TempDir
+    Path home;
+
+    private record Stats(long replayed, long stops, long oneStop) {
+    }
+
+    /** {@code deja ARGS} with DEJA_REPLAY_STOPS set to {@code stops} (null: unset). */
+    private Runs.Result deja(String stops, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Runs.launcher().toString()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile(home, "out", ".txt");
+        Path err = Files.createTempFile(home, "err", ".txt");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put("DEJA_HOME", home.toString());
+        pb.environment().remove(ONE_STOP_ENV);
+        if (stops != null) pb.environment().put(ONE_STOP_ENV, stops);
+        Process p = pb.start();
+        if (!p.waitFor(180, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("did not end within 180 s: " + cmd);
+        }
+        return new Runs.Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                Files.readString(err, StandardCharsets.UTF_8));
+    }
+
+    private static final String ONE_STOP_ENV = dev.deja.replayer.Replayer.ONE_STOP_ENV;
+
+    private static Stats stats(Runs.Result r) {
+        Matcher m = STATS.matcher(r.stderr());
+        assertTrue(m.find(), "no stats line in: " + r.stderr());
+        return new Stats(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)));
+    }
+
+    @Test
+    void aReplayedCallTakesOneStopAndTwoWhenAskedFor() throws Exception {
+        Path rec = Runs.record(home, "loop", Samples.path("getppid_loop"), Integer.toString(CALLS));
+
+        Runs.Result one = deja(null, "replay", "-q", "--stats", rec.toString());
+        assertEquals(0, one.status(), one.stderr());
+        Stats s = stats(one);
+        assertTrue(s.replayed() >= CALLS, "replayed " + s.replayed());
+        // every getppid is answered from the recording at its entry, with no exit stop
+        assertTrue(s.oneStop() >= CALLS, "answered at one stop: " + s.oneStop() + " of " + s.replayed());
+        // the few calls that run (exec, mmap, exit...) keep their two stops, signals and events add a few more
+        assertTrue(s.stops() < s.replayed() + 200, s.stops() + " stops for " + s.replayed() + " calls");
+
+        Runs.Result two = deja("2", "replay", "-q", "--stats", rec.toString());
+        assertEquals(0, two.status(), two.stderr());
+        Stats t = stats(two);
+        assertEquals(s.replayed(), t.replayed());
+        assertEquals(0, t.oneStop());
+        assertTrue(t.stops() >= 2 * t.replayed() - 10, t.stops() + " stops for " + t.replayed() + " calls");
+    }
+
+    @Test
+    void theFilterIsNotTheProgramsToSee() throws Exception {
+        // prctl(PR_GET_SECCOMP), PR_GET_NO_NEW_PRIVS and /proc/self/status as recorded (no filter then):
+        // answered from the recording, they do not show the one the replay traces through.
+        Runs.Result recorded = Runs.deja(home, "record", "-q", "-o", home.resolve("status").toString(), "--",
+                Samples.path("seccomp_status"));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertTrue(recorded.stdout().contains("Seccomp:\t0"), recorded.stdout());
+        for (String stops : new String[] {null, "2"}) {
+            Runs.Result r = deja(stops, "replay", "--stats", home.resolve("status").toString());
+            assertEquals(recorded.stdout(), r.stdout(), "DEJA_REPLAY_STOPS=" + stops + ": " + r.stderr());
+            assertEquals(0, r.status());
+            if (stops == null) assertTrue(stats(r).oneStop() > 0, r.stderr());
+        }
+    }
+
+    @Test
+    void anUnknownStopCountIsRefused() throws Exception {
+        Path rec = Runs.record(home, "short", Samples.path("getppid_loop"), "3");
+        Runs.Result r = deja("3", "replay", rec.toString());
+        assertEquals(ExitCodes.DEJA_FAILURE, r.status(), r.stderr());
+        assertTrue(r.stderr().startsWith("deja: cannot replay: DEJA_REPLAY_STOPS=3: expected 1 or 2"), r.stderr());
+        assertFalse(r.stderr().contains("Exception"), r.stderr());
+    }
+}
