@@ -247,6 +247,9 @@ class GdbReverseIT {
                 reverse-continue
                 print total
                 continue
+                reverse-stepi
+                print total
+                continue
                 kill
                 """);
         String g = s.gdb();
@@ -261,16 +264,21 @@ class GdbReverseIT {
             stops.add(m.group(3) + ":" + m.group(4));
         }
         // Forward, each stop after its store; back, each stop on its store's line, before it ran (gdb shows the
-        // value before the store as the new one, as with rr or gdb's own record); forward again after it.
-        assertEquals(List.of("step:19", "main:32", "main:32", "main:32", "main:32", "step:18", "step:19"), stops, g);
+        // value before the store as the new one, as with rr or gdb's own record); forward again after it; a
+        // reverse-stepi over that store is a watch stop too (gdb keeps the value), and forward stops after it again.
+        assertEquals(List.of("step:19", "main:32", "main:32", "main:32", "main:32", "step:18", "step:19", "step:18",
+                "step:19"), stops, g);
         long before = olds.get(0);
         long afterStep = news.get(0);
         assertTrue(afterStep > before, g);
-        assertEquals(List.of(before, afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before), olds, g);
-        assertEquals(List.of(afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before, afterStep), news, g);
+        assertEquals(List.of(before, afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before, afterStep,
+                before), olds, g);
+        assertEquals(List.of(afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before, afterStep, before,
+                afterStep), news, g);
         assertTrue(g.contains("$1 = " + (afterStep + 1) + "\n"), g);
         assertTrue(g.contains("$2 = " + afterStep + "\n"), g);
         assertTrue(g.contains("$3 = " + before + "\n"), g);
+        assertTrue(g.contains("$4 = " + before + "\n"), g);
         assertTrue(g.contains("32\t        for (int k = 0; k < 3; k++) total += k * round;\n"), g);
         assertTrue(g.contains("18\t    total += v;\n"), g);
         assertFalse(g.contains("deja cannot go back"), g);

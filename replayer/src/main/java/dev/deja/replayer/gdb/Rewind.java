@@ -883,7 +883,11 @@ final class Rewind {
         else entrySeq = -1;
         callHitSeq = -1;
         if (watching.any()) {
-            // gdb's watches hold in the run it now has, from the bytes there (gdb compares its own old value)
+            // A step back over a store into a watch (its pass watches nothing: the bytes are still those of the
+            // stop it started from) is a watch stop, as going forward: gdb shows the change and keeps the value.
+            long undone = request == Op.REVERSE_STEP && stopInfo.isEmpty() ? watching.changed(t) : -1;
+            if (undone >= 0) stopInfo = "watch:" + Long.toHexString(undone) + ";";
+            // gdb's watches hold in the run it now has, from the bytes there
             watching.protect(t);
             watching.rebase(t);
         }
