@@ -227,24 +227,122 @@ class GdbReverseIT {
     }
 
     @Test
-    void watchpointsRefuseGoingBackWithTheReason() throws Exception {
+    void reverseContinueWithAWatchpointStopsBeforeEachStoreThatChangedIt() throws Exception {
+        // Round 1's first step(), then three stores into total: step's (total += v), and the loop's k = 1 and
+        // k = 2 (k = 0 adds nothing: no stop). Back: before k = 2's store, before k = 1's, before step's; forward again.
         Session s = debug("""
                 break step
                 continue
                 continue
-                watch total
-                reverse-continue
+                continue
                 delete
+                watch -l total
+                continue
+                continue
+                continue
                 reverse-continue
-                print round
+                print total
+                reverse-continue
+                print total
+                reverse-continue
+                print total
+                continue
+                reverse-stepi
+                print total
+                continue
                 kill
                 """);
         String g = s.gdb();
-        assertTrue(g.contains("deja cannot go back with watchpoints set"), g);
-        // Once the watchpoint is gone, going back works: round 0's first hit... from its second, with no breakpoint
-        // left: the start of the history.
-        assertTrue(g.contains("No more reverse-execution history."), g);
+        Matcher m = Pattern.compile("Hardware watchpoint 2: -location total\n\nOld value = (-?\\d+)\nNew value = (-?\\d+)\n"
+                + "(?:0x[0-9a-f]+ in )?(\\w+) \\(.*\\) at gdb_reverse\\.c:(\\d+)\n").matcher(g);
+        List<String> stops = new java.util.ArrayList<>();
+        List<Long> olds = new java.util.ArrayList<>();
+        List<Long> news = new java.util.ArrayList<>();
+        while (m.find()) {
+            olds.add(Long.parseLong(m.group(1)));
+            news.add(Long.parseLong(m.group(2)));
+            stops.add(m.group(3) + ":" + m.group(4));
+        }
+        // Forward, each stop after its store; back, each stop on its store's line, before it ran (gdb shows the
+        // value before the store as the new one, as with rr or gdb's own record); forward again after it; a
+        // reverse-stepi over that store is a watch stop too (gdb keeps the value), and forward stops after it again.
+        assertEquals(List.of("step:19", "main:32", "main:32", "main:32", "main:32", "step:18", "step:19", "step:18",
+                "step:19"), stops, g);
+        long before = olds.get(0);
+        long afterStep = news.get(0);
+        assertTrue(afterStep > before, g);
+        assertEquals(List.of(before, afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before, afterStep,
+                before), olds, g);
+        assertEquals(List.of(afterStep, afterStep + 1, afterStep + 3, afterStep + 1, afterStep, before, afterStep, before,
+                afterStep), news, g);
+        assertTrue(g.contains("$1 = " + (afterStep + 1) + "\n"), g);
+        assertTrue(g.contains("$2 = " + afterStep + "\n"), g);
+        assertTrue(g.contains("$3 = " + before + "\n"), g);
+        assertTrue(g.contains("$4 = " + before + "\n"), g);
+        assertTrue(g.contains("32\t        for (int k = 0; k < 3; k++) total += k * round;\n"), g);
+        assertTrue(g.contains("18\t    total += v;\n"), g);
+        assertFalse(g.contains("deja cannot go back"), g);
+        assertFalse(g.contains("did not find the place again"), g);
         assertNoCopiesLeft();
+    }
+
+    @Test
+    void reverseContinueFindsTheRecordedReadThatWroteTheWatchedField() throws Exception {
+        // gdb_watch: set_len stores 8 into len, add_len 12, add_len(0) the same 12, then a recorded read of the
+        // 12-byte header DEJA/16/7 writes 16; then 300 stores into the same page (not into len) before checksum().
+        Path input = dir.resolve("hdr.bin");
+        Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0});
+        Path watchRec = dir.resolve("watch-rec");
+        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", watchRec.toString(), "--", Samples.path("gdb_watch"),
+                input.toString(), "300");
+        assertEquals(7, recorded.status(), recorded.stderr());
+        Session s = GdbReplays.run(dir, watchRec, Samples.path("gdb_watch"), """
+                break load
+                break checksum
+                continue
+                watch -l hdr->len
+                continue
+                continue
+                continue
+                continue
+                reverse-continue
+                bt 2
+                print the_header.len
+                reverse-continue
+                print the_header.len
+                reverse-stepi
+                print the_header.len
+                reverse-next
+                continue
+                reverse-continue
+                reverse-continue
+                reverse-continue
+                continue
+                kill
+                """);
+        String g = s.gdb();
+        // From checksum's breakpoint (after the 300 stores that left len alone), the last change of len was the
+        // read: the stop is that call, before it ran (len still 12), in read, called from load's line 37.
+        assertTrue(g.contains("Breakpoint 2, checksum ("), g);
+        assertTrue(Pattern.compile("Breakpoint 2, checksum \\(.*\\n.*\\n\\nHardware watchpoint 3: -location hdr->len\n\n"
+                + "Old value = 16\nNew value = 12\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(Pattern.compile("(?m)^#1  0x[0-9a-f]+ in load \\(.*\\) at gdb_watch\\.c:37$").matcher(g).find(), g);
+        assertTrue(g.contains("$1 = 12\n"), g);
+        // Then add_len's store, before it ran; reverse-stepi and reverse-next work with the watchpoint set, and
+        // going forward from there stops after that store again.
+        assertTrue(Pattern.compile("Old value = 12\nNew value = 8\n0x[0-9a-f]+ in add_len \\(.*\\) at gdb_watch\\.c:28\n"
+                + "28\t    hdr->len \\+= more;\n").matcher(g).find(), g);
+        assertTrue(g.contains("$2 = 8\n"), g);
+        assertTrue(g.contains("$3 = 8\n"), g); // one instruction before the store: not written yet
+        assertTrue(Pattern.compile("Old value = 8\nNew value = 12\nadd_len \\(.*\\) at gdb_watch\\.c:29\n").matcher(g).find(), g);
+        // Back again: add_len's store, set_len's, load's breakpoint; forward: set_len's store.
+        assertEquals(2, count(g, "Old value = 12\nNew value = 8\n"), g);
+        assertTrue(Pattern.compile("Old value = 8\nNew value = 0\n0x[0-9a-f]+ in set_len \\(.*\\) at gdb_watch\\.c:24\n"
+                + "24\t    hdr->len = len;\n").matcher(g).find(), g);
+        assertEquals(2, count(g, "Breakpoint 1, load ("), g);
+        assertEquals(2, count(g, "Old value = 0\nNew value = 8\nset_len ("), g);
+        assertFalse(g.contains("did not find the place again"), g);
+        assertNoCopiesLeft(Samples.path("gdb_watch"), "300");
     }
 
     @Test
@@ -350,11 +448,15 @@ class GdbReverseIT {
 
     /** deja has ended: no copy of the program (a checkpoint, a restored run) is left behind. */
     private static void assertNoCopiesLeft() throws InterruptedException {
-        String program = Samples.path("gdb_reverse");
+        assertNoCopiesLeft(Samples.path("gdb_reverse"), ROUNDS);
+    }
+
+    /** As above, for {@code program} run with {@code lastArgument} last. */
+    private static void assertNoCopiesLeft(String program, String lastArgument) throws InterruptedException {
         List<String> left = List.of();
         for (int i = 0; i < 20; i++) {
             left = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
-                    .filter(c -> c.contains(program) && c.endsWith(" " + ROUNDS) && !c.contains("deja")).toList();
+                    .filter(c -> c.contains(program) && c.endsWith(" " + lastArgument) && !c.contains("deja")).toList();
             if (left.isEmpty()) return;
             Thread.sleep(100);
         }

@@ -29,9 +29,10 @@ public interface DebugAgent {
      * A store into a page the debugger watches ({@link Tracee#watchMemory}) has run: the thread is after
      * the storing instruction (as after a hardware watchpoint), {@code address} the first byte it wrote in
      * a watched page (not necessarily inside a watched range: the page is the unit). The debugger compares
-     * the bytes it watches. {@code stepEnded}: the debugger's own single step ended with this instruction.
+     * the bytes it watches. {@code storePc}: the storing instruction's address (going back stops before it).
+     * {@code stepEnded}: the debugger's own single step ended with this instruction.
      */
-    record Stored(long address, boolean stepEnded) implements Stop {
+    record Stored(long address, long storePc, boolean stepEnded) implements Stop {
     }
 
     /** How the stopped thread goes on. */

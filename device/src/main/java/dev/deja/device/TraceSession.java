@@ -1207,8 +1207,8 @@ public final class TraceSession {
 
     // ---- a debugger's write watchpoints: a store into a read-only watched page, stepped ----------
 
-    /** A store being stepped: the faulting address and the watched pages relaxed for it. */
-    private record WatchStep(long address, List<Long> pages) {
+    /** A store being stepped: the faulting address, the storing instruction's, and the watched pages relaxed for it. */
+    private record WatchStep(long address, long storePc, List<Long> pages) {
     }
 
     /**
@@ -1233,7 +1233,7 @@ public final class TraceSession {
             t.debugReinsert = rip;
         }
         if (t.watchStep == null) {
-            t.watchStep = new WatchStep(address, new ArrayList<>());
+            t.watchStep = new WatchStep(address, rip, new ArrayList<>());
             // A signal arriving during the step would be delivered instead of the step's trap: it waits until after.
             t.maskDuringWatchStep = ptrace.sigMask(t.tid);
             ptrace.setSigMask(t.tid, ALL_SIGNALS);
@@ -1253,7 +1253,7 @@ public final class TraceSession {
         t.debugStepping = false;
         t.debugContinueAfterStep = false;
         killIfStopping(t);
-        DebugAgent.Resume how = debug.stopped(new DebugAgent.Stored(step.address(), stepEnded), t);
+        DebugAgent.Resume how = debug.stopped(new DebugAgent.Stored(step.address(), step.storePc(), stepEnded), t);
         long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
         Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
         if (how == DebugAgent.Resume.CONTINUE && bps != null && bps.containsKey(rip)) {

@@ -162,6 +162,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private String copyName;
     /** Write watchpoints (Z2); a replayed call writes watched bytes and its return stop is due; gdb's last resume stepped. */
     private final WatchSet watches = new WatchSet();
+    /** The process whose pages carry deja's protections for the watches (0: none; going back restores copies without). */
+    private int watchedPid;
     private boolean watchAfterCall;
     private boolean stepping;
     /** gdb took the multiprocess extension: thread ids are pPID.TID. */
@@ -190,7 +192,46 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         this.program = program;
         this.console = console;
         this.names = names;
-        this.rewind = new Rewind(breakpoints, names);
+        this.rewind = new Rewind(breakpoints, new RewindWatching(), names);
+    }
+
+    /** The watches as going back handles them (Rewind.Watching). */
+    private final class RewindWatching implements Rewind.Watching {
+        @Override
+        public boolean any() {
+            return !watches.isEmpty();
+        }
+
+        @Override
+        public boolean lift(Tracee t) {
+            if (watches.isEmpty() || watchedPid != t.pid()) return false;
+            for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
+            watchedPid = 0;
+            return true;
+        }
+
+        @Override
+        public void protect(Tracee t) {
+            if (watches.isEmpty() || watchedPid == t.pid()) return;
+            for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length());
+            watchedPid = t.pid();
+        }
+
+        @Override
+        public void rebase(Tracee t) {
+            watches.rebase((address, length) -> readExactly(t, address, length));
+        }
+
+        @Override
+        public long changed(Tracee t) {
+            WatchSet.Watch w = watches.changed((address, length) -> readExactly(t, address, length));
+            return w == null ? -1 : w.address();
+        }
+
+        @Override
+        public boolean written(SyscallEvent recorded, Tracee t) {
+            return watches.written(recorded, liveArgs(t));
+        }
     }
 
     // ---------------------------------------------------------------- the replay's hooks
@@ -226,6 +267,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                 }
                 case Rewind.Arrive a -> {
                     if (arrived(tracee, a) == Resume.STEP) tracee.stopAfterCall();
+                    if (!rewind.seeking() && !watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
+                        watchAfterCall = true; // arrived before a call writing a watch, and gdb went on: its hit
+                        tracee.stopAfterCall();
+                    }
                 }
             }
             return;
@@ -233,7 +278,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         // gdb follows the program's process: a forked child's calls do not stop it.
         if (programPid != 0 && tracee.pid() != programPid) return;
         rewind.observeCall(recorded);
-        if (watches.isEmpty()) rewind.maybeCheckpoint(recorded, tracee);
+        rewind.maybeCheckpoint(recorded, tracee); // with watches set too: the copy is taken without deja's protections
         if (!watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
             watchAfterCall = true; // a recorded read into a watched buffer: a hit at that call's return
             tracee.stopAfterCall();
@@ -494,7 +539,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     /** bs, bc: going back by re-running from a checkpoint (a restore thrown from here), or an error reply. */
     private Resume reverse(Rewind.Op op, Tracee t) {
-        String refusal = rewind.refusal(!watches.isEmpty());
+        String refusal = rewind.refusal();
         if (refusal != null) {
             send(refusal);
             return null;
@@ -661,8 +706,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private void detach(Tracee t) {
         for (long addr : breakpoints) t.removeBreakpoint(addr);
         breakpoints.clear();
-        for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
+        if (watchedPid == t.pid()) for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
         watches.clear();
+        watchedPid = 0;
         for (Tracee other : steppingOthers) other.stepWhenReleased(false);
         steppingOthers.clear();
         detached = true;
@@ -818,7 +864,11 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         byte[] now = readExactly(t, addr, (int) len);
         if (now == null) return "E14";
         try {
+            if (!watches.isEmpty() && watchedPid != t.pid()) {
+                for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length());
+            }
             t.watchMemory(addr, len);
+            watchedPid = t.pid();
         } catch (DeviceException e) {
             console.println("deja: cannot watch 0x" + Long.toHexString(addr) + ": " + e.getMessage());
             return "E01";
@@ -831,7 +881,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         String[] a = args.split("[,;]");
         long addr = GdbPackets.parseHex(a[0]);
         long len = GdbPackets.parseHex(a[1]);
-        if (watches.remove(addr, len)) t.unwatchMemory(addr, len);
+        if (watches.remove(addr, len) && watchedPid == t.pid()) t.unwatchMemory(addr, len);
+        if (watches.isEmpty()) watchedPid = 0;
         return "OK";
     }
 
@@ -974,7 +1025,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             consoleOutput("deja: no checkpoint " + number + " ('monitor info checkpoints' lists them)\n");
             return "OK";
         }
-        String refusal = rewind.refusal(!watches.isEmpty());
+        String refusal = rewind.refusal();
         if (refusal != null) {
             consoleOutput("deja: " + refusal.substring(2) + "\n");
             return "OK";

@@ -168,6 +168,53 @@ final class Rewind {
     private record ReachHit(Checkpoints.Checkpoint window, int n) implements Pass {
     }
 
+    /** From checkpoint {@code window}, count the arrivals of the store {@code hit} (int3 at its pc) up to the {@code n}-th hit: its arrival. */
+    private record CountArrivals(Checkpoints.Checkpoint window, int n, StoreHit hit) implements Pass {
+    }
+
+    /** From checkpoint {@code window}, stop at the {@code m}-th arrival at store {@code hit}: just before it ran. */
+    private record ReachArrival(Checkpoints.Checkpoint window, StoreHit hit, int m) implements Pass {
+    }
+
+    /** A hit going back stops at: one of gdb's breakpoints, a store into a watch, a replayed call writing into one. */
+    private sealed interface Hit {
+    }
+
+    private record BreakHit() implements Hit {
+    }
+
+    /** Thread {@code tid}'s store at {@code pc} changed watch {@code watch} (its address, as gdb inserted it). */
+    private record StoreHit(int tid, long pc, long watch) implements Hit {
+    }
+
+    /** Replaying call {@code seq} changed watch {@code watch}. */
+    private record CallHit(long seq, long watch) implements Hit {
+    }
+
+    /**
+     * gdb's write watchpoints as going back needs them. deja's page protections live in one process: a
+     * copy must not hold them (a restored run would keep read-only pages nobody handles), so they come
+     * off for every copy taken and go on in a restored run when it counts watch hits or arrives.
+     */
+    interface Watching {
+        boolean any();
+
+        /** Takes deja's protections off {@code t}'s process; whether they were on there. */
+        boolean lift(Tracee t);
+
+        /** Puts deja's protections on {@code t}'s process (nothing when they are on there). */
+        void protect(Tracee t);
+
+        /** The watches take the bytes {@code t}'s process holds now as last seen. */
+        void rebase(Tracee t);
+
+        /** After a store or a call: the address of the first watch whose bytes changed (now last seen), or -1. */
+        long changed(Tracee t);
+
+        /** Whether replaying {@code recorded} (its thread {@code t} at the entry) writes watched bytes. */
+        boolean written(SyscallEvent recorded, Tracee t);
+    }
+
     /** What the passes of one request are for. */
     enum Op {
         REVERSE_STEP, REVERSE_CONTINUE, RESTART
@@ -180,6 +227,7 @@ final class Rewind {
     static final int MAX_AUTOMATIC = 32;
 
     private final Set<Long> gdbBreakpoints;
+    private final Watching watching;
     private final RecordedThreads names;
     private Checkpoints checkpoints;
     /** Per recorded thread: every recorded call of it the replay reached (going back finds the one before). */
@@ -201,6 +249,10 @@ final class Rewind {
     private int visits;
     private int steps;
     private int hits;
+    /** The hits of a counting pass in order; a replayed call writing a watch, its return due (-1: none), and its thread. */
+    private final List<Hit> hitLog = new ArrayList<>();
+    private long callHitSeq = -1;
+    private int callHitTid;
     private final Set<Long> planted = new HashSet<>();
     private final Set<Long> unplanted = new HashSet<>();
     /**
@@ -231,8 +283,9 @@ final class Rewind {
     private int firstPid;
     private final Map<Integer, Integer> firstTids = new HashMap<>();
 
-    Rewind(Set<Long> gdbBreakpoints, RecordedThreads names) {
+    Rewind(Set<Long> gdbBreakpoints, Watching watching, RecordedThreads names) {
         this.gdbBreakpoints = gdbBreakpoints;
+        this.watching = watching;
         this.names = names;
     }
 
@@ -312,13 +365,16 @@ final class Rewind {
 
     private Optional<Checkpoints.Checkpoint> take(SyscallEvent recorded, Tracee t, boolean automatic, Set<Long> inMemory) {
         // The copy must hold the program's own code bytes: a restored session knows nothing of deja's int3s.
+        // Nor deja's watch protections: a restored run puts them on itself when it watches.
         List<Long> out = new ArrayList<>();
         for (long a : inMemory) if (t.removeBreakpoint(a)) out.add(a);
+        boolean protectionsLifted = watching.lift(t);
         try {
             return Optional.of(checkpoints.take(recorded, t, automatic));
         } catch (Checkpoints.Refused r) {
             return Optional.empty();
         } finally {
+            if (protectionsLifted) watching.protect(t);
             for (long a : out) t.insertBreakpoint(a);
         }
     }
@@ -344,9 +400,8 @@ final class Rewind {
     // ---------------------------------------------------------------- starting a move back
 
     /** Why gdb cannot go back now (an error reply), or null. */
-    String refusal(boolean watching) {
+    String refusal() {
         if (checkpoints == null) return "E.deja cannot go back here: this replay takes no checkpoints";
-        if (watching) return "E.deja cannot go back with watchpoints set (delete them first: going back watches nothing)";
         if (checkpoints.list().isEmpty()) {
             return "E.deja has no checkpoint to go back from (the program's first process was never at a call deja could copy)";
         }
@@ -443,6 +498,8 @@ final class Rewind {
         Optional<Checkpoints.Checkpoint> at = switch (p) {
             case CountHits c -> Optional.of(c.window());
             case ReachHit r -> Optional.of(r.window());
+            case CountArrivals a -> Optional.of(a.window());
+            case ReachArrival r -> Optional.of(r.window());
             default -> checkpoints.nearestAtOrBefore(seq);
         };
         if (at.isEmpty()) {
@@ -466,6 +523,8 @@ final class Rewind {
         visits = 0;
         steps = 0;
         hits = 0;
+        hitLog.clear();
+        callHitSeq = -1;
         temporary = 0;
         closest = Integer.MAX_VALUE;
         closestAt = -1;
@@ -481,9 +540,34 @@ final class Rewind {
     Verdict atCall(SyscallEvent recorded, Tracee t) {
         if (fresh) {
             fresh = false;
-            if (pass instanceof CountHits || pass instanceof ReachHit) for (long a : gdbBreakpoints) plant(t, a);
+            if (countsHits()) {
+                for (long a : gdbBreakpoints) plant(t, a);
+                if (watching.any()) {
+                    watching.protect(t);
+                    watching.rebase(t);
+                }
+            }
             if (pass instanceof CountHits c && c.end() instanceof Here h) plant(t, h.fingerprint().pc());
+            if (pass instanceof CountArrivals a) plant(t, a.hit().pc());
+            if (pass instanceof ReachArrival r) plant(t, r.hit().pc());
         }
+        Verdict v = passAtCall(recorded, t);
+        if (v instanceof Go go && go.how() == DebugAgent.Resume.CONTINUE && countsHits() && watching.any()
+                && watching.written(recorded, t)) {
+            // a replayed call writing into a watch: a hit when the bytes changed, seen at its return
+            callHitSeq = recorded.seq();
+            callHitTid = recorded.tid();
+            return new Go(DebugAgent.Resume.STEP);
+        }
+        return v;
+    }
+
+    /** Whether the running pass counts hits (gdb's breakpoints, and with watches set, the stores and calls changing them). */
+    private boolean countsHits() {
+        return pass instanceof CountHits || pass instanceof ReachHit || pass instanceof CountArrivals;
+    }
+
+    private Verdict passAtCall(SyscallEvent recorded, Tracee t) {
         for (long a : new ArrayList<>(unplanted)) plant(t, a); // the program may have mapped their code since
         long seq = recorded.seq();
         int tid = recorded.tid();
@@ -504,6 +588,8 @@ final class Rewind {
                     ? next(t, closestAt) : lost(t, "the thread made its next call first", new Entry(seq));
             case CountHits c -> c.end() instanceof Entry e && seq == e.seq() ? next(t, hits) : goOn();
             case ReachHit r -> goOn();
+            case CountArrivals a -> goOn();
+            case ReachArrival r -> goOn();
         };
     }
 
@@ -573,9 +659,72 @@ final class Rewind {
         int tid = tidOf(t);
         return switch (why) {
             case DebugAgent.Breakpoint b -> atBreakpoint(b.address(), t, tid);
+            case DebugAgent.Stepped s when callHitSeq >= 0 && tid == callHitTid -> calledIntoWatch(t);
             case DebugAgent.Stepped s -> stepping && anchorReached && tid == anchorTid() ? stepped(t) : goOn();
+            case DebugAgent.Stored s -> stored(s, t, tid);
             default -> goOn();
         };
+    }
+
+    /** The return of a replayed call that writes into a watch: a hit when the watched bytes changed. */
+    private Verdict calledIntoWatch(Tracee t) {
+        long seq = callHitSeq;
+        callHitSeq = -1;
+        long watch = watching.changed(t);
+        if (watch >= 0) {
+            Verdict v = hit(new CallHit(seq, watch), t);
+            if (!(v instanceof Go)) return v;
+        }
+        return endAfterWatchHit(t, tidOf(t));
+    }
+
+    /**
+     * A store into a watched page ran (the thread is after it). Counting hits, a change of watched bytes is
+     * one; the stop gdb has may be right after it (a forward watch stop): the store counts, then the end.
+     * A stepping pass's step that was such a store is a step.
+     */
+    private Verdict stored(DebugAgent.Stored s, Tracee t, int tid) {
+        if (!countsHits()) return s.stepEnded() && stepping && anchorReached && tid == anchorTid() ? stepped(t) : goOn();
+        long watch = watching.changed(t);
+        if (watch >= 0) {
+            Verdict v = hit(new StoreHit(tid, s.storePc(), watch), t);
+            if (!(v instanceof Go)) return v;
+        }
+        return endAfterWatchHit(t, tid);
+    }
+
+    /** Counting up to a stop gdb had right after a store or a call (a forward watch stop): whether this is it. */
+    private Verdict endAfterWatchHit(Tracee t, int tid) {
+        if (pass instanceof CountHits c && c.end() instanceof Here h && tid == h.tid()
+                && t.registers()[Fingerprint.RIP] == h.fingerprint().pc()) {
+            int d = Fingerprint.of(t).distance(h.fingerprint());
+            if (d == 0) return next(t, hits);
+            if (d < closest) {
+                closest = d;
+                closestAt = hits;
+            }
+        }
+        return goOn();
+    }
+
+    /** A hit while a counting pass runs: counted; the pass may be done with it. */
+    private Verdict hit(Hit h, Tracee t) {
+        hits++;
+        hitLog.add(h);
+        return switch (pass) {
+            case ReachHit r when hits == r.n() -> arrive(t, null, h instanceof BreakHit ? "swbreak:;" : watchInfo(h));
+            case CountArrivals a when hits == a.n() -> next(t, visits);
+            default -> goOn();
+        };
+    }
+
+    private static String watchInfo(Hit h) {
+        long watch = switch (h) {
+            case StoreHit s -> s.watch();
+            case CallHit c -> c.watch();
+            case BreakHit b -> throw new IllegalArgumentException("a breakpoint hit names no watch");
+        };
+        return "watch:" + Long.toHexString(watch) + ";";
     }
 
     private int anchorTid() {
@@ -599,11 +748,17 @@ final class Rewind {
                         closestAt = hits;
                     }
                 }
-                if (gdbBreakpoints.contains(address)) hits++;
-                return goOn();
+                return gdbBreakpoints.contains(address) ? hit(new BreakHit(), t) : goOn();
             }
             case ReachHit r -> {
-                if (gdbBreakpoints.contains(address) && ++hits == r.n()) return arrive(t, null, "swbreak:;");
+                return gdbBreakpoints.contains(address) ? hit(new BreakHit(), t) : goOn();
+            }
+            case CountArrivals a -> {
+                if (tid == a.hit().tid() && address == a.hit().pc()) visits++;
+                return gdbBreakpoints.contains(address) ? hit(new BreakHit(), t) : goOn();
+            }
+            case ReachArrival r -> {
+                if (tid == r.hit().tid() && address == r.hit().pc() && ++visits == r.m()) return arrive(t, null, watchInfo(r.hit()));
                 return goOn();
             }
             default -> {
@@ -682,12 +837,24 @@ final class Rewind {
                 return run(new Reach(new Visit(s.from().seq(), s.from().tid(), 0, 0, Math.max(count, 0)), ""), s.from().seq());
             }
             case CountHits c -> {
-                if (count > 0) return run(new ReachHit(c.window(), count), c.window().seq());
+                if (count > 0) {
+                    // the last hit before the stop: a breakpoint's, or the place just before a store or call into a watch
+                    return switch (hitLog.get(count - 1)) {
+                        case BreakHit b -> run(new ReachHit(c.window(), count), c.window().seq());
+                        case StoreHit s -> run(new CountArrivals(c.window(), count, s), c.window().seq());
+                        case CallHit h -> run(new Reach(new Entry(h.seq()), watchInfo(h)), h.seq());
+                    };
+                }
                 Optional<Checkpoints.Checkpoint> earlier = checkpoints.nearestAtOrBefore(c.window().seq() - 1);
                 if (earlier.isEmpty()) {
                     return run(new Reach(new Entry(c.window().seq()), "replaylog:begin;"), c.window().seq());
                 }
                 return run(new CountHits(earlier.get(), new Entry(c.window().seq())), earlier.get().seq());
+            }
+            case CountArrivals a -> {
+                // no int3 could be planted at the store (its code not mapped at the copy): after the store instead
+                if (count == 0) return run(new ReachHit(a.window(), a.n()), a.window().seq());
+                return run(new ReachArrival(a.window(), a.hit(), count), a.window().seq());
             }
             default -> throw new IllegalStateException("pass " + done + " measures nothing");
         }
@@ -714,6 +881,16 @@ final class Rewind {
         }
         if (at instanceof Entry) entrySeq = at.seq();
         else entrySeq = -1;
+        callHitSeq = -1;
+        if (watching.any()) {
+            // A step back over a store into a watch (its pass watches nothing: the bytes are still those of the
+            // stop it started from) is a watch stop, as going forward: gdb shows the change and keeps the value.
+            long undone = request == Op.REVERSE_STEP && stopInfo.isEmpty() ? watching.changed(t) : -1;
+            if (undone >= 0) stopInfo = "watch:" + Long.toHexString(undone) + ";";
+            // gdb's watches hold in the run it now has, from the bytes there
+            watching.protect(t);
+            watching.rebase(t);
+        }
         String text = request == Op.RESTART ? "deja: at " + describe(at) + "; gdb still holds the old stop's registers and"
                 + " memory: `maint flush register-cache` and `maint flush dcache` (docs/gdb.md defines `restart N` doing both)\n" : null;
         return new Arrive(stopInfo, text, null);

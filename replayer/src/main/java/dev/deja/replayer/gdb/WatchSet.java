@@ -122,6 +122,18 @@ final class WatchSet {
     }
 
     /**
+     * The program is somewhere else (a copy restored to go back): every watch takes the bytes its range
+     * holds there as last seen; a range not mapped there counts as zeros (an anonymous mapping's first content).
+     */
+    void rebase(Memory memory) {
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
+            byte[] now = memory.read(w.address(), w.length());
+            watches.set(i, new Watch(w.address(), w.length(), now != null ? now : new byte[w.length()]));
+        }
+    }
+
+    /**
      * Whether replaying {@code recorded} with the live arguments {@code liveArgs} writes watched bytes:
      * one of its recorded outputs, placed as the replay places it (a block hanging off argument i moves
      * with the live argument; a block reached through a pointer stays at its recorded address), overlaps

@@ -73,7 +73,38 @@ class RewindTest {
         }
     }
 
-    private final Rewind rewind = new Rewind(new HashSet<>(), new RecordedThreads(157));
+    /** No watchpoints: nothing to protect, nothing changes. */
+    private static final class NoWatches implements Rewind.Watching {
+        @Override
+        public boolean any() {
+            return false;
+        }
+
+        @Override
+        public boolean lift(Tracee t) {
+            return false;
+        }
+
+        @Override
+        public void protect(Tracee t) {
+        }
+
+        @Override
+        public void rebase(Tracee t) {
+        }
+
+        @Override
+        public long changed(Tracee t) {
+            return -1;
+        }
+
+        @Override
+        public boolean written(dev.deja.formats.event.SyscallEvent recorded, Tracee t) {
+            return false;
+        }
+    }
+
+    private final Rewind rewind = new Rewind(new HashSet<>(), new NoWatches(), new RecordedThreads(157));
 
     @Test
     void theSameStateIsAtDistanceZeroWhateverOrigRaxSays() {
@@ -138,7 +169,7 @@ class RewindTest {
     @Test
     void withoutCheckpointsGoingBackIsRefusedWithTheReason() {
         assertFalse(rewind.available());
-        assertEquals("E.deja cannot go back here: this replay takes no checkpoints", rewind.refusal(false));
+        assertEquals("E.deja cannot go back here: this replay takes no checkpoints", rewind.refusal());
     }
 
     @Test

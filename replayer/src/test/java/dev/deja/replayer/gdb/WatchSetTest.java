@@ -42,6 +42,19 @@ class WatchSetTest {
     }
 
     @Test
+    void aRestoredRunTakesItsOwnBytesAsLastSeenAndAnUnmappedRangeAsZeros() {
+        WatchSet w = watching(0x1004, 4);
+        w.add(0x2000, new byte[] {1, 2}); // readable when gdb inserted it, not mapped in the copy
+        memory[4] = 9; // the copy holds another value than the stop gdb left
+        w.rebase(this::read);
+        assertNull(w.changed(this::read), "the copy's own bytes are no change");
+        assertArrayEquals(new byte[] {9, 0, 0, 0}, w.watches().get(0).last());
+        assertArrayEquals(new byte[] {0, 0}, w.watches().get(1).last());
+        memory[4] = 3;
+        assertEquals(0x1004, w.changed(this::read).address());
+    }
+
+    @Test
     void aStoreOfTheSameValueOrBesideTheRangeIsNoHit() {
         memory[4] = 7;
         WatchSet w = watching(0x1004, 4);
