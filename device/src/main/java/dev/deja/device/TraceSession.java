@@ -646,8 +646,7 @@ public final class TraceSession {
                 if (Wait.stopped(status) && alarm.rang(tid)) onAlarm();
                 continue;
             }
-            lastStopNanos = System.nanoTime();
-            stopHandled = true;
+            stopHandled = true; // lastStopNanos restarts at the loop's top, once this stop is handled
             if (tid == wakeupPid) {
                 wakeupPid = 0; // reaped: its death was the wake-up call (or it ended when deja is going)
                 continue;

@@ -3,7 +3,6 @@ package dev.deja.replayer.gdb;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.deja.device.Tracee;
 import dev.deja.device.syscall.TraceeMemory;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -16,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class GdbServerTest {
 
     /** A thread whose memory is one page at 0x1000 and whose registers are fixed; it records breakpoints. */
-    private static final class FakeThread implements Tracee {
+    private static final class FakeThread implements ServerSideTracee {
         final byte[] page = new byte[4096];
         final long[] regs = new long[27];
         final List<String> calls = new ArrayList<>();
@@ -44,21 +43,6 @@ class GdbServerTest {
                 System.arraycopy(page, (int) (address - 0x1000), dst, off, n);
                 return n;
             };
-        }
-
-        @Override
-        public void write(long address, byte[] data) {
-            throw new AssertionError("the server wrote memory");
-        }
-
-        @Override
-        public long inject(int nr, long... args) {
-            throw new AssertionError("the server injected a call");
-        }
-
-        @Override
-        public void setResult(long value) {
-            throw new AssertionError("the server set a result");
         }
 
         @Override

@@ -22,7 +22,7 @@ class GdbThreadsTest {
     private static final int PID = 0x64;
 
     /** A thread of process 0x64 whose rip is its tid; one that is "blocked in a real call" has no registers. */
-    private static final class FakeThread implements Tracee {
+    private static final class FakeThread implements ServerSideTracee {
         final int tid;
         final List<Tracee> all;
         final boolean blocked;
@@ -48,21 +48,6 @@ class GdbThreadsTest {
         @Override
         public TraceeMemory memory() {
             return (address, dst, off, len) -> 0;
-        }
-
-        @Override
-        public void write(long address, byte[] data) {
-            throw new AssertionError("the server wrote memory");
-        }
-
-        @Override
-        public long inject(int nr, long... args) {
-            throw new AssertionError("the server injected a call");
-        }
-
-        @Override
-        public void setResult(long value) {
-            throw new AssertionError("the server set a result");
         }
 
         @Override
