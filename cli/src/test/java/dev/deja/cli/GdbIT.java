@@ -39,8 +39,7 @@ class GdbIT {
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0, 'r', 'e', 's', 't'});
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_header");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, input.toString(), output.toString());
-        assertEquals(7, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 7, exe, input.toString(), output.toString());
         assertEquals("version 7\n", Files.readString(output));
         // The replay must not read the file again, nor write its output again.
         Files.writeString(input, "XXXX");
@@ -110,8 +109,7 @@ class GdbIT {
         Path exe = dir.resolve("gdb_header");
         Files.copy(Path.of(Samples.path("gdb_header")), exe);
         Path rec = dir.resolve("rec");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe.toString(), input.toString());
-        assertEquals(3, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 3, exe.toString(), input.toString());
         // Rebuilt since: not the recorded program any more.
         Files.write(exe, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
         // No executable on gdb's command line: it takes the one the server names (qXfer:exec-file).
@@ -139,8 +137,7 @@ class GdbIT {
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 1, 0, 0, 0, 4, 0, 0, 0});
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_header");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, input.toString());
-        assertEquals(4, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 4, exe, input.toString());
         // catch syscall: the loader's read of libc, then the program's read of the header, each at entry and return.
         Session s = debug(rec, exe, """
                 catch syscall read
@@ -171,8 +168,7 @@ class GdbIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("getppid_loop");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe, "120000");
-        assertEquals(0, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 0, exe, "120000");
         Path out = dir.resolve("deja.out");
         Path err = dir.resolve("deja.err");
         Process deja = new ProcessBuilder(Runs.launcher().toString(), "replay", "--gdb=127.0.0.1:0", rec.toString())

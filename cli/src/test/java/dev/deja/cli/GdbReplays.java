@@ -1,5 +1,6 @@
 package dev.deja.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -23,6 +24,15 @@ final class GdbReplays {
     }
 
     private GdbReplays() {
+    }
+
+    /** Records {@code command} into {@code rec} (deja record -q); the program must end with {@code status}. */
+    static void record(Path dir, Path rec, int status, String... command) throws IOException, InterruptedException {
+        String[] args = new String[command.length + 5];
+        System.arraycopy(new String[] {"record", "-q", "-o", rec.toString(), "--"}, 0, args, 0, 5);
+        System.arraycopy(command, 0, args, 5, command.length);
+        Runs.Result recorded = Runs.deja(dir, args);
+        assertEquals(status, recorded.status(), recorded.stderr());
     }
 
     /**

@@ -293,9 +293,7 @@ class GdbReverseIT {
         Path input = dir.resolve("hdr.bin");
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0});
         Path watchRec = dir.resolve("watch-rec");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", watchRec.toString(), "--", Samples.path("gdb_watch"),
-                input.toString(), "300");
-        assertEquals(7, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, watchRec, 7, Samples.path("gdb_watch"), input.toString(), "300");
         Session s = GdbReplays.run(dir, watchRec, Samples.path("gdb_watch"), """
                 break load
                 break checksum
@@ -349,8 +347,7 @@ class GdbReverseIT {
     void threadsGoBackFromTheCheckpointTakenBeforeTheyStarted() throws Exception {
         Path threads = dir.resolve("threads");
         String exe = Samples.path("gdb_threads");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", threads.toString(), "--", exe);
-        assertEquals(6, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, threads, 6, exe);
         Session s = GdbReplays.run(dir, threads, exe, """
                 break work
                 continue

@@ -42,8 +42,7 @@ class GdbThreadsIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_threads");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
-        assertEquals(6, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 6, exe);
 
         Session s = gdb(rec, exe, """
                 break work
@@ -102,8 +101,7 @@ class GdbThreadsIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_threads");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
-        assertEquals(6, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 6, exe);
         // After the first clone3 returns in main, the new thread exists, held by the replay: at its start, or
         // (when the recording ran it first) at a call of its own, whose step is that call.
         Session s = gdb(rec, exe, """
@@ -158,8 +156,7 @@ class GdbThreadsIT {
                 print("done")
                 """);
         Path rec = dir.resolve("rec");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", python, script.toString());
-        assertEquals(0, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 0, python, script.toString());
         // At the main thread's sleep both workers exist, waiting for the event.
         Session s = gdb(rec, python, """
                 catch syscall clock_nanosleep
@@ -185,8 +182,7 @@ class GdbThreadsIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_threads");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
-        assertEquals(6, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 6, exe);
         Process deja = new ProcessBuilder(Runs.launcher().toString(), "debug", rec.toString()).redirectErrorStream(true).start();
         StringBuffer shell = new StringBuffer();
         Thread reader = Thread.ofPlatform().start(() -> copy(deja.getInputStream(), shell));

@@ -33,9 +33,7 @@ class GdbWatchIT {
         Path input = dir.resolve("hdr.bin");
         Files.write(input, new byte[] {'D', 'E', 'J', 'A', 16, 0, 0, 0, 7, 0, 0, 0});
         Path rec = dir.resolve("rec");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", Samples.path("gdb_watch"),
-                input.toString(), loops);
-        assertEquals(7, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 7, Samples.path("gdb_watch"), input.toString(), loops);
         Files.writeString(input, "XXXXXXXXXXXX"); // the replay must not read it again
         return rec;
     }
@@ -171,8 +169,7 @@ class GdbWatchIT {
         assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
         Path rec = dir.resolve("rec");
         String exe = Samples.path("gdb_watch_maps");
-        Runs.Result recorded = Runs.deja(dir, "record", "-q", "-o", rec.toString(), "--", exe);
-        assertEquals(0, recorded.status(), recorded.stderr());
+        GdbReplays.record(dir, rec, 0, exe);
         // sigprocmask writes the old mask into the watched page (EFAULT if it stayed read-only), the program
         // makes the page read-only and writable again, a forked child writes its own copy.
         Session s = debug(rec, exe, """
