@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.event.Event;
 import dev.deja.formats.event.SignalEvent;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.samples.Samples;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,6 +108,53 @@ class InterruptedRunsIT {
     }
 
     @Test
+    void aThreadKilledInsideACallTheReplayRunsForRealEndsThere() throws Exception {
+        // brk runs for real in a replay. A thread deja record killed inside one (its entry recorded, no return)
+        // must die at that entry: run, the call returns, and its result is none the recording holds. SIGTERM
+        // lands inside a brk about one time in three: tries until it did.
+        for (int attempt = 0; attempt < 20; attempt++) {
+            Path rec = tmp.resolve("brk" + attempt);
+            Path out = tmp.resolve("brk" + attempt + ".txt");
+            Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", Samples.path("brk_loop"));
+            awaitOutput(out, "started");
+            Thread.sleep(100);
+            p.destroy(); // SIGTERM to deja alone: it kills the program
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(143, p.exitValue());
+            List<Event> events = Runs.events(rec);
+            SyscallEvent last = events.stream()
+                    .filter(e -> e instanceof SyscallEvent)
+                    .map(e -> (SyscallEvent) e).reduce((a, b) -> b).orElseThrow();
+            if (last.returned()) continue;
+            Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+            assertEquals(KILLED, r.status(), r.stderr());
+            assertEquals("started\n", r.stdout(), r.stderr());
+            assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
+            return;
+        }
+        throw new AssertionError("in 20 tries SIGTERM never came while brk_loop was inside a brk");
+    }
+
+    @Test
+    void aVforkParentKilledInsideItsVforkReplaysItsChildToo() throws Exception {
+        // The vfork child sleeps before it would exec: its parent waits inside vfork, and both are killed in a
+        // call. The replay must make the child again (its recorded write is replayed) and end both.
+        Path rec = tmp.resolve("rec");
+        Path out = tmp.resolve("out.txt");
+        Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", Samples.path("vfork_hold"));
+        awaitOutput(out, "child holds its parent");
+        Thread.sleep(200);
+        p.destroy();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(143, p.exitValue());
+        long start = System.nanoTime();
+        Runs.Result r = Runs.deja(tmp, "replay", rec.toString());
+        assertEquals(KILLED, r.status(), r.stderr());
+        assertEquals("started\nchild holds its parent\n", r.stdout(), r.stderr());
+        assertTrue(System.nanoTime() - start < 9_000_000_000L, "the replay took as long as a divergence's bound: " + r.stderr());
+    }
+
+    @Test
     void ctrlCToRecordAlwaysSaysWhereTheEventsAre() throws Exception {
         // The JVM halts once its shutdown hooks are done; the run's hook was done as soon as the traced tree
         // was gone, so record's last line was lost one time in three: three tries.
@@ -155,7 +205,7 @@ class InterruptedRunsIT {
 
     @Test
     void anInterruptedReplayLeavesNoScratchDirectory() throws Exception {
-        Path rec = Runs.record(tmp, "loop", dev.deja.samples.Samples.path("getppid_loop"), "100000");
+        Path rec = Runs.record(tmp, "loop", Samples.path("getppid_loop"), "100000");
         Path scratch = Files.createDirectories(tmp.resolve("java-tmp"));
         int left = 0;
         for (String signal : List.of("TERM", "INT", "TERM", "INT")) {
@@ -179,7 +229,7 @@ class InterruptedRunsIT {
 
     @Test
     void aKilledReplaysDirectoryIsRemovedByTheNextReplay() throws Exception {
-        Path rec = Runs.record(tmp, "loop", dev.deja.samples.Samples.path("getppid_loop"), "1000");
+        Path rec = Runs.record(tmp, "loop", Samples.path("getppid_loop"), "1000");
         Path scratch = Files.createDirectories(tmp.resolve("java-tmp-kill"));
         ProcessBuilder pb = new ProcessBuilder(Runs.launcher().toString(), "replay", "-q", rec.toString())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);

@@ -136,6 +136,8 @@ final class ReplayTracer implements Tracer {
     private final List<String> warnings = new ArrayList<>();
 
     private final Set<Integer> runNrs = new HashSet<>();
+    /** Recorded calls run for real that end their thread at their return: forks the thread was killed in. */
+    private final Map<Long, Integer> diesAtReturn = new HashMap<>();
     private final Set<Integer> resultFromRecording = new HashSet<>();
     private final int nrExecve;
     private final int nrExecveat;
@@ -670,16 +672,26 @@ final class ReplayTracer implements Tracer {
         int nr = r.nr();
         boolean emulatedFutex = nr == nrFutex && ordersThreads();
         boolean exec = nr == nrExecve || nr == nrExecveat;
-        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && (!exec || killedInIt(r, log))) {
-            // (An execve killed in it may have exec'd, but no call of the new program was recorded: the
-            // recorder may even have found its executable gone. It dies at the same point, without the exec.)
-            // The recorded call never returned (the thread was killed or its process ended meanwhile):
+        if (killedInIt(r, log)) {
+            if (log.spawnAfter(r) != null) {
+                // A fork or vfork killed in it after its child was made (a vfork parent waits inside the call
+                // until its child execs or ends): run for real, the child's recorded calls need a process;
+                // the parent dies at the call's return.
+                diesAtReturn.put(r.seq(), log.exit().termSignal());
+                pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
+                return Decision.proceed();
+            }
+            // Killed inside its last call (deja record's SIGKILL at Ctrl-C): it dies at the same call, before it
+            // runs, whether deja would have run it for real (brk, a wait) or not; run, it would return. (An
+            // execve killed in it may have exec'd, but no call of the new program was recorded: the recorder
+            // may even have found its executable gone. It dies at the same point, without the exec.)
+            pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+            return dieOf(t, log.exit().termSignal());
+        }
+        if (!r.returned() && (!runNrs.contains(nr) || emulatedFutex) && !exec) {
+            // The recorded call never returned (its process ended meanwhile, by a sibling's exit or exec):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
-            ExitEvent end = log.exit();
-            if (end != null && end.killed() && log.peekSyscall() == null) {
-                return dieOf(t, end.termSignal()); // killed in this call (SIGKILL, deja's own Ctrl-C): again
-            }
             return new Decision.Rewrite(nrPause, new long[6]);
         }
         if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
@@ -1167,6 +1179,14 @@ final class ReplayTracer implements Tracer {
         if (p == null) return;
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
+        Integer killedBy = diesAtReturn.remove(r.seq());
+        if (killedBy != null) {
+            // killed in this call when recorded: its return is its end
+            injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(killedBy, null));
+            Signals.tgkill(t.pid(), t.tid(), killedBy);
+            control.afterEvent(r, t);
+            return;
+        }
         if (p.ranForReal()) finishRealCall(r, event, p, t);
         boolean signalled = signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());

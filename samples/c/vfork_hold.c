@@ -1,0 +1,27 @@
+/* vfork_hold: a vfork child that takes its time before it execs (here it never does: it sleeps, then
+ * _exits), so its parent waits inside vfork all that while. A Ctrl-C to deja record then kills both
+ * inside a call: the parent in vfork, the child in nanosleep. Replay must create the child again (the
+ * vfork runs for real, the recorded child's calls need a process) and end both there, not hang waiting
+ * for a vfork that only the child's end returns (InterruptedRunsIT). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(void) {
+    printf("started\n");
+    fflush(stdout);
+    pid_t c = vfork();
+    if (c == 0) {
+        static const char line[] = "child holds its parent\n";
+        write(1, line, sizeof line - 1);
+        struct timespec t = {30, 0};
+        nanosleep(&t, NULL);
+        _exit(0);
+    }
+    int status;
+    waitpid(c, &status, 0);
+    printf("parent done\n");
+    return 0;
+}
