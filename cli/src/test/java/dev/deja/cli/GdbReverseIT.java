@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.cli.GdbReplays.Session;
+import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -220,6 +221,99 @@ class GdbReverseIT {
         assertTrue(g.contains("Deleted checkpoint 1\n"), g);
         assertTrue(g.contains("deja: no checkpoint 1 ('monitor info checkpoints' lists them)"), g);
         assertTrue(g.contains("restart N"), g);
+        assertEquals(1, count(g, "exited normally"), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals(recordedOutput, s.deja().stdout(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void reverseContinueStopsAtCaughtSyscallsGoingBack() throws Exception {
+        // Each round's clock_gettime is caught at its entry and its return; going back from round 1's return
+        // meets, in turn, round 1's entry, round 0's return and round 0's entry, then the start of the history.
+        Session s = debug("""
+                catch syscall clock_gettime
+                continue
+                continue
+                continue
+                continue
+                echo ==forward==\\n
+                reverse-continue
+                reverse-continue
+                up
+                print round
+                down
+                reverse-continue
+                reverse-continue
+                echo ==back-at-start==\\n
+                continue
+                continue
+                up
+                print round
+                delete
+                continue
+                """);
+        String g = s.gdb();
+        String back = g.substring(g.indexOf("==forward=="), g.indexOf("==back-at-start=="));
+        List<String> stops = Pattern.compile("Catchpoint 1 \\((call to|returned from) syscall clock_gettime\\)").matcher(back)
+                .results().map(r -> r.group(1)).toList();
+        assertEquals(List.of("call to", "returned from", "call to"), stops, g);
+        assertTrue(back.contains("$1 = 0\n"), g); // round 0's return
+        assertTrue(back.contains("No more reverse-execution history."), g);
+        String after = g.substring(g.indexOf("==back-at-start=="));
+        List<String> forward = Pattern.compile("Catchpoint 1 \\((call to|returned from) syscall clock_gettime\\)").matcher(after)
+                .results().map(r -> r.group(1)).toList();
+        assertEquals(List.of("call to", "returned from"), forward, g); // forward again: round 0's entry, then its return
+        assertTrue(after.contains("$2 = 0\n"), g);
+        assertEquals(1, count(g, "exited normally"), g);
+        assertEquals(0, s.deja().status(), s.deja().stderr());
+        assertEquals(recordedOutput, s.deja().stdout(), s.deja().stderr());
+        assertNoCopiesLeft();
+    }
+
+    @Test
+    void monitorGotoMovesToARecordedCallBackAndForward() throws Exception {
+        // Round 1's clock_gettime and round 3's, by their event numbers in the recording.
+        List<Long> clocks = Runs.events(rec).stream()
+                .filter(e -> e instanceof SyscallEvent c && c.nr() == 228 /* clock_gettime */).map(e -> e.seq()).toList();
+        long round1 = clocks.get(1);
+        long round3 = clocks.get(3);
+        Session s = debug("""
+                catch syscall clock_gettime
+                continue
+                continue
+                continue
+                echo ==A==\\n
+                info registers
+                echo ==end==\\n
+                delete
+                break report
+                continue
+                monitor goto %d
+                maint flush register-cache
+                maint flush dcache
+                monitor when
+                echo ==A==\\n
+                info registers
+                echo ==end==\\n
+                monitor goto %d
+                monitor when
+                monitor goto 1000000
+                monitor goto x
+                continue
+                delete
+                continue
+                """.formatted(round1, round3));
+        String g = s.gdb();
+        assertTrue(g.contains("deja: at event #" + round1 + " (at the call's entry)"), g);
+        assertTrue(g.contains("Current event: " + round1 + " "), g);
+        List<String> a = blocks(g, "A");
+        assertEquals(2, a.size(), g);
+        assertEquals(a.get(0), a.get(1), g); // the entry reached by goto is the one catch syscall stopped at
+        assertTrue(g.contains("Current event: " + round3 + " "), g);
+        assertTrue(g.contains("deja: no call of this process at or after event #1000000"), g);
+        assertTrue(g.contains("deja: monitor goto N needs an event number"), g);
+        assertEquals(2, count(g, "Breakpoint 2, report"), g); // and forward from round 3 to the end, as recorded
         assertEquals(1, count(g, "exited normally"), g);
         assertEquals(0, s.deja().status(), s.deja().stderr());
         assertEquals(recordedOutput, s.deja().stdout(), s.deja().stderr());

@@ -64,10 +64,16 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
      * @param auxv         the auxiliary vector the program started with, as the kernel lays it out
      * @param recordedExit how the program ended when recorded, or null when the recording does not say
      */
-    public record Program(String executable, String name, long[] auxv, List<FileMapping> files, ExitEvent recordedExit) {
+    public record Program(String executable, String name, long[] auxv, List<FileMapping> files, ExitEvent recordedExit,
+                          ProcessCalls calls) {
         public Program {
             auxv = auxv.clone();
             files = List.copyOf(files);
+        }
+
+        /** Without the recording's calls ({@code monitor goto} then finds none). */
+        public Program(String executable, String name, long[] auxv, List<FileMapping> files, ExitEvent recordedExit) {
+            this(executable, name, auxv, files, recordedExit, ProcessCalls.NONE);
         }
 
         @Override
@@ -92,8 +98,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             ExitEvent exit = null;
             String name = null;
             List<MappingEvent> mapped = new ArrayList<>();
+            ProcessCalls calls = new ProcessCalls();
             try (EventReader events = rec.events()) {
                 for (Event e; (e = events.next()) != null; ) {
+                    if (e instanceof SyscallEvent s) calls.add(s.pid(), s.seq());
                     if (exec == null && e instanceof ExecEvent x) exec = x;
                     if (exec == null) continue;
                     if (name == null && e instanceof ContextEvent c && c.pid() == exec.pid()) name = c.context().comm();
@@ -110,7 +118,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             Path copy = rec.blob(exec.exeBlob());
             String exe = sameFile(Path.of(exec.path()), copy.toString()) ? exec.path() : copy.toString();
             if (name == null) name = Path.of(exec.path()).getFileName().toString();
-            return new Program(exe, name, exec.auxv(), files, exit);
+            return new Program(exe, name, exec.auxv(), files, exit, calls);
         }
     }
 
@@ -175,8 +183,9 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private int returningTid;
     /** The recorded tids and names of the threads, by live tid. */
     private final RecordedThreads names;
-    /** The process gdb debugs: the program's (0 until its first stop for gdb). */
+    /** The process gdb debugs: the program's (0 until its first stop for gdb), and its recorded pid (0: not seen yet). */
     private int programPid;
+    private int recordedProgramPid;
     /** Started by {@code deja debug}'s {@code gdb} ({@link #attachAt}): detaching hands the replay back to the shell. */
     private boolean forShell;
     /** Going back (bs, bc) and the monitor's checkpoints, on the replay's checkpoints. */
@@ -192,7 +201,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         this.program = program;
         this.console = console;
         this.names = names;
-        this.rewind = new Rewind(breakpoints, new RewindWatching(), names);
+        this.rewind = new Rewind(breakpoints, new RewindWatching(), names, this::catches);
     }
 
     /** The watches as going back handles them (Rewind.Watching). */
@@ -259,14 +268,15 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         names.observe(recorded, tracee);
         if (detached || socket == null) return;
         if (rewind.seeking()) {
-            programPid = tracee.pid(); // a restored copy: checkpoints hold the program's one process
+            // a restored copy runs under another pid (checkpoints hold the program's one process)
+            if (recordedProgramPid == 0 || recorded.pid() == recordedProgramPid) programPid = tracee.pid();
             rewind.observeCall(recorded);
             switch (rewind.atCall(recorded, tracee)) {
                 case Rewind.Go go -> {
                     if (go.how() == Resume.STEP) tracee.stopAfterCall();
                 }
                 case Rewind.Arrive a -> {
-                    if (arrived(tracee, a) == Resume.STEP) tracee.stopAfterCall();
+                    if (arrived(tracee, a) == Resume.STEP || returning >= 0) tracee.stopAfterCall();
                     if (!rewind.seeking() && !watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
                         watchAfterCall = true; // arrived before a call writing a watch, and gdb went on: its hit
                         tracee.stopAfterCall();
@@ -277,6 +287,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         }
         // gdb follows the program's process: a forked child's calls do not stop it.
         if (programPid != 0 && tracee.pid() != programPid) return;
+        recordedProgramPid = recorded.pid();
         rewind.observeCall(recorded);
         rewind.maybeCheckpoint(recorded, tracee); // with watches set too: the copy is taken without deja's protections
         if (!watches.isEmpty() && watches.written(recorded, liveArgs(tracee))) {
@@ -289,7 +300,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             if (how == Resume.STEP) tracee.stopAfterCall();
             return;
         }
-        if (catchesAll || caught.contains(recorded.nr())) {
+        if (catches(recorded)) {
             // catch syscall: a stop at the recorded call's entry, then one once it has returned
             serve(tracee, "T" + hex8(SIGTRAP) + "syscall_entry:" + Integer.toHexString(recorded.nr()) + ";thread:"
                     + threadId(tracee) + ";");
@@ -342,6 +353,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         when = recorded.seq();
         whenCall = syscalls.name(recorded.nr());
         programPid = t.pid();
+        recordedProgramPid = recorded.pid();
         if (!connect("event #" + when + " (" + whenCall + ", thread " + t.tid() + ")")) return Resume.CONTINUE;
         rewind.observeCall(recorded);
         rewind.maybeCheckpoint(recorded, t); // the start of gdb's history, unless the shell's checkpoints are enough
@@ -529,6 +541,11 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     /** A move back arrived: gdb gets its stop (or the answer to the monitor command that moved the program). */
     private Resume arrived(Tracee t, Rewind.Arrive a) {
         if (a.note() != null) consoleOutput(a.note());
+        if (a.stopInfo().startsWith("syscall_entry:")) {
+            // back at a caught call's entry: going on, gdb expects its return stop, as going forward
+            returning = (int) GdbPackets.parseHex(a.stopInfo().substring(14, a.stopInfo().indexOf(';')));
+            returningTid = t.tid();
+        }
         if (a.monitorText() != null) {
             running = false;
             consoleOutput(a.monitorText());
@@ -795,6 +812,12 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "";
     }
 
+    /** Whether gdb's {@code catch syscall} stops at recorded call {@code recorded} (a call of the process gdb debugs). */
+    private boolean catches(SyscallEvent recorded) {
+        if (recordedProgramPid != 0 && recorded.pid() != recordedProgramPid) return false;
+        return catchesAll || caught.contains(recorded.nr());
+    }
+
     /** {@code 0}: none; {@code 1}: all; {@code 1;nr;nr...}: those (hex). */
     private String catchSyscalls(String args) {
         String[] parts = args.split(";");
@@ -993,6 +1016,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
 
     private String monitor(String command, Tracee t) {
         if (command.startsWith("restart")) return restart(command.substring(7).trim(), t);
+        if (command.equals("goto") || command.startsWith("goto ")) return gotoEvent(command.substring(4).trim(), t);
         String checkpoints = rewind.monitor(command, t);
         if (checkpoints != null) {
             consoleOutput(checkpoints);
@@ -1008,6 +1032,8 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
                       info checkpoints      the checkpoints, and the process copies deja goes back from
                       restart N             go back (or forward) to checkpoint N; then `maint flush register-cache`
                                             and `maint flush dcache` (gdb does not know the program moved)
+                      goto N                go back (or forward) to the entry of recorded call N (as `deja debug -g N`);
+                                            then flush gdb's caches as after restart
                       delete checkpoint N   forget checkpoint N
                     reverse-stepi, reverse-step, reverse-next, reverse-finish, reverse-continue go back
                     """;
@@ -1032,6 +1058,43 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         }
         forgetStop();
         consoleOutput(rewind.restart(m.get())); // it returns only when it cannot go there
+        return "OK";
+    }
+
+    /**
+     * monitor goto N: to the entry of recorded call N of the process gdb debugs, or of its first call after
+     * event N when N is another event; a move like restart's (a restore thrown from here; the arrival answers).
+     */
+    private String gotoEvent(String number, Tracee t) {
+        if (t == null) return "E01";
+        long n;
+        try {
+            n = Long.parseLong(number.startsWith("#") ? number.substring(1) : number);
+        } catch (NumberFormatException e) {
+            consoleOutput("deja: monitor goto N needs an event number ('monitor when' says where the replay is)\n");
+            return "OK";
+        }
+        ProcessCalls calls = program.calls();
+        int pid = recordedProgramPid;
+        long target = calls.nextCallOf(pid, n);
+        if (n < 1 || target < 0) {
+            long last = calls.lastCallOf(pid);
+            consoleOutput("deja: no call of this process at or after event #" + n
+                    + (last > 0 ? " (its calls run from #" + calls.nextCallOf(pid, 0) + " to #" + last + ")" : "") + "\n");
+            return "OK";
+        }
+        if (target != n) {
+            int other = calls.processOf(n);
+            consoleOutput("deja: event #" + n + " is " + (other != 0 ? "a call of process " + other : "no call")
+                    + "; going to this process's next call, #" + target + "\n");
+        }
+        String refusal = rewind.refusal();
+        if (refusal != null) {
+            consoleOutput("deja: " + refusal.substring(2) + "; `deja debug -g " + target + "` starts a replay there\n");
+            return "OK";
+        }
+        forgetStop();
+        consoleOutput(rewind.goTo(target)); // it returns only when it cannot go there
         return "OK";
     }
 

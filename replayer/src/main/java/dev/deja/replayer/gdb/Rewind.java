@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.zip.CRC32C;
 
 /**
@@ -191,6 +192,13 @@ final class Rewind {
     private record CallHit(long seq, long watch) implements Hit {
     }
 
+    /** gdb's {@code catch syscall} stops at call {@code seq} of thread {@code tid}: at its entry, or once it returned. */
+    private record SyscallHit(long seq, int tid, int nr, boolean entry) implements Hit {
+        String stopInfo() {
+            return (entry ? "syscall_entry:" : "syscall_return:") + Integer.toHexString(nr) + ";";
+        }
+    }
+
     /**
      * gdb's write watchpoints as going back needs them. deja's page protections live in one process: a
      * copy must not hold them (a restored run would keep read-only pages nobody handles), so they come
@@ -228,6 +236,8 @@ final class Rewind {
 
     private final Set<Long> gdbBreakpoints;
     private final Watching watching;
+    /** gdb's {@code catch syscall}: the recorded calls it stops at (entry and return). */
+    private final Predicate<SyscallEvent> catching;
     private final RecordedThreads names;
     private Checkpoints checkpoints;
     /** Per recorded thread: every recorded call of it the replay reached (going back finds the one before). */
@@ -253,6 +263,10 @@ final class Rewind {
     private final List<Hit> hitLog = new ArrayList<>();
     private long callHitSeq = -1;
     private int callHitTid;
+    /** A caught call whose return stop is due while counting (-1: none): its thread and number. */
+    private long returnHitSeq = -1;
+    private int returnHitTid;
+    private int returnHitNr;
     private final Set<Long> planted = new HashSet<>();
     private final Set<Long> unplanted = new HashSet<>();
     /**
@@ -283,10 +297,11 @@ final class Rewind {
     private int firstPid;
     private final Map<Integer, Integer> firstTids = new HashMap<>();
 
-    Rewind(Set<Long> gdbBreakpoints, Watching watching, RecordedThreads names) {
+    Rewind(Set<Long> gdbBreakpoints, Watching watching, RecordedThreads names, Predicate<SyscallEvent> catching) {
         this.gdbBreakpoints = gdbBreakpoints;
         this.watching = watching;
         this.names = names;
+        this.catching = catching;
     }
 
     void checkpoints(Checkpoints c) {
@@ -493,6 +508,15 @@ final class Rewind {
                 + m.place().seq() + "\n";
     }
 
+    /** {@code monitor goto N}: to the entry of call {@code seq} (a restore is thrown); returns why not when no copy is early enough. */
+    String goTo(long seq) {
+        op = Op.RESTART;
+        origin = new Entry(seq);
+        run(new Reach(origin, ""), seq);
+        op = null;
+        return "deja: cannot go to event #" + seq + ": deja holds no copy of the program from before it\n";
+    }
+
     /** Starts {@code p} from the latest checkpoint at or before {@code seq}: throws the restore. */
     private Arrive run(Pass p, long seq) {
         Optional<Checkpoints.Checkpoint> at = switch (p) {
@@ -525,6 +549,7 @@ final class Rewind {
         hits = 0;
         hitLog.clear();
         callHitSeq = -1;
+        returnHitSeq = -1;
         temporary = 0;
         closest = Integer.MAX_VALUE;
         closestAt = -1;
@@ -552,14 +577,24 @@ final class Rewind {
             if (pass instanceof ReachArrival r) plant(t, r.hit().pc());
         }
         Verdict v = passAtCall(recorded, t);
-        if (v instanceof Go go && go.how() == DebugAgent.Resume.CONTINUE && countsHits() && watching.any()
-                && watching.written(recorded, t)) {
+        if (!(v instanceof Go go && go.how() == DebugAgent.Resume.CONTINUE) || !countsHits()) return v;
+        boolean toReturn = false;
+        if (catching.test(recorded)) {
+            // catch syscall: a hit at the entry, and one at the return (seen after the call)
+            Verdict h = hit(new SyscallHit(recorded.seq(), recorded.tid(), recorded.nr(), true), t);
+            if (!(h instanceof Go)) return h;
+            returnHitSeq = recorded.seq();
+            returnHitTid = recorded.tid();
+            returnHitNr = recorded.nr();
+            toReturn = true;
+        }
+        if (watching.any() && watching.written(recorded, t)) {
             // a replayed call writing into a watch: a hit when the bytes changed, seen at its return
             callHitSeq = recorded.seq();
             callHitTid = recorded.tid();
-            return new Go(DebugAgent.Resume.STEP);
+            toReturn = true;
         }
-        return v;
+        return toReturn ? new Go(DebugAgent.Resume.STEP) : v;
     }
 
     /** Whether the running pass counts hits (gdb's breakpoints, and with watches set, the stores and calls changing them). */
@@ -659,23 +694,42 @@ final class Rewind {
         int tid = tidOf(t);
         return switch (why) {
             case DebugAgent.Breakpoint b -> atBreakpoint(b.address(), t, tid);
-            case DebugAgent.Stepped s when callHitSeq >= 0 && tid == callHitTid -> calledIntoWatch(t);
+            case DebugAgent.Stepped s when callHitSeq >= 0 && tid == callHitTid
+                    || returnHitSeq >= 0 && tid == returnHitTid -> returnedWhileCounting(t, tid);
             case DebugAgent.Stepped s -> stepping && anchorReached && tid == anchorTid() ? stepped(t) : goOn();
             case DebugAgent.Stored s -> stored(s, t, tid);
             default -> goOn();
         };
     }
 
-    /** The return of a replayed call that writes into a watch: a hit when the watched bytes changed. */
-    private Verdict calledIntoWatch(Tracee t) {
-        long seq = callHitSeq;
-        callHitSeq = -1;
-        long watch = watching.changed(t);
+    /**
+     * The return of a call a counting pass stops after: one that writes into a watch (a hit when the watched
+     * bytes changed), one gdb catches (a hit, unless it is the stop gdb has: going forward, gdb's
+     * syscall_return stop was here). A change of watched bytes is what gdb reported there going forward.
+     */
+    private Verdict returnedWhileCounting(Tracee t, int tid) {
+        boolean watchDue = callHitSeq >= 0 && tid == callHitTid;
+        boolean caughtDue = returnHitSeq >= 0 && tid == returnHitTid;
+        long seq = watchDue ? callHitSeq : returnHitSeq;
+        if (watchDue) callHitSeq = -1;
+        if (caughtDue) returnHitSeq = -1;
+        long watch = watchDue ? watching.changed(t) : -1;
         if (watch >= 0) {
             Verdict v = hit(new CallHit(seq, watch), t);
+            return v instanceof Go ? endAfterWatchHit(t, tid) : v;
+        }
+        if (caughtDue) {
+            if (isEnd(t, tid)) return next(t, hits);
+            Verdict v = hit(new SyscallHit(seq, tid, returnHitNr, false), t);
             if (!(v instanceof Go)) return v;
         }
-        return endAfterWatchHit(t, tidOf(t));
+        return watchDue ? endAfterWatchHit(t, tid) : goOn();
+    }
+
+    /** Counting hits up to a {@link Here}: whether thread {@code t} is exactly there. */
+    private boolean isEnd(Tracee t, int tid) {
+        return pass instanceof CountHits c && c.end() instanceof Here h && tid == h.tid()
+                && t.registers()[Fingerprint.RIP] == h.fingerprint().pc() && Fingerprint.of(t).distance(h.fingerprint()) == 0;
     }
 
     /**
@@ -712,7 +766,11 @@ final class Rewind {
         hits++;
         hitLog.add(h);
         return switch (pass) {
-            case ReachHit r when hits == r.n() -> arrive(t, null, h instanceof BreakHit ? "swbreak:;" : watchInfo(h));
+            case ReachHit r when hits == r.n() -> arrive(t, null, switch (h) {
+                case BreakHit b -> "swbreak:;";
+                case SyscallHit s -> s.stopInfo();
+                default -> watchInfo(h);
+            });
             case CountArrivals a when hits == a.n() -> next(t, visits);
             default -> goOn();
         };
@@ -723,6 +781,7 @@ final class Rewind {
             case StoreHit s -> s.watch();
             case CallHit c -> c.watch();
             case BreakHit b -> throw new IllegalArgumentException("a breakpoint hit names no watch");
+            case SyscallHit s -> throw new IllegalArgumentException("a catchpoint hit names no watch");
         };
         return "watch:" + Long.toHexString(watch) + ";";
     }
@@ -770,7 +829,7 @@ final class Rewind {
             case Reach r when r.place() instanceof Visit v -> {
                 if (visits < v.n()) yield goOn();
                 unplantTemporary(t);
-                if (v.steps() == 0) yield arrive(t, v, "");
+                if (v.steps() == 0) yield arrive(t, v, r.stopInfo());
                 stepping = true;
                 steps = 0;
                 yield new Go(DebugAgent.Resume.STEP);
@@ -811,7 +870,7 @@ final class Rewind {
             return lost(t, "more than " + MAX_STEPS + " instructions since the thread's last recorded call", null);
         }
         return switch (pass) {
-            case Reach r when r.place() instanceof Visit v -> steps >= v.steps() ? arrive(t, v, "") : new Go(DebugAgent.Resume.STEP);
+            case Reach r when r.place() instanceof Visit v -> steps >= v.steps() ? arrive(t, v, r.stopInfo()) : new Go(DebugAgent.Resume.STEP);
             case CountSteps c -> t.registers()[Fingerprint.RIP] == c.untilPc() ? next(t, steps) : new Go(DebugAgent.Resume.STEP);
             default -> new Go(DebugAgent.Resume.STEP);
         };
@@ -843,6 +902,8 @@ final class Rewind {
                         case BreakHit b -> run(new ReachHit(c.window(), count), c.window().seq());
                         case StoreHit s -> run(new CountArrivals(c.window(), count, s), c.window().seq());
                         case CallHit h -> run(new Reach(new Entry(h.seq()), watchInfo(h)), h.seq());
+                        case SyscallHit h when h.entry() -> run(new Reach(new Entry(h.seq()), h.stopInfo()), h.seq());
+                        case SyscallHit h -> run(new Reach(new Visit(h.seq(), h.tid(), 0, 0, 0), h.stopInfo()), h.seq());
                     };
                 }
                 Optional<Checkpoints.Checkpoint> earlier = checkpoints.nearestAtOrBefore(c.window().seq() - 1);

@@ -104,7 +104,7 @@ class RewindTest {
         }
     }
 
-    private final Rewind rewind = new Rewind(new HashSet<>(), new NoWatches(), new RecordedThreads(157));
+    private final Rewind rewind = new Rewind(new HashSet<>(), new NoWatches(), new RecordedThreads(157), call -> false);
 
     @Test
     void theSameStateIsAtDistanceZeroWhateverOrigRaxSays() {
