@@ -82,6 +82,16 @@ class ReplayIT {
     }
 
     @Test
+    void aTimersSignalLandsAtTheRecordedInstruction() throws Exception {
+        // SIGALRM ends a loop with no system call in it: the count it reached is where the signal landed.
+        // Delivered at the thread's previous call (the setitimer), the replay would count to 0 and diverge
+        // at the write; delivered at the recorded point (registers and stack), it prints the recorded count.
+        Recorded rec = record(Samples.path("signal_in_loop"), "5000");
+        assertTrue(rec.result().stdout().matches("counted to [1-9]\\d* before the signal \\(hash [0-9a-f]{16}\\)\n"), rec.result().stdout());
+        replaysIdentically(rec);
+    }
+
+    @Test
     void dateShowsTheRecordedTime() throws Exception {
         Recorded rec = record("date", "+%s.%N");
         Thread.sleep(20);

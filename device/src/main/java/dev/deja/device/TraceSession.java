@@ -1976,10 +1976,42 @@ public final class TraceSession {
         }
         ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
         int code = b.getInt(8);
+        if (policy != null) recordSignalPoint(task, sig, code);
         SignalEvent event = new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
                 true);
         tracer.onSignal(event, task);
         return decides ? tracer.signalToDeliver(event, task) : sig;
+    }
+
+    /** The itimers' signals (SIGALRM, SIGVTALRM, SIGPROF), sent by the kernel (si_code SI_KERNEL). */
+    private static final Set<Integer> ITIMER_SIGNALS = Set.of(14, 26, 27);
+    private static final int SI_KERNEL = 0x80;
+    private static final int SI_TIMER = -2;
+
+    /**
+     * Recording: a timer's signal (an itimer's, a POSIX timer's) that interrupted the thread in its own
+     * code, not at a call's return, is recorded with where it landed: a preemption point (its registers
+     * and stack hash, as the scheduler records a preemption) just before the signal, so that replay
+     * delivers it at that instruction rather than at the thread's previous call (a loop that runs until
+     * a SIGALRM's handler sets a flag counts as far as recorded). Other signals keep their delivery at
+     * the previous call: a child's SIGCHLD or a kill from outside, which a program's logic rarely times
+     * by instructions, would each cost a search for the point.
+     */
+    private void recordSignalPoint(Task task, int sig, int code) {
+        boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
+        if (!timer) return;
+        long[] regs = ptrace.getRegsArray(task.tid);
+        if (atCallReturn(task, regs)) return;
+        long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
+        tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, 0));
+    }
+
+    /** Whether the thread is just back from a system call: the two bytes before rip are a syscall instruction. */
+    private static boolean atCallReturn(Task task, long[] regs) {
+        byte[] insn = new byte[X86Regs.SYSCALL_INSN_LENGTH];
+        int n = task.memory.read(regs[X86Regs.RIP] - insn.length, insn, 0, insn.length);
+        return n == insn.length && insn[0] == 0x0f && insn[1] == 0x05;
     }
 
     private void reapedRoot(int status) {

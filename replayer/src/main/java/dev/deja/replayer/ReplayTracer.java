@@ -412,6 +412,7 @@ final class ReplayTracer implements Tracer {
             Integer recTid = liveToRecTid.get(t.tid());
             if (recTid != null) run.thread(recTid).preemptsReached++;
             stepDone(run.preemptStep(p.seq()));
+            injectSignalsAt(p, t);
         }
         if (stop == RunStop.START) setChildTid(t);
         if (running != 0) return false; // one thread at a time runs between syscalls
@@ -1191,6 +1192,8 @@ final class ReplayTracer implements Tracer {
         boolean signalled = signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
+        // One thread: no order to keep, but a signal that landed in its code waits for that instruction.
+        if (!ordersThreads()) armPreemption(t);
         control.afterEvent(r, t);
     }
 
@@ -1282,8 +1285,25 @@ final class ReplayTracer implements Tracer {
         RecordedRun.ThreadLog log = run.thread(r.tid());
         if (log == null) return;
         for (Event x : log.after(r)) {
+            if (x instanceof ScheduleEvent) break; // a signal after a recorded point is sent there (injectSignalsAt)
             if (x instanceof SignalEvent s && injects(s, r)) {
                 if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
+                queueSignal(t, s);
+            }
+        }
+    }
+
+    /**
+     * The thread is at recorded point {@code p}: the signals recorded as landing there (a timer's SIGALRM
+     * in a loop) are sent now, so the handler runs from that instruction, as recorded.
+     */
+    private void injectSignalsAt(ScheduleEvent p, Tracee t) {
+        RecordedRun.ThreadLog log = run.thread(p.tid());
+        if (log == null) return;
+        for (Event x : log.after(p)) {
+            if (x instanceof ScheduleEvent) break;
+            if (x instanceof SignalEvent s && s.delivered() && !(FAULTS.contains(s.signo()) && s.code() > 0)
+                    && !(s.code() <= 0 && run.hasProcess(s.senderPid()))) {
                 queueSignal(t, s);
             }
         }
