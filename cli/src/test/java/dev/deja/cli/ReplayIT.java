@@ -2,6 +2,7 @@ package dev.deja.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.SyscallTable;
@@ -298,6 +299,40 @@ class ReplayIT {
         // Both pay deja's start; only the recording slept (a margin for a loaded machine).
         assertTrue(replayMs < recordMs - 2500, "replaying sleep 5 took " + replayMs + " ms, recording it " + recordMs
                 + " ms: the sleep was not skipped");
+    }
+
+    /**
+     * glibc's sched_getcpu reads the CPU from the thread's rseq area, which the kernel rewrites at each return
+     * to user space: no syscall (ZGC picks its per-CPU allocation state so, and its replay took another path
+     * when a thread ran on another CPU than recorded). deja record refuses rseq (ENOSYS, as a kernel without
+     * it), so glibc asks with a getcpu syscall, recorded like any call. Recorded pinned to the last CPU deja
+     * may use and replayed pinned to the first, the program prints the recorded CPU (before the refusal: a
+     * divergence at its write, "cpu 0" where "cpu 1" was recorded).
+     */
+    @Test
+    void theCpuGlibcReportsIsTheRecordedOneWhenReplayedOnAnotherCpu() throws Exception {
+        List<Integer> cpus = dev.deja.device.ffm.Affinity.allowed(0);
+        assumeTrue(cpus.size() >= 2, "one CPU only: " + cpus);
+        String recordedOn = String.valueOf(cpus.getLast());
+        Path rec = home.resolve("cpu_number");
+        Runs.Result recorded = Runs.run(home, List.of("taskset", "-c", recordedOn, Runs.launcher().toString(), "record",
+                "-q", "-o", rec.toString(), "--", Samples.path("cpu_number")));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertEquals("rseq not registered, cpu " + recordedOn + "\n", recorded.stdout(), recorded.stderr());
+        int rseq = TABLE.number("rseq").orElseThrow();
+        int getcpu = TABLE.number("getcpu").orElseThrow();
+        List<SyscallEvent> calls = Runs.events(rec).stream().filter(e -> e instanceof SyscallEvent)
+                .map(e -> (SyscallEvent) e).toList();
+        SyscallEvent refused = calls.stream().filter(c -> c.nr() == rseq).findFirst().orElseThrow();
+        assertEquals(-38, refused.result(), "rseq's recorded result (ENOSYS)");
+        assertTrue((refused.flags() & SyscallEvent.SKIPPED) != 0, "rseq reached the kernel");
+        assertTrue(calls.stream().anyMatch(c -> c.nr() == getcpu), "no getcpu call recorded");
+        for (int i = 0; i < 2; i++) {
+            Runs.Result r = Runs.run(home, List.of("taskset", "-c", String.valueOf(cpus.getFirst()),
+                    Runs.launcher().toString(), "replay", rec.toString()));
+            assertEquals(recorded.stdout(), r.stdout(), "replay " + (i + 1) + "; stderr: " + r.stderr());
+            assertEquals(0, r.status(), r.stderr());
+        }
     }
 
     @Test

@@ -61,6 +61,7 @@ public final class TraceSession {
     private static final int AT_SYSINFO_EHDR = 33;
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int ESRCH = 3;
+    private static final int ENOSYS = 38;
     /** How long a debugger's read of a new thread waits for it to reach its first stop. */
     private static final long FIRST_STOP_WAIT_NS = 500_000_000L;
     private static final int MAP_TYPE = 0x0f;
@@ -98,6 +99,8 @@ public final class TraceSession {
     private final int nrPrctl;
     private final int nrClone;
     private final int nrClone3;
+    /** rseq's number when the tracer {@link Tracer#refusesRseq() refuses it}, else -1. */
+    private final int nrRefusedRseq;
     /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
     private final boolean[] contextChanging;
     private final boolean decides;
@@ -229,6 +232,7 @@ public final class TraceSession {
         this.watchedPages = new WatchedPages(number("mprotect"));
         this.nrClone = number("clone");
         this.nrClone3 = number("clone3");
+        this.nrRefusedRseq = tracer.refusesRseq() ? number("rseq") : -1;
         this.contextChanging = new boolean[1024];
         for (String name : List.of("chdir", "fchdir", "setuid", "setgid", "setreuid", "setregid", "setresuid",
                 "setresgid", "setfsuid", "setfsgid")) {
@@ -1680,6 +1684,11 @@ public final class TraceSession {
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
             long entrySeq = ++seq;
             task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0, task.tid);
+            if (nr == nrRefusedRseq) {
+                // The device's answer, before any tracer's: the CPU number must come through getcpu (Tracer.refusesRseq).
+                decided(task, Decision.fail(ENOSYS));
+                return true;
+            }
             if (!decides) return true;
             SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
             if (!later) {

@@ -45,6 +45,18 @@ public interface Tracer {
     default void onDetached(SyscallEvent call) {
     }
 
+    /**
+     * True when the device should refuse every {@code rseq} call (rseq(2)) with ENOSYS, as a kernel
+     * without it would: a registered thread's rseq area is rewritten by the kernel with the CPU it runs
+     * on at each return to user space, and glibc's {@code sched_getcpu} reads it there without a syscall
+     * (ZGC picks its per-CPU allocation state with it). Refused, glibc falls back to the {@code getcpu}
+     * syscall, which a recording keeps. The call is reported as skipped (the kernel never ran it).
+     * Asked once, before the run.
+     */
+    default boolean refusesRseq() {
+        return false;
+    }
+
     /** True when this tracer answers syscall entries and signals; observing tracers cost nothing there. */
     default boolean decides() {
         return false;

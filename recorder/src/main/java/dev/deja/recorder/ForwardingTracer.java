@@ -30,6 +30,11 @@ public abstract class ForwardingTracer implements Tracer {
     }
 
     @Override
+    public boolean refusesRseq() {
+        return inner.refusesRseq();
+    }
+
+    @Override
     public Decision onSyscallEntry(SyscallEntry entry, Tracee tracee) {
         return inner.onSyscallEntry(entry, tracee);
     }

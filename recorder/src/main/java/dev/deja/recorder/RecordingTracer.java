@@ -45,6 +45,12 @@ final class RecordingTracer implements Tracer {
         return SchedulePolicy.FIFO;
     }
 
+    /** The CPU a thread runs on is read from the world: through getcpu, recorded, not through rseq's area. */
+    @Override
+    public boolean refusesRseq() {
+        return true;
+    }
+
     @Override
     public void onSchedule(ScheduleEvent event) {
         append(event);

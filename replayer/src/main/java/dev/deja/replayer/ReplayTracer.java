@@ -721,8 +721,10 @@ final class ReplayTracer implements Tracer {
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
             return Decision.proceed();
         }
-        // Threads in recorded order: a futex is answered like any call (its wake happened in order).
-        boolean real = (runNrs.contains(nr) && !(nr == nrFutex && ordersThreads())) || (nr == nrPrlimit && e.arg(2) != 0);
+        // Threads in recorded order: a futex is answered like any call (its wake happened in order). A call the
+        // recording device answered itself (rseq, refused) never reached the kernel then: it does not now.
+        boolean real = ((runNrs.contains(nr) && !(nr == nrFutex && ordersThreads())) || (nr == nrPrlimit && e.arg(2) != 0))
+                && (r.flags() & SyscallEvent.SKIPPED) == 0;
         if (real) {
             long[] args = e.args();
             boolean rewrite = false;

@@ -7,11 +7,12 @@ public enum ArgKind {
     SIG("sig"), MODE("mode"), FLAGS("F"), ENUM("E"),
     // inputs
     PATH("path"), STR("str"), IBUF("ibuf"), IN("in"), INARR("inarr"), CIN("cin"), SAIN("sain"), IOVIN("iovin"),
-    MSGIN("msgin"), MMSGIN("mmsgin"), STRV("strv"), SIGSET("sigset"),
+    MSGIN("msgin"), MMSGIN("mmsgin"), STRV("strv"), SIGSET("sigset"), INODES("inodes"),
     // outputs
     OBUF("obuf"), OBUFARG("obufarg"), OSTR("ostr"), OUT("out"), OUTARR("outarr"), OUTRET("outret"),
     SAOUT("saout"), OLEN("olen"), SLEN("slen"), IOVOUT("iovout"), MSGOUT("msgout"), MMSGOUT("mmsgout"),
     FDPAIR("fdpair"), OSIGSET("osigset"), DENTS("dents"), FILEHANDLE("filehandle"), OPAGES("opages"),
+    ONODES("onodes"),
     // both
     IO("io"), IOARR("ioarr"), FDSET("fdset"),
     // decided by another argument

@@ -94,7 +94,7 @@ public final class MemoryCapture {
     private static boolean hasInput(ArgKind k) {
         return switch (k) {
             case PATH, STR, IBUF, IN, INARR, CIN, SAIN, IOVIN, IOVOUT, MSGIN, MSGOUT, MMSGIN, MMSGOUT, STRV, SIGSET,
-                 SLEN, IO, IOARR, FDSET, IOCTLARG, FCNTLARG, FUTEXVAL2, PRCTLARG, FILEHANDLE -> true;
+                 SLEN, IO, IOARR, FDSET, IOCTLARG, FCNTLARG, FUTEXVAL2, PRCTLARG, FILEHANDLE, INODES -> true;
             default -> false;
         };
     }
@@ -103,7 +103,7 @@ public final class MemoryCapture {
         return switch (k) {
             case OBUF, OBUFARG, OSTR, OUT, OUTARR, OUTRET, SAOUT, OLEN, SLEN, IOVOUT, MSGOUT, MMSGOUT, FDPAIR,
                  OSIGSET, DENTS, IO, IOARR, FDSET, IOCTLARG, FCNTLARG, PRCTLARG, ARCHPRCTLARG, WSTATUS,
-                 FILEHANDLE, OPAGES -> true;
+                 FILEHANDLE, OPAGES, ONODES -> true;
             default -> false;
         };
     }
@@ -159,6 +159,7 @@ public final class MemoryCapture {
             case SAIN -> add(out, i, p, Math.min(unsigned(args[a.n()]), SOCKADDR_MAX), mem);
             case SLEN, FILEHANDLE -> add(out, i, p, a.kind() == SLEN_KIND ? 4 : 8, mem);
             case FDSET -> add(out, i, p, fdsetBytes(args[a.n()]), mem);
+            case INODES -> add(out, i, p, nodeMaskBytes(args[a.n()]), mem);
             case IOVIN -> iovecs(out, i, p, args[a.n()], true, mem);
             case IOVOUT -> iovecs(out, i, p, args[a.n()], false, mem);
             case MSGIN -> msghdr(out, i, p, true, mem);
@@ -211,6 +212,7 @@ public final class MemoryCapture {
             case OBUF, OSTR, DENTS -> add(out, i, p, Math.min(unsigned(args[a.n()]), result), mem);
             case OBUFARG, OSIGSET -> add(out, i, p, unsigned(args[a.n()]), mem);
             case OPAGES -> add(out, i, p, pages(args[a.n()]), mem);
+            case ONODES -> add(out, i, p, nodeMaskBytes(args[a.n()]), mem);
             case OUT, IO -> add(out, i, p, a.size(), mem);
             case OUTARR, IOARR -> add(out, i, p, mul(args[a.n()], a.size()), mem);
             case OUTRET -> add(out, i, p, mul(Math.min(result, unsigned(args[a.n()])), a.size()), mem);
@@ -424,6 +426,16 @@ public final class MemoryCapture {
     private static long mul(long count, int size) {
         long c = unsigned(count);
         return c > MAX_BLOCK / Math.max(size, 1) ? MAX_BLOCK : c * size;
+    }
+
+    /**
+     * The bytes of a NUMA node mask of {@code maxnode} bits as the kernel reads or writes them
+     * (get_nodes/copy_nodes_to_user: whole longs for maxnode - 1 bits; get_mempolicy clears the
+     * words past the machine's nodes too). The kernel refuses a mask of more than a page.
+     */
+    static long nodeMaskBytes(long maxnode) {
+        long bits = Math.min(unsigned(maxnode), 4096L * 8 + 1) - 1;
+        return bits <= 0 ? 0 : (bits + 63) / 64 * 8;
     }
 
     private static long fdsetBytes(long nfds) {

@@ -372,6 +372,8 @@ public final class Renderer {
             case MMSGIN, MMSGOUT -> sb.append(Decode.ptr(v));
             case STRV -> strv(sb, c, i, false);
             case SIGSET -> sigset(sb, Bytes.at(c.in, v), v);
+            case INODES -> nodeMask(sb, Bytes.at(c.in, v), v);
+            case ONODES -> nodeMask(sb, c.ok ? Bytes.at(c.out, v) : null, v);
             case OSIGSET -> sigset(sb, c.ok ? Bytes.at(c.out, v) : null, v);
             case FDPAIR -> {
                 byte[] b = c.ok ? Bytes.at(c.out, v) : null;
@@ -449,6 +451,21 @@ public final class Renderer {
         return null;
     }
 
+    /** A NUMA node mask as strace prints it: every word, "%#0*lx" of 16 (a zero word has no 0x). */
+    private static void nodeMask(StringBuilder sb, byte[] b, long addr) {
+        if (b == null || b.length < 8) {
+            sb.append(Decode.ptr(addr));
+            return;
+        }
+        sb.append('[');
+        for (int off = 0; off + 8 <= b.length; off += 8) {
+            if (off > 0) sb.append(", ");
+            long w = Bytes.i64(b, off);
+            sb.append(w == 0 ? "0000000000000000" : String.format("%#016x", w));
+        }
+        sb.append(']');
+    }
+
     /**
      * Whether an argument of this kind is memory strace reads with umove_or_printaddr (structures,
      * arrays, numbers behind a pointer): printed as its address when the call is not in -e verbose=.
@@ -457,7 +474,7 @@ public final class Renderer {
     private static boolean dereferences(ArgKind k, Ctx c) {
         return switch (k) {
             case IN, CIN, OUT, IO, INARR, OUTARR, OUTRET, IOARR, SAIN, SAOUT, SLEN, IOVIN, IOVOUT, MSGIN, MSGOUT,
-                 STRV, SIGSET, OSIGSET, FDPAIR, DENTS, FDSET, WSTATUS, OPAGES, ARCHPRCTLARG -> true;
+                 STRV, SIGSET, OSIGSET, FDPAIR, DENTS, FDSET, WSTATUS, OPAGES, ARCHPRCTLARG, INODES, ONODES -> true;
             case IOCTLARG -> !Ioctls.scalarArg(c.a(1)) && Ioctls.name(c.a(1)) != null;
             case FCNTLARG -> switch ((int) c.a(1)) {
                 case 5, 6, 7, 36, 37, 38 -> true;

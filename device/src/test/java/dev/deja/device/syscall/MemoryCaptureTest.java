@@ -55,6 +55,39 @@ class MemoryCaptureTest {
         assertEquals(List.of(), X86.outputs(nr("read"), a, 0, List.of(), m), "EOF writes nothing");
     }
 
+    /**
+     * get_mempolicy writes its mode word and a node mask of whole longs for maxnode - 1 bits (libnuma under
+     * ZGC passes 1025: 128 bytes); without a schema neither was kept, and a replay left them unwritten.
+     */
+    @Test
+    void numaNodeMasksAreWholeLongsOfMaxnodeMinusOneBits() {
+        assertEquals(0, MemoryCapture.nodeMaskBytes(0));
+        assertEquals(0, MemoryCapture.nodeMaskBytes(1));
+        assertEquals(8, MemoryCapture.nodeMaskBytes(2));
+        assertEquals(8, MemoryCapture.nodeMaskBytes(65));
+        assertEquals(16, MemoryCapture.nodeMaskBytes(66));
+        assertEquals(128, MemoryCapture.nodeMaskBytes(1024));
+        assertEquals(128, MemoryCapture.nodeMaskBytes(1025));
+        assertEquals(4096, MemoryCapture.nodeMaskBytes(-1), "at most a page, as the kernel takes");
+        FakeMemory m = new FakeMemory(1024);
+        long mode = m.alloc(4);
+        long mask = m.alloc(128);
+        long[] a = args(mode, mask, 1025, 0, 0);
+        List<MemoryBlock> out = X86.outputs(nr("get_mempolicy"), a, 0, List.of(), m);
+        assertEquals(2, out.size());
+        assertEquals(0, out.get(0).arg());
+        assertEquals(4, out.get(0).data().length);
+        assertEquals(1, out.get(1).arg());
+        assertEquals(mask, out.get(1).address());
+        assertEquals(128, out.get(1).data().length);
+        assertEquals(0, X86.flags(nr("get_mempolicy"), a), "a schema'd call is no longer flagged UNKNOWN_WRITES");
+        assertEquals(List.of(), X86.outputs(nr("get_mempolicy"), a, -22, List.of(), m), "EINVAL writes nothing");
+        assertEquals(1, X86.outputs(nr("get_mempolicy"), args(mode, 0, 0, 0x1000, 3), 0, List.of(), m).size(),
+                "MPOL_F_NODE|MPOL_F_ADDR: the node in the mode word, no mask");
+        assertEquals(128, X86.inputs(nr("set_mempolicy"), args(5, mask, 1024), m).getFirst().data().length);
+        assertEquals(16, X86.inputs(nr("mbind"), args(0x1000, 4096, 2, mask, 129, 0), m).getFirst().data().length);
+    }
+
     @Test
     void writeInputIsBoundedByTheCount() {
         FakeMemory m = new FakeMemory(64);

@@ -337,6 +337,27 @@ class RendererTest {
         assertEquals("getpid()                                = 4609", new Call("getpid").enter().render(4609));
     }
 
+    /** libnuma's calls under ZGC (UseNUMA), as strace 6.1 printed them (one 128-word mask cut to two here). */
+    @Test
+    void numaPoliciesAndNodeMasksAsStracePrintsThem() {
+        Call c = new Call("get_mempolicy");
+        long mode = c.m.alloc(4);
+        long mask = c.m.alloc(16);
+        c.enter(mode, mask, 129, 0, 0);
+        c.m.i32(mode, 0);
+        c.m.i64(mask, 1);
+        assertEquals("get_mempolicy([0], [0x00000000000001, 0000000000000000], 129, NULL, 0) = 0", c.render(0));
+        c = new Call("get_mempolicy");
+        long node = c.m.alloc(4);
+        c.enter(node, 0, 0, 0x7ffff63fca9cL, 3);
+        assertEquals("get_mempolicy([0], NULL, 0, 0x7ffff63fca9c, MPOL_F_NODE|MPOL_F_ADDR) = 0", c.render(0));
+        c = new Call("set_mempolicy");
+        long in = c.m.alloc(16);
+        c.m.i64(in, 1);
+        c.enter(5, in, 128);
+        assertEquals("set_mempolicy(MPOL_PREFERRED_MANY, [0x00000000000001, 0000000000000000], 128) = 0", c.render(0));
+    }
+
     /** strace's -e raw=, -e verbose= and -e abbrev= (-v), per syscall; lines as strace 6.1 printed them. */
     @Test
     void rawVerboseAndAbbrevQualifiers() {
