@@ -129,6 +129,8 @@ public final class TraceSession {
      * stop, where a skipped call gets its number -1 and its result and goes on with PTRACE_CONT.
      */
     private final boolean oneStop;
+    /** {@link Tracer#readsOutputsOfSkippedCalls}: else a skipped call's event has no outputs. */
+    private final boolean skippedOutputsRead;
     /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
     private long stops;
     private long answeredAtEntry;
@@ -234,6 +236,7 @@ public final class TraceSession {
                 "setresgid", "setfsuid", "setfsgid")) {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
+        this.skippedOutputsRead = tracer.readsOutputsOfSkippedCalls();
         // Attached processes run with every call stopping: the filter is installed at launch only.
         // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
         this.oneStop = decides && attachPid == 0 && debug == null && policy == null && !later && !detachAtExec
@@ -1753,7 +1756,8 @@ public final class TraceSession {
             if (!resultSet) task.setResult(p.skipResult);
             result = p.skipResult;
         }
-        List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
+        List<MemoryBlock> outputs = (p.flags & SyscallEvent.SKIPPED) != 0 && !skippedOutputsRead ? List.of()
+                : capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
         int flags = capture.flags(p.nr, p.args) | p.flags;
         task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
         if (task.watchRelaxed) {
