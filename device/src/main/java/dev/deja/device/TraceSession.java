@@ -132,6 +132,8 @@ public final class TraceSession {
      * stop, where a skipped call gets its number -1 and its result and goes on with PTRACE_CONT.
      */
     private final boolean oneStop;
+    /** {@link Tracer#readsOutputsOfSkippedCalls}: else a skipped call's event has no outputs. */
+    private final boolean skippedOutputsRead;
     /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
     private long stops;
     private long answeredAtEntry;
@@ -238,6 +240,7 @@ public final class TraceSession {
                 "setresgid", "setfsuid", "setfsgid")) {
             table.number(name).ifPresent(nr -> contextChanging[nr] = true);
         }
+        this.skippedOutputsRead = tracer.readsOutputsOfSkippedCalls();
         // Attached processes run with every call stopping: the filter is installed at launch only.
         // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
         this.oneStop = decides && attachPid == 0 && debug == null && policy == null && !later && !detachAtExec
@@ -811,7 +814,7 @@ public final class TraceSession {
             held.add(task);
             return;
         }
-        if (!syscallStop(task)) return;
+        if (!syscallStop(task, true)) return;
         task.started = true;
         killIfStopping(task);
         goOnFromEntry(task);
@@ -1590,15 +1593,15 @@ public final class TraceSession {
             case Decision.Proceed ignored -> {
             }
             case Decision.Rewrite r -> {
-                setSyscall(task.tid, r.nr(), r.args());
+                setSyscall(task, r.nr(), r.args());
                 task.pending = new Pending(p.seq, p.time, r.nr(), r.args(), capture.inputs(r.nr(), r.args(), task.memory),
                         SyscallEvent.REWRITTEN, 0, p.tid, p.nr, p.args);
             }
             case Decision.Skip k -> {
                 // orig_rax = -1: the kernel skips the call; the result is set at its exit stop, or now when
                 // the call is answered at its entry (the kernel then returns what the return register holds).
-                if (oneStop && !Errno.restartResult(k.result())) setSkipped(task.tid, p.args, k.result());
-                else setSyscall(task.tid, -1, p.args);
+                if (oneStop && !Errno.restartResult(k.result())) setSkipped(task, p.args, k.result());
+                else setSyscall(task, -1, p.args);
                 task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, SyscallEvent.SKIPPED, k.result(), p.tid);
             }
         }
@@ -1662,8 +1665,42 @@ public final class TraceSession {
         }
     }
 
+    /** PTRACE_GETREGS, or null when the thread was killed while in its stop (as {@link #syscallInfoUnlessDying}). */
+    private long[] regsUnlessDying(int tid) {
+        try {
+            return ptrace.getRegsArray(tid);
+        } catch (NativeCallException e) {
+            if (e.errno() == ESRCH) return null;
+            throw e;
+        }
+    }
+
     /** Handles a syscall stop; false when the task must stay stopped (its entry awaits a tracer's answer). */
     private boolean syscallStop(Task task) {
+        return syscallStop(task, false);
+    }
+
+    /**
+     * As {@link #syscallStop(Task)}; at a {@code seccompStop} of the launched program, a call's entry, the call
+     * is read from the registers (one PTRACE_GETREGS, kept for the skip's PTRACE_SETREGS) rather than with
+     * PTRACE_GET_SYSCALL_INFO and a second GETREGS: one ptrace request fewer per answered call. Elsewhere
+     * GET_SYSCALL_INFO stays: at a PTRACE_SYSCALL stop only it tells an entry from an exit, and it gives the
+     * arch of a call the registers cannot tell (a 32-bit process's, see {@link X86Regs#syscallCall}).
+     */
+    private boolean syscallStop(Task task, boolean seccompStop) {
+        if (seccompStop && launched) {
+            long[] regs = regsUnlessDying(task.tid);
+            if (regs == null) return false; // killed in its stop: its death comes next
+            X86Regs.SyscallCall call = X86Regs.syscallCall(regs);
+            if (call != null) {
+                task.entryRegs = regs;
+                try {
+                    return syscallEntered(task, call.nr(), call.args());
+                } finally {
+                    task.entryRegs = null;
+                }
+            }
+        }
         MemorySegment info = syscallInfoUnlessDying(task.tid);
         if (info == null) return false; // killed in its stop: its death comes next, its call never returned
         int op = info.get(ValueLayout.JAVA_BYTE, 0);
@@ -1679,6 +1716,16 @@ public final class TraceSession {
             }
             long[] args = new long[6];
             for (int i = 0; i < 6; i++) args[i] = info.get(ValueLayout.JAVA_LONG, 32 + 8L * i);
+            return syscallEntered(task, nr, args);
+        } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
+            if (task.pending == null || !launched) return true;
+            callReturned(task, info.get(ValueLayout.JAVA_LONG, 24), false);
+        }
+        return true;
+    }
+
+    /** The entry of call {@code nr(args)} of the launched program: the tracer decides it; false as {@link #syscallStop}. */
+    private boolean syscallEntered(Task task, int nr, long[] args) {
             if (nr == nrClone || nr == nrClone3) keepTraced(task, nr, args);
             long time = now();
             List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
@@ -1703,11 +1750,7 @@ public final class TraceSession {
                 return false;
             }
             decided(task, answered(answer, task));
-        } else if (op == Ptrace.SYSCALL_INFO_EXIT) {
-            if (task.pending == null || !launched) return true;
-            callReturned(task, info.get(ValueLayout.JAVA_LONG, 24), false);
-        }
-        return true;
+            return true;
     }
 
     /**
@@ -1722,7 +1765,8 @@ public final class TraceSession {
             if (!resultSet) task.setResult(p.skipResult);
             result = p.skipResult;
         }
-        List<MemoryBlock> outputs = capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
+        List<MemoryBlock> outputs = (p.flags & SyscallEvent.SKIPPED) != 0 && !skippedOutputsRead ? List.of()
+                : capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
         int flags = capture.flags(p.nr, p.args) | p.flags;
         task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
         if (task.watchRelaxed) {
@@ -2096,20 +2140,27 @@ public final class TraceSession {
     }
 
     /** Skips the call of a thread at its entry stop (orig_rax -1) with {@code result} in the return register. */
-    private void setSkipped(int tid, long[] args, long result) {
-        long[] regs = ptrace.getRegsArray(tid);
+    private void setSkipped(Task task, long[] args, long result) {
+        long[] regs = entryRegs(task);
         regs[X86Regs.ORIG_RAX] = -1;
         regs[X86Regs.RAX] = result;
         for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = args[i];
-        ptrace.setRegs(tid, regs);
+        ptrace.setRegs(task.tid, regs);
     }
 
     /** Sets the syscall number (orig_rax; -1 skips the call) and arguments of a thread at its entry stop. */
-    private void setSyscall(int tid, int nr, long[] args) {
-        long[] regs = ptrace.getRegsArray(tid);
+    private void setSyscall(Task task, int nr, long[] args) {
+        long[] regs = entryRegs(task);
         regs[X86Regs.ORIG_RAX] = nr;
         for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = args[i];
-        ptrace.setRegs(tid, regs);
+        ptrace.setRegs(task.tid, regs);
+    }
+
+    /** The registers of a thread at a call's entry: those read at this stop when nothing changed them since, else read now. */
+    private long[] entryRegs(Task task) {
+        long[] regs = task.entryRegs;
+        task.entryRegs = null; // about to be changed and written back
+        return regs != null ? regs : ptrace.getRegsArray(task.tid);
     }
 
     /**
@@ -2121,7 +2172,7 @@ public final class TraceSession {
         if (nr == nrClone) {
             if ((args[0] & CLONE_UNTRACED) == 0) return;
             args[0] &= ~CLONE_UNTRACED;
-            setSyscall(task.tid, nr, args);
+            setSyscall(task, nr, args);
             return;
         }
         byte[] flags = new byte[8];
@@ -2168,6 +2219,12 @@ public final class TraceSession {
         RunStop heldStop;
         /** Held at the entry of a call answered there ({@link #oneStop}): its exit is handled when it goes on. */
         boolean answeredAtEntry;
+        /**
+         * The registers read at the seccomp stop being handled, while the tracer decides the call (null
+         * otherwise): the skip writes them back changed instead of reading them again. Dropped by whatever
+         * else changes the registers meanwhile (an injected call, a result set).
+         */
+        long[] entryRegs;
         /** The result the tracer set at the exit stop being handled (a skipped call's to begin with), or null. */
         Long resultSet;
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
@@ -2303,6 +2360,7 @@ public final class TraceSession {
 
         @Override
         public long inject(int nr, long... args) {
+            entryRegs = null;
             return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
         }
 
@@ -2390,6 +2448,7 @@ public final class TraceSession {
         long injectNow(int nr, long... args) {
             // Every signal blocked meanwhile: one arriving (a child's SIGCHLD) would stop the thread on the way
             // and stay pending for the program instead.
+            entryRegs = null;
             long mask = ptrace.sigMask(tid);
             ptrace.setSigMask(tid, ALL_SIGNALS);
             try {
@@ -2402,6 +2461,7 @@ public final class TraceSession {
 
         /** {@link #injectNow} from the signal stops of a store's step, its signals already blocked: one stop per call. */
         long injectByStep(int nr, long... args) {
+            entryRegs = null;
             return RemoteSyscall.stepping(ptrace, wait, tid, syscallInstruction(this), nr, args);
         }
 
@@ -2435,6 +2495,7 @@ public final class TraceSession {
 
         @Override
         public void setResult(long value) {
+            entryRegs = null;
             resultSet = value;
             long[] regs = ptrace.getRegsArray(tid);
             regs[X86Regs.RAX] = value;

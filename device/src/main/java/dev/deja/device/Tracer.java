@@ -83,6 +83,16 @@ public interface Tracer {
     }
 
     /**
+     * Whether {@link #onSyscall} needs the outputs of a call this tracer skipped ({@link Decision.Skip}),
+     * read back from the tracee's memory at the call's end. False gives that event no outputs, and saves
+     * a memory read per output block of every skipped call: a replay wrote them itself, from the
+     * recording. Asked once, before the run.
+     */
+    default boolean readsOutputsOfSkippedCalls() {
+        return true;
+    }
+
+    /**
      * True when this deciding tracer may answer syscall entries later, through
      * {@link #onSyscallEntryLater}: the device then goes on with other threads' stops while one
      * call waits for its answer, and answers may come in any order. Asked once, before the run

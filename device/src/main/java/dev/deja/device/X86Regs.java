@@ -14,6 +14,7 @@ final class X86Regs {
     static final int RDI = 14;
     static final int ORIG_RAX = 15;
     static final int RIP = 16;
+    static final int CS = 17;
     static final int EFLAGS = 18;
     static final int RSP = 19;
     static final int FS_BASE = 21;
@@ -23,6 +24,27 @@ final class X86Regs {
     static final int[] ARGS = {RDI, RSI, RDX, R10, R8, R9};
     /** Length of the `syscall` instruction (0f 05). */
     static final int SYSCALL_INSN_LENGTH = 2;
+    /** The selector of 64-bit user code (__USER_CS); 32-bit code runs with 0x23 (__USER32_CS). */
+    static final long USER_CS_64 = 0x33;
+
+    /** A syscall's number and arguments as a syscall-entry or seccomp stop's registers hold them. */
+    record SyscallCall(int nr, long[] args) {
+    }
+
+    /**
+     * The call a thread stopped at a syscall's entry is making, read from its registers (the number in
+     * orig_rax, the arguments in rdi, rsi, rdx, r10, r8, r9: the x86_64 ABI), or null when its registers do
+     * not follow that ABI: a 32-bit process (its code segment is not 64-bit), whose calls pass arguments in
+     * ebx, ecx, edx, esi, edi, ebp. ({@code int 0x80} from 64-bit code is a 32-bit call too, but nothing
+     * in the registers tells it: PTRACE_GET_SYSCALL_INFO's arch does.)
+     */
+    static SyscallCall syscallCall(long[] regs) {
+        if (regs.length != COUNT) throw new IllegalArgumentException("user_regs_struct has " + COUNT + " words, got " + regs.length);
+        if (regs[CS] != USER_CS_64) return null;
+        long[] args = new long[ARGS.length];
+        for (int i = 0; i < ARGS.length; i++) args[i] = regs[ARGS[i]];
+        return new SyscallCall((int) regs[ORIG_RAX], args);
+    }
 
     private X86Regs() {
     }

@@ -296,6 +296,12 @@ final class ReplayTracer implements Tracer {
         return true;
     }
 
+    /** A skipped call's outputs are the recorded ones, written by {@link #writeOutputs}: never read back. */
+    @Override
+    public boolean readsOutputsOfSkippedCalls() {
+        return false;
+    }
+
     // ---------------------------------------------------------------- checkpoints
 
     /**
@@ -749,8 +755,9 @@ final class ReplayTracer implements Tracer {
             return rewrite ? new Decision.Rewrite(nr, args) : Decision.proceed();
         }
         effects(r);
-        writeOutputs(r, e.args(), e.inputs(), t);
-        pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
+        long[] liveArgs = e.args();
+        writeOutputs(r, liveArgs, e.inputs(), t);
+        pending.put(e.tid(), new Pending(r, liveArgs, e.inputs(), false));
         return new Decision.Skip(seenByProgram(r, log));
     }
 
@@ -1182,7 +1189,7 @@ final class ReplayTracer implements Tracer {
         if (p == null) return;
         SyscallEvent r = p.rec();
         stepDone(run.exitStep(r.seq()));
-        Integer killedBy = diesAtReturn.remove(r.seq());
+        Integer killedBy = diesAtReturn.isEmpty() ? null : diesAtReturn.remove(r.seq());
         if (killedBy != null) {
             // killed in this call when recorded: its return is its end
             injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(killedBy, null));
@@ -1191,7 +1198,7 @@ final class ReplayTracer implements Tracer {
             return;
         }
         if (p.ranForReal()) finishRealCall(r, event, p, t);
-        boolean signalled = signalledAtEntry.remove(r.seq());
+        boolean signalled = !signalledAtEntry.isEmpty() && signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
         // One thread: no order to keep, but a signal that landed in its code waits for that instruction.

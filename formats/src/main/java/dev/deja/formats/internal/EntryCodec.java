@@ -72,6 +72,8 @@ public final class EntryCodec {
     }
 
     private final Kryo kryo = new Kryo();
+    /** Reused by {@link #decode} (a reader decodes one entry at a time): no Input and char buffer per event. */
+    private final Input input = new Input();
     private final Output output = new Output(4096, -1);
     private final LZ4Compressor compressor = LZ4Factory.fastestJavaInstance().fastCompressor();
     private final LZ4FastDecompressor decompressor = LZ4Factory.fastestJavaInstance().fastDecompressor();
@@ -129,7 +131,7 @@ public final class EntryCodec {
 
     /** Decodes one payload. Throws {@link DecodeException} (with what went wrong) on malformed bytes. */
     public Event decode(byte[] payload, int length) throws RecordingException, DecodeException {
-        Input input = new Input(payload, 0, length);
+        input.setBuffer(payload, 0, length);
         Object o;
         try {
             o = kryo.readClassAndObject(input);
