@@ -135,6 +135,25 @@ class InterruptedRunsIT {
         throw new AssertionError("in 20 tries SIGTERM never came while brk_loop was inside a brk");
     }
 
+    /**
+     * A recording (kept as a pack: the timing is rare) of {@code sh -c 'echo started; sleep 30'} cut by a group
+     * SIGINT while sh waited in wait4: sh's wait4 returned ERESTARTSYS, but deja's SIGKILL came before the
+     * SIGINT's delivery was recorded for sh; sleep got its SIGINT, then the SIGKILL. Run for real, the wait4
+     * waited for sleep's death, which the recorded order put after that wait4's end: 124 after 10 s.
+     */
+    @Test
+    void aWaitInterruptedBySignalItNeverSawEndsTheShellThere() throws Exception {
+        Path pack = Path.of(InterruptedRunsIT.class.getResource("/fixtures/interrupted-wait-never-saw-its-signal.deja").toURI());
+        for (int i = 0; i < 2; i++) {
+            long start = System.nanoTime();
+            Runs.Result r = Runs.deja(tmp, "replay", pack.toString());
+            assertEquals(KILLED, r.status(), r.stderr());
+            assertEquals("started\n", r.stdout(), r.stderr());
+            assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
+            assertTrue(System.nanoTime() - start < 9_000_000_000L, "the replay took as long as a divergence's bound");
+        }
+    }
+
     @Test
     void aVforkParentKilledInsideItsVforkReplaysItsChildToo() throws Exception {
         // The vfork child sleeps before it would exec: its parent waits inside vfork, and both are killed in a

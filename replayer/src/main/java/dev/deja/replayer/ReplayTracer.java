@@ -688,6 +688,7 @@ final class ReplayTracer implements Tracer {
                 pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
                 return Decision.proceed();
             }
+            stepDone(run.exitStep(r.seq())); // an interrupted call the thread never saw end: its exit will not come
             // Killed inside its last call (deja record's SIGKILL at Ctrl-C): it dies at the same call, before it
             // runs, whether deja would have run it for real (brk, a wait) or not; run, it would return. (An
             // execve killed in it may have exec'd, but no call of the new program was recorded: the recorder
@@ -1440,9 +1441,22 @@ final class ReplayTracer implements Tracer {
      * a path), so the recorded inputs may be cut short.
      */
     private static boolean killedInIt(SyscallEvent r, RecordedRun.ThreadLog log) {
-        if (r.returned() || log.peekSyscall() != null) return false;
+        if (log.peekSyscall() != null) return false;
+        if (r.returned() && !interruptedUnseen(r, log)) return false;
         ExitEvent end = log.exit();
         return end != null && end.killed();
+    }
+
+    /**
+     * Whether call {@code r} returned a restart code and no signal of its thread was recorded after it: the
+     * signal that interrupted it never got to the thread (deja's SIGKILL came first), so the program never
+     * saw the call end. Run for real, such a call (a shell's wait4) would wait for what only that signal
+     * brought about.
+     */
+    private static boolean interruptedUnseen(SyscallEvent r, RecordedRun.ThreadLog log) {
+        if (!Errno.restartResult(r.result())) return false;
+        for (Event x : log.after(r)) if (x instanceof SignalEvent) return false;
+        return true;
     }
 
     private void check(SyscallEvent r, SyscallEntry e, boolean inputsMayBeCut) {
