@@ -1312,10 +1312,7 @@ final class ReplayTracer implements Tracer {
         if (log == null) return;
         for (Event x : log.after(p)) {
             if (x instanceof ScheduleEvent) break;
-            if (x instanceof SignalEvent s && s.delivered() && !(FAULTS.contains(s.signo()) && s.code() > 0)
-                    && !(s.code() <= 0 && run.hasProcess(s.senderPid()))) {
-                queueSignal(t, s);
-            }
+            if (x instanceof SignalEvent s && injects(s, null)) queueSignal(t, s);
         }
     }
 
@@ -1364,7 +1361,8 @@ final class ReplayTracer implements Tracer {
         if (!s.delivered()) return false;
         if (FAULTS.contains(s.signo()) && s.code() > 0) return false;
         boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
-        if (userSent && s.signo() == SIGPIPE && !signalSenders.contains(before.nr())) return true; // a write's EPIPE
+        // a write's EPIPE (before: the call it followed; null at a recorded point in the thread's code)
+        if (userSent && s.signo() == SIGPIPE && before != null && !signalSenders.contains(before.nr())) return true;
         return !userSent;
     }
 

@@ -1051,13 +1051,21 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             consoleOutput("deja: no checkpoint " + number + " ('monitor info checkpoints' lists them)\n");
             return "OK";
         }
+        return moveProgram(() -> rewind.restart(m.get()), "");
+    }
+
+    /**
+     * A monitor command that moves the program: refused with the reason (and {@code hint}), or a restore
+     * thrown from {@code move}, which returns only when it cannot go there (its text says why).
+     */
+    private String moveProgram(java.util.function.Supplier<String> move, String hint) {
         String refusal = rewind.refusal();
         if (refusal != null) {
-            consoleOutput("deja: " + refusal.substring(2) + "\n");
+            consoleOutput("deja: " + refusal.substring(2) + hint + "\n");
             return "OK";
         }
         forgetStop();
-        consoleOutput(rewind.restart(m.get())); // it returns only when it cannot go there
+        consoleOutput(move.get());
         return "OK";
     }
 
@@ -1088,14 +1096,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
             consoleOutput("deja: event #" + n + " is " + (other != 0 ? "a call of process " + other : "no call")
                     + "; going to this process's next call, #" + target + "\n");
         }
-        String refusal = rewind.refusal();
-        if (refusal != null) {
-            consoleOutput("deja: " + refusal.substring(2) + "; `deja debug -g " + target + "` starts a replay there\n");
-            return "OK";
-        }
-        forgetStop();
-        consoleOutput(rewind.goTo(target)); // it returns only when it cannot go there
-        return "OK";
+        return moveProgram(() -> rewind.goTo(target), "; `deja debug -g " + target + "` starts a replay there");
     }
 
     private static boolean isHex(String s) {

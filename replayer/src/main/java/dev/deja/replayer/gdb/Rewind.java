@@ -499,22 +499,21 @@ final class Rewind {
 
     /** {@code monitor restart N}: to mark N (a restore is thrown); returns why not when no copy is early enough. */
     String restart(Mark m) {
-        op = Op.RESTART;
-        origin = m.place();
-        Pass p = m.place() instanceof Here h ? new Locate(h, null) : new Reach(m.place(), "");
-        run(p, m.place().seq());
-        op = null;
-        return "deja: cannot go to checkpoint " + m.number() + ": deja holds no copy of the program from before event #"
-                + m.place().seq() + "\n";
+        return moveTo(m.place(), "checkpoint " + m.number());
     }
 
     /** {@code monitor goto N}: to the entry of call {@code seq} (a restore is thrown); returns why not when no copy is early enough. */
     String goTo(long seq) {
+        return moveTo(new Entry(seq), "event #" + seq);
+    }
+
+    /** A monitor command's move to {@code place} (a restore is thrown); returns why not when no copy is early enough. */
+    private String moveTo(Place place, String what) {
         op = Op.RESTART;
-        origin = new Entry(seq);
-        run(new Reach(origin, ""), seq);
+        origin = place;
+        run(place instanceof Here h ? new Locate(h, null) : new Reach(place, ""), place.seq());
         op = null;
-        return "deja: cannot go to event #" + seq + ": deja holds no copy of the program from before it\n";
+        return "deja: cannot go to " + what + ": deja holds no copy of the program from before event #" + place.seq() + "\n";
     }
 
     /** Starts {@code p} from the latest checkpoint at or before {@code seq}: throws the restore. */
