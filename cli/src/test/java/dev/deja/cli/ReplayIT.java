@@ -287,6 +287,20 @@ class ReplayIT {
     }
 
     @Test
+    void aWaitThatReapedNoChildWhenRecordedReapsNoneNowAndAForkASignalInterruptedIsIssuedAgain() throws Exception {
+        // 100 rounds of: two children, the first exits at once; a WNOHANG poll, then a blocking wait for it.
+        // A poll that found nothing while the child's end came between its entry and return reaped that
+        // child when run for real, and the blocking wait then waited for the second child, held by the
+        // recorded order (124 after 10 s, make -j2's intermittent failure). The first child's real SIGCHLD
+        // also interrupts the second fork (ERESTARTNOINTR): given the recorded pid, the parent had no child.
+        Recorded rec = record(Samples.path("reap_race"), "100");
+        assertEquals(0, rec.result().status(), rec.result().stdout() + rec.result().stderr());
+        assertTrue(rec.result().stdout().matches("(?s)100 rounds, first child reaped in order, [1-9][0-9]* polls found nothing\n"),
+                rec.result().stdout());
+        replaysIdentically(rec);
+    }
+
+    @Test
     void sleepIsSkipped() throws Exception {
         long t0 = System.nanoTime();
         Recorded rec = record("sleep", "5");

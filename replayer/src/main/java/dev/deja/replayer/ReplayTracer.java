@@ -109,6 +109,10 @@ final class ReplayTracer implements Tracer {
     private static final long PROT_WRITE = 0x2;
     private static final int EEXIST = 17;
     private static final int EINTR = 4;
+    private static final long WNOHANG = 1;
+    private static final long P_PID = 1;
+    /** rax in {@link Tracee#registers()} (struct user_regs_struct order). */
+    private static final int REG_RAX = 10;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
     private static final int SIGPIPE = 13;
     private static final Set<Integer> FAULTS = Set.of(4, 5, 7, 8, 11, 31); // ILL TRAP BUS FPE SEGV SYS
@@ -149,7 +153,19 @@ final class ReplayTracer implements Tracer {
     private final int nrRestartSyscall;
     /** Real calls whose recorded signal was sent at their entry (not again at their exit). */
     private final java.util.Set<Long> signalledAtEntry = new java.util.HashSet<>();
+    /**
+     * Live tids whose real call a live signal interrupted (a real child's SIGCHLD during fork or wait4),
+     * which the recording saw end without one: the kernel issues the call again once deja has dropped
+     * that signal, and that entry is the same recorded call.
+     */
+    private final Set<Integer> reissued = new HashSet<>();
+    /** Live tids at a real call's exit found not interrupted: the registers are read once per exit stop. */
+    private final Set<Integer> exitChecked = new HashSet<>();
+    /** Real-run calls the kernel may end with a restart code when a signal is pending. */
+    private final Set<Integer> restartable = new HashSet<>();
     private final int nrPrlimit;
+    private final int nrWait4;
+    private final int nrWaitid;
     private final int nrClone;
     private final int nrClone3;
 
@@ -245,6 +261,11 @@ final class ReplayTracer implements Tracer {
             table.number(n).ifPresent(mayBlock::add);
         }
         nrFutex = nr("futex");
+        nrWait4 = nr("wait4");
+        for (String n : List.of("clone", "clone3", "fork", "vfork", "wait4", "waitid", "futex")) {
+            table.number(n).ifPresent(restartable::add);
+        }
+        nrWaitid = nr("waitid");
         nrTgsigqueueinfo = nr("rt_tgsigqueueinfo");
     }
 
@@ -411,6 +432,10 @@ final class ReplayTracer implements Tracer {
     @Override
     public boolean mayContinue(Tracee t, RunStop stop) {
         if (running == t.tid()) running = 0; // it stopped: it is no longer running user code
+        // A real call a live signal interrupted goes back into the kernel without running user code: its
+        // exit and its entry again are not steps of the recording.
+        if (stop == RunStop.ENTRY && reissued.contains(t.tid())) return true;
+        if (stop == RunStop.EXIT && interruptedLive(t)) return true;
         if (stop == RunStop.PREEMPTED && armed.containsKey(t.tid())) {
             // At the recorded preemption point: that step is done; it runs again at its RESUME step.
             ScheduleEvent p = armed.remove(t.tid());
@@ -442,6 +467,21 @@ final class ReplayTracer implements Tracer {
             }
         }
         armPreemption(t);
+        return true;
+    }
+
+    /**
+     * Whether {@code t} is at the exit of a real call that a live signal interrupted (the kernel's restart
+     * code) while the recorded call ended without one.
+     */
+    private boolean interruptedLive(Tracee t) {
+        Pending p = pending.get(t.tid());
+        if (p == null || !p.ranForReal() || !restartable.contains(p.rec().nr()) || Errno.restartResult(p.rec().result())
+                || diesAtReturn.containsKey(p.rec().seq()) || !exitChecked.add(t.tid())) {
+            return false;
+        }
+        if (!Errno.restartResult(t.registers()[REG_RAX])) return false;
+        exitChecked.remove(t.tid());
         return true;
     }
 
@@ -628,6 +668,7 @@ final class ReplayTracer implements Tracer {
     @Override
     public Decision onSyscallEntry(SyscallEntry e, Tracee t) {
         tracees.put(e.tid(), t);
+        if (reissued.remove(e.tid())) return issuedAgain(e);
         Integer recTid = liveToRecTid.get(e.tid());
         if (recTid == null) {
             if (!liveToRecTid.isEmpty()) {
@@ -654,6 +695,15 @@ final class ReplayTracer implements Tracer {
         } catch (DeviceException ex) {
             throw failure("event " + r.seq() + " (" + table.name(r.nr()) + "): " + ex.getMessage());
         }
+    }
+
+    /** The kernel issues a real call again after a live signal interrupted it: it goes on as decided. */
+    private Decision issuedAgain(SyscallEntry e) {
+        SyscallEvent r = pending.get(e.tid()).rec();
+        if (e.nr() != r.nr() && e.nr() != nrRestartSyscall) {
+            throw new Stop(divergence(r, render(r) + " issued again after a signal deja dropped", render(live(e, -1))));
+        }
+        return Decision.proceed();
     }
 
     private Decision threadEnded(SyscallEntry e, Tracee t, RecordedRun.ThreadLog log, int recTid) {
@@ -730,24 +780,34 @@ final class ReplayTracer implements Tracer {
         }
         // Threads in recorded order: a futex is answered like any call (its wake happened in order). A call the
         // recording device answered itself (rseq, refused) never reached the kernel then: it does not now.
+        // A wait that reaped no child when recorded (WNOHANG found none yet, a signal interrupted it, ECHILD)
+        // must not reap one now: run for real, it could take a child that died sooner in replay than it had
+        // then (its end came between the poll's entry and return), and a later wait would block for another.
+        int reaped = nr == nrWait4 || nr == nrWaitid ? reapedChild(r) : -1;
         boolean real = ((runNrs.contains(nr) && !(nr == nrFutex && ordersThreads())) || (nr == nrPrlimit && e.arg(2) != 0))
-                && (r.flags() & SyscallEvent.SKIPPED) == 0;
+                && (r.flags() & SyscallEvent.SKIPPED) == 0 && reaped != 0;
         if (real) {
             long[] args = e.args();
             boolean rewrite = false;
-            String name = table.name(nr);
-            if (name.equals("wait4") && (int) args[0] > 0) {
-                args[0] = livePid((int) args[0]);
-                rewrite = true;
-            } else if (name.equals("waitid") && args[0] == 1 /* P_PID */) {
-                args[1] = livePid((int) args[1]);
+            if (reaped > 0) {
+                // The wait takes the child it took when recorded, whichever the live call named (-1, a group),
+                // and waits for it even under WNOHANG: the recorded order has the child's end before it returns.
+                if (nr == nrWait4) {
+                    args[0] = livePid(reaped);
+                    args[2] &= ~WNOHANG;
+                } else {
+                    args[0] = P_PID;
+                    args[1] = livePid(reaped);
+                    args[3] &= ~WNOHANG;
+                }
                 rewrite = true;
             } else if (nr == nrPrlimit && (int) args[0] > 0) {
                 args[0] = livePid((int) args[0]);
                 rewrite = true;
             }
-            // A real wait the recorded signal ended (a shell's wait4 at Ctrl-C): the signal is sent at its entry,
-            // or the wait would block for good waiting for what only that signal brings about.
+            // A real call the recorded signal ended (a futex wait of a lone thread): the signal is sent at its
+            // entry, or the call would block for good waiting for what only that signal brings about. (A wait
+            // a signal ended reaped nothing: it is answered from the recording, above.)
             if (interrupted(r) && hasInjectedSignalAfter(r)) {
                 injectSignalsAfter(r, t, true);
                 signalledAtEntry.add(r.seq());
@@ -802,6 +862,20 @@ final class ReplayTracer implements Tracer {
         }
         int at = name.equals("ppoll") ? 3 : 4;
         return e.arg(at) == 0 ? null : new long[] {e.arg(at), e.arg(at + 1)};
+    }
+
+    /**
+     * The recorded pid of the child wait4 or waitid {@code r} reported (reaped, or found stopped or continued),
+     * or 0 when it reported none: nothing ready under WNOHANG, an error, or a signal that ended the wait.
+     */
+    private int reapedChild(SyscallEvent r) {
+        if (r.failed()) return 0;
+        if (r.nr() == nrWait4) return (int) r.result();
+        for (MemoryBlock b : r.outputs()) {
+            // siginfo_t: si_signo, si_errno, si_code, then (after padding) si_pid at offset 16.
+            if (b.arg() == 2 && b.length() >= 20) return b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(16);
+        }
+        return 0;
     }
 
     private int livePid(int recPid) {
@@ -1186,9 +1260,18 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public void onSyscall(SyscallEvent event, Tracee t) {
+        exitChecked.remove(event.tid());
         Pending p = pending.remove(event.tid());
         if (p == null) return;
         SyscallEvent r = p.rec();
+        if (p.ranForReal() && restartable.contains(r.nr()) && Errno.restartResult(event.result())
+                && !Errno.restartResult(r.result()) && !diesAtReturn.containsKey(r.seq())) {
+            // A live signal (a real child's SIGCHLD) interrupted it; deja drops that signal and the kernel
+            // issues the call again (a fork then makes its child, a wait waits on).
+            pending.put(event.tid(), p);
+            reissued.add(event.tid());
+            return;
+        }
         stepDone(run.exitStep(r.seq()));
         Integer killedBy = diesAtReturn.isEmpty() ? null : diesAtReturn.remove(r.seq());
         if (killedBy != null) {
