@@ -93,6 +93,16 @@ class ReplayIT {
     }
 
     @Test
+    void aChildsSigchldLandsAtTheRecordedInstruction() throws Exception {
+        // The same loop ended by a child's SIGCHLD (the child sleeps 5 ms and exits): a signal from the
+        // kernel, not a timer, caught by a handler. Delivered at the parent's previous call (its fork) the
+        // replay would count to 0.
+        Recorded rec = record(Samples.path("signal_in_loop"), "5000", "child");
+        assertTrue(rec.result().stdout().matches("counted to [1-9]\\d* before the signal \\(hash [0-9a-f]{16}\\)\n"), rec.result().stdout());
+        replaysIdentically(rec);
+    }
+
+    @Test
     void dateShowsTheRecordedTime() throws Exception {
         Recorded rec = record("date", "+%s.%N");
         Thread.sleep(20);

@@ -165,6 +165,19 @@ final class ProcFs {
         }
     }
 
+    /** Whether the process has a handler for signal {@code signo} (SigCgt of /proc/PID/status); false when it is gone. */
+    static boolean catches(int pid, int signo) {
+        for (String line : lines(proc(pid).resolve("status"))) {
+            if (!line.startsWith("SigCgt:")) continue;
+            try {
+                return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << (signo - 1))) != 0;
+            } catch (NumberFormatException e) {
+                return false;
+            }
+        }
+        return false;
+    }
+
     /**
      * CPU time a thread has run, in nanoseconds (the first field of /proc/PID/task/TID/schedstat,
      * sum_exec_runtime); 0 when it is gone. Another process's thread clock cannot be read with

@@ -2029,7 +2029,7 @@ public final class TraceSession {
         }
         ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
         int code = b.getInt(8);
-        if (policy != null) recordSignalPoint(task, sig, code);
+        if (policy != null) recordSignalPoint(task, sig, code, b.getInt(16));
         SignalEvent event = new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
                 true);
         tracer.onSignal(event, task);
@@ -2040,20 +2040,33 @@ public final class TraceSession {
     private static final Set<Integer> ITIMER_SIGNALS = Set.of(14, 26, 27);
     private static final int SI_KERNEL = 0x80;
     private static final int SI_TIMER = -2;
+    /** The signals a fault raises (SIGILL SIGTRAP SIGBUS SIGFPE SIGSEGV SIGSYS), with a positive si_code. */
+    private static final Set<Integer> FAULT_SIGNALS = Set.of(4, 5, 7, 8, 11, 31);
 
     /**
-     * Recording: a timer's signal (an itimer's, a POSIX timer's) that interrupted the thread in its own
-     * code, not at a call's return, is recorded with where it landed: a preemption point (its registers
-     * and stack hash, as the scheduler records a preemption) just before the signal, so that replay
-     * delivers it at that instruction rather than at the thread's previous call (a loop that runs until
-     * a SIGALRM's handler sets a flag counts as far as recorded). Other signals keep their delivery at
-     * the previous call: a child's SIGCHLD or a kill from outside, which a program's logic rarely times
-     * by instructions, would each cost a search for the point.
+     * Recording: a signal from outside the thread's own doing (a timer's, a child's SIGCHLD, a kill from
+     * a process not recorded, the terminal's SIGINT) that interrupted the thread in its own code, not at
+     * a call's return, is recorded with where it landed: a preemption point (its registers and stack
+     * hash, as the scheduler records a preemption) just before the signal, so that replay delivers it at
+     * that instruction rather than at the thread's previous call (a loop that runs until a handler sets
+     * a flag counts as far as recorded). Not for faults (the program makes them again), nor for a kill by
+     * a recorded process (replay sends it for real); and, timers apart, only when the process has a
+     * handler for it: an ignored or fatal signal has no code of the program's to run at that point, and
+     * each point costs replay a search.
      */
-    private void recordSignalPoint(Task task, int sig, int code) {
+    private void recordSignalPoint(Task task, int sig, int code, int senderPid) {
         boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
-        if (!timer) return;
-        long[] regs = ptrace.getRegsArray(task.tid);
+        if (!timer) {
+            if (code > 0 && FAULT_SIGNALS.contains(sig)) return;
+            if (code <= 0 && livePids.contains(senderPid)) return;
+            if (!ProcFs.catches(task.pid, sig)) return;
+        }
+        long[] regs;
+        try {
+            regs = ptrace.getRegsArray(task.tid);
+        } catch (NativeCallException e) {
+            return; // killed in its stop (deja record's SIGKILL at Ctrl-C, a sibling's exit_group): its death comes next
+        }
         if (atCallReturn(task, regs)) return;
         long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
