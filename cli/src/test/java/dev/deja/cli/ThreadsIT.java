@@ -502,8 +502,8 @@ class ThreadsIT {
 
     /**
      * The collectors of docs/replay.md's JVM table: the ThreadPool sample under G1 (on deja's JDK: run
-     * above), Serial, Parallel and Shenandoah on each JDK, recorded and replayed once each (the
-     * three-replay cases above cover the JVM's threads), and javac on the JDK deja runs on. ZGC's cells
+     * above) and Shenandoah on each JDK, recorded and replayed once each (the three-replay cases above
+     * cover the JVM's threads), and javac on the JDK deja runs on. Serial's, Parallel's and ZGC's cells
      * too with DEJA_FULL_JVM_TABLE=1.
      */
     @Test
@@ -512,10 +512,11 @@ class ThreadsIT {
         List<Path> jdks = new ArrayList<>(List.of(dejaJdk()));
         if (Files.isExecutable(JDK17.resolve("bin/java"))) jdks.add(JDK17);
         for (Path jdk : jdks) {
-            // G1 on deja's JDK is aJvmThreadPoolOnTheJdkDejaRunsOn's
-            List<String> gcs = new ArrayList<>(jdk.equals(dejaJdk()) ? List.of("Serial", "Parallel", "Shenandoah")
-                    : List.of("G1", "Serial", "Parallel", "Shenandoah"));
-            if (System.getenv("DEJA_FULL_JVM_TABLE") != null) gcs.add("Z"); // a minute a cell
+            // G1 on deja's JDK is aJvmThreadPoolOnTheJdkDejaRunsOn's. Serial and Parallel run their -version
+            // and JUnit cells in jvmTableVersionAndAJUnitTestOnEachCollector: their pool cells, with ZGC's
+            // (a minute a cell), only in the full table, to keep the suite fast.
+            List<String> gcs = new ArrayList<>(jdk.equals(dejaJdk()) ? List.of("Shenandoah") : List.of("G1", "Shenandoah"));
+            if (System.getenv("DEJA_FULL_JVM_TABLE") != null) gcs.addAll(List.of("Serial", "Parallel", "Z"));
             for (String gc : gcs) {
                 String[] pool = {jdk.resolve("bin/java").toString(), "-XX:+Use" + gc + "GC", "-cp",
                         Samples.javaClasses("ThreadPool"), "ThreadPool"};
