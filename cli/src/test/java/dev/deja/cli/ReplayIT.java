@@ -311,6 +311,17 @@ class ReplayIT {
     }
 
     @Test
+    void aProcessSpinningInItsOwnCodeDoesNotHoldAnotherThatMustKillIt() throws Exception {
+        // timeout's child spins without a call until timeout's timer fires and it kills the child. One
+        // thread at a time ran user code in replay, whatever its process: timeout waited for the spinning
+        // child to stop, which only its kill would bring (124 after 10 s). Processes that share no memory
+        // now run side by side.
+        Recorded rec = record("sh", "-c", "timeout 1 sh -c 'while :; do :; done'; echo \"timeout status $?\"");
+        assertEquals("timeout status 124\n", rec.result().stdout(), rec.result().stderr());
+        replaysIdentically(rec);
+    }
+
+    @Test
     void sleepIsSkipped() throws Exception {
         long t0 = System.nanoTime();
         Recorded rec = record("sleep", "5");

@@ -101,6 +101,7 @@ final class ReplayTracer implements Tracer {
     private static final long MAP_FIXED_NOREPLACE = 0x100000;
     private static final long CLONE_THREAD = 0x10000;
     private static final long CLONE_VFORK = 0x4000;
+    private static final long CLONE_VM = 0x100;
     private static final long CLONE_PARENT_SETTID = 0x100000;
     private static final int AT_FDCWD = -100;
     private static final int AT_RANDOM = 25;
@@ -166,6 +167,9 @@ final class ReplayTracer implements Tracer {
     private final int nrPrlimit;
     private final int nrWait4;
     private final int nrWaitid;
+    private final int nrShmat;
+    private final int nrMprotect;
+    private final int nrPkeyMprotect;
     private final int nrClone;
     private final int nrClone3;
 
@@ -191,8 +195,21 @@ final class ReplayTracer implements Tracer {
     private long replayed;
     /** The first step of the recorded timeline not done in replay (the run keeps which steps are done). */
     private int nextStep;
-    /** The live thread released last and running user code until its next stop, or 0. */
-    private int running;
+    /**
+     * The live threads released to run user code until their next stop, each with its live pid. Of the
+     * threads that share memory (a process's, and those of processes that may share writable memory),
+     * one at a time runs: what they do in memory between syscalls depends on their interleaving.
+     * Processes that share none run side by side: they meet only through calls, which go in recorded order.
+     */
+    private final Map<Integer, Integer> running = new HashMap<>();
+    /**
+     * Live pids that may share writable memory with another process (a MAP_SHARED mapping, SysV shared
+     * memory, a CLONE_VM child, or inherited across fork), until they exec: their threads take turns
+     * with those of every other such process.
+     */
+    private final Set<Integer> sharingPids = new HashSet<>();
+    /** Live pids with a shared mapping not writable (yet): an mprotect adding PROT_WRITE makes them sharing. */
+    private final Set<Integer> sharedReadOnly = new HashSet<>();
     private final Set<Integer> mayBlock = new HashSet<>();
     private final int nrFutex;
     private final int nrTgsigqueueinfo;
@@ -266,6 +283,9 @@ final class ReplayTracer implements Tracer {
             table.number(n).ifPresent(restartable::add);
         }
         nrWaitid = nr("waitid");
+        nrShmat = nr("shmat");
+        nrMprotect = nr("mprotect");
+        nrPkeyMprotect = nr("pkey_mprotect");
         nrTgsigqueueinfo = nr("rt_tgsigqueueinfo");
     }
 
@@ -335,7 +355,7 @@ final class ReplayTracer implements Tracer {
                  Map<Integer, Integer> liveToRecTid, Map<Integer, Integer> recToLivePid, Map<Integer, Integer> recToLiveTid,
                  Map<Integer, Map<Integer, Integer>> fdTables, Map<Integer, Pending> pending, Map<Integer, Long> scratch,
                  Map<Integer, List<Injected>> injected, Map<String, Path> sharedCopies, long replayed, int nextStep,
-                 int running, boolean warnedKernelCopy, Map<Integer, ScheduleEvent> armed,
+                 Map<Integer, Integer> running, Set<Integer> sharingPids, Set<Integer> sharedReadOnly, boolean warnedKernelCopy, Map<Integer, ScheduleEvent> armed,
                  Map<Integer, ScheduleEvent> preempted, Map<Integer, Integer> exitHeldFor, Map<Integer, Long> childTidWord) {
     }
 
@@ -348,7 +368,7 @@ final class ReplayTracer implements Tracer {
         return new State(run.position(nextStep, recTid == null ? -1 : recTid, parked), lineStart.clone(),
                 warnings.size(), new HashSet<>(signalledAtEntry), new HashMap<>(liveToRecTid), new HashMap<>(recToLivePid),
                 new HashMap<>(recToLiveTid), fds, new HashMap<>(pending), new HashMap<>(scratch), queued,
-                new HashMap<>(sharedCopies), replayed, nextStep, running, warnedKernelCopy, new HashMap<>(armed),
+                new HashMap<>(sharedCopies), replayed, nextStep, new HashMap<>(running), new HashSet<>(sharingPids), new HashSet<>(sharedReadOnly), warnedKernelCopy, new HashMap<>(armed),
                 new HashMap<>(preempted), new HashMap<>(exitHeldFor), new HashMap<>(childTidWord));
     }
 
@@ -381,7 +401,12 @@ final class ReplayTracer implements Tracer {
         sharedCopies.putAll(s.sharedCopies());
         replayed = s.replayed();
         nextStep = s.nextStep();
-        running = s.running() == 0 ? 0 : id.applyAsInt(s.running());
+        running.clear();
+        s.running().forEach((tid, pid) -> running.put(id.applyAsInt(tid), id.applyAsInt(pid)));
+        sharingPids.clear();
+        s.sharingPids().forEach(pid -> sharingPids.add(id.applyAsInt(pid)));
+        sharedReadOnly.clear();
+        s.sharedReadOnly().forEach(pid -> sharedReadOnly.add(id.applyAsInt(pid)));
         warnedKernelCopy = s.warnedKernelCopy();
         armed.clear();
         s.armed().forEach((live, e) -> armed.put(id.applyAsInt(live), e));
@@ -431,7 +456,7 @@ final class ReplayTracer implements Tracer {
      */
     @Override
     public boolean mayContinue(Tracee t, RunStop stop) {
-        if (running == t.tid()) running = 0; // it stopped: it is no longer running user code
+        running.remove(t.tid()); // it stopped: it is no longer running user code
         // A real call a live signal interrupted goes back into the kernel without running user code: its
         // exit and its entry again are not steps of the recording.
         if (stop == RunStop.ENTRY && reissued.contains(t.tid())) return true;
@@ -446,15 +471,15 @@ final class ReplayTracer implements Tracer {
             injectSignalsAt(p, t);
         }
         if (stop == RunStop.START) setChildTid(t);
-        if (running != 0) return false; // one thread at a time runs between syscalls
+        if (!mayRunBeside(t)) return false; // of the threads that share memory, one at a time runs user code
         int step = stepOf(t, stop);
         if (step >= 0 && step > nextStep) return false;
         if (stop == RunStop.ENTRY && exitWaitsForJoiner(t, step)) return false;
         if (stop == RunStop.EXIT && waitsForHeldExit(t)) return false;
-        running = t.tid();
+        running.put(t.tid(), t.pid());
         switch (stop) {
             case ENTRY -> {
-                if (blocksForReal(t)) running = 0; // it may wait in the kernel for another thread
+                if (blocksForReal(t)) running.remove(t.tid()); // it may wait in the kernel for another thread
                 return true;
             }
             case START -> stepDone(step);
@@ -467,6 +492,16 @@ final class ReplayTracer implements Tracer {
             }
         }
         armPreemption(t);
+        return true;
+    }
+
+    /** Whether no thread that shares memory with {@code t} is running user code. */
+    private boolean mayRunBeside(Tracee t) {
+        boolean sharing = sharingPids.contains(t.pid());
+        for (Map.Entry<Integer, Integer> r : running.entrySet()) {
+            int pid = r.getValue();
+            if (pid == t.pid() || sharing && sharingPids.contains(pid)) return false;
+        }
         return true;
     }
 
@@ -646,9 +681,12 @@ final class ReplayTracer implements Tracer {
     /** A thread other than the leader exec'd and took the leader's tid: what was known of it moves along. */
     @Override
     public void onExec(ExecEvent event, Path executable) {
+        sharingPids.remove(event.pid()); // a new address space
+        sharedReadOnly.remove(event.pid());
         int former = event.formerTid();
         if (former == event.tid()) return;
-        if (running == former) running = event.tid();
+        Integer pid = running.remove(former);
+        if (pid != null) running.put(event.tid(), pid);
         ScheduleEvent a = armed.remove(former);
         if (a != null) armed.put(event.tid(), a);
         Tracee t = tracees.remove(former);
@@ -658,7 +696,7 @@ final class ReplayTracer implements Tracer {
     @Override
     public void onExit(ExitEvent event) {
         Integer recTid = liveToRecTid.get(event.tid());
-        if (running == event.tid()) running = 0;
+        running.remove(event.tid());
         if (recTid != null) stepDone(run.endStep(recTid));
         exitHeldFor.remove(event.tid());
     }
@@ -727,6 +765,10 @@ final class ReplayTracer implements Tracer {
 
     private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
         int nr = r.nr();
+        if (nr == nrShmat) sharingPids.add(t.pid()); // SysV shared memory: other processes may attach it
+        if ((nr == nrMprotect || nr == nrPkeyMprotect) && (e.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) {
+            sharingPids.add(t.pid()); // perhaps a shared mapping made writable
+        }
         boolean emulatedFutex = nr == nrFutex && ordersThreads();
         boolean exec = nr == nrExecve || nr == nrExecveat;
         if (killedInIt(r, log)) {
@@ -1033,6 +1075,10 @@ final class ReplayTracer implements Tracer {
         }
         long flags = e.arg(3);
         long[] args = e.args();
+        if ((flags & MAP_SHARED_TYPE) != MAP_PRIVATE) {
+            // another process may map it too; read-only (a locale or gconv cache), it shares nothing it writes
+            ((e.arg(2) & PROT_WRITE) != 0 ? sharingPids : sharedReadOnly).add(t.pid());
+        }
         long fixed = (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
         if ((flags & MAP_ANONYMOUS) != 0) {
             // At the recorded address: the same layout whatever deja's own injections did.
@@ -1507,6 +1553,14 @@ final class ReplayTracer implements Tracer {
             long clear = recordedClearTidWord(p.rec());
             if (clear != 0) clearTidWord.put(rs.childTid(), clear);
         }
+        if (!thread && (sharingPids.contains(event.pid())
+                || (rs.cloneFlags() & CLONE_VM) != 0 && (rs.cloneFlags() & CLONE_VFORK) == 0)) {
+            // It inherits its parent's shared mappings, or shares all its memory (CLONE_VM; a vfork parent
+            // waits in the kernel until its child execs or ends, so it runs no code beside it).
+            sharingPids.add(event.pid());
+            sharingPids.add(event.childPid());
+        }
+        if (!thread && sharedReadOnly.contains(event.pid())) sharedReadOnly.add(event.childPid());
         if (!thread) {
             fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
             Long s = scratch.get(event.pid());
