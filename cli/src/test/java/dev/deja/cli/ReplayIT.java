@@ -31,7 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  * are gone, and a tampered recording that must stop with a precise divergence.
  */
 class ReplayIT {
-    private static final int REPLAYS = 3;
+    /**
+     * Two replays of each recording: a replay that differs from the recording does so on a given recording
+     * (the races found so far were in what was recorded, and failed every replay of it); ThreadsIT's
+     * corpus replays three times.
+     */
+    private static final int REPLAYS = 2;
     private static final SyscallTable TABLE = SyscallTable.of(Arch.current());
 
     @TempDir
