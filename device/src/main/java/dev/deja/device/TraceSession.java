@@ -1726,31 +1726,31 @@ public final class TraceSession {
 
     /** The entry of call {@code nr(args)} of the launched program: the tracer decides it; false as {@link #syscallStop}. */
     private boolean syscallEntered(Task task, int nr, long[] args) {
-            if (nr == nrClone || nr == nrClone3) keepTraced(task, nr, args);
-            long time = now();
-            List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
-            long entrySeq = ++seq;
-            task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0, task.tid);
-            if (nr == nrRefusedRseq) {
-                // The device's answer, before any tracer's: the CPU number must come through getcpu (Tracer.refusesRseq).
-                decided(task, Decision.fail(ENOSYS));
-                return true;
-            }
-            if (!decides) return true;
-            SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
-            if (!later) {
-                decided(task, tracer.onSyscallEntry(entry, task));
-                return true;
-            }
-            CompletableFuture<Decision> answer = tracer.onSyscallEntryLater(entry, task);
-            if (!answer.isDone()) {
-                // The thread stays in its entry stop until the answer; the other threads go on.
-                task.decision = answer;
-                awaiting.add(task);
-                return false;
-            }
-            decided(task, answered(answer, task));
+        if (nr == nrClone || nr == nrClone3) keepTraced(task, nr, args);
+        long time = now();
+        List<MemoryBlock> inputs = capture.inputs(nr, args, task.memory);
+        long entrySeq = ++seq;
+        task.pending = new Pending(entrySeq, time, nr, args, inputs, 0, 0, task.tid);
+        if (nr == nrRefusedRseq) {
+            // The device's answer, before any tracer's: the CPU number must come through getcpu (Tracer.refusesRseq).
+            decided(task, Decision.fail(ENOSYS));
             return true;
+        }
+        if (!decides) return true;
+        SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
+        if (!later) {
+            decided(task, tracer.onSyscallEntry(entry, task));
+            return true;
+        }
+        CompletableFuture<Decision> answer = tracer.onSyscallEntryLater(entry, task);
+        if (!answer.isDone()) {
+            // The thread stays in its entry stop until the answer; the other threads go on.
+            task.decision = answer;
+            awaiting.add(task);
+            return false;
+        }
+        decided(task, answered(answer, task));
+        return true;
     }
 
     /**
@@ -2061,12 +2061,8 @@ public final class TraceSession {
             if (code <= 0 && livePids.contains(senderPid)) return;
             if (!ProcFs.catches(task.pid, sig)) return;
         }
-        long[] regs;
-        try {
-            regs = ptrace.getRegsArray(task.tid);
-        } catch (NativeCallException e) {
-            return; // killed in its stop (deja record's SIGKILL at Ctrl-C, a sibling's exit_group): its death comes next
-        }
+        long[] regs = regsUnlessDying(task.tid);
+        if (regs == null) return; // killed in its stop (deja record's SIGKILL at Ctrl-C): its death comes next
         if (atCallReturn(task, regs)) return;
         long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),

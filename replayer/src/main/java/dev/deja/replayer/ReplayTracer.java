@@ -511,13 +511,20 @@ final class ReplayTracer implements Tracer {
      */
     private boolean interruptedLive(Tracee t) {
         Pending p = pending.get(t.tid());
-        if (p == null || !p.ranForReal() || !restartable.contains(p.rec().nr()) || Errno.restartResult(p.rec().result())
-                || diesAtReturn.containsKey(p.rec().seq()) || !exitChecked.add(t.tid())) {
-            return false;
-        }
+        if (p == null || !issuedAgainIfInterrupted(p) || !exitChecked.add(t.tid())) return false;
         if (!Errno.restartResult(t.registers()[REG_RAX])) return false;
         exitChecked.remove(t.tid());
         return true;
+    }
+
+    /**
+     * Whether the kernel issues real call {@code p} again when a live signal interrupts it (a restart
+     * code the recorded call did not end with): it may end so, and the recording saw it end otherwise.
+     */
+    private boolean issuedAgainIfInterrupted(Pending p) {
+        SyscallEvent r = p.rec();
+        return p.ranForReal() && restartable.contains(r.nr()) && !Errno.restartResult(r.result())
+                && !diesAtReturn.containsKey(r.seq());
     }
 
     /**
@@ -1306,12 +1313,11 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public void onSyscall(SyscallEvent event, Tracee t) {
-        exitChecked.remove(event.tid());
+        if (!exitChecked.isEmpty()) exitChecked.remove(event.tid());
         Pending p = pending.remove(event.tid());
         if (p == null) return;
         SyscallEvent r = p.rec();
-        if (p.ranForReal() && restartable.contains(r.nr()) && Errno.restartResult(event.result())
-                && !Errno.restartResult(r.result()) && !diesAtReturn.containsKey(r.seq())) {
+        if (Errno.restartResult(event.result()) && issuedAgainIfInterrupted(p)) {
             // A live signal (a real child's SIGCHLD) interrupted it; deja drops that signal and the kernel
             // issues the call again (a fork then makes its child, a wait waits on).
             pending.put(event.tid(), p);
@@ -1553,15 +1559,15 @@ final class ReplayTracer implements Tracer {
             long clear = recordedClearTidWord(p.rec());
             if (clear != 0) clearTidWord.put(rs.childTid(), clear);
         }
-        if (!thread && (sharingPids.contains(event.pid())
-                || (rs.cloneFlags() & CLONE_VM) != 0 && (rs.cloneFlags() & CLONE_VFORK) == 0)) {
-            // It inherits its parent's shared mappings, or shares all its memory (CLONE_VM; a vfork parent
-            // waits in the kernel until its child execs or ends, so it runs no code beside it).
-            sharingPids.add(event.pid());
-            sharingPids.add(event.childPid());
-        }
-        if (!thread && sharedReadOnly.contains(event.pid())) sharedReadOnly.add(event.childPid());
         if (!thread) {
+            if (sharingPids.contains(event.pid())
+                    || (rs.cloneFlags() & CLONE_VM) != 0 && (rs.cloneFlags() & CLONE_VFORK) == 0) {
+                // It inherits its parent's shared mappings, or shares all its memory (CLONE_VM; a vfork parent
+                // waits in the kernel until its child execs or ends, so it runs no code beside it).
+                sharingPids.add(event.pid());
+                sharingPids.add(event.childPid());
+            }
+            if (sharedReadOnly.contains(event.pid())) sharedReadOnly.add(event.childPid());
             fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
             Long s = scratch.get(event.pid());
             if (s != null) scratch.put(event.childPid(), s);
