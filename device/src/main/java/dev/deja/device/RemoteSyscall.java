@@ -11,6 +11,8 @@ import dev.deja.device.ffm.Wait;
 final class RemoteSyscall {
     private static final int SYSCALL_STOP = 5 | 0x80;
     private static final int SECCOMP_STOP = 5 | (Ptrace.EVENT_SECCOMP << 8);
+    /** Every signal (SIGKILL and SIGSTOP stay deliverable whatever the mask says). */
+    private static final long ALL_SIGNALS = -1L;
 
     private RemoteSyscall() {
     }
@@ -21,6 +23,26 @@ final class RemoteSyscall {
      * of its original syscall, with its original registers.
      */
     static long atEntry(Ptrace ptrace, Wait wait, int tid, int nr, long... args) {
+        long mask = blockSignals(ptrace, tid);
+        try {
+            return atEntryBlocked(ptrace, wait, tid, nr, args);
+        } finally {
+            ptrace.setSigMask(tid, mask);
+        }
+    }
+
+    /**
+     * Blocks every signal in {@code tid} for an injection and returns its mask before: a signal arriving
+     * meanwhile (a child's SIGCHLD) would stop the thread on the way to the injected call's stop. It stays
+     * pending and reaches the program once the mask is back.
+     */
+    private static long blockSignals(Ptrace ptrace, int tid) {
+        long mask = ptrace.sigMask(tid);
+        ptrace.setSigMask(tid, ALL_SIGNALS);
+        return mask;
+    }
+
+    private static long atEntryBlocked(Ptrace ptrace, Wait wait, int tid, int nr, long... args) {
         long[] saved = ptrace.getRegsArray(tid);
         long[] regs = saved.clone();
         regs[X86Regs.ORIG_RAX] = nr;
@@ -46,12 +68,17 @@ final class RemoteSyscall {
      * put back; a signal it was stopped for is not delivered.
      */
     static long through(Ptrace ptrace, Wait wait, int tid, long syscallInsn, int nr, long... args) {
-        long[] saved = atSyscallInsn(ptrace, tid, syscallInsn, nr, args);
-        stepToSyscallStop(ptrace, wait, tid, "entry of the injected syscall " + nr);
-        stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
-        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
-        ptrace.setRegs(tid, saved);
-        return result;
+        long mask = blockSignals(ptrace, tid);
+        try {
+            long[] saved = atSyscallInsn(ptrace, tid, syscallInsn, nr, args);
+            stepToSyscallStop(ptrace, wait, tid, "entry of the injected syscall " + nr);
+            stepToSyscallStop(ptrace, wait, tid, "exit of the injected syscall " + nr);
+            long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+            ptrace.setRegs(tid, saved);
+            return result;
+        } finally {
+            ptrace.setSigMask(tid, mask);
+        }
     }
 
     /** Puts {@code tid} at the {@code syscall} instruction with {@code nr(args)} loaded; returns its registers before. */

@@ -2455,17 +2455,9 @@ public final class TraceSession {
          * waits (RemoteSyscall.atEntry); elsewhere through a {@code syscall} instruction of its process.
          */
         long injectNow(int nr, long... args) {
-            // Every signal blocked meanwhile: one arriving (a child's SIGCHLD) would stop the thread on the way
-            // and stay pending for the program instead.
             entryRegs = null;
-            long mask = ptrace.sigMask(tid);
-            ptrace.setSigMask(tid, ALL_SIGNALS);
-            try {
-                if (pending != null) return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
-                return RemoteSyscall.through(ptrace, wait, tid, syscallInstruction(this), nr, args);
-            } finally {
-                ptrace.setSigMask(tid, mask);
-            }
+            if (pending != null) return RemoteSyscall.atEntry(ptrace, wait, tid, nr, args);
+            return RemoteSyscall.through(ptrace, wait, tid, syscallInstruction(this), nr, args);
         }
 
         /** {@link #injectNow} from the signal stops of a store's step, its signals already blocked: one stop per call. */
