@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.io.IOException;
@@ -275,6 +276,30 @@ class ThreadsIT {
         if (!raced(rec)) System.out.println("[ThreadsIT] thr_racy_counter: no recording lost an increment; replaying one that did not race");
         replaysIdentically(rec);
     }
+
+    /**
+     * A preemption between two iterations of {@code rep stosb} (memset's path for large sizes): its
+     * state (rcx and rdi part of the way) is at no instruction boundary, so replay runs the instruction
+     * for just the recorded iterations. Before, replay never stopped there: xz -T2 diverged whenever
+     * its recording preempted a thread in glibc's memset ("the thread reached a syscall before its
+     * recorded preemption point"), and every replay of such a recording did.
+     */
+    @Test
+    @Timeout(180)
+    void aThreadPreemptedInsideRepStosbIsStoppedAtTheRecordedIteration() throws Exception {
+        Recorded rec = record("thr_rep_fill", Samples.path("thr_rep_fill"), "256");
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        assertTrue(rec.run().out().matches("a saw b \\d+ times, b saw a \\d+ times\n"), rec.run().out());
+        System.out.print("[ThreadsIT] thr_rep_fill recorded " + rec.run().out());
+        // rcx counts the bytes left to fill (16 MiB a fill); the sampling loop between fills holds a byte or a flag in it
+        long inside = Runs.events(rec.dir()).stream().filter(e -> e instanceof ScheduleEvent s
+                && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT && s.register(RCX) > 0x1000 && s.register(RCX) < (16 << 20)).count();
+        assertTrue(inside > 0, "no preemption inside rep stosb was recorded: the test tests nothing");
+        replaysIdentically(rec);
+    }
+
+    /** user_regs_struct's rcx word. */
+    private static final int RCX = 11;
 
     @Test
     @Timeout(180)

@@ -4,6 +4,7 @@ import dev.deja.device.ffm.Ptrace;
 import dev.deja.device.ffm.Wait;
 import dev.deja.device.syscall.TraceeMemory;
 import dev.deja.device.x86.GuardStub;
+import dev.deja.device.x86.RepString;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +26,8 @@ final class InThreadGuard {
     private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
     /** Where the stub may go: this far from the code at most (rel32 reach, with room to spare). */
     private static final long REACH = 1L << 30;
+    /** rcx, rsi and rdi in hardware order: the registers a rep string instruction moves through its iterations. */
+    private static final int STRING_REGISTERS = (1 << 1) | (1 << 6) | (1 << 7);
     /** DEJA_NO_GUARD=1 turns the in-thread guard off (the plain breakpoint matcher alone: for comparisons). */
     static final boolean ENABLED = System.getenv("DEJA_NO_GUARD") == null;
 
@@ -71,7 +74,7 @@ final class InThreadGuard {
      * reach, no syscall instruction to map it with.
      */
     static InThreadGuard install(Ptrace ptrace, Wait wait, int pid, int tid, TraceeMemory memory, CodeWriter code,
-                                 RunTarget target, long rip, boolean debug) {
+                                 RunTarget target, RepString rep, long rip, boolean debug) {
         long at = target.rip();
         String maps = maps(pid);
         long module = moduleBase(maps, at);
@@ -89,7 +92,10 @@ final class InThreadGuard {
         if (memory.read(function.start(), text, 0, text.length) != text.length) return null;
         GuardStub stub;
         try {
-            stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()));
+            // At a rep string instruction the stub stops at each execution whose other registers are the point's;
+            // deja then runs it for the iterations recorded.
+            stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()),
+                    rep == null ? 0 : STRING_REGISTERS);
         } catch (GuardStub.Refused r) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: " + r.getMessage());
             return null;

@@ -31,6 +31,20 @@ public final class RunState {
                 && stackHash == target.stackHash();
     }
 
+    /**
+     * Whether {@code regs} are the target's but for rcx, rsi and rdi: at a rep string instruction, the
+     * state before its first iteration of the execution the target interrupted part of the way.
+     */
+    public static boolean matchesBeforeIterations(RunTarget target, long[] regs) {
+        for (int i = 0; i <= X86Regs.RDI; i++) {
+            if (i != X86Regs.RCX && i != X86Regs.RSI && i != X86Regs.RDI && regs[i] != target.register(i)) return false;
+        }
+        return regs[X86Regs.RIP] == target.register(X86Regs.RIP)
+                && regs[X86Regs.RSP] == target.register(X86Regs.RSP)
+                && regs[X86Regs.FS_BASE] == target.register(X86Regs.FS_BASE)
+                && (regs[X86Regs.EFLAGS] & FLAGS_MASK) == (target.register(X86Regs.EFLAGS) & FLAGS_MASK);
+    }
+
     /** FNV-1a over the readable bytes of [sp-128, sp+384), and how many there were. */
     public static long stackHash(TraceeMemory memory, long sp) {
         byte[] window = new byte[BELOW_SP + ABOVE_SP];

@@ -13,6 +13,7 @@ import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.MemoryCapture;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.RepString;
 import dev.deja.formats.event.ContextEvent;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
@@ -1316,8 +1317,10 @@ public final class TraceSession {
         t.target = null;
         t.matcher = new PreemptionMatcher(target);
         t.guardRefused = false;
+        t.rep = repStringAt(t, target.rip());
         if (DEBUG_MATCH) t.cpuAtTarget = ProcFs.cpuNs(t.pid, t.tid);
-        long[] regs = ptrace.getRegsArray(t.tid);
+        // Already on the point's rep instruction (the point before was in the same one): on to the count.
+        long[] regs = toRepPoint(t, ptrace.getRegsArray(t.tid), -1);
         PreemptionMatcher.Move first = t.matcher.begin(observe(t, regs, false, false));
         // A guard stub from the start: the thread runs at native speed and stops at the first pass whose
         // registers are the point's. The matcher's free runs and traps are for where no guard can go.
@@ -1337,7 +1340,7 @@ public final class TraceSession {
         if (!InThreadGuard.ENABLED || t.guardRefused) return false;
         RunTarget target = t.matcher.target();
         t.guard = InThreadGuard.install(ptrace, wait, t.pid, t.tid, t.memory, (a, b) -> writeCode(t, a, b), target,
-                regs[X86Regs.RIP], DEBUG_MATCH);
+                t.rep, regs[X86Regs.RIP], DEBUG_MATCH);
         if (t.guard == InThreadGuard.NOT_NOW) {
             t.guard = null;
             return false;
@@ -1360,6 +1363,8 @@ public final class TraceSession {
         InThreadGuard g = t.guard;
         RunTarget target = t.matcher.target();
         regs[X86Regs.RIP] = target.rip();
+        // At a rep instruction the stub compares neither rcx, rsi nor rdi: run its copy in the stub to the point's count.
+        regs = toRepPoint(t, regs, g.resumeAddress());
         boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]));
         if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
             removeGuard(t, true);
@@ -1372,6 +1377,84 @@ public final class TraceSession {
         regs[X86Regs.RIP] = g.resumeAddress();
         ptrace.setRegs(t.tid, regs);
         resume(t, 0);
+    }
+
+    /** The rep movs/stos at {@code rip} in the thread's code, or null when the instruction there is none. */
+    private static RepString repStringAt(Task t, long rip) {
+        byte[] code = new byte[RepString.MAX_LENGTH];
+        int n = t.memory.read(rip, code, 0, code.length);
+        return n <= 0 ? null : RepString.decode(java.util.Arrays.copyOf(code, n));
+    }
+
+    /**
+     * A recorded point can lie between two iterations of a rep movs/stos (an interrupt stops it there,
+     * the instruction pointer still on it). A thread on that instruction, every other register the
+     * point's and rcx, rdi, rsi short of it by a whole number of iterations, is run for just those:
+     * the instruction, placed at {@code at} (the program's code, or its copy in a guard stub; -1: where
+     * the thread is), runs with rcx lowered to them. Returns the registers then, their instruction
+     * pointer the point's (the caller resumes from there); {@code regs} when the thread is not so.
+     */
+    private long[] toRepPoint(Task t, long[] regs, long at) {
+        RunTarget target = t.matcher.target();
+        if (t.rep == null || !RunState.matchesBeforeIterations(target, regs)) return regs;
+        long[] want = target.registers();
+        long n = t.rep.iterationsTo(regs[X86Regs.RCX], regs[X86Regs.RDI], regs[X86Regs.RSI],
+                (regs[X86Regs.EFLAGS] & DIRECTION_FLAG) != 0, want[X86Regs.RCX], want[X86Regs.RDI], want[X86Regs.RSI]);
+        if (n <= 0) return regs;
+        if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " rep instruction: " + n + " iterations to the point's");
+        long[] after = runRepString(t, regs, at < 0 ? regs[X86Regs.RIP] : at, n, true);
+        after[X86Regs.RIP] = target.rip();
+        return after;
+    }
+
+    /** EFLAGS.DF: string instructions walk memory downwards. */
+    private static final long DIRECTION_FLAG = 0x400;
+
+    /**
+     * Runs the thread's rep movs/stos at {@code at} for {@code iterations} of the {@code regs[RCX]} it has
+     * left: rcx lowered to them for the run and an int3 right after the instruction (rr's fast_forward
+     * does the same), every signal blocked meanwhile. Leaves the thread on the instruction with the rest
+     * in rcx (with none left, there only if {@code stayOn}: a rep with rcx 0 does nothing), and returns
+     * its registers.
+     */
+    private long[] runRepString(Task t, long[] regs, long at, long iterations, boolean stayOn) {
+        long rest = regs[X86Regs.RCX] - iterations;
+        long after = at + t.rep.length();
+        if (t.breakpoint == at) removeBreakpoint(t);
+        byte[] original = new byte[1];
+        if (t.memory.read(after, original, 0, 1) != 1) {
+            throw new DeviceException("cannot read the code after the rep instruction at 0x" + Long.toHexString(at) + " in tid " + t.tid);
+        }
+        long[] run = regs.clone();
+        run[X86Regs.RIP] = at;
+        run[X86Regs.RCX] = iterations;
+        long mask = ptrace.sigMask(t.tid);
+        ptrace.setSigMask(t.tid, ALL_SIGNALS);
+        ptrace.setRegs(t.tid, run);
+        writeCode(t, after, (byte) 0xCC);
+        int status;
+        try {
+            if (!ptrace.resume(t.tid, 0)) throw new DeviceException("tid " + t.tid + " vanished in the rep instruction at 0x" + Long.toHexString(at));
+            wait.waitpid(t.tid, Wait.WALL);
+            status = wait.status();
+        } finally {
+            writeCode(t, after, original[0]);
+        }
+        if (!Wait.stopped(status)) {
+            throw new DeviceException("tid " + t.tid + " ended in the rep instruction at 0x" + Long.toHexString(at)
+                    + " (wait status 0x" + Integer.toHexString(status) + ")");
+        }
+        long[] now = ptrace.getRegsArray(t.tid);
+        ptrace.setSigMask(t.tid, mask);
+        if ((status >> 8) != Signals.SIGTRAP || now[X86Regs.RIP] != after + 1 || now[X86Regs.RCX] != 0) {
+            throw new DeviceException("tid " + t.tid + " stopped at 0x" + Long.toHexString(now[X86Regs.RIP]) + " (wait status 0x"
+                    + Integer.toHexString(status) + ") running " + iterations + " iterations of the rep instruction at 0x"
+                    + Long.toHexString(at));
+        }
+        now[X86Regs.RCX] = rest;
+        now[X86Regs.RIP] = rest != 0 || stayOn ? at : after;
+        ptrace.setRegs(t.tid, now);
+        return now;
     }
 
     private void removeGuard(Task t, boolean alive) {
@@ -1453,6 +1536,13 @@ public final class TraceSession {
                 if (regs[X86Regs.RIP] == addr) {
                     // On the instruction already: execute it once, then plant the breakpoint.
                     removeBreakpoint(t);
+                    if (t.rep != null && regs[X86Regs.RCX] != 0) {
+                        // A rep instruction steps one iteration a stop: the rest of them run at once.
+                        runRepString(t, regs, addr, regs[X86Regs.RCX], false);
+                        plantBreakpoint(t, addr);
+                        resume(t, 0);
+                        return;
+                    }
                     t.stepping = true;
                     ptrace.singleStep(t.tid, 0);
                 } else {
@@ -1489,7 +1579,7 @@ public final class TraceSession {
             // The end of a free run (the task clock's SIGTRAP or the alarm's SIGSTOP, suppressed here).
             closePerf(t);
             t.freeRunning = false;
-            long[] regs = ptrace.getRegsArray(t.tid);
+            long[] regs = toRepPoint(t, ptrace.getRegsArray(t.tid), -1);
             apply(t, t.matcher.observe(observe(t, regs, false, true)), regs);
             return true;
         }
@@ -1504,6 +1594,7 @@ public final class TraceSession {
             if (t.breakpoint != 0 && regs[X86Regs.RIP] == t.breakpoint + 1) {
                 regs[X86Regs.RIP] = t.breakpoint;
                 ptrace.setRegs(t.tid, regs);
+                regs = toRepPoint(t, regs, -1);
                 apply(t, t.matcher.observe(observe(t, regs, true, t.timedHit)), regs);
                 return true;
             }
@@ -2250,6 +2341,8 @@ public final class TraceSession {
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
         RunTarget target;
         PreemptionMatcher matcher;
+        /** The instruction at {@link #matcher}'s target when it is a rep movs/stos, else null. */
+        RepString rep;
         /** The in-thread conditional breakpoint on the way to {@link #matcher}'s target, or null. */
         InThreadGuard guard;
         /** No guard could be installed for {@link #matcher}'s target: plain breakpoints then. */

@@ -9,6 +9,7 @@ final class X86Regs {
     static final int R9 = 8;
     static final int R8 = 9;
     static final int RAX = 10;
+    static final int RCX = 11;
     static final int RDX = 12;
     static final int RSI = 13;
     static final int RDI = 14;

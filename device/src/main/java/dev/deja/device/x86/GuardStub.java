@@ -82,6 +82,16 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      */
     public static GuardStub build(byte[] function, long functionAddress, long address, long stubAddress, long[] registers)
             throws Refused {
+        return build(function, functionAddress, address, stubAddress, registers, 0);
+    }
+
+    /**
+     * As {@link #build(byte[], long, long, long, long[])}, leaving out of the comparison the registers
+     * whose bits (hardware order) are set in {@code uncompared}: at a rep string instruction, rcx, rsi
+     * and rdi, which the recorded point has part of the way through its iterations.
+     */
+    public static GuardStub build(byte[] function, long functionAddress, long address, long stubAddress, long[] registers,
+                                  int uncompared) throws Refused {
         if (registers.length != REGISTERS) throw new IllegalArgumentException("16 registers, got " + registers.length);
         if (address < functionAddress || address - functionAddress >= function.length) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in the function given");
@@ -93,7 +103,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         for (int back = 0; back <= MAX_BEFORE && back < scan.before().size() + 1; back++) {
             long patchAt = back == 0 ? address : scan.before().get(scan.before().size() - back);
             try {
-                return build(function, functionAddress, patchAt, address, stubAddress, registers, scan.targets());
+                return build(function, functionAddress, patchAt, address, stubAddress, registers, uncompared, scan.targets());
             } catch (Refused r) {
                 if (why == null) why = r;
             }
@@ -138,7 +148,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     }
 
     private static GuardStub build(byte[] function, long functionAddress, long patchAt, long address, long stubAddress,
-                                   long[] registers, java.util.Set<Long> targets) throws Refused {
+                                   long[] registers, int uncompared, java.util.Set<Long> targets) throws Refused {
         byte[] window = java.util.Arrays.copyOfRange(function, (int) (patchAt - functionAddress), function.length);
         // The instructions the 5-byte jump displaces.
         int covered = 0;
@@ -177,6 +187,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.storeRip(0x89, 2, SAVE_RDX);                          // mov [save_rdx], rdx
         java.util.List<Integer> failJumps = new java.util.ArrayList<>();
         for (int reg = 0; reg < REGISTERS; reg++) {
+            if ((uncompared & (1 << reg)) != 0) continue;
             if (reg == 1) {
                 a.storeRip(0x8B, 1, SAVE_RCX);                  // mov rcx, [save_rcx]
                 a.storeRip(0x8B, 2, negated(1));                // mov rdx, -target

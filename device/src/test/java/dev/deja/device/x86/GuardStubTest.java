@@ -96,6 +96,37 @@ class GuardStubTest {
         assertEquals(s.hitAddress(), equal.stop());
     }
 
+    /**
+     * thr_rep_fill's run (gcc -O1, 0x1199-0x120f), preempted inside its first {@code rep stosb} at 0x11bd:
+     * the recorded rcx, rdi (and rsi) are part of the way, so the stub leaves them out and traps at each
+     * execution whose other registers are the point's; deja then runs the instruction's copy, first at
+     * the resume address, for the iterations recorded.
+     */
+    @Test
+    void atARepStoreTheStubLeavesOutTheCountAndThePointers() throws Exception {
+        byte[] run = bytes("48 89 fa 83 3d a5 2e 00 00 00 7e 65 41 b9 00 00 00 00 41 ba 00 00 00 01 8b 02 48 8b 3d b6 2e 00 00"
+                + " 4c 89 d1 f3 aa 48 8b 35 aa 2e 00 00 44 8b 42 04 48 8d be 00 00 00 01 48 89 f8 48 81 c6 00 00 00 02"
+                + " 0f b6 08 44 39 c1 0f 94 c1 0f b6 c9 48 01 4a 08 48 05 00 10 00 00 48 39 f0 75 e5 8b 02 4c 89 d1 f3 aa"
+                + " 41 83 c1 01 44 39 0d 40 2e 00 00 7f a7 b8 00 00 00 00 c3");
+        long start = BASE + 0x1199;
+        long rep = BASE + 0x11bd;
+        assertEquals(new RepString(2, 1, false), RepString.decode(Arrays.copyOfRange(run, (int) (rep - start), run.length)));
+        long[] recorded = registers();
+        int stringRegisters = (1 << 1) | (1 << 6) | (1 << 7);
+        GuardStub s = GuardStub.build(run, start, rep, STUB, recorded, stringRegisters);
+        byte[] code = s.code();
+        int resume = (int) (s.resumeAddress() - STUB);
+        assertArrayEquals(bytes("f3 aa"), Arrays.copyOfRange(code, resume, resume + 2), "the rep stosb first at the resume address");
+        for (int reg = 0; reg < GuardStub.REGISTERS; reg++) {
+            long[] live = recorded.clone();
+            live[reg] += 0x1000;
+            Run r = run(s, live.clone());
+            boolean leftOut = (stringRegisters & (1 << reg)) != 0;
+            assertEquals(leftOut ? s.hitAddress() : s.resumeAddress(), r.stop(), "register " + reg + " differs");
+            assertArrayEquals(live, r.registers(), "register " + reg + " differs: registers as they were");
+        }
+    }
+
     private record Run(long stop, long[] registers) {
     }
 
