@@ -2131,8 +2131,6 @@ public final class TraceSession {
     private static final Set<Integer> ITIMER_SIGNALS = Set.of(14, 26, 27);
     private static final int SI_KERNEL = 0x80;
     private static final int SI_TIMER = -2;
-    /** The signals a fault raises (SIGILL SIGTRAP SIGBUS SIGFPE SIGSEGV SIGSYS), with a positive si_code. */
-    private static final Set<Integer> FAULT_SIGNALS = Set.of(4, 5, 7, 8, 11, 31);
 
     /**
      * Recording: a signal from outside the thread's own doing (a timer's, a child's SIGCHLD, a kill from
@@ -2148,7 +2146,7 @@ public final class TraceSession {
     private void recordSignalPoint(Task task, int sig, int code, int senderPid) {
         boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
         if (!timer) {
-            if (code > 0 && FAULT_SIGNALS.contains(sig)) return;
+            if (Signals.raisedByFault(sig, code)) return;
             if (code <= 0 && livePids.contains(senderPid)) return;
             if (!ProcFs.catches(task.pid, sig)) return;
         }

@@ -116,7 +116,6 @@ final class ReplayTracer implements Tracer {
     private static final int REG_RAX = 10;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
     private static final int SIGPIPE = 13;
-    private static final Set<Integer> FAULTS = Set.of(4, 5, 7, 8, 11, 31); // ILL TRAP BUS FPE SEGV SYS
     /** Calls that shape the process itself: they run for real. */
     private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
             "set_tid_address", "set_robust_list", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
@@ -1494,7 +1493,7 @@ final class ReplayTracer implements Tracer {
      */
     private boolean injects(SignalEvent s, SyscallEvent before) {
         if (!s.delivered()) return false;
-        if (FAULTS.contains(s.signo()) && s.code() > 0) return false;
+        if (Signals.raisedByFault(s.signo(), s.code())) return false;
         boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
         // a write's EPIPE (before: the call it followed; null at a recorded point in the thread's code)
         if (userSent && s.signo() == SIGPIPE && before != null && !signalSenders.contains(before.nr())) return true;
@@ -1529,7 +1528,7 @@ final class ReplayTracer implements Tracer {
                 return event.signo();
             }
         }
-        if (FAULTS.contains(event.signo()) && event.code() > 0) return event.signo(); // the program's own fault
+        if (Signals.raisedByFault(event.signo(), event.code())) return event.signo(); // the program's own fault
         if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) return event.signo(); // a replayed kill
         return 0; // from outside the replay, or a real child's SIGCHLD: the recording decides signals
     }

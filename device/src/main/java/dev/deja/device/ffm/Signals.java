@@ -12,6 +12,17 @@ public final class Signals {
     public static final int SIGCONT = 18;
     public static final int SIGSTOP = 19;
     public static final int SIGTRAP = 5;
+    /** The signals a fault raises (SIGILL SIGTRAP SIGBUS SIGFPE SIGSEGV SIGSYS). */
+    private static final java.util.Set<Integer> FAULTS = java.util.Set.of(4, 5, 7, 8, 11, 31);
+
+    /**
+     * Whether a signal came from the thread's own fault (an instruction the kernel trapped: a positive
+     * si_code for one of the fault signals) rather than from a sender or a timer: replay does not send
+     * those, the program makes them again.
+     */
+    public static boolean raisedByFault(int signo, int code) {
+        return code > 0 && FAULTS.contains(signo);
+    }
     private static final int ESRCH = 3;
 
     private static final MethodHandle KILL = Native.withErrno("kill",
