@@ -298,6 +298,24 @@ class ThreadsIT {
         replaysIdentically(rec);
     }
 
+    /**
+     * Replay runs an mmap with MAP_FIXED_NOREPLACE added; the kernel leaves argument registers as the call
+     * found them, so r10 kept that flag after the call unless deja put the program's arguments back, and a
+     * point preempted in code that does not touch r10 (thr_after_mmap's countdown; a python thread copying
+     * a fresh 64 MiB buffer in glibc's memmove) was never found: "the thread reached a syscall before its
+     * recorded preemption point".
+     */
+    @Test
+    @Timeout(180)
+    void aPointAfterAReplayedMmapHasTheProgramsRegisters() throws Exception {
+        Recorded rec = record("thr_after_mmap", Samples.path("thr_after_mmap"), "1000000000");
+        assertRecorded(rec, 0, "pages a a, turns left 0 0\n");
+        long preemptions = Runs.events(rec.dir()).stream()
+                .filter(e -> e instanceof ScheduleEvent s && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT).count();
+        assertTrue(preemptions > 0, "no preemption was recorded: the test tests nothing");
+        replaysIdentically(rec);
+    }
+
     /** user_regs_struct's rcx word. */
     private static final int RCX = 11;
 

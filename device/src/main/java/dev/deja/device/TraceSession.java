@@ -1868,6 +1868,7 @@ public final class TraceSession {
                 result, outputs, flags), task);
         Long seen = task.resultSet;
         task.resultSet = null;
+        if ((p.flags & SyscallEvent.REWRITTEN) != 0) programArgsBack(task, p);
         if (resultSet && seen != null && Errno.restartResult(seen)) {
             throw new DeviceException("event " + p.seq + ": a call answered at its entry cannot leave with a restart code");
         }
@@ -1875,6 +1876,21 @@ public final class TraceSession {
             restartAsMade(task, p, seen != null ? seen : result);
         }
         afterSyscall(task, p, result);
+    }
+
+    /**
+     * A call deja rewrote has returned: its argument registers get the program's values again. The kernel
+     * leaves them as the call found them, so the program may rely on them after the call (a preemption
+     * point's registers do: a replayed mmap, given MAP_FIXED_NOREPLACE, left r10 with that flag, and a
+     * memmove preempted after it was never found again). Not after an exec, whose registers are the new
+     * program's.
+     */
+    private void programArgsBack(Task task, Pending p) {
+        if (java.util.Arrays.equals(p.args, p.programArgs) || p.nr == nrExecve || p.nr == nrExecveat) return;
+        if (!tasks.containsKey(task.tid)) return;
+        long[] regs = ptrace.getRegsArray(task.tid);
+        for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = p.programArgs[i];
+        ptrace.setRegs(task.tid, regs);
     }
 
     /**
