@@ -104,7 +104,7 @@ final class InThreadGuard {
             if (debug) System.err.println("deja: match tid " + tid + " no guard yet: the thread stopped inside the bytes to patch");
             return NOT_NOW;
         }
-        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, PAGE, PROT_RWX,
+        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, GuardStub.SIZE, PROT_RWX,
                 MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
         if (got != page) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: mmap of its page gave " + got);
@@ -119,7 +119,7 @@ final class InThreadGuard {
     /** Takes the guard out: the original code back and, while the thread lives, its page unmapped. */
     void remove(Ptrace ptrace, Wait wait, int tid, CodeWriter code, boolean threadAlive) {
         code.write(stub.patchAddress(), original);
-        if (threadAlive) RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MUNMAP, stub.stubAddress(), PAGE);
+        if (threadAlive) RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MUNMAP, stub.stubAddress(), GuardStub.SIZE);
     }
 
     /** user_regs_struct words in the hardware order the stub compares (rax rcx rdx rbx rsp rbp rsi rdi r8-r15). */
@@ -162,6 +162,11 @@ final class InThreadGuard {
 
     /** The free page nearest to {@code at} within {@link #REACH}, or 0. */
     static long freePageNear(String maps, long at) {
+        return freeNear(maps, at, GuardStub.SIZE);
+    }
+
+    /** The free, page-aligned {@code size} bytes nearest to {@code at} within rel32 reach, or 0. */
+    static long freeNear(String maps, long at, long size) {
         long best = 0;
         long bestDistance = Long.MAX_VALUE;
         long prevEnd = 0x10000; // above mmap_min_addr
@@ -172,11 +177,11 @@ final class InThreadGuard {
             long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
             long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
             if (start == 0 && end == 0) start = 0x7ffffffff000L; // past the last mapping: the top of user space
-            if (start - prevEnd >= PAGE) {
+            if (start - prevEnd >= size) {
                 // The page of this gap nearest to the code.
-                long candidate = at < prevEnd ? prevEnd : at >= start ? start - PAGE : (at & ~(PAGE - 1L));
+                long candidate = at < prevEnd ? prevEnd : at >= start ? start - size : (at & ~(PAGE - 1L));
                 long distance = Math.abs(candidate - at);
-                if (distance < bestDistance && distance < REACH && candidate >= prevEnd && candidate + PAGE <= start) {
+                if (distance < bestDistance && distance < REACH && candidate >= prevEnd && candidate + size <= start) {
                     best = candidate;
                     bestDistance = distance;
                 }

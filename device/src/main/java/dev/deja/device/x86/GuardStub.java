@@ -36,6 +36,10 @@ import java.nio.ByteOrder;
  */
 public record GuardStub(byte[] code, long stubAddress, long address, long patchAddress, byte[] patch, long checkAddress,
                         long hitAddress, long resumeAddress) {
+    /** Where the stub's data (saved registers, recorded values) starts, from its address: the next page. */
+    public static final int DATA_OFFSET = 4096;
+    /** What the stub needs mapped at its address: its code's page and its data's. */
+    public static final int SIZE = 2 * DATA_OFFSET;
     /** The length of {@code jmp rel32}, the least the displaced instructions cover. */
     public static final int JMP_LENGTH = 5;
     /** The largest function deja decodes to check its branches (larger ones get no stub). */
@@ -220,7 +224,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         }
         a.bytes(0xE9);                                          // jmp back after the patch
         a.int32(rel32(a.here() + 4, patchAt + covered));
-        a.align(8);
+        if (a.size() > DATA_OFFSET) throw new Refused("the stub's code is longer than a page");
+        // The data on a page of its own: stores to the page the stub runs from are self-modifying code to
+        // the CPU, which then clears its pipeline at each (a 1-cycle loop ran 200x slower than natively).
+        a.align(DATA_OFFSET);
         a.place(SAVE_RCX, 0);
         a.place(SAVE_RDX, 0);
         for (int reg = 0; reg < REGISTERS; reg++) a.place(negated(reg), -registers[reg]);

@@ -135,7 +135,7 @@ class GuardStubTest {
      * of (mov to and from its page, lea base+index, jrcxz, jmp rel32), up to its trap or its displaced code.
      */
     private static Run run(GuardStub s, long[] r) {
-        byte[] page = Arrays.copyOf(s.code(), 4096);
+        byte[] page = Arrays.copyOf(s.code(), GuardStub.SIZE);
         ByteBuffer m = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
         long pc = s.checkAddress();
         for (int steps = 0; steps < 10_000; steps++) {
