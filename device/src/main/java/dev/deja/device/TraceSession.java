@@ -94,6 +94,7 @@ public final class TraceSession {
     private final SyscallTable table = SyscallTable.of(arch);
     private final MemoryCapture capture = MemoryCapture.of(arch);
     private final int nrExecve;
+    private final int nrExit;
     private final int nrExecveat;
     private final int nrMmap;
     private final int nrRestartSyscall;
@@ -228,6 +229,7 @@ public final class TraceSession {
         this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
         this.detachAtExec = !orders && policy == null && tracer.detachesAtExec();
         this.nrExecve = number("execve");
+        this.nrExit = number("exit");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
         this.nrRestartSyscall = number("restart_syscall");
@@ -741,6 +743,15 @@ public final class TraceSession {
                     Unit u = unit(task);
                     task.started = true;
                     killIfStopping(task);
+                    if (u.runner == task && task.pending != null && task.pending.nr == nrExit) {
+                        // The kernel clears the thread's tid word (CLONE_CHILD_CLEARTID) on its way out, and code
+                        // reads that word with no call (glibc's pthread_create reuses a dead thread's cached stack
+                        // only once it is cleared): the others run user code once it is gone, so the recorded
+                        // order of steps (its end before their next) says when the word was cleared.
+                        task.exiting = true;
+                        resume(task, 0);
+                        continue;
+                    }
                     boolean keep = u.runner == task && !u.waiting.isEmpty()
                             && policy.keepsTurn(task.tid, tids(u.waiting));
                     resume(task, 0);
@@ -1099,7 +1110,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty()) continue;
+                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
                 if (r.keptTurn) next = Math.min(next, r.enteredAt + SchedulePolicy.KEEP_TURN_NS);
                 else if (!r.interruptSent) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
@@ -1118,7 +1129,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty()) continue;
+                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
                 if (r.keptTurn) {
                     if (nowNs - r.enteredAt >= SchedulePolicy.KEEP_TURN_NS) {
                         // It blocks in the kernel: the others may run meanwhile.
@@ -2201,17 +2212,6 @@ public final class TraceSession {
             task.guard = null;
             tracer.stopMissed(task, target.label() + ": the thread ended before its recorded preemption point");
         }
-        if (policy != null) {
-            Unit u = units.get(task.pid);
-            if (u != null) {
-                u.waiting.remove(task);
-                if (u.runner == task) {
-                    u.runner = null;
-                    task.keptTurn = false;
-                    schedule(u);
-                }
-            }
-        }
         awaiting.remove(task);
         task.decision = null;
         if (task.pending != null && launched) {
@@ -2225,6 +2225,18 @@ public final class TraceSession {
         int term = signaled ? Wait.termSignal(status) : 0;
         if (launched) {
             tracer.onExit(new ExitEvent(++seq, task.pid, task.tid, now(), leader, code, term, Wait.coreDumped(status)));
+        }
+        if (policy != null) {
+            // Its end is recorded before the thread that runs next is let go (and its steps recorded).
+            Unit u = units.get(task.pid);
+            if (u != null) {
+                u.waiting.remove(task);
+                if (u.runner == task) {
+                    u.runner = null;
+                    task.keptTurn = false;
+                    schedule(u);
+                }
+            }
         }
         if (leader) {
             livePids.remove(task.pid);
@@ -2346,6 +2358,8 @@ public final class TraceSession {
         long cpuAtRelease = -1;
         /** Recording: it entered a syscall keeping its turn (at enteredAt); not before sliceCheckAt is it preempted. */
         boolean keptTurn;
+        /** Recording: it entered {@code exit} and keeps its turn until it is gone (see syscall entry). */
+        boolean exiting;
         long enteredAt;
         long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
