@@ -743,11 +743,12 @@ public final class TraceSession {
                     Unit u = unit(task);
                     task.started = true;
                     killIfStopping(task);
-                    if (u.runner == task && inExit(task)) {
+                    if (u.runner == task && task.pending != null && task.pending.nr == nrExit) {
                         // The kernel clears the thread's tid word (CLONE_CHILD_CLEARTID) on its way out, and code
                         // reads that word with no call (glibc's pthread_create reuses a dead thread's cached stack
                         // only once it is cleared): the others run user code once it is gone, so the recorded
                         // order of steps (its end before their next) says when the word was cleared.
+                        task.exiting = true;
                         resume(task, 0);
                         continue;
                     }
@@ -1011,11 +1012,6 @@ public final class TraceSession {
         schedule(u);
     }
 
-    /** Recording: the thread entered {@code exit}; it keeps its unit's turn until it is gone (see syscall entry). */
-    private boolean inExit(Task t) {
-        return t.pending != null && t.pending.nr == nrExit;
-    }
-
     /** While nobody runs user code in {@code u}: lets the thread the policy picks go. */
     private void schedule(Unit u) {
         while (u.runner == null && !u.waiting.isEmpty()) {
@@ -1114,7 +1110,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty() || inExit(r)) continue;
+                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
                 if (r.keptTurn) next = Math.min(next, r.enteredAt + SchedulePolicy.KEEP_TURN_NS);
                 else if (!r.interruptSent) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
@@ -1133,7 +1129,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty() || inExit(r)) continue;
+                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
                 if (r.keptTurn) {
                     if (nowNs - r.enteredAt >= SchedulePolicy.KEEP_TURN_NS) {
                         // It blocks in the kernel: the others may run meanwhile.
@@ -1883,14 +1879,12 @@ public final class TraceSession {
                 result, outputs, flags), task);
         Long seen = task.resultSet;
         task.resultSet = null;
+        if ((p.flags & SyscallEvent.REWRITTEN) != 0) programArgsBack(task, p);
         if (resultSet && seen != null && Errno.restartResult(seen)) {
             throw new DeviceException("event " + p.seq + ": a call answered at its entry cannot leave with a restart code");
         }
-        boolean rewritten = (p.flags & SyscallEvent.REWRITTEN) != 0;
-        if (seen != null ? Errno.restartResult(seen) : rewritten && Errno.restartResult(result)) {
-            restartAsMade(task, p, seen != null ? seen : result); // the program's call back, arguments included
-        } else if (rewritten) {
-            programArgsBack(task, p);
+        if (seen != null ? Errno.restartResult(seen) : (p.flags & SyscallEvent.REWRITTEN) != 0 && Errno.restartResult(result)) {
+            restartAsMade(task, p, seen != null ? seen : result);
         }
         afterSyscall(task, p, result);
     }
@@ -2364,6 +2358,8 @@ public final class TraceSession {
         long cpuAtRelease = -1;
         /** Recording: it entered a syscall keeping its turn (at enteredAt); not before sliceCheckAt is it preempted. */
         boolean keptTurn;
+        /** Recording: it entered {@code exit} and keeps its turn until it is gone (see syscall entry). */
+        boolean exiting;
         long enteredAt;
         long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
