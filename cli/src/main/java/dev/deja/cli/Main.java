@@ -51,7 +51,10 @@ public final class Main implements Runnable {
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
             FINISHED.countDown();
             if (e instanceof OutOfMemoryError) outOfMemory();
-            System.err.println("deja: internal error in thread " + thread.getName() + ": " + e);
+            else System.err.println("deja: internal error in thread " + thread.getName() + ": " + e);
+            // In a shutdown hook (Ctrl-C, SIGTERM) System.exit would wait for the hooks, this one among them,
+            // forever: the JVM is ending anyway, with the signal's status.
+            if (shuttingDown()) return;
             System.exit(ExitCodes.DEJA_FAILURE);
         });
         if (args.length > 0 && REPORTS_AFTER_ITS_RUN.contains(args[0])) {
@@ -90,7 +93,7 @@ public final class Main implements Runnable {
     private static void outOfMemory() {
         System.err.println("deja: out of memory: this run needs more than deja's heap of "
                 + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB; run it again with a larger one, e.g. DEJA_HEAP=4g");
-        System.exit(ExitCodes.DEJA_FAILURE);
+        if (!shuttingDown()) System.exit(ExitCodes.DEJA_FAILURE);
     }
 
     /** Whether the JVM is running its shutdown hooks (a hook can no longer be added then). */

@@ -130,6 +130,14 @@ final class LiveReplay implements ReplayControl {
     }
 
     private void runReplay() {
+        // Ctrl-C or SIGTERM to deja: the replay's own hook kills the tree and waits for the tracing thread,
+        // which may be parked here waiting for the shell; it leaves as on 'quit' (the copies killed).
+        Thread abandonOnShutdown = Thread.ofPlatform().name("deja-debug-abandon").unstarted(() -> requests.add(new Abandon()));
+        try {
+            Runtime.getRuntime().addShutdownHook(abandonOnShutdown);
+        } catch (IllegalStateException shuttingDown) {
+            requests.add(new Abandon());
+        }
         Notice end;
         try {
             end = new Ended(Replayer.replay(recording, options, this), null);
@@ -145,6 +153,11 @@ final class LiveReplay implements ReplayControl {
         // The run ended under gdb: it hears how, and looks on until it detaches.
         if (g != null && !g.detached() && end instanceof Ended e && !e.abandoned()) g.finished(e.outcome(), e.failure());
         checkpoints = null;
+        try {
+            Runtime.getRuntime().removeShutdownHook(abandonOnShutdown);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook has run or runs: its Abandon is meant for this replay, now over
+        }
         notices.add(end);
     }
 
