@@ -292,8 +292,7 @@ class ThreadsIT {
         assertTrue(rec.run().out().matches("a saw b \\d+ times, b saw a \\d+ times\n"), rec.run().out());
         System.out.print("[ThreadsIT] thr_rep_fill recorded " + rec.run().out());
         // rcx counts the bytes left to fill (16 MiB a fill); the sampling loop between fills holds a byte or a flag in it
-        long inside = Runs.events(rec.dir()).stream().filter(e -> e instanceof ScheduleEvent s
-                && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT && s.register(RCX) > 0x1000 && s.register(RCX) < (16 << 20)).count();
+        long inside = preemptions(rec, p -> p.register(RCX) > 0x1000 && p.register(RCX) < (16 << 20));
         assertTrue(inside > 0, "no preemption inside rep stosb was recorded: the test tests nothing");
         replaysIdentically(rec);
     }
@@ -310,10 +309,14 @@ class ThreadsIT {
     void aPointAfterAReplayedMmapHasTheProgramsRegisters() throws Exception {
         Recorded rec = record("thr_after_mmap", Samples.path("thr_after_mmap"), "1000000000");
         assertRecorded(rec, 0, "pages a a, turns left 0 0\n");
-        long preemptions = Runs.events(rec.dir()).stream()
-                .filter(e -> e instanceof ScheduleEvent s && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT).count();
-        assertTrue(preemptions > 0, "no preemption was recorded: the test tests nothing");
+        assertTrue(preemptions(rec, p -> true) > 0, "no preemption was recorded: the test tests nothing");
         replaysIdentically(rec);
+    }
+
+    /** How many preemptions the recording holds whose registers {@code where} accepts. */
+    private static long preemptions(Recorded rec, Predicate<ScheduleEvent> where) throws RecordingException {
+        return Runs.events(rec.dir()).stream().filter(e -> e instanceof ScheduleEvent s
+                && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT && where.test(s)).count();
     }
 
     /** user_regs_struct's rcx word. */

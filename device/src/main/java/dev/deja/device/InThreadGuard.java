@@ -79,7 +79,7 @@ final class InThreadGuard {
         String maps = maps(pid);
         long module = moduleBase(maps, at);
         FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
-        long page = freePageNear(maps, at);
+        long page = freeSpaceNear(maps, at);
         long syscallInsn = syscallInstruction(maps, memory);
         String missing = function == null ? "no function bounds (.eh_frame_hdr) for the address"
                 : function.end() - function.start() > GuardStub.MAX_FUNCTION ? "the function is too large to check"
@@ -160,13 +160,9 @@ final class InThreadGuard {
         return 0;
     }
 
-    /** The free page nearest to {@code at} within {@link #REACH}, or 0. */
-    static long freePageNear(String maps, long at) {
-        return freeNear(maps, at, GuardStub.SIZE);
-    }
-
-    /** The free, page-aligned {@code size} bytes nearest to {@code at} within rel32 reach, or 0. */
-    static long freeNear(String maps, long at, long size) {
+    /** The free, page-aligned {@link GuardStub#SIZE} bytes nearest to {@code at} within {@link #REACH}, or 0. */
+    static long freeSpaceNear(String maps, long at) {
+        long size = GuardStub.SIZE;
         long best = 0;
         long bestDistance = Long.MAX_VALUE;
         long prevEnd = 0x10000; // above mmap_min_addr
