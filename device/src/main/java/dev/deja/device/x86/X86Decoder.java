@@ -106,6 +106,14 @@ public final class X86Decoder {
             pos += n;
         }
 
+        /** Skips an immediate operand (a relative branch's displacement included). */
+        void immediate(int n) throws X86DecodeException {
+            skip(n);
+            immediateBytes += n;
+        }
+
+        int immediateBytes;
+
         void need(int n) throws X86DecodeException {
             if (pos + n - start > MAX_LENGTH) throw fail("longer than " + MAX_LENGTH + " bytes");
             if (pos + n > code.length) throw fail("truncated");
@@ -190,17 +198,17 @@ public final class X86Decoder {
             case 0x3a -> {
                 in.next();
                 int rip = modrm(in, false);
-                in.skip(1);
+                in.immediate(1);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x0f -> { // 3DNow!: ModRM, then the opcode proper as an imm8
                 int rip = modrm(in, false);
-                in.skip(1);
+                in.immediate(1);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x78 -> { // VMREAD; with 66 EXTRQ, with F2 INSERTQ (SSE4a), both ib ib
                 int rip = modrm(in, false);
-                if (p.opSize || p.rep == 0xf2) in.skip(2);
+                if (p.opSize || p.rep == 0xf2) in.immediate(2);
                 return done(in, rip, Branch.NONE, -1);
             }
             case 0x01 -> { // group 7; some register forms are VM calls and the like
@@ -252,7 +260,7 @@ public final class X86Decoder {
         Branch branch = map == MAP_0F ? branch0F(op) : branchOneByte(op, regField);
         if (xbegin) branch = Branch.SYSTEM; // its abort address is relative: rel16/32
         int immAt = in.offset();
-        in.skip(imm);
+        in.immediate(imm);
         boolean relative = kind == 'r' || kind == 'R' || xbegin;
         return done(in, rip, branch, relative ? immAt : -1);
     }
@@ -362,7 +370,7 @@ public final class X86Decoder {
         }
         if (what.equals("XOP") && map < MAP_XOP8 || !what.equals("XOP") && map >= MAP_XOP8) throw in.fail(what + " map " + map + " is undefined");
         int rip = modrm(in, false);
-        in.skip(imm);
+        in.immediate(imm);
         return done(in, rip, Branch.NONE, -1);
     }
 
@@ -392,7 +400,7 @@ public final class X86Decoder {
     }
 
     private static X86Insn done(Reader in, int ripDisp, Branch branch, int rel) {
-        return new X86Insn(in.offset(), ripDisp, branch, rel);
+        return new X86Insn(in.offset(), ripDisp, branch, rel, in.immediateBytes);
     }
 
     private static String hex(int b) {

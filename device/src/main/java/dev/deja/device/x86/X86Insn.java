@@ -9,6 +9,8 @@ package dev.deja.device.x86;
  * @param branch how it transfers control
  * @param rel the offset within the instruction of the displacement of a relative branch (rel8 or
  *     rel32, as {@link #branch()} says; XBEGIN's rel32 too), or -1
+ * @param immediate how many bytes of immediate operands it has (a relative branch's displacement
+ *     included): the bytes a JIT compiler patches in place (embedded pointers, call targets)
  */
-public record X86Insn(int length, int ripDisp, Branch branch, int rel) {
+public record X86Insn(int length, int ripDisp, Branch branch, int rel, int immediate) {
 }

@@ -120,7 +120,8 @@ class X86DecoderTest {
     }
 
     private static void assertInsn(String hex, int length, int ripDisp, Branch branch, int rel) throws X86DecodeException {
-        assertEquals(new X86Insn(length, ripDisp, branch, rel), decode(hex), hex);
+        X86Insn got = decode(hex);
+        assertEquals(new X86Insn(length, ripDisp, branch, rel, got.immediate()), got, hex);
     }
 
     private static void assertLength(String hex, int length) throws X86DecodeException {
@@ -305,12 +306,35 @@ class X86DecoderTest {
         assertTrue(e.getMessage().contains("longer than 15"), e.getMessage());
     }
 
+    /** The bytes a JIT compiler patches in place (embedded pointers, branch targets) are counted as immediates. */
+    @Test
+    void immediatesAreCounted() throws X86DecodeException {
+        Map<String, Integer> cases = new java.util.LinkedHashMap<>();
+        cases.put("48b80100000000000000", 8);   // movabs rax, imm64
+        cases.put("b801000000", 4);             // mov eax, imm32
+        cases.put("66b80100", 2);               // mov ax, imm16
+        cases.put("41817f1001000000", 4);       // cmp dword [r15+16], imm32
+        cases.put("c7442408ffffffff", 4);       // mov dword [rsp+8], imm32
+        cases.put("4883c001", 1);               // add rax, imm8
+        cases.put("e801000000", 4);             // call rel32
+        cases.put("0f8401000000", 4);           // je rel32
+        cases.put("c20800", 2);                 // ret imm16
+        cases.put("660f3a0fc108", 1);           // palignr xmm0, xmm1, 8
+        cases.put("c4e37d18c101", 1);           // vinsertf128 ymm0, ymm0, xmm1, 1
+        cases.put("410fb65d01", 0);             // movzx ebx, byte [r13+1]
+        cases.put("ff24dd00100000", 0);         // jmp [rbx*8+0x1000]
+        cases.put("488b0501000000", 0);         // mov rax, [rip+1]
+        cases.put("f6c001", 1);                 // test al, 1
+        cases.put("f6d0", 0);                   // not al (group 3, no immediate)
+        for (var c : cases.entrySet()) assertEquals(c.getValue(), decode(c.getKey()).immediate(), c.getKey());
+    }
+
     @Test
     void decodesAtAnOffsetAndTheMessageNamesIt() throws X86DecodeException {
         byte[] code = HEX.parseHex("90488b0501000000c3");
-        assertEquals(new X86Insn(1, -1, Branch.NONE, -1), X86Decoder.decode(code, 0));
-        assertEquals(new X86Insn(7, 3, Branch.NONE, -1), X86Decoder.decode(code, 1));
-        assertEquals(new X86Insn(1, -1, Branch.RET, -1), X86Decoder.decode(code, 8));
+        assertEquals(new X86Insn(1, -1, Branch.NONE, -1, 0), X86Decoder.decode(code, 0));
+        assertEquals(new X86Insn(7, 3, Branch.NONE, -1, 0), X86Decoder.decode(code, 1));
+        assertEquals(new X86Insn(1, -1, Branch.RET, -1, 0), X86Decoder.decode(code, 8));
         X86DecodeException e = assertThrows(X86DecodeException.class, () -> X86Decoder.decode(HEX.parseHex("9006"), 1));
         assertTrue(e.getMessage().contains("offset 1") && e.getMessage().contains("06"), e.getMessage());
     }
