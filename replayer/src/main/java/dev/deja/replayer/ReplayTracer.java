@@ -475,6 +475,7 @@ final class ReplayTracer implements Tracer {
         if (step >= 0 && step > nextStep) return false;
         if (stop == RunStop.ENTRY && exitWaitsForJoiner(t, step)) return false;
         if (stop == RunStop.EXIT && waitsForHeldExit(t)) return false;
+        if (stop == RunStop.EXIT && waitsForLiveSignal(t)) return false;
         running.put(t.tid(), t.pid());
         switch (stop) {
             case ENTRY -> {
@@ -502,6 +503,27 @@ final class ReplayTracer implements Tracer {
             if (pid == t.pid() || sharing && sharingPids.contains(pid)) return false;
         }
         return true;
+    }
+
+    /**
+     * A skipped call the recording shows ended by a signal that another process of the replay sends with
+     * a kill deja runs for real (restart_fifo's second open, SIGUSR2 from its child): its exit waits until
+     * that signal is pending for the thread, so that the handler runs at the call's return as recorded.
+     * Its exit step may come before the sender's kill returns (the kernel woke the receiver first), and the
+     * thread, let go then, reached its next call before the signal and diverged there.
+     */
+    private boolean waitsForLiveSignal(Tracee t) {
+        Pending p = pending.get(t.tid());
+        if (p == null || p.ranForReal() || !interrupted(p.rec())) return false;
+        RecordedRun.ThreadLog log = run.thread(p.rec().tid());
+        if (log == null) return false;
+        for (Event x : log.after(p.rec())) {
+            if (x instanceof SyscallEvent || x instanceof ScheduleEvent) return false;
+            if (x instanceof SignalEvent s && s.delivered() && !injects(s, p.rec())) {
+                return !pendingFor(t, s.signo());
+            }
+        }
+        return false;
     }
 
     /**
@@ -1466,18 +1488,31 @@ final class ReplayTracer implements Tracer {
 
     /** Whether the thread blocks {@code signo} now (its SigBlk in /proc). */
     private static boolean blocked(Tracee t, int signo) {
+        long mask = signalMask(t, "SigBlk:");
+        return mask != -1 && (mask & (1L << (signo - 1))) != 0;
+    }
+
+    /** Whether {@code signo} is pending for the thread or its process (SigPnd, ShdPnd); true when it is gone. */
+    private static boolean pendingFor(Tracee t, int signo) {
+        long thread = signalMask(t, "SigPnd:");
+        long process = signalMask(t, "ShdPnd:");
+        return thread == -1 || process == -1 || ((thread | process) & (1L << (signo - 1))) != 0;
+    }
+
+    /**
+     * One signal set of the thread's /proc status ({@code field} with its colon), or -1 when it cannot be
+     * read (no set has every bit: SIGKILL and SIGSTOP are never blocked, nor both pending with all others).
+     */
+    private static long signalMask(Tracee t, String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(t.pid()), "task",
                     Integer.toString(t.tid()), "status"))) {
-                if (line.startsWith("SigBlk:")) {
-                    long mask = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                    return (mask & (1L << (signo - 1))) != 0;
-                }
+                if (line.startsWith(field)) return Long.parseUnsignedLong(line.substring(field.length()).trim(), 16);
             }
         } catch (IOException | NumberFormatException e) {
-            return false;
+            return -1;
         }
-        return false;
+        return -1;
     }
 
     private boolean hasInjectedSignalAfter(SyscallEvent r) {
