@@ -313,6 +313,31 @@ class ThreadsIT {
         replaysIdentically(rec);
     }
 
+    /**
+     * Code outside any module (a JIT's: HotSpot's interpreter and compiled methods) has no function
+     * bounds, so the guard patches one instruction there, of 5 bytes or more: the recorder single-steps
+     * a thread preempted in such code to the next one (in thr_jit_counter's loop, its top or its inner
+     * loop's load), and replay stops it there in the stub. The loop keeps its turn count on the stack,
+     * as HotSpot's interpreter keeps a method's locals: at those points every register is the same at
+     * each turn, so the stub hashes the stack window itself. Before, such a point was trapped at every
+     * pass (about 100 µs each) and the JVM's --chaos recordings ran out of their 300 000-trap budget.
+     */
+    @Test
+    @Timeout(180)
+    void aThreadPreemptedInJitCodeIsFoundByItsStackAtAnInstructionTheGuardPatchesAlone() throws Exception {
+        Recorded rec = record("thr_jit_counter", Samples.path("thr_jit_counter"));
+        assertEquals(0, rec.run().status(), rec.run().stderr());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("total=(\\d+) code=0x([0-9a-f]+)\n").matcher(rec.run().out());
+        assertTrue(m.matches(), rec.run().out());
+        System.out.print("[ThreadsIT] thr_jit_counter recorded " + rec.run().out());
+        long code = Long.parseUnsignedLong(m.group(2), 16);
+        long inLoop = preemptions(rec, p -> p.register(RIP) >= code && p.register(RIP) < code + 72);
+        long atAGuardable = preemptions(rec, p -> (p.register(RIP) == code + 12 || p.register(RIP) == code + 33) && p.register(RAX) == 0);
+        assertTrue(inLoop > 0, "no preemption in the loop was recorded: the test tests nothing");
+        assertEquals(inLoop, atAGuardable, "every point in the loop at its top or its inner load, the turn count only on the stack");
+        replaysIdentically(rec);
+    }
+
     /** How many preemptions the recording holds whose registers {@code where} accepts. */
     private static long preemptions(Recorded rec, Predicate<ScheduleEvent> where) throws RecordingException {
         return Runs.events(rec.dir()).stream().filter(e -> e instanceof ScheduleEvent s
@@ -321,6 +346,9 @@ class ThreadsIT {
 
     /** user_regs_struct's rcx word. */
     private static final int RCX = 11;
+    /** user_regs_struct's rip and rax words. */
+    private static final int RIP = 16;
+    private static final int RAX = 10;
 
     @Test
     @Timeout(180)

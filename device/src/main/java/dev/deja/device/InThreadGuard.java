@@ -81,21 +81,34 @@ final class InThreadGuard {
         FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
         long page = freeSpaceNear(maps, at);
         long syscallInsn = syscallInstruction(maps, memory);
-        String missing = function == null ? "no function bounds (.eh_frame_hdr) for the address"
-                : function.end() - function.start() > GuardStub.MAX_FUNCTION ? "the function is too large to check"
+        String missing = function == null && module != 0 ? "no function bounds (.eh_frame_hdr) for the address"
+                : function != null && function.end() - function.start() > GuardStub.MAX_FUNCTION ? "the function is too large to check"
                 : page == 0 ? "no free page in reach" : syscallInsn == 0 ? "no syscall instruction" : null;
         if (missing != null) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: " + missing);
             return null;
         }
-        byte[] text = new byte[(int) (function.end() - function.start())];
-        if (memory.read(function.start(), text, 0, text.length) != text.length) return null;
         GuardStub stub;
+        byte[] original;
+        // At a rep string instruction the stub stops at each execution whose other registers are the point's;
+        // deja then runs it for the iterations recorded.
+        int uncompared = rep == null ? 0 : STRING_REGISTERS;
+        GuardStub.StackCheck stack = rep == null ? stackCheck(memory, target) : null;
         try {
-            // At a rep string instruction the stub stops at each execution whose other registers are the point's;
-            // deja then runs it for the iterations recorded.
-            stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()),
-                    rep == null ? 0 : STRING_REGISTERS);
+            if (function != null) {
+                byte[] text = new byte[(int) (function.end() - function.start())];
+                if (memory.read(function.start(), text, 0, text.length) != text.length) return null;
+                stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()), uncompared, stack);
+                int from = (int) (stub.patchAddress() - function.start());
+                original = Arrays.copyOfRange(text, from, from + stub.patch().length);
+            } else {
+                // Code outside any module (a JIT's): the one instruction at the point, if it is long enough.
+                byte[] insn = new byte[15];
+                int n = memory.read(at, insn, 0, insn.length);
+                if (n <= 0) return null;
+                stub = GuardStub.buildSingle(Arrays.copyOf(insn, n), at, page, hardwareOrder(target.registers()), uncompared, stack);
+                original = Arrays.copyOf(insn, stub.patch().length);
+            }
         } catch (GuardStub.Refused r) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: " + r.getMessage());
             return null;
@@ -112,13 +125,39 @@ final class InThreadGuard {
         }
         code.write(page, stub.code());
         code.write(stub.patchAddress(), stub.patch());
-        int from = (int) (stub.patchAddress() - function.start());
-        return new InThreadGuard(stub, Arrays.copyOfRange(text, from, from + stub.patch().length), syscallInsn);
+        return new InThreadGuard(stub, original, syscallInsn);
     }
 
-    /** Takes the guard out: the original code back and, while the thread lives, its page unmapped. */
-    void remove(Ptrace ptrace, Wait wait, int tid, CodeWriter code, boolean threadAlive) {
-        code.write(stub.patchAddress(), original);
+    /**
+     * The point's stack window for the stub to hash itself, when all of it is readable now: the same
+     * bytes {@link RunState#stackHash} reads at a stop whose stack pointer is the point's. Not at a rep
+     * string instruction, whose stores may be into that window between its start and the point.
+     */
+    private static GuardStub.StackCheck stackCheck(TraceeMemory memory, RunTarget target) {
+        long start = target.register(X86Regs.RSP) - RunState.BELOW_SP;
+        int length = RunState.BELOW_SP + RunState.ABOVE_SP;
+        byte[] window = new byte[length];
+        return memory.read(start, window, 0, length) == length ? new GuardStub.StackCheck(start, length, target.stackHash()) : null;
+    }
+
+    /**
+     * Where a thread that faulted at {@code rip} (in the stub's copy of the instruction at the point)
+     * was in the program's code: its handler must see the program's address (HotSpot's implicit null
+     * checks look the address up); {@code rip} itself anywhere else.
+     */
+    long programAddress(long rip) {
+        return rip == stub.resumeAddress() ? stub.address() : rip;
+    }
+
+    /**
+     * Takes the guard out: the original code back (unless the program rewrote those bytes meanwhile, as a
+     * JIT may: then they stay as it wrote them) and, while the thread lives, its page unmapped.
+     */
+    void remove(Ptrace ptrace, Wait wait, int tid, TraceeMemory memory, CodeWriter code, boolean threadAlive) {
+        byte[] now = new byte[original.length];
+        if (memory.read(stub.patchAddress(), now, 0, now.length) != now.length || Arrays.equals(now, stub.patch())) {
+            code.write(stub.patchAddress(), original);
+        }
         if (threadAlive) RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MUNMAP, stub.stubAddress(), GuardStub.SIZE);
     }
 
@@ -131,7 +170,7 @@ final class InThreadGuard {
         return out;
     }
 
-    private static String maps(int pid) {
+    static String maps(int pid) {
         try {
             return Files.readString(ProcFs.proc(pid).resolve("maps"), StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {

@@ -30,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -55,6 +56,8 @@ public final class TraceSession {
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final int SIGSEGV = 11;
+    /** SIGILL SIGBUS SIGFPE SIGSEGV: what an instruction the guard's stub runs for the program may raise. */
+    private static final Set<Integer> GUARD_FAULTS = Set.of(4, 7, 8, SIGSEGV);
     private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
     private static final int AT_IGNORE = 1;
@@ -690,6 +693,13 @@ public final class TraceSession {
             int sig = Wait.stopSignal(status);
             int event = Wait.ptraceEvent(status);
             if (task.debugReinsert != 0) debugReinsert(task);
+            if (task.stepsToPoint > 0) {
+                if (sig == Signals.SIGTRAP && event == 0) {
+                    preempted(task);
+                    continue;
+                }
+                task.stepsToPoint = 0; // a signal or an event came instead: no preemption this time
+            }
             if (task.matcher != null && matchStop(task, sig, event)) continue;
             if (debug != null && event == 0 && watchStop(task, sig)) continue;
             if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
@@ -1057,6 +1067,7 @@ public final class TraceSession {
             return;
         }
         long[] regs = ptrace.getRegsArray(t.tid);
+        if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
         long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
         // (an underestimate is safe: replay's first free run takes half of it)
@@ -1066,6 +1077,44 @@ public final class TraceSession {
         t.heldStop = RunStop.PREEMPTED;
         u.waiting.add(t);
         schedule(u);
+    }
+
+    /** How many instructions a preempted thread in JIT code is stepped, at most, to reach one a guard can patch. */
+    private static final int MAX_STEPS_TO_POINT = 64;
+
+    /**
+     * Recording: a thread preempted in code outside any module (a JIT's, with no {@code .eh_frame} to
+     * bound a function) is single-stepped to the next instruction replay's guard can patch by itself
+     * (5 bytes or more, no branch, no immediate: {@link dev.deja.device.x86.GuardStub#buildSingle}), so
+     * that replay reaches the point with the stub, a few nanoseconds a pass, instead of a trap a pass.
+     * The point is recorded at that instruction; the steps are as if the interrupt had come later.
+     * Returns whether a step is under way (its trap comes back here through {@link #preempted}); any
+     * other stop ends the stepping (the thread goes on as it was, and is preempted at a later slice).
+     */
+    private boolean stepTowardsGuardable(Task t, long rip) {
+        if (!InThreadGuard.ENABLED) return false;
+        byte[] insn = new byte[15];
+        int n = t.memory.read(rip, insn, 0, insn.length);
+        if (n <= 0 || dev.deja.device.x86.GuardStub.singleGuardable(Arrays.copyOf(insn, n))) {
+            t.stepsToPoint = 0;
+            return false;
+        }
+        if (t.stepsToPoint == 0) {
+            if (InThreadGuard.moduleBase(InThreadGuard.maps(t.pid), rip) != 0) return false; // a guard there has the function's bounds
+            t.stepsToPoint = MAX_STEPS_TO_POINT;
+        } else if (--t.stepsToPoint == 0) {
+            return false; // none in reach: replay traps at this one
+        }
+        boolean trapOrCall = n >= 2 && (insn[0] == 0x0f && (insn[1] == 0x05 || insn[1] == 0x34))
+                || (insn[0] & 0xff) == 0xcc || (insn[0] & 0xff) == 0xcd;
+        if (trapOrCall || dev.deja.device.x86.RepString.decode(Arrays.copyOf(insn, n)) != null) {
+            // A step would run a call with no syscall stop, or trap; a rep string instruction steps an
+            // iteration at a time (replay finds such a point by its iterations): the point stays here.
+            t.stepsToPoint = 0;
+            return false;
+        }
+        ptrace.singleStep(t.tid, 0);
+        return true;
     }
 
     /**
@@ -1112,7 +1161,7 @@ public final class TraceSession {
                 Task r = u.runner;
                 if (r == null || u.waiting.isEmpty() || r.exiting) continue;
                 if (r.keptTurn) next = Math.min(next, r.enteredAt + SchedulePolicy.KEEP_TURN_NS);
-                else if (!r.interruptSent) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
+                else if (!r.interruptSent && r.stepsToPoint == 0) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
         }
         if (orders) {
@@ -1139,7 +1188,7 @@ public final class TraceSession {
                     }
                     continue;
                 }
-                if (r.interruptSent || nowNs - r.releasedAt < slice || nowNs < r.sliceCheckAt) continue;
+                if (r.interruptSent || r.stepsToPoint > 0 || nowNs - r.releasedAt < slice || nowNs < r.sliceCheckAt) continue;
                 // A slice is CPU time: a thread that waited for a CPU (a loaded machine) is not preempted for it.
                 long ran = r.cpuAtRelease < 0 ? slice : ProcFs.cpuNs(r.pid, r.tid) - r.cpuAtRelease;
                 if (ran >= slice / 2) r.interruptSent = ptrace.interrupt(r.tid);
@@ -1472,7 +1521,7 @@ public final class TraceSession {
         InThreadGuard g = t.guard;
         if (g == null) return;
         t.guard = null;
-        g.remove(ptrace, wait, t.tid, (a, b) -> writeCode(t, a, b), alive);
+        g.remove(ptrace, wait, t.tid, t.memory, (a, b) -> writeCode(t, a, b), alive);
     }
 
     /**
@@ -1583,6 +1632,16 @@ public final class TraceSession {
             if (regs[X86Regs.RIP] != t.guard.hitRip()) return false;
             guardHit(t, regs);
             return true;
+        }
+        if (t.guard != null && event == 0 && GUARD_FAULTS.contains(sig)) {
+            // The instruction the stub runs for the point faulted: the program's handler sees the program's address.
+            long[] regs = ptrace.getRegsArray(t.tid);
+            long at = t.guard.programAddress(regs[X86Regs.RIP]);
+            if (at != regs[X86Regs.RIP]) {
+                regs[X86Regs.RIP] = at;
+                ptrace.setRegs(t.tid, regs);
+            }
+            return false;
         }
         boolean perfTrap = sig == Signals.SIGTRAP && event == 0 && t.perfFd >= 0
                 && PerfEvents.isTrap(ptrace.siginfo(t.tid), PERF_MARKER);
@@ -2364,6 +2423,8 @@ public final class TraceSession {
         long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
         boolean interruptSent;
+        /** Recording: single steps left to bring a preempted thread in JIT code to an instruction a guard can patch. */
+        int stepsToPoint;
         /** Recording: the preemption to report when the thread runs again. */
         dev.deja.formats.event.ScheduleEvent preemption;
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */

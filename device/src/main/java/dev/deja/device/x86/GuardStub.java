@@ -11,10 +11,11 @@ import java.nio.ByteOrder;
  * {@code A} millions of times then costs a few nanoseconds a turn instead of a ptrace stop
  * (about 35 µs) each, and the thread stops once, at the state deja looks for.
  *
- * <p>The stub touches neither the flags nor the stack (the hash of the stack, red zone included,
- * is part of the state compared): it keeps rcx and rdx in its own page while it runs, and compares
- * each register by adding the negated recorded value with {@code lea} (which leaves the flags) and
- * testing the sum with {@code jrcxz}. The page is mapped read, write and execute for that.
+ * <p>The stub leaves the flags as they were and only reads the stack (the hash of the stack, red
+ * zone included, is part of the state compared): it keeps rcx and rdx in its own data page while it
+ * runs, and compares each register by adding the negated recorded value with {@code lea} (which
+ * leaves the flags) and testing the sum with {@code jrcxz}. With a {@link StackCheck}, once the
+ * registers match it hashes the stack window itself, the flags saved around the hash.
  *
  * <p>What it assumes: no branch lands inside the patched bytes after {@code A}. The whole function
  * around {@code A} (its bounds from the module's {@code .eh_frame_hdr}) is decoded from its start:
@@ -52,6 +53,26 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
 
     private static int negated(int reg) {
         return 2 + reg;
+    }
+
+    /** Slots for the stack check: rax, rsi, rdi and the flags (lahf, seto) while it hashes. */
+    private static final int SAVE_RAX = 2 + REGISTERS;
+    private static final int SAVE_RSI = SAVE_RAX + 1;
+    private static final int SAVE_RDI = SAVE_RAX + 2;
+    private static final int SAVE_FLAGS = SAVE_RAX + 3;
+    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+    private static final long FNV_PRIME = 0x100000001b3L;
+
+    /**
+     * The stack window the stub hashes itself once the registers are the point's: FNV-1a over
+     * {@code length} bytes from {@code start}, then xor {@code length}, as the recorder hashed it
+     * ({@code RunState.stackHash}). A state whose registers recur with a different stack (an
+     * interpreter's dispatch code, whose locals live in its frame) then costs no trap.
+     */
+    public record StackCheck(long start, int length, long hash) {
+        public StackCheck {
+            if (length <= 0) throw new IllegalArgumentException("an empty stack window");
+        }
     }
 
     public GuardStub {
@@ -96,6 +117,12 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      */
     public static GuardStub build(byte[] function, long functionAddress, long address, long stubAddress, long[] registers,
                                   int uncompared) throws Refused {
+        return build(function, functionAddress, address, stubAddress, registers, uncompared, null);
+    }
+
+    /** As {@link #build(byte[], long, long, long, long[], int)}, the stack window {@code stack} checked too (null: not). */
+    public static GuardStub build(byte[] function, long functionAddress, long address, long stubAddress, long[] registers,
+                                  int uncompared, StackCheck stack) throws Refused {
         if (registers.length != REGISTERS) throw new IllegalArgumentException("16 registers, got " + registers.length);
         if (address < functionAddress || address - functionAddress >= function.length) {
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in the function given");
@@ -107,12 +134,44 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         for (int back = 0; back <= MAX_BEFORE && back < scan.before().size() + 1; back++) {
             long patchAt = back == 0 ? address : scan.before().get(scan.before().size() - back);
             try {
-                return build(function, functionAddress, patchAt, address, stubAddress, registers, uncompared, scan.targets());
+                return build(function, functionAddress, patchAt, address, stubAddress, registers, uncompared, scan.targets(), stack);
             } catch (Refused r) {
                 if (why == null) why = r;
             }
         }
         throw why;
+    }
+
+    /**
+     * A stub whose patch covers exactly the one instruction at {@code address}, for code with no
+     * function bounds (JIT-compiled code has no {@code .eh_frame}): a branch can only land at the
+     * instruction's start, which is the point itself, so no decoding of the code around is needed.
+     * The instruction must be 5 bytes or longer, not a branch, and without immediates: a JIT
+     * compiler patches those in place (embedded pointers, inline caches, call targets), and would
+     * patch the jump instead.
+     *
+     * @param code the bytes at {@code address} (15 suffice)
+     */
+    public static GuardStub buildSingle(byte[] code, long address, long stubAddress, long[] registers, int uncompared,
+                                        StackCheck stack) throws Refused {
+        if (registers.length != REGISTERS) throw new IllegalArgumentException("16 registers, got " + registers.length);
+        X86Insn insn = decode(code, 0);
+        String at = " at 0x" + Long.toHexString(address);
+        if (insn.length() < JMP_LENGTH) throw new Refused("the instruction" + at + " is shorter than a jump (" + insn.length() + " bytes)");
+        if (insn.branch() != Branch.NONE) throw new Refused("the instruction" + at + " branches");
+        if (insn.immediate() > 0) throw new Refused("the instruction" + at + " has an immediate, which JIT compilers patch");
+        byte[] only = java.util.Arrays.copyOf(code, insn.length());
+        return build(only, address, address, address, stubAddress, registers, uncompared, java.util.Set.of(), stack);
+    }
+
+    /** Whether {@link #buildSingle} takes the instruction at the start of {@code code}. */
+    public static boolean singleGuardable(byte[] code) {
+        try {
+            X86Insn insn = X86Decoder.decode(code, 0);
+            return insn.length() >= JMP_LENGTH && insn.branch() == Branch.NONE && insn.immediate() == 0;
+        } catch (X86DecodeException e) {
+            return false;
+        }
     }
 
     /** How many instructions before the address the patch may start. */
@@ -152,7 +211,8 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     }
 
     private static GuardStub build(byte[] function, long functionAddress, long patchAt, long address, long stubAddress,
-                                   long[] registers, int uncompared, java.util.Set<Long> targets) throws Refused {
+                                   long[] registers, int uncompared, java.util.Set<Long> targets, StackCheck stack)
+            throws Refused {
         byte[] window = java.util.Arrays.copyOfRange(function, (int) (patchAt - functionAddress), function.length);
         // The instructions the 5-byte jump displaces.
         int covered = 0;
@@ -209,6 +269,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             failJumps.add(a.size());
             a.int32(0);
         }
+        if (stack != null) stackCheck(a, stack, failJumps);
         a.storeRip(0x8B, 1, SAVE_RCX);
         a.storeRip(0x8B, 2, SAVE_RDX);
         long hit = a.here();
@@ -231,6 +292,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.place(SAVE_RCX, 0);
         a.place(SAVE_RDX, 0);
         for (int reg = 0; reg < REGISTERS; reg++) a.place(negated(reg), -registers[reg]);
+        for (int slot = SAVE_RAX; slot <= SAVE_FLAGS; slot++) a.place(slot, 0);
 
         byte[] patch = new byte[covered];
         java.util.Arrays.fill(patch, (byte) 0xCC);
@@ -261,6 +323,49 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             case 2 -> ByteBuffer.wrap(code, at, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
             default -> ByteBuffer.wrap(code, at, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
         };
+    }
+
+    /**
+     * With the registers found equal (rcx and rdx in their slots): hashes the stack window and jumps to
+     * the mismatch path unless the hash is the recorded one. The flags are saved with lahf and seto and
+     * put back with add al,0x7f (OF) and sahf (SF ZF AF PF CF); the stack is only read.
+     */
+    private static void stackCheck(Asm a, StackCheck stack, java.util.List<Integer> failJumps) {
+        a.storeRip(0x89, 0, SAVE_RAX);                          // mov [save_rax], rax
+        a.bytes(0x9F);                                          // lahf
+        a.bytes(0x0F, 0x90, 0xC0);                              // seto al
+        a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
+        a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
+        a.storeRip(0x89, 7, SAVE_RDI);                          // mov [save_rdi], rdi
+        a.bytes(0x48, 0xBE);                                    // mov rsi, start
+        a.int64(stack.start());
+        a.bytes(0xB9);                                          // mov ecx, length
+        a.int32(stack.length());
+        a.bytes(0x48, 0xB8);                                    // mov rax, FNV offset basis
+        a.int64(FNV_OFFSET);
+        a.bytes(0x48, 0xBA);                                    // mov rdx, FNV prime
+        a.int64(FNV_PRIME);
+        int loop = a.size();
+        a.bytes(0x0F, 0xB6, 0x3E);                              // movzx edi, byte [rsi]
+        a.bytes(0x48, 0x31, 0xF8);                              // xor rax, rdi
+        a.bytes(0x48, 0x0F, 0xAF, 0xC2);                        // imul rax, rdx
+        a.bytes(0x48, 0xFF, 0xC6);                              // inc rsi
+        a.bytes(0xFF, 0xC9);                                    // dec ecx
+        a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);          // jnz loop
+        a.bytes(0x48, 0xBA);                                    // mov rdx, the recorded hash before its length
+        a.int64(stack.hash() ^ stack.length());
+        a.bytes(0x48, 0x29, 0xD0);                              // sub rax, rdx: 0 when equal
+        a.bytes(0x48, 0x89, 0xC1);                              // mov rcx, rax
+        a.storeRip(0x8B, 0, SAVE_FLAGS);                        // mov rax, [save_flags]
+        a.bytes(0x04, 0x7F);                                    // add al, 0x7f: OF as it was
+        a.bytes(0x9E);                                          // sahf: SF ZF AF PF CF as they were
+        a.storeRip(0x8B, 0, SAVE_RAX);                          // mov rax, [save_rax]
+        a.storeRip(0x8B, 6, SAVE_RSI);                          // mov rsi, [save_rsi]
+        a.storeRip(0x8B, 7, SAVE_RDI);                          // mov rdi, [save_rdi]
+        a.bytes(0xE3, 0x05);                                    // jrcxz: the stack is the point's
+        a.bytes(0xE9);                                          // jmp no
+        failJumps.add(a.size());
+        a.int32(0);
     }
 
     /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */

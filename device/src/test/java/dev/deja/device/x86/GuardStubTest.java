@@ -73,6 +73,42 @@ class GuardStubTest {
     }
 
     /**
+     * JIT code (HotSpot's template interpreter has no {@code .eh_frame}): the patch covers the one
+     * instruction at the point, {@code movzbl 0x1(%r13),%ebx} of the bytecode dispatch, and no more.
+     */
+    @Test
+    void aSingleInstructionGuardCoversThatInstructionOnly() throws Exception {
+        long at = 0x7fffe1000000L + 0x1234;
+        long stub = at + 0x100000;
+        byte[] code = bytes("41 0f b6 5d 01 41 ff 24 dc 90 90 90 90 90 90");
+        GuardStub s = GuardStub.buildSingle(code, at, stub, registers(), 0, null);
+        assertEquals(at, s.patchAddress());
+        assertEquals(5, s.patch().length);
+        assertEquals(s.checkAddress(), stub, "nothing runs before the comparison");
+        byte[] stubCode = s.code();
+        int resume = (int) (s.resumeAddress() - stub);
+        assertArrayEquals(bytes("41 0f b6 5d 01 e9"), Arrays.copyOfRange(stubCode, resume, resume + 6));
+        assertEquals(at + 5, s.resumeAddress() + 10 + le32(stubCode, resume + 6), "back after the instruction");
+        assertEquals(s.hitAddress(), run(s, registers()).stop());
+        assertTrue(GuardStub.singleGuardable(code));
+    }
+
+    @Test
+    void aSingleInstructionGuardRefusesShortBranchingAndPatchableInstructions() {
+        long at = 0x7fffe1000000L;
+        for (String refused : java.util.List.of(
+                "48 83 c0 01 90 90 90 90",          // add rax, 1: 4 bytes
+                "b8 01 00 00 00 90 90 90",          // mov eax, imm32: an embedded constant the JIT patches
+                "48 b8 01 00 00 00 00 00 00 00",    // movabs rax, imm64: an inline cache's holder
+                "e8 00 10 00 00 90 90 90",          // call rel32
+                "0f 84 00 10 00 00 90 90",          // je rel32
+                "41 81 7f 10 01 00 00 00")) {       // cmp dword [r15+16], imm32: an nmethod entry barrier
+            assertThrows(GuardStub.Refused.class, () -> GuardStub.buildSingle(bytes(refused), at, at + 0x100000, registers(), 0, null), refused);
+            assertTrue(!GuardStub.singleGuardable(bytes(refused)), refused);
+        }
+    }
+
+    /**
      * thr_racy_counter's adder (gcc -O1): preempted at its loop's back edge, jne at 0x11a3, whose
      * next instruction is the target of the jle that skips the loop. The patch starts at the cmp before
      * it; the stub runs the cmp, then compares, then runs the jne.
@@ -127,42 +163,149 @@ class GuardStubTest {
         }
     }
 
-    private record Run(long stop, long[] registers) {
+    private record Run(long stop, long[] registers, long flags) {
     }
 
-    /**
-     * Runs the stub's comparison on a register file (hardware order) with the few instructions it is made
-     * of (mov to and from its page, lea base+index, jrcxz, jmp rel32), up to its trap or its displaced code.
-     */
     private static Run run(GuardStub s, long[] r) {
+        return run(s, r, 0, 0, new byte[0]);
+    }
+
+    /** The arithmetic flags lahf/sahf carry (SF ZF AF PF CF), and OF. */
+    private static final long SAHF_FLAGS = 0xD5;
+    private static final long OF = 0x800;
+
+    /**
+     * Runs the stub's comparison on a register file (hardware order) and flags, with the instructions it
+     * is made of (mov to and from its page, lea base+index, jrcxz, jmp rel32; for the stack check lahf,
+     * seto, sahf, add al, mov imm, movzx from the stack, xor, imul, inc, dec, jnz, sub, mov between
+     * registers), up to its trap or its displaced code. The stack is {@code stack} from {@code stackAt};
+     * an instruction that changes flags it does not keep scrambles them, so that only a restore brings
+     * them back.
+     */
+    private static Run run(GuardStub s, long[] r, long flags, long stackAt, byte[] stack) {
         byte[] page = Arrays.copyOf(s.code(), GuardStub.SIZE);
         ByteBuffer m = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
         long pc = s.checkAddress();
-        for (int steps = 0; steps < 10_000; steps++) {
-            if (pc == s.hitAddress() || pc == s.resumeAddress()) return new Run(pc, r);
+        long f = flags;
+        long scrambled = 0x8D5; // every flag set: what a restore must undo
+        for (int steps = 0; steps < 100_000; steps++) {
+            if (pc == s.hitAddress() || pc == s.resumeAddress()) return new Run(pc, r, f);
             int o = (int) (pc - s.stubAddress());
             int b0 = page[o] & 0xff;
+            int b1 = o + 1 < page.length ? page[o + 1] & 0xff : 0;
+            int b2 = o + 2 < page.length ? page[o + 2] & 0xff : 0;
             if (b0 == 0xE3) {
                 pc += 2 + (r[1] == 0 ? page[o + 1] : 0);
             } else if (b0 == 0xE9) {
                 pc += 5 + m.getInt(o + 1);
-            } else if ((b0 & 0xF8) == 0x48 && (page[o + 1] & 0xff) == 0x8D) {
-                int modrm = page[o + 2] & 0xff;
+            } else if ((b0 & 0xF8) == 0x48 && b1 == 0x8D) {
                 int sib = page[o + 3] & 0xff;
                 int base = (sib & 7) | ((b0 & 1) << 3);
                 r[1] = r[base] + r[(sib >> 3) & 7];
-                pc += (modrm >> 6) == 1 ? 5 : 4;
-            } else if (b0 == 0x48 && ((page[o + 1] & 0xff) == 0x89 || (page[o + 1] & 0xff) == 0x8B)) {
-                int reg = ((page[o + 2] & 0xff) >> 3) & 7;
+                pc += (b2 >> 6) == 1 ? 5 : 4;
+            } else if (b0 == 0x48 && (b1 == 0x89 || b1 == 0x8B) && (b2 >> 6) == 0) {
+                int reg = (b2 >> 3) & 7;
                 int slot = (int) (pc + 7 + m.getInt(o + 3) - s.stubAddress());
-                if ((page[o + 1] & 0xff) == 0x89) m.putLong(slot, r[reg]);
+                if (b1 == 0x89) m.putLong(slot, r[reg]);
                 else r[reg] = m.getLong(slot);
                 pc += 7;
+            } else if (b0 == 0x48 && b1 == 0x89 && b2 == 0xC1) { // mov rcx, rax
+                r[1] = r[0];
+                pc += 3;
+            } else if (b0 == 0x9F) { // lahf
+                r[0] = (r[0] & ~0xFF00L) | (((f & SAHF_FLAGS) | 2) << 8);
+                pc += 1;
+            } else if (b0 == 0x9E) { // sahf
+                f = (f & ~SAHF_FLAGS) | ((r[0] >> 8) & SAHF_FLAGS);
+                pc += 1;
+            } else if (b0 == 0x0F && b1 == 0x90 && b2 == 0xC0) { // seto al
+                r[0] = (r[0] & ~0xFFL) | ((f & OF) != 0 ? 1 : 0);
+                pc += 3;
+            } else if (b0 == 0x04) { // add al, imm8
+                byte al = (byte) r[0];
+                byte imm = page[o + 1];
+                int sum = al + imm;
+                f = (scrambled & ~OF) | (sum != (byte) sum ? OF : 0);
+                r[0] = (r[0] & ~0xFFL) | (sum & 0xFF);
+                pc += 2;
+            } else if (b0 == 0x48 && b1 >= 0xB8 && b1 <= 0xBF) { // mov r64, imm64
+                r[b1 - 0xB8] = m.getLong(o + 2);
+                pc += 10;
+            } else if (b0 == 0xB9) { // mov ecx, imm32
+                r[1] = m.getInt(o + 1) & 0xFFFFFFFFL;
+                pc += 5;
+            } else if (b0 == 0x0F && b1 == 0xB6 && b2 == 0x3E) { // movzx edi, byte [rsi]
+                long i = r[6] - stackAt;
+                if (i < 0 || i >= stack.length) throw new AssertionError("a read outside the stack window at 0x" + Long.toHexString(r[6]));
+                r[7] = stack[(int) i] & 0xFF;
+                pc += 3;
+            } else if (b0 == 0x48 && b1 == 0x31 && b2 == 0xF8) { // xor rax, rdi
+                r[0] ^= r[7];
+                f = scrambled;
+                pc += 3;
+            } else if (b0 == 0x48 && b1 == 0x0F && b2 == 0xAF && (page[o + 3] & 0xff) == 0xC2) { // imul rax, rdx
+                r[0] *= r[2];
+                f = scrambled;
+                pc += 4;
+            } else if (b0 == 0x48 && b1 == 0xFF && b2 == 0xC6) { // inc rsi
+                r[6]++;
+                f = scrambled;
+                pc += 3;
+            } else if (b0 == 0xFF && b1 == 0xC9) { // dec ecx
+                r[1] = (r[1] - 1) & 0xFFFFFFFFL;
+                f = r[1] == 0 ? 0x40 : 0;
+                pc += 2;
+            } else if (b0 == 0x75) { // jnz rel8
+                pc += 2 + ((f & 0x40) == 0 ? page[o + 1] : 0);
+            } else if (b0 == 0x48 && b1 == 0x29 && b2 == 0xD0) { // sub rax, rdx
+                r[0] -= r[2];
+                f = scrambled;
+                pc += 3;
             } else {
                 throw new AssertionError("unexpected byte " + Integer.toHexString(b0) + " at stub+" + o);
             }
         }
         throw new AssertionError("the stub did not end");
+    }
+
+    /** RunState.stackHash of a whole window: FNV-1a over its bytes, then xor its length. */
+    private static long stackHash(byte[] window) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : window) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h ^ window.length;
+    }
+
+    /**
+     * At a point whose registers recur (an interpreter's dispatch code, the progress on the stack), the
+     * stub hashes the stack window itself: it traps only when the hash is the recorded one, and either
+     * way the registers and every flag it compares are as they were.
+     */
+    @Test
+    void theStubHashesTheStackWindowAndLeavesRegistersAndFlagsAsTheyWere() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] window = new byte[512];
+        for (int i = 0; i < window.length; i++) window[i] = (byte) (i * 7 + 3);
+        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                new GuardStub.StackCheck(sp - 128, 512, stackHash(window)));
+        for (long flags : new long[] {0, OF, 0x41, 0x8D5, 0x95}) {
+            Run same = run(s, recorded.clone(), flags, sp - 128, window);
+            assertEquals(s.hitAddress(), same.stop(), "the recorded stack: the trap");
+            assertArrayEquals(recorded, same.registers(), "registers as they were at the trap");
+            assertEquals(flags, same.flags(), "flags as they were at the trap");
+            byte[] later = window.clone();
+            later[128 + 8] += 1; // a local one turn later
+            Run other = run(s, recorded.clone(), flags, sp - 128, later);
+            assertEquals(s.resumeAddress(), other.stop(), "another stack: on to the displaced code");
+            assertArrayEquals(recorded, other.registers(), "registers as they were");
+            assertEquals(flags, other.flags(), "flags as they were");
+        }
+        long[] moved = recorded.clone();
+        moved[0] += 1;
+        assertEquals(s.resumeAddress(), run(s, moved, 0, sp - 128, window).stop(), "a register differs: no hashing needed");
     }
 
     @Test
