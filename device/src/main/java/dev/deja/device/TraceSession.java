@@ -2267,7 +2267,15 @@ public final class TraceSession {
         if (task.matcher != null) {
             RunTarget target = task.matcher.target();
             task.matcher = null;
-            if (task.guard != null && livePids.contains(task.pid)) removeGuard(task, false);
+            if (task.guard != null && livePids.contains(task.pid)) {
+                // Its /proc entry is gone with it: the code goes back through a thread of its process that lives.
+                Task other = tasks.values().stream().filter(o -> o.pid == task.pid).findFirst().orElse(null);
+                try {
+                    if (other != null) task.guard.remove(ptrace, wait, other.tid, other.memory, (a, b) -> writeCode(other, a, b), false);
+                } catch (DeviceException processGone) {
+                    // the whole process is ending (its other threads' deaths come next): no code to put back
+                }
+            }
             task.guard = null;
             tracer.stopMissed(task, target.label() + ": the thread ended before its recorded preemption point");
         }

@@ -16,8 +16,13 @@ public enum Branch {
     CALL_REL32,
     /** LOOP, LOOPE, LOOPNE or JRCXZ/JECXZ, all with an 8-bit displacement (E0-E3). */
     LOOP_REL8,
-    /** A jump or call through a register or memory (FF /2 to /5, near or far). */
-    INDIRECT,
+    /** A call through a register or memory (FF /2, /3: near or far). */
+    INDIRECT_CALL,
+    /**
+     * A jump through a register or memory (FF /4, /5: near or far): a switch's table, a tail call, or
+     * a computed jump into unrolled code, whose targets the code does not say.
+     */
+    INDIRECT_JMP,
     /** A near or far return (C2, C3, CA, CB). */
     RET,
     /**

@@ -20,8 +20,9 @@ import java.nio.ByteOrder;
  * <p>What it assumes: no branch lands inside the patched bytes after {@code A}. The whole function
  * around {@code A} (its bounds from the module's {@code .eh_frame_hdr}) is decoded from its start:
  * the decoding must reach {@code A} on an instruction boundary and no direct branch of the function
- * may target the patched bytes past {@code A}; an indirect jump (a switch's table) is assumed not
- * to either. The code must not be read as data. Instructions that cannot move are refused (a call,
+ * may target the patched bytes past {@code A}. A function that jumps through a register or memory
+ * anywhere (a switch's table, a computed jump into unrolled code) gets a patch of the one instruction
+ * at {@code A} only, which must be 5 bytes or longer. The code must not be read as data. Instructions that cannot move are refused (a call,
  * whose return address would change; loop/jrcxz; syscall and other traps), and then deja falls back
  * to a plain breakpoint.
  *
@@ -128,6 +129,19 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not in the function given");
         }
         FunctionScan scan = scan(function, functionAddress, address);
+        if (scan.indirectJump()) {
+            // A jump through a register may land on any instruction (a switch's table, an unrolled copy entered
+            // in the middle, as HotSpot's G1 copies objects): only the one at the address is patched, if it is
+            // long enough; the address itself may be a target, which is the point anyway.
+            int off = (int) (address - functionAddress);
+            X86Insn insn = decode(function, off);
+            if (insn.length() < JMP_LENGTH) {
+                throw new Refused("the function at 0x" + Long.toHexString(functionAddress) + " jumps through a register,"
+                        + " and the instruction at 0x" + Long.toHexString(address) + " is shorter than a jump");
+            }
+            byte[] only = java.util.Arrays.copyOfRange(function, off, off + insn.length());
+            return build(only, address, address, address, stubAddress, registers, uncompared, java.util.Set.of(), stack);
+        }
         // Where the jump goes: at the address, or up to a few plain instructions before it (the stub runs
         // those first, then compares): a loop's back edge is often followed by a branch target.
         Refused why = null;
@@ -177,14 +191,18 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     /** How many instructions before the address the patch may start. */
     private static final int MAX_BEFORE = 3;
 
-    /** A function decoded from its start: the instruction boundaries before the address, and every direct branch target. */
-    private record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets) {
+    /**
+     * A function decoded from its start: the instruction boundaries before the address, every direct
+     * branch target, and whether it jumps through a register or memory anywhere (targets unknown).
+     */
+    private record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets, boolean indirectJump) {
     }
 
     private static FunctionScan scan(byte[] function, long functionAddress, long address) throws Refused {
         java.util.List<Long> before = new java.util.ArrayList<>();
         java.util.Set<Long> targets = new java.util.HashSet<>();
         boolean onBoundary = false;
+        boolean indirectJump = false;
         int off = 0;
         while (off < function.length) {
             long pc = functionAddress + off;
@@ -201,13 +219,14 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                 else before.clear();
             }
             if (insn.rel() >= 0) targets.add(pc + insn.length() + relValue(function, off, insn));
+            if (insn.branch() == Branch.INDIRECT_JMP) indirectJump = true;
             off += insn.length();
         }
         if (!onBoundary) {
             throw new Refused("0x" + Long.toHexString(address) + " is not an instruction boundary of the function at 0x"
                     + Long.toHexString(functionAddress));
         }
-        return new FunctionScan(before, targets);
+        return new FunctionScan(before, targets, indirectJump);
     }
 
     private static GuardStub build(byte[] function, long functionAddress, long patchAt, long address, long stubAddress,

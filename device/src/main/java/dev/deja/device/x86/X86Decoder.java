@@ -286,7 +286,7 @@ public final class X86Decoder {
             case 0xeb -> Branch.JMP_REL8;
             case 0xc2, 0xc3, 0xca, 0xcb -> Branch.RET;
             case 0xcc, 0xcd, 0xcf, 0xf1, 0xf4 -> Branch.SYSTEM;
-            case 0xff -> reg >= 2 && reg <= 5 ? Branch.INDIRECT : Branch.NONE;
+            case 0xff -> reg == 2 || reg == 3 ? Branch.INDIRECT_CALL : reg == 4 || reg == 5 ? Branch.INDIRECT_JMP : Branch.NONE;
             default -> Branch.NONE;
         };
     }

@@ -330,6 +330,24 @@ class GuardStubTest {
         assertEquals(at + 7 + 0x10, data);
     }
 
+    /**
+     * HotSpot's G1 copies an object with a computed jump into an unrolled run of moves (objdump of
+     * libjvm's G1ParScanThreadState::trim_queue_to_threshold): any of them may be a target, so a patch
+     * over two of them crashed a javac replay. In a function that jumps through a register only the
+     * instruction at the point is patched, and it must be 5 bytes or more.
+     */
+    @Test
+    void aFunctionThatJumpsThroughARegisterGetsAPatchOfTheOneInstruction() throws Exception {
+        byte[] copy = bytes("ff e0 49 8b 45 38 49 89 42 38 48 8b 87 00 01 00 00 49 89 42 30 c3");
+        long start = 0x7ffff6d2b702L;
+        long stub = start + 0x100000;
+        assertThrows(GuardStub.Refused.class, () -> GuardStub.build(copy, start, start + 2, stub, registers()),
+                "4 bytes: the next move, a target, would be under the patch");
+        GuardStub s = GuardStub.build(copy, start, start + 10, stub, registers());
+        assertEquals(start + 10, s.patchAddress());
+        assertEquals(7, s.patch().length, "the 7-byte load alone");
+    }
+
     @Test
     void callsAndBranchesIntoThePatchAreRefused() {
         byte[] call = bytes("e8 00 00 00 00 c3");
