@@ -778,11 +778,9 @@ final class ReplayTracer implements Tracer {
             // Killed where no signal-delivery stop could be recorded (SIGKILL): end it the same way.
             return dieOf(t, x.termSignal());
         }
-        if (x != null && (!x.processExit() || exitGroupBySibling(x, recTid))) {
+        if (x != null && !x.processExit()) {
             // A thread that ended without a call of its own: a sibling's exit_group (or exec) ended it at a
             // syscall entry too soon to be recorded, or while it ran. It waits (in pause) for the same end.
-            // The leader's end is the process's, by a sibling's exit_group too (mvn's main thread, waiting to
-            // join a thread, was ended by another thread's System.exit).
             return new Decision.Rewrite(nrPause, new long[6]);
         }
         SyscallEvent got = live(e, -1);
@@ -792,17 +790,6 @@ final class ReplayTracer implements Tracer {
         int pid = x != null ? x.pid() : -1;
         throw new Stop(divergence(seq, pid, recTid, expected, render(got)));
     }
-
-    /** Whether another thread of {@code x}'s process called exit_group shortly before {@code x} was recorded. */
-    private boolean exitGroupBySibling(ExitEvent x, int recTid) {
-        for (SyscallEvent s : run.syscallsBefore(x.seq(), EXIT_GROUP_LOOKBACK)) {
-            if (s.pid() == x.pid() && s.tid() != recTid && table.name(s.nr()).equals("exit_group")) return true;
-        }
-        return false;
-    }
-
-    /** How many calls before a thread's end deja looks for the sibling's exit_group that ended it. */
-    private static final int EXIT_GROUP_LOOKBACK = 256;
 
     private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
         int nr = r.nr();
