@@ -56,8 +56,6 @@ public final class TraceSession {
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final int SIGSEGV = 11;
-    /** SIGILL SIGBUS SIGFPE SIGSEGV: what an instruction the guard's stub runs for the program may raise. */
-    private static final Set<Integer> GUARD_FAULTS = Set.of(4, 7, 8, SIGSEGV);
     private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
     private static final int AT_IGNORE = 1;
@@ -753,12 +751,11 @@ public final class TraceSession {
                     Unit u = unit(task);
                     task.started = true;
                     killIfStopping(task);
-                    if (u.runner == task && task.pending != null && task.pending.nr == nrExit) {
+                    if (u.runner == task && inExit(task)) {
                         // The kernel clears the thread's tid word (CLONE_CHILD_CLEARTID) on its way out, and code
                         // reads that word with no call (glibc's pthread_create reuses a dead thread's cached stack
                         // only once it is cleared): the others run user code once it is gone, so the recorded
                         // order of steps (its end before their next) says when the word was cleared.
-                        task.exiting = true;
                         resume(task, 0);
                         continue;
                     }
@@ -1022,6 +1019,11 @@ public final class TraceSession {
         schedule(u);
     }
 
+    /** Recording: the thread entered {@code exit}; it keeps its unit's turn until it is gone (see syscall entry). */
+    private boolean inExit(Task t) {
+        return t.pending != null && t.pending.nr == nrExit;
+    }
+
     /** While nobody runs user code in {@code u}: lets the thread the policy picks go. */
     private void schedule(Unit u) {
         while (u.runner == null && !u.waiting.isEmpty()) {
@@ -1093,9 +1095,10 @@ public final class TraceSession {
      */
     private boolean stepTowardsGuardable(Task t, long rip) {
         if (!InThreadGuard.ENABLED) return false;
-        byte[] insn = new byte[15];
-        int n = t.memory.read(rip, insn, 0, insn.length);
-        if (n <= 0 || dev.deja.device.x86.GuardStub.singleGuardable(Arrays.copyOf(insn, n))) {
+        byte[] read = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
+        int n = t.memory.read(rip, read, 0, read.length);
+        byte[] code = Arrays.copyOf(read, Math.max(n, 0));
+        if (n <= 0 || dev.deja.device.x86.GuardStub.singleGuardable(code)) {
             t.stepsToPoint = 0;
             return false;
         }
@@ -1105,16 +1108,26 @@ public final class TraceSession {
         } else if (--t.stepsToPoint == 0) {
             return false; // none in reach: replay traps at this one
         }
-        boolean trapOrCall = n >= 2 && (insn[0] == 0x0f && (insn[1] == 0x05 || insn[1] == 0x34))
-                || (insn[0] & 0xff) == 0xcc || (insn[0] & 0xff) == 0xcd;
-        if (trapOrCall || dev.deja.device.x86.RepString.decode(Arrays.copyOf(insn, n)) != null) {
-            // A step would run a call with no syscall stop, or trap; a rep string instruction steps an
-            // iteration at a time (replay finds such a point by its iterations): the point stays here.
+        if (!steppable(code)) {
             t.stepsToPoint = 0;
             return false;
         }
         ptrace.singleStep(t.tid, 0);
         return true;
+    }
+
+    /**
+     * Whether a single step over the instruction at the start of {@code code} is harmless: not a
+     * syscall (the kernel would run it with no syscall stop) or another trap, not a rep string
+     * instruction (it steps an iteration at a time; replay finds such a point by its iterations).
+     */
+    private static boolean steppable(byte[] code) {
+        try {
+            return dev.deja.device.x86.X86Decoder.decode(code, 0).branch() != dev.deja.device.x86.Branch.SYSTEM
+                    && dev.deja.device.x86.RepString.decode(code) == null;
+        } catch (dev.deja.device.x86.X86DecodeException e) {
+            return false;
+        }
     }
 
     /**
@@ -1159,7 +1172,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
+                if (r == null || u.waiting.isEmpty() || inExit(r)) continue;
                 if (r.keptTurn) next = Math.min(next, r.enteredAt + SchedulePolicy.KEEP_TURN_NS);
                 else if (!r.interruptSent && r.stepsToPoint == 0) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
@@ -1178,7 +1191,7 @@ public final class TraceSession {
             long slice = policy.sliceNs();
             for (Unit u : units.values()) {
                 Task r = u.runner;
-                if (r == null || u.waiting.isEmpty() || r.exiting) continue;
+                if (r == null || u.waiting.isEmpty() || inExit(r)) continue;
                 if (r.keptTurn) {
                     if (nowNs - r.enteredAt >= SchedulePolicy.KEEP_TURN_NS) {
                         // It blocks in the kernel: the others may run meanwhile.
@@ -1521,7 +1534,18 @@ public final class TraceSession {
         InThreadGuard g = t.guard;
         if (g == null) return;
         t.guard = null;
-        g.remove(ptrace, wait, t.tid, t.memory, (a, b) -> writeCode(t, a, b), alive);
+        if (alive) {
+            g.remove(ptrace, wait, t.tid, t.memory, (a, b) -> writeCode(t, a, b), true);
+            return;
+        }
+        // A dead thread's /proc entry is gone with it: the code goes back through a thread of its process that lives.
+        Task via = tasks.values().stream().filter(o -> o.pid == t.pid).findFirst().orElse(null);
+        if (via == null) return;
+        try {
+            g.remove(ptrace, wait, via.tid, via.memory, (a, b) -> writeCode(via, a, b), false);
+        } catch (DeviceException processGone) {
+            // the whole process is ending (its other threads' deaths come next): no code to put back
+        }
     }
 
     /**
@@ -1633,7 +1657,8 @@ public final class TraceSession {
             guardHit(t, regs);
             return true;
         }
-        if (t.guard != null && event == 0 && GUARD_FAULTS.contains(sig)) {
+        if (t.guard != null && event == 0 && sig != Signals.SIGTRAP
+                && Signals.raisedByFault(sig, ByteBuffer.wrap(ptrace.siginfo(t.tid)).order(ByteOrder.LITTLE_ENDIAN).getInt(8))) {
             // The instruction the stub runs for the point faulted: the program's handler sees the program's address.
             long[] regs = ptrace.getRegsArray(t.tid);
             long at = t.guard.programAddress(regs[X86Regs.RIP]);
@@ -1938,12 +1963,14 @@ public final class TraceSession {
                 result, outputs, flags), task);
         Long seen = task.resultSet;
         task.resultSet = null;
-        if ((p.flags & SyscallEvent.REWRITTEN) != 0) programArgsBack(task, p);
         if (resultSet && seen != null && Errno.restartResult(seen)) {
             throw new DeviceException("event " + p.seq + ": a call answered at its entry cannot leave with a restart code");
         }
-        if (seen != null ? Errno.restartResult(seen) : (p.flags & SyscallEvent.REWRITTEN) != 0 && Errno.restartResult(result)) {
-            restartAsMade(task, p, seen != null ? seen : result);
+        boolean rewritten = (p.flags & SyscallEvent.REWRITTEN) != 0;
+        if (seen != null ? Errno.restartResult(seen) : rewritten && Errno.restartResult(result)) {
+            restartAsMade(task, p, seen != null ? seen : result); // the program's call back, arguments included
+        } else if (rewritten) {
+            programArgsBack(task, p);
         }
         afterSyscall(task, p, result);
     }
@@ -2267,15 +2294,7 @@ public final class TraceSession {
         if (task.matcher != null) {
             RunTarget target = task.matcher.target();
             task.matcher = null;
-            if (task.guard != null && livePids.contains(task.pid)) {
-                // Its /proc entry is gone with it: the code goes back through a thread of its process that lives.
-                Task other = tasks.values().stream().filter(o -> o.pid == task.pid).findFirst().orElse(null);
-                try {
-                    if (other != null) task.guard.remove(ptrace, wait, other.tid, other.memory, (a, b) -> writeCode(other, a, b), false);
-                } catch (DeviceException processGone) {
-                    // the whole process is ending (its other threads' deaths come next): no code to put back
-                }
-            }
+            if (livePids.contains(task.pid)) removeGuard(task, false);
             task.guard = null;
             tracer.stopMissed(task, target.label() + ": the thread ended before its recorded preemption point");
         }
@@ -2425,8 +2444,6 @@ public final class TraceSession {
         long cpuAtRelease = -1;
         /** Recording: it entered a syscall keeping its turn (at enteredAt); not before sliceCheckAt is it preempted. */
         boolean keptTurn;
-        /** Recording: it entered {@code exit} and keeps its turn until it is gone (see syscall entry). */
-        boolean exiting;
         long enteredAt;
         long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */

@@ -133,14 +133,12 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             // A jump through a register may land on any instruction (a switch's table, an unrolled copy entered
             // in the middle, as HotSpot's G1 copies objects): only the one at the address is patched, if it is
             // long enough; the address itself may be a target, which is the point anyway.
-            int off = (int) (address - functionAddress);
-            X86Insn insn = decode(function, off);
+            X86Insn insn = decode(function, (int) (address - functionAddress));
             if (insn.length() < JMP_LENGTH) {
                 throw new Refused("the function at 0x" + Long.toHexString(functionAddress) + " jumps through a register,"
                         + " and the instruction at 0x" + Long.toHexString(address) + " is shorter than a jump");
             }
-            byte[] only = java.util.Arrays.copyOfRange(function, off, off + insn.length());
-            return build(only, address, address, address, stubAddress, registers, uncompared, java.util.Set.of(), stack);
+            return alone(function, functionAddress, address, insn, stubAddress, registers, uncompared, stack);
         }
         // Where the jump goes: at the address, or up to a few plain instructions before it (the stub runs
         // those first, then compares): a loop's back edge is often followed by a branch target.
@@ -170,22 +168,34 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                                         StackCheck stack) throws Refused {
         if (registers.length != REGISTERS) throw new IllegalArgumentException("16 registers, got " + registers.length);
         X86Insn insn = decode(code, 0);
-        String at = " at 0x" + Long.toHexString(address);
-        if (insn.length() < JMP_LENGTH) throw new Refused("the instruction" + at + " is shorter than a jump (" + insn.length() + " bytes)");
-        if (insn.branch() != Branch.NONE) throw new Refused("the instruction" + at + " branches");
-        if (insn.immediate() > 0) throw new Refused("the instruction" + at + " has an immediate, which JIT compilers patch");
-        byte[] only = java.util.Arrays.copyOf(code, insn.length());
-        return build(only, address, address, address, stubAddress, registers, uncompared, java.util.Set.of(), stack);
+        String why = notPatchableInJit(insn);
+        if (why != null) throw new Refused("the instruction at 0x" + Long.toHexString(address) + " " + why);
+        return alone(code, address, address, insn, stubAddress, registers, uncompared, stack);
     }
 
     /** Whether {@link #buildSingle} takes the instruction at the start of {@code code}. */
     public static boolean singleGuardable(byte[] code) {
         try {
-            X86Insn insn = X86Decoder.decode(code, 0);
-            return insn.length() >= JMP_LENGTH && insn.branch() == Branch.NONE && insn.immediate() == 0;
+            return notPatchableInJit(X86Decoder.decode(code, 0)) == null;
         } catch (X86DecodeException e) {
             return false;
         }
+    }
+
+    /** Why a JIT's instruction cannot take a patch of its own, or null when it can. */
+    private static String notPatchableInJit(X86Insn insn) {
+        if (insn.length() < JMP_LENGTH) return "is shorter than a jump (" + insn.length() + " bytes)";
+        if (insn.branch() != Branch.NONE) return "branches";
+        if (insn.immediate() > 0) return "has an immediate, which JIT compilers patch";
+        return null;
+    }
+
+    /** The stub whose patch is {@code insn} alone, the instruction at {@code address} in {@code code} (from {@code codeAddress}). */
+    private static GuardStub alone(byte[] code, long codeAddress, long address, X86Insn insn, long stubAddress, long[] registers,
+                                   int uncompared, StackCheck stack) throws Refused {
+        int off = (int) (address - codeAddress);
+        byte[] only = java.util.Arrays.copyOfRange(code, off, off + insn.length());
+        return build(only, address, address, address, stubAddress, registers, uncompared, java.util.Set.of(), stack);
     }
 
     /** How many instructions before the address the patch may start. */

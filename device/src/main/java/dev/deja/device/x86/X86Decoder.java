@@ -84,6 +84,8 @@ public final class X86Decoder {
         final byte[] code;
         final int start;
         int pos;
+        /** The immediate operands' bytes skipped so far. */
+        int immediateBytes;
 
         Reader(byte[] code, int start) {
             this.code = code;
@@ -111,8 +113,6 @@ public final class X86Decoder {
             skip(n);
             immediateBytes += n;
         }
-
-        int immediateBytes;
 
         void need(int n) throws X86DecodeException {
             if (pos + n - start > MAX_LENGTH) throw fail("longer than " + MAX_LENGTH + " bytes");
