@@ -6,6 +6,7 @@
 #                            FLOOR_N calls per floor mechanism, default 50000;
 #                            FLOOR_SRC the floor's source, default ../shared/bench/floor.c;
 #                            BENCH_ONLY=threads: only the threads section (5), no floor, no strace;
+#                            BENCH_ONLY=store: only the blob store section (7);
 #                            BENCH_ONLY=start: only the start section (6); BENCH_START_RUNS runs
 #                            per start figure, median kept, default 7;
 #                            BENCH_XZ_MB size of xz's input, default 20; BENCH_RACY_N the racy
@@ -34,6 +35,9 @@
 #     native. A replay counts only when it exits with the recorded status and prints the recorded
 #     stdout; otherwise the table says why (divergence and deja's message, deja failed, hung, other
 #     output). Every run there is under `timeout BENCH_TIMEOUT`: a replay that spins is reported.
+#   - store: three recordings of `java -version` into a fresh DEJA_HOME: the first copies the JDK's
+#     files into the shared blob store, the next ones hard-link them; each one's wall and the disk it
+#     added (du -sk of the home: a hard-linked file counts once), against issue 12's target (< 5 MiB).
 #   - start: `deja --help`, `deja ls` (a scratch DEJA_HOME with one recording), `deja info` of it,
 #     `deja record /bin/true` and its replay, and `java -version` for the JVM's own start: the median
 #     of BENCH_START_RUNS walls each, and the median CPU time (user + sys, all threads: less sensitive
@@ -64,7 +68,7 @@ FLOOR=/tmp/floor
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
-[[ -z $ONLY || $ONLY == threads || $ONLY == start ]] || die "BENCH_ONLY can only be 'threads' or 'start' (got $ONLY)"
+[[ -z $ONLY || $ONLY == threads || $ONLY == start || $ONLY == store ]] || die "BENCH_ONLY can only be 'threads', 'start' or 'store' (got $ONLY)"
 START_RUNS=${BENCH_START_RUNS:-7}
 [[ $START_RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_START_RUNS must be a positive integer (got $START_RUNS)"
 if [[ -z $ONLY ]]; then
@@ -335,6 +339,40 @@ start_report() {
   done
 }
 
+# --- 7. store (defined here; run after start, or alone with BENCH_ONLY=store) -------------
+# Three JVM recordings into one fresh home: the disk each adds and its wall.
+STORE_WALL=(); STORE_KB=()
+store_bench() {
+  local home=$WORK/store-home i t0 t1 before after
+  (( HAVE_DEJA )) || return 0
+  say "store: java -version recorded 3 times into one home (the first copies, the others link)"
+  rm -rf "$home"; mkdir -p "$home"
+  for i in 1 2 3; do
+    before=$(du -sk "$home" | cut -f 1)
+    t0=$(now)
+    DEJA_HOME=$home "$DEJA" record -q -- "$JAVA_BIN" -version >/dev/null 2>&1 || { say "WARNING: recording java -version failed"; return 0; }
+    t1=$(now)
+    after=$(du -sk "$home" | cut -f 1)
+    STORE_WALL+=($(( t1 - t0 ))); STORE_KB+=($(( after - before )))
+  done
+  STORE_SHARED=$(du -sk "$home/blobs" | cut -f 1)
+}
+store_report() {
+  (( ${#STORE_WALL[@]} )) || return 0
+  echo "| \`deja record -- java -version\` into one home | wall ms | disk added KiB | target |"
+  echo "|---|---:|---:|---|"
+  echo "| 1st (copies the JDK's files into the store) | $(ms "${STORE_WALL[0]}") | ${STORE_KB[0]} | |"
+  echo "| 2nd (hard links) | $(ms "${STORE_WALL[1]}") | ${STORE_KB[1]} | < 5120 KiB |"
+  echo "| 3rd (hard links) | $(ms "${STORE_WALL[2]}") | ${STORE_KB[2]} | < 5120 KiB |"
+  echo
+  echo "The shared store holds ${STORE_SHARED} KiB."
+}
+
+if [[ $ONLY == store ]]; then
+  store_bench
+  results store_report
+  exit 0
+fi
 if [[ $ONLY == threads ]]; then
   threads_bench
   results threads_report
@@ -478,6 +516,9 @@ threads_bench
 # --- 6. start (the section is defined above) ------------------------------------
 start_bench
 
+# --- 7. store (the section is defined above) ------------------------------------
+store_bench
+
 # --- report -------------------------------------------------------------------
 report() {
   echo "| getppid loop (N=$N) | ns per call | deja / it |"
@@ -524,4 +565,4 @@ report() {
        "recording: $(us "$DEJA_CALL_NET") µs."
 }
 
-results report threads_report start_report
+results report threads_report start_report store_report

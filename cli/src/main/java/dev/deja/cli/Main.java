@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
     /** The subcommands' names, in the order {@code deja --help} lists them. */
     private static final List<String> COMMANDS = List.of("record", "replay", "debug", "diff", "trace", "run", "ls",
-            "info", "dump", "report", "pack", "unpack", "help");
+            "info", "dump", "report", "pack", "unpack", "rm", "gc", "help");
 
     /**
      * A new subcommand object, or null for a name that is none. A switch, not a map of method
@@ -39,6 +39,8 @@ public final class Main implements Runnable {
             case "report" -> new ReportCommand();
             case "pack" -> new PackCommand();
             case "unpack" -> new UnpackCommand();
+            case "rm" -> new RmCommand();
+            case "gc" -> new GcCommand();
             case "help" -> new CommandLine.HelpCommand();
             default -> null;
         };

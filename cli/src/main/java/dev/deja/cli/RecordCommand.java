@@ -11,6 +11,7 @@ import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.Recordings;
+import dev.deja.formats.SharedBlobs;
 import dev.deja.recorder.Recorder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -128,7 +129,8 @@ final class RecordCommand implements Callable<Integer> {
         for (int run = 1; run <= plan.runs(); run++) {
             OptionalLong runSeed = plan.chaosSeed().isPresent()
                     ? OptionalLong.of(runSeed(plan.chaosSeed().getAsLong(), run)) : OptionalLong.empty();
-            Recorder.Outcome outcome = recordOnce(spec, dir, new Recorder.Settings(plan.timeout(), runSeed, cpus));
+            Recorder.Outcome outcome = recordOnce(spec, dir, new Recorder.Settings(plan.timeout(), runSeed, cpus,
+                    Optional.of(SharedBlobs.inHome(home))));
             TraceResult result = outcome.result();
             if (result.interrupted()) {
                 for (Path slot : passSlots) deleteRecording(slot);

@@ -39,10 +39,10 @@ public final class RecordingWriter implements AutoCloseable {
     /** Free space below which a faulted journal write is put down to a full file system (a chunk's page tables, a few pages). */
     private static final long FULL_BELOW = 1 << 20;
 
-    private RecordingWriter(Path dir, RecordingHeader header) {
+    private RecordingWriter(Path dir, RecordingHeader header, SharedBlobs shared) {
         this.dir = dir;
         this.started = Metadata.started(header);
-        this.blobs = new BlobStore(dir.resolve(BlobStore.DIR_NAME));
+        this.blobs = new BlobStore(dir.resolve(BlobStore.DIR_NAME), shared);
         this.codec = new EntryCodec(data -> blobs.store(data, 0, data.length), (hash, len) -> {
             throw new IllegalStateException("the writer never reads blocks");
         });
@@ -50,6 +50,14 @@ public final class RecordingWriter implements AutoCloseable {
 
     /** Creates the recording directory (which must not exist, or be empty) with status incomplete. */
     public static RecordingWriter create(Path dir, RecordingHeader header) throws RecordingException {
+        return create(dir, header, null);
+    }
+
+    /**
+     * As {@link #create(Path, RecordingHeader)}, the files it stores hard-linked from {@code shared} (the
+     * user's store) when that is on the same file system; null: every file is copied into the recording.
+     */
+    public static RecordingWriter create(Path dir, RecordingHeader header, SharedBlobs shared) throws RecordingException {
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) throw new RecordingException("cannot record into " + dir + ": it is not a directory");
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
@@ -69,7 +77,7 @@ public final class RecordingWriter implements AutoCloseable {
         } catch (IOException e) {
             throw new RecordingException("cannot create recording directory " + dir + ": " + e, e);
         }
-        RecordingWriter w = new RecordingWriter(dir, header);
+        RecordingWriter w = new RecordingWriter(dir, header, shared);
         w.started.write(dir);
         try {
             w.queue = Journal.openForWrite(dir.resolve(Journal.DIR_NAME), header.startTimeNs() / 1_000_000);
@@ -140,6 +148,11 @@ public final class RecordingWriter implements AutoCloseable {
     /** Copies a file into the blob store; returns its SHA-256 (hex). The same content is stored once. */
     public String storeBlob(Path file) throws RecordingException {
         return blobs.store(file);
+    }
+
+    /** How many stored files were hard-linked from the shared store rather than copied. */
+    public int filesLinkedFromShared() {
+        return blobs.linkedFromShared();
     }
 
     public String storeBlob(byte[] content) throws RecordingException {

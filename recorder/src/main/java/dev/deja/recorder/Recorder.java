@@ -10,6 +10,7 @@ import dev.deja.formats.RecordingHeader;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.RecordingSummary;
 import dev.deja.formats.RecordingWriter;
+import dev.deja.formats.SharedBlobs;
 import dev.deja.recorder.chaos.ChaosTracer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,9 +43,11 @@ public final class Recorder {
      * @param timeout   kill the whole tree (SIGKILL) once the run lasted this long; empty: no limit
      * @param chaos     perturb scheduling with this seed ({@link ChaosTracer}); empty: no chaos
      * @param chaosCpus the CPUs chaos may pin the program to (deja's own allowed CPUs)
+     * @param sharedBlobs the user's store to hard-link copied files from ({@link SharedBlobs}); empty: copy each
      */
-    public record Settings(Optional<Duration> timeout, OptionalLong chaos, List<Integer> chaosCpus) {
-        public static final Settings PLAIN = new Settings(Optional.empty(), OptionalLong.empty(), List.of());
+    public record Settings(Optional<Duration> timeout, OptionalLong chaos, List<Integer> chaosCpus,
+                           Optional<SharedBlobs> sharedBlobs) {
+        public static final Settings PLAIN = new Settings(Optional.empty(), OptionalLong.empty(), List.of(), Optional.empty());
 
         public Settings {
             chaosCpus = List.copyOf(chaosCpus);
@@ -63,7 +66,7 @@ public final class Recorder {
             throws RecordingException {
         // The journal opens before tracing starts, never beside it: Chronicle's start-up runs a child
         // process (JNA's ldconfig), and the tracing thread's waitpid(-1) would take that child from the JDK.
-        try (RecordingWriter writer = RecordingWriter.create(dir, header)) {
+        try (RecordingWriter writer = RecordingWriter.create(dir, header, settings.sharedBlobs().orElse(null))) {
             Tracer tracer = new RecordingTracer(writer);
             TimeLimitTracer limit = null;
             if (settings.timeout().isPresent()) {

@@ -2,6 +2,7 @@ package dev.deja.formats.internal;
 
 import dev.deja.formats.CorruptRecordingException;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.SharedBlobs;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,9 +44,23 @@ public final class BlobStore {
     private final Path dir;
     private final Set<String> known = new HashSet<>();   // writer: stored this session
     private Map<String, Long> index;                      // reader: loaded lazily
+    /** Writer: the user's store files are hard-linked from, when on the same file system; else null. */
+    private final SharedBlobs shared;
+    private Boolean sharedUsable;                         // decided at the first file stored
+    private int linkedFromShared;
 
     public BlobStore(Path dir) {
+        this(dir, null);
+    }
+
+    public BlobStore(Path dir, SharedBlobs shared) {
         this.dir = dir;
+        this.shared = shared;
+    }
+
+    /** How many files were hard-linked from the shared store rather than copied. */
+    public int linkedFromShared() {
+        return linkedFromShared;
     }
 
     public Path dir() {
@@ -77,6 +92,10 @@ public final class BlobStore {
     // ---- writing
 
     public String store(Path file) throws RecordingException {
+        if (shared != null) {
+            String hash = storeShared(file);
+            if (hash != null) return hash;
+        }
         Path tmp = newTemp();
         long size;
         String hash;
@@ -93,6 +112,41 @@ public final class BlobStore {
         } catch (IOException e) {
             deleteQuietly(tmp);
             throw new RecordingException("cannot copy " + file + " into the blob store " + dir + ": " + e, e);
+        }
+    }
+
+    /**
+     * Stores the file through the shared store: looked up by its stamp there (or copied there), then
+     * hard-linked into this recording. Null when that cannot be done (another file system, a memfd or
+     * deleted file, a store that cannot be written, a blob removed meanwhile): the caller copies.
+     */
+    private String storeShared(Path file) {
+        try {
+            if (sharedUsable == null) {
+                sharedUsable = shared.device() == (Long) Files.getAttribute(dir, "unix:dev");
+            }
+            if (!sharedUsable) return null;
+            SharedBlobs.Stamp stamp = SharedBlobs.stamp(file);
+            if (stamp == null) return null;
+            String hash = shared.lookup(stamp);
+            if (hash == null) hash = shared.add(file, stamp);
+            if (known.contains(hash)) return hash;
+            Path target = pathOf(hash);
+            FileOps.createPrivateDirectories(target.getParent());
+            try {
+                Files.createLink(target, shared.pathOf(hash));
+            } catch (FileAlreadyExistsException e) {
+                known.add(hash); // stored earlier in this recording, its index line with it
+                return hash;
+            }
+            appendIndex(hash, Files.size(target));
+            known.add(hash);
+            linkedFromShared++;
+            return hash;
+        } catch (IOException | UnsupportedOperationException e) {
+            System.getLogger(BlobStore.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cannot share " + file + " through " + shared.dir() + ", copying it", e);
+            return null;
         }
     }
 
@@ -143,13 +197,17 @@ public final class BlobStore {
         } catch (FileAlreadyExistsException e) {
             Files.delete(tmp);
         }
+        appendIndex(hash, size);
+        known.add(hash);
+    }
+
+    private void appendIndex(String hash, long size) throws IOException {
         Path index = dir.resolve(INDEX_NAME);
         try (FileChannel ch = FileChannel.open(index, Set.of(StandardOpenOption.CREATE, StandardOpenOption.APPEND),
                 FileOps.PRIVATE_FILE)) {
             ByteBuffer line = ByteBuffer.wrap((hash + " " + size + "\n").getBytes(StandardCharsets.US_ASCII));
             while (line.hasRemaining()) ch.write(line);
         }
-        known.add(hash);
     }
 
     private static void deleteQuietly(Path p) {
