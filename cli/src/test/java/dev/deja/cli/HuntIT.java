@@ -32,11 +32,11 @@ class HuntIT {
     @TempDir
     Path work;
 
-    /** The recordings in deja's home (the counters directory and the latest link aside). */
+    /** The recordings in deja's home (the counters directory, the latest link and the shared blob store aside). */
     private List<String> recordingsInHome() throws IOException {
         if (!Files.isDirectory(home)) return List.of();
         try (Stream<Path> s = Files.list(home)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".") && !n.equals("latest"))
+            return s.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".") && !n.equals("latest") && !n.equals("blobs"))
                     .sorted().toList();
         }
     }

@@ -160,8 +160,15 @@ class ThreadsIT {
 
     /** Records {@code command} once into a fresh directory; the recording must exist and deja must not have failed. */
     private static Recorded record(String name, String... command) throws IOException, InterruptedException {
+        return record(name, List.of(), command);
+    }
+
+    /** As {@link #record(String, String...)}, with {@code options} of deja record before the command. */
+    private static Recorded record(String name, List<String> options, String... command) throws IOException, InterruptedException {
         Path dir = home.resolve(name + "-" + recordings.incrementAndGet());
-        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", dir.toString(), "--"));
+        List<String> args = new ArrayList<>(List.of("record", "-q", "-o", dir.toString()));
+        args.addAll(options);
+        args.add("--");
         args.addAll(List.of(command));
         Run r = deja(RECORD_LIMIT, args.toArray(String[]::new));
         log(name, "record", r);
@@ -233,6 +240,32 @@ class ThreadsIT {
     @Timeout(180)
     void aWorkerThatExitsTheProcessWhileMainJoinsIt() throws Exception {
         recordAndReplaySample("thr_worker_exit", 3, "main: joining the worker\nworker: exit(3)\n");
+    }
+
+    /**
+     * The worker's exit(3) ends main between two of its calls (it runs user code then), not inside one as in
+     * the join above: --chaos recordings until main's last call returned before the worker's exit_group (the
+     * leader's end is the process's; replay must hold it for that exit_group, not take its next call for a
+     * divergence, as it did for mvn's main thread ended by another thread's System.exit).
+     */
+    @Test
+    @Timeout(240)
+    void aWorkerThatExitsTheProcessWhileMainRunsBetweenCalls() throws Exception {
+        Recorded rec = null;
+        for (int seed = 1; seed <= TRIES && (rec == null || !endsInExitGroup(rec)); seed++) {
+            rec = record("thr_exit_while_running", List.of("--chaos", "--seed", Integer.toString(seed)),
+                    Samples.path("thr_exit_while_running"), "1000");
+        }
+        assertTrue(endsInExitGroup(rec), "no recording had main end between two calls");
+        assertRecorded(rec, 3, "main: running\nworker: exit(3)\n");
+        replaysIdentically(rec);
+    }
+
+    /** Whether the last call of the recording is an exit_group (every other thread's last call had returned). */
+    private static boolean endsInExitGroup(Recorded rec) throws IOException, InterruptedException {
+        Run dump = deja(REPLAY_LIMIT, "dump", rec.dir().toString());
+        List<String> calls = dump.out().lines().filter(l -> !l.contains("+++")).toList();
+        return !calls.isEmpty() && calls.getLast().contains("exit_group(3)");
     }
 
     /**

@@ -768,6 +768,12 @@ final class RecordedRun implements AutoCloseable {
             return firstAfter(clone, SpawnEvent.class);
         }
 
+        /** The seq of the thread's last recorded syscall, or -1 when it made none. */
+        long lastSyscallSeq() {
+            for (int i = size - 1; i >= 0; i--) if (kindAt(i) == CALL) return seqAt(at(i));
+            return -1;
+        }
+
         /** How the recorded thread ended, or null when the recording does not say. */
         ExitEvent exit() {
             for (int i = size - 1; i >= 0; i--) if (kindAt(i) == END) return (ExitEvent) event(at(i));

@@ -150,6 +150,7 @@ final class ReplayTracer implements Tracer {
     private final int nrClose;
     private final int nrChdir;
     private final int nrPause;
+    private final int nrExitGroup;
     private final int nrRestartSyscall;
     /** Real calls whose recorded signal was sent at their entry (not again at their exit). */
     private final java.util.Set<Long> signalledAtEntry = new java.util.HashSet<>();
@@ -263,6 +264,7 @@ final class ReplayTracer implements Tracer {
         nrClose = nr("close");
         nrChdir = nr("chdir");
         nrPause = nr("pause");
+        nrExitGroup = nr("exit_group");
         nrRestartSyscall = nr("restart_syscall");
         nrPrlimit = nr("prlimit64");
         nrClone = nr("clone");
@@ -778,9 +780,11 @@ final class ReplayTracer implements Tracer {
             // Killed where no signal-delivery stop could be recorded (SIGKILL): end it the same way.
             return dieOf(t, x.termSignal());
         }
-        if (x != null && !x.processExit()) {
+        if (x != null && (!x.processExit() || endedBySiblingsExitGroup(x, log, recTid))) {
             // A thread that ended without a call of its own: a sibling's exit_group (or exec) ended it at a
             // syscall entry too soon to be recorded, or while it ran. It waits (in pause) for the same end.
+            // The leader too, whose end is the process's (mvn's main thread, between two calls of a join, was
+            // ended by another thread's System.exit).
             return new Decision.Rewrite(nrPause, new long[6]);
         }
         SyscallEvent got = live(e, -1);
@@ -790,6 +794,26 @@ final class ReplayTracer implements Tracer {
         int pid = x != null ? x.pid() : -1;
         throw new Stop(divergence(seq, pid, recTid, expected, render(got)));
     }
+
+    /**
+     * Whether the process's end, recorded on {@code x} (its last thread), was another thread's exit_group
+     * called after this thread's last recorded call and ending with its code: the thread was running then,
+     * and that exit_group, still to be replayed, ends it here too. Never for a kill (deja's Ctrl-C).
+     */
+    private boolean endedBySiblingsExitGroup(ExitEvent x, RecordedRun.ThreadLog log, int recTid) {
+        if (x.termSignal() != 0 || x.killed()) return false;
+        long lastCall = log.lastSyscallSeq();
+        for (SyscallEvent s : run.syscallsBefore(x.seq(), EXIT_GROUP_LOOKBACK)) {
+            if (s.pid() == x.pid() && s.tid() != recTid && s.nr() == nrExitGroup && s.seq() > lastCall
+                    && (s.arg(0) & 0xff) == x.exitCode()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many calls before a process's end deja looks for the exit_group that ended it. */
+    private static final int EXIT_GROUP_LOOKBACK = 256;
 
     private Decision decide(SyscallEvent r, SyscallEntry e, Tracee t, RecordedRun.ThreadLog log) {
         int nr = r.nr();
