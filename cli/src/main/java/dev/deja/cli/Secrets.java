@@ -6,12 +6,13 @@ import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.event.Event;
-import dev.deja.formats.event.MemoryBlock;
 import dev.deja.formats.event.SyscallEvent;
-import java.nio.charset.StandardCharsets;
+import dev.deja.formats.internal.Metadata;
+import dev.deja.recorder.HomeFileOpens;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -22,7 +23,7 @@ import java.util.regex.Pattern;
  * directory the program opened successfully (their contents are in the recording). A reminder to
  * review before attaching, not a scanner: anything the program read may be sensitive.
  */
-record Secrets(List<String> variables, List<String> homeFiles) {
+record Secrets(List<String> variables, List<String> homeFiles, long homeFileCount) {
     private static final Pattern SECRET_NAME = Pattern.compile(
             "(?i).*(TOKEN|SECRET|PASSW|PASSPHRASE|API_?KEY|PRIVATE|CREDENTIAL|AUTH|COOKIE|SESSION|_KEY$|^KEY$).*");
     private static final int MAX_FILES = 20;
@@ -34,31 +35,25 @@ record Secrets(List<String> variables, List<String> homeFiles) {
         return out;
     }
 
-    /** The names, and the files under HOME the program opened (read from the journal). */
+    /**
+     * The names, and the files under HOME the program opened: as meta.json lists them, else (an older or
+     * unfinished recording) read from the journal.
+     */
     static Secrets of(Recording rec) throws RecordingException {
         Map<String, String> env = rec.header().environment();
-        String home = env.getOrDefault("HOME", "");
+        Optional<Metadata.HomeFiles> listed = rec.homeFilesRead();
+        if (listed.isPresent()) return new Secrets(secretLooking(env), listed.get().first(), listed.get().total());
+        HomeFileOpens opens = new HomeFileOpens(SyscallTable.of(Arch.parse(rec.header().arch())), env, rec.header().cwd());
         Set<String> files = new TreeSet<>();
-        if (!home.isEmpty() && !home.equals("/")) {
-            SyscallTable table = SyscallTable.of(Arch.parse(rec.header().arch()));
-            Set<Integer> opens = Set.of(table.number("openat").orElse(-1), table.number("open").orElse(-1),
-                    table.number("openat2").orElse(-1));
-            String prefix = home.endsWith("/") ? home : home + "/";
+        if (!env.getOrDefault("HOME", "").isEmpty()) {
             try (EventReader events = rec.events()) {
                 for (Event e; (e = events.next()) != null; ) {
-                    if (!(e instanceof SyscallEvent s) || !opens.contains(s.nr()) || !s.returned() || s.failed()) continue;
-                    int pathArg = s.nr() == table.number("open").orElse(-1) ? 0 : 1;
-                    for (MemoryBlock b : s.inputs()) {
-                        if (b.arg() != pathArg) continue;
-                        String path = cString(b.data());
-                        // relative paths are resolved against the recorded cwd when it is under HOME
-                        if (!path.startsWith("/")) path = rec.header().cwd() + "/" + path;
-                        if (path.startsWith(prefix)) files.add(path);
-                    }
+                    String path = e instanceof SyscallEvent s ? opens.opened(s) : null;
+                    if (path != null) files.add(path);
                 }
             }
         }
-        return new Secrets(secretLooking(env), List.copyOf(files));
+        return new Secrets(secretLooking(env), List.copyOf(files), files.size());
     }
 
     /** The lines info prints: one for the variables, one per home file (at most 20, then a count). */
@@ -69,14 +64,8 @@ record Secrets(List<String> variables, List<String> homeFiles) {
         if (!homeFiles.isEmpty()) {
             out.add("  files read under the home directory (their contents are in the recording):");
             for (int i = 0; i < homeFiles.size() && i < MAX_FILES; i++) out.add("    " + homeFiles.get(i));
-            if (homeFiles.size() > MAX_FILES) out.add("    ... and " + (homeFiles.size() - MAX_FILES) + " more");
+            if (homeFileCount > MAX_FILES) out.add("    ... and " + (homeFileCount - MAX_FILES) + " more");
         }
         return out;
-    }
-
-    private static String cString(byte[] d) {
-        int n = 0;
-        while (n < d.length && d[n] != 0) n++;
-        return new String(d, 0, n, StandardCharsets.UTF_8);
     }
 }

@@ -109,6 +109,15 @@ public final class Recording implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * The files under the recorded HOME the program opened, as the recorder listed them in meta.json (the
+     * first {@value Metadata#MAX_HOME_FILES}, sorted, and how many); empty for a recording that has no such
+     * list (made before 2026-12-04, or not finished): then only its journal says.
+     */
+    public Optional<Metadata.HomeFiles> homeFilesRead() {
+        return Optional.ofNullable(meta.homeFiles());
+    }
+
     public RecordingHeader header() {
         return meta.header();
     }

@@ -33,6 +33,8 @@ public final class RecordingWriter implements AutoCloseable {
     private ExcerptAppender appender;
     private long entries;
     private boolean finished;
+    /** Files under HOME the program opened, when watched (else null). */
+    private java.util.TreeSet<String> homeFiles;
     /** A write to the mapped journal faulted: closing must not fault again on the same pages. */
     private boolean faulted;
 
@@ -150,6 +152,22 @@ public final class RecordingWriter implements AutoCloseable {
         return blobs.store(file);
     }
 
+    /** The header the recording was created with. */
+    public RecordingHeader header() {
+        return started.header();
+    }
+
+    /** Makes {@link #finish} list the home files noted (none noted: an empty list, not an unknown one). */
+    public void watchHomeFiles() {
+        if (homeFiles == null) homeFiles = new java.util.TreeSet<>();
+    }
+
+    /** A file under the recorded HOME the program opened (see {@link #watchHomeFiles}). */
+    public void noteHomeFile(String path) {
+        watchHomeFiles();
+        homeFiles.add(path);
+    }
+
     /** How many stored files were hard-linked from the shared store rather than copied. */
     public int filesLinkedFromShared() {
         return blobs.linkedFromShared();
@@ -178,7 +196,9 @@ public final class RecordingWriter implements AutoCloseable {
             throw new RecordingException("cannot sync the journal in " + journal + ": " + e, e);
         }
         long bytes = Journal.usedBytes(journal, Journal.BLOCK_SIZE) + Recording.sizeOutsideJournal(dir);
-        started.finished(summary, entries, bytes).write(dir);
+        Metadata.HomeFiles home = homeFiles == null ? null
+                : new Metadata.HomeFiles(homeFiles.stream().limit(Metadata.MAX_HOME_FILES).toList(), homeFiles.size());
+        started.finished(summary, entries, bytes, home).write(dir);
         finished = true;
     }
 

@@ -94,6 +94,41 @@ class RoundTripTest {
     }
 
     @Test
+    void homeFilesReadAreListedInTheMetadataSortedAndCapped(@TempDir Path tmp) throws Exception {
+        Path none = tmp.resolve("none");
+        try (RecordingWriter w = RecordingWriter.create(none, RandomEvents.header())) {
+            w.finish(RandomEvents.summary(0));
+        }
+        try (Recording r = Recording.open(none)) {
+            assertTrue(r.homeFilesRead().isEmpty(), "not watched: unknown, not empty");
+        }
+        Path empty = tmp.resolve("empty");
+        try (RecordingWriter w = RecordingWriter.create(empty, RandomEvents.header())) {
+            w.watchHomeFiles();
+            w.finish(RandomEvents.summary(0));
+        }
+        try (Recording r = Recording.open(empty)) {
+            assertEquals(List.of(), r.homeFilesRead().orElseThrow().first());
+            assertEquals(0, r.homeFilesRead().orElseThrow().total());
+        }
+        Path many = tmp.resolve("many");
+        int n = dev.deja.formats.internal.Metadata.MAX_HOME_FILES + 5;
+        try (RecordingWriter w = RecordingWriter.create(many, RandomEvents.header())) {
+            for (int i = n - 1; i >= 0; i--) w.noteHomeFile(String.format("/home/me/f%05d \"quoted\"", i));
+            w.noteHomeFile("/home/me/f00000 \"quoted\"");
+            w.finish(RandomEvents.summary(0));
+        }
+        try (Recording r = Recording.open(many)) {
+            var files = r.homeFilesRead().orElseThrow();
+            assertEquals(n, files.total());
+            assertEquals(dev.deja.formats.internal.Metadata.MAX_HOME_FILES, files.first().size());
+            assertEquals("/home/me/f00000 \"quoted\"", files.first().getFirst());
+            assertEquals(String.format("/home/me/f%05d \"quoted\"", files.first().size() - 1), files.first().getLast());
+            r.verify();
+        }
+    }
+
+    @Test
     void interruptedAndEmpty(@TempDir Path tmp) throws Exception {
         Path dir = tmp.resolve("rec");
         try (RecordingWriter w = RecordingWriter.create(dir, RandomEvents.header())) {

@@ -3,6 +3,8 @@ package dev.deja.recorder;
 import dev.deja.device.SchedulePolicy;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingWriter;
 import dev.deja.formats.event.ContextEvent;
@@ -32,8 +34,14 @@ final class RecordingTracer implements Tracer {
     private final Map<FileKey, String> copied = new HashMap<>();
     private final KernelCopies kernelCopies = new KernelCopies();
 
+    /** Notes the files under HOME the program opens, for {@code deja info} (meta.json's homeFilesRead). */
+    private final HomeFileOpens homeFileOpens;
+
     RecordingTracer(RecordingWriter writer) {
         this.writer = writer;
+        this.homeFileOpens = new HomeFileOpens(SyscallTable.of(Arch.current()), writer.header().environment(),
+                writer.header().cwd());
+        writer.watchHomeFiles();
     }
 
     private record FileKey(Object inode, long size, long modified) {
@@ -59,6 +67,8 @@ final class RecordingTracer implements Tracer {
     @Override
     public void onSyscall(SyscallEvent event, Tracee tracee) {
         append(kernelCopies.withMovedBytes(event, tracee));
+        String home = homeFileOpens.opened(event);
+        if (home != null) writer.noteHomeFile(home);
     }
 
     @Override

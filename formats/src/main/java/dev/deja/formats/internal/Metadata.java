@@ -41,7 +41,22 @@ import java.util.Optional;
  *                       for a file written before deja wrote one
  */
 public record Metadata(RecordingHeader header, RecordingStatus status, RecordingSummary summary,
-                       long journalEntries, long bytes, String rollCycle, long blockSize, boolean checksummed) {
+                       long journalEntries, long bytes, String rollCycle, long blockSize, boolean checksummed,
+                       HomeFiles homeFiles) {
+
+    /**
+     * The files under the recorded HOME the program opened successfully, sorted, at most {@link #MAX_HOME_FILES}
+     * of them, and how many there were ({@code deja info} lists them without reading the journal). Absent (null)
+     * in a recording made before 2026-12-04 or not finished.
+     */
+    public record HomeFiles(List<String> first, long total) {
+        public HomeFiles {
+            first = List.copyOf(first);
+        }
+    }
+
+    /** How many home files meta.json lists by name. */
+    public static final int MAX_HOME_FILES = 1000;
 
     public static final String FILE_NAME = "meta.json";
     /** The last key: the SHA-256 of every byte of the file before its line. */
@@ -58,11 +73,16 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
 
     public static Metadata started(RecordingHeader header) {
         return new Metadata(header, RecordingStatus.INCOMPLETE, null, -1, -1, Journal.ROLL_CYCLE_NAME,
-                Journal.BLOCK_SIZE, true);
+                Journal.BLOCK_SIZE, true, null);
     }
 
     public Metadata finished(RecordingSummary summary, long journalEntries, long bytes) {
-        return new Metadata(header, summary.status(), summary, journalEntries, bytes, rollCycle, blockSize, true);
+        return finished(summary, journalEntries, bytes, null);
+    }
+
+    /** {@code homeFiles}: what the writer saw opened under HOME; null when it did not watch. */
+    public Metadata finished(RecordingSummary summary, long journalEntries, long bytes, HomeFiles homeFiles) {
+        return new Metadata(header, summary.status(), summary, journalEntries, bytes, rollCycle, blockSize, true, homeFiles);
     }
 
     public String toJson() {
@@ -104,6 +124,14 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
             field(sb, "processCount", Integer.toString(summary.processCount()));
             field(sb, "journalEntries", Long.toString(journalEntries));
             field(sb, "bytes", Long.toString(bytes));
+            if (homeFiles != null) {
+                StringBuilder files = new StringBuilder("[");
+                for (int i = 0; i < homeFiles.first().size(); i++) {
+                    files.append(i == 0 ? "\n    " : ",\n    ").append(Json.quote(homeFiles.first().get(i)));
+                }
+                field(sb, "homeFilesRead", files.append(homeFiles.first().isEmpty() ? "]" : "\n  ]").toString());
+                field(sb, "homeFilesReadTotal", Long.toString(homeFiles.total()));
+            }
         }
         // Every byte above is covered by the checksum, the last line.
         byte[] covered = sb.toString().getBytes(StandardCharsets.UTF_8);
@@ -214,14 +242,21 @@ public record Metadata(RecordingHeader header, RecordingStatus status, Recording
             throw f.wrongType("journalBlockSize", "a power of two from " + MIN_BLOCK_SIZE + " to " + MAX_BLOCK_SIZE, blockSize);
         }
         if (status == RecordingStatus.INCOMPLETE) {
-            return new Metadata(header, status, null, -1, -1, rollCycle, blockSize, checksummed);
+            return new Metadata(header, status, null, -1, -1, rollCycle, blockSize, checksummed, null);
         }
         RecordingSummary summary = new RecordingSummary(status, f.longValue("endTimeNs"), f.integer("exitStatus"),
                 f.longValue("eventCount"), f.integer("processCount"));
         long journalEntries = f.longValue("journalEntries");
         if (journalEntries < 0) throw f.wrongType("journalEntries", "a count (0 or more)", journalEntries);
+        HomeFiles homeFiles = null;
+        if (map.containsKey("homeFilesRead")) {
+            List<String> first = f.strings("homeFilesRead");
+            long total = f.longValue("homeFilesReadTotal");
+            if (total < first.size()) throw f.wrongType("homeFilesReadTotal", "at least the " + first.size() + " files listed", total);
+            homeFiles = new HomeFiles(first, total);
+        }
         return new Metadata(header, status, summary, journalEntries, f.longValue("bytes"), rollCycle,
-                blockSize, checksummed);
+                blockSize, checksummed, homeFiles);
     }
 
     /** What the checksum line of a meta.json says about the bytes before it. */
