@@ -27,9 +27,16 @@ int main(void) {
     sa.sa_sigaction = on_chld;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     if (sigaction(SIGCHLD, &sa, NULL) != 0) return 2;
+    /* Blocked until `child` is stored: a child that exits before fork returns to the parent would
+     * otherwise run the handler while `child` is still 0 (seen under a loaded tracer). */
+    sigset_t chld, old;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &old);
     child = fork();
     if (child < 0) return 2;
     if (child == 0) _exit(7);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     int st;
     if (waitpid(child, &st, 0) != child) return 2;
     printf("waitpid -> exited %d\n", WEXITSTATUS(st));
