@@ -75,57 +75,82 @@ final class InThreadGuard {
      */
     static InThreadGuard install(Ptrace ptrace, Wait wait, int pid, int tid, TraceeMemory memory, CodeWriter code,
                                  RunTarget target, RepString rep, long rip, boolean debug) {
-        long at = target.rip();
         String maps = maps(pid);
-        long module = moduleBase(maps, at);
-        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
-        long page = freeSpaceNear(maps, at);
         long syscallInsn = syscallInstruction(maps, memory);
-        String missing = function == null && module != 0 ? "no function bounds (.eh_frame_hdr) for the address"
-                : function != null && function.end() - function.start() > GuardStub.MAX_FUNCTION ? "the function is too large to check"
-                : page == 0 ? "no free page in reach" : syscallInsn == 0 ? "no syscall instruction" : null;
-        if (missing != null) {
-            if (debug) System.err.println("deja: match tid " + tid + " no guard: " + missing);
+        if (syscallInsn == 0) {
+            if (debug) System.err.println("deja: match tid " + tid + " no guard: no syscall instruction");
             return null;
         }
-        GuardStub stub;
-        byte[] original;
         // At a rep string instruction the stub stops at each execution whose other registers are the point's;
         // deja then runs it for the iterations recorded.
         int uncompared = rep == null ? 0 : STRING_REGISTERS;
         GuardStub.StackCheck stack = rep == null ? stackCheck(memory, target) : null;
+        Plan plan;
         try {
-            if (function != null) {
-                byte[] text = new byte[(int) (function.end() - function.start())];
-                if (memory.read(function.start(), text, 0, text.length) != text.length) return null;
-                stub = GuardStub.build(text, function.start(), at, page, hardwareOrder(target.registers()), uncompared, stack);
-                int from = (int) (stub.patchAddress() - function.start());
-                original = Arrays.copyOfRange(text, from, from + stub.patch().length);
-            } else {
-                // Code outside any module (a JIT's): the one instruction at the point, if it is long enough.
-                byte[] insn = new byte[15];
-                int n = memory.read(at, insn, 0, insn.length);
-                if (n <= 0) return null;
-                stub = GuardStub.buildSingle(Arrays.copyOf(insn, n), at, page, hardwareOrder(target.registers()), uncompared, stack);
-                original = Arrays.copyOf(insn, stub.patch().length);
-            }
+            plan = plan(maps, memory, target.rip(), hardwareOrder(target.registers()), uncompared, stack);
         } catch (GuardStub.Refused r) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: " + r.getMessage());
             return null;
         }
-        if (rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length && rip != at) {
+        GuardStub stub = plan.stub();
+        if (rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length && rip != target.rip()) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard yet: the thread stopped inside the bytes to patch");
             return NOT_NOW;
         }
-        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, GuardStub.SIZE, PROT_RWX,
+        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, plan.page(), GuardStub.SIZE, PROT_RWX,
                 MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
-        if (got != page) {
+        if (got != plan.page()) {
             if (debug) System.err.println("deja: match tid " + tid + " no guard: mmap of its page gave " + got);
             return null;
         }
-        code.write(page, stub.code());
+        code.write(plan.page(), stub.code());
         code.write(stub.patchAddress(), stub.patch());
-        return new InThreadGuard(stub, original, syscallInsn);
+        return new InThreadGuard(stub, plan.original(), syscallInsn);
+    }
+
+    /**
+     * Whether replay could guard a point at {@code at} (recording asks, to step a preempted thread to
+     * such an instruction): the same checks as {@link #install}, short of mapping the stub's page.
+     * {@code maps} is the process's /proc/PID/maps.
+     */
+    static boolean guardable(String maps, TraceeMemory memory, long at) {
+        try {
+            plan(maps, memory, at, new long[GuardStub.REGISTERS], 0, null);
+            return true;
+        } catch (GuardStub.Refused r) {
+            return false;
+        }
+    }
+
+    /** A stub built for its page, and the program's bytes its patch replaces. */
+    private record Plan(GuardStub stub, byte[] original, long page) {
+    }
+
+    private static Plan plan(String maps, TraceeMemory memory, long at, long[] registers, int uncompared,
+                             GuardStub.StackCheck stack) throws GuardStub.Refused {
+        long module = moduleBase(maps, at);
+        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
+        if (function == null && module != 0) throw new GuardStub.Refused("no function bounds (.eh_frame_hdr) for the address");
+        if (function != null && function.end() - function.start() > GuardStub.MAX_FUNCTION) {
+            throw new GuardStub.Refused("the function is too large to check");
+        }
+        long page = freeSpaceNear(maps, at);
+        if (page == 0) throw new GuardStub.Refused("no free page in reach");
+        if (function != null) {
+            byte[] text = new byte[(int) (function.end() - function.start())];
+            if (memory.read(function.start(), text, 0, text.length) != text.length) {
+                throw new GuardStub.Refused("the function's code cannot be read");
+            }
+            GuardStub stub = GuardStub.build(text, function.start(), at, page, registers, uncompared, stack);
+            int from = (int) (stub.patchAddress() - function.start());
+            return new Plan(stub, Arrays.copyOfRange(text, from, from + stub.patch().length), page);
+        }
+        // Code outside any module (a JIT's): the one instruction at the point, if it is long enough.
+        byte[] insn = new byte[15];
+        int n = memory.read(at, insn, 0, insn.length);
+        if (n <= 0) throw new GuardStub.Refused("the code cannot be read");
+        GuardStub stub = GuardStub.buildSingle(Arrays.copyOf(insn, n), at, page, registers, uncompared, stack);
+        return new Plan(stub, Arrays.copyOf(insn, stub.patch().length), page);
     }
 
     /**

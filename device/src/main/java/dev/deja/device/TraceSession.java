@@ -697,6 +697,7 @@ public final class TraceSession {
                     continue;
                 }
                 task.stepsToPoint = 0; // a signal or an event came instead: no preemption this time
+                task.stepMaps = null;
             }
             if (task.matcher != null && matchStop(task, sig, event)) continue;
             if (debug != null && event == 0 && watchStop(task, sig)) continue;
@@ -1081,35 +1082,42 @@ public final class TraceSession {
         schedule(u);
     }
 
-    /** How many instructions a preempted thread in JIT code is stepped, at most, to reach one a guard can patch. */
+    /** How many instructions a preempted thread is stepped, at most, to reach one a guard can patch. */
     private static final int MAX_STEPS_TO_POINT = 64;
 
     /**
-     * Recording: a thread preempted in code outside any module (a JIT's, with no {@code .eh_frame} to
-     * bound a function) is single-stepped to the next instruction replay's guard can patch by itself
-     * (5 bytes or more, no branch, no immediate: {@link dev.deja.device.x86.GuardStub#buildSingle}), so
-     * that replay reaches the point with the stub, a few nanoseconds a pass, instead of a trap a pass.
-     * The point is recorded at that instruction; the steps are as if the interrupt had come later.
-     * Returns whether a step is under way (its trap comes back here through {@link #preempted}); any
-     * other stop ends the stepping (the thread goes on as it was, and is preempted at a later slice).
+     * Recording: a thread preempted at an instruction replay's guard cannot patch is single-stepped
+     * to the next one it can ({@link InThreadGuard#guardable}: in a module, one the function's
+     * branches let a jump cover, in a function that jumps through no register table or at an
+     * instruction of 5 bytes or more; in code outside any module, a JIT's, one of 5 bytes or more
+     * with no branch and no immediate), so that replay reaches the point with the stub, a few
+     * nanoseconds a pass, instead of a free run and a trap a pass, whose speed estimate a loaded
+     * machine can fool into running past the point. The point is recorded at that instruction; the
+     * steps are as if the interrupt had come later. Returns whether a step is under way (its trap
+     * comes back here through {@link #preempted}); any other stop ends the stepping (the thread goes
+     * on as it was, and is preempted at a later slice).
      */
     private boolean stepTowardsGuardable(Task t, long rip) {
         if (!InThreadGuard.ENABLED) return false;
         byte[] read = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
         int n = t.memory.read(rip, read, 0, read.length);
         byte[] code = Arrays.copyOf(read, Math.max(n, 0));
-        if (n <= 0 || dev.deja.device.x86.GuardStub.singleGuardable(code)) {
+        // The maps are read once a stepping: a step runs no syscall, so no code is mapped meanwhile.
+        if (t.stepsToPoint == 0) t.stepMaps = InThreadGuard.maps(t.pid);
+        if (n <= 0 || InThreadGuard.guardable(t.stepMaps, t.memory, rip)) {
             t.stepsToPoint = 0;
+            t.stepMaps = null;
             return false;
         }
         if (t.stepsToPoint == 0) {
-            if (InThreadGuard.moduleBase(InThreadGuard.maps(t.pid), rip) != 0) return false; // a guard there has the function's bounds
             t.stepsToPoint = MAX_STEPS_TO_POINT;
         } else if (--t.stepsToPoint == 0) {
-            return false; // none in reach: replay traps at this one
+            t.stepMaps = null;
+            return false; // none in reach: replay runs free and traps at this one
         }
         if (!steppable(code)) {
             t.stepsToPoint = 0;
+            t.stepMaps = null;
             return false;
         }
         ptrace.singleStep(t.tid, 0);
@@ -2450,6 +2458,8 @@ public final class TraceSession {
         boolean interruptSent;
         /** Recording: single steps left to bring a preempted thread in JIT code to an instruction a guard can patch. */
         int stepsToPoint;
+        /** The process's maps while it is stepped towards a guardable point. */
+        String stepMaps;
         /** Recording: the preemption to report when the thread runs again. */
         dev.deja.formats.event.ScheduleEvent preemption;
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
