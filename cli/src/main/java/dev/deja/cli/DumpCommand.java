@@ -285,7 +285,8 @@ final class DumpCommand implements Callable<Integer> {
                 // the context object below says it all
             }
             case ScheduleEvent s -> j.field("schedule", s.scheduleKind().name().toLowerCase()).field("resume_time_ns", s.resumeNs())
-                    .longs("registers", s.registers()).field("stack_hash", s.stackHash()).field("run_ns", s.runNs());
+                    .longs("registers", s.registers()).field("stack_hash", s.stackHash())
+                    .field("deeper_stack_hash", s.deeperStackHash()).field("run_ns", s.runNs());
         }
         if (ctx != null) {
             j.objectField("context").field("pid", ctx.pid()).field("ppid", ctx.ppid()).field("uid", ctx.uid())

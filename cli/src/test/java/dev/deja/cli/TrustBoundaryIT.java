@@ -169,7 +169,7 @@ class TrustBoundaryIT {
         assertEquals(0, Runs.deja(home, "pack", "-q", rec.toString(), "-o", pack.toString()).status());
         String[][] forgeries = {
                 {"\"command\": [\"cat\", \"/etc/hostname\"]", "\"command\": [\"rm\", \"-rf\", \"/\"]", "command"},
-                {"\"formatVersion\": 2", "\"formatVersion\": 3", "formatVersion"},
+                {"\"formatVersion\": 3", "\"formatVersion\": 2", "formatVersion"},
         };
         for (String[] f : forgeries) {
             Path forged = forgedManifest(pack, home.resolve("forged.deja"), f[0], f[1]);

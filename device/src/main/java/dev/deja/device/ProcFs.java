@@ -192,4 +192,23 @@ final class ProcFs {
             return 0;
         }
     }
+
+    /**
+     * Where the process's initial stack held argc when it was exec'd (the startstack field of
+     * /proc/PID/stat, proc(5)): argv, the environment, the auxiliary vector and their strings lie
+     * above it. 0 when unknown.
+     */
+    static long startStack(int pid) {
+        try {
+            String s = Files.readString(proc(pid).resolve("stat"));
+            // The fields after the command name, which may hold spaces and parentheses: (comm) state ppid ...
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return Long.parseUnsignedLong(f[STARTSTACK_FIELD - 3]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** startstack is field 28 of /proc/PID/stat (1-based; pid and comm are fields 1 and 2). */
+    private static final int STARTSTACK_FIELD = 28;
 }

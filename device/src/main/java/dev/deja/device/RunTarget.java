@@ -3,15 +3,25 @@ package dev.deja.device;
 /**
  * A point between two syscalls where replay must stop a thread: the state a recorded preemption
  * interrupted it in. The thread is stopped at the first time its instruction pointer reaches
- * {@code registers[RIP]} with every compared register and the stack hash equal (see
- * {@link RunState#matches}).
+ * {@code registers[RIP]} with every compared register and the stack hashes equal (see
+ * {@link RunState#matches} and {@link RunState#deeperMatches}).
  *
- * @param registers the user_regs_struct words at the preemption
- * @param stackHash {@link RunState#stackHash} of the stack then
- * @param runNs     CPU time the thread had run since it was let run, when recorded
- * @param label     names the point in messages ("event 1042")
+ * @param registers       the user_regs_struct words at the preemption
+ * @param stackHash       {@link RunState#stackHash} of the stack then
+ * @param deeperStackHash {@link RunState#deeperStackHash} of the stack then, or {@link #NO_DEEPER_HASH}
+ *                        (a recording made before it was kept)
+ * @param runNs           CPU time the thread had run since it was let run, when recorded
+ * @param label           names the point in messages ("event 1042")
  */
-public record RunTarget(long[] registers, long stackHash, long runNs, String label) {
+public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label) {
+    /** No deeper stack hash to check. */
+    public static final long NO_DEEPER_HASH = 0;
+
+    /** A point with no deeper stack hash. */
+    public RunTarget(long[] registers, long stackHash, long runNs, String label) {
+        this(registers, stackHash, NO_DEEPER_HASH, runNs, label);
+    }
+
     public RunTarget {
         registers = registers.clone();
         if (registers.length < X86Regs.COUNT) {

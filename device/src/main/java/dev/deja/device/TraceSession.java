@@ -1053,7 +1053,7 @@ public final class TraceSession {
                 var p = t.preemption;
                 t.preemption = null;
                 tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(p.seq(), p.pid(), p.tid(), p.timeNs(),
-                        p.scheduleKind(), now(), p.registers(), p.stackHash(), p.runNs()));
+                        p.scheduleKind(), now(), p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs()));
             }
             case ENTRY -> throw new IllegalStateException("a thread at a syscall entry does not wait to run");
         }
@@ -1072,10 +1072,11 @@ public final class TraceSession {
         long[] regs = ptrace.getRegsArray(t.tid);
         if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
+        long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
         long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
         // (an underestimate is safe: replay's first free run takes half of it)
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, cpu);
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu);
         u.runner = null;
         t.heldStop = RunStop.PREEMPTED;
         u.waiting.add(t);
@@ -1446,7 +1447,8 @@ public final class TraceSession {
         regs[X86Regs.RIP] = target.rip();
         // At a rep instruction the stub compares neither rcx, rsi nor rdi: run its copy in the stub to the point's count.
         regs = toRepPoint(t, regs, g.resumeAddress());
-        boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]));
+        boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]))
+                && RunState.deeperMatches(target, t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
         if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
             removeGuard(t, true);
             ptrace.setRegs(t.tid, regs);
@@ -1563,6 +1565,7 @@ public final class TraceSession {
     private PreemptionMatcher.Observation observe(Task t, long[] regs, boolean hit, boolean timed) {
         RunTarget target = t.matcher.target();
         long stackHash = RunState.matches(target, regs, target.stackHash())
+                && RunState.deeperMatches(target, t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid))
                 ? RunState.stackHash(t.memory, regs[X86Regs.RSP]) : ~target.stackHash();
         long cpu = timed ? ProcFs.cpuNs(t.pid, t.tid) : PreemptionMatcher.NOT_READ;
         return new PreemptionMatcher.Observation(regs, stackHash, cpu, hit);
@@ -2275,8 +2278,9 @@ public final class TraceSession {
         if (regs == null) return; // killed in its stop (deja record's SIGKILL at Ctrl-C): its death comes next
         if (atCallReturn(task, regs)) return;
         long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
+        long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid));
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, 0));
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0));
     }
 
     /** Whether the thread is just back from a system call: the two bytes before rip are a syscall instruction. */

@@ -2,7 +2,11 @@ package dev.deja.device;
 
 import org.junit.jupiter.api.Test;
 
+import dev.deja.device.syscall.TraceeMemory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The state compared at a recorded point; at a rep string instruction, before its iterations. */
@@ -34,5 +38,48 @@ class RunStateTest {
         long[] down = live.clone();
         down[X86Regs.EFLAGS] |= 0x400;
         assertFalse(RunState.matchesBeforeIterations(target, down), "DF differs: the instruction walks the other way");
+    }
+
+    /** A stack of {@code size} bytes ending at {@code top} (the pages above are unmapped). */
+    private static TraceeMemory stack(byte[] bytes, long top) {
+        long bottom = top - bytes.length;
+        return (address, dst, off, len) -> {
+            if (address < bottom || address >= top) return 0;
+            int n = (int) Math.min(len, top - address);
+            System.arraycopy(bytes, (int) (address - bottom), dst, off, n);
+            return n;
+        };
+    }
+
+    @Test
+    void theDeeperHashTellsApartTurnsOfAnOuterLoopThatTheTopOfTheStackDoesNot() {
+        long top = 0x7fff_0000_0000L;
+        byte[] turn1 = new byte[16384];
+        long sp = top - 8192;
+        byte[] turn2 = turn1.clone();
+        turn2[8192 + 500] = 1;  // the caller's loop count, in its frame 500 bytes above sp
+        long top1 = RunState.stackHash(stack(turn1, top), sp);
+        assertEquals(top1, RunState.stackHash(stack(turn2, top), sp), "the top 384 bytes are the same in both turns");
+        long deeper1 = RunState.deeperStackHash(stack(turn1, top), sp, 0);
+        assertNotEquals(deeper1, RunState.deeperStackHash(stack(turn2, top), sp, 0));
+        RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9");
+        assertTrue(RunState.deeperMatches(target, stack(turn1, top), sp, 0));
+        assertFalse(RunState.deeperMatches(target, stack(turn2, top), sp, 0));
+        // A recording made before the deeper hash was kept checks only the top.
+        RunTarget old = new RunTarget(registers(), top1, 1_000_000, "event 9");
+        assertTrue(RunState.deeperMatches(old, stack(turn2, top), sp, 0));
+        // Near the top of the stack the window ends at the last readable byte.
+        long nearTop = top - 1000;
+        byte[] changedBelow = turn1.clone();
+        changedBelow[16384 - 1000 + 400] = 7;
+        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), nearTop, 0), RunState.deeperStackHash(stack(changedBelow, top), nearTop, 0));
+        assertNotEquals(RunTarget.NO_DEEPER_HASH, RunState.deeperStackHash(stack(new byte[0], top), sp, 0), "0 stands for none");
+        // On the first stack of a process, nothing from where exec put argc up: the executable's path is up there.
+        long startStack = sp + 1000;
+        byte[] otherPath = turn1.clone();
+        otherPath[8192 + 2000] = '/';
+        assertEquals(RunState.deeperStackHash(stack(turn1, top), sp, startStack),
+                RunState.deeperStackHash(stack(otherPath, top), sp, startStack));
+        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), sp, 0), RunState.deeperStackHash(stack(otherPath, top), sp, 0));
     }
 }

@@ -10,8 +10,11 @@ public final class RecordingFormat {
 
     /** The magic word that opens every recording's metadata. */
     public static final String MAGIC = "deja-recording";
-    /** The format version this deja writes (2: schedule events, threads serialized while recording). */
-    public static final int CURRENT_VERSION = 2;
+    /**
+     * The format version this deja writes (2: schedule events, threads serialized while recording; 3: a
+     * preemption's deeper stack hash).
+     */
+    public static final int CURRENT_VERSION = 3;
     /** The oldest format version this deja still reads. */
     public static final int OLDEST_READABLE_VERSION = 1;
     /** The version of deja itself, from the build. */

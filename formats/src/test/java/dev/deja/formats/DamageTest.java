@@ -227,7 +227,7 @@ class DamageTest {
         Path dir = tmp.resolve("rec");
         write(dir, true);
         Path meta = dir.resolve("meta.json");
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 2,", "\"formatVersion\": 3,"));
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 3,", "\"formatVersion\": 2,"));
         CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
         assertTrue(e.getMessage().contains("meta.json") && e.getMessage().contains("checksum"), e.getMessage());
     }

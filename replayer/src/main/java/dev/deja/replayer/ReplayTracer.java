@@ -610,7 +610,7 @@ final class ReplayTracer implements Tracer {
         ScheduleEvent p = log == null ? null : log.nextPreemption();
         if (p == null) return;
         armed.put(t.tid(), p);
-        t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.runNs(), "event " + p.seq()));
+        t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq()));
     }
 
     @Override

@@ -11,19 +11,29 @@ import java.util.Arrays;
  *   <li>{@link Kind#START}: a new thread first ran user code, at {@code timeNs} (= {@code resumeNs}).</li>
  *   <li>{@link Kind#PREEMPT}: the thread ran user code too long without a syscall while others
  *       waited, and was interrupted at {@code timeNs} in the state {@code registers} (the
- *       user_regs_struct words, x86_64 order) with {@code stackHash} over the top of its stack,
- *       after {@code runNs} of CPU time since it was last let run; it ran again from
- *       {@code resumeNs}.</li>
+ *       user_regs_struct words, x86_64 order) with {@code stackHash} over the top of its stack and
+ *       {@code deeperStackHash} over the few KiB above that (format version 3; {@link #NO_DEEPER_HASH}
+ *       in older recordings), after {@code runNs} of CPU time since it was last let run; it ran again
+ *       from {@code resumeNs}.</li>
  * </ul>
  */
 public record ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind scheduleKind, long resumeNs, long[] registers,
-                            long stackHash, long runNs) implements Event {
+                            long stackHash, long deeperStackHash, long runNs) implements Event {
 
     public enum Kind { START, PREEMPT }
+
+    /** The deeper stack hash of a start, and of a preemption recorded before format version 3: none to check. */
+    public static final long NO_DEEPER_HASH = 0;
 
     public ScheduleEvent {
         if (scheduleKind == null) throw new IllegalArgumentException("a schedule event needs a kind");
         registers = registers.clone();
+    }
+
+    /** A schedule event without a deeper stack hash (format version 2). */
+    public ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind scheduleKind, long resumeNs, long[] registers,
+                         long stackHash, long runNs) {
+        this(seq, pid, tid, timeNs, scheduleKind, resumeNs, registers, stackHash, NO_DEEPER_HASH, runNs);
     }
 
     /** A thread's first run. */
@@ -54,7 +64,7 @@ public record ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind schedu
     public boolean equals(Object o) {
         return o instanceof ScheduleEvent e && e.seq == seq && e.pid == pid && e.tid == tid && e.timeNs == timeNs
                 && e.scheduleKind == scheduleKind && e.resumeNs == resumeNs && Arrays.equals(e.registers, registers)
-                && e.stackHash == stackHash && e.runNs == runNs;
+                && e.stackHash == stackHash && e.deeperStackHash == deeperStackHash && e.runNs == runNs;
     }
 
     @Override

@@ -400,7 +400,10 @@ public final class EntryCodec {
         }
     }
 
-    /** Format version 2: kind (0 start, 1 preempt), resumeNs, register count and words, stack hash, run time. */
+    /**
+     * Format version 2: kind (0 start, 1 preempt), resumeNs, register count and words, stack hash, run
+     * time; version 3 appends the deeper stack hash (a version-2 payload ends before it).
+     */
     private static final class ScheduleSerializer extends Serializer<ScheduleEvent> {
         @Override
         public void write(Kryo k, Output out, ScheduleEvent e) {
@@ -411,6 +414,7 @@ public final class EntryCodec {
             for (int i = 0; i < e.registerCount(); i++) out.writeLong(e.register(i));
             out.writeLong(e.stackHash());
             out.writeVarLong(e.runNs(), true);
+            out.writeLong(e.deeperStackHash());
         }
 
         @Override
@@ -425,8 +429,11 @@ public final class EntryCodec {
             if (n > (in.limit() - in.position()) / 8) throw new IllegalArgumentException("register count " + n + " exceeds the payload");
             long[] regs = new long[n];
             for (int i = 0; i < n; i++) regs[i] = in.readLong();
+            long stackHash = in.readLong();
+            long runNs = in.readVarLong(true);
+            long deeper = in.limit() - in.position() >= Long.BYTES ? in.readLong() : ScheduleEvent.NO_DEEPER_HASH;
             return new ScheduleEvent(c.seq, c.pid, c.tid, c.timeNs, ScheduleEvent.Kind.values()[kind], resumeNs, regs,
-                    in.readLong(), in.readVarLong(true));
+                    stackHash, deeper, runNs);
         }
     }
 

@@ -489,7 +489,7 @@ class PackTest {
         String[][] cases = {
                 {"\"command\": [\"/bin/prog\", \"arg\"]", "\"command\": [\"/bin/other\"]", "command: the summary says [\"/bin/other\"], the recording [\"/bin/prog\", \"arg\"]"},
                 {"\"events\": 40", "\"events\": 1", "events: the summary says 1, the recording 40"},
-                {"\"formatVersion\": 2", "\"formatVersion\": 3", "formatVersion: the summary says 3, the recording 2"},
+                {"\"formatVersion\": 3", "\"formatVersion\": 2", "formatVersion: the summary says 2, the recording 3"},
                 {"\"exitStatus\": 3", "\"exitStatus\": 0", "exitStatus: the summary says 0, the recording 3"},
         };
         for (String[] c : cases) {
