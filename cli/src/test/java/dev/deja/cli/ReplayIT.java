@@ -10,6 +10,7 @@ import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingStatus;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.ScheduleEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.io.ByteArrayOutputStream;
@@ -163,6 +164,26 @@ class ReplayIT {
         for (String sample : List.of("time", "random", "files", "bigread", "uname", "pipes", "signals")) {
             recordAndReplay(Samples.path(sample));
         }
+    }
+
+    @Test
+    void aSignalsPointThatIsNeverReachedIsADivergenceNotAHang() throws Exception {
+        // The loop never stops by itself in replay (its signal comes only at the point): a point whose
+        // stack no pass matches (its hash forged) must end the replay after the progress limit, named.
+        Recorded rec = record(Samples.path("signal_in_loop"), "5000");
+        Path forged = home.resolve("signal-point-forged");
+        long seq = Runs.forgeEvent(rec.dir(), forged, e -> e instanceof ScheduleEvent s && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT,
+                e -> {
+                    ScheduleEvent s = (ScheduleEvent) e;
+                    return new ScheduleEvent(s.seq(), s.pid(), s.tid(), s.timeNs(), s.scheduleKind(), s.resumeNs(), s.registers(),
+                            ~s.stackHash(), s.deeperStackHash(), s.runNs());
+                });
+        assertTrue(seq > 0, "the recording has no signal point");
+        long start = System.nanoTime();
+        Runs.Result r = deja("replay", forged.toString());
+        assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stderr());
+        assertTrue(r.stderr().startsWith("deja: divergence at event " + seq + " ") && r.stderr().contains("no stop within"), r.stderr());
+        assertTrue(System.nanoTime() - start < 60_000_000_000L, "it took " + (System.nanoTime() - start) / 1_000_000 + " ms");
     }
 
     @Test

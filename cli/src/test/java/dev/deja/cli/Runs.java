@@ -129,15 +129,20 @@ final class Runs {
      */
     static long forge(Path rec, Path copy, Predicate<SyscallEvent> which, UnaryOperator<SyscallEvent> change)
             throws RecordingException {
+        return forgeEvent(rec, copy, e -> e instanceof SyscallEvent s && which.test(s), e -> change.apply((SyscallEvent) e));
+    }
+
+    /** As {@link #forge}, for the first event of any kind {@code which} accepts. */
+    static long forgeEvent(Path rec, Path copy, Predicate<Event> which, UnaryOperator<Event> change) throws RecordingException {
         long changedSeq = -1;
         try (Recording in = Recording.open(rec);
              EventReader events = in.events();
              RecordingWriter out = RecordingWriter.create(copy, in.header())) {
             Event e;
             while ((e = events.next()) != null) {
-                if (changedSeq < 0 && e instanceof SyscallEvent s && which.test(s)) {
-                    e = change.apply(s);
-                    changedSeq = s.seq();
+                if (changedSeq < 0 && which.test(e)) {
+                    changedSeq = e.seq();
+                    e = change.apply(e);
                 } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
                     copyBlob(in, out, x.exeBlob());
                 } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {

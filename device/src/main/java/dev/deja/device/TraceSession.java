@@ -118,6 +118,8 @@ public final class TraceSession {
     /** The debugger's stop at the program's start has been made (only the first program's exec has one). */
     private boolean debugStarted;
     private final boolean orders;
+    /** The tracer sends threads to recorded points in a run it does not order: their way there is bounded too. */
+    private final boolean points;
     /** -b execve: a process that execs (after the program's first exec) is let go. */
     private final boolean detachAtExec;
     /** The program's own exec happened: later ones are let go under {@link #detachAtExec}. */
@@ -226,6 +228,7 @@ public final class TraceSession {
         this.decides = tracer.decides();
         this.debug = attachPid == 0 ? tracer.debugAgent() : null;
         this.orders = decides && tracer.ordersThreads();
+        this.points = decides && !orders && tracer.stopsAtPoints();
         this.later = decides && !orders && tracer.answersLater();
         this.policy = orders || attachPid != 0 ? null : tracer.scheduling();
         this.detachAtExec = !orders && policy == null && tracer.detachesAtExec();
@@ -287,7 +290,7 @@ public final class TraceSession {
             this.wait = w;
             this.vm = v;
             if (later) tracer.bindDeviceThread(deviceQueue::add);
-            if (policy != null || orders) alarm = Alarm.start();
+            if (policy != null || orders || points) alarm = Alarm.start();
             try {
                 if (attachPid != 0) {
                     attachAll();
@@ -1186,7 +1189,7 @@ public final class TraceSession {
                 else if (!r.interruptSent && r.stepsToPoint == 0) next = Math.min(next, Math.max(r.releasedAt + slice, r.sliceCheckAt));
             }
         }
-        if (orders) {
+        if (orders || points && seekingPoint() != null) {
             long limit = tracer.progressLimitNs();
             if (limit > 0) next = Math.min(next, lastStopNanos + limit);
         }
@@ -1220,7 +1223,25 @@ public final class TraceSession {
         if (orders) {
             long limit = tracer.progressLimitNs();
             if (limit > 0 && nowNs - lastStopNanos >= limit) tracer.noProgress(nowNs - lastStopNanos);
+        } else if (points) {
+            // A thread on its way to a point that never stops (its state never matched, a guard in place)
+            // would otherwise run on for ever: its point is missed.
+            long limit = tracer.progressLimitNs();
+            Task t = seekingPoint();
+            if (t != null && limit > 0 && nowNs - lastStopNanos >= limit) {
+                tracer.stopMissed(t, t.matcher.target().label() + String.format(java.util.Locale.ROOT,
+                        ": no stop within %.1f s on the way to it (the thread ran past it, or took another path)",
+                        (nowNs - lastStopNanos) / 1e9));
+            }
         }
+    }
+
+    /** A thread on its way to a recorded point, or null. */
+    private Task seekingPoint() {
+        for (Task t : tasks.values()) {
+            if (t.matcher != null) return t;
+        }
+        return null;
     }
 
     // ---- a debugger's stops: breakpoints and single steps ---------------------------------------

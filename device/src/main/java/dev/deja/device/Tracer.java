@@ -137,6 +137,16 @@ public interface Tracer {
     }
 
     /**
+     * True when this deciding tracer may send threads to recorded points ({@code stopAt}) even though
+     * it orders no threads (a one-thread recording's signal points): the device then bounds the way to
+     * a point by {@link #progressLimitNs}, as it bounds every step of an ordered run. Asked once, before
+     * the run.
+     */
+    default boolean stopsAtPoints() {
+        return false;
+    }
+
+    /**
      * Whether the thread may go on from the stop it is in now: a syscall entry (before
      * {@link #onSyscallEntry}), an exit (before {@link #onSyscall}), a new thread's first stop, or a
      * point it was told to stop at ({@link Tracee#stopAt}). A thread that may not is held there,

@@ -61,6 +61,8 @@ final class RecordedRun implements AutoCloseable {
     private final Ints threadPositions;
 
     private final Map<Integer, ThreadLog> threads = new HashMap<>();
+    /** Preemptions recorded (schedule events of kind PREEMPT). */
+    private final int preemptions;
     private final Set<Integer> pids;
     private final int rootTid;
 
@@ -104,6 +106,7 @@ final class RecordedRun implements AutoCloseable {
         int n = scan.count;
         this.count = n;
         this.stepCount = scan.steps;
+        this.preemptions = scan.preemptions;
         Longs seq = scan.seq;
         Ints tid = scan.tid;
         // Seq order, ties in journal order (as the stable sort of the events did).
@@ -267,6 +270,7 @@ final class RecordedRun implements AutoCloseable {
     private static final class Scan {
         private final IndexMemory memory;
         int count;
+        int preemptions;
         Longs seq;
         Ints tid;
         Bytes kind;
@@ -307,7 +311,10 @@ final class RecordedRun implements AutoCloseable {
                 case SyscallEvent _ -> CALL;
                 case ExitEvent _ -> END;
                 case ScheduleEvent sc when sc.scheduleKind() == ScheduleEvent.Kind.START -> START;
-                case ScheduleEvent _ -> PREEMPT;
+                case ScheduleEvent _ -> {
+                    preemptions++;
+                    yield PREEMPT;
+                }
                 case ExecEvent _ -> EXEC;
                 default -> OTHER;
             });
@@ -508,6 +515,11 @@ final class RecordedRun implements AutoCloseable {
 
     int threadCount() {
         return threads.size();
+    }
+
+    /** Whether the recording has a preemption (a thread stopped between calls, or a signal's landing point). */
+    boolean hasPreemptions() {
+        return preemptions > 0;
     }
 
     int stepCount() {

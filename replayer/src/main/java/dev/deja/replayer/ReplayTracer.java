@@ -451,6 +451,12 @@ final class ReplayTracer implements Tracer {
         return run.threadCount() > 1;
     }
 
+    /** A one-thread recording's signal points: the way to each is bounded as in an ordered run. */
+    @Override
+    public boolean stopsAtPoints() {
+        return run.hasPreemptions();
+    }
+
     /**
      * A thread may go on from a syscall stop when that stop is the next step of the recorded
      * timeline: every entry, exit and thread end recorded before it has happened in replay.
