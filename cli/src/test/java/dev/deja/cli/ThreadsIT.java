@@ -183,8 +183,24 @@ class ThreadsIT {
         assertEquals(status, rec.run().status(), "status of the recorded " + rec.name() + "; stderr: " + rec.run().stderr());
     }
 
-    /** Replays {@code rec} {@value #REPLAYS} times; each must reproduce the recorded output and status. */
+    /**
+     * Replays {@code rec} {@value #REPLAYS} times; each must reproduce the recorded output and status. A
+     * recording that does not is kept under target/failed-recordings, for the failure to be studied
+     * after the run (the class's home is deleted with it).
+     */
     private static void replaysIdentically(Recorded rec) throws IOException, InterruptedException {
+        try {
+            replaysIdenticallyOnce(rec);
+        } catch (AssertionError e) {
+            Path kept = Path.of("target", "failed-recordings", rec.dir().getFileName().toString()).toAbsolutePath();
+            Files.createDirectories(kept.getParent());
+            Process cp = new ProcessBuilder("cp", "-a", rec.dir().toString(), kept.toString()).inheritIO().start();
+            String where = cp.waitFor() == 0 ? "the recording is kept in " + kept : "the recording could not be kept";
+            throw new AssertionError(e.getMessage() + "\n(" + where + ")", e);
+        }
+    }
+
+    private static void replaysIdenticallyOnce(Recorded rec) throws IOException, InterruptedException {
         for (int i = 1; i <= REPLAYS; i++) {
             Run r = deja(REPLAY_LIMIT, "replay", rec.dir().toString());
             log(rec.name(), "replay " + i, r);
