@@ -264,6 +264,11 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                 throw new Refused("a branch to 0x" + Long.toHexString(t) + " lands inside the patch at 0x" + Long.toHexString(patchAt));
             }
         }
+        if (address >= patchAt + covered) {
+            // The jump would displace only instructions before the address: the stub could not check there.
+            throw new Refused("0x" + Long.toHexString(address) + " lies past the " + covered + " bytes a patch at 0x"
+                    + Long.toHexString(patchAt) + " displaces");
+        }
 
         Asm a = new Asm(stubAddress);
         long from = patchAt;

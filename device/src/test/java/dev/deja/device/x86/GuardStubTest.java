@@ -349,6 +349,17 @@ class GuardStubTest {
     }
 
     @Test
+    void aPatchBeforeTheAddressThatEndsShortOfItIsRefusedNotACrash() throws Exception {
+        // mov rax, imm64 (10 bytes), nop, nop, then the point at a call: a patch at the call cannot move
+        // it, and one from the mov displaces the mov alone, 2 bytes short of the point (recording met
+        // this in libjvm, as an IndexOutOfBoundsException that ended deja record).
+        byte[] code = bytes("48 b8 01 02 03 04 05 06 07 08 90 90 e8 00 00 00 00 c3");
+        long start = 0x555555555000L;
+        GuardStub.Refused r = assertThrows(GuardStub.Refused.class, () -> GuardStub.build(code, start, start + 12, STUB, registers()));
+        assertTrue(r.getMessage().contains("call"), r.getMessage());
+    }
+
+    @Test
     void callsAndBranchesIntoThePatchAreRefused() {
         byte[] call = bytes("e8 00 00 00 00 c3");
         assertThrows(GuardStub.Refused.class, () -> GuardStub.build(call, 0x555555555000L, 0x555555555000L, STUB, registers()));
