@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingStatus;
+import dev.deja.formats.RecordingSummary;
+import dev.deja.formats.RecordingWriter;
 import dev.deja.formats.event.Event;
+import dev.deja.formats.event.ExecEvent;
+import dev.deja.formats.event.ExitEvent;
+import dev.deja.formats.event.MappingEvent;
 import dev.deja.formats.event.SignalEvent;
 import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
@@ -52,6 +57,46 @@ class InterruptedRunsIT {
         Runs.Result quiet = Runs.deja(tmp, "replay", "-q", rec.toString());
         assertEquals(KILLED, quiet.status(), quiet.stderr());
         assertEquals("", quiet.stderr());
+    }
+
+    @Test
+    void anMmapWhoseFileCopyDejasKillPreventedEndsTheReplayThere() throws Exception {
+        // deja record copies a mapped file through the process (/proc/PID/map_files); SIGTERM's kill of the
+        // program while it copies leaves the mapping without a copy, as the program's last call. Forged
+        // from a real interrupted recording: cut after sleep's last file mmap, whose copy is dropped.
+        Path rec = tmp.resolve("rec");
+        Process p = Runs.startSleeper(tmp, rec, tmp.resolve("out.txt"));
+        p.destroy();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        List<Event> events = Runs.events(rec);
+        SyscallEvent lastMmap = events.stream().filter(e -> e instanceof SyscallEvent s && s.nr() == 9 && !s.failed()
+                && (s.arg(3) & 0x20) == 0).map(e -> (SyscallEvent) e).reduce((a, b) -> b).orElseThrow();
+        Path cut = tmp.resolve("cut");
+        try (Recording in = Recording.open(rec);
+             RecordingWriter out = RecordingWriter.create(cut, in.header())) {
+            long count = 0;
+            for (Event e : events) {
+                boolean after = e.seq() > lastMmap.seq();
+                if (after && e.tid() == lastMmap.tid() && !(e instanceof MappingEvent) && !(e instanceof ExitEvent)) continue;
+                if (after && e instanceof MappingEvent m && m.address() == lastMmap.result()) {
+                    e = new MappingEvent(m.seq(), m.pid(), m.tid(), m.timeNs(), m.address(), m.length(), m.prot(),
+                            m.flags(), m.offset(), m.path(), m.fileSize(), "");
+                } else if (e instanceof ExecEvent x && !x.exeBlob().isEmpty()) {
+                    out.storeBlob(in.blob(x.exeBlob()));
+                } else if (e instanceof MappingEvent m && !m.blob().isEmpty()) {
+                    out.storeBlob(in.blob(m.blob()));
+                }
+                out.append(e);
+                count++;
+            }
+            RecordingSummary summary = in.summary().orElseThrow();
+            out.finish(new RecordingSummary(RecordingStatus.INTERRUPTED, summary.endTimeNs(), summary.exitStatus(), count,
+                    summary.processCount()));
+        }
+        Runs.Result r = Runs.deja(tmp, "replay", cut.toString());
+        assertEquals(KILLED, r.status(), r.stderr());
+        assertEquals("started\n", r.stdout());
+        assertEquals(List.of(NOTE), r.stderr().lines().filter(l -> l.startsWith("deja:")).toList(), r.stderr());
     }
 
     @Test

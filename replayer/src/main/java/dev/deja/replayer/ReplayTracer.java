@@ -1645,11 +1645,22 @@ final class ReplayTracer implements Tracer {
      * at Ctrl-C, which may come while the recorder still reads the call's inputs (an execve's environment,
      * a path), so the recorded inputs may be cut short.
      */
-    private static boolean killedInIt(SyscallEvent r, RecordedRun.ThreadLog log) {
+    private boolean killedInIt(SyscallEvent r, RecordedRun.ThreadLog log) {
         if (log.peekSyscall() != null) return false;
-        if (r.returned() && !interruptedUnseen(r, log)) return false;
         ExitEvent end = log.exit();
-        return end != null && end.killed();
+        if (end == null || !end.killed()) return false;
+        return !r.returned() || interruptedUnseen(r, log) || lostItsCopy(r, log);
+    }
+
+    /**
+     * Whether {@code r} is an mmap of a file whose copy the recorder could not make because deja record's
+     * SIGKILL (Ctrl-C, SIGTERM) ended the process while it copied (the file it read through the process
+     * went with it). Nothing of the program ran after it that the recording holds: it dies there.
+     */
+    private boolean lostItsCopy(SyscallEvent r, RecordedRun.ThreadLog log) {
+        if (r.nr() != nrMmap || r.failed() || (r.arg(3) & MAP_ANONYMOUS) != 0) return false;
+        MappingEvent m = log.mappingAfter(r);
+        return m == null || m.blob().isEmpty() && !m.path().equals("/dev/zero");
     }
 
     /**
