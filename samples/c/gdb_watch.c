@@ -2,8 +2,8 @@
  * gdb_watch FILE [LOOPS]: fills a header's len field from two places in the code, then reads the
  * header from FILE over it (a recorded read into the watched field), stores LOOPS times into another
  * field of the same page, sums the magic in a stack local, and exits with the header's version.
- * The program deja's write watchpoints are tested with (GdbIT): `watch -l hdr->len` stops at each
- * store that changes len and at the read; `watch sum` watches a local on the stack.
+ * deja's watchpoints are tested with it (GdbWatchIT): `watch -l hdr->len` stops at each store that
+ * changes len and at the read, `rwatch` at each load of it; `watch sum` watches a stack local.
  * Built without optimisation so that every store stays a store.
  */
 #include <fcntl.h>

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * gdb's {@code watch} on {@code deja replay --gdb}, with the real gdb in batch mode: deja has no debug
- * registers to offer, it makes the watched pages read-only and steps each store into them. The program
+ * gdb's {@code watch}, {@code rwatch} and {@code awatch} on {@code deja replay --gdb}, with the real gdb in
+ * batch mode: deja has no debug registers to offer, it makes the watched pages read-only (for reads:
+ * inaccessible) and steps each store (load) into them. The program
  * (samples/c/gdb_watch.c) sets a header's len from two places, stores the same value once more, reads the
  * header from a file over it (a recorded read), stores into the same page in a loop and sums the magic in a
  * stack local. Each stop must come at the right line with gdb's old and new values, the read's at that call,
@@ -126,9 +127,49 @@ class GdbWatchIT {
         assertTrue(Pattern.compile("New value = 276\n0x[0-9a-f]+ in checksum \\(hdr=0x[0-9a-f]+ <the_header>\\) at gdb_watch\\.c:48\n")
                 .matcher(g).find(), g);
         assertTrue(g.contains("Watchpoint 6 deleted because the program has left the block"), g);
-        // Read watchpoints are refused (at the resume that would insert them), with the reason on deja's terminal.
-        assertTrue(g.contains("Could not insert hardware watchpoint 7."), g);
-        assertTrue(s.deja().stderr().contains("deja watches writes only"), s.deja().stderr());
+        // A read watchpoint set late: printf's argument is the next load of len.
+        assertTrue(Pattern.compile("Hardware read watchpoint 7: the_header.len\n\nValue = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n")
+                .matcher(g).find(), g);
+        assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
+    }
+
+    @Test
+    void readAndAccessWatchpointsStopAtLoadsAndGoingBackFindsThem() throws Exception {
+        assumeTrue(Files.isExecutable(GDB), "gdb is not installed");
+        Path rec = record("300");
+        Session s = debug(rec, """
+                break load
+                continue
+                rwatch -l hdr->len
+                awatch -l hdr->version
+                continue
+                continue
+                continue
+                reverse-continue
+                reverse-continue
+                continue
+                continue
+                continue
+                continue
+                """);
+        String g = s.gdb();
+        String read = "Hardware read watchpoint 2: -location hdr->len\n\n";
+        String access = "Hardware access (read/write) watchpoint 3: -location hdr->version\n\n";
+        // set_len's store is no read; each add_len's += loads len (its store is no read, the same value or not).
+        assertTrue(g.contains(read + "Value = 8\nadd_len (hdr=0x"), g);
+        assertTrue(g.contains(read + "Value = 12\nadd_len (hdr=0x"), g);
+        // The recorded read writes version: an access; it writes len too, which is no read of it.
+        assertTrue(Pattern.compile(Pattern.quote(access) + "Old value = 0\nNew value = 7\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        // Going back from there: before the recorded read (its entry), then before add_len(0)'s load.
+        assertTrue(Pattern.compile(Pattern.quote(access) + "Old value = 7\nNew value = 0\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertTrue(Pattern.compile(Pattern.quote(read) + "Value = 12\n0x[0-9a-f]+ in add_len \\(.*more=0\\) at gdb_watch\\.c:28\n")
+                .matcher(g).find(), g);
+        // Forward again: the same load, the read, then main's loads for printf (version first, then len),
+        // and none of the 300 stores touch makes into the page.
+        assertTrue(Pattern.compile(Pattern.quote(access) + "Value = 7\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n").matcher(g).find(), g);
+        assertTrue(Pattern.compile(Pattern.quote(read) + "Value = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n").matcher(g).find(), g);
+        assertEquals(3, count(g, read + "Value = 12\n"), "forward, back, forward again: " + g);
+        assertEquals(0, count(g, read + "Old value"), g);
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
     }
 

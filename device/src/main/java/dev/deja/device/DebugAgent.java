@@ -26,13 +26,15 @@ public interface DebugAgent {
     }
 
     /**
-     * A store into a page the debugger watches ({@link Tracee#watchMemory}) has run: the thread is after
-     * the storing instruction (as after a hardware watchpoint), {@code address} the first byte it wrote in
-     * a watched page (not necessarily inside a watched range: the page is the unit). The debugger compares
-     * the bytes it watches. {@code storePc}: the storing instruction's address (going back stops before it).
-     * {@code stepEnded}: the debugger's own single step ended with this instruction.
+     * An access into a page the debugger watches ({@link Tracee#watchMemory}) has run: a store, or with a
+     * watch for reads any load too. The thread is after the instruction (as after a hardware watchpoint),
+     * {@code address} the first byte it touched in a watched page (not necessarily inside a watched range:
+     * the page is the unit). The debugger compares the bytes it watches, or the address with the ranges it
+     * watches for reads. {@code storePc}: the instruction's address (going back stops before it).
+     * {@code stepEnded}: the debugger's own single step ended with this instruction. {@code wrote}: it
+     * stored into a watched page (false: it only loaded from one).
      */
-    record Stored(long address, long storePc, boolean stepEnded) implements Stop {
+    record Stored(long address, long storePc, boolean stepEnded, boolean wrote) implements Stop {
     }
 
     /** How the stopped thread goes on. */

@@ -1317,12 +1317,25 @@ public final class TraceSession {
 
     // ---- a debugger's write watchpoints: a store into a read-only watched page, stepped ----------
 
-    /** A store being stepped: the faulting address, the storing instruction's, and the watched pages relaxed for it. */
-    private record WatchStep(long address, long storePc, List<Long> pages) {
+    /**
+     * An access being stepped: the first faulting address, the instruction's, the watched pages relaxed
+     * for it (those without access relaxed for reads only, at first), and whether it stored into one.
+     */
+    private static final class WatchStep {
+        final long address;
+        final long storePc;
+        final List<Long> pages = new ArrayList<>();
+        final List<Long> readablePages = new ArrayList<>();
+        boolean wrote;
+
+        WatchStep(long address, long storePc) {
+            this.address = address;
+            this.storePc = storePc;
+        }
     }
 
     /**
-     * A SIGSEGV that is a store into a watched page (the page relaxed, the instruction single-stepped,
+     * A SIGSEGV that is an access into a watched page (the page relaxed, the instruction single-stepped,
      * the signal never delivered), or the SIGTRAP ending that step (the pages protected again, the
      * debugger asked); false for any other stop.
      */
@@ -1342,28 +1355,47 @@ public final class TraceSession {
             writeCode(t, rip, bps.get(rip));
             t.debugReinsert = rip;
         }
-        if (t.watchStep == null) {
-            t.watchStep = new WatchStep(address, rip, new ArrayList<>());
+        WatchStep step = t.watchStep;
+        if (step != null && step.readablePages.contains(page) && !watchedPages.programWrites(t.pid, page)) {
+            // A store into a page the program may only read, watched for reads: the program's own fault, as recorded.
+            endWatchStep(t);
+            return false;
+        }
+        if (step == null) {
+            step = t.watchStep = new WatchStep(address, rip);
             // A signal arriving during the step would be delivered instead of the step's trap: it waits until after.
             t.maskDuringWatchStep = ptrace.sigMask(t.tid);
             ptrace.setSigMask(t.tid, ALL_SIGNALS);
         }
-        watchedPages.relax(t.pid, page, t::injectByStep);
-        t.watchStep.pages().add(page); // an instruction writing across two watched pages faults once per page
+        if (watchedPages.unreadable(t.pid, page) && !step.readablePages.contains(page)) {
+            // A load or a store: readable for the step, so that a store faults again and tells itself apart.
+            watchedPages.relaxForReads(t.pid, page, t::injectByStep);
+            step.readablePages.add(page);
+        } else {
+            step.wrote = true; // a read-only page's fault, or the second fault of a page made readable
+            watchedPages.relax(t.pid, page, t::injectByStep);
+        }
+        if (!step.pages.contains(page)) step.pages.add(page); // an instruction touching two watched pages faults once per page
         ptrace.singleStep(t.tid, 0);
         return true;
     }
 
-    private void watchStepped(Task t) {
+    /** The pages a watch step relaxed are protected again and the thread's signal mask is its own; the step record goes. */
+    private WatchStep endWatchStep(Task t) {
         WatchStep step = t.watchStep;
         t.watchStep = null;
-        for (long page : step.pages()) watchedPages.restrict(t.pid, page, t::injectByStep);
+        for (long page : step.pages) watchedPages.restrict(t.pid, page, t::injectByStep);
         ptrace.setSigMask(t.tid, t.maskDuringWatchStep);
+        return step;
+    }
+
+    private void watchStepped(Task t) {
+        WatchStep step = endWatchStep(t);
         boolean stepEnded = t.debugStepping && !t.debugContinueAfterStep;
         t.debugStepping = false;
         t.debugContinueAfterStep = false;
         killIfStopping(t);
-        DebugAgent.Resume how = debug.stopped(new DebugAgent.Stored(step.address(), step.storePc(), stepEnded), t);
+        DebugAgent.Resume how = debug.stopped(new DebugAgent.Stored(step.address, step.storePc, stepEnded, step.wrote), t);
         long rip = ptrace.getRegsArray(t.tid)[X86Regs.RIP];
         Map<Long, Byte> bps = debugBreakpoints.get(t.pid);
         if (how == DebugAgent.Resume.CONTINUE && bps != null && bps.containsKey(rip)) {
@@ -2427,6 +2459,27 @@ public final class TraceSession {
         task.write(args[0], ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(f & ~CLONE_UNTRACED).array());
     }
 
+    /**
+     * Reads through /proc/PID/mem, which reads pages whatever their protection (as a debugger does); stops
+     * at the first page it cannot read. Returns how many bytes it read.
+     */
+    private static int readAsDebugger(int pid, long address, byte[] dst, int off, int len) {
+        int done = 0;
+        try (java.io.RandomAccessFile mem = new java.io.RandomAccessFile(ProcFs.proc(pid).resolve("mem").toFile(), "r")) {
+            while (done < len) {
+                long at = address + done;
+                int chunk = (int) Math.min(len - done, WatchedPages.PAGE - (at & (WatchedPages.PAGE - 1)));
+                mem.seek(at);
+                int got = mem.read(dst, off + done, chunk);
+                if (got <= 0) break;
+                done += got;
+            }
+        } catch (java.io.IOException e) {
+            // an unmapped page ends the read (EIO), as process_vm_readv's short count does
+        }
+        return done;
+    }
+
     /** Reads a process's memory through the session's process_vm_readv binding. */
     private final class Memory implements TraceeMemory {
         private final int pid;
@@ -2438,6 +2491,10 @@ public final class TraceSession {
         @Override
         public int read(long address, byte[] dst, int off, int len) {
             int n = vm.read(pid, address, dst, off, len);
+            if (n < len && debug != null && watchedPages.overlapsUnreadable(pid, address + n, len - n)) {
+                // process_vm_readv honours page protections: a page a read watch made inaccessible is read as a debugger reads it
+                n += readAsDebugger(pid, address + n, dst, off + n, len - n);
+            }
             Map<Long, Byte> bps = debug == null ? null : debugBreakpoints.get(pid);
             if (bps != null && n > 0) {
                 // The debugger's int3s are invisible: the bytes they replaced are read instead.
@@ -2518,7 +2575,7 @@ public final class TraceSession {
         boolean debugStepWhenReleased;
         /** Debugger: the breakpoint stepped over, planted again at the next stop (0: none). */
         long debugReinsert;
-        /** Debugger watchpoints: the store being stepped with its pages relaxed (null: none); pages relaxed around a real call. */
+        /** Debugger watchpoints: the access being stepped with its pages relaxed (null: none); pages relaxed around a real call. */
         WatchStep watchStep;
         boolean watchRelaxed;
         /** The thread's signal mask while a store is stepped with every signal blocked. */
@@ -2681,15 +2738,15 @@ public final class TraceSession {
         }
 
         @Override
-        public void watchMemory(long address, long length) {
+        public void watchMemory(long address, long length, boolean reads) {
             if (debug == null) throw new IllegalStateException("this run has no debugger");
-            watchedPages.watch(pid, address, length, ProcFs.maps(pid), this::injectNow);
+            watchedPages.watch(pid, address, length, reads, ProcFs.maps(pid), this::injectNow);
         }
 
         @Override
-        public void unwatchMemory(long address, long length) {
+        public void unwatchMemory(long address, long length, boolean reads) {
             if (debug == null) throw new IllegalStateException("this run has no debugger");
-            watchedPages.unwatch(pid, address, length, this::injectNow);
+            watchedPages.unwatch(pid, address, length, reads, this::injectNow);
         }
 
         /**

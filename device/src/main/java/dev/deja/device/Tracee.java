@@ -102,19 +102,29 @@ public interface Tracee {
     }
 
     /**
-     * For a run with a {@link DebugAgent}: stores into {@code [address, address+length)} stop the thread
-     * for the agent ({@link DebugAgent.Stored}) right after the storing instruction. The pages holding
-     * the range become read-only in this thread's process (the stores fault and the device steps them);
-     * calls that run for real see the program's own protections. Throws {@link DeviceException} when the
-     * protection cannot be changed.
+     * For a run with a {@link DebugAgent}: stores into {@code [address, address+length)} ({@code reads}:
+     * loads as well) stop the thread for the agent ({@link DebugAgent.Stored}) right after the instruction.
+     * The pages holding the range become read-only (for reads: inaccessible) in this thread's process (the
+     * accesses fault and the device steps them); calls that run for real see the program's own
+     * protections. Throws {@link DeviceException} when the protection cannot be changed.
      */
-    default void watchMemory(long address, long length) {
+    default void watchMemory(long address, long length, boolean reads) {
         throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
     }
 
-    /** Stops watching a range given to {@link #watchMemory} (once per call to it). */
-    default void unwatchMemory(long address, long length) {
+    /** Watches {@code [address, address+length)} for stores ({@link #watchMemory(long, long, boolean)}). */
+    default void watchMemory(long address, long length) {
+        watchMemory(address, length, false);
+    }
+
+    /** Stops watching a range given to {@link #watchMemory} with the same {@code reads} (once per call to it). */
+    default void unwatchMemory(long address, long length, boolean reads) {
         throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
+    }
+
+    /** Stops watching a range given to {@link #watchMemory(long, long)} (once per call to it). */
+    default void unwatchMemory(long address, long length) {
+        unwatchMemory(address, length, false);
     }
 
     /**

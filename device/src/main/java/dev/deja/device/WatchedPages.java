@@ -9,11 +9,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Write watchpoints without debug registers (mprotect(2), sigaction(2) for SEGV_ACCERR): the pages a
- * debugger watches are made read-only in the traced process, so that a store into one of them faults.
- * The device catches that SIGSEGV (the program never sees it), gives the page its protection back,
- * single-steps the storing instruction and protects the page again; the debugger then compares the
- * watched bytes. Several watched ranges share a page by reference count.
+ * Watchpoints without debug registers (mprotect(2), sigaction(2) for SEGV_ACCERR): the pages a
+ * debugger watches for writes are made read-only in the traced process, so that a store into one of
+ * them faults; the pages it watches for reads (or any access) get no access at all, so that a load
+ * faults too. The device catches that SIGSEGV (the program never sees it), gives the page its
+ * protection back, single-steps the instruction and protects the page again; the debugger then
+ * compares the watched bytes, or the faulting address. A fault in a page without access is stepped
+ * with the page readable but not writable first: a store faults a second time, which tells a write
+ * from a read (the fault's error code never reaches a tracer). Several watched ranges share a page by
+ * reference count.
  *
  * <p>The program's own protection of each page is kept, so that what it asked for is what it has:
  * around every call the replay lets run for real the pages get it back (the kernel would fail such a
@@ -23,6 +27,8 @@ import java.util.TreeMap;
  */
 final class WatchedPages {
     static final long PAGE = 4096;
+    static final int PROT_NONE = 0;
+    static final int PROT_READ = 1;
     static final int PROT_WRITE = 2;
     /** si_code of a SIGSEGV raised by an access the page's protection forbids. */
     static final int SEGV_ACCERR = 2;
@@ -33,10 +39,24 @@ final class WatchedPages {
         long call(int nr, long... args);
     }
 
-    /** A watched page: how many watched ranges touch it, and the protection the program gave it (-1: unmapped). */
-    private record Page(int refs, int programProt) {
+    /**
+     * A watched page: how many watched ranges touch it, how many of those watch reads as well, and the
+     * protection the program gave it (-1: unmapped).
+     */
+    private record Page(int refs, int readRefs, int programProt) {
+        /** Whether deja protects it: the program can do there what a watch must see. */
         boolean protectable() {
-            return programProt >= 0 && (programProt & PROT_WRITE) != 0;
+            if (programProt < 0) return false;
+            return readRefs > 0 ? (programProt & (PROT_READ | PROT_WRITE)) != 0 : (programProt & PROT_WRITE) != 0;
+        }
+
+        /** The protection deja gives it while it is watched. */
+        int watchedProt() {
+            return readRefs > 0 ? PROT_NONE : programProt & ~PROT_WRITE;
+        }
+
+        Page with(int refsDelta, int readRefsDelta) {
+            return new Page(refs + refsDelta, Math.max(0, readRefs + readRefsDelta), programProt);
         }
     }
 
@@ -58,43 +78,59 @@ final class WatchedPages {
     }
 
     /**
-     * Watches the pages of {@code [address, address+length)}: each page the program can write that no
-     * watched range held yet is made read-only. {@code maps} is the process's /proc/PID/maps.
+     * Watches the pages of {@code [address, address+length)} for stores ({@code reads} false: each page
+     * the program can write becomes read-only) or for any access ({@code reads} true: each page the
+     * program can read or write loses all access). {@code maps} is the process's /proc/PID/maps.
      */
-    void watch(int pid, long address, long length, String maps, Injector inject) {
+    void watch(int pid, long address, long length, boolean reads, String maps, Injector inject) {
         TreeMap<Long, Page> pages = byPid.computeIfAbsent(pid, p -> new TreeMap<>());
         for (long page : pagesOf(address, length)) {
             Page old = pages.get(page);
-            if (old != null) {
-                pages.put(page, new Page(old.refs + 1, old.programProt));
-                continue;
-            }
-            Page fresh = new Page(1, protectionAt(maps, page));
-            if (fresh.protectable()) mprotect(pid, page, fresh.programProt & ~PROT_WRITE, inject);
-            pages.put(page, fresh);
+            Page now = old != null ? old.with(1, reads ? 1 : 0) : new Page(1, reads ? 1 : 0, protectionAt(maps, page));
+            pages.put(page, now);
+            reprotect(pid, page, old, now, inject);
         }
     }
 
-    /** Stops watching {@code [address, address+length)}: pages no watched range holds any more get the program's protection back. */
-    void unwatch(int pid, long address, long length, Injector inject) {
+    /** Watches {@code [address, address+length)} for stores (see {@link #watch(int, long, long, boolean, String, Injector)}). */
+    void watch(int pid, long address, long length, String maps, Injector inject) {
+        watch(pid, address, length, false, maps, inject);
+    }
+
+    /**
+     * Stops watching {@code [address, address+length)} as {@link #watch} began it: pages no watched range
+     * holds any more get the program's protection back, pages no read watch holds any more become readable.
+     */
+    void unwatch(int pid, long address, long length, boolean reads, Injector inject) {
         TreeMap<Long, Page> pages = byPid.get(pid);
         if (pages == null) return;
         for (long page : pagesOf(address, length)) {
             Page old = pages.get(page);
             if (old == null) continue;
-            if (old.refs > 1) {
-                pages.put(page, new Page(old.refs - 1, old.programProt));
-                continue;
-            }
-            pages.remove(page);
-            if (old.protectable()) mprotect(pid, page, old.programProt, inject);
+            Page now = old.with(-1, reads ? -1 : 0);
+            if (now.refs == 0) pages.remove(page);
+            else pages.put(page, now);
+            reprotect(pid, page, old, now.refs == 0 ? null : now, inject);
         }
     }
 
+    void unwatch(int pid, long address, long length, Injector inject) {
+        unwatch(pid, address, length, false, inject);
+    }
+
+    /** Gives a page the protection its new watch state asks for ({@code now} null: no longer watched), when that changed. */
+    private void reprotect(int pid, long page, Page old, Page now, Injector inject) {
+        int before = old != null && old.protectable() ? old.watchedProt() : -1;
+        int after = now != null && now.protectable() ? now.watchedProt() : -1;
+        if (before == after) return;
+        Page known = now != null ? now : old;
+        mprotect(pid, page, after >= 0 ? after : known.programProt, inject);
+    }
+
     /**
-     * Whether a SIGSEGV with this siginfo is a store into a page deja protected (SEGV_ACCERR at a
-     * watched page the program itself may write); returns the faulting address, or -1 when the
-     * signal is the program's own.
+     * Whether a SIGSEGV with this siginfo is an access deja's protection forbade (SEGV_ACCERR at a
+     * watched page deja protected); returns the faulting address, or -1 when the signal is the
+     * program's own.
      */
     long watchFault(int pid, byte[] siginfo) {
         ByteBuffer b = ByteBuffer.wrap(siginfo).order(ByteOrder.LITTLE_ENDIAN);
@@ -105,17 +141,37 @@ final class WatchedPages {
         return p != null && p.protectable() ? address : -1;
     }
 
+    /** Whether a watched page of the process has no access at all (a read or access watch holds it). */
+    boolean unreadable(int pid, long page) {
+        TreeMap<Long, Page> pages = byPid.get(pid);
+        Page p = pages == null ? null : pages.get(page);
+        return p != null && p.protectable() && p.readRefs > 0;
+    }
+
+    /** Whether the program itself may store into a watched page (else a store there is its own fault). */
+    boolean programWrites(int pid, long page) {
+        TreeMap<Long, Page> pages = byPid.get(pid);
+        Page p = pages == null ? null : pages.get(page);
+        return p != null && p.programProt >= 0 && (p.programProt & PROT_WRITE) != 0;
+    }
+
     /** Gives one watched page the program's protection back for a moment (the step over a store). */
     void relax(int pid, long page, Injector inject) {
         Page p = byPid.get(pid).get(page);
         mprotect(pid, page, p.programProt, inject);
     }
 
+    /** Lets the program read, but not write, a page without access for a moment (the first step over a load or a store). */
+    void relaxForReads(int pid, long page, Injector inject) {
+        Page p = byPid.get(pid).get(page);
+        mprotect(pid, page, p.programProt & ~PROT_WRITE, inject);
+    }
+
     /** Protects a page relaxed by {@link #relax} again, if it is still watched. */
     void restrict(int pid, long page, Injector inject) {
         TreeMap<Long, Page> pages = byPid.get(pid);
         Page p = pages == null ? null : pages.get(page);
-        if (p != null && p.protectable()) mprotect(pid, page, p.programProt & ~PROT_WRITE, inject);
+        if (p != null && p.protectable()) mprotect(pid, page, p.watchedProt(), inject);
     }
 
     /** Before a call that runs for real: every watched page of the process gets the program's protection back. */
@@ -136,18 +192,28 @@ final class WatchedPages {
         TreeMap<Long, Page> pages = byPid.get(pid);
         if (pages == null) return;
         for (Map.Entry<Long, Page> e : pages.entrySet()) {
-            Page now = new Page(e.getValue().refs, protectionAt(maps, e.getKey()));
+            Page now = new Page(e.getValue().refs, e.getValue().readRefs, protectionAt(maps, e.getKey()));
             e.setValue(now);
-            if (now.protectable()) mprotect(pid, e.getKey(), now.programProt & ~PROT_WRITE, inject);
+            if (now.protectable()) mprotect(pid, e.getKey(), now.watchedProt(), inject);
         }
     }
 
-    /** Whether {@code [address, address+length)} touches a page deja made read-only. */
+    /** Whether {@code [address, address+length)} touches a page deja protected (read-only, or without access). */
     boolean overlaps(int pid, long address, long length) {
+        return touches(pid, address, length, false);
+    }
+
+    /** Whether {@code [address, address+length)} touches a page deja made inaccessible for a read or access watch. */
+    boolean overlapsUnreadable(int pid, long address, long length) {
+        return touches(pid, address, length, true);
+    }
+
+    private boolean touches(int pid, long address, long length, boolean unreadableOnly) {
         TreeMap<Long, Page> pages = byPid.get(pid);
         if (pages == null || length <= 0) return false;
         for (Map.Entry<Long, Page> e : pages.subMap(address & -PAGE, true, address + length - 1, true).entrySet()) {
-            if (e.getValue().protectable()) return true;
+            Page p = e.getValue();
+            if (p.protectable() && (!unreadableOnly || p.readRefs > 0)) return true;
         }
         return false;
     }

@@ -102,6 +102,40 @@ class WatchedPagesTest {
     }
 
     @Test
+    void aReadWatchTakesAllAccessAndGivesBackOnlyWhatTheOtherWatchesNeed() {
+        WatchedPages w = new WatchedPages(NR_MPROTECT);
+        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555558090L, 4, true, MAPS, this::mprotect);
+        assertEquals(List.of("555555558000/4096/1", "555555558000/4096/0"), calls);
+        assertTrue(w.unreadable(7, 0x555555558000L));
+        assertTrue(w.overlapsUnreadable(7, 0x555555558ff0L, 4));
+        assertEquals(0x555555558010L, w.watchFault(7, segv(WatchedPages.SEGV_ACCERR, 0x555555558010L)));
+        calls.clear();
+        w.relaxForReads(7, 0x555555558000L, this::mprotect);
+        w.relax(7, 0x555555558000L, this::mprotect);
+        w.restrict(7, 0x555555558000L, this::mprotect);
+        assertEquals(List.of("555555558000/4096/1", "555555558000/4096/3", "555555558000/4096/0"), calls);
+        calls.clear();
+        w.unwatch(7, 0x555555558090L, 4, true, this::mprotect);
+        assertEquals(List.of("555555558000/4096/1"), calls, "the write watch still holds it: read-only again");
+        assertFalse(w.unreadable(7, 0x555555558000L));
+        w.unwatch(7, 0x555555558084L, 4, this::mprotect);
+        assertEquals(List.of("555555558000/4096/1", "555555558000/4096/3"), calls);
+    }
+
+    @Test
+    void aReadWatchOnAPageTheProgramOnlyReadsProtectsItButAStoreThereIsTheProgramsOwnFault() {
+        WatchedPages w = new WatchedPages(NR_MPROTECT);
+        w.watch(7, 0x555555554010L, 4, true, MAPS, this::mprotect);
+        assertEquals(List.of("555555554000/4096/0"), calls);
+        assertEquals(0x555555554010L, w.watchFault(7, segv(WatchedPages.SEGV_ACCERR, 0x555555554010L)));
+        assertFalse(w.programWrites(7, 0x555555554000L));
+        assertTrue(w.programWrites(7, 0x555555558000L) == false, "not watched at all");
+        w.unwatch(7, 0x555555554010L, 4, true, this::mprotect);
+        assertEquals(List.of("555555554000/4096/0", "555555554000/4096/1"), calls);
+    }
+
+    @Test
     void aStepRelaxesOnePageAndProtectsItAgain() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
         w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);

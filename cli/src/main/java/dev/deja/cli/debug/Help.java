@@ -125,8 +125,9 @@ final class Help {
                     + " and 'regs' show its innermost one;"
                     + " 'gdb' serves this stop to gdb, which selects frames and shows their locals"),
             java.util.Map.entry("up", "@frame"), java.util.Map.entry("down", "@frame"),
-            java.util.Map.entry("watch", "deja stops at system calls, not at memory writes: 'break write if arg0 == 1',"
-                    + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out"),
+            java.util.Map.entry("watch", "the shell stops at system calls, not at memory accesses: 'break write if arg0 == 1',"
+                    + " 'break openat path=*.conf' or 'break fd=3' stop where the data goes in or out;"
+                    + " 'gdb' serves this stop to gdb, where watch, rwatch and awatch work"),
             java.util.Map.entry("rwatch", "@watch"), java.util.Map.entry("awatch", "@watch"),
             java.util.Map.entry("when", "the prompt shows the current event number (deja #1042 [tid]>); 'info' shows it with the"
                     + " time since the start"),

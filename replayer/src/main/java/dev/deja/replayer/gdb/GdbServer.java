@@ -214,7 +214,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         @Override
         public boolean lift(Tracee t) {
             if (watches.isEmpty() || watchedPid != t.pid()) return false;
-            for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
+            for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length(), w.kind().reads());
             watchedPid = 0;
             return true;
         }
@@ -222,7 +222,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         @Override
         public void protect(Tracee t) {
             if (watches.isEmpty() || watchedPid == t.pid()) return;
-            for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length());
+            for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length(), w.kind().reads());
             watchedPid = t.pid();
         }
 
@@ -232,9 +232,15 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         }
 
         @Override
-        public long changed(Tracee t) {
+        public String changed(Tracee t) {
             WatchSet.Watch w = watches.changed((address, length) -> readExactly(t, address, length));
-            return w == null ? -1 : w.address();
+            return w == null ? null : w.stopInfo();
+        }
+
+        @Override
+        public String accessed(Stored s, Tracee t) {
+            List<WatchSet.Watch> hits = watches.accessed(s.address(), s.wrote(), (address, length) -> readExactly(t, address, length));
+            return hits.isEmpty() ? null : hits.getFirst().stopInfo();
         }
 
         @Override
@@ -723,7 +729,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     private void detach(Tracee t) {
         for (long addr : breakpoints) t.removeBreakpoint(addr);
         breakpoints.clear();
-        if (watchedPid == t.pid()) for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length());
+        if (watchedPid == t.pid()) for (WatchSet.Watch w : watches.watches()) t.unwatchMemory(w.address(), w.length(), w.kind().reads());
         watches.clear();
         watchedPid = 0;
         for (Tracee other : steppingOthers) other.stepWhenReleased(false);
@@ -802,11 +808,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         }
         if (p.startsWith("Z0,")) return insert(p.substring(3), t);
         if (p.startsWith("z0,")) return remove(p.substring(3), t);
-        if (p.startsWith("Z2,")) return insertWatch(p.substring(3), t);
-        if (p.startsWith("z2,")) return removeWatch(p.substring(3), t);
-        if (p.startsWith("Z3,") || p.startsWith("Z4,")) {
-            console.println("deja: gdb asked for a read or access watchpoint (rwatch, awatch): deja watches writes only (watch)");
-            return "";
+        if (p.length() > 2 && p.charAt(2) == ',' && WatchSet.Kind.ofPacketType(p.charAt(1)) != null) {
+            WatchSet.Kind kind = WatchSet.Kind.ofPacketType(p.charAt(1));
+            if (p.charAt(0) == 'Z') return insertWatch(p.substring(3), kind, t);
+            if (p.charAt(0) == 'z') return removeWatch(p.substring(3), kind, t);
         }
         if (p.startsWith("vRun")) return "E.deja replays one recorded run: it cannot start another program";
         return "";
@@ -872,10 +877,13 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return "OK";
     }
 
-    // ---------------------------------------------------------------- write watchpoints
+    // ---------------------------------------------------------------- watchpoints
 
-    /** Z2,ADDR,LEN: the pages become read-only in the program (deja steps each store into them); the old value is read now. */
-    private String insertWatch(String args, Tracee t) {
+    /**
+     * Z2,ADDR,LEN (Z3, Z4 for read and access watches): the pages become read-only (for reads: inaccessible)
+     * in the program, deja steps each access that faults; the old value is read now.
+     */
+    private String insertWatch(String args, WatchSet.Kind kind, Tracee t) {
         String[] a = args.split("[,;]");
         long addr = GdbPackets.parseHex(a[0]);
         long len = GdbPackets.parseHex(a[1]);
@@ -888,33 +896,42 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         if (now == null) return "E14";
         try {
             if (!watches.isEmpty() && watchedPid != t.pid()) {
-                for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length());
+                for (WatchSet.Watch w : watches.watches()) t.watchMemory(w.address(), w.length(), w.kind().reads());
             }
-            t.watchMemory(addr, len);
+            t.watchMemory(addr, len, kind.reads());
             watchedPid = t.pid();
         } catch (DeviceException e) {
             console.println("deja: cannot watch 0x" + Long.toHexString(addr) + ": " + e.getMessage());
             return "E01";
         }
-        watches.add(addr, now);
+        watches.add(addr, now, kind);
         return "OK";
     }
 
-    private String removeWatch(String args, Tracee t) {
+    private String removeWatch(String args, WatchSet.Kind kind, Tracee t) {
         String[] a = args.split("[,;]");
         long addr = GdbPackets.parseHex(a[0]);
         long len = GdbPackets.parseHex(a[1]);
-        if (watches.remove(addr, len) && watchedPid == t.pid()) t.unwatchMemory(addr, len);
+        if (watches.remove(addr, len, kind) && watchedPid == t.pid()) t.unwatchMemory(addr, len, kind.reads());
         if (watches.isEmpty()) watchedPid = 0;
         return "OK";
     }
 
-    /** A store into a watched page ran: a hit when watched bytes changed; otherwise on, unless gdb's own step ended. */
+    /**
+     * An access into a watched page ran: one stop per watch it hit (watched bytes changed, a watched range
+     * read); otherwise on, unless gdb's own step ended.
+     */
     private Resume watchedStore(Stored s, Tracee thread) {
-        String hit = watchHit(thread);
-        if (hit != null) return serveHits(thread, hit);
+        List<WatchSet.Watch> hits = watches.accessed(s.address(), s.wrote(), (address, length) -> readExactly(thread, address, length));
+        Resume how = Resume.CONTINUE;
+        for (int i = 0; i < hits.size() && how == Resume.CONTINUE; i++) how = serve(thread, stopReply(hits.get(i), thread));
+        if (!hits.isEmpty()) return how;
         if (s.stepEnded()) return serve(thread, stop(SIGTRAP, thread, false));
         return Resume.CONTINUE;
+    }
+
+    private String stopReply(WatchSet.Watch w, Tracee t) {
+        return "T" + hex8(SIGTRAP) + w.stopInfo() + "thread:" + threadId(t) + ";";
     }
 
     /** One stop per watch the store changed (gdb checks only the watch its stop reply names), where the thread is. */
@@ -924,11 +941,10 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
         return how;
     }
 
-    /** The stop reply for the first watch whose bytes changed (gdb then prints its old and new value), or null. */
+    /** The stop reply for the first write or access watch whose bytes changed (gdb then prints its old and new value), or null. */
     private String watchHit(Tracee t) {
         WatchSet.Watch w = watches.changed((address, length) -> readExactly(t, address, length));
-        if (w == null) return null;
-        return "T" + hex8(SIGTRAP) + "watch:" + Long.toHexString(w.address()) + ";thread:" + threadId(t) + ";";
+        return w == null ? null : stopReply(w, t);
     }
 
     private static byte[] readExactly(Tracee t, long address, int length) {

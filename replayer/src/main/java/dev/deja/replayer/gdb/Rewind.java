@@ -184,12 +184,12 @@ final class Rewind {
     private record BreakHit() implements Hit {
     }
 
-    /** Thread {@code tid}'s store at {@code pc} changed watch {@code watch} (its address, as gdb inserted it). */
-    private record StoreHit(int tid, long pc, long watch) implements Hit {
+    /** Thread {@code tid}'s access at {@code pc} hit a watch ({@code watch}: the stop reply's field naming it, {@code watch:ADDR;}). */
+    private record StoreHit(int tid, long pc, String watch) implements Hit {
     }
 
-    /** Replaying call {@code seq} changed watch {@code watch}. */
-    private record CallHit(long seq, long watch) implements Hit {
+    /** Replaying call {@code seq} changed a watch ({@code watch}: as in {@link StoreHit}). */
+    private record CallHit(long seq, String watch) implements Hit {
     }
 
     /** gdb's {@code catch syscall} stops at call {@code seq} of thread {@code tid}: at its entry, or once it returned. */
@@ -216,8 +216,11 @@ final class Rewind {
         /** The watches take the bytes {@code t}'s process holds now as last seen. */
         void rebase(Tracee t);
 
-        /** After a store or a call: the address of the first watch whose bytes changed (now last seen), or -1. */
-        long changed(Tracee t);
+        /** After a store or a call: the stop info ({@code watch:ADDR;}) of the first watch whose bytes changed (now last seen), or null. */
+        String changed(Tracee t);
+
+        /** After an access into a watched page: the stop info of the first watch it hit (changed, or read), or null. */
+        String accessed(DebugAgent.Stored s, Tracee t);
 
         /** Whether replaying {@code recorded} (its thread {@code t} at the entry) writes watched bytes. */
         boolean written(SyscallEvent recorded, Tracee t);
@@ -712,8 +715,8 @@ final class Rewind {
         long seq = watchDue ? callHitSeq : returnHitSeq;
         if (watchDue) callHitSeq = -1;
         if (caughtDue) returnHitSeq = -1;
-        long watch = watchDue ? watching.changed(t) : -1;
-        if (watch >= 0) {
+        String watch = watchDue ? watching.changed(t) : null;
+        if (watch != null) {
             Verdict v = hit(new CallHit(seq, watch), t);
             return v instanceof Go ? endAfterWatchHit(t, tid) : v;
         }
@@ -738,8 +741,8 @@ final class Rewind {
      */
     private Verdict stored(DebugAgent.Stored s, Tracee t, int tid) {
         if (!countsHits()) return s.stepEnded() && stepping && anchorReached && tid == anchorTid() ? stepped(t) : goOn();
-        long watch = watching.changed(t);
-        if (watch >= 0) {
+        String watch = watching.accessed(s, t);
+        if (watch != null) {
             Verdict v = hit(new StoreHit(tid, s.storePc(), watch), t);
             if (!(v instanceof Go)) return v;
         }
@@ -776,13 +779,12 @@ final class Rewind {
     }
 
     private static String watchInfo(Hit h) {
-        long watch = switch (h) {
+        return switch (h) {
             case StoreHit s -> s.watch();
             case CallHit c -> c.watch();
             case BreakHit b -> throw new IllegalArgumentException("a breakpoint hit names no watch");
             case SyscallHit s -> throw new IllegalArgumentException("a catchpoint hit names no watch");
         };
-        return "watch:" + Long.toHexString(watch) + ";";
     }
 
     private int anchorTid() {
@@ -945,8 +947,8 @@ final class Rewind {
         if (watching.any()) {
             // A step back over a store into a watch (its pass watches nothing: the bytes are still those of the
             // stop it started from) is a watch stop, as going forward: gdb shows the change and keeps the value.
-            long undone = request == Op.REVERSE_STEP && stopInfo.isEmpty() ? watching.changed(t) : -1;
-            if (undone >= 0) stopInfo = "watch:" + Long.toHexString(undone) + ";";
+            String undone = request == Op.REVERSE_STEP && stopInfo.isEmpty() ? watching.changed(t) : null;
+            if (undone != null) stopInfo = undone;
             // gdb's watches hold in the run it now has, from the bytes there
             watching.protect(t);
             watching.rebase(t);

@@ -9,10 +9,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * gdb's write watchpoints on a replay ({@code Z2}): the watched ranges, the bytes each held when last
- * seen, and the decision whether a store or a replayed call is a hit. A write watchpoint reports when
- * the value changed (gdb's semantics for {@code watch}: a store of the same value is no hit), at the
- * first watch in the order gdb inserted them. No tracee here: memory comes through {@link Memory}.
+ * gdb's watchpoints on a replay ({@code Z2} write, {@code Z3} read, {@code Z4} access): the watched
+ * ranges, the bytes each held when last seen, and the decision whether an access or a replayed call is
+ * a hit. A write watchpoint reports when the value changed (gdb's semantics for {@code watch}: a store of
+ * the same value is no hit); a read watchpoint reports a load from the range (an instruction that
+ * stored into a watched page is no read); an access watchpoint reports either. Hits come in the order
+ * gdb inserted the watches. No tracee here: memory comes through {@link Memory}.
  */
 final class WatchSet {
     /** At most this many watched ranges at once (each costs a protected page and a compare per store in it). */
@@ -26,10 +28,54 @@ final class WatchSet {
         byte[] read(long address, int length);
     }
 
-    /** A watched range and the bytes it held when last seen. */
-    record Watch(long address, int length, byte[] last) {
+    /** What a watchpoint stops at, and how its stop reply names it. */
+    enum Kind {
+        WRITE("watch"), READ("rwatch"), ACCESS("awatch");
+
+        private final String stopKey;
+
+        Kind(String stopKey) {
+            this.stopKey = stopKey;
+        }
+
+        /** Whether loads must fault too (the pages lose all access, not just writes). */
+        boolean reads() {
+            return this != WRITE;
+        }
+
+        /** The kind of a {@code Z}/{@code z} packet's type digit (2, 3, 4), or null. */
+        static Kind ofPacketType(char type) {
+            return switch (type) {
+                case '2' -> WRITE;
+                case '3' -> READ;
+                case '4' -> ACCESS;
+                default -> null;
+            };
+        }
+    }
+
+    /** A watched range, the bytes it held when last seen, and what it watches for. */
+    record Watch(long address, int length, byte[] last, Kind kind) {
         Watch {
             last = last.clone();
+        }
+
+        Watch(long address, int length, byte[] last) {
+            this(address, length, last, Kind.WRITE);
+        }
+
+        /** The stop reply's watch field for this watch: {@code watch:ADDR;} (rwatch, awatch). */
+        String stopInfo() {
+            return kind.stopKey + ":" + Long.toHexString(address) + ";";
+        }
+
+        /**
+         * Whether an access whose first byte is {@code at} touches the range. The fault gives that byte, not
+         * the access's width: a wider load that begins before the range (a copy of the whole struct) is not
+         * seen, and a load of a neighbour is never taken for one of the range.
+         */
+        boolean touchedBy(long at) {
+            return at >= address && at < address + length;
         }
 
         @Override
@@ -75,9 +121,17 @@ final class WatchSet {
      * Adds a watch with its bytes now ({@code current}: gdb's old value is the one the range holds when it
      * is inserted), or with the last bytes it had when gdb removed it while the program stood still.
      */
+    void add(long address, byte[] current, Kind kind) {
+        byte[] last = retired.remove(key(address, current.length, kind));
+        watches.add(new Watch(address, current.length, last != null ? last : current, kind));
+    }
+
     void add(long address, byte[] current) {
-        byte[] last = retired.remove(address + "/" + current.length);
-        watches.add(new Watch(address, current.length, last != null ? last : current));
+        add(address, current, Kind.WRITE);
+    }
+
+    private static String key(long address, long length, Kind kind) {
+        return address + "/" + length + "/" + kind;
     }
 
     /** The program runs again: a watch removed and not put back is gone for good. */
@@ -85,17 +139,21 @@ final class WatchSet {
         retired.clear();
     }
 
-    /** Removes one watch of exactly that range; false when there is none. */
-    boolean remove(long address, long length) {
+    /** Removes one watch of exactly that range and kind; false when there is none. */
+    boolean remove(long address, long length, Kind kind) {
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);
-            if (w.address() == address && w.length() == length) {
+            if (w.address() == address && w.length() == length && w.kind() == kind) {
                 watches.remove(i);
-                retired.put(address + "/" + length, w.last);
+                retired.put(key(address, length, kind), w.last);
                 return true;
             }
         }
         return false;
+    }
+
+    boolean remove(long address, long length) {
+        return remove(address, length, Kind.WRITE);
     }
 
     void clear() {
@@ -104,21 +162,46 @@ final class WatchSet {
     }
 
     /**
-     * After a store or a replayed call: the first watch whose bytes differ from those last seen, which
-     * takes them as its last seen, or null. gdb hears of one watch per stop (the one its stop reply names):
-     * another one the same store changed is found by the next call, before the program goes on. A range
-     * that cannot be read is left as it was.
+     * After a store or a replayed call: the first write or access watch whose bytes differ from those last
+     * seen, which takes them as its last seen, or null (a read watch takes changed bytes silently: a
+     * change is no read). gdb hears of one watch per stop (the one its stop reply names): another one the
+     * same store changed is found by the next call, before the program goes on. A range that cannot be
+     * read is left as it was.
      */
     Watch changed(Memory memory) {
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
             if (now == null || Arrays.equals(now, w.last)) continue;
-            Watch updated = new Watch(w.address(), w.length(), now);
+            Watch updated = new Watch(w.address(), w.length(), now, w.kind());
             watches.set(i, updated);
-            return updated;
+            if (w.kind() != Kind.READ) return updated;
         }
         return null;
+    }
+
+    /**
+     * After an instruction touched a watched page at {@code at} ({@code wrote}: it stored into one, else it
+     * only loaded): every watch it hits, in gdb's order, each taking the bytes now as last seen. A write
+     * watch is hit when its bytes changed; a read watch when the load touched it and nothing was stored;
+     * an access watch when the access touched it or its bytes changed.
+     */
+    List<Watch> accessed(long at, boolean wrote, Memory memory) {
+        List<Watch> hits = new ArrayList<>();
+        for (int i = 0; i < watches.size(); i++) {
+            Watch w = watches.get(i);
+            byte[] now = memory.read(w.address(), w.length());
+            boolean changed = now != null && !Arrays.equals(now, w.last);
+            Watch seen = changed ? new Watch(w.address(), w.length(), now, w.kind()) : w;
+            watches.set(i, seen);
+            boolean hit = switch (w.kind()) {
+                case WRITE -> changed;
+                case READ -> !wrote && w.touchedBy(at);
+                case ACCESS -> changed || w.touchedBy(at);
+            };
+            if (hit) hits.add(seen);
+        }
+        return hits;
     }
 
     /**
@@ -129,7 +212,7 @@ final class WatchSet {
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
-            watches.set(i, new Watch(w.address(), w.length(), now != null ? now : new byte[w.length()]));
+            watches.set(i, new Watch(w.address(), w.length(), now != null ? now : new byte[w.length()], w.kind()));
         }
     }
 

@@ -67,13 +67,13 @@ class GdbServerTest {
         }
 
         @Override
-        public void watchMemory(long address, long length) {
-            calls.add("watch " + Long.toHexString(address) + "+" + length);
+        public void watchMemory(long address, long length, boolean reads) {
+            calls.add("watch " + Long.toHexString(address) + "+" + length + (reads ? " reads" : ""));
         }
 
         @Override
-        public void unwatchMemory(long address, long length) {
-            calls.add("unwatch " + Long.toHexString(address) + "+" + length);
+        public void unwatchMemory(long address, long length, boolean reads) {
+            calls.add("unwatch " + Long.toHexString(address) + "+" + length + (reads ? " reads" : ""));
         }
     }
 
@@ -128,16 +128,20 @@ class GdbServerTest {
     }
 
     @Test
-    void watchesWritesWithinItsBoundsAndRefusesReadWatchpoints() {
+    void watchesWithinItsBoundsAndReadWatchesMakeThePagesInaccessible() {
         assertEquals("OK", server.answer("Z2,1004,4", t));
         assertEquals("E14", server.answer("Z2,3000,4", t)); // unreadable: no old value
         assertEquals("E01", server.answer("Z2,1000," + Long.toHexString(WatchSet.MAX_LENGTH + 1), t));
         assertEquals("OK", server.answer("z2,1004,4", t));
         assertEquals("OK", server.answer("z2,1004,4", t)); // gone already: nothing to undo
         assertEquals(List.of("watch 1004+4", "unwatch 1004+4"), t.calls);
-        assertEquals("", server.answer("Z3,1004,4", t));
-        assertEquals("", server.answer("Z4,1004,4", t));
-        assertTrue(console.toString(StandardCharsets.UTF_8).contains("deja watches writes only"));
+        t.calls.clear();
+        assertEquals("OK", server.answer("Z3,1004,4", t));
+        assertEquals("OK", server.answer("Z4,1008,2", t));
+        assertEquals("OK", server.answer("z2,1008,2", t)); // no write watch there: the access watch stays
+        assertEquals("OK", server.answer("z4,1008,2", t));
+        assertEquals("OK", server.answer("z3,1004,4", t));
+        assertEquals(List.of("watch 1004+4 reads", "watch 1008+2 reads", "unwatch 1008+2 reads", "unwatch 1004+4 reads"), t.calls);
     }
 
     @Test

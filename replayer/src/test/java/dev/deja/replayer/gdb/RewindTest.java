@@ -94,8 +94,13 @@ class RewindTest {
         }
 
         @Override
-        public long changed(Tracee t) {
-            return -1;
+        public String changed(Tracee t) {
+            return null;
+        }
+
+        @Override
+        public String accessed(dev.deja.device.DebugAgent.Stored s, Tracee t) {
+            return null;
         }
 
         @Override

@@ -117,6 +117,67 @@ class WatchSetTest {
     }
 
     @Test
+    void aLoadIsARangesReadAndAccessHitButNoWriteHit() {
+        WatchSet w = new WatchSet();
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.WRITE);
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.READ);
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.ACCESS);
+        List<WatchSet.Watch> hits = w.accessed(0x1012, false, this::read);
+        assertEquals(List.of(WatchSet.Kind.READ, WatchSet.Kind.ACCESS), hits.stream().map(WatchSet.Watch::kind).toList());
+        assertEquals("rwatch:1010;", hits.get(0).stopInfo());
+        assertEquals("awatch:1010;", hits.get(1).stopInfo());
+        assertEquals(List.of(), w.accessed(0x1014, false, this::read), "just past the range");
+        assertEquals(List.of(), w.accessed(0x1000, false, this::read), "another word of the page");
+    }
+
+    @Test
+    void aLoadIsSeenByItsFirstByte() {
+        WatchSet w = new WatchSet();
+        w.add(0x1014, read(0x1014, 4), WatchSet.Kind.READ);
+        assertEquals(List.of(), w.accessed(0x1013, false, this::read), "a neighbour's byte (or a wider load beginning there)");
+        assertEquals(1, w.accessed(0x1014, false, this::read).size());
+        assertEquals(1, w.accessed(0x1017, false, this::read).size(), "its last byte");
+    }
+
+    @Test
+    void aStoreIsAnAccessHitAndAWriteHitWhenItChangedTheBytesButNeverAReadHit() {
+        WatchSet w = new WatchSet();
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.READ);
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.ACCESS);
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.WRITE);
+        assertEquals(List.of(WatchSet.Kind.ACCESS), w.accessed(0x1010, true, this::read).stream().map(WatchSet.Watch::kind).toList(),
+                "the same value stored: an access, no change");
+        memory[0x11] = 4;
+        assertEquals(List.of(WatchSet.Kind.ACCESS, WatchSet.Kind.WRITE),
+                w.accessed(0x1010, true, this::read).stream().map(WatchSet.Watch::kind).toList());
+        assertNull(w.changed(this::read), "every watch took the new bytes");
+        assertEquals(2, w.accessed(0x1011, false, this::read).size(), "a later load of the new value is a read");
+    }
+
+    @Test
+    void aReplayedCallsChangeIsAWriteOrAccessHitAndARangeReadWatchTakesItSilently() {
+        WatchSet w = new WatchSet();
+        w.add(0x1010, read(0x1010, 4), WatchSet.Kind.READ);
+        w.add(0x1020, read(0x1020, 4), WatchSet.Kind.ACCESS);
+        memory[0x10] = 1;
+        memory[0x20] = 1;
+        assertEquals("awatch:1020;", w.changed(this::read).stopInfo());
+        assertNull(w.changed(this::read));
+        assertArrayEquals(new byte[] {1, 0, 0, 0}, w.watches().getFirst().last(), "the read watch holds the new bytes");
+        assertEquals(1, w.accessed(0x1010, false, this::read).size(), "so a load of them is a read");
+    }
+
+    @Test
+    void removeMatchesTheKindToo() {
+        WatchSet w = new WatchSet();
+        w.add(0x1000, new byte[4], WatchSet.Kind.READ);
+        assertFalse(w.remove(0x1000, 4, WatchSet.Kind.WRITE));
+        assertFalse(w.remove(0x1000, 4, WatchSet.Kind.ACCESS));
+        assertTrue(w.remove(0x1000, 4, WatchSet.Kind.READ));
+        assertTrue(w.isEmpty());
+    }
+
+    @Test
     void removeTakesOneWatchOfExactlyThatRange() {
         WatchSet w = new WatchSet();
         w.add(0x1000, new byte[4]);
