@@ -394,7 +394,7 @@ class DebugIT {
                 "error: unknown syscall 'opnat' (did you mean 'openat'?)",
                 "  open is never called in this recording; it calls openat (",
                 "error: bt needs a live replay: this session browses the recording only (--no-exec)",
-                "error: 'watch' is not a deja command: deja stops at system calls",
+                "error: 'watch' is not a deja command: the shell stops at system calls",
                 "error: 'stepi' is not a deja command: deja moves by system calls",
                 "error: 'info frame' is not a deja command: deja has no frame selection: 'bt' lists the frames",
                 "error: 'info sharedlibrary' is not a deja command: 'maps' lists",
