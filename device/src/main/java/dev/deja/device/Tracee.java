@@ -112,20 +112,11 @@ public interface Tracee {
         throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
     }
 
-    /** Watches {@code [address, address+length)} for stores ({@link #watchMemory(long, long, boolean)}). */
-    default void watchMemory(long address, long length) {
-        watchMemory(address, length, false);
-    }
-
     /** Stops watching a range given to {@link #watchMemory} with the same {@code reads} (once per call to it). */
     default void unwatchMemory(long address, long length, boolean reads) {
         throw new UnsupportedOperationException("this tracee has no debugger watchpoints");
     }
 
-    /** Stops watching a range given to {@link #watchMemory(long, long)} (once per call to it). */
-    default void unwatchMemory(long address, long length) {
-        unwatchMemory(address, length, false);
-    }
 
     /**
      * For a run with a {@link DebugAgent}: the live threads of this thread's process, itself included, by

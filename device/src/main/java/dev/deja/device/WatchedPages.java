@@ -92,11 +92,6 @@ final class WatchedPages {
         }
     }
 
-    /** Watches {@code [address, address+length)} for stores (see {@link #watch(int, long, long, boolean, String, Injector)}). */
-    void watch(int pid, long address, long length, String maps, Injector inject) {
-        watch(pid, address, length, false, maps, inject);
-    }
-
     /**
      * Stops watching {@code [address, address+length)} as {@link #watch} began it: pages no watched range
      * holds any more get the program's protection back, pages no read watch holds any more become readable.
@@ -112,10 +107,6 @@ final class WatchedPages {
             else pages.put(page, now);
             reprotect(pid, page, old, now.refs == 0 ? null : now, inject);
         }
-    }
-
-    void unwatch(int pid, long address, long length, Injector inject) {
-        unwatch(pid, address, length, false, inject);
     }
 
     /** Gives a page the protection its new watch state asks for ({@code now} null: no longer watched), when that changed. */

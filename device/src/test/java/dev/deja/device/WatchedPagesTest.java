@@ -56,14 +56,14 @@ class WatchedPagesTest {
     @Test
     void aWritablePageBecomesReadOnlyOnceAndGetsItsProtectionBackWithItsLastWatch() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
-        w.watch(7, 0x555555558090L, 8, MAPS, this::mprotect);
+        w.watch(7, 0x555555558084L, 4, false, MAPS, this::mprotect);
+        w.watch(7, 0x555555558090L, 8, false, MAPS, this::mprotect);
         assertEquals(List.of("555555558000/4096/1"), calls, "one mprotect for two watches in one page");
         assertTrue(w.any(7));
         assertFalse(w.any(8));
-        w.unwatch(7, 0x555555558084L, 4, this::mprotect);
+        w.unwatch(7, 0x555555558084L, 4, false, this::mprotect);
         assertEquals(1, calls.size(), "still watched by the second");
-        w.unwatch(7, 0x555555558090L, 8, this::mprotect);
+        w.unwatch(7, 0x555555558090L, 8, false, this::mprotect);
         assertEquals(List.of("555555558000/4096/1", "555555558000/4096/3"), calls);
         assertFalse(w.any(7));
     }
@@ -71,7 +71,7 @@ class WatchedPagesTest {
     @Test
     void aRangeAcrossTwoPagesProtectsBoth() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558ffcL, 8, MAPS, this::mprotect);
+        w.watch(7, 0x555555558ffcL, 8, false, MAPS, this::mprotect);
         assertEquals(List.of("555555558000/4096/1", "555555559000/4096/1"), calls);
         assertTrue(w.overlaps(7, 0x555555559000L, 1));
         assertTrue(w.overlaps(7, 0x555555557fffL, 2));
@@ -82,18 +82,18 @@ class WatchedPagesTest {
     @Test
     void aPageTheProgramCannotWriteIsNeverProtectedNorItsFaultsTaken() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555554010L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555554010L, 4, false, MAPS, this::mprotect);
         assertEquals(List.of(), calls);
         assertEquals(-1, w.watchFault(7, segv(WatchedPages.SEGV_ACCERR, 0x555555554010L)), "the program's own fault");
         assertFalse(w.overlaps(7, 0x555555554010L, 4));
-        w.unwatch(7, 0x555555554010L, 4, this::mprotect);
+        w.unwatch(7, 0x555555554010L, 4, false, this::mprotect);
         assertEquals(List.of(), calls);
     }
 
     @Test
     void onlyAnAccessFaultInAWatchedPageOfThatProcessIsDejas() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x7fffffffe010L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x7fffffffe010L, 4, false, MAPS, this::mprotect);
         assertEquals(0x7fffffffe8f0L, w.watchFault(7, segv(WatchedPages.SEGV_ACCERR, 0x7fffffffe8f0L)), "anywhere in the page");
         assertEquals(-1, w.watchFault(7, segv(1 /* SEGV_MAPERR */, 0x7fffffffe010L)));
         assertEquals(-1, w.watchFault(7, segv(0x80 /* SI_KERNEL */, 0x7fffffffe010L)));
@@ -104,7 +104,7 @@ class WatchedPagesTest {
     @Test
     void aReadWatchTakesAllAccessAndGivesBackOnlyWhatTheOtherWatchesNeed() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555558084L, 4, false, MAPS, this::mprotect);
         w.watch(7, 0x555555558090L, 4, true, MAPS, this::mprotect);
         assertEquals(List.of("555555558000/4096/1", "555555558000/4096/0"), calls);
         assertTrue(w.unreadable(7, 0x555555558000L));
@@ -119,7 +119,7 @@ class WatchedPagesTest {
         w.unwatch(7, 0x555555558090L, 4, true, this::mprotect);
         assertEquals(List.of("555555558000/4096/1"), calls, "the write watch still holds it: read-only again");
         assertFalse(w.unreadable(7, 0x555555558000L));
-        w.unwatch(7, 0x555555558084L, 4, this::mprotect);
+        w.unwatch(7, 0x555555558084L, 4, false, this::mprotect);
         assertEquals(List.of("555555558000/4096/1", "555555558000/4096/3"), calls);
     }
 
@@ -138,14 +138,14 @@ class WatchedPagesTest {
     @Test
     void aStepRelaxesOnePageAndProtectsItAgain() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555558084L, 4, false, MAPS, this::mprotect);
         calls.clear();
         w.relax(7, 0x555555558000L, this::mprotect);
         w.restrict(7, 0x555555558000L, this::mprotect);
         assertEquals(List.of("555555558000/4096/3", "555555558000/4096/1"), calls);
         calls.clear();
         w.relax(7, 0x555555558000L, this::mprotect);
-        w.unwatch(7, 0x555555558084L, 4, this::mprotect); // gdb deleted it meanwhile
+        w.unwatch(7, 0x555555558084L, 4, false, this::mprotect); // gdb deleted it meanwhile
         w.restrict(7, 0x555555558000L, this::mprotect);
         assertEquals(List.of("555555558000/4096/3", "555555558000/4096/3"), calls, "not protected again once unwatched");
     }
@@ -153,8 +153,8 @@ class WatchedPagesTest {
     @Test
     void aRealCallSeesTheProgramsProtectionsAndItsOwnMprotectOrMunmapIsKeptAfterIt() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
-        w.watch(7, 0x7fffffffe010L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555558084L, 4, false, MAPS, this::mprotect);
+        w.watch(7, 0x7fffffffe010L, 4, false, MAPS, this::mprotect);
         calls.clear();
         w.relaxAll(7, this::mprotect);
         assertEquals(List.of("555555558000/4096/3", "7fffffffe000/4096/3"), calls);
@@ -178,14 +178,14 @@ class WatchedPagesTest {
     @Test
     void aFailedMprotectIsAnErrorNamingThePage() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        DeviceException e = assertThrows(DeviceException.class, () -> w.watch(7, 0x555555558084L, 4, MAPS, (nr, args) -> -12));
+        DeviceException e = assertThrows(DeviceException.class, () -> w.watch(7, 0x555555558084L, 4, false, MAPS, (nr, args) -> -12));
         assertTrue(e.getMessage().contains("0x555555558000") && e.getMessage().contains("errno 12"), e.getMessage());
     }
 
     @Test
     void forgettingAProcessDropsItsPages() {
         WatchedPages w = new WatchedPages(NR_MPROTECT);
-        w.watch(7, 0x555555558084L, 4, MAPS, this::mprotect);
+        w.watch(7, 0x555555558084L, 4, false, MAPS, this::mprotect);
         w.forget(7);
         assertFalse(w.any(7));
         assertFalse(w.overlaps(7, 0x555555558084L, 4));

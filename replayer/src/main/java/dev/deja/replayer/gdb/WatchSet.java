@@ -60,8 +60,9 @@ final class WatchSet {
             last = last.clone();
         }
 
-        Watch(long address, int length, byte[] last) {
-            this(address, length, last, Kind.WRITE);
+        /** The same watch, with {@code now} as the bytes last seen. */
+        Watch seeing(byte[] now) {
+            return new Watch(address, length, now, kind);
         }
 
         /** The stop reply's watch field for this watch: {@code watch:ADDR;} (rwatch, awatch). */
@@ -126,10 +127,6 @@ final class WatchSet {
         watches.add(new Watch(address, current.length, last != null ? last : current, kind));
     }
 
-    void add(long address, byte[] current) {
-        add(address, current, Kind.WRITE);
-    }
-
     private static String key(long address, long length, Kind kind) {
         return address + "/" + length + "/" + kind;
     }
@@ -152,10 +149,6 @@ final class WatchSet {
         return false;
     }
 
-    boolean remove(long address, long length) {
-        return remove(address, length, Kind.WRITE);
-    }
-
     void clear() {
         watches.clear();
         retired.clear();
@@ -173,7 +166,7 @@ final class WatchSet {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
             if (now == null || Arrays.equals(now, w.last)) continue;
-            Watch updated = new Watch(w.address(), w.length(), now, w.kind());
+            Watch updated = w.seeing(now);
             watches.set(i, updated);
             if (w.kind() != Kind.READ) return updated;
         }
@@ -192,7 +185,7 @@ final class WatchSet {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
             boolean changed = now != null && !Arrays.equals(now, w.last);
-            Watch seen = changed ? new Watch(w.address(), w.length(), now, w.kind()) : w;
+            Watch seen = changed ? w.seeing(now) : w;
             watches.set(i, seen);
             boolean hit = switch (w.kind()) {
                 case WRITE -> changed;
@@ -212,7 +205,7 @@ final class WatchSet {
         for (int i = 0; i < watches.size(); i++) {
             Watch w = watches.get(i);
             byte[] now = memory.read(w.address(), w.length());
-            watches.set(i, new Watch(w.address(), w.length(), now != null ? now : new byte[w.length()], w.kind()));
+            watches.set(i, w.seeing(now != null ? now : new byte[w.length()]));
         }
     }
 

@@ -25,7 +25,7 @@ class WatchSetTest {
 
     private WatchSet watching(long address, int length) {
         WatchSet w = new WatchSet();
-        w.add(address, read(address, length));
+        w.add(address, read(address, length), WatchSet.Kind.WRITE);
         return w;
     }
 
@@ -44,7 +44,7 @@ class WatchSetTest {
     @Test
     void aRestoredRunTakesItsOwnBytesAsLastSeenAndAnUnmappedRangeAsZeros() {
         WatchSet w = watching(0x1004, 4);
-        w.add(0x2000, new byte[] {1, 2}); // readable when gdb inserted it, not mapped in the copy
+        w.add(0x2000, new byte[] {1, 2}, WatchSet.Kind.WRITE); // readable when gdb inserted it, not mapped in the copy
         memory[4] = 9; // the copy holds another value than the stop gdb left
         w.rebase(this::read);
         assertNull(w.changed(this::read), "the copy's own bytes are no change");
@@ -67,9 +67,9 @@ class WatchSetTest {
     @Test
     void withSeveralWatchesChangedByOneStoreEachIsReportedOnceInTheOrderInserted() {
         WatchSet w = new WatchSet();
-        w.add(0x1010, read(0x1010, 1));
-        w.add(0x1000, read(0x1000, 8));
-        w.add(0x1020, read(0x1020, 2));
+        w.add(0x1010, read(0x1010, 1), WatchSet.Kind.WRITE);
+        w.add(0x1000, read(0x1000, 8), WatchSet.Kind.WRITE);
+        w.add(0x1020, read(0x1020, 2), WatchSet.Kind.WRITE);
         memory[0x21] = 5;
         memory[2] = 5;
         assertEquals(0x1000, w.changed(this::read).address(), "inserted before 0x1020");
@@ -82,16 +82,16 @@ class WatchSetTest {
     @Test
     void aChangeNotReportedYetSurvivesGdbRemovingAndReinsertingTheWatchAtAStop() {
         WatchSet w = new WatchSet();
-        w.add(0x1000, read(0x1000, 4));
-        w.add(0x1008, read(0x1008, 4));
+        w.add(0x1000, read(0x1000, 4), WatchSet.Kind.WRITE);
+        w.add(0x1008, read(0x1008, 4), WatchSet.Kind.WRITE);
         memory[0] = 1;
         memory[8] = 1;
         assertEquals(0x1000, w.changed(this::read).address());
         // gdb at the stop: z2 for both; before it resumes: Z2 for both, then vCont.
-        w.remove(0x1000, 4);
-        w.remove(0x1008, 4);
-        w.add(0x1000, read(0x1000, 4));
-        w.add(0x1008, read(0x1008, 4));
+        w.remove(0x1000, 4, WatchSet.Kind.WRITE);
+        w.remove(0x1008, 4, WatchSet.Kind.WRITE);
+        w.add(0x1000, read(0x1000, 4), WatchSet.Kind.WRITE);
+        w.add(0x1008, read(0x1008, 4), WatchSet.Kind.WRITE);
         w.resumed();
         assertEquals(0x1008, w.changed(this::read).address(), "still a change against its old value");
         assertNull(w.changed(this::read));
@@ -100,18 +100,18 @@ class WatchSetTest {
     @Test
     void aWatchRemovedWhileTheProgramRanStartsAfreshWhenInsertedAgain() {
         WatchSet w = new WatchSet();
-        w.add(0x1000, read(0x1000, 4));
-        w.remove(0x1000, 4);
+        w.add(0x1000, read(0x1000, 4), WatchSet.Kind.WRITE);
+        w.remove(0x1000, 4, WatchSet.Kind.WRITE);
         w.resumed(); // the program ran without it
         memory[0] = 3;
-        w.add(0x1000, read(0x1000, 4));
+        w.add(0x1000, read(0x1000, 4), WatchSet.Kind.WRITE);
         assertNull(w.changed(this::read), "its old value is the one it has when set again");
     }
 
     @Test
     void anUnreadableRangeIsNeverAHitAndKeepsItsLastBytes() {
         WatchSet w = new WatchSet();
-        w.add(0x10fc, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        w.add(0x10fc, new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, WatchSet.Kind.WRITE);
         assertNull(w.changed(this::read), "runs past the readable memory");
         assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, w.watches().getFirst().last());
     }
@@ -180,15 +180,15 @@ class WatchSetTest {
     @Test
     void removeTakesOneWatchOfExactlyThatRange() {
         WatchSet w = new WatchSet();
-        w.add(0x1000, new byte[4]);
-        w.add(0x1000, new byte[4]);
-        assertFalse(w.remove(0x1000, 2));
-        assertFalse(w.remove(0x1001, 4));
-        assertTrue(w.remove(0x1000, 4));
+        w.add(0x1000, new byte[4], WatchSet.Kind.WRITE);
+        w.add(0x1000, new byte[4], WatchSet.Kind.WRITE);
+        assertFalse(w.remove(0x1000, 2, WatchSet.Kind.WRITE));
+        assertFalse(w.remove(0x1001, 4, WatchSet.Kind.WRITE));
+        assertTrue(w.remove(0x1000, 4, WatchSet.Kind.WRITE));
         assertEquals(1, w.size());
-        assertTrue(w.remove(0x1000, 4));
+        assertTrue(w.remove(0x1000, 4, WatchSet.Kind.WRITE));
         assertTrue(w.isEmpty());
-        assertFalse(w.remove(0x1000, 4));
+        assertFalse(w.remove(0x1000, 4, WatchSet.Kind.WRITE));
     }
 
     @Test
@@ -201,12 +201,12 @@ class WatchSetTest {
         assertNotNull(w.refusal(Long.MAX_VALUE - 2, 8));
         for (int i = 0; i < WatchSet.MAX_WATCHES; i++) {
             assertNull(w.refusal(0x1000 + 8L * i, 8), "watch " + i);
-            w.add(0x1000 + 8L * i, new byte[8]);
+            w.add(0x1000 + 8L * i, new byte[8], WatchSet.Kind.WRITE);
         }
         String why = w.refusal(0x2000, 8);
         assertNotNull(why);
         assertTrue(why.contains(Integer.toString(WatchSet.MAX_WATCHES)), why);
-        w.remove(0x1000, 8);
+        w.remove(0x1000, 8, WatchSet.Kind.WRITE);
         assertNull(w.refusal(0x2000, 8), "room again after a delete");
     }
 
@@ -221,7 +221,7 @@ class WatchSetTest {
     @Test
     void aReplayedReadWritesTheWatchedBytesWhenItsBufferAtTheLiveAddressOverlapsThem() {
         WatchSet w = new WatchSet();
-        w.add(0x5004, new byte[4]);
+        w.add(0x5004, new byte[4], WatchSet.Kind.WRITE);
         long[] live = {3, 0x5000, 64, 0, 0, 0};
         assertTrue(w.written(read(0x5000, 0x5000, 12, List.of()), live));
         assertTrue(w.written(read(0x5000, 0x5000, 5, List.of()), live), "one byte of the watch");
@@ -234,7 +234,7 @@ class WatchSetTest {
     @Test
     void aBlockReachedThroughAPointerIsPlacedAtItsRecordedAddress() {
         WatchSet w = new WatchSet();
-        w.add(0x7000, new byte[8]);
+        w.add(0x7000, new byte[8], WatchSet.Kind.WRITE);
         long[] live = {3, 0x5000, 64, 0, 0, 0};
         assertTrue(w.written(read(0x5000, 0x5000, 0, List.of(new MemoryBlock(-1, 0x6ffc, new byte[8]))), live));
         assertFalse(w.written(read(0x5000, 0x5000, 0, List.of(new MemoryBlock(-1, 0x7008, new byte[8]))), live));
