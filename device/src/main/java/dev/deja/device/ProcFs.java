@@ -165,6 +165,20 @@ final class ProcFs {
         }
     }
 
+    /**
+     * The thread's state letter (the third field of /proc/PID/task/TID/stat, proc(5)): 'S' sleeping in
+     * the kernel, 't' in a ptrace stop, ...; 'X' when it is gone.
+     */
+    static char taskState(int pid, int tid) {
+        try {
+            String stat = Files.readString(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("stat"));
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : 'X';
+        } catch (java.io.IOException e) {
+            return 'X';
+        }
+    }
+
     /** Whether the process has a handler for signal {@code signo} (SigCgt of /proc/PID/status); false when it is gone. */
     static boolean catches(int pid, int signo) {
         for (String line : lines(proc(pid).resolve("status"))) {

@@ -8,8 +8,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -18,9 +23,11 @@ import java.util.Optional;
  * RemoteSyscall}); the child, traced from birth (PTRACE_O_TRACEFORK: same options, same seccomp
  * filter), is kept in a ptrace stop and never runs until it is adopted by a new
  * {@link TraceSession}. CLONE_PARENT makes the copy a sibling, not a child, of the program: a
- * {@code wait} of the program never sees it. Only a single-threaded process can be copied (fork
- * copies the calling thread alone), and none whose writable shared memory the copy would share.
- * Everything here runs on the tracing thread (ptrace belongs to it). x86_64.
+ * {@code wait} of the program never sees it. fork copies the calling thread alone: the other threads of
+ * a multi-threaded process are re-created in a copy from their {@link ThreadImage}s (a clone each, then
+ * their registers, extended state, signal mask and name), as rr re-creates them. No process whose
+ * writable shared memory the copy would share is copied. Everything here runs on the tracing thread
+ * (ptrace belongs to it). x86_64.
  */
 public final class ProcessCopies {
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
@@ -31,16 +38,11 @@ public final class ProcessCopies {
     }
 
     /**
-     * Why {@code pid} cannot be copied now, or empty: it has more than one thread, a writable
-     * shared mapping, a pending signal (fork drops pending signals), or another parent than deja.
+     * Why {@code pid} cannot be copied now, or empty: it has a writable shared mapping, a pending
+     * signal (fork drops pending signals), or another parent than deja.
      * The message names the process {@code name} (a replayer's recorded pid).
      */
     public static Optional<String> refusal(int pid, String name) {
-        List<Integer> threads = ProcFs.threads(pid);
-        if (threads.size() != 1) {
-            return Optional.of(name + " has " + threads.size() + " threads: a forked copy would have only"
-                    + " the forking one (checkpoints of multi-threaded programs are not supported yet)");
-        }
         String shared = writableShared(pid);
         if (shared != null) {
             return Optional.of(name + " has a writable shared mapping (" + shared + "): a forked copy would"
@@ -58,17 +60,20 @@ public final class ProcessCopies {
         return Optional.empty();
     }
 
-    /** Whether a signal is pending for the process or its thread, blocked or not (SigPnd, ShdPnd of /proc/PID/status). */
+    /** Whether a signal is pending for the process or any of its threads, blocked or not (SigPnd, ShdPnd of each thread's status). */
     private static boolean anySignalPending(int pid) {
-        try {
-            for (String line : Files.readAllLines(ProcFs.proc(pid).resolve("status"), StandardCharsets.UTF_8)) {
-                if ((line.startsWith("SigPnd:") || line.startsWith("ShdPnd:"))
-                        && Long.parseUnsignedLong(line.substring(7).trim(), 16) != 0) {
-                    return true;
+        for (int tid : ProcFs.threads(pid)) {
+            try {
+                for (String line : Files.readAllLines(ProcFs.proc(pid).resolve("task").resolve(Integer.toString(tid))
+                        .resolve("status"), StandardCharsets.UTF_8)) {
+                    if ((line.startsWith("SigPnd:") || line.startsWith("ShdPnd:"))
+                            && Long.parseUnsignedLong(line.substring(7).trim(), 16) != 0) {
+                        return true;
+                    }
                 }
+            } catch (IOException | NumberFormatException e) {
+                // the thread ended meanwhile: nothing of it to lose
             }
-        } catch (IOException | NumberFormatException e) {
-            return false;
         }
         return false;
     }
@@ -90,19 +95,99 @@ public final class ProcessCopies {
         return null;
     }
 
+    /** A copy made by {@link #fork(int, int, List, long)}: its pid, and the tid of each re-created thread by the tid it was imaged from. */
+    public record Copy(int pid, Map<Integer, Integer> tids) {
+        public Copy {
+            tids = Map.copyOf(tids);
+        }
+    }
+
     /**
-     * Forks thread {@code tid} (the only thread of its process, in a syscall-entry stop) and returns
-     * the copy's pid. {@code tid} is left as it was: in the entry stop of its own call, its registers
-     * untouched. With {@code atEntry} the copy is brought to the same entry stop (a checkpoint kept
-     * to be copied again); without, it stays in its first stop with the registers to issue the same
-     * call when resumed (PTRACE_SYSCALL then reports that entry: the copy a new session adopts).
+     * Forks thread {@code tid} (in a syscall-entry stop) and returns the copy's pid. {@code tid} is left
+     * as it was: in the entry stop of its own call, its registers untouched. With {@code atEntry} the
+     * copy is brought to the same entry stop (a checkpoint kept to be copied again); without, it stays
+     * in its first stop with the registers to issue the same call when resumed (PTRACE_SYSCALL then
+     * reports that entry: the copy a new session adopts).
      */
     public static int fork(int tid, int nrClone, boolean atEntry) {
+        return forkRetrying(tid, nrClone, atEntry, null, null, List.of(), 0).pid();
+    }
+
+    /**
+     * As {@link #fork(int, int, boolean)} with {@code atEntry}, the copy left at its entry stop with
+     * {@code copyRegs} instead of {@code tid}'s (another call's entry: the call a thread brought out of it
+     * by an interrupt was in, where {@code tid} is at its restart).
+     */
+    public static int fork(int tid, int nrClone, long[] copyRegs) {
+        return forkRetrying(tid, nrClone, true, copyRegs.clone(), null, List.of(), 0).pid();
+    }
+
+    /**
+     * A copy of a process for a checkpoint ({@link Tracee#copyProcess}): {@code pid}, forked from the
+     * process's first thread, which was in a call that runs for real when {@code leaderInCall} (it issues
+     * that call again), its CLONE_CHILD_CLEARTID word, and the images of the other threads. When the
+     * first thread was held at a call's exit or in user code, {@code leaderHeld} is its image (the copy
+     * then waits at the entry of a call of its own, and a restore puts its copy where the image says);
+     * else null (the copy waits at the entry of the first thread's call).
+     */
+    public record Image(int pid, boolean leaderInCall, long leaderClearTidWord, ThreadImage leaderHeld,
+                        List<ThreadImage> threads) {
+        public Image {
+            threads = List.copyOf(threads);
+        }
+    }
+
+    /**
+     * Forks thread {@code tid} as {@link #fork(int, int, boolean)} without {@code atEntry}, and re-creates
+     * {@code threads} in the copy, each in the stop its {@link ThreadImage.Stop} names: at the entry stop
+     * of its call, issued again (ENTRY, IN_CALL), at the exit stop of a call of its own with the image's registers
+     * (EXIT), or in its first stop with them (START, USER). {@code clearTidWord}: the forking thread's
+     * CLONE_CHILD_CLEARTID word, which fork does not copy (0: none).
+     */
+    public static Copy fork(int tid, int nrClone, ThreadImage leaderHeld, List<ThreadImage> threads, long clearTidWord) {
+        return forkRetrying(tid, nrClone, false, null, leaderHeld, threads, clearTidWord);
+    }
+
+    /**
+     * Forks {@code tid}, stopped outside any call's entry (at a call's exit, or in user code), through the
+     * syscall instruction at {@code syscallInsn}, and puts its registers back. The copy waits at the entry of
+     * a getpid of its own at that instruction, to be forked again ({@link #fork(int, int, ThreadImage, List,
+     * long)} with the thread's image).
+     */
+    public static int forkFromStop(int tid, int nrClone, long syscallInsn) {
+        try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
+            long[] got = inject(ptrace, wait, tid, syscallInsn, nrClone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+            int child = (int) got[1];
+            if (got[0] <= 0 || child <= 0) {
+                if (child > 0) kill(List.of(child));
+                throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + got[0]);
+            }
+            firstStop(wait, child);
+            long[] regs = ptrace.getRegsArray(child);
+            regs[X86Regs.RIP] = syscallInsn;
+            regs[X86Regs.RAX] = number("getpid");
+            regs[X86Regs.ORIG_RAX] = -1;
+            ptrace.setRegs(child, regs);
+            toEntry(ptrace, wait, child);
+            return child;
+        }
+    }
+
+    private static void firstStop(Wait wait, int child) {
+        int first = wait.waitpid(child, Wait.WALL);
+        if (first != child || !Wait.stopped(wait.status())) {
+            throw new DeviceException("the checkpoint copy " + child + " did not stop at its start (wait status 0x"
+                    + Integer.toHexString(wait.status()) + ")");
+        }
+    }
+
+    private static Copy forkRetrying(int tid, int nrClone, boolean atEntry, long[] copyRegs, ThreadImage leaderHeld,
+                                     List<ThreadImage> threads, long clearTidWord) {
         // A signal pending in the process (a terminal's Ctrl-C reaches a stopped copy too) makes clone
         // fail with ERESTARTNOINTR; the signal is dropped on the way back into the call: once more.
         for (int attempt = 1; ; attempt++) {
             try {
-                return forkOnce(tid, nrClone, atEntry);
+                return forkOnce(tid, nrClone, atEntry, copyRegs, leaderHeld, threads, clearTidWord);
             } catch (Interrupted e) {
                 if (attempt == 3) throw new DeviceException("cannot fork pid " + tid + ": signals keep interrupting its clone");
             }
@@ -119,8 +204,14 @@ public final class ProcessCopies {
     }
 
     private static final long ERESTARTNOINTR = -513;
+    private static final SyscallTable TABLE = SyscallTable.of(Arch.X86_64);
+    private static final long CLONE_THREAD_FLAGS = 0x00000100 /* VM */ | 0x00000200 /* FS */ | 0x00000400 /* FILES */
+            | 0x00000800 /* SIGHAND */ | 0x00010000 /* THREAD */ | 0x00040000 /* SYSVSEM */;
+    private static final long CLONE_CHILD_CLEARTID = 0x00200000;
+    private static final int PR_SET_NAME = 15;
 
-    private static int forkOnce(int tid, int nrClone, boolean atEntry) throws Interrupted {
+    private static Copy forkOnce(int tid, int nrClone, boolean atEntry, long[] copyRegs, ThreadImage leaderHeld,
+                                 List<ThreadImage> threads, long clearTidWord) throws Interrupted {
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
             long[] saved = ptrace.getRegsArray(tid);
             long[] regs = saved.clone();
@@ -160,22 +251,160 @@ public final class ProcessCopies {
                 throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + result);
             }
             // The copy's first stop (PTRACE_EVENT_STOP: it is seized as its parent is).
-            int first = wait.waitpid(child, Wait.WALL);
-            if (first != child || !Wait.stopped(wait.status())) {
-                throw new DeviceException("the checkpoint copy " + child + " did not stop at its start (wait status 0x"
-                        + Integer.toHexString(wait.status()) + ")");
+            firstStop(wait, child);
+            Map<Integer, Integer> tids = new LinkedHashMap<>();
+            try {
+                // The call the copy was forked at is a syscall instruction of the process: the injected calls go through it.
+                long syscallInsn = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+                if (clearTidWord != 0) {
+                    inject(ptrace, wait, child, syscallInsn, number("set_tid_address"), clearTidWord);
+                }
+                for (ThreadImage image : threads) {
+                    tids.put(image.tid(), recreate(ptrace, wait, child, syscallInsn, nrClone, image));
+                }
+                if (leaderHeld != null) {
+                    nameThread(ptrace, wait, child, child, syscallInsn, leaderHeld.registers()[X86Regs.RSP], leaderHeld.name());
+                    place(ptrace, wait, child, syscallInsn, leaderHeld);
+                    return new Copy(child, tids);
+                }
+            } catch (DeviceException e) {
+                List<Integer> made = new ArrayList<>(tids.values());
+                made.add(child);
+                kill(made);
+                throw new DeviceException("cannot re-create the threads of pid " + tid + "'s copy: " + e.getMessage(), e);
             }
-            long[] primed = saved.clone();
-            primed[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
+            long[] own = copyRegs != null ? copyRegs : saved;
+            long[] primed = own.clone();
+            primed[X86Regs.RAX] = own[X86Regs.ORIG_RAX];
             primed[X86Regs.ORIG_RAX] = -1; // not in a syscall: no restart applies to it
-            primed[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+            primed[X86Regs.RIP] = own[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
             ptrace.setRegs(child, primed);
             if (atEntry) {
                 toEntry(ptrace, wait, child);
-                ptrace.setRegs(child, saved);
+                ptrace.setRegs(child, own);
             }
-            return child;
+            return new Copy(child, tids);
         }
+    }
+
+    /**
+     * One thread of the copy {@code child} made again from {@code image}: a clone of the copy's first thread
+     * (same memory, descriptors, handlers), which is then given the image's extended state, signal mask, name
+     * and registers, in the stop the image's kind asks for. Returns its tid.
+     */
+    private static int recreate(Ptrace ptrace, Wait wait, int child, long syscallInsn, int nrClone, ThreadImage image) {
+        long word = image.clearTidWord();
+        long flags = CLONE_THREAD_FLAGS | (word != 0 ? CLONE_CHILD_CLEARTID : 0);
+        // clone(flags, stack 0: the parent's, never used, parent_tid, child_tid, tls: set with the registers)
+        long[] got = inject(ptrace, wait, child, syscallInsn, nrClone, flags, 0, 0, word, 0);
+        int thread = (int) got[1];
+        if (got[0] <= 0 || thread <= 0) throw new DeviceException("the clone for thread " + image.tid() + " returned " + got[0]);
+        int first = wait.waitpid(thread, Wait.WALL);
+        if (first != thread || !Wait.stopped(wait.status())) {
+            throw new DeviceException("the copy of thread " + image.tid() + " did not stop at its start (wait status 0x"
+                    + Integer.toHexString(wait.status()) + ")");
+        }
+        nameThread(ptrace, wait, child, thread, syscallInsn, image.registers()[X86Regs.RSP], image.name());
+        place(ptrace, wait, thread, syscallInsn, image);
+        return thread;
+    }
+
+    /** Gives {@code thread} of a copy the image's extended state, signal mask and registers, in the stop the image's kind asks for. */
+    private static void place(Ptrace ptrace, Wait wait, int thread, long syscallInsn, ThreadImage image) {
+        ptrace.setXstate(thread, image.xstate());
+        ptrace.setSigMask(thread, image.signalMask());
+        long[] regs = image.registers();
+        switch (image.stop()) {
+            case ENTRY, IN_CALL -> {
+                // At the entry stop of the call it was at (or in), issued again: at an entry stop, or at the exit
+                // stop of the interrupted call, rip is past the syscall instruction and orig_rax its number.
+                regs[X86Regs.RAX] = regs[X86Regs.ORIG_RAX];
+                regs[X86Regs.ORIG_RAX] = -1;
+                regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
+                ptrace.setRegs(thread, regs);
+                toEntry(ptrace, wait, thread);
+            }
+            case EXIT -> {
+                // An exit stop of a call of its own (getpid), where the thread gets the registers of the one it had.
+                long[] any = ptrace.getRegsArray(thread);
+                any[X86Regs.RIP] = syscallInsn;
+                any[X86Regs.RAX] = number("getpid");
+                any[X86Regs.ORIG_RAX] = -1;
+                ptrace.setRegs(thread, any);
+                toEntry(ptrace, wait, thread);
+                resume(ptrace, thread, "its call's exit");
+                int status = stop(wait, thread, "its call's exit");
+                if (Wait.stopSignal(status) != SYSCALL_STOP || !exitStop(ptrace, thread)) {
+                    throw new DeviceException("the copy of thread " + image.tid() + " did not reach a call's exit (wait status 0x"
+                            + Integer.toHexString(status) + ")");
+                }
+                ptrace.setRegs(thread, regs);
+            }
+            case START, USER -> ptrace.setRegs(thread, regs);
+        }
+    }
+
+    /**
+     * Names the copy's {@code thread} as its original was (prctl PR_SET_NAME), the string put for the call
+     * below the red zone of the stack at {@code stackPointer} and the bytes there put back after. A name
+     * that cannot be put there is left out: it is cosmetic (gdb's thread list), the replay answers the
+     * program's own reads of it from the recording.
+     */
+    private static void nameThread(Ptrace ptrace, Wait wait, int child, int thread, long syscallInsn, long stackPointer,
+                                   String name) {
+        if (name == null || name.isEmpty()) return;
+        byte[] text = java.util.Arrays.copyOf(name.getBytes(StandardCharsets.UTF_8), 16);
+        text[15] = 0;
+        long at = (stackPointer - 512) & ~15L;
+        try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(child).resolve("mem"),
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(16);
+            if (mem.read(before, at) != 16) return;
+            mem.write(java.nio.ByteBuffer.wrap(text), at);
+            try {
+                inject(ptrace, wait, thread, syscallInsn, number("prctl"), PR_SET_NAME, at);
+            } finally {
+                mem.write(before.flip(), at);
+            }
+        } catch (IOException e) {
+            // not mapped there: unnamed (see above)
+        }
+    }
+
+    private static int number(String name) {
+        return TABLE.number(name).orElseThrow(() -> new DeviceException("no syscall " + name + " on x86_64"));
+    }
+
+    /**
+     * Makes {@code tid}, in a stop outside any call, run syscall {@code nr(args)} through the syscall
+     * instruction at {@code insn}, and puts its registers back. Returns the result and the event message of a
+     * clone event met on the way (the new thread's tid; 0 when none).
+     */
+    private static long[] inject(Ptrace ptrace, Wait wait, int tid, long insn, int nr, long... args) {
+        long[] saved = ptrace.getRegsArray(tid);
+        long[] regs = saved.clone();
+        regs[X86Regs.RIP] = insn;
+        regs[X86Regs.RAX] = nr;
+        regs[X86Regs.ORIG_RAX] = -1;
+        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
+        ptrace.setRegs(tid, regs);
+        toEntry(ptrace, wait, tid);
+        long message = 0;
+        while (true) {
+            resume(ptrace, tid, "an injected " + TABLE.name(nr));
+            int status = stop(wait, tid, "an injected " + TABLE.name(nr));
+            if (Wait.ptraceEvent(status) == Ptrace.EVENT_CLONE || Wait.ptraceEvent(status) == Ptrace.EVENT_FORK) {
+                message = ptrace.eventMessage(tid);
+                continue;
+            }
+            if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) break;
+            if (Wait.ptraceEvent(status) == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue; // a signal from outside: dropped
+            throw new DeviceException("tid " + tid + " stopped unexpectedly in an injected " + TABLE.name(nr)
+                    + " (wait status 0x" + Integer.toHexString(status) + ")");
+        }
+        long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
+        ptrace.setRegs(tid, saved);
+        return new long[] {result, message};
     }
 
     /**

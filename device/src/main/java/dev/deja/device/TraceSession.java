@@ -173,6 +173,8 @@ public final class TraceSession {
     private boolean stopHandled;
 
     private final Map<Integer, Task> tasks = new HashMap<>();
+    /** Stops a thread reported while deja waited for it outside the loop (an image's interrupt): the loop takes them first. */
+    private final java.util.ArrayDeque<int[]> redelivered = new java.util.ArrayDeque<>();
     /** Pids of live processes, readable by the thread that stops the session. */
     private final Set<Integer> livePids = ConcurrentHashMap.newKeySet();
     private final Set<Integer> processesSeen = new HashSet<>();
@@ -209,17 +211,34 @@ public final class TraceSession {
      * made the copy: only that thread traces it.
      */
     public static TraceSession adopt(int pid, LaunchSpec spec, Tracer tracer) {
-        if (pid <= 0) throw new IllegalArgumentException("not a process id: " + pid);
+        return adopt(new ProcessCopies.Copy(pid, Map.of()), null, List.of(), spec, tracer);
+    }
+
+    /**
+     * As {@link #adopt(int, LaunchSpec, Tracer)}, with the other threads {@link ProcessCopies#fork(int, int,
+     * ThreadImage, List, long)} re-created in the copy from {@code threads}: each is held where its image
+     * stood, until the tracer lets it go on as it would have let the original; so is the copy's first
+     * thread when {@code leaderHeld} is its image (else it goes on into its call).
+     */
+    public static TraceSession adopt(ProcessCopies.Copy copy, ThreadImage leaderHeld, List<ThreadImage> threads,
+                                     LaunchSpec spec, Tracer tracer) {
+        if (copy.pid() <= 0) throw new IllegalArgumentException("not a process id: " + copy.pid());
         TraceSession s = new TraceSession(spec, 0, tracer);
-        s.adoptPid = pid;
+        s.adoptPid = copy.pid();
+        s.adoptLeader = leaderHeld;
+        s.adoptThreads = List.copyOf(threads);
+        s.adoptTids = copy.tids();
         return s;
     }
 
     /** The tracing thread outlives the session (see {@link TraceRun#runHere}): an abandoned tree is reaped. */
     boolean keepsThread;
 
-    /** The stopped copy this session adopts instead of launching, or 0. */
+    /** The stopped copy this session adopts instead of launching, or 0; its re-created threads, by the tid imaged. */
     private int adoptPid;
+    private List<ThreadImage> adoptThreads = List.of();
+    private ThreadImage adoptLeader;
+    private Map<Integer, Integer> adoptTids = Map.of();
 
     private TraceSession(LaunchSpec spec, int attachPid, Tracer tracer) {
         this.spec = spec;
@@ -399,6 +418,27 @@ public final class TraceSession {
         Task task = new Task(pid, pid);
         task.started = true;
         tasks.put(pid, task);
+        List<Map.Entry<Task, ThreadImage>> copies = new ArrayList<>();
+        if (adoptLeader != null) copies.add(Map.entry(task, adoptLeader));
+        for (ThreadImage image : adoptThreads) copies.add(Map.entry(new Task(adoptTids.get(image.tid()), pid), image));
+        for (Map.Entry<Task, ThreadImage> c : copies) {
+            Task t = c.getKey();
+            ThreadImage image = c.getValue();
+            tasks.put(t.tid, t);
+            t.started = image.stop() != ThreadImage.Stop.START;
+            t.heldStop = switch (image.stop()) {
+                case ENTRY, IN_CALL -> RunStop.ENTRY; // at the call's entry stop; an IN_CALL one the tracer lets go at once
+                case EXIT -> RunStop.EXIT;
+                case START -> RunStop.START;
+                case USER -> RunStop.PREEMPTED;
+            };
+            if (image.callInFlight instanceof Pending p) {
+                t.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, p.flags, p.skipResult, t.tid, p.programNr,
+                        p.programArgs);
+            }
+            held.add(t);
+        }
+        if (adoptLeader != null) return; // held where its image stood, as the others
         if (!ptrace.resumeToSyscall(pid, 0)) throw new DeviceException("the checkpoint copy " + pid + " is gone");
         if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
     }
@@ -644,18 +684,25 @@ public final class TraceSession {
                 stopHandled = false;
             }
             int tid;
-            if (awaiting.isEmpty()) {
-                if (alarm != null) armAlarm();
-                tid = wait.waitpid(-1, options);
+            int status;
+            int[] again = redelivered.poll();
+            if (again != null) {
+                tid = again[0];
+                status = again[1];
             } else {
-                tid = wait.waitpid(-1, options | Wait.WNOHANG);
-                if (tid == 0) {
-                    awaitQueued();
-                    continue;
+                if (awaiting.isEmpty()) {
+                    if (alarm != null) armAlarm();
+                    tid = wait.waitpid(-1, options);
+                } else {
+                    tid = wait.waitpid(-1, options | Wait.WNOHANG);
+                    if (tid == 0) {
+                        awaitQueued();
+                        continue;
+                    }
                 }
+                if (tid < 0) break;
+                status = wait.status();
             }
-            if (tid < 0) break;
-            int status = wait.status();
             if (alarm != null && tid == alarm.helperPid()) {
                 if (Wait.stopped(status) && alarm.rang(tid)) onAlarm();
                 continue;
@@ -2777,6 +2824,189 @@ public final class TraceSession {
             for (Task x : tasks.values()) if (x.pid == pid) same.add(x);
             same.sort(java.util.Comparator.comparingInt(Tracee::tid));
             return same;
+        }
+
+        @Override
+        public ProcessCopies.Image copyProcess(int nrClone, java.util.function.IntPredicate issuedAgain,
+                                               java.util.function.IntToLongFunction clearTidWord) {
+            Task leader = tasks.get(pid);
+            if (leader == null) {
+                throw new DeviceException("the first thread of pid " + pid + " has ended: a copy is forked from it");
+            }
+            List<Task> others = new ArrayList<>();
+            for (Task x : tasks.values()) if (x.pid == pid && x != this && x != leader) others.add(x);
+            others.sort(java.util.Comparator.comparingInt(x -> x.tid));
+            if (!orders && (leader != this || !others.isEmpty())) {
+                // Only a run that orders threads holds each where it can be copied.
+                throw new DeviceException("pid " + pid + " has threads this run does not hold in turn");
+            }
+            // Every thread is checked before any is interrupted out of its call.
+            if (leader != this) {
+                String why = leader.whyNoImage(issuedAgain);
+                if (why == null && leader.heldStop == RunStop.EXIT && Errno.restartResult(ptrace.getRegsArray(leader.tid)[X86Regs.RAX])) {
+                    why = "is at the exit of a call a signal interrupted";
+                }
+                if (why != null) {
+                    throw new DeviceException("the first thread of pid " + pid + " (tid " + leader.tid + "), which a copy is"
+                            + " forked from, " + why + " (a checkpoint can be taken at another call)");
+                }
+            }
+            for (Task x : others) {
+                String why = x.whyNoImage(issuedAgain);
+                if (why != null) throw new DeviceException("thread " + x.tid + " of pid " + pid + " " + why);
+            }
+            List<ThreadImage> images = new ArrayList<>();
+            if (leader != this) {
+                // The thread at the checkpoint's call, at that call's entry: its copy enters it again.
+                images.add(new ThreadImage(tid, ThreadImage.Stop.ENTRY, ptrace.getRegsArray(tid), ptrace.xstate(tid),
+                        ptrace.sigMask(tid), ProcFs.threadName(pid, tid), clearTidWord.applyAsLong(tid), null));
+            }
+            for (Task x : others) images.add(x.image(clearTidWord.applyAsLong(x.tid)));
+            long leaderWord = clearTidWord.applyAsLong(leader.tid);
+            if (leader == this || leader.heldStop == RunStop.ENTRY) {
+                return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord, null, images);
+            }
+            if (leader.heldStop == null) {
+                return new ProcessCopies.Image(leader.forkFromCall(nrClone), true, leaderWord, null, images);
+            }
+            // Held at a call's exit or in user code: forked through this thread's syscall instruction, and kept as an image.
+            ThreadImage held = leader.image(leaderWord);
+            long insn = ptrace.getRegsArray(tid)[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+            int copy = ProcessCopies.forkFromStop(leader.tid, nrClone, insn);
+            return new ProcessCopies.Image(copy, false, leaderWord, held, images);
+        }
+
+        /**
+         * The process forked from this thread, blocked in a call that runs for real: interrupted out of it, taken
+         * on to the call's entry again (the kernel's restart), forked there with its copy at the entry of the call
+         * it was in, and sent on into the call. See {@link #imageFromCall}.
+         */
+        private int forkFromCall(int nrClone) {
+            long[] regs = interruptedCall();
+            // The copy enters the call itself again, not restart_syscall: a restart_block is the original's.
+            long[] atEntry = regs.clone();
+            atEntry[X86Regs.RAX] = -ENOSYS;
+            for (int stops = 0; stops < 8; stops++) {
+                if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " was killed during a checkpoint");
+                int status = waitOwn("its way back into its call");
+                if (!Wait.stopped(status)) {
+                    redelivered.add(new int[] {tid, status});
+                    throw new DeviceException("tid " + tid + " ended during a checkpoint");
+                }
+                if (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP || Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
+                if (Wait.stopSignal(status) == SYSCALL_STOP
+                        && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY) {
+                    int copy;
+                    try {
+                        copy = ProcessCopies.fork(tid, nrClone, atEntry);
+                    } finally {
+                        ptrace.resumeToSyscall(tid, 0); // in the call again, as before
+                    }
+                    return copy;
+                }
+                redelivered.add(new int[] {tid, status});
+                throw new DeviceException("a signal came for tid " + tid + " during a checkpoint (a checkpoint can be taken"
+                        + " at another call)");
+            }
+            throw new DeviceException("tid " + tid + " did not go back into its call after its interrupt");
+        }
+
+        /** Why this thread's image cannot be taken where it stands, or null. */
+        private String whyNoImage(java.util.function.IntPredicate issuedAgain) {
+            if (target != null || matcher != null || guard != null || freeRunning || stepping || stepsToPoint > 0
+                    || perfFd >= 0 || maskDuringFreeRun != 0 || strayStops > 0) {
+                return "is on its way to a recorded point (a checkpoint can be taken at another call)";
+            }
+            if (debugStepping || debugReinsert != 0 || watchStep != null || breakpoint != 0) {
+                return "is being stepped for the debugger";
+            }
+            if (awaitingSpawn || interruptSent || answeredAtEntry || decision != null) {
+                return "has a stop deja has not finished with (a checkpoint can be taken at another call)";
+            }
+            if (heldStop != null) return null;
+            if (pending == null) return "runs (it is neither held nor in a call)";
+            if (!issuedAgain.test(tid)) {
+                return "is in a call that runs for real and that the kernel does not issue again once interrupted ("
+                        + table.name(pending.nr) + ")";
+            }
+            if (ProcFs.taskState(pid, tid) == 't') {
+                return "has come back from its call and deja has not taken that stop yet (a checkpoint can be taken at"
+                        + " another call)";
+            }
+            return null;
+        }
+
+        private ThreadImage image(long clearTidWord) {
+            if (heldStop == null) return imageFromCall(clearTidWord);
+            ThreadImage.Stop stop = switch (heldStop) {
+                case ENTRY -> ThreadImage.Stop.ENTRY;
+                case EXIT -> ThreadImage.Stop.EXIT;
+                case START -> ThreadImage.Stop.START;
+                case PREEMPTED -> ThreadImage.Stop.USER;
+            };
+            return new ThreadImage(tid, stop, ptrace.getRegsArray(tid), ptrace.xstate(tid), ptrace.sigMask(tid),
+                    ProcFs.threadName(pid, tid), clearTidWord, stop == ThreadImage.Stop.EXIT ? pending : null);
+        }
+
+        /**
+         * The image of a thread blocked in a call that runs for real: PTRACE_INTERRUPT brings it out of the call
+         * (its exit stop with a restart code) and, once imaged, it is sent back in (the interrupt's stop, the call's
+         * entry again) without the loop or the tracer seeing any of it. A thread whose call returned meanwhile
+         * keeps that stop for the loop (and the interrupt's after it is dropped): no image then.
+         */
+        private ThreadImage imageFromCall(long clearTidWord) {
+            long[] regs = interruptedCall();
+            ThreadImage image = new ThreadImage(tid, ThreadImage.Stop.IN_CALL, regs, ptrace.xstate(tid),
+                    ptrace.sigMask(tid), ProcFs.threadName(pid, tid), clearTidWord, null);
+            backIntoCall();
+            return image;
+        }
+
+        /**
+         * Interrupts this thread, blocked in a call that runs for real, and returns its registers at that call's
+         * exit stop (a restart code in rax). A thread whose call returned meanwhile keeps that stop for the loop
+         * (the interrupt's stop after it is dropped): {@link DeviceException} then.
+         */
+        private long[] interruptedCall() {
+            ptrace.interrupt(tid);
+            int status = waitOwn("its interrupt");
+            if (Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP
+                    && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
+                long[] regs = ptrace.getRegsArray(tid);
+                if (Errno.restartResult(regs[X86Regs.RAX])) return regs;
+            }
+            if (Wait.stopped(status)) interruptSent = true;
+            redelivered.add(new int[] {tid, status});
+            throw new DeviceException("thread " + tid + " of pid " + pid + " came back from its call as deja interrupted it"
+                    + " for a checkpoint (a checkpoint can be taken at another call)");
+        }
+
+        /** From the exit stop of its interrupted call: on through the interrupt's stop into the call again. */
+        private void backIntoCall() {
+            for (int stops = 0; stops < 8; stops++) {
+                if (!ptrace.resumeToSyscall(tid, 0)) return; // killed meanwhile: the loop reaps it
+                int status = waitOwn("its way back into its call");
+                if (!Wait.stopped(status)) {
+                    redelivered.add(new int[] {tid, status});
+                    return;
+                }
+                if (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP || Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
+                if (Wait.stopSignal(status) == SYSCALL_STOP
+                        && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY) {
+                    ptrace.resumeToSyscall(tid, 0); // in the call again, as before
+                    return;
+                }
+                // Any other stop (a signal from outside) is the loop's, as it would have been.
+                redelivered.add(new int[] {tid, status});
+                return;
+            }
+            throw new DeviceException("tid " + tid + " did not go back into its call after its interrupt");
+        }
+
+        private int waitOwn(String what) {
+            int got = wait.waitpid(tid, Wait.WALL);
+            if (got != tid) throw new DeviceException("cannot wait for tid " + tid + " during " + what);
+            return wait.status();
         }
 
         @Override

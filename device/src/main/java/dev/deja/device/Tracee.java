@@ -136,4 +136,19 @@ public interface Tracee {
     default void stepWhenReleased(boolean on) {
         throw new UnsupportedOperationException("this tracee cannot stop for a debugger");
     }
+
+    /**
+     * For checkpoints (a run that orders threads, on the tracing thread, at this thread's syscall entry): a
+     * stopped copy of this thread's process ({@link ProcessCopies#fork}), forked from its first thread
+     * (the leader stays the leader: the kernel reports a leader's end only after every other thread's),
+     * with an image of every other thread where the run holds it ({@link ThreadImage}), this one's at its
+     * call's entry. A thread blocked in a call that runs for real is interrupted out of it for its
+     * registers and sent back in, when {@code issuedAgain} says the kernel issues that call again after an
+     * interruption (a futex wait). {@code clearTidWord} gives a thread's CLONE_CHILD_CLEARTID word (0:
+     * none). Throws {@link DeviceException} saying which thread cannot be copied now, and why.
+     */
+    default ProcessCopies.Image copyProcess(int nrClone, java.util.function.IntPredicate issuedAgain,
+                                            java.util.function.IntToLongFunction clearTidWord) {
+        throw new UnsupportedOperationException("this tracee's process cannot be copied");
+    }
 }

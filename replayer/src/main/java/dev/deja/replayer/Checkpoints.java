@@ -2,10 +2,15 @@ package dev.deja.replayer;
 
 import dev.deja.device.DeviceException;
 import dev.deja.device.ProcessCopies;
+import dev.deja.device.ThreadImage;
 import dev.deja.device.Tracee;
 import dev.deja.formats.event.SyscallEvent;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -20,8 +25,11 @@ import java.util.Optional;
  * ({@link ReplayControl#checkpointing()}) gets this object before the replay starts; {@link #take},
  * {@link #delete} and throwing {@link Restore} happen on the tracing thread, inside
  * {@link ReplayControl#beforeEvent}; {@link #list} and {@link #nearestAtOrBefore} from any thread.
- * Only a replay with one live process of one thread can be checkpointed (see
- * {@link ProcessCopies#refusal}); every copy is killed when the replay ends.
+ * Only a replay with one live process can be checkpointed (see {@link ProcessCopies#refusal}). Of a
+ * multi-threaded process the copy holds the thread at the call; the others are kept as {@link
+ * ThreadImage}s, taken where the replay holds them (a thread blocked in a futex wait is interrupted for
+ * its registers and sent back in), and re-created in each copy a restore makes. Every copy is killed
+ * when the replay ends.
  */
 public final class Checkpoints implements AutoCloseable {
     /**
@@ -56,7 +64,11 @@ public final class Checkpoints implements AutoCloseable {
         }
     }
 
-    private record Held(Checkpoint info, ReplayTracer.State state, int livePid) {
+    /**
+     * A checkpoint with what restoring it needs: the replayer's state, the live pid and forking thread it was
+     * taken in, that thread's CLONE_CHILD_CLEARTID word, and the images of the process's other threads.
+     */
+    private record Held(Checkpoint info, ReplayTracer.State state, int livePid, ProcessCopies.Image image) {
     }
 
     private final ReplayTracer tracer;
@@ -80,17 +92,18 @@ public final class Checkpoints implements AutoCloseable {
         }
         Optional<String> refusal = ProcessCopies.refusal(tracee.pid(), "pid " + parked.pid());
         if (refusal.isPresent()) throw new Refused(refusal.get());
-        ReplayTracer.State state = tracer.state(parked, tracee.tid());
-        int copy;
+        ProcessCopies.Image image;
         try {
-            copy = ProcessCopies.fork(tracee.tid(), tracer.cloneNr(), true);
+            image = tracee.copyProcess(tracer.cloneNr(), tracer::issuedAgainIfInterrupted, tracer::clearTidWordOf);
         } catch (DeviceException e) {
             throw new Refused(e.getMessage());
         }
+        int copy = image.pid();
+        ReplayTracer.State state = tracer.state(parked, tracee.tid());
         Checkpoint c = new Checkpoint(nextNumber++, parked.seq(), parked.pid(), parked.tid(), copy, automatic,
                 System.nanoTime() - started);
         synchronized (held) {
-            held.add(new Held(c, state, tracee.pid()));
+            held.add(new Held(c, state, tracee.pid(), image));
         }
         return c;
     }
@@ -134,23 +147,37 @@ public final class Checkpoints implements AutoCloseable {
 
     /**
      * On the tracing thread, once the session that {@code r} ended is gone: a fresh copy of the
-     * checkpoint's process, primed to enter its call, and the replayer's state put back; returns the
-     * copy's pid for a session to adopt.
+     * checkpoint's process, primed to enter its call, its other threads re-created, and the replayer's
+     * state put back; returns the copy for a session to adopt, with the images of its threads.
      */
-    int restore(Restore r) {
+    Restored restore(Restore r) {
         Held h;
         synchronized (held) {
             h = held.stream().filter(x -> x.info().number() == r.number).findFirst().orElse(null);
         }
         if (h == null) throw new ReplayTracer.Stop(new ReplayException("no checkpoint " + r.number + " to go back to"));
-        int copy;
+        ProcessCopies.Copy copy;
+        List<ThreadImage> threads = h.image().threads();
         try {
-            copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), false);
+            copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), h.image().leaderHeld(), threads,
+                    h.image().leaderClearTidWord());
         } catch (DeviceException e) {
             throw new ReplayTracer.Stop(new ReplayException("cannot restore checkpoint " + r.number + ": " + e.getMessage(), e));
         }
-        tracer.restore(h.state(), h.livePid(), copy);
-        return copy;
+        // The copy's first thread is the leader's copy: its tid is the copy's pid, as the leader's was the process's.
+        Map<Integer, Integer> tids = new HashMap<>(copy.tids());
+        tids.put(h.livePid(), copy.pid());
+        Set<Integer> issuedAgain = new HashSet<>();
+        if (h.image().leaderInCall()) issuedAgain.add(copy.pid());
+        for (ThreadImage t : threads) {
+            if (t.stop() == ThreadImage.Stop.IN_CALL) issuedAgain.add(copy.tids().get(t.tid()));
+        }
+        tracer.restore(h.state(), h.livePid(), copy.pid(), tids, issuedAgain);
+        return new Restored(copy, h.image().leaderHeld(), threads);
+    }
+
+    /** A checkpoint's fresh copy, for a session to adopt: the process and the images its threads were re-created from. */
+    record Restored(ProcessCopies.Copy copy, ThreadImage leaderHeld, List<ThreadImage> threads) {
     }
 
     /** On the tracing thread: every copy is killed and reaped. */

@@ -160,6 +160,8 @@ final class ReplayTracer implements Tracer {
      * that signal, and that entry is the same recorded call.
      */
     private final Set<Integer> reissued = new HashSet<>();
+    /** Live tids waiting in pause() for their process's end (their recorded calls are over, or never returned). */
+    private final Set<Integer> waitingForTheEnd = new HashSet<>();
     /** Live tids at a real call's exit found not interrupted: the registers are read once per exit stop. */
     private final Set<Integer> exitChecked = new HashSet<>();
     /** Real-run calls the kernel may end with a restart code when a signal is pending. */
@@ -357,7 +359,8 @@ final class ReplayTracer implements Tracer {
                  Map<Integer, Map<Integer, Integer>> fdTables, Map<Integer, Pending> pending, Map<Integer, Long> scratch,
                  Map<Integer, List<Injected>> injected, Map<String, Path> sharedCopies, long replayed, int nextStep,
                  Map<Integer, Integer> running, Set<Integer> sharingPids, Set<Integer> sharedReadOnly, boolean warnedKernelCopy, Map<Integer, ScheduleEvent> armed,
-                 Map<Integer, ScheduleEvent> preempted, Map<Integer, Integer> exitHeldFor, Map<Integer, Long> childTidWord) {
+                 Map<Integer, ScheduleEvent> preempted, Map<Integer, Integer> exitHeldFor, Map<Integer, Long> childTidWord,
+                 Set<Integer> reissued, Set<Integer> waitingForTheEnd) {
     }
 
     State state(SyscallEvent parked, int liveTid) {
@@ -370,53 +373,81 @@ final class ReplayTracer implements Tracer {
                 warnings.size(), new HashSet<>(signalledAtEntry), new HashMap<>(liveToRecTid), new HashMap<>(recToLivePid),
                 new HashMap<>(recToLiveTid), fds, new HashMap<>(pending), new HashMap<>(scratch), queued,
                 new HashMap<>(sharedCopies), replayed, nextStep, new HashMap<>(running), new HashSet<>(sharingPids), new HashSet<>(sharedReadOnly), warnedKernelCopy, new HashMap<>(armed),
-                new HashMap<>(preempted), new HashMap<>(exitHeldFor), new HashMap<>(childTidWord));
+                new HashMap<>(preempted), new HashMap<>(exitHeldFor), new HashMap<>(childTidWord), new HashSet<>(reissued),
+                new HashSet<>(waitingForTheEnd));
     }
 
     /**
-     * Back to {@code s}, for a run that goes on with a copy of the process it was taken in: live id
-     * {@code from} (that process, its one thread) is now {@code to}.
+     * Whether live thread {@code tid} is in a real call the kernel issues again once interrupted (a futex
+     * wait, or the pause a thread waits for its process's end in): a checkpoint may interrupt it for its
+     * registers, and its copy issues the call again.
      */
-    void restore(State s, int from, int to) {
-        java.util.function.IntUnaryOperator id = x -> x == from ? to : x;
+    boolean issuedAgainIfInterrupted(int tid) {
+        Pending p = pending.get(tid);
+        return waitingForTheEnd.contains(tid) || p != null && issuedAgainIfInterrupted(p);
+    }
+
+    /** The CLONE_CHILD_CLEARTID word of live thread {@code tid}'s recorded clone, 0 when none (the program's first thread). */
+    long clearTidWordOf(int tid) {
+        Integer recTid = liveToRecTid.get(tid);
+        Long word = recTid == null ? null : clearTidWord.get(recTid);
+        return word == null ? 0 : word;
+    }
+
+    /**
+     * Back to {@code s}, for a run that goes on with a copy of the process it was taken in: live pid
+     * {@code from} is now {@code to}, and each live thread of it is the one {@code tids} names (the thread
+     * the copy was forked from is {@code to}'s first; the leader of {@code from}, when it was not that
+     * thread, is another). Threads of the copy in {@code issuedAgain} (live tids of the copy) were in a real
+     * call when the checkpoint was taken: they enter it again.
+     */
+    void restore(State s, int from, int to, Map<Integer, Integer> tids, Set<Integer> issuedAgain) {
+        java.util.function.IntUnaryOperator pid = x -> x == from ? to : x;
+        java.util.function.IntUnaryOperator tid = x -> tids.getOrDefault(x, x);
         run.restore(s.position());
         System.arraycopy(s.lineStart(), 0, lineStart, 0, lineStart.length);
         while (warnings.size() > s.warnings()) warnings.removeLast();
         signalledAtEntry.clear();
         signalledAtEntry.addAll(s.signalledAtEntry());
         liveToRecTid.clear();
-        s.liveToRecTid().forEach((live, rec) -> liveToRecTid.put(id.applyAsInt(live), rec));
+        s.liveToRecTid().forEach((live, rec) -> liveToRecTid.put(tid.applyAsInt(live), rec));
         recToLivePid.clear();
-        s.recToLivePid().forEach((rec, live) -> recToLivePid.put(rec, id.applyAsInt(live)));
+        s.recToLivePid().forEach((rec, live) -> recToLivePid.put(rec, pid.applyAsInt(live)));
         recToLiveTid.clear();
-        s.recToLiveTid().forEach((rec, live) -> recToLiveTid.put(rec, id.applyAsInt(live)));
+        s.recToLiveTid().forEach((rec, live) -> recToLiveTid.put(rec, tid.applyAsInt(live)));
         fdTables.clear();
-        s.fdTables().forEach((pid, table) -> fdTables.put(pid, new HashMap<>(table)));
+        s.fdTables().forEach((rec, table) -> fdTables.put(rec, new HashMap<>(table)));
         pending.clear();
-        s.pending().forEach((live, p) -> pending.put(id.applyAsInt(live), p));
+        s.pending().forEach((live, p) -> pending.put(tid.applyAsInt(live), p));
         scratch.clear();
-        s.scratch().forEach((live, at) -> scratch.put(id.applyAsInt(live), at));
+        s.scratch().forEach((live, at) -> scratch.put(pid.applyAsInt(live), at));
         injected.clear();
-        s.injected().forEach((live, q) -> injected.put(id.applyAsInt(live), new ArrayDeque<>(q)));
+        s.injected().forEach((live, q) -> injected.put(tid.applyAsInt(live), new ArrayDeque<>(q)));
         sharedCopies.clear();
         sharedCopies.putAll(s.sharedCopies());
         replayed = s.replayed();
         nextStep = s.nextStep();
         running.clear();
-        s.running().forEach((tid, pid) -> running.put(id.applyAsInt(tid), id.applyAsInt(pid)));
+        s.running().forEach((t, p) -> running.put(tid.applyAsInt(t), pid.applyAsInt(p)));
         sharingPids.clear();
-        s.sharingPids().forEach(pid -> sharingPids.add(id.applyAsInt(pid)));
+        s.sharingPids().forEach(p -> sharingPids.add(pid.applyAsInt(p)));
         sharedReadOnly.clear();
-        s.sharedReadOnly().forEach(pid -> sharedReadOnly.add(id.applyAsInt(pid)));
+        s.sharedReadOnly().forEach(p -> sharedReadOnly.add(pid.applyAsInt(p)));
         warnedKernelCopy = s.warnedKernelCopy();
         armed.clear();
-        s.armed().forEach((live, e) -> armed.put(id.applyAsInt(live), e));
+        s.armed().forEach((live, e) -> armed.put(tid.applyAsInt(live), e));
         preempted.clear();
-        s.preempted().forEach((live, e) -> preempted.put(id.applyAsInt(live), e));
+        s.preempted().forEach((live, e) -> preempted.put(tid.applyAsInt(live), e));
         exitHeldFor.clear();
-        s.exitHeldFor().forEach((live, joiner) -> exitHeldFor.put(id.applyAsInt(live), id.applyAsInt(joiner)));
+        s.exitHeldFor().forEach((live, joiner) -> exitHeldFor.put(tid.applyAsInt(live), tid.applyAsInt(joiner)));
         childTidWord.clear();
-        s.childTidWord().forEach((live, at) -> childTidWord.put(id.applyAsInt(live), at));
+        s.childTidWord().forEach((live, at) -> childTidWord.put(tid.applyAsInt(live), at));
+        reissued.clear();
+        s.reissued().forEach(live -> reissued.add(tid.applyAsInt(live)));
+        reissued.addAll(issuedAgain);
+        waitingForTheEnd.clear();
+        s.waitingForTheEnd().forEach(live -> waitingForTheEnd.add(tid.applyAsInt(live)));
+        exitChecked.clear();
         tracees.clear();
     }
 
@@ -735,6 +766,7 @@ final class ReplayTracer implements Tracer {
         running.remove(event.tid());
         if (recTid != null) stepDone(run.endStep(recTid));
         exitHeldFor.remove(event.tid());
+        waitingForTheEnd.remove(event.tid());
     }
 
     // ---------------------------------------------------------------- entry
@@ -742,7 +774,7 @@ final class ReplayTracer implements Tracer {
     @Override
     public Decision onSyscallEntry(SyscallEntry e, Tracee t) {
         tracees.put(e.tid(), t);
-        if (reissued.remove(e.tid())) return issuedAgain(e);
+        if (reissued.remove(e.tid())) return waitingForTheEnd.contains(e.tid()) ? waitForTheEnd(e.tid()) : issuedAgain(e);
         Integer recTid = liveToRecTid.get(e.tid());
         if (recTid == null) {
             if (!liveToRecTid.isEmpty()) {
@@ -771,6 +803,12 @@ final class ReplayTracer implements Tracer {
         }
     }
 
+    /** The thread waits in pause() for its process's end, as recorded (a checkpoint's copy of it, too). */
+    private Decision waitForTheEnd(int tid) {
+        waitingForTheEnd.add(tid);
+        return new Decision.Rewrite(nrPause, new long[6]);
+    }
+
     /** The kernel issues a real call again after a live signal interrupted it: it goes on as decided. */
     private Decision issuedAgain(SyscallEntry e) {
         SyscallEvent r = pending.get(e.tid()).rec();
@@ -791,7 +829,7 @@ final class ReplayTracer implements Tracer {
             // syscall entry too soon to be recorded, or while it ran. It waits (in pause) for the same end.
             // The leader too, whose end is the process's (mvn's main thread, between two calls of a join, was
             // ended by another thread's System.exit).
-            return new Decision.Rewrite(nrPause, new long[6]);
+            return waitForTheEnd(e.tid());
         }
         SyscallEvent got = live(e, -1);
         String expected = x != null ? "the thread's end (" + (x.processExit() ? "exit " + x.exitCode() : "thread exit") + ")"
@@ -850,7 +888,7 @@ final class ReplayTracer implements Tracer {
             // The recorded call never returned (its process ended meanwhile, by a sibling's exit or exec):
             // wait in pause() for the same end.
             pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
-            return new Decision.Rewrite(nrPause, new long[6]);
+            return waitForTheEnd(e.tid());
         }
         if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
         if (nr == nrMmap) return mmap(r, e, t, log);

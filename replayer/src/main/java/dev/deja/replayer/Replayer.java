@@ -300,7 +300,7 @@ public final class Replayer {
                     o = ended(rec, run, tracer, r);
                     if (r.interrupted()) return o; // Ctrl-C or SIGTERM to deja: no going on
                 } catch (Checkpoints.Restore back) {
-                    session = TraceSession.adopt(checkpoints.restore(back), spec, tracer);
+                    session = adopt(checkpoints.restore(back), spec, tracer);
                     continue;
                 } catch (ReplayTracer.Stop s) {
                     o = stopped(rec, tracer, s);
@@ -311,12 +311,17 @@ public final class Replayer {
                 java.util.OptionalInt back = owner.afterEnd(o);
                 if (back.isEmpty()) return o;
                 try {
-                    session = TraceSession.adopt(checkpoints.restore(new Checkpoints.Restore(back.getAsInt())), spec, tracer);
+                    session = adopt(checkpoints.restore(new Checkpoints.Restore(back.getAsInt())), spec, tracer);
                 } catch (ReplayTracer.Stop s) {
                     throw s.failure != null ? s.failure : new ReplayException(s.getMessage());
                 }
             }
         }
+    }
+
+    /** A session that goes on from a checkpoint's fresh copy, its re-created threads held where they were. */
+    private static TraceSession adopt(Checkpoints.Restored copy, LaunchSpec spec, ReplayTracer tracer) {
+        return TraceSession.adopt(copy.copy(), copy.leaderHeld(), copy.threads(), spec, tracer);
     }
 
     /** The status an interrupted recording ended with (its summary's: 137, the recorder's SIGKILL). */

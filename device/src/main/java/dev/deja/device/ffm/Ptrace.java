@@ -49,6 +49,8 @@ public final class Ptrace implements AutoCloseable {
     private static final int SETSIGINFO = 0x4203;
     private static final int GETSIGMASK = 0x420a;
     private static final int SETSIGMASK = 0x420b;
+    private static final int GETREGSET = 0x4204;
+    private static final int SETREGSET = 0x4205;
     private static final int SEIZE = 0x4206;
     private static final int INTERRUPT = 0x4207;
     private static final int LISTEN = 0x4208;
@@ -62,6 +64,10 @@ public final class Ptrace implements AutoCloseable {
     public static final int SIGINFO_SIZE = 128;
     /** sizeof(struct user_fpregs_struct) on x86_64: the fxsave area. */
     public static final int FPREGS_SIZE = 512;
+    /** elf.h's NT_X86_XSTATE: the XSAVE area (x87, SSE, AVX and later state) through PTRACE_GETREGSET. */
+    private static final int NT_X86_XSTATE = 0x202;
+    /** Room for the XSAVE area of any x86_64 CPU so far (AMX tile data makes it over 8 KiB). */
+    private static final int XSTATE_MAX = 16384;
 
     private static final MethodHandle PTRACE = Native.variadicWithErrno("ptrace",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG,
@@ -75,6 +81,8 @@ public final class Ptrace implements AutoCloseable {
     private final MemorySegment fpregs = arena.allocate(FPREGS_SIZE, 16);
     private final MemorySegment sigmask = arena.allocate(ValueLayout.JAVA_LONG);
     private final MemorySegment word = arena.allocate(8, 8);
+    private final MemorySegment iovec = arena.allocate(16, 8);
+    private MemorySegment xstate;
 
     private long call(int request, int tid, long addr, long data) {
         try {
@@ -167,6 +175,32 @@ public final class Ptrace implements AutoCloseable {
     public byte[] getFpRegs(int tid) {
         if (call(GETFPREGS, tid, 0, fpregs.address()) < 0) throw failure("PTRACE_GETFPREGS", tid);
         return fpregs.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /**
+     * PTRACE_GETREGSET of NT_X86_XSTATE: the thread's whole extended state (x87, SSE, AVX, ...) in the
+     * kernel's XSAVE layout, as long as this CPU's area is.
+     */
+    public byte[] xstate(int tid) {
+        MemorySegment area = xstateArea();
+        iovec.set(ValueLayout.JAVA_LONG, 0, area.address());
+        iovec.set(ValueLayout.JAVA_LONG, 8, XSTATE_MAX);
+        if (call(GETREGSET, tid, NT_X86_XSTATE, iovec.address()) < 0) throw failure("PTRACE_GETREGSET NT_X86_XSTATE", tid);
+        return area.asSlice(0, iovec.get(ValueLayout.JAVA_LONG, 8)).toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /** PTRACE_SETREGSET of NT_X86_XSTATE: puts back what {@link #xstate} read (of this CPU, another thread). */
+    public void setXstate(int tid, byte[] state) {
+        MemorySegment area = xstateArea();
+        MemorySegment.copy(state, 0, area, ValueLayout.JAVA_BYTE, 0, state.length);
+        iovec.set(ValueLayout.JAVA_LONG, 0, area.address());
+        iovec.set(ValueLayout.JAVA_LONG, 8, state.length);
+        if (call(SETREGSET, tid, NT_X86_XSTATE, iovec.address()) < 0) throw failure("PTRACE_SETREGSET NT_X86_XSTATE", tid);
+    }
+
+    private MemorySegment xstateArea() {
+        if (xstate == null) xstate = arena.allocate(XSTATE_MAX, 64);
+        return xstate;
     }
 
     /** PTRACE_GETSIGINFO: the raw siginfo_t of the signal the tracee is stopped for. */

@@ -1,0 +1,80 @@
+package dev.deja.device;
+
+/**
+ * A thread of a stopped process as a copy of the process re-creates it (checkpoints of
+ * multi-threaded programs: fork copies the forking thread alone, see {@link ProcessCopies#fork}).
+ * Taken by {@link Tracee#siblingImages} while the thread stood where the run held it; re-created by
+ * a clone in the copy, with these registers, extended state, signal mask and name, and adopted by
+ * {@link TraceSession#adopt} in the same kind of stop.
+ */
+public final class ThreadImage {
+    /** Where the thread stood, and so where its copy is put. */
+    public enum Stop {
+        /** Held at a call's entry, before the tracer saw it: the copy enters the call again. */
+        ENTRY,
+        /**
+         * Blocked in a call run for real (a futex wait), interrupted for the image and sent back in: the
+         * copy issues the call again, as the kernel issues a call a signal interrupted.
+         */
+        IN_CALL,
+        /** Held at a call's exit stop: the copy is put in the exit stop of a call of its own, these registers set. */
+        EXIT,
+        /** A new thread held before its first instruction. */
+        START,
+        /** Held in user code (at a preemption point). */
+        USER
+    }
+
+    private final int tid;
+    private final Stop stop;
+    private final long[] registers;
+    private final byte[] xstate;
+    private final long signalMask;
+    private final String name;
+    private final long clearTidWord;
+    /** The device's record of the call an {@link Stop#EXIT} thread is in (TraceSession's), else null. */
+    final Object callInFlight;
+
+    ThreadImage(int tid, Stop stop, long[] registers, byte[] xstate, long signalMask, String name, long clearTidWord,
+                Object callInFlight) {
+        this.tid = tid;
+        this.stop = stop;
+        this.registers = registers.clone();
+        this.xstate = xstate.clone();
+        this.signalMask = signalMask;
+        this.name = name;
+        this.clearTidWord = clearTidWord;
+        this.callInFlight = callInFlight;
+    }
+
+    /** The live tid of the thread imaged. */
+    public int tid() {
+        return tid;
+    }
+
+    public Stop stop() {
+        return stop;
+    }
+
+    /** user_regs_struct as the thread had them in its stop. */
+    public long[] registers() {
+        return registers.clone();
+    }
+
+    byte[] xstate() {
+        return xstate.clone();
+    }
+
+    long signalMask() {
+        return signalMask;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /** The word the kernel clears and wakes when the thread ends (CLONE_CHILD_CLEARTID), 0 for none known. */
+    long clearTidWord() {
+        return clearTidWord;
+    }
+}
