@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Checkpoints of {@code deja debug}: going back by a checkpoint lands on the same registers and
  * memory as going forward did, in a single-threaded and a multi-threaded process; a process tree is
- * checkpointed while one process is alive and refused, with the reason, while two are; a writable shared mapping is refused; the checkpoints'
+ * checkpointed while one process is alive and refused, with the reason, while two are; a writable
+ * shared mapping's bytes are put back when going back; the checkpoints'
  * stopped copies are gone once the shell quits. Each sample runs from a copy of its own, so that
  * its processes are told apart from other runs of the same sample on the machine.
  */
@@ -30,6 +31,7 @@ class CheckpointIT {
     private static Path forked;
     private static Path shared;
     private static Path threads;
+    private static Path kinds;
     private static Path filesExe;
     private static Path forkExe;
 
@@ -42,6 +44,7 @@ class CheckpointIT {
         forked = Runs.record(home, "fork", forkExe.toString());
         shared = Runs.record(home, "shared", ownCopy("proc_shared_counter").toString(), "1000");
         threads = Runs.record(home, "threads", Samples.path("threads"));
+        kinds = Runs.record(home, "kinds", Samples.path("thr_checkpoint"));
     }
 
     /** A copy of sample {@code name} under a name of this test run's own. */
@@ -158,14 +161,55 @@ class CheckpointIT {
         assertEquals(List.of(), processesOf(forkExe));
     }
 
+    /**
+     * thr_checkpoint: checkpoints at calls of its "caller" thread while the spinner and the first thread
+     * compute in registers (held in user code at recorded preemptions, an xmm register live) and later
+     * while the first thread waits to join: going back to each runs to the recorded end with the same
+     * results, which a copy that lost a thread's registers or extended state would not print.
+     */
     @Test
-    void aWritableSharedMappingIsRefusedWithTheReason() throws Exception {
-        long fork = seqOf(shared, "clone(");
-        Runs.Result r = debug(shared, "goto " + fork, "checkpoint", "info checkpoints");
+    void threadsHeldInUserCodeAtAPreemptionAreCopiedWithTheirExtendedState() throws Exception {
+        List<String> all = Runs.deja(home, "dump", "-a", "-n", kinds.toString()).stdout().lines().toList();
+        String start = all.stream().filter(l -> l.contains("deja: thread starts")).toList().getLast();
+        String caller = start.substring(start.indexOf(" [pid "), start.indexOf(']') + 1);
+        List<Long> callerCalls = all.stream().filter(l -> l.startsWith("#") && l.contains(caller) && !l.contains("deja:")
+                && !l.contains("+++")).map(l -> Long.parseLong(l.substring(1, l.indexOf(' ')))).sorted().toList();
+        long early = callerCalls.get(2);
+        long late = callerCalls.get(callerCalls.size() / 2);
+        Runs.Result r = debug(kinds, "goto " + early, "checkpoint", "goto " + late, "checkpoint", "continue",
+                "restart 1", "continue", "restart 2", "continue");
         assertEquals(0, r.status(), r.stdout() + r.stderr());
-        assertTrue(r.stdout().matches("(?s).*error: no checkpoint here: pid \\d+ has a writable shared mapping \\(\\S+ /dev/zero"
-                + " \\(deleted\\)\\): a forked copy would share it with the running replay.*"), r.stdout());
-        contains(r, "no checkpoints");
+        contains(r, "checkpoint 1 at #" + early + caller, "checkpoint 2 at #" + late + caller);
+        assertTrue(!r.stdout().contains("error") && !r.stderr().contains("diverged"), r.stdout() + r.stderr());
+        List<String> results = r.stdout().lines().filter(l -> l.matches("(spinner|main|caller) .*")).toList();
+        assertEquals(9, results.size(), r.stdout());
+        assertEquals(results.subList(0, 3), results.subList(3, 6));
+        assertEquals(results.subList(0, 3), results.subList(6, 9));
+        assertEquals(results.get(0).substring(8), results.get(1).substring(5), "the spinner's and main's spins agree");
+        assertEquals(3, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
+    }
+
+    /**
+     * A writable shared mapping (MAP_SHARED anonymous memory the program's fork child will share): the
+     * checkpoint's copy shares it with the running replay, so the checkpoint keeps its bytes and going
+     * back puts them back; without, the counter would hold the first run's total and the second diverge.
+     */
+    @Test
+    void aWritableSharedMappingIsPutBackWhenGoingBack() throws Exception {
+        long fork = seqOf(shared, "clone(");
+        String map = Runs.deja(home, "dump", "-n", shared.toString()).stdout().lines()
+                .filter(l -> l.contains("MAP_SHARED|MAP_ANONYMOUS")).findFirst().orElseThrow();
+        String counter = map.substring(map.lastIndexOf("= ") + 2).trim();
+        Runs.Result r = debug(shared, "goto " + fork, "checkpoint", "x/1xg " + counter, "continue", "restart 1",
+                "x/1xg " + counter, "continue");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + fork, "to checkpoint 1 (#" + fork + ")");
+        assertEquals(List.of(counter + ":\t0x0000000000000000", counter + ":\t0x0000000000000000"), memory(r), r.stdout());
+        // The program's run after going back is the recorded one again: the same total, the same end.
+        List<String> totals = r.stdout().lines().filter(l -> l.startsWith("total=")).toList();
+        assertEquals(2, totals.size(), r.stdout());
+        assertEquals(totals.get(0), totals.get(1));
+        assertEquals(2, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
     }
 
     @Test

@@ -38,16 +38,12 @@ public final class ProcessCopies {
     }
 
     /**
-     * Why {@code pid} cannot be copied now, or empty: it has a writable shared mapping, a pending
-     * signal (fork drops pending signals), or another parent than deja.
+     * Why {@code pid} cannot be copied now, or empty: it has a pending signal (fork drops pending
+     * signals), or another parent than deja. (Writable shared memory is copied by
+     * {@link #sharedContents}.)
      * The message names the process {@code name} (a replayer's recorded pid).
      */
     public static Optional<String> refusal(int pid, String name) {
-        String shared = writableShared(pid);
-        if (shared != null) {
-            return Optional.of(name + " has a writable shared mapping (" + shared + "): a forked copy would"
-                    + " share it with the running replay, which would change it under the checkpoint");
-        }
         if (anySignalPending(pid)) {
             return Optional.of("a signal is pending for " + name + " (a forked copy would lose it)");
         }
@@ -78,21 +74,80 @@ public final class ProcessCopies {
         return false;
     }
 
-    /** The first writable MAP_SHARED mapping of /proc/PID/maps, as its address range and path, or null. */
-    private static String writableShared(int pid) {
+    /**
+     * The bytes of a writable shared mapping ({@code range} and path as /proc/PID/maps names it) at a
+     * checkpoint: a forked copy shares the mapping with the running replay, whose writes would change it
+     * under the checkpoint, so a restore puts these bytes back ({@link #putBack}).
+     */
+    public record SharedBytes(long start, byte[] bytes, String range) {
+    }
+
+    /** The most shared memory a checkpoint keeps the bytes of. */
+    static final long SHARED_LIMIT = 64L << 20;
+
+    /**
+     * The contents of every writable MAP_SHARED mapping of {@code pid} (its threads stopped), read through
+     * /proc/PID/mem. Throws {@link DeviceException} naming {@code name} when they are more than
+     * {@link #SHARED_LIMIT} or one cannot be read.
+     */
+    public static List<SharedBytes> sharedContents(int pid, String name) {
         List<String> lines;
         try {
             lines = Files.readAllLines(ProcFs.proc(pid).resolve("maps"), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            return null;
+            throw new DeviceException("cannot read the mappings of " + name + ": " + e.getMessage(), e);
         }
-        for (String line : lines) {
-            String[] f = line.trim().split("\\s+", 6);
-            if (f.length >= 2 && f[1].length() == 4 && f[1].charAt(1) == 'w' && f[1].charAt(3) == 's') {
-                return f[0] + (f.length == 6 ? " " + f[5] : "");
+        List<SharedBytes> found = new ArrayList<>();
+        long total = 0;
+        try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(pid).resolve("mem"),
+                java.nio.file.StandardOpenOption.READ)) {
+            for (String line : lines) {
+                String[] f = line.trim().split("\\s+", 6);
+                if (f.length < 2 || f[1].length() != 4 || f[1].charAt(1) != 'w' || f[1].charAt(3) != 's') continue;
+                String range = f[0] + (f.length == 6 ? " " + f[5] : "");
+                int dash = f[0].indexOf('-');
+                long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+                total += end - start;
+                if (total > SHARED_LIMIT) {
+                    throw new DeviceException(name + " has more than " + (SHARED_LIMIT >> 20) + " MiB of writable shared"
+                            + " memory (" + range + "): a checkpoint keeps a copy of its bytes, as a forked copy would share it"
+                            + " with the running replay");
+                }
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (end - start));
+                while (bytes.hasRemaining()) {
+                    if (mem.read(bytes, start + bytes.position()) <= 0) break;
+                }
+                if (bytes.hasRemaining()) {
+                    throw new DeviceException(name + " has a writable shared mapping (" + range + ") deja cannot read"
+                            + " whole: a forked copy would share it with the running replay");
+                }
+                found.add(new SharedBytes(start, bytes.array(), range));
             }
+        } catch (IOException e) {
+            throw new DeviceException(name + " has a writable shared mapping deja cannot read (" + e.getMessage()
+                    + "): a forked copy would share it with the running replay", e);
         }
-        return null;
+        return found;
+    }
+
+    /** Writes the bytes of {@link #sharedContents} back into the shared mappings, through {@code pid}'s (a copy's) memory. */
+    public static void putBack(int pid, List<SharedBytes> shared) {
+        if (shared.isEmpty()) return;
+        try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(pid).resolve("mem"),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            for (SharedBytes b : shared) {
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(b.bytes());
+                while (bytes.hasRemaining()) {
+                    if (mem.write(bytes, b.start() + bytes.position()) <= 0) {
+                        throw new IOException("short write at 0x" + Long.toHexString(b.start() + bytes.position()));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new DeviceException("cannot put back the shared memory of the checkpoint's copy " + pid + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** A copy made by {@link #fork(int, int, List, long)}: its pid, and the tid of each re-created thread by the tid it was imaged from. */

@@ -68,7 +68,8 @@ public final class Checkpoints implements AutoCloseable {
      * A checkpoint with what restoring it needs: the replayer's state, the live pid and forking thread it was
      * taken in, that thread's CLONE_CHILD_CLEARTID word, and the images of the process's other threads.
      */
-    private record Held(Checkpoint info, ReplayTracer.State state, int livePid, ProcessCopies.Image image) {
+    private record Held(Checkpoint info, ReplayTracer.State state, int livePid, ProcessCopies.Image image,
+                        List<ProcessCopies.SharedBytes> shared) {
     }
 
     private final ReplayTracer tracer;
@@ -93,7 +94,9 @@ public final class Checkpoints implements AutoCloseable {
         Optional<String> refusal = ProcessCopies.refusal(tracee.pid(), "pid " + parked.pid());
         if (refusal.isPresent()) throw new Refused(refusal.get());
         ProcessCopies.Image image;
+        List<ProcessCopies.SharedBytes> shared;
         try {
+            shared = ProcessCopies.sharedContents(tracee.pid(), "pid " + parked.pid());
             image = tracee.copyProcess(tracer.cloneNr(), tracer::issuedAgainIfInterrupted, tracer::clearTidWordOf);
         } catch (DeviceException e) {
             throw new Refused(e.getMessage());
@@ -103,7 +106,7 @@ public final class Checkpoints implements AutoCloseable {
         Checkpoint c = new Checkpoint(nextNumber++, parked.seq(), parked.pid(), parked.tid(), copy, automatic,
                 System.nanoTime() - started);
         synchronized (held) {
-            held.add(new Held(c, state, tracee.pid(), image));
+            held.add(new Held(c, state, tracee.pid(), image, shared));
         }
         return c;
     }
@@ -161,6 +164,14 @@ public final class Checkpoints implements AutoCloseable {
         try {
             copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), h.image().leaderHeld(), threads,
                     h.image().leaderClearTidWord());
+            try {
+                ProcessCopies.putBack(copy.pid(), h.shared());
+            } catch (DeviceException e) {
+                List<Integer> tasks = new ArrayList<>(copy.tids().values());
+                tasks.add(copy.pid());
+                ProcessCopies.kill(tasks);
+                throw e;
+            }
         } catch (DeviceException e) {
             throw new ReplayTracer.Stop(new ReplayException("cannot restore checkpoint " + r.number + ": " + e.getMessage(), e));
         }
