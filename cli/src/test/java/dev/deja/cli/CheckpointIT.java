@@ -32,6 +32,7 @@ class CheckpointIT {
     private static Path shared;
     private static Path threads;
     private static Path kinds;
+    private static Path altstack;
     private static Path filesExe;
     private static Path forkExe;
 
@@ -45,6 +46,7 @@ class CheckpointIT {
         shared = Runs.record(home, "shared", ownCopy("proc_shared_counter").toString(), "1000");
         threads = Runs.record(home, "threads", Samples.path("threads"));
         kinds = Runs.record(home, "kinds", Samples.path("thr_checkpoint"));
+        altstack = Runs.record(home, "altstack", Samples.path("thr_altstack"));
     }
 
     /** A copy of sample {@code name} under a name of this test run's own. */
@@ -187,6 +189,23 @@ class CheckpointIT {
         assertEquals(results.subList(0, 3), results.subList(6, 9));
         assertEquals(results.get(0).substring(8), results.get(1).substring(5), "the spinner's and main's spins agree");
         assertEquals(3, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
+    }
+
+    /**
+     * thr_altstack: a checkpoint at a call of the thread that set an alternate signal stack; going back
+     * re-creates the thread with that stack, where its SA_ONSTACK handler runs again ("onalt 1").
+     */
+    @Test
+    void aReCreatedThreadKeepsItsAlternateSignalStack() throws Exception {
+        List<String> calls = Runs.deja(home, "dump", "-n", altstack.toString()).stdout().lines()
+                .filter(l -> l.startsWith("#") && l.contains("getppid()")).toList();
+        String call = calls.get(calls.size() / 2);
+        long at = Long.parseLong(call.substring(1, call.indexOf(' ')));
+        Runs.Result r = debug(altstack, "goto " + at, "checkpoint", "continue", "restart 1", "continue");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + at, "to checkpoint 1 (#" + at + ")");
+        assertEquals(List.of("onalt 1", "onalt 1"), r.stdout().lines().filter(l -> l.startsWith("onalt")).toList(),
+                r.stdout() + r.stderr());
     }
 
     /**

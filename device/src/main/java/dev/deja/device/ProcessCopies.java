@@ -165,7 +165,7 @@ public final class ProcessCopies {
      * reports that entry: the copy a new session adopts).
      */
     public static int fork(int tid, int nrClone, boolean atEntry) {
-        return forkRetrying(tid, nrClone, atEntry, null, null, List.of(), 0).pid();
+        return forkRetrying(tid, nrClone, atEntry, null, null).pid();
     }
 
     /**
@@ -174,19 +174,20 @@ public final class ProcessCopies {
      * by an interrupt was in, where {@code tid} is at its restart).
      */
     public static int fork(int tid, int nrClone, long[] copyRegs) {
-        return forkRetrying(tid, nrClone, true, copyRegs.clone(), null, List.of(), 0).pid();
+        return forkRetrying(tid, nrClone, true, copyRegs.clone(), null).pid();
     }
 
     /**
      * A copy of a process for a checkpoint ({@link Tracee#copyProcess}): {@code pid}, forked from the
      * process's first thread, which was in a call that runs for real when {@code leaderInCall} (it issues
-     * that call again), its CLONE_CHILD_CLEARTID word, and the images of the other threads. When the
+     * that call again), its CLONE_CHILD_CLEARTID word and robust futex list (head, length: fork carries
+     * neither), and the images of the other threads. When the
      * first thread was held at a call's exit or in user code, {@code leaderHeld} is its image (the copy
      * then waits at the entry of a call of its own, and a restore puts its copy where the image says);
      * else null (the copy waits at the entry of the first thread's call).
      */
-    public record Image(int pid, boolean leaderInCall, long leaderClearTidWord, ThreadImage leaderHeld,
-                        List<ThreadImage> threads) {
+    public record Image(int pid, boolean leaderInCall, long leaderClearTidWord, long[] leaderRobustList,
+                        ThreadImage leaderHeld, List<ThreadImage> threads) {
         public Image {
             threads = List.copyOf(threads);
         }
@@ -199,8 +200,8 @@ public final class ProcessCopies {
      * (EXIT), or in its first stop with them (START, USER). {@code clearTidWord}: the forking thread's
      * CLONE_CHILD_CLEARTID word, which fork does not copy (0: none).
      */
-    public static Copy fork(int tid, int nrClone, ThreadImage leaderHeld, List<ThreadImage> threads, long clearTidWord) {
-        return forkRetrying(tid, nrClone, false, null, leaderHeld, threads, clearTidWord);
+    public static Copy fork(int tid, int nrClone, Image image) {
+        return forkRetrying(tid, nrClone, false, null, image);
     }
 
     /**
@@ -236,13 +237,12 @@ public final class ProcessCopies {
         }
     }
 
-    private static Copy forkRetrying(int tid, int nrClone, boolean atEntry, long[] copyRegs, ThreadImage leaderHeld,
-                                     List<ThreadImage> threads, long clearTidWord) {
+    private static Copy forkRetrying(int tid, int nrClone, boolean atEntry, long[] copyRegs, Image image) {
         // A signal pending in the process (a terminal's Ctrl-C reaches a stopped copy too) makes clone
         // fail with ERESTARTNOINTR; the signal is dropped on the way back into the call: once more.
         for (int attempt = 1; ; attempt++) {
             try {
-                return forkOnce(tid, nrClone, atEntry, copyRegs, leaderHeld, threads, clearTidWord);
+                return forkOnce(tid, nrClone, atEntry, copyRegs, image);
             } catch (Interrupted e) {
                 if (attempt == 3) throw new DeviceException("cannot fork pid " + tid + ": signals keep interrupting its clone");
             }
@@ -265,8 +265,7 @@ public final class ProcessCopies {
     private static final long CLONE_CHILD_CLEARTID = 0x00200000;
     private static final int PR_SET_NAME = 15;
 
-    private static Copy forkOnce(int tid, int nrClone, boolean atEntry, long[] copyRegs, ThreadImage leaderHeld,
-                                 List<ThreadImage> threads, long clearTidWord) throws Interrupted {
+    private static Copy forkOnce(int tid, int nrClone, boolean atEntry, long[] copyRegs, Image image) throws Interrupted {
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
             long[] saved = ptrace.getRegsArray(tid);
             long[] regs = saved.clone();
@@ -311,16 +310,22 @@ public final class ProcessCopies {
             try {
                 // The call the copy was forked at is a syscall instruction of the process: the injected calls go through it.
                 long syscallInsn = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
-                if (clearTidWord != 0) {
-                    inject(ptrace, wait, child, syscallInsn, number("set_tid_address"), clearTidWord);
-                }
-                for (ThreadImage image : threads) {
-                    tids.put(image.tid(), recreate(ptrace, wait, child, syscallInsn, nrClone, image));
-                }
-                if (leaderHeld != null) {
-                    nameThread(ptrace, wait, child, child, syscallInsn, leaderHeld.registers()[X86Regs.RSP], leaderHeld.name());
-                    place(ptrace, wait, child, syscallInsn, leaderHeld);
-                    return new Copy(child, tids);
+                if (image != null) {
+                    if (image.leaderClearTidWord() != 0) {
+                        inject(ptrace, wait, child, syscallInsn, number("set_tid_address"), image.leaderClearTidWord());
+                    }
+                    if (image.leaderRobustList()[0] != 0) {
+                        inject(ptrace, wait, child, syscallInsn, number("set_robust_list"), image.leaderRobustList()[0],
+                                image.leaderRobustList()[1]);
+                    }
+                    for (ThreadImage t : image.threads()) {
+                        tids.put(t.tid(), recreate(ptrace, wait, child, syscallInsn, nrClone, t));
+                    }
+                    ThreadImage held = image.leaderHeld();
+                    if (held != null) {
+                        place(ptrace, wait, child, child, syscallInsn, held);
+                        return new Copy(child, tids);
+                    }
                 }
             } catch (DeviceException e) {
                 List<Integer> made = new ArrayList<>(tids.values());
@@ -359,13 +364,28 @@ public final class ProcessCopies {
             throw new DeviceException("the copy of thread " + image.tid() + " did not stop at its start (wait status 0x"
                     + Integer.toHexString(wait.status()) + ")");
         }
-        nameThread(ptrace, wait, child, thread, syscallInsn, image.registers()[X86Regs.RSP], image.name());
-        place(ptrace, wait, thread, syscallInsn, image);
+        if (image.robustHead() != 0) {
+            inject(ptrace, wait, thread, syscallInsn, number("set_robust_list"), image.robustHead(), image.robustLength());
+        }
+        ThreadFacts.AltStack alt = image.altStack();
+        if (alt != null) {
+            byte[] stackT = new byte[24]; // stack_t: ss_sp, ss_flags (int, padded), ss_size
+            java.nio.ByteBuffer.wrap(stackT).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, alt.base())
+                    .putInt(8, alt.flags()).putLong(16, alt.size());
+            long r = withScratch(ptrace, wait, child, thread, syscallInsn, image.registers()[X86Regs.RSP], stackT,
+                    at -> new long[] {number("sigaltstack"), at, 0});
+            if (r != 0) throw new DeviceException("the copy of thread " + image.tid() + " refused its alternate signal stack (" + r + ")");
+        }
+        place(ptrace, wait, child, thread, syscallInsn, image);
         return thread;
     }
 
-    /** Gives {@code thread} of a copy the image's extended state, signal mask and registers, in the stop the image's kind asks for. */
-    private static void place(Ptrace ptrace, Wait wait, int thread, long syscallInsn, ThreadImage image) {
+    /**
+     * Gives {@code thread} of a copy the image's name, extended state, signal mask and registers, in the stop
+     * the image's kind asks for.
+     */
+    private static void place(Ptrace ptrace, Wait wait, int child, int thread, long syscallInsn, ThreadImage image) {
+        nameThread(ptrace, wait, child, thread, syscallInsn, image.registers()[X86Regs.RSP], image.name());
         ptrace.setXstate(thread, image.xstate());
         ptrace.setSigMask(thread, image.signalMask());
         long[] regs = image.registers();
@@ -400,29 +420,47 @@ public final class ProcessCopies {
     }
 
     /**
-     * Names the copy's {@code thread} as its original was (prctl PR_SET_NAME), the string put for the call
-     * below the red zone of the stack at {@code stackPointer} and the bytes there put back after. A name
-     * that cannot be put there is left out: it is cosmetic (gdb's thread list), the replay answers the
-     * program's own reads of it from the recording.
+     * Names the copy's {@code thread} as its original was (prctl PR_SET_NAME). A name that cannot be put
+     * in the scratch place ({@link #withScratch}) is left out: it is cosmetic (gdb's thread list), the
+     * replay answers the program's own reads of it from the recording.
      */
     private static void nameThread(Ptrace ptrace, Wait wait, int child, int thread, long syscallInsn, long stackPointer,
                                    String name) {
         if (name == null || name.isEmpty()) return;
         byte[] text = java.util.Arrays.copyOf(name.getBytes(StandardCharsets.UTF_8), 16);
         text[15] = 0;
+        try {
+            withScratch(ptrace, wait, child, thread, syscallInsn, stackPointer, text,
+                    at -> new long[] {number("prctl"), PR_SET_NAME, at});
+        } catch (DeviceException e) {
+            // not mapped there: unnamed (see above)
+        }
+    }
+
+    /**
+     * Runs a call in {@code thread} of copy {@code child} that reads {@code bytes} from memory: they are put
+     * below the red zone of the stack at {@code stackPointer} (the imaged thread's: mapped, and unused
+     * there), the call ({@code call} gives its number and arguments from their address) is injected, and
+     * the bytes that were there are put back. Returns the call's result.
+     */
+    private static long withScratch(Ptrace ptrace, Wait wait, int child, int thread, long syscallInsn, long stackPointer,
+                                    byte[] bytes, java.util.function.LongFunction<long[]> call) {
         long at = (stackPointer - 512) & ~15L;
         try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(child).resolve("mem"),
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(16);
-            if (mem.read(before, at) != 16) return;
-            mem.write(java.nio.ByteBuffer.wrap(text), at);
+            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(bytes.length);
+            if (mem.read(before, at) != bytes.length) throw new IOException("short read at 0x" + Long.toHexString(at));
+            mem.write(java.nio.ByteBuffer.wrap(bytes), at);
             try {
-                inject(ptrace, wait, thread, syscallInsn, number("prctl"), PR_SET_NAME, at);
+                long[] nrAndArgs = call.apply(at);
+                return inject(ptrace, wait, thread, syscallInsn, (int) nrAndArgs[0],
+                        java.util.Arrays.copyOfRange(nrAndArgs, 1, nrAndArgs.length))[0];
             } finally {
                 mem.write(before.flip(), at);
             }
         } catch (IOException e) {
-            // not mapped there: unnamed (see above)
+            throw new DeviceException("cannot use the stack of the copy of a thread at 0x" + Long.toHexString(at) + ": "
+                    + e.getMessage(), e);
         }
     }
 

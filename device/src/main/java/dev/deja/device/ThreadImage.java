@@ -4,7 +4,8 @@ package dev.deja.device;
  * A thread of a stopped process as a copy of the process re-creates it (checkpoints of
  * multi-threaded programs: fork copies the forking thread alone, see {@link ProcessCopies#fork}).
  * Taken by {@link Tracee#siblingImages} while the thread stood where the run held it; re-created by
- * a clone in the copy, with these registers, extended state, signal mask and name, and adopted by
+ * a clone in the copy, with these registers, extended state, signal mask, name, alternate signal
+ * stack and robust futex list, and adopted by
  * {@link TraceSession#adopt} in the same kind of stop.
  */
 public final class ThreadImage {
@@ -32,11 +33,14 @@ public final class ThreadImage {
     private final long signalMask;
     private final String name;
     private final long clearTidWord;
+    private final ThreadFacts.AltStack altStack;
+    private final long robustHead;
+    private final long robustLength;
     /** The device's record of the call an {@link Stop#EXIT} thread is in (TraceSession's), else null. */
     final Object callInFlight;
 
     ThreadImage(int tid, Stop stop, long[] registers, byte[] xstate, long signalMask, String name, long clearTidWord,
-                Object callInFlight) {
+                ThreadFacts.AltStack altStack, long[] robustList, Object callInFlight) {
         this.tid = tid;
         this.stop = stop;
         this.registers = registers.clone();
@@ -44,6 +48,9 @@ public final class ThreadImage {
         this.signalMask = signalMask;
         this.name = name;
         this.clearTidWord = clearTidWord;
+        this.altStack = altStack;
+        this.robustHead = robustList[0];
+        this.robustLength = robustList[1];
         this.callInFlight = callInFlight;
     }
 
@@ -76,5 +83,19 @@ public final class ThreadImage {
     /** The word the kernel clears and wakes when the thread ends (CLONE_CHILD_CLEARTID), 0 for none known. */
     long clearTidWord() {
         return clearTidWord;
+    }
+
+    /** The alternate signal stack, or null for none. */
+    ThreadFacts.AltStack altStack() {
+        return altStack;
+    }
+
+    /** The robust futex list's head (get_robust_list(2)), 0 for none, and its length. */
+    long robustHead() {
+        return robustHead;
+    }
+
+    long robustLength() {
+        return robustLength;
     }
 }

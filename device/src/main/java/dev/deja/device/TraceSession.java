@@ -2827,8 +2827,7 @@ public final class TraceSession {
         }
 
         @Override
-        public ProcessCopies.Image copyProcess(int nrClone, java.util.function.IntPredicate issuedAgain,
-                                               java.util.function.IntToLongFunction clearTidWord) {
+        public ProcessCopies.Image copyProcess(int nrClone, ThreadFacts facts) {
             Task leader = tasks.get(pid);
             if (leader == null) {
                 throw new DeviceException("the first thread of pid " + pid + " has ended: a copy is forked from it");
@@ -2842,7 +2841,7 @@ public final class TraceSession {
             }
             // Every thread is checked before any is interrupted out of its call.
             if (leader != this) {
-                String why = leader.whyNoImage(issuedAgain);
+                String why = leader.whyNoImage(facts);
                 if (why == null && leader.heldStop == RunStop.EXIT && Errno.restartResult(ptrace.getRegsArray(leader.tid)[X86Regs.RAX])) {
                     why = "is at the exit of a call a signal interrupted";
                 }
@@ -2852,28 +2851,40 @@ public final class TraceSession {
                 }
             }
             for (Task x : others) {
-                String why = x.whyNoImage(issuedAgain);
+                String why = x.whyNoImage(facts);
                 if (why != null) throw new DeviceException("thread " + x.tid + " of pid " + pid + " " + why);
             }
             List<ThreadImage> images = new ArrayList<>();
             if (leader != this) {
                 // The thread at the checkpoint's call, at that call's entry: its copy enters it again.
                 images.add(new ThreadImage(tid, ThreadImage.Stop.ENTRY, ptrace.getRegsArray(tid), ptrace.xstate(tid),
-                        ptrace.sigMask(tid), ProcFs.threadName(pid, tid), clearTidWord.applyAsLong(tid), null));
+                        ptrace.sigMask(tid), ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid),
+                        robustList(), null));
             }
-            for (Task x : others) images.add(x.image(clearTidWord.applyAsLong(x.tid)));
-            long leaderWord = clearTidWord.applyAsLong(leader.tid);
+            for (Task x : others) images.add(x.image(facts));
+            long leaderWord = facts.clearTidWord(leader.tid);
+            long[] leaderRobust = leader.robustList();
             if (leader == this || leader.heldStop == RunStop.ENTRY) {
-                return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord, null, images);
+                return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord, leaderRobust,
+                        null, images);
             }
             if (leader.heldStop == null) {
-                return new ProcessCopies.Image(leader.forkFromCall(nrClone), true, leaderWord, null, images);
+                return new ProcessCopies.Image(leader.forkFromCall(nrClone), true, leaderWord, leaderRobust, null, images);
             }
             // Held at a call's exit or in user code: forked through this thread's syscall instruction, and kept as an image.
-            ThreadImage held = leader.image(leaderWord);
+            ThreadImage held = leader.image(facts);
             long insn = ptrace.getRegsArray(tid)[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
             int copy = ProcessCopies.forkFromStop(leader.tid, nrClone, insn);
-            return new ProcessCopies.Image(copy, false, leaderWord, held, images);
+            return new ProcessCopies.Image(copy, false, leaderWord, leaderRobust, held, images);
+        }
+
+        /** This thread's robust futex list (head, length): fork and clone do not carry it into a copy. */
+        private long[] robustList() {
+            try {
+                return dev.deja.device.ffm.RobustList.of(tid);
+            } catch (NativeCallException e) {
+                throw new DeviceException("cannot read the robust futex list of tid " + tid + ": " + e.getMessage(), e);
+            }
         }
 
         /**
@@ -2912,7 +2923,7 @@ public final class TraceSession {
         }
 
         /** Why this thread's image cannot be taken where it stands, or null. */
-        private String whyNoImage(java.util.function.IntPredicate issuedAgain) {
+        private String whyNoImage(ThreadFacts facts) {
             if (target != null || matcher != null || guard != null || freeRunning || stepping || stepsToPoint > 0
                     || perfFd >= 0 || maskDuringFreeRun != 0 || strayStops > 0) {
                 return "is on its way to a recorded point (a checkpoint can be taken at another call)";
@@ -2925,7 +2936,7 @@ public final class TraceSession {
             }
             if (heldStop != null) return null;
             if (pending == null) return "runs (it is neither held nor in a call)";
-            if (!issuedAgain.test(tid)) {
+            if (!facts.issuedAgainIfInterrupted(tid)) {
                 return "is in a call that runs for real and that the kernel does not issue again once interrupted ("
                         + table.name(pending.nr) + ")";
             }
@@ -2936,8 +2947,8 @@ public final class TraceSession {
             return null;
         }
 
-        private ThreadImage image(long clearTidWord) {
-            if (heldStop == null) return imageFromCall(clearTidWord);
+        private ThreadImage image(ThreadFacts facts) {
+            if (heldStop == null) return imageFromCall(facts);
             ThreadImage.Stop stop = switch (heldStop) {
                 case ENTRY -> ThreadImage.Stop.ENTRY;
                 case EXIT -> ThreadImage.Stop.EXIT;
@@ -2945,7 +2956,8 @@ public final class TraceSession {
                 case PREEMPTED -> ThreadImage.Stop.USER;
             };
             return new ThreadImage(tid, stop, ptrace.getRegsArray(tid), ptrace.xstate(tid), ptrace.sigMask(tid),
-                    ProcFs.threadName(pid, tid), clearTidWord, stop == ThreadImage.Stop.EXIT ? pending : null);
+                    ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid), robustList(),
+                    stop == ThreadImage.Stop.EXIT ? pending : null);
         }
 
         /**
@@ -2954,10 +2966,12 @@ public final class TraceSession {
          * entry again) without the loop or the tracer seeing any of it. A thread whose call returned meanwhile
          * keeps that stop for the loop (and the interrupt's after it is dropped): no image then.
          */
-        private ThreadImage imageFromCall(long clearTidWord) {
+        private ThreadImage imageFromCall(ThreadFacts facts) {
+            long[] robust = robustList();
             long[] regs = interruptedCall();
             ThreadImage image = new ThreadImage(tid, ThreadImage.Stop.IN_CALL, regs, ptrace.xstate(tid),
-                    ptrace.sigMask(tid), ProcFs.threadName(pid, tid), clearTidWord, null);
+                    ptrace.sigMask(tid), ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid), robust,
+                    null);
             backIntoCall();
             return image;
         }

@@ -143,12 +143,11 @@ public interface Tracee {
      * (the leader stays the leader: the kernel reports a leader's end only after every other thread's),
      * with an image of every other thread where the run holds it ({@link ThreadImage}), this one's at its
      * call's entry. A thread blocked in a call that runs for real is interrupted out of it for its
-     * registers and sent back in, when {@code issuedAgain} says the kernel issues that call again after an
-     * interruption (a futex wait). {@code clearTidWord} gives a thread's CLONE_CHILD_CLEARTID word (0:
-     * none). Throws {@link DeviceException} saying which thread cannot be copied now, and why.
+     * registers and sent back in, when {@code facts} says the kernel issues that call again after an
+     * interruption (a futex wait); {@code facts} also gives what the images need that the kernel does
+     * not tell. Throws {@link DeviceException} saying which thread cannot be copied now, and why.
      */
-    default ProcessCopies.Image copyProcess(int nrClone, java.util.function.IntPredicate issuedAgain,
-                                            java.util.function.IntToLongFunction clearTidWord) {
+    default ProcessCopies.Image copyProcess(int nrClone, ThreadFacts facts) {
         throw new UnsupportedOperationException("this tracee's process cannot be copied");
     }
 }

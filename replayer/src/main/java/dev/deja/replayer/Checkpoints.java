@@ -97,7 +97,7 @@ public final class Checkpoints implements AutoCloseable {
         List<ProcessCopies.SharedBytes> shared;
         try {
             shared = ProcessCopies.sharedContents(tracee.pid(), "pid " + parked.pid());
-            image = tracee.copyProcess(tracer.cloneNr(), tracer::issuedAgainIfInterrupted, tracer::clearTidWordOf);
+            image = tracee.copyProcess(tracer.cloneNr(), tracer.threadFacts());
         } catch (DeviceException e) {
             throw new Refused(e.getMessage());
         }
@@ -162,8 +162,7 @@ public final class Checkpoints implements AutoCloseable {
         ProcessCopies.Copy copy;
         List<ThreadImage> threads = h.image().threads();
         try {
-            copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), h.image().leaderHeld(), threads,
-                    h.image().leaderClearTidWord());
+            copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), h.image());
             try {
                 ProcessCopies.putBack(copy.pid(), h.shared());
             } catch (DeviceException e) {

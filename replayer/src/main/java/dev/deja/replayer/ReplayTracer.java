@@ -6,6 +6,7 @@ import dev.deja.device.DeviceException;
 import dev.deja.device.RunStop;
 import dev.deja.device.RunTarget;
 import dev.deja.device.SyscallEntry;
+import dev.deja.device.ThreadFacts;
 import dev.deja.device.Tracee;
 import dev.deja.device.Tracer;
 import dev.deja.device.ffm.Signals;
@@ -160,6 +161,13 @@ final class ReplayTracer implements Tracer {
      * that signal, and that entry is the same recorded call.
      */
     private final Set<Integer> reissued = new HashSet<>();
+    /**
+     * Live tid to the alternate signal stack its last sigaltstack set (run for real, so the kernel has it too;
+     * a checkpoint's copy of the thread is given it again). A fork's child inherits its creator's, a thread starts
+     * without one, an exec clears it.
+     */
+    private final Map<Integer, ThreadFacts.AltStack> altStacks = new HashMap<>();
+    private static final int SS_DISABLE = 2;
     /** Live tids waiting in pause() for their process's end (their recorded calls are over, or never returned). */
     private final Set<Integer> waitingForTheEnd = new HashSet<>();
     /** Live tids at a real call's exit found not interrupted: the registers are read once per exit stop. */
@@ -170,6 +178,7 @@ final class ReplayTracer implements Tracer {
     private final int nrWait4;
     private final int nrWaitid;
     private final int nrShmat;
+    private final int nrSigaltstack;
     private final int nrMprotect;
     private final int nrPkeyMprotect;
     private final int nrClone;
@@ -287,6 +296,7 @@ final class ReplayTracer implements Tracer {
         }
         nrWaitid = nr("waitid");
         nrShmat = nr("shmat");
+        nrSigaltstack = nr("sigaltstack");
         nrMprotect = nr("mprotect");
         nrPkeyMprotect = nr("pkey_mprotect");
         nrTgsigqueueinfo = nr("rt_tgsigqueueinfo");
@@ -360,7 +370,7 @@ final class ReplayTracer implements Tracer {
                  Map<Integer, List<Injected>> injected, Map<String, Path> sharedCopies, long replayed, int nextStep,
                  Map<Integer, Integer> running, Set<Integer> sharingPids, Set<Integer> sharedReadOnly, boolean warnedKernelCopy, Map<Integer, ScheduleEvent> armed,
                  Map<Integer, ScheduleEvent> preempted, Map<Integer, Integer> exitHeldFor, Map<Integer, Long> childTidWord,
-                 Set<Integer> reissued, Set<Integer> waitingForTheEnd) {
+                 Set<Integer> reissued, Set<Integer> waitingForTheEnd, Map<Integer, ThreadFacts.AltStack> altStacks) {
     }
 
     State state(SyscallEvent parked, int liveTid) {
@@ -374,7 +384,7 @@ final class ReplayTracer implements Tracer {
                 new HashMap<>(recToLiveTid), fds, new HashMap<>(pending), new HashMap<>(scratch), queued,
                 new HashMap<>(sharedCopies), replayed, nextStep, new HashMap<>(running), new HashSet<>(sharingPids), new HashSet<>(sharedReadOnly), warnedKernelCopy, new HashMap<>(armed),
                 new HashMap<>(preempted), new HashMap<>(exitHeldFor), new HashMap<>(childTidWord), new HashSet<>(reissued),
-                new HashSet<>(waitingForTheEnd));
+                new HashSet<>(waitingForTheEnd), new HashMap<>(altStacks));
     }
 
     /**
@@ -387,11 +397,26 @@ final class ReplayTracer implements Tracer {
         return waitingForTheEnd.contains(tid) || p != null && issuedAgainIfInterrupted(p);
     }
 
-    /** The CLONE_CHILD_CLEARTID word of live thread {@code tid}'s recorded clone, 0 when none (the program's first thread). */
-    long clearTidWordOf(int tid) {
-        Integer recTid = liveToRecTid.get(tid);
-        Long word = recTid == null ? null : clearTidWord.get(recTid);
-        return word == null ? 0 : word;
+    /** What checkpoints need to know of the live threads ({@link ThreadFacts}), from this replay's tables. */
+    ThreadFacts threadFacts() {
+        return new ThreadFacts() {
+            @Override
+            public boolean issuedAgainIfInterrupted(int tid) {
+                return ReplayTracer.this.issuedAgainIfInterrupted(tid);
+            }
+
+            @Override
+            public long clearTidWord(int tid) {
+                Integer recTid = liveToRecTid.get(tid);
+                Long word = recTid == null ? null : clearTidWord.get(recTid);
+                return word == null ? 0 : word;
+            }
+
+            @Override
+            public ThreadFacts.AltStack altStack(int tid) {
+                return altStacks.get(tid);
+            }
+        };
     }
 
     /**
@@ -447,6 +472,8 @@ final class ReplayTracer implements Tracer {
         reissued.addAll(issuedAgain);
         waitingForTheEnd.clear();
         s.waitingForTheEnd().forEach(live -> waitingForTheEnd.add(tid.applyAsInt(live)));
+        altStacks.clear();
+        s.altStacks().forEach((live, alt) -> altStacks.put(tid.applyAsInt(live), alt));
         exitChecked.clear();
         tracees.clear();
     }
@@ -800,6 +827,17 @@ final class ReplayTracer implements Tracer {
             return decide(r, e, t, log);
         } catch (DeviceException ex) {
             throw failure("event " + r.seq() + " (" + table.name(r.nr()) + "): " + ex.getMessage());
+        }
+    }
+
+    /** A sigaltstack that succeeded: its new stack (the stack_t its first argument points to), or none with SS_DISABLE. */
+    private void noteAltStack(int tid, List<MemoryBlock> inputs) {
+        for (MemoryBlock b : inputs) {
+            if (b.arg() != 0 || b.length() < 24) continue;
+            ByteBuffer v = b.view().order(ByteOrder.LITTLE_ENDIAN);
+            int flags = v.getInt(8);
+            if ((flags & SS_DISABLE) != 0) altStacks.remove(tid);
+            else altStacks.put(tid, new ThreadFacts.AltStack(v.getLong(0), flags, v.getLong(16)));
         }
     }
 
@@ -1423,6 +1461,8 @@ final class ReplayTracer implements Tracer {
             return;
         }
         if (p.ranForReal()) finishRealCall(r, event, p, t);
+        if (r.nr() == nrSigaltstack && event.result() == 0) noteAltStack(t.tid(), p.liveInputs());
+        if ((r.nr() == nrExecve || r.nr() == nrExecveat) && event.result() == 0) altStacks.remove(t.tid());
         boolean signalled = !signalledAtEntry.isEmpty() && signalledAtEntry.remove(r.seq());
         boolean injectedAtEntry = signalled || waitsForSignal.contains(r.nr()) || maskedWaits.contains(r.nr());
         if (!injectedAtEntry || !p.ranForReal()) injectSignalsAfter(r, t, false);
@@ -1652,6 +1692,8 @@ final class ReplayTracer implements Tracer {
         recToLiveTid.put(rs.childTid(), event.childTid());
         recToLivePid.put(rs.childPid(), event.childPid());
         boolean thread = (rs.cloneFlags() & CLONE_THREAD) != 0 || rs.spawnKind() == SpawnEvent.Kind.THREAD;
+        ThreadFacts.AltStack alt = altStacks.get(event.tid());
+        if (alt != null && (rs.cloneFlags() & CLONE_VM) == 0) altStacks.put(event.childTid(), alt); // fork keeps it
         Tracee parent = tracees.get(event.tid());
         if (parent != null && (p.rec().nr() == nrClone || p.rec().nr() == nrClone3)) {
             // Now, not at clone's return: the new thread may run first and read its tid (the JVM does).
