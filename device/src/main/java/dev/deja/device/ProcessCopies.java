@@ -150,7 +150,7 @@ public final class ProcessCopies {
         }
     }
 
-    /** A copy made by {@link #fork(int, int, List, long)}: its pid, and the tid of each re-created thread by the tid it was imaged from. */
+    /** A copy made by {@link #fork(int, int, Image)}: its pid, and the tid of each re-created thread by the tid it was imaged from. */
     public record Copy(int pid, Map<Integer, Integer> tids) {
         public Copy {
             tids = Map.copyOf(tids);
@@ -181,24 +181,31 @@ public final class ProcessCopies {
      * A copy of a process for a checkpoint ({@link Tracee#copyProcess}): {@code pid}, forked from the
      * process's first thread, which was in a call that runs for real when {@code leaderInCall} (it issues
      * that call again), its CLONE_CHILD_CLEARTID word and robust futex list (head, length: fork carries
-     * neither), and the images of the other threads. When the
-     * first thread was held at a call's exit or in user code, {@code leaderHeld} is its image (the copy
-     * then waits at the entry of a call of its own, and a restore puts its copy where the image says);
-     * else null (the copy waits at the entry of the first thread's call).
+     * neither), and the images of the other threads. When the first thread was held at a call's exit or in
+     * user code, {@code leaderHeld} is its image (the copy then waits at the entry of a call of its own, and
+     * a restore puts its copy where the image says); else null (the copy waits at the entry of the first
+     * thread's call).
      */
     public record Image(int pid, boolean leaderInCall, long leaderClearTidWord, long[] leaderRobustList,
                         ThreadImage leaderHeld, List<ThreadImage> threads) {
         public Image {
+            leaderRobustList = leaderRobustList.clone();
             threads = List.copyOf(threads);
+        }
+
+        @Override
+        public long[] leaderRobustList() {
+            return leaderRobustList.clone();
         }
     }
 
     /**
-     * Forks thread {@code tid} as {@link #fork(int, int, boolean)} without {@code atEntry}, and re-creates
-     * {@code threads} in the copy, each in the stop its {@link ThreadImage.Stop} names: at the entry stop
-     * of its call, issued again (ENTRY, IN_CALL), at the exit stop of a call of its own with the image's registers
-     * (EXIT), or in its first stop with them (START, USER). {@code clearTidWord}: the forking thread's
-     * CLONE_CHILD_CLEARTID word, which fork does not copy (0: none).
+     * Forks thread {@code tid} (a checkpoint's copy of {@code image}'s process) as {@link #fork(int, int,
+     * boolean)} without {@code atEntry}, gives the copy's first thread the leader's clear-tid word and robust
+     * list, and re-creates the image's other threads in it, each in the stop its {@link ThreadImage.Stop}
+     * names: at the entry stop of its call, issued again (ENTRY, IN_CALL), at the exit stop of a call of
+     * its own with the image's registers (EXIT), or in its first stop with them (START, USER). The first
+     * thread too, when the leader was held at an exit or in user code ({@link Image#leaderHeld}).
      */
     public static Copy fork(int tid, int nrClone, Image image) {
         return forkRetrying(tid, nrClone, false, null, image);
@@ -207,8 +214,8 @@ public final class ProcessCopies {
     /**
      * Forks {@code tid}, stopped outside any call's entry (at a call's exit, or in user code), through the
      * syscall instruction at {@code syscallInsn}, and puts its registers back. The copy waits at the entry of
-     * a getpid of its own at that instruction, to be forked again ({@link #fork(int, int, ThreadImage, List,
-     * long)} with the thread's image).
+     * a getpid of its own at that instruction, to be forked again ({@link #fork(int, int, Image)} with the
+     * thread's image).
      */
     public static int forkFromStop(int tid, int nrClone, long syscallInsn) {
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {

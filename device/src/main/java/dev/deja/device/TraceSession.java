@@ -216,7 +216,7 @@ public final class TraceSession {
 
     /**
      * As {@link #adopt(int, LaunchSpec, Tracer)}, with the other threads {@link ProcessCopies#fork(int, int,
-     * ThreadImage, List, long)} re-created in the copy from {@code threads}: each is held where its image
+     * ProcessCopies.Image)} re-created in the copy from {@code threads}: each is held where its image
      * stood, until the tracer lets it go on as it would have let the original; so is the copy's first
      * thread when {@code leaderHeld} is its image (else it goes on into its call).
      */

@@ -25,11 +25,12 @@ import java.util.Optional;
  * ({@link ReplayControl#checkpointing()}) gets this object before the replay starts; {@link #take},
  * {@link #delete} and throwing {@link Restore} happen on the tracing thread, inside
  * {@link ReplayControl#beforeEvent}; {@link #list} and {@link #nearestAtOrBefore} from any thread.
- * Only a replay with one live process can be checkpointed (see {@link ProcessCopies#refusal}). Of a
- * multi-threaded process the copy holds the thread at the call; the others are kept as {@link
- * ThreadImage}s, taken where the replay holds them (a thread blocked in a futex wait is interrupted for
- * its registers and sent back in), and re-created in each copy a restore makes. Every copy is killed
- * when the replay ends.
+ * Only a replay with one live process can be checkpointed (see {@link ProcessCopies#refusal}). The
+ * copy is forked from the process's first thread ({@link Tracee#copyProcess}); its other threads (the
+ * one at the call among them) are kept as {@link ThreadImage}s, taken where the replay holds them (a
+ * thread blocked in a futex wait is interrupted for its registers and sent back in), and re-created in
+ * each copy a restore makes. The bytes of writable shared memory, which the copies share with the
+ * running replay, are kept and put back by each restore. Every copy is killed when the replay ends.
  */
 public final class Checkpoints implements AutoCloseable {
     /**
