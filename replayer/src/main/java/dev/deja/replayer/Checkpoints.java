@@ -112,6 +112,14 @@ public final class Checkpoints implements AutoCloseable {
         return c;
     }
 
+    /**
+     * The recorded tid of live thread {@code liveTid} as the replay maps it (a thread a restore re-created
+     * included), or null. While the replay is stopped for the debugger (the tracing thread waits for it).
+     */
+    public Integer recordedTid(int liveTid) {
+        return tracer.recordedTidOf(liveTid);
+    }
+
     /** Every checkpoint, oldest number first. */
     public List<Checkpoint> list() {
         synchronized (held) {

@@ -397,6 +397,11 @@ final class ReplayTracer implements Tracer {
         return waitingForTheEnd.contains(tid) || p != null && issuedAgainIfInterrupted(p);
     }
 
+    /** The recorded tid of live thread {@code tid}, or null when the replay has not mapped it. */
+    Integer recordedTidOf(int tid) {
+        return liveToRecTid.get(tid);
+    }
+
     /** What checkpoints need to know of the live threads ({@link ThreadFacts}), from this replay's tables. */
     ThreadFacts threadFacts() {
         return new ThreadFacts() {

@@ -265,6 +265,7 @@ public final class GdbServer implements ReplayControl, DebugAgent, AutoCloseable
     @Override
     public void checkpoints(Checkpoints checkpoints) {
         rewind.checkpoints(checkpoints);
+        names.alsoAsk(checkpoints::recordedTid);
     }
 
     @Override

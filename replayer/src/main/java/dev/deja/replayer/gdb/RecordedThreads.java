@@ -11,13 +11,16 @@ import java.util.Map;
  * What the recording says of each live replayed thread: its recorded tid, and the name it gave itself.
  * A replay skips {@code prctl(PR_SET_NAME)} (it changes nothing the program reads back but its own
  * name, which the recording answers), so the live threads keep their creator's name: gdb is told the
- * recorded one. Both are taken from each recorded call as the replay reaches it (see {@link #observe}).
+ * recorded one. Both are taken from each recorded call as the replay reaches it (see {@link #observe}),
+ * and a thread a checkpoint's copy re-created is known by the replay's own map ({@link #alsoAsk}) before
+ * it makes a call. Names are kept by recorded thread, so the copy's threads have theirs.
  */
 public final class RecordedThreads {
     private static final long PR_SET_NAME = 15;
     private final int nrPrctl;
-    private final Map<Integer, String> byLiveTid = new HashMap<>();
+    private final Map<Integer, String> byRecordedTid = new HashMap<>();
     private final Map<Integer, Integer> recordedTids = new HashMap<>();
+    private java.util.function.IntFunction<Integer> replayMap = tid -> null;
 
     public RecordedThreads(int nrPrctl) {
         this.nrPrctl = nrPrctl;
@@ -35,17 +38,24 @@ public final class RecordedThreads {
             byte[] data = b.data();
             int n = 0;
             while (n < data.length && data[n] != 0) n++;
-            byLiveTid.put(tracee.tid(), new String(data, 0, n, StandardCharsets.UTF_8));
+            byRecordedTid.put(recorded.tid(), new String(data, 0, n, StandardCharsets.UTF_8));
         }
     }
 
-    /** The recorded tid of live thread {@code tid}, or null before its first recorded call. */
+    /** The replay's own map of live to recorded tids (or null), asked for threads no call has shown yet. */
+    public void alsoAsk(java.util.function.IntFunction<Integer> liveToRecorded) {
+        this.replayMap = liveToRecorded;
+    }
+
+    /** The recorded tid of live thread {@code tid}, or null before the replay knows it. */
     public Integer recordedTid(int tid) {
-        return recordedTids.get(tid);
+        Integer known = recordedTids.get(tid);
+        return known != null ? known : replayMap.apply(tid);
     }
 
     /** The recorded name of live thread {@code tid}, or null when it gave itself none (so far). */
     public String nameOf(int tid) {
-        return byLiveTid.get(tid);
+        Integer recorded = recordedTid(tid);
+        return recorded == null ? null : byRecordedTid.get(recorded);
     }
 }

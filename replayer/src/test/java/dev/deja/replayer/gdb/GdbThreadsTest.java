@@ -109,6 +109,19 @@ class GdbThreadsTest {
 
     private static final int NR_PRCTL = 157;
 
+    /** A thread a checkpoint's copy re-created has made no call yet: the replay's map names it, with its recorded name. */
+    @Test
+    void aReCreatedThreadIsKnownByTheReplaysMapBeforeItsFirstCall() {
+        RecordedThreads recorded = new RecordedThreads(NR_PRCTL);
+        recorded.observe(prctlSetName(1001, "worker-1", 0), worker);
+        assertEquals(null, recorded.recordedTid(0x77));
+        recorded.alsoAsk(live -> live == 0x77 ? 1001 : null);
+        assertEquals(1001, recorded.recordedTid(0x77));
+        assertEquals("worker-1", recorded.nameOf(0x77));
+        assertEquals(1001, recorded.recordedTid(0x65)); // what a call showed is kept
+        assertEquals(null, recorded.recordedTid(0x78));
+    }
+
     @Test
     void threadsAreNamedAndNumberedAsRecorded() {
         RecordedThreads recorded = new RecordedThreads(NR_PRCTL);
