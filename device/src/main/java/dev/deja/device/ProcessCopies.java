@@ -82,8 +82,8 @@ public final class ProcessCopies {
     public record SharedBytes(long start, byte[] bytes, String range) {
     }
 
-    /** The most shared memory a checkpoint keeps the bytes of. */
-    static final long SHARED_LIMIT = 64L << 20;
+    /** The most shared memory one checkpoint keeps the bytes of (they are kept in deja's heap). */
+    static final long SHARED_LIMIT = 16L << 20;
 
     /**
      * The contents of every writable MAP_SHARED mapping of {@code pid} (its threads stopped), read through

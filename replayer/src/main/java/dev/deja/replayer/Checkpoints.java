@@ -98,6 +98,11 @@ public final class Checkpoints implements AutoCloseable {
         List<ProcessCopies.SharedBytes> shared;
         try {
             shared = ProcessCopies.sharedContents(tracee.pid(), "pid " + parked.pid());
+            long kept = sharedBytesKept() + shared.stream().mapToLong(b -> b.bytes().length).sum();
+            if (kept > SHARED_KEPT_LIMIT) {
+                throw new Refused("the checkpoints would keep " + (kept >> 20) + " MiB of the program's writable shared"
+                        + " memory, more than " + (SHARED_KEPT_LIMIT >> 20) + " MiB ('delete checkpoint N' frees some)");
+            }
             image = tracee.copyProcess(tracer.cloneNr(), tracer.threadFacts());
         } catch (DeviceException e) {
             throw new Refused(e.getMessage());
@@ -118,6 +123,15 @@ public final class Checkpoints implements AutoCloseable {
      */
     public Integer recordedTid(int liveTid) {
         return tracer.recordedTidOf(liveTid);
+    }
+
+    /** The most bytes of writable shared memory all checkpoints together keep (in deja's heap). */
+    static final long SHARED_KEPT_LIMIT = 256L << 20;
+
+    private long sharedBytesKept() {
+        synchronized (held) {
+            return held.stream().flatMap(h -> h.shared().stream()).mapToLong(b -> b.bytes().length).sum();
+        }
     }
 
     /** Every checkpoint, oldest number first. */
