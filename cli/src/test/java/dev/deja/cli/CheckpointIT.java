@@ -80,6 +80,12 @@ class CheckpointIT {
         return r.stdout().lines().filter(l -> l.matches("[a-z0-9_]+ +0x[0-9a-f]{16}  -?\\d+")).toList();
     }
 
+    /** {@code lines} are {@code times} runs of {@code each} lines (a state shown each time), all the same as the first. */
+    private static void sameEachTime(List<String> lines, int times, int each, Runs.Result r) {
+        assertEquals(times * each, lines.size(), r.stdout());
+        for (int k = 1; k < times; k++) assertEquals(lines.subList(0, each), lines.subList(k * each, (k + 1) * each));
+    }
+
     private static List<String> memory(Runs.Result r) {
         return r.stdout().lines().filter(l -> l.matches("0x[0-9a-f]+:\t.*")).toList();
     }
@@ -120,14 +126,9 @@ class CheckpointIT {
         assertTrue(r.stdout().matches("(?s).*\n1    #" + early + " +pid \\d+ +\\d+\\.\\d MiB, \\d+\\.\\d MiB +by 'checkpoint' in .*"),
                 r.stdout());
         // Forward, back by the checkpoint, and by a re-run from the start: the same registers and stack.
-        List<String> regs = registers(r);
-        assertEquals(3 * 27, regs.size(), r.stdout());
-        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
-        assertEquals(regs.subList(0, 27), regs.subList(54, 81));
+        sameEachTime(registers(r), 3, 27, r);
         List<String> stack = memory(r);
-        assertEquals(3 * 33, stack.size(), r.stdout());
-        assertEquals(stack.subList(0, 33), stack.subList(33, 66));
-        assertEquals(stack.subList(0, 33), stack.subList(66, 99));
+        sameEachTime(stack, 3, 33, r);
         assertTrue(stack.get(32).endsWith(":\t\"data.txt\""), stack.get(32));
         // The program's own output is reproduced again after going back, as after a re-run.
         assertTrue(r.stdout().split("openat data.txt O_CREAT -> fd 4", -1).length >= 3, r.stdout());
@@ -153,12 +154,9 @@ class CheckpointIT {
                 "checkpoint 2 at #" + report + " [pid ",
                 "going back: from checkpoint 1 (#" + early + ") to #" + clone,
                 "heisen_fork: child exited with");
-        List<String> regs = registers(r);
-        assertEquals(2 * 27, regs.size(), r.stdout());
-        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        sameEachTime(registers(r), 2, 27, r);
         List<String> mem = memory(r);
-        assertEquals(2 * 5, mem.size(), r.stdout());
-        assertEquals(mem.subList(0, 5), mem.subList(5, 10));
+        sameEachTime(mem, 2, 5, r);
         assertTrue(mem.getFirst().contains("\"heisen_fork: child exited with "), mem.getFirst());
         assertEquals(List.of(), processesOf(forkExe));
     }
@@ -239,9 +237,7 @@ class CheckpointIT {
                 "info checkpoints");
         assertEquals(0, r.status(), r.stdout() + r.stderr());
         contains(r, "[the program exited with status 0]", "going back: from checkpoint 1 (#" + early + ") to #" + exit);
-        List<String> regs = registers(r);
-        assertEquals(2 * 27, regs.size(), r.stdout());
-        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
+        sameEachTime(registers(r), 2, 27, r);
         assertEquals(List.of(), processesOf(filesExe));
     }
 
@@ -302,12 +298,8 @@ class CheckpointIT {
         contains(r, "checkpoint 1 at #" + at + thread, "going back: from checkpoint 1 (#" + at + ") to #" + later,
                 "barrier generations: 2", "[the program exited with status 0]");
         assertTrue(!r.stdout().contains("error"), r.stdout());
-        List<String> regs = registers(r);
-        assertEquals(2 * 27, regs.size(), r.stdout());
-        assertEquals(regs.subList(0, 27), regs.subList(27, 54));
-        List<String> stack = memory(r);
-        assertEquals(2 * 8, stack.size(), r.stdout());
-        assertEquals(stack.subList(0, 8), stack.subList(8, 16));
+        sameEachTime(registers(r), 2, 27, r);
+        sameEachTime(memory(r), 2, 8, r);
     }
 
     /**

@@ -83,6 +83,11 @@ final class GdbReplays {
         throw new AssertionError("no gdb server address: " + out);
     }
 
+    /** Asserts that {@code regex} is found somewhere in {@code text} (gdb's whole output: the message). */
+    static void assertFound(String text, String regex) {
+        org.junit.jupiter.api.Assertions.assertTrue(java.util.regex.Pattern.compile(regex).matcher(text).find(), text);
+    }
+
     static int count(String text, String part) {
         int n = 0;
         for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) n++;

@@ -1,6 +1,7 @@
 package dev.deja.cli;
 
 import static dev.deja.cli.GdbReplays.GDB;
+import static dev.deja.cli.GdbReplays.assertFound;
 import static dev.deja.cli.GdbReplays.count;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -72,8 +73,8 @@ class GdbWatchIT {
                 add_len (hdr=0x"""), g);
         assertTrue(g.contains("more=4) at gdb_watch.c:29\n29\t}\n"), g);
         // The recorded read wrote len: a hit at that call's return, in read, called from load.
-        assertTrue(Pattern.compile("Old value = 12\nNew value = 16\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
-        assertTrue(Pattern.compile("(?m)^#1  0x[0-9a-f]+ in load \\(.*\\) at gdb_watch\\.c:37$").matcher(g).find(), g);
+        assertFound(g, "Old value = 12\nNew value = 16\n0x[0-9a-f]+ in \\S*read \\(");
+        assertFound(g, "(?m)^#1  0x[0-9a-f]+ in load \\(.*\\) at gdb_watch\\.c:37$");
         assertTrue(g.contains("$1 = 16\n"), g);
         assertEquals(3, count(g, "Hardware watchpoint 2: -location hdr->len\n\nOld value"), "no other stop: " + g);
         // 300 stores into the watched page that leave len alone: none stops; the run ends as recorded.
@@ -114,8 +115,8 @@ class GdbWatchIT {
         String g = s.gdb();
         // The breakpoint on set_len's store: the store is stepped with its own byte, and stepi onto it is
         // reported as the step it is (len is not watched now).
-        assertTrue(Pattern.compile("=> 0x[0-9a-f]+ <set_len\\+18>:\tmov    %edx,0x4\\(%rax\\)\n").matcher(g).find(), g);
-        assertTrue(Pattern.compile("=> 0x[0-9a-f]+ <set_len\\+21>:\tnop\n").matcher(g).find(), g);
+        assertFound(g, "=> 0x[0-9a-f]+ <set_len\\+18>:\tmov    %edx,0x4\\(%rax\\)\n");
+        assertFound(g, "=> 0x[0-9a-f]+ <set_len\\+21>:\tnop\n");
         // Two watches changed by one read: one stop each.
         assertTrue(g.contains("Hardware watchpoint 3: -location hdr->magic[0]\n\nOld value = 0 '\\000'\nNew value = 68 'D'\n"), g);
         assertTrue(g.contains("Hardware watchpoint 2: -location hdr->version\n\nOld value = 0\nNew value = 7\n"), g);
@@ -124,12 +125,10 @@ class GdbWatchIT {
         assertTrue(g.contains("Old value = 68\nNew value = 137\n"), g);
         assertTrue(g.contains("Old value = 137\nNew value = 211\n"), g);
         assertTrue(g.contains("Old value = 211\nNew value = 276\n"), g);
-        assertTrue(Pattern.compile("New value = 276\n0x[0-9a-f]+ in checksum \\(hdr=0x[0-9a-f]+ <the_header>\\) at gdb_watch\\.c:48\n")
-                .matcher(g).find(), g);
+        assertFound(g, "New value = 276\n0x[0-9a-f]+ in checksum \\(hdr=0x[0-9a-f]+ <the_header>\\) at gdb_watch\\.c:48\n");
         assertTrue(g.contains("Watchpoint 6 deleted because the program has left the block"), g);
         // A read watchpoint set late: printf's argument is the next load of len.
-        assertTrue(Pattern.compile("Hardware read watchpoint 7: the_header.len\n\nValue = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n")
-                .matcher(g).find(), g);
+        assertFound(g, "Hardware read watchpoint 7: the_header.len\n\nValue = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n");
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
     }
 
@@ -159,15 +158,14 @@ class GdbWatchIT {
         assertTrue(g.contains(read + "Value = 8\nadd_len (hdr=0x"), g);
         assertTrue(g.contains(read + "Value = 12\nadd_len (hdr=0x"), g);
         // The recorded read writes version: an access; it writes len too, which is no read of it.
-        assertTrue(Pattern.compile(Pattern.quote(access) + "Old value = 0\nNew value = 7\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertFound(g, Pattern.quote(access) + "Old value = 0\nNew value = 7\n0x[0-9a-f]+ in \\S*read \\(");
         // Going back from there: before the recorded read (its entry), then before add_len(0)'s load.
-        assertTrue(Pattern.compile(Pattern.quote(access) + "Old value = 7\nNew value = 0\n0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
-        assertTrue(Pattern.compile(Pattern.quote(read) + "Value = 12\n0x[0-9a-f]+ in add_len \\(.*more=0\\) at gdb_watch\\.c:28\n")
-                .matcher(g).find(), g);
+        assertFound(g, Pattern.quote(access) + "Old value = 7\nNew value = 0\n0x[0-9a-f]+ in \\S*read \\(");
+        assertFound(g, Pattern.quote(read) + "Value = 12\n0x[0-9a-f]+ in add_len \\(.*more=0\\) at gdb_watch\\.c:28\n");
         // Forward again: the same load, the read, then main's loads for printf (version first, then len),
         // and none of the 300 stores touch makes into the page.
-        assertTrue(Pattern.compile(Pattern.quote(access) + "Value = 7\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n").matcher(g).find(), g);
-        assertTrue(Pattern.compile(Pattern.quote(read) + "Value = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n").matcher(g).find(), g);
+        assertFound(g, Pattern.quote(access) + "Value = 7\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n");
+        assertFound(g, Pattern.quote(read) + "Value = 16\n0x[0-9a-f]+ in main \\(.*\\) at gdb_watch\\.c:65\n");
         assertEquals(3, count(g, read + "Value = 12\n"), "forward, back, forward again: " + g);
         assertEquals(0, count(g, read + "Old value"), g);
         assertEquals(GdbReplay.KILLED_BY_GDB, s.deja().status(), s.deja().stderr());
@@ -195,11 +193,11 @@ class GdbWatchIT {
                 """);
         String g = s.gdb();
         // The loader's two opens (entry and return each), then the program's: the watch is set at that entry.
-        assertTrue(Pattern.compile("\\$1 = 0x[0-9a-f]+ \".*/hdr.bin\"\n").matcher(g).find(), g);
-        assertTrue(Pattern.compile("Hardware watchpoint 2: -location the_header.len\n\nOld value = 12\nNew value = 16\n"
-                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
-        assertTrue(Pattern.compile("Hardware watchpoint 3: -location the_header.version\n\nOld value = 0\nNew value = 7\n"
-                + "0x[0-9a-f]+ in \\S*read \\(").matcher(g).find(), g);
+        assertFound(g, "\\$1 = 0x[0-9a-f]+ \".*/hdr.bin\"\n");
+        assertFound(g, "Hardware watchpoint 2: -location the_header.len\n\nOld value = 12\nNew value = 16\n"
+                + "0x[0-9a-f]+ in \\S*read \\(");
+        assertFound(g, "Hardware watchpoint 3: -location the_header.version\n\nOld value = 0\nNew value = 7\n"
+                + "0x[0-9a-f]+ in \\S*read \\(");
         assertTrue(g.matches("(?s).*\\[Inferior 1 \\(process \\d+\\) exited with code 07\\].*"), g);
         assertEquals(7, s.deja().status(), s.deja().stderr());
         assertEquals("read 12 len 16 version 7 sum 276\n", s.deja().stdout(), s.deja().stderr());

@@ -106,28 +106,34 @@ final class ProcFs {
     }
 
     static List<Mapping> fileMappings(int pid) {
+        return mappings(pid, f -> f.length == 6 && f[5].startsWith("/"));
+    }
+
+    /** The writable MAP_SHARED mappings of the process (memory a fork child would share with it), any path or none. */
+    static List<Mapping> writableSharedMappings(int pid) {
+        return mappings(pid, f -> f.length >= 2 && f[1].length() == 4 && f[1].charAt(1) == 'w' && f[1].charAt(3) == 's');
+    }
+
+    /** Whether the process has a writable shared mapping. */
+    static boolean hasWritableSharedMapping(int pid) {
+        return !writableSharedMappings(pid).isEmpty();
+    }
+
+    /** The lines of /proc/PID/maps whose fields {@code keep} accepts (path "" for an anonymous one). */
+    private static List<Mapping> mappings(int pid, java.util.function.Predicate<String[]> keep) {
         List<Mapping> out = new ArrayList<>();
         for (String line : lines(proc(pid).resolve("maps"))) {
             // start-end perms offset dev inode path
             String[] f = line.trim().split("\\s+", 6);
-            if (f.length < 6 || !f[5].startsWith("/")) continue;
+            if (f.length < 5 || !keep.test(f)) continue;
             int dash = f[0].indexOf('-');
             String perms = f[1];
             int prot = (perms.charAt(0) == 'r' ? 1 : 0) | (perms.charAt(1) == 'w' ? 2 : 0) | (perms.charAt(2) == 'x' ? 4 : 0);
             out.add(new Mapping(Long.parseUnsignedLong(f[0].substring(0, dash), 16),
                     Long.parseUnsignedLong(f[0].substring(dash + 1), 16), prot, perms.charAt(3) == 's',
-                    Long.parseUnsignedLong(f[2], 16), f[5]));
+                    Long.parseUnsignedLong(f[2], 16), f.length == 6 ? f[5] : ""));
         }
         return out;
-    }
-
-    /** Whether the process has a writable shared mapping (MAP_SHARED memory a fork child would share with it). */
-    static boolean hasWritableSharedMapping(int pid) {
-        for (String line : lines(proc(pid).resolve("maps"))) {
-            int sp = line.indexOf(' ');
-            if (sp > 0 && sp + 4 < line.length() && line.charAt(sp + 2) == 'w' && line.charAt(sp + 4) == 's') return true;
-        }
-        return false;
     }
 
     /** The device and inode of the file open at {@code fd} in the process, as "dev:ino", or null when gone. */

@@ -91,38 +91,28 @@ public final class ProcessCopies {
      * {@link #SHARED_LIMIT} or one cannot be read.
      */
     public static List<SharedBytes> sharedContents(int pid, String name) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(ProcFs.proc(pid).resolve("maps"), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new DeviceException("cannot read the mappings of " + name + ": " + e.getMessage(), e);
-        }
         List<SharedBytes> found = new ArrayList<>();
         long total = 0;
         try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(pid).resolve("mem"),
                 java.nio.file.StandardOpenOption.READ)) {
-            for (String line : lines) {
-                String[] f = line.trim().split("\\s+", 6);
-                if (f.length < 2 || f[1].length() != 4 || f[1].charAt(1) != 'w' || f[1].charAt(3) != 's') continue;
-                String range = f[0] + (f.length == 6 ? " " + f[5] : "");
-                int dash = f[0].indexOf('-');
-                long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
-                long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
-                total += end - start;
+            for (ProcFs.Mapping m : ProcFs.writableSharedMappings(pid)) {
+                String range = Long.toHexString(m.start()) + "-" + Long.toHexString(m.end())
+                        + (m.path().isEmpty() ? "" : " " + m.path());
+                total += m.end() - m.start();
                 if (total > SHARED_LIMIT) {
                     throw new DeviceException(name + " has more than " + (SHARED_LIMIT >> 20) + " MiB of writable shared"
                             + " memory (" + range + "): a checkpoint keeps a copy of its bytes, as a forked copy would share it"
                             + " with the running replay");
                 }
-                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (end - start));
+                java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate((int) (m.end() - m.start()));
                 while (bytes.hasRemaining()) {
-                    if (mem.read(bytes, start + bytes.position()) <= 0) break;
+                    if (mem.read(bytes, m.start() + bytes.position()) <= 0) break;
                 }
                 if (bytes.hasRemaining()) {
                     throw new DeviceException(name + " has a writable shared mapping (" + range + ") deja cannot read"
                             + " whole: a forked copy would share it with the running replay");
                 }
-                found.add(new SharedBytes(start, bytes.array(), range));
+                found.add(new SharedBytes(m.start(), bytes.array(), range));
             }
         } catch (IOException e) {
             throw new DeviceException(name + " has a writable shared mapping deja cannot read (" + e.getMessage()
@@ -226,12 +216,7 @@ public final class ProcessCopies {
                 throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + got[0]);
             }
             firstStop(wait, child);
-            long[] regs = ptrace.getRegsArray(child);
-            regs[X86Regs.RIP] = syscallInsn;
-            regs[X86Regs.RAX] = number("getpid");
-            regs[X86Regs.ORIG_RAX] = -1;
-            ptrace.setRegs(child, regs);
-            toEntry(ptrace, wait, child);
+            toEntryOfOwnCall(ptrace, wait, child, syscallInsn);
             return child;
         }
     }
@@ -281,23 +266,7 @@ public final class ProcessCopies {
             long[] args = {CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0};
             for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
             ptrace.setRegs(tid, regs);
-            int child = 0;
-            // The clone's fork event (the child is traced from there), then its exit stop.
-            while (true) {
-                resume(ptrace, tid, "the injected clone");
-                int status = stop(wait, tid, "the injected clone");
-                if (Wait.ptraceEvent(status) == Ptrace.EVENT_FORK || Wait.ptraceEvent(status) == Ptrace.EVENT_CLONE) {
-                    child = (int) ptrace.eventMessage(tid);
-                    continue;
-                }
-                if (Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
-                if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) break;
-                // A signal from outside (a terminal's Ctrl-C reaches the whole process group): the replay
-                // does not deliver those, and the resume above drops it.
-                if (Wait.ptraceEvent(status) == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue;
-                throw new DeviceException("tid " + tid + " stopped unexpectedly in its injected clone (wait status 0x"
-                        + Integer.toHexString(status) + ")");
-            }
+            int child = (int) toExit(ptrace, wait, tid, "the injected clone");
             long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
             // The original call issued again, as RemoteSyscall does.
             long[] again = saved.clone();
@@ -341,11 +310,7 @@ public final class ProcessCopies {
                 throw new DeviceException("cannot re-create the threads of pid " + tid + "'s copy: " + e.getMessage(), e);
             }
             long[] own = copyRegs != null ? copyRegs : saved;
-            long[] primed = own.clone();
-            primed[X86Regs.RAX] = own[X86Regs.ORIG_RAX];
-            primed[X86Regs.ORIG_RAX] = -1; // not in a syscall: no restart applies to it
-            primed[X86Regs.RIP] = own[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
-            ptrace.setRegs(child, primed);
+            ptrace.setRegs(child, issuingAgain(own));
             if (atEntry) {
                 toEntry(ptrace, wait, child);
                 ptrace.setRegs(child, own);
@@ -400,20 +365,12 @@ public final class ProcessCopies {
             case ENTRY, IN_CALL -> {
                 // At the entry stop of the call it was at (or in), issued again: at an entry stop, or at the exit
                 // stop of the interrupted call, rip is past the syscall instruction and orig_rax its number.
-                regs[X86Regs.RAX] = regs[X86Regs.ORIG_RAX];
-                regs[X86Regs.ORIG_RAX] = -1;
-                regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
-                ptrace.setRegs(thread, regs);
+                ptrace.setRegs(thread, issuingAgain(regs));
                 toEntry(ptrace, wait, thread);
             }
             case EXIT -> {
                 // An exit stop of a call of its own (getpid), where the thread gets the registers of the one it had.
-                long[] any = ptrace.getRegsArray(thread);
-                any[X86Regs.RIP] = syscallInsn;
-                any[X86Regs.RAX] = number("getpid");
-                any[X86Regs.ORIG_RAX] = -1;
-                ptrace.setRegs(thread, any);
-                toEntry(ptrace, wait, thread);
+                toEntryOfOwnCall(ptrace, wait, thread, syscallInsn);
                 resume(ptrace, thread, "its call's exit");
                 int status = stop(wait, thread, "its call's exit");
                 if (Wait.stopSignal(status) != SYSCALL_STOP || !exitStop(ptrace, thread)) {
@@ -481,30 +438,54 @@ public final class ProcessCopies {
      * clone event met on the way (the new thread's tid; 0 when none).
      */
     private static long[] inject(Ptrace ptrace, Wait wait, int tid, long insn, int nr, long... args) {
-        long[] saved = ptrace.getRegsArray(tid);
-        long[] regs = saved.clone();
-        regs[X86Regs.RIP] = insn;
-        regs[X86Regs.RAX] = nr;
-        regs[X86Regs.ORIG_RAX] = -1;
-        for (int i = 0; i < args.length; i++) regs[X86Regs.ARGS[i]] = args[i];
-        ptrace.setRegs(tid, regs);
+        long[] saved = RemoteSyscall.atSyscallInsn(ptrace, tid, insn, nr, args);
         toEntry(ptrace, wait, tid);
-        long message = 0;
-        while (true) {
-            resume(ptrace, tid, "an injected " + TABLE.name(nr));
-            int status = stop(wait, tid, "an injected " + TABLE.name(nr));
-            if (Wait.ptraceEvent(status) == Ptrace.EVENT_CLONE || Wait.ptraceEvent(status) == Ptrace.EVENT_FORK) {
-                message = ptrace.eventMessage(tid);
-                continue;
-            }
-            if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) break;
-            if (Wait.ptraceEvent(status) == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue; // a signal from outside: dropped
-            throw new DeviceException("tid " + tid + " stopped unexpectedly in an injected " + TABLE.name(nr)
-                    + " (wait status 0x" + Integer.toHexString(status) + ")");
-        }
+        long message = toExit(ptrace, wait, tid, "an injected " + TABLE.name(nr));
         long result = ptrace.getRegsArray(tid)[X86Regs.RAX];
         ptrace.setRegs(tid, saved);
         return new long[] {result, message};
+    }
+
+    /**
+     * From the entry stop of a call deja injected, on to its exit stop; returns the event message of a fork or
+     * clone event met on the way (the new task's id; 0 when none). A signal from outside (a terminal's Ctrl-C
+     * reaches the whole process group) is dropped on the way: the replay does not deliver those.
+     */
+    private static long toExit(Ptrace ptrace, Wait wait, int tid, String what) {
+        long message = 0;
+        while (true) {
+            resume(ptrace, tid, what);
+            int status = stop(wait, tid, what);
+            int event = Wait.ptraceEvent(status);
+            if (event == Ptrace.EVENT_FORK || event == Ptrace.EVENT_CLONE) {
+                message = ptrace.eventMessage(tid);
+                continue;
+            }
+            if (event == Ptrace.EVENT_SECCOMP) continue;
+            if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) return message;
+            if (event == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue;
+            throw new DeviceException("tid " + tid + " stopped unexpectedly in " + what + " (wait status 0x"
+                    + Integer.toHexString(status) + ")");
+        }
+    }
+
+    /**
+     * Registers that issue the call of syscall-stop registers {@code regs} again when the thread resumes:
+     * back over the syscall instruction with the call's number in rax, and not in a syscall (no restart
+     * applies to it).
+     */
+    private static long[] issuingAgain(long[] regs) {
+        long[] again = regs.clone();
+        again[X86Regs.RAX] = regs[X86Regs.ORIG_RAX];
+        again[X86Regs.ORIG_RAX] = -1;
+        again[X86Regs.RIP] = regs[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+        return again;
+    }
+
+    /** Takes {@code tid}, stopped outside any call, to the entry stop of a getpid of its own at {@code syscallInsn}. */
+    private static void toEntryOfOwnCall(Ptrace ptrace, Wait wait, int tid, long syscallInsn) {
+        RemoteSyscall.atSyscallInsn(ptrace, tid, syscallInsn, number("getpid"));
+        toEntry(ptrace, wait, tid);
     }
 
     /**

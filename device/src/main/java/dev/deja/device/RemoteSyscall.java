@@ -82,7 +82,7 @@ final class RemoteSyscall {
     }
 
     /** Puts {@code tid} at the {@code syscall} instruction with {@code nr(args)} loaded; returns its registers before. */
-    private static long[] atSyscallInsn(Ptrace ptrace, int tid, long syscallInsn, int nr, long... args) {
+    static long[] atSyscallInsn(Ptrace ptrace, int tid, long syscallInsn, int nr, long... args) {
         long[] saved = ptrace.getRegsArray(tid);
         long[] regs = saved.clone();
         regs[X86Regs.RIP] = syscallInsn;

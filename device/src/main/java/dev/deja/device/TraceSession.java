@@ -2897,29 +2897,15 @@ public final class TraceSession {
             // The copy enters the call itself again, not restart_syscall: a restart_block is the original's.
             long[] atEntry = regs.clone();
             atEntry[X86Regs.RAX] = -ENOSYS;
-            for (int stops = 0; stops < 8; stops++) {
-                if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("tid " + tid + " was killed during a checkpoint");
-                int status = waitOwn("its way back into its call");
-                if (!Wait.stopped(status)) {
-                    redelivered.add(new int[] {tid, status});
-                    throw new DeviceException("tid " + tid + " ended during a checkpoint");
-                }
-                if (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP || Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
-                if (Wait.stopSignal(status) == SYSCALL_STOP
-                        && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY) {
-                    int copy;
-                    try {
-                        copy = ProcessCopies.fork(tid, nrClone, atEntry);
-                    } finally {
-                        ptrace.resumeToSyscall(tid, 0); // in the call again, as before
-                    }
-                    return copy;
-                }
-                redelivered.add(new int[] {tid, status});
-                throw new DeviceException("a signal came for tid " + tid + " during a checkpoint (a checkpoint can be taken"
-                        + " at another call)");
+            if (!toRestartEntry()) {
+                throw new DeviceException("tid " + tid + " stopped otherwise on its way back into its call during a checkpoint"
+                        + " (a checkpoint can be taken at another call)");
             }
-            throw new DeviceException("tid " + tid + " did not go back into its call after its interrupt");
+            try {
+                return ProcessCopies.fork(tid, nrClone, atEntry);
+            } finally {
+                ptrace.resumeToSyscall(tid, 0); // in the call again, as before
+            }
         }
 
         /** Why this thread's image cannot be taken where it stands, or null. */
@@ -2997,22 +2983,28 @@ public final class TraceSession {
 
         /** From the exit stop of its interrupted call: on through the interrupt's stop into the call again. */
         private void backIntoCall() {
+            if (toRestartEntry()) ptrace.resumeToSyscall(tid, 0); // in the call again, as before
+        }
+
+        /**
+         * From the exit stop of its interrupted call, on through the interrupt's stop to the entry stop of the call
+         * the kernel issues again; true there. False when the thread was killed or stopped otherwise on the way
+         * (a signal from outside): that stop is the loop's, as it would have been.
+         */
+        private boolean toRestartEntry() {
             for (int stops = 0; stops < 8; stops++) {
-                if (!ptrace.resumeToSyscall(tid, 0)) return; // killed meanwhile: the loop reaps it
+                if (!ptrace.resumeToSyscall(tid, 0)) return false; // killed meanwhile: the loop reaps it
                 int status = waitOwn("its way back into its call");
-                if (!Wait.stopped(status)) {
-                    redelivered.add(new int[] {tid, status});
-                    return;
+                if (Wait.stopped(status) && (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP
+                        || Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP)) {
+                    continue;
                 }
-                if (Wait.ptraceEvent(status) == Ptrace.EVENT_STOP || Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) continue;
-                if (Wait.stopSignal(status) == SYSCALL_STOP
+                if (Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP
                         && ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY) {
-                    ptrace.resumeToSyscall(tid, 0); // in the call again, as before
-                    return;
+                    return true;
                 }
-                // Any other stop (a signal from outside) is the loop's, as it would have been.
                 redelivered.add(new int[] {tid, status});
-                return;
+                return false;
             }
             throw new DeviceException("tid " + tid + " did not go back into its call after its interrupt");
         }

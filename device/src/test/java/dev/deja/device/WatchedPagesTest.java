@@ -130,7 +130,7 @@ class WatchedPagesTest {
         assertEquals(List.of("555555554000/4096/0"), calls);
         assertEquals(0x555555554010L, w.watchFault(7, segv(WatchedPages.SEGV_ACCERR, 0x555555554010L)));
         assertFalse(w.programWrites(7, 0x555555554000L));
-        assertTrue(w.programWrites(7, 0x555555558000L) == false, "not watched at all");
+        assertFalse(w.programWrites(7, 0x555555558000L), "not watched at all");
         w.unwatch(7, 0x555555554010L, 4, true, this::mprotect);
         assertEquals(List.of("555555554000/4096/0", "555555554000/4096/1"), calls);
     }

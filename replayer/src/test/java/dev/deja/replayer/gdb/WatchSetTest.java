@@ -18,6 +18,10 @@ class WatchSetTest {
     /** Memory of 256 bytes at 0x1000. */
     private final byte[] memory = new byte[256];
 
+    private static List<WatchSet.Kind> kinds(List<WatchSet.Watch> hits) {
+        return hits.stream().map(WatchSet.Watch::kind).toList();
+    }
+
     private byte[] read(long address, int length) {
         if (address < 0x1000 || address + length > 0x1000 + memory.length) return null;
         return Arrays.copyOfRange(memory, (int) (address - 0x1000), (int) (address - 0x1000) + length);
@@ -123,7 +127,7 @@ class WatchSetTest {
         w.add(0x1010, read(0x1010, 4), WatchSet.Kind.READ);
         w.add(0x1010, read(0x1010, 4), WatchSet.Kind.ACCESS);
         List<WatchSet.Watch> hits = w.accessed(0x1012, false, this::read);
-        assertEquals(List.of(WatchSet.Kind.READ, WatchSet.Kind.ACCESS), hits.stream().map(WatchSet.Watch::kind).toList());
+        assertEquals(List.of(WatchSet.Kind.READ, WatchSet.Kind.ACCESS), kinds(hits));
         assertEquals("rwatch:1010;", hits.get(0).stopInfo());
         assertEquals("awatch:1010;", hits.get(1).stopInfo());
         assertEquals(List.of(), w.accessed(0x1014, false, this::read), "just past the range");
@@ -145,11 +149,11 @@ class WatchSetTest {
         w.add(0x1010, read(0x1010, 4), WatchSet.Kind.READ);
         w.add(0x1010, read(0x1010, 4), WatchSet.Kind.ACCESS);
         w.add(0x1010, read(0x1010, 4), WatchSet.Kind.WRITE);
-        assertEquals(List.of(WatchSet.Kind.ACCESS), w.accessed(0x1010, true, this::read).stream().map(WatchSet.Watch::kind).toList(),
+        assertEquals(List.of(WatchSet.Kind.ACCESS), kinds(w.accessed(0x1010, true, this::read)),
                 "the same value stored: an access, no change");
         memory[0x11] = 4;
         assertEquals(List.of(WatchSet.Kind.ACCESS, WatchSet.Kind.WRITE),
-                w.accessed(0x1010, true, this::read).stream().map(WatchSet.Watch::kind).toList());
+                kinds(w.accessed(0x1010, true, this::read)));
         assertNull(w.changed(this::read), "every watch took the new bytes");
         assertEquals(2, w.accessed(0x1011, false, this::read).size(), "a later load of the new value is a read");
     }
