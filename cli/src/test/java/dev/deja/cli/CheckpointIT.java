@@ -18,9 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Checkpoints of {@code deja debug}: going back by a checkpoint lands on the same registers and
  * memory as going forward did, in a single-threaded and a multi-threaded process; a process tree is
- * checkpointed while one process is alive and refused, with the reason, while two are; a writable
- * shared mapping's bytes are put back when going back; the checkpoints'
- * stopped copies are gone once the shell quits. Each sample runs from a copy of its own, so that
+ * checkpointed with every process alive (a fork and exec, a shell pipeline of three commands) and
+ * replays the same from there; a writable shared mapping's bytes are put back when going back; the
+ * checkpoints' stopped copies are gone once the shell quits. Each sample runs from a copy of its own, so that
  * its processes are told apart from other runs of the same sample on the machine.
  */
 class CheckpointIT {
@@ -33,6 +33,8 @@ class CheckpointIT {
     private static Path threads;
     private static Path kinds;
     private static Path altstack;
+    private static Path pipeline;
+    private static Path pipelineDir;
     private static Path filesExe;
     private static Path forkExe;
 
@@ -47,6 +49,9 @@ class CheckpointIT {
         threads = Runs.record(home, "threads", Samples.path("threads"));
         kinds = Runs.record(home, "kinds", Samples.path("thr_checkpoint"));
         altstack = Runs.record(home, "altstack", Samples.path("thr_altstack"));
+        pipelineDir = Files.createDirectories(home.resolve("pipeline-" + ProcessHandle.current().pid()));
+        for (String f : List.of("apple", "pear", "plum", "quince")) Files.writeString(pipelineDir.resolve(f), f);
+        pipeline = Runs.record(home, "pipeline", "/bin/sh", "-c", "ls -1 " + pipelineDir + " | sort -r | head -2; echo done");
     }
 
     /** A copy of sample {@code name} under a name of this test run's own. */
@@ -135,8 +140,15 @@ class CheckpointIT {
         assertEquals(List.of(), processesOf(filesExe));
     }
 
+    /**
+     * heisen_fork (a fork whose child execs /bin/sh): a checkpoint before the fork, one at the child's exec
+     * (two processes alive: the parent blocked in wait4, the child at its exec) and one after the child's end.
+     * Going back lands on the same state as going forward; going back to the one taken with both processes
+     * runs the child again, and the parent's wait gets the child's recorded status (the copy is not the
+     * parent copy's child: the replay answers the wait from the recording).
+     */
     @Test
-    void aProcessTreeIsCheckpointedWhileOneProcessLivesAndRefusedWhileTwoDo() throws Exception {
+    void aProcessTreeIsCheckpointedWithEveryProcessAndRunsAgainFromThere() throws Exception {
         long early = seqOf(forked, "prlimit64(");
         long clone = seqOf(forked, "clone(");
         long childExec = seqOf(forked, "execve(\"/bin/sh\"");
@@ -147,18 +159,48 @@ class CheckpointIT {
                 "goto " + report, "checkpoint", "regs", "x/s $rsi", "x/8xg $rsp",
                 "goto " + clone, "info",
                 "goto " + report, "regs", "x/s $rsi", "x/8xg $rsp",
-                "info checkpoints", "processes");
+                "info checkpoints", "restart 2", "continue", "processes");
         assertEquals(0, r.status(), r.stdout() + r.stderr());
         contains(r, "checkpoint 1 at #" + early + " [pid ",
-                "error: no checkpoint here: 2 replayed processes are alive: a checkpoint copies one process",
-                "checkpoint 2 at #" + report + " [pid ",
+                "checkpoint 2 at #" + childExec + " [pid ", ", 2 processes)",
+                "checkpoint 3 at #" + report + " [pid ",
                 "going back: from checkpoint 1 (#" + early + ") to #" + clone,
-                "heisen_fork: child exited with");
+                " +1 ", "to checkpoint 2 (#" + childExec + ")");
+        assertTrue(!r.stdout().contains("diverge") && !r.stderr().contains("diverge"), r.stdout() + r.stderr());
         sameEachTime(registers(r), 2, 27, r);
         List<String> mem = memory(r);
         sameEachTime(mem, 2, 5, r);
         assertTrue(mem.getFirst().contains("\"heisen_fork: child exited with "), mem.getFirst());
+        // From checkpoint 2 the child ran again, and the parent reported its status as recorded.
+        String recorded = Runs.deja(home, "replay", forked.toString()).stdout();
+        List<String> reports = r.stdout().lines().filter(l -> l.startsWith("heisen_fork: child exited with")).toList();
+        assertEquals(recorded.lines().filter(l -> l.startsWith("heisen_fork: child exited with")).toList(), reports, r.stdout());
+        assertEquals(1, r.stdout().lines().filter(l -> l.startsWith("[the program exited with status")).count(), r.stdout());
         assertEquals(List.of(), processesOf(forkExe));
+    }
+
+    /**
+     * A shell pipeline ({@code ls | sort -r | head -2}): checkpoints while its four processes live (the shell
+     * in wait4, the three commands wherever the replay has them: at a call, back from one, or in their own
+     * code), each restored to the end twice; the pipeline's output and status are the recorded ones each time.
+     */
+    @Test
+    void aShellPipelineIsCheckpointedWhileItsProcessesRun() throws Exception {
+        long sortExec = seqOf(pipeline, "execve(\"/usr/bin/sort\"");
+        long lsExec = seqOf(pipeline, "execve(\"/usr/bin/ls\"");
+        long later = lsExec + 120;
+        Runs.Result r = debug(pipeline, "goto " + sortExec, "checkpoint", "goto " + later, "checkpoint", "info checkpoints",
+                "continue", "restart 1", "continue", "restart 2", "continue");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + sortExec + " [pid ", "checkpoint 2 at #" + later + " [pid ", "to checkpoint 1 (#",
+                "to checkpoint 2 (#");
+        assertEquals(2, r.stdout().lines().filter(l -> l.matches("checkpoint \\d at #\\d+ \\[pid \\d+\\] \\(.*, 4 processes\\)")).count(),
+                r.stdout());
+        assertTrue(!r.stdout().contains("diverge") && !r.stderr().contains("diverge"), r.stdout() + r.stderr());
+        List<String> out = r.stdout().lines().filter(l -> l.equals("quince") || l.equals("plum") || l.equals("done")).toList();
+        assertEquals(List.of("quince", "plum", "done", "quince", "plum", "done", "quince", "plum", "done"), out, r.stdout());
+        assertEquals(3, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
+        assertEquals(List.of(), processesOf(pipelineDir));
     }
 
     /**

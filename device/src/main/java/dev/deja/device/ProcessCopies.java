@@ -22,12 +22,13 @@ import java.util.Optional;
  * a syscall-entry stop, is made to run {@code clone(CLONE_PARENT | SIGCHLD)} (see {@link
  * RemoteSyscall}); the child, traced from birth (PTRACE_O_TRACEFORK: same options, same seccomp
  * filter), is kept in a ptrace stop and never runs until it is adopted by a new
- * {@link TraceSession}. CLONE_PARENT makes the copy a sibling, not a child, of the program: a
- * {@code wait} of the program never sees it. fork copies the calling thread alone: the other threads of
- * a multi-threaded process are re-created in a copy from their {@link ThreadImage}s (a clone each, then
- * their registers, extended state, signal mask and name), as rr re-creates them. No process whose
- * writable shared memory the copy would share is copied. Everything here runs on the tracing thread
- * (ptrace belongs to it). x86_64.
+ * {@link TraceSession}. CLONE_PARENT makes the copy a sibling, not a child, of the process copied: a
+ * {@code wait} of that process never sees it (a copy of a process of a tree is a child of its parent,
+ * whose real waits must name their child: see {@link #refusal}). fork copies the calling thread alone:
+ * the other threads of a multi-threaded process are re-created in a copy from their {@link ThreadImage}s
+ * (a clone each, then their registers, extended state, signal mask and name), as rr re-creates them. The
+ * bytes of writable shared memory, which a copy shares, are kept ({@link #sharedContents}) and put back
+ * ({@link #putBack}). Everything here runs on the tracing thread (ptrace belongs to it). x86_64.
  */
 public final class ProcessCopies {
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
@@ -39,19 +40,16 @@ public final class ProcessCopies {
 
     /**
      * Why {@code pid} cannot be copied now, or empty: it has a pending signal (fork drops pending
-     * signals), or another parent than deja. (Writable shared memory is copied by
-     * {@link #sharedContents}.)
-     * The message names the process {@code name} (a replayer's recorded pid).
+     * signals). (Writable shared memory is copied by {@link #sharedContents}.) The message names the
+     * process {@code name} (a replayer's recorded pid).
+     *
+     * <p>A copy is forked with CLONE_PARENT: it is a child of the process's parent, as a sibling. A parent
+     * that is a process of the run could take it with a wait for any child; the caller sees to it that no
+     * such wait runs for real (a replay's real waits name the child they reaped when recorded).
      */
     public static Optional<String> refusal(int pid, String name) {
         if (anySignalPending(pid)) {
             return Optional.of("a signal is pending for " + name + " (a forked copy would lose it)");
-        }
-        long self = ProcessHandle.current().pid();
-        long parent = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid).orElse(-1L);
-        if (parent != self) {
-            return Optional.of(name + " is not a child of deja (its parent is " + parent
-                    + "): its copy would be its parent's child, which could wait for it");
         }
         return Optional.empty();
     }
@@ -379,7 +377,7 @@ public final class ProcessCopies {
                 }
                 ptrace.setRegs(thread, regs);
             }
-            case START, USER -> ptrace.setRegs(thread, regs);
+            case START, USER, RUNNING -> ptrace.setRegs(thread, regs);
         }
     }
 

@@ -23,7 +23,13 @@ public final class ThreadImage {
         /** A new thread held before its first instruction. */
         START,
         /** Held in user code (at a preemption point). */
-        USER
+        USER,
+        /**
+         * Running user code between two calls (another process's thread, which the run lets go on beside the
+         * one at the checkpoint): interrupted there for the image, or found at the entry stop of its next call
+         * and imaged before it. The copy runs on from these registers, not held.
+         */
+        RUNNING
     }
 
     private final int tid;

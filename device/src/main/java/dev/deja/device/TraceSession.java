@@ -222,23 +222,39 @@ public final class TraceSession {
      */
     public static TraceSession adopt(ProcessCopies.Copy copy, ThreadImage leaderHeld, List<ThreadImage> threads,
                                      LaunchSpec spec, Tracer tracer) {
-        if (copy.pid() <= 0) throw new IllegalArgumentException("not a process id: " + copy.pid());
+        return adopt(List.of(new Adoption(copy, leaderHeld, threads)), copy.pid(), spec, tracer);
+    }
+
+    /**
+     * One process of a tree a session adopts: a stopped copy, the image its first thread is held at (null: it
+     * goes on into its call) and the images its other threads were re-created from.
+     */
+    public record Adoption(ProcessCopies.Copy copy, ThreadImage leaderHeld, List<ThreadImage> threads) {
+        public Adoption {
+            if (copy.pid() <= 0) throw new IllegalArgumentException("not a process id: " + copy.pid());
+            threads = List.copyOf(threads);
+        }
+    }
+
+    /**
+     * As {@link #adopt(ProcessCopies.Copy, ThreadImage, List, LaunchSpec, Tracer)} for every process of a
+     * tree's copy (a checkpoint of a replay with several processes); {@code rootPid}, one of them, is the
+     * program's first process, whose end is the run's status.
+     */
+    public static TraceSession adopt(List<Adoption> processes, int rootPid, LaunchSpec spec, Tracer tracer) {
+        if (processes.isEmpty()) throw new IllegalArgumentException("no process to adopt");
         TraceSession s = new TraceSession(spec, 0, tracer);
-        s.adoptPid = copy.pid();
-        s.adoptLeader = leaderHeld;
-        s.adoptThreads = List.copyOf(threads);
-        s.adoptTids = copy.tids();
+        s.adopted = List.copyOf(processes);
+        s.adoptRoot = rootPid;
         return s;
     }
 
     /** The tracing thread outlives the session (see {@link TraceRun#runHere}): an abandoned tree is reaped. */
     boolean keepsThread;
 
-    /** The stopped copy this session adopts instead of launching, or 0; its re-created threads, by the tid imaged. */
-    private int adoptPid;
-    private List<ThreadImage> adoptThreads = List.of();
-    private ThreadImage adoptLeader;
-    private Map<Integer, Integer> adoptTids = Map.of();
+    /** The stopped copies this session adopts instead of launching (empty: none), and which is the root. */
+    private List<Adoption> adopted = List.of();
+    private int adoptRoot;
 
     private TraceSession(LaunchSpec spec, int attachPid, Tracer tracer) {
         this.spec = spec;
@@ -313,7 +329,7 @@ public final class TraceSession {
             try {
                 if (attachPid != 0) {
                     attachAll();
-                } else if (adoptPid != 0) {
+                } else if (!adopted.isEmpty()) {
                     adopt();
                 } else {
                     launch();
@@ -407,40 +423,51 @@ public final class TraceSession {
         if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
     }
 
-    /** Takes over a stopped copy (see {@link #adopt}): launched already, it goes on into its call. */
+    /** Takes over the stopped copies (see {@link #adopt}): launched already, each goes on into its call. */
     private void adopt() {
-        int pid = adoptPid;
-        rootPid = pid;
-        livePids.add(pid);
-        processesSeen.add(pid);
+        rootPid = adoptRoot;
         launched = true;
         firstExecSeen = true;
-        Task task = new Task(pid, pid);
-        task.started = true;
-        tasks.put(pid, task);
-        List<Map.Entry<Task, ThreadImage>> copies = new ArrayList<>();
-        if (adoptLeader != null) copies.add(Map.entry(task, adoptLeader));
-        for (ThreadImage image : adoptThreads) copies.add(Map.entry(new Task(adoptTids.get(image.tid()), pid), image));
-        for (Map.Entry<Task, ThreadImage> c : copies) {
-            Task t = c.getKey();
-            ThreadImage image = c.getValue();
-            tasks.put(t.tid, t);
-            t.started = image.stop() != ThreadImage.Stop.START;
-            t.heldStop = switch (image.stop()) {
-                case ENTRY, IN_CALL -> RunStop.ENTRY; // at the call's entry stop; an IN_CALL one the tracer lets go at once
-                case EXIT -> RunStop.EXIT;
-                case START -> RunStop.START;
-                case USER -> RunStop.PREEMPTED;
-            };
-            if (image.callInFlight instanceof Pending p) {
-                t.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, p.flags, p.skipResult, t.tid, p.programNr,
-                        p.programArgs);
+        List<Integer> resumed = new ArrayList<>();
+        for (Adoption a : adopted) {
+            int pid = a.copy().pid();
+            livePids.add(pid);
+            processesSeen.add(pid);
+            Task task = new Task(pid, pid);
+            task.started = true;
+            tasks.put(pid, task);
+            List<Map.Entry<Task, ThreadImage>> copies = new ArrayList<>();
+            if (a.leaderHeld() != null) copies.add(Map.entry(task, a.leaderHeld()));
+            for (ThreadImage image : a.threads()) copies.add(Map.entry(new Task(a.copy().tids().get(image.tid()), pid), image));
+            for (Map.Entry<Task, ThreadImage> c : copies) {
+                Task t = c.getKey();
+                ThreadImage image = c.getValue();
+                tasks.put(t.tid, t);
+                t.started = image.stop() != ThreadImage.Stop.START;
+                if (image.stop() == ThreadImage.Stop.RUNNING) {
+                    if (t.tid != pid) resumed.add(t.tid); // on in user code, as it was
+                    continue;
+                }
+                t.heldStop = switch (image.stop()) {
+                    case ENTRY, IN_CALL -> RunStop.ENTRY; // at the call's entry stop; an IN_CALL one the tracer lets go at once
+                    case EXIT -> RunStop.EXIT;
+                    case START -> RunStop.START;
+                    case USER -> RunStop.PREEMPTED;
+                    case RUNNING -> throw new AssertionError();
+                };
+                if (image.callInFlight instanceof Pending p) {
+                    t.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, p.flags, p.skipResult, t.tid, p.programNr,
+                            p.programArgs);
+                }
+                held.add(t);
             }
-            held.add(t);
+            // else held where its image stood, as the others
+            if (a.leaderHeld() == null || a.leaderHeld().stop() == ThreadImage.Stop.RUNNING) resumed.add(pid);
         }
-        if (adoptLeader != null) return; // held where its image stood, as the others
-        if (!ptrace.resumeToSyscall(pid, 0)) throw new DeviceException("the checkpoint copy " + pid + " is gone");
-        if (stopRequested) Signals.kill(pid, Signals.SIGKILL);
+        for (int tid : resumed) {
+            if (!ptrace.resumeToSyscall(tid, 0)) throw new DeviceException("the checkpoint copy's thread " + tid + " is gone");
+        }
+        if (stopRequested) for (Adoption a : adopted) Signals.kill(a.copy().pid(), Signals.SIGKILL);
     }
 
     // ---- attach (-p) ---------------------------------------------------------------------------
@@ -2828,52 +2855,117 @@ public final class TraceSession {
 
         @Override
         public ProcessCopies.Image copyProcess(int nrClone, ThreadFacts facts) {
-            Task leader = tasks.get(pid);
-            if (leader == null) {
-                throw new DeviceException("the first thread of pid " + pid + " has ended: a copy is forked from it");
+            return copyTree(List.of(pid), nrClone, facts).get(pid);
+        }
+
+        @Override
+        public Map<Integer, ProcessCopies.Image> copyTree(List<Integer> pids, int nrClone, ThreadFacts facts) {
+            if (!pids.contains(pid)) throw new IllegalArgumentException("the tree's copy leaves out pid " + pid + ", at the call");
+            List<Integer> order = new ArrayList<>(List.of(pid));
+            for (int p : pids) if (p != pid) order.add(p);
+            if (order.size() > 1 && !orders) {
+                throw new DeviceException("this run does not hold its processes in turn: a copy of " + order.size()
+                        + " processes cannot be taken");
             }
+            // Every thread of every process is checked before any is interrupted out of its call or forked.
+            for (int p : order) copyable(p, facts);
+            Map<Integer, ProcessCopies.Image> made = new java.util.LinkedHashMap<>();
+            try {
+                for (int p : order) made.put(p, copyOf(p, nrClone, facts));
+            } catch (DeviceException e) {
+                ProcessCopies.kill(made.values().stream().map(ProcessCopies.Image::pid).toList());
+                throw e;
+            }
+            return made;
+        }
+
+        /** The first thread of process {@code p} and its others (this one left out), by tid. */
+        private List<Task> threadsOf(int p) {
             List<Task> others = new ArrayList<>();
-            for (Task x : tasks.values()) if (x.pid == pid && x != this && x != leader) others.add(x);
+            for (Task x : tasks.values()) if (x.pid == p && x != this && x.tid != p) others.add(x);
             others.sort(java.util.Comparator.comparingInt(x -> x.tid));
+            return others;
+        }
+
+        /** Throws {@link DeviceException} when process {@code p} cannot be copied where its threads stand. */
+        private void copyable(int p, ThreadFacts facts) {
+            Task leader = tasks.get(p);
+            if (leader == null) {
+                throw new DeviceException("the first thread of pid " + p + " has ended: a copy is forked from it");
+            }
+            List<Task> others = threadsOf(p);
             if (!orders && (leader != this || !others.isEmpty())) {
                 // Only a run that orders threads holds each where it can be copied.
-                throw new DeviceException("pid " + pid + " has threads this run does not hold in turn");
+                throw new DeviceException("pid " + p + " has threads this run does not hold in turn");
             }
-            // Every thread is checked before any is interrupted out of its call.
             if (leader != this) {
                 String why = leader.whyNoImage(facts);
                 if (why == null && leader.heldStop == RunStop.EXIT && Errno.restartResult(ptrace.getRegsArray(leader.tid)[X86Regs.RAX])) {
                     why = "is at the exit of a call a signal interrupted";
                 }
                 if (why != null) {
-                    throw new DeviceException("the first thread of pid " + pid + " (tid " + leader.tid + "), which a copy is"
+                    throw new DeviceException("the first thread of pid " + p + " (tid " + leader.tid + "), which a copy is"
                             + " forked from, " + why + " (a checkpoint can be taken at another call)");
                 }
             }
             for (Task x : others) {
                 String why = x.whyNoImage(facts);
-                if (why != null) throw new DeviceException("thread " + x.tid + " of pid " + pid + " " + why);
+                if (why != null) throw new DeviceException("thread " + x.tid + " of pid " + p + " " + why);
             }
+        }
+
+        /**
+         * A copy of process {@code p} (this thread's or another of the tree), checked by {@link #copyable}. Threads
+         * that run user code are stopped for their images and go on once the copy is made.
+         */
+        private ProcessCopies.Image copyOf(int p, int nrClone, ThreadFacts facts) {
+            List<Task> stopped = new ArrayList<>();
+            try {
+                return copyOf(p, nrClone, facts, stopped);
+            } finally {
+                for (Task x : stopped) ptrace.resumeToSyscall(x.tid, 0);
+            }
+        }
+
+        private ProcessCopies.Image copyOf(int p, int nrClone, ThreadFacts facts, List<Task> stopped) {
+            Task leader = tasks.get(p);
             List<ThreadImage> images = new ArrayList<>();
-            if (leader != this) {
+            boolean here = p == pid;
+            if (here && leader != this) {
                 // The thread at the checkpoint's call, at that call's entry: its copy enters it again.
                 images.add(new ThreadImage(tid, ThreadImage.Stop.ENTRY, ptrace.getRegsArray(tid), ptrace.xstate(tid),
                         ptrace.sigMask(tid), ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid),
                         robustList(), null));
             }
-            for (Task x : others) images.add(x.image(facts));
+            for (Task x : threadsOf(p)) images.add(x.caughtWhereItStands() ? x.imageRunning(facts, stopped) : x.image(facts));
             long leaderWord = facts.clearTidWord(leader.tid);
             long[] leaderRobust = leader.robustList();
             if (leader == this || leader.heldStop == RunStop.ENTRY) {
                 return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord, leaderRobust,
                         null, images);
             }
-            if (leader.heldStop == null) {
+            boolean caught = leader != this && leader.caughtWhereItStands();
+            if (leader.heldStop == null && !caught) {
                 return new ProcessCopies.Image(leader.forkFromCall(nrClone), true, leaderWord, leaderRobust, null, images);
             }
-            // Held at a call's exit or in user code: forked through this thread's syscall instruction, and kept as an image.
-            ThreadImage held = leader.image(facts);
-            long insn = ptrace.getRegsArray(tid)[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+            ThreadImage held;
+            long insn;
+            if (caught) {
+                // Let go on between calls: caught where it stands. Just before a call, it is forked as at that call's
+                // entry (the copy issues it); else through a syscall instruction of its process, and kept as an image.
+                held = leader.imageRunning(facts, stopped);
+                if (held.stop() == ThreadImage.Stop.RUNNING && !stopped.contains(leader)) {
+                    return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord,
+                            leaderRobust, null, images);
+                }
+                insn = held.stop() == ThreadImage.Stop.EXIT
+                        ? held.registers()[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH : syscallInstruction(leader);
+            } else {
+                // Held at a call's exit or in user code: forked through a syscall instruction of its process (this
+                // thread's call's, else its vDSO's), and kept as an image.
+                held = leader.image(facts);
+                insn = here ? ptrace.getRegsArray(tid)[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH : syscallInstruction(leader);
+            }
             int copy = ProcessCopies.forkFromStop(leader.tid, nrClone, insn);
             return new ProcessCopies.Image(copy, false, leaderWord, leaderRobust, held, images);
         }
@@ -2921,14 +3013,11 @@ public final class TraceSession {
                 return "has a stop deja has not finished with (a checkpoint can be taken at another call)";
             }
             if (heldStop != null) return null;
-            if (pending == null) return "runs (it is neither held nor in a call)";
+            if (pending == null) return started ? null : "has not started (it is neither held nor in a call)";
+            if (ProcFs.taskState(pid, tid) == 't') return null; // back from its call: caught at its exit stop
             if (!facts.issuedAgainIfInterrupted(tid)) {
                 return "is in a call that runs for real and that the kernel does not issue again once interrupted ("
                         + table.name(pending.nr) + ")";
-            }
-            if (ProcFs.taskState(pid, tid) == 't') {
-                return "has come back from its call and deja has not taken that stop yet (a checkpoint can be taken at"
-                        + " another call)";
             }
             return null;
         }
@@ -2960,6 +3049,75 @@ public final class TraceSession {
                     null);
             backIntoCall();
             return image;
+        }
+
+        /**
+         * The image of a thread the run lets go on between calls (another process's, beside the one at the
+         * checkpoint), caught where it stands ({@link #caughtBetweenCalls}). A thread stopped in user code for it
+         * is in {@code stopped} after: it goes on once its process is copied.
+         */
+        private ThreadImage imageRunning(ThreadFacts facts, List<Task> stopped) {
+            long[] robust = robustList();
+            Caught c = caughtBetweenCalls();
+            if (c.interrupted()) stopped.add(this);
+            return new ThreadImage(tid, c.stop(), c.regs(), ptrace.xstate(tid), ptrace.sigMask(tid),
+                    ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid), robust,
+                    c.stop() == ThreadImage.Stop.EXIT ? pending : null);
+        }
+
+        /** Whether the run lets this thread go on where it stands: between calls, or back from a real call at an exit stop the loop has not taken. */
+        private boolean caughtWhereItStands() {
+            return heldStop == null && (pending == null || ProcFs.taskState(pid, tid) == 't');
+        }
+
+        /**
+         * Where a thread the run lets go on between calls stands: {@link ThreadImage.Stop#RUNNING} with its
+         * registers in user code ({@code interrupted}: PTRACE_INTERRUPT stopped it there); or, when it already
+         * reached a stop the loop has not taken (deja was busy with the checkpoint's), RUNNING with the registers
+         * to issue the call whose entry stop it is at, or {@link ThreadImage.Stop#EXIT} at a call's exit stop.
+         * Such a stop goes back to the loop, to be taken as it would have been. Any other stop goes back to the
+         * loop too, and {@link DeviceException} says the checkpoint cannot be taken.
+         */
+        private Caught caughtBetweenCalls() {
+            int status = -1;
+            if (ProcFs.taskState(pid, tid) == 't' && wait.waitpid(tid, Wait.WALL | Wait.WNOHANG) == tid) {
+                status = wait.status();
+            }
+            boolean interrupted = status == -1;
+            if (interrupted && pending != null) {
+                throw new DeviceException("thread " + tid + " of pid " + pid + " is in a call deja has not seen end"
+                        + " (a checkpoint can be taken at another call)");
+            }
+            if (interrupted) {
+                ptrace.interrupt(tid);
+                status = waitOwn("its interrupt");
+                if (trapStop(status)) return new Caught(ThreadImage.Stop.RUNNING, ptrace.getRegsArray(tid), true);
+            } else if (Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP) {
+                redelivered.add(new int[] {tid, status});
+                long[] regs = ptrace.getRegsArray(tid);
+                if (ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
+                    return new Caught(ThreadImage.Stop.EXIT, regs, false);
+                }
+                long[] before = regs.clone();
+                before[X86Regs.RAX] = regs[X86Regs.ORIG_RAX];
+                before[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
+                before[X86Regs.ORIG_RAX] = -1;
+                return new Caught(ThreadImage.Stop.RUNNING, before, false);
+            }
+            if (interrupted && Wait.stopped(status)) interruptSent = true;
+            redelivered.add(new int[] {tid, status});
+            throw new DeviceException("thread " + tid + " of pid " + pid + " stopped otherwise as deja caught it for a"
+                    + " checkpoint (wait status 0x" + Integer.toHexString(status) + "; a checkpoint can be taken at another"
+                    + " call)");
+        }
+
+        /** A thread caught between calls: see {@link #caughtBetweenCalls}. */
+        private record Caught(ThreadImage.Stop stop, long[] regs, boolean interrupted) {
+        }
+
+        private static boolean trapStop(int status) {
+            return Wait.stopped(status) && Wait.ptraceEvent(status) == Ptrace.EVENT_STOP
+                    && Wait.stopSignal(status) == Signals.SIGTRAP;
         }
 
         /**

@@ -150,4 +150,13 @@ public interface Tracee {
     default ProcessCopies.Image copyProcess(int nrClone, ThreadFacts facts) {
         throw new UnsupportedOperationException("this tracee's process cannot be copied");
     }
+
+    /**
+     * As {@link #copyProcess} for every process of {@code pids} (this thread's among them: a checkpoint of a
+     * tree of processes), each copied where the run holds its threads; by original pid, this one's first.
+     * Nothing is copied unless every process can be (the copies made are killed when one fails).
+     */
+    default java.util.Map<Integer, ProcessCopies.Image> copyTree(java.util.List<Integer> pids, int nrClone, ThreadFacts facts) {
+        throw new UnsupportedOperationException("this tracee's processes cannot be copied");
+    }
 }

@@ -3,6 +3,7 @@ package dev.deja.replayer;
 import dev.deja.device.DeviceException;
 import dev.deja.device.ProcessCopies;
 import dev.deja.device.ThreadImage;
+import dev.deja.device.TraceSession;
 import dev.deja.device.Tracee;
 import dev.deja.formats.event.SyscallEvent;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Checkpoints of a live replay (rr's fork checkpoints): at a stop parked before a recorded call,
@@ -25,20 +27,29 @@ import java.util.Optional;
  * ({@link ReplayControl#checkpointing()}) gets this object before the replay starts; {@link #take},
  * {@link #delete} and throwing {@link Restore} happen on the tracing thread, inside
  * {@link ReplayControl#beforeEvent}; {@link #list} and {@link #nearestAtOrBefore} from any thread.
- * Only a replay with one live process can be checkpointed (see {@link ProcessCopies#refusal}). The
- * copy is forked from the process's first thread ({@link Tracee#copyProcess}); its other threads (the
- * one at the call among them) are kept as {@link ThreadImage}s, taken where the replay holds them (a
- * thread blocked in a futex wait is interrupted for its registers and sent back in), and re-created in
- * each copy a restore makes. The bytes of writable shared memory, which the copies share with the
- * running replay, are kept and put back by each restore. Every copy is killed when the replay ends.
+ * Every live process of the replayed tree is copied (see {@link ProcessCopies#refusal} for what
+ * refuses one). Each copy is forked from its process's first thread ({@link Tracee#copyTree}); its
+ * other threads (the one at the call among them) are kept as {@link ThreadImage}s, taken where the
+ * replay holds them (a thread blocked in a futex wait or wait4 is interrupted for its registers and
+ * sent back in), and re-created in each copy a restore makes. A copy is not its original parent's
+ * child (forks for checkpoints are CLONE_PARENT): a restored parent's real wait for a child of the
+ * checkpoint finds none, and the replay gives it the recorded answer, as it does for every wait, once
+ * the recorded order has that child's end before it. The bytes of writable shared memory, which the
+ * copies share with the running replay, are kept and put back by each restore. Every copy is killed
+ * when the replay ends.
  */
 public final class Checkpoints implements AutoCloseable {
     /**
      * A checkpoint: {@code number} as the user names it, before recorded call {@code seq} of recorded
-     * thread {@code tid}; {@code copyPid} the stopped copy; {@code automatic} when the debugger took
-     * it on its own; {@code costNs} how long taking it took.
+     * thread {@code tid}; {@code copyPids} the stopped copies, of that thread's process first, then of the
+     * other processes alive then; {@code automatic} when the debugger took it on its own; {@code costNs}
+     * how long taking it took.
      */
-    public record Checkpoint(int number, long seq, int pid, int tid, int copyPid, boolean automatic, long costNs) {
+    public record Checkpoint(int number, long seq, int pid, int tid, List<Integer> copyPids, boolean automatic,
+                             long costNs) {
+        public Checkpoint {
+            copyPids = List.copyOf(copyPids);
+        }
     }
 
     /** A checkpoint cannot be taken here: {@code getMessage()} says why. */
@@ -66,11 +77,17 @@ public final class Checkpoints implements AutoCloseable {
     }
 
     /**
-     * A checkpoint with what restoring it needs: the replayer's state, the live pid and forking thread it was
-     * taken in, that thread's CLONE_CHILD_CLEARTID word, and the images of the process's other threads.
+     * A checkpoint with what restoring it needs: the replayer's state, the copy of each process, and the live
+     * pid of the program's first process then.
      */
-    private record Held(Checkpoint info, ReplayTracer.State state, int livePid, ProcessCopies.Image image,
-                        List<ProcessCopies.SharedBytes> shared) {
+    private record Held(Checkpoint info, ReplayTracer.State state, List<Copied> processes, int rootPid) {
+    }
+
+    /**
+     * One process of a checkpoint: its live pid then, its copy's image (the copy's pid, its threads' images), and
+     * the bytes of its writable shared memory.
+     */
+    private record Copied(int livePid, ProcessCopies.Image image, List<ProcessCopies.SharedBytes> shared) {
     }
 
     private final ReplayTracer tracer;
@@ -87,32 +104,39 @@ public final class Checkpoints implements AutoCloseable {
      */
     public Checkpoint take(SyscallEvent parked, Tracee tracee, boolean automatic) throws Refused {
         long started = System.nanoTime();
-        int processes = tracer.liveProcessCount();
-        if (processes != 1) {
-            throw new Refused(processes + " replayed processes are alive: a checkpoint copies one process"
-                    + " (checkpoints of process trees are not supported yet)");
+        List<Integer> pids = tracer.livePids();
+        if (!pids.contains(tracee.pid())) pids = java.util.stream.Stream.concat(Stream.of(tracee.pid()), pids.stream()).toList();
+        int root = tracer.rootLivePid();
+        if (!pids.contains(root)) {
+            throw new Refused("the program's first process has ended: a copy of the others could not end the replay"
+                    + " with its status");
         }
-        Optional<String> refusal = ProcessCopies.refusal(tracee.pid(), "pid " + parked.pid());
-        if (refusal.isPresent()) throw new Refused(refusal.get());
-        ProcessCopies.Image image;
-        List<ProcessCopies.SharedBytes> shared;
+        Map<Integer, List<ProcessCopies.SharedBytes>> shared = new HashMap<>();
+        Map<Integer, ProcessCopies.Image> images;
         try {
-            shared = ProcessCopies.sharedContents(tracee.pid(), "pid " + parked.pid());
-            long kept = sharedBytesKept() + shared.stream().mapToLong(b -> b.bytes().length).sum();
+            long kept = sharedBytesKept();
+            for (int pid : pids) {
+                Optional<String> refusal = ProcessCopies.refusal(pid, "pid " + pid);
+                if (refusal.isPresent()) throw new Refused(refusal.get());
+                List<ProcessCopies.SharedBytes> bytes = ProcessCopies.sharedContents(pid, "pid " + pid);
+                kept += bytes.stream().mapToLong(b -> b.bytes().length).sum();
+                shared.put(pid, bytes);
+            }
             if (kept > SHARED_KEPT_LIMIT) {
                 throw new Refused("the checkpoints would keep " + (kept >> 20) + " MiB of the program's writable shared"
                         + " memory, more than " + (SHARED_KEPT_LIMIT >> 20) + " MiB ('delete checkpoint N' frees some)");
             }
-            image = tracee.copyProcess(tracer.cloneNr(), tracer.threadFacts());
+            images = tracee.copyTree(pids, tracer.cloneNr(), tracer.threadFacts());
         } catch (DeviceException e) {
             throw new Refused(e.getMessage());
         }
-        int copy = image.pid();
+        List<Copied> copied = new ArrayList<>();
+        images.forEach((pid, image) -> copied.add(new Copied(pid, image, shared.get(pid))));
         ReplayTracer.State state = tracer.state(parked, tracee.tid());
-        Checkpoint c = new Checkpoint(nextNumber++, parked.seq(), parked.pid(), parked.tid(), copy, automatic,
-                System.nanoTime() - started);
+        Checkpoint c = new Checkpoint(nextNumber++, parked.seq(), parked.pid(), parked.tid(),
+                copied.stream().map(x -> x.image().pid()).toList(), automatic, System.nanoTime() - started);
         synchronized (held) {
-            held.add(new Held(c, state, tracee.pid(), image, shared));
+            held.add(new Held(c, state, copied, root));
         }
         return c;
     }
@@ -130,7 +154,8 @@ public final class Checkpoints implements AutoCloseable {
 
     private long sharedBytesKept() {
         synchronized (held) {
-            return held.stream().flatMap(h -> h.shared().stream()).mapToLong(b -> b.bytes().length).sum();
+            return held.stream().flatMap(h -> h.processes().stream()).flatMap(p -> p.shared().stream())
+                    .mapToLong(b -> b.bytes().length).sum();
         }
     }
 
@@ -154,9 +179,17 @@ public final class Checkpoints implements AutoCloseable {
         return list().stream().filter(c -> c.number() == number).findFirst();
     }
 
-    /** What checkpoint {@code c}'s copy holds in memory (shared with the replay until either writes). */
+    /** What checkpoint {@code c}'s copies hold in memory (shared with the replay until either writes). */
     public static ProcessCopies.Footprint footprint(Checkpoint c) {
-        return ProcessCopies.footprint(c.copyPid());
+        long rss = 0;
+        long pss = 0;
+        for (int pid : c.copyPids()) {
+            ProcessCopies.Footprint f = ProcessCopies.footprint(pid);
+            if (f.rssBytes() < 0 || f.pssBytes() < 0) return f;
+            rss += f.rssBytes();
+            pss += f.pssBytes();
+        }
+        return new ProcessCopies.Footprint(rss, pss);
     }
 
     /** On the tracing thread: deletes checkpoint {@code number} (its copy killed); false when there is none. */
@@ -167,14 +200,14 @@ public final class Checkpoints implements AutoCloseable {
             if (h == null) return false;
             held.remove(h);
         }
-        ProcessCopies.kill(List.of(h.info().copyPid()));
+        ProcessCopies.kill(h.info().copyPids());
         return true;
     }
 
     /**
-     * On the tracing thread, once the session that {@code r} ended is gone: a fresh copy of the
-     * checkpoint's process, primed to enter its call, its other threads re-created, and the replayer's
-     * state put back; returns the copy for a session to adopt, with the images of its threads.
+     * On the tracing thread, once the session that {@code r} ended is gone: a fresh copy of each of the
+     * checkpoint's processes, primed to enter its call, its other threads re-created, and the replayer's
+     * state put back; returns the copies for a session to adopt, with the images of their threads.
      */
     Restored restore(Restore r) {
         Held h;
@@ -182,35 +215,39 @@ public final class Checkpoints implements AutoCloseable {
             h = held.stream().filter(x -> x.info().number() == r.number).findFirst().orElse(null);
         }
         if (h == null) throw new ReplayTracer.Stop(new ReplayException("no checkpoint " + r.number + " to go back to"));
-        ProcessCopies.Copy copy;
-        List<ThreadImage> threads = h.image().threads();
+        List<TraceSession.Adoption> made = new ArrayList<>();
+        Map<Integer, Integer> pids = new HashMap<>();
+        // A process's first thread is its copy's first: its tid is the copy's pid, as the leader's was the process's.
+        Map<Integer, Integer> tids = new HashMap<>();
+        Set<Integer> issuedAgain = new HashSet<>();
         try {
-            copy = ProcessCopies.fork(h.info().copyPid(), tracer.cloneNr(), h.image());
-            try {
-                ProcessCopies.putBack(copy.pid(), h.shared());
-            } catch (DeviceException e) {
-                List<Integer> tasks = new ArrayList<>(copy.tids().values());
-                tasks.add(copy.pid());
-                ProcessCopies.kill(tasks);
-                throw e;
+            for (Copied p : h.processes()) {
+                ProcessCopies.Copy copy = ProcessCopies.fork(p.image().pid(), tracer.cloneNr(), p.image());
+                made.add(new TraceSession.Adoption(copy, p.image().leaderHeld(), p.image().threads()));
+                ProcessCopies.putBack(copy.pid(), p.shared());
+                pids.put(p.livePid(), copy.pid());
+                tids.putAll(copy.tids());
+                tids.put(p.livePid(), copy.pid());
+                if (p.image().leaderInCall()) issuedAgain.add(copy.pid());
+                for (ThreadImage t : p.image().threads()) {
+                    if (t.stop() == ThreadImage.Stop.IN_CALL) issuedAgain.add(copy.tids().get(t.tid()));
+                }
             }
         } catch (DeviceException e) {
+            List<Integer> tasks = new ArrayList<>();
+            for (TraceSession.Adoption a : made) {
+                tasks.addAll(a.copy().tids().values());
+                tasks.add(a.copy().pid());
+            }
+            ProcessCopies.kill(tasks);
             throw new ReplayTracer.Stop(new ReplayException("cannot restore checkpoint " + r.number + ": " + e.getMessage(), e));
         }
-        // The copy's first thread is the leader's copy: its tid is the copy's pid, as the leader's was the process's.
-        Map<Integer, Integer> tids = new HashMap<>(copy.tids());
-        tids.put(h.livePid(), copy.pid());
-        Set<Integer> issuedAgain = new HashSet<>();
-        if (h.image().leaderInCall()) issuedAgain.add(copy.pid());
-        for (ThreadImage t : threads) {
-            if (t.stop() == ThreadImage.Stop.IN_CALL) issuedAgain.add(copy.tids().get(t.tid()));
-        }
-        tracer.restore(h.state(), h.livePid(), copy.pid(), tids, issuedAgain);
-        return new Restored(copy, h.image().leaderHeld(), threads);
+        tracer.restore(h.state(), pids, tids, issuedAgain);
+        return new Restored(made, pids.get(h.rootPid()));
     }
 
-    /** A checkpoint's fresh copy, for a session to adopt: the process and the images its threads were re-created from. */
-    record Restored(ProcessCopies.Copy copy, ThreadImage leaderHeld, List<ThreadImage> threads) {
+    /** A checkpoint's fresh copies, for a session to adopt, and which is the program's first process. */
+    record Restored(List<TraceSession.Adoption> processes, int rootPid) {
     }
 
     /** On the tracing thread: every copy is killed and reaped. */
@@ -218,7 +255,7 @@ public final class Checkpoints implements AutoCloseable {
     public void close() {
         List<Integer> copies;
         synchronized (held) {
-            copies = held.stream().map(h -> h.info().copyPid()).toList();
+            copies = held.stream().flatMap(h -> h.info().copyPids().stream()).toList();
             held.clear();
         }
         ProcessCopies.kill(copies);

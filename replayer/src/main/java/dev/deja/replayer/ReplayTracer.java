@@ -425,14 +425,13 @@ final class ReplayTracer implements Tracer {
     }
 
     /**
-     * Back to {@code s}, for a run that goes on with a copy of the process it was taken in: live pid
-     * {@code from} is now {@code to}, and each live thread of it is the one {@code tids} names (the thread
-     * the copy was forked from is {@code to}'s first; the leader of {@code from}, when it was not that
-     * thread, is another). Threads of the copy in {@code issuedAgain} (live tids of the copy) were in a real
-     * call when the checkpoint was taken: they enter it again.
+     * Back to {@code s}, for a run that goes on with copies of the processes it was taken in: each live pid
+     * of {@code pids} is now the copy it maps to, and each live thread the one {@code tids} names (a
+     * process's first thread is its copy's first). Threads of the copies in {@code issuedAgain} (live tids
+     * of the copies) were in a real call when the checkpoint was taken: they enter it again.
      */
-    void restore(State s, int from, int to, Map<Integer, Integer> tids, Set<Integer> issuedAgain) {
-        java.util.function.IntUnaryOperator pid = x -> x == from ? to : x;
+    void restore(State s, Map<Integer, Integer> pids, Map<Integer, Integer> tids, Set<Integer> issuedAgain) {
+        java.util.function.IntUnaryOperator pid = x -> pids.getOrDefault(x, x);
         java.util.function.IntUnaryOperator tid = x -> tids.getOrDefault(x, x);
         run.restore(s.position());
         System.arraycopy(s.lineStart(), 0, lineStart, 0, lineStart.length);
@@ -483,11 +482,16 @@ final class ReplayTracer implements Tracer {
         tracees.clear();
     }
 
-    /** How many of the replayed processes are alive now (not yet ended, nor zombies). */
-    int liveProcessCount() {
-        int n = 0;
-        for (int pid : new HashSet<>(recToLivePid.values())) if (alive(pid)) n++;
-        return n;
+    /** The live pids of the replayed processes alive now (not yet ended, nor zombies), in ascending order. */
+    List<Integer> livePids() {
+        return new java.util.TreeSet<>(recToLivePid.values()).stream().filter(ReplayTracer::alive).toList();
+    }
+
+    /** The live pid of the program's first process (the recorded root), or -1 before it started. */
+    int rootLivePid() {
+        Event first = run.first();
+        Integer live = first == null ? null : recToLivePid.get(first.pid());
+        return live == null ? -1 : live;
     }
 
     private static boolean alive(int pid) {
@@ -615,8 +619,21 @@ final class ReplayTracer implements Tracer {
      */
     private boolean issuedAgainIfInterrupted(Pending p) {
         SyscallEvent r = p.rec();
+        // A vfork parent waits for its child's exec or end killably only: no interrupt brings it out.
         return p.ranForReal() && restartable.contains(r.nr()) && !Errno.restartResult(r.result())
-                && !diesAtReturn.containsKey(r.seq());
+                && !diesAtReturn.containsKey(r.seq()) && !vforks(r);
+    }
+
+    /** Whether {@code s} is a vfork, or a clone or clone3 with CLONE_VFORK (posix_spawn's). */
+    private boolean vforks(SyscallEvent s) {
+        if (table.name(s.nr()).equals("vfork")) return true;
+        if (s.nr() == nrClone) return (s.arg(0) & CLONE_VFORK) != 0;
+        if (s.nr() == nrClone3) {
+            for (MemoryBlock b : s.inputs()) {
+                if (b.arg() == 0 && b.length() >= 8) return (b.view().order(ByteOrder.LITTLE_ENDIAN).getLong(0) & CLONE_VFORK) != 0;
+            }
+        }
+        return false;
     }
 
     /**
@@ -733,12 +750,7 @@ final class ReplayTracer implements Tracer {
         SyscallEvent s = log == null ? null : log.peekSyscall();
         if (s == null) return true;
         if (mayBlock.contains(s.nr())) return true;
-        if (s.nr() == nrClone) return (s.arg(0) & CLONE_VFORK) != 0;
-        if (s.nr() == nrClone3) {
-            for (MemoryBlock b : s.inputs()) {
-                if (b.arg() == 0 && b.length() >= 8) return (b.view().order(ByteOrder.LITTLE_ENDIAN).getLong(0) & CLONE_VFORK) != 0;
-            }
-        }
+        if (s.nr() == nrClone || s.nr() == nrClone3) return vforks(s);
         // A thread's exit: it runs until it is gone (its CLONE_CHILD_CLEARTID word cleared, joiners woken).
         String name = table.name(s.nr());
         if (name.equals("exit") || name.equals("exit_group")) return false;

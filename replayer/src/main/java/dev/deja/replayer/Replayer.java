@@ -321,7 +321,7 @@ public final class Replayer {
 
     /** A session that goes on from a checkpoint's fresh copy, its re-created threads held where they were. */
     private static TraceSession adopt(Checkpoints.Restored copy, LaunchSpec spec, ReplayTracer tracer) {
-        return TraceSession.adopt(copy.copy(), copy.leaderHeld(), copy.threads(), spec, tracer);
+        return TraceSession.adopt(copy.processes(), copy.rootPid(), spec, tracer);
     }
 
     /** The status an interrupted recording ended with (its summary's: 137, the recorder's SIGKILL). */

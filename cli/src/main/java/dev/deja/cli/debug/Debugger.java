@@ -505,7 +505,9 @@ final class Debugger {
         LiveReplay.Taken taken = live.takeCheckpoint();
         if (taken.checkpoint() == null) throw new CommandError("no checkpoint here: " + taken.refusal());
         dev.deja.replayer.Checkpoints.Checkpoint c = taken.checkpoint();
-        out.printf(Locale.ROOT, "checkpoint %d at #%d [pid %d] (%.1f ms)%n", c.number(), c.seq(), c.tid(), c.costNs() / 1e6);
+        int n = c.copyPids().size();
+        out.printf(Locale.ROOT, "checkpoint %d at #%d [pid %d] (%.1f ms%s)%n", c.number(), c.seq(), c.tid(), c.costNs() / 1e6,
+                n > 1 ? ", " + n + " processes" : "");
     }
 
     private void infoCheckpoints() {
@@ -514,10 +516,12 @@ final class Debugger {
             out.println(live == null ? "no checkpoints: they need a live replay" : "no checkpoints");
             return;
         }
-        out.println("Num  Event      Processes    Memory (rss, pss)     Taken");
+        out.println("Num  Event      Processes        Memory (rss, pss)     Taken");
         for (dev.deja.replayer.Checkpoints.Checkpoint c : all) {
             dev.deja.device.ProcessCopies.Footprint f = dev.deja.replayer.Checkpoints.footprint(c);
-            out.printf(Locale.ROOT, "%-4d %-10s %-12s %-21s %s in %.1f ms%n", c.number(), "#" + c.seq(), "pid " + c.pid(),
+            int others = c.copyPids().size() - 1;
+            String processes = "pid " + c.pid() + (others > 0 ? " +" + others : "");
+            out.printf(Locale.ROOT, "%-4d %-10s %-16s %-21s %s in %.1f ms%n", c.number(), "#" + c.seq(), processes,
                     mib(f.rssBytes()) + ", " + mib(f.pssBytes()), c.automatic() ? "automatically" : "by 'checkpoint'",
                     c.costNs() / 1e6);
         }
