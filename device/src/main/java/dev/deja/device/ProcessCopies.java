@@ -40,36 +40,46 @@ public final class ProcessCopies {
 
     /**
      * Why {@code pid} cannot be copied now, or empty: it has a pending signal (fork drops pending
-     * signals). (Writable shared memory is copied by {@link #sharedContents}.) The message names the
-     * process {@code name} (a replayer's recorded pid).
+     * signals) other than those of {@code droppable} (a mask, bit n-1 for signal n: signals the run
+     * drops anyway, such as a replay's real SIGCHLDs, which a blocked handler keeps pending). (Writable
+     * shared memory is copied by {@link #sharedContents}.) The message names the process {@code name}
+     * (a replayer's recorded pid).
      *
      * <p>A copy is forked with CLONE_PARENT: it is a child of the process's parent, as a sibling. A parent
      * that is a process of the run could take it with a wait for any child; the caller sees to it that no
      * such wait runs for real (a replay's real waits name the child they reaped when recorded).
      */
-    public static Optional<String> refusal(int pid, String name) {
-        if (anySignalPending(pid)) {
-            return Optional.of("a signal is pending for " + name + " (a forked copy would lose it)");
+    public static Optional<String> refusal(int pid, String name, long droppable) {
+        long pending = pendingSignals(pid) & ~droppable;
+        if (pending != 0) {
+            List<String> names = new ArrayList<>();
+            for (int signo = 1; signo <= 64; signo++) {
+                if ((pending & (1L << (signo - 1))) != 0) names.add(dev.deja.device.syscall.Signals.name(signo));
+            }
+            return Optional.of(String.join(", ", names) + " is pending for " + name + " (a forked copy would lose it)");
         }
         return Optional.empty();
     }
 
-    /** Whether a signal is pending for the process or any of its threads, blocked or not (SigPnd, ShdPnd of each thread's status). */
-    private static boolean anySignalPending(int pid) {
+    /**
+     * The signals pending for the process or any of its threads, blocked or not (SigPnd, ShdPnd of each
+     * thread's status), as a mask (bit n-1 for signal n).
+     */
+    private static long pendingSignals(int pid) {
+        long pending = 0;
         for (int tid : ProcFs.threads(pid)) {
             try {
                 for (String line : Files.readAllLines(ProcFs.proc(pid).resolve("task").resolve(Integer.toString(tid))
                         .resolve("status"), StandardCharsets.UTF_8)) {
-                    if ((line.startsWith("SigPnd:") || line.startsWith("ShdPnd:"))
-                            && Long.parseUnsignedLong(line.substring(7).trim(), 16) != 0) {
-                        return true;
+                    if (line.startsWith("SigPnd:") || line.startsWith("ShdPnd:")) {
+                        pending |= Long.parseUnsignedLong(line.substring(7).trim(), 16);
                     }
                 }
             } catch (IOException | NumberFormatException e) {
                 // the thread ended meanwhile: nothing of it to lose
             }
         }
-        return false;
+        return pending;
     }
 
     /**
@@ -491,13 +501,15 @@ public final class ProcessCopies {
      * exit; a signal from outside, which the replay never delivers, is dropped on the way).
      */
     private static void toEntry(Ptrace ptrace, Wait wait, int tid) {
+        List<String> seen = new ArrayList<>();
         for (int tries = 0; tries < 8; tries++) {
             resume(ptrace, tid, "re-entry of its call");
             int status = stop(wait, tid, "re-entry of its call");
             if (Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) return; // a filtered call's entry
             if (Wait.stopSignal(status) == SYSCALL_STOP && !exitStop(ptrace, tid)) return;
+            seen.add("0x" + Integer.toHexString(status));
         }
-        throw new DeviceException("tid " + tid + " did not re-enter its call");
+        throw new DeviceException("tid " + tid + " did not re-enter its call (wait statuses " + String.join(", ", seen) + ")");
     }
 
     private static boolean exitStop(Ptrace ptrace, int tid) {
@@ -529,25 +541,27 @@ public final class ProcessCopies {
 
     /**
      * Waits for the given (killed) tasks to end, resuming any that still reports a stop on its way
-     * out. In any order: a thread group's leader is reported only after its other threads, so the
-     * first death to come is taken, whichever it is. Gives up after 10 s (a task deja never traced).
+     * out. Each is waited for by its own id: a run may go on meanwhile (a checkpoint dropped while the
+     * replay runs), and a wait for any task would take its stops from it. A thread group's leader is
+     * reported only after its other threads: the tasks are polled in turn until every one has ended.
+     * Gives up after 10 s (a task deja never traced).
      */
     public static void reap(Collection<Integer> tids) {
-        java.util.Set<Integer> left = new java.util.HashSet<>(tids);
+        java.util.Set<Integer> left = new java.util.LinkedHashSet<>(tids);
         long until = System.nanoTime() + 10_000_000_000L;
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
             while (!left.isEmpty() && System.nanoTime() < until) {
-                int got = wait.waitpid(-1, Wait.WALL | Wait.WNOHANG);
-                if (got < 0) return; // no child or tracee left at all
-                if (got == 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-                    continue;
+                for (java.util.Iterator<Integer> it = left.iterator(); it.hasNext(); ) {
+                    int tid = it.next();
+                    int got = wait.waitpid(tid, Wait.WALL | Wait.WNOHANG);
+                    if (got < 0) {
+                        it.remove(); // gone already, or never deja's to wait for
+                    } else if (got == tid) {
+                        if (Wait.stopped(wait.status())) ptrace.resume(tid, 0); // a stop on the way out: on to the end
+                        else it.remove();
+                    }
                 }
-                if (Wait.stopped(wait.status())) {
-                    if (left.contains(got)) ptrace.resume(got, 0); // a stop on the way out: on to the end
-                    continue;
-                }
-                left.remove(got);
+                if (!left.isEmpty()) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             }
         }
     }

@@ -2183,6 +2183,7 @@ public final class TraceSession {
         switch (event) {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
             case Ptrace.EVENT_EXEC -> {
+                syscallInsns.remove(task.pid); // a new program, a new vDSO
                 return execed(task);
             }
             case Ptrace.EVENT_SECCOMP -> {
@@ -2923,7 +2924,7 @@ public final class TraceSession {
             try {
                 return copyOf(p, nrClone, facts, stopped);
             } finally {
-                for (Task x : stopped) ptrace.resumeToSyscall(x.tid, 0);
+                for (Task x : stopped) resume(x, 0); // as the loop lets a thread run between calls (PTRACE_CONT under a filter)
             }
         }
 
@@ -2958,8 +2959,7 @@ public final class TraceSession {
                     return new ProcessCopies.Image(ProcessCopies.fork(leader.tid, nrClone, true), false, leaderWord,
                             leaderRobust, null, images);
                 }
-                insn = held.stop() == ThreadImage.Stop.EXIT
-                        ? held.registers()[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH : syscallInstruction(leader);
+                insn = syscallInstruction(leader); // not before rip at an execve's exit: that is the new program's start
             } else {
                 // Held at a call's exit or in user code: forked through a syscall instruction of its process (this
                 // thread's call's, else its vDSO's), and kept as an image.

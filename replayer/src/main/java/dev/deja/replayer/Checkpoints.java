@@ -116,7 +116,7 @@ public final class Checkpoints implements AutoCloseable {
         try {
             long kept = sharedBytesKept();
             for (int pid : pids) {
-                Optional<String> refusal = ProcessCopies.refusal(pid, "pid " + pid);
+                Optional<String> refusal = ProcessCopies.refusal(pid, "pid " + pid, tracer.restorableSignals(pid));
                 if (refusal.isPresent()) throw new Refused(refusal.get());
                 List<ProcessCopies.SharedBytes> bytes = ProcessCopies.sharedContents(pid, "pid " + pid);
                 kept += bytes.stream().mapToLong(b -> b.bytes().length).sum();
@@ -243,6 +243,12 @@ public final class Checkpoints implements AutoCloseable {
             throw new ReplayTracer.Stop(new ReplayException("cannot restore checkpoint " + r.number + ": " + e.getMessage(), e));
         }
         tracer.restore(h.state(), pids, tids, issuedAgain);
+        Map<Integer, Integer> tidToPid = new HashMap<>();
+        for (TraceSession.Adoption a : made) {
+            tidToPid.put(a.copy().pid(), a.copy().pid());
+            a.copy().tids().values().forEach(t -> tidToPid.put(t, a.copy().pid()));
+        }
+        tracer.resendInjected(tidToPid);
         return new Restored(made, pids.get(h.rootPid()));
     }
 

@@ -117,6 +117,7 @@ final class ReplayTracer implements Tracer {
     private static final int REG_RAX = 10;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
     private static final int SIGPIPE = 13;
+    private static final int SIGCHLD = 17;
     /** Calls that shape the process itself: they run for real. */
     private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
             "set_tid_address", "set_robust_list", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
@@ -485,6 +486,41 @@ final class ReplayTracer implements Tracer {
     /** The live pids of the replayed processes alive now (not yet ended, nor zombies), in ascending order. */
     List<Integer> livePids() {
         return new java.util.TreeSet<>(recToLivePid.values()).stream().filter(ReplayTracer::alive).toList();
+    }
+
+    /**
+     * The signals (a mask, bit n-1 for signal n) a copy of live process {@code pid} may lose from its pending
+     * set, because the replay drops them or sends them again: SIGCHLD from a real child's end (dropped at
+     * delivery; make keeps it blocked outside its pselect6), and every signal deja sent a thread of the
+     * process, not delivered yet, that the thread blocks (a restore sends it again: {@link #resendInjected}).
+     * One it does not block could be taken by the calls a copy is forked with: none then, SIGCHLD included.
+     */
+    long restorableSignals(int pid) {
+        long mask = 0;
+        boolean childSignals = true;
+        for (Map.Entry<Integer, Deque<Injected>> q : injected.entrySet()) {
+            Path status = Path.of("/proc", Integer.toString(pid), "task", Integer.toString(q.getKey()), "status");
+            if (q.getValue().isEmpty() || !Files.exists(status)) continue;
+            long blocked = maskOf(status, "SigBlk:");
+            for (Injected i : q.getValue()) {
+                long bit = 1L << (i.signo() - 1);
+                if (blocked != -1 && (blocked & bit) != 0) mask |= bit;
+                else if (i.signo() == SIGCHLD) childSignals = false;
+            }
+        }
+        return childSignals ? mask | 1L << (SIGCHLD - 1) : mask & ~(1L << (SIGCHLD - 1));
+    }
+
+    /**
+     * After {@link #restore}: every signal deja had sent and not yet seen delivered when the checkpoint was
+     * taken is sent again to the copy of its thread ({@code tidToPid}: each copy's threads and their pid),
+     * since fork drops pending signals. Its recorded siginfo, when it had one, is put back at delivery.
+     */
+    void resendInjected(Map<Integer, Integer> tidToPid) {
+        injected.forEach((tid, q) -> {
+            Integer pid = tidToPid.get(tid);
+            if (pid != null) for (Injected i : q) Signals.tgkill(pid, tid, i.signo());
+        });
     }
 
     /** The live pid of the program's first process (the recorded root), or -1 before it started. */
@@ -1607,7 +1643,8 @@ final class ReplayTracer implements Tracer {
         t.write(at, s.siginfo());
         long r = t.inject(nrTgsigqueueinfo, t.pid(), t.tid(), s.signo(), at);
         if (r != 0) return false;
-        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(s.signo(), null));
+        // Its siginfo kept: a checkpoint's copy is sent it again with tgkill (see resendInjected).
+        injected.computeIfAbsent(t.tid(), k -> new ArrayDeque<>()).add(new Injected(s.signo(), s.siginfo()));
         return true;
     }
 
@@ -1629,9 +1666,13 @@ final class ReplayTracer implements Tracer {
      * read (no set has every bit: SIGKILL and SIGSTOP are never blocked, nor both pending with all others).
      */
     private static long signalMask(Tracee t, String field) {
+        return maskOf(Path.of("/proc", Integer.toString(t.pid()), "task", Integer.toString(t.tid()), "status"), field);
+    }
+
+    /** A mask field of a /proc status file, or -1 when it cannot be read. */
+    private static long maskOf(Path status, String field) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(t.pid()), "task",
-                    Integer.toString(t.tid()), "status"))) {
+            for (String line : Files.readAllLines(status)) {
                 if (line.startsWith(field)) return Long.parseUnsignedLong(line.substring(field.length()).trim(), 16);
             }
         } catch (IOException | NumberFormatException e) {
