@@ -26,7 +26,7 @@ class HeisenbugIT {
     /** Records at most this many runs per sample; each fails with probability at least 1/4, so all pass
      *  with probability below 1e-4 (0.75^40), and the loop usually stops within a few runs. */
     private static final int MAX_RUNS = 40;
-    private static final int REPLAYS = 10;
+    private static final int REPLAYS = 5;
 
     @TempDir
     Path home;
