@@ -163,7 +163,11 @@ public final class ProcessCopies {
      * reports that entry: the copy a new session adopts).
      */
     public static int fork(int tid, int nrClone, boolean atEntry) {
-        return forkRetrying(tid, nrClone, atEntry, null, null).pid();
+        try {
+            return forkRetrying(tid, nrClone, atEntry, null, null).pid();
+        } finally {
+            giveBackSignals(tid);
+        }
     }
 
     /**
@@ -172,7 +176,11 @@ public final class ProcessCopies {
      * by an interrupt was in, where {@code tid} is at its restart).
      */
     public static int fork(int tid, int nrClone, long[] copyRegs) {
-        return forkRetrying(tid, nrClone, true, copyRegs.clone(), null).pid();
+        try {
+            return forkRetrying(tid, nrClone, true, copyRegs.clone(), null).pid();
+        } finally {
+            giveBackSignals(tid);
+        }
     }
 
     /**
@@ -206,7 +214,11 @@ public final class ProcessCopies {
      * thread too, when the leader was held at an exit or in user code ({@link Image#leaderHeld}).
      */
     public static Copy fork(int tid, int nrClone, Image image) {
-        return forkRetrying(tid, nrClone, false, null, image);
+        try {
+            return forkRetrying(tid, nrClone, false, null, image);
+        } finally {
+            giveBackSignals(tid);
+        }
     }
 
     /**
@@ -217,16 +229,46 @@ public final class ProcessCopies {
      */
     public static int forkFromStop(int tid, int nrClone, long syscallInsn) {
         try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
-            long[] got = inject(ptrace, wait, tid, syscallInsn, nrClone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-            int child = (int) got[1];
-            if (got[0] <= 0 || child <= 0) {
-                if (child > 0) kill(List.of(child));
-                throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + got[0]);
-            }
-            firstStop(wait, child);
-            toEntryOfOwnCall(ptrace, wait, child, syscallInsn);
-            return child;
+            return forkFromStop(ptrace, wait, tid, nrClone, syscallInsn);
+        } finally {
+            giveBackSignals(tid);
         }
+    }
+
+    private static int forkFromStop(Ptrace ptrace, Wait wait, int tid, int nrClone, long syscallInsn) {
+        long[] got = inject(ptrace, wait, tid, syscallInsn, nrClone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+        int child = (int) got[1];
+        if (got[0] <= 0 || child <= 0) {
+            if (child > 0) kill(List.of(child));
+            throw new DeviceException("cannot fork pid " + tid + " for a checkpoint: clone returned " + got[0]);
+        }
+        firstStop(wait, child);
+        toEntryOfOwnCall(ptrace, wait, child, syscallInsn);
+        return child;
+    }
+
+    /**
+     * Signals the injected calls took from the threads they ran in, by tid: a signal pending and not
+     * blocked is delivered on the way back from a call (and makes clone fail with ERESTARTNOINTR), and
+     * deja resumes such a delivery stop without it. {@link #giveBackSignals} sends them again.
+     */
+    private static final ThreadLocal<List<int[]>> TAKEN = ThreadLocal.withInitial(ArrayList::new);
+
+    /** A stop on the way through an injected call: a signal's delivery stop is noted, to be given back. */
+    private static void noteSignal(int tid, int status) {
+        if (Wait.stopped(status) && Wait.ptraceEvent(status) == 0 && Wait.stopSignal(status) != SYSCALL_STOP) {
+            TAKEN.get().add(new int[] {tid, Wait.stopSignal(status)});
+        }
+    }
+
+    /**
+     * Sends thread {@code tid} (a process's first thread: its tid is its pid) the signals its injected calls
+     * took from it, pending again as they were; the others noted (a copy's) are dropped.
+     */
+    private static void giveBackSignals(int tid) {
+        List<int[]> taken = TAKEN.get();
+        for (int[] t : taken) if (t[0] == tid) Signals.tgkill(tid, tid, t[1]);
+        taken.clear();
     }
 
     private static void firstStop(Wait wait, int child) {
@@ -471,7 +513,10 @@ public final class ProcessCopies {
             }
             if (event == Ptrace.EVENT_SECCOMP) continue;
             if (Wait.stopSignal(status) == SYSCALL_STOP && exitStop(ptrace, tid)) return message;
-            if (event == 0 && Wait.stopSignal(status) != SYSCALL_STOP) continue;
+            if (event == 0 && Wait.stopSignal(status) != SYSCALL_STOP) {
+                noteSignal(tid, status);
+                continue;
+            }
             throw new DeviceException("tid " + tid + " stopped unexpectedly in " + what + " (wait status 0x"
                     + Integer.toHexString(status) + ")");
         }
@@ -507,6 +552,7 @@ public final class ProcessCopies {
             int status = stop(wait, tid, "re-entry of its call");
             if (Wait.ptraceEvent(status) == Ptrace.EVENT_SECCOMP) return; // a filtered call's entry
             if (Wait.stopSignal(status) == SYSCALL_STOP && !exitStop(ptrace, tid)) return;
+            noteSignal(tid, status);
             seen.add("0x" + Integer.toHexString(status));
         }
         throw new DeviceException("tid " + tid + " did not re-enter its call (wait statuses " + String.join(", ", seen) + ")");

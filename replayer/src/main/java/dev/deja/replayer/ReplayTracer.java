@@ -492,23 +492,17 @@ final class ReplayTracer implements Tracer {
      * The signals (a mask, bit n-1 for signal n) a copy of live process {@code pid} may lose from its pending
      * set, because the replay drops them or sends them again: SIGCHLD from a real child's end (dropped at
      * delivery; make keeps it blocked outside its pselect6), and every signal deja sent a thread of the
-     * process, not delivered yet, that the thread blocks (a restore sends it again: {@link #resendInjected}).
-     * One it does not block could be taken by the calls a copy is forked with: none then, SIGCHLD included.
+     * process that has not been delivered yet (a restore sends it again: {@link #resendInjected}; the calls a
+     * copy is forked with give back to the original any they took).
      */
     long restorableSignals(int pid) {
-        long mask = 0;
-        boolean childSignals = true;
+        long mask = 1L << (SIGCHLD - 1);
         for (Map.Entry<Integer, Deque<Injected>> q : injected.entrySet()) {
-            Path status = Path.of("/proc", Integer.toString(pid), "task", Integer.toString(q.getKey()), "status");
-            if (q.getValue().isEmpty() || !Files.exists(status)) continue;
-            long blocked = maskOf(status, "SigBlk:");
-            for (Injected i : q.getValue()) {
-                long bit = 1L << (i.signo() - 1);
-                if (blocked != -1 && (blocked & bit) != 0) mask |= bit;
-                else if (i.signo() == SIGCHLD) childSignals = false;
-            }
+            if (q.getValue().isEmpty()) continue;
+            if (!Files.exists(Path.of("/proc", Integer.toString(pid), "task", Integer.toString(q.getKey())))) continue;
+            for (Injected i : q.getValue()) mask |= 1L << (i.signo() - 1);
         }
-        return childSignals ? mask | 1L << (SIGCHLD - 1) : mask & ~(1L << (SIGCHLD - 1));
+        return mask;
     }
 
     /**
