@@ -461,7 +461,7 @@ public final class TraceSession {
                 }
                 held.add(t);
             }
-            // else held where its image stood, as the others
+            // The first thread goes on into its call or its own code; else it is held where its image stood.
             if (a.leaderHeld() == null || a.leaderHeld().stop() == ThreadImage.Stop.RUNNING) resumed.add(pid);
         }
         for (int tid : resumed) {
