@@ -1660,13 +1660,9 @@ final class ReplayTracer implements Tracer {
      * read (no set has every bit: SIGKILL and SIGSTOP are never blocked, nor both pending with all others).
      */
     private static long signalMask(Tracee t, String field) {
-        return maskOf(Path.of("/proc", Integer.toString(t.pid()), "task", Integer.toString(t.tid()), "status"), field);
-    }
-
-    /** A mask field of a /proc status file, or -1 when it cannot be read. */
-    private static long maskOf(Path status, String field) {
         try {
-            for (String line : Files.readAllLines(status)) {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(t.pid()), "task",
+                    Integer.toString(t.tid()), "status"))) {
                 if (line.startsWith(field)) return Long.parseUnsignedLong(line.substring(field.length()).trim(), 16);
             }
         } catch (IOException | NumberFormatException e) {
