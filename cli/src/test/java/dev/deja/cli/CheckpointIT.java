@@ -34,6 +34,7 @@ class CheckpointIT {
     private static Path kinds;
     private static Path altstack;
     private static Path pipeline;
+    private static Path masked;
     private static Path pipelineDir;
     private static Path filesExe;
     private static Path forkExe;
@@ -47,6 +48,7 @@ class CheckpointIT {
         forked = Runs.record(home, "fork", forkExe.toString());
         shared = Runs.record(home, "shared", ownCopy("proc_shared_counter").toString(), "1000");
         threads = Runs.record(home, "threads", Samples.path("threads"));
+        masked = Runs.record(home, "masked", Samples.path("masked_wait"));
         kinds = Runs.record(home, "kinds", Samples.path("thr_checkpoint"));
         altstack = Runs.record(home, "altstack", Samples.path("thr_altstack"));
         pipelineDir = Files.createDirectories(home.resolve("pipeline-" + ProcessHandle.current().pid()));
@@ -177,6 +179,37 @@ class CheckpointIT {
         assertEquals(recorded.lines().filter(l -> l.startsWith("heisen_fork: child exited with")).toList(), reports, r.stdout());
         assertEquals(1, r.stdout().lines().filter(l -> l.startsWith("[the program exited with status")).count(), r.stdout());
         assertEquals(List.of(), processesOf(forkExe));
+    }
+
+    /**
+     * masked_wait, as make waits for its jobs: the parent blocks SIGCHLD and waits in pselect6 (then ppoll)
+     * under an empty mask until its child's SIGCHLD ends the wait. Checkpoints at each child's exit_group
+     * copy the parent at its wait's exit, the signal pending and the wait's mask applied (a copy forked
+     * through it once put the outer mask back: the handler never ran, and the original diverged). The run
+     * goes on from there three times with the recorded output.
+     */
+    @Test
+    void aProcessAtTheExitOfAWaitUnderItsOwnMaskIsCheckpointed() throws Exception {
+        List<Long> exits = new ArrayList<>();
+        for (String line : Runs.deja(home, "dump", "-n", masked.toString()).stdout().lines().toList()) {
+            if (line.contains("exit_group(3)") || line.contains("exit_group(4)")) {
+                exits.add(Long.parseLong(line.substring(1, line.indexOf(' '))));
+            }
+        }
+        assertEquals(2, exits.size(), exits.toString());
+        Runs.Result r = debug(masked, "goto " + exits.get(0), "checkpoint", "goto " + exits.get(1), "checkpoint", "continue",
+                "restart 1", "continue", "restart 2", "continue");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #" + exits.get(0) + " [pid ", ", 2 processes)", "checkpoint 2 at #" + exits.get(1),
+                "to checkpoint 1 (#", "to checkpoint 2 (#");
+        assertTrue(!r.stdout().contains("diverge") && !r.stderr().contains("diverge"), r.stdout() + r.stderr());
+        List<String> waits = r.stdout().lines().filter(l -> l.startsWith("pselect ->") || l.startsWith("ppoll ->")).toList();
+        assertEquals(List.of("pselect -> -1 (Interrupted system call), handler ran 1 times",
+                "ppoll -> -1 (Interrupted system call), handler ran 2 times",
+                "pselect -> -1 (Interrupted system call), handler ran 1 times",
+                "ppoll -> -1 (Interrupted system call), handler ran 2 times",
+                "ppoll -> -1 (Interrupted system call), handler ran 2 times"), waits, r.stdout());
+        assertEquals(3, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
     }
 
     /**

@@ -155,20 +155,37 @@ final class ProcFs {
     }
 
     /**
-     * Whether a signal the thread does not block is pending for it or its process (SigPnd, ShdPnd and
-     * SigBlk of /proc/PID/task/TID/status); false when it is gone.
+     * A thread's signals from /proc/PID/task/TID/status, read at once: {@code pending} for it or its
+     * process (SigPnd, ShdPnd), blocked or not, and {@code blocked} (SigBlk), the mask the kernel applies
+     * now: inside a call under a mask of its own (pselect6, rt_sigsuspend) the call's, where
+     * PTRACE_GETSIGMASK gives the mask put back on the way out. Bit n-1 for signal n.
      */
-    static boolean signalPending(int pid, int tid) {
+    record SignalState(long pending, long blocked) {
+        /** Whether a signal the thread does not block is pending. */
+        boolean deliverable() {
+            return (pending & ~blocked) != 0;
+        }
+    }
+
+    /** The thread's {@link SignalState}, or null when it is gone. */
+    static SignalState signals(int pid, int tid) {
+        long pending = 0, blocked = 0;
         try {
-            long pending = 0, blocked = 0;
             for (String line : Files.readAllLines(proc(pid).resolve("task").resolve(Integer.toString(tid)).resolve("status"))) {
                 if (line.startsWith("SigPnd:") || line.startsWith("ShdPnd:")) pending |= Long.parseUnsignedLong(line.substring(7).trim(), 16);
                 else if (line.startsWith("SigBlk:")) blocked = Long.parseUnsignedLong(line.substring(7).trim(), 16);
             }
-            return (pending & ~blocked) != 0;
-        } catch (java.io.IOException | NumberFormatException e) {
-            return false;
+        } catch (IOException | NumberFormatException e) {
+            return null;
         }
+        return new SignalState(pending, blocked);
+    }
+
+    /** The thread's {@link SignalState}; {@link DeviceException} when it is gone. */
+    static SignalState signalsOfLive(int pid, int tid) {
+        SignalState s = signals(pid, tid);
+        if (s == null) throw new DeviceException("cannot read the signals of tid " + tid + " (pid " + pid + "): it is gone");
+        return s;
     }
 
     /**

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.SyscallTable;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -68,16 +69,8 @@ public final class ProcessCopies {
     private static long pendingSignals(int pid) {
         long pending = 0;
         for (int tid : ProcFs.threads(pid)) {
-            try {
-                for (String line : Files.readAllLines(ProcFs.proc(pid).resolve("task").resolve(Integer.toString(tid))
-                        .resolve("status"), StandardCharsets.UTF_8)) {
-                    if (line.startsWith("SigPnd:") || line.startsWith("ShdPnd:")) {
-                        pending |= Long.parseUnsignedLong(line.substring(7).trim(), 16);
-                    }
-                }
-            } catch (IOException | NumberFormatException e) {
-                // the thread ended meanwhile: nothing of it to lose
-            }
+            ProcFs.SignalState signals = ProcFs.signals(pid, tid);
+            if (signals != null) pending |= signals.pending(); // else it ended meanwhile: nothing of it to lose
         }
         return pending;
     }
@@ -233,6 +226,67 @@ public final class ProcessCopies {
         } finally {
             giveBackSignals(tid);
         }
+    }
+
+    /**
+     * As {@link #forkFromStop(int, int, long)}, {@code tid} imaged as {@code held} where it stands. At a masked
+     * exit ({@link ThreadImage#atMaskedExit}: make's pselect6, which the replay makes an rt_sigsuspend), the
+     * way back to user mode for the injected clone put the outside mask back and took the pending signal:
+     * {@code tid} is put back in that exit stop, the signal pending again.
+     */
+    public static int forkFromStop(int tid, int nrClone, long syscallInsn, ThreadImage held) {
+        try (Ptrace ptrace = new Ptrace(); Wait wait = new Wait()) {
+            int child = forkFromStop(ptrace, wait, tid, nrClone, syscallInsn);
+            if (held.maskedExit()) {
+                giveBackSignals(tid);
+                if ((ProcFs.signalsOfLive(tid, tid).pending() & bit(held.endingSignal())) == 0) {
+                    kill(List.of(child));
+                    throw new DeviceException("signal " + held.endingSignal() + ", which ended the call pid " + tid
+                            + " is at the exit of, was lost while it was forked");
+                }
+                toMaskedExit(ptrace, wait, tid, tid, syscallInsn, held.callMask(), held.registers());
+            }
+            return child;
+        } finally {
+            giveBackSignals(tid);
+        }
+    }
+
+    static long bit(int signo) {
+        return 1L << (signo - 1);
+    }
+
+    /**
+     * Puts {@code thread} of process {@code pid}, stopped outside any call with a signal pending that
+     * {@code callMask} lets through and its own mask blocks, at the exit stop of an rt_sigsuspend under
+     * {@code callMask}: the kernel then holds the mask it had (put back once the signal is delivered) and
+     * reports the call ended by the signal. {@code regs} are set there. The mask is passed from below the
+     * red zone of the thread's stack, and the bytes there are put back.
+     */
+    private static void toMaskedExit(Ptrace ptrace, Wait wait, int pid, int thread, long syscallInsn, long callMask,
+                                     long[] regs) {
+        long at = (regs[X86Regs.RSP] - 512) & ~15L;
+        try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(pid).resolve("mem"),
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(8);
+            if (mem.read(before, at) != 8) throw new IOException("short read at 0x" + Long.toHexString(at));
+            mem.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, callMask), at);
+            try {
+                RemoteSyscall.atSyscallInsn(ptrace, thread, syscallInsn, number("rt_sigsuspend"), at, 8);
+                toEntry(ptrace, wait, thread);
+                toExit(ptrace, wait, thread, "an rt_sigsuspend under its call's mask");
+                long result = ptrace.getRegsArray(thread)[X86Regs.RAX];
+                if (!Errno.restartResult(result)) {
+                    throw new DeviceException("the rt_sigsuspend that puts tid " + thread + " back under its call's mask"
+                            + " returned " + result + ", not a signal's restart code");
+                }
+            } finally {
+                mem.write(before.flip(), at);
+            }
+        } catch (IOException e) {
+            throw new DeviceException("cannot put tid " + thread + " back under its call's mask: " + e.getMessage(), e);
+        }
+        ptrace.setRegs(thread, regs);
     }
 
     private static int forkFromStop(Ptrace ptrace, Wait wait, int tid, int nrClone, long syscallInsn) {
@@ -419,6 +473,11 @@ public final class ProcessCopies {
                 toEntry(ptrace, wait, thread);
             }
             case EXIT -> {
+                if (image.maskedExit()) {
+                    Signals.tgkill(child, thread, image.endingSignal());
+                    toMaskedExit(ptrace, wait, child, thread, syscallInsn, image.callMask(), regs);
+                    return;
+                }
                 // An exit stop of a call of its own (getpid), where the thread gets the registers of the one it had.
                 toEntryOfOwnCall(ptrace, wait, thread, syscallInsn);
                 resume(ptrace, thread, "its call's exit");

@@ -44,9 +44,18 @@ public final class ThreadImage {
     private final long robustLength;
     /** The device's record of the call an {@link Stop#EXIT} thread is in (TraceSession's), else null. */
     final Object callInFlight;
+    /** See {@link #atMaskedExit}: the mask the call ran under; the signal that ended it. */
+    private final long callMask;
+    private final int endingSignal;
 
     ThreadImage(int tid, Stop stop, long[] registers, byte[] xstate, long signalMask, String name, long clearTidWord,
                 ThreadFacts.AltStack altStack, long[] robustList, Object callInFlight) {
+        this(tid, stop, registers, xstate, signalMask, name, clearTidWord, altStack, robustList, callInFlight, 0, 0);
+    }
+
+    private ThreadImage(int tid, Stop stop, long[] registers, byte[] xstate, long signalMask, String name,
+                        long clearTidWord, ThreadFacts.AltStack altStack, long[] robustList, Object callInFlight,
+                        long callMask, int endingSignal) {
         this.tid = tid;
         this.stop = stop;
         this.registers = registers.clone();
@@ -58,6 +67,36 @@ public final class ThreadImage {
         this.robustHead = robustList[0];
         this.robustLength = robustList[1];
         this.callInFlight = callInFlight;
+        this.callMask = callMask;
+        this.endingSignal = endingSignal;
+    }
+
+    /**
+     * This {@link Stop#EXIT} image, of a thread at the exit of a call that ran under mask {@code callMask}
+     * of its own (pselect6, ppoll, rt_sigsuspend) and that signal {@code signo}, pending, ended:
+     * {@link #signalMask} is the mask the kernel puts back once the signal is delivered (its handler's
+     * frame saves it). Its copy is put in the exit stop of an rt_sigsuspend under the call's mask, with
+     * the signal pending, as the thread was.
+     */
+    ThreadImage atMaskedExit(long callMask, int signo) {
+        if (stop != Stop.EXIT || signo <= 0) throw new IllegalArgumentException("not a masked exit: " + stop + ", signal " + signo);
+        return new ThreadImage(tid, stop, registers, xstate, signalMask, name, clearTidWord, altStack,
+                new long[] {robustHead, robustLength}, callInFlight, callMask, signo);
+    }
+
+    /** Whether the thread stood at the exit of a call under a mask of its own ({@link #atMaskedExit}). */
+    boolean maskedExit() {
+        return endingSignal != 0;
+    }
+
+    /** The mask a masked exit's call ran under. */
+    long callMask() {
+        return callMask;
+    }
+
+    /** The signal that ended a masked exit's call, pending in the thread; 0 for none. */
+    int endingSignal() {
+        return endingSignal;
     }
 
     /** The live tid of the thread imaged. */

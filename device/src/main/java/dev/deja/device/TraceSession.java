@@ -56,6 +56,7 @@ public final class TraceSession {
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final int SIGSEGV = 11;
+    private static final int SIGRTMIN = 32;
     private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
     private static final int AT_IGNORE = 1;
@@ -2140,7 +2141,8 @@ public final class TraceSession {
         long[] regs = ptrace.getRegsArray(task.tid);
         regs[X86Regs.ORIG_RAX] = p.programNr;
         for (int i = 0; i < 6; i++) regs[X86Regs.ARGS[i]] = p.programArgs[i];
-        if (!ProcFs.signalPending(task.pid, task.tid)) {
+        ProcFs.SignalState signals = ProcFs.signals(task.pid, task.tid);
+        if (signals == null || !signals.deliverable()) {
             regs[X86Regs.RIP] -= X86Regs.SYSCALL_INSN_LENGTH;
             regs[X86Regs.RAX] = code == -Errno.ERESTART_RESTARTBLOCK ? nrRestartSyscall : p.programNr;
         }
@@ -2901,8 +2903,11 @@ public final class TraceSession {
             }
             if (leader != this) {
                 String why = leader.whyNoImage(facts);
-                if (why == null && leader.heldStop == RunStop.EXIT && Errno.restartResult(ptrace.getRegsArray(leader.tid)[X86Regs.RAX])) {
-                    why = "is at the exit of a call a signal interrupted";
+                // Other restart codes are only registers: the kernel acts on them when the recorded signal is sent
+                // at the exit, in the copy as here. restart_syscall would use a restart block a fork does not copy.
+                if (why == null && leader.heldStop == RunStop.EXIT
+                        && ptrace.getRegsArray(leader.tid)[X86Regs.RAX] == -Errno.ERESTART_RESTARTBLOCK) {
+                    why = "is at the exit of a call a signal interrupted, which the kernel restarts with its restart block";
                 }
                 if (why != null) {
                     throw new DeviceException("the first thread of pid " + p + " (tid " + leader.tid + "), which a copy is"
@@ -2966,7 +2971,7 @@ public final class TraceSession {
                 held = leader.image(facts);
                 insn = here ? ptrace.getRegsArray(tid)[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH : syscallInstruction(leader);
             }
-            int copy = ProcessCopies.forkFromStop(leader.tid, nrClone, insn);
+            int copy = ProcessCopies.forkFromStop(leader.tid, nrClone, insn, held);
             return new ProcessCopies.Image(copy, false, leaderWord, leaderRobust, held, images);
         }
 
@@ -3030,9 +3035,33 @@ public final class TraceSession {
                 case START -> ThreadImage.Stop.START;
                 case PREEMPTED -> ThreadImage.Stop.USER;
             };
-            return new ThreadImage(tid, stop, ptrace.getRegsArray(tid), ptrace.xstate(tid), ptrace.sigMask(tid),
+            return maskedIfSo(new ThreadImage(tid, stop, ptrace.getRegsArray(tid), ptrace.xstate(tid), ptrace.sigMask(tid),
                     ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid), robustList(),
-                    stop == ThreadImage.Stop.EXIT ? pending : null);
+                    stop == ThreadImage.Stop.EXIT ? pending : null));
+        }
+
+        /**
+         * {@code image}, an exit's, as a masked exit ({@link ThreadImage#atMaskedExit}) when the call ran under a
+         * mask of its own and a signal ended it: the kernel applies the call's mask (SigBlk) until the signal is
+         * delivered, where PTRACE_GETSIGMASK gives the mask it puts back then.
+         */
+        private ThreadImage maskedIfSo(ThreadImage image) {
+            if (image.stop() != ThreadImage.Stop.EXIT || !Errno.restartResult(image.registers()[X86Regs.RAX])) return image;
+            ProcFs.SignalState signals = ProcFs.signalsOfLive(pid, tid);
+            long callMask = signals.blocked();
+            if (callMask == image.signalMask()) return image;
+            long ending = signals.pending() & ~callMask & image.signalMask();
+            if (ending == 0) {
+                throw new DeviceException("tid " + tid + " is at the exit of a call under a mask of its own and no signal"
+                        + " that ended it is pending (a checkpoint can be taken at another call)");
+            }
+            int signo = Long.numberOfTrailingZeros(ending) + 1;
+            if (signo >= SIGRTMIN) {
+                // A copy's replay sends its recorded signals again: a queued real-time signal would come twice.
+                throw new DeviceException("tid " + tid + " is at the exit of a call real-time signal " + signo
+                        + " ended (a checkpoint can be taken at another call)");
+            }
+            return image.atMaskedExit(callMask, signo);
         }
 
         /**
@@ -3060,9 +3089,9 @@ public final class TraceSession {
             long[] robust = robustList();
             Caught c = caughtBetweenCalls();
             if (c.interrupted()) stopped.add(this);
-            return new ThreadImage(tid, c.stop(), c.regs(), ptrace.xstate(tid), ptrace.sigMask(tid),
+            return maskedIfSo(new ThreadImage(tid, c.stop(), c.regs(), ptrace.xstate(tid), ptrace.sigMask(tid),
                     ProcFs.threadName(pid, tid), facts.clearTidWord(tid), facts.altStack(tid), robust,
-                    c.stop() == ThreadImage.Stop.EXIT ? pending : null);
+                    c.stop() == ThreadImage.Stop.EXIT ? pending : null));
         }
 
         /** Whether the run lets this thread go on where it stands: between calls, or back from a real call at an exit stop the loop has not taken. */
