@@ -117,7 +117,7 @@ public final class Checkpoints implements AutoCloseable {
             long kept = sharedBytesKept();
             for (int pid : pids) {
                 Optional<String> refusal = ProcessCopies.refusal(pid, "pid " + pid, tracer.restorableSignals(pid));
-                if (refusal.isPresent()) throw new Refused(refusal.get());
+                if (refusal.isPresent()) throw new Refused(inRecordedIds(refusal.get()));
                 List<ProcessCopies.SharedBytes> bytes = ProcessCopies.sharedContents(pid, "pid " + pid);
                 kept += bytes.stream().mapToLong(b -> b.bytes().length).sum();
                 shared.put(pid, bytes);
@@ -128,7 +128,7 @@ public final class Checkpoints implements AutoCloseable {
             }
             images = tracee.copyTree(pids, tracer.cloneNr(), tracer.threadFacts());
         } catch (DeviceException e) {
-            throw new Refused(e.getMessage());
+            throw new Refused(inRecordedIds(e.getMessage()));
         }
         List<Copied> copied = new ArrayList<>();
         images.forEach((pid, image) -> copied.add(new Copied(pid, image, shared.get(pid))));
@@ -139,6 +139,19 @@ public final class Checkpoints implements AutoCloseable {
             held.add(new Held(c, state, copied, root));
         }
         return c;
+    }
+
+    private static final java.util.regex.Pattern LIVE_ID = java.util.regex.Pattern.compile("\\b(pid|tid|thread) (\\d+)");
+
+    /**
+     * A device's refusal, which names live processes and threads, with the recorded ids the user sees
+     * everywhere else (a first thread's tid is its pid, recorded and live).
+     */
+    private String inRecordedIds(String message) {
+        return LIVE_ID.matcher(message).replaceAll(m -> {
+            Integer recorded = tracer.recordedTidOf(Integer.parseInt(m.group(2)));
+            return m.group(1) + " " + (recorded == null ? m.group(2) : recorded);
+        });
     }
 
     /**
