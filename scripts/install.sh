@@ -131,6 +131,7 @@ export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 say "building: mvn -B -q -DskipTests install"
 cd "$ROOT"
 rc=0
+rm -rf "$ROOT/cli/target/lib"   # the launcher's class path is every jar there: none left from older dependencies
 mvn -B -q -DskipTests install || rc=$?
 (( rc == 0 )) || die "the build failed (mvn -B -q -DskipTests install, exit $rc): see Maven's errors above"
 # A training run records deja's own startup into an AOT cache the launcher then uses (JDK 25's
@@ -143,17 +144,21 @@ mvn -B -q -DskipTests install || rc=$?
 aot=$ROOT/cli/target/deja.aot
 rm -f "$aot"
 train=$(mktemp -d)
-# picocli ships Java 5 class files, which the cache cannot hold: scripts/ClassFrames.java rewrites them
-# in cli/target/lib as Java 6 ones with stack map frames (ASM, already in lib for Kryo), so that its
-# classes come from the cache too (about 0.08 s of every command).
+# picocli and slf4j (Chronicle's logging API) ship Java 5 class files, which the cache cannot hold:
+# scripts/ClassFrames.java rewrites them in cli/target/lib as Java 6 ones with stack map frames (ASM,
+# which the build puts in cli/target/tools), so that their classes come from the cache too (about 0.08 s and 0.03 s of
+# every command).
 lib=$ROOT/cli/target/lib
-picocli=("$lib"/picocli-*.jar) asm=("$lib"/asm-[0-9]*.jar)
-if [[ -f ${picocli[0]} && -f ${asm[0]} ]] \
-   && n=$("$JDK/bin/java" -cp "${asm[0]}:${picocli[0]}" "$ROOT/scripts/ClassFrames.java" "${picocli[0]}" 2>"$train/frames.log"); then
-  say "picocli: $n Java 5 class files given stack map frames, for the startup cache"
-else
-  say "warning: picocli's class files could not be rewritten ($(head -c 300 "$train/frames.log" 2>/dev/null)); the startup cache holds fewer classes"
-fi
+asm=("$ROOT"/cli/target/tools/asm-[0-9]*.jar)
+for old in "$lib"/picocli-*.jar "$lib"/slf4j-api-*.jar "$lib"/slf4j-nop-*.jar; do
+  name=$(basename "$old" .jar)
+  if [[ -f $old && -f ${asm[0]} ]] \
+     && n=$("$JDK/bin/java" -cp "${asm[0]}:$old" "$ROOT/scripts/ClassFrames.java" "$old" 2>"$train/frames.log"); then
+    say "$name: $n Java 5 class files given stack map frames, for the startup cache"
+  else
+    say "warning: $name's class files could not be rewritten ($(head -c 300 "$train/frames.log" 2>/dev/null)); the startup cache holds fewer classes"
+  fi
+done
 train_rc=0
 (cd "$train" && DEJA_HOME="$train/home" DEJA_AOT_TRAIN=1 "$ROOT/deja") >"$train/log" 2>&1 || train_rc=$?
 if [[ -s $aot ]]; then

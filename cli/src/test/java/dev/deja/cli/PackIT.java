@@ -104,11 +104,30 @@ class PackIT {
         assertTrue(packAPack.stderr().contains("is a file, not a recording directory"), packAPack.stderr());
     }
 
+    /** A test trace that worked is remembered in deja's home, privately, for the conditions it ran under. */
+    @Test
+    void infoRemembersATraceThatWorkedForItsConditions() throws Exception {
+        Path memo = home.resolve(TraceProbe.MEMO);
+        Files.deleteIfExists(memo);
+        assertTrue(Runs.deja(home, "info", rec.toString()).stdout().contains("replayable here: yes"));
+        String conditions = Files.readString(memo);
+        assertTrue(conditions.startsWith("boot ") && conditions.contains("\nSeccomp:") && conditions.contains("\nns user:"),
+                conditions);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(memo)));
+        // Other conditions (another boot): traced again, and the conditions of this one remembered.
+        Files.writeString(memo, conditions.replaceFirst("boot \\S+", "boot another"));
+        assertTrue(Runs.deja(home, "info", rec.toString()).stdout().contains("replayable here: yes"));
+        assertEquals(conditions, Files.readString(memo));
+    }
+
     @Test
     void infoTriesATraceAndSaysNoWhenPtraceIsTaken() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/strace")), "needs strace");
         Path pack = home.resolve("rec.deja");
         assertEquals(0, Runs.deja(home, "pack", "-q", rec.toString(), "-o", pack.toString()).status());
+        // A trace that worked, remembered, is not what a traced deja goes by.
+        assertTrue(Runs.deja(home, "info", pack.toString()).stdout().contains("replayable here: yes"));
+        assertTrue(Files.exists(home.resolve(TraceProbe.MEMO)));
         // Under strace -f, deja's test trace cannot seize /bin/true: the kernel allows one tracer.
         Runs.Result r = Runs.run(home, List.of("strace", "-f", "-o", "/dev/null", Runs.launcher().toString(), "info",
                 pack.toString()));
