@@ -3021,10 +3021,25 @@ public final class TraceSession {
             if (pending == null) return started ? null : "has not started (it is neither held nor in a call)";
             if (ProcFs.taskState(pid, tid) == 't') return null; // back from its call: caught at its exit stop
             if (!facts.issuedAgainIfInterrupted(tid)) {
+                if (reachesItsExitStop()) return null; // caught at its exit stop
                 return "is in a call that runs for real and that the kernel does not issue again once interrupted ("
                         + table.name(pending.nr) + ")";
             }
             return null;
+        }
+
+        /**
+         * Whether this thread, in a real call, reaches the call's exit stop within a few milliseconds: a call
+         * that ends at once (an rt_sigsuspend the replay sent its signal at the entry of, in a process that runs
+         * beside the one at the checkpoint) may still be on its way out when the checkpoint is asked for.
+         */
+        private boolean reachesItsExitStop() {
+            long until = System.nanoTime() + 50_000_000L;
+            while (true) {
+                if (ProcFs.taskState(pid, tid) == 't') return true;
+                if (System.nanoTime() > until) return false;
+                java.util.concurrent.locks.LockSupport.parkNanos(500_000L);
+            }
         }
 
         private ThreadImage image(ThreadFacts facts) {

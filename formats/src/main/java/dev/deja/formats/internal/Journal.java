@@ -39,8 +39,8 @@ public final class Journal {
     }
 
     /**
-     * Loads and initialises Chronicle's classes (its JVM probes, the POSIX and affinity bindings and
-     * their JNA {@code ldconfig} child, the queue builder) without opening anything: the first open
+     * Loads and initialises Chronicle's classes (its JVM probes, the queue builder; its POSIX and affinity
+     * bindings find no JNR and no JNA, which the build leaves out) without opening anything: the first open
      * then costs only the open. Errors are left for that open to report.
      */
     public static void warmUp() {
