@@ -3031,13 +3031,15 @@ public final class TraceSession {
         /**
          * Whether this thread, in a real call, reaches the call's exit stop within a few milliseconds: a call
          * that ends at once (an rt_sigsuspend the replay sent its signal at the entry of, in a process that runs
-         * beside the one at the checkpoint) may still be on its way out when the checkpoint is asked for.
+         * beside the one at the checkpoint) may still be on its way out, runnable ('R'), when the checkpoint is
+         * asked for. One asleep in the kernel ('S', 'D': a vfork parent) is not waited for.
          */
         private boolean reachesItsExitStop() {
             long until = System.nanoTime() + 50_000_000L;
             while (true) {
-                if (ProcFs.taskState(pid, tid) == 't') return true;
-                if (System.nanoTime() > until) return false;
+                char state = ProcFs.taskState(pid, tid);
+                if (state == 't') return true;
+                if (state != 'R' || System.nanoTime() > until) return false;
                 java.util.concurrent.locks.LockSupport.parkNanos(500_000L);
             }
         }
