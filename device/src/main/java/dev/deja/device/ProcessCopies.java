@@ -260,33 +260,19 @@ public final class ProcessCopies {
      * Puts {@code thread} of process {@code pid}, stopped outside any call with a signal pending that
      * {@code callMask} lets through and its own mask blocks, at the exit stop of an rt_sigsuspend under
      * {@code callMask}: the kernel then holds the mask it had (put back once the signal is delivered) and
-     * reports the call ended by the signal. {@code regs} are set there. The mask is passed from below the
-     * red zone of the thread's stack, and the bytes there are put back.
+     * reports the call ended by the signal. {@code regs} are set there. The mask is passed through
+     * {@link #withScratch}.
      */
     private static void toMaskedExit(Ptrace ptrace, Wait wait, int pid, int thread, long syscallInsn, long callMask,
                                      long[] regs) {
-        long at = (regs[X86Regs.RSP] - 512) & ~15L;
-        try (java.nio.channels.FileChannel mem = java.nio.channels.FileChannel.open(ProcFs.proc(pid).resolve("mem"),
-                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
-            java.nio.ByteBuffer before = java.nio.ByteBuffer.allocate(8);
-            if (mem.read(before, at) != 8) throw new IOException("short read at 0x" + Long.toHexString(at));
-            mem.write(java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, callMask), at);
-            try {
-                RemoteSyscall.atSyscallInsn(ptrace, thread, syscallInsn, number("rt_sigsuspend"), at, 8);
-                toEntry(ptrace, wait, thread);
-                toExit(ptrace, wait, thread, "an rt_sigsuspend under its call's mask");
-                long result = ptrace.getRegsArray(thread)[X86Regs.RAX];
-                if (!Errno.restartResult(result)) {
-                    throw new DeviceException("the rt_sigsuspend that puts tid " + thread + " back under its call's mask"
-                            + " returned " + result + ", not a signal's restart code");
-                }
-            } finally {
-                mem.write(before.flip(), at);
-            }
-        } catch (IOException e) {
-            throw new DeviceException("cannot put tid " + thread + " back under its call's mask: " + e.getMessage(), e);
+        byte[] mask = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, callMask).array();
+        long result = withScratch(ptrace, wait, pid, thread, syscallInsn, regs[X86Regs.RSP], mask,
+                at -> new long[] {number("rt_sigsuspend"), at, 8});
+        if (!Errno.restartResult(result)) {
+            throw new DeviceException("the rt_sigsuspend that puts tid " + thread + " back under its call's mask"
+                    + " returned " + result + ", not a signal's restart code");
         }
-        ptrace.setRegs(thread, regs);
+        ptrace.setRegs(thread, regs); // at its exit stop: the kernel's mask state stays as the call left it
     }
 
     private static int forkFromStop(Ptrace ptrace, Wait wait, int tid, int nrClone, long syscallInsn) {
