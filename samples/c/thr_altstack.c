@@ -2,9 +2,8 @@
  * getppid calls, and then raises SIGUSR1 itself, whose handler (SA_ONSTACK) notes
  * whether it ran on that stack; main prints "onalt 1" when it did. A checkpoint's
  * copy of the thread that lost its alternate stack prints "onalt 0" (a
- * divergence). The thread signals itself: a signal from main would land wherever
- * the worker's wait had got to, which a replay under load does not always
- * reproduce (docs/limits.md, "Asynchronous signals"). */
+ * divergence). The thread signals itself (a signal from main is the subject of
+ * kill_between). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>

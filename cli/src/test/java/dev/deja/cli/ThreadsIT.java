@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -430,6 +431,28 @@ class ThreadsIT {
         Recorded rec = recordUntil("thr_mutex4", ThreadsIT::contended, Samples.path("thr_mutex4"));
         assertRecorded(rec, 0, "total=400000\n");
         replaysIdentically(rec);
+    }
+
+    /**
+     * kill_between: a signal one thread (pthread_kill) or process (kill) sends another lands in a loop
+     * with no call, between sleeps, or while blocked; what is printed depends on where. Replay sends it
+     * from the recording, where it landed: run for real (before format version 4), the process case
+     * printed the count its live child had reached, and under load a worker's sleep count differed.
+     */
+    @Test
+    @Timeout(240)
+    void aSignalOneThreadOrProcessSendsAnotherLandsWhereRecorded() throws Exception {
+        Map<String, String> expected = Map.of(
+                "thread", "worker counted to \\d+ before the signal \\(hash [0-9a-f]{16}\\)\n",
+                "sleeps", "worker slept \\d+ times before the signal\n",
+                "process", "child counted to \\d+ before the signal \\(hash [0-9a-f]{16}\\)\n",
+                "blocked", "worker: handled before unblocking 0, after 1\n");
+        for (String mode : List.of("thread", "sleeps", "process", "blocked")) {
+            Recorded rec = record("kill_between-" + mode, Samples.path("kill_between"), mode);
+            assertEquals(0, rec.run().status(), mode + ": " + rec.run().stderr());
+            assertTrue(rec.run().out().matches(expected.get(mode)), mode + ": " + rec.run().out());
+            replaysIdentically(rec);
+        }
     }
 
     @Test

@@ -2392,8 +2392,10 @@ public final class TraceSession {
      * a call's return, is recorded with where it landed: a preemption point (its registers and stack
      * hash, as the scheduler records a preemption) just before the signal, so that replay delivers it at
      * that instruction rather than at the thread's previous call (a loop that runs until a handler sets
-     * a flag counts as far as recorded). Not for faults (the program makes them again), nor for a kill by
-     * a recorded process (replay sends it for real); and, timers apart, only when the process has a
+     * a flag counts as far as recorded), a kill by another recorded process included (replay sends that
+     * signal from the recording too, since format version 4). Not for faults (the program makes them
+     * again), nor for job control from a recorded process (replay sends it for real: {@link
+     * Signals#sentForRealOnReplay}); and, timers apart, only when the process has a
      * handler for it: an ignored or fatal signal has no code of the program's to run at that point, and
      * each point costs replay a search.
      */
@@ -2401,7 +2403,7 @@ public final class TraceSession {
         boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
         if (!timer) {
             if (Signals.raisedByFault(sig, code)) return;
-            if (code <= 0 && livePids.contains(senderPid)) return;
+            if (code <= 0 && livePids.contains(senderPid) && Signals.sentForRealOnReplay(sig)) return;
             if (!ProcFs.catches(task.pid, sig)) return;
         }
         long[] regs = regsUnlessDying(task.tid);

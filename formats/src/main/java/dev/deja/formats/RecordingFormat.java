@@ -12,9 +12,12 @@ public final class RecordingFormat {
     public static final String MAGIC = "deja-recording";
     /**
      * The format version this deja writes (2: schedule events, threads serialized while recording; 3: a
-     * preemption's deeper stack hash).
+     * preemption's deeper stack hash; 4: a signal one recorded process sends another is recorded where it
+     * landed, as one from outside, and replay sends it from the recording instead of running the kill).
      */
-    public static final int CURRENT_VERSION = 3;
+    public static final int CURRENT_VERSION = 4;
+    /** The first version whose replay answers kills between recorded processes from the recording. */
+    public static final int KILLS_FROM_RECORDING_VERSION = 4;
     /** The oldest format version this deja still reads. */
     public static final int OLDEST_READABLE_VERSION = 1;
     /** The version of deja itself, from the build. */

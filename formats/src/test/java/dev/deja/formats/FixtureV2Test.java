@@ -54,6 +54,11 @@ class FixtureV2Test {
             for (Event e : events(hash)) w.append(e);
             w.finish(summary());
         }
+        cutSparseTail(dir);
+    }
+
+    /** Cuts each queue file of recording {@code dir} after its data: the sparse tail is zeros (keeps git's copy small). */
+    static void cutSparseTail(Path dir) throws java.io.IOException {
         try (Stream<Path> s = Files.list(dir.resolve("journal"))) {
             for (Path q : s.filter(p -> p.toString().endsWith(".cq4")).toList()) {
                 byte[] all = Files.readAllBytes(q);

@@ -19,6 +19,7 @@ import dev.deja.device.syscall.Schemas;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.RecordingFormat;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
@@ -189,6 +190,16 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Integer> recToLivePid = new HashMap<>();
     private final Map<Integer, Integer> recToLiveTid = new HashMap<>();
     private final Set<Integer> signalSenders = new HashSet<>();
+    /**
+     * Format version 4 on: a kill between recorded processes is answered from the recording and its signal
+     * sent where the recording saw it land (job control apart); before, the kill ran for real.
+     */
+    private final boolean killsFromRecording;
+    /** A recorded signal another replayed process sends for real, and the call it followed (null: a point). */
+    private record LiveSignal(SignalEvent signal, SyscallEvent before) {
+    }
+    /** Per live tid: the live signal whose delivery the recorded signals after it wait for. */
+    private final Map<Integer, LiveSignal> afterLiveSignal = new HashMap<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
     /** Waits that take a signal mask for their duration (pselect6, ppoll, epoll_pwait, epoll_pwait2). */
     private final Set<Integer> maskedWaits = new HashSet<>();
@@ -260,6 +271,7 @@ final class ReplayTracer implements Tracer {
                  Path scratchDir, boolean markEvents) {
         this.markEvents = markEvents;
         this.recording = recording;
+        this.killsFromRecording = recording.header().formatVersion() >= RecordingFormat.KILLS_FROM_RECORDING_VERSION;
         this.run = run;
         this.schemas = schemas;
         this.table = schemas.table();
@@ -977,8 +989,11 @@ final class ReplayTracer implements Tracer {
         }
         if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
         if (nr == nrMmap) return mmap(r, e, t, log);
-        if (signalSenders.contains(nr) && !r.failed() && recToLivePid.containsKey((int) e.arg(0))) {
-            // A signal to a process of the replayed tree: sent for real, between the live processes.
+        if (signalSenders.contains(nr) && !r.failed() && recToLivePid.containsKey((int) e.arg(0))
+                && (!killsFromRecording || Signals.sentForRealOnReplay(signalArg(r)))) {
+            // A signal that kills, stops or continues a process of the replayed tree (or any kill in a recording
+            // older than format version 4): sent for real, between the live processes. Other kills are answered
+            // from the recording, and the receiver gets the signal where the recording saw it land.
             long[] args = e.args();
             args[0] = livePid((int) args[0]);
             if (table.name(nr).equals("tgkill")) args[1] = recToLiveTid.getOrDefault((int) args[1], (int) args[1]);
@@ -1061,6 +1076,12 @@ final class ReplayTracer implements Tracer {
         boolean again = next != null && (res == -Errno.ERESTART_RESTARTBLOCK ? next.nr() == nrRestartSyscall
                 : next.nr() == r.nr() && Arrays.equals(next.args(), r.args()));
         return again ? res : -EINTR;
+    }
+
+    /** The signal number a recorded kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo sends. */
+    private int signalArg(SyscallEvent r) {
+        String name = table.name(r.nr());
+        return (int) r.arg(name.equals("tgkill") || name.equals("rt_tgsigqueueinfo") ? 2 : 1);
     }
 
     /** Whether the recorded call was ended by a signal (EINTR, or a restart code the handler turned into EINTR). */
@@ -1605,13 +1626,46 @@ final class ReplayTracer implements Tracer {
     private void injectSignalsAfter(SyscallEvent r, Tracee t, boolean atEntry) {
         RecordedRun.ThreadLog log = run.thread(r.tid());
         if (log == null) return;
-        for (Event x : log.after(r)) {
-            if (x instanceof ScheduleEvent) break; // a signal after a recorded point is sent there (injectSignalsAt)
-            if (x instanceof SignalEvent s && injects(s, r)) {
+        injectSignals(log.after(r), r, t, atEntry);
+    }
+
+    /**
+     * Sends the recorded signals among {@code events} (those after {@code before}, or after a point when it
+     * is null) up to a recorded point (a signal after it is sent there: injectSignalsAt), or up to a signal
+     * another replayed process sends for real (job control): those after it wait for its delivery, so that
+     * a SIGTERM recorded after a SIGSTOP and a SIGCONT kills the process after it was stopped, as recorded.
+     */
+    private void injectSignals(List<Event> events, SyscallEvent before, Tracee t, boolean atEntry) {
+        for (Event x : events) {
+            if (x instanceof ScheduleEvent) break;
+            if (!(x instanceof SignalEvent s)) continue;
+            if (sentLive(s)) {
+                afterLiveSignal.put(t.tid(), new LiveSignal(s, before));
+                break;
+            }
+            if (injects(s, before)) {
                 if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
                 queueSignal(t, s);
             }
         }
+    }
+
+    /** Whether recorded signal {@code s} comes from a kill between replayed processes that replay runs for real. */
+    private boolean sentLive(SignalEvent s) {
+        return killsFromRecording && s.delivered() && s.code() <= 0 && run.hasProcess(s.senderPid())
+                && Signals.sentForRealOnReplay(s.signo());
+    }
+
+    /**
+     * A live job-control signal from another replayed process is being delivered to {@code t}: the recorded
+     * signals that followed it (held back by injectSignals) are sent now.
+     */
+    private void liveSignalDelivered(Tracee t, int signo) {
+        LiveSignal waiting = afterLiveSignal.get(t.tid());
+        if (waiting == null || waiting.signal().signo() != signo) return;
+        afterLiveSignal.remove(t.tid());
+        RecordedRun.ThreadLog log = run.thread(waiting.signal().tid());
+        if (log != null) injectSignals(log.after(waiting.signal()), waiting.before(), t, false);
     }
 
     /**
@@ -1621,10 +1675,7 @@ final class ReplayTracer implements Tracer {
     private void injectSignalsAt(ScheduleEvent p, Tracee t) {
         RecordedRun.ThreadLog log = run.thread(p.tid());
         if (log == null) return;
-        for (Event x : log.after(p)) {
-            if (x instanceof ScheduleEvent) break;
-            if (x instanceof SignalEvent s && injects(s, null)) queueSignal(t, s);
-        }
+        injectSignals(log.after(p), null, t, false);
     }
 
     /**
@@ -1680,12 +1731,14 @@ final class ReplayTracer implements Tracer {
 
     /**
      * Whether deja must send this recorded signal itself: not a fault the program makes again, and
-     * not a signal one of the recorded processes sent with a kill that replay runs for real.
+     * not a signal one of the recorded processes sent with a kill that replay runs for real (job control;
+     * before format version 4, every kill between recorded processes).
      */
     private boolean injects(SignalEvent s, SyscallEvent before) {
         if (!s.delivered()) return false;
         if (Signals.raisedByFault(s.signo(), s.code())) return false;
         boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
+        if (userSent && killsFromRecording) return !Signals.sentForRealOnReplay(s.signo());
         // a write's EPIPE (before: the call it followed; null at a recorded point in the thread's code)
         if (userSent && s.signo() == SIGPIPE && before != null && !signalSenders.contains(before.nr())) return true;
         return !userSent;
@@ -1720,7 +1773,10 @@ final class ReplayTracer implements Tracer {
             }
         }
         if (Signals.raisedByFault(event.signo(), event.code())) return event.signo(); // the program's own fault
-        if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) return event.signo(); // a replayed kill
+        if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) {
+            liveSignalDelivered(t, event.signo());
+            return event.signo(); // a replayed kill
+        }
         return 0; // from outside the replay, or a real child's SIGCHLD: the recording decides signals
     }
 

@@ -23,6 +23,19 @@ public final class Signals {
     public static boolean raisedByFault(int signo, int code) {
         return code > 0 && FAULTS.contains(signo);
     }
+
+    /** SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU. */
+    private static final java.util.Set<Integer> ACTS_ON_PROCESS = java.util.Set.of(9, 18, 19, 20, 21, 22);
+
+    /**
+     * Whether a kill between recorded processes sends {@code signo} for real on replay rather than from
+     * the recording: the signals that kill, stop or continue a process whatever its handlers (the job
+     * control a shell's {@code fg} and {@code kill -STOP} depend on), whose effect is on the process, not
+     * at a place in its code.
+     */
+    public static boolean sentForRealOnReplay(int signo) {
+        return ACTS_ON_PROCESS.contains(signo);
+    }
     private static final int ESRCH = 3;
 
     private static final MethodHandle KILL = Native.withErrno("kill",
