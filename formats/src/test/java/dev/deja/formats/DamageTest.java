@@ -227,7 +227,8 @@ class DamageTest {
         Path dir = tmp.resolve("rec");
         write(dir, true);
         Path meta = dir.resolve("meta.json");
-        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": 3,", "\"formatVersion\": 2,"));
+        Files.writeString(meta, Files.readString(meta).replace("\"formatVersion\": " + RecordingFormat.CURRENT_VERSION + ",",
+                "\"formatVersion\": " + (RecordingFormat.CURRENT_VERSION - 1) + ","));
         CorruptRecordingException e = assertThrows(CorruptRecordingException.class, () -> Recording.open(dir));
         assertTrue(e.getMessage().contains("meta.json") && e.getMessage().contains("checksum"), e.getMessage());
     }
