@@ -30,6 +30,14 @@ public interface SchedulePolicy {
         return false;
     }
 
+    /**
+     * The running thread {@code tid} entered sched_yield while {@code waiting} wait to run: it asked for
+     * them to go first. Its turn passes on whatever {@link #keepsTurn} would say; a policy that orders
+     * by priority puts it behind them.
+     */
+    default void yielded(int tid, List<Integer> waiting) {
+    }
+
     /** A syscall that takes longer than this is taken as blocking: the turn passes on. */
     long KEEP_TURN_NS = 1_000_000;
 

@@ -97,6 +97,7 @@ public final class TraceSession {
     private final MemoryCapture capture = MemoryCapture.of(arch);
     private final int nrExecve;
     private final int nrExit;
+    private final int nrSchedYield;
     private final int nrExecveat;
     private final int nrMmap;
     private final int nrRestartSyscall;
@@ -270,6 +271,7 @@ public final class TraceSession {
         this.detachAtExec = !orders && policy == null && tracer.detachesAtExec();
         this.nrExecve = number("execve");
         this.nrExit = number("exit");
+        this.nrSchedYield = number("sched_yield");
         this.nrExecveat = number("execveat");
         this.nrMmap = number("mmap");
         this.nrRestartSyscall = number("restart_syscall");
@@ -838,7 +840,12 @@ public final class TraceSession {
                         resume(task, 0);
                         continue;
                     }
-                    boolean keep = u.runner == task && !u.waiting.isEmpty()
+                    // sched_yield asks for the others to run first: it never keeps the turn (a JVM thread spinning
+                    // on yield for another's progress otherwise ran 400 000 yields while chaos held the other).
+                    boolean yields = u.runner == task && !u.waiting.isEmpty() && task.pending != null
+                            && task.pending.nr == nrSchedYield;
+                    if (yields) policy.yielded(task.tid, tids(u.waiting));
+                    boolean keep = u.runner == task && !u.waiting.isEmpty() && !yields
                             && policy.keepsTurn(task.tid, tids(u.waiting));
                     resume(task, 0);
                     if (keep) {

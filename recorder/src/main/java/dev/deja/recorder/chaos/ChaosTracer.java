@@ -122,6 +122,14 @@ public final class ChaosTracer extends ForwardingTracer {
                 return true;
             }
 
+            /** Behind every waiting thread: the one a spin on sched_yield waits for gets to run. */
+            @Override
+            public void yielded(int tid, List<Integer> waiting) {
+                int lowest = Integer.MAX_VALUE;
+                for (int w : waiting) lowest = Math.min(lowest, priority.computeIfAbsent(w, t -> random.nextInt()));
+                priority.put(tid, lowest == Integer.MIN_VALUE ? lowest : lowest - 1);
+            }
+
             @Override
             public long sliceNs() {
                 return sliceNs;
