@@ -63,6 +63,20 @@ class ChaosTracerTest {
     }
 
     @Test
+    void aThreadThatYieldsGoesBehindEveryWaitingOne() {
+        for (long seed = 0; seed < 50; seed++) {
+            var policy = new ChaosTracer(NOTHING, seed, List.of(0)).scheduling();
+            List<Integer> others = List.of(11, 12);
+            policy.pick(List.of(10, 11, 12)); // every thread has its priority
+            policy.yielded(10, others);
+            assertTrue(!policy.keepsTurn(10, others), "seed " + seed + ": a yielder keeps no turn");
+            // Picks may give the picked thread a new priority: only the first pick after the yield is certain.
+            int next = policy.pick(List.of(10, 11, 12));
+            assertTrue(next != 10, "seed " + seed + ": the yielder was picked before the threads it yielded to");
+        }
+    }
+
+    @Test
     void noCpuIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new ChaosTracer(NOTHING, 1, List.of()));
     }
