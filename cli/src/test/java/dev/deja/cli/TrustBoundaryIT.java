@@ -3,6 +3,7 @@ package dev.deja.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deja.formats.RecordingFormat;
 import dev.deja.samples.Samples;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -169,7 +170,8 @@ class TrustBoundaryIT {
         assertEquals(0, Runs.deja(home, "pack", "-q", rec.toString(), "-o", pack.toString()).status());
         String[][] forgeries = {
                 {"\"command\": [\"cat\", \"/etc/hostname\"]", "\"command\": [\"rm\", \"-rf\", \"/\"]", "command"},
-                {"\"formatVersion\": 3", "\"formatVersion\": 2", "formatVersion"},
+                {"\"formatVersion\": " + RecordingFormat.CURRENT_VERSION,
+                        "\"formatVersion\": " + (RecordingFormat.CURRENT_VERSION - 1), "formatVersion"},
         };
         for (String[] f : forgeries) {
             Path forged = forgedManifest(pack, home.resolve("forged.deja"), f[0], f[1]);
