@@ -118,6 +118,8 @@ final class ReplayTracer implements Tracer {
     private static final int REG_RAX = 10;
     /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
     private static final int SIGPIPE = 13;
+    /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process. */
+    private static final Set<Integer> STOP_SIGNALS = Set.of(19, 20, 21, 22);
     private static final int SIGCHLD = 17;
     /** Calls that shape the process itself: they run for real. */
     private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
@@ -1114,12 +1116,33 @@ final class ReplayTracer implements Tracer {
      */
     private int reapedChild(SyscallEvent r) {
         if (r.failed()) return 0;
-        if (r.nr() == nrWait4) return (int) r.result();
+        if (r.nr() == nrWait4) {
+            // A stop or a continue it reported is answered from the recording: replay stops no process for real.
+            for (MemoryBlock b : r.outputs()) {
+                if (b.arg() == 1 && b.length() >= 4 && jobControlStatus(b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(0))) {
+                    return 0;
+                }
+            }
+            return (int) r.result();
+        }
         for (MemoryBlock b : r.outputs()) {
             // siginfo_t: si_signo, si_errno, si_code, then (after padding) si_pid at offset 16.
-            if (b.arg() == 2 && b.length() >= 20) return b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(16);
+            if (b.arg() == 2 && b.length() >= 20) {
+                int code = b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(8);
+                if (code == CLD_TRAPPED || code == CLD_STOPPED || code == CLD_CONTINUED) return 0;
+                return b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(16);
+            }
         }
         return 0;
+    }
+
+    private static final int CLD_TRAPPED = 4;
+    private static final int CLD_STOPPED = 5;
+    private static final int CLD_CONTINUED = 6;
+
+    /** Whether a wait status says stopped (WIFSTOPPED) or continued (WIFCONTINUED) rather than ended. */
+    private static boolean jobControlStatus(int status) {
+        return (status & 0xff) == 0x7f || status == 0xffff;
     }
 
     private int livePid(int recPid) {
@@ -1699,6 +1722,12 @@ final class ReplayTracer implements Tracer {
         return mask != -1 && (mask & (1L << (signo - 1))) != 0;
     }
 
+    /** Whether the process has a handler for {@code signo} (its SigCgt in /proc); false when it cannot be read. */
+    private static boolean caught(Tracee t, int signo) {
+        long mask = signalMask(t, "SigCgt:");
+        return mask != -1 && (mask & (1L << (signo - 1))) != 0;
+    }
+
     /** Whether {@code signo} is pending for the thread or its process (SigPnd, ShdPnd); true when it is gone. */
     private static boolean pendingFor(Tracee t, int signo) {
         long thread = signalMask(t, "SigPnd:");
@@ -1769,6 +1798,12 @@ final class ReplayTracer implements Tracer {
                 if (i.signo() != event.signo()) continue;
                 it.remove();
                 if (i.siginfo() != null) t.setSiginfo(i.siginfo());
+                // A stop by default action is not carried out: the recorded order already keeps the process
+                // from running until it was continued, and a real stop would wait for a real SIGCONT. (A stop
+                // signal the program handles is delivered: its handler runs.)
+                if (killsFromRecording && STOP_SIGNALS.contains(event.signo()) && !caught(t, event.signo())) {
+                    return 0;
+                }
                 return event.signo();
             }
         }

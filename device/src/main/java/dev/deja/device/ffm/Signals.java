@@ -24,17 +24,15 @@ public final class Signals {
         return code > 0 && FAULTS.contains(signo);
     }
 
-    /** SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU. */
-    private static final java.util.Set<Integer> ACTS_ON_PROCESS = java.util.Set.of(9, 18, 19, 20, 21, 22);
-
     /**
      * Whether a kill between recorded processes sends {@code signo} for real on replay rather than from
-     * the recording: the signals that kill, stop or continue a process whatever its handlers (the job
-     * control a shell's {@code fg} and {@code kill -STOP} depend on), whose effect is on the process, not
-     * at a place in its code.
+     * the recording: SIGKILL only, which has no delivery the recording could place. Stops and SIGCONT
+     * come from the recording too (replay carries out no stop: sent for real, a SIGSTOP stopped its
+     * receiver before calls the recording shows it making before the stop, and the replay then waited
+     * for them while it held back the SIGCONT).
      */
     public static boolean sentForRealOnReplay(int signo) {
-        return ACTS_ON_PROCESS.contains(signo);
+        return signo == SIGKILL;
     }
     private static final int ESRCH = 3;
 
