@@ -7,7 +7,10 @@
  *   sleeps   the worker counts 200 us sleeps until the flag; main sends SIGUSR1 as above;
  *   process  a child hashes until the flag; the parent sends it with kill(2) and reaps it;
  *   blocked  the worker blocks SIGUSR1, makes 100 getppid calls, and unblocks it; main sends it
- *            while it is blocked (the signal stays pending until the worker unblocks it). */
+ *            while it is blocked (the signal stays pending until the worker unblocks it);
+ *   stopped  job control: the parent stops a child that makes getppid calls (SIGSTOP), waits for
+ *            the stop (WUNTRACED), continues it (SIGCONT), waits for that (WCONTINUED), and ends
+ *            it (SIGTERM); replay stops no process for real, and must not hang. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -82,6 +85,25 @@ int main(int argc, char **argv) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
+    if (strcmp(mode, "stopped") == 0) {
+        fflush(stdout);
+        pid_t child = fork();
+        if (child < 0) return 2;
+        if (child == 0) {
+            for (;;) getppid();
+        }
+        int status;
+        kill(child, SIGSTOP);
+        if (waitpid(child, &status, WUNTRACED) != child) return 3;
+        printf("stopped %d by signal %d\n", WIFSTOPPED(status), WIFSTOPPED(status) ? WSTOPSIG(status) : 0);
+        kill(child, SIGCONT);
+        if (waitpid(child, &status, WCONTINUED) != child) return 4;
+        printf("continued %d\n", WIFCONTINUED(status));
+        kill(child, SIGTERM);
+        if (waitpid(child, &status, 0) != child) return 5;
+        printf("ended by signal %d\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        return 0;
+    }
     if (strcmp(mode, "process") == 0) {
         fflush(stdout);
         pid_t child = fork();
@@ -98,7 +120,7 @@ int main(int argc, char **argv) {
     }
     void *(*body)(void *) = strcmp(mode, "sleeps") == 0 ? sleeper : strcmp(mode, "blocked") == 0 ? blocker : hasher;
     if (body == hasher && strcmp(mode, "thread") != 0) {
-        fprintf(stderr, "usage: kill_between thread|sleeps|process|blocked [USEC]\n");
+        fprintf(stderr, "usage: kill_between thread|sleeps|process|blocked|stopped [USEC]\n");
         return 2;
     }
     pthread_t t;

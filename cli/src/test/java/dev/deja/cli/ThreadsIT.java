@@ -438,6 +438,7 @@ class ThreadsIT {
      * with no call, between sleeps, or while blocked; what is printed depends on where. Replay sends it
      * from the recording, where it landed: run for real (before format version 4), the process case
      * printed the count its live child had reached, and under load a worker's sleep count differed.
+     * And job control: a child stopped, waited for, continued and ended replays without a real stop.
      */
     @Test
     @Timeout(240)
@@ -446,8 +447,9 @@ class ThreadsIT {
                 "thread", "worker counted to \\d+ before the signal \\(hash [0-9a-f]{16}\\)\n",
                 "sleeps", "worker slept \\d+ times before the signal\n",
                 "process", "child counted to \\d+ before the signal \\(hash [0-9a-f]{16}\\)\n",
-                "blocked", "worker: handled before unblocking 0, after 1\n");
-        for (String mode : List.of("thread", "sleeps", "process", "blocked")) {
+                "blocked", "worker: handled before unblocking 0, after 1\n",
+                "stopped", "stopped 1 by signal 19\ncontinued 1\nended by signal 15\n");
+        for (String mode : List.of("thread", "sleeps", "process", "blocked", "stopped")) {
             Recorded rec = record("kill_between-" + mode, Samples.path("kill_between"), mode);
             assertEquals(0, rec.run().status(), mode + ": " + rec.run().stderr());
             assertTrue(rec.run().out().matches(expected.get(mode)), mode + ": " + rec.run().out());
