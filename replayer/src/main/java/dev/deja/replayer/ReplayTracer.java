@@ -200,6 +200,8 @@ final class ReplayTracer implements Tracer {
     /** A recorded signal another replayed process sends for real, and the call it followed (null: a point). */
     private record LiveSignal(SignalEvent signal, SyscallEvent before) {
     }
+    /** Live tids killed when their recorded end (by SIGKILL, between calls) was the next step. */
+    private final Set<Integer> killedAtItsEnd = new HashSet<>();
     /** Per live tid: the live signal whose delivery the recorded signals after it wait for. */
     private final Map<Integer, LiveSignal> afterLiveSignal = new HashMap<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
@@ -754,6 +756,7 @@ final class ReplayTracer implements Tracer {
     /** No stop for this long: the replay no longer follows the recording (a spin-wait on a held thread). */
     @Override
     public long progressLimitNs() {
+        if (killedRunner() != null) return KILL_AT_END_AFTER_NS;
         long limit = PROGRESS_LIMIT_NS;
         if (nextStep > 0 && nextStep < run.stepCount()) {
             long gap = run.stepTime(nextStep) - run.stepTime(nextStep - 1);
@@ -764,6 +767,13 @@ final class ReplayTracer implements Tracer {
 
     @Override
     public void noProgress(long waitedNs) {
+        Tracee runner = killedRunner();
+        if (runner != null) {
+            // No stop for a while: it runs its own code (the device waits), and is killed there, as recorded.
+            killedAtItsEnd.add(runner.tid());
+            Signals.tgkill(runner.pid(), runner.tid(), Signals.SIGKILL);
+            return;
+        }
         RecordedRun.Step st = nextStep < run.stepCount() ? run.step(nextStep) : null;
         if (st == null) return; // past the recording's end: the program's own exit is awaited
         String what = st.kind().name().toLowerCase(java.util.Locale.ROOT) + " of thread " + st.tid();
@@ -822,6 +832,29 @@ final class ReplayTracer implements Tracer {
         if (step < 0) return;
         run.markDone(step);
         while (nextStep < run.stepCount() && run.isDone(nextStep)) nextStep++;
+    }
+
+    /** How long a thread whose end is next may run its own code before it is killed (see {@link #killedRunner}). */
+    private static final long KILL_AT_END_AFTER_NS = 50_000_000L;
+
+    /**
+     * The live thread, running its own code, whose end is the next recorded step, SIGKILL having ended it
+     * there after its last call (deja record's kill at Ctrl-C, a kill -9); or null. Left to run, it would
+     * end only at its next call, and one that computes or spins makes none (a vfork child spinning before
+     * its exec: the replay waited 10 s and called it a divergence).
+     */
+    private Tracee killedRunner() {
+        if (nextStep >= run.stepCount()) return null;
+        RecordedRun.Step st = run.step(nextStep);
+        if (st.kind() != RecordedRun.StepKind.END) return null;
+        RecordedRun.ThreadLog log = run.thread(st.tid());
+        if (log == null || log.peekSyscall() != null) return null;
+        ExitEvent x = log.exit();
+        if (x == null || x.termSignal() != Signals.SIGKILL) return null;
+        Integer live = recToLiveTid.get(st.tid());
+        Tracee t = live == null ? null : tracees.get(live);
+        // In a call, its stops decide (killed inside it, or at its return).
+        return t == null || pending.containsKey(live) || killedAtItsEnd.contains(live) ? null : t;
     }
 
     @Override
@@ -972,6 +1005,10 @@ final class ReplayTracer implements Tracer {
                 // until its child execs or ends): run for real, the child's recorded calls need a process;
                 // the parent dies at the call's return.
                 diesAtReturn.put(r.seq(), log.exit().termSignal());
+                // A vfork parent cannot end before its child execs or ends, while the recording may have its end
+                // first (deja record's SIGKILL at Ctrl-C took the parent waiting in the call, then the child): its
+                // end counts as done now, or the child's end would wait for it, and it for the child.
+                if (vforks(r)) stepDone(run.endStep(r.tid()));
                 pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), true));
                 return Decision.proceed();
             }
