@@ -2401,8 +2401,8 @@ public final class TraceSession {
      * that instruction rather than at the thread's previous call (a loop that runs until a handler sets
      * a flag counts as far as recorded), a kill by another recorded process included (replay sends that
      * signal from the recording too, since format version 4). Not for faults (the program makes them
-     * again), nor for job control from a recorded process (replay sends it for real: {@link
-     * Signals#sentForRealOnReplay}); and, timers apart, only when the process has a
+     * again), nor for what replay sends for real ({@link Signals#sentForRealOnReplay}); and, timers
+     * apart, only when the process has a
      * handler for it: an ignored or fatal signal has no code of the program's to run at that point, and
      * each point costs replay a search.
      */

@@ -194,16 +194,11 @@ final class ReplayTracer implements Tracer {
     private final Set<Integer> signalSenders = new HashSet<>();
     /**
      * Format version 4 on: a kill between recorded processes is answered from the recording and its signal
-     * sent where the recording saw it land (job control apart); before, the kill ran for real.
+     * sent where the recording saw it land (SIGKILL apart); before, the kill ran for real.
      */
     private final boolean killsFromRecording;
-    /** A recorded signal another replayed process sends for real, and the call it followed (null: a point). */
-    private record LiveSignal(SignalEvent signal, SyscallEvent before) {
-    }
     /** Live tids killed when their recorded end (by SIGKILL, between calls) was the next step. */
     private final Set<Integer> killedAtItsEnd = new HashSet<>();
-    /** Per live tid: the live signal whose delivery the recorded signals after it wait for. */
-    private final Map<Integer, LiveSignal> afterLiveSignal = new HashMap<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
     /** Waits that take a signal mask for their duration (pselect6, ppoll, epoll_pwait, epoll_pwait2). */
     private final Set<Integer> maskedWaits = new HashSet<>();
@@ -1030,9 +1025,9 @@ final class ReplayTracer implements Tracer {
         if (nr == nrMmap) return mmap(r, e, t, log);
         if (signalSenders.contains(nr) && !r.failed() && recToLivePid.containsKey((int) e.arg(0))
                 && (!killsFromRecording || Signals.sentForRealOnReplay(signalArg(r)))) {
-            // A signal that kills, stops or continues a process of the replayed tree (or any kill in a recording
-            // older than format version 4): sent for real, between the live processes. Other kills are answered
-            // from the recording, and the receiver gets the signal where the recording saw it land.
+            // SIGKILL to a process of the replayed tree (or any kill in a recording older than format version 4):
+            // sent for real, between the live processes. Other kills are answered from the recording, and the
+            // receiver gets the signal where the recording saw it land.
             long[] args = e.args();
             args[0] = livePid((int) args[0]);
             if (table.name(nr).equals("tgkill")) args[1] = recToLiveTid.getOrDefault((int) args[1], (int) args[1]);
@@ -1691,41 +1686,16 @@ final class ReplayTracer implements Tracer {
 
     /**
      * Sends the recorded signals among {@code events} (those after {@code before}, or after a point when it
-     * is null) up to a recorded point (a signal after it is sent there: injectSignalsAt), or up to a signal
-     * another replayed process sends for real (job control): those after it wait for its delivery, so that
-     * a SIGTERM recorded after a SIGSTOP and a SIGCONT kills the process after it was stopped, as recorded.
+     * is null) up to a recorded point (a signal after it is sent there: injectSignalsAt).
      */
     private void injectSignals(List<Event> events, SyscallEvent before, Tracee t, boolean atEntry) {
         for (Event x : events) {
             if (x instanceof ScheduleEvent) break;
-            if (!(x instanceof SignalEvent s)) continue;
-            if (sentLive(s)) {
-                afterLiveSignal.put(t.tid(), new LiveSignal(s, before));
-                break;
-            }
-            if (injects(s, before)) {
+            if (x instanceof SignalEvent s && injects(s, before)) {
                 if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
                 queueSignal(t, s);
             }
         }
-    }
-
-    /** Whether recorded signal {@code s} comes from a kill between replayed processes that replay runs for real. */
-    private boolean sentLive(SignalEvent s) {
-        return killsFromRecording && s.delivered() && s.code() <= 0 && run.hasProcess(s.senderPid())
-                && Signals.sentForRealOnReplay(s.signo());
-    }
-
-    /**
-     * A live job-control signal from another replayed process is being delivered to {@code t}: the recorded
-     * signals that followed it (held back by injectSignals) are sent now.
-     */
-    private void liveSignalDelivered(Tracee t, int signo) {
-        LiveSignal waiting = afterLiveSignal.get(t.tid());
-        if (waiting == null || waiting.signal().signo() != signo) return;
-        afterLiveSignal.remove(t.tid());
-        RecordedRun.ThreadLog log = run.thread(waiting.signal().tid());
-        if (log != null) injectSignals(log.after(waiting.signal()), waiting.before(), t, false);
     }
 
     /**
@@ -1797,8 +1767,8 @@ final class ReplayTracer implements Tracer {
 
     /**
      * Whether deja must send this recorded signal itself: not a fault the program makes again, and
-     * not a signal one of the recorded processes sent with a kill that replay runs for real (job control;
-     * before format version 4, every kill between recorded processes).
+     * not a signal one of the recorded processes sent with a kill that replay runs for real (SIGKILL, which
+     * has no delivery to record; before format version 4, every kill between recorded processes).
      */
     private boolean injects(SignalEvent s, SyscallEvent before) {
         if (!s.delivered()) return false;
@@ -1845,10 +1815,7 @@ final class ReplayTracer implements Tracer {
             }
         }
         if (Signals.raisedByFault(event.signo(), event.code())) return event.signo(); // the program's own fault
-        if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) {
-            liveSignalDelivered(t, event.signo());
-            return event.signo(); // a replayed kill
-        }
+        if (event.code() <= 0 && recToLivePid.containsValue(event.senderPid())) return event.signo(); // a replayed kill
         return 0; // from outside the replay, or a real child's SIGCHLD: the recording decides signals
     }
 
