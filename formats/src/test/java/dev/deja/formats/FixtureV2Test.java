@@ -47,14 +47,42 @@ class FixtureV2Test {
 
     /** Writes the fixture into args[0] (which must not exist), its queue file cut after the data. */
     public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
-        try (RecordingWriter w = RecordingWriter.create(dir, header())) {
+        write(Path.of(args[0]), header(), summary(), FixtureV2Test::events);
+    }
+
+    /** Writes a fixture of version-1's executable blob and {@code events} into {@code dir}, cut after its data. */
+    static void write(Path dir, RecordingHeader header, RecordingSummary summary, Events events) throws Exception {
+        try (RecordingWriter w = RecordingWriter.create(dir, header)) {
             String hash = w.storeBlob(FixtureV1Test.EXE);
             if (!hash.equals(FixtureV1Test.exeHash())) throw new AssertionError(hash);
-            for (Event e : events(hash)) w.append(e);
-            w.finish(summary());
+            for (Event e : events.of(hash)) w.append(e);
+            w.finish(summary);
         }
         cutSparseTail(dir);
+    }
+
+    /** A fixture's events, given the hash of its executable blob. */
+    interface Events {
+        List<Event> of(String exeHash);
+    }
+
+    /** Reads a copy of stored fixture {@code fixture} (never the fixture itself) and checks all of it. */
+    static void assertReads(Path fixture, Path tmp, RecordingHeader header, RecordingSummary summary, Events events)
+            throws Exception {
+        Path copy = tmp.resolve("tiny");
+        FixtureV1Test.copyTree(fixture, copy);
+        try (Recording r = Recording.open(copy)) {
+            assertEquals(header, r.header());
+            assertEquals(RecordingStatus.COMPLETE, r.status());
+            assertEquals(summary, r.summary().orElseThrow());
+            String hash = FixtureV1Test.exeHash();
+            assertArrayEquals(FixtureV1Test.EXE, Files.readAllBytes(r.blob(hash)));
+            try (EventReader er = r.events()) {
+                for (Event expected : events.of(hash)) assertEquals(expected, er.next());
+                assertNull(er.next());
+            }
+            r.verify();
+        }
     }
 
     /** Cuts each queue file of recording {@code dir} after its data: the sparse tail is zeros (keeps git's copy small). */
@@ -78,19 +106,6 @@ class FixtureV2Test {
 
     @Test
     void readsTheStoredVersion2Recording(@TempDir Path tmp) throws Exception {
-        Path copy = tmp.resolve("tiny");      // read a copy: never touch the fixture
-        FixtureV1Test.copyTree(fixture(), copy);
-        try (Recording r = Recording.open(copy)) {
-            assertEquals(header(), r.header());
-            assertEquals(RecordingStatus.COMPLETE, r.status());
-            assertEquals(summary(), r.summary().orElseThrow());
-            String hash = FixtureV1Test.exeHash();
-            assertArrayEquals(FixtureV1Test.EXE, Files.readAllBytes(r.blob(hash)));
-            try (EventReader er = r.events()) {
-                for (Event expected : events(hash)) assertEquals(expected, er.next());
-                assertNull(er.next());
-            }
-            r.verify();
-        }
+        assertReads(fixture(), tmp, header(), summary(), FixtureV2Test::events);
     }
 }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,14 +53,7 @@ class FixtureV3Test {
 
     /** Writes the fixture into args[0] (which must not exist), its queue file cut after the data. */
     public static void main(String[] args) throws Exception {
-        Path dir = Path.of(args[0]);
-        try (RecordingWriter w = RecordingWriter.create(dir, header())) {
-            String hash = w.storeBlob(FixtureV1Test.EXE);
-            if (!hash.equals(FixtureV1Test.exeHash())) throw new AssertionError(hash);
-            for (Event e : events(hash)) w.append(e);
-            w.finish(summary());
-        }
-        FixtureV2Test.cutSparseTail(dir);
+        FixtureV2Test.write(Path.of(args[0]), header(), summary(), FixtureV3Test::events);
     }
 
     private static Path fixture() throws URISyntaxException {
@@ -70,19 +62,6 @@ class FixtureV3Test {
 
     @Test
     void readsTheStoredVersion3Recording(@TempDir Path tmp) throws Exception {
-        Path copy = tmp.resolve("tiny");      // read a copy: never touch the fixture
-        FixtureV1Test.copyTree(fixture(), copy);
-        try (Recording r = Recording.open(copy)) {
-            assertEquals(header(), r.header());
-            assertEquals(RecordingStatus.COMPLETE, r.status());
-            assertEquals(summary(), r.summary().orElseThrow());
-            String hash = FixtureV1Test.exeHash();
-            assertArrayEquals(FixtureV1Test.EXE, Files.readAllBytes(r.blob(hash)));
-            try (EventReader er = r.events()) {
-                for (Event expected : events(hash)) assertEquals(expected, er.next());
-                assertNull(er.next());
-            }
-            r.verify();
-        }
+        FixtureV2Test.assertReads(fixture(), tmp, header(), summary(), FixtureV3Test::events);
     }
 }
