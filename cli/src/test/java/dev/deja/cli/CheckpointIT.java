@@ -240,6 +240,28 @@ class CheckpointIT {
     }
 
     /**
+     * The pipeline stopped at the shell's first call after {@code sort}'s execve was let go: while the user
+     * thinks (half a second here), sort reaches its exec stop, which the loop cannot take while the debugger
+     * holds it. The checkpoint takes that stop as the loop would and copies sort at its execve's exit; going back
+     * to it runs the pipeline to its recorded end.
+     */
+    @Test
+    void aProcessCaughtInItsExecIsCheckpointedAtTheExecsReturn() throws Exception {
+        long sortExec = seqOf(pipeline, "execve(\"/usr/bin/sort\"");
+        String script = "{ printf 'goto %s\\n' \"$2\"; sleep 0.5; printf 'checkpoint\\ncontinue\\nrestart 1\\ncontinue\\nquit\\n'; }"
+                + " | \"$0\" debug \"$1\"";
+        Runs.Result r = Runs.run(home, List.of("/bin/sh", "-c", script, Runs.launcher().toString(), pipeline.toString(),
+                Long.toString(sortExec + 1)));
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        contains(r, "checkpoint 1 at #", "to checkpoint 1 (#");
+        assertTrue(!r.stdout().contains("diverge") && !r.stderr().contains("diverge"), r.stdout() + r.stderr());
+        List<String> out = r.stdout().lines().filter(l -> l.equals("quince") || l.equals("plum") || l.equals("done")).toList();
+        assertEquals(List.of("quince", "plum", "done", "quince", "plum", "done"), out, r.stdout());
+        assertEquals(2, r.stdout().lines().filter(l -> l.equals("[the program exited with status 0]")).count(), r.stdout());
+        assertEquals(List.of(), processesOf(pipelineDir));
+    }
+
+    /**
      * thr_checkpoint: checkpoints at calls of its "caller" thread while the spinner and the first thread
      * compute in registers (held in user code at recorded preemptions, an xmm register live) and later
      * while the first thread waits to join: going back to each runs to the recorded end with the same

@@ -3147,7 +3147,10 @@ public final class TraceSession {
                 ptrace.interrupt(tid);
                 status = waitOwn("its interrupt");
                 if (trapStop(status)) return new Caught(ThreadImage.Stop.RUNNING, ptrace.getRegsArray(tid), true);
-            } else if (Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP) {
+            } else if (execStop(status)) {
+                status = pastExec();
+            }
+            if (!interrupted && Wait.stopped(status) && Wait.stopSignal(status) == SYSCALL_STOP) {
                 redelivered.add(new int[] {tid, status});
                 long[] regs = ptrace.getRegsArray(tid);
                 if (ptrace.syscallInfo(tid).get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
@@ -3164,6 +3167,28 @@ public final class TraceSession {
             throw new DeviceException("thread " + tid + " of pid " + pid + " stopped otherwise as deja caught it for a"
                     + " checkpoint (wait status 0x" + Integer.toHexString(status) + "; a checkpoint can be taken at another"
                     + " call)");
+        }
+
+        /** Whether {@code status} is this thread's exec stop, its own (not a sibling thread's exec taking its tid). */
+        private boolean execStop(int status) {
+            return Wait.stopped(status) && Wait.stopSignal(status) == Signals.SIGTRAP
+                    && Wait.ptraceEvent(status) == Ptrace.EVENT_EXEC && (int) ptrace.eventMessage(tid) == tid;
+        }
+
+        /**
+         * A process run beside the one at the checkpoint stopped in its exec (the debugger held the loop
+         * meanwhile): the loop's own handling of the exec stop now (the tracer sees the new program as it would
+         * have), then on to the execve's exit stop, whose status is returned. No copy can be taken inside an exec;
+         * at its exit one can, as at any call's exit.
+         */
+        private int pastExec() {
+            if (!ptraceEvent(this, Ptrace.EVENT_EXEC)) {
+                throw new DeviceException("thread " + tid + " of pid " + pid + " ended in its exec as deja caught it for a"
+                        + " checkpoint (a checkpoint can be taken at another call)");
+            }
+            started = true;
+            resume(this, 0);
+            return waitOwn("its exec's return");
         }
 
         /** A thread caught between calls: see {@link #caughtBetweenCalls}. */
