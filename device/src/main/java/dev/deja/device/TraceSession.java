@@ -870,7 +870,7 @@ public final class TraceSession {
             } else if (sig == Signals.SIGTRAP && event != 0) {
                 if (!ptraceEvent(task, event)) continue;
             } else if (event == Ptrace.EVENT_STOP) {
-                if (isStopSignal(sig) && task.started) {
+                if (Signals.isStopSignal(sig) && task.started) {
                     ptrace.listen(tid); // group-stop: stay stopped as job control asked
                     if (policy != null) {
                         Unit u = unit(task);
@@ -1912,10 +1912,6 @@ public final class TraceSession {
     /** A launched tree is killed when deja stops; an attached process is detached instead, never killed. */
     private void killIfStopping(Task t) {
         if (stopRequested && attachPid == 0) Signals.kill(t.pid, Signals.SIGKILL);
-    }
-
-    private static boolean isStopSignal(int sig) {
-        return sig == Signals.SIGSTOP || sig == 20 || sig == 21 || sig == 22;
     }
 
     /** Applies the tracer's decision to the call {@code task} is entering (its {@code pending}). */

@@ -116,10 +116,6 @@ final class ReplayTracer implements Tracer {
     private static final long P_PID = 1;
     /** rax in {@link Tracee#registers()} (struct user_regs_struct order). */
     private static final int REG_RAX = 10;
-    /** The kernel's restart codes a syscall-exit stop shows for a call a signal interrupted. */
-    private static final int SIGPIPE = 13;
-    /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process. */
-    private static final Set<Integer> STOP_SIGNALS = Set.of(19, 20, 21, 22);
     private static final int SIGCHLD = 17;
     /** Calls that shape the process itself: they run for real. */
     private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
@@ -191,12 +187,11 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Integer> liveToRecTid = new HashMap<>();
     private final Map<Integer, Integer> recToLivePid = new HashMap<>();
     private final Map<Integer, Integer> recToLiveTid = new HashMap<>();
-    private final Set<Integer> signalSenders = new HashSet<>();
     /**
      * Format version 4 on: a kill between recorded processes is answered from the recording and its signal
      * sent where the recording saw it land (SIGKILL apart); before, the kill ran for real.
      */
-    private final boolean killsFromRecording;
+    private final SignalRules signals;
     /** Live tids killed when their recorded end (by SIGKILL, between calls) was the next step. */
     private final Set<Integer> killedAtItsEnd = new HashSet<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
@@ -270,7 +265,6 @@ final class ReplayTracer implements Tracer {
                  Path scratchDir, boolean markEvents) {
         this.markEvents = markEvents;
         this.recording = recording;
-        this.killsFromRecording = recording.header().formatVersion() >= RecordingFormat.KILLS_FROM_RECORDING_VERSION;
         this.run = run;
         this.schemas = schemas;
         this.table = schemas.table();
@@ -292,9 +286,8 @@ final class ReplayTracer implements Tracer {
         nrPrlimit = nr("prlimit64");
         nrClone = nr("clone");
         nrClone3 = nr("clone3");
-        for (String n : List.of("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")) {
-            table.number(n).ifPresent(signalSenders::add);
-        }
+        this.signals = new SignalRules(table,
+                recording.header().formatVersion() >= RecordingFormat.KILLS_FROM_RECORDING_VERSION, run::hasProcess);
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
         for (String n : List.of("pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")) table.number(n).ifPresent(maskedWaits::add);
         nrSigsuspend = nr("rt_sigsuspend");
@@ -635,7 +628,7 @@ final class ReplayTracer implements Tracer {
         if (log == null) return false;
         for (Event x : log.after(p.rec())) {
             if (x instanceof SyscallEvent || x instanceof ScheduleEvent) return false;
-            if (x instanceof SignalEvent s && s.delivered() && !injects(s, p.rec())) {
+            if (x instanceof SignalEvent s && s.delivered() && !signals.injects(s, p.rec())) {
                 return !pendingFor(t, s.signo());
             }
         }
@@ -1023,8 +1016,7 @@ final class ReplayTracer implements Tracer {
         }
         if (nr == nrExecve || nr == nrExecveat) return exec(r, e, t, log);
         if (nr == nrMmap) return mmap(r, e, t, log);
-        if (signalSenders.contains(nr) && !r.failed() && recToLivePid.containsKey((int) e.arg(0))
-                && (!killsFromRecording || Signals.sentForRealOnReplay(signalArg(r)))) {
+        if (signals.sentForReal(r, recToLivePid.containsKey((int) e.arg(0)))) {
             // SIGKILL to a process of the replayed tree (or any kill in a recording older than format version 4):
             // sent for real, between the live processes. Other kills are answered from the recording, and the
             // receiver gets the signal where the recording saw it land.
@@ -1055,7 +1047,7 @@ final class ReplayTracer implements Tracer {
         // A wait that reaped no child when recorded (WNOHANG found none yet, a signal interrupted it, ECHILD)
         // must not reap one now: run for real, it could take a child that died sooner in replay than it had
         // then (its end came between the poll's entry and return), and a later wait would block for another.
-        int reaped = nr == nrWait4 || nr == nrWaitid ? reapedChild(r) : -1;
+        int reaped = signals.reapedChild(r);
         boolean real = ((runNrs.contains(nr) && !(nr == nrFutex && ordersThreads())) || (nr == nrPrlimit && e.arg(2) != 0))
                 && (r.flags() & SyscallEvent.SKIPPED) == 0 && reaped != 0;
         if (real) {
@@ -1112,12 +1104,6 @@ final class ReplayTracer implements Tracer {
         return again ? res : -EINTR;
     }
 
-    /** The signal number a recorded kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo sends. */
-    private int signalArg(SyscallEvent r) {
-        String name = table.name(r.nr());
-        return (int) r.arg(name.equals("tgkill") || name.equals("rt_tgsigqueueinfo") ? 2 : 1);
-    }
-
     /** Whether the recorded call was ended by a signal (EINTR, or a restart code the handler turned into EINTR). */
     private static boolean interrupted(SyscallEvent r) {
         long res = r.result();
@@ -1140,41 +1126,6 @@ final class ReplayTracer implements Tracer {
         }
         int at = name.equals("ppoll") ? 3 : 4;
         return e.arg(at) == 0 ? null : new long[] {e.arg(at), e.arg(at + 1)};
-    }
-
-    /**
-     * The recorded pid of the child wait4 or waitid {@code r} reported (reaped, or found stopped or continued),
-     * or 0 when it reported none: nothing ready under WNOHANG, an error, or a signal that ended the wait.
-     */
-    private int reapedChild(SyscallEvent r) {
-        if (r.failed()) return 0;
-        if (r.nr() == nrWait4) {
-            // A stop or a continue it reported is answered from the recording: replay stops no process for real.
-            for (MemoryBlock b : r.outputs()) {
-                if (b.arg() == 1 && b.length() >= 4 && jobControlStatus(b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(0))) {
-                    return 0;
-                }
-            }
-            return (int) r.result();
-        }
-        for (MemoryBlock b : r.outputs()) {
-            // siginfo_t: si_signo, si_errno, si_code, then (after padding) si_pid at offset 16.
-            if (b.arg() == 2 && b.length() >= 20) {
-                int code = b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(8);
-                if (code == CLD_TRAPPED || code == CLD_STOPPED || code == CLD_CONTINUED) return 0;
-                return b.view().order(ByteOrder.LITTLE_ENDIAN).getInt(16);
-            }
-        }
-        return 0;
-    }
-
-    private static final int CLD_TRAPPED = 4;
-    private static final int CLD_STOPPED = 5;
-    private static final int CLD_CONTINUED = 6;
-
-    /** Whether a wait status says stopped (WIFSTOPPED) or continued (WIFCONTINUED) rather than ended. */
-    private static boolean jobControlStatus(int status) {
-        return (status & 0xff) == 0x7f || status == 0xffff;
     }
 
     private int livePid(int recPid) {
@@ -1691,7 +1642,7 @@ final class ReplayTracer implements Tracer {
     private void injectSignals(List<Event> events, SyscallEvent before, Tracee t, boolean atEntry) {
         for (Event x : events) {
             if (x instanceof ScheduleEvent) break;
-            if (x instanceof SignalEvent s && injects(s, before)) {
+            if (x instanceof SignalEvent s && signals.injects(s, before)) {
                 if (atEntry && blocked(t, s.signo()) && queueWithSiginfo(t, s)) continue;
                 queueSignal(t, s);
             }
@@ -1761,23 +1712,8 @@ final class ReplayTracer implements Tracer {
     private boolean hasInjectedSignalAfter(SyscallEvent r) {
         RecordedRun.ThreadLog log = run.thread(r.tid());
         if (log == null) return false;
-        for (Event x : log.after(r)) if (x instanceof SignalEvent s && injects(s, r)) return true;
+        for (Event x : log.after(r)) if (x instanceof SignalEvent s && signals.injects(s, r)) return true;
         return false;
-    }
-
-    /**
-     * Whether deja must send this recorded signal itself: not a fault the program makes again, and
-     * not a signal one of the recorded processes sent with a kill that replay runs for real (SIGKILL, which
-     * has no delivery to record; before format version 4, every kill between recorded processes).
-     */
-    private boolean injects(SignalEvent s, SyscallEvent before) {
-        if (!s.delivered()) return false;
-        if (Signals.raisedByFault(s.signo(), s.code())) return false;
-        boolean userSent = s.code() <= 0 && run.hasProcess(s.senderPid());
-        if (userSent && killsFromRecording) return !Signals.sentForRealOnReplay(s.signo());
-        // a write's EPIPE (before: the call it followed; null at a recorded point in the thread's code)
-        if (userSent && s.signo() == SIGPIPE && before != null && !signalSenders.contains(before.nr())) return true;
-        return !userSent;
     }
 
     /**
@@ -1808,7 +1744,7 @@ final class ReplayTracer implements Tracer {
                 // A stop by default action is not carried out: the recorded order already keeps the process
                 // from running until it was continued, and a real stop would wait for a real SIGCONT. (A stop
                 // signal the program handles is delivered: its handler runs.)
-                if (killsFromRecording && STOP_SIGNALS.contains(event.signo()) && !caught(t, event.signo())) {
+                if (signals.dropsAtDelivery(event.signo(), caught(t, event.signo()))) {
                     return 0;
                 }
                 return event.signo();

@@ -34,6 +34,11 @@ public final class Signals {
     public static boolean sentForRealOnReplay(int signo) {
         return signo == SIGKILL;
     }
+
+    /** Whether {@code signo} stops its receiver by default: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (signal(7)). */
+    public static boolean isStopSignal(int signo) {
+        return signo == SIGSTOP || signo == 20 || signo == 21 || signo == 22;
+    }
     private static final int ESRCH = 3;
 
     private static final MethodHandle KILL = Native.withErrno("kill",
