@@ -219,6 +219,31 @@ class RecordIT {
         assertEquals(15, exit.termSignal());
     }
 
+    /**
+     * A program that signals its own process group ({@code kill 0}, as {@code trap 'kill 0' EXIT} scripts
+     * do), started in deja's group as from a shell: the signal reaches its processes as natively and not deja,
+     * which SIGUSR1 used to kill (status 138, the recording cut off). The replay prints the same lines.
+     */
+    @Test
+    void aKillOfTheProgramsOwnProcessGroupLeavesDejaOut() throws Exception {
+        String script = "trap 'echo parent got USR1' USR1;"
+                + " sh -c 'trap \"echo child got USR1; exit 7\" USR1; while :; do sleep 0.05; done' &"
+                + " sleep 0.3; kill -USR1 0; wait $!; echo child status $?";
+        Path rec = home.resolve("group-kill");
+        // setsid: deja leads a group of its own, as a shell's job; else the group is the test runner's.
+        Runs.Result r = Runs.run(home, List.of("setsid", "-w", Runs.launcher().toString(), "record", "-q", "-o",
+                rec.toString(), "--", "/bin/sh", "-c", script));
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        Set<String> expected = Set.of("parent got USR1", "child got USR1", "child status 7");
+        assertEquals(expected, Set.copyOf(r.stdout().lines().toList()), r.stdout());
+        SyscallEvent kill = calls(Runs.events(rec), "kill").stream().filter(e -> e.arg(0) == 0).findFirst().orElseThrow();
+        assertEquals(0, kill.result());
+        assertTrue((kill.flags() & SyscallEvent.SKIPPED) != 0, "answered by deja");
+        Runs.Result replay = Runs.run(home, List.of("setsid", "-w", Runs.launcher().toString(), "replay", rec.toString()));
+        assertEquals(0, replay.status(), replay.stdout() + replay.stderr());
+        assertEquals(expected, Set.copyOf(replay.stdout().lines().toList()), replay.stdout());
+    }
+
     @Test
     void eightMebibytesInOneMebibyteReads(@TempDir Path dir) throws Exception {
         Runs.Result nat = Runs.nativeRun(Samples.path("bigread"), dir.toString());

@@ -246,6 +246,35 @@ final class ProcFs {
         }
     }
 
+    /** The process group of {@code pid} (field 5 of /proc/PID/stat, proc(5)); 0 when it is gone. */
+    static int processGroup(int pid) {
+        try {
+            String s = Files.readString(proc(pid).resolve("stat"));
+            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+            return Integer.parseInt(f[PGRP_FIELD - 3]);
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** The processes of process group {@code pgid} now (a process that ends meanwhile may be among them). */
+    static List<Integer> processGroupMembers(int pgid) {
+        List<Integer> members = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> all = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                String name = p.getFileName().toString();
+                if (name.isEmpty() || !Character.isDigit(name.charAt(0))) continue;
+                int pid = Integer.parseInt(name);
+                if (processGroup(pid) == pgid) members.add(pid);
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            throw new DeviceException("cannot list the processes of group " + pgid + " in /proc: " + e.getMessage(), e);
+        }
+        return members;
+    }
+
+    private static final int PGRP_FIELD = 5;
+
     /** startstack is field 28 of /proc/PID/stat (1-based; pid and comm are fields 1 and 2). */
     private static final int STARTSTACK_FIELD = 28;
 }

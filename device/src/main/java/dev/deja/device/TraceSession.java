@@ -65,6 +65,7 @@ public final class TraceSession {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final int ESRCH = 3;
     private static final int ENOSYS = 38;
+    private static final int EINVAL = 22;
     /** How long a debugger's read of a new thread waits for it to reach its first stop. */
     private static final long FIRST_STOP_WAIT_NS = 500_000_000L;
     private static final int MAP_TYPE = 0x0f;
@@ -106,6 +107,10 @@ public final class TraceSession {
     private final int nrClone3;
     /** rseq's number when the tracer {@link Tracer#refusesRseq() refuses it}, else -1. */
     private final int nrRefusedRseq;
+    private final int nrKill;
+    /** deja's own process and its process group, which a program started from a shell shares. */
+    private final int ownPid = (int) ProcessHandle.current().pid();
+    private final int ownGroup = ProcFs.processGroup(ownPid);
     /** Indexed by syscall number: a successful call changes the process's context (cwd, credentials). */
     private final boolean[] contextChanging;
     private final boolean decides;
@@ -280,6 +285,7 @@ public final class TraceSession {
         this.nrClone = number("clone");
         this.nrClone3 = number("clone3");
         this.nrRefusedRseq = tracer.refusesRseq() ? number("rseq") : -1;
+        this.nrKill = number("kill");
         this.contextChanging = new boolean[1024];
         for (String name : List.of("chdir", "fchdir", "setuid", "setgid", "setreuid", "setregid", "setresuid",
                 "setresgid", "setfsuid", "setfsgid")) {
@@ -1914,11 +1920,43 @@ public final class TraceSession {
         if (stopRequested && attachPid == 0) Signals.kill(t.pid, Signals.SIGKILL);
     }
 
+    /**
+     * A kill the program makes for real to a process group deja itself is in (kill(0, sig) from a program that
+     * shares deja's group, as one started from a shell does; kill(-pgid, sig) of that group): the kernel would
+     * signal deja too, whose SIGTERM or SIGINT ends the run as Ctrl-C does (the tree killed) and whose SIGKILL
+     * kills it. So the device answers the call: the signal goes to every other process of the group (the
+     * program's, and whatever else is in it, as natively), deja and its helper left out, and the call returns 0
+     * as it would have (deja got it), or EINVAL for a bad signal number. The receivers' siginfo names deja as
+     * the sender. The call is recorded as answered ({@link SyscallEvent#SKIPPED}).
+     */
+    private boolean killOfOwnGroup(Task task) {
+        Pending p = task.pending;
+        if (p.nr != nrKill || ownGroup <= 0) return false;
+        int target = (int) p.args[0];
+        int group = target == 0 ? ProcFs.processGroup(task.pid) : target < -1 ? -target : 0;
+        if (group != ownGroup) return false;
+        int signo = (int) p.args[1];
+        if (signo < 0 || signo > MAX_SIGNAL) {
+            decided(task, Decision.fail(EINVAL));
+            return true;
+        }
+        // Answered before any signal goes: a SIGKILL ends the caller in its stop, its registers with it.
+        decided(task, Decision.succeed(0));
+        for (int member : ProcFs.processGroupMembers(group)) {
+            if (member == ownPid || (alarm != null && member == alarm.helperPid())) continue;
+            Signals.killAsCalled(member, signo); // EPERM or ESRCH for one member: the group's kill still succeeds
+        }
+        return true;
+    }
+
+    private static final int MAX_SIGNAL = 64;
+
     /** Applies the tracer's decision to the call {@code task} is entering (its {@code pending}). */
     private void decided(Task task, Decision d) {
         Pending p = task.pending;
         switch (d) {
             case Decision.Proceed ignored -> {
+                if (killOfOwnGroup(task)) return;
             }
             case Decision.Rewrite r -> {
                 setSyscall(task, r.nr(), r.args());
@@ -2064,7 +2102,10 @@ public final class TraceSession {
             decided(task, Decision.fail(ENOSYS));
             return true;
         }
-        if (!decides) return true;
+        if (!decides) {
+            killOfOwnGroup(task);
+            return true;
+        }
         SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
         if (!later) {
             decided(task, tracer.onSyscallEntry(entry, task));

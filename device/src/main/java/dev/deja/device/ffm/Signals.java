@@ -71,6 +71,17 @@ public final class Signals {
         }
     }
 
+    /** kill(2) as a program makes it: 0, or the negated errno (ESRCH, EPERM, EINVAL). */
+    public static int killAsCalled(int pid, int signal) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Native.callState(arena);
+            int r = (int) KILL.invokeExact(state, pid, signal);
+            return r == 0 ? 0 : -Native.errno(state);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
     private static boolean result(int r, MemorySegment state, String call, String context) {
         if (r == 0) return true;
         int errno = Native.errno(state);
