@@ -98,6 +98,31 @@ class ReplayIT {
         replaysIdentically(rec);
     }
 
+    /**
+     * signal_in_jit: a 2 ms itimer's SIGALRM lands anywhere in a loop of JIT-like code where only the loop's
+     * top takes a guard; the recorder steps the thread there with the signal held back, so every point is at
+     * the top (before, a point at another instruction made the replay trap at every turn and give up after
+     * 300 000). Points often follow the handler's rt_sigreturn directly (the next tick was due when it
+     * returned): the replay used to let the thread run on from that real call without looking for the point,
+     * and hung. The turn count the replay prints is the recorded one.
+     */
+    @Test
+    void aSignalLandingWhereNoGuardFitsIsRecordedWhereOneDoes() throws Exception {
+        Recorded rec = record(Samples.path("signal_in_jit"), "5", "2000");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("turns=\\d+ signals=\\d+ code=0x([0-9a-f]+)\n")
+                .matcher(rec.result().stdout());
+        assertTrue(m.matches(), rec.result().stdout() + rec.result().stderr());
+        long top = Long.parseUnsignedLong(m.group(1), 16) + 12;
+        List<Long> points = Runs.events(rec.dir()).stream()
+                .filter(e -> e instanceof ScheduleEvent s && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT)
+                .map(e -> ((ScheduleEvent) e).registers()[16]).toList();
+        // (a tick after the loop, in main's code between spin's return and the setitimer, has a point there)
+        List<Long> inLoop = points.stream().filter(rip -> rip - (top - 12) >= 0 && rip - (top - 12) < 4096).toList();
+        assertTrue(inLoop.size() >= 5, "a point for each signal in the loop: " + points);
+        for (long rip : inLoop) assertEquals(Long.toHexString(top), Long.toHexString(rip), "every point at the loop's top");
+        replaysIdentically(rec);
+    }
+
     @Test
     void aChildsSigchldLandsAtTheRecordedInstruction() throws Exception {
         // The same loop ended by a child's SIGCHLD (the child sleeps 5 ms and exits): a signal from the

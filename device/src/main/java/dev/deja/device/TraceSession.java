@@ -777,6 +777,13 @@ public final class TraceSession {
             int sig = Wait.stopSignal(status);
             int event = Wait.ptraceEvent(status);
             if (task.debugReinsert != 0) debugReinsert(task);
+            if (task.maskBeforeHeldSignal != null) {
+                if (sig == Signals.SIGTRAP && event == 0) {
+                    steppedWithHeldSignal(task);
+                    continue;
+                }
+                releaseHeldSignal(task); // another stop came: it is taken as usual, the held signal comes after it
+            }
             if (task.stepsToPoint > 0) {
                 if (sig == Signals.SIGTRAP && event == 0) {
                     preempted(task);
@@ -892,6 +899,7 @@ public final class TraceSession {
             } else if (sig == Signals.SIGTRAP && event == 0 && perfOpened && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
                 // a free run's task-clock trap sent as the run ended another way: not the program's
             } else {
+                if (policy != null && launched && holdsSignalToStep(task, sig)) continue;
                 deliver = signalStop(task, sig);
                 if (policy != null && launched) {
                     Unit u = unit(task);
@@ -905,7 +913,9 @@ public final class TraceSession {
                 continue;
             }
             if (deliver == 0 && answerableAtEntry(task)) goOnFromEntry(task);
-            else resume(task, deliver);
+            else if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.target != null) {
+                resumeUser(task); // back from a real call (an rt_sigreturn) with a recorded point ahead: towards it
+            } else resume(task, deliver);
         }
     }
 
@@ -2444,12 +2454,7 @@ public final class TraceSession {
      * each point costs replay a search.
      */
     private void recordSignalPoint(Task task, int sig, int code, int senderPid) {
-        boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
-        if (!timer) {
-            if (Signals.raisedByFault(sig, code)) return;
-            if (code <= 0 && livePids.contains(senderPid) && Signals.sentForRealOnReplay(sig)) return;
-            if (!ProcFs.catches(task.pid, sig)) return;
-        }
+        if (!landsAtAPoint(task, sig, code, senderPid)) return;
         long[] regs = regsUnlessDying(task.tid);
         if (regs == null) return; // killed in its stop (deja record's SIGKILL at Ctrl-C): its death comes next
         if (atCallReturn(task, regs)) return;
@@ -2457,6 +2462,84 @@ public final class TraceSession {
         long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid));
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
                 dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0));
+    }
+
+    /** Whether signal {@code sig} (its siginfo's code and sender) is recorded with where it landed: see {@link #recordSignalPoint}. */
+    private boolean landsAtAPoint(Task task, int sig, int code, int senderPid) {
+        boolean timer = code == SI_TIMER || code == SI_KERNEL && ITIMER_SIGNALS.contains(sig);
+        if (timer) return true;
+        if (Signals.raisedByFault(sig, code)) return false;
+        if (code <= 0 && livePids.contains(senderPid) && Signals.sentForRealOnReplay(sig)) return false;
+        return ProcFs.catches(task.pid, sig);
+    }
+
+    /**
+     * Recording: an asynchronous signal whose point would be recorded ({@link #recordSignalPoint}) landed at an
+     * instruction replay's guard cannot patch (a hot function of an interpreter, entered by indirect jumps,
+     * where replay would trap at every pass: python's {@code _Py_Dealloc} under an itimer ran out of the trap
+     * budget in 2 of 3 recordings). The signal is held back: blocked (PTRACE_SETSIGMASK) and injected, which
+     * makes the kernel queue it again with its siginfo, and the thread is stepped, as a preempted one is
+     * ({@link #stepTowardsGuardable}), to the next instruction a guard can patch; there the mask is put back and
+     * the signal arrives, as if it had come a few instructions later. Real-time signals are not held (their
+     * queue order with others would change). Returns whether the thread is being stepped.
+     */
+    private boolean holdsSignalToStep(Task task, int sig) {
+        if (!InThreadGuard.ENABLED || sig >= SIGRTMIN || sig == Signals.SIGKILL || sig == Signals.SIGSTOP) return false;
+        if (task.stepsToPoint > 0 || unit(task).runner != task) return false;
+        ByteBuffer info;
+        try {
+            info = ByteBuffer.wrap(ptrace.siginfo(task.tid)).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (NativeCallException e) {
+            return false; // killed in its stop: its death comes next
+        }
+        if (!landsAtAPoint(task, sig, info.getInt(8), info.getInt(16))) return false;
+        long[] regs = regsUnlessDying(task.tid);
+        if (regs == null || atCallReturn(task, regs) || !worthStepping(task, regs[X86Regs.RIP], null)) return false;
+        long mask = ptrace.sigMask(task.tid);
+        ptrace.setSigMask(task.tid, mask | 1L << (sig - 1));
+        task.maskBeforeHeldSignal = mask;
+        task.stepsToPoint = MAX_STEPS_TO_POINT;
+        ptrace.singleStep(task.tid, sig); // blocked: queued again, not delivered
+        return true;
+    }
+
+    /**
+     * Whether the thread at {@code rip} is to be stepped on towards a guardable instruction: the one at rip is
+     * not guardable, is steppable, and is no syscall's return. {@code maps}: the process's, when read already
+     * (the thread's {@code stepMaps} is set to them).
+     */
+    private boolean worthStepping(Task task, long rip, String maps) {
+        byte[] read = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
+        int n = task.memory.read(rip, read, 0, read.length);
+        if (n <= 0) return false;
+        task.stepMaps = maps != null ? maps : InThreadGuard.maps(task.pid);
+        return !InThreadGuard.guardable(task.stepMaps, task.memory, rip) && steppable(Arrays.copyOf(read, n));
+    }
+
+    /** A step of a thread holding a signal back ({@link #holdsSignalToStep}) is done: on, or the signal comes here. */
+    private void steppedWithHeldSignal(Task task) {
+        long[] regs = regsUnlessDying(task.tid);
+        if (regs == null) return; // killed in its stop: its death comes next
+        if (--task.stepsToPoint > 0 && !atCallReturn(task, regs) && worthStepping(task, regs[X86Regs.RIP], task.stepMaps)) {
+            ptrace.singleStep(task.tid, 0);
+            return;
+        }
+        // A guardable instruction (or none in reach: the signal comes at the last one stepped to).
+        releaseHeldSignal(task);
+        resume(task, 0); // the signal, pending and unblocked, stops the thread before its next instruction
+    }
+
+    /** The mask a held signal was blocked by is put back: the signal is delivered at the thread's next return to its code. */
+    private void releaseHeldSignal(Task task) {
+        long mask = task.maskBeforeHeldSignal;
+        task.maskBeforeHeldSignal = null;
+        task.stepsToPoint = 0;
+        task.stepMaps = null;
+        try {
+            ptrace.setSigMask(task.tid, mask);
+        } catch (NativeCallException e) {
+            if (e.errno() != ESRCH) throw e; // killed in its stop: its death comes next
+        }
     }
 
     /** Whether the thread is just back from a system call: the two bytes before rip are a syscall instruction. */
@@ -2665,6 +2748,11 @@ public final class TraceSession {
         int stepsToPoint;
         /** The process's maps while it is stepped towards a guardable point. */
         String stepMaps;
+        /**
+         * Recording: the signal mask to put back when a thread stepped towards a guardable instruction with an
+         * asynchronous signal held back (blocked, pending) is there; null when none is held.
+         */
+        Long maskBeforeHeldSignal;
         /** Recording: the preemption to report when the thread runs again. */
         dev.deja.formats.event.ScheduleEvent preemption;
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
