@@ -118,7 +118,7 @@ public final class Main implements Runnable {
             // one builds the command line and reads the metadata; the first open waits for it.
             Thread.ofPlatform().daemon().name("deja-warm-up").start(new JournalWarmUp());
         }
-        CommandLine cli = commandLine(first);
+        CommandLine cli = listsCommandsOnly(args) ? listing() : commandLine(first);
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
             // Expected failures become one line; anything else is a bug worth its stack trace.
             if (ex instanceof UserError u) {
@@ -181,6 +181,27 @@ public final class Main implements Runnable {
         }
     }
 
+    /** Whether {@code args} ask for the list of commands alone: none at all, or just -h or --help. */
+    private static boolean listsCommandsOnly(String[] args) {
+        return args.length == 0 || (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help")));
+    }
+
+    /**
+     * deja's command line for its usage alone: each subcommand as the list shows it (name, header and
+     * description from its {@code @Command}), not its whole model, which picocli builds by reflection over
+     * every option of all fifteen (most of what {@code deja --help} took). Nothing else may run on it.
+     */
+    static CommandLine listing() {
+        CommandLine cli = new CommandLine(new Main());
+        for (String name : COMMANDS) {
+            Command about = command(name).getClass().getAnnotation(Command.class);
+            CommandLine.Model.CommandSpec entry = CommandLine.Model.CommandSpec.create().name(name);
+            entry.usageMessage().header(about.header()).description(about.description());
+            cli.addSubcommand(name, entry);
+        }
+        return cli;
+    }
+
     /** deja's command line with every subcommand. */
     static CommandLine commandLine() {
         return commandLine("");
@@ -207,6 +228,6 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        commandLine().usage(System.out);
+        listing().usage(System.out);
     }
 }
