@@ -236,23 +236,32 @@ final class ProcFs {
      * above it. 0 when unknown.
      */
     static long startStack(int pid) {
+        String f = statField(pid, STARTSTACK_FIELD);
+        try {
+            return f == null ? 0 : Long.parseUnsignedLong(f);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Field {@code field} (1-based, proc(5)) of /proc/PID/stat, or null when the process is gone. */
+    private static String statField(int pid, int field) {
         try {
             String s = Files.readString(proc(pid).resolve("stat"));
             // The fields after the command name, which may hold spaces and parentheses: (comm) state ppid ...
             String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-            return Long.parseUnsignedLong(f[STARTSTACK_FIELD - 3]);
+            return f[field - 3];
         } catch (java.io.IOException | RuntimeException e) {
-            return 0;
+            return null;
         }
     }
 
     /** The process group of {@code pid} (field 5 of /proc/PID/stat, proc(5)); 0 when it is gone. */
     static int processGroup(int pid) {
+        String f = statField(pid, PGRP_FIELD);
         try {
-            String s = Files.readString(proc(pid).resolve("stat"));
-            String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
-            return Integer.parseInt(f[PGRP_FIELD - 3]);
-        } catch (java.io.IOException | RuntimeException e) {
+            return f == null ? 0 : Integer.parseInt(f);
+        } catch (NumberFormatException e) {
             return 0;
         }
     }

@@ -49,10 +49,6 @@ final class SignalRules {
         nrWaitid = table.number("waitid").orElse(-2);
     }
 
-    boolean killsFromRecording() {
-        return killsFromRecording;
-    }
-
     /** Whether call number {@code nr} sends a signal to a process or thread it names. */
     boolean sendsSignal(int nr) {
         return senders.contains(nr);
@@ -70,7 +66,7 @@ final class SignalRules {
      * recording older than format version 4. A failed kill never does: its answer is the recording's.
      */
     boolean sentForReal(SyscallEvent r, boolean receiverLive) {
-        return senders.contains(r.nr()) && !r.failed() && receiverLive
+        return sendsSignal(r.nr()) && !r.failed() && receiverLive
                 && (!killsFromRecording || Signals.sentForRealOnReplay(signalArg(r)));
     }
 
@@ -85,7 +81,7 @@ final class SignalRules {
         if (Signals.raisedByFault(s.signo(), s.code())) return false;
         boolean userSent = s.code() <= 0 && recordedProcess.test(s.senderPid());
         if (userSent && killsFromRecording) return !Signals.sentForRealOnReplay(s.signo());
-        if (userSent && s.signo() == SIGPIPE && before != null && !senders.contains(before.nr())) return true;
+        if (userSent && s.signo() == SIGPIPE && before != null && !sendsSignal(before.nr())) return true;
         return !userSent;
     }
 
