@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "jit_code.h"
 
 /* long count(long *counter, long n) */
 static const unsigned char LOOP[] = {
@@ -48,16 +48,7 @@ static void *adder(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc > 1) n = atol(argv[1]);
-    unsigned char *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (code == MAP_FAILED) {
-        perror("mmap");
-        return 1;
-    }
-    memcpy(code, LOOP, sizeof LOOP);
-    if (mprotect(code, 4096, PROT_READ | PROT_EXEC) != 0) {
-        perror("mprotect");
-        return 1;
-    }
+    unsigned char *code = jit_code(LOOP, sizeof LOOP);
     count = (long (*)(long *, long))(void *)code;
     pthread_t a, b;
     if (pthread_create(&a, NULL, adder, NULL) != 0 || pthread_create(&b, NULL, adder, NULL) != 0) {

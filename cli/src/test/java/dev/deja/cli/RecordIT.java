@@ -244,6 +244,20 @@ class RecordIT {
         assertEquals(expected, Set.copyOf(replay.stdout().lines().toList()), replay.stdout());
     }
 
+    /**
+     * signal_in_jit noguard: no instruction of the loop can take a guard, so each 2 ms SIGALRM the recorder
+     * holds back while it steps the thread finds none in reach and must then arrive where the stepping ended.
+     * Held again at that delivery, it never came: the loop, which ends after 5 signals, ran on for ever.
+     */
+    @Test
+    void aSignalHeldBackWithNoGuardableInstructionInReachStillArrives() throws Exception {
+        Path rec = home.resolve("noguard");
+        Runs.Result r = Runs.dejaWithin(java.time.Duration.ofSeconds(60), home, "record", "-q", "-o", rec.toString(), "--",
+                Samples.path("signal_in_jit"), "5", "2000", "noguard");
+        assertEquals(0, r.status(), r.stdout() + r.stderr());
+        assertTrue(r.stdout().matches("turns=\\d+ signals=([5-9]|\\d\\d+) code=0x[0-9a-f]+\n"), r.stdout());
+    }
+
     @Test
     void eightMebibytesInOneMebibyteReads(@TempDir Path dir) throws Exception {
         Runs.Result nat = Runs.nativeRun(Samples.path("bigread"), dir.toString());

@@ -899,8 +899,8 @@ public final class TraceSession {
             } else if (sig == Signals.SIGTRAP && event == 0 && perfOpened && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
                 // a free run's task-clock trap sent as the run ended another way: not the program's
             } else {
-                if (policy != null && launched && holdsSignalToStep(task, sig)) continue;
                 deliver = signalStop(task, sig);
+                if (deliver == HELD_SIGNAL) continue; // held back while the thread is stepped (holdsSignalToStep)
                 if (policy != null && launched) {
                     Unit u = unit(task);
                     if (u.runner == null) running(u, task); // its handler runs user code
@@ -1200,30 +1200,33 @@ public final class TraceSession {
      * on as it was, and is preempted at a later slice).
      */
     private boolean stepTowardsGuardable(Task t, long rip) {
+        if (!stepsOn(t, rip)) return false;
+        ptrace.singleStep(t.tid, 0);
+        return true;
+    }
+
+    /**
+     * Whether thread {@code t}, at {@code rip}, is to be single-stepped on towards an instruction a guard can
+     * patch: the one at rip is not guardable, is steppable, and the stepping (its first step, or one of at most
+     * {@link #MAX_STEPS_TO_POINT}) has steps left. Counts the step; when not, the stepping is over (none in
+     * reach: replay runs free and traps at this one).
+     */
+    private boolean stepsOn(Task t, long rip) {
         if (!InThreadGuard.ENABLED) return false;
         byte[] read = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
         int n = t.memory.read(rip, read, 0, read.length);
-        byte[] code = Arrays.copyOf(read, Math.max(n, 0));
         // The maps are read once a stepping: a step runs no syscall, so no code is mapped meanwhile.
         if (t.stepsToPoint == 0) t.stepMaps = InThreadGuard.maps(t.pid);
-        if (n <= 0 || InThreadGuard.guardable(t.stepMaps, t.memory, rip)) {
+        boolean on = n > 0 && !InThreadGuard.guardable(t.stepMaps, t.memory, rip)
+                && steppable(Arrays.copyOf(read, n))
+                && (t.stepsToPoint == 0 || --t.stepsToPoint > 0);
+        if (!on) {
             t.stepsToPoint = 0;
             t.stepMaps = null;
-            return false;
-        }
-        if (t.stepsToPoint == 0) {
+        } else if (t.stepsToPoint == 0) {
             t.stepsToPoint = MAX_STEPS_TO_POINT;
-        } else if (--t.stepsToPoint == 0) {
-            t.stepMaps = null;
-            return false; // none in reach: replay runs free and traps at this one
         }
-        if (!steppable(code)) {
-            t.stepsToPoint = 0;
-            t.stepMaps = null;
-            return false;
-        }
-        ptrace.singleStep(t.tid, 0);
-        return true;
+        return on;
     }
 
     /**
@@ -2428,7 +2431,14 @@ public final class TraceSession {
         }
         ByteBuffer b = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN);
         int code = b.getInt(8);
-        if (policy != null) recordSignalPoint(task, sig, code, b.getInt(16));
+        if (policy != null && landsAtAPoint(task, sig, code, b.getInt(16))) {
+            // (regs null: killed in its stop, deja record's SIGKILL at Ctrl-C; its death comes next)
+            long[] regs = regsUnlessDying(task.tid);
+            if (regs != null && !atCallReturn(task, regs)) {
+                if (holdsSignalToStep(task, sig, regs)) return HELD_SIGNAL;
+                recordSignalPoint(task, regs);
+            }
+        }
         SignalEvent event = new SignalEvent(++seq, task.pid, task.tid, now(), sig, code, b.getInt(16), b.getInt(20), info,
                 true);
         tracer.onSignal(event, task);
@@ -2453,11 +2463,7 @@ public final class TraceSession {
      * handler for it: an ignored or fatal signal has no code of the program's to run at that point, and
      * each point costs replay a search.
      */
-    private void recordSignalPoint(Task task, int sig, int code, int senderPid) {
-        if (!landsAtAPoint(task, sig, code, senderPid)) return;
-        long[] regs = regsUnlessDying(task.tid);
-        if (regs == null) return; // killed in its stop (deja record's SIGKILL at Ctrl-C): its death comes next
-        if (atCallReturn(task, regs)) return;
+    private void recordSignalPoint(Task task, long[] regs) {
         long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
         long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid));
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
@@ -2483,44 +2489,30 @@ public final class TraceSession {
      * the signal arrives, as if it had come a few instructions later. Real-time signals are not held (their
      * queue order with others would change). Returns whether the thread is being stepped.
      */
-    private boolean holdsSignalToStep(Task task, int sig) {
-        if (!InThreadGuard.ENABLED || sig >= SIGRTMIN || sig == Signals.SIGKILL || sig == Signals.SIGSTOP) return false;
-        if (task.stepsToPoint > 0 || unit(task).runner != task) return false;
-        ByteBuffer info;
-        try {
-            info = ByteBuffer.wrap(ptrace.siginfo(task.tid)).order(ByteOrder.LITTLE_ENDIAN);
-        } catch (NativeCallException e) {
-            return false; // killed in its stop: its death comes next
+    private boolean holdsSignalToStep(Task task, int sig, long[] regs) {
+        if (task.releasedSignal != 0) {
+            // Held once already, it arrives where its stepping ended; and nothing is held before it has come.
+            if (task.releasedSignal == sig) task.releasedSignal = 0;
+            return false;
         }
-        if (!landsAtAPoint(task, sig, info.getInt(8), info.getInt(16))) return false;
-        long[] regs = regsUnlessDying(task.tid);
-        if (regs == null || atCallReturn(task, regs) || !worthStepping(task, regs[X86Regs.RIP], null)) return false;
+        if (sig >= SIGRTMIN || sig == Signals.SIGKILL || sig == Signals.SIGSTOP) return false;
+        if (task.stepsToPoint > 0 || unit(task).runner != task || !stepsOn(task, regs[X86Regs.RIP])) return false;
         long mask = ptrace.sigMask(task.tid);
         ptrace.setSigMask(task.tid, mask | 1L << (sig - 1));
         task.maskBeforeHeldSignal = mask;
-        task.stepsToPoint = MAX_STEPS_TO_POINT;
+        task.heldSignal = sig;
         ptrace.singleStep(task.tid, sig); // blocked: queued again, not delivered
         return true;
     }
 
-    /**
-     * Whether the thread at {@code rip} is to be stepped on towards a guardable instruction: the one at rip is
-     * not guardable, is steppable, and is no syscall's return. {@code maps}: the process's, when read already
-     * (the thread's {@code stepMaps} is set to them).
-     */
-    private boolean worthStepping(Task task, long rip, String maps) {
-        byte[] read = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
-        int n = task.memory.read(rip, read, 0, read.length);
-        if (n <= 0) return false;
-        task.stepMaps = maps != null ? maps : InThreadGuard.maps(task.pid);
-        return !InThreadGuard.guardable(task.stepMaps, task.memory, rip) && steppable(Arrays.copyOf(read, n));
-    }
+    /** What {@link #signalStop} returns for a signal {@link #holdsSignalToStep held back}: the thread is being stepped. */
+    private static final int HELD_SIGNAL = -1;
 
     /** A step of a thread holding a signal back ({@link #holdsSignalToStep}) is done: on, or the signal comes here. */
     private void steppedWithHeldSignal(Task task) {
         long[] regs = regsUnlessDying(task.tid);
         if (regs == null) return; // killed in its stop: its death comes next
-        if (--task.stepsToPoint > 0 && !atCallReturn(task, regs) && worthStepping(task, regs[X86Regs.RIP], task.stepMaps)) {
+        if (!atCallReturn(task, regs) && stepsOn(task, regs[X86Regs.RIP])) {
             ptrace.singleStep(task.tid, 0);
             return;
         }
@@ -2533,6 +2525,7 @@ public final class TraceSession {
     private void releaseHeldSignal(Task task) {
         long mask = task.maskBeforeHeldSignal;
         task.maskBeforeHeldSignal = null;
+        task.releasedSignal = task.heldSignal;
         task.stepsToPoint = 0;
         task.stepMaps = null;
         try {
@@ -2753,6 +2746,10 @@ public final class TraceSession {
          * asynchronous signal held back (blocked, pending) is there; null when none is held.
          */
         Long maskBeforeHeldSignal;
+        /** Recording: the signal held back, while {@link #maskBeforeHeldSignal} is set. */
+        int heldSignal;
+        /** Recording: a signal released after its stepping, not to be held again at its delivery. */
+        int releasedSignal;
         /** Recording: the preemption to report when the thread runs again. */
         dev.deja.formats.event.ScheduleEvent preemption;
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */
