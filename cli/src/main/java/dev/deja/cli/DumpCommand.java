@@ -286,7 +286,9 @@ final class DumpCommand implements Callable<Integer> {
             }
             case ScheduleEvent s -> j.field("schedule", s.scheduleKind().name().toLowerCase()).field("resume_time_ns", s.resumeNs())
                     .longs("registers", s.registers()).field("stack_hash", s.stackHash())
-                    .field("deeper_stack_hash", s.deeperStackHash()).field("run_ns", s.runNs());
+                    .field("deeper_stack_hash", s.deeperStackHash()).field("run_ns", s.runNs())
+                    .field("memory_mask", s.memoryMask()).longs("memory_pointers", s.memoryPointers())
+                    .field("memory_hash", s.memoryHash()).field("memory_deep_hash", s.memoryDeepHash());
         }
         if (ctx != null) {
             j.objectField("context").field("pid", ctx.pid()).field("ppid", ctx.ppid()).field("uid", ctx.uid())

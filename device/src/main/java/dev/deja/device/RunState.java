@@ -68,10 +68,14 @@ public final class RunState {
         return h == 0 ? 1 : h;
     }
 
-    /** Whether the stack deeper than the hashed top is the target's (true when the recording has no such hash). */
-    public static boolean deeperMatches(RunTarget target, TraceeMemory memory, long sp, long end) {
-        return target.deeperStackHash() == RunTarget.NO_DEEPER_HASH
-                || deeperStackHash(memory, sp, end) == target.deeperStackHash();
+    /**
+     * Whether the stack deeper than the hashed top is the target's (true when the recording has no such
+     * hash), and the memory the registers point at too ({@link MemoryWitness}; true without one).
+     */
+    public static boolean deeperMatches(RunTarget target, TraceeMemory memory, long[] regs, long end) {
+        return (target.deeperStackHash() == RunTarget.NO_DEEPER_HASH
+                || deeperStackHash(memory, regs[X86Regs.RSP], end) == target.deeperStackHash())
+                && target.memory().matches(regs, memory);
     }
 
     private static long fnv(byte[] bytes, int n) {

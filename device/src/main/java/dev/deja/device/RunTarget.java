@@ -4,7 +4,8 @@ package dev.deja.device;
  * A point between two syscalls where replay must stop a thread: the state a recorded preemption
  * interrupted it in. The thread is stopped at the first time its instruction pointer reaches
  * {@code registers[RIP]} with every compared register and the stack hashes equal (see
- * {@link RunState#matches} and {@link RunState#deeperMatches}).
+ * {@link RunState#matches} and {@link RunState#deeperMatches}) and the memory its registers point at
+ * the recorded memory ({@link MemoryWitness}).
  *
  * @param registers       the user_regs_struct words at the preemption
  * @param stackHash       {@link RunState#stackHash} of the stack then
@@ -12,10 +13,16 @@ package dev.deja.device;
  *                        (a recording made before it was kept)
  * @param runNs           CPU time the thread had run since it was let run, when recorded
  * @param label           names the point in messages ("event 1042")
+ * @param memory          the memory its registers pointed at ({@link MemoryWitness#NONE}: a recording made before it was kept)
  */
-public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label) {
+public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory) {
     /** No deeper stack hash to check. */
     public static final long NO_DEEPER_HASH = 0;
+
+    /** A point with no memory witness. */
+    public RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label) {
+        this(registers, stackHash, deeperStackHash, runNs, label, MemoryWitness.NONE);
+    }
 
     /** A point with no deeper stack hash. */
     public RunTarget(long[] registers, long stackHash, long runNs, String label) {

@@ -1154,7 +1154,8 @@ public final class TraceSession {
                 var p = t.preemption;
                 t.preemption = null;
                 tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(p.seq(), p.pid(), p.tid(), p.timeNs(),
-                        p.scheduleKind(), now(), p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs()));
+                        p.scheduleKind(), now(), p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(),
+                        p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash()));
             }
             case ENTRY -> throw new IllegalStateException("a thread at a syscall entry does not wait to run");
         }
@@ -1174,10 +1175,12 @@ public final class TraceSession {
         if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
         long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
+        MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
         long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
         // (an underestimate is safe: replay's first free run takes half of it)
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu);
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu, witness.mask(), witness.pointers(),
+                witness.hash(), witness.deepHash());
         u.runner = null;
         t.heldStop = RunStop.PREEMPTED;
         u.waiting.add(t);
@@ -1602,7 +1605,7 @@ public final class TraceSession {
         // At a rep instruction the stub compares neither rcx, rsi nor rdi: run its copy in the stub to the point's count.
         regs = toRepPoint(t, regs, g.resumeAddress());
         boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]))
-                && RunState.deeperMatches(target, t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
+                && RunState.deeperMatches(target, t.memory, regs, ProcFs.startStack(t.pid));
         if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
             removeGuard(t, true);
             ptrace.setRegs(t.tid, regs);
@@ -1719,7 +1722,7 @@ public final class TraceSession {
     private PreemptionMatcher.Observation observe(Task t, long[] regs, boolean hit, boolean timed) {
         RunTarget target = t.matcher.target();
         long stackHash = RunState.matches(target, regs, target.stackHash())
-                && RunState.deeperMatches(target, t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid))
+                && RunState.deeperMatches(target, t.memory, regs, ProcFs.startStack(t.pid))
                 ? RunState.stackHash(t.memory, regs[X86Regs.RSP]) : ~target.stackHash();
         long cpu = timed ? ProcFs.cpuNs(t.pid, t.tid) : PreemptionMatcher.NOT_READ;
         return new PreemptionMatcher.Observation(regs, stackHash, cpu, hit);
@@ -2466,8 +2469,10 @@ public final class TraceSession {
     private void recordSignalPoint(Task task, long[] regs) {
         long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
         long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid));
+        MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(task.pid)), task.memory);
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0));
+                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0, witness.mask(), witness.pointers(),
+                witness.hash(), witness.deepHash()));
     }
 
     /** Whether signal {@code sig} (its siginfo's code and sender) is recorded with where it landed: see {@link #recordSignalPoint}. */

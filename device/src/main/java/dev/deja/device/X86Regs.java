@@ -3,7 +3,11 @@ package dev.deja.device;
 /** Indices into x86_64's struct user_regs_struct (sys/user.h), as PTRACE_GETREGS fills it. */
 final class X86Regs {
     static final int R15 = 0;
+    static final int R14 = 1;
+    static final int R13 = 2;
+    static final int R12 = 3;
     static final int RBP = 4;
+    static final int RBX = 5;
     static final int R11 = 6;
     static final int R10 = 7;
     static final int R9 = 8;

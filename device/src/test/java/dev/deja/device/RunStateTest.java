@@ -63,11 +63,13 @@ class RunStateTest {
         long deeper1 = RunState.deeperStackHash(stack(turn1, top), sp, 0);
         assertNotEquals(deeper1, RunState.deeperStackHash(stack(turn2, top), sp, 0));
         RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9");
-        assertTrue(RunState.deeperMatches(target, stack(turn1, top), sp, 0));
-        assertFalse(RunState.deeperMatches(target, stack(turn2, top), sp, 0));
+        long[] at = registers();
+        at[X86Regs.RSP] = sp;
+        assertTrue(RunState.deeperMatches(target, stack(turn1, top), at, 0));
+        assertFalse(RunState.deeperMatches(target, stack(turn2, top), at, 0));
         // A recording made before the deeper hash was kept checks only the top.
         RunTarget old = new RunTarget(registers(), top1, 1_000_000, "event 9");
-        assertTrue(RunState.deeperMatches(old, stack(turn2, top), sp, 0));
+        assertTrue(RunState.deeperMatches(old, stack(turn2, top), at, 0));
         // Near the top of the stack the window ends at the last readable byte.
         long nearTop = top - 1000;
         byte[] changedBelow = turn1.clone();

@@ -13,9 +13,10 @@ public final class RecordingFormat {
     /**
      * The format version this deja writes (2: schedule events, threads serialized while recording; 3: a
      * preemption's deeper stack hash; 4: a signal one recorded process sends another is recorded where it
-     * landed, as one from outside, and replay sends it from the recording instead of running the kill).
+     * landed, as one from outside, and replay sends it from the recording instead of running the kill;
+     * 5: a preemption point's memory witness, a hash of the heap and data its registers point at).
      */
-    public static final int CURRENT_VERSION = 4;
+    public static final int CURRENT_VERSION = 5;
     /** The first version whose replay answers kills between recorded processes from the recording. */
     public static final int KILLS_FROM_RECORDING_VERSION = 4;
     /** The oldest format version this deja still reads. */

@@ -3,6 +3,7 @@ package dev.deja.replayer;
 import dev.deja.device.DebugAgent;
 import dev.deja.device.Decision;
 import dev.deja.device.DeviceException;
+import dev.deja.device.MemoryWitness;
 import dev.deja.device.RunStop;
 import dev.deja.device.RunTarget;
 import dev.deja.device.SyscallEntry;
@@ -730,7 +731,8 @@ final class ReplayTracer implements Tracer {
         ScheduleEvent p = log == null ? null : log.nextPreemption();
         if (p == null) return;
         armed.put(t.tid(), p);
-        t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq()));
+        t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq(),
+                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash())));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.deja.device.x86;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 
 /**
  * A conditional breakpoint that runs in the traced thread: the instructions at an address
@@ -70,9 +71,38 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      * ({@code RunState.stackHash}). A state whose registers recur with a different stack (an
      * interpreter's dispatch code, whose locals live in its frame) then costs no trap.
      */
-    public record StackCheck(long start, int length, long hash) {
+    public record StackCheck(long start, int length, long hash, List<WordCheck> memory) {
         public StackCheck {
             if (length <= 0) throw new IllegalArgumentException("an empty stack window");
+            memory = List.copyOf(memory);
+        }
+
+        public StackCheck(long start, int length, long hash) {
+            this(start, length, hash, List.of());
+        }
+    }
+
+    /**
+     * Windows of memory the stub hashes after the stack, as the recorder hashed a point's memory
+     * witness ({@code MemoryWitness}): FNV-1a over their 8-byte words in order, from the offset basis,
+     * then xor the number of words, which must be {@code hash}. Checks run in order, each only when the
+     * ones before it matched: the second level's windows are where pointers in the first level's point.
+     *
+     * @param starts where each window starts (8-byte aligned)
+     * @param words  each window's length in words
+     */
+    public record WordCheck(long[] starts, int[] words, long hash) {
+        public WordCheck {
+            starts = starts.clone();
+            words = words.clone();
+            if (starts.length != words.length || starts.length == 0) throw new IllegalArgumentException("windows and lengths differ or are none");
+            for (int w : words) if (w <= 0) throw new IllegalArgumentException("an empty window");
+        }
+
+        long totalWords() {
+            long n = 0;
+            for (int w : words) n += w;
+            return n;
         }
     }
 
@@ -303,7 +333,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             failJumps.add(a.size());
             a.int32(0);
         }
-        if (stack != null) stackCheck(a, stack, failJumps);
+        if (stack != null) {
+            stackCheck(a, stack, failJumps);
+            for (WordCheck m : stack.memory()) wordCheck(a, m, failJumps);
+        }
         a.storeRip(0x8B, 1, SAVE_RCX);
         a.storeRip(0x8B, 2, SAVE_RDX);
         long hit = a.here();
@@ -397,6 +430,48 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.storeRip(0x8B, 6, SAVE_RSI);                          // mov rsi, [save_rsi]
         a.storeRip(0x8B, 7, SAVE_RDI);                          // mov rdi, [save_rdi]
         a.bytes(0xE3, 0x05);                                    // jrcxz: the stack is the point's
+        a.bytes(0xE9);                                          // jmp no
+        failJumps.add(a.size());
+        a.int32(0);
+    }
+
+    /**
+     * With the registers and the stack found equal (rcx and rdx in their slots): hashes the windows of
+     * {@code check} a word at a time and jumps to the mismatch path unless the hash is the recorded
+     * one. Flags and registers as in {@link #stackCheck}.
+     */
+    private static void wordCheck(Asm a, WordCheck check, java.util.List<Integer> failJumps) {
+        a.storeRip(0x89, 0, SAVE_RAX);                          // mov [save_rax], rax
+        a.bytes(0x9F);                                          // lahf
+        a.bytes(0x0F, 0x90, 0xC0);                              // seto al
+        a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
+        a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
+        a.bytes(0x48, 0xB8);                                    // mov rax, FNV offset basis
+        a.int64(FNV_OFFSET);
+        a.bytes(0x48, 0xBA);                                    // mov rdx, FNV prime
+        a.int64(FNV_PRIME);
+        for (int w = 0; w < check.starts().length; w++) {
+            a.bytes(0x48, 0xBE);                                // mov rsi, start
+            a.int64(check.starts()[w]);
+            a.bytes(0xB9);                                      // mov ecx, words
+            a.int32(check.words()[w]);
+            int loop = a.size();
+            a.bytes(0x48, 0x33, 0x06);                          // xor rax, [rsi]
+            a.bytes(0x48, 0x0F, 0xAF, 0xC2);                    // imul rax, rdx
+            a.bytes(0x48, 0x83, 0xC6, 0x08);                    // add rsi, 8
+            a.bytes(0xFF, 0xC9);                                // dec ecx
+            a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);      // jnz loop
+        }
+        a.bytes(0x48, 0xBA);                                    // mov rdx, the recorded hash before its word count
+        a.int64(check.hash() ^ check.totalWords());
+        a.bytes(0x48, 0x29, 0xD0);                              // sub rax, rdx: 0 when equal
+        a.bytes(0x48, 0x89, 0xC1);                              // mov rcx, rax
+        a.storeRip(0x8B, 0, SAVE_FLAGS);                        // mov rax, [save_flags]
+        a.bytes(0x04, 0x7F);                                    // add al, 0x7f: OF as it was
+        a.bytes(0x9E);                                          // sahf: SF ZF AF PF CF as they were
+        a.storeRip(0x8B, 0, SAVE_RAX);                          // mov rax, [save_rax]
+        a.storeRip(0x8B, 6, SAVE_RSI);                          // mov rsi, [save_rsi]
+        a.bytes(0xE3, 0x05);                                    // jrcxz: the memory is the point's
         a.bytes(0xE9);                                          // jmp no
         failJumps.add(a.size());
         a.int32(0);

@@ -183,6 +183,12 @@ class GuardStubTest {
      * them back.
      */
     private static Run run(GuardStub s, long[] r, long flags, long stackAt, byte[] stack) {
+        return run(s, r, flags, stackAt, stack, 0, new byte[0]);
+    }
+
+    /** As above, with {@code heap} readable from {@code heapAt} for the memory witness's words. */
+    private static Run run(GuardStub s, long[] r, long flags, long stackAt, byte[] stack, long heapAt, byte[] heap) {
+        ByteBuffer h = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
         byte[] page = Arrays.copyOf(s.code(), GuardStub.SIZE);
         ByteBuffer m = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
         long pc = s.checkAddress();
@@ -257,6 +263,16 @@ class GuardStubTest {
                 pc += 2;
             } else if (b0 == 0x75) { // jnz rel8
                 pc += 2 + ((f & 0x40) == 0 ? page[o + 1] : 0);
+            } else if (b0 == 0x48 && b1 == 0x33 && b2 == 0x06) { // xor rax, [rsi]
+                long i = r[6] - heapAt;
+                if (i < 0 || i + 8 > heap.length) throw new AssertionError("a read outside the memory given at 0x" + Long.toHexString(r[6]));
+                r[0] ^= h.getLong((int) i);
+                f = scrambled;
+                pc += 3;
+            } else if (b0 == 0x48 && b1 == 0x83 && b2 == 0xC6) { // add rsi, imm8
+                r[6] += page[o + 3];
+                f = scrambled;
+                pc += 4;
             } else if (b0 == 0x48 && b1 == 0x29 && b2 == 0xD0) { // sub rax, rdx
                 r[0] -= r[2];
                 f = scrambled;
@@ -266,6 +282,57 @@ class GuardStubTest {
             }
         }
         throw new AssertionError("the stub did not end");
+    }
+
+    /** MemoryWitness's hash of windows: FNV-1a over their 8-byte words, then xor the number of words. */
+    private static long wordHash(ByteBuffer heap, long heapAt, long[] starts, int[] words) {
+        long h = 0xcbf29ce484222325L;
+        long n = 0;
+        for (int w = 0; w < starts.length; w++) {
+            for (int k = 0; k < words[w]; k++) h = (h ^ heap.getLong((int) (starts[w] - heapAt) + 8 * k)) * 0x100000001b3L;
+            n += words[w];
+        }
+        return h ^ n;
+    }
+
+    /**
+     * At a point whose registers and stack recur (python's eval loop; the count in a heap object), the
+     * stub hashes the memory witness's windows itself, the second level only when the first matched: it
+     * traps only at the recorded memory, and either way leaves registers and flags as they were.
+     */
+    @Test
+    void theStubHashesTheMemoryWitnessLevelByLevel() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] stack = new byte[512];
+        long heapAt = 0x5555_5555_a000L;
+        byte[] heap = new byte[4096];
+        ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
+        long[] first = {heapAt + 0x100, heapAt + 0x800};
+        int[] firstWords = {32, 8};
+        long[] second = {heapAt + 0xC00};
+        int[] secondWords = {8};
+        GuardStub.WordCheck level1 = new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords));
+        GuardStub.WordCheck level2 = new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords));
+        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(level1, level2)));
+        for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
+            Run same = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, heap);
+            assertEquals(s.hitAddress(), same.stop(), "the recorded memory: the trap");
+            assertArrayEquals(recorded, same.registers(), "registers as they were at the trap");
+            assertEquals(flags, same.flags(), "flags as they were at the trap");
+            byte[] deep = heap.clone();
+            deep[0xC00 + 24] += 1; // the int object's value, two turns earlier
+            Run other = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, deep);
+            assertEquals(s.resumeAddress(), other.stop(), "another value one pointer away: on to the displaced code");
+            assertArrayEquals(recorded, other.registers(), "registers as they were");
+            assertEquals(flags, other.flags(), "flags as they were");
+        }
+        byte[] shallow = java.util.Arrays.copyOf(heap, 0xC00); // the second level unreadable: it must not be read
+        shallow[0x800] += 1;
+        assertEquals(s.resumeAddress(), run(s, recorded.clone(), 0, sp - 128, stack, heapAt, shallow).stop(),
+                "the first level differs: the second is not read");
     }
 
     /** RunState.stackHash of a whole window: FNV-1a over its bytes, then xor its length. */

@@ -14,11 +14,16 @@ import java.util.Arrays;
  *       user_regs_struct words, x86_64 order) with {@code stackHash} over the top of its stack and
  *       {@code deeperStackHash} over the few KiB above that (format version 3; {@link #NO_DEEPER_HASH}
  *       in older recordings), after {@code runNs} of CPU time since it was last let run; it ran again
- *       from {@code resumeNs}.</li>
+ *       from {@code resumeNs}. Since format version 5 the point also carries a witness of the memory
+ *       its registers point at: {@code memoryMask} has bit i set for each register i (user_regs_struct
+ *       index) whose window of heap or data was hashed into {@code memoryHash} (0: none was), and
+ *       {@code memoryPointers} the pointers found in those windows whose targets were hashed into
+ *       {@code memoryDeepHash}.</li>
  * </ul>
  */
 public record ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind scheduleKind, long resumeNs, long[] registers,
-                            long stackHash, long deeperStackHash, long runNs) implements Event {
+                            long stackHash, long deeperStackHash, long runNs, int memoryMask, long[] memoryPointers,
+                            long memoryHash, long memoryDeepHash) implements Event {
 
     public enum Kind { START, PREEMPT }
 
@@ -28,6 +33,18 @@ public record ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind schedu
     public ScheduleEvent {
         if (scheduleKind == null) throw new IllegalArgumentException("a schedule event needs a kind");
         registers = registers.clone();
+        memoryPointers = memoryPointers.clone();
+    }
+
+    /** A schedule event without a memory witness (format versions 3 and 4). */
+    public ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind scheduleKind, long resumeNs, long[] registers,
+                         long stackHash, long deeperStackHash, long runNs) {
+        this(seq, pid, tid, timeNs, scheduleKind, resumeNs, registers, stackHash, deeperStackHash, runNs, 0, new long[0], 0, 0);
+    }
+
+    @Override
+    public long[] memoryPointers() {
+        return memoryPointers.clone();
     }
 
     /** A schedule event without a deeper stack hash (format version 2). */
@@ -64,7 +81,9 @@ public record ScheduleEvent(long seq, int pid, int tid, long timeNs, Kind schedu
     public boolean equals(Object o) {
         return o instanceof ScheduleEvent e && e.seq == seq && e.pid == pid && e.tid == tid && e.timeNs == timeNs
                 && e.scheduleKind == scheduleKind && e.resumeNs == resumeNs && Arrays.equals(e.registers, registers)
-                && e.stackHash == stackHash && e.deeperStackHash == deeperStackHash && e.runNs == runNs;
+                && e.stackHash == stackHash && e.deeperStackHash == deeperStackHash && e.runNs == runNs
+                && e.memoryMask == memoryMask && Arrays.equals(e.memoryPointers, memoryPointers) && e.memoryHash == memoryHash
+                && e.memoryDeepHash == memoryDeepHash;
     }
 
     @Override

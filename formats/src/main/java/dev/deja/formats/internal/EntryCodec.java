@@ -402,7 +402,9 @@ public final class EntryCodec {
 
     /**
      * Format version 2: kind (0 start, 1 preempt), resumeNs, register count and words, stack hash, run
-     * time; version 3 appends the deeper stack hash (a version-2 payload ends before it).
+     * time; version 3 appends the deeper stack hash (a version-2 payload ends before it); version 5 the
+     * memory witness: register mask, pointer count and pointers, the two hashes (an older payload ends
+     * before them).
      */
     private static final class ScheduleSerializer extends Serializer<ScheduleEvent> {
         @Override
@@ -415,6 +417,12 @@ public final class EntryCodec {
             out.writeLong(e.stackHash());
             out.writeVarLong(e.runNs(), true);
             out.writeLong(e.deeperStackHash());
+            out.writeVarInt(e.memoryMask(), true);
+            long[] pointers = e.memoryPointers();
+            out.writeVarInt(pointers.length, true);
+            for (long p : pointers) out.writeVarLong(p, true);
+            out.writeLong(e.memoryHash());
+            out.writeLong(e.memoryDeepHash());
         }
 
         @Override
@@ -432,8 +440,21 @@ public final class EntryCodec {
             long stackHash = in.readLong();
             long runNs = in.readVarLong(true);
             long deeper = in.limit() - in.position() >= Long.BYTES ? in.readLong() : ScheduleEvent.NO_DEEPER_HASH;
+            int memoryMask = 0;
+            long[] pointers = new long[0];
+            long memoryHash = 0;
+            long memoryDeepHash = 0;
+            if (in.limit() > in.position()) {
+                memoryMask = in.readVarInt(true);
+                int m = in.readVarInt(true);
+                if (m > in.limit() - in.position()) throw new IllegalArgumentException("pointer count " + m + " exceeds the payload");
+                pointers = new long[m];
+                for (int i = 0; i < m; i++) pointers[i] = in.readVarLong(true);
+                memoryHash = in.readLong();
+                memoryDeepHash = in.readLong();
+            }
             return new ScheduleEvent(c.seq, c.pid, c.tid, c.timeNs, ScheduleEvent.Kind.values()[kind], resumeNs, regs,
-                    stackHash, deeper, runNs);
+                    stackHash, deeper, runNs, memoryMask, pointers, memoryHash, memoryDeepHash);
         }
     }
 

@@ -1,0 +1,222 @@
+package dev.deja.device;
+
+import dev.deja.device.syscall.TraceeMemory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A witness of the memory a thread's registers point at, part of a preemption point since format
+ * version 5. An interpreter's loop whose count lives in the heap (python's {@code while n[0] < 20:
+ * x += 1} keeps {@code x} in a dict, its value in an int object) passes the same instruction with
+ * the same registers and the same stack once per turn: registers and stack hashes cannot tell its
+ * turns apart, and replay stopped it at the first turn instead of the recorded one. The objects the
+ * registers point at, and those they point at in turn, usually can.
+ *
+ * <p>Two levels, each hashed on its own:
+ * <ol>
+ *   <li>Each general register (r15 to rdi in user_regs_struct order; not rsp, whose stack the stack
+ *       hashes cover) whose value points into private writable memory that is neither the thread's
+ *       stack nor code (heap, a library's data, an anonymous mapping) contributes a window of
+ *       {@link #BEFORE} bytes before its value (rounded down to 8) and {@link #AFTER} from it,
+ *       clipped to the value's page: replay reads the same window knowing only the registers.
+ *       {@code mask} has bit i set for each register i that did.</li>
+ *   <li>Each word of those windows that points into such memory in turn contributes the
+ *       {@link #POINTEE} bytes from where it points (clipped to its page), up to {@link #MAX_POINTERS}
+ *       of them; their addresses are part of the witness. Replay reads them only when the first
+ *       level matched: the words are then the recorded pointers.</li>
+ * </ol>
+ * Each level's hash is FNV-1a over its windows' 8-byte words in order, xor the words hashed; never 0
+ * (which stands for none).
+ *
+ * <p>Pure: the recorder takes the mappings from /proc/PID/maps; replay reads the windows once the
+ * registers and the stack match (in the thread, in the guard stub, when it can).
+ *
+ * @param mask     the registers whose windows were hashed (0: none, and the rest is empty)
+ * @param pointers the addresses of the second level's windows, in the order hashed
+ * @param hash     the first level's hash
+ * @param deepHash the second level's hash (0 when {@code pointers} is empty)
+ */
+public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash) {
+    /** Bytes hashed before a register's value (an object's header, the values below an interpreter's stack pointer). */
+    static final int BEFORE = 64;
+    /** Bytes hashed from a register's value (an object's fields, a frame's locals). */
+    static final int AFTER = 192;
+    /** Bytes hashed from a pointer found in a register's window (an int object's value, a dict's version). */
+    static final int POINTEE = 64;
+    /** The second level's windows, at most. */
+    static final int MAX_POINTERS = 64;
+    private static final long PAGE = 4096;
+    /** The registers that may contribute (user_regs_struct indices 0..14: r15 to rdi). */
+    private static final int REGISTERS = X86Regs.RDI + 1;
+    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+    private static final long FNV_PRIME = 0x100000001b3L;
+
+    /** No witness: a point recorded before format version 5, or whose registers point at no such memory. */
+    public static final MemoryWitness NONE = new MemoryWitness(0, new long[0], 0, 0);
+
+    public MemoryWitness {
+        pointers = pointers.clone();
+    }
+
+    @Override
+    public long[] pointers() {
+        return pointers.clone();
+    }
+
+    /** A mapping of the process: [start, end) and whether the witness may read it. */
+    public record Range(long start, long end, boolean eligible) {
+    }
+
+    /**
+     * The witness of a thread with registers {@code regs}; {@code ranges} are its process's mappings
+     * sorted by start ({@link #ranges}).
+     */
+    public static MemoryWitness of(long[] regs, List<Range> ranges, TraceeMemory memory) {
+        Range stack = find(ranges, regs[X86Regs.RSP]);
+        int mask = 0;
+        List<Long> pointers = new ArrayList<>();
+        byte[] window = new byte[BEFORE + AFTER];
+        for (int i = 0; i < REGISTERS; i++) {
+            if (!eligible(ranges, stack, regs[i])) continue;
+            long from = windowStart(regs[i]);
+            int length = (int) (windowEnd(regs[i]) - from);
+            if (memory.read(from, window, 0, length) != length) continue; // unmapped since the maps were read
+            mask |= 1 << i;
+            for (int w = 0; w + 8 <= length && pointers.size() < MAX_POINTERS; w += 8) {
+                long p = word(window, w);
+                if (eligible(ranges, stack, p)) pointers.add(p);
+            }
+        }
+        if (mask == 0) return NONE;
+        long[] deep = pointers.stream().mapToLong(Long::longValue).toArray();
+        long hash = hash(regs, mask, memory);
+        long deepHash = deep.length == 0 ? 0 : deepHash(deep, memory);
+        if (hash == UNREADABLE || deep.length > 0 && deepHash == UNREADABLE) return NONE;
+        return new MemoryWitness(mask, deep, hash, deepHash);
+    }
+
+    private static boolean eligible(List<Range> ranges, Range stack, long address) {
+        Range r = find(ranges, address);
+        return r != null && r.eligible() && r != stack;
+    }
+
+    /** What the hashes answer when a window cannot be read whole (never a hash). */
+    static final long UNREADABLE = 0;
+
+    /** The first level's hash: the windows of the registers in {@code mask}. */
+    public static long hash(long[] regs, int mask, TraceeMemory memory) {
+        long h = FNV_OFFSET;
+        long words = 0;
+        byte[] window = new byte[BEFORE + AFTER];
+        for (int i = 0; i < REGISTERS; i++) {
+            if ((mask & (1 << i)) == 0) continue;
+            long from = windowStart(regs[i]);
+            int length = (int) (windowEnd(regs[i]) - from);
+            if (memory.read(from, window, 0, length) != length) return UNREADABLE;
+            for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
+            words += length / 8;
+        }
+        return nonZero(h ^ words);
+    }
+
+    /** The second level's hash: the windows at {@code pointers}. */
+    public static long deepHash(long[] pointers, TraceeMemory memory) {
+        long h = FNV_OFFSET;
+        long words = 0;
+        byte[] window = new byte[POINTEE];
+        for (long p : pointers) {
+            long from = pointeeStart(p);
+            int length = (int) (pointeeEnd(p) - from);
+            if (memory.read(from, window, 0, length) != length) return UNREADABLE;
+            for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
+            words += length / 8;
+        }
+        return nonZero(h ^ words);
+    }
+
+    /** Whether a thread with registers {@code regs} (the point's) has the memory this witness saw. */
+    public boolean matches(long[] regs, TraceeMemory memory) {
+        if (mask == 0) return true;
+        if (hash(regs, mask, memory) != hash) return false;
+        return pointers.length == 0 || deepHash(pointers, memory) == deepHash;
+    }
+
+    private static long nonZero(long h) {
+        return h == UNREADABLE ? 1 : h;
+    }
+
+    private static long word(byte[] b, int at) {
+        long v = 0;
+        for (int k = 7; k >= 0; k--) v = (v << 8) | (b[at + k] & 0xff);
+        return v;
+    }
+
+    /** Where a register's window starts: {@link #BEFORE} bytes before its value rounded down to 8, not before its page. */
+    static long windowStart(long value) {
+        long aligned = value & -8L;
+        return Math.max(aligned - BEFORE, aligned & -PAGE); // user addresses are below 2^47: no wrap
+    }
+
+    /** Where a register's window ends: {@link #AFTER} bytes from its value rounded down to 8, not past its page. */
+    static long windowEnd(long value) {
+        long aligned = value & -8L;
+        return Math.min(aligned + AFTER, (aligned & -PAGE) + PAGE);
+    }
+
+    static long pointeeStart(long pointer) {
+        return pointer & -8L;
+    }
+
+    static long pointeeEnd(long pointer) {
+        long aligned = pointer & -8L;
+        return Math.min(aligned + POINTEE, (aligned & -PAGE) + PAGE);
+    }
+
+    private static Range find(List<Range> ranges, long address) {
+        int lo = 0;
+        int hi = ranges.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            Range r = ranges.get(mid);
+            if (Long.compareUnsigned(address, r.start()) < 0) hi = mid - 1;
+            else if (Long.compareUnsigned(address, r.end()) >= 0) lo = mid + 1;
+            else return r;
+        }
+        return null;
+    }
+
+    /**
+     * The ranges of /proc/PID/maps text: eligible when private, writable and not executable, and not
+     * a kernel-provided area ([vvar], [vdso], [vsyscall]); shared memory another process may change
+     * is left out, as is code (replay plants breakpoints in it).
+     */
+    public static List<Range> ranges(String maps) {
+        List<Range> out = new ArrayList<>();
+        for (String line : maps.split("\n")) {
+            String[] f = line.trim().split("\\s+", 6);
+            if (f.length < 5) continue;
+            int dash = f[0].indexOf('-');
+            if (dash < 0 || f[1].length() != 4) continue;
+            String perms = f[1];
+            String path = f.length == 6 ? f[5] : "";
+            boolean eligible = perms.charAt(0) == 'r' && perms.charAt(1) == 'w' && perms.charAt(2) != 'x'
+                    && perms.charAt(3) == 'p' && !path.startsWith("[v");
+            out.add(new Range(Long.parseUnsignedLong(f[0].substring(0, dash), 16),
+                    Long.parseUnsignedLong(f[0].substring(dash + 1), 16), eligible));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MemoryWitness w && w.mask == mask && Arrays.equals(w.pointers, pointers) && w.hash == hash
+                && w.deepHash == deepHash;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(hash) * 31 + mask;
+    }
+}

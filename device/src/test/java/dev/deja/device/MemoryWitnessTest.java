@@ -1,0 +1,146 @@
+package dev.deja.device;
+
+import dev.deja.device.syscall.TraceeMemory;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Which memory the witness hashes, and what tells two turns of a loop that counts in the heap apart. */
+class MemoryWitnessTest {
+    private static final String MAPS = """
+            555555554000-555555556000 r--p 00000000 08:01 131 /usr/bin/python3.11
+            555555556000-555555558000 r-xp 00002000 08:01 131 /usr/bin/python3.11
+            555555558000-55555555a000 rw-p 00004000 08:01 131 /usr/bin/python3.11
+            55555555a000-55555557b000 rw-p 00000000 00:00 0 [heap]
+            7ffff7000000-7ffff7100000 rw-p 00000000 00:00 0
+            7ffff7100000-7ffff7200000 rw-s 00000000 00:01 77 /dev/shm/ring
+            7ffff7fc1000-7ffff7fc5000 r--p 00000000 00:00 0 [vvar]
+            7ffff7fc5000-7ffff7fc7000 r-xp 00000000 00:00 0 [vdso]
+            7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]
+            """;
+    private static final List<MemoryWitness.Range> RANGES = MemoryWitness.ranges(MAPS);
+
+    /** Memory readable where the maps say, each byte its address's low byte unless written. */
+    private static final class Memory implements TraceeMemory {
+        final Map<Long, Byte> written = new HashMap<>();
+
+        Memory put(long address, long word) {
+            byte[] b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(word).array();
+            for (int i = 0; i < 8; i++) written.put(address + i, b[i]);
+            return this;
+        }
+
+        Memory copy() {
+            Memory m = new Memory();
+            m.written.putAll(written);
+            return m;
+        }
+
+        @Override
+        public int read(long address, byte[] dst, int off, int len) {
+            for (int i = 0; i < len; i++) {
+                long a = address + i;
+                if (RANGES.stream().noneMatch(r -> a >= r.start() && a < r.end())) return i;
+                dst[off + i] = written.getOrDefault(a, (byte) 0);
+            }
+            return len;
+        }
+    }
+
+    private static long[] regs() {
+        long[] r = new long[X86Regs.COUNT];
+        for (int i = 0; i < r.length; i++) r[i] = i; // small numbers: no pointers
+        r[X86Regs.RSP] = 0x7ffffffef000L;
+        r[X86Regs.RIP] = 0x555555556100L;
+        return r;
+    }
+
+    @Test
+    void onlyRegistersIntoPrivateWritableMemoryOffTheStackAreHashed() {
+        long[] r = regs();
+        r[X86Regs.RAX] = 0x55555555a100L;   // heap
+        r[X86Regs.RBX] = 0x555555558010L;   // the executable's data
+        r[X86Regs.R12] = 0x7ffff7000800L;   // an anonymous mapping (an arena, a thread's stack)
+        r[X86Regs.RBP] = 0x7ffffffef100L;   // the stack the stack hashes cover
+        r[X86Regs.RCX] = 0x555555556200L;   // code, where replay plants breakpoints
+        r[X86Regs.RDX] = 0x7ffff7100000L;   // shared memory another process may write
+        r[X86Regs.RSI] = 0x7ffff7fc1010L;   // [vvar], the kernel's clock
+        r[X86Regs.RDI] = 0x5555ffff0000L;   // unmapped
+        MemoryWitness w = MemoryWitness.of(r, RANGES, new Memory());
+        assertEquals((1 << X86Regs.RAX) | (1 << X86Regs.RBX) | (1 << X86Regs.R12), w.mask());
+        assertNotEquals(0, w.hash());
+        assertEquals(0, w.pointers().length, "the windows hold no pointers");
+        assertEquals(MemoryWitness.NONE, MemoryWitness.of(regs(), RANGES, new Memory()));
+        assertTrue(MemoryWitness.NONE.matches(r, new Memory()), "no witness: nothing to check");
+    }
+
+    @Test
+    void aCountInTheObjectARegisterPointsAtTellsTurnsApart() {
+        long[] r = regs();
+        long frame = 0x55555555a100L;
+        r[X86Regs.R13] = frame;
+        Memory turn = new Memory().put(frame + 72, 1000);
+        MemoryWitness recorded = MemoryWitness.of(r, RANGES, turn);
+        assertTrue(recorded.matches(r, turn));
+        assertFalse(recorded.matches(r, turn.copy().put(frame + 72, 999)));
+        assertFalse(recorded.matches(r, turn.copy().put(frame - MemoryWitness.BEFORE, 7)), "the header before it counts");
+        Memory outside = turn.copy().put(frame + MemoryWitness.AFTER, 7).put(frame - MemoryWitness.BEFORE - 8, 7);
+        assertTrue(recorded.matches(r, outside), "bytes outside the window do not count");
+    }
+
+    @Test
+    void aCountOneObjectFurtherIsFollowedFromThePointerInTheWindow() {
+        // python keeps x in a dict's entry: the frame points at the dict, whose entry points at an int
+        // object that alternates between two addresses, the value in the object.
+        long[] r = regs();
+        long frame = 0x55555555a100L;
+        long intA = 0x7ffff7000400L;
+        r[X86Regs.R13] = frame;
+        Memory turn = new Memory().put(frame + 40, intA).put(intA + 24, 1002);
+        MemoryWitness recorded = MemoryWitness.of(r, RANGES, turn);
+        assertArrayEquals(new long[] {intA}, recorded.pointers());
+        assertTrue(recorded.matches(r, turn));
+        Memory twoTurnsBefore = turn.copy().put(intA + 24, 1000); // the same address, the value two less
+        assertEquals(MemoryWitness.hash(r, recorded.mask(), twoTurnsBefore), recorded.hash(), "the first level cannot tell");
+        assertFalse(recorded.matches(r, twoTurnsBefore));
+    }
+
+    @Test
+    void windowsStopAtThePageSoReplayReadsWhatTheRecorderDid() {
+        assertEquals(0x55555555a000L, MemoryWitness.windowStart(0x55555555a010L));
+        assertEquals(0x55555555a010L + MemoryWitness.AFTER, MemoryWitness.windowEnd(0x55555555a013L));
+        assertEquals(0x55555555b000L, MemoryWitness.windowEnd(0x55555555aff8L));
+        assertEquals(0x55555555aff8L - MemoryWitness.BEFORE, MemoryWitness.windowStart(0x55555555afffL));
+        assertEquals(0x55555555b000L, MemoryWitness.pointeeEnd(0x55555555afe0L));
+        // A window that cannot be read whole is no match (and its hash is never the recorded one).
+        long[] r = regs();
+        r[X86Regs.RAX] = 0x55555555a100L;
+        MemoryWitness w = MemoryWitness.of(r, RANGES, new Memory());
+        assertFalse(w.matches(r, (a, d, o, l) -> 0));
+    }
+
+    @Test
+    void theSecondLevelStopsAtItsBound() {
+        long[] r = regs();
+        Memory m = new Memory();
+        for (int reg = 0; reg <= X86Regs.RDI; reg++) {
+            long window = 0x55555555a000L + 0x400L * reg + 0x100;
+            if (reg == X86Regs.RBP || reg == X86Regs.RBX) continue;
+            r[reg] = window;
+            for (long w = window - MemoryWitness.BEFORE; w < window + MemoryWitness.AFTER; w += 8) m.put(w, 0x7ffff7000000L + w % 4096);
+        }
+        MemoryWitness w = MemoryWitness.of(r, RANGES, m);
+        assertEquals(MemoryWitness.MAX_POINTERS, w.pointers().length);
+        assertTrue(w.matches(r, m));
+    }
+}
