@@ -117,7 +117,8 @@ final class RandomEvents {
                     "/lib/" + string(), rnd.nextLong(), blobRef());
             case 7 -> rnd.nextBoolean() ? ScheduleEvent.start(seq, pid, tid, t)
                     : new ScheduleEvent(seq, pid, tid, t, ScheduleEvent.Kind.PREEMPT, t + rnd.nextInt(1_000_000), longs(27),
-                    rnd.nextLong(), rnd.nextLong(), rnd.nextInt(100_000_000));
+                    rnd.nextLong(), rnd.nextLong(), rnd.nextInt(100_000_000), rnd.nextInt(1 << 15), longs(rnd.nextInt(65)),
+                    rnd.nextLong(), rnd.nextLong());
             default -> new ContextEvent(seq, pid, tid, t, new ProcessContext(anInt(), anInt(), -1, anInt(), anInt(), anInt(),
                     string(), "/bin/" + string(), "/" + string()));
         };
