@@ -1613,7 +1613,11 @@ public final class TraceSession {
                     + " stops at 0x" + Long.toHexString(target.rip()) + " with the recorded registers but not the recorded stack"), regs);
             return;
         }
-        if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " guard stop " + g.misses + " without the recorded flags, TLS base or stack");
+        if (DEBUG_MATCH) {
+            System.err.println("deja: match tid " + t.tid + " guard stop " + g.misses + " without the recorded "
+                    + (!RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP])) ? "flags, TLS base or stack"
+                    : target.memory().matches(regs, t.memory) ? "deeper stack" : "memory"));
+        }
         regs[X86Regs.RIP] = g.resumeAddress();
         ptrace.setRegs(t.tid, regs);
         resume(t, 0);
