@@ -1,6 +1,7 @@
 package dev.deja.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -95,6 +96,26 @@ class ReplayIT {
         // at the write; delivered at the recorded point (registers and stack), it prints the recorded count.
         Recorded rec = record(Samples.path("signal_in_loop"), "5000");
         assertTrue(rec.result().stdout().matches("counted to [1-9]\\d* before the signal \\(hash [0-9a-f]{16}\\)\n"), rec.result().stdout());
+        replaysIdentically(rec);
+    }
+
+    /**
+     * signal_in_heap_loop: the loop counts in the heap, two pointers away from the only register that
+     * points anywhere, so every turn passes with the same registers and stack, as an interpreter's does.
+     * Without the point's memory witness (format version 5) the replay stopped at the first pass (it
+     * printed "counted to 3"); with the witness hashed in the stub, first level before the stack, the
+     * replay finds the recorded turn among some 16 million within its bound (about 3 s). The point carries
+     * a witness, and the replay prints the recorded count.
+     */
+    @Test
+    void aSignalInALoopThatCountsInTheHeapLandsAtTheRecordedTurn() throws Exception {
+        Recorded rec = record(Samples.path("signal_in_heap_loop"), "5000");
+        assertTrue(rec.result().stdout().matches("counted to [1-9]\\d* before the signal\n"), rec.result().stdout());
+        List<ScheduleEvent> points = Runs.events(rec.dir()).stream()
+                .filter(e -> e instanceof ScheduleEvent s && s.scheduleKind() == ScheduleEvent.Kind.PREEMPT)
+                .map(e -> (ScheduleEvent) e).toList();
+        assertFalse(points.isEmpty(), "the signal's point is recorded");
+        assertTrue(points.stream().allMatch(p -> p.memoryMask() != 0), "each point has a memory witness");
         replaysIdentically(rec);
     }
 
