@@ -56,6 +56,27 @@ final class InThreadGuard {
         return stub.hitAddress() + 1;
     }
 
+    /**
+     * A thread that faulted in the stub's hashes ({@link GuardStub#faultsInCheck}): the registers it had
+     * before the comparison, on its way to the displaced code (the pass is not the point: its memory is
+     * not the recorded one), or null when the fault is not the stub's.
+     */
+    long[] pastFault(long[] regs, TraceeMemory memory) {
+        if (!stub.faultsInCheck(regs[X86Regs.RIP])) return null;
+        byte[] data = new byte[GuardStub.SLOTS_READ];
+        if (memory.read(stub.dataAddress(), data, 0, data.length) != data.length) return null;
+        long[] hw = GuardStub.faultRegisters(data, hardwareOrder(regs), regs[X86Regs.EFLAGS]);
+        long[] out = regs.clone();
+        out[X86Regs.RAX] = hw[0];
+        out[X86Regs.RCX] = hw[1];
+        out[X86Regs.RDX] = hw[2];
+        out[X86Regs.RSI] = hw[6];
+        out[X86Regs.RDI] = hw[7];
+        out[X86Regs.EFLAGS] = hw[GuardStub.REGISTERS];
+        out[X86Regs.RIP] = stub.resumeAddress();
+        return out;
+    }
+
     long resumeAddress() {
         return stub.resumeAddress();
     }

@@ -1831,8 +1831,18 @@ public final class TraceSession {
         }
         if (t.guard != null && event == 0 && sig != Signals.SIGTRAP
                 && Signals.raisedByFault(sig, ByteBuffer.wrap(ptrace.siginfo(t.tid)).order(ByteOrder.LITTLE_ENDIAN).getInt(8))) {
-            // The instruction the stub runs for the point faulted: the program's handler sees the program's address.
             long[] regs = ptrace.getRegsArray(t.tid);
+            long[] past = t.guard.pastFault(regs, t.memory);
+            if (past != null) {
+                // A read of the stub's hashes faulted (a window unmapped or protected since the guard went in):
+                // not the point; the thread goes on from the displaced code as if the hash had differed.
+                if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " guard's hash faulted at 0x" + Long.toHexString(regs[X86Regs.RIP]));
+                t.guard.misses++;
+                ptrace.setRegs(t.tid, past);
+                resume(t, 0);
+                return true;
+            }
+            // The instruction the stub runs for the point faulted: the program's handler sees the program's address.
             long at = t.guard.programAddress(regs[X86Regs.RIP]);
             if (at != regs[X86Regs.RIP]) {
                 regs[X86Regs.RIP] = at;

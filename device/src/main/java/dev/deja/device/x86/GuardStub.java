@@ -373,6 +373,45 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         return new GuardStub(a.toArray(), stubAddress, address, patchAt, patch, check, hit, resume);
     }
 
+    /**
+     * Whether a fault at {@code rip} is one of the stub's reads of the memory it hashes (the stack, a
+     * memory witness's window, unmapped or protected since the stub went in): no instruction of the
+     * comparison before the hashes reads anything but the stub's own page.
+     */
+    public boolean faultsInCheck(long rip) {
+        return rip >= checkAddress && rip < hitAddress;
+    }
+
+    /** The words of the stub's data page from its start: the slots {@link #faultRegisters} reads. */
+    public static final int SLOTS_READ = (SAVE_FLAGS + 1) * 8;
+
+    /**
+     * The registers (hardware order, as {@link #build} takes them) and flags a thread had when it
+     * entered the comparison, for a thread that faulted in a hash ({@link #faultsInCheck}): every
+     * register a hash changes (rax, rcx, rdx, rsi, rdi) and the flags (lahf's and seto's bytes) are in
+     * the data page then. {@code data} is the first {@link #SLOTS_READ} bytes of the page, {@code regs}
+     * the registers at the fault; the flags word comes back as the last element.
+     */
+    public static long[] faultRegisters(byte[] data, long[] regs, long flags) {
+        ByteBuffer d = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = java.util.Arrays.copyOf(regs, REGISTERS + 1);
+        out[0] = d.getLong(SAVE_RAX * 8);
+        out[1] = d.getLong(SAVE_RCX * 8);
+        out[2] = d.getLong(SAVE_RDX * 8);
+        out[6] = d.getLong(SAVE_RSI * 8);
+        out[7] = d.getLong(SAVE_RDI * 8);
+        long saved = d.getLong(SAVE_FLAGS * 8);
+        long ah = (saved >> 8) & 0xD5;
+        long of = (saved & 0xFF) != 0 ? 0x800 : 0;
+        out[REGISTERS] = (flags & ~0x8D5L) | ah | of;
+        return out;
+    }
+
+    /** Where the stub's data page starts. */
+    public long dataAddress() {
+        return stubAddress + DATA_OFFSET;
+    }
+
     /** Whether a stub at {@code stubAddress} can reach {@code address} and back with rel32 jumps. */
     public static boolean reachable(long address, long stubAddress) {
         long d = stubAddress - address;
@@ -451,6 +490,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.bytes(0x0F, 0x90, 0xC0);                              // seto al
         a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
         a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
+        a.storeRip(0x89, 7, SAVE_RDI);                          // mov [save_rdi], rdi: unused, saved for faultRegisters
         a.bytes(0x48, 0xB8);                                    // mov rax, FNV offset basis
         a.int64(FNV_OFFSET);
         a.bytes(0x48, 0xBA);                                    // mov rdx, FNV prime

@@ -8,6 +8,7 @@ import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -166,6 +167,22 @@ class GuardStubTest {
     private record Run(long stop, long[] registers, long flags) {
     }
 
+    /** A read of memory not given: the thread faults there (SIGSEGV), with these registers, flags and stub page. */
+    private static final class Faulted extends RuntimeException {
+        final long pc;
+        final long[] registers;
+        final long flags;
+        final byte[] page;
+
+        Faulted(long pc, long[] registers, long flags, byte[] page) {
+            super("fault at 0x" + Long.toHexString(pc), null, false, false);
+            this.pc = pc;
+            this.registers = registers;
+            this.flags = flags;
+            this.page = page;
+        }
+    }
+
     private static Run run(GuardStub s, long[] r) {
         return run(s, r, 0, 0, new byte[0]);
     }
@@ -265,7 +282,7 @@ class GuardStubTest {
                 pc += 2 + ((f & 0x40) == 0 ? page[o + 1] : 0);
             } else if (b0 == 0x48 && b1 == 0x33 && b2 == 0x06) { // xor rax, [rsi]
                 long i = r[6] - heapAt;
-                if (i < 0 || i + 8 > heap.length) throw new AssertionError("a read outside the memory given at 0x" + Long.toHexString(r[6]));
+                if (i < 0 || i + 8 > heap.length) throw new Faulted(pc, r.clone(), f, page.clone());
                 r[0] ^= h.getLong((int) i);
                 f = scrambled;
                 pc += 3;
@@ -333,6 +350,34 @@ class GuardStubTest {
         shallow[0x800] += 1;
         assertEquals(s.resumeAddress(), run(s, recorded.clone(), 0, sp - 128, stack, heapAt, shallow).stop(),
                 "the first level differs: the second is not read");
+    }
+
+    /**
+     * A window of the witness unmapped since the guard went in: the stub's read faults, and deja puts back
+     * the registers and flags the thread entered the comparison with, from the stub's page, and sends it
+     * on to the displaced code as for a pass that is not the point.
+     */
+    @Test
+    void aFaultInTheStubsHashGivesBackTheRegistersAndFlagsItEnteredWith() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] stack = new byte[512];
+        long heapAt = 0x5555_5555_a000L;
+        long[] first = {heapAt + 0x100};
+        int[] words = {8};
+        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack),
+                        java.util.List.of(new GuardStub.WordCheck(first, words, 12345))));
+        for (long flags : new long[] {0, OF, 0x41, 0x8D5, 0x95}) {
+            Faulted f = org.junit.jupiter.api.Assertions.assertThrows(Faulted.class,
+                    () -> run(s, recorded.clone(), flags, sp - 128, stack, heapAt, new byte[0]));
+            assertTrue(s.faultsInCheck(f.pc), "the fault is in the stub's hash");
+            assertFalse(s.faultsInCheck(s.resumeAddress()), "the displaced code's faults are the program's");
+            int data = GuardStub.DATA_OFFSET;
+            long[] back = GuardStub.faultRegisters(Arrays.copyOfRange(f.page, data, data + GuardStub.SLOTS_READ), f.registers, f.flags);
+            assertArrayEquals(recorded, Arrays.copyOf(back, GuardStub.REGISTERS), "the registers the comparison began with");
+            assertEquals(flags, back[GuardStub.REGISTERS], "the flags it began with");
+        }
     }
 
     /** RunState.stackHash of a whole window: FNV-1a over its bytes, then xor its length. */
