@@ -4,7 +4,8 @@ import dev.deja.device.syscall.TraceeMemory;
 
 /**
  * What identifies a thread's position between two syscalls without an instruction counter: its
- * general registers, arithmetic flags, TLS base and a hash of the top of its stack. A counting
+ * general registers, arithmetic flags, TLS base and a hash of the top of its stack (with, beyond it,
+ * the deeper stack's hash and the memory the registers point at, {@link MemoryWitness}). A counting
  * loop differs from one turn to the next in a register or a stack slot; a spin-wait on a flag that
  * only a held thread could change repeats the same state, so its first match is as good as the
  * recorded one. Pure: used by the recorder (at an interrupt) and the replayer (at a breakpoint).
@@ -72,7 +73,7 @@ public final class RunState {
      * Whether the stack deeper than the hashed top is the target's (true when the recording has no such
      * hash), and the memory the registers point at too ({@link MemoryWitness}; true without one).
      */
-    public static boolean deeperMatches(RunTarget target, TraceeMemory memory, long[] regs, long end) {
+    public static boolean deeperStackAndMemoryMatch(RunTarget target, TraceeMemory memory, long[] regs, long end) {
         return (target.deeperStackHash() == RunTarget.NO_DEEPER_HASH
                 || deeperStackHash(memory, regs[X86Regs.RSP], end) == target.deeperStackHash())
                 && target.memory().matches(regs, memory);

@@ -4,7 +4,7 @@ package dev.deja.device;
  * A point between two syscalls where replay must stop a thread: the state a recorded preemption
  * interrupted it in. The thread is stopped at the first time its instruction pointer reaches
  * {@code registers[RIP]} with every compared register and the stack hashes equal (see
- * {@link RunState#matches} and {@link RunState#deeperMatches}) and the memory its registers point at
+ * {@link RunState#matches} and {@link RunState#deeperStackAndMemoryMatch}) and the memory its registers point at
  * the recorded memory ({@link MemoryWitness}).
  *
  * @param registers       the user_regs_struct words at the preemption

@@ -1605,12 +1605,12 @@ public final class TraceSession {
         // At a rep instruction the stub compares neither rcx, rsi nor rdi: run its copy in the stub to the point's count.
         regs = toRepPoint(t, regs, g.resumeAddress());
         boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]))
-                && RunState.deeperMatches(target, t.memory, regs, ProcFs.startStack(t.pid));
+                && RunState.deeperStackAndMemoryMatch(target, t.memory, regs, ProcFs.startStack(t.pid));
         if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
             removeGuard(t, true);
             ptrace.setRegs(t.tid, regs);
             apply(t, at ? new PreemptionMatcher.Matched() : new PreemptionMatcher.GiveUp(g.misses
-                    + " stops at 0x" + Long.toHexString(target.rip()) + " with the recorded registers but not the recorded stack"), regs);
+                    + " stops at 0x" + Long.toHexString(target.rip()) + " with the recorded registers but not the recorded stack or memory"), regs);
             return;
         }
         if (DEBUG_MATCH) {
@@ -1726,7 +1726,7 @@ public final class TraceSession {
     private PreemptionMatcher.Observation observe(Task t, long[] regs, boolean hit, boolean timed) {
         RunTarget target = t.matcher.target();
         long stackHash = RunState.matches(target, regs, target.stackHash())
-                && RunState.deeperMatches(target, t.memory, regs, ProcFs.startStack(t.pid))
+                && RunState.deeperStackAndMemoryMatch(target, t.memory, regs, ProcFs.startStack(t.pid))
                 ? RunState.stackHash(t.memory, regs[X86Regs.RSP]) : ~target.stackHash();
         long cpu = timed ? ProcFs.cpuNs(t.pid, t.tid) : PreemptionMatcher.NOT_READ;
         return new PreemptionMatcher.Observation(regs, stackHash, cpu, hit);

@@ -65,11 +65,11 @@ class RunStateTest {
         RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9");
         long[] at = registers();
         at[X86Regs.RSP] = sp;
-        assertTrue(RunState.deeperMatches(target, stack(turn1, top), at, 0));
-        assertFalse(RunState.deeperMatches(target, stack(turn2, top), at, 0));
+        assertTrue(RunState.deeperStackAndMemoryMatch(target, stack(turn1, top), at, 0));
+        assertFalse(RunState.deeperStackAndMemoryMatch(target, stack(turn2, top), at, 0));
         // A recording made before the deeper hash was kept checks only the top.
         RunTarget old = new RunTarget(registers(), top1, 1_000_000, "event 9");
-        assertTrue(RunState.deeperMatches(old, stack(turn2, top), at, 0));
+        assertTrue(RunState.deeperStackAndMemoryMatch(old, stack(turn2, top), at, 0));
         // Near the top of the stack the window ends at the last readable byte.
         long nearTop = top - 1000;
         byte[] changedBelow = turn1.clone();

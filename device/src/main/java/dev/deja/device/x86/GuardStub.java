@@ -16,7 +16,10 @@ import java.util.List;
  * zone included, is part of the state compared): it keeps rcx and rdx in its own data page while it
  * runs, and compares each register by adding the negated recorded value with {@code lea} (which
  * leaves the flags) and testing the sum with {@code jrcxz}. With a {@link StackCheck}, once the
- * registers match it hashes the stack window itself, the flags saved around the hash.
+ * registers match it hashes the stack window itself, the flags saved around the hash, and the
+ * windows of a point's memory witness ({@link WordCheck}s: the first level before the stack, the
+ * second after it). A fault in one of those reads leaves what the thread had in the stub's page
+ * ({@link #faultRegisters}), for deja to send it on as if the hash had differed.
  *
  * <p>What it assumes: no branch lands inside the patched bytes after {@code A}. The whole function
  * around {@code A} (its bounds from the module's {@code .eh_frame_hdr}) is decoded from its start:
