@@ -26,7 +26,8 @@ import java.util.List;
  * the decoding must reach {@code A} on an instruction boundary and no direct branch of the function
  * may target the patched bytes past {@code A}. A function that jumps through a register or memory
  * anywhere (a switch's table, a computed jump into unrolled code) gets a patch of the one instruction
- * at {@code A} only, which must be 5 bytes or longer. The code must not be read as data. Instructions that cannot move are refused (a call,
+ * at {@code A} only, which must be 5 bytes or longer; an indirect jump right after a pop, {@code leave}
+ * or an add to rsp is taken for a tail call, which leaves the function, and does not count. The code must not be read as data. Instructions that cannot move are refused (a call,
  * whose return address would change; loop/jrcxz; syscall and other traps), and then deja falls back
  * to a plain breakpoint.
  *
@@ -241,12 +242,28 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     private record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets, boolean indirectJump) {
     }
 
+    /**
+     * Whether the instruction at {@code off} ends a frame: a pop of a register, {@code leave}, or an add
+     * to rsp. An indirect jump right after one is a tail call (libjvm's Node::set_req_X pops its saved
+     * registers and jumps through rax to a virtual method): it leaves the function, where a switch's
+     * dispatch, which lands inside it, runs with the frame in place.
+     */
+    static boolean tearsDownFrame(byte[] code, int off) {
+        int b0 = code[off] & 0xff;
+        int b1 = off + 1 < code.length ? code[off + 1] & 0xff : -1;
+        int b2 = off + 2 < code.length ? code[off + 2] & 0xff : -1;
+        if (b0 >= 0x58 && b0 <= 0x5F || b0 == 0xC9) return true;                // pop r64, leave
+        if (b0 == 0x41 && b1 >= 0x58 && b1 <= 0x5F) return true;                // pop r8-r15
+        return b0 == 0x48 && (b1 == 0x83 || b1 == 0x81) && b2 == 0xC4;          // add rsp, imm
+    }
+
     private static FunctionScan scan(byte[] function, long functionAddress, long address) throws Refused {
         java.util.List<Long> before = new java.util.ArrayList<>();
         java.util.Set<Long> targets = new java.util.HashSet<>();
         boolean onBoundary = false;
         boolean indirectJump = false;
         int off = 0;
+        int previous = -1;
         while (off < function.length) {
             long pc = functionAddress + off;
             X86Insn insn;
@@ -262,7 +279,8 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                 else before.clear();
             }
             if (insn.rel() >= 0) targets.add(pc + insn.length() + relValue(function, off, insn));
-            if (insn.branch() == Branch.INDIRECT_JMP) indirectJump = true;
+            if (insn.branch() == Branch.INDIRECT_JMP && !(previous >= 0 && tearsDownFrame(function, previous))) indirectJump = true;
+            previous = off;
             off += insn.length();
         }
         if (!onBoundary) {
@@ -283,7 +301,18 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             if (covered >= window.length) throw new Refused("the function ends within 5 bytes of 0x" + Long.toHexString(patchAt));
             X86Insn insn = decode(window, covered);
             switch (insn.branch()) {
-                case CALL_REL32 -> throw new Refused("a call at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
+                case CALL_REL32, INDIRECT_CALL -> {
+                    // A call moves only as the patch's last instruction, run as a push of its own return address
+                    // and a jump: the callee returns to the program's code after the patch, and the return address
+                    // it leaves below the stack is the program's (a call run from the stub left the stub's there,
+                    // and the stack hash of a point at the call, one turn of its loop later, never matched again).
+                    if (covered + insn.length() < JMP_LENGTH) {
+                        throw new Refused("a call at 0x" + Long.toHexString(patchAt + covered) + " is not the patch's last instruction");
+                    }
+                    if (insn.branch() == Branch.INDIRECT_CALL && !movableIndirectCall(window, covered)) {
+                        throw new Refused("the call at 0x" + Long.toHexString(patchAt + covered) + " is far or reads through rsp");
+                    }
+                }
                 case LOOP_REL8 -> throw new Refused("a loop/jrcxz at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
                 case SYSTEM -> throw new Refused("a trap or syscall at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
                 default -> {
@@ -540,6 +569,28 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     private static void relocate(Asm a, byte[] window, int off, X86Insn insn, long from) throws Refused {
         long next = from + insn.length();
         switch (insn.branch()) {
+            case CALL_REL32 -> {
+                long target = next + relValue(window, off, insn);
+                pushReturnAddress(a, next);
+                a.bytes(0xE9);                                  // jmp rel32 to the callee
+                a.int32(rel32(a.here() + 4, target));
+                return;
+            }
+            case INDIRECT_CALL -> {
+                pushReturnAddress(a, next);
+                byte[] copy = java.util.Arrays.copyOfRange(window, off, off + insn.length());
+                int modrm = modrmOffset(copy);
+                copy[modrm] = (byte) ((copy[modrm] & 0xC7) | (4 << 3)); // FF /2 (call) becomes FF /4 (jmp), same operand
+                if (insn.ripDisp() >= 0) {
+                    ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+                    long target = next + b.getInt(insn.ripDisp());
+                    long moved = target - (a.here() + insn.length());
+                    if (moved != (int) moved) throw new Refused("a RIP-relative operand out of reach from the stub");
+                    b.putInt(insn.ripDisp(), (int) moved);
+                }
+                a.bytes(copy);
+                return;
+            }
             case JCC_REL8, JCC_REL32 -> {
                 long target = next + relValue(window, off, insn);
                 int cc = window[off + insn.rel() - 1] & 0x0F; // 7x rel8, or 0F 8x rel32
@@ -567,6 +618,45 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                 a.bytes(copy);
             }
         }
+    }
+
+    /**
+     * Pushes {@code address} without a register or the flags: push imm32 (sign-extended), then the upper
+     * half written over with mov dword [rsp+4], imm32.
+     */
+    private static void pushReturnAddress(Asm a, long address) {
+        a.bytes(0x68);                                          // push imm32
+        a.int32((int) address);
+        a.bytes(0xC7, 0x44, 0x24, 0x04);                        // mov dword [rsp+4], imm32
+        a.int32((int) (address >>> 32));
+    }
+
+    /** The offset of the ModRM byte of an FF-opcode instruction: after its legacy and REX prefixes and the FF. */
+    private static int modrmOffset(byte[] insn) {
+        int i = 0;
+        while (isLegacyPrefix(insn[i])) i++;
+        if ((insn[i] & 0xF0) == 0x40) i++;
+        return i + 1;
+    }
+
+    /**
+     * Whether the indirect call at {@code off} can run as a jump after a push: a near call (FF /2) whose
+     * operand does not use rsp (the push moves it).
+     */
+    private static boolean movableIndirectCall(byte[] code, int off) {
+        byte[] insn = java.util.Arrays.copyOfRange(code, off, Math.min(code.length, off + 15));
+        int i = 0;
+        while (isLegacyPrefix(insn[i])) i++;
+        int rex = (insn[i] & 0xF0) == 0x40 ? insn[i++] & 0x0F : 0;
+        int modrm = insn[i + 1] & 0xFF;
+        int mod = modrm >> 6;
+        int reg = (modrm >> 3) & 7;
+        int rm = modrm & 7;
+        if (reg != 2) return false;
+        if (mod == 3) return !(rm == 4 && (rex & 1) == 0);      // call rsp
+        if (rm != 4) return true;                               // no SIB: the base is not rsp (rm 4 means SIB)
+        int base = insn[i + 2] & 7;                             // the SIB's base (rsp cannot be an index)
+        return !(base == 4 && (rex & 1) == 0);
     }
 
     private static boolean isLegacyPrefix(byte b) {

@@ -460,12 +460,82 @@ class GuardStubTest {
         assertEquals(7, s.patch().length, "the 7-byte load alone");
     }
 
+    /**
+     * JDK 17's Node::set_req_X (C2): a 3-instruction loop of short instructions (sub 4 bytes, cmp 3, jne 2),
+     * and at the function's end a tail call through rax after the saved registers are popped. Taken for a
+     * switch, that jump left only patches of one 5-byte instruction, none of which the loop has: a
+     * compiler thread preempted there was trapped pass by pass, and replays of a Maven run ran past it.
+     * As a tail call it does not count, and the jne gets a patch with the sub after it; the same code with
+     * a switch's dispatch (add rdx, rax; jmp rax) still does not.
+     */
+    @Test
+    void anIndirectJumpAfterTheEpilogueIsATailCallNotASwitch() throws Exception {
+        String loop = "48 83 e8 08 48 3b 18 75 f7 83 ea 01 41 89 55 20 ";   // sub rax,8; cmp rbx,[rax]; jne -9; sub edx,1; mov [r13+0x20],edx
+        String tail = "5b 4c 89 ea 41 5c 4c 89 f6 41 5d 41 5e 5d ff e0";    // pop rbx ... pop rbp; jmp rax
+        String dispatch = "90 90 90 90 90 90 90 90 90 90 90 90 90 48 01 d0 ff e0"; // nops; add rax, rdx; jmp rax
+        long start = 0x7ffff7675288L;
+        long stub = start + 0x100000;
+        long jne = start + 7;
+        GuardStub s = GuardStub.build(bytes(loop + tail), start, jne, stub, registers());
+        assertEquals(jne, s.patchAddress());
+        assertEquals(5, s.patch().length, "the jne and the sub after it");
+        assertThrows(GuardStub.Refused.class, () -> GuardStub.build(bytes(loop + dispatch), start, jne, stub, registers()),
+                "a switch's dispatch may land in the patch: the jne alone is too short");
+        assertTrue(GuardStub.tearsDownFrame(bytes("41 5e"), 0));
+        assertTrue(GuardStub.tearsDownFrame(bytes("c9"), 0));
+        assertTrue(GuardStub.tearsDownFrame(bytes("48 83 c4 28"), 0));
+        assertFalse(GuardStub.tearsDownFrame(bytes("48 01 d0"), 0));
+        assertFalse(GuardStub.tearsDownFrame(bytes("48 83 c0 08"), 0), "add rax, 8 is no epilogue");
+    }
+
+    /**
+     * JDK 17's Dict::Insert and PhaseIdealLoop::Dominators: C2 compiler threads preempted at an indirect
+     * call in a loop. The stub used to run the call itself, which left the stub's return address below the
+     * stack pointer, so the stack hash of the point one turn later never matched (replays of a Maven run
+     * diverged there every time). A call is now the patch's last instruction, run as a push of the
+     * program's return address and a jump through the same operand; one through rsp, or before the end of
+     * the patch, is refused.
+     */
+    @Test
+    void aCallInThePatchReturnsToTheProgramsCode() throws Exception {
+        long start = 0x7ffff70844c2L;
+        long stub = start + 0x100000;
+        // mov rdi, [rbp-0x38]; mov rsi, [rax+r14*8]; call [r12+0x20]; test eax, eax; jne -0x23
+        byte[] dict = bytes("48 8b 7d c8 4a 8b 34 f0 41 ff 54 24 20 85 c0 75 dd");
+        long call = start + 8;
+        GuardStub s = GuardStub.build(dict, start, call, stub, registers());
+        assertEquals(call, s.patchAddress());
+        assertEquals(5, s.patch().length, "the call alone");
+        long ret = call + 5;
+        int at = (int) (s.resumeAddress() - stub);
+        byte[] code = s.code();
+        ByteBuffer c = ByteBuffer.wrap(code).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0x68, code[at] & 0xff, "push imm32");
+        assertEquals((int) ret, c.getInt(at + 1));
+        assertArrayEquals(bytes("c7 44 24 04"), Arrays.copyOfRange(code, at + 5, at + 9), "mov dword [rsp+4], imm32");
+        assertEquals((int) (ret >>> 32), c.getInt(at + 9));
+        assertArrayEquals(bytes("41 ff 64 24 20"), Arrays.copyOfRange(code, at + 13, at + 18), "jmp [r12+0x20]");
+        // A direct call: the same push, then a jump to the callee.
+        byte[] direct = bytes("48 89 c7 e8 00 01 00 00 85 c0 c3");
+        GuardStub d = GuardStub.build(direct, start, start + 3, stub, registers());
+        int dat = (int) (d.resumeAddress() - stub);
+        ByteBuffer dc = ByteBuffer.wrap(d.code()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals((int) (start + 8), dc.getInt(dat + 1), "the return address after the call");
+        assertEquals(0xE9, d.code()[dat + 13] & 0xff);
+        assertEquals(start + 8 + 0x100, stub + dat + 18 + dc.getInt(dat + 14), "the jump reaches the callee");
+        // A call through rsp, and a call before the patch's end, are refused.
+        assertThrows(GuardStub.Refused.class, () -> GuardStub.build(bytes("ff 54 24 08 90 85 c0 c3"), start, start, stub, registers()));
+        assertThrows(GuardStub.Refused.class, () -> GuardStub.build(bytes("ff d0 48 89 c7 c3"), start, start, stub, registers()),
+                "call rax (2 bytes) would need the mov after it in the patch");
+    }
+
     @Test
     void aPatchBeforeTheAddressThatEndsShortOfItIsRefusedNotACrash() throws Exception {
-        // mov rax, imm64 (10 bytes), nop, nop, then the point at a call: a patch at the call cannot move
-        // it, and one from the mov displaces the mov alone, 2 bytes short of the point (recording met
-        // this in libjvm, as an IndexOutOfBoundsException that ended deja record).
-        byte[] code = bytes("48 b8 01 02 03 04 05 06 07 08 90 90 e8 00 00 00 00 c3");
+        // mov rax, imm64 (10 bytes), nop, nop, then the point at an instruction that cannot move (a call
+        // through rsp): a patch at it is refused, and one from the mov displaces the mov alone, 2 bytes
+        // short of the point (recording met this in libjvm, at a call, as an IndexOutOfBoundsException that
+        // ended deja record; calls move since, as a patch's last instruction).
+        byte[] code = bytes("48 b8 01 02 03 04 05 06 07 08 90 90 ff 54 24 08 90 c3");
         long start = 0x555555555000L;
         GuardStub.Refused r = assertThrows(GuardStub.Refused.class, () -> GuardStub.build(code, start, start + 12, STUB, registers()));
         assertTrue(r.getMessage().contains("call"), r.getMessage());
@@ -473,7 +543,7 @@ class GuardStubTest {
 
     @Test
     void callsAndBranchesIntoThePatchAreRefused() {
-        byte[] call = bytes("e8 00 00 00 00 c3");
+        byte[] call = bytes("ff 14 24 90 90 c3"); // call [rsp]: the push that replaces the call would move its operand
         assertThrows(GuardStub.Refused.class, () -> GuardStub.build(call, 0x555555555000L, 0x555555555000L, STUB, registers()));
         // add (4 bytes), then a jump back to the byte after it: inside the 5 patched bytes
         byte[] after = bytes("48 83 c0 01 90 eb fa c3");
