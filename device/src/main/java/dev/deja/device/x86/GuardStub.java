@@ -27,9 +27,12 @@ import java.util.List;
  * may target the patched bytes past {@code A}. A function that jumps through a register or memory
  * anywhere (a switch's table, a computed jump into unrolled code) gets a patch of the one instruction
  * at {@code A} only, which must be 5 bytes or longer; an indirect jump right after a pop, {@code leave}
- * or an add to rsp is taken for a tail call, which leaves the function, and does not count. The code must not be read as data. Instructions that cannot move are refused (a call,
- * whose return address would change; loop/jrcxz; syscall and other traps), and then deja falls back
- * to a plain breakpoint.
+ * or an add to rsp is taken for a tail call, which leaves the function, and does not count. The code
+ * must not be read as data. A call moves only as the patch's last instruction, as a push of its own
+ * return address and a jump, so that the callee returns to the program's code and leaves the
+ * program's return address below the stack; other instructions that cannot move are refused (a call
+ * elsewhere or through rsp; loop/jrcxz; syscall and other traps), and then deja falls back to a
+ * plain breakpoint.
  *
  * @param code          the stub, to be written at {@code stubAddress}
  * @param stubAddress   where the stub goes (within 2 GiB of {@code address})
