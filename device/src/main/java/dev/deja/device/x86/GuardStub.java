@@ -477,12 +477,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      * put back with add al,0x7f (OF) and sahf (SF ZF AF PF CF); the stack is only read.
      */
     private static void stackCheck(Asm a, StackCheck stack, java.util.List<Integer> failJumps) {
-        a.storeRip(0x89, 0, SAVE_RAX);                          // mov [save_rax], rax
-        a.bytes(0x9F);                                          // lahf
-        a.bytes(0x0F, 0x90, 0xC0);                              // seto al
-        a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
-        a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
-        a.storeRip(0x89, 7, SAVE_RDI);                          // mov [save_rdi], rdi
+        saveScratch(a);
         a.bytes(0x48, 0xBE);                                    // mov rsi, start
         a.int64(stack.start());
         a.bytes(0xB9);                                          // mov ecx, length
@@ -498,8 +493,29 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.bytes(0x48, 0xFF, 0xC6);                              // inc rsi
         a.bytes(0xFF, 0xC9);                                    // dec ecx
         a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);          // jnz loop
-        a.bytes(0x48, 0xBA);                                    // mov rdx, the recorded hash before its length
-        a.int64(stack.hash() ^ stack.length());
+        restoreAndCompare(a, stack.hash() ^ stack.length(), failJumps); // the recorded hash before its length
+    }
+
+    /**
+     * Before a hash: rax, the flags (lahf, seto), rsi and rdi into the stub's page, all of them before any
+     * read of the program's memory ({@link #faultRegisters} finds them there after a fault).
+     */
+    private static void saveScratch(Asm a) {
+        a.storeRip(0x89, 0, SAVE_RAX);                          // mov [save_rax], rax
+        a.bytes(0x9F);                                          // lahf
+        a.bytes(0x0F, 0x90, 0xC0);                              // seto al
+        a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
+        a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
+        a.storeRip(0x89, 7, SAVE_RDI);                          // mov [save_rdi], rdi
+    }
+
+    /**
+     * After a hash in rax: compares it with {@code expected}, puts back what {@link #saveScratch} saved, and
+     * jumps to the mismatch path unless they were equal (rcx and rdx stay for the caller to restore).
+     */
+    private static void restoreAndCompare(Asm a, long expected, java.util.List<Integer> failJumps) {
+        a.bytes(0x48, 0xBA);                                    // mov rdx, expected
+        a.int64(expected);
         a.bytes(0x48, 0x29, 0xD0);                              // sub rax, rdx: 0 when equal
         a.bytes(0x48, 0x89, 0xC1);                              // mov rcx, rax
         a.storeRip(0x8B, 0, SAVE_FLAGS);                        // mov rax, [save_flags]
@@ -508,7 +524,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.storeRip(0x8B, 0, SAVE_RAX);                          // mov rax, [save_rax]
         a.storeRip(0x8B, 6, SAVE_RSI);                          // mov rsi, [save_rsi]
         a.storeRip(0x8B, 7, SAVE_RDI);                          // mov rdi, [save_rdi]
-        a.bytes(0xE3, 0x05);                                    // jrcxz: the stack is the point's
+        a.bytes(0xE3, 0x05);                                    // jrcxz: equal
         a.bytes(0xE9);                                          // jmp no
         failJumps.add(a.size());
         a.int32(0);
@@ -520,12 +536,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      * one. Flags and registers as in {@link #stackCheck}.
      */
     private static void wordCheck(Asm a, WordCheck check, java.util.List<Integer> failJumps) {
-        a.storeRip(0x89, 0, SAVE_RAX);                          // mov [save_rax], rax
-        a.bytes(0x9F);                                          // lahf
-        a.bytes(0x0F, 0x90, 0xC0);                              // seto al
-        a.storeRip(0x89, 0, SAVE_FLAGS);                        // mov [save_flags], rax
-        a.storeRip(0x89, 6, SAVE_RSI);                          // mov [save_rsi], rsi
-        a.storeRip(0x89, 7, SAVE_RDI);                          // mov [save_rdi], rdi: unused, saved for faultRegisters
+        saveScratch(a);
         a.bytes(0x48, 0xB8);                                    // mov rax, FNV offset basis
         a.int64(FNV_OFFSET);
         a.bytes(0x48, 0xBA);                                    // mov rdx, FNV prime
@@ -542,19 +553,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             a.bytes(0xFF, 0xC9);                                // dec ecx
             a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);      // jnz loop
         }
-        a.bytes(0x48, 0xBA);                                    // mov rdx, the recorded hash before its word count
-        a.int64(check.hash() ^ check.totalWords());
-        a.bytes(0x48, 0x29, 0xD0);                              // sub rax, rdx: 0 when equal
-        a.bytes(0x48, 0x89, 0xC1);                              // mov rcx, rax
-        a.storeRip(0x8B, 0, SAVE_FLAGS);                        // mov rax, [save_flags]
-        a.bytes(0x04, 0x7F);                                    // add al, 0x7f: OF as it was
-        a.bytes(0x9E);                                          // sahf: SF ZF AF PF CF as they were
-        a.storeRip(0x8B, 0, SAVE_RAX);                          // mov rax, [save_rax]
-        a.storeRip(0x8B, 6, SAVE_RSI);                          // mov rsi, [save_rsi]
-        a.bytes(0xE3, 0x05);                                    // jrcxz: the memory is the point's
-        a.bytes(0xE9);                                          // jmp no
-        failJumps.add(a.size());
-        a.int32(0);
+        restoreAndCompare(a, check.hash() ^ check.totalWords(), failJumps); // the recorded hash before its word count
     }
 
     /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */
@@ -584,13 +583,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
                 byte[] copy = java.util.Arrays.copyOfRange(window, off, off + insn.length());
                 int modrm = modrmOffset(copy);
                 copy[modrm] = (byte) ((copy[modrm] & 0xC7) | (4 << 3)); // FF /2 (call) becomes FF /4 (jmp), same operand
-                if (insn.ripDisp() >= 0) {
-                    ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
-                    long target = next + b.getInt(insn.ripDisp());
-                    long moved = target - (a.here() + insn.length());
-                    if (moved != (int) moved) throw new Refused("a RIP-relative operand out of reach from the stub");
-                    b.putInt(insn.ripDisp(), (int) moved);
-                }
+                reaimRipOperand(a, copy, insn, next);
                 a.bytes(copy);
                 return;
             }
@@ -607,20 +600,27 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             }
             default -> {
                 byte[] copy = java.util.Arrays.copyOfRange(window, off, off + insn.length());
-                if (insn.ripDisp() >= 0) {
-                    // With 67 the operand is EIP-relative: it wraps at 4 GiB, which moving it would change.
-                    for (int i = 0; i < insn.ripDisp() && isLegacyPrefix(copy[i]); i++) {
-                        if (copy[i] == 0x67) throw new Refused("an EIP-relative operand (67 prefix) cannot move");
-                    }
-                    ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
-                    long target = next + b.getInt(insn.ripDisp());
-                    long moved = target - (a.here() + insn.length());
-                    if (moved != (int) moved) throw new Refused("a RIP-relative operand out of reach from the stub");
-                    b.putInt(insn.ripDisp(), (int) moved);
-                }
+                reaimRipOperand(a, copy, insn, next);
                 a.bytes(copy);
             }
         }
+    }
+
+    /**
+     * Re-aims {@code copy}'s RIP-relative operand, if it has one, at the same address from where the copy
+     * goes (the assembler's position); {@code next} is where the instruction ended in the program.
+     */
+    private static void reaimRipOperand(Asm a, byte[] copy, X86Insn insn, long next) throws Refused {
+        if (insn.ripDisp() < 0) return;
+        // With 67 the operand is EIP-relative: it wraps at 4 GiB, which moving it would change.
+        for (int i = 0; i < insn.ripDisp() && isLegacyPrefix(copy[i]); i++) {
+            if (copy[i] == 0x67) throw new Refused("an EIP-relative operand (67 prefix) cannot move");
+        }
+        ByteBuffer b = ByteBuffer.wrap(copy).order(ByteOrder.LITTLE_ENDIAN);
+        long target = next + b.getInt(insn.ripDisp());
+        long moved = target - (a.here() + insn.length());
+        if (moved != (int) moved) throw new Refused("a RIP-relative operand out of reach from the stub");
+        b.putInt(insn.ripDisp(), (int) moved);
     }
 
     /**
