@@ -200,26 +200,19 @@ final class InThreadGuard {
     private static java.util.List<GuardStub.WordCheck> memoryChecks(TraceeMemory memory, RunTarget target) {
         MemoryWitness w = target.memory();
         if (w.mask() == 0 || w.hash() == 1 || !MemoryWitness.CHECKED) return java.util.List.of(); // 1: a hash nudged off 0, which the stub cannot tell
-        long[] regs = target.registers();
-        java.util.List<long[]> first = new java.util.ArrayList<>();
-        for (int i = 0; i <= X86Regs.RDI; i++) {
-            if ((w.mask() & (1 << i)) != 0) first.add(new long[] {MemoryWitness.windowStart(regs[i]), MemoryWitness.windowEnd(regs[i])});
-        }
-        GuardStub.WordCheck level1 = wordCheck(memory, first, w.hash());
+        GuardStub.WordCheck level1 = wordCheck(memory, MemoryWitness.registerWindows(target.registers(), w.mask()), w.hash());
         if (level1 == null) return java.util.List.of();
         if (w.pointers().length == 0 || w.deepHash() == 1) return java.util.List.of(level1);
-        java.util.List<long[]> second = new java.util.ArrayList<>();
-        for (long p : w.pointers()) second.add(new long[] {MemoryWitness.pointeeStart(p), MemoryWitness.pointeeEnd(p)});
-        GuardStub.WordCheck level2 = wordCheck(memory, second, w.deepHash());
+        GuardStub.WordCheck level2 = wordCheck(memory, MemoryWitness.pointerWindows(w.pointers()), w.deepHash());
         return level2 == null ? java.util.List.of(level1) : java.util.List.of(level1, level2);
     }
 
     /** The check of {@code windows} ([start, end) pairs), or null when one is not readable now. */
-    private static GuardStub.WordCheck wordCheck(TraceeMemory memory, java.util.List<long[]> windows, long hash) {
-        long[] starts = new long[windows.size()];
-        int[] words = new int[windows.size()];
+    private static GuardStub.WordCheck wordCheck(TraceeMemory memory, long[][] windows, long hash) {
+        long[] starts = new long[windows.length];
+        int[] words = new int[windows.length];
         for (int i = 0; i < starts.length; i++) {
-            long[] w = windows.get(i);
+            long[] w = windows[i];
             int length = (int) (w[1] - w[0]);
             if (memory.read(w[0], new byte[length], 0, length) != length) return null;
             starts[i] = w[0];

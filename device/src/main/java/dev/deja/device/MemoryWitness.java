@@ -79,6 +79,8 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
     public static MemoryWitness of(long[] regs, List<Range> ranges, TraceeMemory memory) {
         Range stack = find(ranges, regs[X86Regs.RSP]);
         int mask = 0;
+        long h = FNV_OFFSET;
+        long words = 0;
         List<Long> pointers = new ArrayList<>();
         byte[] window = new byte[BEFORE + AFTER];
         for (int i = 0; i < REGISTERS; i++) {
@@ -87,6 +89,8 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
             int length = (int) (windowEnd(regs[i]) - from);
             if (memory.read(from, window, 0, length) != length) continue; // unmapped since the maps were read
             mask |= 1 << i;
+            h = mix(h, window, length);
+            words += length / 8;
             for (int w = 0; w + 8 <= length && pointers.size() < MAX_POINTERS; w += 8) {
                 long p = word(window, w);
                 if (eligible(ranges, stack, p)) pointers.add(p);
@@ -94,10 +98,9 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
         }
         if (mask == 0) return NONE;
         long[] deep = pointers.stream().mapToLong(Long::longValue).toArray();
-        long hash = hash(regs, mask, memory);
-        long deepHash = deep.length == 0 ? 0 : deepHash(deep, memory);
-        if (hash == UNREADABLE || deep.length > 0 && deepHash == UNREADABLE) return NONE;
-        return new MemoryWitness(mask, deep, hash, deepHash);
+        long deepHash = deep.length == 0 ? 0 : hashWindows(pointerWindows(deep), memory);
+        if (deep.length > 0 && deepHash == UNREADABLE) return NONE;
+        return new MemoryWitness(mask, deep, nonZero(h ^ words), deepHash);
     }
 
     private static boolean eligible(List<Range> ranges, Range stack, long address) {
@@ -108,42 +111,55 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
     /** What the hashes answer when a window cannot be read whole (never a hash). */
     static final long UNREADABLE = 0;
 
+    /** The first level's windows, [start, end) for each register in {@code mask}, in register order. */
+    public static long[][] registerWindows(long[] regs, int mask) {
+        long[][] out = new long[Integer.bitCount(mask & ((1 << REGISTERS) - 1))][];
+        int n = 0;
+        for (int i = 0; i < REGISTERS; i++) {
+            if ((mask & (1 << i)) != 0) out[n++] = new long[] {windowStart(regs[i]), windowEnd(regs[i])};
+        }
+        return out;
+    }
+
+    /** The second level's windows, [start, end) at each of {@code pointers}. */
+    public static long[][] pointerWindows(long[] pointers) {
+        long[][] out = new long[pointers.length][];
+        for (int i = 0; i < pointers.length; i++) out[i] = new long[] {pointeeStart(pointers[i]), pointeeEnd(pointers[i])};
+        return out;
+    }
+
     /** The first level's hash: the windows of the registers in {@code mask}. */
     public static long hash(long[] regs, int mask, TraceeMemory memory) {
+        return hashWindows(registerWindows(regs, mask), memory);
+    }
+
+    /**
+     * FNV-1a over the windows' 8-byte words in order, xor the words hashed, never 0; {@link #UNREADABLE}
+     * when one cannot be read whole.
+     */
+    static long hashWindows(long[][] windows, TraceeMemory memory) {
         long h = FNV_OFFSET;
         long words = 0;
-        byte[] window = new byte[BEFORE + AFTER];
-        for (int i = 0; i < REGISTERS; i++) {
-            if ((mask & (1 << i)) == 0) continue;
-            long from = windowStart(regs[i]);
-            int length = (int) (windowEnd(regs[i]) - from);
-            if (memory.read(from, window, 0, length) != length) return UNREADABLE;
-            for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
+        byte[] window = new byte[Math.max(BEFORE + AFTER, POINTEE)];
+        for (long[] w : windows) {
+            int length = (int) (w[1] - w[0]);
+            if (memory.read(w[0], window, 0, length) != length) return UNREADABLE;
+            h = mix(h, window, length);
             words += length / 8;
         }
         return nonZero(h ^ words);
     }
 
-    /** The second level's hash: the windows at {@code pointers}. */
-    public static long deepHash(long[] pointers, TraceeMemory memory) {
-        long h = FNV_OFFSET;
-        long words = 0;
-        byte[] window = new byte[POINTEE];
-        for (long p : pointers) {
-            long from = pointeeStart(p);
-            int length = (int) (pointeeEnd(p) - from);
-            if (memory.read(from, window, 0, length) != length) return UNREADABLE;
-            for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
-            words += length / 8;
-        }
-        return nonZero(h ^ words);
+    private static long mix(long h, byte[] window, int length) {
+        for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
+        return h;
     }
 
     /** Whether a thread with registers {@code regs} (the point's) has the memory this witness saw. */
     public boolean matches(long[] regs, TraceeMemory memory) {
         if (mask == 0 || !CHECKED) return true;
         if (hash(regs, mask, memory) != hash) return false;
-        return pointers.length == 0 || deepHash(pointers, memory) == deepHash;
+        return pointers.length == 0 || hashWindows(pointerWindows(pointers), memory) == deepHash;
     }
 
     private static long nonZero(long h) {
