@@ -81,6 +81,14 @@ final class ProcFs {
         return tid;
     }
 
+    /** The parent's pid of process {@code pid} (status's PPid), or -1 when it cannot be read. */
+    static int parent(int pid) {
+        for (String line : lines(proc(pid).resolve("status"))) {
+            if (line.startsWith("PPid:")) return Integer.parseInt(line.substring(5).trim());
+        }
+        return -1;
+    }
+
     static ProcessContext context(int pid) {
         Path dir = proc(pid);
         int ppid = 0;

@@ -3,6 +3,7 @@ package dev.deja.device;
 import dev.deja.device.ffm.NativeCallException;
 import dev.deja.device.ffm.Personality;
 import dev.deja.device.ffm.ProcessVm;
+import dev.deja.device.ffm.ProxyCalls;
 import dev.deja.device.ffm.PerfEvents;
 import dev.deja.device.ffm.Ptrace;
 import dev.deja.device.ffm.Signals;
@@ -144,6 +145,15 @@ public final class TraceSession {
      * stop, where a skipped call gets its number -1 and its result and goes on with PTRACE_CONT.
      */
     private final boolean oneStop;
+    /**
+     * Recording under the scheduler: every call stops at its seccomp stop, where the calls deja can perform
+     * itself ({@link CallEmulator}) are done and over, and the others go on to their exit stop.
+     * {@code DEJA_NO_EMULATION=1} turns it off (every call runs in the kernel, two stops each).
+     */
+    private final boolean emulates;
+    private CallEmulator emulator;
+    /** A pending call's flag (never in an event): deja performed it at its seccomp stop. */
+    private static final int EMULATED = 1 << 30;
     /** {@link Tracer#readsOutputsOfSkippedCalls}: else a skipped call's event has no outputs. */
     private final boolean skippedOutputsRead;
     /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
@@ -296,7 +306,9 @@ public final class TraceSession {
         // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
         this.oneStop = decides && attachPid == 0 && debug == null && policy == null && !later && !detachAtExec
                 && tracer.answersAtOneStop();
-        this.syscallFilter = oneStop ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
+        this.emulates = policy != null && attachPid == 0 && debug == null && !detachAtExec && !later
+                && System.getenv("DEJA_NO_EMULATION") == null;
+        this.syscallFilter = oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
                 : orders || policy != null || attachPid != 0 || detachAtExec ? null
                 : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
@@ -329,10 +341,12 @@ public final class TraceSession {
         if (arch != Arch.X86_64) {
             throw new DeviceException("the live trace device supports x86_64 only; this machine is " + arch.unameName());
         }
-        try (Ptrace p = new Ptrace(); Wait w = new Wait(); ProcessVm v = new ProcessVm()) {
+        try (Ptrace p = new Ptrace(); Wait w = new Wait(); ProcessVm v = new ProcessVm();
+             ProxyCalls proxy = emulates ? new ProxyCalls() : null) {
             this.ptrace = p;
             this.wait = w;
             this.vm = v;
+            if (proxy != null) emulator = new CallEmulator(table, proxy);
             if (later) tracer.bindDeviceThread(deviceQueue::add);
             if (policy != null || orders || points) alarm = Alarm.start();
             try {
@@ -356,6 +370,10 @@ public final class TraceSession {
             } finally {
                 endWakeup();
                 endAlarm();
+                if (emulator != null) {
+                    if (System.getenv("DEJA_DEBUG_EMULATION") != null) System.err.print("deja: emulation: " + stops + " stops, " + seq + " events\n" + emulator.summary());
+                    emulator.closeAll();
+                }
             }
         }
         return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size(), stops,
@@ -799,6 +817,10 @@ public final class TraceSession {
                 seccompEntry(task);
                 continue;
             }
+            if (emulates && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
+                scheduledSeccompEntry(task);
+                continue;
+            }
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
@@ -827,47 +849,12 @@ public final class TraceSession {
                             && (call.args[3] & MAP_ANONYMOUS) == 0) {
                         mappedShared(task, call);
                     }
-                    Unit u = unit(task);
-                    if (u.runner == task && task.keptTurn) {
-                        // Back from a call it kept its turn through: it goes on, the others still wait.
-                        task.keptTurn = false;
-                        u.runner = null;
-                        task.heldStop = RunStop.EXIT;
-                        release(u, task);
-                    } else {
-                        wantsToRun(task, RunStop.EXIT);
-                    }
+                    serialExit(task);
                     continue;
                 }
                 if (!syscallStop(task)) continue;
                 if (serial && task.atEntry) {
-                    // Into the kernel: it no longer runs user code, another thread of its process may.
-                    Unit u = unit(task);
-                    task.started = true;
-                    killIfStopping(task);
-                    if (u.runner == task && inExit(task)) {
-                        // The kernel clears the thread's tid word (CLONE_CHILD_CLEARTID) on its way out, and code
-                        // reads that word with no call (glibc's pthread_create reuses a dead thread's cached stack
-                        // only once it is cleared): the others run user code once it is gone, so the recorded
-                        // order of steps (its end before their next) says when the word was cleared.
-                        resume(task, 0);
-                        continue;
-                    }
-                    // sched_yield asks for the others to run first: it never keeps the turn (a JVM thread spinning
-                    // on yield for another's progress otherwise ran 400 000 yields while chaos held the other).
-                    boolean yields = u.runner == task && !u.waiting.isEmpty() && task.pending != null
-                            && task.pending.nr == nrSchedYield;
-                    if (yields) policy.yielded(task.tid, tids(u.waiting));
-                    boolean keep = u.runner == task && !u.waiting.isEmpty() && !yields
-                            && policy.keepsTurn(task.tid, tids(u.waiting));
-                    resume(task, 0);
-                    if (keep) {
-                        task.keptTurn = true;
-                        task.enteredAt = System.nanoTime();
-                    } else if (u.runner == task) {
-                        u.runner = null;
-                        schedule(u);
-                    }
+                    serialEntry(task);
                     continue;
                 }
             } else if (sig == Signals.SIGTRAP && event == Ptrace.EVENT_STOP && (task.interruptSent || !task.started)
@@ -1148,7 +1135,14 @@ public final class TraceSession {
         t.heldStop = null;
         running(u, t);
         switch (stop) {
-            case EXIT -> syscallStop(t);
+            case EXIT -> {
+                if (t.answeredAtEntry) {
+                    t.answeredAtEntry = false;
+                    returnAtEntry(t);
+                } else {
+                    syscallStop(t);
+                }
+            }
             case START -> tracer.onSchedule(dev.deja.formats.event.ScheduleEvent.start(++seq, t.pid, t.tid, now()));
             case PREEMPTED -> {
                 var p = t.preemption;
@@ -1162,6 +1156,80 @@ public final class TraceSession {
         t.started = true;
         killIfStopping(t);
         resume(t, 0);
+    }
+
+    /**
+     * Recording, a call entered (its entry handled): into the kernel, where it no longer runs user code and
+     * another thread of its process may; or, when deja performed it at its seccomp stop ({@link #EMULATED}),
+     * over at once, as a call that returned the moment it entered.
+     */
+    private void serialEntry(Task task) {
+        Unit u = unit(task);
+        task.started = true;
+        killIfStopping(task);
+        if (u.runner == task && inExit(task)) {
+            // The kernel clears the thread's tid word (CLONE_CHILD_CLEARTID) on its way out, and code
+            // reads that word with no call (glibc's pthread_create reuses a dead thread's cached stack
+            // only once it is cleared): the others run user code once it is gone, so the recorded
+            // order of steps (its end before their next) says when the word was cleared.
+            resume(task, 0);
+            return;
+        }
+        boolean emulated = task.pending != null && (task.pending.flags & EMULATED) != 0;
+        // sched_yield asks for the others to run first: it never keeps the turn (a JVM thread spinning
+        // on yield for another's progress otherwise ran 400 000 yields while chaos held the other).
+        boolean yields = u.runner == task && !u.waiting.isEmpty() && task.pending != null
+                && task.pending.nr == nrSchedYield;
+        if (yields) policy.yielded(task.tid, tids(u.waiting));
+        boolean keep = u.runner == task && !u.waiting.isEmpty() && !yields
+                && policy.keepsTurn(task.tid, tids(u.waiting));
+        if (!emulated) resume(task, 0);
+        if (keep) {
+            task.keptTurn = true;
+            task.enteredAt = System.nanoTime();
+        } else if (u.runner == task) {
+            u.runner = null;
+            schedule(u);
+        }
+        if (emulated) {
+            task.answeredAtEntry = true; // its exit is handled when it goes on (release)
+            serialExit(task);
+        }
+    }
+
+    /** Recording: a thread back from a call would run user code again: it goes on, or waits for its turn. */
+    private void serialExit(Task task) {
+        Unit u = unit(task);
+        if (u.runner == task && task.keptTurn) {
+            // Back from a call it kept its turn through: it goes on, the others still wait.
+            task.keptTurn = false;
+            u.runner = null;
+            task.heldStop = RunStop.EXIT;
+            release(u, task);
+        } else {
+            wantsToRun(task, RunStop.EXIT);
+        }
+    }
+
+    /**
+     * Recording ({@link #emulates}): a seccomp stop, a call's entry. A slice's interrupt sent as the thread
+     * entered it is consumed first (the thread is then at the call's plain entry stop, and goes on to this
+     * seccomp stop again); then the call is recorded as entered, performed here when it can be, and the
+     * scheduler takes it as any call's entry.
+     */
+    private void scheduledSeccompEntry(Task task) {
+        if (task.pending != null) {
+            resume(task, 0);
+            return;
+        }
+        task.atEntry = true;
+        if (task.interruptSent) {
+            consumeInterrupt(task);
+            ptrace.resume(task.tid, 0);
+            return;
+        }
+        if (!syscallStop(task, true)) return;
+        serialEntry(task);
     }
 
     /** The running thread stopped at the interrupt its time slice asked for: a recorded preemption. */
@@ -2132,13 +2200,16 @@ public final class TraceSession {
             decided(task, Decision.fail(ENOSYS));
             return true;
         }
+        if (emulator != null) emulator.entering(task.pid, nr);
         if (!decides) {
             killOfOwnGroup(task);
+            emulate(task);
             return true;
         }
         SyscallEntry entry = new SyscallEntry(entrySeq, task.pid, task.tid, time, nr, args, inputs);
         if (!later) {
             decided(task, tracer.onSyscallEntry(entry, task));
+            emulate(task);
             return true;
         }
         CompletableFuture<Decision> answer = tracer.onSyscallEntryLater(entry, task);
@@ -2153,6 +2224,19 @@ public final class TraceSession {
     }
 
     /**
+     * Recording, at a call's seccomp stop, the call going ahead as the program made it: performed here when
+     * {@link CallEmulator} can, its result and outputs set in the thread and the kernel told to skip it.
+     */
+    private void emulate(Task task) {
+        Pending p = task.pending;
+        if (emulator == null || task.entryRegs == null || p == null || p.flags != 0 || !emulator.candidate(p.nr)) return;
+        long r = emulator.perform(task.pid, task.tid, p.nr, p.args, p.inputs);
+        if (r == CallEmulator.NOT_EMULATED) return;
+        setSkipped(task, p.args, r);
+        task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, EMULATED, r, p.tid);
+    }
+
+    /**
      * A call is over: its exit stop (the kernel's {@code result}), or its entry for a call answered
      * there ({@code resultSet}: a skipped call's result is in the return register already).
      */
@@ -2160,13 +2244,13 @@ public final class TraceSession {
         Pending p = task.pending;
         task.pending = null;
         long result = kernelResult;
-        if ((p.flags & SyscallEvent.SKIPPED) != 0) {
+        if ((p.flags & (SyscallEvent.SKIPPED | EMULATED)) != 0) {
             if (!resultSet) task.setResult(p.skipResult);
             result = p.skipResult;
         }
         List<MemoryBlock> outputs = (p.flags & SyscallEvent.SKIPPED) != 0 && !skippedOutputsRead ? List.of()
                 : capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
-        int flags = capture.flags(p.nr, p.args) | p.flags;
+        int flags = capture.flags(p.nr, p.args) | (p.flags & ~EMULATED);
         task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
         if (task.watchRelaxed) {
             task.watchRelaxed = false;
@@ -2338,6 +2422,7 @@ public final class TraceSession {
 
     private boolean execedUnlessKilled(Task task) {
         int former = (int) ptrace.eventMessage(task.tid);
+        if (emulator != null) emulator.execed(task.pid);
         boolean first = !firstExecSeen;
         firstExecSeen = true;
         if (detachAtExec && !first) {
@@ -2608,6 +2693,7 @@ public final class TraceSession {
             }
         }
         if (leader) {
+            if (emulator != null) emulator.ended(task.pid);
             livePids.remove(task.pid);
             watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
             syscallInsns.remove(task.pid);

@@ -1,0 +1,493 @@
+package dev.deja.device;
+
+import dev.deja.device.ffm.ProxyCalls;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.event.MemoryBlock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recording: calls deja performs itself, in its own process, for a thread stopped at their seccomp stop,
+ * so that the thread goes on from that one stop (the kernel skips the call in it: no exit stop, about
+ * half a recorded call's cost). Only calls whose effect and answer are the same wherever they run:
+ * reads of regular files and directories through a copy of the thread's descriptor (pidfd_getfd: the
+ * same open file, so the same offset moves), the stat family, readlink and access on paths resolved as
+ * the thread would resolve them, the clocks, random bytes, and the thread's own ids. The recording is
+ * the same as when the kernel runs them (the outputs are read back from the thread's memory as ever).
+ * Anything unusual runs in the kernel as before: a descriptor of another kind, a path through /proc or
+ * /dev/fd (those name the process that resolves them), a process whose credentials, root or mount
+ * namespace differ from deja's, an output that cannot be written.
+ */
+final class CallEmulator {
+    /** The thread's call was not performed here: it runs in the kernel. */
+    static final long NOT_EMULATED = Long.MIN_VALUE;
+
+    /** What a call's descriptor argument must be. */
+    enum FileNeed { ANY, REGULAR, DIRECTORY, SEEKABLE }
+
+    /** How a call's output is sized: none, the length argument, or a fixed struct. */
+    record Form(String name, int fdArg, FileNeed need, int dirArg, int pathArg, int outArg, int outLengthArg,
+                int outFixed) {
+        static Form fd(String name, FileNeed need, int outArg, int outLengthArg, int outFixed) {
+            return new Form(name, 0, need, -1, -1, outArg, outLengthArg, outFixed);
+        }
+
+        static Form path(String name, int dirArg, int pathArg, int outArg, int outLengthArg, int outFixed) {
+            return new Form(name, -1, FileNeed.ANY, dirArg, pathArg, outArg, outLengthArg, outFixed);
+        }
+
+        static Form plain(String name, int outArg, int outLengthArg, int outFixed) {
+            return new Form(name, -1, FileNeed.ANY, -1, -1, outArg, outLengthArg, outFixed);
+        }
+
+        /** The output's length for {@code args}: the length argument's, or the struct's. */
+        long outLength(long[] args) {
+            return outLengthArg >= 0 ? args[outLengthArg] : outFixed;
+        }
+
+        /** How many bytes the call wrote for {@code result}: the result for the length-sized, else the struct. */
+        long written(long result, long[] args) {
+            if (result < 0 || outArg < 0 || args[outArg] == 0) return 0;
+            return outLengthArg >= 0 ? result : outFixed;
+        }
+    }
+
+    private static final int STAT_SIZE = 144;
+    private static final int STATX_SIZE = 256;
+    /** The calls performed here (x86_64 argument layouts), with their descriptor, path and output. */
+    static final List<Form> FORMS = List.of(
+            Form.fd("read", FileNeed.REGULAR, 1, 2, 0),
+            Form.fd("pread64", FileNeed.REGULAR, 1, 2, 0),
+            Form.fd("getdents64", FileNeed.DIRECTORY, 1, 2, 0),
+            Form.fd("lseek", FileNeed.SEEKABLE, -1, -1, 0),
+            Form.fd("fstat", FileNeed.ANY, 1, -1, STAT_SIZE),
+            Form.fd("fcntl", FileNeed.ANY, -1, -1, 0),
+            Form.path("newfstatat", 0, 1, 2, -1, STAT_SIZE),
+            Form.path("statx", 0, 1, 4, -1, STATX_SIZE),
+            Form.path("readlink", -1, 0, 1, 2, 0),
+            Form.path("readlinkat", 0, 1, 2, 3, 0),
+            Form.path("access", -1, 0, -1, -1, 0),
+            Form.path("faccessat", 0, 1, -1, -1, 0),
+            Form.path("faccessat2", 0, 1, -1, -1, 0),
+            Form.plain("clock_gettime", 1, -1, 16),
+            Form.plain("gettimeofday", 0, -1, 16),
+            Form.plain("getrandom", 0, 1, 0),
+            Form.plain("getpid", -1, -1, 0),
+            Form.plain("gettid", -1, -1, 0),
+            Form.plain("getppid", -1, -1, 0));
+
+    /** Calls after which a process's paths may resolve otherwise than deja's (credentials, root, namespaces). */
+    static final List<String> WORLD_CHANGING = List.of("setuid", "setgid", "setreuid", "setregid", "setresuid",
+            "setresgid", "setfsuid", "setfsgid", "setgroups", "capset", "chroot", "pivot_root", "unshare", "setns",
+            "mount", "umount2", "move_mount", "fsmount", "open_tree");
+
+    private static final int AT_FDCWD = -100;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int F_GETFL = 3;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFDIR = 0040000;
+    private static final int SEEK_SET = 0;
+    private static final int SEEK_CUR = 1;
+    /** The clocks every process reads alike (not the CPU-time clocks, which are the caller's). */
+    private static final long CLOCKS_ALIKE = 1L << 0 | 1L << 1 | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 7 | 1L << 11;
+    /** The offset of st_dev in struct stat and of stx_dev_major in struct statx (x86_64). */
+    private static final int STAT_DEV = 0;
+    private static final int STATX_DEV_MAJOR = 0x88;
+
+    /**
+     * Calls that may take a descriptor out of a table (close it, replace it, an exec's close-on-exec, an
+     * io_uring close): at their entry, every descriptor borrowed from any process is given back, so that
+     * a borrowed copy never names another file than the process's and never keeps a file open (a pipe's
+     * write end, whose reader waits for its end).
+     */
+    static final List<String> DESCRIPTOR_CLOSING = List.of("close", "close_range", "dup2", "dup3", "execve",
+            "execveat", "io_uring_enter");
+
+    private final Form[] byNumber = new Form[1024];
+    private final boolean[] worldChanging = new boolean[1024];
+    private final boolean[] descriptorClosing = new boolean[1024];
+    private final int nrLseek;
+    private final int nrGetdents64;
+    private final int nrRead;
+    private final int nrFcntl;
+    private final int nrClockGettime;
+    private final int nrGettimeofday;
+    private final int nrGetpid;
+    private final int nrGettid;
+    private final int nrGetppid;
+    private final int nrChdir;
+    private final int nrFchdir;
+    private final int nrNewfstatat;
+    private final int nrStatx;
+    private final int readlinkat;
+    private final int faccessat;
+    private final ProxyCalls proxy;
+    /** deja's own credentials, root and namespaces, as /proc shows them: a process whose match may resolve paths here. */
+    private final String ownWorld;
+    private final String ownPidNamespace;
+    /** The procfs device, as stat reports it: a stat that lands there is the caller's own (/proc/self). */
+    private final long procDev;
+    private final long procDevMajor;
+    private final long procDevMinor;
+    private final Map<Integer, Proc> procs = new HashMap<>();
+    private long performed;
+
+    /** What is known of one process. */
+    private static final class Proc {
+        int pidfd = -2;
+        /** Its cwd as an O_PATH descriptor of deja's (-2: not opened yet). */
+        int cwd = -2;
+        /** Its paths resolve as deja's: null until checked. */
+        Boolean sameWorld;
+        Boolean samePidNamespace;
+        int ppid = -1;
+        /** The process's descriptors borrowed so far (its number to deja's), kept until one may be closed. */
+        final Map<Integer, Integer> borrowed = new HashMap<>();
+    }
+
+    CallEmulator(SyscallTable table, ProxyCalls proxy) {
+        this.proxy = proxy;
+        for (Form f : FORMS) table.number(f.name()).ifPresent(nr -> byNumber[nr] = f);
+        for (String name : WORLD_CHANGING) table.number(name).ifPresent(nr -> worldChanging[nr] = true);
+        for (String name : DESCRIPTOR_CLOSING) table.number(name).ifPresent(nr -> descriptorClosing[nr] = true);
+        this.nrLseek = table.number("lseek").orElse(-1);
+        this.nrGetdents64 = table.number("getdents64").orElse(-1);
+        this.nrRead = table.number("read").orElse(-1);
+        this.nrFcntl = table.number("fcntl").orElse(-1);
+        this.nrClockGettime = table.number("clock_gettime").orElse(-1);
+        this.nrGettimeofday = table.number("gettimeofday").orElse(-1);
+        this.nrGetpid = table.number("getpid").orElse(-1);
+        this.nrGettid = table.number("gettid").orElse(-1);
+        this.nrGetppid = table.number("getppid").orElse(-1);
+        this.nrChdir = table.number("chdir").orElse(-1);
+        this.nrFchdir = table.number("fchdir").orElse(-1);
+        this.nrNewfstatat = table.number("newfstatat").orElse(-1);
+        this.nrStatx = table.number("statx").orElse(-1);
+        this.readlinkat = table.number("readlinkat").orElse(-1);
+        this.faccessat = table.number("faccessat").orElse(-1);
+        int self = (int) ProcessHandle.current().pid();
+        this.ownWorld = world(self);
+        String pidNs = ProcFs.link(ProcFs.proc(self).resolve("ns/pid"));
+        this.ownPidNamespace = pidNs.isEmpty() ? null : pidNs;
+        long dev = -1;
+        try {
+            dev = (long) Files.getAttribute(Path.of("/proc"), "unix:dev");
+        } catch (java.io.IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            // no unix view: path calls then never run here (procDev -1 matches no stat)
+        }
+        this.procDev = dev;
+        // new_encode_dev's layout, as statx reports major and minor apart
+        this.procDevMajor = dev < 0 ? -1 : (dev & 0xfff00) >>> 8;
+        this.procDevMinor = dev < 0 ? -1 : (dev & 0xff) | ((dev >>> 12) & 0xfff00);
+    }
+
+    /** Calls performed here so far. */
+    long performed() {
+        return performed;
+    }
+
+    /** Whether {@code nr} is one this emulator may perform (before its arguments are looked at). */
+    boolean candidate(int nr) {
+        return nr >= 0 && nr < byNumber.length && byNumber[nr] != null;
+    }
+
+    /** A call is entering in process {@code pid}: one that changes its world stops path calls here for good. */
+    void entering(int pid, int nr) {
+        if (nr < 0 || nr >= worldChanging.length) return;
+        if (descriptorClosing[nr]) giveBack();
+        Proc p = procs.get(pid);
+        if (p == null) return;
+        if (worldChanging[nr]) {
+            p.sameWorld = false;
+            for (Proc q : procs.values()) dropCwd(q); // a cwd held here would keep a file system busy (umount)
+        }
+        if (nr == nrChdir || nr == nrFchdir) dropCwd(p);
+    }
+
+    /** Process {@code pid} exec'd: its credentials may have changed (a set-user-ID program). */
+    void execed(int pid) {
+        Proc p = procs.get(pid);
+        if (p != null) p.sameWorld = null;
+    }
+
+    /** Process {@code pid} ended: its descriptors here are closed; any process's parent may have changed. */
+    void ended(int pid) {
+        Proc p = procs.remove(pid);
+        if (p != null) {
+            if (p.pidfd >= 0) proxy.close(p.pidfd);
+            for (int fd : p.borrowed.values()) proxy.close(fd);
+            dropCwd(p);
+        }
+        for (Proc q : procs.values()) q.ppid = -1;
+    }
+
+    /** Closes every borrowed descriptor. */
+    private void giveBack() {
+        for (Proc p : procs.values()) {
+            if (p.borrowed.isEmpty()) continue;
+            for (int fd : p.borrowed.values()) proxy.close(fd);
+            p.borrowed.clear();
+        }
+    }
+
+    private void dropCwd(Proc p) {
+        if (p.cwd >= 0) proxy.close(p.cwd);
+        p.cwd = -2;
+    }
+
+    /**
+     * Performs call {@code nr(args)} of thread {@code tid} of {@code pid} here, its outputs written into the
+     * thread's memory, and returns its result; {@link #NOT_EMULATED} when the kernel must run it in the thread
+     * (nothing then changed). {@code inputs}: the call's input blocks (its path).
+     */
+    long perform(int pid, int tid, int nr, long[] args, List<MemoryBlock> inputs) {
+        Form f = candidate(nr) ? byNumber[nr] : null;
+        if (f == null) return NOT_EMULATED;
+        long t0 = System.nanoTime();
+        long r = performForm(f, pid, tid, nr, args, inputs);
+        spentNs += System.nanoTime() - t0;
+        if (r != NOT_EMULATED) {
+            performed++;
+            performedBy[nr]++;
+        } else {
+            refusedBy[nr]++;
+        }
+        return r;
+    }
+
+    private long spentNs;
+    private final long[] performedBy = new long[1024];
+    private final long[] refusedBy = new long[1024];
+
+    /** Per call name: performed here and run in the kernel instead (DEJA_DEBUG_EMULATION's figures). */
+    String summary() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(java.util.Locale.ROOT, "%.1f ms in the calls performed or tried%n", spentNs / 1e6));
+        for (int nr = 0; nr < byNumber.length; nr++) {
+            if (byNumber[nr] == null || performedBy[nr] + refusedBy[nr] == 0) continue;
+            b.append(String.format(java.util.Locale.ROOT, "%s %d performed, %d in the kernel%n", byNumber[nr].name(),
+                    performedBy[nr], refusedBy[nr]));
+        }
+        return b.toString();
+    }
+
+    private long performForm(Form f, int pid, int tid, int nr, long[] args, List<MemoryBlock> inputs) {
+        if (nr == nrGetpid || nr == nrGettid || nr == nrGetppid) return ids(pid, tid, nr);
+        if (nr == nrClockGettime && !clockAlike((int) args[0])) return NOT_EMULATED;
+        if (nr == nrGettimeofday && args[1] != 0) return NOT_EMULATED; // the obsolete timezone: rare, left to the kernel
+        if (nr == nrFcntl && args[1] != F_GETFL) return NOT_EMULATED; // F_GETFD is the descriptor's, not the open file's
+        long outLength = f.outArg >= 0 && args[f.outArg] != 0 ? f.outLength(args) : 0;
+        if (outLength < 0 || outLength > ProxyCalls.MAX_OUT) return NOT_EMULATED;
+        int outIndex = outLength > 0 ? f.outArg : -1;
+        if (f.fdArg >= 0) return onDescriptor(f, pid, nr, args, outIndex, outLength);
+        if (f.pathArg >= 0) return onPath(f, pid, tid, nr, args, inputs, outIndex, outLength);
+        long r = proxy.run(nr, args, outIndex, outLength, -1, null);
+        return written(f, pid, args, r) ? r : NOT_EMULATED;
+    }
+
+    /** Whether every process reads clock {@code id} alike (not a CPU-time clock, which is the caller's). */
+    static boolean clockAlike(int id) {
+        return id >= 0 && id < 64 && (CLOCKS_ALIKE & 1L << id) != 0;
+    }
+
+    private long ids(int pid, int tid, int nr) {
+        Proc p = proc(pid);
+        if (p.samePidNamespace == null) {
+            p.samePidNamespace = ownPidNamespace != null
+                    && ownPidNamespace.equals(ProcFs.link(ProcFs.proc(pid).resolve("ns/pid")));
+        }
+        if (!p.samePidNamespace) return NOT_EMULATED;
+        if (nr == nrGetpid) return pid;
+        if (nr == nrGettid) return tid;
+        if (p.ppid < 0) p.ppid = ProcFs.parent(pid);
+        return p.ppid < 0 ? NOT_EMULATED : p.ppid;
+    }
+
+    private long onDescriptor(Form f, int pid, int nr, long[] args, int outIndex, long outLength) {
+        int fd = borrow(pid, (int) args[f.fdArg]);
+        if (fd < 0) return NOT_EMULATED;
+        if (f.need != FileNeed.ANY) {
+            int type = proxy.fileType(fd);
+            boolean fits = switch (f.need) {
+                case REGULAR -> type == S_IFREG;
+                case DIRECTORY -> type == S_IFDIR;
+                case SEEKABLE -> type == S_IFREG || type == S_IFDIR;
+                case ANY -> true;
+            };
+            if (!fits) return NOT_EMULATED;
+        }
+        long[] a = args.clone();
+        a[f.fdArg] = fd;
+        // A read or getdents moves the open file's offset: put back if the output cannot be written.
+        long before = nr == nrGetdents64 ? proxy.run(nrLseek, new long[] {fd, 0, SEEK_CUR, 0, 0, 0}, -1, 0, -1, null) : 0;
+        if (before < 0) return NOT_EMULATED;
+        long r = proxy.run(nr, a, outIndex, outLength, -1, null);
+        if (written(f, pid, args, r)) return r;
+        if (nr == nrRead && r > 0) proxy.run(nrLseek, new long[] {fd, -r, SEEK_CUR, 0, 0, 0}, -1, 0, -1, null);
+        if (nr == nrGetdents64) proxy.run(nrLseek, new long[] {fd, before, SEEK_SET, 0, 0, 0}, -1, 0, -1, null);
+        return NOT_EMULATED;
+    }
+
+    private long onPath(Form f, int pid, int tid, int nr, long[] args, List<MemoryBlock> inputs, int outIndex,
+                        long outLength) {
+        byte[] path = pathOf(inputs, f.pathArg, args[f.pathArg]);
+        if (path == null) return NOT_EMULATED;
+        int dirfd = f.dirArg >= 0 ? (int) args[f.dirArg] : AT_FDCWD;
+        boolean ofDescriptor = path.length == 0 && f.dirArg >= 0 && dirfd != AT_FDCWD
+                && (nr == nrNewfstatat && (args[3] & AT_EMPTY_PATH) != 0 || nr == nrStatx && (args[2] & AT_EMPTY_PATH) != 0);
+        if (!ofDescriptor && (!pathAllowed(path) || !sameWorld(pid))) return NOT_EMULATED;
+        int base;
+        if (!ofDescriptor && path.length > 0 && path[0] == '/') {
+            base = AT_FDCWD; // an absolute path ignores the directory, and deja's root is the process's
+        } else if (dirfd == AT_FDCWD) {
+            base = cwd(pid, tid);
+        } else {
+            base = borrow(pid, dirfd);
+        }
+        if (base < 0 && base != AT_FDCWD) return NOT_EMULATED;
+        long[] a = args.clone();
+        long r;
+        if (f.dirArg >= 0) {
+            a[f.dirArg] = base;
+            r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
+        } else if (base == AT_FDCWD) {
+            r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
+        } else {
+            // readlink(path) and access(path) resolve from the cwd: their *at forms, from the cwd's descriptor
+            r = proxy.run(atForm(nr), atArgs(a, base), outIndex < 0 ? -1 : outIndex + 1, outLength, 1, path);
+        }
+        // A stat that landed in procfs may have gone through /proc/self: deja's, not the thread's.
+        if (r == 0 && (nr == nrNewfstatat && proxy.outLong(STAT_DEV) == procDev || nr == nrStatx && statxInProc())) {
+            return NOT_EMULATED;
+        }
+        return written(f, pid, args, r) ? r : NOT_EMULATED;
+    }
+
+    private boolean statxInProc() {
+        long majorMinor = proxy.outLong(STATX_DEV_MAJOR);
+        return (majorMinor & 0xffffffffL) == procDevMajor && (majorMinor >>> 32) == procDevMinor;
+    }
+
+    /** The *at form of readlink and access, which resolve from the cwd. */
+    private int atForm(int nr) {
+        return byNumber[nr].name().equals("readlink") ? readlinkat : faccessat;
+    }
+
+    private static long[] atArgs(long[] a, int base) {
+        return new long[] {base, a[0], a[1], a[2], a[3], a[4]};
+    }
+
+    /** Copies the output into the thread; false when it could not be written there (the kernel then runs the call). */
+    private boolean written(Form f, int pid, long[] args, long r) {
+        long n = f.written(r, args);
+        return n == 0 || proxy.writeOut(pid, args[f.outArg], n);
+    }
+
+    /** The path argument from the call's input blocks, without its NUL; null when it was not read whole. */
+    static byte[] pathOf(List<MemoryBlock> inputs, int arg, long address) {
+        for (MemoryBlock b : inputs) {
+            if (b.arg() != arg || b.address() != address) continue;
+            int n = b.length();
+            if (n == 0 || b.byteAt(n - 1) != 0) return null;
+            byte[] path = new byte[n - 1];
+            System.arraycopy(b.data(), 0, path, 0, n - 1);
+            return path;
+        }
+        return null;
+    }
+
+    /**
+     * Whether a path may be resolved by deja for the thread: not through /proc, /dev/fd or the standard
+     * streams' links, whose targets depend on the process resolving them. Judged by its components, so
+     * a relative path into them is refused too (a symlink elsewhere that leads into /proc/self is not
+     * seen here; the stat family's results are checked for procfs after the call).
+     */
+    static boolean pathAllowed(byte[] path) {
+        if (path.length > ProxyCalls.MAX_PATH) return false;
+        String s = new String(path, StandardCharsets.ISO_8859_1);
+        for (String c : s.split("/")) {
+            switch (c) {
+                case "proc", "fd", "stdin", "stdout", "stderr", "self", "thread-self", "tty" -> {
+                    return false;
+                }
+                default -> {
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Whether process {@code pid} resolves paths as deja does: same credentials, root and mount namespace. */
+    private boolean sameWorld(int pid) {
+        Proc p = proc(pid);
+        if (p.sameWorld == null) p.sameWorld = ownWorld != null && ownWorld.equals(world(pid));
+        return p.sameWorld;
+    }
+
+    /** A process's credentials, capabilities, root and namespaces, as one comparable string; null when unreadable. */
+    static String world(int pid) {
+        Path dir = ProcFs.proc(pid);
+        StringBuilder b = new StringBuilder();
+        try {
+            for (String line : Files.readAllLines(dir.resolve("status"))) {
+                if (line.startsWith("Uid:") || line.startsWith("Gid:") || line.startsWith("Groups:")
+                        || line.startsWith("CapEff:") || line.startsWith("CapPrm:")) {
+                    b.append(line).append('\n');
+                }
+            }
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        for (String link : List.of("root", "ns/mnt", "ns/user")) {
+            String target = ProcFs.link(dir.resolve(link));
+            if (target.isEmpty()) return null;
+            b.append(link).append('=').append(target).append('\n');
+        }
+        return b.toString();
+    }
+
+    private Proc proc(int pid) {
+        return procs.computeIfAbsent(pid, k -> new Proc());
+    }
+
+    /** Process {@code pid}'s descriptor {@code fd} as one of deja's (kept: see {@link #DESCRIPTOR_CLOSING}), or -1. */
+    private int borrow(int pid, int fd) {
+        if (fd < 0) return -1;
+        Proc p = proc(pid);
+        Integer known = p.borrowed.get(fd);
+        if (known != null) return known;
+        if (p.pidfd == -2) p.pidfd = proxy.pidfdOpen(pid);
+        if (p.pidfd < 0) return -1;
+        int mine = proxy.borrow(p.pidfd, fd);
+        if (mine >= 0) p.borrowed.put(fd, mine);
+        return mine;
+    }
+
+    /** The thread's cwd as a descriptor of deja's, opened once per process (again after a chdir); -1 when unusable. */
+    private int cwd(int pid, int tid) {
+        Proc p = proc(pid);
+        if (p.cwd == -2) {
+            p.cwd = proxy.openDirectoryPath("/proc/" + tid + "/cwd");
+            if (p.cwd >= 0 && proxy.run(nrNewfstatat, new long[] {p.cwd, 0, 0, AT_EMPTY_PATH, 0, 0}, 2, STAT_SIZE, 1,
+                    new byte[0]) == 0 && proxy.outLong(STAT_DEV) == procDev) {
+                proxy.close(p.cwd); // a cwd inside /proc: relative paths there name the resolving process
+                p.cwd = -1;
+            }
+        }
+        return p.cwd;
+    }
+
+    /** Closes every descriptor this emulator holds. */
+    void closeAll() {
+        giveBack();
+        for (Proc p : procs.values()) {
+            if (p.pidfd >= 0) proxy.close(p.pidfd);
+            dropCwd(p);
+        }
+        procs.clear();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.deja.device.ffm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Calls deja makes in its own process on behalf of a stopped tracee: syscall(2) with the tracee's
+ * arguments, its descriptors borrowed with pidfd_getfd(2) from the process pidfd_open(2) names, its
+ * output in a scratch buffer that process_vm_writev(2) then copies into the tracee. x86_64 numbers.
+ * One instance per tracing thread: its arena is confined.
+ */
+public final class ProxyCalls implements AutoCloseable {
+    /** The largest output a call may have here: a read asking for more runs in the tracee instead. */
+    public static final int MAX_OUT = 1 << 20;
+    /** PATH_MAX, the kernel's limit on a path argument. */
+    public static final int MAX_PATH = 4096;
+
+    private static final long SYS_FSTAT = 5;
+    private static final long SYS_PIDFD_OPEN = 434;
+    private static final long SYS_PIDFD_GETFD = 438;
+    private static final long SYS_OPENAT = 257;
+    private static final long SYS_CLOSE = 3;
+    private static final int AT_FDCWD = -100;
+    private static final int O_PATH = 010000000;
+    private static final int O_DIRECTORY = 0200000;
+    private static final int O_CLOEXEC = 02000000;
+    private static final int S_IFMT = 0170000;
+
+    private static final MethodHandle SYSCALL = Native.variadicWithErrno("syscall", FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), 1);
+    private static final MethodHandle WRITEV = Native.withErrno("process_vm_writev", FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment callState = Native.callState(arena);
+    private final MemorySegment out = arena.allocate(MAX_OUT, 16);
+    private final MemorySegment path = arena.allocate(MAX_PATH + 1, 16);
+    private final MemorySegment stat = arena.allocate(144, 16);
+    private final MemorySegment localIov = arena.allocate(16, 8);
+    private final MemorySegment remoteIov = arena.allocate(16, 8);
+
+    /** A raw syscall: its result, or -errno. */
+    private long syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+        try {
+            long r = (long) SYSCALL.invokeExact(callState, nr, a0, a1, a2, a3, a4, a5);
+            return r == -1 ? -Native.errno(callState) : r;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** pidfd_open(2): a descriptor naming process {@code pid}, or -errno. */
+    public int pidfdOpen(int pid) {
+        return (int) syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0, 0);
+    }
+
+    /** pidfd_getfd(2): a copy in deja (close-on-exec) of descriptor {@code fd} of the process {@code pidfd} names, or -errno. */
+    public int borrow(int pidfd, int fd) {
+        return (int) syscall(SYS_PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0);
+    }
+
+    /** An O_PATH descriptor of the directory {@code procPath} (a /proc/PID/cwd link) leads to, or -errno. */
+    public int openDirectoryPath(String procPath) {
+        byte[] bytes = procPath.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (bytes.length > MAX_PATH) return -36; // ENAMETOOLONG
+        MemorySegment.copy(bytes, 0, path, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        path.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
+        return (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+    }
+
+    public void close(int fd) {
+        if (fd >= 0) syscall(SYS_CLOSE, fd, 0, 0, 0, 0, 0);
+    }
+
+    /** The file type bits (st_mode &amp; S_IFMT, fstat(2)) of deja's descriptor {@code fd}, or -errno. */
+    public int fileType(int fd) {
+        long r = syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0);
+        if (r < 0) return (int) r;
+        return stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT; // struct stat's st_mode, x86_64
+    }
+
+    /**
+     * Runs call {@code nr} here with {@code args}, except that argument {@code outIndex} (-1: none) points to
+     * the scratch buffer ({@code outLength} bytes at most {@link #MAX_OUT}) and argument {@code pathIndex}
+     * (-1: none) to a NUL-terminated copy of {@code pathBytes} (at most {@link #MAX_PATH}). Its result or -errno.
+     */
+    public long run(int nr, long[] args, int outIndex, long outLength, int pathIndex, byte[] pathBytes) {
+        long[] a = args.clone();
+        if (outIndex >= 0) {
+            if (outLength < 0 || outLength > MAX_OUT) throw new IllegalArgumentException("output of " + outLength + " bytes");
+            a[outIndex] = out.address();
+        }
+        if (pathIndex >= 0) {
+            if (pathBytes.length > MAX_PATH) throw new IllegalArgumentException("path of " + pathBytes.length + " bytes");
+            MemorySegment.copy(pathBytes, 0, path, ValueLayout.JAVA_BYTE, 0, pathBytes.length);
+            path.set(ValueLayout.JAVA_BYTE, pathBytes.length, (byte) 0);
+            a[pathIndex] = path.address();
+        }
+        return syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+
+    /** A little-endian long of the scratch buffer, at {@code offset}: a field of a call's output. */
+    public long outLong(int offset) {
+        return out.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
+    }
+
+    /** Stores {@code value} at {@code offset} of the scratch buffer (an output assembled here). */
+    public void putOutLong(int offset, long value) {
+        out.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
+    }
+
+    /**
+     * Copies the scratch buffer's first {@code length} bytes into process {@code pid} at {@code address}
+     * (process_vm_writev(2)): true when every byte was written (a page that is not writable stops it).
+     */
+    public boolean writeOut(int pid, long address, long length) {
+        if (length == 0) return true;
+        localIov.set(ValueLayout.JAVA_LONG, 0, out.address());
+        localIov.set(ValueLayout.JAVA_LONG, 8, length);
+        remoteIov.set(ValueLayout.JAVA_LONG, 0, address);
+        remoteIov.set(ValueLayout.JAVA_LONG, 8, length);
+        try {
+            long done = (long) WRITEV.invokeExact(callState, pid, localIov, 1L, remoteIov, 1L, 0L);
+            return done == length;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
