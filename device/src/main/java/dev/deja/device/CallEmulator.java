@@ -87,6 +87,13 @@ final class CallEmulator {
 
     private static final int AT_FDCWD = -100;
     private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    private static final int AT_NO_AUTOMOUNT = 0x800;
+    private static final int AT_EACCESS = 0x200;
+    private static final int ENOENT = 2;
+    private static final int EACCES = 13;
+    private static final int ENOTDIR = 20;
+    private static final int EINVAL = 22;
     private static final int F_GETFL = 3;
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
@@ -94,9 +101,8 @@ final class CallEmulator {
     private static final int SEEK_CUR = 1;
     /** The clocks every process reads alike (not the CPU-time clocks, which are the caller's). */
     private static final long CLOCKS_ALIKE = 1L << 0 | 1L << 1 | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 7 | 1L << 11;
-    /** The offset of st_dev in struct stat and of stx_dev_major in struct statx (x86_64). */
+    /** The offset of st_dev in struct stat (x86_64). */
     private static final int STAT_DEV = 0;
-    private static final int STATX_DEV_MAJOR = 0x88;
 
     /**
      * Calls that may take a descriptor out of a table (close it, replace it, an exec's close-on-exec, an
@@ -123,16 +129,15 @@ final class CallEmulator {
     private final int nrFchdir;
     private final int nrNewfstatat;
     private final int nrStatx;
-    private final int readlinkat;
-    private final int faccessat;
+    private final int nrReadlink;
+    private final int nrReadlinkat;
+    private final int nrFaccessat2;
     private final ProxyCalls proxy;
     /** deja's own credentials, root and namespaces, as /proc shows them: a process whose match may resolve paths here. */
     private final String ownWorld;
     private final String ownPidNamespace;
     /** The procfs device, as stat reports it: a stat that lands there is the caller's own (/proc/self). */
     private final long procDev;
-    private final long procDevMajor;
-    private final long procDevMinor;
     private final Map<Integer, Proc> procs = new HashMap<>();
     private long performed;
 
@@ -167,8 +172,9 @@ final class CallEmulator {
         this.nrFchdir = table.number("fchdir").orElse(-1);
         this.nrNewfstatat = table.number("newfstatat").orElse(-1);
         this.nrStatx = table.number("statx").orElse(-1);
-        this.readlinkat = table.number("readlinkat").orElse(-1);
-        this.faccessat = table.number("faccessat").orElse(-1);
+        this.nrReadlink = table.number("readlink").orElse(-1);
+        this.nrReadlinkat = table.number("readlinkat").orElse(-1);
+        this.nrFaccessat2 = table.number("faccessat2").orElse(-1);
         int self = (int) ProcessHandle.current().pid();
         this.ownWorld = world(self);
         String pidNs = ProcFs.link(ProcFs.proc(self).resolve("ns/pid"));
@@ -180,9 +186,6 @@ final class CallEmulator {
             // no unix view: path calls then never run here (procDev -1 matches no stat)
         }
         this.procDev = dev;
-        // new_encode_dev's layout, as statx reports major and minor apart
-        this.procDevMajor = dev < 0 ? -1 : (dev & 0xfff00) >>> 8;
-        this.procDevMinor = dev < 0 ? -1 : (dev & 0xff) | ((dev >>> 12) & 0xfff00);
     }
 
     /** Calls performed here so far. */
@@ -339,9 +342,18 @@ final class CallEmulator {
         int dirfd = f.dirArg >= 0 ? (int) args[f.dirArg] : AT_FDCWD;
         boolean ofDescriptor = path.length == 0 && f.dirArg >= 0 && dirfd != AT_FDCWD
                 && (nr == nrNewfstatat && (args[3] & AT_EMPTY_PATH) != 0 || nr == nrStatx && (args[2] & AT_EMPTY_PATH) != 0);
-        if (!ofDescriptor && (!pathAllowed(path) || !sameWorld(pid))) return NOT_EMULATED;
+        if (ofDescriptor) {
+            // A stat of the thread's own descriptor: no path to resolve.
+            int fd = borrow(pid, dirfd);
+            if (fd < 0) return NOT_EMULATED;
+            long[] a = args.clone();
+            a[f.dirArg] = fd;
+            long r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
+            return written(f, pid, args, r) ? r : NOT_EMULATED;
+        }
+        if (!pathAllowed(path) || !sameWorld(pid)) return NOT_EMULATED;
         int base;
-        if (!ofDescriptor && path.length > 0 && path[0] == '/') {
+        if (path.length > 0 && path[0] == '/') {
             base = AT_FDCWD; // an absolute path ignores the directory, and deja's root is the process's
         } else if (dirfd == AT_FDCWD) {
             base = cwd(pid, tid);
@@ -349,36 +361,51 @@ final class CallEmulator {
             base = borrow(pid, dirfd);
         }
         if (base < 0 && base != AT_FDCWD) return NOT_EMULATED;
-        long[] a = args.clone();
-        long r;
-        if (f.dirArg >= 0) {
-            a[f.dirArg] = base;
-            r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
-        } else if (base == AT_FDCWD) {
-            r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
-        } else {
-            // readlink(path) and access(path) resolve from the cwd: their *at forms, from the cwd's descriptor
-            r = proxy.run(atForm(nr), atArgs(a, base), outIndex < 0 ? -1 : outIndex + 1, outLength, 1, path);
+        // Resolved here once, with no magic link on the way (a /proc/PID/exe, cwd or fd/N is the resolving
+        // process's), and refused when it ends in procfs (a /proc/self reached through a symlink is deja's).
+        int object = proxy.openPath(base, path, noFollow(nr, args));
+        if (object < 0) return object == -ENOENT || object == -ENOTDIR || object == -EACCES ? object : NOT_EMULATED;
+        try {
+            if (proxy.fileDevice(object) == procDev) return NOT_EMULATED;
+            long r = onObject(nr, args, object, outIndex, outLength, f);
+            return written(f, pid, args, r) ? r : NOT_EMULATED;
+        } finally {
+            proxy.close(object);
         }
-        // A stat that landed in procfs may have gone through /proc/self: deja's, not the thread's.
-        if (r == 0 && (nr == nrNewfstatat && proxy.outLong(STAT_DEV) == procDev || nr == nrStatx && statxInProc())) {
-            return NOT_EMULATED;
+    }
+
+    /** Whether the call acts on a trailing symlink itself rather than on what it leads to. */
+    private boolean noFollow(int nr, long[] args) {
+        if (nr == nrNewfstatat) return (args[3] & AT_SYMLINK_NOFOLLOW) != 0;
+        if (nr == nrStatx) return (args[2] & AT_SYMLINK_NOFOLLOW) != 0;
+        if (nr == nrFaccessat2) return (args[3] & AT_SYMLINK_NOFOLLOW) != 0;
+        return nr == nrReadlink || nr == nrReadlinkat;
+    }
+
+    /** The call on the O_PATH descriptor {@code object} of its path: the same call with an empty path. */
+    private long onObject(int nr, long[] args, int object, int outIndex, long outLength, Form f) {
+        byte[] empty = new byte[0];
+        if (nr == nrNewfstatat) {
+            return proxy.run(nr, new long[] {object, 0, args[2], AT_EMPTY_PATH | (args[3] & AT_NO_AUTOMOUNT), 0, 0},
+                    outIndex, outLength, 1, empty);
         }
-        return written(f, pid, args, r) ? r : NOT_EMULATED;
-    }
-
-    private boolean statxInProc() {
-        long majorMinor = proxy.outLong(STATX_DEV_MAJOR);
-        return (majorMinor & 0xffffffffL) == procDevMajor && (majorMinor >>> 32) == procDevMinor;
-    }
-
-    /** The *at form of readlink and access, which resolve from the cwd. */
-    private int atForm(int nr) {
-        return byNumber[nr].name().equals("readlink") ? readlinkat : faccessat;
-    }
-
-    private static long[] atArgs(long[] a, int base) {
-        return new long[] {base, a[0], a[1], a[2], a[3], a[4]};
+        if (nr == nrStatx) {
+            long flags = AT_EMPTY_PATH | (args[2] & ~(long) AT_SYMLINK_NOFOLLOW);
+            return proxy.run(nr, new long[] {object, 0, flags, args[3], args[4], 0}, outIndex, outLength, 1, empty);
+        }
+        if (nr == nrReadlink || nr == nrReadlinkat) {
+            long buf = args[f.outArg];
+            long size = args[f.outLengthArg];
+            long r = proxy.run(nrReadlinkat, new long[] {object, 0, buf, size, 0, 0}, outIndex < 0 ? -1 : 2, outLength,
+                    1, empty);
+            // readlinkat of an empty path names the descriptor's file; not a symlink, it answers ENOENT where
+            // readlink of its path answers EINVAL
+            return r == -ENOENT ? -EINVAL : r;
+        }
+        // access, faccessat, faccessat2: faccessat2 on the descriptor
+        long mode = f.dirArg >= 0 ? args[2] : args[1];
+        long flags = nr == nrFaccessat2 ? args[3] & AT_EACCESS : 0;
+        return proxy.run(nrFaccessat2, new long[] {object, 0, mode, AT_EMPTY_PATH | flags, 0, 0}, -1, 0, 1, empty);
     }
 
     /** Copies the output into the thread; false when it could not be written there (the kernel then runs the call). */

@@ -23,6 +23,9 @@ public final class ProxyCalls implements AutoCloseable {
     private static final long SYS_PIDFD_GETFD = 438;
     private static final long SYS_OPENAT = 257;
     private static final long SYS_CLOSE = 3;
+    private static final long SYS_OPENAT2 = 437;
+    private static final int O_NOFOLLOW = 0400000;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final int AT_FDCWD = -100;
     private static final int O_PATH = 010000000;
     private static final int O_DIRECTORY = 0200000;
@@ -41,6 +44,7 @@ public final class ProxyCalls implements AutoCloseable {
     private final MemorySegment out = arena.allocate(MAX_OUT, 16);
     private final MemorySegment path = arena.allocate(MAX_PATH + 1, 16);
     private final MemorySegment stat = arena.allocate(144, 16);
+    private final MemorySegment openHow = arena.allocate(24, 8);
     private final MemorySegment localIov = arena.allocate(16, 8);
     private final MemorySegment remoteIov = arena.allocate(16, 8);
 
@@ -71,6 +75,27 @@ public final class ProxyCalls implements AutoCloseable {
         MemorySegment.copy(bytes, 0, path, ValueLayout.JAVA_BYTE, 0, bytes.length);
         path.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
         return (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+    }
+
+    /**
+     * openat2(2) of {@code pathBytes} from directory {@code dirfd} (AT_FDCWD: deja's cwd) as an O_PATH
+     * descriptor (of a trailing symlink itself with {@code noFollow}), refusing magic links (RESOLVE_NO_MAGICLINKS:
+     * /proc/PID/exe, cwd, fd/N, whose targets are the resolving process's); the descriptor or -errno.
+     */
+    public int openPath(int dirfd, byte[] pathBytes, boolean noFollow) {
+        if (pathBytes.length > MAX_PATH) return -36; // ENAMETOOLONG
+        MemorySegment.copy(pathBytes, 0, path, ValueLayout.JAVA_BYTE, 0, pathBytes.length);
+        path.set(ValueLayout.JAVA_BYTE, pathBytes.length, (byte) 0);
+        openHow.set(ValueLayout.JAVA_LONG, 0, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
+        openHow.set(ValueLayout.JAVA_LONG, 8, 0);
+        openHow.set(ValueLayout.JAVA_LONG, 16, RESOLVE_NO_MAGICLINKS);
+        return (int) syscall(SYS_OPENAT2, dirfd, path.address(), openHow.address(), 24, 0, 0);
+    }
+
+    /** The device (st_dev, fstat(2)) of the file deja's descriptor {@code fd} names, or -errno. */
+    public long fileDevice(int fd) {
+        long r = syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0);
+        return r < 0 ? r : stat.get(ValueLayout.JAVA_LONG, 0);
     }
 
     public void close(int fd) {

@@ -1,0 +1,88 @@
+package dev.deja.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.SyscallTable;
+import dev.deja.formats.event.Event;
+import dev.deja.formats.event.SyscallEvent;
+import dev.deja.samples.Samples;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Recording performs some calls in deja's own process, at their seccomp stop (docs/performance.md, "Calls
+ * deja performs itself"). The sample {@code emulated_calls} makes them in the cases where that could answer
+ * otherwise than the kernel (a read into a read-only page, a pipe end stat'd then closed, paths through
+ * /proc/self and a symlink to it, /dev/fd): recorded, it prints what it prints natively, and its calls have
+ * the results they have with every call run in the kernel ({@code DEJA_NO_EMULATION=1}); the replay prints
+ * it again.
+ */
+class EmulationIT {
+    private static final Pattern STATS = Pattern.compile(
+            "deja: recorded (\\d+) events in (\\d+) stops \\((\\d+) calls performed by deja at one stop\\)");
+    /** Calls whose results are the same from run to run of the sample (not ids, clocks, addresses). */
+    private static final Set<String> STABLE = Set.of("read", "pread64", "lseek", "fstat", "newfstatat", "statx",
+            "getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "fcntl", "openat", "close",
+            "write");
+
+    @TempDir
+    Path home;
+
+    @Test
+    void callsDejaPerformsAnswerAsTheKernelDoes() throws Exception {
+        Path scratch = Files.createDirectories(home.resolve("scratch"));
+        String sample = Samples.path("emulated_calls");
+        Runs.Result nat = Runs.nativeRun(sample, scratch.toString());
+        assertEquals(0, nat.status(), nat.stderr());
+
+        Path rec = home.resolve("performed");
+        Runs.Result performed = Runs.deja(home, "record", "-q", "--stats", "-o", rec.toString(), "--", sample,
+                scratch.toString());
+        assertEquals(0, performed.status(), performed.stderr());
+        assertEquals(nat.stdout(), performed.stdout());
+        Matcher m = STATS.matcher(performed.stderr());
+        assertTrue(m.find(), performed.stderr());
+        long events = Long.parseLong(m.group(1));
+        long stops = Long.parseLong(m.group(2));
+        long atOneStop = Long.parseLong(m.group(3));
+        // the sample's reads, stats, readlinks, accesses, clock, random bytes and ids, at least
+        assertTrue(atOneStop >= 25, performed.stderr());
+        assertTrue(stops < 2 * events, performed.stderr());
+
+        Path recKernel = home.resolve("kernel");
+        Runs.Result kernel = Runs.run(home, List.of("env", "DEJA_NO_EMULATION=1", Runs.launcher().toString(), "record",
+                "-q", "--stats", "-o", recKernel.toString(), "--", sample, scratch.toString()));
+        assertEquals(0, kernel.status(), kernel.stderr());
+        assertEquals(nat.stdout(), kernel.stdout());
+        assertTrue(kernel.stderr().contains("(0 calls performed by deja at one stop)"), kernel.stderr());
+
+        assertEquals(stableCalls(recKernel), stableCalls(rec));
+
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+        assertEquals(nat.stdout(), replay.stdout());
+    }
+
+    /** The sample's calls as "name = result" with their outputs' lengths, for the calls of {@link #STABLE}. */
+    private static List<String> stableCalls(Path rec) throws Exception {
+        SyscallTable table = SyscallTable.of(Arch.X86_64);
+        List<String> calls = new ArrayList<>();
+        for (Event e : Runs.events(rec)) {
+            if (!(e instanceof SyscallEvent s)) continue;
+            String name = table.name(s.nr());
+            if (!STABLE.contains(name)) continue;
+            int outBytes = s.outputs().stream().mapToInt(b -> b.length()).sum();
+            calls.add(name + " = " + s.result() + " (" + outBytes + " bytes out)");
+        }
+        return calls;
+    }
+}
