@@ -72,6 +72,26 @@ class EmulationIT {
         assertEquals(nat.stdout(), replay.stdout());
     }
 
+    @Test
+    void aProgramsOwnSeccompFilterFailsTheSameCallsRecordedAndReplayed() throws Exception {
+        // Its filter's ERRNO would win over deja's SECCOMP_RET_TRACE: deja must see those calls before any filter.
+        String sample = Samples.path("own_seccomp");
+        Runs.Result nat = Runs.nativeRun(sample);
+        assertEquals(0, nat.status(), nat.stderr());
+        assertTrue(nat.stdout().contains("child: uname -1 EPERM"), nat.stdout());
+        Path rec = home.resolve("sandboxed");
+        Runs.Result recorded = Runs.deja(home, "record", "-q", "-o", rec.toString(), "--", sample);
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertEquals(nat.stdout(), recorded.stdout());
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+        assertEquals(nat.stdout(), replay.stdout());
+        SyscallTable table = SyscallTable.of(Arch.X86_64);
+        long failedUnames = Runs.events(rec).stream().filter(e -> e instanceof SyscallEvent s
+                && table.name(s.nr()).equals("uname") && s.result() == -1).count();
+        assertEquals(2, failedUnames, "the recording holds both failed unames (EPERM)");
+    }
+
     /** The sample's calls as "name = result" with their outputs' lengths, for the calls of {@link #STABLE}. */
     private static List<String> stableCalls(Path rec) throws Exception {
         SyscallTable table = SyscallTable.of(Arch.X86_64);

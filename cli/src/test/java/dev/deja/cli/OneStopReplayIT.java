@@ -84,10 +84,11 @@ class OneStopReplayIT {
 
     @Test
     void theFilterIsNotTheProgramsToSee() throws Exception {
-        // prctl(PR_GET_SECCOMP), PR_GET_NO_NEW_PRIVS and /proc/self/status as recorded (no filter then):
-        // answered from the recording, they do not show the one the replay traces through.
-        Runs.Result recorded = Runs.deja(home, "record", "-q", "-o", home.resolve("status").toString(), "--",
-                Samples.path("seccomp_status"));
+        // prctl(PR_GET_SECCOMP), PR_GET_NO_NEW_PRIVS and /proc/self/status as recorded with no filter (every call
+        // run in the kernel, DEJA_NO_EMULATION=1): answered from the recording, they do not show the one the
+        // replay traces through. (Recorded with deja's own filter, they show it: docs/limits.md.)
+        Runs.Result recorded = Runs.run(home, List.of("env", "DEJA_NO_EMULATION=1", Runs.launcher().toString(), "record",
+                "-q", "-o", home.resolve("status").toString(), "--", Samples.path("seccomp_status")));
         assertEquals(0, recorded.status(), recorded.stderr());
         assertTrue(recorded.stdout().contains("Seccomp:\t0"), recorded.stdout());
         for (String stops : new String[] {null, "2"}) {

@@ -104,6 +104,9 @@ public final class TraceSession {
     private final int nrMmap;
     private final int nrRestartSyscall;
     private final int nrPrctl;
+    private final int nrSeccomp;
+    /** prctl(2)'s PR_SET_SECCOMP. */
+    private static final long PR_SET_SECCOMP = 22;
     private final int nrClone;
     private final int nrClone3;
     /** rseq's number when the tracer {@link Tracer#refusesRseq() refuses it}, else -1. */
@@ -291,6 +294,7 @@ public final class TraceSession {
         this.nrMmap = number("mmap");
         this.nrRestartSyscall = number("restart_syscall");
         this.nrPrctl = number("prctl");
+        this.nrSeccomp = number("seccomp");
         this.watchedPages = new WatchedPages(number("mprotect"));
         this.nrClone = number("clone");
         this.nrClone3 = number("clone3");
@@ -706,7 +710,7 @@ public final class TraceSession {
      * filter, to its next filtered call, signal or process event.
      */
     private void resume(Task task, int signal) {
-        if (syscallFilter != null && launched && task.pending == null) {
+        if (syscallFilter != null && launched && task.pending == null && !task.everyEntry) {
             ptrace.resume(task.tid, signal);
         } else {
             ptrace.resumeToSyscall(task.tid, signal);
@@ -2200,7 +2204,12 @@ public final class TraceSession {
             decided(task, Decision.fail(ENOSYS));
             return true;
         }
-        if (emulator != null) emulator.entering(task.pid, nr);
+        if (emulator != null) {
+            emulator.entering(task.pid, nr);
+            if (nr == nrSeccomp || nr == nrPrctl && args[0] == PR_SET_SECCOMP) {
+                for (Task t : tasks.values()) if (t.pid == task.pid) t.everyEntry = true;
+            }
+        }
         if (!decides) {
             killOfOwnGroup(task);
             emulate(task);
@@ -2376,6 +2385,7 @@ public final class TraceSession {
             task.pid = childPid;
             task.memory = new Memory(childPid);
         }
+        task.everyEntry = parent.everyEntry; // a filter of the program's is inherited
         livePids.add(childPid);
         SpawnEvent.Kind kind = switch (event) {
             case Ptrace.EVENT_FORK -> SpawnEvent.Kind.FORK;
@@ -2842,6 +2852,12 @@ public final class TraceSession {
         long sliceCheckAt;
         /** A PTRACE_INTERRUPT was sent and its stop has not come yet. */
         boolean interruptSent;
+        /**
+         * Recording under deja's filter ({@link #emulates}): its process installed a seccomp filter of its own, which
+         * could fail or hand elsewhere a call before deja's filter stops it (a filter's ERRNO or USER_NOTIF wins over
+         * TRACE): the thread stops at every call's entry (PTRACE_SYSCALL), ahead of any filter, as without deja's.
+         */
+        boolean everyEntry;
         /** Recording: single steps left to bring a preempted thread in JIT code to an instruction a guard can patch. */
         int stepsToPoint;
         /** The process's maps while it is stepped towards a guardable point. */
