@@ -95,6 +95,9 @@ final class CallEmulator {
     private static final int ENOTDIR = 20;
     private static final int EINVAL = 22;
     private static final int F_GETFL = 3;
+    private static final int O_DIRECT = 040000;
+    /** The alignment O_DIRECT asks of a read's buffer and length (a logical block, 512 bytes at least). */
+    private static final int DIRECT_ALIGNMENT = 512;
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
     private static final int SEEK_SET = 0;
@@ -119,6 +122,7 @@ final class CallEmulator {
     private final int nrLseek;
     private final int nrGetdents64;
     private final int nrRead;
+    private final int nrPread64;
     private final int nrFcntl;
     private final int nrClockGettime;
     private final int nrGettimeofday;
@@ -162,6 +166,7 @@ final class CallEmulator {
         this.nrLseek = table.number("lseek").orElse(-1);
         this.nrGetdents64 = table.number("getdents64").orElse(-1);
         this.nrRead = table.number("read").orElse(-1);
+        this.nrPread64 = table.number("pread64").orElse(-1);
         this.nrFcntl = table.number("fcntl").orElse(-1);
         this.nrClockGettime = table.number("clock_gettime").orElse(-1);
         this.nrGettimeofday = table.number("gettimeofday").orElse(-1);
@@ -313,6 +318,11 @@ final class CallEmulator {
     private long onDescriptor(Form f, int pid, int nr, long[] args, int outIndex, long outLength) {
         int fd = borrow(pid, (int) args[f.fdArg]);
         if (fd < 0) return NOT_EMULATED;
+        if ((nr == nrRead || nr == nrPread64) && ((args[1] | args[2]) & DIRECT_ALIGNMENT - 1) != 0) {
+            // O_DIRECT wants an aligned buffer and length: deja's buffer is aligned where the thread's is not
+            long flags = proxy.run(nrFcntl, new long[] {fd, F_GETFL, 0, 0, 0, 0}, -1, 0, -1, null);
+            if (flags < 0 || (flags & O_DIRECT) != 0) return NOT_EMULATED;
+        }
         if (f.need != FileNeed.ANY) {
             int type = proxy.fileType(fd);
             boolean fits = switch (f.need) {

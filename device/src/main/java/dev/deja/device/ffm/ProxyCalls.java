@@ -41,7 +41,7 @@ public final class ProxyCalls implements AutoCloseable {
 
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment callState = Native.callState(arena);
-    private final MemorySegment out = arena.allocate(MAX_OUT, 16);
+    private final MemorySegment out = arena.allocate(MAX_OUT, 4096); // page-aligned, as O_DIRECT may need
     private final MemorySegment path = arena.allocate(MAX_PATH + 1, 16);
     private final MemorySegment stat = arena.allocate(144, 16);
     private final MemorySegment openHow = arena.allocate(24, 8);
