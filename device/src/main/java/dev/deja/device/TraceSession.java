@@ -1205,11 +1205,18 @@ public final class TraceSession {
     private void serialExit(Task task) {
         Unit u = unit(task);
         if (u.runner == task && task.keptTurn) {
-            // Back from a call it kept its turn through: it goes on, the others still wait.
+            // Back from a call it kept its turn through: it goes on, the others still wait, and its slice goes on
+            // too (restarted at each call, a thread calling faster than its slice kept the others waiting for ever).
             task.keptTurn = false;
             u.runner = null;
             task.heldStop = RunStop.EXIT;
+            long releasedAt = task.releasedAt;
+            long cpuAtRelease = task.cpuAtRelease;
+            long sliceCheckAt = task.sliceCheckAt;
             release(u, task);
+            task.releasedAt = releasedAt;
+            if (cpuAtRelease >= 0) task.cpuAtRelease = cpuAtRelease;
+            task.sliceCheckAt = sliceCheckAt;
         } else {
             wantsToRun(task, RunStop.EXIT);
         }
@@ -1255,6 +1262,10 @@ public final class TraceSession {
                 witness.hash(), witness.deepHash());
         u.runner = null;
         t.heldStop = RunStop.PREEMPTED;
+        // The end of a slice lets a waiting thread run: the policy picks among the others (a chaos policy that
+        // picked the preempted thread again by its priority kept a spinning thread running while the one it
+        // waited for never ran); with nobody else waiting it goes on.
+        schedule(u);
         u.waiting.add(t);
         schedule(u);
     }
