@@ -104,8 +104,6 @@ final class CallEmulator {
     private static final int SEEK_CUR = 1;
     /** The clocks every process reads alike (not the CPU-time clocks, which are the caller's). */
     private static final long CLOCKS_ALIKE = 1L << 0 | 1L << 1 | 1L << 4 | 1L << 5 | 1L << 6 | 1L << 7 | 1L << 11;
-    /** The offset of st_dev in struct stat (x86_64). */
-    private static final int STAT_DEV = 0;
 
     /**
      * Calls that may take a descriptor out of a table (close it, replace it, an exec's close-on-exec, an
@@ -143,7 +141,11 @@ final class CallEmulator {
     /** The procfs device, as stat reports it: a stat that lands there is the caller's own (/proc/self). */
     private final long procDev;
     private final Map<Integer, Proc> procs = new HashMap<>();
-    private long performed;
+    /** DEJA_DEBUG_EMULATION=1: the counts and time of {@link #summary}, printed at the run's end. */
+    static final boolean DEBUG = System.getenv("DEJA_DEBUG_EMULATION") != null;
+    private long spentNs;
+    private final long[] performedBy = new long[1024];
+    private final long[] refusedBy = new long[1024];
 
     /** What is known of one process. */
     private static final class Proc {
@@ -193,11 +195,6 @@ final class CallEmulator {
         this.procDev = dev;
     }
 
-    /** Calls performed here so far. */
-    long performed() {
-        return performed;
-    }
-
     /** Whether {@code nr} is one this emulator may perform (before its arguments are looked at). */
     boolean candidate(int nr) {
         return nr >= 0 && nr < byNumber.length && byNumber[nr] != null;
@@ -207,6 +204,7 @@ final class CallEmulator {
     void entering(int pid, int nr) {
         if (nr < 0 || nr >= worldChanging.length) return;
         if (descriptorClosing[nr]) giveBack();
+        if (!worldChanging[nr] && nr != nrChdir && nr != nrFchdir) return;
         Proc p = procs.get(pid);
         if (p == null) return;
         if (worldChanging[nr]) {
@@ -255,21 +253,14 @@ final class CallEmulator {
     long perform(int pid, int tid, int nr, long[] args, List<MemoryBlock> inputs) {
         Form f = candidate(nr) ? byNumber[nr] : null;
         if (f == null) return NOT_EMULATED;
+        if (!DEBUG) return performForm(f, pid, tid, nr, args, inputs);
         long t0 = System.nanoTime();
         long r = performForm(f, pid, tid, nr, args, inputs);
         spentNs += System.nanoTime() - t0;
-        if (r != NOT_EMULATED) {
-            performed++;
-            performedBy[nr]++;
-        } else {
-            refusedBy[nr]++;
-        }
+        if (r != NOT_EMULATED) performedBy[nr]++;
+        else refusedBy[nr]++;
         return r;
     }
-
-    private long spentNs;
-    private final long[] performedBy = new long[1024];
-    private final long[] refusedBy = new long[1024];
 
     /** Per call name: performed here and run in the kernel instead (DEJA_DEBUG_EMULATION's figures). */
     String summary() {
@@ -469,15 +460,13 @@ final class CallEmulator {
     static String world(int pid) {
         Path dir = ProcFs.proc(pid);
         StringBuilder b = new StringBuilder();
-        try {
-            for (String line : Files.readAllLines(dir.resolve("status"))) {
-                if (line.startsWith("Uid:") || line.startsWith("Gid:") || line.startsWith("Groups:")
-                        || line.startsWith("CapEff:") || line.startsWith("CapPrm:")) {
-                    b.append(line).append('\n');
-                }
+        List<String> status = ProcFs.lines(dir.resolve("status"));
+        if (status.isEmpty()) return null;
+        for (String line : status) {
+            if (line.startsWith("Uid:") || line.startsWith("Gid:") || line.startsWith("Groups:")
+                    || line.startsWith("CapEff:") || line.startsWith("CapPrm:")) {
+                b.append(line).append('\n');
             }
-        } catch (java.io.IOException e) {
-            return null;
         }
         for (String link : List.of("root", "ns/mnt", "ns/user")) {
             String target = ProcFs.link(dir.resolve(link));
@@ -509,8 +498,7 @@ final class CallEmulator {
         Proc p = proc(pid);
         if (p.cwd == -2) {
             p.cwd = proxy.openDirectoryPath("/proc/" + tid + "/cwd");
-            if (p.cwd >= 0 && proxy.run(nrNewfstatat, new long[] {p.cwd, 0, 0, AT_EMPTY_PATH, 0, 0}, 2, STAT_SIZE, 1,
-                    new byte[0]) == 0 && proxy.outLong(STAT_DEV) == procDev) {
+            if (p.cwd >= 0 && proxy.fileDevice(p.cwd) == procDev) {
                 proxy.close(p.cwd); // a cwd inside /proc: relative paths there name the resolving process
                 p.cwd = -1;
             }

@@ -75,18 +75,20 @@ final class ProcFs {
 
     /** The thread group of a thread, from /proc/TID/status; the tid itself when unreadable. */
     static int threadGroup(int tid) {
-        for (String line : lines(proc(tid).resolve("status"))) {
-            if (line.startsWith("Tgid:")) return Integer.parseInt(line.substring(5).trim());
-        }
-        return tid;
+        return statusNumber(tid, "Tgid:", tid);
     }
 
     /** The parent's pid of process {@code pid} (status's PPid), or -1 when it cannot be read. */
     static int parent(int pid) {
+        return statusNumber(pid, "PPid:", -1);
+    }
+
+    /** The number on /proc/PID/status's line {@code key} ("Tgid:"), or {@code otherwise} when it cannot be read. */
+    private static int statusNumber(int pid, String key, int otherwise) {
         for (String line : lines(proc(pid).resolve("status"))) {
-            if (line.startsWith("PPid:")) return Integer.parseInt(line.substring(5).trim());
+            if (line.startsWith(key)) return Integer.parseInt(line.substring(key.length()).trim());
         }
-        return -1;
+        return otherwise;
     }
 
     static ProcessContext context(int pid) {
@@ -154,7 +156,8 @@ final class ProcFs {
         }
     }
 
-    private static List<String> lines(Path file) {
+    /** A file's lines; none when it cannot be read (a process gone). */
+    static List<String> lines(Path file) {
         try {
             return Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -375,7 +375,7 @@ public final class TraceSession {
                 endWakeup();
                 endAlarm();
                 if (emulator != null) {
-                    if (System.getenv("DEJA_DEBUG_EMULATION") != null) System.err.print("deja: emulation: " + stops + " stops, " + seq + " events\n" + emulator.summary());
+                    if (CallEmulator.DEBUG) System.err.print("deja: emulation: " + stops + " stops, " + seq + " events\n" + emulator.summary());
                     emulator.closeAll();
                 }
             }
@@ -1135,9 +1135,14 @@ public final class TraceSession {
     }
 
     private void release(Unit u, Task t) {
+        running(u, t);
+        goOn(t);
+    }
+
+    /** A thread let run user code ({@link #running} done) goes on from the stop it waited at. */
+    private void goOn(Task t) {
         RunStop stop = t.heldStop;
         t.heldStop = null;
-        running(u, t);
         switch (stop) {
             case EXIT -> {
                 if (t.answeredAtEntry) {
@@ -1206,17 +1211,11 @@ public final class TraceSession {
         Unit u = unit(task);
         if (u.runner == task && task.keptTurn) {
             // Back from a call it kept its turn through: it goes on, the others still wait, and its slice goes on
-            // too (restarted at each call, a thread calling faster than its slice kept the others waiting for ever).
+            // too, not restarted as at a release (a thread calling faster than its slice kept the others waiting
+            // for ever).
             task.keptTurn = false;
-            u.runner = null;
             task.heldStop = RunStop.EXIT;
-            long releasedAt = task.releasedAt;
-            long cpuAtRelease = task.cpuAtRelease;
-            long sliceCheckAt = task.sliceCheckAt;
-            release(u, task);
-            task.releasedAt = releasedAt;
-            if (cpuAtRelease >= 0) task.cpuAtRelease = cpuAtRelease;
-            task.sliceCheckAt = sliceCheckAt;
+            goOn(task);
         } else {
             wantsToRun(task, RunStop.EXIT);
         }

@@ -31,6 +31,7 @@ public final class ProxyCalls implements AutoCloseable {
     private static final int O_DIRECTORY = 0200000;
     private static final int O_CLOEXEC = 02000000;
     private static final int S_IFMT = 0170000;
+    private static final int ENAMETOOLONG = 36;
 
     private static final MethodHandle SYSCALL = Native.variadicWithErrno("syscall", FunctionDescriptor.of(
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
@@ -71,10 +72,15 @@ public final class ProxyCalls implements AutoCloseable {
     /** An O_PATH descriptor of the directory {@code procPath} (a /proc/PID/cwd link) leads to, or -errno. */
     public int openDirectoryPath(String procPath) {
         byte[] bytes = procPath.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (bytes.length > MAX_PATH) return -36; // ENAMETOOLONG
+        if (bytes.length > MAX_PATH) return -ENAMETOOLONG;
+        putPath(bytes);
+        return (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+    }
+
+    /** {@code bytes} and a NUL into the path buffer (at most {@link #MAX_PATH}). */
+    private void putPath(byte[] bytes) {
         MemorySegment.copy(bytes, 0, path, ValueLayout.JAVA_BYTE, 0, bytes.length);
         path.set(ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
-        return (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
     }
 
     /**
@@ -83,9 +89,8 @@ public final class ProxyCalls implements AutoCloseable {
      * /proc/PID/exe, cwd, fd/N, whose targets are the resolving process's); the descriptor or -errno.
      */
     public int openPath(int dirfd, byte[] pathBytes, boolean noFollow) {
-        if (pathBytes.length > MAX_PATH) return -36; // ENAMETOOLONG
-        MemorySegment.copy(pathBytes, 0, path, ValueLayout.JAVA_BYTE, 0, pathBytes.length);
-        path.set(ValueLayout.JAVA_BYTE, pathBytes.length, (byte) 0);
+        if (pathBytes.length > MAX_PATH) return -ENAMETOOLONG;
+        putPath(pathBytes);
         openHow.set(ValueLayout.JAVA_LONG, 0, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
         openHow.set(ValueLayout.JAVA_LONG, 8, 0);
         openHow.set(ValueLayout.JAVA_LONG, 16, RESOLVE_NO_MAGICLINKS);
@@ -94,8 +99,8 @@ public final class ProxyCalls implements AutoCloseable {
 
     /** The device (st_dev, fstat(2)) of the file deja's descriptor {@code fd} names, or -errno. */
     public long fileDevice(int fd) {
-        long r = syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0);
-        return r < 0 ? r : stat.get(ValueLayout.JAVA_LONG, 0);
+        long r = fstat(fd);
+        return r < 0 ? r : stat.get(ValueLayout.JAVA_LONG, 0); // st_dev
     }
 
     public void close(int fd) {
@@ -104,9 +109,12 @@ public final class ProxyCalls implements AutoCloseable {
 
     /** The file type bits (st_mode &amp; S_IFMT, fstat(2)) of deja's descriptor {@code fd}, or -errno. */
     public int fileType(int fd) {
-        long r = syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0);
-        if (r < 0) return (int) r;
-        return stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT; // struct stat's st_mode, x86_64
+        long r = fstat(fd);
+        return r < 0 ? (int) r : stat.get(ValueLayout.JAVA_INT, 24) & S_IFMT; // struct stat's st_mode, x86_64
+    }
+
+    private long fstat(int fd) {
+        return syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0);
     }
 
     /**
@@ -122,21 +130,10 @@ public final class ProxyCalls implements AutoCloseable {
         }
         if (pathIndex >= 0) {
             if (pathBytes.length > MAX_PATH) throw new IllegalArgumentException("path of " + pathBytes.length + " bytes");
-            MemorySegment.copy(pathBytes, 0, path, ValueLayout.JAVA_BYTE, 0, pathBytes.length);
-            path.set(ValueLayout.JAVA_BYTE, pathBytes.length, (byte) 0);
+            putPath(pathBytes);
             a[pathIndex] = path.address();
         }
         return syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    }
-
-    /** A little-endian long of the scratch buffer, at {@code offset}: a field of a call's output. */
-    public long outLong(int offset) {
-        return out.get(ValueLayout.JAVA_LONG_UNALIGNED, offset);
-    }
-
-    /** Stores {@code value} at {@code offset} of the scratch buffer (an output assembled here). */
-    public void putOutLong(int offset, long value) {
-        out.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, value);
     }
 
     /**
