@@ -102,6 +102,15 @@ int main(int argc, char **argv) {
     printf("readlink of it is this program: %d\n", n > 0 && realpath(argv[0], real) && strcmp(link, real) == 0);
     snprintf(path, sizeof path, "%s/me/status", dir);
     printf("access of it: %d\n", access(path, R_OK));
+    /* a stat's answer names its device: one that ends in procfs through the symlink is left to the kernel */
+    struct stat direct, through;
+    stat("/proc/self/status", &direct);
+    stat(path, &through);
+    printf("stat of it is this process's: %d\n", direct.st_ino == through.st_ino && direct.st_dev == through.st_dev);
+    struct statx sx;
+    memset(&sx, 0, sizeof sx);
+    statx(AT_FDCWD, path, 0, STATX_INO, &sx);
+    printf("statx of it too: %d\n", sx.stx_ino == direct.st_ino);
     n = readlink("/dev/fd/0", link, sizeof link - 1);
     printf("readlink /dev/fd/0 answers: %d\n", n > 0);
     snprintf(path, sizeof path, "%s/data", dir);

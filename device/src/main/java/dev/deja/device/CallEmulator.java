@@ -2,6 +2,7 @@ package dev.deja.device;
 
 import dev.deja.device.ffm.ProxyCalls;
 import dev.deja.device.syscall.SyscallTable;
+import dev.deja.device.syscall.TraceeMemory;
 import dev.deja.formats.event.MemoryBlock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +26,9 @@ import java.util.Map;
 final class CallEmulator {
     /** The thread's call was not performed here: it runs in the kernel. */
     static final long NOT_EMULATED = Long.MIN_VALUE;
+    /** Offsets in struct statx (x86_64 and every other arch alike). */
+    private static final long STATX_DEV_MAJOR = 136;
+    private static final long STATX_DEV_MINOR = 140;
 
     /** What a call's descriptor argument must be. */
     enum FileNeed { ANY, REGULAR, DIRECTORY, SEEKABLE }
@@ -144,6 +148,10 @@ final class CallEmulator {
     /** DEJA_DEBUG_EMULATION=1: the counts and time of {@link #summary}, printed at the run's end. */
     static final boolean DEBUG = System.getenv("DEJA_DEBUG_EMULATION") != null;
     private long spentNs;
+    /** The output the last performed call wrote into its thread (outTid; -1: none), as {@link #afterPerformed} reads it. */
+    private int outTid = -1;
+    private long outAddress;
+    private long outLength;
     private final long[] performedBy = new long[1024];
     private final long[] refusedBy = new long[1024];
 
@@ -190,7 +198,7 @@ final class CallEmulator {
         try {
             dev = (long) Files.getAttribute(Path.of("/proc"), "unix:dev");
         } catch (java.io.IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            // no unix view: path calls then never run here (procDev -1 matches no stat)
+            // no unix view: path calls then never run here (procDev -1, see onPath)
         }
         this.procDev = dev;
     }
@@ -252,14 +260,37 @@ final class CallEmulator {
      */
     long perform(int pid, int tid, int nr, long[] args, List<MemoryBlock> inputs) {
         Form f = candidate(nr) ? byNumber[nr] : null;
+        outTid = -1;
+        outLength = 0;
         if (f == null) return NOT_EMULATED;
-        if (!DEBUG) return performForm(f, pid, tid, nr, args, inputs);
-        long t0 = System.nanoTime();
+        long t0 = DEBUG ? System.nanoTime() : 0;
         long r = performForm(f, pid, tid, nr, args, inputs);
-        spentNs += System.nanoTime() - t0;
-        if (r != NOT_EMULATED) performedBy[nr]++;
-        else refusedBy[nr]++;
+        if (r != NOT_EMULATED && outLength > 0) outTid = tid;
+        if (DEBUG) {
+            spentNs += System.nanoTime() - t0;
+            if (r != NOT_EMULATED) performedBy[nr]++;
+            else refusedBy[nr]++;
+        }
         return r;
+    }
+
+    /**
+     * The memory of thread {@code tid} as the call just performed for it left it: the output it wrote there
+     * is read from deja's own copy (one process_vm_readv fewer per call, and the bytes are the call's even if
+     * another thread wrote over them since). Any other read, or once another call was performed, goes to
+     * {@code thread}.
+     */
+    TraceeMemory afterPerformed(int tid, TraceeMemory thread) {
+        if (tid != outTid) return thread;
+        long from = outAddress;
+        long length = outLength;
+        return (address, dst, off, len) -> {
+            if (address >= from && len <= length && address - from <= length - len) {
+                proxy.copyOut(address - from, dst, off, len);
+                return len;
+            }
+            return thread.read(address, dst, off, len);
+        };
     }
 
     /** Per call name: performed here and run in the kernel instead (DEJA_DEBUG_EMULATION's figures). */
@@ -352,7 +383,7 @@ final class CallEmulator {
             long r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
             return written(f, pid, args, r) ? r : NOT_EMULATED;
         }
-        if (!pathAllowed(path) || !sameWorld(pid)) return NOT_EMULATED;
+        if (procDev == -1 || !pathAllowed(path) || !sameWorld(pid)) return NOT_EMULATED;
         int base;
         if (path.length > 0 && path[0] == '/') {
             base = AT_FDCWD; // an absolute path ignores the directory, and deja's root is the process's
@@ -367,12 +398,26 @@ final class CallEmulator {
         int object = proxy.openPath(base, path, noFollow(nr, args));
         if (object < 0) return object == -ENOENT || object == -ENOTDIR || object == -EACCES ? object : NOT_EMULATED;
         try {
-            if (proxy.fileDevice(object) == procDev) return NOT_EMULATED;
+            // A stat's answer names its file's device: no fstat of the object first.
+            boolean statsDevice = (nr == nrNewfstatat || nr == nrStatx) && outIndex >= 0;
+            if (!statsDevice && proxy.fileDevice(object) == procDev) return NOT_EMULATED;
             long r = onObject(nr, args, object, outIndex, outLength, f);
+            if (statsDevice && (r < 0 ? proxy.fileDevice(object) : statDevice(nr)) == procDev) return NOT_EMULATED;
             return written(f, pid, args, r) ? r : NOT_EMULATED;
         } finally {
             proxy.close(object);
         }
+    }
+
+    /** The device in the answer of the stat just run (struct stat's st_dev, or statx's stx_dev_major/minor), as fstat gives it. */
+    private long statDevice(int nr) {
+        if (nr == nrNewfstatat) return proxy.outLong(0);
+        return encodeDevice(proxy.outUnsignedInt(STATX_DEV_MAJOR), proxy.outUnsignedInt(STATX_DEV_MINOR));
+    }
+
+    /** The kernel's dev_t for user space (new_encode_dev, as struct stat's st_dev holds it). */
+    static long encodeDevice(long major, long minor) {
+        return (minor & 0xff) | (major << 8) | ((minor & ~0xffL) << 12);
     }
 
     /** Whether the call acts on a trailing symlink itself rather than on what it leads to. */
@@ -412,7 +457,11 @@ final class CallEmulator {
     /** Copies the output into the thread; false when it could not be written there (the kernel then runs the call). */
     private boolean written(Form f, int pid, long[] args, long r) {
         long n = f.written(r, args);
-        return n == 0 || proxy.writeOut(pid, args[f.outArg], n);
+        if (n == 0) return true;
+        if (!proxy.writeOut(pid, args[f.outArg], n)) return false;
+        outAddress = args[f.outArg];
+        outLength = n;
+        return true;
     }
 
     /** The path argument from the call's input blocks, without its NUL; null when it was not read whole. */

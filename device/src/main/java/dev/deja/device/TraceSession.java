@@ -828,10 +828,16 @@ public final class TraceSession {
             int deliver = 0;
             if (sig == SYSCALL_STOP) {
                 boolean serial = policy != null && launched;
+                long exitValue = 0;
+                boolean exitRead = false;
                 if ((orders && launched) || serial) {
                     MemorySegment info = syscallInfoUnlessDying(tid);
                     if (info == null) continue; // killed in its stop (a sibling's exit_group): its death comes next
                     task.atEntry = info.get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
+                    if (info.get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
+                        exitRead = true;
+                        exitValue = info.get(ValueLayout.JAVA_LONG, 24);
+                    }
                 }
                 if (serial && task.interruptSent && task.atEntry) consumeInterrupt(task);
                 if (orders && launched) {
@@ -853,7 +859,13 @@ public final class TraceSession {
                             && (call.args[3] & MAP_ANONYMOUS) == 0) {
                         mappedShared(task, call);
                     }
-                    serialExit(task);
+                    task.exitKnown = exitRead;
+                    task.exitResult = exitValue;
+                    try {
+                        serialExit(task);
+                    } finally {
+                        task.exitKnown = false; // a thread that waits for its turn reads its stop again when it goes on
+                    }
                     continue;
                 }
                 if (!syscallStop(task)) continue;
@@ -1148,6 +1160,9 @@ public final class TraceSession {
                 if (t.answeredAtEntry) {
                     t.answeredAtEntry = false;
                     returnAtEntry(t);
+                } else if (t.exitKnown) {
+                    t.exitKnown = false;
+                    if (t.pending != null) callReturned(t, t.exitResult, false);
                 } else {
                     syscallStop(t);
                 }
@@ -2267,8 +2282,9 @@ public final class TraceSession {
             if (!resultSet) task.setResult(p.skipResult);
             result = p.skipResult;
         }
+        TraceeMemory memory = (p.flags & EMULATED) != 0 ? emulator.afterPerformed(task.tid, task.memory) : task.memory;
         List<MemoryBlock> outputs = (p.flags & SyscallEvent.SKIPPED) != 0 && !skippedOutputsRead ? List.of()
-                : capture.outputs(p.nr, p.args, result, p.inputs, task.memory);
+                : capture.outputs(p.nr, p.args, result, p.inputs, memory);
         int flags = capture.flags(p.nr, p.args) | (p.flags & ~EMULATED);
         task.resultSet = (p.flags & SyscallEvent.SKIPPED) != 0 ? result : null;
         if (task.watchRelaxed) {
@@ -2853,6 +2869,12 @@ public final class TraceSession {
         long[] entryRegs;
         /** The result the tracer set at the exit stop being handled (a skipped call's to begin with), or null. */
         Long resultSet;
+        /**
+         * Recording, while its exit stop is being handled: the kernel's result, read with the
+         * PTRACE_GET_SYSCALL_INFO that told the stop an exit (a thread let go on at once does not ask again).
+         */
+        boolean exitKnown;
+        long exitResult;
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
         long releasedAt;
         long cpuAtRelease = -1;

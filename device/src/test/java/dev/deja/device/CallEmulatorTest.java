@@ -56,6 +56,15 @@ class CallEmulatorTest {
     }
 
     @Test
+    void aStatxDeviceIsEncodedAsStructStatHoldsIt() {
+        // new_encode_dev: minor's low byte, major above it, minor's high bits above bit 20 (glibc's makedev alike)
+        assertEquals(0x801, CallEmulator.encodeDevice(8, 1));
+        assertEquals(0x100023, CallEmulator.encodeDevice(0, 0x123));
+        assertEquals(0x16, CallEmulator.encodeDevice(0, 0x16));
+        assertEquals(0xfff00, CallEmulator.encodeDevice(0xfff, 0));
+    }
+
+    @Test
     void pathsThroughProcAndTheDescriptorLinksAreLeftToTheKernel() {
         for (String ok : List.of("/usr/include/stdio.h", "stdio.h", "../lib/os-release", "", "a//b/", "/procedure",
                 "/home/me/process.txt", "fdisk", "/dev/null", "/dev/shm/x")) {

@@ -136,6 +136,21 @@ public final class ProxyCalls implements AutoCloseable {
         return syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
 
+    /** The 8 bytes at {@code offset} of the last call's output. */
+    public long outLong(long offset) {
+        return out.get(ValueLayout.JAVA_LONG, offset);
+    }
+
+    /** The 4 bytes at {@code offset} of the last call's output, unsigned. */
+    public long outUnsignedInt(long offset) {
+        return Integer.toUnsignedLong(out.get(ValueLayout.JAVA_INT, offset));
+    }
+
+    /** Copies {@code len} bytes of the last call's output, from {@code offset} in it, into {@code dst[off..]}. */
+    public void copyOut(long offset, byte[] dst, int off, int len) {
+        MemorySegment.copy(out, ValueLayout.JAVA_BYTE, offset, dst, off, len);
+    }
+
     /**
      * Copies the scratch buffer's first {@code length} bytes into process {@code pid} at {@code address}
      * (process_vm_writev(2)): true when every byte was written (a page that is not writable stops it).
