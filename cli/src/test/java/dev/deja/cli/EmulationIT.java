@@ -2,6 +2,7 @@ package dev.deja.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.SyscallTable;
@@ -10,6 +11,7 @@ import dev.deja.formats.event.SyscallEvent;
 import dev.deja.samples.Samples;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -70,6 +72,37 @@ class EmulationIT {
         Runs.Result replay = Runs.deja(home, "replay", rec.toString());
         assertEquals(0, replay.status(), replay.stderr());
         assertEquals(nat.stdout(), replay.stdout());
+    }
+
+    @Test
+    void aFileSystemServedByATracedProcessIsLeftToTheKernel() throws Exception {
+        // A call deja made on it in its own process (a stat's lookup, a read, even closing its copy of the
+        // descriptor) would wait for the server, a traced process stopped until deja goes on: a deadlock.
+        assumeTrue(Host.uid() == 0, "mounting a FUSE file system needs root");
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "no /dev/fuse here");
+        Path mnt = Files.createDirectories(home.resolve("mnt"));
+        String sample = Samples.path("fuse_served");
+        List<String> privately = List.of("unshare", "-m", "--propagation", "private");
+        Runs.Result nat = Runs.run(home, join(privately, sample, mnt.toString()), Duration.ofSeconds(60));
+        assumeTrue(!nat.stderr().contains("unshare: ") && !nat.stderr().contains("mount: ")
+                && !nat.stderr().contains("/dev/fuse: "), "no FUSE mount here: " + nat.stderr());
+        assertEquals(0, nat.status(), nat.stderr());
+
+        Path rec = home.resolve("fuse");
+        Runs.Result recorded = Runs.run(home, join(privately, Runs.launcher().toString(), "record", "-q", "-o",
+                rec.toString(), "--", sample, mnt.toString()), Duration.ofSeconds(60));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertEquals(nat.stdout(), recorded.stdout());
+
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+        assertEquals(nat.stdout(), replay.stdout());
+    }
+
+    private static List<String> join(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
     }
 
     @Test

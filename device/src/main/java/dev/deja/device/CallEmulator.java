@@ -7,9 +7,12 @@ import dev.deja.formats.event.MemoryBlock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.IOException;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Recording: calls deja performs itself, in its own process, for a thread stopped at their seccomp stop,
@@ -84,6 +87,14 @@ final class CallEmulator {
             Form.plain("gettid", -1, -1, 0),
             Form.plain("getppid", -1, -1, 0));
 
+    /**
+     * File systems whose calls may wait on a server: FUSE (its server may be a traced process, stopped until
+     * deja, then blocked in the call, goes on: a deadlock), network ones, automount points. deja performs
+     * nothing on them; while one is mounted, a path is resolved here only within the mount it starts on.
+     */
+    static final Set<String> SERVED_FILE_SYSTEMS = Set.of("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "afs",
+            "glusterfs", "lustre", "autofs", "ncpfs", "coda", "davfs", "orangefs", "gfs2", "ocfs2");
+
     /** Calls after which a process's paths may resolve otherwise than deja's (credentials, root, namespaces). */
     static final List<String> WORLD_CHANGING = List.of("setuid", "setgid", "setreuid", "setregid", "setresuid",
             "setresgid", "setfsuid", "setfsgid", "setgroups", "capset", "chroot", "pivot_root", "unshare", "setns",
@@ -144,6 +155,16 @@ final class CallEmulator {
     private final String ownPidNamespace;
     /** The procfs device, as stat reports it: a stat that lands there is the caller's own (/proc/self). */
     private final long procDev;
+    /** deja's /proc/self/mountinfo, watched for changes (-2: not opened yet; below: unusable). */
+    private int mountTable = -2;
+    /** The IDs of the mounts deja may perform calls on (none of {@link #SERVED_FILE_SYSTEMS}, no FUSE). */
+    private final Set<Long> safeMounts = new HashSet<>();
+    /** The IDs of every mount in the table. */
+    private final Set<Long> listedMounts = new HashSet<>();
+    /** Whether a served file system is mounted: paths then resolve only within their start's mount. */
+    private boolean servedMounted = true;
+    /** The mount of deja's root, where an absolute path starts (-1: unknown). */
+    private long rootMount = -1;
     private final Map<Integer, Proc> procs = new HashMap<>();
     /** DEJA_DEBUG_EMULATION=1: the counts and time of {@link #summary}, printed at the run's end. */
     static final boolean DEBUG = System.getenv("DEJA_DEBUG_EMULATION") != null;
@@ -393,9 +414,14 @@ final class CallEmulator {
             base = borrow(pid, dirfd);
         }
         if (base < 0 && base != AT_FDCWD) return NOT_EMULATED;
+        // While a served file system is mounted, the walk must not enter one: it stays on the mount it starts
+        // on (RESOLVE_NO_XDEV), which must be safe (a cwd or directory descriptor is checked as it is taken).
+        refreshMounts();
+        boolean sameMount = servedMounted;
+        if (sameMount && base == AT_FDCWD && !safeMounts.contains(rootMount)) return NOT_EMULATED;
         // Resolved here once, with no magic link on the way (a /proc/PID/exe, cwd or fd/N is the resolving
         // process's), and refused when it ends in procfs (a /proc/self reached through a symlink is deja's).
-        int object = proxy.openPath(base, path, noFollow(nr, args));
+        int object = proxy.openPath(base, path, noFollow(nr, args), sameMount);
         if (object < 0) return object == -ENOENT || object == -ENOTDIR || object == -EACCES ? object : NOT_EMULATED;
         try {
             // A stat's answer names its file's device: no fstat of the object first.
@@ -537,9 +563,93 @@ final class CallEmulator {
         if (known != null) return known;
         if (p.pidfd == -2) p.pidfd = proxy.pidfdOpen(pid);
         if (p.pidfd < 0) return -1;
+        // Checked before it is borrowed: even closing deja's copy of a FUSE file asks the server (FLUSH).
+        if (!onSafeMount(pid, fd)) {
+            p.borrowed.put(fd, -1); // refused until the process may close it
+            return -1;
+        }
         int mine = proxy.borrow(p.pidfd, fd);
         if (mine >= 0) p.borrowed.put(fd, mine);
         return mine;
+    }
+
+    /**
+     * Whether descriptor {@code fd} of process {@code pid} names a file on a mount deja may perform calls on
+     * (its /proc/PID/fdinfo's mnt_id, read without touching the file): a listed one not served, or none
+     * listed for a pipe, socket or anonymous inode (a lazily unmounted file system, or another namespace's,
+     * is not listed either: refused).
+     */
+    private boolean onSafeMount(int pid, int fd) {
+        refreshMounts();
+        long id = -1;
+        Path dir = ProcFs.proc(pid);
+        for (String line : ProcFs.lines(dir.resolve("fdinfo/" + fd))) {
+            if (line.startsWith("mnt_id:")) id = Long.parseLong(line.substring(7).trim());
+        }
+        if (id < 0) return false;
+        if (safeMounts.contains(id)) return true;
+        if (listedMounts.contains(id)) return false;
+        String name = ProcFs.link(dir.resolve("fd/" + fd));
+        return name.startsWith("pipe:[") || name.startsWith("socket:[") || name.startsWith("anon_inode:");
+    }
+
+    /** Whether deja's descriptor {@code fd} (an O_PATH one: closing it asks no file system) is on a safe mount. */
+    private boolean onSafeMount(int fd) {
+        refreshMounts();
+        return safeMounts.contains(proxy.mountId(fd));
+    }
+
+    /** Reads the mount table again when it changed (once at first). */
+    private void refreshMounts() {
+        if (mountTable == -2) {
+            mountTable = proxy.openMountTable();
+        } else if (mountTable < 0 || !proxy.mountsChanged(mountTable)) {
+            return;
+        }
+        safeMounts.clear();
+        listedMounts.clear();
+        servedMounted = true;
+        rootMount = -1;
+        if (mountTable < 0) return; // no table: no mount is known safe, nothing on a file is performed
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/self/mountinfo"));
+        } catch (IOException e) {
+            return;
+        }
+        servedMounted = false;
+        for (String line : lines) {
+            Mount m = Mount.parse(line);
+            if (m == null) continue;
+            listedMounts.add(m.id());
+            if (m.served()) servedMounted = true;
+            else safeMounts.add(m.id());
+        }
+        int root = proxy.openPath(AT_FDCWD, new byte[] {'/'}, false);
+        if (root >= 0) {
+            rootMount = proxy.mountId(root);
+            proxy.close(root);
+        }
+    }
+
+    /** A line of mountinfo: the mount's ID and whether its file system is a served one. */
+    record Mount(long id, String type) {
+        static Mount parse(String line) {
+            int space = line.indexOf(' ');
+            int dash = line.indexOf(" - ");
+            if (space <= 0 || dash < 0) return null;
+            int typeEnd = line.indexOf(' ', dash + 3);
+            try {
+                return new Mount(Long.parseLong(line.substring(0, space)),
+                        line.substring(dash + 3, typeEnd < 0 ? line.length() : typeEnd));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        boolean served() {
+            return type.startsWith("fuse") || SERVED_FILE_SYSTEMS.contains(type);
+        }
     }
 
     /** The thread's cwd as a descriptor of deja's, opened once per process (again after a chdir); -1 when unusable. */
@@ -547,8 +657,9 @@ final class CallEmulator {
         Proc p = proc(pid);
         if (p.cwd == -2) {
             p.cwd = proxy.openDirectoryPath("/proc/" + tid + "/cwd");
-            if (p.cwd >= 0 && proxy.fileDevice(p.cwd) == procDev) {
-                proxy.close(p.cwd); // a cwd inside /proc: relative paths there name the resolving process
+            // a cwd inside /proc: relative paths there name the resolving process; on a served mount: see borrow
+            if (p.cwd >= 0 && (!onSafeMount(p.cwd) || proxy.fileDevice(p.cwd) == procDev)) {
+                proxy.close(p.cwd);
                 p.cwd = -1;
             }
         }
@@ -563,5 +674,7 @@ final class CallEmulator {
             dropCwd(p);
         }
         procs.clear();
+        if (mountTable >= 0) proxy.close(mountTable);
+        mountTable = -2;
     }
 }

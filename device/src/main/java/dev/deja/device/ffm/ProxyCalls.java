@@ -24,6 +24,13 @@ public final class ProxyCalls implements AutoCloseable {
     private static final long SYS_OPENAT = 257;
     private static final long SYS_CLOSE = 3;
     private static final long SYS_OPENAT2 = 437;
+    private static final long SYS_STATX = 332;
+    private static final long SYS_POLL = 7;
+    private static final long RESOLVE_NO_XDEV = 0x01;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final int AT_STATX_DONT_SYNC = 0x4000;
+    private static final int STATX_MNT_ID = 0x1000;
+    private static final short POLLPRI = 0x002;
     private static final int O_NOFOLLOW = 0400000;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final int AT_FDCWD = -100;
@@ -45,6 +52,8 @@ public final class ProxyCalls implements AutoCloseable {
     private final MemorySegment out = arena.allocate(MAX_OUT, 4096); // page-aligned, as O_DIRECT may need
     private final MemorySegment path = arena.allocate(MAX_PATH + 1, 16);
     private final MemorySegment stat = arena.allocate(144, 16);
+    private final MemorySegment statx = arena.allocate(256, 16);
+    private final MemorySegment pollFd = arena.allocate(8, 4);
     private final MemorySegment openHow = arena.allocate(24, 8);
     private final MemorySegment localIov = arena.allocate(16, 8);
     private final MemorySegment remoteIov = arena.allocate(16, 8);
@@ -89,12 +98,52 @@ public final class ProxyCalls implements AutoCloseable {
      * /proc/PID/exe, cwd, fd/N, whose targets are the resolving process's); the descriptor or -errno.
      */
     public int openPath(int dirfd, byte[] pathBytes, boolean noFollow) {
+        return openPath(dirfd, pathBytes, noFollow, false);
+    }
+
+    /**
+     * As {@link #openPath(int, byte[], boolean)}; with {@code sameMount} the path must not leave the mount it
+     * starts on (RESOLVE_NO_XDEV: -EXDEV when it would).
+     */
+    public int openPath(int dirfd, byte[] pathBytes, boolean noFollow, boolean sameMount) {
         if (pathBytes.length > MAX_PATH) return -ENAMETOOLONG;
         putPath(pathBytes);
         openHow.set(ValueLayout.JAVA_LONG, 0, O_PATH | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0));
         openHow.set(ValueLayout.JAVA_LONG, 8, 0);
-        openHow.set(ValueLayout.JAVA_LONG, 16, RESOLVE_NO_MAGICLINKS);
+        openHow.set(ValueLayout.JAVA_LONG, 16, RESOLVE_NO_MAGICLINKS | (sameMount ? RESOLVE_NO_XDEV : 0));
         return (int) syscall(SYS_OPENAT2, dirfd, path.address(), openHow.address(), 24, 0, 0);
+    }
+
+    /**
+     * The mount ID (as /proc/PID/mountinfo's first field) of the file deja's descriptor {@code fd} names, or
+     * -errno: statx(2) STATX_MNT_ID with AT_STATX_DONT_SYNC, which a FUSE or network file system answers
+     * from what it has, without asking its server.
+     */
+    public long mountId(int fd) {
+        path.set(ValueLayout.JAVA_BYTE, 0, (byte) 0);
+        long r = syscall(SYS_STATX, fd, path.address(), AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID,
+                statx.address(), 0);
+        if (r < 0) return r;
+        if ((statx.get(ValueLayout.JAVA_INT, 0) & STATX_MNT_ID) == 0) return -1; // stx_mask: not given
+        return statx.get(ValueLayout.JAVA_LONG, 144); // stx_mnt_id
+    }
+
+    /** An open descriptor of deja's /proc/self/mountinfo, to watch with {@link #mountsChanged}; or -errno. */
+    public int openMountTable() {
+        putPath("/proc/self/mountinfo".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_CLOEXEC, 0, 0, 0);
+    }
+
+    /**
+     * Whether the mount table changed since the last ask (poll(2) of a mountinfo descriptor: POLLPRI; each
+     * change is told once). A descriptor that cannot be polled answers true.
+     */
+    public boolean mountsChanged(int mountTable) {
+        pollFd.set(ValueLayout.JAVA_INT, 0, mountTable);
+        pollFd.set(ValueLayout.JAVA_SHORT, 4, POLLPRI);
+        pollFd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+        long r = syscall(SYS_POLL, pollFd.address(), 1, 0, 0, 0, 0);
+        return r != 0;
     }
 
     /** The device (st_dev, fstat(2)) of the file deja's descriptor {@code fd} names, or -errno. */
