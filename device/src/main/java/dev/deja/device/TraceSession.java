@@ -180,6 +180,8 @@ public final class TraceSession {
     private final Map<String, Unit> sharedFiles = new HashMap<>();
     /** Wakes the stop loop for time slices, free runs and the progress limit (null when none is needed). */
     private Alarm alarm;
+    /** Whether this session times anything with {@link #alarm} (started at once, or at its first deadline). */
+    private boolean alarmWanted;
     /** Free runs end by a task-clock trap (perf_event_open) until one cannot be opened here. */
     private boolean perfTraps = true;
     /** Whether any was opened: only then can a SIGTRAP be one of them (a program's own are not looked into). */
@@ -352,7 +354,10 @@ public final class TraceSession {
             this.vm = v;
             if (proxy != null) emulator = new CallEmulator(table, proxy);
             if (later) tracer.bindDeviceThread(deviceQueue::add);
-            if (policy != null || orders || points) alarm = Alarm.start();
+            // A replay times its progress from the start; a recording starts the alarm once a turn first has a
+            // slice to time (a program of one thread never has: 30-40 ms of start-up and a /bin/sh spared).
+            alarmWanted = policy != null || orders || points;
+            if (orders || points) alarm = Alarm.start();
             try {
                 if (attachPid != 0) {
                     attachAll();
@@ -720,7 +725,7 @@ public final class TraceSession {
     // ---- the stop loop ----------------------------------------------------------------------
 
     private void loop() {
-        int options = Wait.WALL | (alarm != null ? Wait.WUNTRACED : 0);
+        int options = Wait.WALL | (alarmWanted ? Wait.WUNTRACED : 0);
         lastStopNanos = System.nanoTime();
         while (!tasks.isEmpty()) {
             if (orders && !held.isEmpty()) {
@@ -749,7 +754,7 @@ public final class TraceSession {
                 status = again[1];
             } else {
                 if (awaiting.isEmpty()) {
-                    if (alarm != null) armAlarm();
+                    if (alarmWanted) armAlarm();
                     tid = wait.waitpid(-1, options);
                 } else {
                     tid = wait.waitpid(-1, options | Wait.WNOHANG);
@@ -1394,8 +1399,12 @@ public final class TraceSession {
             long limit = tracer.progressLimitNs();
             if (limit > 0) next = Math.min(next, lastStopNanos + limit);
         }
-        if (next == Long.MAX_VALUE) alarm.cancel();
-        else alarm.at(next);
+        if (next == Long.MAX_VALUE) {
+            if (alarm != null) alarm.cancel();
+        } else {
+            if (alarm == null) alarm = Alarm.start();
+            alarm.at(next);
+        }
     }
 
     private void onAlarm() {
