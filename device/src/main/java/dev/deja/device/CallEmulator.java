@@ -581,15 +581,11 @@ final class CallEmulator {
      */
     private boolean onSafeMount(int pid, int fd) {
         refreshMounts();
-        long id = -1;
-        Path dir = ProcFs.proc(pid);
-        for (String line : ProcFs.lines(dir.resolve("fdinfo/" + fd))) {
-            if (line.startsWith("mnt_id:")) id = Long.parseLong(line.substring(7).trim());
-        }
+        long id = proxy.descriptorMountId(pid, fd);
         if (id < 0) return false;
         if (safeMounts.contains(id)) return true;
         if (listedMounts.contains(id)) return false;
-        String name = ProcFs.link(dir.resolve("fd/" + fd));
+        String name = ProcFs.link(ProcFs.proc(pid).resolve("fd/" + fd));
         return name.startsWith("pipe:[") || name.startsWith("socket:[") || name.startsWith("anon_inode:");
     }
 

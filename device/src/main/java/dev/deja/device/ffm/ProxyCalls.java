@@ -26,6 +26,7 @@ public final class ProxyCalls implements AutoCloseable {
     private static final long SYS_OPENAT2 = 437;
     private static final long SYS_STATX = 332;
     private static final long SYS_POLL = 7;
+    private static final long SYS_READ = 0;
     private static final long RESOLVE_NO_XDEV = 0x01;
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int AT_STATX_DONT_SYNC = 0x4000;
@@ -54,6 +55,7 @@ public final class ProxyCalls implements AutoCloseable {
     private final MemorySegment stat = arena.allocate(144, 16);
     private final MemorySegment statx = arena.allocate(256, 16);
     private final MemorySegment pollFd = arena.allocate(8, 4);
+    private final MemorySegment info = arena.allocate(4096, 8);
     private final MemorySegment openHow = arena.allocate(24, 8);
     private final MemorySegment localIov = arena.allocate(16, 8);
     private final MemorySegment remoteIov = arena.allocate(16, 8);
@@ -126,6 +128,46 @@ public final class ProxyCalls implements AutoCloseable {
         if (r < 0) return r;
         if ((statx.get(ValueLayout.JAVA_INT, 0) & STATX_MNT_ID) == 0) return -1; // stx_mask: not given
         return statx.get(ValueLayout.JAVA_LONG, 144); // stx_mnt_id
+    }
+
+    /**
+     * The mount ID of descriptor {@code fd} of process {@code pid}, from /proc/PID/fdinfo/FD ("mnt_id:"),
+     * read without touching the file; -1 when it cannot be read.
+     */
+    public long descriptorMountId(int pid, int fd) {
+        putPath(("/proc/" + pid + "/fdinfo/" + fd).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        int file = (int) syscall(SYS_OPENAT, AT_FDCWD, path.address(), O_CLOEXEC, 0, 0, 0);
+        if (file < 0) return -1;
+        long n;
+        try {
+            n = syscall(SYS_READ, file, info.address(), info.byteSize(), 0, 0, 0);
+        } finally {
+            close(file);
+        }
+        return n <= 0 ? -1 : field(info.asSlice(0, n), "mnt_id:");
+    }
+
+    /** The decimal number after {@code key} at the start of a line of {@code text}, or -1. */
+    static long field(MemorySegment text, String key) {
+        long size = text.byteSize();
+        for (long line = 0; line < size; ) {
+            boolean match = line + key.length() <= size;
+            for (int i = 0; match && i < key.length(); i++) {
+                match = text.get(ValueLayout.JAVA_BYTE, line + i) == key.charAt(i);
+            }
+            if (match) {
+                long at = line + key.length();
+                while (at < size && (text.get(ValueLayout.JAVA_BYTE, at) == ' ' || text.get(ValueLayout.JAVA_BYTE, at) == '\t')) at++;
+                long value = -1;
+                for (byte b; at < size && (b = text.get(ValueLayout.JAVA_BYTE, at)) >= '0' && b <= '9'; at++) {
+                    value = (value < 0 ? 0 : value * 10) + (b - '0');
+                }
+                return value;
+            }
+            while (line < size && text.get(ValueLayout.JAVA_BYTE, line) != '\n') line++;
+            line++;
+        }
+        return -1;
     }
 
     /** An open descriptor of deja's /proc/self/mountinfo, to watch with {@link #mountsChanged}; or -errno. */
