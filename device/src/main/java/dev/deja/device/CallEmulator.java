@@ -531,7 +531,10 @@ final class CallEmulator {
         return p.sameWorld;
     }
 
-    /** A process's credentials, capabilities, root and namespaces, as one comparable string; null when unreadable. */
+    /**
+     * A process's credentials, capabilities, root, namespaces and security label, as one comparable string;
+     * null when unreadable.
+     */
     static String world(int pid) {
         Path dir = ProcFs.proc(pid);
         StringBuilder b = new StringBuilder();
@@ -548,6 +551,9 @@ final class CallEmulator {
             if (target.isEmpty()) return null;
             b.append(link).append('=').append(target).append('\n');
         }
+        // A security module's label (SELinux, AppArmor, Smack: attr/current; none here reads as nothing, alike
+        // for every process): a confined program may not stat or read what deja, unconfined, may.
+        b.append("label=").append(String.join("\n", ProcFs.lines(dir.resolve("attr/current")))).append('\n');
         return b.toString();
     }
 

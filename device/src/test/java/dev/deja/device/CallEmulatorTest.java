@@ -56,6 +56,19 @@ class CallEmulatorTest {
     }
 
     @Test
+    void aChildOfTheSameCredentialsLivesInTheSameWorldLabelIncluded() throws Exception {
+        String own = CallEmulator.world((int) ProcessHandle.current().pid());
+        assertTrue(own != null && own.contains("\nlabel="), own);
+        Process child = new ProcessBuilder("sleep", "5").start();
+        try {
+            assertEquals(own, CallEmulator.world((int) child.pid()));
+        } finally {
+            child.destroyForcibly().waitFor();
+        }
+        assertNull(CallEmulator.world(Integer.MAX_VALUE)); // no such process
+    }
+
+    @Test
     void aStatxDeviceIsEncodedAsStructStatHoldsIt() {
         // new_encode_dev: minor's low byte, major above it, minor's high bits above bit 20 (glibc's makedev alike)
         assertEquals(0x801, CallEmulator.encodeDevice(8, 1));
