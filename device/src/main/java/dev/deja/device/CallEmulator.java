@@ -1,5 +1,11 @@
 package dev.deja.device;
 
+import static dev.deja.device.syscall.AtFlags.AT_EACCESS;
+import static dev.deja.device.syscall.AtFlags.AT_EMPTY_PATH;
+import static dev.deja.device.syscall.AtFlags.AT_FDCWD;
+import static dev.deja.device.syscall.AtFlags.AT_NO_AUTOMOUNT;
+import static dev.deja.device.syscall.AtFlags.AT_SYMLINK_NOFOLLOW;
+
 import dev.deja.device.ffm.ProxyCalls;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.syscall.TraceeMemory;
@@ -100,11 +106,6 @@ final class CallEmulator {
             "setresgid", "setfsuid", "setfsgid", "setgroups", "capset", "chroot", "pivot_root", "unshare", "setns",
             "mount", "umount2", "move_mount", "fsmount", "open_tree");
 
-    private static final int AT_FDCWD = -100;
-    private static final int AT_EMPTY_PATH = 0x1000;
-    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
-    private static final int AT_NO_AUTOMOUNT = 0x800;
-    private static final int AT_EACCESS = 0x200;
     private static final int ENOENT = 2;
     private static final int EACCES = 13;
     private static final int ENOTDIR = 20;

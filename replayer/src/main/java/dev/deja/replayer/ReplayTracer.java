@@ -1,5 +1,7 @@
 package dev.deja.replayer;
 
+import static dev.deja.device.syscall.AtFlags.AT_FDCWD;
+
 import dev.deja.device.DebugAgent;
 import dev.deja.device.Decision;
 import dev.deja.device.DeviceException;
@@ -106,7 +108,6 @@ final class ReplayTracer implements Tracer {
     private static final long CLONE_VFORK = 0x4000;
     private static final long CLONE_VM = 0x100;
     private static final long CLONE_PARENT_SETTID = 0x100000;
-    private static final int AT_FDCWD = -100;
     private static final int AT_RANDOM = 25;
     private static final int O_RDONLY_CLOEXEC = 0x80000;
     private static final int O_RDWR_CLOEXEC = 0x80002;

@@ -1,5 +1,7 @@
 package dev.deja.cli.debug;
 
+import static dev.deja.device.syscall.AtFlags.AT_FDCWD;
+
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.MemoryBlock;
@@ -19,7 +21,6 @@ import java.util.TreeMap;
  */
 final class FdTable {
     private static final long O_CLOEXEC = 0x80000;
-    private static final int AT_FDCWD = -100;
 
     /** One open descriptor: what it refers to, the event that opened it (-1 inherited), close-on-exec. */
     record Open(int fd, String what, long openedAt, boolean cloexec) {

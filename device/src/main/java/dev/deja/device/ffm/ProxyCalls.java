@@ -1,5 +1,9 @@
 package dev.deja.device.ffm;
 
+import static dev.deja.device.syscall.AtFlags.AT_EMPTY_PATH;
+import static dev.deja.device.syscall.AtFlags.AT_FDCWD;
+import static dev.deja.device.syscall.AtFlags.AT_STATX_DONT_SYNC;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -28,13 +32,10 @@ public final class ProxyCalls implements AutoCloseable {
     private static final long SYS_POLL = 7;
     private static final long SYS_READ = 0;
     private static final long RESOLVE_NO_XDEV = 0x01;
-    private static final int AT_EMPTY_PATH = 0x1000;
-    private static final int AT_STATX_DONT_SYNC = 0x4000;
     private static final int STATX_MNT_ID = 0x1000;
     private static final short POLLPRI = 0x002;
     private static final int O_NOFOLLOW = 0400000;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
-    private static final int AT_FDCWD = -100;
     private static final int O_PATH = 010000000;
     private static final int O_DIRECTORY = 0200000;
     private static final int O_CLOEXEC = 02000000;

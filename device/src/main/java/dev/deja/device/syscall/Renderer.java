@@ -576,7 +576,7 @@ public final class Renderer {
     // ---------------------------------------------------------------- pieces
 
     private String dirfd(long v) {
-        return (int) v == -100 ? "AT_FDCWD" : Integer.toString((int) v);
+        return (int) v == AtFlags.AT_FDCWD ? "AT_FDCWD" : Integer.toString((int) v);
     }
 
     private static String sig(int s) {

@@ -1,5 +1,7 @@
 package dev.deja.device.tracer;
 
+import static dev.deja.device.syscall.AtFlags.AT_FDCWD;
+
 import dev.deja.device.Decision;
 import dev.deja.device.SyscallEntry;
 import dev.deja.device.SyscallInterest;
@@ -712,7 +714,6 @@ public final class StraceTracer implements Tracer {
         return paths;
     }
 
-    private static final int AT_FDCWD = -100;
     private static final Set<String> FD_PAIR_CALLS = Set.of("pipe", "pipe2", "socketpair");
     private static final java.util.regex.Pattern FD_PAIR = java.util.regex.Pattern.compile("\\[(\\d+), (\\d+)\\]");
 
