@@ -27,10 +27,11 @@ import java.util.Set;
  * reads of regular files and directories through a copy of the thread's descriptor (pidfd_getfd: the
  * same open file, so the same offset moves), the stat family, readlink and access on paths resolved as
  * the thread would resolve them, the clocks, random bytes, and the thread's own ids. The recording is
- * the same as when the kernel runs them (the outputs are read back from the thread's memory as ever).
- * Anything unusual runs in the kernel as before: a descriptor of another kind, a path through /proc or
- * /dev/fd (those name the process that resolves them), a process whose credentials, root or mount
- * namespace differ from deja's, an output that cannot be written.
+ * the same as when the kernel runs them (its outputs are the bytes written into the thread, see
+ * {@link #afterPerformed}). Anything unusual runs in the kernel as before: a descriptor of another kind,
+ * a path through /proc or /dev/fd (those name the process that resolves them), a process whose
+ * credentials, root, namespaces or security label differ from deja's, a file on a FUSE or network file
+ * system (its server may be a traced process), an output that cannot be written.
  */
 final class CallEmulator {
     /** The thread's call was not performed here: it runs in the kernel. */
@@ -162,8 +163,6 @@ final class CallEmulator {
     private final Set<Long> safeMounts = new HashSet<>();
     /** The IDs of every mount in the table. */
     private final Set<Long> listedMounts = new HashSet<>();
-    /** Whether a served file system is mounted: paths then resolve only within their start's mount. */
-    private boolean servedMounted = true;
     /** The mount of deja's root, where an absolute path starts (-1: unknown). */
     private long rootMount = -1;
     private final Map<Integer, Proc> procs = new HashMap<>();
@@ -335,7 +334,7 @@ final class CallEmulator {
         long outLength = f.outArg >= 0 && args[f.outArg] != 0 ? f.outLength(args) : 0;
         if (outLength < 0 || outLength > ProxyCalls.MAX_OUT) return NOT_EMULATED;
         int outIndex = outLength > 0 ? f.outArg : -1;
-        if (f.fdArg >= 0) return onDescriptor(f, pid, nr, args, outIndex, outLength);
+        if (f.fdArg >= 0) return onDescriptor(f, pid, nr, args, f.fdArg, outIndex, outLength, -1, null);
         if (f.pathArg >= 0) return onPath(f, pid, tid, nr, args, inputs, outIndex, outLength);
         long r = proxy.run(nr, args, outIndex, outLength, -1, null);
         return written(f, pid, args, r) ? r : NOT_EMULATED;
@@ -359,8 +358,13 @@ final class CallEmulator {
         return p.ppid < 0 ? NOT_EMULATED : p.ppid;
     }
 
-    private long onDescriptor(Form f, int pid, int nr, long[] args, int outIndex, long outLength) {
-        int fd = borrow(pid, (int) args[f.fdArg]);
+    /**
+     * The call on a copy of the thread's descriptor argument {@code fdArg} ({@code pathArg}: an empty path
+     * argument, -1 for none).
+     */
+    private long onDescriptor(Form f, int pid, int nr, long[] args, int fdArg, int outIndex, long outLength,
+                              int pathArg, byte[] path) {
+        int fd = borrow(pid, (int) args[fdArg]);
         if (fd < 0) return NOT_EMULATED;
         if ((nr == nrRead || nr == nrPread64) && ((args[1] | args[2]) & DIRECT_ALIGNMENT - 1) != 0) {
             // O_DIRECT wants an aligned buffer and length: deja's buffer is aligned where the thread's is not
@@ -378,11 +382,11 @@ final class CallEmulator {
             if (!fits) return NOT_EMULATED;
         }
         long[] a = args.clone();
-        a[f.fdArg] = fd;
+        a[fdArg] = fd;
         // A read or getdents moves the open file's offset: put back if the output cannot be written.
         long before = nr == nrGetdents64 ? proxy.run(nrLseek, new long[] {fd, 0, SEEK_CUR, 0, 0, 0}, -1, 0, -1, null) : 0;
         if (before < 0) return NOT_EMULATED;
-        long r = proxy.run(nr, a, outIndex, outLength, -1, null);
+        long r = proxy.run(nr, a, outIndex, outLength, pathArg, path);
         if (written(f, pid, args, r)) return r;
         if (nr == nrRead && r > 0) proxy.run(nrLseek, new long[] {fd, -r, SEEK_CUR, 0, 0, 0}, -1, 0, -1, null);
         if (nr == nrGetdents64) proxy.run(nrLseek, new long[] {fd, before, SEEK_SET, 0, 0, 0}, -1, 0, -1, null);
@@ -396,15 +400,8 @@ final class CallEmulator {
         int dirfd = f.dirArg >= 0 ? (int) args[f.dirArg] : AT_FDCWD;
         boolean ofDescriptor = path.length == 0 && f.dirArg >= 0 && dirfd != AT_FDCWD
                 && (nr == nrNewfstatat && (args[3] & AT_EMPTY_PATH) != 0 || nr == nrStatx && (args[2] & AT_EMPTY_PATH) != 0);
-        if (ofDescriptor) {
-            // A stat of the thread's own descriptor: no path to resolve.
-            int fd = borrow(pid, dirfd);
-            if (fd < 0) return NOT_EMULATED;
-            long[] a = args.clone();
-            a[f.dirArg] = fd;
-            long r = proxy.run(nr, a, outIndex, outLength, f.pathArg, path);
-            return written(f, pid, args, r) ? r : NOT_EMULATED;
-        }
+        // A stat of the thread's own descriptor: no path to resolve.
+        if (ofDescriptor) return onDescriptor(f, pid, nr, args, f.dirArg, outIndex, outLength, f.pathArg, path);
         if (procDev == -1 || !pathAllowed(path) || !sameWorld(pid)) return NOT_EMULATED;
         int base;
         if (path.length > 0 && path[0] == '/') {
@@ -418,7 +415,7 @@ final class CallEmulator {
         // While a served file system is mounted, the walk must not enter one: it stays on the mount it starts
         // on (RESOLVE_NO_XDEV), which must be safe (a cwd or directory descriptor is checked as it is taken).
         refreshMounts();
-        boolean sameMount = servedMounted;
+        boolean sameMount = servedMounted();
         if (sameMount && base == AT_FDCWD && !safeMounts.contains(rootMount)) return NOT_EMULATED;
         // Resolved here once, with no magic link on the way (a /proc/PID/exe, cwd or fd/N is the resolving
         // process's), and refused when it ends in procfs (a /proc/self reached through a symlink is deja's).
@@ -611,7 +608,6 @@ final class CallEmulator {
         }
         safeMounts.clear();
         listedMounts.clear();
-        servedMounted = true;
         rootMount = -1;
         if (mountTable < 0) return; // no table: no mount is known safe, nothing on a file is performed
         List<String> lines;
@@ -620,19 +616,22 @@ final class CallEmulator {
         } catch (IOException e) {
             return;
         }
-        servedMounted = false;
         for (String line : lines) {
             Mount m = Mount.parse(line);
             if (m == null) continue;
             listedMounts.add(m.id());
-            if (m.served()) servedMounted = true;
-            else safeMounts.add(m.id());
+            if (!m.served()) safeMounts.add(m.id());
         }
-        int root = proxy.openPath(AT_FDCWD, new byte[] {'/'}, false);
+        int root = proxy.openPath(AT_FDCWD, new byte[] {'/'}, false, false);
         if (root >= 0) {
             rootMount = proxy.mountId(root);
             proxy.close(root);
         }
+    }
+
+    /** Whether a served file system is mounted (or the table is unknown): paths then resolve only within their start's mount. */
+    private boolean servedMounted() {
+        return listedMounts.isEmpty() || safeMounts.size() < listedMounts.size();
     }
 
     /** A line of mountinfo: the mount's ID and whether its file system is a served one. */

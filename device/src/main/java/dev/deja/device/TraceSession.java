@@ -838,11 +838,10 @@ public final class TraceSession {
                 if ((orders && launched) || serial) {
                     MemorySegment info = syscallInfoUnlessDying(tid);
                     if (info == null) continue; // killed in its stop (a sibling's exit_group): its death comes next
-                    task.atEntry = info.get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_ENTRY;
-                    if (info.get(ValueLayout.JAVA_BYTE, 0) == Ptrace.SYSCALL_INFO_EXIT) {
-                        exitRead = true;
-                        exitValue = info.get(ValueLayout.JAVA_LONG, 24);
-                    }
+                    byte op = info.get(ValueLayout.JAVA_BYTE, 0);
+                    task.atEntry = op == Ptrace.SYSCALL_INFO_ENTRY;
+                    exitRead = op == Ptrace.SYSCALL_INFO_EXIT;
+                    if (exitRead) exitValue = info.get(ValueLayout.JAVA_LONG, 24);
                 }
                 if (serial && task.interruptSent && task.atEntry) consumeInterrupt(task);
                 if (orders && launched) {

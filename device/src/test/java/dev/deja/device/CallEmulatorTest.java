@@ -69,6 +69,23 @@ class CallEmulatorTest {
     }
 
     @Test
+    void aMountInfoLineGivesItsIdAndWhetherAServerAnswersItsCalls() {
+        CallEmulator.Mount root = CallEmulator.Mount.parse(
+                "25 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw");
+        assertEquals(new CallEmulator.Mount(25, "ext4"), root);
+        assertFalse(root.served());
+        // optional fields before the separator, a FUSE subtype, network and automount types
+        assertTrue(CallEmulator.Mount.parse("812 25 0:91 / /tmp/m rw,nosuid,nodev shared:7 master:2 - fuse.sshfs host:/ rw")
+                .served());
+        assertTrue(CallEmulator.Mount.parse("90 25 0:50 / /mnt/n rw - nfs4 srv:/x rw,vers=4.2").served());
+        assertTrue(CallEmulator.Mount.parse("91 25 0:51 / /net rw - autofs systemd-1 rw").served());
+        assertFalse(CallEmulator.Mount.parse("92 25 0:52 / /tmp rw - tmpfs tmpfs rw").served());
+        // no separator, no number: not a mount line
+        assertNull(CallEmulator.Mount.parse("25 1 254:0 / / rw"));
+        assertNull(CallEmulator.Mount.parse("x 1 254:0 / / rw - ext4 /dev/vda rw"));
+    }
+
+    @Test
     void aStatxDeviceIsEncodedAsStructStatHoldsIt() {
         // new_encode_dev: minor's low byte, major above it, minor's high bits above bit 20 (glibc's makedev alike)
         assertEquals(0x801, CallEmulator.encodeDevice(8, 1));

@@ -98,15 +98,8 @@ public final class ProxyCalls implements AutoCloseable {
     /**
      * openat2(2) of {@code pathBytes} from directory {@code dirfd} (AT_FDCWD: deja's cwd) as an O_PATH
      * descriptor (of a trailing symlink itself with {@code noFollow}), refusing magic links (RESOLVE_NO_MAGICLINKS:
-     * /proc/PID/exe, cwd, fd/N, whose targets are the resolving process's); the descriptor or -errno.
-     */
-    public int openPath(int dirfd, byte[] pathBytes, boolean noFollow) {
-        return openPath(dirfd, pathBytes, noFollow, false);
-    }
-
-    /**
-     * As {@link #openPath(int, byte[], boolean)}; with {@code sameMount} the path must not leave the mount it
-     * starts on (RESOLVE_NO_XDEV: -EXDEV when it would).
+     * /proc/PID/exe, cwd, fd/N, whose targets are the resolving process's), and with {@code sameMount} any
+     * path that leaves the mount it starts on (RESOLVE_NO_XDEV: -EXDEV); the descriptor or -errno.
      */
     public int openPath(int dirfd, byte[] pathBytes, boolean noFollow, boolean sameMount) {
         if (pathBytes.length > MAX_PATH) return -ENAMETOOLONG;
