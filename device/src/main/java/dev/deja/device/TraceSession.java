@@ -843,7 +843,7 @@ public final class TraceSession {
                     exitRead = op == Ptrace.SYSCALL_INFO_EXIT;
                     if (exitRead) exitValue = info.get(ValueLayout.JAVA_LONG, 24);
                 }
-                if (serial && task.interruptSent && task.atEntry) consumeInterrupt(task);
+                if (serial && task.interruptSent && task.atEntry && !consumeInterrupt(task)) continue;
                 if (orders && launched) {
                     if (!tracer.mayContinue(task, task.atEntry ? RunStop.ENTRY : RunStop.EXIT)) {
                         task.heldStop = task.atEntry ? RunStop.ENTRY : RunStop.EXIT;
@@ -1253,8 +1253,7 @@ public final class TraceSession {
         }
         task.atEntry = true;
         if (task.interruptSent) {
-            consumeInterrupt(task);
-            ptrace.resume(task.tid, 0);
+            if (consumeInterrupt(task)) ptrace.resume(task.tid, 0);
             return;
         }
         if (!syscallStop(task, true)) return;
@@ -1352,34 +1351,50 @@ public final class TraceSession {
      * still be pending and would cut a blocking call short. Its call becomes a getpid, and at that
      * call's exit the thread is set to issue its own call again; the pending interrupt, if any,
      * stops it on the way (before any instruction of its own runs). Then it is back in the same
-     * entry stop, with nothing recorded.
+     * entry stop, with nothing recorded. False when it was killed meanwhile (a sibling's exit_group):
+     * its end is the stop loop's.
      */
-    private void consumeInterrupt(Task t) {
+    private boolean consumeInterrupt(Task t) {
         t.interruptSent = false;
-        long[] saved = ptrace.getRegsArray(t.tid);
-        long[] harmless = saved.clone();
-        harmless[X86Regs.ORIG_RAX] = number("getpid");
-        ptrace.setRegs(t.tid, harmless);
-        expectStop(t, SYSCALL_STOP, -1, "the exit of an injected getpid");
-        long[] again = saved.clone();
-        again[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
-        again[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
-        ptrace.setRegs(t.tid, again);
-        int got = expectStop(t, SYSCALL_STOP, Signals.SIGTRAP | (Ptrace.EVENT_STOP << 8), "the call's entry again");
-        if (got != SYSCALL_STOP) expectStop(t, SYSCALL_STOP, -1, "the call's entry after the interrupt");
-        ptrace.setRegs(t.tid, saved);
+        try {
+            long[] saved = ptrace.getRegsArray(t.tid);
+            long[] harmless = saved.clone();
+            harmless[X86Regs.ORIG_RAX] = number("getpid");
+            ptrace.setRegs(t.tid, harmless);
+            if (expectStop(t, SYSCALL_STOP, -1, "the exit of an injected getpid") < 0) return false;
+            long[] again = saved.clone();
+            again[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
+            again[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
+            ptrace.setRegs(t.tid, again);
+            int got = expectStop(t, SYSCALL_STOP, Signals.SIGTRAP | (Ptrace.EVENT_STOP << 8), "the call's entry again");
+            if (got < 0 || got != SYSCALL_STOP && expectStop(t, SYSCALL_STOP, -1, "the call's entry after the interrupt") < 0) {
+                return false;
+            }
+            ptrace.setRegs(t.tid, saved);
+            return true;
+        } catch (NativeCallException e) {
+            if (e.errno() != ESRCH) throw e;
+            return false; // killed in its stop (a sibling's exit_group): its death comes next
+        }
     }
 
-    /** Resumes {@code t} to its next syscall stop and returns the stop's bits, one of the two expected. */
+    /**
+     * Resumes {@code t} to its next syscall stop and returns the stop's bits, one of the two expected; -1 when
+     * it was killed meanwhile (a sibling's exit_group: its exit event or end goes back to the stop loop).
+     */
     private int expectStop(Task t, int stopBits, int orBits, String what) {
         ptrace.resumeToSyscall(t.tid, 0);
         int got = wait.waitpid(t.tid, Wait.WALL);
         int status = wait.status();
-        if (got != t.tid || !Wait.stopped(status) || ((status >> 8) != stopBits && (status >> 8) != orBits)) {
-            throw new DeviceException("tid " + t.tid + " did not reach " + what + " (wait status 0x"
-                    + Integer.toHexString(status) + ")");
+        if (got == t.tid && Wait.stopped(status) && ((status >> 8) == stopBits || (status >> 8) == orBits)) {
+            return status >> 8;
         }
-        return status >> 8;
+        if (got == t.tid && (!Wait.stopped(status) || Wait.ptraceEvent(status) == Ptrace.EVENT_EXIT)) {
+            redelivered.add(new int[] {got, status});
+            return -1;
+        }
+        throw new DeviceException("tid " + t.tid + " did not reach " + what + " (wait status 0x"
+                + Integer.toHexString(status) + ")");
     }
 
     /** Before a wait: the next moment something must happen without a stop (a slice, a free run, the progress limit). */
@@ -2274,7 +2289,12 @@ public final class TraceSession {
         if (emulator == null || task.entryRegs == null || p == null || p.flags != 0 || !emulator.candidate(p.nr)) return;
         long r = emulator.perform(task.pid, task.tid, p.nr, p.args, p.inputs);
         if (r == CallEmulator.NOT_EMULATED) return;
-        setSkipped(task, p.args, r);
+        try {
+            setSkipped(task, p.args, r);
+        } catch (NativeCallException e) {
+            if (e.errno() != ESRCH) throw e;
+            return; // killed in its stop (a sibling's exit_group): the call never returns, its death comes next
+        }
         task.pending = new Pending(p.seq, p.time, p.nr, p.args, p.inputs, EMULATED, r, p.tid);
     }
 
