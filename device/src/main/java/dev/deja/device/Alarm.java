@@ -15,6 +15,12 @@ final class Alarm implements AutoCloseable {
     private final int helperPid;
     private final Thread timer;
     private volatile long deadline = Long.MAX_VALUE;
+    /**
+     * The deadline the timer thread sleeps towards (MAX_VALUE: none). A deadline moved later needs no
+     * wake-up: the timer wakes at the earlier one, sees the new one and sleeps on. The replay's
+     * progress limit moves at every stop, and waking the timer for each cost a context switch a stop.
+     */
+    private volatile long sleepingUntil = Long.MAX_VALUE;
     private volatile boolean closed;
     /** A thread on a free run: stopped (SIGSTOP, which it cannot block) once its CPU time reaches a mark. */
     private final java.util.concurrent.atomic.AtomicReference<PendingStop> watch = new java.util.concurrent.atomic.AtomicReference<>();
@@ -51,7 +57,9 @@ final class Alarm implements AutoCloseable {
     void at(long nanoTime) {
         if (deadline == nanoTime) return;
         deadline = nanoTime;
-        LockSupport.unpark(timer);
+        // The timer sets sleepingUntil before it reads deadline again, this reads it after writing deadline:
+        // one of the two sees the other's write, so an earlier deadline is never slept through.
+        if (nanoTime < sleepingUntil) LockSupport.unpark(timer);
     }
 
     void cancel() {
@@ -88,6 +96,7 @@ final class Alarm implements AutoCloseable {
         while (!closed) {
             PendingStop w = watch.get();
             if (w != null) {
+                sleepingUntil = Long.MAX_VALUE; // here every new deadline wakes it
                 long left = w.atNanos() - System.nanoTime();
                 if (left <= 0) {
                     if (watch.compareAndSet(w, null)) Signals.tgkill(w.pid(), w.tid(), Signals.SIGSTOP);
@@ -101,6 +110,8 @@ final class Alarm implements AutoCloseable {
                 }
             }
             long d = deadline;
+            sleepingUntil = d;
+            if (deadline != d) continue;
             if (d == Long.MAX_VALUE) {
                 LockSupport.park(this);
                 continue;

@@ -148,6 +148,8 @@ public final class TraceSession {
      * stop, where a skipped call gets its number -1 and its result and goes on with PTRACE_CONT.
      */
     private final boolean oneStop;
+    /** The tracer takes mapping events ({@link Tracer#wantsMappings}). */
+    private final boolean wantsMappings;
     /**
      * Recording under the scheduler: every call stops at its seccomp stop, where the calls deja can perform
      * itself ({@link CallEmulator}) are done and over, and the others go on to their exit stop.
@@ -310,6 +312,7 @@ public final class TraceSession {
         this.skippedOutputsRead = tracer.readsOutputsOfSkippedCalls();
         // Attached processes run with every call stopping: the filter is installed at launch only.
         // A process let go at its exec keeps the filter, whose calls would then fail with ENOSYS: none.
+        this.wantsMappings = tracer.wantsMappings();
         this.oneStop = decides && attachPid == 0 && debug == null && policy == null && !later && !detachAtExec
                 && tracer.answersAtOneStop();
         this.emulates = policy != null && attachPid == 0 && debug == null && !detachAtExec && !later
@@ -2382,6 +2385,10 @@ public final class TraceSession {
     }
 
     private void mapped(Task task, long address, Pending p) {
+        if (!wantsMappings) {
+            ++seq;
+            return;
+        }
         Path source = ProcFs.proc(task.pid).resolve("fd").resolve(Long.toString((int) p.args[4]));
         String path = ProcFs.link(source);
         long size = fileSize(source);

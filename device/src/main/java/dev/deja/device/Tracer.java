@@ -225,6 +225,15 @@ public interface Tracer {
     default void onMapping(MappingEvent event, Path source) {
     }
 
+    /**
+     * Whether {@link #onMapping} is wanted. False saves a readlink and a stat of the mapped file per
+     * mmap (the event's number is still taken, so that numbering does not depend on it). Asked once,
+     * before the run.
+     */
+    default boolean wantsMappings() {
+        return true;
+    }
+
     default void onContext(ContextEvent event) {
     }
 

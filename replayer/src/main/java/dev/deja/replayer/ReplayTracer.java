@@ -363,6 +363,12 @@ final class ReplayTracer implements Tracer {
         return false;
     }
 
+    /** The recording has the mappings: a replayed mmap needs no look at the file it mapped. */
+    @Override
+    public boolean wantsMappings() {
+        return false;
+    }
+
     // ---------------------------------------------------------------- checkpoints
 
     /**
