@@ -68,11 +68,14 @@ final class ReplayCommand implements Callable<Integer> {
         return report(outcome, incomplete, quiet);
     }
 
-    /** "replayed 20007 calls in 20031 stops (19990 calls answered at one stop)", or what is not known of it. */
+    /**
+     * "replayed 20007 calls in 20031 stops (19990 calls answered at one stop, 0 steps taken ahead of the
+     * recorded order)", or what is not known of it.
+     */
     static String statsLine(Replayer.Outcome o) {
         if (o.stops() < 0) return "replayed " + o.replayed() + " calls (stops not counted: the replay did not run to its end)";
         return "replayed " + o.replayed() + " calls in " + o.stops() + " stops (" + o.oneStop()
-                + " calls answered at one stop)";
+                + " calls answered at one stop, " + o.ahead() + " steps taken ahead of the recorded order)";
     }
 
     /** Prints a replay's warnings, divergence or notes as `deja replay` does; returns its exit status. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,20 +22,27 @@ import org.junit.jupiter.api.io.TempDir;
  * A plain {@code deja replay} answers the calls it skips at one stop (a seccomp stop), counted by
  * {@code deja replay --stats}: a 20 000-call getppid loop takes about one stop a call, and twice as
  * many with {@code DEJA_REPLAY_STOPS=2}. The filter deja traces through is not the program's to see.
+ * Processes that share no memory replay their own calls side by side, their output in recorded order.
  */
 class OneStopReplayIT {
     private static final int CALLS = 20_000;
     private static final Pattern STATS = Pattern.compile(
-            "deja: replayed (\\d+) calls in (\\d+) stops \\((\\d+) calls answered at one stop\\)");
+            "deja: replayed (\\d+) calls in (\\d+) stops \\((\\d+) calls answered at one stop, (\\d+) steps taken ahead"
+            + " of the recorded order\\)");
 
     @TempDir
     Path home;
 
-    private record Stats(long replayed, long stops, long oneStop) {
+    private record Stats(long replayed, long stops, long oneStop, long ahead) {
     }
 
     /** {@code deja ARGS} with DEJA_REPLAY_STOPS set to {@code stops} (null: unset). */
     private Runs.Result deja(String stops, String... args) throws IOException, InterruptedException {
+        return deja(stops, Map.of(), args);
+    }
+
+    /** As {@link #deja(String, String...)}, with {@code env} added to deja's environment. */
+    private Runs.Result deja(String stops, Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(Runs.launcher().toString()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile(home, "out", ".txt");
@@ -44,6 +52,8 @@ class OneStopReplayIT {
         pb.environment().put("DEJA_HOME", home.toString());
         pb.environment().remove(ONE_STOP_ENV);
         if (stops != null) pb.environment().put(ONE_STOP_ENV, stops);
+        pb.environment().remove(IN_ORDER_ENV);
+        pb.environment().putAll(env);
         Process p = pb.start();
         if (!p.waitFor(180, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -54,11 +64,13 @@ class OneStopReplayIT {
     }
 
     private static final String ONE_STOP_ENV = dev.deja.replayer.Replayer.ONE_STOP_ENV;
+    private static final String IN_ORDER_ENV = dev.deja.replayer.Replayer.IN_ORDER_ENV;
 
     private static Stats stats(Runs.Result r) {
         Matcher m = STATS.matcher(r.stderr());
         assertTrue(m.find(), "no stats line in: " + r.stderr());
-        return new Stats(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)));
+        return new Stats(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
+                Long.parseLong(m.group(4)));
     }
 
     @Test
@@ -80,6 +92,34 @@ class OneStopReplayIT {
         assertEquals(s.replayed(), t.replayed());
         assertEquals(0, t.oneStop());
         assertTrue(t.stops() >= 2 * t.replayed() - 10, t.stops() + " stops for " + t.replayed() + " calls");
+    }
+
+    @Test
+    void processesThatShareNoMemoryReplayTheirOwnCallsSideBySide() throws Exception {
+        // Two shells print lines in turn, each running a loop of calls of its own between them (getppid_loop:
+        // answered from the recording, nothing printed). The loops' calls may go ahead of the recorded order,
+        // the lines may not: every replay prints them as recorded, however they interleaved.
+        String loop = Samples.path("getppid_loop");
+        String script = "for i in 1 2 3 4; do echo a$i; " + loop + " 3000; done & "
+                + "for i in 1 2 3 4; do echo b$i; " + loop + " 3000; done; wait";
+        Path rec = home.resolve("side");
+        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(),
+                "--", "/bin/sh", "-c", script));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertEquals(8, recorded.stdout().lines().count(), recorded.stdout());
+        long ahead = 0;
+        for (int i = 0; i < 3; i++) {
+            Runs.Result r = deja(null, "replay", "--stats", rec.toString());
+            assertEquals(0, r.status(), r.stderr());
+            assertEquals(recorded.stdout(), r.stdout(), r.stderr());
+            ahead += stats(r).ahead();
+        }
+        assertTrue(ahead > 0, "no step went ahead of the recorded order in 3 replays");
+
+        Runs.Result inOrder = deja(null, Map.of(IN_ORDER_ENV, "1"), "replay", "--stats", rec.toString());
+        assertEquals(0, inOrder.status(), inOrder.stderr());
+        assertEquals(recorded.stdout(), inOrder.stdout(), inOrder.stderr());
+        assertEquals(0, stats(inOrder).ahead(), inOrder.stderr());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.deja.replayer;
 import dev.deja.formats.EventReader;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
+import dev.deja.formats.event.ContextEvent;
 import dev.deja.formats.event.Event;
 import dev.deja.formats.event.ExecEvent;
 import dev.deja.formats.event.ExitEvent;
@@ -517,6 +518,24 @@ final class RecordedRun implements AutoCloseable {
         return threads.size();
     }
 
+    /** Recorded pids with more than one thread in the recording, found on first use. */
+    private Set<Integer> multiThreaded;
+
+    /** Whether recorded process {@code pid} had one thread all along. */
+    boolean singleThreaded(int pid) {
+        if (multiThreaded == null) {
+            Set<Integer> seen = new HashSet<>();
+            Set<Integer> multi = new HashSet<>();
+            for (ThreadLog log : threads.values()) {
+                if (log.size == 0) continue;
+                int p = log.pid();
+                if (!seen.add(p)) multi.add(p);
+            }
+            multiThreaded = multi;
+        }
+        return !multiThreaded.contains(pid);
+    }
+
     /** Whether the recording has a preemption (a thread stopped between calls, or a signal's landing point). */
     boolean hasPreemptions() {
         return preemptions > 0;
@@ -748,6 +767,23 @@ final class RecordedRun implements AutoCloseable {
                 else hi = mid;
             }
             return lo < size && seqAt(at(lo)) == e.seq() ? lo : -1;
+        }
+
+        /**
+         * Whether only mappings and context changes follow call {@code e} before the thread's next call:
+         * no signal lands at its return, no preemption, no exec, not the thread's end.
+         */
+        boolean quietAfter(SyscallEvent e) {
+            int i = indexOf(e);
+            if (i < 0) return false;
+            for (i++; i < size; i++) {
+                byte k = kindAt(i);
+                if (k == CALL) return true;
+                if (k != OTHER) return false;
+                Event x = event(at(i));
+                if (!(x instanceof MappingEvent || x instanceof ContextEvent)) return false;
+            }
+            return false;
         }
 
         /** The events after {@code e} up to (not including) the next syscall of the thread. */

@@ -119,6 +119,22 @@ final class ReplayTracer implements Tracer {
     /** rax in {@link Tracee#registers()} (struct user_regs_struct order). */
     private static final int REG_RAX = 10;
     private static final int SIGCHLD = 17;
+    /**
+     * Calls a process of one thread may replay ahead of the recorded order ({@link #goesAhead}): answered
+     * from the recording or acting only on the process itself, never waiting for another process.
+     */
+    private static final List<String> OWN_CALLS = List.of("read", "pread64", "readv", "preadv", "preadv2", "write",
+            "pwrite64", "writev", "pwritev", "pwritev2", "open", "openat", "openat2", "close", "fstat", "newfstatat",
+            "stat", "lstat", "statx", "statfs", "fstatfs", "lseek", "access", "faccessat", "faccessat2", "getdents",
+            "getdents64", "readlink", "readlinkat", "getcwd", "brk", "mmap", "munmap", "mprotect", "madvise", "mremap",
+            "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "rt_sigaction", "rt_sigprocmask", "sigaltstack",
+            "prlimit64", "getrlimit", "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "time", "getpid",
+            "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getpgrp", "getpgid", "getsid",
+            "uname", "sysinfo", "times", "getrusage", "fcntl", "dup", "dup2", "dup3", "umask", "unlink", "unlinkat",
+            "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat", "utimensat",
+            "ftruncate", "fsync", "fdatasync", "fadvise64", "sched_getaffinity");
+    /** Of {@link #OWN_CALLS}, those that may write to the recorded program's stdout or stderr, which the replay prints. */
+    private static final List<String> WRITES = List.of("write", "pwrite64", "writev", "pwritev", "pwritev2");
     /** Calls that shape the process itself: they run for real. */
     private static final List<String> RUN = List.of("brk", "mprotect", "munmap", "madvise", "mremap", "arch_prctl",
             "set_tid_address", "set_robust_list", "rseq", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
@@ -143,6 +159,11 @@ final class ReplayTracer implements Tracer {
     private final List<String> warnings = new ArrayList<>();
 
     private final Set<Integer> runNrs = new HashSet<>();
+    private final Set<Integer> ownCalls = new HashSet<>();
+    private final Set<Integer> writes = new HashSet<>();
+    /** Whether processes that share no memory replay their own calls side by side ({@link #goesAhead}). */
+    private boolean inParallel;
+    private long stepsAhead;
     /** Recorded calls run for real that end their thread at their return: forks the thread was killed in. */
     private final Map<Long, Integer> diesAtReturn = new HashMap<>();
     private final Set<Integer> resultFromRecording = new HashSet<>();
@@ -275,6 +296,8 @@ final class ReplayTracer implements Tracer {
         this.err = err;
         this.scratchDir = scratchDir;
         for (String n : RUN) table.number(n).ifPresent(runNrs::add);
+        for (String n : OWN_CALLS) table.number(n).ifPresent(ownCalls::add);
+        for (String n : WRITES) table.number(n).ifPresent(writes::add);
         for (String n : RESULT_FROM_RECORDING) table.number(n).ifPresent(resultFromRecording::add);
         nrExecve = nr("execve");
         nrExecveat = nr("execveat");
@@ -341,6 +364,16 @@ final class ReplayTracer implements Tracer {
 
     void answerAtOneStop(boolean on) {
         this.oneStop = on;
+    }
+
+    /** Lets processes of one thread that share no memory replay their own calls out of the recorded order. */
+    void replayProcessesInParallel(boolean on) {
+        this.inParallel = on;
+    }
+
+    /** How many steps went ahead of the recorded order. */
+    long stepsAhead() {
+        return stepsAhead;
     }
 
     /**
@@ -589,7 +622,10 @@ final class ReplayTracer implements Tracer {
         if (stop == RunStop.START) setChildTid(t);
         if (!mayRunBeside(t)) return false; // of the threads that share memory, one at a time runs user code
         int step = stepOf(t, stop);
-        if (step >= 0 && step > nextStep) return false;
+        if (step >= 0 && step > nextStep) {
+            if (!goesAhead(t, stop)) return false;
+            stepsAhead++;
+        }
         if (stop == RunStop.ENTRY && exitWaitsForJoiner(t, step)) return false;
         if (stop == RunStop.EXIT && waitsForHeldExit(t)) return false;
         if (stop == RunStop.EXIT && waitsForLiveSignal(t)) return false;
@@ -610,6 +646,41 @@ final class ReplayTracer implements Tracer {
         }
         armPreemption(t);
         return true;
+    }
+
+    /**
+     * Whether {@code t} may take its next step before the steps recorded before it: the recorded order
+     * matters only where processes meet. A process of one thread that shares no writable memory meets
+     * the others only through calls; one answered from the recording, or acting on the process alone
+     * (its memory, its signal actions), that prints nothing and after which no signal lands, does not
+     * meet them, and goes on as soon as the thread's own earlier steps are done (they are: a thread's
+     * steps come in its own order). Everything else waits for every step recorded before it: process
+     * starts and ends, waits, kills, exec, output, signals, and every step of threads that share memory.
+     * Without a debugger only (its positions and checkpoints count steps in recorded order).
+     */
+    private boolean goesAhead(Tracee t, RunStop stop) {
+        if (!inParallel || debugAgent != null || (stop != RunStop.ENTRY && stop != RunStop.EXIT)) return false;
+        if (sharingPids.contains(t.pid())) return false;
+        Integer recTid = liveToRecTid.get(t.tid());
+        if (recTid == null) return false;
+        RecordedRun.ThreadLog log = run.thread(recTid);
+        if (log == null) return false;
+        SyscallEvent s;
+        if (stop == RunStop.ENTRY) {
+            s = log.peekSyscall();
+        } else {
+            Pending p = pending.get(t.tid());
+            s = p == null ? null : p.rec();
+        }
+        if (s == null || !ownCalls.contains(s.nr()) || interrupted(s) || !run.singleThreaded(s.pid())) return false;
+        if (s.nr() == nrMmap && (s.arg(3) & MAP_SHARED_TYPE) != MAP_PRIVATE) return false;
+        // a read-only shared mapping made writable: the process may share memory from there on
+        if (s.nr() == nrMprotect && (s.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) return false;
+        if (writes.contains(s.nr())) {
+            Integer origin = fdTables.getOrDefault(s.pid(), Map.of()).get((int) s.arg(0));
+            if (origin != null && (origin == 1 || origin == 2)) return false;
+        }
+        return log.quietAfter(s);
     }
 
     /** Whether no thread that shares memory with {@code t} is running user code. */

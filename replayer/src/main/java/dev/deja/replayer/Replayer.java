@@ -75,15 +75,17 @@ public final class Replayer {
      * @param stops      the traced threads' stops the device took, or -1 when not known (a replay a
      *                   divergence ended, or one with a debugger)
      * @param oneStop    how many calls were answered at a single stop (see {@link #ONE_STOP_ENV}), or -1
+     * @param ahead      how many steps a process took ahead of the recorded order (see {@link #IN_ORDER_ENV}),
+     *                   or -1
      */
     public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort,
-                          long stops, long oneStop) {
+                          long stops, long oneStop, long ahead) {
         public Outcome {
             warnings = List.copyOf(warnings);
         }
 
         public Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort) {
-            this(status, divergence, replayed, warnings, cutShort, -1, -1);
+            this(status, divergence, replayed, warnings, cutShort, -1, -1, -1);
         }
 
         public Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
@@ -91,8 +93,8 @@ public final class Replayer {
         }
 
         /** This outcome with the stop counts of the run that made it. */
-        Outcome counted(TraceResult r) {
-            return new Outcome(status, divergence, replayed, warnings, cutShort, r.stops(), r.answeredAtEntry());
+        Outcome counted(TraceResult r, long stepsAhead) {
+            return new Outcome(status, divergence, replayed, warnings, cutShort, r.stops(), r.answeredAtEntry(), stepsAhead);
         }
 
         public boolean faithful() {
@@ -106,6 +108,13 @@ public final class Replayer {
      * stop). A way back should the faster path ever replay a program differently.
      */
     public static final String ONE_STOP_ENV = "DEJA_REPLAY_STOPS";
+
+    /**
+     * Set to 1, a plain replay takes every step in recorded order, as a replay with a debugger does,
+     * instead of letting processes that share no memory replay their own calls side by side. A way
+     * back should the faster path ever replay a program differently.
+     */
+    public static final String IN_ORDER_ENV = "DEJA_REPLAY_IN_ORDER";
 
     /** Whether a plain replay answers skipped calls at one stop (the default), or stops twice ({@link #ONE_STOP_ENV}=2). */
     static boolean oneStopWanted(String setting) {
@@ -238,6 +247,7 @@ public final class Replayer {
         } catch (IllegalArgumentException e) {
             throw new ReplayException(e.getMessage(), e);
         }
+        tracer.replayProcessesInParallel(owner == ReplayControl.NONE && !"1".equals(System.getenv(IN_ORDER_ENV)));
         if (owner.checkpointing()) return replayWithCheckpoints(rec, run, spec, tracer, owner);
         TraceResult r;
         try {
@@ -247,7 +257,7 @@ public final class Replayer {
         } catch (DeviceException d) {
             throw new ReplayException(d.getMessage(), d);
         }
-        return ended(rec, run, tracer, r).counted(r);
+        return ended(rec, run, tracer, r).counted(r, tracer.stepsAhead());
     }
 
     /** The outcome of a replay a divergence stopped; a failure is rethrown. */

@@ -1,6 +1,7 @@
 package dev.deja.replayer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -103,6 +104,43 @@ class RecordedRunTest {
         assertEquals(2, log.after(mmap).size());
         assertEquals(List.of(), run.syscallsBefore(1, 5));
         assertEquals(1, run.syscallsBefore(4, 5).size());
+    }
+
+    @Test
+    void aCallIsQuietWhenOnlyMappingsFollowItBeforeTheNextCall() throws Exception {
+        SyscallEvent mmap = call(1, 100, 10, 11, 9, 0x7000);
+        SyscallEvent read = call(3, 100, 13, 14, 0, 5);
+        SyscallEvent interruptedByASignal = call(4, 100, 15, 16, 0, 5);
+        SyscallEvent last = call(6, 100, 18, 19, 0, 5);
+        List<Event> journal = List.of(
+                mmap,
+                new MappingEvent(2, 100, 100, 12, 0x7000, 4096, 1, 2, 0, "/lib/x.so", 4096, "abc"),
+                read,
+                interruptedByASignal,
+                new SignalEvent(5, 100, 100, 17, 17, 1, 101, 0, new byte[128], true),
+                last,
+                new ExitEvent(7, 100, 100, 20, true, 0, 0, false));
+        RecordedRun run = RecordedRun.of(journal);
+        RecordedRun.ThreadLog log = run.thread(100);
+        assertTrue(log.quietAfter(mmap), "a mapping is the call's own");
+        assertTrue(log.quietAfter(read));
+        assertFalse(log.quietAfter(interruptedByASignal), "a signal lands at its return");
+        assertFalse(log.quietAfter(last), "the thread's end follows");
+        assertFalse(log.quietAfter(call(99, 100, 1, 2, 0, 0)), "not a call of this thread");
+    }
+
+    @Test
+    void aProcessIsSingleThreadedWhenNoOtherThreadOfItWasRecorded() throws Exception {
+        List<Event> journal = List.of(
+                call(1, 100, 10, 11, 56, 101),
+                new SpawnEvent(2, 100, 100, 12, SpawnEvent.Kind.THREAD, 100, 101, 0x10000),
+                new SyscallEvent(3, 100, 101, 13, 14, 39, new long[6], List.of(), 100, List.of(), 0),
+                call(4, 100, 15, 16, 57, 102),
+                new SpawnEvent(5, 100, 100, 17, SpawnEvent.Kind.FORK, 102, 102, 0x11),
+                new SyscallEvent(6, 102, 102, 18, 19, 39, new long[6], List.of(), 102, List.of(), 0));
+        RecordedRun run = RecordedRun.of(journal);
+        assertFalse(run.singleThreaded(100));
+        assertTrue(run.singleThreaded(102));
     }
 
     @Test
