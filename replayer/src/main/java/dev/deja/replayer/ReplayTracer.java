@@ -659,28 +659,16 @@ final class ReplayTracer implements Tracer {
      * Without a debugger only (its positions and checkpoints count steps in recorded order).
      */
     private boolean goesAhead(Tracee t, RunStop stop) {
-        if (!inParallel || debugAgent != null || (stop != RunStop.ENTRY && stop != RunStop.EXIT)) return false;
-        if (sharingPids.contains(t.pid())) return false;
-        Integer recTid = liveToRecTid.get(t.tid());
-        if (recTid == null) return false;
-        RecordedRun.ThreadLog log = run.thread(recTid);
-        if (log == null) return false;
-        SyscallEvent s;
-        if (stop == RunStop.ENTRY) {
-            s = log.peekSyscall();
-        } else {
-            Pending p = pending.get(t.tid());
-            s = p == null ? null : p.rec();
-        }
+        if (!inParallel || (stop != RunStop.ENTRY && stop != RunStop.EXIT) || sharingPids.contains(t.pid())) return false;
+        SyscallEvent s = callAt(t, stop);
         if (s == null || !ownCalls.contains(s.nr()) || interrupted(s) || !run.singleThreaded(s.pid())) return false;
         if (s.nr() == nrMmap && (s.arg(3) & MAP_SHARED_TYPE) != MAP_PRIVATE) return false;
         // a read-only shared mapping made writable: the process may share memory from there on
         if (s.nr() == nrMprotect && (s.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) return false;
         if (writes.contains(s.nr())) {
-            Integer origin = fdTables.getOrDefault(s.pid(), Map.of()).get((int) s.arg(0));
-            if (origin != null && (origin == 1 || origin == 2)) return false;
+            if (printed(fdTables.getOrDefault(s.pid(), Map.of()).get((int) s.arg(0)))) return false;
         }
-        return log.quietAfter(s);
+        return run.thread(s.tid()).quietAfter(s);
     }
 
     /** Whether no thread that shares memory with {@code t} is running user code. */
@@ -887,13 +875,20 @@ final class ReplayTracer implements Tracer {
             ScheduleEvent p = preempted.get(t.tid());
             return p == null ? -1 : run.resumeStep(p.seq());
         }
+        SyscallEvent s = callAt(t, stop);
+        if (s == null) return -1;
+        return stop == RunStop.ENTRY ? run.entryStep(s.seq()) : run.exitStep(s.seq());
+    }
+
+    /** The recorded call a thread's entry stop is at (its log's next one) or its exit stop (the pending one); or null. */
+    private SyscallEvent callAt(Tracee t, RunStop stop) {
         if (stop == RunStop.ENTRY) {
-            RecordedRun.ThreadLog log = run.thread(recTid);
-            SyscallEvent s = log == null ? null : log.peekSyscall();
-            return s == null ? -1 : run.entryStep(s.seq());
+            Integer recTid = liveToRecTid.get(t.tid());
+            RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+            return log == null ? null : log.peekSyscall();
         }
         Pending p = pending.get(t.tid());
-        return p == null ? -1 : run.exitStep(p.rec().seq());
+        return p == null ? null : p.rec();
     }
 
     private void stepDone(int step) {
@@ -1514,8 +1509,13 @@ final class ReplayTracer implements Tracer {
         else fds.put(fd, origin);
     }
 
+    /** Whether a descriptor of this origin is the recorded program's stdout or stderr, which the replay prints. */
+    private static boolean printed(Integer origin) {
+        return origin != null && (origin == 1 || origin == 2);
+    }
+
     private void emit(Integer origin, byte[] data, long result, long seq) {
-        if (origin == null || (origin != 1 && origin != 2)) return;
+        if (!printed(origin)) return;
         OutputStream os = origin == 1 ? out : err;
         int n = (int) Math.min(data.length, result);
         if (n <= 0) return;
