@@ -155,8 +155,9 @@ final class InThreadGuard {
     private static Plan plan(String maps, TraceeMemory memory, long at, long[] registers, int uncompared,
                              GuardStub.StackCheck stack) throws GuardStub.Refused {
         long module = moduleBase(maps, at);
+        // A module's code with no function bounds (V8's builtins in node's text have no .eh_frame) is patched as
+        // JIT code is, the point's one instruction alone: no branch can land inside it, bounds or not.
         FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
-        if (function == null && module != 0) throw new GuardStub.Refused("no function bounds (.eh_frame_hdr) for the address");
         if (function != null && function.end() - function.start() > GuardStub.MAX_FUNCTION) {
             throw new GuardStub.Refused("the function is too large to check");
         }
@@ -171,7 +172,7 @@ final class InThreadGuard {
             int from = (int) (stub.patchAddress() - function.start());
             return new Plan(stub, Arrays.copyOfRange(text, from, from + stub.patch().length), page);
         }
-        // Code outside any module (a JIT's): the one instruction at the point, if it is long enough.
+        // Code outside any module (a JIT's), or without bounds: the one instruction at the point, if it is long enough.
         byte[] insn = new byte[15];
         int n = memory.read(at, insn, 0, insn.length);
         if (n <= 0) throw new GuardStub.Refused("the code cannot be read");
