@@ -1271,12 +1271,16 @@ public final class TraceSession {
             return;
         }
         long[] regs = ptrace.getRegsArray(t.tid);
+        // The CPU time the thread ran is read at the interrupt, before any step towards a guardable instruction: a
+        // step costs the thread tens of microseconds of kernel time (the trap and its signal) for one instruction of
+        // progress, and 64 of them made a point's recorded run milliseconds too long, so that replay's first free
+        // run, sized by it, went past the point (node, a loop in V8's JIT code). An underestimate is safe.
+        if (t.stepsToPoint == 0) t.cpuAtInterrupt = t.cpuAtRelease < 0 ? -1 : ProcFs.cpuNs(t.pid, t.tid);
         if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
         long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
         MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
-        long cpu = t.cpuAtRelease < 0 ? 0 : Math.max(0, ProcFs.cpuNs(t.pid, t.tid) - t.cpuAtRelease);
-        // (an underestimate is safe: replay's first free run takes half of it)
+        long cpu = t.cpuAtRelease < 0 || t.cpuAtInterrupt < 0 ? 0 : Math.max(0, t.cpuAtInterrupt - t.cpuAtRelease);
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
                 dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu, witness.mask(), witness.pointers(),
                 witness.hash(), witness.deepHash());
@@ -2913,6 +2917,8 @@ public final class TraceSession {
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
         long releasedAt;
         long cpuAtRelease = -1;
+        /** Its CPU time at the interrupt that preempted it (before any step to a guardable instruction), or -1. */
+        long cpuAtInterrupt = -1;
         /** Recording: it entered a syscall keeping its turn (at enteredAt); not before sliceCheckAt is it preempted. */
         boolean keptTurn;
         long enteredAt;
