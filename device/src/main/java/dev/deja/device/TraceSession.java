@@ -14,6 +14,7 @@ import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.MemoryCapture;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.RelativeJump;
 import dev.deja.device.x86.RepString;
 import dev.deja.formats.event.ContextEvent;
 import dev.deja.formats.event.ExecEvent;
@@ -1917,6 +1918,16 @@ public final class TraceSession {
                 t.timedHit = tr.timed();
                 long addr = t.matcher.target().rip();
                 if (regs[X86Regs.RIP] == addr) {
+                    RelativeJump jump = t.rep == null ? jumpAt(t, addr) : null;
+                    if (jump != null) {
+                        // A jump (a loop's branch in a JIT's code, where no guard fits): carried out here, the
+                        // breakpoint left in; one stop a pass instead of a step over it and two writes of code.
+                        regs[X86Regs.RIP] = jump.next(addr, regs[X86Regs.EFLAGS]);
+                        ptrace.setRegs(t.tid, regs);
+                        plantBreakpoint(t, addr);
+                        resume(t, 0);
+                        return;
+                    }
                     // On the instruction already: execute it once, then plant the breakpoint.
                     removeBreakpoint(t);
                     if (t.rep != null && regs[X86Regs.RCX] != 0) {
@@ -2035,6 +2046,15 @@ public final class TraceSession {
             if (tasks.containsKey(t.tid)) ptrace.setSigMask(t.tid, t.maskDuringFreeRun);
             t.maskDuringFreeRun = 0;
         }
+    }
+
+    /** The relative jump at {@code addr} in thread {@code t}'s code (its own byte under a breakpoint there), or null. */
+    private static RelativeJump jumpAt(Task t, long addr) {
+        byte[] code = new byte[dev.deja.device.x86.X86Decoder.MAX_LENGTH];
+        int n = t.memory.read(addr, code, 0, code.length);
+        if (n <= 0) return null;
+        if (t.breakpoint == addr) code[0] = t.breakpointByte;
+        return RelativeJump.decode(Arrays.copyOf(code, n));
     }
 
     private void plantBreakpoint(Task t, long addr) {
