@@ -27,6 +27,25 @@ public final class RunState {
     private RunState() {
     }
 
+    /**
+     * A thread at the entry of a syscall whose instruction is the target's point (the interrupt came just as it
+     * was about to run it): its registers as they were on the instruction, or null when it entered another call.
+     * The instruction set rip (past it) and, at the entry stop, rax (the call's number is then orig_rax); rcx
+     * and r11, which it overwrote with the return address and the flags, are dead there (the program never reads
+     * them before the instruction writes them) and are taken from the target. Whether the thread is at the point
+     * is then {@link #matches} of these registers.
+     */
+    public static long[] onSyscallInstruction(RunTarget target, long[] entryRegs) {
+        if (entryRegs[X86Regs.RIP] != target.rip() + X86Regs.SYSCALL_INSN_LENGTH) return null;
+        long[] at = entryRegs.clone();
+        at[X86Regs.RIP] = target.rip();
+        at[X86Regs.RAX] = entryRegs[X86Regs.ORIG_RAX];
+        at[X86Regs.RCX] = target.register(X86Regs.RCX);
+        at[X86Regs.R11] = target.register(X86Regs.R11);
+        at[X86Regs.ORIG_RAX] = target.register(X86Regs.ORIG_RAX);
+        return at;
+    }
+
     /** Whether {@code regs} (and the stack hash) are the target's state. */
     public static boolean matches(RunTarget target, long[] regs, long stackHash) {
         for (int i = 0; i <= X86Regs.RDI; i++) {

@@ -2016,6 +2016,7 @@ public final class TraceSession {
             return false;
         }
         if (sig == SYSCALL_STOP || sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
+            if (t.guard == null && enteredAtPoint(t)) return true;
             removeBreakpoint(t);
             removeGuard(t, true);
             endFreeRun(t);
@@ -2027,6 +2028,37 @@ public final class TraceSession {
             return false;
         }
         return false;
+    }
+
+    /**
+     * The thread entered a syscall whose instruction is its recorded point: the interrupt came just as it was
+     * about to run it (a JVM's thread in libc's lseek, 2026-12-05), and a free run went on into it. When its
+     * state on the instruction ({@link RunState#onSyscallInstruction}) is the point's, the call is skipped and
+     * the thread comes back from it onto the instruction with those registers: it is at the point, and runs
+     * the call for real when it goes on. False when it is not the point (a divergence, as before).
+     */
+    private boolean enteredAtPoint(Task t) {
+        RunTarget target = t.matcher.target();
+        long[] at = RunState.onSyscallInstruction(target, ptrace.getRegsArray(t.tid));
+        if (at == null) return false;
+        byte[] insn = new byte[X86Regs.SYSCALL_INSN_LENGTH];
+        if (t.memory.read(target.rip(), insn, 0, insn.length) != insn.length || insn[0] != 0x0f || insn[1] != 0x05) {
+            return false;
+        }
+        if (!RunState.matches(target, at, observe(t, at, false, false).stackHash())) return false;
+        removeBreakpoint(t);
+        endFreeRun(t);
+        long[] skipped = at.clone();
+        skipped[X86Regs.ORIG_RAX] = -1;
+        ptrace.setRegs(t.tid, skipped);
+        if (expectStop(t, SYSCALL_STOP, -1, "the exit of a call skipped at its preemption point") < 0) {
+            t.matcher = null; // killed meanwhile (a sibling's exit_group): its end comes next
+            return true;
+        }
+        ptrace.setRegs(t.tid, at);
+        if (DEBUG_MATCH) System.err.println("deja: match tid " + t.tid + " entered the call at its point 0x" + Long.toHexString(target.rip()));
+        apply(t, new PreemptionMatcher.Matched(), at);
+        return true;
     }
 
     private void endFreeRun(Task t) {

@@ -84,4 +84,38 @@ class RunStateTest {
                 RunState.deeperStackHash(stack(otherPath, top), sp, startStack));
         assertNotEquals(RunState.deeperStackHash(stack(turn1, top), sp, 0), RunState.deeperStackHash(stack(otherPath, top), sp, 0));
     }
+
+    @Test
+    void aThreadEnteringTheCallWhoseInstructionIsThePointIsAtThePoint() {
+        long[] recorded = registers();
+        recorded[X86Regs.RIP] = 0x7ffff7e9e3e5L;
+        recorded[X86Regs.RAX] = 8; // lseek's number, about to be run
+        recorded[X86Regs.RCX] = 1;
+        recorded[X86Regs.R11] = 2;
+        recorded[X86Regs.ORIG_RAX] = -1;
+        RunTarget target = new RunTarget(recorded, 42, 1_000_000, "event 33145");
+        // The entry stop: the instruction moved rip past it, put the return address in rcx and the flags in
+        // r11; the kernel shows the number as orig_rax and -ENOSYS in rax.
+        long[] entry = recorded.clone();
+        entry[X86Regs.RIP] = recorded[X86Regs.RIP] + 2;
+        entry[X86Regs.RCX] = entry[X86Regs.RIP];
+        entry[X86Regs.R11] = recorded[X86Regs.EFLAGS];
+        entry[X86Regs.ORIG_RAX] = 8;
+        entry[X86Regs.RAX] = -38;
+        long[] at = RunState.onSyscallInstruction(target, entry);
+        assertTrue(java.util.Arrays.equals(recorded, at));
+        assertTrue(RunState.matches(target, at, 42));
+
+        // Another call from the same instruction (another number), or the same call with another argument: not the point.
+        long[] other = entry.clone();
+        other[X86Regs.ORIG_RAX] = 0;
+        assertFalse(RunState.matches(target, RunState.onSyscallInstruction(target, other), 42));
+        long[] argument = entry.clone();
+        argument[X86Regs.RDI] += 1;
+        assertFalse(RunState.matches(target, RunState.onSyscallInstruction(target, argument), 42));
+        // A call entered from another instruction: no state on the point's.
+        long[] elsewhere = entry.clone();
+        elsewhere[X86Regs.RIP] += 0x10;
+        assertEquals(null, RunState.onSyscallInstruction(target, elsewhere));
+    }
 }

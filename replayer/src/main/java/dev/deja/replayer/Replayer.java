@@ -123,6 +123,13 @@ public final class Replayer {
         throw new IllegalArgumentException(ONE_STOP_ENV + "=" + setting + ": expected 1 or 2 (stops per replayed call)");
     }
 
+    /** Whether a plain replay lets processes take steps ahead of the recorded order (the default), or not ({@link #IN_ORDER_ENV}=1). */
+    static boolean inParallelWanted(String setting) {
+        if (setting == null || setting.isEmpty() || setting.equals("0")) return true;
+        if (setting.equals("1")) return false;
+        throw new IllegalArgumentException(IN_ORDER_ENV + "=" + setting + ": expected 1 (every step in the recorded order) or 0");
+    }
+
     /** A replay's directory in the temp directory: {@code deja-replay-<pid>-<start ms>-<random>}. */
     static final String SCRATCH_PREFIX = "deja-replay-";
     private static final java.util.regex.Pattern SCRATCH_NAMES = ScratchDirs.names(SCRATCH_PREFIX);
@@ -244,10 +251,10 @@ public final class Replayer {
         // Only without a debugger: its stops after a call (afterEvent, steps, checkpoints) need the exit stop.
         try {
             tracer.answerAtOneStop(owner == ReplayControl.NONE && oneStopWanted(System.getenv(ONE_STOP_ENV)));
+            tracer.replayProcessesInParallel(owner == ReplayControl.NONE && inParallelWanted(System.getenv(IN_ORDER_ENV)));
         } catch (IllegalArgumentException e) {
             throw new ReplayException(e.getMessage(), e);
         }
-        tracer.replayProcessesInParallel(owner == ReplayControl.NONE && !"1".equals(System.getenv(IN_ORDER_ENV)));
         if (owner.checkpointing()) return replayWithCheckpoints(rec, run, spec, tracer, owner);
         TraceResult r;
         try {
