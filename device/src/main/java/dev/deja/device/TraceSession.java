@@ -893,8 +893,7 @@ public final class TraceSession {
                         // whose stack holds the signal frame, and the frame's trapno, err and cr2 are the thread's last
                         // exception's, which a replay's breakpoints change; a point there was never found (python
                         // under an itimer and --chaos, 3 seeds of 4). No preemption here: the slice starts again.
-                        task.releasedAt = System.nanoTime();
-                        if (task.cpuAtRelease >= 0) task.cpuAtRelease = ProcFs.cpuNs(task.pid, task.tid);
+                        running(unit(task), task);
                         resume(task, 0);
                     } else if (policy != null) {
                         preempted(task);
@@ -1383,7 +1382,7 @@ public final class TraceSession {
             long[] harmless = saved.clone();
             harmless[X86Regs.ORIG_RAX] = number("getpid");
             ptrace.setRegs(t.tid, harmless);
-            if (expectStop(t, SYSCALL_STOP, -1, "the exit of an injected getpid", false) < 0) return false;
+            if (expectStop(t, SYSCALL_STOP, -1, "the exit of an injected getpid") < 0) return false;
             long[] again = saved.clone();
             again[X86Regs.RAX] = saved[X86Regs.ORIG_RAX];
             again[X86Regs.RIP] = saved[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH;
@@ -1397,8 +1396,7 @@ public final class TraceSession {
                 t.atEntry = false;
                 return false;
             }
-            if (got < 0 || got != SYSCALL_STOP
-                    && expectStop(t, SYSCALL_STOP, -1, "the call's entry after the interrupt", false) < 0) {
+            if (got < 0 || got != SYSCALL_STOP && expectStop(t, SYSCALL_STOP, -1, "the call's entry after the interrupt") < 0) {
                 return false;
             }
             ptrace.setRegs(t.tid, saved);
@@ -2079,12 +2077,9 @@ public final class TraceSession {
      */
     private boolean enteredAtPoint(Task t) {
         RunTarget target = t.matcher.target();
-        long[] at = RunState.onSyscallInstruction(target, ptrace.getRegsArray(t.tid));
-        if (at == null) return false;
-        byte[] insn = new byte[X86Regs.SYSCALL_INSN_LENGTH];
-        if (t.memory.read(target.rip(), insn, 0, insn.length) != insn.length || insn[0] != 0x0f || insn[1] != 0x05) {
-            return false;
-        }
+        long[] entry = ptrace.getRegsArray(t.tid);
+        long[] at = RunState.onSyscallInstruction(target, entry);
+        if (at == null || !atCallReturn(t, entry)) return false;
         if (!RunState.matches(target, at, observe(t, at, false, false).stackHash())) return false;
         removeBreakpoint(t);
         endFreeRun(t);

@@ -10,20 +10,13 @@ package dev.deja.device.x86;
  *
  * <p>Not covered (null): LOOP/JRCXZ (they read or change rcx), a 66 prefix (a 16-bit instruction
  * pointer), anything else.
+ *
+ * @param length       the instruction's length, prefixes included
+ * @param displacement where the jump goes, from the end of the instruction
+ * @param condition    the condition code (0-15, the low nibble of the opcode), or -1 for an unconditional jump
  */
-public final class RelativeJump {
+public record RelativeJump(int length, long displacement, int condition) {
     private static final long CF = 1, PF = 1 << 2, ZF = 1 << 6, SF = 1 << 7, OF = 1 << 11;
-
-    private final int length;
-    private final long displacement;
-    /** The condition code (0-15, the low nibble of the opcode), or -1 for an unconditional jump. */
-    private final int condition;
-
-    private RelativeJump(int length, long displacement, int condition) {
-        this.length = length;
-        this.displacement = displacement;
-        this.condition = condition;
-    }
 
     /** The instruction that starts {@code code}, when it is a relative jump this class carries out; null otherwise. */
     public static RelativeJump decode(byte[] code) {
