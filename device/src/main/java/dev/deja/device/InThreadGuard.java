@@ -201,15 +201,17 @@ final class InThreadGuard {
     private static java.util.List<GuardStub.WordCheck> memoryChecks(TraceeMemory memory, RunTarget target) {
         MemoryWitness w = target.memory();
         if (w.mask() == 0 || w.hash() == 1 || !MemoryWitness.CHECKED) return java.util.List.of(); // 1: a hash nudged off 0, which the stub cannot tell
-        GuardStub.WordCheck level1 = wordCheck(memory, MemoryWitness.registerWindows(target.registers(), w.mask()), w.hash());
+        GuardStub.WordCheck level1 = wordCheck(memory, MemoryWitness.registerWindows(target.registers(), w.mask()), w.hash(),
+                w.apicIdsLeftOut());
         if (level1 == null) return java.util.List.of();
         if (w.pointers().length == 0 || w.deepHash() == 1) return java.util.List.of(level1);
-        GuardStub.WordCheck level2 = wordCheck(memory, MemoryWitness.pointerWindows(w.pointers()), w.deepHash());
+        GuardStub.WordCheck level2 = wordCheck(memory, MemoryWitness.pointerWindows(w.pointers()), w.deepHash(),
+                w.apicIdsLeftOut());
         return level2 == null ? java.util.List.of(level1) : java.util.List.of(level1, level2);
     }
 
     /** The check of {@code windows} ([start, end) pairs), or null when one is not readable now. */
-    private static GuardStub.WordCheck wordCheck(TraceeMemory memory, long[][] windows, long hash) {
+    private static GuardStub.WordCheck wordCheck(TraceeMemory memory, long[][] windows, long hash, boolean apicIdsLeftOut) {
         long[] starts = new long[windows.length];
         int[] words = new int[windows.length];
         for (int i = 0; i < starts.length; i++) {
@@ -219,7 +221,7 @@ final class InThreadGuard {
             starts[i] = w[0];
             words[i] = length / 8;
         }
-        return new GuardStub.WordCheck(starts, words, hash);
+        return new GuardStub.WordCheck(starts, words, hash, apicIdsLeftOut);
     }
 
     /**

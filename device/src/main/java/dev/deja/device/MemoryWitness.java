@@ -28,7 +28,11 @@ import java.util.List;
  *       level matched: the words are then the recorded pointers.</li>
  * </ol>
  * Each level's hash is FNV-1a over its windows' 8-byte words in order, xor the words hashed; never 0
- * (which stands for none).
+ * (which stands for none). Since format version 6 each word is hashed {@link #withoutApicIds without
+ * the APIC IDs} cpuid leaf 1 leaves in memory: a program keeps that leaf's EBX (HotSpot's VM_Version,
+ * glibc's cpu_features), whose top byte is the ID of the CPU the instruction ran on, and on these
+ * virtual machines even the host's (one vCPU answered 3 values in 2 s): deja cannot trap cpuid, so
+ * replay's copy differs from the recording's, and a point whose registers point near it was never found.
  *
  * <p>Pure: the recorder takes the mappings from /proc/PID/maps; replay reads the windows once the
  * registers and the stack match (in the thread, in the guard stub, when it can).
@@ -37,8 +41,10 @@ import java.util.List;
  * @param pointers the addresses of the second level's windows, in the order hashed
  * @param hash     the first level's hash
  * @param deepHash the second level's hash (0 when {@code pointers} is empty)
+ * @param apicIdsLeftOut whether the hashes leave the APIC IDs out ({@link #withoutApicIds}): recorded by
+ *                 format version 6 and later
  */
-public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash) {
+public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash, boolean apicIdsLeftOut) {
     /** Bytes hashed before a register's value (an object's header, the values below an interpreter's stack pointer). */
     static final int BEFORE = 64;
     /** Bytes hashed from a register's value (an object's fields, a frame's locals). */
@@ -57,7 +63,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
     static final boolean CHECKED = System.getenv("DEJA_NO_WITNESS") == null;
 
     /** No witness: a point recorded before format version 5, or whose registers point at no such memory. */
-    public static final MemoryWitness NONE = new MemoryWitness(0, new long[0], 0, 0);
+    public static final MemoryWitness NONE = new MemoryWitness(0, new long[0], 0, 0, true);
 
     public MemoryWitness {
         pointers = pointers.clone();
@@ -89,7 +95,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
             int length = (int) (windowEnd(regs[i]) - from);
             if (memory.read(from, window, 0, length) != length) continue; // unmapped since the maps were read
             mask |= 1 << i;
-            h = mix(h, window, length);
+            h = mix(h, window, length, true);
             words += length / 8;
             for (int w = 0; w + 8 <= length && pointers.size() < MAX_POINTERS; w += 8) {
                 long p = word(window, w);
@@ -98,9 +104,9 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
         }
         if (mask == 0) return NONE;
         long[] deep = pointers.stream().mapToLong(Long::longValue).toArray();
-        long deepHash = deep.length == 0 ? 0 : hashWindows(pointerWindows(deep), memory);
+        long deepHash = deep.length == 0 ? 0 : hashWindows(pointerWindows(deep), memory, true);
         if (deep.length > 0 && deepHash == UNREADABLE) return NONE;
-        return new MemoryWitness(mask, deep, nonZero(h ^ words), deepHash);
+        return new MemoryWitness(mask, deep, nonZero(h ^ words), deepHash, true);
     }
 
     private static boolean eligible(List<Range> ranges, Range stack, long address) {
@@ -129,37 +135,51 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
     }
 
     /** The first level's hash: the windows of the registers in {@code mask}. */
-    public static long hash(long[] regs, int mask, TraceeMemory memory) {
-        return hashWindows(registerWindows(regs, mask), memory);
+    public static long hash(long[] regs, int mask, TraceeMemory memory, boolean apicIdsLeftOut) {
+        return hashWindows(registerWindows(regs, mask), memory, apicIdsLeftOut);
     }
 
     /**
      * FNV-1a over the windows' 8-byte words in order, xor the words hashed, never 0; {@link #UNREADABLE}
      * when one cannot be read whole.
      */
-    static long hashWindows(long[][] windows, TraceeMemory memory) {
+    static long hashWindows(long[][] windows, TraceeMemory memory, boolean apicIdsLeftOut) {
         long h = FNV_OFFSET;
         long words = 0;
         byte[] window = new byte[Math.max(BEFORE + AFTER, POINTEE)];
         for (long[] w : windows) {
             int length = (int) (w[1] - w[0]);
             if (memory.read(w[0], window, 0, length) != length) return UNREADABLE;
-            h = mix(h, window, length);
+            h = mix(h, window, length, apicIdsLeftOut);
             words += length / 8;
         }
         return nonZero(h ^ words);
     }
 
-    private static long mix(long h, byte[] window, int length) {
-        for (int w = 0; w < length; w += 8) h = (h ^ word(window, w)) * FNV_PRIME;
+    private static long mix(long h, byte[] window, int length, boolean apicIdsLeftOut) {
+        for (int w = 0; w < length; w += 8) {
+            long word = word(window, w);
+            h = (h ^ (apicIdsLeftOut ? withoutApicIds(word) : word)) * FNV_PRIME;
+        }
         return h;
+    }
+
+    /**
+     * The word with the top byte cleared of each 32-bit half that looks like cpuid leaf 1's EBX: its low
+     * 16 bits 0x0800 (brand index 0, CLFLUSH line 8 quadwords: every x86-64 CPU of the last fifteen
+     * years), its top byte the initial APIC ID. Another value of that shape loses 8 bits to the witness.
+     */
+    public static long withoutApicIds(long word) {
+        if ((word & 0xFFFFL) == 0x0800) word &= ~0xFF00_0000L;
+        if (((word >>> 32) & 0xFFFFL) == 0x0800) word &= ~0xFF00_0000_0000_0000L;
+        return word;
     }
 
     /** Whether a thread with registers {@code regs} (the point's) has the memory this witness saw. */
     public boolean matches(long[] regs, TraceeMemory memory) {
         if (mask == 0 || !CHECKED) return true;
-        if (hash(regs, mask, memory) != hash) return false;
-        return pointers.length == 0 || hashWindows(pointerWindows(pointers), memory) == deepHash;
+        if (hash(regs, mask, memory, apicIdsLeftOut) != hash) return false;
+        return pointers.length == 0 || hashWindows(pointerWindows(pointers), memory, apicIdsLeftOut) == deepHash;
     }
 
     private static long nonZero(long h) {
@@ -231,7 +251,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash)
     @Override
     public boolean equals(Object o) {
         return o instanceof MemoryWitness w && w.mask == mask && Arrays.equals(w.pointers, pointers) && w.hash == hash
-                && w.deepHash == deepHash;
+                && w.deepHash == deepHash && w.apicIdsLeftOut == apicIdsLeftOut;
     }
 
     @Override

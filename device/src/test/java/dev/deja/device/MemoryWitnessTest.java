@@ -111,8 +111,47 @@ class MemoryWitnessTest {
         assertArrayEquals(new long[] {intA}, recorded.pointers());
         assertTrue(recorded.matches(r, turn));
         Memory twoTurnsBefore = turn.copy().put(intA + 24, 1000); // the same address, the value two less
-        assertEquals(MemoryWitness.hash(r, recorded.mask(), twoTurnsBefore), recorded.hash(), "the first level cannot tell");
+        assertEquals(MemoryWitness.hash(r, recorded.mask(), twoTurnsBefore, true), recorded.hash(), "the first level cannot tell");
         assertFalse(recorded.matches(r, twoTurnsBefore));
+    }
+
+    /**
+     * HotSpot's VM_Version keeps cpuid leaf 1 (the flaky-cache sample's C2 compiler thread, JDK 25: its point in
+     * Assembler::init_attributes had rax there); the recorded JVM's EBX was 0xcffe0800, the replayed one's
+     * 0x25fe0800: the CPU's APIC ID, which these VMs answer from the host. The witness leaves it out.
+     */
+    @Test
+    void cpuidsApicIdInMemoryIsLeftOut() {
+        long[] r = regs();
+        long features = 0x555555558040L;   // a library's data
+        r[X86Regs.RAX] = features;
+        Memory recordedRun = new Memory().put(features, 0x0000000d_00000000L).put(features + 16, 0xcffe0800_00b00f21L);
+        MemoryWitness recorded = MemoryWitness.of(r, RANGES, recordedRun);
+        assertTrue(recorded.apicIdsLeftOut());
+        Memory replayed = recordedRun.copy().put(features + 16, 0x25fe0800_00b00f21L);
+        assertTrue(recorded.matches(r, replayed), "another APIC ID in the high half");
+        assertTrue(recorded.matches(r, recordedRun.copy().put(features + 16, 0x00fe0800_00b00f21L)));
+        assertFalse(recorded.matches(r, recordedRun.copy().put(features + 16, 0xcffe0801_00b00f21L)), "the rest of EBX counts");
+        assertFalse(recorded.matches(r, recordedRun.copy().put(features + 16, 0xcffe0800_00b10f21L)), "and the other half");
+        Memory lowHalf = new Memory().put(features + 8, 0x12345678_6dfe0800L);
+        MemoryWitness low = MemoryWitness.of(r, RANGES, lowHalf);
+        assertTrue(low.matches(r, lowHalf.copy().put(features + 8, 0x12345678_e1fe0800L)), "an APIC ID in the low half");
+        assertFalse(low.matches(r, lowHalf.copy().put(features + 8, 0x13345678_6dfe0800L)));
+        // A version-5 witness was hashed with the IDs in: replay must hash it so.
+        MemoryWitness v5 = new MemoryWitness(recorded.mask(), recorded.pointers(),
+                MemoryWitness.hash(r, recorded.mask(), recordedRun, false), recorded.deepHash(), false);
+        assertTrue(v5.matches(r, recordedRun));
+        assertFalse(v5.matches(r, replayed));
+    }
+
+    @Test
+    void onlyWordsShapedAsCpuidLeaf1EbxLoseTheirTopByte() {
+        assertEquals(0x00fe0800_00b00f21L, MemoryWitness.withoutApicIds(0xcffe0800_00b00f21L));
+        assertEquals(0x00b00f21_00fe0800L, MemoryWitness.withoutApicIds(0x00b00f21_cffe0800L));
+        assertEquals(0x00020800_00fe0800L, MemoryWitness.withoutApicIds(0xff020800_6dfe0800L));
+        for (long other : new long[] {0, -1, 0xcffe0801_00b00f21L, 0xcffe0900_12345678L, 0x7ffff7001800L, 0xcffe1800_cffe0808L}) {
+            assertEquals(other, MemoryWitness.withoutApicIds(other), Long.toHexString(other));
+        }
     }
 
     @Test

@@ -14,11 +14,14 @@ public final class RecordingFormat {
      * The format version this deja writes (2: schedule events, threads serialized while recording; 3: a
      * preemption's deeper stack hash; 4: a signal one recorded process sends another is recorded where it
      * landed, as one from outside, and replay sends it from the recording instead of running the kill;
-     * 5: a preemption point's memory witness, a hash of the heap and data its registers point at).
+     * 5: a preemption point's memory witness, a hash of the heap and data its registers point at; 6: the
+     * witness's hashes leave out the APIC IDs of cpuid leaf 1 a program keeps in memory).
      */
-    public static final int CURRENT_VERSION = 5;
+    public static final int CURRENT_VERSION = 6;
     /** The first version whose replay answers kills between recorded processes from the recording. */
     public static final int KILLS_FROM_RECORDING_VERSION = 4;
+    /** The first version whose memory witnesses are hashed without cpuid's APIC IDs (MemoryWitness.withoutApicIds). */
+    public static final int APIC_IDS_LEFT_OUT_VERSION = 6;
     /** The oldest format version this deja still reads. */
     public static final int OLDEST_READABLE_VERSION = 1;
     /** The version of deja itself, from the build. */

@@ -215,6 +215,8 @@ final class ReplayTracer implements Tracer {
      * sent where the recording saw it land (SIGKILL apart); before, the kill ran for real.
      */
     private final SignalRules signals;
+    /** Whether the recording's memory witnesses were hashed without cpuid's APIC IDs (format version 6 on). */
+    private final boolean apicIdsLeftOut;
     /** Live tids killed when their recorded end (by SIGKILL, between calls) was the next step. */
     private final Set<Integer> killedAtItsEnd = new HashSet<>();
     private final Set<Integer> waitsForSignal = new HashSet<>();
@@ -313,6 +315,7 @@ final class ReplayTracer implements Tracer {
         nrClone3 = nr("clone3");
         this.signals = new SignalRules(table,
                 recording.header().formatVersion() >= RecordingFormat.KILLS_FROM_RECORDING_VERSION, run::hasProcess);
+        this.apicIdsLeftOut = recording.header().formatVersion() >= RecordingFormat.APIC_IDS_LEFT_OUT_VERSION;
         for (String n : List.of("rt_sigsuspend", "pause")) table.number(n).ifPresent(waitsForSignal::add);
         for (String n : List.of("pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")) table.number(n).ifPresent(maskedWaits::add);
         nrSigsuspend = nr("rt_sigsuspend");
@@ -798,7 +801,7 @@ final class ReplayTracer implements Tracer {
         if (p == null) return;
         armed.put(t.tid(), p);
         t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq(),
-                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash())));
+                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash(), apicIdsLeftOut)));
     }
 
     @Override

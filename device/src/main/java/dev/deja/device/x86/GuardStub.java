@@ -69,6 +69,8 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     private static final int SAVE_RSI = SAVE_RAX + 1;
     private static final int SAVE_RDI = SAVE_RAX + 2;
     private static final int SAVE_FLAGS = SAVE_RAX + 3;
+    /** While a {@link WordCheck} hashes: where the next window's entry of its table is. */
+    private static final int NEXT_WINDOW = SAVE_FLAGS + 1;
     private static final long FNV_OFFSET = 0xcbf29ce484222325L;
     private static final long FNV_PRIME = 0x100000001b3L;
 
@@ -97,8 +99,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      *
      * @param starts where each window starts (8-byte aligned)
      * @param words  each window's length in words
+     * @param apicIdsLeftOut each word hashed without cpuid's APIC IDs, as {@code MemoryWitness.withoutApicIds}
+     *               (a witness of format version 6 and later)
      */
-    public record WordCheck(long[] starts, int[] words, long hash) {
+    public record WordCheck(long[] starts, int[] words, long hash, boolean apicIdsLeftOut) {
         public WordCheck {
             starts = starts.clone();
             words = words.clone();
@@ -399,7 +403,9 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.place(SAVE_RCX, 0);
         a.place(SAVE_RDX, 0);
         for (int reg = 0; reg < REGISTERS; reg++) a.place(negated(reg), -registers[reg]);
-        for (int slot = SAVE_RAX; slot <= SAVE_FLAGS; slot++) a.place(slot, 0);
+        for (int slot = SAVE_RAX; slot <= NEXT_WINDOW; slot++) a.place(slot, 0);
+        a.placeTables();
+        if (a.size() > SIZE) throw new Refused("the stub's data is longer than a page");
 
         byte[] patch = new byte[covered];
         java.util.Arrays.fill(patch, (byte) 0xCC);
@@ -533,27 +539,62 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     /**
      * With the registers and the stack found equal (rcx and rdx in their slots): hashes the windows of
      * {@code check} a word at a time and jumps to the mismatch path unless the hash is the recorded
-     * one. Flags and registers as in {@link #stackCheck}.
+     * one. Flags and registers as in {@link #stackCheck}. The windows are a table in the data page (start,
+     * words; a 0 ends it) that one loop walks: a witness has up to 79 windows, and a loop for each, with
+     * the APIC IDs left out, made stubs longer than their page.
      */
     private static void wordCheck(Asm a, WordCheck check, java.util.List<Integer> failJumps) {
+        long[] entries = new long[2 * check.starts().length + 2];
+        for (int w = 0; w < check.starts().length; w++) {
+            entries[2 * w] = check.starts()[w];
+            entries[2 * w + 1] = check.words()[w];
+        }
+        int table = a.table(entries);
         saveScratch(a);
         a.bytes(0x48, 0xB8);                                    // mov rax, FNV offset basis
         a.int64(FNV_OFFSET);
         a.bytes(0x48, 0xBA);                                    // mov rdx, FNV prime
         a.int64(FNV_PRIME);
-        for (int w = 0; w < check.starts().length; w++) {
-            a.bytes(0x48, 0xBE);                                // mov rsi, start
-            a.int64(check.starts()[w]);
-            a.bytes(0xB9);                                      // mov ecx, words
-            a.int32(check.words()[w]);
-            int loop = a.size();
+        a.storeRip(0x8D, 7, table);                             // lea rdi, [table]
+        a.storeRip(0x89, 7, NEXT_WINDOW);                       // mov [next_window], rdi
+        int outer = a.size();
+        a.storeRip(0x8B, 7, NEXT_WINDOW);                       // mov rdi, [next_window]
+        a.bytes(0x48, 0x8B, 0x37);                              // mov rsi, [rdi]: the window's start
+        a.bytes(0x8B, 0x4F, 0x08);                              // mov ecx, [rdi+8]: its words
+        a.bytes(0x48, 0x83, 0xC7, 0x10);                        // add rdi, 16
+        a.storeRip(0x89, 7, NEXT_WINDOW);                       // mov [next_window], rdi
+        a.bytes(0xE3, 0x00);                                    // jrcxz: the table's end
+        int toEnd = a.size();
+        int loop = a.size();
+        if (check.apicIdsLeftOut()) {
+            a.bytes(0x48, 0x8B, 0x3E);                          // mov rdi, [rsi]
+            clearApicIdOfLowHalf(a);
+            a.bytes(0x48, 0xC1, 0xCF, 0x20);                    // ror rdi, 32: the high half
+            clearApicIdOfLowHalf(a);
+            a.bytes(0x48, 0xC1, 0xC7, 0x20);                    // rol rdi, 32
+            a.bytes(0x48, 0x31, 0xF8);                          // xor rax, rdi
+        } else {
             a.bytes(0x48, 0x33, 0x06);                          // xor rax, [rsi]
-            a.bytes(0x48, 0x0F, 0xAF, 0xC2);                    // imul rax, rdx
-            a.bytes(0x48, 0x83, 0xC6, 0x08);                    // add rsi, 8
-            a.bytes(0xFF, 0xC9);                                // dec ecx
-            a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);      // jnz loop
         }
+        a.bytes(0x48, 0x0F, 0xAF, 0xC2);                        // imul rax, rdx
+        a.bytes(0x48, 0x83, 0xC6, 0x08);                        // add rsi, 8
+        a.bytes(0xFF, 0xC9);                                    // dec ecx
+        a.bytes(0x75, rel8(a.size() + 2, loop));                // jnz loop
+        a.bytes(0xEB, rel8(a.size() + 2, outer));               // jmp: the next window
+        a.patchRel8(toEnd - 1, a.size());
         restoreAndCompare(a, check.hash() ^ check.totalWords(), failJumps); // the recorded hash before its word count
+    }
+
+    /**
+     * Clears the top byte of edi when its low 16 bits are 0x0800 (cpuid leaf 1's EBX, whose top byte is an
+     * APIC ID), leaving the rest of rdi; the flags are the stub's own (saved).
+     */
+    private static void clearApicIdOfLowHalf(Asm a) {
+        a.bytes(0x66, 0x81, 0xFF, 0x00, 0x08);                  // cmp di, 0x0800
+        a.bytes(0x75, 0x0B);                                    // jne past the clearing (11 bytes)
+        a.bytes(0x48, 0xC1, 0xCF, 0x18);                        // ror rdi, 24: the top byte at the bottom
+        a.bytes(0x40, 0xB7, 0x00);                              // mov dil, 0
+        a.bytes(0x48, 0xC1, 0xC7, 0x18);                        // rol rdi, 24
     }
 
     /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */
@@ -669,6 +710,13 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         };
     }
 
+    /** A short jump's displacement from the next instruction's offset to {@code target}'s (both in the stub). */
+    private static int rel8(int next, int target) {
+        int rel = target - next;
+        if (rel < -128 || rel > 127) throw new IllegalStateException("a short jump of " + rel + " bytes in the stub");
+        return rel & 0xFF;
+    }
+
     private static int rel32(long nextIp, long target) throws Refused {
         long d = target - nextIp;
         if (d != (int) d) throw new Refused("the stub is out of rel32 reach");
@@ -720,6 +768,35 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             int32(0);
         }
 
+        /** Slots for {@link #table}s: after every named one. */
+        private int nextTableSlot = 1000;
+        private final java.util.List<long[]> tables = new java.util.ArrayList<>();
+
+        /** A table of words in the data page, placed by {@link #placeTables}: its first word's slot. */
+        int table(long[] words) {
+            int first = nextTableSlot;
+            nextTableSlot += words.length;
+            long[] entry = new long[words.length + 1];
+            entry[0] = first;
+            System.arraycopy(words, 0, entry, 1, words.length);
+            tables.add(entry);
+            return first;
+        }
+
+        /** Emits the {@link #table}s here, each word a slot. */
+        void placeTables() {
+            for (long[] t : tables) {
+                for (int i = 1; i < t.length; i++) place((int) t[0] + i - 1, t[i]);
+            }
+        }
+
+        /** Points the rel8 at {@code at} (its end is the next instruction) to offset {@code target}. */
+        void patchRel8(int at, int target) {
+            pendingRel8.add(new int[] {at, rel8(at + 1, target)});
+        }
+
+        private final java.util.List<int[]> pendingRel8 = new java.util.ArrayList<>();
+
         /** Emits the 8-byte data slot {@code slot} here. */
         void place(int slot, long value) {
             slotAt.put(slot, out.size());
@@ -741,6 +818,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             byte[] b = out.toByteArray();
             ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
             for (int[] p : pending) buf.putInt(p[0], p[1] - (p[0] + 4));
+            for (int[] p : pendingRel8) b[p[0]] = (byte) p[1];
             for (int[] r : slotRefs) buf.putInt(r[0], slotAt.get(r[1]) - (r[0] + 4));
             fixed = b;
             return b;

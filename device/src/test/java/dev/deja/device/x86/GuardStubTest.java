@@ -221,12 +221,27 @@ class GuardStubTest {
                 pc += 2 + (r[1] == 0 ? page[o + 1] : 0);
             } else if (b0 == 0xE9) {
                 pc += 5 + m.getInt(o + 1);
+            } else if (b0 == 0x48 && b1 == 0x8D && b2 == 0x3D) { // lea rdi, [rip+disp]: a table in the page
+                r[7] = pc + 7 + m.getInt(o + 3);
+                pc += 7;
+            } else if (b0 == 0x48 && b1 == 0x8B && b2 == 0x37) { // mov rsi, [rdi]: from the page
+                r[6] = m.getLong((int) (r[7] - s.stubAddress()));
+                pc += 3;
+            } else if (b0 == 0x8B && b1 == 0x4F) { // mov ecx, [rdi+disp8]: from the page
+                r[1] = m.getInt((int) (r[7] + page[o + 2] - s.stubAddress())) & 0xFFFFFFFFL;
+                pc += 3;
+            } else if (b0 == 0x48 && b1 == 0x83 && b2 == 0xC7) { // add rdi, imm8
+                r[7] += page[o + 3];
+                f = scrambled;
+                pc += 4;
+            } else if (b0 == 0xEB) { // jmp rel8
+                pc += 2 + page[o + 1];
             } else if ((b0 & 0xF8) == 0x48 && b1 == 0x8D) {
                 int sib = page[o + 3] & 0xff;
                 int base = (sib & 7) | ((b0 & 1) << 3);
                 r[1] = r[base] + r[(sib >> 3) & 7];
                 pc += (b2 >> 6) == 1 ? 5 : 4;
-            } else if (b0 == 0x48 && (b1 == 0x89 || b1 == 0x8B) && (b2 >> 6) == 0) {
+            } else if (b0 == 0x48 && (b1 == 0x89 || b1 == 0x8B) && (b2 >> 6) == 0 && (b2 & 7) == 5) { // rip-relative: a slot
                 int reg = (b2 >> 3) & 7;
                 int slot = (int) (pc + 7 + m.getInt(o + 3) - s.stubAddress());
                 if (b1 == 0x89) m.putLong(slot, r[reg]);
@@ -286,6 +301,23 @@ class GuardStubTest {
                 r[0] ^= h.getLong((int) i);
                 f = scrambled;
                 pc += 3;
+            } else if (b0 == 0x48 && b1 == 0x8B && b2 == 0x3E) { // mov rdi, [rsi]
+                long i = r[6] - heapAt;
+                if (i < 0 || i + 8 > heap.length) throw new Faulted(pc, r.clone(), f, page.clone());
+                r[7] = h.getLong((int) i);
+                pc += 3;
+            } else if (b0 == 0x66 && b1 == 0x81 && b2 == 0xFF) { // cmp di, imm16
+                int imm = (page[o + 3] & 0xff) | (page[o + 4] & 0xff) << 8;
+                f = (scrambled & ~0x40L) | ((r[7] & 0xFFFF) == imm ? 0x40 : 0);
+                pc += 5;
+            } else if (b0 == 0x48 && b1 == 0xC1 && (b2 == 0xCF || b2 == 0xC7)) { // ror / rol rdi, imm8
+                int n = page[o + 3] & 63;
+                r[7] = b2 == 0xCF ? Long.rotateRight(r[7], n) : Long.rotateLeft(r[7], n);
+                f = scrambled;
+                pc += 4;
+            } else if (b0 == 0x40 && b1 == 0xB7) { // mov dil, imm8
+                r[7] = (r[7] & ~0xFFL) | (page[o + 2] & 0xFF);
+                pc += 3;
             } else if (b0 == 0x48 && b1 == 0x83 && b2 == 0xC6) { // add rsi, imm8
                 r[6] += page[o + 3];
                 f = scrambled;
@@ -303,10 +335,18 @@ class GuardStubTest {
 
     /** MemoryWitness's hash of windows: FNV-1a over their 8-byte words, then xor the number of words. */
     private static long wordHash(ByteBuffer heap, long heapAt, long[] starts, int[] words) {
+        return wordHash(heap, heapAt, starts, words, false);
+    }
+
+    /** As above, each word without cpuid's APIC IDs when asked (a witness of format version 6). */
+    private static long wordHash(ByteBuffer heap, long heapAt, long[] starts, int[] words, boolean apicIdsLeftOut) {
         long h = 0xcbf29ce484222325L;
         long n = 0;
         for (int w = 0; w < starts.length; w++) {
-            for (int k = 0; k < words[w]; k++) h = (h ^ heap.getLong((int) (starts[w] - heapAt) + 8 * k)) * 0x100000001b3L;
+            for (int k = 0; k < words[w]; k++) {
+                long word = heap.getLong((int) (starts[w] - heapAt) + 8 * k);
+                h = (h ^ (apicIdsLeftOut ? dev.deja.device.MemoryWitness.withoutApicIds(word) : word)) * 0x100000001b3L;
+            }
             n += words[w];
         }
         return h ^ n;
@@ -330,8 +370,8 @@ class GuardStubTest {
         int[] firstWords = {32, 8};
         long[] second = {heapAt + 0xC00};
         int[] secondWords = {8};
-        GuardStub.WordCheck level1 = new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords));
-        GuardStub.WordCheck level2 = new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords));
+        GuardStub.WordCheck level1 = new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords), false);
+        GuardStub.WordCheck level2 = new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords), false);
         GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
                 new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(level1, level2)));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
@@ -353,6 +393,86 @@ class GuardStubTest {
     }
 
     /**
+     * A witness of format version 6 hashes each word without cpuid's APIC IDs, in the stub as in deja
+     * (MemoryWitness.withoutApicIds): a JVM whose VM_Version got another APIC ID than the recorded one's
+     * is at the point; any other difference, in either half of a word, is not.
+     */
+    @Test
+    void theStubLeavesCpuidsApicIdsOutOfTheWitnessWhenAsked() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] stack = new byte[512];
+        long heapAt = 0x5555_5555_a000L;
+        byte[] heap = new byte[4096];
+        ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
+        hb.putLong(0x110, 0xcffe0800_00b00f21L);   // leaf 1's EAX, then EBX (APIC ID 0xcf)
+        hb.putLong(0x118, 0x12345678_6dfe0800L);   // an EBX in the low half
+        long[] first = {heapAt + 0x100};
+        int[] words = {32};
+        for (boolean leftOut : new boolean[] {true, false}) {
+            GuardStub.WordCheck check = new GuardStub.WordCheck(first, words, wordHash(hb, heapAt, first, words, leftOut), leftOut);
+            GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                    new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(check)));
+            for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
+                Run same = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, heap);
+                assertEquals(s.hitAddress(), same.stop(), "the recorded memory: the trap");
+                assertArrayEquals(recorded, same.registers(), "registers as they were at the trap");
+                assertEquals(flags, same.flags(), "flags as they were at the trap");
+                byte[] otherCpu = heap.clone();
+                otherCpu[0x110 + 7] = 0x25;
+                otherCpu[0x118 + 3] = (byte) 0xe1;
+                Run replayed = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, otherCpu);
+                assertEquals(leftOut ? s.hitAddress() : s.resumeAddress(), replayed.stop(), "other APIC IDs, left out: " + leftOut);
+                assertArrayEquals(recorded, replayed.registers(), "registers as they were");
+                assertEquals(flags, replayed.flags(), "flags as they were");
+                for (int at : new int[] {0x110 + 6, 0x110 + 3, 0x118 + 2, 0x118 + 7, 0x120}) {
+                    byte[] other = heap.clone();
+                    other[at] += 1;
+                    assertEquals(s.resumeAddress(), run(s, recorded.clone(), flags, sp - 128, stack, heapAt, other).stop(),
+                            "byte " + Integer.toHexString(at) + " differs");
+                }
+            }
+        }
+    }
+
+    /**
+     * The largest witness (15 registers' windows, 64 pointers') with the APIC IDs left out fits the stub's
+     * page: one loop walks a table of windows (a loop per window made it too long: no guard, and the
+     * flaky-cache sample's replays diverged at the first such point).
+     */
+    @Test
+    void theLargestWitnessFitsTheStubsPage() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] stack = new byte[512];
+        long heapAt = 0x5555_5555_a000L;
+        byte[] heap = new byte[64 * 1024];
+        ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
+        long[] first = new long[15];
+        int[] firstWords = new int[15];
+        for (int w = 0; w < first.length; w++) {
+            first[w] = heapAt + 0x1000L * w + 0x40;
+            firstWords[w] = 32;
+        }
+        long[] second = new long[64];
+        int[] secondWords = new int[64];
+        for (int w = 0; w < second.length; w++) {
+            second[w] = heapAt + 0x100L * w + 0x8;
+            secondWords[w] = 8;
+        }
+        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(
+                        new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords, true), true),
+                        new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords, true), true))));
+        assertEquals(s.hitAddress(), run(s, recorded.clone(), 0, sp - 128, stack, heapAt, heap).stop());
+        byte[] last = heap.clone();
+        last[0x100 * 63 + 0x8 + 63] += 1; // the last word of the last window
+        assertEquals(s.resumeAddress(), run(s, recorded.clone(), 0, sp - 128, stack, heapAt, last).stop());
+    }
+
+    /**
      * A window of the witness unmapped since the guard went in: the stub's read faults, and deja puts back
      * the registers and flags the thread entered the comparison with, from the stub's page, and sends it
      * on to the displaced code as for a pass that is not the point.
@@ -367,7 +487,7 @@ class GuardStubTest {
         int[] words = {8};
         GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
                 new GuardStub.StackCheck(sp - 128, 512, stackHash(stack),
-                        java.util.List.of(new GuardStub.WordCheck(first, words, 12345))));
+                        java.util.List.of(new GuardStub.WordCheck(first, words, 12345, false))));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5, 0x95}) {
             Faulted f = org.junit.jupiter.api.Assertions.assertThrows(Faulted.class,
                     () -> run(s, recorded.clone(), flags, sp - 128, stack, heapAt, new byte[0]));
