@@ -190,7 +190,7 @@ final class InThreadGuard {
         int length = RunState.BELOW_SP + RunState.ABOVE_SP;
         byte[] window = new byte[length];
         if (memory.read(start, window, 0, length) != length) return null;
-        return new GuardStub.StackCheck(start, length, target.stackHash(), memoryChecks(memory, target));
+        return new GuardStub.StackCheck(start, length, target.stackHash(), memoryChecks(memory, target), target.apicIdsLeftOut());
     }
 
     /**

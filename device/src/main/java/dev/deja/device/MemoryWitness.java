@@ -1,6 +1,7 @@
 package dev.deja.device;
 
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.CpuidLeaf1;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -164,15 +165,9 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
         return h;
     }
 
-    /**
-     * The word with the top byte cleared of each 32-bit half that looks like cpuid leaf 1's EBX: its low
-     * 16 bits 0x0800 (brand index 0, CLFLUSH line 8 quadwords: every x86-64 CPU of the last fifteen
-     * years), its top byte the initial APIC ID. Another value of that shape loses 8 bits to the witness.
-     */
+    /** The word as the witness hashes it since format version 6 ({@link CpuidLeaf1#withoutApicIds}). */
     public static long withoutApicIds(long word) {
-        if ((word & 0xFFFFL) == 0x0800) word &= ~0xFF00_0000L;
-        if (((word >>> 32) & 0xFFFFL) == 0x0800) word &= ~0xFF00_0000_0000_0000L;
-        return word;
+        return CpuidLeaf1.withoutApicIds(word);
     }
 
     /** Whether a thread with registers {@code regs} (the point's) has the memory this witness saw. */

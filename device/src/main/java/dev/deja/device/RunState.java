@@ -1,6 +1,7 @@
 package dev.deja.device;
 
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.CpuidLeaf1;
 
 /**
  * What identifies a thread's position between two syscalls without an instruction counter: its
@@ -49,7 +50,7 @@ public final class RunState {
     /** Whether {@code regs} (and the stack hash) are the target's state. */
     public static boolean matches(RunTarget target, long[] regs, long stackHash) {
         for (int i = 0; i <= X86Regs.RDI; i++) {
-            if (regs[i] != target.register(i)) return false;
+            if (!sameRegister(regs[i], target.register(i))) return false;
         }
         return regs[X86Regs.RIP] == target.register(X86Regs.RIP)
                 && regs[X86Regs.RSP] == target.register(X86Regs.RSP)
@@ -59,12 +60,22 @@ public final class RunState {
     }
 
     /**
+     * Whether a general register (not rsp or rip) holds the recorded value: the same, or the same but for the
+     * APIC IDs of cpuid leaf 1's EBX ({@link CpuidLeaf1}), which a program can still have in
+     * a register from its last cpuid (signal_in_cpuid_loop keeps it in rbx) and which replay's cpuid answers
+     * differently on these VMs.
+     */
+    static boolean sameRegister(long live, long recorded) {
+        return live == recorded || CpuidLeaf1.withoutApicIds(live) == CpuidLeaf1.withoutApicIds(recorded);
+    }
+
+    /**
      * Whether {@code regs} are the target's but for rcx, rsi and rdi: at a rep string instruction, the
      * state before its first iteration of the execution the target interrupted part of the way.
      */
     public static boolean matchesBeforeIterations(RunTarget target, long[] regs) {
         for (int i = 0; i <= X86Regs.RDI; i++) {
-            if (i != X86Regs.RCX && i != X86Regs.RSI && i != X86Regs.RDI && regs[i] != target.register(i)) return false;
+            if (i != X86Regs.RCX && i != X86Regs.RSI && i != X86Regs.RDI && !sameRegister(regs[i], target.register(i))) return false;
         }
         return regs[X86Regs.RIP] == target.register(X86Regs.RIP)
                 && regs[X86Regs.RSP] == target.register(X86Regs.RSP)
@@ -73,18 +84,20 @@ public final class RunState {
     }
 
     /**
-     * FNV-1a over the readable bytes of [sp+384, sp+4096) below {@code end} (up to the first unreadable
-     * page: the top of a thread's stack), xor their count; never {@code NO_DEEPER_HASH} (0), which
-     * stands for none recorded. {@code end} is where exec put argc on the process's first stack
+     * The hash of the readable bytes of [sp+384, sp+4096) below {@code end} (up to the first unreadable
+     * page: the top of a thread's stack), never {@code NO_DEEPER_HASH} (0), which stands for none
+     * recorded: FNV-1a over the bytes xor their count (format versions 3 to 5), or with {@code
+     * apicIdsLeftOut} over the whole 8-byte words without cpuid's APIC IDs xor their count ({@link
+     * #stackHash}). {@code end} is where exec put argc on the process's first stack
      * ({@link ProcFs#startStack}; 0: none): the strings above it include the executable's path, which
      * replay runs from another file.
      */
-    public static long deeperStackHash(TraceeMemory memory, long sp, long end) {
+    public static long deeperStackHash(TraceeMemory memory, long sp, long end, boolean apicIdsLeftOut) {
         long to = sp + DEEPER_TO;
         if (end > sp && end < to) to = end;
         byte[] window = new byte[(int) Math.max(0, to - sp - ABOVE_SP)];
         int n = Math.max(memory.read(sp + ABOVE_SP, window, 0, window.length), 0);
-        long h = fnv(window, n) ^ n;
+        long h = apicIdsLeftOut ? wordHash(window, n) : fnv(window, n) ^ n;
         return h == 0 ? 1 : h;
     }
 
@@ -94,7 +107,7 @@ public final class RunState {
      */
     public static boolean deeperStackAndMemoryMatch(RunTarget target, TraceeMemory memory, long[] regs, long end) {
         return (target.deeperStackHash() == RunTarget.NO_DEEPER_HASH
-                || deeperStackHash(memory, regs[X86Regs.RSP], end) == target.deeperStackHash())
+                || deeperStackHash(memory, regs[X86Regs.RSP], end, target.apicIdsLeftOut()) == target.deeperStackHash())
                 && target.memory().matches(regs, memory);
     }
 
@@ -107,14 +120,34 @@ public final class RunState {
         return h;
     }
 
-    /** FNV-1a over the readable bytes of [sp-128, sp+384), and how many there were. */
-    public static long stackHash(TraceeMemory memory, long sp) {
+    /**
+     * The hash of the readable bytes of [sp-128, sp+384) (from sp when the red zone's page is not mapped):
+     * FNV-1a over the bytes xor their count (format versions 1 to 5), or with {@code apicIdsLeftOut} (format
+     * version 6) FNV-1a over its whole 8-byte words, each {@link CpuidLeaf1#withoutApicIds without cpuid's
+     * APIC IDs}, xor their count, as the memory witness hashes. A program leaves cpuid leaf 1's EBX on its
+     * stack (a callee saving the register that held it: signal_in_cpuid_loop's nanosleep), and replay's
+     * cpuid answers another APIC ID on these VMs; the guard stub hashes the window as words too.
+     */
+    public static long stackHash(TraceeMemory memory, long sp, boolean apicIdsLeftOut) {
         byte[] window = new byte[BELOW_SP + ABOVE_SP];
         int n = memory.read(sp - BELOW_SP, window, 0, window.length);
         if (n <= 0) {
             // The red zone may start on an unmapped page below the stack: hash from sp then.
             n = memory.read(sp, window, 0, ABOVE_SP);
         }
-        return fnv(window, Math.max(n, 0)) ^ Math.max(n, 0);
+        n = Math.max(n, 0);
+        return apicIdsLeftOut ? wordHash(window, n) : fnv(window, n) ^ n;
+    }
+
+    /** FNV-1a over the whole 8-byte little-endian words of {@code bytes[0, n)} without APIC IDs, xor their count. */
+    static long wordHash(byte[] bytes, int n) {
+        long h = 0xcbf29ce484222325L;
+        int words = n / 8;
+        for (int w = 0; w < words; w++) {
+            long word = 0;
+            for (int k = 7; k >= 0; k--) word = (word << 8) | (bytes[8 * w + k] & 0xff);
+            h = (h ^ CpuidLeaf1.withoutApicIds(word)) * 0x100000001b3L;
+        }
+        return h ^ words;
     }
 }

@@ -14,10 +14,18 @@ package dev.deja.device;
  * @param runNs           CPU time the thread had run since it was let run, when recorded
  * @param label           names the point in messages ("event 1042")
  * @param memory          the memory its registers pointed at ({@link MemoryWitness#NONE}: a recording made before it was kept)
+ * @param apicIdsLeftOut  the stack hashes are of 8-byte words without cpuid's APIC IDs ({@link RunState#stackHash}):
+ *                        recorded by format version 6 and later; before, of bytes as they were
  */
-public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory) {
+public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory,
+                        boolean apicIdsLeftOut) {
     /** No deeper stack hash to check. */
     public static final long NO_DEEPER_HASH = 0;
+
+    /** A point recorded by this deja's format. */
+    public RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory) {
+        this(registers, stackHash, deeperStackHash, runNs, label, memory, true);
+    }
 
     /** A point with no memory witness. */
     public RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label) {

@@ -1291,8 +1291,8 @@ public final class TraceSession {
         // run, sized by it, went past the point (node, a loop in V8's JIT code). An underestimate is safe.
         if (t.stepsToPoint == 0) t.cpuAtInterrupt = t.cpuAtRelease < 0 ? -1 : ProcFs.cpuNs(t.pid, t.tid);
         if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
-        long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP]);
-        long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid));
+        long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP], true);
+        long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid), true);
         MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
         long cpu = t.cpuAtRelease < 0 || t.cpuAtInterrupt < 0 ? 0 : Math.max(0, t.cpuAtInterrupt - t.cpuAtRelease);
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
@@ -1770,7 +1770,7 @@ public final class TraceSession {
         regs[X86Regs.RIP] = target.rip();
         // At a rep instruction the stub compares neither rcx, rsi nor rdi: run its copy in the stub to the point's count.
         regs = toRepPoint(t, regs, g.resumeAddress());
-        boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP]))
+        boolean at = RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP], target.apicIdsLeftOut()))
                 && RunState.deeperStackAndMemoryMatch(target, t.memory, regs, ProcFs.startStack(t.pid));
         if (at || ++g.misses > PreemptionMatcher.MAX_HITS) {
             removeGuard(t, true);
@@ -1781,7 +1781,7 @@ public final class TraceSession {
         }
         if (DEBUG_MATCH) {
             System.err.println("deja: match tid " + t.tid + " guard stop " + g.misses + " without the recorded "
-                    + (!RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP])) ? "flags, TLS base or stack"
+                    + (!RunState.matches(target, regs, RunState.stackHash(t.memory, regs[X86Regs.RSP], target.apicIdsLeftOut())) ? "flags, TLS base or stack"
                     : target.memory().matches(regs, t.memory) ? "deeper stack" : "memory"));
         }
         regs[X86Regs.RIP] = g.resumeAddress();
@@ -1893,7 +1893,7 @@ public final class TraceSession {
         RunTarget target = t.matcher.target();
         long stackHash = RunState.matches(target, regs, target.stackHash())
                 && RunState.deeperStackAndMemoryMatch(target, t.memory, regs, ProcFs.startStack(t.pid))
-                ? RunState.stackHash(t.memory, regs[X86Regs.RSP]) : ~target.stackHash();
+                ? RunState.stackHash(t.memory, regs[X86Regs.RSP], target.apicIdsLeftOut()) : ~target.stackHash();
         long cpu = timed ? ProcFs.cpuNs(t.pid, t.tid) : PreemptionMatcher.NOT_READ;
         return new PreemptionMatcher.Observation(regs, stackHash, cpu, hit);
     }
@@ -2728,8 +2728,8 @@ public final class TraceSession {
      * each point costs replay a search.
      */
     private void recordSignalPoint(Task task, long[] regs) {
-        long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP]);
-        long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid));
+        long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP], true);
+        long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid), true);
         MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(task.pid)), task.memory);
         tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
                 dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0, witness.mask(), witness.pointers(),

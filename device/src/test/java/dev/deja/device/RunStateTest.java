@@ -40,6 +40,59 @@ class RunStateTest {
         assertFalse(RunState.matchesBeforeIterations(target, down), "DF differs: the instruction walks the other way");
     }
 
+    /**
+     * signal_in_cpuid_loop keeps its last cpuid leaf 1 EBX in rbx through the loop: the replayed one has
+     * another APIC ID (these VMs answer the host CPU's). A register whose recorded value has EBX's shape is
+     * compared without those bytes; any other difference, and rsp, still count.
+     */
+    @Test
+    void aRegisterHoldingCpuidsEbxIsComparedWithoutItsApicId() {
+        long[] recorded = registers();
+        recorded[X86Regs.RBX] = 0x3dfe0800L;
+        recorded[X86Regs.R12] = 0x1234_0800_5555_92a0L;
+        RunTarget target = new RunTarget(recorded, 42, 1_000_000, "event 65");
+        long[] live = recorded.clone();
+        live[X86Regs.RBX] = 0x70fe0800L;
+        live[X86Regs.R12] = 0x9934_0800_5555_92a0L;
+        assertTrue(RunState.matches(target, live, 42));
+        assertTrue(RunState.matchesBeforeIterations(target, live));
+        for (long other : new long[] {0x70fe0801L, 0x70fe1800L, 0x71fe0800_0000_0000L, 0x1_70fe0800L}) {
+            long[] l = live.clone();
+            l[X86Regs.RBX] = other;
+            assertFalse(RunState.matches(target, l, 42), Long.toHexString(other));
+        }
+        long[] stack = recorded.clone();
+        stack[X86Regs.RSP] = 0x7fff_f63f_0800L;
+        RunTarget atStack = new RunTarget(stack, 42, 1_000_000, "event 66");
+        long[] l = stack.clone();
+        l[X86Regs.RSP] = 0x7fff_f73f_0800L;
+        assertFalse(RunState.matches(atStack, l, 42), "rsp is compared whole");
+    }
+
+    /**
+     * signal_in_cpuid_loop's nanosleep saves rbx, the loop's last cpuid EBX, below main's stack pointer: the
+     * recorded and the replayed stack differ in its APIC ID byte there. Format version 6 hashes the stack's
+     * words without it (and a byte anywhere else still counts); versions before hashed the bytes.
+     */
+    @Test
+    void theStackHashesLeaveCpuidsApicIdsOut() {
+        long top = 0x7fff_0000_0000L;
+        long sp = top - 8192;
+        byte[] recorded = new byte[16384];
+        java.nio.ByteBuffer.wrap(recorded).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(8192 - 40, 0x0000_0001_5efe_0800L)
+                .putLong(8192 + 1000, 0x3dfe_0800_00b0_0f21L);
+        byte[] replayed = recorded.clone();
+        replayed[8192 - 40 + 3] = (byte) 0xb4;
+        replayed[8192 + 1000 + 7] = (byte) 0x70;
+        assertEquals(RunState.stackHash(stack(recorded, top), sp, true), RunState.stackHash(stack(replayed, top), sp, true));
+        assertEquals(RunState.deeperStackHash(stack(recorded, top), sp, 0, true), RunState.deeperStackHash(stack(replayed, top), sp, 0, true));
+        assertNotEquals(RunState.stackHash(stack(recorded, top), sp, false), RunState.stackHash(stack(replayed, top), sp, false));
+        assertNotEquals(RunState.deeperStackHash(stack(recorded, top), sp, 0, false), RunState.deeperStackHash(stack(replayed, top), sp, 0, false));
+        byte[] other = recorded.clone();
+        other[8192 - 40 + 4] = 2;
+        assertNotEquals(RunState.stackHash(stack(recorded, top), sp, true), RunState.stackHash(stack(other, top), sp, true));
+    }
+
     /** A stack of {@code size} bytes ending at {@code top} (the pages above are unmapped). */
     private static TraceeMemory stack(byte[] bytes, long top) {
         long bottom = top - bytes.length;
@@ -53,16 +106,21 @@ class RunStateTest {
 
     @Test
     void theDeeperHashTellsApartTurnsOfAnOuterLoopThatTheTopOfTheStackDoesNot() {
+        for (boolean words : new boolean[] {true, false}) deeperHashTellsTurnsApart(words);
+    }
+
+    /** Format version 6 hashes the stack's words without APIC IDs ({@code words}), earlier versions its bytes. */
+    private static void deeperHashTellsTurnsApart(boolean words) {
         long top = 0x7fff_0000_0000L;
         byte[] turn1 = new byte[16384];
         long sp = top - 8192;
         byte[] turn2 = turn1.clone();
         turn2[8192 + 500] = 1;  // the caller's loop count, in its frame 500 bytes above sp
-        long top1 = RunState.stackHash(stack(turn1, top), sp);
-        assertEquals(top1, RunState.stackHash(stack(turn2, top), sp), "the top 384 bytes are the same in both turns");
-        long deeper1 = RunState.deeperStackHash(stack(turn1, top), sp, 0);
-        assertNotEquals(deeper1, RunState.deeperStackHash(stack(turn2, top), sp, 0));
-        RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9");
+        long top1 = RunState.stackHash(stack(turn1, top), sp, words);
+        assertEquals(top1, RunState.stackHash(stack(turn2, top), sp, words), "the top 384 bytes are the same in both turns");
+        long deeper1 = RunState.deeperStackHash(stack(turn1, top), sp, 0, words);
+        assertNotEquals(deeper1, RunState.deeperStackHash(stack(turn2, top), sp, 0, words));
+        RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9", MemoryWitness.NONE, words);
         long[] at = registers();
         at[X86Regs.RSP] = sp;
         assertTrue(RunState.deeperStackAndMemoryMatch(target, stack(turn1, top), at, 0));
@@ -74,15 +132,15 @@ class RunStateTest {
         long nearTop = top - 1000;
         byte[] changedBelow = turn1.clone();
         changedBelow[16384 - 1000 + 400] = 7;
-        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), nearTop, 0), RunState.deeperStackHash(stack(changedBelow, top), nearTop, 0));
-        assertNotEquals(RunTarget.NO_DEEPER_HASH, RunState.deeperStackHash(stack(new byte[0], top), sp, 0), "0 stands for none");
+        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), nearTop, 0, words), RunState.deeperStackHash(stack(changedBelow, top), nearTop, 0, words));
+        assertNotEquals(RunTarget.NO_DEEPER_HASH, RunState.deeperStackHash(stack(new byte[0], top), sp, 0, words), "0 stands for none");
         // On the first stack of a process, nothing from where exec put argc up: the executable's path is up there.
         long startStack = sp + 1000;
         byte[] otherPath = turn1.clone();
         otherPath[8192 + 2000] = '/';
-        assertEquals(RunState.deeperStackHash(stack(turn1, top), sp, startStack),
-                RunState.deeperStackHash(stack(otherPath, top), sp, startStack));
-        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), sp, 0), RunState.deeperStackHash(stack(otherPath, top), sp, 0));
+        assertEquals(RunState.deeperStackHash(stack(turn1, top), sp, startStack, words),
+                RunState.deeperStackHash(stack(otherPath, top), sp, startStack, words));
+        assertNotEquals(RunState.deeperStackHash(stack(turn1, top), sp, 0, words), RunState.deeperStackHash(stack(otherPath, top), sp, 0, words));
     }
 
     @Test

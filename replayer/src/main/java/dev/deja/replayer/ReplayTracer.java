@@ -215,7 +215,7 @@ final class ReplayTracer implements Tracer {
      * sent where the recording saw it land (SIGKILL apart); before, the kill ran for real.
      */
     private final SignalRules signals;
-    /** Whether the recording's memory witnesses were hashed without cpuid's APIC IDs (format version 6 on). */
+    /** Whether the recording's stack hashes and memory witnesses leave cpuid's APIC IDs out (format version 6 on). */
     private final boolean apicIdsLeftOut;
     /** Live tids killed when their recorded end (by SIGKILL, between calls) was the next step. */
     private final Set<Integer> killedAtItsEnd = new HashSet<>();
@@ -801,7 +801,8 @@ final class ReplayTracer implements Tracer {
         if (p == null) return;
         armed.put(t.tid(), p);
         t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq(),
-                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash(), apicIdsLeftOut)));
+                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash(), apicIdsLeftOut),
+                apicIdsLeftOut));
     }
 
     @Override

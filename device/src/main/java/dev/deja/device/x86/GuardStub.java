@@ -71,19 +71,28 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     private static final int SAVE_FLAGS = SAVE_RAX + 3;
     /** While a {@link WordCheck} hashes: where the next window's entry of its table is. */
     private static final int NEXT_WINDOW = SAVE_FLAGS + 1;
+    /** A register that may hold cpuid's EBX, there while its APIC ID bytes are cleared ({@link #compareWithoutApicIds}). */
+    private static final int APIC_TMP = NEXT_WINDOW + 1;
+    private static final int RSP = 4;
     private static final long FNV_OFFSET = 0xcbf29ce484222325L;
     private static final long FNV_PRIME = 0x100000001b3L;
 
     /**
-     * The stack window the stub hashes itself once the registers are the point's: FNV-1a over
-     * {@code length} bytes from {@code start}, then xor {@code length}, as the recorder hashed it
-     * ({@code RunState.stackHash}). A state whose registers recur with a different stack (an
-     * interpreter's dispatch code, whose locals live in its frame) then costs no trap.
+     * The stack window the stub hashes itself once the registers are the point's, as the recorder hashed
+     * it ({@code RunState.stackHash}): FNV-1a over {@code length} bytes from {@code start}, then xor
+     * {@code length}; with {@code apicIdsLeftOut} (format version 6) over its 8-byte words without cpuid's
+     * APIC IDs, then xor their count, as a {@link WordCheck}. A state whose registers recur with a different
+     * stack (an interpreter's dispatch code, whose locals live in its frame) then costs no trap.
      */
-    public record StackCheck(long start, int length, long hash, List<WordCheck> memory) {
+    public record StackCheck(long start, int length, long hash, List<WordCheck> memory, boolean apicIdsLeftOut) {
         public StackCheck {
             if (length <= 0) throw new IllegalArgumentException("an empty stack window");
+            if (apicIdsLeftOut && length % 8 != 0) throw new IllegalArgumentException("a stack window of whole words");
             memory = List.copyOf(memory);
+        }
+
+        public StackCheck(long start, int length, long hash, List<WordCheck> memory) {
+            this(start, length, hash, memory, false);
         }
 
         public StackCheck(long start, int length, long hash) {
@@ -355,6 +364,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         java.util.List<Integer> failJumps = new java.util.ArrayList<>();
         for (int reg = 0; reg < REGISTERS; reg++) {
             if ((uncompared & (1 << reg)) != 0) continue;
+            if (reg != RSP && CpuidLeaf1.mayHoldApicId(registers[reg])) {
+                compareWithoutApicIds(a, reg, registers[reg], failJumps);
+                continue;
+            }
             if (reg == 1) {
                 a.storeRip(0x8B, 1, SAVE_RCX);                  // mov rcx, [save_rcx]
                 a.storeRip(0x8B, 2, negated(1));                // mov rdx, -target
@@ -402,8 +415,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.align(DATA_OFFSET);
         a.place(SAVE_RCX, 0);
         a.place(SAVE_RDX, 0);
-        for (int reg = 0; reg < REGISTERS; reg++) a.place(negated(reg), -registers[reg]);
-        for (int slot = SAVE_RAX; slot <= NEXT_WINDOW; slot++) a.place(slot, 0);
+        for (int reg = 0; reg < REGISTERS; reg++) {
+            a.place(negated(reg), reg != RSP ? -CpuidLeaf1.withoutApicIds(registers[reg]) : -registers[reg]);
+        }
+        for (int slot = SAVE_RAX; slot <= APIC_TMP; slot++) a.place(slot, 0);
         a.placeTables();
         if (a.size() > SIZE) throw new Refused("the stub's data is longer than a page");
 
@@ -483,6 +498,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      * put back with add al,0x7f (OF) and sahf (SF ZF AF PF CF); the stack is only read.
      */
     private static void stackCheck(Asm a, StackCheck stack, java.util.List<Integer> failJumps) {
+        if (stack.apicIdsLeftOut()) {
+            wordCheck(a, new WordCheck(new long[] {stack.start()}, new int[] {stack.length() / 8}, stack.hash(), true), failJumps);
+            return;
+        }
         saveScratch(a);
         a.bytes(0x48, 0xBE);                                    // mov rsi, start
         a.int64(stack.start());
@@ -595,6 +614,31 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.bytes(0x48, 0xC1, 0xCF, 0x18);                        // ror rdi, 24: the top byte at the bottom
         a.bytes(0x40, 0xB7, 0x00);                              // mov dil, 0
         a.bytes(0x48, 0xC1, 0xC7, 0x18);                        // rol rdi, 24
+    }
+
+    /**
+     * Compares register {@code reg}, whose recorded value has the shape of cpuid leaf 1's EBX, without the
+     * APIC ID bytes ({@link CpuidLeaf1}; deja's own comparison does the same): its value goes through a slot
+     * whose bytes are cleared by plain stores, which leave the flags. rcx and rdx are scratch (saved).
+     */
+    private static void compareWithoutApicIds(Asm a, int reg, long recorded, java.util.List<Integer> failJumps) {
+        if (reg == 1) {
+            a.storeRip(0x8B, 1, SAVE_RCX);                      // mov rcx, [save_rcx]
+        } else if (reg == 2) {
+            a.storeRip(0x8B, 1, SAVE_RDX);                      // mov rcx, [save_rdx]
+        } else {
+            a.bytes(0x48 | (reg >= 8 ? 0x04 : 0), 0x89, 0xC1 | ((reg & 7) << 3)); // mov rcx, reg
+        }
+        a.storeRip(0x89, 1, APIC_TMP);                          // mov [apic_tmp], rcx
+        if (CpuidLeaf1.lowHalfMayHoldApicId(recorded)) a.clearByteRip(APIC_TMP, 3);   // mov byte [apic_tmp+3], 0
+        if (CpuidLeaf1.highHalfMayHoldApicId(recorded)) a.clearByteRip(APIC_TMP, 7);  // mov byte [apic_tmp+7], 0
+        a.storeRip(0x8B, 1, APIC_TMP);                          // mov rcx, [apic_tmp]
+        a.storeRip(0x8B, 2, negated(reg));                      // mov rdx, -target (its APIC IDs cleared)
+        leaSum(a, 1, 2);                                        // lea rcx, [rcx+rdx]
+        a.bytes(0xE3, 0x05);                                    // jrcxz: equal, next register
+        a.bytes(0xE9);                                          // jmp no
+        failJumps.add(a.size());
+        a.int32(0);
     }
 
     /** lea rcx, [base + index*1] (64-bit), for base any register and index rcx or rdx. */
@@ -768,6 +812,14 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             int32(0);
         }
 
+        /** {@code mov byte [slot + offset], 0}: a store that leaves the flags. */
+        void clearByteRip(int slot, int offset) {
+            bytes(0xC6, 0x05);
+            slotRefs.add(new int[] {out.size(), slot, offset - 1}); // the immediate after the displacement
+            int32(0);
+            bytes(0x00);
+        }
+
         /** Slots for {@link #table}s: after every named one. */
         private int nextTableSlot = 1000;
         private final java.util.List<long[]> tables = new java.util.ArrayList<>();
@@ -819,7 +871,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             ByteBuffer buf = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
             for (int[] p : pending) buf.putInt(p[0], p[1] - (p[0] + 4));
             for (int[] p : pendingRel8) b[p[0]] = (byte) p[1];
-            for (int[] r : slotRefs) buf.putInt(r[0], slotAt.get(r[1]) - (r[0] + 4));
+            for (int[] r : slotRefs) buf.putInt(r[0], slotAt.get(r[1]) - (r[0] + 4) + (r.length > 2 ? r[2] : 0));
             fixed = b;
             return b;
         }

@@ -74,6 +74,40 @@ class GuardStubTest {
     }
 
     /**
+     * A register whose recorded value has cpuid leaf 1 EBX's shape (signal_in_cpuid_loop keeps its last EBX
+     * in rbx through the loop) is compared without its APIC ID byte, as deja compares it at the trap: the
+     * replayed cpuid answered another one. Anything else in it still differs; flags and registers stay.
+     */
+    @Test
+    void aRegisterHoldingCpuidsEbxIsComparedWithoutItsApicId() throws Exception {
+        long[] recorded = registers();
+        recorded[3] = 0x3dfe0800L;                 // rbx: EBX, APIC ID 0x3d
+        recorded[1] = 0x6dfe0800L;                 // rcx, compared from its slot
+        recorded[9] = 0x1234_0800_5555_92a0L;      // r9: the shape in the high half
+        recorded[4] = 0x7fff_f63f_0800L;           // rsp: compared whole
+        GuardStub s = GuardStub.build(LOOP, LOOP_AT, LOOP_AT + 3, STUB, recorded);
+        for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
+            long[] live = recorded.clone();
+            live[3] = 0x70fe0800L;
+            live[1] = 0xe1fe0800L;
+            live[9] = 0x9934_0800_5555_92a0L;
+            Run other = run(s, live.clone(), flags, 0, new byte[0]);
+            assertEquals(s.hitAddress(), other.stop(), "other APIC IDs: the trap");
+            assertArrayEquals(live, other.registers(), "registers as they were");
+            assertEquals(flags, other.flags(), "flags as they were");
+            for (long[] change : new long[][] {{3, 0x70fe0801L}, {3, 0x1_3dfe0800L}, {1, 0x6dfe1800L}, {9, 0x1234_0800_5555_92a1L},
+                    {9, 0x1235_0800_5555_92a0L}, {4, 0x7fff_f73f_0800L}}) {
+                long[] l = live.clone();
+                l[(int) change[0]] = change[1];
+                Run differs = run(s, l.clone(), flags, 0, new byte[0]);
+                assertEquals(s.resumeAddress(), differs.stop(), "register " + change[0] + " = " + Long.toHexString(change[1]));
+                assertArrayEquals(l, differs.registers(), "registers as they were");
+                assertEquals(flags, differs.flags(), "flags as they were");
+            }
+        }
+    }
+
+    /**
      * JIT code (HotSpot's template interpreter has no {@code .eh_frame}): the patch covers the one
      * instruction at the point, {@code movzbl 0x1(%r13),%ebx} of the bytecode dispatch, and no more.
      */
@@ -247,9 +281,12 @@ class GuardStubTest {
                 if (b1 == 0x89) m.putLong(slot, r[reg]);
                 else r[reg] = m.getLong(slot);
                 pc += 7;
-            } else if (b0 == 0x48 && b1 == 0x89 && b2 == 0xC1) { // mov rcx, rax
-                r[1] = r[0];
+            } else if ((b0 == 0x48 || b0 == 0x4C) && b1 == 0x89 && (b2 & 0xC7) == 0xC1) { // mov rcx, reg
+                r[1] = r[((b2 >> 3) & 7) | (b0 == 0x4C ? 8 : 0)];
                 pc += 3;
+            } else if (b0 == 0xC6 && b1 == 0x05) { // mov byte [rip+disp], imm8
+                page[(int) (pc + 7 + m.getInt(o + 2) - s.stubAddress())] = page[o + 6];
+                pc += 7;
             } else if (b0 == 0x9F) { // lahf
                 r[0] = (r[0] & ~0xFF00L) | (((f & SAHF_FLAGS) | 2) << 8);
                 pc += 1;
@@ -301,10 +338,15 @@ class GuardStubTest {
                 r[0] ^= h.getLong((int) i);
                 f = scrambled;
                 pc += 3;
-            } else if (b0 == 0x48 && b1 == 0x8B && b2 == 0x3E) { // mov rdi, [rsi]
+            } else if (b0 == 0x48 && b1 == 0x8B && b2 == 0x3E) { // mov rdi, [rsi]: the heap's words, or the stack's
                 long i = r[6] - heapAt;
-                if (i < 0 || i + 8 > heap.length) throw new Faulted(pc, r.clone(), f, page.clone());
-                r[7] = h.getLong((int) i);
+                long j = r[6] - stackAt;
+                if (j >= 0 && j + 8 <= stack.length) {
+                    r[7] = ByteBuffer.wrap(stack).order(ByteOrder.LITTLE_ENDIAN).getLong((int) j);
+                } else {
+                    if (i < 0 || i + 8 > heap.length) throw new Faulted(pc, r.clone(), f, page.clone());
+                    r[7] = h.getLong((int) i);
+                }
                 pc += 3;
             } else if (b0 == 0x66 && b1 == 0x81 && b2 == 0xFF) { // cmp di, imm16
                 int imm = (page[o + 3] & 0xff) | (page[o + 4] & 0xff) << 8;
@@ -345,7 +387,7 @@ class GuardStubTest {
         for (int w = 0; w < starts.length; w++) {
             for (int k = 0; k < words[w]; k++) {
                 long word = heap.getLong((int) (starts[w] - heapAt) + 8 * k);
-                h = (h ^ (apicIdsLeftOut ? dev.deja.device.MemoryWitness.withoutApicIds(word) : word)) * 0x100000001b3L;
+                h = (h ^ (apicIdsLeftOut ? CpuidLeaf1.withoutApicIds(word) : word)) * 0x100000001b3L;
             }
             n += words[w];
         }
@@ -433,6 +475,38 @@ class GuardStubTest {
                             "byte " + Integer.toHexString(at) + " differs");
                 }
             }
+        }
+    }
+
+    /**
+     * Format version 6's stack hash: the window's 8-byte words without cpuid's APIC IDs (RunState.stackHash),
+     * which the stub hashes as a witness's window. A callee's saved rbx holding leaf 1's EBX below the stack
+     * pointer differs in replay in its APIC ID only: still the point; another byte: not.
+     */
+    @Test
+    void theStubHashesTheStacksWordsWithoutApicIdsForFormat6() throws Exception {
+        long[] recorded = registers();
+        long sp = recorded[4];
+        byte[] stack = new byte[512];
+        ByteBuffer sb = ByteBuffer.wrap(stack).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < stack.length; i += 8) sb.putLong(i, 0x7fff_0000_0000L + i * 13L);
+        sb.putLong(88, 0x0000_0001_5efe_0800L);     // rbx as nanosleep saved it, 40 bytes below sp
+        long hash = wordHash(sb, sp - 128, new long[] {sp - 128}, new int[] {64}, true);
+        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
+                new GuardStub.StackCheck(sp - 128, 512, hash, java.util.List.of(), true));
+        for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
+            Run same = run(s, recorded.clone(), flags, sp - 128, stack);
+            assertEquals(s.hitAddress(), same.stop(), "the recorded stack: the trap");
+            assertEquals(flags, same.flags(), "flags as they were");
+            byte[] replayed = stack.clone();
+            replayed[88 + 3] = (byte) 0xb4;
+            Run other = run(s, recorded.clone(), flags, sp - 128, replayed);
+            assertEquals(s.hitAddress(), other.stop(), "another APIC ID: the trap");
+            assertArrayEquals(recorded, other.registers(), "registers as they were");
+            assertEquals(flags, other.flags(), "flags as they were");
+            byte[] changed = stack.clone();
+            changed[88 + 4] = 2;
+            assertEquals(s.resumeAddress(), run(s, recorded.clone(), flags, sp - 128, changed).stop(), "another byte: on");
         }
     }
 
