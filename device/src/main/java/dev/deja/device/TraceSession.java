@@ -1128,6 +1128,7 @@ public final class TraceSession {
         t.releasedAt = System.nanoTime();
         // Read only while another thread waits (a slice can run out); else when one begins to.
         t.cpuAtRelease = u.threaded && !u.waiting.isEmpty() ? ProcFs.cpuNs(t.pid, t.tid) : -1;
+        t.cpuAtCallExit = -1;
     }
 
     /** {@code t} is at a stop from which it would run user code: it runs now if nobody else does, else waits. */
@@ -1251,6 +1252,8 @@ public final class TraceSession {
             // for ever).
             task.keptTurn = false;
             task.heldStop = RunStop.EXIT;
+            // A preemption's run counts from here: replay seeks the point from the thread's last call.
+            if (task.cpuAtRelease >= 0) task.cpuAtCallExit = ProcFs.cpuNs(task.pid, task.tid);
             goOn(task);
         } else {
             wantsToRun(task, RunStop.EXIT);
@@ -1294,7 +1297,11 @@ public final class TraceSession {
         long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP], true);
         long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid), true);
         MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
-        long cpu = t.cpuAtRelease < 0 || t.cpuAtInterrupt < 0 ? 0 : Math.max(0, t.cpuAtInterrupt - t.cpuAtRelease);
+        // From the slice's start or, if later, the thread's last call: replay seeks the point from its last event,
+        // and its first free run is a share of this (one counted from a slice's start before a few calls went past
+        // a point in JIT code in the flaky-cache fork, 1 replay in 2).
+        long since = Math.max(t.cpuAtRelease, t.cpuAtCallExit);
+        long cpu = t.cpuAtRelease < 0 || t.cpuAtInterrupt < 0 ? 0 : Math.max(0, t.cpuAtInterrupt - since);
         t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
                 dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu, witness.mask(), witness.pointers(),
                 witness.hash(), witness.deepHash());
@@ -3004,6 +3011,8 @@ public final class TraceSession {
         /** When it was last let run user code (nanoTime), and its CPU time then (-1: not read). */
         long releasedAt;
         long cpuAtRelease = -1;
+        /** Its CPU time when it came back from its last call of the slice (a call it kept its turn through), or -1. */
+        long cpuAtCallExit = -1;
         /** Its CPU time at the interrupt that preempted it (before any step to a guardable instruction), or -1. */
         long cpuAtInterrupt = -1;
         /** It was last resumed with a signal to deliver, and has not stopped since. */
