@@ -29,8 +29,8 @@ import java.util.List;
  *       level matched: the words are then the recorded pointers.</li>
  * </ol>
  * Each level's hash is FNV-1a over its windows' 8-byte words in order, xor the words hashed; never 0
- * (which stands for none). Since format version 6 each word is hashed {@link #withoutApicIds without
- * the APIC IDs} cpuid leaf 1 leaves in memory: a program keeps that leaf's EBX (HotSpot's VM_Version,
+ * (which stands for none). Since format version 6 each word is hashed {@link CpuidLeaf1#withoutApicIds
+ * without the APIC IDs} cpuid leaf 1 leaves in memory: a program keeps that leaf's EBX (HotSpot's VM_Version,
  * glibc's cpu_features), whose top byte is the ID of the CPU the instruction ran on, and on these
  * virtual machines even the host's (one vCPU answered 3 values in 2 s): deja cannot trap cpuid, so
  * replay's copy differs from the recording's, and a point whose registers point near it was never found.
@@ -42,7 +42,7 @@ import java.util.List;
  * @param pointers the addresses of the second level's windows, in the order hashed
  * @param hash     the first level's hash
  * @param deepHash the second level's hash (0 when {@code pointers} is empty)
- * @param apicIdsLeftOut whether the hashes leave the APIC IDs out ({@link #withoutApicIds}): recorded by
+ * @param apicIdsLeftOut whether the hashes leave the APIC IDs out ({@link CpuidLeaf1}): recorded by
  *                 format version 6 and later
  */
 public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash, boolean apicIdsLeftOut) {
@@ -57,7 +57,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
     private static final long PAGE = 4096;
     /** The registers that may contribute (user_regs_struct indices 0..14: r15 to rdi). */
     private static final int REGISTERS = X86Regs.RDI + 1;
-    private static final long FNV_OFFSET = 0xcbf29ce484222325L;
+    static final long FNV_OFFSET = 0xcbf29ce484222325L;
     private static final long FNV_PRIME = 0x100000001b3L;
 
     /** DEJA_NO_WITNESS=1: replay ignores the witnesses (to tell whether one is why a point is not found; docs/replay.md). */
@@ -157,17 +157,13 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
         return nonZero(h ^ words);
     }
 
-    private static long mix(long h, byte[] window, int length, boolean apicIdsLeftOut) {
+    /** FNV-1a from {@code h} over the 8-byte words of {@code window[0, length)} (length a multiple of 8). */
+    static long mix(long h, byte[] window, int length, boolean apicIdsLeftOut) {
         for (int w = 0; w < length; w += 8) {
             long word = word(window, w);
-            h = (h ^ (apicIdsLeftOut ? withoutApicIds(word) : word)) * FNV_PRIME;
+            h = (h ^ (apicIdsLeftOut ? CpuidLeaf1.withoutApicIds(word) : word)) * FNV_PRIME;
         }
         return h;
-    }
-
-    /** The word as the witness hashes it since format version 6 ({@link CpuidLeaf1#withoutApicIds}). */
-    public static long withoutApicIds(long word) {
-        return CpuidLeaf1.withoutApicIds(word);
     }
 
     /** Whether a thread with registers {@code regs} (the point's) has the memory this witness saw. */

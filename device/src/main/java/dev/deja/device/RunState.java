@@ -141,13 +141,7 @@ public final class RunState {
 
     /** FNV-1a over the whole 8-byte little-endian words of {@code bytes[0, n)} without APIC IDs, xor their count. */
     static long wordHash(byte[] bytes, int n) {
-        long h = 0xcbf29ce484222325L;
         int words = n / 8;
-        for (int w = 0; w < words; w++) {
-            long word = 0;
-            for (int k = 7; k >= 0; k--) word = (word << 8) | (bytes[8 * w + k] & 0xff);
-            h = (h ^ CpuidLeaf1.withoutApicIds(word)) * 0x100000001b3L;
-        }
-        return h ^ words;
+        return MemoryWitness.mix(MemoryWitness.FNV_OFFSET, bytes, 8 * words, true) ^ words;
     }
 }

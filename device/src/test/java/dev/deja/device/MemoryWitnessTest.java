@@ -146,11 +146,11 @@ class MemoryWitnessTest {
 
     @Test
     void onlyWordsShapedAsCpuidLeaf1EbxLoseTheirTopByte() {
-        assertEquals(0x00fe0800_00b00f21L, MemoryWitness.withoutApicIds(0xcffe0800_00b00f21L));
-        assertEquals(0x00b00f21_00fe0800L, MemoryWitness.withoutApicIds(0x00b00f21_cffe0800L));
-        assertEquals(0x00020800_00fe0800L, MemoryWitness.withoutApicIds(0xff020800_6dfe0800L));
+        assertEquals(0x00fe0800_00b00f21L, dev.deja.device.x86.CpuidLeaf1.withoutApicIds(0xcffe0800_00b00f21L));
+        assertEquals(0x00b00f21_00fe0800L, dev.deja.device.x86.CpuidLeaf1.withoutApicIds(0x00b00f21_cffe0800L));
+        assertEquals(0x00020800_00fe0800L, dev.deja.device.x86.CpuidLeaf1.withoutApicIds(0xff020800_6dfe0800L));
         for (long other : new long[] {0, -1, 0xcffe0801_00b00f21L, 0xcffe0900_12345678L, 0x7ffff7001800L, 0xcffe1800_cffe0808L}) {
-            assertEquals(other, MemoryWitness.withoutApicIds(other), Long.toHexString(other));
+            assertEquals(other, dev.deja.device.x86.CpuidLeaf1.withoutApicIds(other), Long.toHexString(other));
         }
     }
 

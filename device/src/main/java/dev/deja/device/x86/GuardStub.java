@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * A conditional breakpoint that runs in the traced thread: the instructions at an address
  * {@code A} are replaced by a {@code jmp rel32} to a stub that compares every general register
- * and the stack pointer with a recorded state, traps ({@code int3}) only when all are equal, and
+ * and the stack pointer with a recorded state (a register whose recorded value may be cpuid leaf 1's
+ * EBX without its APIC ID bytes, {@link CpuidLeaf1}), traps ({@code int3}) only when all are equal, and
  * otherwise executes the displaced instructions, relocated, and jumps back. A loop that passes
  * {@code A} millions of times then costs a few nanoseconds a turn instead of a ptrace stop
  * (about 35 µs) each, and the thread stops once, at the state deja looks for.
@@ -108,7 +109,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
      *
      * @param starts where each window starts (8-byte aligned)
      * @param words  each window's length in words
-     * @param apicIdsLeftOut each word hashed without cpuid's APIC IDs, as {@code MemoryWitness.withoutApicIds}
+     * @param apicIdsLeftOut each word hashed without cpuid's APIC IDs ({@link CpuidLeaf1#withoutApicIds})
      *               (a witness of format version 6 and later)
      */
     public record WordCheck(long[] starts, int[] words, long hash, boolean apicIdsLeftOut) {
@@ -583,7 +584,6 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.bytes(0x48, 0x83, 0xC7, 0x10);                        // add rdi, 16
         a.storeRip(0x89, 7, NEXT_WINDOW);                       // mov [next_window], rdi
         a.bytes(0xE3, 0x00);                                    // jrcxz: the table's end
-        int toEnd = a.size();
         int loop = a.size();
         if (check.apicIdsLeftOut()) {
             a.bytes(0x48, 0x8B, 0x3E);                          // mov rdi, [rsi]
@@ -600,7 +600,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         a.bytes(0xFF, 0xC9);                                    // dec ecx
         a.bytes(0x75, rel8(a.size() + 2, loop));                // jnz loop
         a.bytes(0xEB, rel8(a.size() + 2, outer));               // jmp: the next window
-        a.patchRel8(toEnd - 1, a.size());
+        a.patchRel8(loop - 1, a.size());                        // the jrcxz's target: past the walk
         restoreAndCompare(a, check.hash() ^ check.totalWords(), failJumps); // the recorded hash before its word count
     }
 
@@ -805,7 +805,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             return base + out.size();
         }
 
-        /** {@code mov} between register {@code reg} (rcx or rdx) and data slot {@code slot}: opcode 89 stores, 8B loads. */
+        /**
+         * A REX.W instruction {@code opcode} between register {@code reg} (0-7) and data slot {@code slot}, rip-relative:
+         * 89 stores, 8B loads, 8D takes the slot's address.
+         */
         void storeRip(int opcode, int reg, int slot) {
             bytes(0x48, opcode, (reg << 3) | 0x05);
             slotRefs.add(new int[] {out.size(), slot});

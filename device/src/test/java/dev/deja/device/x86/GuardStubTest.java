@@ -436,7 +436,7 @@ class GuardStubTest {
 
     /**
      * A witness of format version 6 hashes each word without cpuid's APIC IDs, in the stub as in deja
-     * (MemoryWitness.withoutApicIds): a JVM whose VM_Version got another APIC ID than the recorded one's
+     * (CpuidLeaf1.withoutApicIds): a JVM whose VM_Version got another APIC ID than the recorded one's
      * is at the point; any other difference, in either half of a word, is not.
      */
     @Test
