@@ -43,7 +43,7 @@ import java.util.List;
  * @param hash     the first level's hash
  * @param deepHash the second level's hash (0 when {@code pointers} is empty)
  * @param apicIdsLeftOut whether the hashes leave the APIC IDs out ({@link CpuidLeaf1}): recorded by
- *                 format version 6 and later
+ *                 format version 6 and later; the point's stack hashes follow it ({@link RunTarget#apicIdsLeftOut})
  */
 public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash, boolean apicIdsLeftOut) {
     /** Bytes hashed before a register's value (an object's header, the values below an interpreter's stack pointer). */
@@ -63,7 +63,10 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
     /** DEJA_NO_WITNESS=1: replay ignores the witnesses (to tell whether one is why a point is not found; docs/replay.md). */
     static final boolean CHECKED = System.getenv("DEJA_NO_WITNESS") == null;
 
-    /** No witness: a point recorded before format version 5, or whose registers point at no such memory. */
+    /**
+     * No witness: a point whose registers point at no such memory, in this deja's format (an older recording's
+     * point is given one in its own format, which its stack hashes follow).
+     */
     public static final MemoryWitness NONE = new MemoryWitness(0, new long[0], 0, 0, true);
 
     public MemoryWitness {

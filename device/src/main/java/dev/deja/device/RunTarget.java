@@ -13,18 +13,19 @@ package dev.deja.device;
  *                        (a recording made before it was kept)
  * @param runNs           CPU time the thread had run since it was let run, when recorded
  * @param label           names the point in messages ("event 1042")
- * @param memory          the memory its registers pointed at ({@link MemoryWitness#NONE}: a recording made before it was kept)
- * @param apicIdsLeftOut  the stack hashes are of 8-byte words without cpuid's APIC IDs ({@link RunState#stackHash}):
- *                        recorded by format version 6 and later; before, of bytes as they were
+ * @param memory          the memory its registers pointed at ({@link MemoryWitness#NONE}: a recording made before it was kept);
+ *                        its format is the point's ({@link #apicIdsLeftOut})
  */
-public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory,
-                        boolean apicIdsLeftOut) {
+public record RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory) {
     /** No deeper stack hash to check. */
     public static final long NO_DEEPER_HASH = 0;
 
-    /** A point recorded by this deja's format. */
-    public RunTarget(long[] registers, long stackHash, long deeperStackHash, long runNs, String label, MemoryWitness memory) {
-        this(registers, stackHash, deeperStackHash, runNs, label, memory, true);
+    /**
+     * Whether the point's stack hashes are of 8-byte words without cpuid's APIC IDs ({@link RunState#stackHash}),
+     * as its witness's hashes are: recorded by format version 6 and later; before, of bytes as they were.
+     */
+    public boolean apicIdsLeftOut() {
+        return memory.apicIdsLeftOut();
     }
 
     /** A point with no memory witness. */

@@ -1294,17 +1294,12 @@ public final class TraceSession {
         // run, sized by it, went past the point (node, a loop in V8's JIT code). An underestimate is safe.
         if (t.stepsToPoint == 0) t.cpuAtInterrupt = t.cpuAtRelease < 0 ? -1 : ProcFs.cpuNs(t.pid, t.tid);
         if (stepTowardsGuardable(t, regs[X86Regs.RIP])) return;
-        long hash = RunState.stackHash(t.memory, regs[X86Regs.RSP], true);
-        long deeper = RunState.deeperStackHash(t.memory, regs[X86Regs.RSP], ProcFs.startStack(t.pid), true);
-        MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
         // From the slice's start or, if later, the thread's last call: replay seeks the point from its last event,
         // and its first free run is a share of this (one counted from a slice's start before a few calls went past
         // a point in JIT code in the flaky-cache fork, 1 replay in 2).
         long since = Math.max(t.cpuAtRelease, t.cpuAtCallExit);
         long cpu = t.cpuAtRelease < 0 || t.cpuAtInterrupt < 0 ? 0 : Math.max(0, t.cpuAtInterrupt - since);
-        t.preemption = new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, 0, regs, hash, deeper, cpu, witness.mask(), witness.pointers(),
-                witness.hash(), witness.deepHash());
+        t.preemption = pointEvent(t, regs, cpu, false);
         u.runner = null;
         t.heldStop = RunStop.PREEMPTED;
         // The end of a slice lets a waiting thread run: the policy picks among the others (a chaos policy that
@@ -2735,12 +2730,23 @@ public final class TraceSession {
      * each point costs replay a search.
      */
     private void recordSignalPoint(Task task, long[] regs) {
-        long hash = RunState.stackHash(task.memory, regs[X86Regs.RSP], true);
-        long deeper = RunState.deeperStackHash(task.memory, regs[X86Regs.RSP], ProcFs.startStack(task.pid), true);
-        MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(task.pid)), task.memory);
-        tracer.onSchedule(new dev.deja.formats.event.ScheduleEvent(++seq, task.pid, task.tid, now(),
-                dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT, now(), regs, hash, deeper, 0, witness.mask(), witness.pointers(),
-                witness.hash(), witness.deepHash()));
+        tracer.onSchedule(pointEvent(task, regs, 0, true));
+    }
+
+    /**
+     * A preemption point of {@code t} at {@code regs} as the recorder writes it (format version 6): the stack
+     * hashes and the memory witness without cpuid's APIC IDs; resumed now (a signal's point) or when the thread
+     * runs again (0 until then).
+     */
+    private dev.deja.formats.event.ScheduleEvent pointEvent(Task t, long[] regs, long runNs, boolean resumesNow) {
+        long sp = regs[X86Regs.RSP];
+        long hash = RunState.stackHash(t.memory, sp, true);
+        long deeper = RunState.deeperStackHash(t.memory, sp, ProcFs.startStack(t.pid), true);
+        MemoryWitness witness = MemoryWitness.of(regs, MemoryWitness.ranges(ProcFs.maps(t.pid)), t.memory);
+        long time = now();
+        return new dev.deja.formats.event.ScheduleEvent(++seq, t.pid, t.tid, time, dev.deja.formats.event.ScheduleEvent.Kind.PREEMPT,
+                resumesNow ? time : 0, regs, hash, deeper, runNs, witness.mask(), witness.pointers(), witness.hash(),
+                witness.deepHash());
     }
 
     /** Whether signal {@code sig} (its siginfo's code and sender) is recorded with where it landed: see {@link #recordSignalPoint}. */

@@ -120,7 +120,8 @@ class RunStateTest {
         assertEquals(top1, RunState.stackHash(stack(turn2, top), sp, words), "the top 384 bytes are the same in both turns");
         long deeper1 = RunState.deeperStackHash(stack(turn1, top), sp, 0, words);
         assertNotEquals(deeper1, RunState.deeperStackHash(stack(turn2, top), sp, 0, words));
-        RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9", MemoryWitness.NONE, words);
+        RunTarget target = new RunTarget(registers(), top1, deeper1, 1_000_000, "event 9",
+                new MemoryWitness(0, new long[0], 0, 0, words));
         long[] at = registers();
         at[X86Regs.RSP] = sp;
         assertTrue(RunState.deeperStackAndMemoryMatch(target, stack(turn1, top), at, 0));

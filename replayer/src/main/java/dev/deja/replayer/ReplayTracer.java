@@ -801,8 +801,7 @@ final class ReplayTracer implements Tracer {
         if (p == null) return;
         armed.put(t.tid(), p);
         t.stopAt(new RunTarget(p.registers(), p.stackHash(), p.deeperStackHash(), p.runNs(), "event " + p.seq(),
-                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash(), apicIdsLeftOut),
-                apicIdsLeftOut));
+                new MemoryWitness(p.memoryMask(), p.memoryPointers(), p.memoryHash(), p.memoryDeepHash(), apicIdsLeftOut)));
     }
 
     @Override

@@ -375,6 +375,22 @@ class GuardStubTest {
         throw new AssertionError("the stub did not end");
     }
 
+    /**
+     * A guard on the one instruction {@code movzbl 0x1(%r13),%ebx} (HotSpot's bytecode dispatch, JIT code) at
+     * 0x7fffe1001000, its stub at 0x7fffe1100000, comparing every register and {@code stack}.
+     */
+    private static GuardStub guardOfOneInstruction(long[] recorded, GuardStub.StackCheck stack) throws GuardStub.Refused {
+        return GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0, stack);
+    }
+
+    /** {@code size} bytes of heap whose 8-byte words count by 31 from 0: no two alike, none a cpuid EBX. */
+    private static byte[] countingHeap(int size) {
+        byte[] heap = new byte[size];
+        ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
+        return heap;
+    }
+
     /** MemoryWitness's hash of windows: FNV-1a over their 8-byte words, then xor the number of words. */
     private static long wordHash(ByteBuffer heap, long heapAt, long[] starts, int[] words) {
         return wordHash(heap, heapAt, starts, words, false);
@@ -405,17 +421,15 @@ class GuardStubTest {
         long sp = recorded[4];
         byte[] stack = new byte[512];
         long heapAt = 0x5555_5555_a000L;
-        byte[] heap = new byte[4096];
+        byte[] heap = countingHeap(4096);
         ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
         long[] first = {heapAt + 0x100, heapAt + 0x800};
         int[] firstWords = {32, 8};
         long[] second = {heapAt + 0xC00};
         int[] secondWords = {8};
         GuardStub.WordCheck level1 = new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords), false);
         GuardStub.WordCheck level2 = new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords), false);
-        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(level1, level2)));
+        GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(level1, level2)));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
             Run same = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, heap);
             assertEquals(s.hitAddress(), same.stop(), "the recorded memory: the trap");
@@ -445,17 +459,15 @@ class GuardStubTest {
         long sp = recorded[4];
         byte[] stack = new byte[512];
         long heapAt = 0x5555_5555_a000L;
-        byte[] heap = new byte[4096];
+        byte[] heap = countingHeap(4096);
         ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
         hb.putLong(0x110, 0xcffe0800_00b00f21L);   // leaf 1's EAX, then EBX (APIC ID 0xcf)
         hb.putLong(0x118, 0x12345678_6dfe0800L);   // an EBX in the low half
         long[] first = {heapAt + 0x100};
         int[] words = {32};
         for (boolean leftOut : new boolean[] {true, false}) {
             GuardStub.WordCheck check = new GuardStub.WordCheck(first, words, wordHash(hb, heapAt, first, words, leftOut), leftOut);
-            GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                    new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(check)));
+            GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(check)));
             for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
                 Run same = run(s, recorded.clone(), flags, sp - 128, stack, heapAt, heap);
                 assertEquals(s.hitAddress(), same.stop(), "the recorded memory: the trap");
@@ -492,8 +504,7 @@ class GuardStubTest {
         for (int i = 0; i < stack.length; i += 8) sb.putLong(i, 0x7fff_0000_0000L + i * 13L);
         sb.putLong(88, 0x0000_0001_5efe_0800L);     // rbx as nanosleep saved it, 40 bytes below sp
         long hash = wordHash(sb, sp - 128, new long[] {sp - 128}, new int[] {64}, true);
-        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                new GuardStub.StackCheck(sp - 128, 512, hash, java.util.List.of(), true));
+        GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, hash, java.util.List.of(), true));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5}) {
             Run same = run(s, recorded.clone(), flags, sp - 128, stack);
             assertEquals(s.hitAddress(), same.stop(), "the recorded stack: the trap");
@@ -521,9 +532,8 @@ class GuardStubTest {
         long sp = recorded[4];
         byte[] stack = new byte[512];
         long heapAt = 0x5555_5555_a000L;
-        byte[] heap = new byte[64 * 1024];
+        byte[] heap = countingHeap(64 * 1024);
         ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < heap.length; i += 8) hb.putLong(i, i * 31L);
         long[] first = new long[15];
         int[] firstWords = new int[15];
         for (int w = 0; w < first.length; w++) {
@@ -536,8 +546,7 @@ class GuardStubTest {
             second[w] = heapAt + 0x100L * w + 0x8;
             secondWords[w] = 8;
         }
-        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(
+        GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, stackHash(stack), java.util.List.of(
                         new GuardStub.WordCheck(first, firstWords, wordHash(hb, heapAt, first, firstWords, true), true),
                         new GuardStub.WordCheck(second, secondWords, wordHash(hb, heapAt, second, secondWords, true), true))));
         assertEquals(s.hitAddress(), run(s, recorded.clone(), 0, sp - 128, stack, heapAt, heap).stop());
@@ -559,8 +568,7 @@ class GuardStubTest {
         long heapAt = 0x5555_5555_a000L;
         long[] first = {heapAt + 0x100};
         int[] words = {8};
-        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                new GuardStub.StackCheck(sp - 128, 512, stackHash(stack),
+        GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, stackHash(stack),
                         java.util.List.of(new GuardStub.WordCheck(first, words, 12345, false))));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5, 0x95}) {
             Faulted f = org.junit.jupiter.api.Assertions.assertThrows(Faulted.class,
@@ -595,8 +603,7 @@ class GuardStubTest {
         long sp = recorded[4];
         byte[] window = new byte[512];
         for (int i = 0; i < window.length; i++) window[i] = (byte) (i * 7 + 3);
-        GuardStub s = GuardStub.buildSingle(bytes("41 0f b6 5d 01 90 90 90"), 0x7fffe1001000L, 0x7fffe1100000L, recorded, 0,
-                new GuardStub.StackCheck(sp - 128, 512, stackHash(window)));
+        GuardStub s = guardOfOneInstruction(recorded, new GuardStub.StackCheck(sp - 128, 512, stackHash(window)));
         for (long flags : new long[] {0, OF, 0x41, 0x8D5, 0x95}) {
             Run same = run(s, recorded.clone(), flags, sp - 128, window);
             assertEquals(s.hitAddress(), same.stop(), "the recorded stack: the trap");
