@@ -75,7 +75,8 @@ final class ReplayCommand implements Callable<Integer> {
     static String statsLine(Replayer.Outcome o) {
         if (o.stops() < 0) return "replayed " + o.replayed() + " calls (stops not counted: the replay did not run to its end)";
         return "replayed " + o.replayed() + " calls in " + o.stops() + " stops (" + o.oneStop()
-                + " calls answered at one stop, " + o.ahead() + " steps taken ahead of the recorded order)";
+                + " calls answered at one stop, " + o.withoutStop() + " without a stop, " + o.ahead()
+                + " steps taken ahead of the recorded order)";
     }
 
     /** Prints a replay's warnings, divergence or notes as `deja replay` does; returns its exit status. */

@@ -285,7 +285,11 @@ final class InThreadGuard {
 
     /** The free, page-aligned {@link GuardStub#SIZE} bytes nearest to {@code at} within {@link #REACH}, or 0. */
     static long freeSpaceNear(String maps, long at) {
-        long size = GuardStub.SIZE;
+        return freeSpaceNear(maps, at, GuardStub.SIZE);
+    }
+
+    /** The free, page-aligned {@code size} bytes nearest to {@code at} within {@link #REACH}, or 0. */
+    static long freeSpaceNear(String maps, long at, long size) {
         long best = 0;
         long bestDistance = Long.MAX_VALUE;
         long prevEnd = 0x10000; // above mmap_min_addr

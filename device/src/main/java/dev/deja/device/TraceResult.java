@@ -12,9 +12,16 @@ package dev.deja.device;
  *                    seccomp, signal and event stops; not those of syscalls it injected)
  * @param answeredAtEntry how many calls were answered at their entry, with no exit stop
  *                    ({@link Tracer#answersAtOneStop})
+ * @param answeredAhead how many calls were answered with no stop at all, from answers given ahead
+ *                    ({@link Tracee#answerAhead})
  */
 public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
-                          long answeredAtEntry) {
+                          long answeredAtEntry, long answeredAhead) {
+
+    public TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
+                       long answeredAtEntry) {
+        this(exitCode, termSignal, interrupted, events, processes, stops, answeredAtEntry, 0);
+    }
 
     /** The status a shell reports: the exit code, or 128+N when killed by signal N. */
     public int shellStatus() {

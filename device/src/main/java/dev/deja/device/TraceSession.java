@@ -14,6 +14,7 @@ import dev.deja.device.syscall.Errno;
 import dev.deja.device.syscall.MemoryCapture;
 import dev.deja.device.syscall.SyscallTable;
 import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.AnswerStub;
 import dev.deja.device.x86.RelativeJump;
 import dev.deja.device.x86.RepString;
 import dev.deja.formats.event.ContextEvent;
@@ -165,6 +166,9 @@ public final class TraceSession {
     /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
     private long stops;
     private long answeredAtEntry;
+    /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
+    private long answeredAhead;
+    private long aheadRuns;
     /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
     private final boolean later;
     /** Threads stopped at a syscall entry whose answer has not come yet. */
@@ -389,8 +393,9 @@ public final class TraceSession {
                 }
             }
         }
+        if (DEBUG_MATCH && aheadRuns > 0) System.err.println("deja: ahead: " + answeredAhead + " calls in " + aheadRuns + " runs");
         return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size(), stops,
-                answeredAtEntry);
+                answeredAtEntry, answeredAhead);
     }
 
     /**
@@ -810,6 +815,7 @@ public final class TraceSession {
             int event = Wait.ptraceEvent(status);
             boolean afterSignal = task.signalDelivered;
             task.signalDelivered = false;
+            if (task.ahead != null && aheadStop(task, sig, event)) continue;
             if (task.debugReinsert != 0) debugReinsert(task);
             if (task.maskBeforeHeldSignal != null) {
                 if (sig == Signals.SIGTRAP && event == 0) {
@@ -982,6 +988,7 @@ public final class TraceSession {
      */
     private void goOnFromEntry(Task task) {
         if (!answerableAtEntry(task)) {
+            task.aheadRequest = null;
             resume(task, 0);
             return;
         }
@@ -992,8 +999,74 @@ public final class TraceSession {
             return;
         }
         returnAtEntry(task);
-        if (task.target != null && !toExitStop(task)) return;
+        if (!afterAnswerAtEntry(task)) return;
         resumeUser(task);
+    }
+
+    /**
+     * After a call answered at its entry: the answers the tracer gave ahead go in, or the thread goes on
+     * to the call's exit stop first when it runs towards a recorded point (see {@link #toExitStop}).
+     * False when it died on the way.
+     */
+    private boolean afterAnswerAtEntry(Task task) {
+        java.util.List<AnswerStub.Entry> answers = task.aheadRequest;
+        task.aheadRequest = null;
+        if (task.target != null) return toExitStop(task);
+        if (answers == null) return true;
+        if (!toExitStop(task)) return false;
+        long[] regs = ptrace.getRegsArray(task.tid);
+        long site = regs[X86Regs.RIP] - 2;
+        byte[] insn = new byte[2];
+        if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return true;
+        task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
+                site, regs, answers, DEBUG_MATCH);
+        if (task.ahead != null) aheadRuns++;
+        return true;
+    }
+
+    /**
+     * A stop of a thread with answers ahead in place: the tracer first hears how many it took; at a call's
+     * entry the stub goes (see {@link AheadAnswers}) and the thread issues its call again, which is then
+     * handled as any (true: this stop is over). Other stops keep the stub: a signal's handler runs, and
+     * its own calls take it out.
+     */
+    private boolean aheadStop(Task task, int sig, int event) {
+        AheadAnswers a = task.ahead;
+        int taken = a.taken(task.memory);
+        if (taken < 0) {
+            throw new DeviceException("tid " + task.tid + ": cannot read where its answer stub at 0x"
+                    + Long.toHexString(a.stub.stubAddress()) + " stands");
+        }
+        if (taken > a.reported) {
+            int n = taken - a.reported;
+            a.reported = taken;
+            answeredAhead += n;
+            tracer.answeredAhead(task, n);
+        }
+        if (event == Ptrace.EVENT_EXIT) {
+            task.ahead = null; // the process ends (one thread): its memory goes with it
+            return false;
+        }
+        if (!(sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP)) return false;
+        task.ahead = null;
+        long[] regs = ptrace.getRegsArray(task.tid);
+        a.putCodeBack(task.memory, (x, b) -> writeCode(task, x, b));
+        ptrace.setRegs(task.tid, a.unmapping(regs));
+        if (!ptrace.resumeToSyscall(task.tid, 0)) return true;
+        int got = wait.waitpid(task.tid, Wait.WALL);
+        int status = wait.status();
+        if (got == task.tid && !Wait.stopped(status)) {
+            died(task, status);
+            return true;
+        }
+        if (got != task.tid || Wait.stopSignal(status) != SYSCALL_STOP) {
+            throw new DeviceException("tid " + task.tid + " did not reach the exit of its answer stub's munmap"
+                    + " (wait status 0x" + Integer.toHexString(status) + ")");
+        }
+        stops++;
+        ptrace.setRegs(task.tid, a.reissuing(regs));
+        resume(task, 0);
+        return true;
     }
 
     /** The exit of the skipped call {@code task} is at the entry of, without a stop: number and result are set. */
@@ -1055,7 +1128,7 @@ public final class TraceSession {
                 if (t.answeredAtEntry) {
                     t.answeredAtEntry = false;
                     returnAtEntry(t);
-                    if (t.target != null && !toExitStop(t)) {
+                    if (!afterAnswerAtEntry(t)) {
                         moved = true;
                         break;
                     }
@@ -2830,6 +2903,8 @@ public final class TraceSession {
 
     private void died(Task task, int status) {
         tasks.remove(task.tid);
+        task.ahead = null;
+        task.aheadRequest = null;
         task.closeCode();
         held.remove(task);
         if (task.perfFd >= 0) closePerf(task);
@@ -3055,6 +3130,9 @@ public final class TraceSession {
         PreemptionMatcher matcher;
         /** The instruction at {@link #matcher}'s target when it is a rep movs/stos, else null. */
         RepString rep;
+        /** Replay: answers the tracer gave ahead at this call's entry, to put in at its exit; then those in place. */
+        java.util.List<AnswerStub.Entry> aheadRequest;
+        AheadAnswers ahead;
         /** The in-thread conditional breakpoint on the way to {@link #matcher}'s target, or null. */
         InThreadGuard guard;
         /** No guard could be installed for {@link #matcher}'s target: plain breakpoints then. */
@@ -3685,6 +3763,13 @@ public final class TraceSession {
         @Override
         public void stopAt(RunTarget where) {
             this.target = where;
+        }
+
+        @Override
+        public boolean answerAhead(java.util.List<AnswerStub.Entry> answers) {
+            if (!oneStop || !AheadAnswers.ENABLED) return false;
+            if (launched && !answers.isEmpty()) aheadRequest = answers;
+            return true;
         }
 
         @Override

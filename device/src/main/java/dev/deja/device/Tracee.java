@@ -67,6 +67,18 @@ public interface Tracee {
     }
 
     /**
+     * For a replay answering calls at one stop, from the entry of a call it skips: the answers to the
+     * thread's next calls, in order, for the device to give without stopping it where it can (calls
+     * made at the same {@code syscall} instruction as this one, with the entry's number and compared
+     * arguments). How many the thread took comes to {@link Tracer#answeredAhead} before anything else
+     * of its next stop; the rest it makes as usual. False where the device never answers ahead (two
+     * stops a call, a debugger, DEJA_NO_AHEAD): no need to ask again.
+     */
+    default boolean answerAhead(java.util.List<dev.deja.device.x86.AnswerStub.Entry> answers) {
+        return false;
+    }
+
+    /**
      * The thread's x87, MXCSR and SSE registers (PTRACE_GETFPREGS): x86_64's 512-byte struct
      * user_fpregs_struct, the fxsave layout. For a debugger's inspection.
      */

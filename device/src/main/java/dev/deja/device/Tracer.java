@@ -208,6 +208,14 @@ public interface Tracer {
         throw new DeviceException("every thread of the traced tree is held by the tracer: nothing can move");
     }
 
+    /**
+     * The thread took the first {@code count} of the answers given with {@link Tracee#answerAhead} (those
+     * not reported before): those calls happened, in order, with the entries' arguments and results.
+     * Called before the tracer hears of the thread's next stop, with a count above 0.
+     */
+    default void answeredAhead(Tracee tracee, int count) {
+    }
+
     default void onSyscall(SyscallEvent event, Tracee tracee) {
     }
 

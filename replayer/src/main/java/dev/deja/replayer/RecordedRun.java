@@ -746,6 +746,22 @@ final class RecordedRun implements AutoCloseable {
             return null;
         }
 
+        /**
+         * The thread's next calls, at most {@code max}, as long as each comes right after the one before
+         * (nothing recorded between: no signal, preemption, mapping or end), is followed by another call,
+         * and {@code take} takes it.
+         */
+        List<SyscallEvent> quietCalls(int max, java.util.function.Predicate<SyscallEvent> take) {
+            List<SyscallEvent> out = new ArrayList<>();
+            for (int i = next; i + 1 < size && out.size() < max; i++) {
+                if (kindAt(i) != CALL || kindAt(i + 1) != CALL) break;
+                SyscallEvent e = (SyscallEvent) event(at(i));
+                if (!take.test(e)) break;
+                out.add(e);
+            }
+            return out;
+        }
+
         /** The next recorded preemption of the thread before its next syscall and not reached yet, or null. */
         ScheduleEvent nextPreemption() {
             int seen = 0;

@@ -20,6 +20,7 @@ import dev.deja.device.syscall.Renderer;
 import dev.deja.device.syscall.Schema;
 import dev.deja.device.syscall.Schemas;
 import dev.deja.device.syscall.SyscallTable;
+import dev.deja.device.x86.AnswerStub;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.RecordingFormat;
@@ -226,6 +227,11 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Map<Integer, Integer>> fdTables = new HashMap<>();
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
+    private final AnswersAhead answersAhead;
+    /** Per live thread: the seq before which its calls are not looked at again for answers ahead. */
+    private final Map<Integer, Long> noAheadBefore = new HashMap<>();
+    /** Until the device says it never answers ahead. */
+    private boolean aheadWanted = true;
     /** Signals deja sent each live thread, to let through at delivery: with the recorded siginfo when it has one. */
     private final Map<Integer, Deque<Injected>> injected = new HashMap<>();
 
@@ -333,6 +339,7 @@ final class ReplayTracer implements Tracer {
         nrMprotect = nr("mprotect");
         nrPkeyMprotect = nr("pkey_mprotect");
         nrTgsigqueueinfo = nr("rt_tgsigqueueinfo");
+        this.answersAhead = new AnswersAhead(schemas);
     }
 
     private int nr(String name) {
@@ -1161,7 +1168,60 @@ final class ReplayTracer implements Tracer {
         long[] liveArgs = e.args();
         writeOutputs(r, liveArgs, e.inputs(), t);
         pending.put(e.tid(), new Pending(r, liveArgs, e.inputs(), false));
-        return new Decision.Skip(seenByProgram(r, log));
+        long result = seenByProgram(r, log);
+        if (oneStop && aheadWanted && !Errno.restartResult(result)) answerAhead(r, t, log);
+        return new Decision.Skip(result);
+    }
+
+    /**
+     * Gives the thread the answers to its next calls, when enough of them in a row can be answered
+     * without a stop ({@link AnswersAhead}): in the recorded order (with threads, no other thread's
+     * step between them, unless the process may go ahead of the others, {@link #goesAhead}), within
+     * {@link AnswersAhead#MAX_SPAN_NS} of recorded time. A stretch is not looked at again, whether too
+     * short or given (unless the thread takes some of it: then from where it stops): each call is read
+     * ahead once at most.
+     */
+    private void answerAhead(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
+        Long from = noAheadBefore.get(t.tid());
+        if (from != null && r.seq() < from) return;
+        boolean free = !ordersThreads()
+                || inParallel && !sharingPids.contains(t.pid()) && run.singleThreaded(r.pid());
+        int firstStep = run.exitStep(r.seq());
+        long startNs = firstStep >= 0 ? run.stepTime(firstStep) : r.timeNs();
+        int[] previous = {firstStep};
+        long[] seen = {r.seq()};
+        int[] bytes = {0};
+        List<AnswerStub.Entry> answers = new ArrayList<>();
+        log.quietCalls(AnswersAhead.MAX, c -> {
+            seen[0] = c.seq();
+            AnswerStub.Entry a = answersAhead.entry(c);
+            if (a == null || bytes[0] + a.size() > AnswersAhead.MAX_BYTES) return false;
+            int in = run.entryStep(c.seq());
+            int out = run.exitStep(c.seq());
+            if (!free && (in != previous[0] + 1 || out != in + 1)) return false;
+            if (out >= 0 && run.stepTime(out) - startNs > AnswersAhead.MAX_SPAN_NS) return false;
+            previous[0] = out;
+            bytes[0] += a.size();
+            answers.add(a);
+            return true;
+        });
+        noAheadBefore.put(t.tid(), seen[0] + 1);
+        if (answers.size() >= AnswersAhead.MIN) aheadWanted = t.answerAhead(answers);
+    }
+
+    /** The thread took {@code count} answers given ahead: those calls are replayed, as at their stops. */
+    @Override
+    public void answeredAhead(Tracee t, int count) {
+        Integer recTid = liveToRecTid.get(t.tid());
+        RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
+        if (log == null) throw failure("answers ahead taken by a thread deja does not know (tid " + t.tid() + ")");
+        noAheadBefore.remove(t.tid()); // it ran where the answers were: what follows is worth a look again
+        for (int i = 0; i < count; i++) {
+            SyscallEvent r = log.takeSyscall();
+            stepDone(run.entryStep(r.seq()));
+            stepDone(run.exitStep(r.seq()));
+            replayed++;
+        }
     }
 
     /**

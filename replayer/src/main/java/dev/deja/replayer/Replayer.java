@@ -79,13 +79,13 @@ public final class Replayer {
      *                   or -1
      */
     public record Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort,
-                          long stops, long oneStop, long ahead) {
+                          long stops, long oneStop, long ahead, long withoutStop) {
         public Outcome {
             warnings = List.copyOf(warnings);
         }
 
         public Outcome(int status, Divergence divergence, long replayed, List<String> warnings, boolean cutShort) {
-            this(status, divergence, replayed, warnings, cutShort, -1, -1, -1);
+            this(status, divergence, replayed, warnings, cutShort, -1, -1, -1, -1);
         }
 
         public Outcome(int status, Divergence divergence, long replayed, List<String> warnings) {
@@ -94,7 +94,8 @@ public final class Replayer {
 
         /** This outcome with the stop counts of the run that made it. */
         Outcome counted(TraceResult r, long stepsAhead) {
-            return new Outcome(status, divergence, replayed, warnings, cutShort, r.stops(), r.answeredAtEntry(), stepsAhead);
+            return new Outcome(status, divergence, replayed, warnings, cutShort, r.stops(), r.answeredAtEntry(), stepsAhead,
+                    r.answeredAhead());
         }
 
         public boolean faithful() {

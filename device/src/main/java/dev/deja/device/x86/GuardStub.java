@@ -250,13 +250,13 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     }
 
     /** How many instructions before the address the patch may start. */
-    private static final int MAX_BEFORE = 3;
+    static final int MAX_BEFORE = 3;
 
     /**
      * A function decoded from its start: the instruction boundaries before the address, every direct
      * branch target, and whether it jumps through a register or memory anywhere (targets unknown).
      */
-    private record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets, boolean indirectJump) {
+    record FunctionScan(java.util.List<Long> before, java.util.Set<Long> targets, boolean indirectJump) {
     }
 
     /**
@@ -274,7 +274,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         return b0 == 0x48 && (b1 == 0x83 || b1 == 0x81) && b2 == 0xC4;          // add rsp, imm
     }
 
-    private static FunctionScan scan(byte[] function, long functionAddress, long address) throws Refused {
+    static FunctionScan scan(byte[] function, long functionAddress, long address) throws Refused {
         java.util.List<Long> before = new java.util.ArrayList<>();
         java.util.Set<Long> targets = new java.util.HashSet<>();
         boolean onBoundary = false;
@@ -475,7 +475,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         return d > Integer.MIN_VALUE / 2 && d < Integer.MAX_VALUE / 2;
     }
 
-    private static X86Insn decode(byte[] window, int offset) throws Refused {
+    static X86Insn decode(byte[] window, int offset) throws Refused {
         try {
             return X86Decoder.decode(window, offset);
         } catch (X86DecodeException e) {
@@ -653,7 +653,7 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
     }
 
     /** Emits one displaced instruction, originally at {@code from}, at the assembler's position. */
-    private static void relocate(Asm a, byte[] window, int off, X86Insn insn, long from) throws Refused {
+    static void relocate(Asm a, byte[] window, int off, X86Insn insn, long from) throws Refused {
         long next = from + insn.length();
         switch (insn.branch()) {
             case CALL_REL32 -> {
@@ -761,14 +761,14 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
         return rel & 0xFF;
     }
 
-    private static int rel32(long nextIp, long target) throws Refused {
+    static int rel32(long nextIp, long target) throws Refused {
         long d = target - nextIp;
         if (d != (int) d) throw new Refused("the stub is out of rel32 reach");
         return (int) d;
     }
 
     /** A tiny assembler buffer that knows its address. */
-    private static final class Asm {
+    static final class Asm {
         private final long base;
         private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         private byte[] fixed;
@@ -811,6 +811,14 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
          */
         void storeRip(int opcode, int reg, int slot) {
             bytes(0x48, opcode, (reg << 3) | 0x05);
+            slotRefs.add(new int[] {out.size(), slot});
+            int32(0);
+        }
+
+        /** A rip-relative instruction with prefix {@code rex} (0 for none), {@code opcode} and ModRM reg field {@code reg} (0-7) on data slot {@code slot}. */
+        void ripOp(int rex, int opcode, int reg, int slot) {
+            if (rex != 0) bytes(rex);
+            bytes(opcode, ((reg & 7) << 3) | 0x05);
             slotRefs.add(new int[] {out.size(), slot});
             int32(0);
         }

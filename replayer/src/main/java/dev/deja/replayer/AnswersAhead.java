@@ -1,0 +1,64 @@
+package dev.deja.replayer;
+
+import dev.deja.device.syscall.ArgKind;
+import dev.deja.device.syscall.Errno;
+import dev.deja.device.syscall.Schema;
+import dev.deja.device.syscall.Schemas;
+import dev.deja.device.x86.AnswerStub;
+import dev.deja.formats.event.MemoryBlock;
+import dev.deja.formats.event.SyscallEvent;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Which of a thread's next recorded calls a replay may answer ahead, in the thread, without a stop
+ * ({@link dev.deja.device.Tracee#answerAhead}), and their answers. Only calls whose replay is all in the
+ * answer: skipped, on the process alone, with no effect deja keeps track of (descriptors, output to
+ * print), no input bytes to compare (the stub compares the number and the scalar arguments, as the
+ * replay's check does), their outputs at their pointer arguments, no restart, not blocking. Each of them
+ * then happens exactly as at a stop: the same comparison, the same bytes written, the same result.
+ */
+final class AnswersAhead {
+    /** Calls answered ahead: results and outputs from the recording, nothing else to do. */
+    static final List<String> CALLS = List.of("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+            "getpgrp", "getpgid", "getsid", "getresuid", "getresgid", "uname", "sysinfo", "times", "getrusage",
+            "clock_gettime", "clock_getres", "gettimeofday", "time", "getrandom", "fstat", "lseek", "read", "pread64",
+            "getdents64", "getcwd", "fstatfs", "sched_getaffinity", "getpriority", "sched_yield");
+    /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
+    static final long MAX_SPAN_NS = 2_000_000_000L;
+    /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
+    static final int MIN = 16;
+    static final int MAX = 8192;
+    static final int MAX_BYTES = 1 << 20;
+
+    private final Schemas schemas;
+    private final Set<Integer> calls = new HashSet<>();
+
+    AnswersAhead(Schemas schemas) {
+        this.schemas = schemas;
+        for (String n : CALLS) schemas.table().number(n).ifPresent(calls::add);
+    }
+
+    /** The answer to recorded call {@code e}, or null when it cannot be answered ahead. */
+    AnswerStub.Entry entry(SyscallEvent e) {
+        if (!calls.contains(e.nr()) || !e.returned() || Errno.restartResult(e.result())) return null;
+        if ((e.flags() & (SyscallEvent.UNKNOWN_WRITES | SyscallEvent.REWRITTEN)) != 0) return null;
+        Schema s = schemas.schema(e.nr()).orElse(null);
+        if (s == null) return null;
+        int compared = 0;
+        for (int i = 0; i < s.argCount() && i < 6; i++) {
+            ArgKind k = s.arg(i).kind();
+            if (!k.memory() && k != ArgKind.PTR) compared |= 1 << i;
+        }
+        if (!e.inputs().isEmpty()) return null;
+        List<AnswerStub.Output> outputs = new ArrayList<>();
+        for (MemoryBlock b : e.outputs()) {
+            if (b.arg() < 0 || b.arg() >= 6) return null;
+            outputs.add(new AnswerStub.Output(b.arg(), b.address() - e.arg(b.arg()), b.data()));
+        }
+        return new AnswerStub.Entry(e.nr(), e.args(), compared, e.result(), outputs);
+    }
+}
