@@ -19,21 +19,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A plain {@code deja replay} answers the calls it skips at one stop (a seccomp stop), counted by
- * {@code deja replay --stats}: a 20 000-call getppid loop takes about one stop a call, and twice as
- * many with {@code DEJA_REPLAY_STOPS=2}. The filter deja traces through is not the program's to see.
+ * A plain {@code deja replay} answers the calls it skips at one stop (a seccomp stop), or with none
+ * when it can give their answers ahead (a stub at their syscall instructions), counted by
+ * {@code deja replay --stats}: a 20 000-call getppid loop takes a few dozen stops, one stop a call with
+ * {@code DEJA_NO_AHEAD=1}, and twice as many with {@code DEJA_REPLAY_STOPS=2}. The filter deja traces through is not the program's to see.
  * Processes that share no memory replay their own calls side by side, their output in recorded order.
  */
 class OneStopReplayIT {
     private static final int CALLS = 20_000;
     private static final Pattern STATS = Pattern.compile(
-            "deja: replayed (\\d+) calls in (\\d+) stops \\((\\d+) calls answered at one stop, (\\d+) steps taken ahead"
-            + " of the recorded order\\)");
+            "deja: replayed (\\d+) calls in (\\d+) stops \\((\\d+) calls answered at one stop, (\\d+) without a stop,"
+            + " (\\d+) steps taken ahead of the recorded order\\)");
 
     @TempDir
     Path home;
 
-    private record Stats(long replayed, long stops, long oneStop, long ahead) {
+    private record Stats(long replayed, long stops, long oneStop, long withoutStop, long ahead) {
     }
 
     /** {@code deja ARGS} with DEJA_REPLAY_STOPS set to {@code stops} (null: unset). */
@@ -70,16 +71,27 @@ class OneStopReplayIT {
         Matcher m = STATS.matcher(r.stderr());
         assertTrue(m.find(), "no stats line in: " + r.stderr());
         return new Stats(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
-                Long.parseLong(m.group(4)));
+                Long.parseLong(m.group(4)), Long.parseLong(m.group(5)));
     }
 
     @Test
-    void aReplayedCallTakesOneStopAndTwoWhenAskedFor() throws Exception {
+    void aLoopsCallsAreAnsweredWithoutAStopOneStopEachWithoutThatAndTwoWhenAskedFor() throws Exception {
         Path rec = Runs.record(home, "loop", Samples.path("getppid_loop"), Integer.toString(CALLS));
 
-        Runs.Result one = deja(null, "replay", "-q", "--stats", rec.toString());
+        // The loop's calls, all at the one syscall instruction of getppid(), answered by the stub in the program.
+        Runs.Result none = deja(null, "replay", "-q", "--stats", rec.toString());
+        assertEquals(0, none.status(), none.stderr());
+        Stats n = stats(none);
+        assertTrue(n.replayed() >= CALLS, "replayed " + n.replayed());
+        assertTrue(n.withoutStop() >= CALLS - 50, "answered without a stop: " + n.withoutStop() + " of " + n.replayed());
+        assertTrue(n.oneStop() + n.withoutStop() >= CALLS, n.toString());
+        assertTrue(n.stops() < 1000, n.stops() + " stops for " + n.replayed() + " calls");
+
+        Runs.Result one = deja(null, Map.of("DEJA_NO_AHEAD", "1"), "replay", "-q", "--stats", rec.toString());
         assertEquals(0, one.status(), one.stderr());
+        assertEquals(none.stdout(), one.stdout());
         Stats s = stats(one);
+        assertEquals(0, s.withoutStop());
         assertTrue(s.replayed() >= CALLS, "replayed " + s.replayed());
         // every getppid is answered from the recording at its entry, with no exit stop
         assertTrue(s.oneStop() >= CALLS, "answered at one stop: " + s.oneStop() + " of " + s.replayed());
@@ -91,7 +103,43 @@ class OneStopReplayIT {
         Stats t = stats(two);
         assertEquals(s.replayed(), t.replayed());
         assertEquals(0, t.oneStop());
+        assertEquals(0, t.withoutStop());
         assertTrue(t.stops() >= 2 * t.replayed() - 10, t.stops() + " stops for " + t.replayed() + " calls");
+    }
+
+    @Test
+    void callsAtTheirOwnWrappersAreAnsweredWithoutAStopAndTheSameAsAtTheirStops() throws Exception {
+        // open, fstat, read, pread, lseek, close, stat, access (a missing path too), readlink, getppid, getdents,
+        // each at its own libc wrapper: the stubs at those syscall instructions answer them from the recording.
+        Path scratch = Files.createDirectories(home.resolve("scratch"));
+        Path rec = Runs.record(home, "calls", Samples.path("ahead_calls"), scratch.toString(), "300");
+        Runs.Result recorded = Runs.deja(home, "replay", "-q", rec.toString());
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertTrue(recorded.stdout().startsWith("300 rounds: "), recorded.stdout());
+        for (int i = 0; i < 2; i++) {
+            Runs.Result r = deja(null, "replay", "--stats", rec.toString());
+            assertEquals(0, r.status(), r.stderr());
+            assertEquals(recorded.stdout(), r.stdout());
+            Stats s = stats(r);
+            assertTrue(s.withoutStop() > s.replayed() * 8 / 10, s.toString());
+        }
+        Runs.Result stops = deja(null, Map.of("DEJA_NO_AHEAD", "1"), "replay", "--stats", rec.toString());
+        assertEquals(recorded.stdout(), stops.stdout(), stops.stderr());
+        assertEquals(0, stats(stops).withoutStop());
+    }
+
+    @Test
+    void aCallThatDiffersFromItsAnswerAheadIsADivergence() throws Exception {
+        // The last call stats a path made from the time-stamp counter: answers for it were given ahead (the forty
+        // stats before it are in the same stretch), and its stub finds the path's bytes another's.
+        Path scratch = Files.createDirectories(home.resolve("scratch"));
+        Path rec = Runs.record(home, "diverges", Samples.path("ahead_calls"), scratch.toString(), "100", "diverge");
+        Runs.Result r = deja(null, "replay", rec.toString());
+        assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stderr());
+        Matcher m = Pattern.compile("deja: divergence at event (\\d+) \\(pid \\d+, tid \\d+\\): expected newfstatat\\(AT_FDCWD,"
+                + " \"[^\"]*/tsc-\\d+\".* \\(input data differs\\)").matcher(r.stderr());
+        assertTrue(m.find(), r.stderr());
+        assertFalse(r.stderr().contains("Exception"), r.stderr());
     }
 
     @Test

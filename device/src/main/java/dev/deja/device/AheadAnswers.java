@@ -8,14 +8,18 @@ import dev.deja.device.x86.GuardStub;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * An {@link AnswerStub} in a replayed thread: the answers the tracer gave ahead for its next calls
+ * {@link AnswerStub}s in a replayed thread: the answers the tracer gave ahead for its next calls
  * ({@link Tracee#answerAhead}), put in at the exit stop of the call they follow and taken out at the
  * thread's next syscall stop, whichever call it is. Between the two the program runs without a stop,
- * its calls at the one patched {@code syscall} answered from the buffer. Nothing of the stub outlives
+ * its calls answered from the buffer at the syscall instructions patched: those where the process made
+ * the same calls before (each call's wrapper in libc). Nothing of the stub outlives
  * the run: its page is unmapped and the code put back before the program makes any call deja does not
  * answer, so no mmap, fork or exec of the program ever sees it.
  */
@@ -25,112 +29,155 @@ final class AheadAnswers {
     private static final int NR_MUNMAP = 11;
     private static final int PROT_RWX = 0x7;
     private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
+    /** Syscall instructions one stretch patches at most (a page of code each, before the data page). */
+    static final int MAX_SITES = 16;
+    /** How far a site may be from the stubs' pages (rel32 reach, with room to spare). */
+    private static final long REACH = 1L << 30;
     /** DEJA_NO_AHEAD=1: every answered call at its own stop (for comparisons). */
     static final boolean ENABLED = System.getenv("DEJA_NO_AHEAD") == null;
 
-    final AnswerStub stub;
+    /** One patched syscall instruction: its stub and the program's bytes the patch replaced. */
+    private record Site(AnswerStub stub, byte[] original) {
+    }
+
+    private final long region;
+    private final long regionSize;
+    private final long dataAddress;
+    /** The answers in place: those given, up to the first whose call has no site a stub could go at. */
     final List<AnswerStub.Entry> entries;
-    private final byte[] original;
+    private final List<Site> sites;
     /** Entries already reported to the tracer as taken. */
     int reported;
 
-    private AheadAnswers(AnswerStub stub, List<AnswerStub.Entry> entries, byte[] original) {
-        this.stub = stub;
+    private AheadAnswers(long region, long regionSize, long dataAddress, List<AnswerStub.Entry> entries, List<Site> sites) {
+        this.region = region;
+        this.regionSize = regionSize;
+        this.dataAddress = dataAddress;
         this.entries = entries;
-        this.original = original;
-    }
-
-    long size() {
-        int bytes = 0;
-        for (AnswerStub.Entry e : entries) bytes += e.size();
-        return AnswerStub.size(bytes);
+        this.sites = sites;
     }
 
     /**
-     * Puts the stub in for the {@code syscall} instruction at {@code site} in thread {@code tid}, stopped
-     * at an exit (or any stop but a syscall entry) with {@code regs}; null (with the reason under
-     * DEJA_DEBUG_MATCH) when no patch fits there or no page is free in reach. The thread's registers may
-     * be changed: one standing inside the bytes patched goes on from the stub's copy of them.
+     * Puts the stubs in for thread {@code tid}, stopped at the exit of a call made at {@code site} (or at
+     * any stop but a syscall entry) with {@code regs}, their pages mapped through {@code syscallInsn}: one for the syscall instruction each call of
+     * {@code entries} was last made at in this process ({@code sitesByNr}), up to the first call with none
+     * known, out of reach, or where no patch fits. Null (with the reason under DEJA_DEBUG_MATCH) when not
+     * one answer can go in. The thread's registers may be changed: one standing inside bytes patched goes
+     * on from its stub's copy of them.
      */
     static AheadAnswers install(Ptrace ptrace, Wait wait, int tid, int pid, TraceeMemory memory,
-                                InThreadGuard.CodeWriter code, long site, long[] regs, List<AnswerStub.Entry> entries,
-                                boolean debug) {
+                                InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, Long> sitesByNr,
+                                long[] regs, List<AnswerStub.Entry> entries, boolean debug) {
+        if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
-        long syscallInsn = InThreadGuard.syscallInstruction(maps, memory);
-        long module = InThreadGuard.moduleBase(maps, site);
-        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, site);
+        long size = MAX_SITES * (long) AnswerStub.PAGE + AnswerStub.dataSize(entries);
+        long region = InThreadGuard.freeSpaceNear(maps, site, size);
+        String why = region == 0 ? "no free space in reach" : null;
+        List<Site> sites = new ArrayList<>();
+        Map<Long, Boolean> tried = new HashMap<>();
+        long data = region + MAX_SITES * (long) AnswerStub.PAGE;
+        int taken = 0;
+        for (; why == null && taken < entries.size(); taken++) {
+            Long at = sitesByNr.get(entries.get(taken).nr());
+            if (at == null) break;
+            Boolean ok = tried.get(at);
+            if (ok == null) {
+                ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, at,
+                        region + sites.size() * (long) AnswerStub.PAGE, data, sites, debug, tid);
+                tried.put(at, ok);
+            }
+            if (!ok) break;
+        }
+        if (why == null && taken == 0) why = "no site for the first answer";
+        if (why == null) {
+            long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, region, size, PROT_RWX,
+                    MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
+            if (got != region) why = "mmap of its pages gave " + got;
+        }
+        if (why != null) {
+            if (debug) System.err.println("deja: ahead tid " + tid + " no stub at 0x" + Long.toHexString(site) + ": " + why);
+            return null;
+        }
+        List<AnswerStub.Entry> given = List.copyOf(entries.subList(0, taken));
+        code.write(data, AnswerStub.data(data, given));
+        long rip = regs[X86Regs.RIP];
+        long[] moved = null;
+        for (Site s : sites) {
+            AnswerStub stub = s.stub();
+            code.write(stub.codeAddress(), stub.code());
+            code.write(stub.patchAddress(), stub.patch());
+            if (rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length) {
+                // Back from the call inside bytes now patched: on from the stub's copy of the instructions after it.
+                moved = regs.clone();
+                moved[X86Regs.RIP] = stub.afterAddress();
+            }
+        }
+        if (moved != null) ptrace.setRegs(tid, moved);
+        if (debug) System.err.println("deja: ahead tid " + tid + " " + given.size() + " answers at " + sites.size() + " sites");
+        return new AheadAnswers(region, size, data, given, sites);
+    }
+
+    /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */
+    private static boolean site(TraceeMemory memory, String maps, long at, long codeAddress, long data, List<Site> sites,
+                                boolean debug, int tid) {
+        byte[] insn = new byte[2];
+        if (memory.read(at, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return false;
+        long module = InThreadGuard.moduleBase(maps, at);
+        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
         String why = null;
-        AnswerStub stub = null;
-        byte[] original = null;
-        int bytes = 0;
-        for (AnswerStub.Entry e : entries) bytes += e.size();
-        long size = AnswerStub.size(bytes);
-        long page = InThreadGuard.freeSpaceNear(maps, site, size);
-        if (syscallInsn == 0) why = "no syscall instruction in the vDSO";
-        else if (function == null) why = "no function bounds at the call";
+        if (function == null) why = "no function bounds";
         else if (function.end() - function.start() > GuardStub.MAX_FUNCTION) why = "the function is too large to check";
-        else if (page == 0) why = "no free space in reach";
         if (why == null) {
             byte[] text = new byte[(int) (function.end() - function.start())];
             if (memory.read(function.start(), text, 0, text.length) != text.length) {
                 why = "the function's code cannot be read";
             } else {
                 try {
-                    stub = AnswerStub.build(text, function.start(), site, page, entries);
+                    AnswerStub stub = AnswerStub.build(text, function.start(), at, codeAddress, data);
                     int from = (int) (stub.patchAddress() - function.start());
-                    original = Arrays.copyOfRange(text, from, from + stub.patch().length);
+                    sites.add(new Site(stub, Arrays.copyOfRange(text, from, from + stub.patch().length)));
+                    return true;
                 } catch (GuardStub.Refused r) {
                     why = r.getMessage();
                 }
             }
         }
-        if (why == null) {
-            long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, page, size, PROT_RWX,
-                    MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
-            if (got != page) why = "mmap of its pages gave " + got;
-        }
-        if (why != null) {
-            if (debug) System.err.println("deja: ahead tid " + tid + " no stub at 0x" + Long.toHexString(site) + ": " + why);
-            return null;
-        }
-        code.write(page, stub.code());
-        code.write(stub.patchAddress(), stub.patch());
-        long rip = regs[X86Regs.RIP];
-        if (rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length) {
-            // Back from the call inside the bytes now patched: on from the stub's copy of the instructions after it.
-            long[] moved = regs.clone();
-            moved[X86Regs.RIP] = stub.afterAddress();
-            ptrace.setRegs(tid, moved);
-        }
-        return new AheadAnswers(stub, entries, original);
+        if (debug) System.err.println("deja: ahead tid " + tid + " no stub at 0x" + Long.toHexString(at) + ": " + why);
+        return false;
     }
 
-    /** How many entries the thread has taken so far (the cursor in its data page); -1 when it cannot be read. */
+    /** How many entries the thread has taken so far (the cursor in the data page); -1 when it cannot be read. */
     int taken(TraceeMemory memory) {
         byte[] word = new byte[8];
-        if (memory.read(stub.cursorAddress(), word, 0, 8) != 8) return -1;
-        return stub.taken(ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong(), entries);
+        if (memory.read(AnswerStub.cursorAddress(dataAddress), word, 0, 8) != 8) return -1;
+        return AnswerStub.taken(dataAddress, ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong(), entries);
+    }
+
+    long region() {
+        return region;
     }
 
     /**
      * At a syscall entry stop (seccomp's) with registers {@code regs}: the registers that turn the thread's
-     * own call into the munmap of the stub's pages. The thread then goes on to that call's exit, and
+     * own call into the munmap of the stubs' pages. The thread then goes on to that call's exit, and
      * {@link #reissuing} puts it back on the program's {@code syscall} instruction with its call, which deja
      * then sees as if for the first time.
      */
     long[] unmapping(long[] regs) {
         long[] unmap = regs.clone();
         unmap[X86Regs.ORIG_RAX] = NR_MUNMAP;
-        unmap[X86Regs.RDI] = stub.stubAddress();
-        unmap[X86Regs.RSI] = size();
+        unmap[X86Regs.RDI] = region;
+        unmap[X86Regs.RSI] = regionSize;
         return unmap;
     }
 
     /** The registers {@code regs} of {@link #unmapping}'s entry stop, back on the program's syscall instruction to issue it again. */
     long[] reissuing(long[] regs) {
         long rip = regs[X86Regs.RIP];
+        long at = rip - 2;
+        for (Site s : sites) if (rip == s.stub().realSyscall() + 2) at = s.stub().syscallAddress();
         long[] back = regs.clone();
-        back[X86Regs.RIP] = rip == stub.realSyscall() + 2 ? stub.syscallAddress() : rip - 2;
+        back[X86Regs.RIP] = at;
         back[X86Regs.RAX] = regs[X86Regs.ORIG_RAX];
         back[X86Regs.ORIG_RAX] = -1;
         return back;
@@ -138,9 +185,12 @@ final class AheadAnswers {
 
     /** The program's code back (unless it rewrote those bytes meanwhile). */
     void putCodeBack(TraceeMemory memory, InThreadGuard.CodeWriter code) {
-        byte[] now = new byte[original.length];
-        if (memory.read(stub.patchAddress(), now, 0, now.length) != now.length || Arrays.equals(now, stub.patch())) {
-            code.write(stub.patchAddress(), original);
+        for (Site s : sites) {
+            byte[] now = new byte[s.original().length];
+            AnswerStub stub = s.stub();
+            if (memory.read(stub.patchAddress(), now, 0, now.length) != now.length || Arrays.equals(now, stub.patch())) {
+                code.write(stub.patchAddress(), s.original());
+            }
         }
     }
 }

@@ -169,6 +169,8 @@ public final class TraceSession {
     /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
     private long answeredAhead;
     private long aheadRuns;
+    /** Replay at one stop: per process, the syscall instruction each call was last made at (answers ahead go there). */
+    private final Map<Integer, Map<Integer, Long>> callSites = new HashMap<>();
     /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
     private final boolean later;
     /** Threads stopped at a syscall entry whose answer has not come yet. */
@@ -1019,7 +1021,7 @@ public final class TraceSession {
         byte[] insn = new byte[2];
         if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return true;
         task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
-                site, regs, answers, DEBUG_MATCH);
+                syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()), regs, answers, DEBUG_MATCH);
         if (task.ahead != null) aheadRuns++;
         return true;
     }
@@ -1034,8 +1036,8 @@ public final class TraceSession {
         AheadAnswers a = task.ahead;
         int taken = a.taken(task.memory);
         if (taken < 0) {
-            throw new DeviceException("tid " + task.tid + ": cannot read where its answer stub at 0x"
-                    + Long.toHexString(a.stub.stubAddress()) + " stands");
+            throw new DeviceException("tid " + task.tid + ": cannot read where its answer stubs at 0x"
+                    + Long.toHexString(a.region()) + " stand");
         }
         if (taken > a.reported) {
             int n = taken - a.reported;
@@ -2378,6 +2380,7 @@ public final class TraceSession {
             if (regs == null) return false; // killed in its stop: its death comes next
             X86Regs.SyscallCall call = X86Regs.syscallCall(regs);
             if (call != null) {
+                if (oneStop) callSites.computeIfAbsent(task.pid, k -> new HashMap<>()).put(call.nr(), regs[X86Regs.RIP] - 2);
                 task.entryRegs = regs;
                 try {
                     return syscallEntered(task, call.nr(), call.args());
@@ -2580,6 +2583,7 @@ public final class TraceSession {
             case Ptrace.EVENT_FORK, Ptrace.EVENT_VFORK, Ptrace.EVENT_CLONE -> spawned(task, event);
             case Ptrace.EVENT_EXEC -> {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
+                callSites.remove(task.pid);
                 return execed(task);
             }
             case Ptrace.EVENT_SECCOMP -> {
@@ -2947,6 +2951,7 @@ public final class TraceSession {
             livePids.remove(task.pid);
             watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
             syscallInsns.remove(task.pid);
+            callSites.remove(task.pid);
         }
         if (task.tid == rootPid) {
             rootExitCode = code;

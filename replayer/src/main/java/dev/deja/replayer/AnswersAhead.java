@@ -16,17 +16,22 @@ import java.util.Set;
 /**
  * Which of a thread's next recorded calls a replay may answer ahead, in the thread, without a stop
  * ({@link dev.deja.device.Tracee#answerAhead}), and their answers. Only calls whose replay is all in the
- * answer: skipped, on the process alone, with no effect deja keeps track of (descriptors, output to
- * print), no input bytes to compare (the stub compares the number and the scalar arguments, as the
- * replay's check does), their outputs at their pointer arguments, no restart, not blocking. Each of them
- * then happens exactly as at a stop: the same comparison, the same bytes written, the same result.
+ * answer: skipped, on the process alone, printing nothing, their inputs and outputs at their pointer
+ * arguments (the stub compares the number, the scalar arguments and the input bytes, as the replay's
+ * check does, a string with its NUL), no restart, not blocking. Each of them then happens exactly as at
+ * a stop: the same comparison, the same bytes written, the same result.
  */
 final class AnswersAhead {
-    /** Calls answered ahead: results and outputs from the recording, nothing else to do. */
+    /**
+     * Calls answered ahead: results and outputs from the recording, and what replay keeps track of for
+     * them (a descriptor opened or closed: {@link ReplayTracer}'s effects) done when deja hears they were taken.
+     */
     static final List<String> CALLS = List.of("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
             "getpgrp", "getpgid", "getsid", "getresuid", "getresgid", "uname", "sysinfo", "times", "getrusage",
             "clock_gettime", "clock_getres", "gettimeofday", "time", "getrandom", "fstat", "lseek", "read", "pread64",
-            "getdents64", "getcwd", "fstatfs", "sched_getaffinity", "getpriority", "sched_yield");
+            "getdents64", "getcwd", "fstatfs", "sched_getaffinity", "getpriority", "sched_yield", "newfstatat", "statx",
+            "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "statfs", "open", "openat",
+            "close");
     /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
     static final long MAX_SPAN_NS = 2_000_000_000L;
     /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
@@ -53,12 +58,19 @@ final class AnswersAhead {
             ArgKind k = s.arg(i).kind();
             if (!k.memory() && k != ArgKind.PTR) compared |= 1 << i;
         }
-        if (!e.inputs().isEmpty()) return null;
-        List<AnswerStub.Output> outputs = new ArrayList<>();
+        List<AnswerStub.Block> inputs = new ArrayList<>();
+        for (MemoryBlock b : e.inputs()) {
+            if (b.arg() < 0 || b.arg() >= s.argCount() || b.length() == 0) return null;
+            ArgKind k = s.arg(b.arg()).kind();
+            // a string cut short (no NUL: longer than deja reads) would match any longer one
+            if ((k == ArgKind.PATH || k == ArgKind.STR) && b.data()[b.length() - 1] != 0) return null;
+            inputs.add(new AnswerStub.Block(b.arg(), b.address() - e.arg(b.arg()), b.data()));
+        }
+        List<AnswerStub.Block> outputs = new ArrayList<>();
         for (MemoryBlock b : e.outputs()) {
             if (b.arg() < 0 || b.arg() >= 6) return null;
-            outputs.add(new AnswerStub.Output(b.arg(), b.address() - e.arg(b.arg()), b.data()));
+            outputs.add(new AnswerStub.Block(b.arg(), b.address() - e.arg(b.arg()), b.data()));
         }
-        return new AnswerStub.Entry(e.nr(), e.args(), compared, e.result(), outputs);
+        return new AnswerStub.Entry(e.nr(), e.args(), compared, inputs, e.result(), outputs);
     }
 }

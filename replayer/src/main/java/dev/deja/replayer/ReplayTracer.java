@@ -228,8 +228,8 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
     private final AnswersAhead answersAhead;
-    /** Per live thread: the seq before which its calls are not looked at again for answers ahead. */
-    private final Map<Integer, Long> noAheadBefore = new HashMap<>();
+    /** Per live thread: its stretch of calls answered ahead. */
+    private final Map<Integer, Ahead> ahead = new HashMap<>();
     /** Until the device says it never answers ahead. */
     private boolean aheadWanted = true;
     /** Signals deja sent each live thread, to let through at delivery: with the recorded siginfo when it has one. */
@@ -1177,36 +1177,83 @@ final class ReplayTracer implements Tracer {
      * Gives the thread the answers to its next calls, when enough of them in a row can be answered
      * without a stop ({@link AnswersAhead}): in the recorded order (with threads, no other thread's
      * step between them, unless the process may go ahead of the others, {@link #goesAhead}), within
-     * {@link AnswersAhead#MAX_SPAN_NS} of recorded time. A stretch is not looked at again, whether too
-     * short or given (unless the thread takes some of it: then from where it stops): each call is read
-     * ahead once at most.
+     * {@link AnswersAhead#MAX_SPAN_NS} of recorded time. A stretch is read from the recording once and
+     * given again from where the thread is, as long as it takes answers; one too short is not looked at
+     * again, and a thread that took none of the last it was given waits longer each time before the next.
      */
     private void answerAhead(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
-        Long from = noAheadBefore.get(t.tid());
-        if (from != null && r.seq() < from) return;
+        Ahead a = ahead.computeIfAbsent(t.tid(), k -> new Ahead());
+        if (a.given) {
+            a.given = false; // given at the last call, and not one taken: the calls went elsewhere
+            a.misses = Math.min(a.misses + 1, 10);
+            a.notBefore = r.seq() + (8L << a.misses);
+        }
+        if (r.seq() < a.notBefore) return;
+        List<AnswerStub.Entry> answers = a.from(r.seq());
+        if (answers == null) {
+            a.read(r, log, stretch(r, t, log));
+            answers = a.from(r.seq());
+        }
+        if (answers == null || answers.size() < AnswersAhead.MIN) {
+            a.notBefore = a.end + 1;
+            return;
+        }
+        aheadWanted = t.answerAhead(answers);
+        a.given = aheadWanted;
+    }
+
+    /** The calls after {@code r} that can be answered ahead, with their seqs. */
+    private List<SyscallEvent> stretch(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
         boolean free = !ordersThreads()
                 || inParallel && !sharingPids.contains(t.pid()) && run.singleThreaded(r.pid());
         int firstStep = run.exitStep(r.seq());
         long startNs = firstStep >= 0 ? run.stepTime(firstStep) : r.timeNs();
         int[] previous = {firstStep};
-        long[] seen = {r.seq()};
         int[] bytes = {0};
-        List<AnswerStub.Entry> answers = new ArrayList<>();
-        log.quietCalls(AnswersAhead.MAX, c -> {
-            seen[0] = c.seq();
-            AnswerStub.Entry a = answersAhead.entry(c);
-            if (a == null || bytes[0] + a.size() > AnswersAhead.MAX_BYTES) return false;
+        return log.quietCalls(AnswersAhead.MAX, c -> {
+            AnswerStub.Entry e = answersAhead.entry(c);
+            if (e == null || bytes[0] + e.size() > AnswersAhead.MAX_BYTES) return false;
             int in = run.entryStep(c.seq());
             int out = run.exitStep(c.seq());
             if (!free && (in != previous[0] + 1 || out != in + 1)) return false;
             if (out >= 0 && run.stepTime(out) - startNs > AnswersAhead.MAX_SPAN_NS) return false;
             previous[0] = out;
-            bytes[0] += a.size();
-            answers.add(a);
+            bytes[0] += e.size();
             return true;
         });
-        noAheadBefore.put(t.tid(), seen[0] + 1);
-        if (answers.size() >= AnswersAhead.MIN) aheadWanted = t.answerAhead(answers);
+    }
+
+    /** A thread's stretch of calls answered ahead, read once; and how its last stretches went. */
+    private final class Ahead {
+        long[] seqs = new long[0];
+        List<AnswerStub.Entry> entries = List.of();
+        /** The seq of the call before the stretch: answers start after it. */
+        long start = -1;
+        /** The last seq looked at; not again before {@link #notBefore}. */
+        long end = -1;
+        long notBefore = -1;
+        boolean given;
+        int misses;
+
+        void read(SyscallEvent r, RecordedRun.ThreadLog log, List<SyscallEvent> calls) {
+            start = r.seq();
+            seqs = new long[calls.size()];
+            List<AnswerStub.Entry> out = new ArrayList<>(calls.size());
+            for (int i = 0; i < seqs.length; i++) {
+                seqs[i] = calls.get(i).seq();
+                out.add(answersAhead.entry(calls.get(i)));
+            }
+            entries = out;
+            SyscallEvent next = seqs.length == 0 ? log.peekSyscall() : null;
+            end = seqs.length > 0 ? seqs[seqs.length - 1] : next != null ? next.seq() : r.seq();
+        }
+
+        /** The answers after call {@code seq}, when it is the stretch's start or in it; else null. */
+        List<AnswerStub.Entry> from(long seq) {
+            if (seq == start) return entries;
+            int i = Arrays.binarySearch(seqs, seq);
+            return i >= 0 ? entries.subList(i + 1, entries.size()) : null;
+        }
     }
 
     /** The thread took {@code count} answers given ahead: those calls are replayed, as at their stops. */
@@ -1215,10 +1262,15 @@ final class ReplayTracer implements Tracer {
         Integer recTid = liveToRecTid.get(t.tid());
         RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
         if (log == null) throw failure("answers ahead taken by a thread deja does not know (tid " + t.tid() + ")");
-        noAheadBefore.remove(t.tid()); // it ran where the answers were: what follows is worth a look again
+        Ahead a = ahead.get(t.tid());
+        if (a != null) {
+            a.given = false;
+            a.misses = 0;
+        }
         for (int i = 0; i < count; i++) {
             SyscallEvent r = log.takeSyscall();
             stepDone(run.entryStep(r.seq()));
+            effects(r);
             stepDone(run.exitStep(r.seq()));
             replayed++;
         }

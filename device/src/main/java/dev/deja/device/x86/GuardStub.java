@@ -823,6 +823,13 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             int32(0);
         }
 
+        /** As {@link #ripOp}, on the absolute address {@code target} (the instruction ends with its displacement). */
+        void ripAbs(int rex, int opcode, int reg, long target) throws Refused {
+            if (rex != 0) bytes(rex);
+            bytes(opcode, ((reg & 7) << 3) | 0x05);
+            int32(rel32(here() + 4, target));
+        }
+
         /** {@code mov byte [slot + offset], 0}: a store that leaves the flags. */
         void clearByteRip(int slot, int offset) {
             bytes(0xC6, 0x05);

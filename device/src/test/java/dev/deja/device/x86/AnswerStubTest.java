@@ -1,0 +1,239 @@
+package dev.deja.device.x86;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The answer stub run for real, in this process: a small syscall wrapper is written to a page of our
+ * own, patched, and called through FFM. Answered calls never reach the kernel (their results are the
+ * entries', not the kernel's); the others, and every call once the buffer is used up, do.
+ */
+@SuppressWarnings("restricted")
+class AnswerStubTest {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle MMAP = LINKER.downcallHandle(LINKER.defaultLookup().find("mmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle MUNMAP = LINKER.downcallHandle(LINKER.defaultLookup().find("munmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final long REGION = 1 << 20;
+    private static final int NR_GETPID = 39;
+    private static final int NR_FSTAT = 5;
+    private static final int NR_NEWFSTATAT = 262;
+    /** {@code mov eax, 39; syscall; mov rax, rcx; ret}: getpid, giving back what rcx held after the call. */
+    private static final byte[] GETPID_RCX = bytes("b8 27 00 00 00 0f 05 48 89 c8 c3");
+    /** {@code mov eax, 39; syscall; ret}. */
+    private static final byte[] GETPID = bytes("b8 27 00 00 00 0f 05 c3");
+    /** {@code mov eax, 5; syscall; ret}: fstat(rdi, rsi). */
+    private static final byte[] FSTAT = bytes("b8 05 00 00 00 0f 05 c3");
+    /** {@code mov eax, 262; mov r10, rcx; syscall; ret}: newfstatat(rdi, rsi, rdx, rcx as the fourth argument). */
+    private static final byte[] NEWFSTATAT = bytes("b8 06 01 00 00 49 89 ca 0f 05 c3");
+
+    private long region;
+    /** The data page and buffer: after the code pages, as deja maps them. */
+    private long data;
+
+    @BeforeEach
+    void map() throws Throwable {
+        region = (long) MMAP.invokeExact(0L, REGION, 7, 0x22, -1, 0L); // rwx, MAP_PRIVATE|MAP_ANONYMOUS
+        assertTrue(region > 0, "mmap");
+        data = region + 0x20000;
+    }
+
+    @AfterEach
+    void unmap() throws Throwable {
+        int r = (int) MUNMAP.invokeExact(region, REGION);
+        assertEquals(0, r);
+    }
+
+    private AnswerStub install(byte[] function, List<AnswerStub.Entry> entries) throws GuardStub.Refused {
+        long syscall = region + indexOf(function);
+        AnswerStub s = AnswerStub.build(function, region, syscall, region + 0x10000, data);
+        write(region, function);
+        write(s.codeAddress(), s.code());
+        write(data, AnswerStub.data(data, entries));
+        write(s.patchAddress(), s.patch());
+        return s;
+    }
+
+    private static int indexOf(byte[] code) {
+        for (int i = 0; i + 1 < code.length; i++) if (code[i] == 0x0f && code[i + 1] == 0x05) return i;
+        throw new IllegalArgumentException("no syscall");
+    }
+
+    private static void write(long address, byte[] data) {
+        MemorySegment.ofAddress(address).reinterpret(data.length).copyFrom(MemorySegment.ofArray(data));
+    }
+
+    private static long[] args(long... a) {
+        return Arrays.copyOf(a, 6);
+    }
+
+    @Test
+    void answeredCallsGetTheEntriesResultsAndTheRestGoToTheKernel() throws Throwable {
+        List<AnswerStub.Entry> entries = List.of(
+                new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 4242, List.of()),
+                new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 4343, List.of()));
+        AnswerStub s = install(GETPID, entries);
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        assertEquals(4242L, (long) f.invokeExact());
+        assertEquals(4343L, (long) f.invokeExact());
+        assertEquals(ProcessHandle.current().pid(), (long) f.invokeExact(), "past the buffer: the kernel's answer");
+        assertEquals(2, AnswerStub.taken(data, cursor(), entries));
+    }
+
+    @Test
+    void rcxIsTheAddressAfterTheProgramsSyscallWhetherAnsweredOrNot() throws Throwable {
+        install(GETPID_RCX, List.of(new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 1, List.of())));
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        long after = region + indexOf(GETPID_RCX) + 2;
+        assertEquals(after, (long) f.invokeExact(), "answered");
+        assertEquals(after, (long) f.invokeExact(), "made by the stub's own syscall instruction");
+    }
+
+    @Test
+    void theProgramsStackIsNotWrittenBelowItsPointer() throws Throwable {
+        // mov qword [rsp-136], 0x1234; mov eax, 39; syscall; mov rax, [rsp-136]; ret: a word below the red
+        // zone, where a point's stack window reaches once the program calls deeper, comes back as it was.
+        byte[] code = bytes("48 c7 84 24 78 ff ff ff 34 12 00 00 b8 27 00 00 00 0f 05 48 8b 84 24 78 ff ff ff c3");
+        install(code, List.of(new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 1, List.of())));
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        assertEquals(0x1234L, (long) f.invokeExact(), "answered");
+        assertEquals(0x1234L, (long) f.invokeExact(), "made by the stub's own syscall instruction");
+    }
+
+    @Test
+    void outputsAreWrittenAtThePointerArgumentAndComparedArgumentsMustMatch() throws Throwable {
+        byte[] stat = new byte[144];
+        for (int i = 0; i < stat.length; i++) stat[i] = (byte) (i * 7 + 1);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(160);
+            // fstat(7, buf): fd compared, the buffer's address not (bit 0 only), its 144 bytes at offset 0 of argument 1
+            List<AnswerStub.Entry> entries = List.of(
+                    new AnswerStub.Entry(NR_FSTAT, args(7, 0xdead), 0b1, List.of(), 0, List.of(new AnswerStub.Block(1, 0, stat))),
+                    new AnswerStub.Entry(NR_FSTAT, args(7, 0xdead), 0b1, List.of(), 0, List.of(new AnswerStub.Block(1, 8, new byte[] {9}))));
+            AnswerStub s = install(FSTAT, entries);
+            MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            assertEquals(0L, (long) f.invokeExact(7L, buf));
+            assertArrayEquals(stat, buf.asSlice(0, 144).toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(0, buf.get(ValueLayout.JAVA_BYTE, 144), "nothing past the recorded bytes");
+            // Another descriptor: not the entry's call; the kernel's answer (no such descriptor), the entry still next.
+            assertEquals(-9L, (long) f.invokeExact(1_000_000L, buf));
+            assertEquals(1, AnswerStub.taken(data, cursor(), entries));
+            assertEquals(0L, (long) f.invokeExact(7L, buf));
+            assertEquals(9, buf.get(ValueLayout.JAVA_BYTE, 8));
+            assertEquals(2, AnswerStub.taken(data, cursor(), entries));
+        }
+    }
+
+    @Test
+    void theBytesAPointerArgumentPointsToMustBeTheEntrysInputs() throws Throwable {
+        byte[] stat = new byte[144];
+        Arrays.fill(stat, (byte) 0x5a);
+        byte[] path = "/etc/passwd\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(64);
+            MemorySegment buf = arena.allocate(144);
+            // newfstatat(AT_FDCWD, path, buf, 0): its path compared byte for byte, NUL included
+            List<AnswerStub.Entry> entries = List.of(new AnswerStub.Entry(NR_NEWFSTATAT, args(-100, 0, 0, 0), 0b1001,
+                    List.of(new AnswerStub.Block(1, 0, path)), 0, List.of(new AnswerStub.Block(2, 0, stat))));
+            AnswerStub s = install(NEWFSTATAT, entries);
+            MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+            // A longer path with the same beginning is another call: the kernel answers it (no such file).
+            name.setString(0, "/etc/passwd.none");
+            assertEquals(-2L, (long) f.invokeExact(-100L, name, buf, 0L));
+            assertEquals(0, AnswerStub.taken(data, cursor(), entries));
+            name.setString(0, "/etc/passwd");
+            assertEquals(0L, (long) f.invokeExact(-100L, name, buf, 0L));
+            assertArrayEquals(stat, buf.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(1, AnswerStub.taken(data, cursor(), entries));
+        }
+    }
+
+    @Test
+    void stubsOfTwoSyscallInstructionsShareTheBufferInTheCallsOrder() throws Throwable {
+        long getpidAt = region;
+        long fstatAt = region + 0x100;
+        AnswerStub g = AnswerStub.build(GETPID, getpidAt, getpidAt + 5, region + 0x10000, data);
+        AnswerStub f = AnswerStub.build(FSTAT, fstatAt, fstatAt + 5, region + 0x11000, data);
+        byte[] stat = new byte[144];
+        Arrays.fill(stat, (byte) 3);
+        List<AnswerStub.Entry> entries = List.of(
+                new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 11, List.of()),
+                new AnswerStub.Entry(NR_FSTAT, args(4), 0b1, List.of(), 0, List.of(new AnswerStub.Block(1, 0, stat))),
+                new AnswerStub.Entry(NR_GETPID, args(), 0, List.of(), 12, List.of()));
+        write(getpidAt, GETPID);
+        write(fstatAt, FSTAT);
+        for (AnswerStub s : List.of(g, f)) {
+            write(s.codeAddress(), s.code());
+            write(s.patchAddress(), s.patch());
+        }
+        write(data, AnswerStub.data(data, entries));
+        MethodHandle getpid = LINKER.downcallHandle(MemorySegment.ofAddress(getpidAt), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        MethodHandle fstat = LINKER.downcallHandle(MemorySegment.ofAddress(fstatAt),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(144);
+            // getpid first: the fstat entry is next, so getpid's stub lets the kernel answer a second getpid
+            assertEquals(11L, (long) getpid.invokeExact());
+            assertEquals(ProcessHandle.current().pid(), (long) getpid.invokeExact());
+            assertEquals(0L, (long) fstat.invokeExact(4L, buf));
+            assertArrayEquals(stat, buf.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(12L, (long) getpid.invokeExact());
+            assertEquals(3, AnswerStub.taken(data, cursor(), entries));
+        }
+    }
+
+    @Test
+    void anotherCallNumberIsNotAnswered() throws Throwable {
+        List<AnswerStub.Entry> entries = List.of(new AnswerStub.Entry(NR_GETPID + 1, args(), 0, List.of(), 4242, List.of()));
+        AnswerStub s = install(GETPID, entries);
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        assertEquals(ProcessHandle.current().pid(), (long) f.invokeExact());
+        assertEquals(0, AnswerStub.taken(data, cursor(), entries));
+    }
+
+    @Test
+    void thePatchStartsBeforeTheSyscallWhenTheFunctionEndsSoonAfterIt() throws Throwable {
+        AnswerStub s = AnswerStub.build(GETPID, region, region + 5, region + 0x10000, region + 0x20000);
+        assertEquals(region, s.patchAddress(), "mov eax, 39 moves into the stub with the syscall");
+        assertEquals(7, s.patch().length);
+        assertEquals((byte) 0xE9, s.patch()[0]);
+    }
+
+    @Test
+    void aBranchIntoThePatchIsRefused() {
+        // 0: xor eax,eax  2: jmp 9  4: mov eax,39  9: syscall  11: nop  12: ret: the jump lands on the syscall,
+        // inside any patch that starts at the mov, and the function ends too soon for one that starts at the syscall
+        byte[] code = bytes("31 c0 eb 05 b8 27 00 00 00 0f 05 90 c3");
+        assertThrows(GuardStub.Refused.class, () -> AnswerStub.build(code, region, region + 9, region + 0x10000, region + 0x20000));
+    }
+
+    /** The cursor word of the stub's data page, read from this process's memory. */
+    private long cursor() {
+        return MemorySegment.ofAddress(AnswerStub.cursorAddress(data)).reinterpret(8).get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    private static byte[] bytes(String hex) {
+        String[] p = hex.trim().split("\\s+");
+        byte[] b = new byte[p.length];
+        for (int i = 0; i < p.length; i++) b[i] = (byte) Integer.parseInt(p[i], 16);
+        return b;
+    }
+}
