@@ -112,8 +112,9 @@ class OneStopReplayIT {
         // open, fstat, read, pread, lseek, close, stat, access (a missing path too), readlink, getppid, getdents,
         // each at its own libc wrapper: the stubs at those syscall instructions answer them from the recording.
         Path scratch = Files.createDirectories(home.resolve("scratch"));
-        Path rec = Runs.record(home, "calls", Samples.path("ahead_calls"), scratch.toString(), "300");
-        Runs.Result recorded = Runs.deja(home, "replay", "-q", rec.toString());
+        Path rec = home.resolve("calls");
+        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(),
+                "--", Samples.path("ahead_calls"), scratch.toString(), "300"));
         assertEquals(0, recorded.status(), recorded.stderr());
         assertTrue(recorded.stdout().startsWith("300 rounds: "), recorded.stdout());
         for (int i = 0; i < 2; i++) {
