@@ -59,14 +59,14 @@ final class AheadAnswers {
 
     /**
      * Puts the stubs in for thread {@code tid}, stopped at the exit of a call made at {@code site} (or at
-     * any stop but a syscall entry) with {@code regs}, their pages mapped through {@code syscallInsn}: one for the syscall instruction each call of
-     * {@code entries} was last made at in this process ({@code sitesByNr}), up to the first call with none
-     * known, out of reach, or where no patch fits. Null (with the reason under DEJA_DEBUG_MATCH) when not
+     * any stop but a syscall entry) with {@code regs}, their pages mapped through {@code syscallInsn}: one for each
+     * syscall instruction the calls of {@code entries} were made at in this process ({@code sitesByNr}), up to
+     * the first call with none known, in reach, and where a patch fits. Null (with the reason under DEJA_DEBUG_MATCH) when not
      * one answer can go in. The thread's registers may be changed: one standing inside bytes patched goes
      * on from its stub's copy of them.
      */
     static AheadAnswers install(Ptrace ptrace, Wait wait, int tid, int pid, TraceeMemory memory,
-                                InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, Long> sitesByNr,
+                                InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, List<Long>> sitesByNr,
                                 long[] regs, List<AnswerStub.Entry> entries, boolean debug) {
         if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
@@ -78,15 +78,18 @@ final class AheadAnswers {
         long data = region + MAX_SITES * (long) AnswerStub.PAGE;
         int taken = 0;
         for (; why == null && taken < entries.size(); taken++) {
-            Long at = sitesByNr.get(entries.get(taken).nr());
-            if (at == null) break;
-            Boolean ok = tried.get(at);
-            if (ok == null) {
-                ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, at,
-                        region + sites.size() * (long) AnswerStub.PAGE, data, sites, debug, tid);
-                tried.put(at, ok);
+            // Every syscall instruction the call was made at gets a stub; the answer needs one at least.
+            boolean any = false;
+            for (long at : sitesByNr.getOrDefault(entries.get(taken).nr(), List.of())) {
+                Boolean ok = tried.get(at);
+                if (ok == null) {
+                    ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, at,
+                            region + sites.size() * (long) AnswerStub.PAGE, data, sites, debug, tid);
+                    tried.put(at, ok);
+                }
+                any |= ok;
             }
-            if (!ok) break;
+            if (!any) break;
         }
         if (why == null && taken == 0) why = "no site for the first answer";
         if (why == null) {

@@ -169,8 +169,17 @@ public final class TraceSession {
     /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
     private long answeredAhead;
     private long aheadRuns;
-    /** Replay at one stop: per process, the syscall instruction each call was last made at (answers ahead go there). */
-    private final Map<Integer, Map<Integer, Long>> callSites = new HashMap<>();
+    /** Replay at one stop: per process, the syscall instructions each call was made at (answers ahead go there). */
+    private final Map<Integer, Map<Integer, List<Long>>> callSites = new HashMap<>();
+    /** How many syscall instructions of one call are kept (a call's wrapper, its no-cancel twin, syscall()). */
+    private static final int SITES_PER_CALL = 4;
+
+    private void noteSite(int pid, int nr, long site) {
+        List<Long> sites = callSites.computeIfAbsent(pid, k -> new HashMap<>()).computeIfAbsent(nr, k -> new ArrayList<>(2));
+        if (sites.contains(site)) return;
+        if (sites.size() == SITES_PER_CALL) sites.removeFirst();
+        sites.add(site);
+    }
     /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
     private final boolean later;
     /** Threads stopped at a syscall entry whose answer has not come yet. */
@@ -2380,7 +2389,7 @@ public final class TraceSession {
             if (regs == null) return false; // killed in its stop: its death comes next
             X86Regs.SyscallCall call = X86Regs.syscallCall(regs);
             if (call != null) {
-                if (oneStop) callSites.computeIfAbsent(task.pid, k -> new HashMap<>()).put(call.nr(), regs[X86Regs.RIP] - 2);
+                if (oneStop) noteSite(task.pid, call.nr(), regs[X86Regs.RIP] - 2);
                 task.entryRegs = regs;
                 try {
                     return syscallEntered(task, call.nr(), call.args());

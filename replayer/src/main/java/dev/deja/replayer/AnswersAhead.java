@@ -16,7 +16,7 @@ import java.util.Set;
 /**
  * Which of a thread's next recorded calls a replay may answer ahead, in the thread, without a stop
  * ({@link dev.deja.device.Tracee#answerAhead}), and their answers. Only calls whose replay is all in the
- * answer: skipped, on the process alone, printing nothing, their inputs and outputs at their pointer
+ * answer: skipped, on the process alone, their inputs and outputs at their pointer
  * arguments (the stub compares the number, the scalar arguments and the input bytes, as the replay's
  * check does, a string with its NUL), no restart, not blocking. Each of them then happens exactly as at
  * a stop: the same comparison, the same bytes written, the same result.
@@ -24,18 +24,23 @@ import java.util.Set;
 final class AnswersAhead {
     /**
      * Calls answered ahead: results and outputs from the recording, and what replay keeps track of for
-     * them (a descriptor opened or closed: {@link ReplayTracer}'s effects) done when deja hears they were taken.
+     * them (a descriptor opened, duplicated or closed, a write to the terminal printed: {@link ReplayTracer}'s
+     * effects) done when deja hears they were taken, with their steps. (A write in a stretch that goes ahead of
+     * other processes is left to its stop: its output would come before theirs.)
      */
     static final List<String> CALLS = List.of("getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
             "getpgrp", "getpgid", "getsid", "getresuid", "getresgid", "uname", "sysinfo", "times", "getrusage",
             "clock_gettime", "clock_getres", "gettimeofday", "time", "getrandom", "fstat", "lseek", "read", "pread64",
             "getdents64", "getcwd", "fstatfs", "sched_getaffinity", "getpriority", "sched_yield", "newfstatat", "statx",
             "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "statfs", "open", "openat",
-            "close");
+            "close", "fcntl", "fchdir", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
+            "write", "pwrite64");
     /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
     static final long MAX_SPAN_NS = 2_000_000_000L;
     /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
     static final int MIN = 16;
+    /** A stretch the thread took fewer answers of than this cost more than it saved. */
+    static final int WORTH = 8;
     static final int MAX = 8192;
     static final int MAX_BYTES = 1 << 20;
 

@@ -1179,14 +1179,22 @@ final class ReplayTracer implements Tracer {
      * step between them, unless the process may go ahead of the others, {@link #goesAhead}), within
      * {@link AnswersAhead#MAX_SPAN_NS} of recorded time. A stretch is read from the recording once and
      * given again from where the thread is, as long as it takes answers; one too short is not looked at
-     * again, and a thread that took none of the last it was given waits longer each time before the next.
+     * again, and a thread that took fewer than {@link AnswersAhead#WORTH} of the last it was given waits
+     * longer each time before the next.
      */
     private void answerAhead(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
         Ahead a = ahead.computeIfAbsent(t.tid(), k -> new Ahead());
         if (a.given) {
-            a.given = false; // given at the last call, and not one taken: the calls went elsewhere
-            a.misses = Math.min(a.misses + 1, 10);
-            a.notBefore = r.seq() + (8L << a.misses);
+            // The last stretch given is over. Fewer answers taken than a stub costs (the calls went to other
+            // syscall instructions): the thread waits longer each time before it is given more.
+            a.given = false;
+            if (a.taken < AnswersAhead.WORTH) {
+                a.misses = Math.min(a.misses + 1, 10);
+                a.notBefore = r.seq() + (8L << a.misses);
+            } else {
+                a.misses = 0;
+            }
+            a.taken = 0;
         }
         if (r.seq() < a.notBefore) return;
         List<AnswerStub.Entry> answers = a.from(r.seq());
@@ -1213,6 +1221,9 @@ final class ReplayTracer implements Tracer {
         return log.quietCalls(AnswersAhead.MAX, c -> {
             AnswerStub.Entry e = answersAhead.entry(c);
             if (e == null || bytes[0] + e.size() > AnswersAhead.MAX_BYTES) return false;
+            // A write is printed (to the terminal) when deja hears of the stretch, with its steps: in order, unless
+            // the stretch goes ahead of other processes' steps, whose output would then come after it.
+            if (writes.contains(c.nr()) && ordersThreads() && free) return false;
             int in = run.entryStep(c.seq());
             int out = run.exitStep(c.seq());
             if (!free && (in != previous[0] + 1 || out != in + 1)) return false;
@@ -1232,7 +1243,9 @@ final class ReplayTracer implements Tracer {
         /** The last seq looked at; not again before {@link #notBefore}. */
         long end = -1;
         long notBefore = -1;
+        /** A stretch was given at the thread's last call answered at one stop, and it took {@link #taken} of it. */
         boolean given;
+        int taken;
         int misses;
 
         void read(SyscallEvent r, RecordedRun.ThreadLog log, List<SyscallEvent> calls) {
@@ -1263,10 +1276,7 @@ final class ReplayTracer implements Tracer {
         RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
         if (log == null) throw failure("answers ahead taken by a thread deja does not know (tid " + t.tid() + ")");
         Ahead a = ahead.get(t.tid());
-        if (a != null) {
-            a.given = false;
-            a.misses = 0;
-        }
+        if (a != null) a.taken += count;
         for (int i = 0; i < count; i++) {
             SyscallEvent r = log.takeSyscall();
             stepDone(run.entryStep(r.seq()));
