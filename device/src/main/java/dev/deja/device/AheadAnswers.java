@@ -40,6 +40,14 @@ final class AheadAnswers {
     private record Site(AnswerStub stub, byte[] original) {
     }
 
+    /**
+     * The function around a syscall instruction, read once per process ({@code text} null: no stub can go
+     * there): a process's stretches patch the same wrappers again and again, and finding a function's
+     * bounds reads its module's unwind tables.
+     */
+    record Function(long start, byte[] text, String refused) {
+    }
+
     private final long region;
     private final long regionSize;
     private final long dataAddress;
@@ -67,7 +75,7 @@ final class AheadAnswers {
      */
     static AheadAnswers install(Ptrace ptrace, Wait wait, int tid, int pid, TraceeMemory memory,
                                 InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, List<Long>> sitesByNr,
-                                long[] regs, List<AnswerStub.Entry> entries, boolean debug) {
+                                Map<Long, Function> functions, long[] regs, List<AnswerStub.Entry> entries, boolean debug) {
         if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
         long size = MAX_SITES * (long) AnswerStub.PAGE + AnswerStub.dataSize(entries);
@@ -83,7 +91,7 @@ final class AheadAnswers {
             for (long at : sitesByNr.getOrDefault(entries.get(taken).nr(), List.of())) {
                 Boolean ok = tried.get(at);
                 if (ok == null) {
-                    ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, at,
+                    ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, functions, at,
                             region + sites.size() * (long) AnswerStub.PAGE, data, sites, debug, tid);
                     tried.put(at, ok);
                 }
@@ -121,32 +129,44 @@ final class AheadAnswers {
     }
 
     /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */
-    private static boolean site(TraceeMemory memory, String maps, long at, long codeAddress, long data, List<Site> sites,
-                                boolean debug, int tid) {
-        byte[] insn = new byte[2];
-        if (memory.read(at, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return false;
-        long module = InThreadGuard.moduleBase(maps, at);
-        FunctionBounds.Range function = module == 0 ? null : FunctionBounds.of(memory, module, at);
-        String why = null;
-        if (function == null) why = "no function bounds";
-        else if (function.end() - function.start() > GuardStub.MAX_FUNCTION) why = "the function is too large to check";
+    private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, long at, long codeAddress,
+                                long data, List<Site> sites, boolean debug, int tid) {
+        Function f = functions.computeIfAbsent(at, a -> function(memory, maps, a));
+        String why = f.refused();
         if (why == null) {
-            byte[] text = new byte[(int) (function.end() - function.start())];
-            if (memory.read(function.start(), text, 0, text.length) != text.length) {
-                why = "the function's code cannot be read";
-            } else {
-                try {
-                    AnswerStub stub = AnswerStub.build(text, function.start(), at, codeAddress, data);
-                    int from = (int) (stub.patchAddress() - function.start());
-                    sites.add(new Site(stub, Arrays.copyOfRange(text, from, from + stub.patch().length)));
-                    return true;
-                } catch (GuardStub.Refused r) {
-                    why = r.getMessage();
+            try {
+                AnswerStub stub = AnswerStub.build(f.text(), f.start(), at, codeAddress, data);
+                int from = (int) (stub.patchAddress() - f.start());
+                byte[] original = Arrays.copyOfRange(f.text(), from, from + stub.patch().length);
+                byte[] now = new byte[original.length];
+                if (memory.read(stub.patchAddress(), now, 0, now.length) != now.length || !Arrays.equals(now, original)) {
+                    functions.remove(at); // other code there since it was read (a library unloaded, another loaded)
+                    return false;
                 }
+                sites.add(new Site(stub, original));
+                return true;
+            } catch (GuardStub.Refused r) {
+                why = r.getMessage();
+                functions.put(at, new Function(0, null, why)); // the same code refuses the same way
             }
         }
         if (debug) System.err.println("deja: ahead tid " + tid + " no stub at 0x" + Long.toHexString(at) + ": " + why);
         return false;
+    }
+
+    /** The function holding the syscall instruction at {@code at}, read from the process. */
+    private static Function function(TraceeMemory memory, String maps, long at) {
+        byte[] insn = new byte[2];
+        if (memory.read(at, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return new Function(0, null, "no syscall instruction");
+        long module = InThreadGuard.moduleBase(maps, at);
+        FunctionBounds.Range range = module == 0 ? null : FunctionBounds.of(memory, module, at);
+        if (range == null) return new Function(0, null, "no function bounds");
+        if (range.end() - range.start() > GuardStub.MAX_FUNCTION) return new Function(0, null, "the function is too large to check");
+        byte[] text = new byte[(int) (range.end() - range.start())];
+        if (memory.read(range.start(), text, 0, text.length) != text.length) {
+            return new Function(0, null, "the function's code cannot be read");
+        }
+        return new Function(range.start(), text, null);
     }
 
     /** How many entries the thread has taken so far (the cursor in the data page); -1 when it cannot be read. */

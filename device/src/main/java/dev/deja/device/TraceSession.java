@@ -171,6 +171,8 @@ public final class TraceSession {
     private long aheadRuns;
     /** Replay at one stop: per process, the syscall instructions each call was made at (answers ahead go there). */
     private final Map<Integer, Map<Integer, List<Long>>> callSites = new HashMap<>();
+    /** Per process, the functions around those syscall instructions, read once (see {@link AheadAnswers.Function}). */
+    private final Map<Integer, Map<Long, AheadAnswers.Function>> siteFunctions = new HashMap<>();
     /** How many syscall instructions of one call are kept (a call's wrapper, its no-cancel twin, syscall()). */
     private static final int SITES_PER_CALL = 4;
 
@@ -1030,7 +1032,8 @@ public final class TraceSession {
         byte[] insn = new byte[2];
         if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return true;
         task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
-                syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()), regs, answers, DEBUG_MATCH);
+                syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()),
+                siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), regs, answers, DEBUG_MATCH);
         if (task.ahead != null) aheadRuns++;
         return true;
     }
@@ -2593,6 +2596,7 @@ public final class TraceSession {
             case Ptrace.EVENT_EXEC -> {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
                 callSites.remove(task.pid);
+                siteFunctions.remove(task.pid);
                 return execed(task);
             }
             case Ptrace.EVENT_SECCOMP -> {
@@ -2961,6 +2965,7 @@ public final class TraceSession {
             watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
             syscallInsns.remove(task.pid);
             callSites.remove(task.pid);
+            siteFunctions.remove(task.pid);
         }
         if (task.tid == rootPid) {
             rootExitCode = code;

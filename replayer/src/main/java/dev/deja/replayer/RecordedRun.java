@@ -762,6 +762,23 @@ final class RecordedRun implements AutoCloseable {
             return out;
         }
 
+        /**
+         * Consumes the thread's next syscall, {@code seq}, as {@link #takeSyscall} does, without reading it
+         * again from the journal (the caller has it); false (nothing consumed) when the next call is another.
+         */
+        boolean skipSyscall(long seq) {
+            for (int i = next; i < size; i++) {
+                int p = at(i);
+                if (kinds.get(p) != CALL) continue;
+                if (seqAt(p) != seq) return false;
+                preemptsReached = 0;
+                memory.tick();
+                next = i + 1;
+                return true;
+            }
+            return false;
+        }
+
         /** The next recorded preemption of the thread before its next syscall and not reached yet, or null. */
         ScheduleEvent nextPreemption() {
             int seen = 0;

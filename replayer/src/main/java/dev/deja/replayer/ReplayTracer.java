@@ -1194,6 +1194,10 @@ final class ReplayTracer implements Tracer {
             } else {
                 a.misses = 0;
             }
+            // As many answers as the thread is likely to take: four times more after a stretch it took
+            // whole, twice what it took after one it left (each is built and written into the program).
+            a.budget = a.taken >= a.givenCount ? Math.min(a.budget * 4, AnswersAhead.MAX)
+                    : Math.max(AnswersAhead.FIRST, 2 * a.taken);
             a.taken = 0;
         }
         if (r.seq() < a.notBefore) return;
@@ -1206,8 +1210,10 @@ final class ReplayTracer implements Tracer {
             a.notBefore = a.end + 1;
             return;
         }
+        if (answers.size() > a.budget) answers = answers.subList(0, a.budget);
         aheadWanted = t.answerAhead(answers);
         a.given = aheadWanted;
+        a.givenCount = answers.size();
     }
 
     /** The calls after {@code r} that can be answered ahead, with their seqs. */
@@ -1237,7 +1243,10 @@ final class ReplayTracer implements Tracer {
     /** A thread's stretch of calls answered ahead, read once; and how its last stretches went. */
     private final class Ahead {
         long[] seqs = new long[0];
+        List<SyscallEvent> calls = List.of();
         List<AnswerStub.Entry> entries = List.of();
+        /** The index in {@link #calls} of the next one the thread takes, of the stretch given. */
+        int next;
         /** The seq of the call before the stretch: answers start after it. */
         long start = -1;
         /** The last seq looked at; not again before {@link #notBefore}. */
@@ -1246,10 +1255,14 @@ final class ReplayTracer implements Tracer {
         /** A stretch was given at the thread's last call answered at one stop, and it took {@link #taken} of it. */
         boolean given;
         int taken;
+        int givenCount;
         int misses;
+        /** How many answers the next stretch gives at most. */
+        int budget = AnswersAhead.FIRST;
 
         void read(SyscallEvent r, RecordedRun.ThreadLog log, List<SyscallEvent> calls) {
             start = r.seq();
+            this.calls = calls;
             seqs = new long[calls.size()];
             List<AnswerStub.Entry> out = new ArrayList<>(calls.size());
             for (int i = 0; i < seqs.length; i++) {
@@ -1263,9 +1276,19 @@ final class ReplayTracer implements Tracer {
 
         /** The answers after call {@code seq}, when it is the stretch's start or in it; else null. */
         List<AnswerStub.Entry> from(long seq) {
-            if (seq == start) return entries;
+            if (seq == start) {
+                next = 0;
+                return entries;
+            }
             int i = Arrays.binarySearch(seqs, seq);
-            return i >= 0 ? entries.subList(i + 1, entries.size()) : null;
+            if (i < 0) return null;
+            next = i + 1;
+            return entries.subList(i + 1, entries.size());
+        }
+
+        /** The recorded call the thread took next of those given. */
+        SyscallEvent nextTaken() {
+            return next < calls.size() ? calls.get(next++) : null;
         }
     }
 
@@ -1277,8 +1300,13 @@ final class ReplayTracer implements Tracer {
         if (log == null) throw failure("answers ahead taken by a thread deja does not know (tid " + t.tid() + ")");
         Ahead a = ahead.get(t.tid());
         if (a != null) a.taken += count;
+        if (a != null && !a.given) a = null;
         for (int i = 0; i < count; i++) {
-            SyscallEvent r = log.takeSyscall();
+            SyscallEvent r = a != null ? a.nextTaken() : null;
+            if (r != null && !log.skipSyscall(r.seq())) {
+                throw failure("the answers ahead thread " + t.tid() + " took are not its next recorded calls (event " + r.seq() + ")");
+            }
+            if (r == null) r = log.takeSyscall();
             stepDone(run.entryStep(r.seq()));
             effects(r);
             stepDone(run.exitStep(r.seq()));
