@@ -68,9 +68,9 @@ public interface Tracee {
 
     /**
      * For a replay answering calls at one stop, from the entry of a call it skips: the answers to the
-     * thread's next calls, in order, for the device to give without stopping it where it can (calls
-     * made at the same {@code syscall} instruction as this one, with the entry's number and compared
-     * arguments). How many the thread took comes to {@link Tracer#answeredAhead} before anything else
+     * thread's next calls, in order, for the device to give without stopping it where it can (calls made
+     * at a {@code syscall} instruction the process made that call at before, with the entry's number,
+     * compared arguments and input bytes; {@link dev.deja.device.x86.AnswerStub}). How many the thread took comes to {@link Tracer#answeredAhead} before anything else
      * of its next stop; the rest it makes as usual. False where the device never answers ahead (two
      * stops a call, a debugger, DEJA_NO_AHEAD): no need to ask again.
      */

@@ -1203,7 +1203,8 @@ final class ReplayTracer implements Tracer {
         if (r.seq() < a.notBefore) return;
         List<AnswerStub.Entry> answers = a.from(r.seq());
         if (answers == null) {
-            a.read(r, log, stretch(r, t, log));
+            List<AnswerStub.Entry> entries = new ArrayList<>();
+            a.read(r, log, stretch(r, t, log, entries), entries);
             answers = a.from(r.seq());
         }
         if (answers == null || answers.size() < AnswersAhead.MIN) {
@@ -1216,8 +1217,8 @@ final class ReplayTracer implements Tracer {
         a.givenCount = answers.size();
     }
 
-    /** The calls after {@code r} that can be answered ahead, with their seqs. */
-    private List<SyscallEvent> stretch(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
+    /** The calls after {@code r} that can be answered ahead; their answers added to {@code entries}. */
+    private List<SyscallEvent> stretch(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log, List<AnswerStub.Entry> entries) {
         boolean free = !ordersThreads()
                 || inParallel && !sharingPids.contains(t.pid()) && run.singleThreaded(r.pid());
         int firstStep = run.exitStep(r.seq());
@@ -1236,6 +1237,7 @@ final class ReplayTracer implements Tracer {
             if (out >= 0 && run.stepTime(out) - startNs > AnswersAhead.MAX_SPAN_NS) return false;
             previous[0] = out;
             bytes[0] += e.size();
+            entries.add(e);
             return true;
         });
     }
@@ -1260,16 +1262,12 @@ final class ReplayTracer implements Tracer {
         /** How many answers the next stretch gives at most. */
         int budget = AnswersAhead.FIRST;
 
-        void read(SyscallEvent r, RecordedRun.ThreadLog log, List<SyscallEvent> calls) {
+        void read(SyscallEvent r, RecordedRun.ThreadLog log, List<SyscallEvent> calls, List<AnswerStub.Entry> answers) {
             start = r.seq();
             this.calls = calls;
+            entries = answers;
             seqs = new long[calls.size()];
-            List<AnswerStub.Entry> out = new ArrayList<>(calls.size());
-            for (int i = 0; i < seqs.length; i++) {
-                seqs[i] = calls.get(i).seq();
-                out.add(answersAhead.entry(calls.get(i)));
-            }
-            entries = out;
+            for (int i = 0; i < seqs.length; i++) seqs[i] = calls.get(i).seq();
             SyscallEvent next = seqs.length == 0 ? log.peekSyscall() : null;
             end = seqs.length > 0 ? seqs[seqs.length - 1] : next != null ? next.seq() : r.seq();
         }
