@@ -1,8 +1,11 @@
-/* ahead_calls DIR [N] [diverge]: N rounds (default 500) of the calls replay answers without a stop
- * (open, fstat, read, pread, lseek, stat and access of paths, readlink, getdents, close), each at its
- * own libc wrapper, and prints what they gave (a checksum of every result and byte). With "diverge",
- * a last round stats a path made from the CPU's time-stamp counter, which no replay makes again: the
- * replay must stop at that call as a divergence, answers ahead or not.
+/* ahead_calls DIR [N] [diverge|fault]: N rounds (default 500) of the calls replay answers without a
+ * stop (open, fstat, read, pread, lseek, stat and access of paths, readlink, getdents, close), each at
+ * its own libc wrapper, and prints what they gave (a checksum of every result and byte). With
+ * "diverge", a last round stats a path made from the CPU's time-stamp counter, which no replay makes
+ * again: the replay must stop at that call as a divergence, answers ahead or not. With "fault", the
+ * last preads go into a writable buffer or a read-only page as the time-stamp counter says: one that
+ * got bytes when recorded and points to the read-only page in replay must stop the replay as a
+ * divergence, not crash the program.
  * DIR is a scratch directory it may write in. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -77,6 +81,19 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 40; i++) mixl(stat(path, &st)); /* answered ahead, the next one with them */
         snprintf(other, sizeof other, "%s/tsc-%llu", dir, (unsigned long long) __rdtsc());
         mixl(stat(other, &st));
+    }
+    if (argc > 3 && strcmp(argv[3], "fault") == 0) {
+        struct stat st;
+        char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char rw[16];
+        int fd = open(path, O_RDONLY);
+        for (int i = 0; i < 40; i++) mixl(stat(path, &st));
+        for (int i = 0; i < 24; i++) {
+            char *dst = (__rdtsc() >> 4) & 1 ? ro : rw;
+            long n = pread(fd, dst, 4, i);
+            mixl(n);
+        }
+        close(fd);
     }
     printf("%ld rounds: %016lx\n", rounds, sum);
     return 0;

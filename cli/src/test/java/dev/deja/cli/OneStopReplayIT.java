@@ -144,6 +144,20 @@ class OneStopReplayIT {
     }
 
     @Test
+    void anOutputTheStubCannotWriteIsADivergenceNotACrash() throws Exception {
+        // The last preads go into a read-only page or a buffer as the time-stamp counter says: one that got
+        // bytes when recorded and points to the read-only page in replay faults in its stub, which makes the
+        // call again for deja to meet at its stop (the same message as with one stop a call).
+        Path scratch = Files.createDirectories(home.resolve("scratch"));
+        Path rec = Runs.record(home, "faults", Samples.path("ahead_calls"), scratch.toString(), "20", "fault");
+        Runs.Result r = deja(null, "replay", rec.toString());
+        assertEquals(ExitCodes.DIVERGENCE, r.status(), r.stderr());
+        assertTrue(r.stderr().contains("pread64(") && r.stderr().contains("writable memory in the replaying process"),
+                r.stderr());
+        assertFalse(r.stderr().contains("Exception") || r.stderr().contains("SIGSEGV"), r.stderr());
+    }
+
+    @Test
     void processesThatShareNoMemoryReplayTheirOwnCallsSideBySide() throws Exception {
         // Two shells print lines in turn, each running a loop of calls of its own between them (getppid_loop:
         // answered from the recording, nothing printed). The loops' calls may go ahead of the recorded order,

@@ -181,6 +181,33 @@ final class AheadAnswers {
     }
 
     /**
+     * A thread that faulted at {@code regs} in a stub's copy of outputs (the recorded bytes go where the
+     * live program cannot write: the kernel would have failed the call): the registers that make the same
+     * call at that stub's own syscall instruction, with its arguments, number and flags as they were, so
+     * that deja meets it at a stop as any call it did not answer (and reports the difference there); null
+     * when the fault is not a stub's.
+     */
+    long[] remakeFaultedCall(long[] regs, TraceeMemory memory) {
+        long rip = regs[X86Regs.RIP];
+        if (rip < region || rip >= region + MAX_SITES * (long) AnswerStub.PAGE) return null;
+        int index = (int) ((rip - region) / AnswerStub.PAGE);
+        if (index >= sites.size()) return null;
+        byte[] words = new byte[AnswerStub.WORDS_READ];
+        if (memory.read(dataAddress, words, 0, words.length) != words.length) return null;
+        long entry = ByteBuffer.wrap(words).order(ByteOrder.LITTLE_ENDIAN).getLong(words.length - 8);
+        byte[] nr = new byte[8];
+        if (entry == 0 || memory.read(entry, nr, 0, 8) != 8) return null;
+        long[] call = AnswerStub.callAfterFault(words, ByteBuffer.wrap(nr).order(ByteOrder.LITTLE_ENDIAN).getLong());
+        if (call == null) return null;
+        long[] out = regs.clone();
+        for (int i = 0; i < 6; i++) out[X86Regs.ARGS[i]] = call[i];
+        out[X86Regs.RAX] = call[6];
+        out[X86Regs.EFLAGS] = regs[X86Regs.R11]; // the stub keeps the program's flags in r11 until it is done
+        out[X86Regs.RIP] = sites.get(index).stub().realSyscall();
+        return out;
+    }
+
+    /**
      * At a syscall entry stop (seccomp's) with registers {@code regs}: the registers that turn the thread's
      * own call into the munmap of the stubs' pages. The thread then goes on to that call's exit, and
      * {@link #reissuing} puts it back on the program's {@code syscall} instruction with its call, which deja

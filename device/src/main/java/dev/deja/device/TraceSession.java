@@ -59,6 +59,7 @@ public final class TraceSession {
             | Ptrace.O_TRACEVFORK | Ptrace.O_TRACEEXEC | Ptrace.O_EXITKILL;
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final int SIGSEGV = 11;
+    private static final int SIGBUS = 7;
     private static final int SIGRTMIN = 32;
     private static final long ALL_SIGNALS = -1L;
     private static final int AT_NULL = 0;
@@ -1056,6 +1057,16 @@ public final class TraceSession {
             a.reported = taken;
             answeredAhead += n;
             tracer.answeredAhead(task, n);
+        }
+        if (event == 0 && (sig == SIGSEGV || sig == SIGBUS)) {
+            // A fault in a stub's copy of outputs (where the kernel would have failed the call): the call is made
+            // again at the stub's syscall instruction, and met at its stop as any other; the signal is not the program's.
+            long[] remade = a.remakeFaultedCall(ptrace.getRegsArray(task.tid), task.memory);
+            if (remade != null) {
+                ptrace.setRegs(task.tid, remade);
+                resume(task, 0);
+                return true;
+            }
         }
         if (event == Ptrace.EVENT_EXIT) {
             task.ahead = null; // the process ends (one thread): its memory goes with it

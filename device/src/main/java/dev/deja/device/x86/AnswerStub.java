@@ -118,6 +118,33 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         return dataAddress + 8 * CURSOR;
     }
 
+    /**
+     * Where a thread that faulted in a stub while it copied an entry's outputs (memory the program cannot
+     * write: where the kernel would have failed the call with EFAULT) kept the call: the words of the data
+     * page from the start, {@link #callAfterFault} reads them.
+     */
+    public static final int WORDS_READ = 8 * (ENTRY + 1);
+
+    /**
+     * The call a thread was answering when it faulted in a stub, from the data page's first
+     * {@link #WORDS_READ} bytes and the entry's number: its six arguments (as it made the call) and its
+     * number, to make it again at the stub's own syscall instruction, where deja sees it as at a stop.
+     * Null when the stub had not saved them (the fault was before the copy).
+     */
+    public static long[] callAfterFault(byte[] data, long entryNr) {
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        if (b.getLong(8 * ENTRY) == 0) return null;
+        long[] call = new long[7];
+        for (int i = 0; i < 6; i++) call[i] = b.getLong(8 * (ARG0 + i));
+        call[6] = entryNr;
+        return call;
+    }
+
+    /** The data page's word holding the entry being answered (0 before the first). */
+    public static long entryWordAddress(long dataAddress) {
+        return dataAddress + 8 * ENTRY;
+    }
+
     /** How many of {@code entries} a thread took, from the cursor's value; -1 when the cursor is on no entry's start. */
     public static int taken(long dataAddress, long cursor, List<Entry> entries) {
         long at = dataAddress + PAGE;
