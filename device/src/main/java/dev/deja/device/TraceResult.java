@@ -18,11 +18,6 @@ package dev.deja.device;
 public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
                           long answeredAtEntry, long answeredAhead) {
 
-    public TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
-                       long answeredAtEntry) {
-        this(exitCode, termSignal, interrupted, events, processes, stops, answeredAtEntry, 0);
-    }
-
     /** The status a shell reports: the exit code, or 128+N when killed by signal N. */
     public int shellStatus() {
         return termSignal != 0 ? 128 + termSignal : exitCode;

@@ -1244,7 +1244,6 @@ final class ReplayTracer implements Tracer {
 
     /** A thread's stretch of calls answered ahead, read once; and how its last stretches went. */
     private final class Ahead {
-        long[] seqs = new long[0];
         List<SyscallEvent> calls = List.of();
         List<AnswerStub.Entry> entries = List.of();
         /** The index in {@link #calls} of the next one the thread takes, of the stretch given. */
@@ -1266,10 +1265,8 @@ final class ReplayTracer implements Tracer {
             start = r.seq();
             this.calls = calls;
             entries = answers;
-            seqs = new long[calls.size()];
-            for (int i = 0; i < seqs.length; i++) seqs[i] = calls.get(i).seq();
-            SyscallEvent next = seqs.length == 0 ? log.peekSyscall() : null;
-            end = seqs.length > 0 ? seqs[seqs.length - 1] : next != null ? next.seq() : r.seq();
+            SyscallEvent next = calls.isEmpty() ? log.peekSyscall() : null;
+            end = !calls.isEmpty() ? calls.getLast().seq() : next != null ? next.seq() : r.seq();
         }
 
         /** The answers after call {@code seq}, when it is the stretch's start or in it; else null. */
@@ -1278,10 +1275,22 @@ final class ReplayTracer implements Tracer {
                 next = 0;
                 return entries;
             }
-            int i = Arrays.binarySearch(seqs, seq);
+            int i = indexOf(seq);
             if (i < 0) return null;
             next = i + 1;
             return entries.subList(i + 1, entries.size());
+        }
+
+        /** The index of call {@code seq} in {@link #calls} (in seq order), or -1. */
+        private int indexOf(long seq) {
+            int lo = 0;
+            int hi = calls.size();
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (calls.get(mid).seq() < seq) lo = mid + 1;
+                else hi = mid;
+            }
+            return lo < calls.size() && calls.get(lo).seq() == seq ? lo : -1;
         }
 
         /** The recorded call the thread took next of those given. */
@@ -1297,14 +1306,13 @@ final class ReplayTracer implements Tracer {
         RecordedRun.ThreadLog log = recTid == null ? null : run.thread(recTid);
         if (log == null) throw failure("answers ahead taken by a thread deja does not know (tid " + t.tid() + ")");
         Ahead a = ahead.get(t.tid());
-        if (a != null) a.taken += count;
-        if (a != null && !a.given) a = null;
+        if (a == null || !a.given) throw failure("answers ahead taken by thread " + t.tid() + ", which was given none");
+        a.taken += count;
         for (int i = 0; i < count; i++) {
-            SyscallEvent r = a != null ? a.nextTaken() : null;
-            if (r != null && !log.skipSyscall(r.seq())) {
-                throw failure("the answers ahead thread " + t.tid() + " took are not its next recorded calls (event " + r.seq() + ")");
+            SyscallEvent r = a.nextTaken();
+            if (r == null || !log.skipSyscall(r.seq())) {
+                throw failure("the answers ahead thread " + t.tid() + " took are not its next recorded calls");
             }
-            if (r == null) r = log.takeSyscall();
             stepDone(run.entryStep(r.seq()));
             effects(r);
             stepDone(run.exitStep(r.seq()));

@@ -815,15 +815,10 @@ public record GuardStub(byte[] code, long stubAddress, long address, long patchA
             int32(0);
         }
 
-        /** A rip-relative instruction with prefix {@code rex} (0 for none), {@code opcode} and ModRM reg field {@code reg} (0-7) on data slot {@code slot}. */
-        void ripOp(int rex, int opcode, int reg, int slot) {
-            if (rex != 0) bytes(rex);
-            bytes(opcode, ((reg & 7) << 3) | 0x05);
-            slotRefs.add(new int[] {out.size(), slot});
-            int32(0);
-        }
-
-        /** As {@link #ripOp}, on the absolute address {@code target} (the instruction ends with its displacement). */
+        /**
+         * A rip-relative instruction with prefix {@code rex} (0 for none), {@code opcode} and ModRM reg field
+         * {@code reg} (0-7) on the absolute address {@code target} (the instruction ends with its displacement).
+         */
         void ripAbs(int rex, int opcode, int reg, long target) throws Refused {
             if (rex != 0) bytes(rex);
             bytes(opcode, ((reg & 7) << 3) | 0x05);
