@@ -3,7 +3,6 @@ package dev.deja.device.x86;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -165,66 +164,12 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
      */
     public static AnswerStub build(byte[] function, long functionAddress, long syscallAddress, long codeAddress,
                                    long dataAddress) throws GuardStub.Refused {
-        int off = (int) (syscallAddress - functionAddress);
-        if (off < 0 || off + 2 > function.length || function[off] != 0x0f || function[off + 1] != 0x05) {
-            throw new IllegalArgumentException("no syscall instruction at 0x" + Long.toHexString(syscallAddress));
-        }
-        GuardStub.FunctionScan scan = GuardStub.scan(function, functionAddress, syscallAddress);
-        if (scan.indirectJump()) {
-            throw new GuardStub.Refused("the function at 0x" + Long.toHexString(functionAddress) + " jumps through a register");
-        }
-        GuardStub.Refused why = null;
-        for (int back = 0; back <= GuardStub.MAX_BEFORE && back < scan.before().size() + 1; back++) {
-            long patchAt = back == 0 ? syscallAddress : scan.before().get(scan.before().size() - back);
-            try {
-                return build(function, functionAddress, patchAt, syscallAddress, codeAddress, dataAddress, scan.targets());
-            } catch (GuardStub.Refused r) {
-                if (why == null) why = r;
-            }
-        }
-        throw why;
-    }
-
-    private static AnswerStub build(byte[] function, long functionAddress, long patchAt, long syscallAddress, long codeAddress,
-                                    long dataAddress, java.util.Set<Long> targets) throws GuardStub.Refused {
-        byte[] window = Arrays.copyOfRange(function, (int) (patchAt - functionAddress), function.length);
-        int covered = 0;
-        List<X86Insn> displaced = new ArrayList<>();
-        while (covered < GuardStub.JMP_LENGTH || patchAt + covered <= syscallAddress) {
-            if (covered >= window.length) {
-                throw new GuardStub.Refused("the function ends within 5 bytes of 0x" + Long.toHexString(patchAt));
-            }
-            X86Insn insn = GuardStub.decode(window, covered);
-            boolean theCall = patchAt + covered == syscallAddress;
-            switch (insn.branch()) {
-                case SYSTEM -> {
-                    if (!theCall) throw new GuardStub.Refused("a trap at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
-                }
-                case CALL_REL32, INDIRECT_CALL -> throw new GuardStub.Refused("a call at 0x"
-                        + Long.toHexString(patchAt + covered) + " next to the syscall");
-                case LOOP_REL8 -> throw new GuardStub.Refused("a loop/jrcxz at 0x" + Long.toHexString(patchAt + covered) + " cannot move");
-                default -> {
-                }
-            }
-            displaced.add(insn);
-            covered += insn.length();
-        }
-        for (long t : targets) {
-            if (t > patchAt && t < patchAt + covered) {
-                throw new GuardStub.Refused("a branch to 0x" + Long.toHexString(t) + " lands inside the patch at 0x" + Long.toHexString(patchAt));
-            }
-        }
+        SyscallPatch plan = SyscallPatch.plan(function, functionAddress, syscallAddress, false);
+        long patchAt = plan.patchAt();
         long returnAddress = syscallAddress + 2;
         GuardStub.Asm a = new GuardStub.Asm(codeAddress);
         Data d = new Data(a, dataAddress);
-        long from = patchAt;
-        int i = 0;
-        for (; from < syscallAddress; i++) {
-            GuardStub.relocate(a, window, (int) (from - patchAt), displaced.get(i), from);
-            from += displaced.get(i).length();
-        }
-        i++; // the syscall itself
-        from += 2;
+        plan.relocateBefore(a);
         List<Integer> toReal = new ArrayList<>();
         flagsToR11(d);
         d.op(0x48, 0x8B, 1, CURSOR);                         // mov rcx, [cursor]
@@ -306,20 +251,11 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         movRcx(a, returnAddress);
         a.patchRel32(toAfter, a.size());
         long after = a.here();
-        for (; i < displaced.size(); i++) {
-            GuardStub.relocate(a, window, (int) (from - patchAt), displaced.get(i), from);
-            from += displaced.get(i).length();
-        }
-        a.bytes(0xE9);                                          // jmp back after the patch
-        a.int32(GuardStub.rel32(a.here() + 4, patchAt + covered));
+        plan.relocateAfterAndReturn(a);
         if (a.size() > PAGE) throw new GuardStub.Refused("the stub's code is longer than a page");
         byte[] code = a.toArray();
 
-        byte[] patch = new byte[covered];
-        Arrays.fill(patch, (byte) 0xCC);
-        patch[0] = (byte) 0xE9;
-        ByteBuffer.wrap(patch, 1, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(GuardStub.rel32(patchAt + GuardStub.JMP_LENGTH, codeAddress));
-        return new AnswerStub(code, codeAddress, syscallAddress, patchAt, patch, realSyscall, after);
+        return new AnswerStub(code, codeAddress, syscallAddress, patchAt, plan.patch(codeAddress), realSyscall, after);
     }
 
     /** The data page's words, reached rip-relative from the stub's code. */

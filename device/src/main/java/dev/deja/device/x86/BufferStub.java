@@ -1,0 +1,420 @@
+package dev.deja.device.x86;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Records a thread's calls at one {@code syscall} instruction without stopping it: the recording's
+ * half of rr's syscall buffer, as machine code deja writes into the program. The instruction (with a
+ * few plain instructions before it, for room) becomes a {@code jmp} to this stub, which, for the calls
+ * it has a {@link Plan} for, makes the call itself with a marker in r9 that deja's seccomp filter lets
+ * through without a stop (none of these calls has a sixth argument), and appends the call to a buffer
+ * in the process: its number, arguments and result, the path it was given (read after the call, unless
+ * the kernel could not read it either: EFAULT) and the bytes the kernel wrote (the result's length of a
+ * read's buffer, a stat's whole struct). deja reads the buffer at the thread's next stop and records
+ * each call as if it had stopped there. Any other call, a call while the buffer is off or full, or a
+ * read of a descriptor deja has not marked as a file (which could block), goes through the stub's
+ * other {@code syscall} instruction, which stops the thread as the program's would have.
+ *
+ * <p>What it uses of the thread: the argument registers, rax, rcx and r11 in its own code, all put back
+ * as the kernel leaves them (the arguments as they were, rax the result, rcx the address after the
+ * program's syscall, r11 the flags); the flags go through pushfq/popfq on a stack of its own at the top
+ * of the data page. One data page serves every stub of a process: the buffer is on only while the
+ * process has one thread. The stub ends through an {@code int3} when deja asked it to (the data
+ * page's trap word): a signal that came while the thread was in the stub is held until it is out.
+ *
+ * @param code           the stub's code, to be written at {@code codeAddress}
+ * @param codeAddress    where it goes (within 2 GiB of the program's code and of the data page)
+ * @param syscallAddress the program's {@code syscall} instruction it stands for
+ * @param patchAddress   where the patch starts (at or before {@code syscallAddress})
+ * @param patch          the bytes written there: {@code jmp rel32} and int3 padding
+ * @param tracedSyscall  the stub's own {@code syscall} instruction for calls it does not buffer
+ * @param tailAddress    where the stub's relocated instructions after the call start (its last part, which
+ *                       deja steps through to bring a thread back to the program's code)
+ * @param numbers        the calls it buffers
+ */
+public record BufferStub(byte[] code, long codeAddress, long syscallAddress, long patchAddress, byte[] patch,
+                         long tracedSyscall, long tailAddress, List<Integer> numbers) {
+    public static final int PAGE = 4096;
+    /** Entry header: number, result, length, blocks, six arguments. */
+    public static final int HEADER = 80;
+    static final int E_NR = 0;
+    static final int E_RESULT = 8;
+    static final int E_LENGTH = 16;
+    static final int E_BLOCKS = 24;
+    static final int E_ARGS = 32;
+    /** Words of the data page. */
+    static final int ENABLED = 0;
+    static final int CURSOR = 1;
+    static final int LIMIT = 2;
+    static final int TRAP = 3;
+    static final int SAVE_FLAGS = 4;
+    static final int SAVE_RSP = 5;
+    /** The descriptors a read may be buffered on, one bit each, from word 8. */
+    static final int FD_BITS = 8;
+    public static final int MAX_FD = 1024;
+    private static final int STACK_TOP = PAGE / 8;
+    /** The largest output one buffered call may write: larger reads stop. */
+    public static final int MAX_OUT = 256 << 10;
+    /** The most one entry takes: header, a path of PATH_MAX with its block header, an output. */
+    public static final int MAX_ENTRY = HEADER + 24 + 4096 + 8 + 24 + MAX_OUT + 8;
+    static final int PATH_MAX = 4096;
+    private static final long EFAULT = -14;
+
+    /**
+     * What the stub keeps of call {@code nr}: the argument holding a path ({@code -1}: none), the argument
+     * the kernel writes to ({@code -1}: none) and how much (a fixed size, or when {@code outFixed} is 0 the
+     * result's, bounded by argument {@code countArg}); {@code fdChecked}: buffered only when argument 0 is
+     * a descriptor marked in the data page (a read, which on a pipe or terminal would block).
+     */
+    public record Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked) {
+        public Plan {
+            if (pathArg > 4 || outArg > 4 || countArg > 4) throw new IllegalArgumentException("the sixth argument carries the marker");
+            if (outArg >= 0 && outFixed <= 0 && countArg < 0) throw new IllegalArgumentException("an output with no size");
+            if (outFixed > MAX_OUT) throw new IllegalArgumentException("an output larger than " + MAX_OUT);
+        }
+    }
+
+    /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
+    private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
+    private static final int RAX = 0;
+    private static final int RCX = 1;
+    private static final int RDX = 2;
+    private static final int RSI = 6;
+    private static final int RDI = 7;
+    private static final int R8 = 8;
+    private static final int R9 = 9;
+
+    /**
+     * Builds the stub for the {@code syscall} at {@code syscallAddress} in {@code function} (all of the
+     * function's code, from {@code functionAddress}), to run at {@code codeAddress} with its data page at
+     * {@code dataAddress}, buffering the calls of {@code plans}; {@code marker} is the value in r9 deja's
+     * filter lets through.
+     *
+     * @throws GuardStub.Refused when no patch fits there
+     */
+    public static BufferStub build(byte[] function, long functionAddress, long syscallAddress, long codeAddress,
+                                   long dataAddress, List<Plan> plans, long marker) throws GuardStub.Refused {
+        if (plans.isEmpty()) throw new IllegalArgumentException("no call to buffer");
+        SyscallPatch plan = SyscallPatch.plan(function, functionAddress, syscallAddress, true);
+        GuardStub.Asm a = new GuardStub.Asm(codeAddress);
+        Data d = new Data(a, dataAddress);
+        plan.relocateBefore(a);
+        List<Integer> toTraced = new ArrayList<>();
+        // The flags into r11 (as the syscall instruction leaves them), kept for after the call.
+        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
+        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
+        a.bytes(0x9C);                                          // pushfq
+        a.bytes(0x41, 0x5B);                                    // pop r11
+        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
+        d.op(0x4C, 0x89, 3, SAVE_FLAGS);                        // mov [save_flags], r11
+        d.op(0x48, 0x8B, RCX, ENABLED);                         // mov rcx, [enabled]
+        a.bytes(0x48, 0x85, 0xC9);                              // test rcx, rcx
+        jcc(a, 0x84, toTraced);                                 // jz traced
+        d.op(0x48, 0x8B, RCX, CURSOR);                          // mov rcx, [cursor]
+        d.op(0x48, 0x3B, RCX, LIMIT);                           // cmp rcx, [limit]
+        jcc(a, 0x83, toTraced);                                 // jae traced: full
+        List<Integer> numbers = new ArrayList<>();
+        List<int[]> goes = new ArrayList<>();
+        for (Plan p : plans) {
+            numbers.add(p.nr());
+            a.bytes(0x48, 0x3D);                                // cmp rax, imm32
+            a.int32(p.nr());
+            int next = a.size() + 2;
+            a.bytes(0x0F, 0x85);                                // jne next plan
+            a.int32(0);
+            if (p.fdChecked()) {
+                a.bytes(0x48, 0x81, 0xFF);                      // cmp rdi, MAX_FD
+                a.int32(MAX_FD);
+                jcc(a, 0x83, toTraced);                         // jae traced
+                        d.op0F(0x48, 0xA3, RDI, FD_BITS);               // bt [fd_bits], rdi
+                jcc(a, 0x83, toTraced);                         // jnc traced
+            }
+            if (p.outArg() >= 0 && p.outFixed() == 0) {
+                int count = ARG_REGS[p.countArg()];
+                a.bytes(count >= 8 ? 0x49 : 0x48, 0x81, 0xC0 | (7 << 3) | (count & 7)); // cmp count, MAX_OUT
+                a.int32(MAX_OUT);
+                jcc(a, 0x87, toTraced);                         // ja traced (unsigned: a negative count too)
+            }
+            a.bytes(0xE9);                                      // jmp to this plan's buffered call
+            goes.add(new int[] {a.size(), plans.indexOf(p)});
+            a.int32(0);
+            a.patchRel32(next, a.size());
+        }
+        a.bytes(0xE9);                                          // no plan: traced
+        toTraced.add(a.size());
+        a.int32(0);
+
+        // Each plan: the header, the call made with the marker, the path and the output copied.
+        int[] planStart = new int[plans.size()];
+        List<Integer> toCommit = new ArrayList<>();
+        for (int k = 0; k < plans.size(); k++) {
+            Plan p = plans.get(k);
+            planStart[k] = a.size();
+            store(a, RCX, E_NR, RAX);
+            for (int i = 0; i < 6; i++) store(a, RCX, E_ARGS + 8 * i, ARG_REGS[i]);
+            a.bytes(0x49, 0xB9);                                // movabs r9, marker
+            a.int64(marker);
+            a.bytes(0x0F, 0x05);                                // syscall: let through by the filter
+            d.op(0x4C, 0x8B, R8 & 7, CURSOR);                   // mov r8, [cursor]
+            store(a, R8, E_RESULT, RAX);
+            a.bytes(0x49, 0xC7, 0x40, E_BLOCKS, 0, 0, 0, 0);    // mov qword [r8+blocks], 0
+            a.bytes(0x49, 0x8D, 0x78, HEADER);                  // lea rdi, [r8+HEADER]
+            if (p.pathArg() >= 0) path(a, p.pathArg());
+            if (p.outArg() >= 0) output(a, p);
+            a.bytes(0xE9);                                      // jmp commit
+            toCommit.add(a.size());
+            a.int32(0);
+        }
+        for (int[] g : goes) a.patchRel32(g[0], planStart[g[1]]);
+        int commit = a.size();
+        for (int j : toCommit) a.patchRel32(j, commit);
+        a.bytes(0x48, 0x89, 0xF8);                              // mov rax, rdi
+        a.bytes(0x4C, 0x29, 0xC0);                              // sub rax, r8
+        store(a, R8, E_LENGTH, RAX);
+        d.op(0x48, 0x89, RDI, CURSOR);                          // mov [cursor], rdi: the entry is in
+        load(a, RAX, R8, E_RESULT);
+        for (int i : new int[] {0, 1, 2, 3, 5, 4}) load(a, ARG_REGS[i], R8, E_ARGS + 8 * i); // r8 last: the base
+        d.op(0x4C, 0x8B, 3, SAVE_FLAGS);                        // mov r11, [save_flags]
+        a.bytes(0x48, 0xB9);                                    // movabs rcx, the address after the program's syscall
+        a.int64(syscallAddress + 2);
+        d.cmpZero(TRAP);                                        // cmp qword [trap], 0
+        int toTrap = a.size() + 2;
+        a.bytes(0x0F, 0x85);                                    // jne trap exit
+        a.int32(0);
+        flagsFromR11(d);
+        int toTail = a.size() + 1;
+        a.bytes(0xE9);                                          // jmp tail
+        a.int32(0);
+        a.patchRel32(toTrap, a.size());
+        flagsFromR11(d);
+        a.bytes(0xCC);                                          // int3: deja takes the thread out from here
+        int toTail2 = a.size() + 1;
+        a.bytes(0xE9);                                          // jmp tail
+        a.int32(0);
+        int traced = a.size();
+        for (int j : toTraced) a.patchRel32(j, traced);
+        d.op(0x4C, 0x8B, 3, SAVE_FLAGS);                        // mov r11, [save_flags]
+        flagsFromR11(d);
+        long tracedSyscall = a.here();
+        a.bytes(0x0F, 0x05);                                    // syscall: the program's call, stopped as ever
+        a.bytes(0x48, 0xB9);                                    // movabs rcx, the address after the program's syscall
+        a.int64(syscallAddress + 2);
+        a.patchRel32(toTail, a.size());
+        a.patchRel32(toTail2, a.size());
+        long tail = a.here();
+        plan.relocateAfterAndReturn(a);
+        if (a.size() > PAGE) throw new GuardStub.Refused("the stub's code is longer than a page");
+        return new BufferStub(a.toArray(), codeAddress, syscallAddress, plan.patchAt(), plan.patch(codeAddress),
+                tracedSyscall, tail, List.copyOf(numbers));
+    }
+
+    /**
+     * The path at argument {@code arg} as a block (rdi at the next block, r8 the entry): read up to its NUL
+     * or PATH_MAX bytes (a path the kernel took is readable so far), unless the call failed with EFAULT.
+     */
+    private static void path(GuardStub.Asm a, int arg) {
+        a.bytes(0x48, 0x83, 0xF8, (int) EFAULT & 0xFF);         // cmp rax, -EFAULT
+        int toSkip = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // je skip
+        a.int32(0);
+        load(a, RSI, R8, E_ARGS + 8 * arg);                     // mov rsi, [r8+arg]
+        a.bytes(0x48, 0x8D, 0x57, 24);                          // lea rdx, [rdi+24]
+        a.bytes(0xB9);                                          // mov ecx, PATH_MAX
+        a.int32(PATH_MAX);
+        int loop = a.size();
+        a.bytes(0x8A, 0x06);                                    // mov al, [rsi]
+        a.bytes(0x88, 0x02);                                    // mov [rdx], al
+        a.bytes(0x48, 0xFF, 0xC6);                              // inc rsi
+        a.bytes(0x48, 0xFF, 0xC2);                              // inc rdx
+        a.bytes(0x84, 0xC0);                                    // test al, al
+        a.bytes(0x74, 0x05);                                    // jz done (past dec and jnz)
+        a.bytes(0x48, 0xFF, 0xC9);                              // dec rcx
+        a.bytes(0x75, (loop - (a.size() + 2)) & 0xFF);          // jnz loop
+        a.bytes(0x48, 0x89, 0xD0);                              // done: mov rax, rdx
+        a.bytes(0x48, 0x29, 0xF8);                              // sub rax, rdi
+        a.bytes(0x48, 0x83, 0xE8, 24);                          // sub rax, 24: the length
+        block(a, arg, RAX);
+        a.bytes(0x48, 0x8D, 0x7A, 0x07);                        // lea rdi, [rdx+7]
+        alignRdi(a);
+        a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
+        load(a, RAX, R8, E_RESULT);
+        a.patchRel32(toSkip, a.size());
+    }
+
+    /** What the kernel wrote at the plan's output argument, when the call succeeded. */
+    private static void output(GuardStub.Asm a, Plan p) {
+        a.bytes(0x48, 0x3D);                                    // cmp rax, -4095
+        a.int32(-4095);
+        int toSkip = a.size() + 2;
+        a.bytes(0x0F, 0x83);                                    // jae skip: an error
+        a.int32(0);
+        List<Integer> skips = new ArrayList<>();
+        if (p.outFixed() > 0) {
+            a.bytes(0xB9);                                      // mov ecx, size
+            a.int32(p.outFixed());
+        } else {
+            a.bytes(0x48, 0x85, 0xC0);                          // test rax, rax
+            a.bytes(0x0F, 0x84);                                // jz skip: nothing written
+            skips.add(a.size());
+            a.int32(0);
+            a.bytes(0x48, 0x89, 0xC1);                          // mov rcx, rax
+        }
+        load(a, RSI, R8, E_ARGS + 8 * p.outArg());              // mov rsi, [r8+arg]
+        a.bytes(0x48, 0x85, 0xF6);                              // test rsi, rsi
+        a.bytes(0x0F, 0x84);                                    // jz skip
+        skips.add(a.size());
+        a.int32(0);
+        block(a, p.outArg(), RCX);
+        a.bytes(0x48, 0x83, 0xC7, 24);                          // add rdi, 24
+        a.bytes(0xFC);                                          // cld (the flags go back from r11)
+        a.bytes(0xF3, 0xA4);                                    // rep movsb
+        a.bytes(0x48, 0x83, 0xC7, 0x07);                        // add rdi, 7
+        alignRdi(a);
+        a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
+        load(a, RAX, R8, E_RESULT);
+        a.patchRel32(toSkip, a.size());
+        for (int s : skips) a.patchRel32(s, a.size());
+    }
+
+    /** A block's header at rdi: (argument * 8, offset 0, length in {@code lengthReg}). */
+    private static void block(GuardStub.Asm a, int arg, int lengthReg) {
+        a.bytes(0x48, 0xC7, 0x07);                              // mov qword [rdi], arg * 8
+        a.int32(8 * arg);
+        a.bytes(0x48, 0xC7, 0x47, 0x08, 0, 0, 0, 0);            // mov qword [rdi+8], 0
+        a.bytes(0x48, 0x89, 0x47 | (lengthReg << 3), 0x10);     // mov [rdi+16], length
+    }
+
+    private static void alignRdi(GuardStub.Asm a) {
+        a.bytes(0x48, 0x83, 0xE7, 0xF8);                        // and rdi, -8
+    }
+
+    /** mov [base+disp8], reg (base not rsp/r12). */
+    private static void store(GuardStub.Asm a, int base, int disp, int reg) {
+        a.bytes(0x48 | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0), 0x89, 0x40 | ((reg & 7) << 3) | (base & 7), disp);
+    }
+
+    /** mov reg, [base+disp8] (base not rsp/r12). */
+    private static void load(GuardStub.Asm a, int reg, int base, int disp) {
+        a.bytes(0x48 | (reg >= 8 ? 4 : 0) | (base >= 8 ? 1 : 0), 0x8B, 0x40 | ((reg & 7) << 3) | (base & 7), disp);
+    }
+
+    private static void jcc(GuardStub.Asm a, int cc, List<Integer> to) {
+        a.bytes(0x0F, cc);
+        to.add(a.size());
+        a.int32(0);
+    }
+
+    /** The data page's words, reached rip-relative from the stub's code. */
+    private record Data(GuardStub.Asm a, long address) {
+        void op(int rex, int opcode, int reg, int word) throws GuardStub.Refused {
+            a.ripAbs(rex, opcode, reg, address + 8L * word);
+        }
+
+        /** A two-byte opcode (0x0F, {@code second}) on a word. */
+        void op0F(int rex, int second, int reg, int word) throws GuardStub.Refused {
+            a.bytes(rex, 0x0F, second, ((reg & 7) << 3) | 0x05);
+            a.int32(GuardStub.rel32(a.here() + 4, address + 8L * word));
+        }
+
+        /** {@code cmp qword [word], 0}: the displacement counts from after the immediate. */
+        void cmpZero(int word) throws GuardStub.Refused {
+            a.bytes(0x48, 0x83, 0x3D);
+            a.int32(GuardStub.rel32(a.here() + 4 + 1, address + 8L * word));
+            a.bytes(0x00);
+        }
+    }
+
+    /** The flags back from r11, on the stub's own stack. */
+    private static void flagsFromR11(Data d) throws GuardStub.Refused {
+        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
+        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
+        d.a().bytes(0x41, 0x53);                                // push r11
+        d.a().bytes(0x9D);                                      // popfq
+        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
+    }
+
+    // ---- the data page and the buffer, as deja reads and writes them ----------------------------------
+
+    /** The data page for a buffer of {@code bufferBytes} after it: on, empty, no descriptor marked. */
+    public static byte[] dataPage(long dataAddress, long bufferBytes) {
+        ByteBuffer b = ByteBuffer.allocate(PAGE).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(8 * ENABLED, 1);
+        b.putLong(8 * CURSOR, dataAddress + PAGE);
+        b.putLong(8 * LIMIT, dataAddress + PAGE + bufferBytes - MAX_ENTRY);
+        return b.array();
+    }
+
+    public static long enabledAddress(long dataAddress) {
+        return dataAddress + 8 * ENABLED;
+    }
+
+    public static long cursorAddress(long dataAddress) {
+        return dataAddress + 8 * CURSOR;
+    }
+
+    public static long trapAddress(long dataAddress) {
+        return dataAddress + 8 * TRAP;
+    }
+
+    /** The data page's word holding descriptor {@code fd}'s bit, and the bit's mask in it. */
+    public static long fdWordAddress(long dataAddress, int fd) {
+        return dataAddress + 8L * FD_BITS + 8L * (fd / 64);
+    }
+
+    public static long fdBit(int fd) {
+        return 1L << (fd % 64);
+    }
+
+    /** The first entry's address: the buffer starts after the data page. */
+    public static long bufferStart(long dataAddress) {
+        return dataAddress + PAGE;
+    }
+
+    /** One call the stub kept: as it made it, its result, and the blocks (a path, an output). */
+    public record Entry(int nr, long[] args, long result, List<Block> blocks) {
+    }
+
+    /** Bytes at argument {@code arg}'s value. */
+    public record Block(int arg, byte[] data) {
+    }
+
+    /**
+     * The entries of a buffer's bytes (from its start to the cursor).
+     *
+     * @throws IllegalArgumentException when they do not parse (a program that wrote over them)
+     */
+    public static List<Entry> entries(byte[] buffer) {
+        ByteBuffer b = ByteBuffer.wrap(buffer).order(ByteOrder.LITTLE_ENDIAN);
+        List<Entry> out = new ArrayList<>();
+        int at = 0;
+        while (at < buffer.length) {
+            if (buffer.length - at < HEADER) throw new IllegalArgumentException("a cut entry at byte " + at);
+            long length = b.getLong(at + E_LENGTH);
+            long blocks = b.getLong(at + E_BLOCKS);
+            if (length < HEADER || length > buffer.length - at || (length & 7) != 0 || blocks < 0 || blocks > 2) {
+                throw new IllegalArgumentException("entry at byte " + at + " has length " + length + " and " + blocks + " blocks");
+            }
+            long[] args = new long[6];
+            for (int i = 0; i < 6; i++) args[i] = b.getLong(at + E_ARGS + 8 * i);
+            List<Block> list = new ArrayList<>(2);
+            int p = at + HEADER;
+            for (int k = 0; k < blocks; k++) {
+                long arg = b.getLong(p) / 8;
+                long n = b.getLong(p + 16);
+                if (arg < 0 || arg > 5 || n < 0 || p + 24 + n > at + length) {
+                    throw new IllegalArgumentException("entry at byte " + at + " has a block of " + n + " bytes at argument " + arg);
+                }
+                byte[] data = new byte[(int) n];
+                b.get(p + 24, data);
+                list.add(new Block((int) arg, data));
+                p += 24 + (int) ((n + 7) & -8);
+            }
+            out.add(new Entry((int) b.getLong(at + E_NR), args, b.getLong(at + E_RESULT), List.copyOf(list)));
+            at += (int) length;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,217 @@
+package dev.deja.device.x86;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The buffer stub run for real, in this process (which has no seccomp filter: the marker in r9 changes
+ * nothing here): small syscall wrappers written to a page of our own, patched, and called through FFM.
+ * Every call gets the kernel's answer; those the stub buffers leave an entry deja can parse.
+ */
+@SuppressWarnings("restricted")
+class BufferStubTest {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle MMAP = LINKER.downcallHandle(LINKER.defaultLookup().find("mmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle MUNMAP = LINKER.downcallHandle(LINKER.defaultLookup().find("munmap").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final long REGION = 1 << 22;
+    private static final long BUFFER = 1 << 21;
+    private static final long MARKER = 0x6465_6a61_0000_0001L;
+    private static final int NR_READ = 0;
+    private static final int NR_GETPID = 39;
+    private static final int NR_NEWFSTATAT = 262;
+    /** {@code mov eax, 0; syscall; ret}: read(rdi, rsi, rdx). */
+    private static final byte[] READ = bytes("b8 00 00 00 00 0f 05 c3");
+    /** {@code mov eax, 39; syscall; mov rax, rcx; ret}: getpid, giving back what rcx held after the call. */
+    private static final byte[] GETPID_RCX = bytes("b8 27 00 00 00 0f 05 48 89 c8 c3");
+    /** {@code mov eax, 262; mov r10, rcx; syscall; ret}: newfstatat(rdi, rsi, rdx, rcx as the fourth argument). */
+    private static final byte[] NEWFSTATAT = bytes("b8 06 01 00 00 49 89 ca 0f 05 c3");
+    /** {@code mov eax, 39; mov r9, 7; syscall; mov rax, r9; ret}: r9 as the program left it, after the call. */
+    private static final byte[] GETPID_R9 = bytes("b8 27 00 00 00 49 c7 c1 07 00 00 00 0f 05 4c 89 c8 c3");
+
+    private static final BufferStub.Plan READ_PLAN = new BufferStub.Plan(NR_READ, -1, 1, 0, 2, true);
+    private static final BufferStub.Plan GETPID_PLAN = new BufferStub.Plan(NR_GETPID, -1, -1, 0, -1, false);
+    private static final BufferStub.Plan STAT_PLAN = new BufferStub.Plan(NR_NEWFSTATAT, 1, 2, 144, -1, false);
+
+    private long region;
+    private long data;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void map() throws Throwable {
+        region = (long) MMAP.invokeExact(0L, REGION, 7, 0x22, -1, 0L); // rwx, MAP_PRIVATE|MAP_ANONYMOUS
+        assertTrue(region > 0, "mmap");
+        data = region + 0x20000;
+        write(data, BufferStub.dataPage(data, BUFFER));
+    }
+
+    @AfterEach
+    void unmap() throws Throwable {
+        int r = (int) MUNMAP.invokeExact(region, REGION);
+        assertEquals(0, r);
+    }
+
+    private BufferStub install(byte[] function, List<BufferStub.Plan> plans) throws GuardStub.Refused {
+        BufferStub s = BufferStub.build(function, region, region + indexOf(function), region + 0x10000, data, plans, MARKER);
+        write(region, function);
+        write(s.codeAddress(), s.code());
+        write(s.patchAddress(), s.patch());
+        return s;
+    }
+
+    private List<BufferStub.Entry> entries() {
+        long cursor = word(BufferStub.cursorAddress(data));
+        long start = BufferStub.bufferStart(data);
+        return BufferStub.entries(MemorySegment.ofAddress(start).reinterpret(cursor - start).toArray(ValueLayout.JAVA_BYTE));
+    }
+
+    @Test
+    void aCallItBuffersGetsTheKernelsAnswerAndLeavesAnEntry() throws Throwable {
+        BufferStub s = install(GETPID_RCX, List.of(GETPID_PLAN));
+        assertEquals(region, s.patchAddress(), "the mov before the syscall moves: nothing after it runs in the stub");
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        long after = region + indexOf(GETPID_RCX) + 2;
+        assertEquals(after, (long) f.invokeExact(), "rcx as the kernel leaves it");
+        List<BufferStub.Entry> e = entries();
+        assertEquals(1, e.size());
+        assertEquals(NR_GETPID, e.getFirst().nr());
+        assertEquals(ProcessHandle.current().pid(), e.getFirst().result());
+    }
+
+    @Test
+    void theSixthArgumentRegisterComesBackAsTheProgramLeftIt() throws Throwable {
+        install(GETPID_R9, List.of(GETPID_PLAN));
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        assertEquals(7L, (long) f.invokeExact());
+        assertEquals(7L, entries().getFirst().args()[5], "the call's sixth argument as the program made it");
+    }
+
+    @Test
+    void aReadIsBufferedOnlyOnAMarkedDescriptorWithItsBytes() throws Throwable {
+        Path file = dir.resolve("f");
+        byte[] content = new byte[10_000];
+        for (int i = 0; i < content.length; i++) content[i] = (byte) (i * 13);
+        Files.write(file, content);
+        install(READ, List.of(READ_PLAN));
+        MethodHandle read = LINKER.downcallHandle(MemorySegment.ofAddress(region),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toString()), 0);
+            assertTrue(fd > 0);
+            MemorySegment buf = arena.allocate(8192);
+            assertEquals(4000L, (long) read.invokeExact((long) fd, buf, 4000L));
+            assertEquals(0, entries().size(), "not marked: the stub's traced call");
+            setWord(BufferStub.fdWordAddress(data, fd), BufferStub.fdBit(fd));
+            assertEquals(4000L, (long) read.invokeExact((long) fd, buf, 4000L));
+            assertEquals(2000L, (long) read.invokeExact((long) fd, buf, 8192L));
+            assertEquals(0L, (long) read.invokeExact((long) fd, buf, 8192L));
+            List<BufferStub.Entry> e = entries();
+            assertEquals(3, e.size());
+            assertArrayEquals(Arrays.copyOfRange(content, 4000, 8000), e.get(0).blocks().getFirst().data());
+            assertEquals(1, e.get(0).blocks().getFirst().arg());
+            assertEquals(buf.address(), e.get(0).args()[1]);
+            assertArrayEquals(Arrays.copyOfRange(content, 8000, 10_000), e.get(1).blocks().getFirst().data());
+            assertEquals(0, e.get(2).result());
+            assertEquals(List.of(), e.get(2).blocks(), "nothing read, nothing kept");
+            // Larger than a buffered call's output may be: the traced call.
+            assertEquals(0L, (long) read.invokeExact((long) fd, buf, (long) BufferStub.MAX_OUT + 1));
+            assertEquals(3, entries().size());
+            int r = (int) CLOSE.invokeExact(fd);
+            assertEquals(0, r);
+        }
+    }
+
+    @Test
+    void aStatKeepsItsPathWithTheNulAndTheStructOnlyWhenItSucceeded() throws Throwable {
+        install(NEWFSTATAT, List.of(GETPID_PLAN, STAT_PLAN));
+        MethodHandle stat = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(144);
+            MemorySegment name = arena.allocateFrom(dir.toString());
+            assertEquals(0L, (long) stat.invokeExact(-100L, name, buf, 0L));
+            MemorySegment missing = arena.allocateFrom(dir + "/none");
+            assertEquals(-2L, (long) stat.invokeExact(-100L, missing, buf, 0L));
+            List<BufferStub.Entry> e = entries();
+            assertEquals(2, e.size());
+            assertEquals(2, e.get(0).blocks().size());
+            assertArrayEquals((dir + "\0").getBytes(StandardCharsets.UTF_8), e.get(0).blocks().get(0).data());
+            assertEquals(2, e.get(0).blocks().get(1).arg());
+            assertArrayEquals(buf.toArray(ValueLayout.JAVA_BYTE), e.get(0).blocks().get(1).data());
+            assertEquals(1, e.get(1).blocks().size(), "the path only");
+            assertEquals(-100L, e.get(1).args()[0]);
+        }
+    }
+
+    @Test
+    void offOrFullTheStubMakesTheCallWithoutBuffering() throws Throwable {
+        install(GETPID_RCX, List.of(GETPID_PLAN));
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        setWord(BufferStub.enabledAddress(data), 0);
+        long after = region + indexOf(GETPID_RCX) + 2;
+        assertEquals(after, (long) f.invokeExact());
+        assertEquals(0, entries().size());
+        setWord(BufferStub.enabledAddress(data), 1);
+        for (int i = 0; i < 3; i++) assertEquals(after, (long) f.invokeExact());
+        assertEquals(3, entries().size());
+        // The limit: no entry starts past it.
+        setWord(data + 16, word(BufferStub.cursorAddress(data)));
+        assertEquals(after, (long) f.invokeExact());
+        assertEquals(3, entries().size());
+    }
+
+    @Test
+    void entriesThatDoNotParseAreRefused() {
+        byte[] bad = new byte[BufferStub.HEADER];
+        assertThrows(IllegalArgumentException.class, () -> BufferStub.entries(bad));
+        assertThrows(IllegalArgumentException.class, () -> BufferStub.entries(new byte[8]));
+    }
+
+    private static int indexOf(byte[] code) {
+        for (int i = 0; i + 1 < code.length; i++) if (code[i] == 0x0f && code[i + 1] == 0x05) return i;
+        throw new IllegalArgumentException("no syscall");
+    }
+
+    private static void write(long address, byte[] bytes) {
+        MemorySegment.ofAddress(address).reinterpret(bytes.length).copyFrom(MemorySegment.ofArray(bytes));
+    }
+
+    private static long word(long address) {
+        return MemorySegment.ofAddress(address).reinterpret(8).get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    private static void setWord(long address, long value) {
+        MemorySegment.ofAddress(address).reinterpret(8).set(ValueLayout.JAVA_LONG, 0, value);
+    }
+
+    private static byte[] bytes(String hex) {
+        return HexFormat.of().parseHex(hex.replace(" ", ""));
+    }
+}
