@@ -235,10 +235,10 @@ final class RecordCommand implements Callable<Integer> {
         }
     }
 
-    /** "recorded 20046 events in 20101 stops (20003 calls performed by deja at one stop)". */
+    /** "recorded 20046 events in 2101 stops (3 calls performed by deja at one stop, 19000 without a stop)". */
     static String statsLine(TraceResult r) {
         return "recorded " + r.events() + " events in " + r.stops() + " stops (" + r.answeredAtEntry()
-                + " calls performed by deja at one stop)";
+                + " calls performed by deja at one stop, " + r.answeredAhead() + " without a stop)";
     }
 
     /**

@@ -155,7 +155,7 @@ final class AheadAnswers {
     }
 
     /** The function holding the syscall instruction at {@code at}, read from the process. */
-    private static Function function(TraceeMemory memory, String maps, long at) {
+    static Function function(TraceeMemory memory, String maps, long at) {
         byte[] insn = new byte[2];
         if (memory.read(at, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return new Function(0, null, "no syscall instruction");
         long module = InThreadGuard.moduleBase(maps, at);

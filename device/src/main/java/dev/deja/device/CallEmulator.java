@@ -260,6 +260,18 @@ final class CallEmulator {
         for (Proc q : procs.values()) q.ppid = -1;
     }
 
+    /**
+     * Whether descriptor {@code fd} of process {@code pid} is a regular file or a directory on a mount no
+     * process serves: a read or a close of it never waits for anyone, so the program may make them in a
+     * buffer stub ({@link CallBuffer}).
+     */
+    boolean nonBlocking(int pid, int fd) {
+        int mine = borrow(pid, fd);
+        if (mine < 0) return false;
+        int type = proxy.fileType(mine);
+        return type == S_IFREG || type == S_IFDIR;
+    }
+
     /** Closes every borrowed descriptor. */
     private void giveBack() {
         for (Proc p : procs.values()) {
@@ -627,6 +639,12 @@ final class CallEmulator {
             rootMount = proxy.mountId(root);
             proxy.close(root);
         }
+    }
+
+    /** Whether a file system a process serves (FUSE, a network one...) is mounted now (or the table is unknown). */
+    boolean anyServed() {
+        refreshMounts();
+        return servedMounted();
     }
 
     /** Whether a served file system is mounted (or the table is unknown): paths then resolve only within their start's mount. */

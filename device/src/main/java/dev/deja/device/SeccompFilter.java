@@ -106,6 +106,32 @@ public final class SeccompFilter {
                 new Instruction(RET_K, 0, 0, RET_TRACE));
     }
 
+    /**
+     * {@link #everyCall}, except that a call of {@code auditArch} whose sixth argument is {@code marker} goes
+     * through without a stop: the calls deja's buffer stubs make in a recorded program (none of those
+     * calls has a sixth argument; the stub puts the program's r9 back after it). The marker is random per
+     * recording, so that a program's own call carries it only by a 1 in 2^64 chance.
+     */
+    public static List<Instruction> everyCallButMarked(int auditArch, long marker) {
+        if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
+        return List.of(
+                new Instruction(LD_W_ABS, 0, 0, DATA_ARCH),
+                new Instruction(JEQ_K, 1, 0, auditArch),
+                new Instruction(RET_K, 0, 0, RET_TRACE),
+                new Instruction(LD_W_ABS, 0, 0, DATA_NR),
+                new Instruction(JEQ_K, 0, 1, SKIPPED_NR),
+                new Instruction(RET_K, 0, 0, RET_ALLOW),
+                new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW),
+                new Instruction(JEQ_K, 0, 3, (int) marker),
+                new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4),
+                new Instruction(JEQ_K, 0, 1, (int) (marker >>> 32)),
+                new Instruction(RET_K, 0, 0, RET_ALLOW),
+                new Instruction(RET_K, 0, 0, RET_TRACE));
+    }
+
+    /** seccomp_data's args[5], its low half (little-endian). */
+    static final int DATA_ARG5_LOW = 16 + 5 * 8;
+
     /** The number a tracer gives a call it skips (-1, as seccomp_data's u32 nr holds it). */
     static final int SKIPPED_NR = -1;
 

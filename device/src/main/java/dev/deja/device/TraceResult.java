@@ -12,8 +12,9 @@ package dev.deja.device;
  *                    seccomp, signal and event stops; not those of syscalls it injected)
  * @param answeredAtEntry how many calls were answered at their entry, with no exit stop
  *                    ({@link Tracer#answersAtOneStop})
- * @param answeredAhead how many calls were answered with no stop at all, from answers given ahead
- *                    ({@link Tracee#answerAhead})
+ * @param answeredAhead how many calls went by with no stop at all: in a replay answered from answers given
+ *                    ahead ({@link Tracee#answerAhead}), in a recording made by the program in a buffer stub
+ *                    ({@link CallBuffer})
  */
 public record TraceResult(int exitCode, int termSignal, boolean interrupted, long events, int processes, long stops,
                           long answeredAtEntry, long answeredAhead) {

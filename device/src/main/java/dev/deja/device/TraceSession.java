@@ -76,6 +76,9 @@ public final class TraceSession {
     private static final int MAP_PRIVATE_TYPE = 0x02;
     private static final int PROT_WRITE = 0x2;
     private static final long CLONE_THREAD = 0x10000;
+    private static final long CLONE_VM = 0x100;
+    private static final long CLONE_FILES = 0x400;
+    private static final long CLONE_VFORK = 0x4000;
     private static final long CLONE_UNTRACED = 0x00800000;
     /** How far /proc's CPU time of a running thread may lag (one scheduler tick at HZ=250). */
     private static final long TICK_LAG_NS = 4_000_000;
@@ -167,6 +170,25 @@ public final class TraceSession {
     /** Stops of the traced threads the loop took, and calls answered at their entry with no exit stop. */
     private long stops;
     private long answeredAtEntry;
+    /**
+     * Recording: the syscall buffer of each process ({@link CallBuffer}), by pid; null when off (not a recording
+     * that performs calls, or DEJA_NO_BUFFER=1).
+     */
+    private final Map<Integer, CallBuffer> buffers;
+    private final int nrClose = number("close");
+    private final int nrCloseRange = number("close_range");
+    private final int nrDup2 = number("dup2");
+    private final int nrDup3 = number("dup3");
+    private final int nrVfork = number("vfork");
+    private final int nrOpen = number("open");
+    private final int nrOpenat = number("openat");
+    private final int nrOpenat2 = number("openat2");
+    private final int nrCreat = number("creat");
+    private final Map<Integer, dev.deja.device.x86.BufferStub.Plan> bufferPlans;
+    /** The sixth argument the buffer stubs' calls carry, which the recording filter lets through. */
+    private final long bufferMarker;
+    /** Calls made in a buffer stub, with no stop. */
+    private long bufferedCalls;
     /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
     private long answeredAhead;
     private long aheadRuns;
@@ -336,7 +358,13 @@ public final class TraceSession {
                 && tracer.answersAtOneStop();
         this.emulates = policy != null && attachPid == 0 && debug == null && !detachAtExec && !later
                 && System.getenv("DEJA_NO_EMULATION") == null;
-        this.syscallFilter = oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
+        boolean buffering = emulates && CallBuffer.ENABLED;
+        this.buffers = buffering ? new HashMap<>() : null;
+        this.bufferPlans = buffering ? CallBuffer.plans(dev.deja.device.syscall.Schemas.of(arch)) : Map.of();
+        this.bufferMarker = buffering ? marker() : 0;
+        this.syscallFilter = buffering
+                ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, bufferMarker))
+                : oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
                 : orders || policy != null || attachPid != 0 || detachAtExec ? null
                 : syscallFilter(tracer.interest());
         java.time.Instant now = java.time.Instant.now();
@@ -346,6 +374,16 @@ public final class TraceSession {
 
     private int number(String name) {
         return table.number(name).orElse(-1);
+    }
+
+    /** A random marker for the buffer stubs' calls, neither half zero. */
+    private static long marker() {
+        java.security.SecureRandom r = new java.security.SecureRandom();
+        long m;
+        do {
+            m = r.nextLong();
+        } while ((int) m == 0 || (int) (m >>> 32) == 0);
+        return m;
     }
 
     /**
@@ -409,7 +447,7 @@ public final class TraceSession {
         }
         if (DEBUG_MATCH && aheadRuns > 0) System.err.println("deja: ahead: " + answeredAhead + " calls in " + aheadRuns + " runs");
         return new TraceResult(rootExitCode, rootTermSignal, stopRequested, seq, processesSeen.size(), stops,
-                answeredAtEntry, answeredAhead);
+                answeredAtEntry, answeredAhead + bufferedCalls);
     }
 
     /**
@@ -830,6 +868,7 @@ public final class TraceSession {
             boolean afterSignal = task.signalDelivered;
             task.signalDelivered = false;
             if (task.ahead != null && aheadStop(task, sig, event)) continue;
+            if (buffers != null && launched && bufferStop(task, sig, event)) continue;
             if (task.debugReinsert != 0) debugReinsert(task);
             if (task.maskBeforeHeldSignal != null) {
                 if (sig == Signals.SIGTRAP && event == 0) {
@@ -1094,6 +1133,229 @@ public final class TraceSession {
         return true;
     }
 
+    /**
+     * Recording, any stop of a thread whose process has a call buffer ({@link CallBuffer}): the calls it made
+     * in the stubs since its last stop are recorded first, in order, as if each had stopped. Then a signal
+     * (or a slice's interrupt) that found the thread inside a stub is held until the thread is out: blocked
+     * and queued again, the thread let go to the stub's int3 (the trap word set) or stepped out; there the
+     * mask goes back and the signal comes at the program's own code. True when this stop is over.
+     */
+    private boolean bufferStop(Task task, int sig, int event) {
+        CallBuffer b = buffers.get(task.pid);
+        if (b == null || !b.mapped()) return false;
+        if (event == Ptrace.EVENT_EXEC) {
+            buffers.remove(task.pid); // the stubs went with the old memory, emptied at the execve's entry
+            return false;
+        }
+        flushBuffer(task, b);
+        if (event == Ptrace.EVENT_EXIT) return false;
+        if (task.bufferHeld) {
+            if (sig == Signals.SIGTRAP && event == 0) {
+                long[] regs = regsUnlessDying(task.tid);
+                if (regs == null) return false;
+                if (b.stubAt(regs[X86Regs.RIP]) != null) {
+                    b.trap(false, (a, x) -> writeCode(task, a, x));
+                    ptrace.singleStep(task.tid, 0);
+                    return true;
+                }
+                releaseBufferHold(task, b);
+                resume(task, 0);
+                return true;
+            }
+            releaseBufferHold(task, b); // the traced call's stop, or another: handled as usual, the signal after it
+            return false;
+        }
+        boolean signal = event == 0 && sig != SYSCALL_STOP && sig != Signals.SIGKILL && sig != Signals.SIGSTOP;
+        boolean interrupt = event == Ptrace.EVENT_STOP && task.interruptSent;
+        if (!signal && !interrupt || task.stepsToPoint > 0 || task.maskBeforeHeldSignal != null) return false;
+        long[] regs = regsUnlessDying(task.tid);
+        if (regs == null) return false;
+        long rip = regs[X86Regs.RIP];
+        dev.deja.device.x86.BufferStub stub = b.stubAt(rip);
+        if (stub == null) return false;
+        dev.deja.device.x86.BufferStub.Exit exit = stub.exitFrom(rip);
+        if (exit == dev.deja.device.x86.BufferStub.Exit.AT_CALL) {
+            // At the stub's traced call, as at the program's: back on the program's code when nothing follows it there.
+            if (signal && rip == stub.tracedSyscall() + 2 && stub.tailless() && !Errno.restartResult(regs[X86Regs.RAX])) {
+                regs[X86Regs.RIP] = stub.syscallAddress() + 2;
+                regs[X86Regs.RCX] = stub.syscallAddress() + 2;
+                ptrace.setRegs(task.tid, regs);
+            }
+            return false;
+        }
+        if (signal) {
+            byte[] info = ptrace.siginfo(task.tid);
+            int code = ByteBuffer.wrap(info).order(ByteOrder.LITTLE_ENDIAN).getInt(8);
+            if (Signals.raisedByFault(sig, code)) {
+                throw new DeviceException("pid " + task.pid + " tid " + task.tid + ": signal " + sig + " (code " + code
+                        + ") in the call buffer's stub at 0x" + Long.toHexString(rip));
+            }
+            long mask = ptrace.sigMask(task.tid);
+            ptrace.setSigMask(task.tid, mask | 1L << (sig - 1));
+            task.bufferHeldMask = mask;
+        }
+        task.bufferHeld = true;
+        task.bufferInterruptHeld = interrupt;
+        int queued = signal ? sig : 0; // blocked: queued again, delivered once the mask is back
+        if (exit == dev.deja.device.x86.BufferStub.Exit.TRAP) {
+            b.trap(true, (a, x) -> writeCode(task, a, x));
+            ptrace.resume(task.tid, queued);
+        } else {
+            ptrace.singleStep(task.tid, queued);
+        }
+        return true;
+    }
+
+    /** The signal held while a thread left a buffer stub comes now: its mask back (an interrupt sent again). */
+    private void releaseBufferHold(Task task, CallBuffer b) {
+        task.bufferHeld = false;
+        b.trap(false, (a, x) -> writeCode(task, a, x));
+        if (task.bufferHeldMask != null) {
+            long mask = task.bufferHeldMask;
+            task.bufferHeldMask = null;
+            try {
+                ptrace.setSigMask(task.tid, mask);
+            } catch (NativeCallException e) {
+                if (e.errno() != ESRCH) throw e; // killed in its stop: its death comes next
+            }
+        }
+        if (task.bufferInterruptHeld) {
+            task.bufferInterruptHeld = false;
+            task.interruptSent = ptrace.interrupt(task.tid);
+        }
+    }
+
+    /** Records the calls {@code task} made in its process's buffer stubs since its last stop. */
+    private void flushBuffer(Task task, CallBuffer b) {
+        List<dev.deja.device.x86.BufferStub.Entry> entries = b.take(task.memory, (a, x) -> writeCode(task, a, x),
+                () -> {
+                    long[] regs = regsUnlessDying(task.tid);
+                    return regs == null ? 0 : regs[X86Regs.RIP];
+                });
+        for (dev.deja.device.x86.BufferStub.Entry e : entries) {
+            dev.deja.device.x86.BufferStub.Plan plan = bufferPlans.get(e.nr());
+            if (plan == null) {
+                throw new DeviceException("pid " + task.pid + ": the call buffer holds call " + e.nr() + ", which no stub makes");
+            }
+            TraceeMemory given = kept(e, plan.outIsInput() ? plan.outArg() : plan.pathArg());
+            TraceeMemory written = plan.outIsInput() ? kept(e, -1) : kept(e, plan.outArg());
+            List<MemoryBlock> inputs = capture.inputs(e.nr(), e.args(), given);
+            List<MemoryBlock> outputs = capture.outputs(e.nr(), e.args(), e.result(), inputs, written);
+            long time = now();
+            tracer.onSyscall(new SyscallEvent(++seq, task.pid, task.tid, time, time, e.nr(), e.args(), inputs, e.result(),
+                    outputs, capture.flags(e.nr(), e.args())), task);
+            bufferedCalls++;
+            if (e.nr() == nrClose) {
+                b.closedInStub(e.args()[0]);
+                if (emulator != null) emulator.entering(task.pid, e.nr()); // its copies of descriptors go back
+            } else if ((e.nr() == nrOpen || e.nr() == nrOpenat) && e.result() >= 0 && e.result() < CallBuffer.MAX_MARKED) {
+                // As deja finds it now: a later call of the buffer may have closed it (its mark then goes too).
+                b.opened((int) e.result(), emulator != null && emulator.nonBlocking(task.pid, (int) e.result()),
+                        (a, x) -> writeCode(task, a, x));
+            }
+        }
+    }
+
+    /** The memory a buffered call's block at argument {@code arg} shows, as the stub copied it (nothing else is readable). */
+    private static TraceeMemory kept(dev.deja.device.x86.BufferStub.Entry e, int arg) {
+        dev.deja.device.x86.BufferStub.Block block = null;
+        for (dev.deja.device.x86.BufferStub.Block k : e.blocks()) if (k.arg() == arg) block = k;
+        if (block == null) return (address, dst, off, len) -> 0;
+        byte[] data = block.data();
+        long from = e.args()[arg];
+        return (address, dst, off, len) -> {
+            long skip = address - from;
+            if (skip < 0 || skip >= data.length) return 0;
+            int n = (int) Math.min(len, data.length - skip);
+            System.arraycopy(data, (int) skip, dst, off, n);
+            return n;
+        };
+    }
+
+    /**
+     * Recording, at a call's exit stop: the calls seen at syscall instructions not patched yet get their stubs
+     * (the region mapped first), while the process may buffer: one thread, no memory or descriptor table
+     * shared. Then the data page says on or off as the process may now.
+     */
+    private void patchBuffer(Task task) {
+        CallBuffer b = buffers.get(task.pid);
+        if (b == null) return;
+        InThreadGuard.CodeWriter code = (a, x) -> writeCode(task, a, x);
+        // Shares memory with another process now, or runs under a filter of its own (see syscallEntered).
+        if (unit(task).threaded || task.everyEntry) b.unpatch(task.memory, code);
+        boolean may = !b.offForGood && !b.sharedWithChild;
+        if (may && b.wantsPatching()) {
+            long[] regs = ptrace.getRegsArray(task.tid);
+            if (!b.mapped()) {
+                CallBuffer m = b.map(ptrace, wait, task.tid, task.pid, syscallInstruction(task), regs[X86Regs.RIP], code);
+                if (m == null) {
+                    b.offForGood = true;
+                    return;
+                }
+                buffers.put(task.pid, m);
+                b = m;
+            }
+            b.patch(task.memory, InThreadGuard.maps(task.pid), siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()),
+                    code, bufferPlans, bufferMarker, ptrace, task.tid, regs, DEBUG_MATCH);
+        }
+        b.turn(may, code);
+        b.noneServed(emulator != null && !emulator.anyServed(), code);
+    }
+
+    /**
+     * Recording, a call's entry in a process with a call buffer: a descriptor closed or replaced is unmarked
+     * before the call (a later descriptor of that number may be a pipe); a clone that shares the process's
+     * memory or descriptor table turns the buffer off first (a thread, a vfork child: one buffer per process).
+     */
+    private void bufferEntering(Task task, int nr, long[] args) {
+        CallBuffer b = buffers.get(task.pid);
+        if (b == null || !b.mapped()) return;
+        InThreadGuard.CodeWriter code = (a, x) -> writeCode(task, a, x);
+        if (nr == nrClose) {
+            b.unmark(args[0], args[0], code);
+        } else if (nr == nrCloseRange) {
+            b.unmark(args[0] & 0xffffffffL, args[1] & 0xffffffffL, code);
+        } else if (nr == nrDup2 || nr == nrDup3) {
+            b.unmark(args[1], args[1], code);
+        } else if (nr == nrClone || nr == nrClone3 || nr == nrVfork) {
+            long flags = nr == nrClone ? args[0] : nr == nrVfork ? CLONE_VM | CLONE_VFORK : 0;
+            byte[] word = new byte[8];
+            if (nr == nrClone3 && args[0] != 0 && task.memory.read(args[0], word, 0, 8) == 8) {
+                flags = ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            }
+            if ((flags & (CLONE_VM | CLONE_FILES | CLONE_THREAD)) == 0) return;
+            if ((flags & (CLONE_VM | CLONE_VFORK | CLONE_THREAD | CLONE_FILES)) == (CLONE_VM | CLONE_VFORK)) {
+                // A vfork child runs in this memory until it execs or ends, while the process waits: off till then.
+                b.turn(false, code);
+                b.sharedWithChild = true;
+            } else {
+                // A thread, or a child sharing the memory or the descriptors: the program's code back, for good.
+                b.unpatch(task.memory, code);
+            }
+        }
+    }
+
+    /** Recording, a call returned at its exit stop: a file opened is marked for the stubs' reads; a vfork child let go. */
+    private void bufferCallReturned(Task task, Pending p, long result) {
+        CallBuffer b = buffers.get(task.pid);
+        if (b == null || !b.mapped()) return;
+        if (p.nr == nrClone || p.nr == nrClone3 || p.nr == nrVfork) {
+            b.sharedWithChild = false;
+        } else if ((p.nr == nrOpen || p.nr == nrOpenat || p.nr == nrOpenat2 || p.nr == nrCreat) && result >= 0
+                && result < CallBuffer.MAX_MARKED && emulator != null && emulator.nonBlocking(task.pid, (int) result)) {
+            b.mark((int) result, (a, x) -> writeCode(task, a, x));
+        }
+    }
+
+    /** A forked child has a copy of its parent's memory, stubs and buffer (emptied at the fork's entry) included. */
+    private void bufferSpawned(Task parent, Task child, SpawnEvent.Kind kind) {
+        CallBuffer b = buffers.get(parent.pid);
+        if (b == null || !b.mapped() || b.sharedWithChild || kind == SpawnEvent.Kind.VFORK) return;
+        CallBuffer copy = b.forChild();
+        buffers.put(child.pid, copy);
+        if (unit(child).threaded) copy.unpatch(child.memory, (a, x) -> writeCode(child, a, x));
+    }
+
     /** The exit of the skipped call {@code task} is at the entry of, without a stop: number and result are set. */
     private void returnAtEntry(Task task) {
         answeredAtEntry++;
@@ -1280,11 +1542,14 @@ public final class TraceSession {
                 if (t.answeredAtEntry) {
                     t.answeredAtEntry = false;
                     returnAtEntry(t);
-                } else if (t.exitKnown) {
-                    t.exitKnown = false;
-                    if (t.pending != null) callReturned(t, t.exitResult, false);
                 } else {
-                    syscallStop(t);
+                    if (t.exitKnown) {
+                        t.exitKnown = false;
+                        if (t.pending != null) callReturned(t, t.exitResult, false);
+                    } else {
+                        syscallStop(t);
+                    }
+                    if (buffers != null && tasks.containsKey(t.tid) && t.pending == null) patchBuffer(t);
                 }
             }
             case START -> tracer.onSchedule(dev.deja.formats.event.ScheduleEvent.start(++seq, t.pid, t.tid, now()));
@@ -2404,6 +2669,9 @@ public final class TraceSession {
             X86Regs.SyscallCall call = X86Regs.syscallCall(regs);
             if (call != null) {
                 if (oneStop) noteSite(task.pid, call.nr(), regs[X86Regs.RIP] - 2);
+                if (buffers != null && bufferPlans.containsKey(call.nr())) {
+                    buffers.computeIfAbsent(task.pid, k -> CallBuffer.unmapped()).saw(call.nr(), regs[X86Regs.RIP] - 2, bufferPlans);
+                }
                 task.entryRegs = regs;
                 try {
                     return syscallEntered(task, call.nr(), call.args());
@@ -2447,10 +2715,14 @@ public final class TraceSession {
             decided(task, Decision.fail(ENOSYS));
             return true;
         }
+        if (buffers != null) bufferEntering(task, nr, args);
         if (emulator != null) {
             emulator.entering(task.pid, nr);
             if (nr == nrSeccomp || nr == nrPrctl && args[0] == PR_SET_SECCOMP) {
                 for (Task t : tasks.values()) if (t.pid == task.pid) t.everyEntry = true;
+                // Under the program's filter every call stops at its entry, the stubs' too: the program's code back.
+                CallBuffer b = buffers == null ? null : buffers.get(task.pid);
+                if (b != null) b.unpatch(task.memory, (a, x) -> writeCode(task, a, x));
             }
         }
         if (!decides) {
@@ -2516,6 +2788,7 @@ public final class TraceSession {
         }
         tracer.onSyscall(new SyscallEvent(p.seq, task.pid, p.tid, p.time, now(), p.nr, p.args, p.inputs,
                 result, outputs, flags), task);
+        if (buffers != null && !resultSet) bufferCallReturned(task, p, result);
         Long seen = task.resultSet;
         task.resultSet = null;
         if (resultSet && seen != null && Errno.restartResult(seen)) {
@@ -2607,6 +2880,7 @@ public final class TraceSession {
             case Ptrace.EVENT_EXEC -> {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
                 callSites.remove(task.pid);
+                if (buffers != null) buffers.remove(task.pid); // its stubs went with the old memory
                 siteFunctions.remove(task.pid);
                 return execed(task);
             }
@@ -2654,6 +2928,7 @@ public final class TraceSession {
             for (Map.Entry<Long, Byte> bp : inherited.entrySet()) writeCode(task, bp.getKey(), bp.getValue());
         }
         tracer.onSpawn(new SpawnEvent(++seq, parent.pid, parent.tid, now(), kind, childPid, child, flags));
+        if (buffers != null && !thread) bufferSpawned(parent, task, kind);
         if (!thread && processesSeen.add(childPid)) context(task);
         if (thread && policy != null) unit(task).threaded = true;
         if (!thread && policy != null && kind != SpawnEvent.Kind.VFORK && ProcFs.hasWritableSharedMapping(childPid)) {
@@ -2892,6 +3167,7 @@ public final class TraceSession {
     private void steppedWithHeldSignal(Task task) {
         long[] regs = regsUnlessDying(task.tid);
         if (regs == null) return; // killed in its stop: its death comes next
+        if (runOutOfBufferStub(task, regs[X86Regs.RIP])) return;
         if (!atCallReturn(task, regs) && stepsOn(task, regs[X86Regs.RIP])) {
             ptrace.singleStep(task.tid, 0);
             return;
@@ -2901,8 +3177,26 @@ public final class TraceSession {
         resume(task, 0); // the signal, pending and unblocked, stops the thread before its next instruction
     }
 
+    /**
+     * A thread stepped towards a guardable instruction with a signal held ({@link #holdsSignalToStep}) that went
+     * into a buffer stub (through a patched call): it runs the stub out first, through the trap word or by
+     * steps, the signal still held; its stepping goes on in the program's code. False when not in a stub.
+     */
+    private boolean runOutOfBufferStub(Task task, long rip) {
+        CallBuffer b = buffers == null ? null : buffers.get(task.pid);
+        dev.deja.device.x86.BufferStub stub = b == null ? null : b.stubAt(rip);
+        if (stub == null) return false;
+        boolean trap = stub.exitFrom(rip) == dev.deja.device.x86.BufferStub.Exit.TRAP;
+        b.trap(trap, (a, x) -> writeCode(task, a, x));
+        if (trap) ptrace.resume(task.tid, 0);
+        else ptrace.singleStep(task.tid, 0); // at its traced call, the call's stop comes: the signal after it
+        return true;
+    }
+
     /** The mask a held signal was blocked by is put back: the signal is delivered at the thread's next return to its code. */
     private void releaseHeldSignal(Task task) {
+        CallBuffer b = buffers == null ? null : buffers.get(task.pid);
+        if (b != null && b.mapped()) b.trap(false, (a, x) -> writeCode(task, a, x));
         long mask = task.maskBeforeHeldSignal;
         task.maskBeforeHeldSignal = null;
         task.releasedSignal = task.heldSignal;
@@ -2915,8 +3209,13 @@ public final class TraceSession {
         }
     }
 
-    /** Whether the thread is just back from a system call: the two bytes before rip are a syscall instruction. */
-    private static boolean atCallReturn(Task task, long[] regs) {
+    /**
+     * Whether the thread is just back from a system call: the two bytes before rip are a syscall instruction, or
+     * were before a buffer stub's patch.
+     */
+    private boolean atCallReturn(Task task, long[] regs) {
+        CallBuffer b = buffers == null ? null : buffers.get(task.pid);
+        if (b != null && b.patchedCallAt(regs[X86Regs.RIP] - X86Regs.SYSCALL_INSN_LENGTH)) return true;
         byte[] insn = new byte[X86Regs.SYSCALL_INSN_LENGTH];
         int n = task.memory.read(regs[X86Regs.RIP] - insn.length, insn, 0, insn.length);
         return n == insn.length && insn[0] == 0x0f && insn[1] == 0x05;
@@ -2976,6 +3275,7 @@ public final class TraceSession {
             watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
             syscallInsns.remove(task.pid);
             callSites.remove(task.pid);
+            if (buffers != null) buffers.remove(task.pid);
             siteFunctions.remove(task.pid);
         }
         if (task.tid == rootPid) {
@@ -3153,6 +3453,11 @@ public final class TraceSession {
         int heldSignal;
         /** Recording: a signal released after its stepping, not to be held again at its delivery. */
         int releasedSignal;
+        /** Recording: a signal or an interrupt held while the thread leaves a buffer stub ({@link #bufferStop}). */
+        boolean bufferHeld;
+        boolean bufferInterruptHeld;
+        /** The thread's mask before the held signal was blocked, or null (an interrupt held). */
+        Long bufferHeldMask;
         /** Recording: the preemption to report when the thread runs again. */
         dev.deja.formats.event.ScheduleEvent preemption;
         /** Replay: where to stop it on its next run (set by the tracer), and the search under way. */

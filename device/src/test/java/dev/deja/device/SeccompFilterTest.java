@@ -19,6 +19,10 @@ class SeccompFilterTest {
 
     /** Interprets the program's bytes (as the kernel gets them) against one seccomp_data. */
     private static int run(byte[] program, int nr, int arch) {
+        return run(program, nr, arch, 0);
+    }
+
+    private static int run(byte[] program, int nr, int arch, long arg5) {
         ByteBuffer p = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
         int count = program.length / SeccompFilter.INSTRUCTION_SIZE;
         int acc = 0;
@@ -35,6 +39,8 @@ class SeccompFilterTest {
                 case SeccompFilter.LD_W_ABS -> acc = switch (k) {
                     case SeccompFilter.DATA_NR -> nr;
                     case SeccompFilter.DATA_ARCH -> arch;
+                    case SeccompFilter.DATA_ARG5_LOW -> (int) arg5;
+                    case SeccompFilter.DATA_ARG5_LOW + 4 -> (int) (arg5 >>> 32);
                     default -> throw new AssertionError("load from offset " + k);
                 };
                 case SeccompFilter.JEQ_K -> pc += acc == k ? jt : jf;
@@ -87,6 +93,22 @@ class SeccompFilterTest {
         // another ABI's -1 is not ours to let through
         assertEquals(SeccompFilter.RET_TRACE, run(bytes, -1, AUDIT_ARCH_I386));
         assertEquals(SeccompFilter.RET_TRACE, run(bytes, -1, AUDIT_ARCH_AARCH64));
+    }
+
+    @Test
+    void everyCallStopsButASkippedOneAndOnesWithTheMarker() {
+        long marker = 0x1234_5678_9abc_def1L;
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker));
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+            assertEquals(SeccompFilter.RET_ALLOW, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, AUDIT_ARCH_I386, marker), "i386 nr " + nr);
+            // half the marker is not the marker
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker & 0xffffffffL), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker & ~0xffffffffL), "nr " + nr);
+        }
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
+        assertThrows(IllegalArgumentException.class, () -> SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, 5));
     }
 
     @Test

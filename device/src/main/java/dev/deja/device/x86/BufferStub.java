@@ -33,10 +33,32 @@ import java.util.List;
  * @param tracedSyscall  the stub's own {@code syscall} instruction for calls it does not buffer
  * @param tailAddress    where the stub's relocated instructions after the call start (its last part, which
  *                       deja steps through to bring a thread back to the program's code)
+ * @param trapCheck      where it reads the trap word: a thread before it leaves through the int3 (or the traced
+ *                       call) once the word is set; one past it is stepped out
+ * @param tracedPath     where the way to the traced call starts
  * @param numbers        the calls it buffers
  */
 public record BufferStub(byte[] code, long codeAddress, long syscallAddress, long patchAddress, byte[] patch,
-                         long tracedSyscall, long tailAddress, List<Integer> numbers) {
+                         long tracedSyscall, long tailAddress, long trapCheck, long tracedPath, List<Integer> numbers) {
+
+    /** Whether the patch ends with the syscall: the program's code goes on right after it. */
+    public boolean tailless() {
+        return patchAddress + patch.length == syscallAddress + 2;
+    }
+
+    /**
+     * How a thread stopped at {@code rip} in this stub with a signal to deliver gets out of it: at the traced
+     * call (about to be made or just returned: as at the program's own call), through the trap word, or by
+     * single steps.
+     */
+    public Exit exitFrom(long rip) {
+        if (rip == tracedSyscall || rip == tracedSyscall + 2) return Exit.AT_CALL;
+        if (rip >= trapCheck && rip < tracedPath || rip > tracedSyscall + 2) return Exit.STEPS;
+        return Exit.TRAP;
+    }
+
+    /** See {@link #exitFrom}. */
+    public enum Exit { AT_CALL, TRAP, STEPS }
     public static final int PAGE = 4096;
     /** Entry header: number, result, length, blocks, six arguments. */
     public static final int HEADER = 80;
@@ -52,6 +74,11 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
     static final int TRAP = 3;
     static final int SAVE_FLAGS = 4;
     static final int SAVE_RSP = 5;
+    /** Non-zero while no file system is served by a process: an open's descriptor may be marked in the stub. */
+    static final int NONE_SERVED = 6;
+    /** A struct stat for the stub's own fstat of a descriptor it opened, from word 32. */
+    static final int STAT_BUF = 32;
+    private static final int ST_MODE = 24;
     /** The descriptors a read may be buffered on, one bit each, from word 8. */
     static final int FD_BITS = 8;
     public static final int MAX_FD = 1024;
@@ -67,13 +94,32 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
      * What the stub keeps of call {@code nr}: the argument holding a path ({@code -1}: none), the argument
      * the kernel writes to ({@code -1}: none) and how much (a fixed size, or when {@code outFixed} is 0 the
      * result's, bounded by argument {@code countArg}); {@code fdChecked}: buffered only when argument 0 is
-     * a descriptor marked in the data page (a read, which on a pipe or terminal would block).
+     * a descriptor marked in the data page (a read, which on a pipe or terminal would block; a close);
+     * {@code clearsFd}: the mark goes with the call (a close); {@code valueArg}: buffered only when that
+     * argument is one of {@code values} (fcntl's commands that neither wait nor touch memory);
+     * {@code flagArg}: only when that argument has one of the bits of {@code anyFlags} (an open that cannot
+     * wait: O_NONBLOCK or O_DIRECTORY); {@code marksFd}: the descriptor it returns is marked when it is a
+     * regular file or a directory and the data page says no file system is served by a process (an open);
+     * {@code outIsInput}: the bytes at the output argument are the call's input, as the kernel read them (a
+     * write's data: the result's length of them).
      */
-    public record Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked) {
+    public record Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked, boolean clearsFd,
+                       int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput) {
         public Plan {
-            if (pathArg > 4 || outArg > 4 || countArg > 4) throw new IllegalArgumentException("the sixth argument carries the marker");
+            if (pathArg > 4 || outArg > 4 || countArg > 4 || valueArg > 4 || flagArg > 4) {
+                throw new IllegalArgumentException("the sixth argument carries the marker");
+            }
             if (outArg >= 0 && outFixed <= 0 && countArg < 0) throw new IllegalArgumentException("an output with no size");
             if (outFixed > MAX_OUT) throw new IllegalArgumentException("an output larger than " + MAX_OUT);
+            if (clearsFd && !fdChecked) throw new IllegalArgumentException("a mark cleared on an unchecked descriptor");
+            if (anyFlags != (int) anyFlags || anyFlags < 0) throw new IllegalArgumentException("flags beyond 31 bits");
+            values = List.copyOf(values);
+            for (long v : values) if (v != (int) v) throw new IllegalArgumentException("a value beyond 32 bits: " + v);
+        }
+
+        /** A plan with no condition on values or flags. */
+        public Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked) {
+            this(nr, pathArg, outArg, outFixed, countArg, fdChecked, false, -1, List.of(), -1, 0, false, false);
         }
     }
 
@@ -132,6 +178,27 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
                         d.op0F(0x48, 0xA3, RDI, FD_BITS);               // bt [fd_bits], rdi
                 jcc(a, 0x83, toTraced);                         // jnc traced
             }
+            if (p.valueArg() >= 0) {
+                int reg = ARG_REGS[p.valueArg()];
+                List<Integer> toOk = new ArrayList<>();
+                for (long v : p.values()) {
+                    a.bytes(reg >= 8 ? 0x49 : 0x48, 0x81, 0xC0 | (7 << 3) | (reg & 7)); // cmp reg, v
+                    a.int32((int) v);
+                    a.bytes(0x0F, 0x84);                        // je ok
+                    toOk.add(a.size());
+                    a.int32(0);
+                }
+                a.bytes(0xE9);                                  // none: traced
+                toTraced.add(a.size());
+                a.int32(0);
+                for (int j : toOk) a.patchRel32(j, a.size());
+            }
+            if (p.flagArg() >= 0) {
+                int reg = ARG_REGS[p.flagArg()];
+                a.bytes(reg >= 8 ? 0x49 : 0x48, 0xF7, 0xC0 | (reg & 7)); // test reg, flags
+                a.int32((int) p.anyFlags());
+                jcc(a, 0x84, toTraced);                         // jz traced
+            }
             if (p.outArg() >= 0 && p.outFixed() == 0) {
                 int count = ARG_REGS[p.countArg()];
                 a.bytes(count >= 8 ? 0x49 : 0x48, 0x81, 0xC0 | (7 << 3) | (count & 7)); // cmp count, MAX_OUT
@@ -155,6 +222,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             planStart[k] = a.size();
             store(a, RCX, E_NR, RAX);
             for (int i = 0; i < 6; i++) store(a, RCX, E_ARGS + 8 * i, ARG_REGS[i]);
+            if (p.clearsFd()) d.op0F(0x48, 0xB3, RDI, FD_BITS);  // btr [fd_bits], rdi: the descriptor is gone after it
             a.bytes(0x49, 0xB9);                                // movabs r9, marker
             a.int64(marker);
             a.bytes(0x0F, 0x05);                                // syscall: let through by the filter
@@ -164,6 +232,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             a.bytes(0x49, 0x8D, 0x78, HEADER);                  // lea rdi, [r8+HEADER]
             if (p.pathArg() >= 0) path(a, p.pathArg());
             if (p.outArg() >= 0) output(a, p);
+            if (p.marksFd()) markOpened(a, d, marker);
             a.bytes(0xE9);                                      // jmp commit
             toCommit.add(a.size());
             a.int32(0);
@@ -180,6 +249,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         d.op(0x4C, 0x8B, 3, SAVE_FLAGS);                        // mov r11, [save_flags]
         a.bytes(0x48, 0xB9);                                    // movabs rcx, the address after the program's syscall
         a.int64(syscallAddress + 2);
+        long trapCheck = a.here();
         d.cmpZero(TRAP);                                        // cmp qword [trap], 0
         int toTrap = a.size() + 2;
         a.bytes(0x0F, 0x85);                                    // jne trap exit
@@ -195,6 +265,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.bytes(0xE9);                                          // jmp tail
         a.int32(0);
         int traced = a.size();
+        long tracedPath = a.here();
         for (int j : toTraced) a.patchRel32(j, traced);
         d.op(0x4C, 0x8B, 3, SAVE_FLAGS);                        // mov r11, [save_flags]
         flagsFromR11(d);
@@ -208,7 +279,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         plan.relocateAfterAndReturn(a);
         if (a.size() > PAGE) throw new GuardStub.Refused("the stub's code is longer than a page");
         return new BufferStub(a.toArray(), codeAddress, syscallAddress, plan.patchAt(), plan.patch(codeAddress),
-                tracedSyscall, tail, List.copyOf(numbers));
+                tracedSyscall, tail, trapCheck, tracedPath, List.copyOf(numbers));
     }
 
     /**
@@ -242,6 +313,45 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
         load(a, RAX, R8, E_RESULT);
         a.patchRel32(toSkip, a.size());
+    }
+
+    /**
+     * After an open (rax its result, r8 the entry): while no file system is served, the descriptor is marked
+     * when the stub's own fstat of it (let through by the marker) says a regular file or a directory.
+     */
+    private static void markOpened(GuardStub.Asm a, Data d, long marker) throws GuardStub.Refused {
+        List<Integer> skips = new ArrayList<>();
+        a.bytes(0x49, 0x89, 0xFA);                              // mov r10, rdi: the entry's end, kept over the fstat
+        a.bytes(0x48, 0x3D);                                    // cmp rax, MAX_FD
+        a.int32(MAX_FD);
+        jcc(a, 0x83, skips);                                    // jae skip: an error, or too high
+        d.cmpZero(NONE_SERVED);                                 // cmp qword [none_served], 0
+        jcc(a, 0x84, skips);                                    // je skip
+        a.bytes(0x48, 0x89, 0xC7);                              // mov rdi, rax
+        d.op(0x48, 0x8D, RSI, STAT_BUF);                        // lea rsi, [stat_buf]
+        a.bytes(0xB8, 5, 0, 0, 0);                              // mov eax, 5: fstat
+        a.bytes(0x49, 0xB9);                                    // movabs r9, marker
+        a.int64(marker);
+        a.bytes(0x0F, 0x05);                                    // syscall
+        a.bytes(0x48, 0x85, 0xC0);                              // test rax, rax
+        jcc(a, 0x85, skips);                                    // jnz skip
+        d.op(0x00, 0x8B, RAX, STAT_BUF, ST_MODE);               // mov eax, [stat_buf + st_mode]
+        a.bytes(0x25);                                          // and eax, S_IFMT
+        a.int32(0xF000);
+        a.bytes(0x3D);                                          // cmp eax, S_IFREG
+        a.int32(0x8000);
+        int toMark = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // je mark
+        a.int32(0);
+        a.bytes(0x3D);                                          // cmp eax, S_IFDIR
+        a.int32(0x4000);
+        jcc(a, 0x85, skips);                                    // jne skip
+        a.patchRel32(toMark, a.size());
+        load(a, RDI, R8, E_RESULT);                             // mov rdi, [r8+result]
+        d.op0F(0x48, 0xAB, RDI, FD_BITS);                       // bts [fd_bits], rdi
+        for (int j : skips) a.patchRel32(j, a.size());
+        load(a, RAX, R8, E_RESULT);
+        a.bytes(0x4C, 0x89, 0xD7);                              // mov rdi, r10
     }
 
     /** What the kernel wrote at the plan's output argument, when the call succeeded. */
@@ -313,6 +423,11 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             a.ripAbs(rex, opcode, reg, address + 8L * word);
         }
 
+        /** As {@link #op(int, int, int, int)} at byte {@code offset} of the word. */
+        void op(int rex, int opcode, int reg, int word, int offset) throws GuardStub.Refused {
+            a.ripAbs(rex, opcode, reg, address + 8L * word + offset);
+        }
+
         /** A two-byte opcode (0x0F, {@code second}) on a word. */
         void op0F(int rex, int second, int reg, int word) throws GuardStub.Refused {
             a.bytes(rex, 0x0F, second, ((reg & 7) << 3) | 0x05);
@@ -353,6 +468,10 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
 
     public static long cursorAddress(long dataAddress) {
         return dataAddress + 8 * CURSOR;
+    }
+
+    public static long noneServedAddress(long dataAddress) {
+        return dataAddress + 8 * NONE_SERVED;
     }
 
     public static long trapAddress(long dataAddress) {

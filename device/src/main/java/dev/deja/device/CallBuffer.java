@@ -1,0 +1,429 @@
+package dev.deja.device;
+
+import dev.deja.device.ffm.Ptrace;
+import dev.deja.device.ffm.Wait;
+import dev.deja.device.syscall.ArgKind;
+import dev.deja.device.syscall.ArgSpec;
+import dev.deja.device.syscall.Schema;
+import dev.deja.device.syscall.Schemas;
+import dev.deja.device.syscall.TraceeMemory;
+import dev.deja.device.x86.BufferStub;
+import dev.deja.device.x86.GuardStub;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The recording's syscall buffer in one process ({@link BufferStub}): a region mapped near the program's
+ * code, with a page of code per patched {@code syscall} instruction, a data page and the buffer. The
+ * common calls that never wait (a stat, a read of a regular file, getpid...) are then made by the
+ * program in the stubs, with no stop, and kept in the buffer, which deja empties at the process's next
+ * stop of any kind and records call by call, as if each had stopped. On only while the process has one
+ * thread and shares neither memory nor its descriptor table.
+ */
+final class CallBuffer {
+    /** x86_64 syscall numbers (the device is x86_64 only). */
+    private static final int NR_MMAP = 9;
+    private static final int PROT_RWX = 0x7;
+    private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
+    /** Syscall instructions a process patches at most (a page of code each, before the data page). */
+    static final int CODE_PAGES = 32;
+    /** The buffer's usable bytes: past them the next call stops and deja empties it. */
+    static final long BUFFER_BYTES = 1 << 20;
+    /** How far a site may be from the stubs' pages (rel32 reach, with room to spare). */
+    private static final long REACH = 1L << 30;
+    /** Descriptors below this may be marked for the stubs' reads. */
+    static final int MAX_MARKED = BufferStub.MAX_FD;
+    /** DEJA_NO_BUFFER=1: every call stops (for comparisons). */
+    static final boolean ENABLED = System.getenv("DEJA_NO_BUFFER") == null;
+
+    /**
+     * The calls a stub may make and keep: none waits for anyone (a read or a close only on a descriptor deja
+     * marked as a regular file or a directory, see {@link CallEmulator#nonBlocking}; an open only with
+     * O_NONBLOCK or O_DIRECTORY; fcntl only to read flags or set close-on-exec), none changes what deja
+     * tracks of a process in a way it cannot learn from the call afterwards (a close gives back deja's
+     * copies of descriptors when the buffer is read, before any call is performed again).
+     */
+    static final List<String> CALLS = List.of("read", "pread64", "getdents64", "fstat", "lseek", "newfstatat",
+            "statx", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
+            "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "close", "fcntl",
+            "open", "openat", "write", "pwrite64");
+    /**
+     * Calls on a marked descriptor only: a read or a write would block on a pipe, a terminal or a socket, a
+     * close could wait; a write to a descriptor the process did not open itself (its output) always stops.
+     */
+    static final List<String> ON_MARKED = List.of("read", "pread64", "close", "write", "pwrite64");
+    private static final long F_GETFD = 1;
+    private static final long F_SETFD = 2;
+    private static final long F_GETFL = 3;
+    private static final long O_NONBLOCK = 04000;
+    private static final long O_DIRECTORY = 0200000;
+
+    /**
+     * The plans of {@link #CALLS}, from their schemas: a path argument is kept as it was given, an output
+     * argument as the kernel wrote it (a struct's size, or the result's length of a buffer).
+     */
+    static Map<Integer, BufferStub.Plan> plans(Schemas schemas) {
+        Map<Integer, BufferStub.Plan> plans = new HashMap<>();
+        for (String name : CALLS) {
+            int nr = schemas.table().number(name).orElse(-1);
+            Schema s = nr < 0 ? null : schemas.get(nr);
+            if (s == null || s.unknownWrites() || s.argCount() > 5) continue;
+            BufferStub.Plan p = plan(nr, s, ON_MARKED.contains(name), name.equals("close"));
+            if (p == null) continue;
+            if (name.equals("fcntl")) {
+                p = new BufferStub.Plan(nr, -1, -1, 0, -1, false, false, 1, List.of(F_GETFD, F_SETFD, F_GETFL), -1, 0,
+                        false, false);
+            } else if (name.startsWith("open")) {
+                p = new BufferStub.Plan(nr, p.pathArg(), -1, 0, -1, false, false, -1, List.of(), p.pathArg() + 1,
+                        O_NONBLOCK | O_DIRECTORY, true, false);
+            }
+            plans.put(nr, p);
+        }
+        return Map.copyOf(plans);
+    }
+
+    /**
+     * The plan for schema {@code s}, or null when an argument is memory of another kind than a path or an
+     * output (fcntl's argument is memory for a few commands only: its plan takes the others).
+     */
+    static BufferStub.Plan plan(int nr, Schema s, boolean fdChecked, boolean clearsFd) {
+        int path = -1;
+        int out = -1;
+        int fixed = 0;
+        int count = -1;
+        boolean input = false;
+        for (int i = 0; i < s.argCount(); i++) {
+            ArgSpec a = s.arg(i);
+            ArgKind k = a.kind();
+            if (!k.memory() || k == ArgKind.FCNTLARG) continue;
+            switch (k) {
+                case PATH, STR -> {
+                    if (path >= 0) return null;
+                    path = i;
+                }
+                case OBUF, OSTR, DENTS, IBUF -> {
+                    if (out >= 0) return null;
+                    out = i;
+                    count = a.n();
+                    input = k == ArgKind.IBUF;
+                }
+                case OUT -> {
+                    if (out >= 0 || a.size() <= 0 || a.size() > BufferStub.MAX_OUT) return null;
+                    out = i;
+                    fixed = a.size();
+                }
+                default -> {
+                    return null;
+                }
+            }
+        }
+        return new BufferStub.Plan(nr, path, out, fixed, count, fdChecked, clearsFd, -1, List.of(), -1, 0, false, input);
+    }
+
+    /** One patched syscall instruction: its stub and the program's bytes the patch replaced. */
+    private record Site(BufferStub stub, byte[] original) {
+    }
+
+    private final long region;
+    private final long dataAddress;
+    /** Patched sites by the program's syscall instruction. */
+    private final Map<Long, Site> sites;
+    /** Stubs by their code page (a site patched again for another call keeps its old page for a thread inside it). */
+    private final List<BufferStub> pages;
+    /** The calls seen at each syscall instruction of the process, to patch at the next chance. */
+    final Map<Long, TreeSet<Integer>> seen;
+    /** Descriptors marked in the data page. */
+    private final BitSet marked;
+    /** Whether the data page says on. */
+    boolean on;
+    /** Off for good: the process shares its descriptor table, or its code could not be patched. */
+    boolean offForGood;
+    /** Off while a child shares the process's memory (vfork): until the call that made it returns. */
+    boolean sharedWithChild;
+    /** Sites that refused a patch (their function jumps through a register...): not tried again. */
+    private final java.util.Set<Long> refused;
+
+    private CallBuffer(long region, long dataAddress, Map<Long, Site> sites, List<BufferStub> pages,
+                       Map<Long, TreeSet<Integer>> seen, BitSet marked, boolean on, java.util.Set<Long> refused) {
+        this.region = region;
+        this.dataAddress = dataAddress;
+        this.sites = sites;
+        this.pages = pages;
+        this.seen = seen;
+        this.marked = marked;
+        this.on = on;
+        this.refused = refused;
+    }
+
+    /** A process's buffer before any region is mapped: the calls seen are noted. */
+    static CallBuffer unmapped() {
+        return new CallBuffer(0, 0, new HashMap<>(), new ArrayList<>(), new LinkedHashMap<>(), new BitSet(), false,
+                new java.util.HashSet<>());
+    }
+
+    /** The same buffer in a forked child, whose memory is a copy of this process's (the buffer emptied before). */
+    CallBuffer forChild() {
+        Map<Long, TreeSet<Integer>> s = new LinkedHashMap<>();
+        seen.forEach((k, v) -> s.put(k, new TreeSet<>(v)));
+        CallBuffer c = new CallBuffer(region, dataAddress, new HashMap<>(sites), new ArrayList<>(pages), s,
+                (BitSet) marked.clone(), on, new java.util.HashSet<>(refused));
+        c.offForGood = offForGood;
+        c.unpatched = unpatched;
+        c.reported = reported;
+        c.noneServed = noneServed;
+        return c;
+    }
+
+    boolean mapped() {
+        return region != 0;
+    }
+
+    /** Notes call {@code nr} made at the syscall instruction {@code site} (the program's, or a stub's own). */
+    void saw(int nr, long site, Map<Integer, BufferStub.Plan> plans) {
+        if (!plans.containsKey(nr)) return;
+        BufferStub inside = stubAt(site);
+        long at = inside != null ? inside.syscallAddress() : site;
+        if (refused.contains(at)) return;
+        Site s = sites.get(at);
+        if (s != null && s.stub().numbers().contains(nr)) return; // a stub that did not buffer it this time
+        seen.computeIfAbsent(at, k -> new TreeSet<>()).add(nr);
+    }
+
+    /** Whether a call was seen at a syscall instruction whose stub does not buffer it yet. */
+    boolean wantsPatching() {
+        for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
+            Site s = sites.get(e.getKey());
+            if (refused.contains(e.getKey())) continue;
+            if (s == null || !s.stub().numbers().containsAll(e.getValue())) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Maps the region for a process stopped at a call's exit ({@code tid}, its syscall instruction at
+     * {@code site}), through an injected mmap at {@code syscallInsn}: the data page on, empty. Null when no
+     * room is in reach of the program's code, or the mmap fails.
+     */
+    CallBuffer map(Ptrace ptrace, Wait wait, int tid, int pid, long syscallInsn, long site, InThreadGuard.CodeWriter code) {
+        long size = CODE_PAGES * (long) BufferStub.PAGE + BufferStub.PAGE + BUFFER_BYTES + BufferStub.MAX_ENTRY;
+        long at = InThreadGuard.freeSpaceNear(InThreadGuard.maps(pid), site, size);
+        if (at == 0) return null;
+        long got = RemoteSyscall.through(ptrace, wait, tid, syscallInsn, NR_MMAP, at, size, PROT_RWX,
+                MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE, -1, 0);
+        if (got != at) return null;
+        long data = at + CODE_PAGES * (long) BufferStub.PAGE;
+        code.write(data, BufferStub.dataPage(data, BUFFER_BYTES + BufferStub.MAX_ENTRY));
+        CallBuffer b = new CallBuffer(at, data, new HashMap<>(), new ArrayList<>(), seen, new BitSet(), true, refused);
+        b.offForGood = offForGood;
+        return b;
+    }
+
+    /**
+     * Patches the syscall instructions seen with calls their stubs do not buffer yet, while code pages last,
+     * in a process stopped with {@code regs} (its only thread). A thread standing inside bytes patched goes
+     * on from its stub's copy of the instructions after them. Returns how many sites were patched.
+     */
+    int patch(TraceeMemory memory, String maps, Map<Long, AheadAnswers.Function> functions, InThreadGuard.CodeWriter code,
+              Map<Integer, BufferStub.Plan> plans, long marker, Ptrace ptrace, int tid, long[] regs, boolean debug) {
+        int patched = 0;
+        long rip = regs[X86Regs.RIP];
+        for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
+            long at = e.getKey();
+            Site old = sites.get(at);
+            if (refused.contains(at) || old != null && old.stub().numbers().containsAll(e.getValue())) continue;
+            if (pages.size() >= CODE_PAGES) break;
+            String why = null;
+            if (Math.abs(at - region) >= REACH) why = "out of reach of the stubs";
+            AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> AheadAnswers.function(memory, maps, a));
+            if (f != null && f.refused() != null) why = f.refused();
+            BufferStub stub = null;
+            byte[] original = null;
+            if (why == null) {
+                TreeSet<Integer> nrs = new TreeSet<>(e.getValue());
+                if (old != null) nrs.addAll(old.stub().numbers());
+                List<BufferStub.Plan> list = new ArrayList<>();
+                for (int nr : nrs) list.add(plans.get(nr));
+                try {
+                    stub = BufferStub.build(f.text(), f.start(), at, region + pages.size() * (long) BufferStub.PAGE,
+                            dataAddress, list, marker);
+                    int from = (int) (stub.patchAddress() - f.start());
+                    original = Arrays.copyOfRange(f.text(), from, from + stub.patch().length);
+                    byte[] now = new byte[original.length];
+                    boolean same = memory.read(stub.patchAddress(), now, 0, now.length) == now.length
+                            && (Arrays.equals(now, original) || old != null && Arrays.equals(now, old.stub().patch())
+                            && stub.patchAddress() == old.stub().patchAddress());
+                    if (!same) {
+                        functions.remove(at); // other code there since it was read
+                        why = "the code changed";
+                    }
+                } catch (GuardStub.Refused r) {
+                    why = r.getMessage();
+                }
+            }
+            if (why != null) {
+                refused.add(at);
+                if (debug) System.err.println("deja: buffer tid " + tid + " no stub at 0x" + Long.toHexString(at) + ": " + why);
+                continue;
+            }
+            boolean inside = rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length;
+            if (inside && rip != at + 2) continue; // stopped amid those instructions: patched at a later stop
+            code.write(stub.codeAddress(), stub.code());
+            code.write(stub.patchAddress(), stub.patch());
+            pages.add(stub);
+            sites.put(at, new Site(stub, old != null ? old.original() : original));
+            if (inside) {
+                // Back from the call inside bytes now patched: on from the stub's copy of the instructions after it.
+                long[] moved = regs.clone();
+                moved[X86Regs.RIP] = stub.tailAddress();
+                ptrace.setRegs(tid, moved);
+                regs[X86Regs.RIP] = moved[X86Regs.RIP];
+                rip = moved[X86Regs.RIP];
+            }
+            patched++;
+        }
+        return patched;
+    }
+
+    /** Whether {@code address} is a program's syscall instruction a stub's patch replaced. */
+    boolean patchedCallAt(long address) {
+        return sites.containsKey(address) && !unpatched;
+    }
+
+    /** The program's code back at every patched site (its process gets a second thread): off for good. */
+    private boolean unpatched;
+
+    void unpatch(TraceeMemory memory, InThreadGuard.CodeWriter code) {
+        offForGood = true;
+        if (region == 0 || unpatched) return;
+        unpatched = true;
+        turn(false, code);
+        for (Site s : sites.values()) {
+            BufferStub stub = s.stub();
+            byte[] now = new byte[s.original().length];
+            if (memory.read(stub.patchAddress(), now, 0, now.length) == now.length && !Arrays.equals(now, s.original())) {
+                code.write(stub.patchAddress(), s.original());
+            }
+        }
+    }
+
+    /** The stub whose code page holds {@code address}, or null. */
+    BufferStub stubAt(long address) {
+        if (region == 0 || address < region || address >= region + CODE_PAGES * (long) BufferStub.PAGE) return null;
+        int page = (int) ((address - region) / BufferStub.PAGE);
+        return page < pages.size() ? pages.get(page) : null;
+    }
+
+    /** Bytes of the buffer already reported: a thread stopped inside a stub keeps its entries where they are. */
+    private long reported;
+
+    /**
+     * The calls kept since the last time; the thread is stopped, at {@code rip}. The buffer is emptied unless
+     * the thread is inside a stub (a signal's stop): its call's entry is then still being written where the
+     * cursor stands, and the next time reads on from there.
+     */
+    List<BufferStub.Entry> take(TraceeMemory memory, InThreadGuard.CodeWriter code, java.util.function.LongSupplier rip) {
+        if (region == 0) return List.of();
+        byte[] word = new byte[8];
+        long cursorAt = BufferStub.cursorAddress(dataAddress);
+        // Unreadable: the process was killed in its stop (its memory is going); the calls since its last stop go with it.
+        if (memory.read(cursorAt, word, 0, 8) != 8) return List.of();
+        long cursor = ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long start = BufferStub.bufferStart(dataAddress);
+        if (cursor < start || cursor > start + BUFFER_BYTES + BufferStub.MAX_ENTRY || cursor < start + reported) {
+            throw new DeviceException("the call buffer's cursor at 0x" + Long.toHexString(cursorAt) + " is 0x"
+                    + Long.toHexString(cursor) + ", outside its buffer: the program wrote over it");
+        }
+        if (cursor == start + reported) return List.of();
+        byte[] bytes = new byte[(int) (cursor - start - reported)];
+        if (memory.read(start + reported, bytes, 0, bytes.length) != bytes.length) {
+            throw new DeviceException("cannot read the call buffer at 0x" + Long.toHexString(start + reported));
+        }
+        if (stubAt(rip.getAsLong()) == null) {
+            code.write(cursorAt, word(start));
+            reported = 0;
+        } else {
+            reported = cursor - start;
+        }
+        try {
+            return BufferStub.entries(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new DeviceException("the call buffer at 0x" + Long.toHexString(start) + " does not parse: "
+                    + e.getMessage() + " (the program wrote over it)");
+        }
+    }
+
+    /** The data page's on/off word as {@code want}. */
+    void turn(boolean want, InThreadGuard.CodeWriter code) {
+        if (region == 0 || want == on) return;
+        on = want;
+        code.write(BufferStub.enabledAddress(dataAddress), word(want ? 1 : 0));
+    }
+
+    /** Marks descriptor {@code fd}: a read of it may be made in a stub. */
+    void mark(int fd, InThreadGuard.CodeWriter code) {
+        if (region == 0 || fd < 0 || fd >= BufferStub.MAX_FD || marked.get(fd)) return;
+        marked.set(fd);
+        writeFdWord(fd, code);
+    }
+
+    /** Unmarks descriptors {@code from} to {@code to} (a close, a dup2 over one). */
+    void unmark(long from, long to, InThreadGuard.CodeWriter code) {
+        if (region == 0 || from < 0) return;
+        long last = Math.min(to, BufferStub.MAX_FD - 1);
+        for (int fd = marked.nextSetBit((int) Math.min(from, BufferStub.MAX_FD)); fd >= 0 && fd <= last;
+             fd = marked.nextSetBit(fd + 1)) {
+            marked.clear(fd);
+            writeFdWord(fd, code);
+        }
+    }
+
+    /** A stub closed descriptor {@code fd}, its mark cleared in the data page already. */
+    void closedInStub(long fd) {
+        if (fd >= 0 && fd < BufferStub.MAX_FD) marked.clear((int) fd);
+    }
+
+    private void writeFdWord(int fd, InThreadGuard.CodeWriter code) {
+        long bits = 0;
+        int base = fd / 64 * 64;
+        for (int i = 0; i < 64; i++) if (marked.get(base + i)) bits |= 1L << i;
+        code.write(BufferStub.fdWordAddress(dataAddress, fd), word(bits));
+    }
+
+    /** Whether the data page says no file system is served by a process (opens mark their descriptors in the stub). */
+    private Boolean noneServed;
+
+    void noneServed(boolean none, InThreadGuard.CodeWriter code) {
+        if (region == 0 || Boolean.valueOf(none).equals(noneServed)) return;
+        noneServed = none;
+        code.write(BufferStub.noneServedAddress(dataAddress), word(none ? 1 : 0));
+    }
+
+    /** A descriptor an open in a stub returned: marked or not as deja finds it (the stub may have marked it). */
+    void opened(int fd, boolean nonBlocking, InThreadGuard.CodeWriter code) {
+        if (region == 0 || fd < 0 || fd >= BufferStub.MAX_FD) return;
+        marked.set(fd, nonBlocking);
+        writeFdWord(fd, code);
+    }
+
+    /** Sets the trap word: the stub a thread is in ends through its int3. */
+    void trap(boolean set, InThreadGuard.CodeWriter code) {
+        code.write(BufferStub.trapAddress(dataAddress), word(set ? 1 : 0));
+    }
+
+    long region() {
+        return region;
+    }
+
+    private static byte[] word(long v) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+}
