@@ -176,6 +176,7 @@ public final class TraceSession {
      */
     private final Map<Integer, CallBuffer> buffers;
     private final int nrClose = number("close");
+    private final int nrRtSigreturn = number("rt_sigreturn");
     private final int nrCloseRange = number("close_range");
     private final int nrDup2 = number("dup2");
     private final int nrDup3 = number("dup3");
@@ -187,6 +188,8 @@ public final class TraceSession {
     private final Map<Integer, dev.deja.device.x86.BufferStub.Plan> bufferPlans;
     /** The sixth argument the buffer stubs' calls carry, which the recording filter lets through. */
     private final long bufferMarker;
+    /** Processes that run in their parent's memory (a vfork child until it execs): no call buffer. */
+    private final java.util.Set<Integer> sharingParentMemory = new java.util.HashSet<>();
     /** Calls made in a buffer stub, with no stop. */
     private long bufferedCalls;
     /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
@@ -984,6 +987,9 @@ public final class TraceSession {
             } else {
                 deliver = signalStop(task, sig);
                 if (deliver == HELD_SIGNAL) continue; // held back while the thread is stepped (holdsSignalToStep)
+                if (deliver > 0 && buffers != null && buffers.containsKey(task.pid) && ProcFs.catches(task.pid, deliver)) {
+                    task.handlers++; // its handler's frame holds where the thread was: no patch there until it returns
+                }
                 if (policy != null && launched) {
                     Unit u = unit(task);
                     if (u.runner == null) running(u, task); // its handler runs user code
@@ -1284,8 +1290,10 @@ public final class TraceSession {
         // Shares memory with another process now, or runs under a filter of its own (see syscallEntered).
         if (unit(task).threaded || task.everyEntry) b.unpatch(task.memory, code);
         boolean may = !b.offForGood && !b.sharedWithChild;
-        if (may && b.wantsPatching()) {
+        if (may && task.handlers == 0 && b.wantsPatching()) {
             long[] regs = ptrace.getRegsArray(task.tid);
+            // A call the kernel will issue again at its syscall instruction, which a patch may cover: later.
+            if (Errno.restartResult(regs[X86Regs.RAX])) return;
             if (!b.mapped()) {
                 CallBuffer m = b.map(ptrace, wait, task.tid, task.pid, syscallInstruction(task), regs[X86Regs.RIP], code);
                 if (m == null) {
@@ -1309,6 +1317,16 @@ public final class TraceSession {
      */
     private void bufferEntering(Task task, int nr, long[] args) {
         CallBuffer b = buffers.get(task.pid);
+        long flags = 0;
+        if (nr == nrClone || nr == nrClone3 || nr == nrVfork) {
+            flags = nr == nrClone ? args[0] : nr == nrVfork ? CLONE_VM | CLONE_VFORK : 0;
+            byte[] word = new byte[8];
+            if (nr == nrClone3 && args[0] != 0 && task.memory.read(args[0], word, 0, 8) == 8) {
+                flags = ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            }
+            // Its child runs in this memory: no buffer of its own there (see bufferSpawned).
+            task.cloningMemory = (flags & CLONE_VM) != 0 && (flags & CLONE_THREAD) == 0;
+        }
         if (b == null || !b.mapped()) return;
         InThreadGuard.CodeWriter code = (a, x) -> writeCode(task, a, x);
         if (nr == nrClose) {
@@ -1318,11 +1336,6 @@ public final class TraceSession {
         } else if (nr == nrDup2 || nr == nrDup3) {
             b.unmark(args[1], args[1], code);
         } else if (nr == nrClone || nr == nrClone3 || nr == nrVfork) {
-            long flags = nr == nrClone ? args[0] : nr == nrVfork ? CLONE_VM | CLONE_VFORK : 0;
-            byte[] word = new byte[8];
-            if (nr == nrClone3 && args[0] != 0 && task.memory.read(args[0], word, 0, 8) == 8) {
-                flags = ByteBuffer.wrap(word).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            }
             if ((flags & (CLONE_VM | CLONE_FILES | CLONE_THREAD)) == 0) return;
             if ((flags & (CLONE_VM | CLONE_VFORK | CLONE_THREAD | CLONE_FILES)) == (CLONE_VM | CLONE_VFORK)) {
                 // A vfork child runs in this memory until it execs or ends, while the process waits: off till then.
@@ -1347,8 +1360,14 @@ public final class TraceSession {
         }
     }
 
-    /** A forked child has a copy of its parent's memory, stubs and buffer (emptied at the fork's entry) included. */
+    /**
+     * A forked child has a copy of its parent's memory, stubs and buffer (emptied at the fork's entry) included.
+     * A child that runs in its parent's memory (vfork) gets none: a region it mapped and code it patched would
+     * be its parent's once it execs, with nobody reading that buffer.
+     */
     private void bufferSpawned(Task parent, Task child, SpawnEvent.Kind kind) {
+        if (kind == SpawnEvent.Kind.VFORK || parent.cloningMemory) sharingParentMemory.add(child.pid);
+        child.handlers = parent.handlers; // forked in a handler: its frames are the child's too
         CallBuffer b = buffers.get(parent.pid);
         if (b == null || !b.mapped() || b.sharedWithChild || kind == SpawnEvent.Kind.VFORK) return;
         CallBuffer copy = b.forChild();
@@ -2669,7 +2688,7 @@ public final class TraceSession {
             X86Regs.SyscallCall call = X86Regs.syscallCall(regs);
             if (call != null) {
                 if (oneStop) noteSite(task.pid, call.nr(), regs[X86Regs.RIP] - 2);
-                if (buffers != null && bufferPlans.containsKey(call.nr())) {
+                if (buffers != null && bufferPlans.containsKey(call.nr()) && !sharingParentMemory.contains(task.pid)) {
                     buffers.computeIfAbsent(task.pid, k -> CallBuffer.unmapped()).saw(call.nr(), regs[X86Regs.RIP] - 2, bufferPlans);
                 }
                 task.entryRegs = regs;
@@ -2716,6 +2735,7 @@ public final class TraceSession {
             return true;
         }
         if (buffers != null) bufferEntering(task, nr, args);
+        if (nr == nrRtSigreturn && task.handlers > 0) task.handlers--;
         if (emulator != null) {
             emulator.entering(task.pid, nr);
             if (nr == nrSeccomp || nr == nrPrctl && args[0] == PR_SET_SECCOMP) {
@@ -2880,7 +2900,10 @@ public final class TraceSession {
             case Ptrace.EVENT_EXEC -> {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
                 callSites.remove(task.pid);
-                if (buffers != null) buffers.remove(task.pid); // its stubs went with the old memory
+                if (buffers != null) buffers.remove(task.pid);
+            sharingParentMemory.remove(task.pid); // its stubs went with the old memory
+                sharingParentMemory.remove(task.pid); // its own memory now
+                task.handlers = 0;
                 siteFunctions.remove(task.pid);
                 return execed(task);
             }
@@ -3453,6 +3476,14 @@ public final class TraceSession {
         int heldSignal;
         /** Recording: a signal released after its stepping, not to be held again at its delivery. */
         int releasedSignal;
+        /**
+         * Recording: signal handlers the thread is in (deliveries to a handler less rt_sigreturns; a handler left
+         * by longjmp keeps it above 0 for good): their frames hold addresses of the program's code to return to,
+         * so no syscall instruction is patched meanwhile (a frame's rip inside a patch would land amid a jump).
+         */
+        int handlers;
+        /** Recording: the clone it is in makes a child that runs in its memory (not a thread). */
+        boolean cloningMemory;
         /** Recording: a signal or an interrupt held while the thread leaves a buffer stub ({@link #bufferStop}). */
         boolean bufferHeld;
         boolean bufferInterruptHeld;
