@@ -54,6 +54,23 @@ class BufferStubTest {
     /** {@code mov eax, 39; mov r9, 7; syscall; mov rax, r9; ret}: r9 as the program left it, after the call. */
     private static final byte[] GETPID_R9 = bytes("b8 27 00 00 00 49 c7 c1 07 00 00 00 0f 05 4c 89 c8 c3");
 
+    /** {@code mov eax, 257; mov r10, rcx; syscall; ret}: openat(rdi, rsi, rdx, rcx as the mode). */
+    private static final byte[] OPENAT = bytes("b8 01 01 00 00 49 89 ca 0f 05 c3");
+    /** {@code mov eax, 3; syscall; ret}: close(rdi). */
+    private static final byte[] CLOSE_FN = bytes("b8 03 00 00 00 0f 05 c3");
+    /** {@code mov eax, 1; syscall; ret}: write(rdi, rsi, rdx). */
+    private static final byte[] WRITE = bytes("b8 01 00 00 00 0f 05 c3");
+    /** {@code mov eax, 72; syscall; ret}: fcntl(rdi, rsi, rdx). */
+    private static final byte[] FCNTL = bytes("b8 48 00 00 00 0f 05 c3");
+    private static final long O_NONBLOCK = 04000;
+    private static final BufferStub.Plan OPENAT_PLAN = new BufferStub.Plan(257, 1, -1, 0, -1, false, false, -1, List.of(),
+            2, O_NONBLOCK | 0200000, true, false);
+    private static final BufferStub.Plan CLOSE_PLAN = new BufferStub.Plan(3, -1, -1, 0, -1, true, true, -1, List.of(), -1, 0,
+            false, false);
+    private static final BufferStub.Plan WRITE_PLAN = new BufferStub.Plan(1, -1, 1, 0, 2, true, false, -1, List.of(), -1, 0,
+            false, true);
+    private static final BufferStub.Plan FCNTL_PLAN = new BufferStub.Plan(72, -1, -1, 0, -1, false, false, 1,
+            List.of(1L, 2L, 3L), -1, 0, false, false);
     private static final BufferStub.Plan READ_PLAN = new BufferStub.Plan(NR_READ, -1, 1, 0, 2, true);
     private static final BufferStub.Plan GETPID_PLAN = new BufferStub.Plan(NR_GETPID, -1, -1, 0, -1, false);
     private static final BufferStub.Plan STAT_PLAN = new BufferStub.Plan(NR_NEWFSTATAT, 1, 2, 144, -1, false);
@@ -185,6 +202,79 @@ class BufferStubTest {
         setWord(data + 16, word(BufferStub.cursorAddress(data)));
         assertEquals(after, (long) f.invokeExact());
         assertEquals(3, entries().size());
+    }
+
+    /** Builds each function's stub at its own place of the region: function i at region + 0x100 * i, its stub a page of its own. */
+    private MethodHandle[] installAll(List<byte[]> functions, List<BufferStub.Plan> plans, FunctionDescriptor... shapes)
+            throws GuardStub.Refused {
+        MethodHandle[] out = new MethodHandle[functions.size()];
+        for (int i = 0; i < functions.size(); i++) {
+            byte[] f = functions.get(i);
+            long at = region + 0x100L * i;
+            BufferStub s = BufferStub.build(f, at, at + indexOf(f), region + 0x10000 + 0x1000L * i, data,
+                    List.of(plans.get(i)), MARKER);
+            write(at, f);
+            write(s.codeAddress(), s.code());
+            write(s.patchAddress(), s.patch());
+            out[i] = LINKER.downcallHandle(MemorySegment.ofAddress(at), shapes[i]);
+        }
+        return out;
+    }
+
+    private boolean marked(int fd) {
+        return (word(BufferStub.fdWordAddress(data, fd)) & BufferStub.fdBit(fd)) != 0;
+    }
+
+    @Test
+    void anOpenThatCannotWaitIsBufferedAndItsFileMarkedWhileNoFileSystemIsServed() throws Throwable {
+        Path file = dir.resolve("g");
+        Files.writeString(file, "hello, buffer\n");
+        FunctionDescriptor four = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+        FunctionDescriptor one = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+        FunctionDescriptor three = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG);
+        MethodHandle[] f = installAll(List.of(OPENAT, CLOSE_FN, WRITE), List.of(OPENAT_PLAN, CLOSE_PLAN, WRITE_PLAN),
+                four, one, three);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocateFrom(file.toString());
+            long fd = (long) f[0].invokeExact(-100L, name, 0L, 0L);
+            assertTrue(fd > 0);
+            assertEquals(0, entries().size(), "an open that may wait (a FIFO): the traced call");
+            assertEquals(0, (long) f[1].invokeExact(fd));
+            assertEquals(0, entries().size(), "a close of a descriptor not marked: the traced call");
+            fd = (long) f[0].invokeExact(-100L, name, O_NONBLOCK, 0L);
+            assertEquals(1, entries().size());
+            assertTrue(!marked((int) fd), "a file system may be served: deja marks it at the next stop, or not");
+            assertEquals(0, (long) f[1].invokeExact(fd));
+            setWord(BufferStub.noneServedAddress(data), 1);
+            long fd2 = (long) f[0].invokeExact(-100L, name, O_NONBLOCK | 01 /* O_WRONLY */, 0L);
+            assertTrue(marked((int) fd2), "a regular file, none served: marked by the stub's own fstat");
+            MemorySegment text = arena.allocateFrom("written");
+            assertEquals(7L, (long) f[2].invokeExact(fd2, text, 7L));
+            assertEquals(0, (long) f[1].invokeExact(fd2));
+            assertTrue(!marked((int) fd2), "the close takes its mark");
+            List<BufferStub.Entry> e = entries();
+            // the first close was of a descriptor not marked: the traced call
+            assertEquals(List.of(257, 257, 1, 3), e.stream().map(BufferStub.Entry::nr).toList());
+            assertArrayEquals((file + "\0").getBytes(StandardCharsets.UTF_8), e.get(0).blocks().getFirst().data());
+            assertArrayEquals("written".getBytes(StandardCharsets.UTF_8), e.get(2).blocks().getFirst().data(),
+                    "a write keeps the bytes the kernel took");
+            assertEquals(fd2, e.get(1).result());
+        }
+    }
+
+    @Test
+    void fcntlIsBufferedForTheCommandsThatNeitherWaitNorTouchMemory() throws Throwable {
+        MethodHandle fcntl = installAll(List.of(FCNTL), List.of(FCNTL_PLAN), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG))[0];
+        assertTrue((long) fcntl.invokeExact(1L, 3L /* F_GETFL */, 0L) >= 0);
+        assertEquals(1, entries().size());
+        long dup = (long) fcntl.invokeExact(1L, 0L /* F_DUPFD */, 100L);
+        assertTrue(dup >= 100);
+        assertEquals(1, entries().size(), "F_DUPFD makes a descriptor: the traced call");
+        int r = (int) CLOSE.invokeExact((int) dup);
+        assertEquals(0, r);
     }
 
     @Test
