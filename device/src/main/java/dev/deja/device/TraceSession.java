@@ -1205,6 +1205,7 @@ public final class TraceSession {
         int queued = signal ? sig : 0; // blocked: queued again, delivered once the mask is back
         if (exit == dev.deja.device.x86.BufferStub.Exit.TRAP) {
             b.trap(true, (a, x) -> writeCode(task, a, x));
+            clearTrapFlag(task);
             ptrace.resume(task.tid, queued);
         } else {
             ptrace.singleStep(task.tid, queued);
@@ -1216,6 +1217,7 @@ public final class TraceSession {
     private void releaseBufferHold(Task task, CallBuffer b) {
         task.bufferHeld = false;
         b.trap(false, (a, x) -> writeCode(task, a, x));
+        clearTrapFlag(task);
         if (task.bufferHeldMask != null) {
             long mask = task.bufferHeldMask;
             task.bufferHeldMask = null;
@@ -1230,6 +1232,19 @@ public final class TraceSession {
             task.interruptSent = ptrace.interrupt(task.tid);
         }
     }
+
+    /**
+     * The trap flag off in a thread that was single-stepped: a step over a popf leaves it to the program
+     * (the kernel no longer knows it set it), and a signal frame then keeps it, to trap after the handler.
+     */
+    private void clearTrapFlag(Task task) {
+        long[] regs = regsUnlessDying(task.tid);
+        if (regs == null || (regs[X86Regs.EFLAGS] & TRAP_FLAG) == 0) return;
+        regs[X86Regs.EFLAGS] &= ~TRAP_FLAG;
+        ptrace.setRegs(task.tid, regs);
+    }
+
+    private static final long TRAP_FLAG = 0x100;
 
     /** Records the calls {@code task} made in its process's buffer stubs since its last stop. */
     private void flushBuffer(Task task, CallBuffer b) {
@@ -3211,6 +3226,7 @@ public final class TraceSession {
         if (stub == null) return false;
         boolean trap = stub.exitFrom(rip) == dev.deja.device.x86.BufferStub.Exit.TRAP;
         b.trap(trap, (a, x) -> writeCode(task, a, x));
+        if (trap) clearTrapFlag(task);
         if (trap) ptrace.resume(task.tid, 0);
         else ptrace.singleStep(task.tid, 0); // at its traced call, the call's stop comes: the signal after it
         return true;
@@ -3219,7 +3235,10 @@ public final class TraceSession {
     /** The mask a held signal was blocked by is put back: the signal is delivered at the thread's next return to its code. */
     private void releaseHeldSignal(Task task) {
         CallBuffer b = buffers == null ? null : buffers.get(task.pid);
-        if (b != null && b.mapped()) b.trap(false, (a, x) -> writeCode(task, a, x));
+        if (b != null && b.mapped()) {
+            b.trap(false, (a, x) -> writeCode(task, a, x));
+            clearTrapFlag(task); // its steps may have gone through a stub's popfq
+        }
         long mask = task.maskBeforeHeldSignal;
         task.maskBeforeHeldSignal = null;
         task.releasedSignal = task.heldSignal;

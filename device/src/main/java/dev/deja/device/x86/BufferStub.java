@@ -154,6 +154,9 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
         a.bytes(0x9C);                                          // pushfq
         a.bytes(0x41, 0x5B);                                    // pop r11
+        // Without the trap flag: a single step of deja's that went into the stub set it, and the program's
+        // code would trap at every instruction after the popfq that puts these flags back.
+        a.bytes(0x49, 0x0F, 0xBA, 0xF3, 0x08);                  // btr r11, 8
         d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
         d.op(0x4C, 0x89, 3, SAVE_FLAGS);                        // mov [save_flags], r11
         d.op(0x48, 0x8B, RCX, ENABLED);                         // mov rcx, [enabled]
