@@ -2,7 +2,8 @@
  * The program saves a two-part record (a header, then a body) into a file
  * over and over: pwrite of the header, a short sleep (the body takes a moment
  * to make), pwrite of the body, a longer sleep.  A one-shot ITIMER_REAL timer
- * fires SIGALRM after 2 ms; its handler takes a "status snapshot" by reading
+ * fires SIGALRM after 30 ms (past a recording's first saves, whose stops do
+ * more work than the later ones); its handler takes a "status snapshot" by reading
  * the file back.  When the signal lands between the two writes, the snapshot
  * sees a header without its body, a torn record, and the program fails (an
  * empty file, between two saves, is fine): in about half the runs, natively
@@ -42,7 +43,7 @@ int main(void) {
     struct sigaction sa = {.sa_handler = snapshot, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) != 0) { perror("heisen_signal: sigaction"); return 2; }
-    struct itimerval once = {.it_value = {.tv_sec = 0, .tv_usec = 2000}};
+    struct itimerval once = {.it_value = {.tv_sec = 0, .tv_usec = 30000}};
     if (setitimer(ITIMER_REAL, &once, NULL) != 0) { perror("heisen_signal: setitimer"); return 2; }
 
     /* Bounded: the timer fires long before, natively or traced. */
