@@ -178,6 +178,7 @@ final class CallBuffer {
                 (BitSet) marked.clone(), on, new java.util.HashSet<>(refused));
         c.offForGood = offForGood;
         c.unpatched = unpatched;
+        c.pending = pending;
         c.reported = reported;
         c.noneServed = noneServed;
         return c;
@@ -195,11 +196,21 @@ final class CallBuffer {
         if (refused.contains(at)) return;
         Site s = sites.get(at);
         if (s != null && s.stub().numbers().contains(nr)) return; // a stub that did not buffer it this time
-        seen.computeIfAbsent(at, k -> new TreeSet<>()).add(nr);
+        if (seen.computeIfAbsent(at, k -> new TreeSet<>()).add(nr)) pending = true;
     }
 
-    /** Whether a call was seen at a syscall instruction whose stub does not buffer it yet. */
+    /**
+     * Whether a call was seen at a syscall instruction whose stub does not buffer it yet (cheap: a flag the
+     * calls seen set and a patching clears).
+     */
     boolean wantsPatching() {
+        return pending;
+    }
+
+    /** Set when a call is seen where no stub buffers it; cleared once a patching has dealt with every site. */
+    private boolean pending;
+
+    private boolean anySiteWaiting() {
         for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
             Site s = sites.get(e.getKey());
             if (refused.contains(e.getKey())) continue;
@@ -224,6 +235,7 @@ final class CallBuffer {
         code.write(data, BufferStub.dataPage(data, BUFFER_BYTES + BufferStub.MAX_ENTRY));
         CallBuffer b = new CallBuffer(at, data, new HashMap<>(), new ArrayList<>(), seen, new BitSet(), true, refused);
         b.offForGood = offForGood;
+        b.pending = pending;
         return b;
     }
 
@@ -240,7 +252,10 @@ final class CallBuffer {
             long at = e.getKey();
             Site old = sites.get(at);
             if (refused.contains(at) || old != null && old.stub().numbers().containsAll(e.getValue())) continue;
-            if (pages.size() >= CODE_PAGES) break;
+            if (pages.size() >= CODE_PAGES) {
+                refused.add(at); // no page left for it, for good
+                continue;
+            }
             String why = null;
             if (Math.abs(at - region) >= REACH) why = "out of reach of the stubs";
             AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> AheadAnswers.function(memory, maps, a));
@@ -290,6 +305,7 @@ final class CallBuffer {
             }
             patched++;
         }
+        pending = anySiteWaiting();
         return patched;
     }
 
@@ -327,8 +343,8 @@ final class CallBuffer {
 
     /**
      * The calls kept since the last time; the thread is stopped, at {@code rip}. The buffer is emptied unless
-     * the thread is inside a stub (a signal's stop): its call's entry is then still being written where the
-     * cursor stands, and the next time reads on from there.
+     * the thread is writing an entry in a stub (a signal's stop): the entry is then still being written where
+     * the cursor stands, and the next time reads on from there.
      */
     List<BufferStub.Entry> take(TraceeMemory memory, InThreadGuard.CodeWriter code, java.util.function.LongSupplier rip) {
         if (region == 0) return List.of();
@@ -347,7 +363,9 @@ final class CallBuffer {
         if (memory.read(start + reported, bytes, 0, bytes.length) != bytes.length) {
             throw new DeviceException("cannot read the call buffer at 0x" + Long.toHexString(start + reported));
         }
-        if (stubAt(rip.getAsLong()) == null) {
+        long at = rip.getAsLong();
+        BufferStub in = stubAt(at);
+        if (in == null || !in.inEntry(at)) {
             code.write(cursorAt, word(start));
             reported = 0;
         } else {

@@ -1293,6 +1293,13 @@ public final class TraceSession {
         };
     }
 
+    /** Whether {@link #patchBuffer} would patch at this thread's next exit stop. */
+    private boolean patchesAtExit(Task task) {
+        CallBuffer b = buffers.get(task.pid);
+        return b != null && b.wantsPatching() && !b.offForGood && !b.sharedWithChild && task.handlers == 0
+                && !task.everyEntry && !unit(task).threaded;
+    }
+
     /**
      * Recording, at a call's exit stop: the calls seen at syscall instructions not patched yet get their stubs
      * (the region mapped first), while the process may buffer: one thread, no memory or descriptor table
@@ -2789,6 +2796,9 @@ public final class TraceSession {
     private void emulate(Task task) {
         Pending p = task.pending;
         if (emulator == null || task.entryRegs == null || p == null || p.flags != 0 || !emulator.candidate(p.nr)) return;
+        // Sites wait for their stubs, which go in at an exit stop: this call runs in the kernel to give one (a loop
+        // of calls all performed here would never be patched).
+        if (buffers != null && patchesAtExit(task)) return;
         long r = emulator.perform(task.pid, task.tid, p.nr, p.args, p.inputs);
         if (r == CallEmulator.NOT_EMULATED) return;
         try {

@@ -36,10 +36,17 @@ import java.util.List;
  * @param trapCheck      where it reads the trap word: a thread before it leaves through the int3 (or the traced
  *                       call) once the word is set; one past it is stepped out
  * @param tracedPath     where the way to the traced call starts
+ * @param cursorLoad     where it reads the cursor: from there to {@link #trapCheck} an entry is being written at it
  * @param numbers        the calls it buffers
  */
 public record BufferStub(byte[] code, long codeAddress, long syscallAddress, long patchAddress, byte[] patch,
-                         long tracedSyscall, long tailAddress, long trapCheck, long tracedPath, List<Integer> numbers) {
+                         long tracedSyscall, long tailAddress, long trapCheck, long tracedPath, long cursorLoad,
+                         List<Integer> numbers) {
+
+    /** Whether a thread at {@code rip} is writing an entry where the cursor stands (the buffer may not be emptied). */
+    public boolean inEntry(long rip) {
+        return rip >= cursorLoad && rip < trapCheck;
+    }
 
     /** Whether the patch ends with the syscall: the program's code goes on right after it. */
     public boolean tailless() {
@@ -162,6 +169,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         d.op(0x48, 0x8B, RCX, ENABLED);                         // mov rcx, [enabled]
         a.bytes(0x48, 0x85, 0xC9);                              // test rcx, rcx
         jcc(a, 0x84, toTraced);                                 // jz traced
+        long cursorLoad = a.here();
         d.op(0x48, 0x8B, RCX, CURSOR);                          // mov rcx, [cursor]
         d.op(0x48, 0x3B, RCX, LIMIT);                           // cmp rcx, [limit]
         jcc(a, 0x83, toTraced);                                 // jae traced: full
@@ -282,7 +290,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         plan.relocateAfterAndReturn(a);
         if (a.size() > PAGE) throw new GuardStub.Refused("the stub's code is longer than a page");
         return new BufferStub(a.toArray(), codeAddress, syscallAddress, plan.patchAt(), plan.patch(codeAddress),
-                tracedSyscall, tail, trapCheck, tracedPath, List.copyOf(numbers));
+                tracedSyscall, tail, trapCheck, tracedPath, cursorLoad, List.copyOf(numbers));
     }
 
     /**
