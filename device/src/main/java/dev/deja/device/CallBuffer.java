@@ -317,6 +317,14 @@ final class CallBuffer {
     /** The program's code back at every patched site (its process gets a second thread): off for good. */
     private boolean unpatched;
 
+    /**
+     * Whether nothing more can come into the buffer: the code was put back at a stop of the process's only
+     * thread, after the buffer was read at that stop (a thread then stopped in a stub was not writing an entry).
+     */
+    boolean drained() {
+        return unpatched && reported == 0;
+    }
+
     void unpatch(TraceeMemory memory, InThreadGuard.CodeWriter code) {
         offForGood = true;
         if (region == 0 || unpatched) return;

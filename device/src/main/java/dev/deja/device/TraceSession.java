@@ -1148,7 +1148,8 @@ public final class TraceSession {
      */
     private boolean bufferStop(Task task, int sig, int event) {
         CallBuffer b = buffers.get(task.pid);
-        if (b == null || !b.mapped()) return false;
+        // A threaded process's buffer was emptied for good when its code went back: its stops cost nothing more.
+        if (b == null || !b.mapped() || b.drained() && event != Ptrace.EVENT_EXEC) return false;
         if (event == Ptrace.EVENT_EXEC) {
             buffers.remove(task.pid); // the stubs went with the old memory, emptied at the execve's entry
             return false;
