@@ -445,10 +445,6 @@ final class CallBuffer {
         code.write(BufferStub.trapAddress(dataAddress), word(set ? 1 : 0));
     }
 
-    long region() {
-        return region;
-    }
-
     private static byte[] word(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
     }
