@@ -96,14 +96,20 @@ public final class SeccompFilter {
      * left in the return register, with no further stop.
      */
     public static List<Instruction> everyCall(int auditArch) {
+        List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
+        p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
+        return List.copyOf(p);
+    }
+
+    /** Another architecture's call stops, a skipped call (-1) goes through; the rest falls through to what follows. */
+    private static List<Instruction> skippedLetThrough(int auditArch) {
         return List.of(
                 new Instruction(LD_W_ABS, 0, 0, DATA_ARCH),
                 new Instruction(JEQ_K, 1, 0, auditArch),
                 new Instruction(RET_K, 0, 0, RET_TRACE),
                 new Instruction(LD_W_ABS, 0, 0, DATA_NR),
                 new Instruction(JEQ_K, 0, 1, SKIPPED_NR),
-                new Instruction(RET_K, 0, 0, RET_ALLOW),
-                new Instruction(RET_K, 0, 0, RET_TRACE));
+                new Instruction(RET_K, 0, 0, RET_ALLOW));
     }
 
     /**
@@ -114,19 +120,15 @@ public final class SeccompFilter {
      */
     public static List<Instruction> everyCallButMarked(int auditArch, long marker) {
         if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
-        return List.of(
-                new Instruction(LD_W_ABS, 0, 0, DATA_ARCH),
-                new Instruction(JEQ_K, 1, 0, auditArch),
-                new Instruction(RET_K, 0, 0, RET_TRACE),
-                new Instruction(LD_W_ABS, 0, 0, DATA_NR),
-                new Instruction(JEQ_K, 0, 1, SKIPPED_NR),
-                new Instruction(RET_K, 0, 0, RET_ALLOW),
+        List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
+        p.addAll(List.of(
                 new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW),
                 new Instruction(JEQ_K, 0, 3, (int) marker),
                 new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4),
                 new Instruction(JEQ_K, 0, 1, (int) (marker >>> 32)),
                 new Instruction(RET_K, 0, 0, RET_ALLOW),
-                new Instruction(RET_K, 0, 0, RET_TRACE));
+                new Instruction(RET_K, 0, 0, RET_TRACE)));
+        return List.copyOf(p);
     }
 
     /** seccomp_data's args[5], its low half (little-endian). */

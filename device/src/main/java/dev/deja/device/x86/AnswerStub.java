@@ -59,7 +59,6 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
     private static final int LEFT = 9;
     /** The program's stack pointer while the stub uses its own stack, whose top is the data page's end. */
     private static final int SAVE_RSP = 10;
-    private static final int STACK_TOP = PAGE / 8;
     /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
     private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
 
@@ -168,10 +167,10 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         long patchAt = plan.patchAt();
         long returnAddress = syscallAddress + 2;
         GuardStub.Asm a = new GuardStub.Asm(codeAddress);
-        Data d = new Data(a, dataAddress);
+        StubData d = new StubData(a, dataAddress, SAVE_RSP);
         plan.relocateBefore(a);
         List<Integer> toReal = new ArrayList<>();
-        flagsToR11(d);
+        d.flagsToR11();
         d.op(0x48, 0x8B, 1, CURSOR);                         // mov rcx, [cursor]
         d.op(0x48, 0x3B, 1, LIMIT);                          // cmp rcx, [limit]
         a.bytes(0x0F, 0x83);                                    // jae real
@@ -239,13 +238,13 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         d.op(0x48, 0x8B, 7, ARG0);                           // mov rdi, [arg0]
         d.op(0x48, 0x8B, 6, ARG0 + 1);                       // mov rsi, [arg1]
         movRcx(a, returnAddress);
-        flagsFromR11(d);
+        d.flagsFromR11();
         int toAfter = a.size() + 1;
         a.bytes(0xE9);                                          // jmp after
         a.int32(0);
         int real = a.size();
         for (int j : toReal) a.patchRel32(j, real);
-        flagsFromR11(d);
+        d.flagsFromR11();
         long realSyscall = a.here();
         a.bytes(0x0F, 0x05);                                    // syscall: the program's call, made here
         movRcx(a, returnAddress);
@@ -256,13 +255,6 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         byte[] code = a.toArray();
 
         return new AnswerStub(code, codeAddress, syscallAddress, patchAt, plan.patch(codeAddress), realSyscall, after);
-    }
-
-    /** The data page's words, reached rip-relative from the stub's code. */
-    private record Data(GuardStub.Asm a, long address) {
-        void op(int rex, int opcode, int reg, int word) throws GuardStub.Refused {
-            a.ripAbs(rex, opcode, reg, address + 8L * word);
-        }
     }
 
     private static void put(ByteBuffer b, Entry e) {
@@ -293,7 +285,7 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
      * With rax the blocks left and rsi at a block: [left] = rax, rdi = the block's address in the program
      * (its argument's value plus its offset), rcx its length, rsi its bytes.
      */
-    private static void blockAddress(GuardStub.Asm a, Data d) throws GuardStub.Refused {
+    private static void blockAddress(GuardStub.Asm a, StubData d) throws GuardStub.Refused {
         d.op(0x48, 0x89, 0, LEFT);                           // mov [left], rax
         a.bytes(0x48, 0x8B, 0x06);                              // mov rax, [rsi]        (argument * 8)
         d.op(0x48, 0x8D, 7, ARG0);                           // lea rdi, [arg0]
@@ -304,7 +296,7 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
     }
 
     /** After a block's string instruction (rsi past its bytes): rsi to the next block, rax = blocks left. */
-    private static void nextBlock(GuardStub.Asm a, Data d) throws GuardStub.Refused {
+    private static void nextBlock(GuardStub.Asm a, StubData d) throws GuardStub.Refused {
         a.bytes(0x48, 0x83, 0xC6, 0x07);                        // add rsi, 7
         a.bytes(0x48, 0x83, 0xE6, 0xF8);                        // and rsi, -8
         d.op(0x48, 0x8B, 0, LEFT);                           // mov rax, [left]
@@ -323,21 +315,5 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.int64(value);
     }
 
-    /** r11 = the flags, as the syscall instruction leaves it: pushfq/pop on the stub's own stack. */
-    private static void flagsToR11(Data d) throws GuardStub.Refused {
-        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
-        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
-        d.a().bytes(0x9C);                                      // pushfq
-        d.a().bytes(0x41, 0x5B);                                // pop r11
-        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
-    }
 
-    /** The flags back from r11 (r11 keeps them, as after a syscall), on the stub's own stack. */
-    private static void flagsFromR11(Data d) throws GuardStub.Refused {
-        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
-        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
-        d.a().bytes(0x41, 0x53);                                // push r11
-        d.a().bytes(0x9D);                                      // popfq
-        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
-    }
 }

@@ -89,7 +89,6 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
     /** The descriptors a read may be buffered on, one bit each, from word 8. */
     static final int FD_BITS = 8;
     public static final int MAX_FD = 1024;
-    private static final int STACK_TOP = PAGE / 8;
     /** The largest output one buffered call may write: larger reads stop. */
     public static final int MAX_OUT = 256 << 10;
     /** The most one entry takes: header, a path of PATH_MAX with its block header, an output. */
@@ -153,18 +152,14 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         if (plans.isEmpty()) throw new IllegalArgumentException("no call to buffer");
         SyscallPatch plan = SyscallPatch.plan(function, functionAddress, syscallAddress, true);
         GuardStub.Asm a = new GuardStub.Asm(codeAddress);
-        Data d = new Data(a, dataAddress);
+        StubData d = new StubData(a, dataAddress, SAVE_RSP);
         plan.relocateBefore(a);
         List<Integer> toTraced = new ArrayList<>();
         // The flags into r11 (as the syscall instruction leaves them), kept for after the call.
-        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
-        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
-        a.bytes(0x9C);                                          // pushfq
-        a.bytes(0x41, 0x5B);                                    // pop r11
+        d.flagsToR11();
         // Without the trap flag: a single step of deja's that went into the stub set it, and the program's
         // code would trap at every instruction after the popfq that puts these flags back.
         a.bytes(0x49, 0x0F, 0xBA, 0xF3, 0x08);                  // btr r11, 8
-        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
         d.op(0x4C, 0x89, 3, SAVE_FLAGS);                        // mov [save_flags], r11
         d.op(0x48, 0x8B, RCX, ENABLED);                         // mov rcx, [enabled]
         a.bytes(0x48, 0x85, 0xC9);                              // test rcx, rcx
@@ -265,12 +260,12 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         int toTrap = a.size() + 2;
         a.bytes(0x0F, 0x85);                                    // jne trap exit
         a.int32(0);
-        flagsFromR11(d);
+        d.flagsFromR11();
         int toTail = a.size() + 1;
         a.bytes(0xE9);                                          // jmp tail
         a.int32(0);
         a.patchRel32(toTrap, a.size());
-        flagsFromR11(d);
+        d.flagsFromR11();
         a.bytes(0xCC);                                          // int3: deja takes the thread out from here
         int toTail2 = a.size() + 1;
         a.bytes(0xE9);                                          // jmp tail
@@ -279,7 +274,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         long tracedPath = a.here();
         for (int j : toTraced) a.patchRel32(j, traced);
         d.op(0x4C, 0x8B, 3, SAVE_FLAGS);                        // mov r11, [save_flags]
-        flagsFromR11(d);
+        d.flagsFromR11();
         long tracedSyscall = a.here();
         a.bytes(0x0F, 0x05);                                    // syscall: the program's call, stopped as ever
         a.bytes(0x48, 0xB9);                                    // movabs rcx, the address after the program's syscall
@@ -330,7 +325,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
      * After an open (rax its result, r8 the entry): while no file system is served, the descriptor is marked
      * when the stub's own fstat of it (let through by the marker) says a regular file or a directory.
      */
-    private static void markOpened(GuardStub.Asm a, Data d, long marker) throws GuardStub.Refused {
+    private static void markOpened(GuardStub.Asm a, StubData d, long marker) throws GuardStub.Refused {
         List<Integer> skips = new ArrayList<>();
         a.bytes(0x49, 0x89, 0xFA);                              // mov r10, rdi: the entry's end, kept over the fstat
         a.bytes(0x48, 0x3D);                                    // cmp rax, MAX_FD
@@ -428,39 +423,6 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.int32(0);
     }
 
-    /** The data page's words, reached rip-relative from the stub's code. */
-    private record Data(GuardStub.Asm a, long address) {
-        void op(int rex, int opcode, int reg, int word) throws GuardStub.Refused {
-            a.ripAbs(rex, opcode, reg, address + 8L * word);
-        }
-
-        /** As {@link #op(int, int, int, int)} at byte {@code offset} of the word. */
-        void op(int rex, int opcode, int reg, int word, int offset) throws GuardStub.Refused {
-            a.ripAbs(rex, opcode, reg, address + 8L * word + offset);
-        }
-
-        /** A two-byte opcode (0x0F, {@code second}) on a word. */
-        void op0F(int rex, int second, int reg, int word) throws GuardStub.Refused {
-            a.bytes(rex, 0x0F, second, ((reg & 7) << 3) | 0x05);
-            a.int32(GuardStub.rel32(a.here() + 4, address + 8L * word));
-        }
-
-        /** {@code cmp qword [word], 0}: the displacement counts from after the immediate. */
-        void cmpZero(int word) throws GuardStub.Refused {
-            a.bytes(0x48, 0x83, 0x3D);
-            a.int32(GuardStub.rel32(a.here() + 4 + 1, address + 8L * word));
-            a.bytes(0x00);
-        }
-    }
-
-    /** The flags back from r11, on the stub's own stack. */
-    private static void flagsFromR11(Data d) throws GuardStub.Refused {
-        d.op(0x48, 0x89, 4, SAVE_RSP);                          // mov [save_rsp], rsp
-        d.op(0x48, 0x8D, 4, STACK_TOP);                         // lea rsp, [stack_top]
-        d.a().bytes(0x41, 0x53);                                // push r11
-        d.a().bytes(0x9D);                                      // popfq
-        d.op(0x48, 0x8B, 4, SAVE_RSP);                          // mov rsp, [save_rsp]
-    }
 
     // ---- the data page and the buffer, as deja reads and writes them ----------------------------------
 
