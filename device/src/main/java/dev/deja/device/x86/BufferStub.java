@@ -91,10 +91,19 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
     public static final int MAX_FD = 1024;
     /** The largest output one buffered call may write: larger reads stop. */
     public static final int MAX_OUT = 256 << 10;
-    /** The most one entry takes: header, a path of PATH_MAX with its block header, an output. */
-    public static final int MAX_ENTRY = HEADER + 24 + 4096 + 8 + 24 + MAX_OUT + 8;
+    /** The largest input struct a buffered call may keep (a sigaction, an rlimit). */
+    public static final int MAX_IN = 256;
+    /** The most one entry takes: header, a path of PATH_MAX, an input struct and an output, each with its block header. */
+    public static final int MAX_ENTRY = HEADER + 24 + 4096 + 8 + 24 + MAX_IN + 24 + MAX_OUT + 8;
     static final int PATH_MAX = 4096;
     private static final long EFAULT = -14;
+    private static final int NR_NEWFSTATAT = 262;
+    private static final int AT_FDCWD = -100;
+    private static final int O_NOFOLLOW = 0400000;
+    private static final int O_CREAT = 0100;
+    private static final long ENOENT = -2;
+    /** O_NOFOLLOW shifted right this far is AT_SYMLINK_NOFOLLOW. */
+    private static final int NOFOLLOW_SHIFT = 9;
 
     /**
      * What the stub keeps of call {@code nr}: the argument holding a path ({@code -1}: none), the argument
@@ -104,16 +113,28 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
      * {@code clearsFd}: the mark goes with the call (a close); {@code valueArg}: buffered only when that
      * argument is one of {@code values} (fcntl's commands that neither wait nor touch memory);
      * {@code flagArg}: only when that argument has one of the bits of {@code anyFlags} (an open that cannot
-     * wait: O_NONBLOCK or O_DIRECTORY); {@code marksFd}: the descriptor it returns is marked when it is a
-     * regular file or a directory and the data page says no file system is served by a process (an open);
+     * wait: O_NONBLOCK or O_DIRECTORY), or, with {@code marksFd}, when a stat of the path first (the stub's
+     * own, following a symlink unless O_NOFOLLOW is among the flags) finds a regular file or a directory, or
+     * nothing (ENOENT) for an open without O_CREAT, while the data page says no file system is served by a
+     * process; {@code marksFd}: the descriptor it
+     * returns is marked when it is a regular file or a directory and no file system is served (an open);
      * {@code outIsInput}: the bytes at the output argument are the call's input, as the kernel read them (a
-     * write's data: the result's length of them).
+     * write's data: the result's length of them); {@code inArg}: a struct of {@code inFixed} bytes the call
+     * reads (a sigaction, an rlimit), kept unless the call failed with EFAULT (the kernel reads it before it
+     * writes the output, which must then be elsewhere: a call whose two pointers are equal stops).
      */
     public record Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked, boolean clearsFd,
-                       int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput) {
+                       int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput,
+                       int inArg, int inFixed) {
         public Plan {
-            if (pathArg > 4 || outArg > 4 || countArg > 4 || valueArg > 4 || flagArg > 4) {
+            if (pathArg > 4 || outArg > 4 || countArg > 4 || valueArg > 4 || flagArg > 4 || inArg > 4) {
                 throw new IllegalArgumentException("the sixth argument carries the marker");
+            }
+            if (inArg >= 0 && (inFixed <= 0 || inFixed > MAX_IN || pathArg >= 0 || outIsInput)) {
+                throw new IllegalArgumentException("an input struct of " + inFixed + " bytes, or beside another input");
+            }
+            if (marksFd && (flagArg < 0 || pathArg < 0 || pathArg > 1 || flagArg != pathArg + 1)) {
+                throw new IllegalArgumentException("an open's path and flags are arguments 0 and 1, or 1 and 2");
             }
             if (outArg >= 0 && outFixed <= 0 && countArg < 0) throw new IllegalArgumentException("an output with no size");
             if (outFixed > MAX_OUT) throw new IllegalArgumentException("an output larger than " + MAX_OUT);
@@ -121,6 +142,13 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             if (anyFlags != (int) anyFlags || anyFlags < 0) throw new IllegalArgumentException("flags beyond 31 bits");
             values = List.copyOf(values);
             for (long v : values) if (v != (int) v) throw new IllegalArgumentException("a value beyond 32 bits: " + v);
+        }
+
+        /** A plan with no input struct. */
+        public Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked, boolean clearsFd,
+                    int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput) {
+            this(nr, pathArg, outArg, outFixed, countArg, fdChecked, clearsFd, valueArg, values, flagArg, anyFlags,
+                    marksFd, outIsInput, -1, 0);
         }
 
         /** A plan with no condition on values or flags. */
@@ -203,7 +231,24 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
                 int reg = ARG_REGS[p.flagArg()];
                 a.bytes(reg >= 8 ? 0x49 : 0x48, 0xF7, 0xC0 | (reg & 7)); // test reg, flags
                 a.int32((int) p.anyFlags());
-                jcc(a, 0x84, toTraced);                         // jz traced
+                if (!p.marksFd()) {
+                    jcc(a, 0x84, toTraced);                     // jz traced
+                } else {
+                    int toOpen = a.size() + 2;
+                    a.bytes(0x0F, 0x85);                        // jnz open: it cannot wait
+                    a.int32(0);
+                    statBeforeOpen(a, d, p, marker, toTraced);
+                    a.patchRel32(toOpen, a.size());
+                }
+            }
+            if (p.inArg() >= 0 && p.outArg() >= 0) {
+                int in = ARG_REGS[p.inArg()];
+                int out = ARG_REGS[p.outArg()];
+                a.bytes(in >= 8 ? 0x4D : 0x49, 0x89, 0xC0 | ((in & 7) << 3) | 3); // mov r11, in
+                a.bytes(0x4D, 0x85, 0xDB);                      // test r11, r11
+                a.bytes(0x74, 0x09);                            // jz past the cmp and the je
+                a.bytes(out >= 8 ? 0x4D : 0x49, 0x39, 0xC0 | ((out & 7) << 3) | 3); // cmp r11, out
+                jcc(a, 0x84, toTraced);                         // je traced: the output would overwrite the input
             }
             if (p.outArg() >= 0 && p.outFixed() == 0) {
                 int count = ARG_REGS[p.countArg()];
@@ -237,6 +282,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             a.bytes(0x49, 0xC7, 0x40, E_BLOCKS, 0, 0, 0, 0);    // mov qword [r8+blocks], 0
             a.bytes(0x49, 0x8D, 0x78, HEADER);                  // lea rdi, [r8+HEADER]
             if (p.pathArg() >= 0) path(a, p.pathArg());
+            if (p.inArg() >= 0) input(a, p);
             if (p.outArg() >= 0) output(a, p);
             if (p.marksFd()) markOpened(a, d, marker);
             a.bytes(0xE9);                                      // jmp commit
@@ -358,6 +404,90 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         for (int j : skips) a.patchRel32(j, a.size());
         load(a, RAX, R8, E_RESULT);
         a.bytes(0x4C, 0x89, 0xD7);                              // mov rdi, r10
+    }
+
+    /**
+     * An open whose flags say it may wait (rcx the cursor, rax the call, the arguments as the program gave
+     * them): the stub's own stat of its path, let through by the marker, must find a regular file or a
+     * directory, or nothing at all when the open creates nothing (a header searched along an include path),
+     * while no file system is served by a process (such an open never waits: only a FIFO, a device or a
+     * served file does), else the traced call. The registers are as they came either way.
+     */
+    private static void statBeforeOpen(GuardStub.Asm a, StubData d, Plan p, long marker, List<Integer> toTraced)
+            throws GuardStub.Refused {
+        d.cmpZero(NONE_SERVED);                                 // cmp qword [none_served], 0
+        jcc(a, 0x84, toTraced);                                 // je traced
+        for (int i = 0; i < 6; i++) store(a, RCX, E_ARGS + 8 * i, ARG_REGS[i]); // kept in the entry meanwhile
+        int flags = ARG_REGS[p.flagArg()];
+        a.bytes(flags >= 8 ? 0x4D : 0x49, 0x89, 0xC0 | ((flags & 7) << 3) | 2); // mov r10, flags
+        a.bytes(0x49, 0x81, 0xE2);                              // and r10, O_NOFOLLOW
+        a.int32(O_NOFOLLOW);
+        a.bytes(0x49, 0xC1, 0xEA, NOFOLLOW_SHIFT);              // shr r10, 9: AT_SYMLINK_NOFOLLOW or 0
+        if (p.pathArg() == 0) {
+            a.bytes(0x48, 0x89, 0xFE);                          // mov rsi, rdi: open's path
+            a.bytes(0x48, 0xC7, 0xC7);                          // mov rdi, AT_FDCWD
+            a.int32(AT_FDCWD);
+        }
+        d.op(0x48, 0x8D, RDX, STAT_BUF);                        // lea rdx, [stat_buf]
+        a.bytes(0xB8);                                          // mov eax, newfstatat
+        a.int32(NR_NEWFSTATAT);
+        a.bytes(0x49, 0xB9);                                    // movabs r9, marker
+        a.int64(marker);
+        a.bytes(0x0F, 0x05);                                    // syscall
+        a.bytes(0x49, 0x89, 0xC3);                              // mov r11, rax: the stat's result
+        d.op(0x48, 0x8B, RCX, CURSOR);                          // mov rcx, [cursor]
+        for (int i = 0; i < 6; i++) load(a, ARG_REGS[i], RCX, E_ARGS + 8 * i);
+        a.bytes(0xB8);                                          // mov eax, the open
+        a.int32(p.nr());
+        List<Integer> toOpen = new ArrayList<>();
+        a.bytes(0x4D, 0x85, 0xDB);                              // test r11, r11
+        int toFound = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // je found
+        a.int32(0);
+        a.bytes(0x49, 0x83, 0xFB, (int) ENOENT & 0xFF);         // cmp r11, -ENOENT
+        jcc(a, 0x85, toTraced);                                 // jne traced: another error
+        int flags2 = ARG_REGS[p.flagArg()];
+        a.bytes(flags2 >= 8 ? 0x49 : 0x48, 0xF7, 0xC0 | (flags2 & 7)); // test flags, O_CREAT
+        a.int32(O_CREAT);
+        jcc(a, 0x85, toTraced);                                 // jnz traced: it would make the file
+        a.bytes(0xE9);                                          // jmp open: nothing there, the open fails the same
+        toOpen.add(a.size());
+        a.int32(0);
+        a.patchRel32(toFound, a.size());
+        d.op(0x44, 0x8B, 3, STAT_BUF, ST_MODE);                 // found: mov r11d, [stat_buf + st_mode]
+        a.bytes(0x41, 0x81, 0xE3);                              // and r11d, S_IFMT
+        a.int32(0xF000);
+        a.bytes(0x41, 0x81, 0xFB);                              // cmp r11d, S_IFREG
+        a.int32(0x8000);
+        jcc(a, 0x84, toOpen);                                   // je open
+        a.bytes(0x41, 0x81, 0xFB);                              // cmp r11d, S_IFDIR
+        a.int32(0x4000);
+        jcc(a, 0x85, toTraced);                                 // jne traced
+        for (int j : toOpen) a.patchRel32(j, a.size());
+    }
+
+    /** The struct the call read at the plan's input argument, unless it failed with EFAULT or the pointer is null. */
+    private static void input(GuardStub.Asm a, Plan p) {
+        a.bytes(0x48, 0x83, 0xF8, (int) EFAULT & 0xFF);         // cmp rax, -EFAULT
+        int toSkip = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // je skip
+        a.int32(0);
+        load(a, RSI, R8, E_ARGS + 8 * p.inArg());               // mov rsi, [r8+arg]
+        a.bytes(0x48, 0x85, 0xF6);                              // test rsi, rsi
+        int toSkip2 = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // jz skip
+        a.int32(0);
+        a.bytes(0xB9);                                          // mov ecx, size
+        a.int32(p.inFixed());
+        block(a, p.inArg(), RCX);
+        a.bytes(0x48, 0x83, 0xC7, 24);                          // add rdi, 24
+        a.bytes(0xFC);                                          // cld (the flags go back from r11)
+        a.bytes(0xF3, 0xA4);                                    // rep movsb
+        a.bytes(0x48, 0x83, 0xC7, 0x07);                        // add rdi, 7
+        alignRdi(a);
+        a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
+        a.patchRel32(toSkip, a.size());
+        a.patchRel32(toSkip2, a.size());
     }
 
     /** What the kernel wrote at the plan's output argument, when the call succeeded. */
@@ -486,12 +616,12 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             if (buffer.length - at < HEADER) throw new IllegalArgumentException("a cut entry at byte " + at);
             long length = b.getLong(at + E_LENGTH);
             long blocks = b.getLong(at + E_BLOCKS);
-            if (length < HEADER || length > buffer.length - at || (length & 7) != 0 || blocks < 0 || blocks > 2) {
+            if (length < HEADER || length > buffer.length - at || (length & 7) != 0 || blocks < 0 || blocks > 3) {
                 throw new IllegalArgumentException("entry at byte " + at + " has length " + length + " and " + blocks + " blocks");
             }
             long[] args = new long[6];
             for (int i = 0; i < 6; i++) args[i] = b.getLong(at + E_ARGS + 8 * i);
-            List<Block> list = new ArrayList<>(2);
+            List<Block> list = new ArrayList<>(3);
             int p = at + HEADER;
             for (int k = 0; k < blocks; k++) {
                 long arg = b.getLong(p) / 8;

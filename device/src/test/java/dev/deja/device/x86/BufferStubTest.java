@@ -56,6 +56,10 @@ class BufferStubTest {
 
     /** {@code mov eax, 257; mov r10, rcx; syscall; ret}: openat(rdi, rsi, rdx, rcx as the mode). */
     private static final byte[] OPENAT = bytes("b8 01 01 00 00 49 89 ca 0f 05 c3");
+    /** {@code mov eax, 2; syscall; ret}: open(rdi, rsi, rdx). */
+    private static final byte[] OPEN_FN = bytes("b8 02 00 00 00 0f 05 c3");
+    /** {@code mov eax, 13; mov r10, rcx; syscall; ret}: rt_sigaction(rdi, rsi, rdx, rcx as the sigset size). */
+    private static final byte[] SIGACTION = bytes("b8 0d 00 00 00 49 89 ca 0f 05 c3");
     /** {@code mov eax, 3; syscall; ret}: close(rdi). */
     private static final byte[] CLOSE_FN = bytes("b8 03 00 00 00 0f 05 c3");
     /** {@code mov eax, 1; syscall; ret}: write(rdi, rsi, rdx). */
@@ -65,6 +69,10 @@ class BufferStubTest {
     private static final long O_NONBLOCK = 04000;
     private static final BufferStub.Plan OPENAT_PLAN = new BufferStub.Plan(257, 1, -1, 0, -1, false, false, -1, List.of(),
             2, O_NONBLOCK | 0200000, true, false);
+    private static final BufferStub.Plan OPEN_PLAN = new BufferStub.Plan(2, 0, -1, 0, -1, false, false, -1, List.of(),
+            1, O_NONBLOCK | 0200000, true, false);
+    private static final BufferStub.Plan SIGACTION_PLAN = new BufferStub.Plan(13, -1, 2, 32, -1, false, false, 3, List.of(8L),
+            -1, 0, false, false, 1, 32);
     private static final BufferStub.Plan CLOSE_PLAN = new BufferStub.Plan(3, -1, -1, 0, -1, true, true, -1, List.of(), -1, 0,
             false, false);
     private static final BufferStub.Plan WRITE_PLAN = new BufferStub.Plan(1, -1, 1, 0, 2, true, false, -1, List.of(), -1, 0,
@@ -262,6 +270,81 @@ class BufferStubTest {
                     "a write keeps the bytes the kernel took");
             assertEquals(fd2, e.get(1).result());
         }
+    }
+
+    @Test
+    void anOpenThatMayWaitIsBufferedWhenTheStubsStatFindsAFileOrADirectory() throws Throwable {
+        Path file = dir.resolve("h");
+        Files.writeString(file, "plain\n");
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        Path link = dir.resolve("link");
+        Files.createSymbolicLink(link, file);
+        FunctionDescriptor four = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+        FunctionDescriptor openDesc = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG);
+        MethodHandle[] f = installAll(List.of(OPENAT, OPEN_FN), List.of(OPENAT_PLAN, OPEN_PLAN), four, openDesc);
+        setWord(BufferStub.noneServedAddress(data), 1);
+        try (Arena arena = Arena.ofConfined()) {
+            long fd = (long) f[0].invokeExact(-100L, arena.allocateFrom(file.toString()), 0L, 0L);
+            assertTrue(fd > 0 && marked((int) fd), "a regular file: buffered, and marked");
+            close(fd);
+            fd = (long) f[1].invokeExact(arena.allocateFrom(dir.toString()), 0L, 0L);
+            assertTrue(fd > 0 && marked((int) fd), "open(2) of a directory: its path is argument 0");
+            close(fd);
+            assertEquals(2, entries().size());
+            fd = (long) f[0].invokeExact(-100L, arena.allocateFrom(fifo.toString()), 02L /* O_RDWR: no wait here */, 0L);
+            assertTrue(fd > 0, "the traced call, with the program's registers: " + fd);
+            close(fd);
+            long created = (long) f[0].invokeExact(-100L, arena.allocateFrom(dir.resolve("new").toString()),
+                    0101L /* O_CREAT|O_WRONLY */, 0600L);
+            assertTrue(created > 0 && Files.exists(dir.resolve("new")), "no such file yet: the traced call creates it");
+            close(created);
+            long loop = (long) f[0].invokeExact(-100L, arena.allocateFrom(link.toString()), 0400000L /* O_NOFOLLOW */, 0L);
+            assertEquals(-40L, loop, "a symlink under O_NOFOLLOW: the traced call, ELOOP");
+            assertEquals(2, entries().size(), "a FIFO, a file to create and a symlink not followed are not buffered");
+            fd = (long) f[0].invokeExact(-100L, arena.allocateFrom(link.toString()), 0L, 0L);
+            assertTrue(fd > 0, "a symlink followed to a file: buffered");
+            close(fd);
+            assertEquals(-2L, (long) f[1].invokeExact(arena.allocateFrom(dir.resolve("missing").toString()), 0L, 0L),
+                    "nothing there and nothing to create: buffered, ENOENT");
+            List<BufferStub.Entry> e = entries();
+            assertEquals(List.of(257, 2, 257, 2), e.stream().map(BufferStub.Entry::nr).toList());
+            assertArrayEquals((link + "\0").getBytes(StandardCharsets.UTF_8), e.get(2).blocks().getFirst().data());
+            assertEquals(-2L, e.get(3).result());
+            setWord(BufferStub.noneServedAddress(data), 0);
+            fd = (long) f[0].invokeExact(-100L, arena.allocateFrom(file.toString()), 0L, 0L);
+            close(fd);
+            assertEquals(4, entries().size(), "a file system may be served: an open that may wait is traced");
+        }
+    }
+
+    @Test
+    void rtSigactionKeepsTheActionItWasGivenAndTheOneItGaveBack() throws Throwable {
+        MethodHandle f = installAll(List.of(SIGACTION), List.of(SIGACTION_PLAN), FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG))[0];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment old = arena.allocate(32);
+            MemorySegment again = arena.allocate(32);
+            long sigusr2 = 12;
+            assertEquals(0L, (long) f.invokeExact(sigusr2, 0L, old.address(), 8L));
+            again.copyFrom(old);
+            assertEquals(0L, (long) f.invokeExact(sigusr2, again.address(), old.address(), 8L), "the same action again");
+            assertEquals(0L, (long) f.invokeExact(sigusr2, again.address(), again.address(), 8L));
+            assertEquals(-22L, (long) f.invokeExact(sigusr2, again.address(), old.address(), 16L));
+            List<BufferStub.Entry> e = entries();
+            assertEquals(2, e.size(), "one pointer for both, or another sigset size: the traced call");
+            assertEquals(List.of(2), e.get(0).blocks().stream().map(BufferStub.Block::arg).toList(), "no action given");
+            assertEquals(List.of(1, 2), e.get(1).blocks().stream().map(BufferStub.Block::arg).toList());
+            assertArrayEquals(old.toArray(ValueLayout.JAVA_BYTE), e.get(1).blocks().get(0).data());
+            assertArrayEquals(old.toArray(ValueLayout.JAVA_BYTE), e.get(1).blocks().get(1).data());
+        }
+    }
+
+    private static void close(long fd) throws Throwable {
+        int r = (int) CLOSE.invokeExact((int) fd);
+        assertEquals(0, r);
     }
 
     @Test
