@@ -107,6 +107,68 @@ class CallBufferIT {
         assertEquals(nat.stdout(), replay.stdout());
     }
 
+    @Test
+    void opensSignalActionsAndLimitsInProcessesAndTheirSpawnedChildrenAreRecordedAsIfEachHadStopped() throws Exception {
+        Path scratch = Files.createDirectories(home.resolve("scratch"));
+        String sample = Samples.path("spawn_calls");
+        Path rec = home.resolve("spawn-buffered");
+        Runs.Result buffered = Runs.deja(home, "record", "-q", "--stats", "-o", rec.toString(), "--", sample,
+                scratch.toString(), "100");
+        assertEquals(0, buffered.status(), buffered.stderr());
+        assertTrue(buffered.stdout().startsWith("100 rounds: "), buffered.stdout());
+        Path recStops = home.resolve("spawn-stops");
+        Runs.Result stopped = Runs.run(home, List.of("env", "DEJA_NO_BUFFER=1", Runs.launcher().toString(), "record",
+                "-q", "--stats", "-o", recStops.toString(), "--", sample, scratch.toString(), "100"));
+        assertEquals(0, stopped.status(), stopped.stderr());
+        assertEquals(stopped.stdout(), buffered.stdout());
+        Matcher m = STATS.matcher(buffered.stderr());
+        Matcher n = STATS.matcher(stopped.stderr());
+        assertTrue(m.find() && n.find(), buffered.stderr() + stopped.stderr());
+        // posix_spawn's 10 children reset 64 signals' actions each, in their parent's buffer
+        assertTrue(Long.parseLong(m.group(4)) > 1500, buffered.stderr());
+        assertTrue(Long.parseLong(m.group(2)) * 3 < Long.parseLong(n.group(2)), buffered.stderr() + stopped.stderr());
+
+        List<String> a = byProcess(rec);
+        List<String> b = byProcess(recStops);
+        assertTrue(a.stream().filter(c -> c.startsWith("rt_sigaction")).count() > 1300, "calls compared: " + a.size());
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            assertEquals(b.get(i), a.get(i), "call " + i + " of " + a.size());
+        }
+        assertEquals(b.size(), a.size());
+
+        Runs.Result replay = Runs.deja(home, "replay", rec.toString());
+        assertEquals(0, replay.status(), replay.stderr());
+        assertEquals(buffered.stdout(), replay.stdout());
+    }
+
+    /**
+     * The calls of spawn_calls and its children, process after process (each in order; the processes in
+     * the order they first appear): name, arguments but pointers, inputs, result, outputs.
+     */
+    private static List<String> byProcess(Path rec) throws Exception {
+        SyscallTable table = SyscallTable.of(Arch.X86_64);
+        // the arguments that are no addresses on the stack (the environments differ by DEJA_NO_BUFFER)
+        java.util.Map<String, int[]> kept = java.util.Map.of("rt_sigaction", new int[] {0, 3}, "prlimit64", new int[] {0, 1},
+                "brk", new int[] {0}, "open", new int[] {1}, "openat", new int[] {0, 2}, "read", new int[] {0, 2},
+                "close", new int[] {0});
+        java.util.Map<Integer, List<String>> calls = new java.util.LinkedHashMap<>();
+        HexFormat hex = HexFormat.of();
+        for (Event e : Runs.events(rec)) {
+            if (!(e instanceof SyscallEvent s)) continue;
+            String name = table.name(s.nr());
+            if (!kept.containsKey(name)) continue;
+            StringBuilder b = new StringBuilder(name);
+            for (int i : kept.get(name)) b.append(' ').append(s.args()[i]);
+            b.append(" = ").append(s.result());
+            s.inputs().forEach(k -> b.append(" in ").append(k.arg()).append(':').append(hex.formatHex(k.data())));
+            s.outputs().forEach(k -> b.append(" out ").append(k.arg()).append(':').append(hex.formatHex(k.data())));
+            calls.computeIfAbsent(s.pid(), k -> new ArrayList<>()).add(b.toString());
+        }
+        List<String> all = new ArrayList<>();
+        calls.values().forEach(all::addAll);
+        return all;
+    }
+
     /** Each stable call of a recording: its name, arguments but addresses, inputs, result and outputs. */
     private static List<String> calls(Path rec) throws Exception {
         SyscallTable table = SyscallTable.of(Arch.X86_64);

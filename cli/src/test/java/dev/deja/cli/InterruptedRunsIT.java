@@ -156,11 +156,13 @@ class InterruptedRunsIT {
     void aThreadKilledInsideACallTheReplayRunsForRealEndsThere() throws Exception {
         // brk runs for real in a replay. A thread deja record killed inside one (its entry recorded, no return)
         // must die at that entry: run, the call returns, and its result is none the recording holds. SIGTERM
-        // lands inside a brk about one time in three: tries until it did.
+        // lands inside a brk about one time in three: tries until it did. Recorded with every call stopping: in
+        // the call buffer a brk's entry and return are recorded together.
         for (int attempt = 0; attempt < 20; attempt++) {
             Path rec = tmp.resolve("brk" + attempt);
             Path out = tmp.resolve("brk" + attempt + ".txt");
-            Process p = startInGroup(out, false, "record", "-q", "-o", rec.toString(), "--", Samples.path("brk_loop"));
+            Process p = startInGroup(out, false, List.of("DEJA_NO_BUFFER=1"), "record", "-q", "-o", rec.toString(), "--",
+                    Samples.path("brk_loop"));
             awaitOutput(out, "started");
             Thread.sleep(100);
             p.destroy(); // SIGTERM to deja alone: it kills the program
@@ -354,8 +356,15 @@ class InterruptedRunsIT {
      * action, or ignored as in a background job; stdout into {@code out}.
      */
     private Process startInGroup(Path out, boolean sigintIgnored, String... args) throws IOException {
+        return startInGroup(out, sigintIgnored, List.of(), args);
+    }
+
+    /** As above, with {@code env} (NAME=VALUE) set for deja. */
+    private Process startInGroup(Path out, boolean sigintIgnored, List<String> env, String... args) throws IOException {
         List<String> cmd = new java.util.ArrayList<>(List.of("setsid", "env",
-                sigintIgnored ? "--ignore-signal=INT" : "--default-signal=INT", Runs.launcher().toString()));
+                sigintIgnored ? "--ignore-signal=INT" : "--default-signal=INT"));
+        cmd.addAll(env);
+        cmd.add(Runs.launcher().toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile())
                 .redirectError(tmp.resolve("record.err").toFile());

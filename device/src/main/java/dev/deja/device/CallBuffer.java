@@ -48,14 +48,16 @@ final class CallBuffer {
     /**
      * The calls a stub may make and keep: none waits for anyone (a read or a close only on a descriptor deja
      * marked as a regular file or a directory, see {@link CallEmulator#nonBlocking}; an open only with
-     * O_NONBLOCK or O_DIRECTORY; fcntl only to read flags or set close-on-exec), none changes what deja
+     * O_NONBLOCK or O_DIRECTORY, or of a path the stub's stat finds a regular file or a directory; fcntl only
+     * to read flags or set close-on-exec; rt_sigaction with the kernel's sigset size; not rt_sigprocmask, whose
+     * mask a signal held in the stub would change under it), none changes what deja
      * tracks of a process in a way it cannot learn from the call afterwards (a close gives back deja's
      * copies of descriptors when the buffer is read, before any call is performed again).
      */
     static final List<String> CALLS = List.of("read", "pread64", "getdents64", "fstat", "lseek", "newfstatat",
             "statx", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
             "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "close", "fcntl",
-            "open", "openat", "write", "pwrite64");
+            "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64");
     /**
      * Calls on a marked descriptor only: a read or a write would block on a pipe, a terminal or a socket, a
      * close could wait; a write to a descriptor the process did not open itself (its output) always stops.
@@ -66,6 +68,8 @@ final class CallBuffer {
     private static final long F_GETFL = 3;
     private static final long O_NONBLOCK = 04000;
     private static final long O_DIRECTORY = 0200000;
+    /** rt_sigaction's sigsetsize: any other fails EINVAL before the kernel reads the action. */
+    private static final long KERNEL_SIGSET = 8;
 
     /**
      * The plans of {@link #CALLS}, from their schemas: a path argument is kept as it was given, an output
@@ -85,6 +89,9 @@ final class CallBuffer {
             } else if (name.startsWith("open")) {
                 p = new BufferStub.Plan(nr, p.pathArg(), -1, 0, -1, false, false, -1, List.of(), p.pathArg() + 1,
                         O_NONBLOCK | O_DIRECTORY, true, false);
+            } else if (name.equals("rt_sigaction")) {
+                p = new BufferStub.Plan(nr, -1, p.outArg(), p.outFixed(), -1, false, false, 3, List.of(KERNEL_SIGSET), -1, 0,
+                        false, false, p.inArg(), p.inFixed());
             }
             plans.put(nr, p);
         }
@@ -101,6 +108,8 @@ final class CallBuffer {
         int fixed = 0;
         int count = -1;
         boolean input = false;
+        int in = -1;
+        int inFixed = 0;
         for (int i = 0; i < s.argCount(); i++) {
             ArgSpec a = s.arg(i);
             ArgKind k = a.kind();
@@ -121,12 +130,19 @@ final class CallBuffer {
                     out = i;
                     fixed = a.size();
                 }
+                case IN -> {
+                    if (in >= 0 || a.size() <= 0 || a.size() > BufferStub.MAX_IN) return null;
+                    in = i;
+                    inFixed = a.size();
+                }
                 default -> {
                     return null;
                 }
             }
         }
-        return new BufferStub.Plan(nr, path, out, fixed, count, fdChecked, clearsFd, -1, List.of(), -1, 0, false, input);
+        if (in >= 0 && (path >= 0 || input)) return null;
+        return new BufferStub.Plan(nr, path, out, fixed, count, fdChecked, clearsFd, -1, List.of(), -1, 0, false, input,
+                in, inFixed);
     }
 
     /** One patched syscall instruction: its stub and the program's bytes the patch replaced. */
@@ -181,7 +197,42 @@ final class CallBuffer {
         c.pending = pending;
         c.reported = reported;
         c.noneServed = noneServed;
+        c.sharedWithChild = false;
         return c;
+    }
+
+    /**
+     * The buffer of a vfork child, which runs in its parent's memory while the parent waits in the call that
+     * made it: the same region, stubs and data page, with the child's calls recorded as the child's. It
+     * patches nothing (the code is the parent's) and is given back with {@link #takeBack} when the parent's
+     * call returns (the child has exec'd or ended by then).
+     */
+    CallBuffer lentToChild() {
+        CallBuffer c = forChild();
+        c.seen.clear();
+        c.pending = false;
+        c.lent = true;
+        return c;
+    }
+
+    /** See {@link #lentToChild}. */
+    boolean lent;
+
+    /**
+     * Back to the parent after a vfork child used it: emptied (what a child killed in a stub left is lost with
+     * it), the parent's descriptor marks back in the data page, off until the parent's next chance to turn it on.
+     */
+    void takeBack(InThreadGuard.CodeWriter code) {
+        if (region == 0) return;
+        code.write(BufferStub.cursorAddress(dataAddress), word(BufferStub.bufferStart(dataAddress)));
+        reported = 0;
+        ByteBuffer bits = ByteBuffer.allocate(BufferStub.MAX_FD / 8).order(ByteOrder.LITTLE_ENDIAN);
+        long[] words = marked.toLongArray();
+        for (int i = 0; i < BufferStub.MAX_FD / 64; i++) bits.putLong(i < words.length ? words[i] : 0);
+        code.write(BufferStub.fdWordAddress(dataAddress, 0), bits.array());
+        trap(false, code);
+        on = true;
+        turn(false, code);
     }
 
     boolean mapped() {

@@ -1259,8 +1259,8 @@ public final class TraceSession {
             if (plan == null) {
                 throw new DeviceException("pid " + task.pid + ": the call buffer holds call " + e.nr() + ", which no stub makes");
             }
-            TraceeMemory given = kept(e, plan.outIsInput() ? plan.outArg() : plan.pathArg());
-            TraceeMemory written = plan.outIsInput() ? kept(e, -1) : kept(e, plan.outArg());
+            TraceeMemory given = kept(e, plan.outIsInput() ? plan.outArg() : plan.pathArg(), plan.inArg());
+            TraceeMemory written = plan.outIsInput() ? kept(e, -1, -1) : kept(e, plan.outArg(), -1);
             List<MemoryBlock> inputs = capture.inputs(e.nr(), e.args(), given);
             List<MemoryBlock> outputs = capture.outputs(e.nr(), e.args(), e.result(), inputs, written);
             long time = now();
@@ -1278,19 +1278,24 @@ public final class TraceSession {
         }
     }
 
-    /** The memory a buffered call's block at argument {@code arg} shows, as the stub copied it (nothing else is readable). */
-    private static TraceeMemory kept(dev.deja.device.x86.BufferStub.Entry e, int arg) {
-        dev.deja.device.x86.BufferStub.Block block = null;
-        for (dev.deja.device.x86.BufferStub.Block k : e.blocks()) if (k.arg() == arg) block = k;
-        if (block == null) return (address, dst, off, len) -> 0;
-        byte[] data = block.data();
-        long from = e.args()[arg];
+    /**
+     * The memory a buffered call's blocks at arguments {@code arg} and {@code other} show, as the stub copied
+     * them (nothing else is readable; -1: none).
+     */
+    private static TraceeMemory kept(dev.deja.device.x86.BufferStub.Entry e, int arg, int other) {
+        List<dev.deja.device.x86.BufferStub.Block> blocks = new ArrayList<>(2);
+        for (dev.deja.device.x86.BufferStub.Block k : e.blocks()) if (k.arg() == arg || k.arg() == other) blocks.add(k);
+        if (blocks.isEmpty()) return (address, dst, off, len) -> 0;
         return (address, dst, off, len) -> {
-            long skip = address - from;
-            if (skip < 0 || skip >= data.length) return 0;
-            int n = (int) Math.min(len, data.length - skip);
-            System.arraycopy(data, (int) skip, dst, off, n);
-            return n;
+            for (dev.deja.device.x86.BufferStub.Block k : blocks) {
+                byte[] data = k.data();
+                long skip = address - e.args()[k.arg()];
+                if (skip < 0 || skip >= data.length) continue;
+                int n = (int) Math.min(len, data.length - skip);
+                System.arraycopy(data, (int) skip, dst, off, n);
+                return n;
+            }
+            return 0;
         };
     }
 
@@ -1311,7 +1316,11 @@ public final class TraceSession {
         if (b == null) return;
         InThreadGuard.CodeWriter code = (a, x) -> writeCode(task, a, x);
         // Shares memory with another process now, or runs under a filter of its own (see syscallEntered).
-        if (unit(task).threaded || task.everyEntry) b.unpatch(task.memory, code);
+        if (b.lent && (unit(task).threaded || task.everyEntry)) {
+            b.offForGood = true; // the code is its parent's, which gets it back as it left it
+        } else if (unit(task).threaded || task.everyEntry) {
+            b.unpatch(task.memory, code);
+        }
         boolean may = !b.offForGood && !b.sharedWithChild;
         if (may && task.handlers == 0 && b.wantsPatching()) {
             long[] regs = ptrace.getRegsArray(task.tid);
@@ -1376,6 +1385,7 @@ public final class TraceSession {
         CallBuffer b = buffers.get(task.pid);
         if (b == null || !b.mapped()) return;
         if (p.nr == nrClone || p.nr == nrClone3 || p.nr == nrVfork) {
+            if (b.sharedWithChild) b.takeBack((a, x) -> writeCode(task, a, x));
             b.sharedWithChild = false;
         } else if ((p.nr == nrOpen || p.nr == nrOpenat || p.nr == nrOpenat2 || p.nr == nrCreat) && result >= 0
                 && result < CallBuffer.MAX_MARKED && emulator != null && emulator.nonBlocking(task.pid, (int) result)) {
@@ -1385,14 +1395,23 @@ public final class TraceSession {
 
     /**
      * A forked child has a copy of its parent's memory, stubs and buffer (emptied at the fork's entry) included.
-     * A child that runs in its parent's memory (vfork) gets none: a region it mapped and code it patched would
-     * be its parent's once it execs, with nobody reading that buffer.
+     * A vfork child, which runs in its parent's memory while the parent waits, borrows the parent's buffer
+     * ({@link CallBuffer#lentToChild}: posix_spawn's child resets every signal's action before its exec) and
+     * patches nothing: a region it mapped or code it patched would be its parent's once it execs. A child that
+     * shares the memory otherwise gets none.
      */
     private void bufferSpawned(Task parent, Task child, SpawnEvent.Kind kind) {
         if (kind == SpawnEvent.Kind.VFORK || parent.cloningMemory) sharingParentMemory.add(child.pid);
         child.handlers = parent.handlers; // forked in a handler: its frames are the child's too
         CallBuffer b = buffers.get(parent.pid);
-        if (b == null || !b.mapped() || b.sharedWithChild || kind == SpawnEvent.Kind.VFORK) return;
+        if (b == null || !b.mapped()) return;
+        if (kind == SpawnEvent.Kind.VFORK && b.sharedWithChild && !b.offForGood && !b.lent) {
+            CallBuffer lent = b.lentToChild();
+            buffers.put(child.pid, lent);
+            lent.turn(true, (a, x) -> writeCode(child, a, x));
+            return;
+        }
+        if (b.sharedWithChild || kind == SpawnEvent.Kind.VFORK) return;
         CallBuffer copy = b.forChild();
         buffers.put(child.pid, copy);
         if (unit(child).threaded) copy.unpatch(child.memory, (a, x) -> writeCode(child, a, x));
@@ -2927,7 +2946,6 @@ public final class TraceSession {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
                 callSites.remove(task.pid);
                 if (buffers != null) buffers.remove(task.pid);
-            sharingParentMemory.remove(task.pid); // its stubs went with the old memory
                 sharingParentMemory.remove(task.pid); // its own memory now
                 task.handlers = 0;
                 siteFunctions.remove(task.pid);
