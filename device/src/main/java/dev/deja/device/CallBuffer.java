@@ -34,8 +34,11 @@ final class CallBuffer {
     private static final int NR_MMAP = 9;
     private static final int PROT_RWX = 0x7;
     private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
-    /** Syscall instructions a process patches at most (a page of code each, before the data page). */
-    static final int CODE_PAGES = 32;
+    /**
+     * Syscall instructions a process patches at most (a page of code each, before the data page; a page is
+     * memory only once written): the sites of its libc and loader that any process of the recording used.
+     */
+    static final int CODE_PAGES = 64;
     /** The buffer's usable bytes: past them the next call stops and deja empties it. */
     static final long BUFFER_BYTES = 1 << 20;
     /** How far a site may be from the stubs' pages (rel32 reach, with room to spare). */
@@ -198,6 +201,7 @@ final class CallBuffer {
         c.reported = reported;
         c.noneServed = noneServed;
         c.sharedWithChild = false;
+        c.imported = imported;
         return c;
     }
 
@@ -239,8 +243,13 @@ final class CallBuffer {
         return region != 0;
     }
 
-    /** Notes call {@code nr} made at the syscall instruction {@code site} (the program's, or a stub's own). */
-    void saw(int nr, long site, Map<Integer, BufferStub.Plan> plans) {
+    /**
+     * Notes call {@code nr} made at the syscall instruction {@code site} (the program's, or a stub's own). The
+     * first time a site in a file's code is seen, the sites other processes of the recording patched in that
+     * file ({@code known}) are noted with it, read from the process's {@code maps}: the next patching takes
+     * them all, and the process's first call at each of them needs no stop.
+     */
+    void saw(int nr, long site, Map<Integer, BufferStub.Plan> plans, KnownSites known, java.util.function.Supplier<String> maps) {
         if (!plans.containsKey(nr)) return;
         BufferStub inside = stubAt(site);
         long at = inside != null ? inside.syscallAddress() : site;
@@ -248,6 +257,99 @@ final class CallBuffer {
         Site s = sites.get(at);
         if (s != null && s.stub().numbers().contains(nr)) return; // a stub that did not buffer it this time
         if (seen.computeIfAbsent(at, k -> new TreeSet<>()).add(nr)) pending = true;
+        if (!offForGood && !lent && !imported.covers(at)) known.noteInto(this, maps.get(), at);
+    }
+
+    /** The code already looked up in {@link KnownSites} (mapped file ranges, or a range of no file). */
+    private Ranges imported = new Ranges(new long[0]);
+
+    /** Sorted, disjoint [start, end) pairs. */
+    private record Ranges(long[] bounds) {
+        boolean covers(long at) {
+            for (int i = 0; i < bounds.length; i += 2) if (at >= bounds[i] && at < bounds[i + 1]) return true;
+            return false;
+        }
+
+        Ranges with(long start, long end) {
+            long[] b = Arrays.copyOf(bounds, bounds.length + 2);
+            b[bounds.length] = start;
+            b[bounds.length + 1] = end;
+            return new Ranges(b);
+        }
+    }
+
+    /**
+     * The syscall instructions patched in the recording so far, by the file they are in (its device and inode)
+     * and their offset in it, with the calls their stubs buffer: what a process of one executable or library
+     * calls at, the next process of it calls at too (a compiler, an assembler, a shell started over and over).
+     */
+    static final class KnownSites {
+        private final Map<String, Map<Long, TreeSet<Integer>>> byFile = new HashMap<>();
+        /** The function around each known site: its start's offset in the file, and its code. */
+        private final Map<String, Map<Long, FileFunction>> functions = new HashMap<>();
+
+        private record FileFunction(long startOffset, byte[] text) {
+        }
+
+        /** One line of /proc/PID/maps that holds {@code at}: its range, file offset and file, or null. */
+        private record Line(long start, long end, long offset, String file) {
+            static Line of(String maps, long at) {
+                for (String line : maps.lines().toList()) {
+                    int dash = line.indexOf('-');
+                    int sp = line.indexOf(' ');
+                    if (dash <= 0 || sp <= dash) continue;
+                    long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                    long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
+                    if (at < start || at >= end) continue;
+                    String[] f = line.trim().split("\\s+", 6);
+                    // start-end perms offset dev inode [path]: an inode of 0 is memory of no file
+                    if (f.length < 6 || f[4].equals("0") || !f[5].startsWith("/")) return new Line(start, end, -1, null);
+                    return new Line(start, end, Long.parseUnsignedLong(f[2], 16), f[3] + " " + f[4]);
+                }
+                return null;
+            }
+        }
+
+        /** Site {@code at}, in function {@code f}, was patched for {@code numbers} in a process with {@code maps}. */
+        void learned(String maps, long at, AheadAnswers.Function f, List<Integer> numbers) {
+            Line l = Line.of(maps, at);
+            if (l == null || l.file() == null) return;
+            long offset = l.offset() + (at - l.start());
+            byFile.computeIfAbsent(l.file(), k -> new HashMap<>()).computeIfAbsent(offset, k -> new TreeSet<>()).addAll(numbers);
+            functions.computeIfAbsent(l.file(), k -> new HashMap<>())
+                    .put(offset, new FileFunction(l.offset() + (f.start() - l.start()), f.text()));
+        }
+
+        /**
+         * The function around known site {@code at} as another process read it, at this process's address (its
+         * bytes are checked against this process's memory before a patch), or null.
+         */
+        AheadAnswers.Function function(String maps, long at) {
+            Line l = Line.of(maps, at);
+            if (l == null || l.file() == null) return null;
+            Map<Long, FileFunction> known = functions.get(l.file());
+            FileFunction f = known == null ? null : known.get(l.offset() + (at - l.start()));
+            if (f == null || f.startOffset() < l.offset()) return null;
+            return new AheadAnswers.Function(l.start() + (f.startOffset() - l.offset()), f.text(), null);
+        }
+
+        /** The known sites of the file holding {@code at}, noted in {@code b} as if seen; its range looked up. */
+        void noteInto(CallBuffer b, String maps, long at) {
+            Line l = Line.of(maps, at);
+            if (l == null) return;
+            b.imported = b.imported.with(l.start(), l.end());
+            Map<Long, TreeSet<Integer>> known = l.file() == null ? null : byFile.get(l.file());
+            if (known == null) return;
+            for (Map.Entry<Long, TreeSet<Integer>> e : known.entrySet()) {
+                long offset = e.getKey() - l.offset();
+                if (offset < 0 || offset >= l.end() - l.start()) continue;
+                long site = l.start() + offset;
+                if (b.refused.contains(site)) continue;
+                Site s = b.sites.get(site);
+                if (s != null && s.stub().numbers().containsAll(e.getValue())) continue;
+                if (b.seen.computeIfAbsent(site, k -> new TreeSet<>()).addAll(e.getValue())) b.pending = true;
+            }
+        }
     }
 
     /**
@@ -287,6 +389,7 @@ final class CallBuffer {
         CallBuffer b = new CallBuffer(at, data, new HashMap<>(), new ArrayList<>(), seen, new BitSet(), true, refused);
         b.offForGood = offForGood;
         b.pending = pending;
+        b.imported = imported;
         return b;
     }
 
@@ -296,7 +399,8 @@ final class CallBuffer {
      * on from its stub's copy of the instructions after them. Returns how many sites were patched.
      */
     int patch(TraceeMemory memory, String maps, Map<Long, AheadAnswers.Function> functions, InThreadGuard.CodeWriter code,
-              Map<Integer, BufferStub.Plan> plans, long marker, Ptrace ptrace, int tid, long[] regs, boolean debug) {
+              Map<Integer, BufferStub.Plan> plans, long marker, Ptrace ptrace, int tid, long[] regs, KnownSites known,
+              boolean debug) {
         int patched = 0;
         long rip = regs[X86Regs.RIP];
         for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
@@ -309,7 +413,10 @@ final class CallBuffer {
             }
             String why = null;
             if (Math.abs(at - region) >= REACH) why = "out of reach of the stubs";
-            AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> AheadAnswers.function(memory, maps, a));
+            AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> {
+                AheadAnswers.Function k = known.function(maps, a);
+                return k != null ? k : AheadAnswers.function(memory, maps, a);
+            });
             if (f != null && f.refused() != null) why = f.refused();
             BufferStub stub = null;
             byte[] original = null;
@@ -346,6 +453,7 @@ final class CallBuffer {
             code.write(stub.patchAddress(), stub.patch());
             pages.add(stub);
             sites.put(at, new Site(stub, old != null ? old.original() : original));
+            known.learned(maps, at, f, stub.numbers());
             if (inside) {
                 // Back from the call inside bytes now patched: on from the stub's copy of the instructions after it.
                 long[] moved = regs.clone();

@@ -192,6 +192,8 @@ public final class TraceSession {
     private final java.util.Set<Integer> sharingParentMemory = new java.util.HashSet<>();
     /** Calls made in a buffer stub, with no stop. */
     private long bufferedCalls;
+    /** The sites processes of this recording patched, by file: a new process of the same program patches them at once. */
+    private final CallBuffer.KnownSites knownSites = new CallBuffer.KnownSites();
     /** Calls answered with no stop from answers given ahead, and the stubs put in for them. */
     private long answeredAhead;
     private long aheadRuns;
@@ -1336,7 +1338,7 @@ public final class TraceSession {
                 b = m;
             }
             b.patch(task.memory, InThreadGuard.maps(task.pid), siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()),
-                    code, bufferPlans, bufferMarker, ptrace, task.tid, regs, DEBUG_MATCH);
+                    code, bufferPlans, bufferMarker, ptrace, task.tid, regs, knownSites, DEBUG_MATCH);
         }
         b.turn(may, code);
         b.noneServed(emulator != null && !emulator.anyServed(), code);
@@ -2731,7 +2733,8 @@ public final class TraceSession {
             if (call != null) {
                 if (oneStop) noteSite(task.pid, call.nr(), regs[X86Regs.RIP] - 2);
                 if (buffers != null && bufferPlans.containsKey(call.nr()) && !sharingParentMemory.contains(task.pid)) {
-                    buffers.computeIfAbsent(task.pid, k -> CallBuffer.unmapped()).saw(call.nr(), regs[X86Regs.RIP] - 2, bufferPlans);
+                    buffers.computeIfAbsent(task.pid, k -> CallBuffer.unmapped()).saw(call.nr(), regs[X86Regs.RIP] - 2,
+                            bufferPlans, knownSites, () -> InThreadGuard.maps(task.pid));
                 }
                 task.entryRegs = regs;
                 try {

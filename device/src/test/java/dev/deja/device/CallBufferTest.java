@@ -91,4 +91,63 @@ class CallBufferTest {
             assertTrue(SCHEMAS.get(p.nr()).argCount() <= 5, p.toString());
         }
     }
+
+    @Test
+    void signalActionsAndLimitsKeepTheStructTheyAreGivenAndTheOneTheyGiveBack() {
+        BufferStub.Plan sigaction = plan("rt_sigaction");
+        assertEquals(1, sigaction.inArg());
+        assertEquals(32, sigaction.inFixed());
+        assertEquals(2, sigaction.outArg());
+        assertEquals(32, sigaction.outFixed());
+        assertEquals(3, sigaction.valueArg(), "only with the kernel's sigset size: another fails before the action is read");
+        assertEquals(List.of(8L), sigaction.values());
+        BufferStub.Plan prlimit = plan("prlimit64");
+        assertEquals(2, prlimit.inArg());
+        assertEquals(16, prlimit.inFixed());
+        assertEquals(3, prlimit.outArg());
+        assertNull(PLANS.get(SCHEMAS.table().number("rt_sigprocmask").orElseThrow()),
+                "a mask a held signal's mask would change under it");
+        BufferStub.Plan openat = plan("openat");
+        assertTrue(openat.marksFd() && openat.flagArg() == 2 && openat.pathArg() == 1, "an open stats its path first");
+    }
+
+    private static final String MAPS_A = """
+            555555554000-555555556000 r--p 00000000 fe:01 1001                       /usr/bin/cc1
+            7ffff7d80000-7ffff7da8000 r--p 00000000 fe:01 2002                       /usr/lib/x86_64-linux-gnu/libc.so.6
+            7ffff7da8000-7ffff7f30000 r-xp 00028000 fe:01 2002                       /usr/lib/x86_64-linux-gnu/libc.so.6
+            7ffff7ff0000-7ffff7ff2000 rw-p 00000000 00:00 0
+            """;
+    /** Another process: libc elsewhere (another program's mappings before it), the same file. */
+    private static final String MAPS_B = """
+            555555554000-555555556000 r--p 00000000 fe:01 3003                       /usr/bin/as
+            7ffff7d00000-7ffff7d28000 r--p 00000000 fe:01 2002                       /usr/lib/x86_64-linux-gnu/libc.so.6
+            7ffff7d28000-7ffff7eb0000 r-xp 00028000 fe:01 2002                       /usr/lib/x86_64-linux-gnu/libc.so.6
+            7ffff7ff0000-7ffff7ff2000 rw-p 00000000 00:00 0
+            """;
+
+    @Test
+    void aSiteOneProcessPatchedIsNotedInTheNextProcessOfTheSameFileAtItsOwnAddress() {
+        CallBuffer.KnownSites known = new CallBuffer.KnownSites();
+        int read = SCHEMAS.table().number("read").orElseThrow();
+        int close = SCHEMAS.table().number("close").orElseThrow();
+        long readSite = 0x7ffff7e00010L;
+        known.learned(MAPS_A, readSite, new AheadAnswers.Function(0x7ffff7e00000L, new byte[32], null), List.of(read));
+        known.learned(MAPS_A, 0x7ffff7ff0100L, new AheadAnswers.Function(0x7ffff7ff0000L, new byte[8], null), List.of(close));
+
+        CallBuffer b = CallBuffer.unmapped();
+        long closeSiteB = 0x7ffff7d30040L;
+        b.saw(close, closeSiteB, PLANS, known, () -> MAPS_B);
+        long readSiteB = readSite - 0x7ffff7da8000L + 0x7ffff7d28000L;
+        assertEquals(Map.of(closeSiteB, new java.util.TreeSet<>(List.of(close)), readSiteB, new java.util.TreeSet<>(List.of(read))),
+                b.seen, "the read site of libc at the same file offset; the anonymous one not");
+        assertTrue(b.wantsPatching());
+        AheadAnswers.Function f = known.function(MAPS_B, readSiteB);
+        assertEquals(0x7ffff7e00000L - 0x7ffff7da8000L + 0x7ffff7d28000L, f.start());
+        assertNull(known.function(MAPS_B, closeSiteB), "no function known there");
+
+        CallBuffer other = CallBuffer.unmapped();
+        other.saw(close, 0x555555554100L, PLANS, known, () -> MAPS_B);
+        assertEquals(List.of(0x555555554100L), List.copyOf(other.seen.keySet()), "a file no process patched in");
+        assertFalse(known.function(MAPS_A, 0x7ffff7da7000L) != null);
+    }
 }
