@@ -1,8 +1,9 @@
 /* spawn_calls: the calls the recording's buffer makes in the program since 2026-12-06 (an open that may
  * wait, of a file that is there and of one that is not; rt_sigaction, prlimit64, brk) in a process and in
  * the children posix_spawn makes, which run in their parent's memory (CLONE_VM|CLONE_VFORK) and reset
- * every signal's action before their exec. CallBufferIT records it with and without the buffer and
- * compares the calls. Usage: spawn_calls DIR ROUNDS */
+ * every signal's action before their exec, and a child of clone(CLONE_VFORK) without CLONE_VM, which has
+ * a copy of its parent's memory, stubs and buffer included. CallBufferIT records it with and without the
+ * buffer and compares the calls. Usage: spawn_calls DIR ROUNDS */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,6 +58,18 @@ int main(int argc, char **argv) {
             sum += WEXITSTATUS(status);
         }
     }
+    /* CLONE_VFORK alone: the parent waits, the child runs in a copy of its memory (as after fork) */
+    long child = syscall(SYS_clone, CLONE_VFORK | SIGCHLD, NULL, NULL, NULL, 0);
+    if (child == 0) {
+        char buf[16];
+        int f = open(file, O_RDONLY);
+        int n = (int) read(f, buf, sizeof buf);
+        close(f);
+        _exit(n);
+    }
+    int status;
+    if (child < 0 || waitpid((pid_t) child, &status, 0) != child) return 1;
+    sum += WEXITSTATUS(status);
     raise(SIGUSR1);
     printf("%d rounds: %ld, signal %d\n", rounds, sum, (int) seen);
     return 0;

@@ -1400,7 +1400,7 @@ public final class TraceSession {
      * A vfork child, which runs in its parent's memory while the parent waits, borrows the parent's buffer
      * ({@link CallBuffer#lentToChild}: posix_spawn's child resets every signal's action before its exec) and
      * patches nothing: a region it mapped or code it patched would be its parent's once it execs. A child that
-     * shares the memory otherwise gets none.
+     * shares the memory otherwise gets none (the code went back at the clone's entry).
      */
     private void bufferSpawned(Task parent, Task child, SpawnEvent.Kind kind) {
         if (kind == SpawnEvent.Kind.VFORK || parent.cloningMemory) sharingParentMemory.add(child.pid);
@@ -1413,7 +1413,8 @@ public final class TraceSession {
             lent.turn(true, (a, x) -> writeCode(child, a, x));
             return;
         }
-        if (b.sharedWithChild || kind == SpawnEvent.Kind.VFORK) return;
+        // CLONE_VFORK without CLONE_VM: a copy of the memory, stubs and an enabled buffer included, as a fork's.
+        if (b.sharedWithChild || parent.cloningMemory) return;
         CallBuffer copy = b.forChild();
         buffers.put(child.pid, copy);
         if (unit(child).threaded) copy.unpatch(child.memory, (a, x) -> writeCode(child, a, x));
