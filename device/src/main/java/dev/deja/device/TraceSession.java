@@ -1156,7 +1156,10 @@ public final class TraceSession {
             buffers.remove(task.pid); // the stubs went with the old memory, emptied at the execve's entry
             return false;
         }
-        flushBuffer(task, b);
+        // At a call's exit stop the thread has been in the kernel since the call's entry stop, where the buffer
+        // was read: nothing can have come in since (one process_vm_readv less a stopped call).
+        boolean exitOfCall = sig == SYSCALL_STOP && event == 0 && task.pending != null && !task.everyEntry;
+        if (!exitOfCall) flushBuffer(task, b);
         if (event == Ptrace.EVENT_EXIT) return false;
         if (task.bufferHeld) {
             if (sig == Signals.SIGTRAP && event == 0) {

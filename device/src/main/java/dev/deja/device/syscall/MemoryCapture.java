@@ -355,7 +355,10 @@ public final class MemoryCapture {
         // for a receive, the kernel fills msg_name, msg_control and the buffers: read at exit
     }
 
-    private void strv(List<MemoryBlock> out, int arg, long p, TraceeMemory mem) {
+    private void strv(List<MemoryBlock> out, int arg, long p, TraceeMemory memory) {
+        // The array and its strings lie together (an exec's argv and environment on the stack): read by pages,
+        // not by pointer and by string (an exec of a shell's child read its environment in ~80 reads).
+        TraceeMemory mem = new PageCachedMemory(memory);
         byte[] ptrs = new byte[8 * 64];
         int used = 0;
         int count = 0;
