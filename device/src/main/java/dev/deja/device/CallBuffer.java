@@ -403,6 +403,7 @@ final class CallBuffer {
               boolean debug) {
         int patched = 0;
         long rip = regs[X86Regs.RIP];
+        int firstNewPage = pages.size();
         for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
             long at = e.getKey();
             Site old = sites.get(at);
@@ -449,8 +450,7 @@ final class CallBuffer {
             }
             boolean inside = rip > stub.patchAddress() && rip < stub.patchAddress() + stub.patch().length;
             if (inside && rip != at + 2) continue; // stopped amid those instructions: patched at a later stop
-            code.write(stub.codeAddress(), stub.code());
-            code.write(stub.patchAddress(), stub.patch());
+            code.write(stub.patchAddress(), stub.patch()); // its stub goes in below, before the thread runs
             pages.add(stub);
             sites.put(at, new Site(stub, old != null ? old.original() : original));
             known.learned(maps, at, f, stub.numbers());
@@ -463,6 +463,15 @@ final class CallBuffer {
                 rip = moved[X86Regs.RIP];
             }
             patched++;
+        }
+        if (pages.size() > firstNewPage) {
+            // The new stubs' pages are consecutive: one write for all (a write into the process is a syscall).
+            byte[] all = new byte[(pages.size() - firstNewPage - 1) * BufferStub.PAGE + pages.getLast().code().length];
+            for (int i = firstNewPage; i < pages.size(); i++) {
+                byte[] c = pages.get(i).code();
+                System.arraycopy(c, 0, all, (i - firstNewPage) * BufferStub.PAGE, c.length);
+            }
+            code.write(pages.get(firstNewPage).codeAddress(), all);
         }
         pending = anySiteWaiting();
         return patched;
