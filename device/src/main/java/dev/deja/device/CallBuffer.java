@@ -30,6 +30,8 @@ import java.util.TreeSet;
  * thread and shares neither memory nor its descriptor table.
  */
 final class CallBuffer {
+    /** Runs of white space, as /proc's files separate their fields (compiled once: String.split would at every call). */
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
     /** x86_64 syscall numbers (the device is x86_64 only). */
     private static final int NR_MMAP = 9;
     private static final int PROT_RWX = 0x7;
@@ -301,7 +303,7 @@ final class CallBuffer {
                     long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
                     long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
                     if (at < start || at >= end) continue;
-                    String[] f = line.trim().split("\\s+", 6);
+                    String[] f = SPACES.split(line.trim(), 6);
                     // start-end perms offset dev inode [path]: an inode of 0 is memory of no file
                     if (f.length < 6 || f[4].equals("0") || !f[5].startsWith("/")) return new Line(start, end, -1, null);
                     return new Line(start, end, Long.parseUnsignedLong(f[2], 16), f[3] + " " + f[4]);

@@ -17,6 +17,8 @@ import java.util.Arrays;
  * program ever sees them (nothing else runs meanwhile: replay runs one thread at a time).
  */
 final class InThreadGuard {
+    /** Runs of white space, as /proc's files separate their fields (compiled once: String.split would at every call). */
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
     private static final int PAGE = 4096;
     /** x86_64 syscall numbers (the device is x86_64 only, as {@link X86Regs}). */
     private static final int NR_MMAP = 9;
@@ -266,7 +268,7 @@ final class InThreadGuard {
     static long moduleBase(String maps, long at) {
         String path = null;
         for (String line : maps.lines().toList()) {
-            String[] f = line.trim().split("\\s+", 6);
+            String[] f = SPACES.split(line.trim(), 6);
             if (f.length < 6 || !f[5].startsWith("/")) continue;
             int dash = f[0].indexOf('-');
             long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
@@ -275,7 +277,7 @@ final class InThreadGuard {
         }
         if (path == null) return 0;
         for (String line : maps.lines().toList()) {
-            String[] f = line.trim().split("\\s+", 6);
+            String[] f = SPACES.split(line.trim(), 6);
             if (f.length == 6 && f[5].equals(path) && Long.parseUnsignedLong(f[2], 16) == 0) {
                 return Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16);
             }

@@ -46,6 +46,8 @@ import java.util.List;
  *                 format version 6 and later; the point's stack hashes follow it ({@link RunTarget#apicIdsLeftOut})
  */
 public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash, boolean apicIdsLeftOut) {
+    /** Runs of white space, as /proc's files separate their fields (compiled once: String.split would at every call). */
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
     /** Bytes hashed before a register's value (an object's header, the values below an interpreter's stack pointer). */
     static final int BEFORE = 64;
     /** Bytes hashed from a register's value (an object's fields, a frame's locals). */
@@ -228,7 +230,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
     public static List<Range> ranges(String maps) {
         List<Range> out = new ArrayList<>();
         for (String line : maps.split("\n")) {
-            String[] f = line.trim().split("\\s+", 6);
+            String[] f = SPACES.split(line.trim(), 6);
             if (f.length < 5) continue;
             int dash = f[0].indexOf('-');
             if (dash < 0 || f[1].length() != 4) continue;

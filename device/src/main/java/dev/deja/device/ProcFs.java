@@ -10,6 +10,8 @@ import java.util.List;
 
 /** What /proc says about a traced process: its context and its file mappings. */
 final class ProcFs {
+    /** Runs of white space, as /proc's files separate their fields (compiled once: String.split would at every call). */
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
     private ProcFs() {
     }
 
@@ -107,7 +109,7 @@ final class ProcFs {
     }
 
     private static int[] realAndEffective(String ids) {
-        String[] f = ids.trim().split("\\s+");
+        String[] f = SPACES.split(ids.trim());
         return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
     }
 
@@ -134,7 +136,7 @@ final class ProcFs {
         List<Mapping> out = new ArrayList<>();
         for (String line : lines(proc(pid).resolve("maps"))) {
             // start-end perms offset dev inode path
-            String[] f = line.trim().split("\\s+", 6);
+            String[] f = SPACES.split(line.trim(), 6);
             if (f.length < 5 || !keep.test(f)) continue;
             int dash = f[0].indexOf('-');
             String perms = f[1];

@@ -32,6 +32,8 @@ import java.util.Optional;
  * ({@link #putBack}). Everything here runs on the tracing thread (ptrace belongs to it). x86_64.
  */
 public final class ProcessCopies {
+    /** Runs of white space, as /proc's files separate their fields (compiled once: String.split would at every call). */
+    private static final java.util.regex.Pattern SPACES = java.util.regex.Pattern.compile("\\s+");
     private static final int SYSCALL_STOP = Signals.SIGTRAP | 0x80;
     private static final long CLONE_PARENT = 0x00008000;
     private static final long SIGCHLD = 17;
@@ -676,7 +678,7 @@ public final class ProcessCopies {
     }
 
     private static long kib(String line) {
-        String[] f = line.trim().split("\\s+");
+        String[] f = SPACES.split(line.trim());
         return Long.parseLong(f[1]) * 1024;
     }
 }
