@@ -265,7 +265,7 @@ final class CallBuffer {
     /** The code already looked up in {@link KnownSites} (mapped file ranges, or a range of no file). */
     private Ranges imported = new Ranges(new long[0]);
 
-    /** Sorted, disjoint [start, end) pairs. */
+    /** Disjoint [start, end) pairs, in the order they were looked up. */
     private record Ranges(long[] bounds) {
         boolean covers(long at) {
             for (int i = 0; i < bounds.length; i += 2) if (at >= bounds[i] && at < bounds[i + 1]) return true;
@@ -418,7 +418,7 @@ final class CallBuffer {
             if (Math.abs(at - region) >= REACH) why = "out of reach of the stubs";
             AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> {
                 AheadAnswers.Function k = known.function(maps, a);
-                return k != null ? k : AheadAnswers.function(memory, maps, a);
+                return k != null ? k : asBeforePatches(AheadAnswers.function(memory, maps, a));
             });
             if (f != null && f.refused() != null) why = f.refused();
             BufferStub stub = null;
@@ -477,6 +477,23 @@ final class CallBuffer {
         }
         pending = anySiteWaiting();
         return patched;
+    }
+
+    /**
+     * Function {@code f} as read from the process, with the bytes of the sites already patched in it put back
+     * as they were: the code a stub for another site of it relocates and checks, and the code other processes
+     * of the same file get from {@link KnownSites}.
+     */
+    private AheadAnswers.Function asBeforePatches(AheadAnswers.Function f) {
+        if (f.text() == null || sites.isEmpty()) return f;
+        byte[] text = null;
+        for (Site s : sites.values()) {
+            long from = s.stub().patchAddress() - f.start();
+            if (from < 0 || from + s.original().length > f.text().length) continue;
+            if (text == null) text = f.text().clone();
+            System.arraycopy(s.original(), 0, text, (int) from, s.original().length);
+        }
+        return text == null ? f : new AheadAnswers.Function(f.start(), text, f.refused());
     }
 
     /** Whether {@code address} is a program's syscall instruction a stub's patch replaced. */
