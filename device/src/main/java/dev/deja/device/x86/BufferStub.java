@@ -479,13 +479,7 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.int32(0);
         a.bytes(0xB9);                                          // mov ecx, size
         a.int32(p.inFixed());
-        block(a, p.inArg(), RCX);
-        a.bytes(0x48, 0x83, 0xC7, 24);                          // add rdi, 24
-        a.bytes(0xFC);                                          // cld (the flags go back from r11)
-        a.bytes(0xF3, 0xA4);                                    // rep movsb
-        a.bytes(0x48, 0x83, 0xC7, 0x07);                        // add rdi, 7
-        alignRdi(a);
-        a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
+        copyBlock(a, p.inArg());
         a.patchRel32(toSkip, a.size());
         a.patchRel32(toSkip2, a.size());
     }
@@ -513,16 +507,24 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.bytes(0x0F, 0x84);                                    // jz skip
         skips.add(a.size());
         a.int32(0);
-        block(a, p.outArg(), RCX);
+        copyBlock(a, p.outArg());
+        load(a, RAX, R8, E_RESULT);
+        a.patchRel32(toSkip, a.size());
+        for (int s : skips) a.patchRel32(s, a.size());
+    }
+
+    /**
+     * A block of rcx bytes from rsi for argument {@code arg} at rdi (r8 the entry): header, bytes, rdi past
+     * them aligned, the entry's block count up.
+     */
+    private static void copyBlock(GuardStub.Asm a, int arg) {
+        block(a, arg, RCX);
         a.bytes(0x48, 0x83, 0xC7, 24);                          // add rdi, 24
         a.bytes(0xFC);                                          // cld (the flags go back from r11)
         a.bytes(0xF3, 0xA4);                                    // rep movsb
         a.bytes(0x48, 0x83, 0xC7, 0x07);                        // add rdi, 7
         alignRdi(a);
         a.bytes(0x49, 0xFF, 0x40, E_BLOCKS);                    // inc qword [r8+blocks]
-        load(a, RAX, R8, E_RESULT);
-        a.patchRel32(toSkip, a.size());
-        for (int s : skips) a.patchRel32(s, a.size());
     }
 
     /** A block's header at rdi: (argument * 8, offset 0, length in {@code lengthReg}). */
