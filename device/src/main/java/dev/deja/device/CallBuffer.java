@@ -259,7 +259,7 @@ final class CallBuffer {
         Site s = sites.get(at);
         if (s != null && s.stub().numbers().contains(nr)) return; // a stub that did not buffer it this time
         if (seen.computeIfAbsent(at, k -> new TreeSet<>()).add(nr)) pending = true;
-        if (!offForGood && !lent && !imported.covers(at)) known.noteInto(this, maps.get(), at);
+        if (!offForGood && !lent && !imported.covers(at)) known.noteInto(this, new KnownSites.Maps(maps.get()), at);
     }
 
     /** The code already looked up in {@link KnownSites} (mapped file ranges, or a range of no file). */
@@ -293,17 +293,35 @@ final class CallBuffer {
         private record FileFunction(long startOffset, byte[] text) {
         }
 
-        /** One line of /proc/PID/maps that holds {@code at}: its range, file offset and file, or null. */
+        /** A line of /proc/PID/maps: its range, and the file offset and file (device and inode) of a file's. */
         private record Line(long start, long end, long offset, String file) {
-            static Line of(String maps, long at) {
-                for (String line : maps.lines().toList()) {
+        }
+
+        /** A process's /proc/PID/maps with the ranges read once, for the lookups of one patching. */
+        static final class Maps {
+            private final List<String> lines;
+            private final long[] bounds;
+
+            Maps(String maps) {
+                lines = maps.lines().toList();
+                bounds = new long[2 * lines.size()];
+                for (int i = 0; i < lines.size(); i++) {
+                    String line = lines.get(i);
                     int dash = line.indexOf('-');
                     int sp = line.indexOf(' ');
-                    if (dash <= 0 || sp <= dash) continue;
-                    long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                    long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
+                    if (dash <= 0 || sp <= dash) continue; // an empty range: never holds anything
+                    bounds[2 * i] = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                    bounds[2 * i + 1] = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
+                }
+            }
+
+            /** The line that holds {@code at} (a file of 0 for memory of no file), or null. */
+            private Line holding(long at) {
+                for (int i = 0; i < lines.size(); i++) {
+                    long start = bounds[2 * i];
+                    long end = bounds[2 * i + 1];
                     if (at < start || at >= end) continue;
-                    String[] f = SPACES.split(line.trim(), 6);
+                    String[] f = SPACES.split(lines.get(i).trim(), 6);
                     // start-end perms offset dev inode [path]: an inode of 0 is memory of no file
                     if (f.length < 6 || f[4].equals("0") || !f[5].startsWith("/")) return new Line(start, end, -1, null);
                     return new Line(start, end, Long.parseUnsignedLong(f[2], 16), f[3] + " " + f[4]);
@@ -313,8 +331,8 @@ final class CallBuffer {
         }
 
         /** Site {@code at}, in function {@code f}, was patched for {@code numbers} in a process with {@code maps}. */
-        void learned(String maps, long at, AheadAnswers.Function f, List<Integer> numbers) {
-            Line l = Line.of(maps, at);
+        void learned(Maps maps, long at, AheadAnswers.Function f, List<Integer> numbers) {
+            Line l = maps.holding(at);
             if (l == null || l.file() == null) return;
             long offset = l.offset() + (at - l.start());
             byFile.computeIfAbsent(l.file(), k -> new HashMap<>()).computeIfAbsent(offset, k -> new TreeSet<>()).addAll(numbers);
@@ -326,8 +344,8 @@ final class CallBuffer {
          * The function around known site {@code at} as another process read it, at this process's address (its
          * bytes are checked against this process's memory before a patch), or null.
          */
-        AheadAnswers.Function function(String maps, long at) {
-            Line l = Line.of(maps, at);
+        AheadAnswers.Function function(Maps maps, long at) {
+            Line l = maps.holding(at);
             if (l == null || l.file() == null) return null;
             Map<Long, FileFunction> known = functions.get(l.file());
             FileFunction f = known == null ? null : known.get(l.offset() + (at - l.start()));
@@ -336,8 +354,8 @@ final class CallBuffer {
         }
 
         /** The known sites of the file holding {@code at}, noted in {@code b} as if seen; its range looked up. */
-        void noteInto(CallBuffer b, String maps, long at) {
-            Line l = Line.of(maps, at);
+        void noteInto(CallBuffer b, Maps maps, long at) {
+            Line l = maps.holding(at);
             if (l == null) return;
             b.imported = b.imported.with(l.start(), l.end());
             Map<Long, TreeSet<Integer>> known = l.file() == null ? null : byFile.get(l.file());
@@ -404,6 +422,7 @@ final class CallBuffer {
               Map<Integer, BufferStub.Plan> plans, long marker, Ptrace ptrace, int tid, long[] regs, KnownSites known,
               boolean debug) {
         int patched = 0;
+        KnownSites.Maps parsed = new KnownSites.Maps(maps);
         long rip = regs[X86Regs.RIP];
         int firstNewPage = pages.size();
         for (Map.Entry<Long, TreeSet<Integer>> e : seen.entrySet()) {
@@ -417,7 +436,7 @@ final class CallBuffer {
             String why = null;
             if (Math.abs(at - region) >= REACH) why = "out of reach of the stubs";
             AheadAnswers.Function f = why != null ? null : functions.computeIfAbsent(at, a -> {
-                AheadAnswers.Function k = known.function(maps, a);
+                AheadAnswers.Function k = known.function(parsed, a);
                 return k != null ? k : asBeforePatches(AheadAnswers.function(memory, maps, a));
             });
             if (f != null && f.refused() != null) why = f.refused();
@@ -455,7 +474,7 @@ final class CallBuffer {
             code.write(stub.patchAddress(), stub.patch()); // its stub goes in below, before the thread runs
             pages.add(stub);
             sites.put(at, new Site(stub, old != null ? old.original() : original));
-            known.learned(maps, at, f, stub.numbers());
+            known.learned(parsed, at, f, stub.numbers());
             if (inside) {
                 // Back from the call inside bytes now patched: on from the stub's copy of the instructions after it.
                 long[] moved = regs.clone();

@@ -131,8 +131,8 @@ class CallBufferTest {
         int read = SCHEMAS.table().number("read").orElseThrow();
         int close = SCHEMAS.table().number("close").orElseThrow();
         long readSite = 0x7ffff7e00010L;
-        known.learned(MAPS_A, readSite, new AheadAnswers.Function(0x7ffff7e00000L, new byte[32], null), List.of(read));
-        known.learned(MAPS_A, 0x7ffff7ff0100L, new AheadAnswers.Function(0x7ffff7ff0000L, new byte[8], null), List.of(close));
+        known.learned(new CallBuffer.KnownSites.Maps(MAPS_A), readSite, new AheadAnswers.Function(0x7ffff7e00000L, new byte[32], null), List.of(read));
+        known.learned(new CallBuffer.KnownSites.Maps(MAPS_A), 0x7ffff7ff0100L, new AheadAnswers.Function(0x7ffff7ff0000L, new byte[8], null), List.of(close));
 
         CallBuffer b = CallBuffer.unmapped();
         long closeSiteB = 0x7ffff7d30040L;
@@ -141,13 +141,13 @@ class CallBufferTest {
         assertEquals(Map.of(closeSiteB, new java.util.TreeSet<>(List.of(close)), readSiteB, new java.util.TreeSet<>(List.of(read))),
                 b.seen, "the read site of libc at the same file offset; the anonymous one not");
         assertTrue(b.wantsPatching());
-        AheadAnswers.Function f = known.function(MAPS_B, readSiteB);
+        AheadAnswers.Function f = known.function(new CallBuffer.KnownSites.Maps(MAPS_B), readSiteB);
         assertEquals(0x7ffff7e00000L - 0x7ffff7da8000L + 0x7ffff7d28000L, f.start());
-        assertNull(known.function(MAPS_B, closeSiteB), "no function known there");
+        assertNull(known.function(new CallBuffer.KnownSites.Maps(MAPS_B), closeSiteB), "no function known there");
 
         CallBuffer other = CallBuffer.unmapped();
         other.saw(close, 0x555555554100L, PLANS, known, () -> MAPS_B);
         assertEquals(List.of(0x555555554100L), List.copyOf(other.seen.keySet()), "a file no process patched in");
-        assertFalse(known.function(MAPS_A, 0x7ffff7da7000L) != null);
+        assertFalse(known.function(new CallBuffer.KnownSites.Maps(MAPS_A), 0x7ffff7da7000L) != null);
     }
 }
