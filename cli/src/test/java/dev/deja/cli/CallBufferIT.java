@@ -41,9 +41,7 @@ class CallBufferIT {
         Path scratch = Files.createDirectories(home.resolve("scratch"));
         String sample = Samples.path("ahead_calls");
         Path rec = home.resolve("buffered");
-        Runs.Result buffered = Runs.deja(home, "record", "-q", "--stats", "-o", rec.toString(), "--", sample,
-                scratch.toString(), "300");
-        assertEquals(0, buffered.status(), buffered.stderr());
+        Runs.Result buffered = record(rec, true, sample, scratch.toString(), "300");
         assertTrue(buffered.stdout().startsWith("300 rounds: "), buffered.stdout());
         Matcher m = STATS.matcher(buffered.stderr());
         assertTrue(m.find(), buffered.stderr());
@@ -55,18 +53,12 @@ class CallBufferIT {
         assertTrue(stops < events / 4, buffered.stderr());
 
         Path recStops = home.resolve("stops");
-        Runs.Result stopped = Runs.run(home, List.of("env", "DEJA_NO_BUFFER=1", Runs.launcher().toString(), "record",
-                "-q", "--stats", "-o", recStops.toString(), "--", sample, scratch.toString(), "300"));
-        assertEquals(0, stopped.status(), stopped.stderr());
+        Runs.Result stopped = record(recStops, false, sample, scratch.toString(), "300");
         assertTrue(stopped.stderr().contains(", 0 without a stop)"), stopped.stderr());
 
         List<String> a = calls(rec);
-        List<String> b = calls(recStops);
         assertTrue(a.size() > 3000, "calls compared: " + a.size());
-        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-            assertEquals(b.get(i), a.get(i), "call " + i + " of " + a.size());
-        }
-        assertEquals(b.size(), a.size());
+        assertSameCalls(calls(recStops), a);
 
         Runs.Result replay = Runs.deja(home, "replay", rec.toString());
         assertEquals(0, replay.status(), replay.stderr());
@@ -112,14 +104,10 @@ class CallBufferIT {
         Path scratch = Files.createDirectories(home.resolve("scratch"));
         String sample = Samples.path("spawn_calls");
         Path rec = home.resolve("spawn-buffered");
-        Runs.Result buffered = Runs.deja(home, "record", "-q", "--stats", "-o", rec.toString(), "--", sample,
-                scratch.toString(), "100");
-        assertEquals(0, buffered.status(), buffered.stderr());
+        Runs.Result buffered = record(rec, true, sample, scratch.toString(), "100");
         assertTrue(buffered.stdout().startsWith("100 rounds: "), buffered.stdout());
         Path recStops = home.resolve("spawn-stops");
-        Runs.Result stopped = Runs.run(home, List.of("env", "DEJA_NO_BUFFER=1", Runs.launcher().toString(), "record",
-                "-q", "--stats", "-o", recStops.toString(), "--", sample, scratch.toString(), "100"));
-        assertEquals(0, stopped.status(), stopped.stderr());
+        Runs.Result stopped = record(recStops, false, sample, scratch.toString(), "100");
         assertEquals(stopped.stdout(), buffered.stdout());
         Matcher m = STATS.matcher(buffered.stderr());
         Matcher n = STATS.matcher(stopped.stderr());
@@ -129,16 +117,30 @@ class CallBufferIT {
         assertTrue(Long.parseLong(m.group(2)) * 3 < Long.parseLong(n.group(2)), buffered.stderr() + stopped.stderr());
 
         List<String> a = byProcess(rec);
-        List<String> b = byProcess(recStops);
         assertTrue(a.stream().filter(c -> c.startsWith("rt_sigaction")).count() > 1300, "calls compared: " + a.size());
-        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-            assertEquals(b.get(i), a.get(i), "call " + i + " of " + a.size());
-        }
-        assertEquals(b.size(), a.size());
+        assertSameCalls(byProcess(recStops), a);
 
         Runs.Result replay = Runs.deja(home, "replay", rec.toString());
         assertEquals(0, replay.status(), replay.stderr());
         assertEquals(buffered.stdout(), replay.stdout());
+    }
+
+    /** Records {@code program} into {@code rec} with {@code --stats}, with the call buffer or with every call stopping. */
+    private Runs.Result record(Path rec, boolean buffer, String... program) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Runs.launcher().toString(), "record", "-q", "--stats", "-o", rec.toString(), "--"));
+        if (!buffer) cmd.addAll(0, List.of("env", "DEJA_NO_BUFFER=1"));
+        cmd.addAll(List.of(program));
+        Runs.Result r = Runs.run(home, cmd);
+        assertEquals(0, r.status(), r.stderr());
+        return r;
+    }
+
+    /** The same calls, one by one (the first that differs named), and as many. */
+    private static void assertSameCalls(List<String> expected, List<String> actual) {
+        for (int i = 0; i < Math.min(actual.size(), expected.size()); i++) {
+            assertEquals(expected.get(i), actual.get(i), "call " + i + " of " + actual.size());
+        }
+        assertEquals(expected.size(), actual.size());
     }
 
     /**
