@@ -416,12 +416,11 @@ final class CallBuffer {
     /**
      * Patches the syscall instructions seen with calls their stubs do not buffer yet, while code pages last,
      * in a process stopped with {@code regs} (its only thread). A thread standing inside bytes patched goes
-     * on from its stub's copy of the instructions after them. Returns how many sites were patched.
+     * on from its stub's copy of the instructions after them.
      */
-    int patch(TraceeMemory memory, String maps, Map<Long, AheadAnswers.Function> functions, InThreadGuard.CodeWriter code,
+    void patch(TraceeMemory memory, String maps, Map<Long, AheadAnswers.Function> functions, InThreadGuard.CodeWriter code,
               Map<Integer, BufferStub.Plan> plans, long marker, Ptrace ptrace, int tid, long[] regs, KnownSites known,
               boolean debug) {
-        int patched = 0;
         KnownSites.Maps parsed = new KnownSites.Maps(maps);
         long rip = regs[X86Regs.RIP];
         int firstNewPage = pages.size();
@@ -483,7 +482,6 @@ final class CallBuffer {
                 regs[X86Regs.RIP] = moved[X86Regs.RIP];
                 rip = moved[X86Regs.RIP];
             }
-            patched++;
         }
         if (pages.size() > firstNewPage) {
             // The new stubs' pages are consecutive: one write for all (a write into the process is a syscall).
@@ -495,7 +493,6 @@ final class CallBuffer {
             code.write(pages.get(firstNewPage).codeAddress(), all);
         }
         pending = anySiteWaiting();
-        return patched;
     }
 
     /**
