@@ -4,6 +4,7 @@ import dev.deja.device.syscall.Arch;
 import dev.deja.formats.Recording;
 import dev.deja.formats.RecordingException;
 import dev.deja.formats.Recordings;
+import dev.deja.formats.SharedBlobs;
 import dev.deja.formats.internal.Metadata;
 import dev.deja.formats.pack.PackReader;
 import dev.deja.formats.pack.Packs;
@@ -22,7 +23,12 @@ final class RecordingArg {
     static Recording open(String nameOrPath) {
         try {
             Path p = Recordings.resolve(nameOrPath);
-            if (!isPackedFile(p)) return Recording.open(p);
+            if (!isPackedFile(p)) {
+                Recording rec = Recording.open(p);
+                rec.checkBlobsThrough(SharedBlobs.inHome(Recordings.home()));
+                return rec;
+            }
+            // (an unpacked copy's blobs are new files each time: no stat cache for them)
             // Removed on close, and by a shutdown hook on Ctrl-C or SIGTERM; a SIGKILL's leftover by the next unpack.
             return Recording.openOwned(Packs.unpackToTemp(p));
         } catch (RecordingException e) {

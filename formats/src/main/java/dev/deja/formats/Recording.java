@@ -40,6 +40,8 @@ public final class Recording implements AutoCloseable {
     private final List<JournalEventReader> readers = new ArrayList<>();
     private Path recoveryCopy;
     private Path deleteOnClose;
+    /** The user's store, whose stat cache spares re-reading a blob hashed before; null: every blob is read. */
+    private volatile SharedBlobs hashed;
 
     private Recording(Path dir, Metadata meta) {
         this.dir = dir;
@@ -178,10 +180,18 @@ public final class Recording implements AutoCloseable {
         return recoveryCopy;
     }
 
+    /**
+     * Checks blobs through the user's stat cache from now on ({@link BlobStore#verify(String, SharedBlobs)}):
+     * for commands that run a recording ({@link #blob}); {@link #verify()} still reads every blob.
+     */
+    public void checkBlobsThrough(SharedBlobs store) {
+        this.hashed = store;
+    }
+
     /** The blob's file, after checking (once per open) that its size and hash match. */
     public Path blob(String hash) throws RecordingException {
         if (verifiedBlobs.contains(hash)) return blobs.pathOf(hash);
-        Path p = blobs.verify(hash);
+        Path p = blobs.verify(hash, hashed);
         verifiedBlobs.add(hash);
         return p;
     }

@@ -170,6 +170,33 @@ public final class SharedBlobs {
         return hash;
     }
 
+    /**
+     * Whether the stat cache says the file with this stamp hashed to {@code hash}: a file whose ctime has not
+     * moved since was not written since (a blob checked at one replay need not be read at the next).
+     */
+    public boolean hashed(Stamp stamp, String hash) {
+        try {
+            return hash.equals(Files.readSymbolicLink(dir.resolve(STAT_NAME).resolve(stamp.key())).toString());
+        } catch (IOException | UnsupportedOperationException e) {
+            return false; // not remembered
+        }
+    }
+
+    /**
+     * Remembers that {@code file}, stamped {@code before} when its reading began at {@code startNs}, hashed to
+     * {@code hash}, when it did not change meanwhile and is not racy (as {@link #add}). A store that cannot be
+     * written only costs the next check a read.
+     */
+    public void rememberHashed(Path file, Stamp before, String hash, long startNs) {
+        try {
+            Stamp after = stamp(file);
+            if (before.sameFile(after) && before.ctimeNs() < startNs - RACY_NS) remember(before, hash);
+        } catch (IOException e) {
+            System.getLogger(SharedBlobs.class.getName()).log(System.Logger.Level.DEBUG,
+                    "cannot remember the hash of " + file + " in " + dir + ": " + e);
+        }
+    }
+
     private void remember(Stamp stamp, String hash) throws IOException {
         Path statDir = dir.resolve(STAT_NAME);
         FileOps.createPrivateDirectories(statDir);
@@ -178,6 +205,23 @@ public final class SharedBlobs {
         } catch (FileAlreadyExistsException e) {
             // another deja remembered it first: same stamp, same content
         }
+    }
+
+    /**
+     * A stat entry for the stored blob itself (a replay's check remembered it) whose ctime has moved since:
+     * each recording linking the blob moves it, and the entry can never match again.
+     */
+    private boolean outdated(String key, String hash) throws IOException {
+        String[] f = key.split("-");
+        if (f.length != 5) return false;
+        Stamp blob;
+        try {
+            blob = stamp(pathOf(hash));
+        } catch (NoSuchFileException gone) {
+            return false;
+        }
+        return blob != null && f[0].equals(Long.toString(blob.dev())) && f[1].equals(Long.toString(blob.ino()))
+                && !key.equals(blob.key());
     }
 
     /** How many links the blob has (1: the store's own only), or 0 when it is not in the store. */
@@ -225,7 +269,7 @@ public final class SharedBlobs {
                     for (Path e : ds) {
                         String hash = Files.isSymbolicLink(e) ? Files.readSymbolicLink(e).toString() : "";
                         boolean gone = !BlobStore.isHash(hash) || !Files.exists(pathOf(hash), LinkOption.NOFOLLOW_LINKS)
-                                || (dryRun && links(hash) <= 1);
+                                || (dryRun && links(hash) <= 1) || outdated(e.getFileName().toString(), hash);
                         if (gone) {
                             if (!dryRun) Files.deleteIfExists(e);
                             stale++;

@@ -157,6 +157,36 @@ class SharedBlobsTest {
     }
 
     @Test
+    void aBlobCheckedOnceIsNotReadAgainUntilItsStampMoves(@TempDir Path tmp) throws Exception {
+        SharedBlobs store = new SharedBlobs(tmp.resolve("home/blobs"));
+        String h = write(tmp.resolve("a"), store, OLD_FILE, null);
+        Path blob = blobIn(tmp.resolve("a"), h);
+        SharedBlobs.Stamp stamp = SharedBlobs.stamp(blob);
+        try (Recording rec = Recording.open(tmp.resolve("a"))) {
+            rec.checkBlobsThrough(store);
+            assertEquals(blob, rec.blob(h));
+        }
+        assertFalse(store.hashed(stamp, h), "just linked: its ctime is within the racy window, not remembered");
+        store.rememberHashed(blob, stamp, h, System.currentTimeMillis() * 1_000_000L + 10_000_000_000L);
+        assertTrue(store.hashed(stamp, h));
+        assertFalse(store.hashed(stamp, "0".repeat(64)), "only for the hash it was checked against");
+
+        // Damaged in place, same size: the ctime moves, the entry no longer matches, the blob is read and refused
+        Files.setPosixFilePermissions(blob, PosixFilePermissions.fromString("rw-------"));
+        byte[] bytes = Files.readAllBytes(blob);
+        bytes[bytes.length / 2] ^= 1;
+        Files.write(blob, bytes);
+        assertFalse(store.hashed(SharedBlobs.stamp(blob), h));
+        try (Recording rec = Recording.open(tmp.resolve("a"))) {
+            rec.checkBlobsThrough(store);
+            RecordingException e = assertThrows(RecordingException.class, () -> rec.blob(h));
+            assertTrue(e.getMessage().contains("does not match its hash"), e.getMessage());
+        }
+        assertEquals(1, store.gc(false).staleEntries(), "the entry of the blob's old stamp can never match again");
+        assertFalse(store.hashed(stamp, h));
+    }
+
+    @Test
     void aStoreOnAnotherFileSystemIsNotUsed(@TempDir Path tmp) throws Exception {
         Path shm = Path.of("/dev/shm");
         assumeTrue(Files.isDirectory(shm) && Files.isWritable(shm));

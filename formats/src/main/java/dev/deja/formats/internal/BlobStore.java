@@ -279,6 +279,15 @@ public final class BlobStore {
 
     /** Checks that the blob is present, has the size its index line gives and hashes to its name. */
     public Path verify(String hash) throws RecordingException {
+        return verify(hash, null);
+    }
+
+    /**
+     * As {@link #verify(String)}; with {@code hashed} (the user's stat cache), a blob whose stamp (device,
+     * inode, size, mtime, ctime) the cache says hashed to its name is not read again, and one that is hashed
+     * is remembered there: a replayed JVM's 128 MB {@code lib/modules} is hashed once, not at every replay.
+     */
+    public Path verify(String hash, SharedBlobs hashed) throws RecordingException {
         if (!isHash(hash)) {
             throw new RecordingException("'" + hash + "' is not a blob hash (64 lower-case hex digits)");
         }
@@ -297,6 +306,9 @@ public final class BlobStore {
             throw new CorruptRecordingException(p, -1, -1, "blob " + hash + " has " + size + " bytes, its index says "
                     + expected + " (tampered or truncated)");
         }
+        SharedBlobs.Stamp stamp = hashed == null ? null : stampOf(p);
+        if (stamp != null && hashed.hashed(stamp, hash)) return p;
+        long startNs = System.currentTimeMillis() * 1_000_000L;
         String actual;
         try (InputStream in = Files.newInputStream(p)) {
             MessageDigest md = sha256();
@@ -310,7 +322,17 @@ public final class BlobStore {
             throw new CorruptRecordingException(p, -1, -1, "blob " + hash + " does not match its hash: its content hashes to "
                     + actual + " (tampered or damaged)");
         }
+        if (stamp != null) hashed.rememberHashed(p, stamp, hash, startNs);
         return p;
+    }
+
+    /** The blob's stamp, or null when it cannot be had (the check then reads the blob, as without a cache). */
+    private static SharedBlobs.Stamp stampOf(Path p) {
+        try {
+            return SharedBlobs.stamp(p);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Reads a blob and checks its length and hash. */
