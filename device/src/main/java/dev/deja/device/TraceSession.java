@@ -1,5 +1,6 @@
 package dev.deja.device;
 
+import dev.deja.device.ffm.Affinity;
 import dev.deja.device.ffm.NativeCallException;
 import dev.deja.device.ffm.Personality;
 import dev.deja.device.ffm.ProcessVm;
@@ -42,6 +43,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -412,6 +414,7 @@ public final class TraceSession {
         if (arch != Arch.X86_64) {
             throw new DeviceException("the live trace device supports x86_64 only; this machine is " + arch.unameName());
         }
+        if (tracer.onOneCpu()) onOneCpu();
         try (Ptrace p = new Ptrace(); Wait w = new Wait(); ProcessVm v = new ProcessVm();
              ProxyCalls proxy = emulates ? new ProxyCalls() : null) {
             this.ptrace = p;
@@ -787,6 +790,16 @@ public final class TraceSession {
         } else {
             ptrace.resumeToSyscall(task.tid, signal);
         }
+    }
+
+    /**
+     * Pins the tracing thread to one of its CPUs, at random (concurrent deja runs spread): the program it
+     * starts, and every process and thread of it, inherit the mask ({@link Tracer#onOneCpu}). Adopted
+     * copies of a checkpoint were made on it already.
+     */
+    private static void onOneCpu() {
+        List<Integer> cpus = Affinity.allowed(0);
+        if (cpus.size() > 1) Affinity.pin(0, List.of(cpus.get(ThreadLocalRandom.current().nextInt(cpus.size()))));
     }
 
     // ---- the stop loop ----------------------------------------------------------------------

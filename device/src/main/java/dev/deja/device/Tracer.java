@@ -242,6 +242,17 @@ public interface Tracer {
         return true;
     }
 
+    /**
+     * Whether the program and deja's tracing thread run on one CPU (chosen at random among those allowed,
+     * as rr binds its tracees): each stop is then a switch on that CPU, not a wake-up of another, which on
+     * a virtual machine whose idle CPUs halt costs two exits to the hypervisor a stop. The program sees the
+     * mask (sched_getaffinity, /proc), so only a tracer whose program cannot see it (a replay) asks. Asked
+     * once, before the launch.
+     */
+    default boolean onOneCpu() {
+        return false;
+    }
+
     default void onContext(ContextEvent event) {
     }
 

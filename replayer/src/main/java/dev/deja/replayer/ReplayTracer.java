@@ -165,6 +165,8 @@ final class ReplayTracer implements Tracer {
     /** Whether processes that share no memory replay their own calls side by side ({@link #goesAhead}). */
     private boolean inParallel;
     private long stepsAhead;
+    /** The program sees none of it (its affinity and CPU reads are answered from the recording). */
+    private boolean oneCpu = true;
     /** Recorded calls run for real that end their thread at their return: forks the thread was killed in. */
     private final Map<Long, Integer> diesAtReturn = new HashMap<>();
     private final Set<Integer> resultFromRecording = new HashSet<>();
@@ -379,6 +381,16 @@ final class ReplayTracer implements Tracer {
     /** Lets processes of one thread that share no memory replay their own calls out of the recorded order. */
     void replayProcessesInParallel(boolean on) {
         this.inParallel = on;
+    }
+
+    /** Whether the replayed program runs on one CPU with deja's tracing thread ({@link Replayer#CPUS_ENV}). */
+    void onOneCpu(boolean on) {
+        this.oneCpu = on;
+    }
+
+    @Override
+    public boolean onOneCpu() {
+        return oneCpu;
     }
 
     /** How many steps went ahead of the recorded order. */

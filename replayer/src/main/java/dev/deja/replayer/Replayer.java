@@ -117,6 +117,20 @@ public final class Replayer {
      */
     public static final String IN_ORDER_ENV = "DEJA_REPLAY_IN_ORDER";
 
+    /**
+     * Set to {@code all}, a replay runs the program on every CPU deja may use, as it was recorded, instead of
+     * on one CPU with deja's tracing thread ({@link dev.deja.device.Tracer#onOneCpu}): for a replay of
+     * processes that compute side by side for long, on a machine where a stop is cheap.
+     */
+    public static final String CPUS_ENV = "DEJA_REPLAY_CPUS";
+
+    /** Whether a replay runs on one CPU (the default, {@link #CPUS_ENV}=one) or on all ({@code all}). */
+    static boolean oneCpuWanted(String setting) {
+        if (setting == null || setting.isEmpty() || setting.equals("one")) return true;
+        if (setting.equals("all")) return false;
+        throw new IllegalArgumentException(CPUS_ENV + "=" + setting + ": expected one (the default) or all");
+    }
+
     /** Whether a plain replay answers skipped calls at one stop (the default), or stops twice ({@link #ONE_STOP_ENV}=2). */
     static boolean oneStopWanted(String setting) {
         if (setting == null || setting.isEmpty() || setting.equals("1")) return true;
@@ -253,6 +267,7 @@ public final class Replayer {
         try {
             tracer.answerAtOneStop(owner == ReplayControl.NONE && oneStopWanted(System.getenv(ONE_STOP_ENV)));
             tracer.replayProcessesInParallel(owner == ReplayControl.NONE && inParallelWanted(System.getenv(IN_ORDER_ENV)));
+            tracer.onOneCpu(oneCpuWanted(System.getenv(CPUS_ENV)));
         } catch (IllegalArgumentException e) {
             throw new ReplayException(e.getMessage(), e);
         }
