@@ -130,6 +130,33 @@ class OneStopReplayIT {
     }
 
     @Test
+    void aSpawnedChildsSignalActionsAreMadeInTheStubs() throws Exception {
+        // posix_spawn's child (a vfork child, in its parent's memory) queries and resets every signal's action
+        // before its exec: real calls, each two stops before; now the first one's exit gives the rest ahead,
+        // made in the stubs with the marker the replay's filter lets through.
+        Path dir = Files.createDirectories(home.resolve("spawned"));
+        Path rec = home.resolve("spawn");
+        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(),
+                "--", Samples.path("spawn_calls"), dir.toString(), "3"));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        Runs.Result dump = Runs.run(home, List.of(Runs.launcher().toString(), "dump", rec.toString()));
+        assertEquals(0, dump.status(), dump.stderr());
+        String root = dump.stdout().lines().findFirst().orElseThrow().replaceAll("^(\\[pid \\d+\\]).*", "$1");
+        long childActions = dump.stdout().lines().filter(l -> l.contains("rt_sigaction(") && !l.startsWith(root)).count();
+        assertTrue(childActions >= 50, childActions + " signal actions in the children:\n" + dump.stdout());
+
+        Runs.Result r = deja(null, "replay", "--stats", rec.toString());
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(recorded.stdout(), r.stdout());
+        Stats ahead = stats(r);
+        assertTrue(ahead.stops() < 2 * childActions, ahead + " against " + childActions + " actions of the children");
+        Runs.Result stops = deja(null, Map.of("DEJA_NO_AHEAD", "1"), "replay", "--stats", rec.toString());
+        assertEquals(0, stops.status(), stops.stderr());
+        assertEquals(recorded.stdout(), stops.stdout());
+        assertTrue(stats(stops).stops() >= 2 * childActions, stats(stops) + " without answers ahead");
+    }
+
+    @Test
     void aCallThatDiffersFromItsAnswerAheadIsADivergence() throws Exception {
         // The last call stats a path made from the time-stamp counter: answers for it were given ahead (the forty
         // stats before it are in the same stretch), and its stub finds the path's bytes another's.

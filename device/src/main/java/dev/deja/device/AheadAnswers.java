@@ -33,6 +33,11 @@ final class AheadAnswers {
     static final int MAX_SITES = 16;
     /** How far a site may be from the stubs' pages (rel32 reach, with room to spare). */
     private static final long REACH = 1L << 30;
+    /**
+     * Calls a stub may make for real ({@link AnswerStub.Entry#performed}), which the replay's filter lets
+     * through with the marker: brk, mprotect, munmap, rt_sigaction (x86_64). Each acts on the process alone.
+     */
+    static final java.util.Set<Integer> PERFORMABLE = java.util.Set.of(12, 10, 11, 13);
     /** DEJA_NO_AHEAD=1: every answered call at its own stop (for comparisons). */
     static final boolean ENABLED = System.getenv("DEJA_NO_AHEAD") == null;
 
@@ -75,7 +80,8 @@ final class AheadAnswers {
      */
     static AheadAnswers install(Ptrace ptrace, Wait wait, int tid, int pid, TraceeMemory memory,
                                 InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, List<Long>> sitesByNr,
-                                Map<Long, Function> functions, long[] regs, List<AnswerStub.Entry> entries, boolean debug) {
+                                Map<Long, Function> functions, long[] regs, List<AnswerStub.Entry> entries, long marker,
+                                boolean debug) {
         if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
         long size = MAX_SITES * (long) AnswerStub.PAGE + AnswerStub.dataSize(entries);
@@ -86,6 +92,8 @@ final class AheadAnswers {
         long data = region + MAX_SITES * (long) AnswerStub.PAGE;
         int taken = 0;
         for (; why == null && taken < entries.size(); taken++) {
+            AnswerStub.Entry e = entries.get(taken);
+            if (e.performed() && (marker == 0 || !PERFORMABLE.contains(e.nr()))) break; // the filter would stop it
             // Every syscall instruction the call was made at gets a stub; the answer needs one at least.
             boolean any = false;
             for (long at : sitesByNr.getOrDefault(entries.get(taken).nr(), List.of())) {
@@ -110,7 +118,7 @@ final class AheadAnswers {
             return null;
         }
         List<AnswerStub.Entry> given = List.copyOf(entries.subList(0, taken));
-        code.write(data, AnswerStub.data(data, given));
+        code.write(data, AnswerStub.data(data, given, marker));
         long rip = regs[X86Regs.RIP];
         long[] moved = null;
         for (Site s : sites) {

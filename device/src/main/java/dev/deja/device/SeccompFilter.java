@@ -131,6 +131,29 @@ public final class SeccompFilter {
         return List.copyOf(p);
     }
 
+    /**
+     * {@link #everyCall}, except that a call of {@code auditArch} whose sixth argument is {@code marker} and
+     * whose number is one of {@code numbers} goes through without a stop: a replay's answer stubs make the
+     * calls that act on the process alone for real (its memory map, its signal actions: nothing outside it,
+     * whatever a program that found the marker in its memory made with it).
+     */
+    public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers) {
+        if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
+        List<Integer> nrs = List.copyOf(new java.util.TreeSet<>(numbers));
+        int k = nrs.size();
+        int trace = 5 + k;
+        List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW));
+        p.add(new Instruction(JEQ_K, 0, trace - 2, (int) marker));
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4));
+        p.add(new Instruction(JEQ_K, 0, trace - 4, (int) (marker >>> 32)));
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));
+        for (int j = 0; j < k; j++) p.add(new Instruction(JEQ_K, k - j, 0, nrs.get(j)));
+        p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
+        p.add(new Instruction(RET_K, 0, 0, RET_ALLOW));
+        return List.copyOf(p);
+    }
+
     /** seccomp_data's args[5], its low half (little-endian). */
     static final int DATA_ARG5_LOW = 16 + 5 * 8;
 

@@ -190,6 +190,8 @@ public final class TraceSession {
     private final Map<Integer, dev.deja.device.x86.BufferStub.Plan> bufferPlans;
     /** The sixth argument the buffer stubs' calls carry, which the recording filter lets through. */
     private final long bufferMarker;
+    /** The sixth argument a replay's answer stubs' performed calls carry ({@link AheadAnswers#PERFORMABLE}); 0: none. */
+    private final long aheadMarker;
     /** Processes that run in their parent's memory (a vfork child until it execs): no call buffer. */
     private final java.util.Set<Integer> sharingParentMemory = new java.util.HashSet<>();
     /** Calls made in a buffer stub, with no stop. */
@@ -369,8 +371,11 @@ public final class TraceSession {
         this.buffers = buffering ? new HashMap<>() : null;
         this.bufferPlans = buffering ? CallBuffer.plans(dev.deja.device.syscall.Schemas.of(arch)) : Map.of();
         this.bufferMarker = buffering ? marker() : 0;
+        this.aheadMarker = oneStop && AheadAnswers.ENABLED ? marker() : 0;
         this.syscallFilter = buffering
                 ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, bufferMarker))
+                : aheadMarker != 0 ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64,
+                        aheadMarker, AheadAnswers.PERFORMABLE))
                 : oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
                 : orders || policy != null || attachPid != 0 || detachAtExec ? null
                 : syscallFilter(tracer.interest());
@@ -937,8 +942,12 @@ public final class TraceSession {
                     if (!syscallStop(task)) continue;
                     task.started = true;
                     killIfStopping(task);
-                    if (task.atEntry) goOnFromEntry(task);
-                    else resumeUser(task);
+                    if (task.atEntry) {
+                        goOnFromEntry(task);
+                    } else {
+                        aheadAtExit(task);
+                        resumeUser(task);
+                    }
                     continue;
                 }
                 if (serial && !task.atEntry && task.pending != null) {
@@ -1016,6 +1025,7 @@ public final class TraceSession {
                 resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
                 continue;
             }
+            if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.aheadRequest != null) aheadAtExit(task);
             if (deliver == 0 && answerableAtEntry(task)) goOnFromEntry(task);
             else if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.target != null) {
                 resumeUser(task); // back from a real call (an rt_sigreturn) with a recorded point ahead: towards it
@@ -1033,6 +1043,7 @@ public final class TraceSession {
             resume(task, 0);
             return;
         }
+        task.aheadRequest = null; // one given at a stop before that never went in (the thread ran towards a point)
         task.atEntry = true;
         if (orders && !tracer.mayContinue(task, RunStop.ENTRY)) {
             task.heldStop = RunStop.ENTRY;
@@ -1088,15 +1099,30 @@ public final class TraceSession {
         if (task.target != null) return toExitStop(task);
         if (answers == null) return true;
         if (!toExitStop(task)) return false;
+        installAhead(task, answers);
+        return true;
+    }
+
+    /**
+     * At a real call's exit stop (a call made for real, {@code rt_sigaction} in posix_spawn's child): the answers
+     * the tracer gave ahead there go in before the thread goes on.
+     */
+    private void aheadAtExit(Task task) {
+        java.util.List<AnswerStub.Entry> answers = task.aheadRequest;
+        task.aheadRequest = null;
+        if (answers != null && task.target == null && task.ahead == null) installAhead(task, answers);
+    }
+
+    /** The answers ahead put in for a thread at a call's exit stop (see {@link AheadAnswers#install}). */
+    private void installAhead(Task task, java.util.List<AnswerStub.Entry> answers) {
         long[] regs = ptrace.getRegsArray(task.tid);
         long site = regs[X86Regs.RIP] - 2;
         byte[] insn = new byte[2];
-        if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return true;
+        if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return;
         task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
                 syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()),
-                siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), regs, answers, DEBUG_MATCH);
+                siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), regs, answers, aheadMarker, DEBUG_MATCH);
         if (task.ahead != null) aheadRuns++;
-        return true;
     }
 
     /**
@@ -1504,8 +1530,12 @@ public final class TraceSession {
                 }
                 t.started = true;
                 killIfStopping(t);
-                if (stop == RunStop.ENTRY) goOnFromEntry(t);
-                else resumeUser(t);
+                if (stop == RunStop.ENTRY) {
+                    goOnFromEntry(t);
+                } else {
+                    if (stop == RunStop.EXIT) aheadAtExit(t);
+                    resumeUser(t);
+                }
                 moved = true;
                 break;
             }

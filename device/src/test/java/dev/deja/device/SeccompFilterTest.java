@@ -112,6 +112,24 @@ class SeccompFilterTest {
     }
 
     @Test
+    void onlyTheGivenCallsWithTheMarkerGoThrough() {
+        long marker = 0x0fed_cba9_8765_4321L;
+        java.util.Set<Integer> through = java.util.Set.of(13, 10, 11, 12); // rt_sigaction, mprotect, munmap, brk
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, through));
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            int marked = through.contains(nr) ? SeccompFilter.RET_ALLOW : SeccompFilter.RET_TRACE;
+            assertEquals(marked, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, AUDIT_ARCH_I386, marker), "i386 nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker & 0xffffffffL), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker ^ 1L << 40), "nr " + nr);
+        }
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
+        byte[] none = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, java.util.Set.of()));
+        for (int nr = 0; nr < LIMIT; nr++) assertEquals(SeccompFilter.RET_TRACE, run(none, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker));
+    }
+
+    @Test
     void emptySetStopsOnlyUnusualCalls() {
         check(new BitSet());
     }

@@ -35,6 +35,11 @@ final class AnswersAhead {
             "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "statfs", "open", "openat",
             "close", "fcntl", "fchdir", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
             "write", "pwrite64");
+    /**
+     * Calls that run for real in replay and act on the process alone, answered ahead by being made in the
+     * stub ({@link AnswerStub.Entry#performed}): their result must be the recorded one, as at a stop.
+     */
+    static final List<String> PERFORMED = List.of("brk", "mprotect", "munmap", "rt_sigaction");
     /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
     static final long MAX_SPAN_NS = 2_000_000_000L;
     /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
@@ -48,15 +53,25 @@ final class AnswersAhead {
 
     private final Schemas schemas;
     private final Set<Integer> calls = new HashSet<>();
+    private final Set<Integer> performed = new HashSet<>();
 
     AnswersAhead(Schemas schemas) {
         this.schemas = schemas;
         for (String n : CALLS) schemas.table().number(n).ifPresent(calls::add);
+        for (String n : PERFORMED) schemas.table().number(n).ifPresent(performed::add);
+    }
+
+    /** Whether recorded call {@code e}'s kind is made for real in a stub when answered ahead. */
+    boolean performed(SyscallEvent e) {
+        return performed.contains(e.nr());
     }
 
     /** The answer to recorded call {@code e}, or null when it cannot be answered ahead. */
     AnswerStub.Entry entry(SyscallEvent e) {
-        if (!calls.contains(e.nr()) || !e.returned() || Errno.restartResult(e.result())) return null;
+        boolean real = performed.contains(e.nr());
+        if (!calls.contains(e.nr()) && !real || !e.returned() || Errno.restartResult(e.result())) return null;
+        // Made for real only as replay makes it at a stop: not when the recording device answered it itself
+        if (real && (e.flags() & SyscallEvent.SKIPPED) != 0) return null;
         if ((e.flags() & (SyscallEvent.UNKNOWN_WRITES | SyscallEvent.REWRITTEN)) != 0) return null;
         Schema s = schemas.schema(e.nr()).orElse(null);
         if (s == null) return null;
@@ -78,6 +93,6 @@ final class AnswersAhead {
             if (b.arg() < 0 || b.arg() >= 6) return null;
             outputs.add(new AnswerStub.Block(b.arg(), b.address() - e.arg(b.arg()), b.data()));
         }
-        return new AnswerStub.Entry(e.nr(), e.args(), compared, inputs, e.result(), outputs);
+        return new AnswerStub.Entry(e.nr(), e.args(), compared, inputs, e.result(), outputs, real);
     }
 }

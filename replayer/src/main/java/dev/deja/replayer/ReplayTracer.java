@@ -1240,6 +1240,8 @@ final class ReplayTracer implements Tracer {
         return log.quietCalls(AnswersAhead.MAX, c -> {
             AnswerStub.Entry e = answersAhead.entry(c);
             if (e == null || bytes[0] + e.size() > AnswersAhead.MAX_BYTES) return false;
+            // a read-only shared mapping made writable: the process may share memory from there on (decide)
+            if (c.nr() == nrMprotect && (c.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) return false;
             // A write is printed (to the terminal) when deja hears of the stretch, with its steps: in order, unless
             // the stretch goes ahead of other processes' steps, whose output would then come after it.
             if (writes.contains(c.nr()) && ordersThreads() && free) return false;
@@ -1785,7 +1787,14 @@ final class ReplayTracer implements Tracer {
             control.afterEvent(r, t);
             return;
         }
-        if (p.ranForReal()) finishRealCall(r, event, p, t);
+        if (p.ranForReal()) {
+            finishRealCall(r, event, p, t);
+            // posix_spawn's child resets every signal's action, a run of real calls: the rest answered ahead
+            if (oneStop && aheadWanted && answersAhead.performed(r) && !Errno.restartResult(event.result())) {
+                RecordedRun.ThreadLog log = run.thread(r.tid());
+                if (log != null) answerAhead(r, t, log);
+            }
+        }
         if (r.nr() == nrSigaltstack && event.result() == 0) noteAltStack(t.tid(), p.liveInputs());
         if ((r.nr() == nrExecve || r.nr() == nrExecveat) && event.result() == 0) altStacks.remove(t.tid());
         boolean signalled = !signalledAtEntry.isEmpty() && signalledAtEntry.remove(r.seq());

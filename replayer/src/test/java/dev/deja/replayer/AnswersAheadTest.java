@@ -2,8 +2,10 @@ package dev.deja.replayer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.device.syscall.Arch;
 import dev.deja.device.syscall.Schemas;
@@ -93,6 +95,29 @@ class AnswersAheadTest {
         assertNull(AHEAD.entry(call("futex", List.of(), 0, List.of(), 0, BUF, 0, 1, 0)), "threads' order");
         assertNull(AHEAD.entry(call("kill", List.of(), 0, List.of(), 0, 101, 15)), "a signal lands elsewhere");
         assertNull(AHEAD.entry(call("ioctl", List.of(), 0, List.of(), 0, 1, 0x5401, BUF)), "a terminal's ioctl");
+    }
+
+    @Test
+    void callsThatShapeTheProcessAreMadeInTheStubAsAtTheirStops() {
+        byte[] act = new byte[32];
+        act[0] = 1; // SIG_IGN
+        byte[] old = new byte[32];
+        AnswerStub.Entry e = AHEAD.entry(call("rt_sigaction", List.of(new MemoryBlock(1, BUF, act)), 0,
+                List.of(new MemoryBlock(2, BUF + 64, old)), 0, 10, BUF, BUF + 64, 8));
+        assertNotNull(e);
+        assertTrue(e.performed());
+        assertEquals(0b1001, e.compared(), "the signal and the set's size; the action compared as bytes");
+        assertArrayEquals(act, e.inputs().getFirst().data());
+        assertEquals(2, e.outputs().getFirst().arg(), "the old action: the recorded one, written as at a stop");
+        for (String name : List.of("brk", "mprotect", "munmap")) {
+            AnswerStub.Entry m = AHEAD.entry(call(name, List.of(), 0, List.of(), 0, 0x555555559000L, 4096, 1));
+            assertNotNull(m, name);
+            assertTrue(m.performed(), name);
+        }
+        assertFalse(AHEAD.entry(call("getppid", List.of(), 4242, List.of(), 0)).performed(), "only answered");
+        // answered by the recording device itself (never reached the kernel): not made now either
+        assertNull(AHEAD.entry(call("rt_sigaction", List.of(), 0, List.of(), SyscallEvent.SKIPPED, 10, 0, 0, 8)));
+        assertNull(AHEAD.entry(call("rt_sigprocmask", List.of(), 0, List.of(), 0, 0, BUF, 0, 8)), "a mask: signals held by it");
     }
 
     @Test

@@ -27,7 +27,8 @@ import java.util.List;
  * from the wrappers of each call, and the entries are in the order it makes them.
  *
  * <p>The buffer's entries are 8-byte words: number, result, length of the entry in bytes, count of
- * output blocks, a byte whose bit i says that argument i is compared, the six arguments, count of input
+ * output blocks, a byte whose bit i says that argument i is compared (bit 6: the call is performed,
+ * {@link Entry#performed}), the six arguments, count of input
  * blocks, then each input block and each output block: (argument index * 8, offset from that argument's
  * value, length (above 0), bytes padded to 8).
  *
@@ -59,16 +60,32 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
     private static final int LEFT = 9;
     /** The program's stack pointer while the stub uses its own stack, whose top is the data page's end. */
     private static final int SAVE_RSP = 10;
+    /** A performed call's marker (r9 while the stub makes it), and rsi and r11 kept across it. */
+    private static final int MARKER = 11;
+    private static final int SAVE_RSI = 12;
+    private static final int SAVE_R11 = 13;
+    /** The compare mask's bit saying the entry's call is made for real, in the stub ({@link Entry#performed}). */
+    static final int PERFORMED = 1 << 6;
     /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
     private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
 
     /**
      * One answer: a call's number, the arguments compared (bit i: argument i), the bytes its pointer
-     * arguments must point to, its result and its outputs.
+     * arguments must point to, its result and its outputs. A {@code performed} call (one that acts on the
+     * process alone: its memory map, its signal actions) is made for real by the stub once it matched,
+     * with the marker the replay's filter lets through; its result must then be the entry's, or the stub
+     * makes it again at its own syscall instruction, where deja sees the live result at a stop (the calls
+     * given so are the same when made twice); its outputs are then the entry's, as at a stop.
      */
-    public record Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs) {
+    public record Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs,
+                        boolean performed) {
+        public Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs) {
+            this(nr, args, compared, inputs, result, outputs, false);
+        }
+
         public Entry {
             if (args.length != 6) throw new IllegalArgumentException("six arguments, got " + args.length);
+            if ((compared & ~0x3f) != 0) throw new IllegalArgumentException("compare mask 0x" + Integer.toHexString(compared));
             args = args.clone();
             inputs = List.copyOf(inputs);
             outputs = List.copyOf(outputs);
@@ -100,12 +117,18 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
 
     /** The data page and the buffer of {@code entries}, for {@code dataAddress}: the cursor at the first entry. */
     public static byte[] data(long dataAddress, List<Entry> entries) {
+        return data(dataAddress, entries, 0);
+    }
+
+    /** As {@link #data(long, List)}, with the {@code marker} performed calls carry in r9. */
+    public static byte[] data(long dataAddress, List<Entry> entries, long marker) {
         byte[] data = new byte[(int) dataSize(entries)];
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         long bytes = 0;
         for (Entry e : entries) bytes += e.size();
         b.putLong(8 * CURSOR, dataAddress + PAGE);
         b.putLong(8 * LIMIT, dataAddress + PAGE + bytes);
+        b.putLong(8 * MARKER, marker);
         b.position(PAGE);
         for (Entry e : entries) put(b, e);
         return data;
@@ -218,6 +241,34 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         toReal.add(a.size());
         a.int32(0);
         a.patchRel32(toInDone, a.size());
+        // A performed call: made here, with the program's arguments and the marker in r9 (none of these calls
+        // has a sixth argument); another result than the entry's goes to the stub's own syscall instruction.
+        d.op(0x48, 0x8B, 1, ENTRY);                          // mov rcx, [entry]
+        a.bytes(0xF6, 0x41, E_MASK, PERFORMED);                 // test byte [rcx+mask], PERFORMED
+        int toCopy = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // jz outputs
+        a.int32(0);
+        d.op(0x48, 0x89, 6, SAVE_RSI);                       // mov [save_rsi], rsi (the first output block)
+        d.op(0x4C, 0x89, 11, SAVE_R11);                      // mov [save_r11], r11 (the program's flags)
+        d.op(0x48, 0x8B, 7, ARG0);                           // mov rdi, [arg0]
+        d.op(0x48, 0x8B, 6, ARG0 + 1);                       // mov rsi, [arg1]
+        d.op(0x4C, 0x8B, 9, MARKER);                         // mov r9, [marker]
+        a.bytes(0x48, 0x8B, 0x41, E_NR);                        // mov rax, [rcx+nr]
+        a.bytes(0x0F, 0x05);                                    // syscall (the replay's filter lets it through)
+        d.op(0x4C, 0x8B, 9, ARG0 + 5);                       // mov r9, [arg5]: the program's
+        d.op(0x4C, 0x8B, 11, SAVE_R11);                      // mov r11, [save_r11]
+        d.op(0x48, 0x8B, 1, ENTRY);                          // mov rcx, [entry]
+        a.bytes(0x48, 0x3B, 0x41, E_RESULT);                    // cmp rax, [rcx+result]
+        int toSame = a.size() + 2;
+        a.bytes(0x0F, 0x84);                                    // je same
+        a.int32(0);
+        a.bytes(0x48, 0x8B, 0x41, E_NR);                        // mov rax, [rcx+nr]: made again, seen at a stop
+        a.bytes(0xE9);                                          // jmp real
+        toReal.add(a.size());
+        a.int32(0);
+        a.patchRel32(toSame, a.size());
+        d.op(0x48, 0x8B, 6, SAVE_RSI);                       // mov rsi, [save_rsi]
+        a.patchRel32(toCopy, a.size());
         d.op(0x48, 0x8B, 1, ENTRY);                          // mov rcx, [entry]
         a.bytes(0x48, 0x8B, 0x41, E_BLOCKS);                    // mov rax, [rcx+outputs]; rsi is at the first
         int loop = a.size();
@@ -262,7 +313,7 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         b.putLong(e.result());
         b.putLong(e.size());
         b.putLong(e.outputs().size());
-        b.putLong(e.compared());
+        b.putLong(e.compared() | (e.performed() ? PERFORMED : 0));
         for (long v : e.args()) b.putLong(v);
         b.putLong(e.inputs().size());
         for (Block o : e.inputs()) put(b, o);

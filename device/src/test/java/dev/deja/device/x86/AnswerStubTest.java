@@ -167,6 +167,36 @@ class AnswerStubTest {
     }
 
     @Test
+    void aPerformedCallIsMadeForRealAndAnotherResultIsMadeAgainAtTheStubsOwnSyscall() throws Throwable {
+        // mov r9, 0x77; mov eax, 11; syscall; mov rax, r9; ret: munmap(rdi, rsi), giving back r9 after the call
+        byte[] code = bytes("49 c7 c1 77 00 00 00 b8 0b 00 00 00 0f 05 4c 89 c8 c3");
+        long page = region + 0x40000;
+        long[] call = args(page, 4096);
+        // compared: the address and the length; the second entry says the call failed, as it will not
+        List<AnswerStub.Entry> entries = List.of(
+                new AnswerStub.Entry(11, call, 0b11, List.of(), 0, List.of(), true),
+                new AnswerStub.Entry(11, call, 0b11, List.of(), -22, List.of(), true));
+        long syscall = region + indexOf(code);
+        AnswerStub s = AnswerStub.build(code, region, syscall, region + 0x10000, data);
+        write(region, code);
+        write(s.codeAddress(), s.code());
+        write(data, AnswerStub.data(data, entries, 0x1234_5678_9abc_def0L));
+        write(s.patchAddress(), s.patch());
+        MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+        assertEquals(0x77L, (long) f.invokeExact(page, 4096L), "the program's r9 back after the marked call");
+        assertEquals(1, AnswerStub.taken(data, cursor(), entries));
+        // Made for real: the page is gone, so a fixed mapping that must not replace anything fits there again
+        long again = (long) MMAP.invokeExact(page, 4096L, 3, 0x22 | 0x100000, -1, 0L);
+        assertEquals(page, again, "the page was unmapped by the performed call");
+        // The kernel's 0 is not the entry's -22: the stub makes the call again at its own syscall (the kernel's
+        // answer, 0 again as a second munmap of the page), and the entry stays next, for deja to see at a stop.
+        assertEquals(0x77L, (long) f.invokeExact(page, 4096L));
+        assertEquals(1, AnswerStub.taken(data, cursor(), entries));
+        assertTrue(s.realSyscall() > s.codeAddress());
+    }
+
+    @Test
     void stubsOfTwoSyscallInstructionsShareTheBufferInTheCallsOrder() throws Throwable {
         long getpidAt = region;
         long fstatAt = region + 0x100;
