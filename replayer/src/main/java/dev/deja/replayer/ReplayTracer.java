@@ -119,6 +119,7 @@ final class ReplayTracer implements Tracer {
     private static final long P_PID = 1;
     /** rax in {@link Tracee#registers()} (struct user_regs_struct order). */
     private static final int REG_RAX = 10;
+    private static final long CLONE_FILES = 0x400;
     private static final int SIGCHLD = 17;
     /**
      * Calls a process of one thread may replay ahead of the recorded order ({@link #goesAhead}): answered
@@ -229,6 +230,17 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Map<Integer, Integer>> fdTables = new HashMap<>();
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
+    /**
+     * Per live process, the recorded copy its last file mapping opened, left open (close-on-exec) for its next
+     * mapping of the same file: the loader maps each library four times, and each open and close is an
+     * injected call, two stops. The program never sees the descriptor: every call of its that names one is
+     * answered from the recording, and none that makes one runs for real.
+     */
+    private final Map<Integer, OpenCopy> openCopies = new HashMap<>();
+
+    /** A recorded copy open in a replayed process: its path, the open's flags, the descriptor. */
+    private record OpenCopy(String path, long flags, long fd) {
+    }
     private final AnswersAhead answersAhead;
     /** Per live thread: its stretch of calls answered ahead. */
     private final Map<Integer, Ahead> ahead = new HashMap<>();
@@ -518,6 +530,7 @@ final class ReplayTracer implements Tracer {
         s.pending().forEach((live, p) -> pending.put(tid.applyAsInt(live), p));
         scratch.clear();
         s.scratch().forEach((live, at) -> scratch.put(pid.applyAsInt(live), at));
+        openCopies.clear(); // the copies' descriptors stay open in them, unused: the next mapping opens its own
         injected.clear();
         s.injected().forEach((live, q) -> injected.put(tid.applyAsInt(live), new ArrayDeque<>(q)));
         sharedCopies.clear();
@@ -954,6 +967,7 @@ final class ReplayTracer implements Tracer {
     /** A thread other than the leader exec'd and took the leader's tid: what was known of it moves along. */
     @Override
     public void onExec(ExecEvent event, Path executable) {
+        openCopies.remove(event.pid()); // closed by the exec
         sharingPids.remove(event.pid()); // a new address space
         sharedReadOnly.remove(event.pid());
         int former = event.formerTid();
@@ -973,6 +987,7 @@ final class ReplayTracer implements Tracer {
         if (recTid != null) stepDone(run.endStep(recTid));
         exitHeldFor.remove(event.tid());
         waitingForTheEnd.remove(event.tid());
+        if (event.processExit()) openCopies.remove(event.pid()); // its pid may be a new process's
     }
 
     // ---------------------------------------------------------------- entry
@@ -1565,13 +1580,23 @@ final class ReplayTracer implements Tracer {
         // file, so that the processes that share it in the recording (a fork, /dev/shm) share it again.
         Path shared = (flags & MAP_SHARED_TYPE) != MAP_PRIVATE ? sharedCopy(m, blob, (e.arg(2) & PROT_WRITE) != 0) : null;
         if (shared != null) coverMapping(shared, e.arg(5) + e.arg(1), m);
-        long base = scratch(t);
-        t.write(base, cString((shared != null ? shared : blob).toAbsolutePath().toString()));
-        long fd = t.inject(nrOpenat, AT_FDCWD, base, shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC, 0, 0, 0);
-        if (fd < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + blob + "): errno " + -fd);
+        String path = (shared != null ? shared : blob).toAbsolutePath().toString();
+        long oflags = shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC;
         long mflags = shared != null ? fixed : (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
-        long got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
-        t.inject(nrClose, fd);
+        OpenCopy open = openCopies.get(t.pid());
+        long got;
+        if (open != null && open.path().equals(path) && open.flags() == oflags) {
+            got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, open.fd(), e.arg(5));
+        } else {
+            if (open != null) t.inject(nrClose, open.fd());
+            openCopies.remove(t.pid());
+            long base = scratch(t);
+            t.write(base, cString(path));
+            long fd = t.inject(nrOpenat, AT_FDCWD, base, oflags, 0, 0, 0);
+            if (fd < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + blob + "): errno " + -fd);
+            openCopies.put(t.pid(), new OpenCopy(path, oflags, fd));
+            got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
+        }
         if (got != r.result()) {
             SyscallEvent live = live(e, got);
             throw new Stop(divergence(r, render(r), render(live) + " (mapping the recorded copy of " + m.path()
@@ -2054,6 +2079,11 @@ final class ReplayTracer implements Tracer {
             fdTables.put(rs.childPid(), new HashMap<>(fdTables.getOrDefault(rs.pid(), Map.of())));
             Long s = scratch.get(event.pid());
             if (s != null) scratch.put(event.childPid(), s);
+            // Its descriptors are a copy of its parent's, the open copy's included; a table shared with the parent
+            // (CLONE_FILES) is not taken: a later close of the parent's would leave the child a number reused.
+            OpenCopy open = openCopies.get(event.pid());
+            if (open != null && (rs.cloneFlags() & CLONE_FILES) == 0) openCopies.put(event.childPid(), open);
+            else openCopies.remove(event.childPid());
         }
     }
 
