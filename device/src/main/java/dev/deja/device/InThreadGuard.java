@@ -266,23 +266,52 @@ final class InThreadGuard {
 
     /** Where the ELF module holding {@code at} has its header: its mapping at file offset 0, or 0. */
     static long moduleBase(String maps, long at) {
+        // By hand, not split by a pattern: a replay asks this for every function it patches, in every process
         String path = null;
-        for (String line : maps.lines().toList()) {
-            String[] f = SPACES.split(line.trim(), 6);
-            if (f.length < 6 || !f[5].startsWith("/")) continue;
-            int dash = f[0].indexOf('-');
-            long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
-            long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
-            if (at >= start && at < end) path = f[5];
+        for (int from = 0; from < maps.length() && path == null; ) {
+            int eol = lineEnd(maps, from);
+            int dash = maps.indexOf('-', from);
+            int sp = maps.indexOf(' ', from);
+            if (dash > from && sp > dash && sp < eol) {
+                long start = Long.parseUnsignedLong(maps, from, dash, 16);
+                long end = Long.parseUnsignedLong(maps, dash + 1, sp, 16);
+                int name = pathField(maps, from, eol);
+                if (at >= start && at < end && name >= 0) path = maps.substring(name, eol);
+            }
+            from = eol + 1;
         }
         if (path == null) return 0;
-        for (String line : maps.lines().toList()) {
-            String[] f = SPACES.split(line.trim(), 6);
-            if (f.length == 6 && f[5].equals(path) && Long.parseUnsignedLong(f[2], 16) == 0) {
-                return Long.parseUnsignedLong(f[0].substring(0, f[0].indexOf('-')), 16);
+        for (int from = 0; from < maps.length(); ) {
+            int eol = lineEnd(maps, from);
+            int name = pathField(maps, from, eol);
+            if (name >= 0 && eol - name == path.length() && maps.startsWith(path, name)) {
+                int dash = maps.indexOf('-', from);
+                int offset = maps.indexOf(' ', maps.indexOf(' ', from) + 1) + 1; // after the permissions
+                int offsetEnd = maps.indexOf(' ', offset);
+                if (Long.parseUnsignedLong(maps, offset, offsetEnd, 16) == 0) return Long.parseUnsignedLong(maps, from, dash, 16);
             }
+            from = eol + 1;
         }
         return 0;
+    }
+
+    private static int lineEnd(String maps, int from) {
+        int eol = maps.indexOf('\n', from);
+        return eol < 0 ? maps.length() : eol;
+    }
+
+    /**
+     * Where a maps line's path starts (the sixth field: after range, permissions, offset, device and inode),
+     * when it is a file's (an absolute path); else -1.
+     */
+    private static int pathField(String maps, int from, int eol) {
+        int at = from;
+        for (int field = 0; field < 5; field++) {
+            at = maps.indexOf(' ', at);
+            if (at < 0 || at >= eol) return -1;
+            while (at < eol && maps.charAt(at) == ' ') at++;
+        }
+        return at < eol && maps.charAt(at) == '/' ? at : -1;
     }
 
     /** The free, page-aligned {@link GuardStub#SIZE} bytes nearest to {@code at} within {@link #REACH}, or 0. */

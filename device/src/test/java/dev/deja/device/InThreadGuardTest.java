@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.deja.device.syscall.TraceeMemory;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,6 +47,30 @@ class InThreadGuardTest {
             System.arraycopy(from, (int) (address - base), dst, off, n);
             return n;
         };
+    }
+
+    @Test
+    void aModulesBaseIsItsMappingAtOffsetZero() {
+        String maps = """
+                00400000-00401000 r--p 00000000 08:01 42                                 /usr/bin/node
+                00401000-02000000 r-xp 00001000 08:01 42                                 /usr/bin/node
+                02000000-02100000 rw-p 01c00000 08:01 42                                 /usr/bin/node
+                02100000-02200000 rw-p 00000000 00:00 0                                  [heap]
+                7ffff79f0000-7ffff7a00000 rw-p 00000000 00:00 0\s
+                7ffff7a00000-7ffff7a20000 r--p 00000000 08:01 43                         /usr/lib/x86_64-linux-gnu/libc.so.6
+                7ffff7a20000-7ffff7c00000 r-xp 00020000 08:01 43                         /usr/lib/x86_64-linux-gnu/libc.so.6
+                7ffff7c00000-7ffff7c10000 r-xp 00000000 08:01 44                         /usr/lib/x86_64-linux-gnu/libc.so.6.old
+                7ffff7ff0000-7ffff7ff2000 r-xp 00000000 00:00 0                          [vdso]
+                """;
+        assertEquals(0x400000L, InThreadGuard.moduleBase(maps, 0x1000520));
+        assertEquals(0x400000L, InThreadGuard.moduleBase(maps, 0x2000000), "the data, too");
+        assertEquals(0x7ffff7a00000L, InThreadGuard.moduleBase(maps, 0x7ffff7b00000L));
+        assertEquals(0x7ffff7c00000L, InThreadGuard.moduleBase(maps, 0x7ffff7c00010L), "not the path it begins with");
+        assertEquals(0L, InThreadGuard.moduleBase(maps, 0x2100010), "the heap: no file");
+        assertEquals(0L, InThreadGuard.moduleBase(maps, 0x7ffff79f0010L), "anonymous");
+        assertEquals(0L, InThreadGuard.moduleBase(maps, 0x7ffff7ff0010L), "the vDSO");
+        assertEquals(0L, InThreadGuard.moduleBase(maps, 0x10), "nothing mapped");
+        assertEquals(MODULE, InThreadGuard.moduleBase(MAPS, POINT), "single spaces before the path");
     }
 
     @Test
