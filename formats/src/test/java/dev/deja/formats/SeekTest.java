@@ -35,6 +35,16 @@ class SeekTest {
                 assertEquals(pos + 1, e.seq(), "entry " + pos);
                 assertEquals(pos + 1, er.position());
             }
+            // A few entries ahead, as a replay reading threads in turn seeks: passed over by their headers
+            for (int k = 0; k < 300; k++) {
+                int pos = rnd.nextInt(n - 80);
+                er.seek(pos);
+                assertEquals(pos + 1, er.next().seq());
+                int ahead = pos + 1 + rnd.nextInt(40); // 0 to 39 entries further: both sides of the skip's limit
+                er.seek(ahead);
+                assertEquals(ahead, er.position());
+                assertEquals(ahead + 1, er.next().seq(), "entry " + ahead + " after " + pos);
+            }
             er.seek(n - 1);
             assertEquals(n, er.next().seq());
             assertNull(er.next(), "the end again after the last entry");

@@ -177,6 +177,7 @@ public final class JournalEventReader implements EventReader {
             throw new IllegalArgumentException("entry " + position + " of " + file + " has not been read yet ("
                     + furthest + " have)");
         }
+        if (position > index && position - index <= SKIP_FORWARD && skipTo(position)) return;
         int r = runs - 1;
         while (runStart[r] > position) r--;
         long chronicleIndex = runIndex[r] + (position - runStart[r]);
@@ -192,6 +193,27 @@ public final class JournalEventReader implements EventReader {
         }
         index = position;
         done = false;
+    }
+
+    /**
+     * Entries a seek forward passes over by their headers rather than through Chronicle's index (which finds
+     * the indexed entry at or before the target, one in 64, and walks from there): a replay reading threads'
+     * events in turn mostly seeks a few entries ahead.
+     */
+    private static final long SKIP_FORWARD = 32;
+
+    /** Moves to entry {@code position} (ahead, read before) by passing over the entries before it; false when one is missing. */
+    private boolean skipTo(long position) {
+        while (index < position) {
+            try (DocumentContext dc = tailer.readingDocument()) {
+                if (!dc.isPresent()) return false;
+            } catch (RuntimeException | InternalError e) {
+                return false; // Chronicle's index finds it, or says what is wrong
+            }
+            index++;
+        }
+        done = false;
+        return true;
     }
 
     private boolean hasMore() {
