@@ -1,8 +1,11 @@
 package dev.deja.device;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deja.device.syscall.Arch;
@@ -149,5 +152,24 @@ class CallBufferTest {
         other.saw(close, 0x555555554100L, PLANS, known, () -> MAPS_B);
         assertEquals(List.of(0x555555554100L), List.copyOf(other.seen.keySet()), "a file no process patched in");
         assertFalse(known.function(new CallBuffer.KnownSites.Maps(MAPS_A), 0x7ffff7da7000L) != null);
+    }
+
+    @Test
+    void aStubBuiltOnceIsTheSameForTheSameCodeAtTheSamePlaces() throws Exception {
+        CallBuffer.KnownSites known = new CallBuffer.KnownSites();
+        byte[] read = {(byte) 0xb8, 0, 0, 0, 0, 0x0f, 0x05, (byte) 0xc3}; // mov eax, 0; syscall; ret
+        List<BufferStub.Plan> plan = List.of(PLANS.get(SCHEMAS.table().number("read").orElseThrow()));
+        long fn = 0x7ffff7e00000L;
+        long code = 0x7ffff7000000L;
+        long data = code + 64 * 4096L;
+        BufferStub first = known.stub(read, fn, fn + 5, code, data, plan, 0x1234_5678_9abc_def1L);
+        assertSame(first, known.stub(read.clone(), fn, fn + 5, code, data, plan, 0x1234_5678_9abc_def1L),
+                "the next process of the program: the same stub");
+        assertArrayEquals(BufferStub.build(read, fn, fn + 5, code, data, plan, 0x1234_5678_9abc_def1L).code(), first.code());
+        assertNotSame(first, known.stub(read, fn, fn + 5, code + 4096, data, plan, 0x1234_5678_9abc_def1L), "another page");
+        byte[] other = read.clone();
+        other[1] = 1; // write
+        assertNotSame(first, known.stub(other, fn, fn + 5, code, data, plan, 0x1234_5678_9abc_def1L), "other code");
+        assertNotSame(first, known.stub(read, fn, fn + 5, code, data, plan, 0x1234_5678_9abc_def2L), "another marker");
     }
 }
