@@ -80,8 +80,8 @@ final class AheadAnswers {
      */
     static AheadAnswers install(Ptrace ptrace, Wait wait, int tid, int pid, TraceeMemory memory,
                                 InThreadGuard.CodeWriter code, long syscallInsn, long site, Map<Integer, List<Long>> sitesByNr,
-                                Map<Long, Function> functions, long[] regs, List<AnswerStub.Entry> entries, long marker,
-                                boolean debug) {
+                                Map<Long, Function> functions, StubMemo<AnswerStub> stubs, long[] regs, List<AnswerStub.Entry> entries,
+                                long marker, boolean debug) {
         if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
         long size = MAX_SITES * (long) AnswerStub.PAGE + AnswerStub.dataSize(entries);
@@ -99,7 +99,7 @@ final class AheadAnswers {
             for (long at : sitesByNr.getOrDefault(entries.get(taken).nr(), List.of())) {
                 Boolean ok = tried.get(at);
                 if (ok == null) {
-                    ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, functions, at,
+                    ok = sites.size() < MAX_SITES && Math.abs(at - region) < REACH && site(memory, maps, functions, stubs, at,
                             region + sites.size() * (long) AnswerStub.PAGE, data, sites, debug, tid);
                     tried.put(at, ok);
                 }
@@ -137,13 +137,15 @@ final class AheadAnswers {
     }
 
     /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */
-    private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, long at, long codeAddress,
+    private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, StubMemo<AnswerStub> stubs, long at,
+                                long codeAddress,
                                 long data, List<Site> sites, boolean debug, int tid) {
         Function f = functions.computeIfAbsent(at, a -> function(memory, maps, a));
         String why = f.refused();
         if (why == null) {
             try {
-                AnswerStub stub = AnswerStub.build(f.text(), f.start(), at, codeAddress, data);
+                AnswerStub stub = stubs.get(f.text(), null, () -> AnswerStub.build(f.text(), f.start(), at, codeAddress, data),
+                        f.start(), at, codeAddress, data);
                 int from = (int) (stub.patchAddress() - f.start());
                 byte[] original = Arrays.copyOfRange(f.text(), from, from + stub.patch().length);
                 byte[] now = new byte[original.length];

@@ -287,40 +287,15 @@ final class CallBuffer {
      */
     static final class KnownSites {
         private final Map<String, Map<Long, TreeSet<Integer>>> byFile = new HashMap<>();
-        /**
-         * Stubs built, by everything a stub is made of: the processes of one program (the address space laid
-         * out the same, deja turns address randomisation off) patch the same sites at the same places, and
-         * building a stub was a third of the tracing thread's time in a shell starting /bin/true over and over.
-         */
-        private final Map<StubKey, BufferStub> stubs = new HashMap<>();
-        private static final int MAX_STUBS = 4096;
-
-        private record StubKey(long functionAddress, long syscallAddress, long codeAddress, long dataAddress,
-                               List<BufferStub.Plan> plans, long marker, byte[] function) {
-            @Override
-            public boolean equals(Object o) {
-                return o instanceof StubKey k && functionAddress == k.functionAddress && syscallAddress == k.syscallAddress
-                        && codeAddress == k.codeAddress && dataAddress == k.dataAddress && marker == k.marker
-                        && plans.equals(k.plans) && Arrays.equals(function, k.function);
-            }
-
-            @Override
-            public int hashCode() {
-                return Long.hashCode(syscallAddress) * 31 + Long.hashCode(codeAddress) * 17 + Arrays.hashCode(function);
-            }
-        }
+        /** Stubs built, for the next process of the same program. */
+        private final StubMemo<BufferStub> stubs = new StubMemo<>();
 
         /** {@link BufferStub#build}, or the same stub built before from the same code for the same places. */
         BufferStub stub(byte[] function, long functionAddress, long syscallAddress, long codeAddress, long dataAddress,
                         List<BufferStub.Plan> plans, long marker) throws GuardStub.Refused {
-            StubKey key = new StubKey(functionAddress, syscallAddress, codeAddress, dataAddress, List.copyOf(plans), marker,
-                    function);
-            BufferStub s = stubs.get(key);
-            if (s != null) return s;
-            s = BufferStub.build(function, functionAddress, syscallAddress, codeAddress, dataAddress, plans, marker);
-            if (stubs.size() >= MAX_STUBS) stubs.clear();
-            stubs.put(key, s);
-            return s;
+            return stubs.get(function, List.copyOf(plans),
+                    () -> BufferStub.build(function, functionAddress, syscallAddress, codeAddress, dataAddress, plans, marker),
+                    functionAddress, syscallAddress, codeAddress, dataAddress, marker);
         }
         /** The function around each known site: its start's offset in the file, and its code. */
         private final Map<String, Map<Long, FileFunction>> functions = new HashMap<>();

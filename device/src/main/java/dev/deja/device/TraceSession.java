@@ -203,6 +203,8 @@ public final class TraceSession {
     private long aheadRuns;
     /** Replay at one stop: per process, the syscall instructions each call was made at (answers ahead go there). */
     private final Map<Integer, Map<Integer, List<Long>>> callSites = new HashMap<>();
+    /** The answer stubs built so far, for the next process of the same program. */
+    private final StubMemo<AnswerStub> aheadStubs = new StubMemo<>();
     /** Per process, the functions around those syscall instructions, read once (see {@link AheadAnswers.Function}). */
     private final Map<Integer, Map<Long, AheadAnswers.Function>> siteFunctions = new HashMap<>();
     /** How many syscall instructions of one call are kept (a call's wrapper, its no-cancel twin, syscall()). */
@@ -1121,7 +1123,8 @@ public final class TraceSession {
         if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return;
         task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
                 syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()),
-                siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), regs, answers, aheadMarker, DEBUG_MATCH);
+                siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), aheadStubs, regs, answers, aheadMarker,
+                DEBUG_MATCH);
         if (task.ahead != null) aheadRuns++;
     }
 
