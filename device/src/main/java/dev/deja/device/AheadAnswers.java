@@ -2,6 +2,8 @@ package dev.deja.device;
 
 import dev.deja.device.ffm.Ptrace;
 import dev.deja.device.ffm.Wait;
+import dev.deja.device.syscall.Arch;
+import dev.deja.device.syscall.Schemas;
 import dev.deja.device.syscall.TraceeMemory;
 import dev.deja.device.x86.AnswerStub;
 import dev.deja.device.x86.GuardStub;
@@ -33,11 +35,9 @@ final class AheadAnswers {
     static final int MAX_SITES = 16;
     /** How far a site may be from the stubs' pages (rel32 reach, with room to spare). */
     private static final long REACH = 1L << 30;
-    /**
-     * Calls a stub may make for real ({@link AnswerStub.Entry#performed}), which the replay's filter lets
-     * through with the marker: brk, mprotect, munmap, rt_sigaction (x86_64). Each acts on the process alone.
-     */
-    static final java.util.Set<Integer> PERFORMABLE = java.util.Set.of(12, 10, 11, 13);
+    /** The numbers of the calls a stub may make for real ({@link AnswerStub#PERFORMABLE}), x86_64's. */
+    static final java.util.Set<Integer> PERFORMABLE = AnswerStub.PERFORMABLE.stream()
+            .map(n -> Schemas.of(Arch.X86_64).table().number(n).orElseThrow()).collect(java.util.stream.Collectors.toUnmodifiableSet());
     /** DEJA_NO_AHEAD=1: every answered call at its own stop (for comparisons). */
     static final boolean ENABLED = System.getenv("DEJA_NO_AHEAD") == null;
 
@@ -137,9 +137,8 @@ final class AheadAnswers {
     }
 
     /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */
-    private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, StubMemo<AnswerStub> stubs, long at,
-                                long codeAddress,
-                                long data, List<Site> sites, boolean debug, int tid) {
+    private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, StubMemo<AnswerStub> stubs,
+                                long at, long codeAddress, long data, List<Site> sites, boolean debug, int tid) {
         Function f = functions.computeIfAbsent(at, a -> function(memory, maps, a));
         String why = f.refused();
         if (why == null) {

@@ -287,6 +287,8 @@ final class CallBuffer {
      */
     static final class KnownSites {
         private final Map<String, Map<Long, TreeSet<Integer>>> byFile = new HashMap<>();
+        /** The function around each known site: its start's offset in the file, and its code. */
+        private final Map<String, Map<Long, FileFunction>> functions = new HashMap<>();
         /** Stubs built, for the next process of the same program. */
         private final StubMemo<BufferStub> stubs = new StubMemo<>();
 
@@ -297,8 +299,6 @@ final class CallBuffer {
                     () -> BufferStub.build(function, functionAddress, syscallAddress, codeAddress, dataAddress, plans, marker),
                     functionAddress, syscallAddress, codeAddress, dataAddress, marker);
         }
-        /** The function around each known site: its start's offset in the file, and its code. */
-        private final Map<String, Map<Long, FileFunction>> functions = new HashMap<>();
 
         private record FileFunction(long startOffset, byte[] text) {
         }

@@ -35,11 +35,6 @@ final class AnswersAhead {
             "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "statfs", "open", "openat",
             "close", "fcntl", "fchdir", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
             "write", "pwrite64");
-    /**
-     * Calls that run for real in replay and act on the process alone, answered ahead by being made in the
-     * stub ({@link AnswerStub.Entry#performed}): their result must be the recorded one, as at a stop.
-     */
-    static final List<String> PERFORMED = List.of("brk", "mprotect", "munmap", "rt_sigaction");
     /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
     static final long MAX_SPAN_NS = 2_000_000_000L;
     /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
@@ -58,7 +53,8 @@ final class AnswersAhead {
     AnswersAhead(Schemas schemas) {
         this.schemas = schemas;
         for (String n : CALLS) schemas.table().number(n).ifPresent(calls::add);
-        for (String n : PERFORMED) schemas.table().number(n).ifPresent(performed::add);
+        // Real calls that act on the process alone, made in the stub: their result must be the recorded one, as at a stop
+        for (String n : AnswerStub.PERFORMABLE) schemas.table().number(n).ifPresent(performed::add);
     }
 
     /** Whether recorded call {@code e}'s kind is made for real in a stub when answered ahead. */

@@ -66,6 +66,11 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
     private static final int SAVE_R11 = 13;
     /** The compare mask's bit saying the entry's call is made for real, in the stub ({@link Entry#performed}). */
     static final int PERFORMED = 1 << 6;
+    /**
+     * The calls an entry may be {@link Entry#performed} for: each acts on the process alone (its memory map, its
+     * signal actions) and has no sixth argument, where the marker goes; the replay's filter lets them through.
+     */
+    public static final List<String> PERFORMABLE = List.of("brk", "mprotect", "munmap", "rt_sigaction");
     /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
     private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
 
