@@ -2632,6 +2632,9 @@ public final class TraceSession {
             int n = mem.write(ByteBuffer.wrap(bytes), addr);
             if (n != bytes.length) throw new java.io.IOException("short write");
         } catch (java.io.IOException e) {
+            // Killed in its stop (deja's SIGKILL at Ctrl-C, a sibling's exit_group): its memory is going, and its
+            // death is the next thing the loop hears of it.
+            if (regsUnlessDying(t.tid) == null) return;
             throw new DeviceException("cannot write a breakpoint at 0x" + Long.toHexString(addr) + " in pid " + t.pid
                     + " tid " + t.tid + ": " + e.getMessage(), e);
         }
