@@ -67,6 +67,24 @@ class OneStopReplayIT {
     private static final String ONE_STOP_ENV = dev.deja.replayer.Replayer.ONE_STOP_ENV;
     private static final String IN_ORDER_ENV = dev.deja.replayer.Replayer.IN_ORDER_ENV;
 
+    /** {@code sample ARGS} recorded into {@code rec} (it must end with status 0): the recorded run. */
+    private Runs.Result recordSample(Path rec, String sample, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--",
+                Samples.path(sample)));
+        cmd.addAll(List.of(args));
+        Runs.Result recorded = Runs.run(home, cmd);
+        assertEquals(0, recorded.status(), recorded.stderr());
+        return recorded;
+    }
+
+    /** {@code deja replay --stats REC} with {@code env} added: status 0, the recorded output; its counts. */
+    private Stats replayedAsRecorded(Path rec, Runs.Result recorded, Map<String, String> env) throws IOException, InterruptedException {
+        Runs.Result r = deja(null, env, "replay", "--stats", rec.toString());
+        assertEquals(0, r.status(), r.stderr());
+        assertEquals(recorded.stdout(), r.stdout(), r.stderr());
+        return stats(r);
+    }
+
     private static Stats stats(Runs.Result r) {
         Matcher m = STATS.matcher(r.stderr());
         assertTrue(m.find(), "no stats line in: " + r.stderr());
@@ -113,20 +131,13 @@ class OneStopReplayIT {
         // each at its own libc wrapper: the stubs at those syscall instructions answer them from the recording.
         Path scratch = Files.createDirectories(home.resolve("scratch"));
         Path rec = home.resolve("calls");
-        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(),
-                "--", Samples.path("ahead_calls"), scratch.toString(), "300"));
-        assertEquals(0, recorded.status(), recorded.stderr());
+        Runs.Result recorded = recordSample(rec, "ahead_calls", scratch.toString(), "300");
         assertTrue(recorded.stdout().startsWith("300 rounds: "), recorded.stdout());
         for (int i = 0; i < 2; i++) {
-            Runs.Result r = deja(null, "replay", "--stats", rec.toString());
-            assertEquals(0, r.status(), r.stderr());
-            assertEquals(recorded.stdout(), r.stdout());
-            Stats s = stats(r);
+            Stats s = replayedAsRecorded(rec, recorded, Map.of());
             assertTrue(s.withoutStop() > s.replayed() * 8 / 10, s.toString());
         }
-        Runs.Result stops = deja(null, Map.of("DEJA_NO_AHEAD", "1"), "replay", "--stats", rec.toString());
-        assertEquals(recorded.stdout(), stops.stdout(), stops.stderr());
-        assertEquals(0, stats(stops).withoutStop());
+        assertEquals(0, replayedAsRecorded(rec, recorded, Map.of("DEJA_NO_AHEAD", "1")).withoutStop());
     }
 
     @Test
@@ -136,24 +147,17 @@ class OneStopReplayIT {
         // made in the stubs with the marker the replay's filter lets through.
         Path dir = Files.createDirectories(home.resolve("spawned"));
         Path rec = home.resolve("spawn");
-        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(),
-                "--", Samples.path("spawn_calls"), dir.toString(), "3"));
-        assertEquals(0, recorded.status(), recorded.stderr());
+        Runs.Result recorded = recordSample(rec, "spawn_calls", dir.toString(), "3");
         Runs.Result dump = Runs.run(home, List.of(Runs.launcher().toString(), "dump", rec.toString()));
         assertEquals(0, dump.status(), dump.stderr());
         String root = dump.stdout().lines().findFirst().orElseThrow().replaceAll("^(\\[pid \\d+\\]).*", "$1");
         long childActions = dump.stdout().lines().filter(l -> l.contains("rt_sigaction(") && !l.startsWith(root)).count();
         assertTrue(childActions >= 50, childActions + " signal actions in the children:\n" + dump.stdout());
 
-        Runs.Result r = deja(null, "replay", "--stats", rec.toString());
-        assertEquals(0, r.status(), r.stderr());
-        assertEquals(recorded.stdout(), r.stdout());
-        Stats ahead = stats(r);
+        Stats ahead = replayedAsRecorded(rec, recorded, Map.of());
         assertTrue(ahead.stops() < 2 * childActions, ahead + " against " + childActions + " actions of the children");
-        Runs.Result stops = deja(null, Map.of("DEJA_NO_AHEAD", "1"), "replay", "--stats", rec.toString());
-        assertEquals(0, stops.status(), stops.stderr());
-        assertEquals(recorded.stdout(), stops.stdout());
-        assertTrue(stats(stops).stops() >= 2 * childActions, stats(stops) + " without answers ahead");
+        Stats stops = replayedAsRecorded(rec, recorded, Map.of("DEJA_NO_AHEAD", "1"));
+        assertTrue(stops.stops() >= 2 * childActions, stops + " without answers ahead");
     }
 
     @Test
