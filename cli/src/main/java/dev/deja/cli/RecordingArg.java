@@ -28,8 +28,8 @@ final class RecordingArg {
                 rec.checkBlobsThrough(SharedBlobs.inHome(Recordings.home()));
                 return rec;
             }
-            // (an unpacked copy's blobs are new files each time: no stat cache for them)
             // Removed on close, and by a shutdown hook on Ctrl-C or SIGTERM; a SIGKILL's leftover by the next unpack.
+            // Its blobs are new files at each unpack: checked without the stat cache.
             return Recording.openOwned(Packs.unpackToTemp(p));
         } catch (RecordingException e) {
             throw new UserError(e.getMessage());
