@@ -409,7 +409,8 @@ class CheckpointIT {
      */
     @Test
     void ctrlCOnATerminalLeavesTheCheckpointsUsable() throws Exception {
-        Path loop = Runs.record(home, "loop", Samples.path("getppid_loop"), "30000");
+        // Long enough that the continue still runs when Ctrl-C comes (about 1.2 s here).
+        Path loop = Runs.record(home, "loop", Samples.path("getppid_loop"), "100000");
         Path driver = Path.of(CheckpointIT.class.getResource("/ptydrive.py").toURI());
         ProcessBuilder pb = new ProcessBuilder("python3", driver.toString(), Runs.launcher().toString(), "debug", loop.toString())
                 .redirectErrorStream(true);
@@ -417,9 +418,10 @@ class CheckpointIT {
         pb.environment().put("TERM", "xterm");
         Process p = pb.start();
         List<String> steps = List.of("expect deja #1 ", "send goto 1000\\r", "expect deja #1000 ", "send checkpoint\\r",
-                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 1", "send \\x03",
-                // Stopped by it, or (on a loaded machine) at the end already: the copy got the SIGINT either way.
-                "expect (interrupted|exited with status 0)", "expect deja (#\\d+ |\\(end\\))", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
+                "expect checkpoint 1 at #1000", "send continue\\r", "sleep 0.3", "send \\x03",
+                // Stopped by it, or at the end already: the copy got the SIGINT either way. At the prompt, JLine
+                // takes a Ctrl-C as a signal, late: the pause keeps it from cutting the next line in two.
+                "expect (interrupted|exited with status 0)", "expect deja (#\\d+ |\\(end\\))", "sleep 0.5", "send restart 1\\r", "expect to checkpoint 1 \\(#1000\\)", "expect deja #1000 ",
                 "send print $orig_rax\\r", "expect \\$orig_rax = 0x6e \\(110\\)", "send quit\\r");
         try (var in = p.getOutputStream()) {
             in.write((String.join("\n", steps) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));

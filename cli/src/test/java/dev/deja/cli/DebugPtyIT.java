@@ -98,7 +98,7 @@ class DebugPtyIT {
         String out = session(loop,
                 "expect deja #1 ",
                 "send continue\\r",
-                "sleep 1",
+                "sleep 0.5", // the whole continue takes about 1.2 s here
                 "send \\x03",
                 "expect interrupted",
                 "expect deja #\\d+ \\[\\d+\\]> ",
