@@ -888,151 +888,170 @@ public final class TraceSession {
                 died(task, status);
                 continue;
             }
-            int sig = Wait.stopSignal(status);
-            int event = Wait.ptraceEvent(status);
-            boolean afterSignal = task.signalDelivered;
-            task.signalDelivered = false;
-            if (task.ahead != null && aheadStop(task, sig, event)) continue;
-            if (buffers != null && launched && bufferStop(task, sig, event)) continue;
-            if (task.debugReinsert != 0) debugReinsert(task);
-            if (task.maskBeforeHeldSignal != null) {
-                if (sig == Signals.SIGTRAP && event == 0) {
-                    steppedWithHeldSignal(task);
-                    continue;
-                }
-                releaseHeldSignal(task); // another stop came: it is taken as usual, the held signal comes after it
+            try {
+                onStop(task, tid, status);
+            } catch (NativeCallException e) {
+                // ptrace answers ESRCH for a thread that left its stop: killed there (deja's own kill at Ctrl-C, a
+                // sibling's exit_group, anyone's SIGKILL), its death is waitpid's next news. Else deja failed.
+                if (e.errno() != ESRCH || !(stopRequested || killedInItsStop(task))) throw e;
             }
-            if (task.stepsToPoint > 0) {
-                if (sig == Signals.SIGTRAP && event == 0) {
-                    preempted(task);
-                    continue;
-                }
-                task.stepsToPoint = 0; // a signal or an event came instead: no preemption this time
-                task.stepMaps = null;
-            }
-            if (task.matcher != null && matchStop(task, sig, event)) continue;
-            if (debug != null && event == 0 && watchStop(task, sig)) continue;
-            if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) continue;
-            if (oneStop && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
-                seccompEntry(task);
-                continue;
-            }
-            if (emulates && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
-                scheduledSeccompEntry(task);
-                continue;
-            }
-            int deliver = 0;
-            if (sig == SYSCALL_STOP) {
-                boolean serial = policy != null && launched;
-                long exitValue = 0;
-                boolean exitRead = false;
-                if ((orders && launched) || serial) {
-                    MemorySegment info = syscallInfoUnlessDying(tid);
-                    if (info == null) continue; // killed in its stop (a sibling's exit_group): its death comes next
-                    byte op = info.get(ValueLayout.JAVA_BYTE, 0);
-                    task.atEntry = op == Ptrace.SYSCALL_INFO_ENTRY;
-                    exitRead = op == Ptrace.SYSCALL_INFO_EXIT;
-                    if (exitRead) exitValue = info.get(ValueLayout.JAVA_LONG, 24);
-                }
-                if (serial && task.interruptSent && task.atEntry && !consumeInterrupt(task)) continue;
-                if (orders && launched) {
-                    if (!tracer.mayContinue(task, task.atEntry ? RunStop.ENTRY : RunStop.EXIT)) {
-                        task.heldStop = task.atEntry ? RunStop.ENTRY : RunStop.EXIT;
-                        held.add(task);
-                        continue;
-                    }
-                    if (!syscallStop(task)) continue;
-                    task.started = true;
-                    killIfStopping(task);
-                    if (task.atEntry) {
-                        goOnFromEntry(task);
-                    } else {
-                        aheadAtExit(task);
-                        resumeUser(task);
-                    }
-                    continue;
-                }
-                if (serial && !task.atEntry && task.pending != null) {
-                    Pending call = task.pending;
-                    if (call.nr == nrMmap && (call.args[3] & MAP_TYPE) != MAP_PRIVATE_TYPE && (call.args[2] & PROT_WRITE) != 0
-                            && (call.args[3] & MAP_ANONYMOUS) == 0) {
-                        mappedShared(task, call);
-                    }
-                    task.exitKnown = exitRead;
-                    task.exitResult = exitValue;
-                    try {
-                        serialExit(task);
-                    } finally {
-                        task.exitKnown = false; // a thread that waits for its turn reads its stop again when it goes on
-                    }
-                    continue;
-                }
-                if (!syscallStop(task)) continue;
-                if (serial && task.atEntry) {
-                    serialEntry(task);
-                    continue;
-                }
-            } else if (sig == Signals.SIGTRAP && event == Ptrace.EVENT_STOP && (task.interruptSent || !task.started)
-                    && launched && (policy != null || orders)) {
-                if (task.interruptSent) {
-                    task.interruptSent = false;
-                    if (policy != null && afterSignal) {
-                        // The slice ended as a signal was delivered: the thread is on its handler's first instruction,
-                        // whose stack holds the signal frame, and the frame's trapno, err and cr2 are the thread's last
-                        // exception's, which a replay's breakpoints change; a point there was never found (python
-                        // under an itimer and --chaos, 3 seeds of 4). No preemption here: the slice starts again.
-                        running(unit(task), task);
-                        resume(task, 0);
-                    } else if (policy != null) {
-                        preempted(task);
-                    } else {
-                        resume(task, 0); // a stale interrupt of a free run that ended otherwise
-                    }
-                    continue;
-                }
-                firstStop(task);
-                continue;
-            } else if (sig == Signals.SIGTRAP && event != 0) {
-                if (!ptraceEvent(task, event)) continue;
-            } else if (event == Ptrace.EVENT_STOP) {
-                if (Signals.isStopSignal(sig) && task.started) {
-                    ptrace.listen(tid); // group-stop: stay stopped as job control asked
-                    if (policy != null) {
-                        Unit u = unit(task);
-                        if (u.runner == task) {
-                            u.runner = null;
-                            schedule(u);
-                        }
-                    }
-                    continue;
-                }
-            } else if (sig == Signals.SIGSTOP && task.strayStops > 0) {
-                task.strayStops--; // a free run's alarm that came late: not the program's
-            } else if (sig == Signals.SIGTRAP && event == 0 && perfOpened && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
-                // a free run's task-clock trap sent as the run ended another way: not the program's
-            } else {
-                deliver = signalStop(task, sig);
-                if (deliver == HELD_SIGNAL) continue; // held back while the thread is stepped (holdsSignalToStep)
-                if (deliver > 0 && buffers != null && buffers.containsKey(task.pid) && ProcFs.catches(task.pid, deliver)) {
-                    task.handlers++; // its handler's frame holds where the thread was: no patch there until it returns
-                }
-                if (policy != null && launched) {
-                    Unit u = unit(task);
-                    if (u.runner == null) running(u, task); // its handler runs user code
-                }
-            }
-            task.started = true;
-            killIfStopping(task);
-            if (debug != null && sig == SYSCALL_STOP && task.pending == null && (task.debugStart || task.debugStopAfterCall)) {
-                resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
-                continue;
-            }
-            if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.aheadRequest != null) aheadAtExit(task);
-            if (deliver == 0 && answerableAtEntry(task)) goOnFromEntry(task);
-            else if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.target != null) {
-                resumeUser(task); // back from a real call (an rt_sigreturn) with a recorded point ahead: towards it
-            } else resume(task, deliver);
         }
+    }
+
+    /** One stop of a known thread, {@code status} as waitpid gave it, the thread still stopped. */
+    private void onStop(Task task, int tid, int status) {
+        int sig = Wait.stopSignal(status);
+        int event = Wait.ptraceEvent(status);
+        boolean afterSignal = task.signalDelivered;
+        task.signalDelivered = false;
+        if (task.ahead != null && aheadStop(task, sig, event)) return;
+        if (buffers != null && launched && bufferStop(task, sig, event)) return;
+        if (task.debugReinsert != 0) debugReinsert(task);
+        if (task.maskBeforeHeldSignal != null) {
+            if (sig == Signals.SIGTRAP && event == 0) {
+                steppedWithHeldSignal(task);
+                return;
+            }
+            releaseHeldSignal(task); // another stop came: it is taken as usual, the held signal comes after it
+        }
+        if (task.stepsToPoint > 0) {
+            if (sig == Signals.SIGTRAP && event == 0) {
+                preempted(task);
+                return;
+            }
+            task.stepsToPoint = 0; // a signal or an event came instead: no preemption this time
+            task.stepMaps = null;
+        }
+        if (task.matcher != null && matchStop(task, sig, event)) return;
+        if (debug != null && event == 0 && watchStop(task, sig)) return;
+        if (debug != null && sig == Signals.SIGTRAP && event == 0 && debugTrap(task)) return;
+        if (oneStop && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
+            seccompEntry(task);
+            return;
+        }
+        if (emulates && launched && sig == Signals.SIGTRAP && event == Ptrace.EVENT_SECCOMP) {
+            scheduledSeccompEntry(task);
+            return;
+        }
+        int deliver = 0;
+        if (sig == SYSCALL_STOP) {
+            boolean serial = policy != null && launched;
+            long exitValue = 0;
+            boolean exitRead = false;
+            if ((orders && launched) || serial) {
+                MemorySegment info = syscallInfoUnlessDying(tid);
+                if (info == null) return; // killed in its stop (a sibling's exit_group): its death comes next
+                byte op = info.get(ValueLayout.JAVA_BYTE, 0);
+                task.atEntry = op == Ptrace.SYSCALL_INFO_ENTRY;
+                exitRead = op == Ptrace.SYSCALL_INFO_EXIT;
+                if (exitRead) exitValue = info.get(ValueLayout.JAVA_LONG, 24);
+            }
+            if (serial && task.interruptSent && task.atEntry && !consumeInterrupt(task)) return;
+            if (orders && launched) {
+                if (!tracer.mayContinue(task, task.atEntry ? RunStop.ENTRY : RunStop.EXIT)) {
+                    task.heldStop = task.atEntry ? RunStop.ENTRY : RunStop.EXIT;
+                    held.add(task);
+                    return;
+                }
+                if (!syscallStop(task)) return;
+                task.started = true;
+                killIfStopping(task);
+                if (task.atEntry) {
+                    goOnFromEntry(task);
+                } else {
+                    aheadAtExit(task);
+                    resumeUser(task);
+                }
+                return;
+            }
+            if (serial && !task.atEntry && task.pending != null) {
+                Pending call = task.pending;
+                if (call.nr == nrMmap && (call.args[3] & MAP_TYPE) != MAP_PRIVATE_TYPE && (call.args[2] & PROT_WRITE) != 0
+                        && (call.args[3] & MAP_ANONYMOUS) == 0) {
+                    mappedShared(task, call);
+                }
+                task.exitKnown = exitRead;
+                task.exitResult = exitValue;
+                try {
+                    serialExit(task);
+                } finally {
+                    task.exitKnown = false; // a thread that waits for its turn reads its stop again when it goes on
+                }
+                return;
+            }
+            if (!syscallStop(task)) return;
+            if (serial && task.atEntry) {
+                serialEntry(task);
+                return;
+            }
+        } else if (sig == Signals.SIGTRAP && event == Ptrace.EVENT_STOP && (task.interruptSent || !task.started)
+                && launched && (policy != null || orders)) {
+            if (task.interruptSent) {
+                task.interruptSent = false;
+                if (policy != null && afterSignal) {
+                    // The slice ended as a signal was delivered: the thread is on its handler's first instruction,
+                    // whose stack holds the signal frame, and the frame's trapno, err and cr2 are the thread's last
+                    // exception's, which a replay's breakpoints change; a point there was never found (python
+                    // under an itimer and --chaos, 3 seeds of 4). No preemption here: the slice starts again.
+                    running(unit(task), task);
+                    resume(task, 0);
+                } else if (policy != null) {
+                    preempted(task);
+                } else {
+                    resume(task, 0); // a stale interrupt of a free run that ended otherwise
+                }
+                return;
+            }
+            firstStop(task);
+            return;
+        } else if (sig == Signals.SIGTRAP && event != 0) {
+            if (!ptraceEvent(task, event)) return;
+        } else if (event == Ptrace.EVENT_STOP) {
+            if (Signals.isStopSignal(sig) && task.started) {
+                ptrace.listen(tid); // group-stop: stay stopped as job control asked
+                if (policy != null) {
+                    Unit u = unit(task);
+                    if (u.runner == task) {
+                        u.runner = null;
+                        schedule(u);
+                    }
+                }
+                return;
+            }
+        } else if (sig == Signals.SIGSTOP && task.strayStops > 0) {
+            task.strayStops--; // a free run's alarm that came late: not the program's
+        } else if (sig == Signals.SIGTRAP && event == 0 && perfOpened && PerfEvents.isTrap(ptrace.siginfo(tid), PERF_MARKER)) {
+            // a free run's task-clock trap sent as the run ended another way: not the program's
+        } else {
+            deliver = signalStop(task, sig);
+            if (deliver == HELD_SIGNAL) return; // held back while the thread is stepped (holdsSignalToStep)
+            if (deliver > 0 && buffers != null && buffers.containsKey(task.pid) && ProcFs.catches(task.pid, deliver)) {
+                task.handlers++; // its handler's frame holds where the thread was: no patch there until it returns
+            }
+            if (policy != null && launched) {
+                Unit u = unit(task);
+                if (u.runner == null) running(u, task); // its handler runs user code
+            }
+        }
+        task.started = true;
+        killIfStopping(task);
+        if (debug != null && sig == SYSCALL_STOP && task.pending == null && (task.debugStart || task.debugStopAfterCall)) {
+            resumeUser(task); // back from a call (the program's execve, a stepped syscall): the debugger's stop first
+            return;
+        }
+        if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.aheadRequest != null) aheadAtExit(task);
+        if (deliver == 0 && answerableAtEntry(task)) goOnFromEntry(task);
+        else if (deliver == 0 && sig == SYSCALL_STOP && task.pending == null && task.target != null) {
+            resumeUser(task); // back from a real call (an rt_sigreturn) with a recorded point ahead: towards it
+        } else resume(task, deliver);
+    }
+
+    /** After ESRCH from ptrace at one of its stops: whether the thread is gone or going (killed while it was stopped). */
+    private static boolean killedInItsStop(Task task) {
+        char state = ProcFs.taskState(task.pid, task.tid);
+        if (state == 'X' || state == 'Z') return true;
+        ProcFs.SignalState signals = ProcFs.signals(task.pid, task.tid);
+        return signals == null || (signals.pending() & 1L << (Signals.SIGKILL - 1)) != 0;
     }
 
     /**
