@@ -34,6 +34,8 @@ import java.util.List;
  * glibc's cpu_features), whose top byte is the ID of the CPU the instruction ran on, and on these
  * virtual machines even the host's (one vCPU answered 3 values in 2 s): deja cannot trap cpuid, so
  * replay's copy differs from the recording's, and a point whose registers point near it was never found.
+ * Since 2026-12-06 the recorder leaves out a window near such a word ({@link #nearCpuidAnswers}): the
+ * topology leaves kept next to it differ in all their bits; replay needs no change for it.
  *
  * <p>Pure: the recorder takes the mappings from /proc/PID/maps; replay reads the windows once the
  * registers and the stack match (in the thread, in the guard stub, when it can).
@@ -100,12 +102,15 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
             long from = windowStart(regs[i]);
             int length = (int) (windowEnd(regs[i]) - from);
             if (memory.read(from, window, 0, length) != length) continue; // unmapped since the maps were read
+            if (nearCpuidAnswers(memory, find(ranges, regs[i]), from, from + length)) continue;
             mask |= 1 << i;
             h = mix(h, window, length, true);
             words += length / 8;
             for (int w = 0; w + 8 <= length && pointers.size() < MAX_POINTERS; w += 8) {
                 long p = word(window, w);
-                if (eligible(ranges, stack, p)) pointers.add(p);
+                if (eligible(ranges, stack, p) && !nearCpuidAnswers(memory, find(ranges, p), pointeeStart(p), pointeeEnd(p))) {
+                    pointers.add(p);
+                }
             }
         }
         if (mask == 0) return NONE;
@@ -113,6 +118,31 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
         long deepHash = deep.length == 0 ? 0 : hashWindows(pointerWindows(deep), memory, true);
         if (deep.length > 0 && deepHash == UNREADABLE) return NONE;
         return new MemoryWitness(mask, deep, nonZero(h ^ words), deepHash, true);
+    }
+
+    /** Bytes before a window also searched for cpuid's answers: HotSpot keeps leaf 0xB's last x2APIC ID 104 bytes after leaf 1's EBX. */
+    static final int CPUID_LOOK_BACK = 256;
+
+    /**
+     * Whether [from, to), or the {@link #CPUID_LOOK_BACK} bytes before it in its mapping, hold a 32-bit half
+     * shaped as cpuid leaf 1's EBX ({@link CpuidLeaf1}): a copy of cpuid's answers (HotSpot's
+     * VM_Version::_cpuid_info). Such a window is left out of the witness whole, the recorder's choice alone
+     * (replay hashes the windows the witness names): the topology leaves kept next to leaf 1 (0xB, and 0x1F,
+     * whose EDX is the x2APIC ID of the CPU the instruction ran on) differ between a recording and its replay
+     * as leaf 1's top byte does, in all 32 bits, with no shape to tell them by. A flaky-cache fork's C2 compiler
+     * thread, preempted in {@code CallStaticJavaDirectNode::emit} with rax on {@code VM_Version::_features},
+     * was never found on a replay that ran on the other CPU.
+     */
+    private static boolean nearCpuidAnswers(TraceeMemory memory, Range mapping, long from, long to) {
+        long start = Math.max(from - CPUID_LOOK_BACK, mapping.start()) & -4L;
+        byte[] data = new byte[(int) (to - start)];
+        int n = memory.read(start, data, 0, data.length);
+        for (int at = 0; at + 4 <= n; at += 4) {
+            long half = (data[at] & 0xff) | (data[at + 1] & 0xff) << 8 | (long) (data[at + 2] & 0xff) << 16
+                    | (long) (data[at + 3] & 0xff) << 24;
+            if (CpuidLeaf1.lowHalfMayHoldApicId(half)) return true;
+        }
+        return false;
     }
 
     private static boolean eligible(List<Range> ranges, Range stack, long address) {

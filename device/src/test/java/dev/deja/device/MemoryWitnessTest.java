@@ -126,15 +126,16 @@ class MemoryWitnessTest {
         long features = 0x555555558040L;   // a library's data
         r[X86Regs.RAX] = features;
         Memory recordedRun = new Memory().put(features, 0x0000000d_00000000L).put(features + 16, 0xcffe0800_00b00f21L);
-        MemoryWitness recorded = MemoryWitness.of(r, RANGES, recordedRun);
-        assertTrue(recorded.apicIdsLeftOut());
+        // The recorder now leaves such a window out (cpuidAnswersAreLeftOutWhole): the hashes of one it kept.
+        MemoryWitness recorded = new MemoryWitness(1 << X86Regs.RAX, new long[0],
+                MemoryWitness.hash(r, 1 << X86Regs.RAX, recordedRun, true), 0, true);
         Memory replayed = recordedRun.copy().put(features + 16, 0x25fe0800_00b00f21L);
         assertTrue(recorded.matches(r, replayed), "another APIC ID in the high half");
         assertTrue(recorded.matches(r, recordedRun.copy().put(features + 16, 0x00fe0800_00b00f21L)));
         assertFalse(recorded.matches(r, recordedRun.copy().put(features + 16, 0xcffe0801_00b00f21L)), "the rest of EBX counts");
         assertFalse(recorded.matches(r, recordedRun.copy().put(features + 16, 0xcffe0800_00b10f21L)), "and the other half");
         Memory lowHalf = new Memory().put(features + 8, 0x12345678_6dfe0800L);
-        MemoryWitness low = MemoryWitness.of(r, RANGES, lowHalf);
+        MemoryWitness low = new MemoryWitness(1 << X86Regs.RAX, new long[0], MemoryWitness.hash(r, 1 << X86Regs.RAX, lowHalf, true), 0, true);
         assertTrue(low.matches(r, lowHalf.copy().put(features + 8, 0x12345678_e1fe0800L)), "an APIC ID in the low half");
         assertFalse(low.matches(r, lowHalf.copy().put(features + 8, 0x13345678_6dfe0800L)));
         // A version-5 witness was hashed with the IDs in: replay must hash it so.
@@ -142,6 +143,41 @@ class MemoryWitnessTest {
                 MemoryWitness.hash(r, recorded.mask(), recordedRun, false), recorded.deepHash(), false);
         assertTrue(v5.matches(r, recordedRun));
         assertFalse(v5.matches(r, replayed));
+    }
+
+    /**
+     * HotSpot's VM_Version::_cpuid_info (JDK 25) keeps leaf 0xB's EDX, the x2APIC ID of the CPU its cpuid ran on,
+     * 72, 88 and 104 bytes after leaf 1's EBX: 0 or 1 here, whichever CPU the JVM's start ran on. A window
+     * holding them, or within the look-back after leaf 1's EBX, is not hashed: not from a register, not as a
+     * pointee; the other windows are.
+     */
+    @Test
+    void cpuidAnswersAreLeftOutWhole() {
+        long features = 0x555555558040L;                 // VM_Version::_features, in a library's data
+        long cpuidInfo = features + 0x30;                // VM_Version::_cpuid_info
+        Memory recordedRun = new Memory().put(features, 0x0000000d_00000000L)
+                .put(cpuidInfo + 16, 0x00020800_00b00f21L)  // leaf 1: EAX, EBX (APIC ID 0)
+                .put(cpuidInfo + 88, 0x00000000_00000100L)  // leaf 0xB, 0: ECX, EDX (x2APIC ID 0)
+                .put(cpuidInfo + 104, 0x00000000_00000201L) // leaf 0xB, 1
+                .put(cpuidInfo + 120, 0x00000000_00000000L);
+        Memory replayed = recordedRun.copy().put(cpuidInfo + 16, 0x01020800_00b00f21L).put(cpuidInfo + 88, 0x00000001_00000100L)
+                .put(cpuidInfo + 104, 0x00000001_00000201L).put(cpuidInfo + 120, 0x00000001_00000000L);
+        long heap = 0x55555555a100L;
+        long[] r = regs();
+        r[X86Regs.RAX] = features;
+        r[X86Regs.RBX] = cpuidInfo + 100;                // past leaf 1's window, on the topology leaves
+        r[X86Regs.RCX] = heap;
+        recordedRun.put(heap, cpuidInfo + 100).put(heap + 8, heap + 0x200);  // a pointer to them, and another
+        replayed.put(heap, cpuidInfo + 100).put(heap + 8, heap + 0x200);
+        MemoryWitness recorded = MemoryWitness.of(r, RANGES, recordedRun);
+        assertEquals(1 << X86Regs.RCX, recorded.mask(), "only the heap's window");
+        assertArrayEquals(new long[] {heap + 0x200}, recorded.pointers());
+        assertTrue(recorded.matches(r, replayed), "replayed on the other CPU");
+        assertFalse(recorded.matches(r, replayed.copy().put(heap + 0x200, 7)), "the heap still counts");
+        // Without leaf 1 in reach, the same window is hashed.
+        Memory noCpuid = new Memory().put(heap, features + 0x400);
+        r[X86Regs.RBX] = features + 0x400;
+        assertEquals(1 << X86Regs.RBX | 1 << X86Regs.RCX, MemoryWitness.of(r, RANGES, noCpuid).mask() & (1 << X86Regs.RBX | 1 << X86Regs.RCX));
     }
 
     @Test
