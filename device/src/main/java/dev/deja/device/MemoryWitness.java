@@ -34,8 +34,8 @@ import java.util.List;
  * glibc's cpu_features), whose top byte is the ID of the CPU the instruction ran on, and on these
  * virtual machines even the host's (one vCPU answered 3 values in 2 s): deja cannot trap cpuid, so
  * replay's copy differs from the recording's, and a point whose registers point near it was never found.
- * Since 2026-12-06 the recorder leaves out a window near such a word ({@link #nearCpuidAnswers}): the
- * topology leaves kept next to it differ in all their bits; replay needs no change for it.
+ * Since 2026-12-06 the recorder leaves out a window near a dump of cpuid's leaves ({@link #nearCpuidDump}):
+ * the topology leaves kept after leaf 1 differ in all their bits; replay needs no change for it.
  *
  * <p>Pure: the recorder takes the mappings from /proc/PID/maps; replay reads the windows once the
  * registers and the stack match (in the thread, in the guard stub, when it can).
@@ -102,13 +102,13 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
             long from = windowStart(regs[i]);
             int length = (int) (windowEnd(regs[i]) - from);
             if (memory.read(from, window, 0, length) != length) continue; // unmapped since the maps were read
-            if (nearCpuidAnswers(memory, find(ranges, regs[i]), from, from + length)) continue;
+            if (nearCpuidDump(memory, find(ranges, regs[i]), from, from + length)) continue;
             mask |= 1 << i;
             h = mix(h, window, length, true);
             words += length / 8;
             for (int w = 0; w + 8 <= length && pointers.size() < MAX_POINTERS; w += 8) {
                 long p = word(window, w);
-                if (eligible(ranges, stack, p) && !nearCpuidAnswers(memory, find(ranges, p), pointeeStart(p), pointeeEnd(p))) {
+                if (eligible(ranges, stack, p) && !nearCpuidDump(memory, find(ranges, p), pointeeStart(p), pointeeEnd(p))) {
                     pointers.add(p);
                 }
             }
@@ -124,25 +124,32 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
     static final int CPUID_LOOK_BACK = 256;
 
     /**
-     * Whether [from, to), or the {@link #CPUID_LOOK_BACK} bytes before it in its mapping, hold a 32-bit half
-     * shaped as cpuid leaf 1's EBX ({@link CpuidLeaf1}): a copy of cpuid's answers (HotSpot's
-     * VM_Version::_cpuid_info). Such a window is left out of the witness whole, the recorder's choice alone
-     * (replay hashes the windows the witness names): the topology leaves kept next to leaf 1 (0xB, and 0x1F,
-     * whose EDX is the x2APIC ID of the CPU the instruction ran on) differ between a recording and its replay
-     * as leaf 1's top byte does, in all 32 bits, with no shape to tell them by. A flaky-cache fork's C2 compiler
-     * thread, preempted in {@code CallStaticJavaDirectNode::emit} with rax on {@code VM_Version::_features},
-     * was never found on a replay that ran on the other CPU.
+     * Whether [from, to), or the {@link #CPUID_LOOK_BACK} bytes before it in its mapping, hold a dump of
+     * cpuid's answers: a 32-bit half shaped as leaf 1's EBX ({@link CpuidLeaf1}) 16 bytes after 12 bytes of
+     * printable ASCII (leaf 0's vendor name, then leaf 1's EAX), as HotSpot's VM_Version::_cpuid_info
+     * starts. Such a window is left out of the witness whole, the recorder's choice alone (replay hashes
+     * the windows the witness names): the topology leaves a dump keeps after leaf 1 (0xB, 0x1F: EDX is the
+     * x2APIC ID of the CPU the instruction ran on) differ between a recording and its replay as leaf 1's
+     * top byte does, in all 32 bits, with no shape to tell them by. A flaky-cache fork's C2 compiler thread,
+     * preempted in {@code CallStaticJavaDirectNode::emit} with rax on {@code VM_Version::_features}, was
+     * never found on a replay that ran on the other CPU. Leaf 1 alone (glibc's cpu_features, a program's own
+     * samples beside its loop's count) keeps its window: its APIC IDs are hashed out.
      */
-    private static boolean nearCpuidAnswers(TraceeMemory memory, Range mapping, long from, long to) {
+    static boolean nearCpuidDump(TraceeMemory memory, Range mapping, long from, long to) {
         long start = Math.max(from - CPUID_LOOK_BACK, mapping.start()) & -4L;
         byte[] data = new byte[(int) (to - start)];
         int n = memory.read(start, data, 0, data.length);
-        for (int at = 0; at + 4 <= n; at += 4) {
+        for (int at = 16; at + 4 <= n; at += 4) {
             long half = (data[at] & 0xff) | (data[at + 1] & 0xff) << 8 | (long) (data[at + 2] & 0xff) << 16
                     | (long) (data[at + 3] & 0xff) << 24;
-            if (CpuidLeaf1.lowHalfMayHoldApicId(half)) return true;
+            if (CpuidLeaf1.lowHalfMayHoldApicId(half) && printable(data, at - 16, at - 4)) return true;
         }
         return false;
+    }
+
+    private static boolean printable(byte[] data, int from, int to) {
+        for (int i = from; i < to; i++) if (data[i] < 0x20 || data[i] > 0x7e) return false;
+        return true;
     }
 
     private static boolean eligible(List<Range> ranges, Range stack, long address) {

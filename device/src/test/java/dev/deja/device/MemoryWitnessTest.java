@@ -147,8 +147,8 @@ class MemoryWitnessTest {
 
     /**
      * HotSpot's VM_Version::_cpuid_info (JDK 25) keeps leaf 0xB's EDX, the x2APIC ID of the CPU its cpuid ran on,
-     * 72, 88 and 104 bytes after leaf 1's EBX: 0 or 1 here, whichever CPU the JVM's start ran on. A window
-     * holding them, or within the look-back after leaf 1's EBX, is not hashed: not from a register, not as a
+     * after leaf 0 (the vendor's name) and leaf 1: 0 or 1 here, whichever CPU the JVM's start ran on. A window
+     * holding such a dump, or within the look-back after its leaf 1, is not hashed: not from a register, not as a
      * pointee; the other windows are.
      */
     @Test
@@ -156,6 +156,8 @@ class MemoryWitnessTest {
         long features = 0x555555558040L;                 // VM_Version::_features, in a library's data
         long cpuidInfo = features + 0x30;                // VM_Version::_cpuid_info
         Memory recordedRun = new Memory().put(features, 0x0000000d_00000000L)
+                .put(cpuidInfo, 0x756e6547_00000024L)       // leaf 0: EAX, then the vendor's name, "Genu"
+                .put(cpuidInfo + 8, 0x49656e69_6c65746eL)   // "ntel", "ineI"
                 .put(cpuidInfo + 16, 0x00020800_00b00f21L)  // leaf 1: EAX, EBX (APIC ID 0)
                 .put(cpuidInfo + 88, 0x00000000_00000100L)  // leaf 0xB, 0: ECX, EDX (x2APIC ID 0)
                 .put(cpuidInfo + 104, 0x00000000_00000201L) // leaf 0xB, 1
@@ -174,6 +176,9 @@ class MemoryWitnessTest {
         assertArrayEquals(new long[] {heap + 0x200}, recorded.pointers());
         assertTrue(recorded.matches(r, replayed), "replayed on the other CPU");
         assertFalse(recorded.matches(r, replayed.copy().put(heap + 0x200, 7)), "the heap still counts");
+        // Leaf 1 without leaf 0 before it (glibc's cpu_features, signal_in_cpuid_loop's samples): hashed, APIC IDs out.
+        Memory leaf1Alone = recordedRun.copy().put(cpuidInfo, 0).put(cpuidInfo + 8, 0);
+        assertEquals(1 << X86Regs.RAX | 1 << X86Regs.RBX | 1 << X86Regs.RCX, MemoryWitness.of(r, RANGES, leaf1Alone).mask());
         // Without leaf 1 in reach, the same window is hashed.
         Memory noCpuid = new Memory().put(heap, features + 0x400);
         r[X86Regs.RBX] = features + 0x400;
