@@ -3,6 +3,7 @@ package dev.deja.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --chaos}, at most {@link #MAX_BUILDS} times, until a fork fails and its recording is kept. The
  * race fails nearly every chaos run (it fails natively only sometimes). The kept recording lists the
  * failed test with the race's message, and {@code deja replay} repeats the failure: the replayed fork
- * reports the same assertion to Surefire, with the recorded status (a replay that diverges at a recorded
- * preemption, a replayer bug, is tried again, and the test aborted when every try diverges: see below).
+ * reports the same assertion to Surefire, with the recorded status, at each of {@link #REPLAYS} replays.
  * The five reads of prices.txt in the recording show the race: apple was loaded twice.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -77,29 +76,21 @@ class FlakySampleIT {
         assertNotNull(kept, "no failing fork recorded whole in " + MAX_BUILDS + " chaos builds: " + notes);
         checkRecording(home, kept);
 
-        // A replay of a JVM recorded with --chaos often stops at a recorded preemption ("expected a
-        // preemption between syscalls", status 124), on some recordings at every try: a bug of the
-        // replayer's (issue 10), not of this sample. Every replay that does not diverge must repeat the
-        // failure; when all REPLAYS diverge so, the test is aborted (reported as skipped) with the divergence.
-        List<String> divergences = new ArrayList<>();
+        // Every replay repeats the failure, the recorded status included. Until 2026-12-06 a replay that diverged at a
+        // recorded preemption was tried again and the test skipped when all did (a replayer bug: cpuid's APIC IDs, then
+        // its topology leaves, in a compiler thread's memory witness; docs/replay.md); now a divergence fails it.
         for (int r = 1; r <= REPLAYS; r++) {
             Runs.Result replay = replay(home, kept, work.resolve("replay-" + r));
-            if (replay.status() == 124 && replay.stderr().contains("expected a preemption between syscalls")) {
-                System.out.println("flaky-cache replay " + r + " diverged at a preemption:\n" + replay.stderr());
-                divergences.add(replay.stderr().lines().findFirst().orElse(""));
-                continue;
+            if (replay.status() != 0) {
+                // Kept for whoever looks into it: packed (the recording's files are in this test's deja home, which goes).
+                Path pack = repo.resolve("cli/target/flaky-sample-diverged.deja");
+                Runs.Result packed = Runs.deja(home, "pack", "-f", "-q", "-o", pack.toString(), kept.toString());
+                String where = packed.status() == 0 ? " (recording kept: " + pack + ")" : "";
+                fail("replay " + r + " ended with status " + replay.status() + ", not the fork's recorded 0 (Surefire's"
+                        + " forks exit 0 when a test fails)" + where + ":\n" + replay.stderr());
             }
-            assertEquals(0, replay.status(), "the fork's recorded status (Surefire's forks exit 0 when a test "
-                    + "fails):\n" + replay.stderr());
             assertTrue(replay.stdout().contains(MESSAGE), "the replayed fork reports the same failure to Surefire");
-            return;
         }
-        // Kept for whoever looks into it: packed (the recording's files are in this test's deja home, which goes).
-        Path pack = repo.resolve("cli/target/flaky-sample-diverged.deja");
-        Runs.Result packed = Runs.deja(home, "pack", "-f", "-q", "-o", pack.toString(), kept.toString());
-        String where = packed.status() == 0 ? " (recording kept: " + pack + ")" : "";
-        Assumptions.abort("known replayer bug (issue 10): every replay of the chaos recording diverged at a "
-                + "recorded preemption" + where + ":\n" + String.join("\n", divergences));
     }
 
     /** The kept recording lists the failed test with its message, and holds the race. */
