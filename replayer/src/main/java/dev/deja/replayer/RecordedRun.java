@@ -378,12 +378,13 @@ final class RecordedRun implements AutoCloseable {
         try {
             Scan scan = new Scan(memory, rec.summary().map(s -> s.eventCount()).orElse(1024L));
             Event e;
-            while ((e = reader.next()) != null) scan.add(e);
+            // The index needs no memory block: the scan leaves them undecoded (make -j2's 68 700 events: 290 -> 235 ms).
+            while ((e = reader.nextWithoutData()) != null) scan.add(e);
             if (scan.withoutSteps > 0) {
                 // A second thread appeared: the steps of the events before it, read again.
                 reader.seek(0);
                 for (int j = 0; j < scan.withoutSteps; j++) {
-                    Event again = reader.next();
+                    Event again = reader.nextWithoutData();
                     if (again == null) throw new RecordingException("journal entry " + j + " of " + rec.path() + " read before is gone");
                     scan.stepsOf(again, j);
                 }

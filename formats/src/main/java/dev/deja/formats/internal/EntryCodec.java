@@ -129,6 +129,22 @@ public final class EntryCodec {
         return output.getBuffer();
     }
 
+    /** While {@link #decodeWithoutData} decodes: memory blocks are passed over, not read. */
+    private boolean withoutData;
+
+    /**
+     * As {@link #decode}, the memory blocks passed over (their headers and lengths checked, their bytes neither
+     * decompressed nor loaded from the blob store): the event's block lists are empty.
+     */
+    public Event decodeWithoutData(byte[] payload, int length) throws RecordingException, DecodeException {
+        withoutData = true;
+        try {
+            return decode(payload, length);
+        } finally {
+            withoutData = false;
+        }
+    }
+
     /** Decodes one payload. Throws {@link DecodeException} (with what went wrong) on malformed bytes. */
     public Event decode(byte[] payload, int length) throws RecordingException, DecodeException {
         input.setBuffer(payload, 0, length);
@@ -246,6 +262,29 @@ public final class EntryCodec {
         return new MemoryBlock(arg, address, data);
     }
 
+    /** Passes over one block as {@link #readBlock} would read it. */
+    private static void skipBlock(Input in) {
+        in.readVarInt(true);
+        in.readVarLong(false);
+        int encoding = in.readByte();
+        long bytes = switch (encoding) {
+            case BLOCK_RAW -> in.readVarInt(true);
+            case BLOCK_LZ4 -> {
+                in.readVarInt(true);
+                yield in.readVarInt(true);
+            }
+            case BLOCK_BLOB -> {
+                in.readVarInt(true);
+                yield 32;
+            }
+            default -> throw new IllegalArgumentException("unknown memory block encoding " + encoding);
+        };
+        if (bytes < 0 || bytes > in.limit() - in.position()) {
+            throw new IllegalArgumentException("a memory block of " + bytes + " bytes exceeds the payload");
+        }
+        in.setPosition(in.position() + (int) bytes);
+    }
+
     private void writeBlocks(Output out, List<MemoryBlock> blocks) {
         out.writeVarInt(blocks.size(), true);
         for (MemoryBlock b : blocks) writeBlock(out, b);
@@ -254,6 +293,10 @@ public final class EntryCodec {
     private List<MemoryBlock> readBlocks(Input in) {
         int n = in.readVarInt(true);
         if (n > in.limit() - in.position()) throw new IllegalArgumentException("block count " + n + " exceeds the payload");
+        if (withoutData) {
+            for (int i = 0; i < n; i++) skipBlock(in);
+            return List.of();
+        }
         List<MemoryBlock> list = new ArrayList<>(n);
         for (int i = 0; i < n; i++) list.add(readBlock(in));
         return list;

@@ -85,6 +85,15 @@ public final class JournalEventReader implements EventReader {
 
     @Override
     public Event next() throws RecordingException {
+        return read(true);
+    }
+
+    @Override
+    public Event nextWithoutData() throws RecordingException {
+        return read(false);
+    }
+
+    private Event read(boolean withData) throws RecordingException {
         if (done) return null;
         if (tailer == null) throw new IllegalStateException("event reader of " + file + " is closed");
         long offset = -1;
@@ -144,7 +153,7 @@ public final class JournalEventReader implements EventReader {
         }
         Event ev;
         try {
-            ev = codec.decode(payload, len);
+            ev = withData ? codec.decode(payload, len) : codec.decodeWithoutData(payload, len);
         } catch (EntryCodec.DecodeException e) {
             throw new CorruptRecordingException(file, index, offset, e.getMessage(), e);
         } catch (RecordingException e) {
