@@ -13,8 +13,8 @@ public interface EventReader extends AutoCloseable {
 
     /**
      * As {@link #next()}, the event's memory blocks left out (a syscall's inputs and outputs empty): what an
-     * index of the journal needs, for a fraction of the work (no decompression, no blob read). The entry is
-     * checked as by {@link #next()} (its checksum, its structure, blocks' lengths included).
+     * index of the journal needs, for a fraction of the work (no decompression). The entry is checked as by
+     * {@link #next()} (its checksum, its structure, blocks' lengths, the blobs of blocks kept in the blob store).
      */
     default Event nextWithoutData() throws RecordingException {
         return next();

@@ -77,7 +77,13 @@ class RoundTripTest {
             }
             assertNull(er.nextWithoutData());
         }
-        // A raw block's length past the end of its payload: the codec refuses it without its data too.
+        // A block kept in the blob store whose blob is gone, and a raw block's length past the end of its payload: the
+        // codec refuses them without their data too.
+        dev.deja.formats.internal.EntryCodec noBlobs = new dev.deja.formats.internal.EntryCodec(data -> "0".repeat(64),
+                (hash, length) -> { throw new RecordingException("blob " + hash + " is missing"); });
+        int m = noBlobs.encode(new SyscallEvent(1, 1, 1, 10, 20, 0, new long[6], List.of(), 0, List.of(new MemoryBlock(1, 0, big)), 0));
+        byte[] withBlob = java.util.Arrays.copyOf(noBlobs.buffer(), m);
+        assertThrows(RecordingException.class, () -> noBlobs.decodeWithoutData(withBlob, m));
         dev.deja.formats.internal.EntryCodec codec = new dev.deja.formats.internal.EntryCodec(data -> "0".repeat(64),
                 (hash, length) -> new byte[length]);
         int n = codec.encode(new SyscallEvent(1, 1, 1, 10, 20, 0, new long[6], List.of(new MemoryBlock(0, 0, new byte[] {1, 2, 3})),

@@ -133,8 +133,8 @@ public final class EntryCodec {
     private boolean withoutData;
 
     /**
-     * As {@link #decode}, the memory blocks passed over (their headers and lengths checked, their bytes neither
-     * decompressed nor loaded from the blob store): the event's block lists are empty.
+     * As {@link #decode}, the memory blocks passed over (their headers and lengths checked, their bytes not
+     * decompressed; those in the blob store still loaded, see {@link #skipBlock}): the event's block lists are empty.
      */
     public Event decodeWithoutData(byte[] payload, int length) throws RecordingException, DecodeException {
         withoutData = true;
@@ -262,8 +262,11 @@ public final class EntryCodec {
         return new MemoryBlock(arg, address, data);
     }
 
-    /** Passes over one block as {@link #readBlock} would read it. */
-    private static void skipBlock(Input in) {
+    /**
+     * Passes over one block as {@link #readBlock} would read it. A block in the blob store is still loaded (and so
+     * checked): they are rare (1 MiB and more), and a damaged one is then refused before a replay starts.
+     */
+    private void skipBlock(Input in) {
         in.readVarInt(true);
         in.readVarLong(false);
         int encoding = in.readByte();
@@ -274,8 +277,13 @@ public final class EntryCodec {
                 yield in.readVarInt(true);
             }
             case BLOCK_BLOB -> {
-                in.readVarInt(true);
-                yield 32;
+                int rawLen = in.readVarInt(true);
+                try {
+                    source.load(HexFormat.of().formatHex(in.readBytes(32)), rawLen);
+                } catch (RecordingException e) {
+                    throw new BlobFailure(e);
+                }
+                yield 0;
             }
             default -> throw new IllegalArgumentException("unknown memory block encoding " + encoding);
         };
