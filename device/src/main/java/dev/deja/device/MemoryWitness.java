@@ -120,7 +120,7 @@ public record MemoryWitness(int mask, long[] pointers, long hash, long deepHash,
         return new MemoryWitness(mask, deep, nonZero(h ^ words), deepHash, true);
     }
 
-    /** Bytes before a window also searched for cpuid's answers: HotSpot keeps leaf 0xB's last x2APIC ID 104 bytes after leaf 1's EBX. */
+    /** Bytes before a window also searched for cpuid's answers: HotSpot (JDK 25) keeps leaf 0xB's last x2APIC ID 92 bytes after leaf 1's EBX. */
     static final int CPUID_LOOK_BACK = 256;
 
     /**
