@@ -27,7 +27,7 @@ import java.util.Map;
  */
 final class AheadAnswers {
     /** x86_64 syscall numbers (the device is x86_64 only). */
-    private static final int NR_MMAP = 9;
+    static final int NR_MMAP = 9;
     private static final int NR_MUNMAP = 11;
     private static final int PROT_RWX = 0x7;
     private static final int MAP_PRIVATE_ANONYMOUS_FIXED_NOREPLACE = 0x02 | 0x20 | 0x100000;
@@ -85,7 +85,7 @@ final class AheadAnswers {
         if (!sitesByNr.containsKey(entries.getFirst().nr())) return null; // not made here yet: nowhere to answer it
         String maps = InThreadGuard.maps(pid);
         long size = MAX_SITES * (long) AnswerStub.PAGE + AnswerStub.dataSize(entries);
-        long region = InThreadGuard.freeSpaceNear(maps, site, size);
+        long region = InThreadGuard.freeSpaceNear(maps, site, size, mappedMeanwhile(entries));
         String why = region == 0 ? "no free space in reach" : null;
         List<Site> sites = new ArrayList<>();
         Map<Long, Boolean> tried = new HashMap<>();
@@ -93,7 +93,8 @@ final class AheadAnswers {
         int taken = 0;
         for (; why == null && taken < entries.size(); taken++) {
             AnswerStub.Entry e = entries.get(taken);
-            if (e.performed() && (marker == 0 || !PERFORMABLE.contains(e.nr()))) break; // the filter would stop it
+            // the filter would stop it
+            if (e.performed() && (marker == 0 || !(e.call() == null ? PERFORMABLE.contains(e.nr()) : e.nr() == NR_MMAP))) break;
             // Every syscall instruction the call was made at gets a stub; the answer needs one at least.
             boolean any = false;
             for (long at : sitesByNr.getOrDefault(entries.get(taken).nr(), List.of())) {
@@ -134,6 +135,20 @@ final class AheadAnswers {
         if (moved != null) ptrace.setRegs(tid, moved);
         if (debug) System.err.println("deja: ahead tid " + tid + " " + given.size() + " answers at " + sites.size() + " sites");
         return new AheadAnswers(region, size, data, given, sites);
+    }
+
+    /**
+     * The ranges the program maps or unmaps by the calls of {@code entries} made in the stubs: the stubs' pages
+     * must not be there (a fixed mapping would replace the code it runs).
+     */
+    static List<long[]> mappedMeanwhile(List<AnswerStub.Entry> entries) {
+        List<long[]> ranges = new ArrayList<>();
+        for (AnswerStub.Entry e : entries) {
+            if (!e.performed()) continue;
+            long[] a = e.call() != null ? e.call() : e.args();
+            if (e.nr() == NR_MMAP || e.nr() == NR_MUNMAP) ranges.add(new long[] {a[0] & -4096L, (a[0] + a[1] + 4095) & -4096L});
+        }
+        return ranges;
     }
 
     /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */

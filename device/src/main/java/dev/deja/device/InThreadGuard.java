@@ -8,7 +8,9 @@ import dev.deja.device.x86.RepString;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A {@link GuardStub} installed in a replayed thread on its way to a recorded preemption point:
@@ -321,17 +323,31 @@ final class InThreadGuard {
 
     /** The free, page-aligned {@code size} bytes nearest to {@code at} within {@link #REACH}, or 0. */
     static long freeSpaceNear(String maps, long at, long size) {
-        long best = 0;
-        long bestDistance = Long.MAX_VALUE;
-        long prevEnd = 0x10000; // above mmap_min_addr
-        for (String line : (maps + "\n0-0 ").lines().toList()) {
+        return freeSpaceNear(maps, at, size, List.of());
+    }
+
+    /**
+     * As {@link #freeSpaceNear(String, long, long)}, with the ranges {@code alsoTaken} ([start, end)) counted as
+     * mapped: where the program will map or unmap while the space is deja's.
+     */
+    static long freeSpaceNear(String maps, long at, long size, List<long[]> alsoTaken) {
+        List<long[]> ranges = new ArrayList<>(alsoTaken);
+        for (String line : maps.lines().toList()) {
             int dash = line.indexOf('-');
             int sp = line.indexOf(' ');
             if (dash <= 0 || sp <= dash) continue;
-            long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-            long end = Long.parseUnsignedLong(line.substring(dash + 1, sp), 16);
-            if (start == 0 && end == 0) start = 0x7ffffffff000L; // past the last mapping: the top of user space
-            if (start - prevEnd >= size) {
+            ranges.add(new long[] {Long.parseUnsignedLong(line.substring(0, dash), 16),
+                    Long.parseUnsignedLong(line.substring(dash + 1, sp), 16)});
+        }
+        if (!alsoTaken.isEmpty()) ranges.sort((x, y) -> Long.compareUnsigned(x[0], y[0]));
+        ranges.add(new long[] {0x7ffffffff000L, 0x7ffffffff000L}); // past the last mapping: the top of user space
+        long best = 0;
+        long bestDistance = Long.MAX_VALUE;
+        long prevEnd = 0x10000; // above mmap_min_addr
+        for (long[] r : ranges) {
+            long start = r[0];
+            long end = r[1];
+            if (start - prevEnd >= size && Long.compareUnsigned(start, prevEnd) > 0) {
                 // The page of this gap nearest to the code.
                 long candidate = at < prevEnd ? prevEnd : at >= start ? start - size : (at & ~(PAGE - 1L));
                 long distance = Math.abs(candidate - at);

@@ -29,6 +29,7 @@ public final class SeccompFilter {
     // classic BPF opcodes (linux/bpf_common.h)
     static final int LD_W_ABS = 0x20;
     static final int JEQ_K = 0x15;
+    static final int AND_K = 0x54;
     static final int JGT_K = 0x25;
     static final int JGE_K = 0x35;
     static final int RET_K = 0x06;
@@ -135,24 +136,54 @@ public final class SeccompFilter {
      * {@link #everyCall}, except that a call of {@code auditArch} whose sixth argument is {@code marker} and
      * whose number is one of {@code numbers} goes through without a stop: a replay's answer stubs make the
      * calls that act on the process alone for real (its memory map, its signal actions: nothing outside it,
-     * whatever a program that found the marker in its memory made with it).
+     * whatever a program that found the marker in its memory made with it). So does an {@code mmap}
+     * (number {@code mmap}, or none when negative) whose fifth argument's high half is the marker's and
+     * whose flags map privately: the stubs' mappings at the recorded address (the descriptor, which the
+     * kernel reads as 32 bits, is the recorded copy's, or none); private, it writes to no file.
      */
-    public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers) {
+    public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers,
+                                                       int mmap) {
         if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
+        if (mmap >= 0 && (int) (marker >>> 32) == -1) throw new IllegalArgumentException("a marker whose high half is a -1 descriptor's");
         List<Integer> nrs = List.copyOf(new java.util.TreeSet<>(numbers));
         int k = nrs.size();
-        int trace = 5 + k;
         List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
-        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW));
-        p.add(new Instruction(JEQ_K, 0, trace - 2, (int) marker));
-        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4));
-        p.add(new Instruction(JEQ_K, 0, trace - 4, (int) (marker >>> 32)));
-        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));
-        for (int j = 0; j < k; j++) p.add(new Instruction(JEQ_K, k - j, 0, nrs.get(j)));
+        // Offsets from the first instruction below: the marked numbers' checks, then the mmap's, then TRACE and ALLOW.
+        int mmapAt = mmap >= 0 ? 6 + k : 5 + k;
+        int trace = mmap >= 0 ? mmapAt + 7 : mmapAt;
+        int allow = trace + 1;
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW));                            // 0
+        p.add(new Instruction(JEQ_K, 0, mmapAt - 2, (int) marker));                      // 1
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4));                        // 2
+        p.add(new Instruction(JEQ_K, 0, mmapAt - 4, (int) (marker >>> 32)));             // 3
+        p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));                                  // 4
+        for (int j = 0; j < k; j++) p.add(new Instruction(JEQ_K, allow - (6 + j), 0, nrs.get(j)));
+        if (mmap >= 0) {
+            p.add(new Instruction(RET_K, 0, 0, RET_TRACE));                               // 5 + k
+            p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));
+            p.add(new Instruction(JEQ_K, 0, trace - (mmapAt + 2), mmap));
+            p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG4_LOW + 4));
+            p.add(new Instruction(JEQ_K, 0, trace - (mmapAt + 4), (int) (marker >>> 32)));
+            p.add(new Instruction(LD_W_ABS, 0, 0, DATA_ARG3_LOW));
+            p.add(new Instruction(AND_K, 0, 0, MAP_TYPE));
+            p.add(new Instruction(JEQ_K, allow - (mmapAt + 7), trace - (mmapAt + 7), MAP_PRIVATE));
+        }
         p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
         p.add(new Instruction(RET_K, 0, 0, RET_ALLOW));
         return List.copyOf(p);
     }
+
+    /** As {@link #everyCallButMarked(int, long, java.util.Collection, int)} with no mmap let through. */
+    public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers) {
+        return everyCallButMarked(auditArch, marker, numbers, -1);
+    }
+
+    /** seccomp_data's args[3] and args[4], their low halves (little-endian). */
+    static final int DATA_ARG3_LOW = 16 + 3 * 8;
+    static final int DATA_ARG4_LOW = 16 + 4 * 8;
+    /** mmap's flags: the mapping's type, and a private one. */
+    static final int MAP_TYPE = 0x0f;
+    static final int MAP_PRIVATE = 0x02;
 
     /** seccomp_data's args[5], its low half (little-endian). */
     static final int DATA_ARG5_LOW = 16 + 5 * 8;

@@ -377,7 +377,7 @@ public final class TraceSession {
         this.syscallFilter = buffering
                 ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, bufferMarker))
                 : aheadMarker != 0 ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64,
-                        aheadMarker, AheadAnswers.PERFORMABLE))
+                        aheadMarker, AheadAnswers.PERFORMABLE, AheadAnswers.NR_MMAP))
                 : oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
                 : orders || policy != null || attachPid != 0 || detachAtExec ? null
                 : syscallFilter(tracer.interest());
@@ -390,13 +390,13 @@ public final class TraceSession {
         return table.number(name).orElse(-1);
     }
 
-    /** A random marker for the buffer stubs' calls, neither half zero. */
+    /** A random marker for the buffer stubs' calls, neither half zero nor its high half all ones (a -1 descriptor's). */
     private static long marker() {
         java.security.SecureRandom r = new java.security.SecureRandom();
         long m;
         do {
             m = r.nextLong();
-        } while ((int) m == 0 || (int) (m >>> 32) == 0);
+        } while ((int) m == 0 || (int) (m >>> 32) == 0 || (int) (m >>> 32) == -1);
         return m;
     }
 
@@ -4259,6 +4259,11 @@ public final class TraceSession {
             if (!oneStop || !AheadAnswers.ENABLED) return false;
             if (launched && !answers.isEmpty()) aheadRequest = answers;
             return true;
+        }
+
+        @Override
+        public boolean answerableAhead(int nr) {
+            return oneStop && AheadAnswers.ENABLED && callSites.getOrDefault(pid, Map.of()).containsKey(nr);
         }
 
         @Override

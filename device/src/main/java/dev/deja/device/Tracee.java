@@ -79,6 +79,15 @@ public interface Tracee {
     }
 
     /**
+     * Whether an answer ahead to a call numbered {@code nr} has a place in this thread's process: a syscall
+     * instruction the process made that call at before, where a stub may go ({@link #answerAhead} gives
+     * answers up to the first without one). False where the device never answers ahead.
+     */
+    default boolean answerableAhead(int nr) {
+        return false;
+    }
+
+    /**
      * The thread's x87, MXCSR and SSE registers (PTRACE_GETFPREGS): x86_64's 512-byte struct
      * user_fpregs_struct, the fxsave layout. For a debugger's inspection.
      */

@@ -23,6 +23,11 @@ class SeccompFilterTest {
     }
 
     private static int run(byte[] program, int nr, int arch, long arg5) {
+        return run(program, nr, arch, new long[] {0, 0, 0, 0, 0, arg5});
+    }
+
+    private static int run(byte[] program, int nr, int arch, long[] args) {
+        long arg5 = args[5];
         ByteBuffer p = ByteBuffer.wrap(program).order(ByteOrder.LITTLE_ENDIAN);
         int count = program.length / SeccompFilter.INSTRUCTION_SIZE;
         int acc = 0;
@@ -39,11 +44,16 @@ class SeccompFilterTest {
                 case SeccompFilter.LD_W_ABS -> acc = switch (k) {
                     case SeccompFilter.DATA_NR -> nr;
                     case SeccompFilter.DATA_ARCH -> arch;
+                    case SeccompFilter.DATA_ARG3_LOW -> (int) args[3];
+                    case SeccompFilter.DATA_ARG3_LOW + 4 -> (int) (args[3] >>> 32);
+                    case SeccompFilter.DATA_ARG4_LOW -> (int) args[4];
+                    case SeccompFilter.DATA_ARG4_LOW + 4 -> (int) (args[4] >>> 32);
                     case SeccompFilter.DATA_ARG5_LOW -> (int) arg5;
                     case SeccompFilter.DATA_ARG5_LOW + 4 -> (int) (arg5 >>> 32);
                     default -> throw new AssertionError("load from offset " + k);
                 };
                 case SeccompFilter.JEQ_K -> pc += acc == k ? jt : jf;
+                case SeccompFilter.AND_K -> acc &= k;
                 case SeccompFilter.JGT_K -> pc += Integer.compareUnsigned(acc, k) > 0 ? jt : jf;
                 case SeccompFilter.JGE_K -> pc += Integer.compareUnsigned(acc, k) >= 0 ? jt : jf;
                 case SeccompFilter.RET_K -> {
@@ -127,6 +137,38 @@ class SeccompFilterTest {
         assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
         byte[] none = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, java.util.Set.of()));
         for (int nr = 0; nr < LIMIT; nr++) assertEquals(SeccompFilter.RET_TRACE, run(none, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker));
+    }
+
+    @Test
+    void aMarkedPrivateMmapGoesThroughAndNothingElseLikeIt() {
+        long marker = 0x0fed_cba9_8765_4321L;
+        long high = marker & ~0xffff_ffffL;
+        java.util.Set<Integer> through = java.util.Set.of(13, 10, 11, 12);
+        int mmap = 9;
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, through, mmap));
+        long anonPrivate = 0x22 | 0x100000;    // MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE
+        long filePrivate = 0x02 | 0x10;        // MAP_PRIVATE | MAP_FIXED
+        // A stub's mappings: the recorded copy's descriptor, or none (-1's low half), with the marker's high half
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, mmap, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0x7f00_0000_0000L, 4096, 3, filePrivate, high | 5, 0}));
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, mmap, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0x7f00_0000_0000L, 4096, 3, anonPrivate, high | 0xffff_ffffL, 0}));
+        // Shared, shared-validate, or a type beyond: stopped, whatever else it carries (it could write to a file)
+        for (long type : new long[] {0x01, 0x03, 0x08, 0x0a, 0x00}) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, mmap, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 4096, 3, type | 0x10, high | 5, 0}), "type " + type);
+        }
+        // The program's own mmaps: a descriptor (or -1) as an int, the high half 0 or all ones; half the marker wrong
+        for (long fd : new long[] {5, 0xffff_ffffL, -1L, high ^ 1L << 40 | 5, marker & 0xffff_ffffL}) {
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, mmap, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 4096, 3, filePrivate, fd, 0}), "fd " + Long.toHexString(fd));
+        }
+        // The mark on another call's fifth argument is nothing; the r9 marker still lets the four through, not mmap
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            if (nr != mmap) assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 0, 0, filePrivate, high | 5, 0}), "nr " + nr);
+            int marked = through.contains(nr) ? SeccompFilter.RET_ALLOW : SeccompFilter.RET_TRACE;
+            assertEquals(marked, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
+        }
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, mmap, AUDIT_ARCH_I386, new long[] {0, 4096, 3, filePrivate, high | 5, 0}));
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
+        assertThrows(IllegalArgumentException.class,
+                () -> SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, 0xffff_ffff_0000_0001L, through, mmap));
     }
 
     @Test

@@ -71,11 +71,7 @@ final class AnswersAhead {
         if ((e.flags() & (SyscallEvent.UNKNOWN_WRITES | SyscallEvent.REWRITTEN)) != 0) return null;
         Schema s = schemas.schema(e.nr()).orElse(null);
         if (s == null) return null;
-        int compared = 0;
-        for (int i = 0; i < s.argCount() && i < 6; i++) {
-            ArgKind k = s.arg(i).kind();
-            if (!k.memory() && k != ArgKind.PTR) compared |= 1 << i;
-        }
+        int compared = compared(s);
         List<AnswerStub.Block> inputs = new ArrayList<>();
         for (MemoryBlock b : e.inputs()) {
             if (b.arg() < 0 || b.arg() >= s.argCount() || b.length() == 0) return null;
@@ -90,5 +86,29 @@ final class AnswersAhead {
             outputs.add(new AnswerStub.Block(b.arg(), b.address() - e.arg(b.arg()), b.data()));
         }
         return new AnswerStub.Entry(e.nr(), e.args(), compared, inputs, e.result(), outputs, real);
+    }
+
+    /**
+     * The answer to recorded mmap {@code e}, which replay makes as {@code call} (at the recorded address; of
+     * the recorded copy's descriptor, or anonymous: {@link AnswerStub#PERFORMABLE_WITH_OWN_ARGS}), made in the
+     * stub; a failed one (no {@code call}) answered with its recorded result, as at a stop. Null when it cannot
+     * be answered ahead.
+     */
+    AnswerStub.Entry mapping(SyscallEvent e, long[] call) {
+        if (!e.returned() || Errno.restartResult(e.result()) || e.failed() != (call == null)) return null;
+        if ((e.flags() & (SyscallEvent.UNKNOWN_WRITES | SyscallEvent.REWRITTEN)) != 0 || !e.inputs().isEmpty()) return null;
+        Schema s = schemas.schema(e.nr()).orElse(null);
+        if (s == null) return null;
+        return new AnswerStub.Entry(e.nr(), e.args(), compared(s), List.of(), e.result(), List.of(), call != null, call);
+    }
+
+    /** The arguments a stub compares, as the replay's check at a stop does: the scalars, not the pointers. */
+    private static int compared(Schema s) {
+        int compared = 0;
+        for (int i = 0; i < s.argCount() && i < 6; i++) {
+            ArgKind k = s.arg(i).kind();
+            if (!k.memory() && k != ArgKind.PTR) compared |= 1 << i;
+        }
+        return compared;
     }
 }

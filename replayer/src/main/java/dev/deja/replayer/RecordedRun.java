@@ -749,16 +749,24 @@ final class RecordedRun implements AutoCloseable {
 
         /**
          * The thread's next calls, at most {@code max}, as long as each comes right after the one before
-         * (nothing recorded between: no signal, preemption, mapping or end), is followed by another call,
-         * and {@code take} takes it.
+         * (nothing recorded between but the mapping an mmap made: no signal, preemption, other mapping or
+         * end), is followed by another call, and {@code take} takes it.
          */
         List<SyscallEvent> quietCalls(int max, java.util.function.Predicate<SyscallEvent> take) {
             List<SyscallEvent> out = new ArrayList<>();
-            for (int i = next; i + 1 < size && out.size() < max; i++) {
-                if (kindAt(i) != CALL || kindAt(i + 1) != CALL) break;
-                SyscallEvent e = (SyscallEvent) event(at(i));
+            int i = next;
+            while (i < size && out.size() < max && kindAt(i) == CALL) {
+                SyscallEvent e = null;
+                int j = i + 1;
+                for (; j < size && kindAt(j) == OTHER; j++) {
+                    if (e == null) e = (SyscallEvent) event(at(i));
+                    if (!(event(at(j)) instanceof MappingEvent m && !e.failed() && m.address() == e.result())) break;
+                }
+                if (j >= size || kindAt(j) != CALL) break;
+                if (e == null) e = (SyscallEvent) event(at(i));
                 if (!take.test(e)) break;
                 out.add(e);
+                i = j;
             }
             return out;
         }

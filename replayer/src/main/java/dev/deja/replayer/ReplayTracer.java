@@ -231,16 +231,22 @@ final class ReplayTracer implements Tracer {
     private final Map<Integer, Pending> pending = new HashMap<>();
     private final Map<Integer, Long> scratch = new HashMap<>();
     /**
-     * Per live process, the recorded copy its last file mapping opened, left open (close-on-exec) for its next
-     * mapping of the same file: the loader maps each library four times, and each open and close is an
-     * injected call, two stops. The program never sees the descriptor: every call of its that names one is
-     * answered from the recording, and none that makes one runs for real.
+     * Per live process, the recorded copies its file mappings opened, left open (close-on-exec) for its next
+     * mappings of the same files (the loader maps each library four times, and each open and close is an
+     * injected call, two stops) and for the mappings answered ahead, made in the stubs with their descriptors.
+     * The program never sees them: every call of its that names a descriptor is answered from the recording,
+     * and none that makes one runs for real.
      */
-    private final Map<Integer, OpenCopy> openCopies = new HashMap<>();
-
-    /** A recorded copy open in a replayed process: its path, the open's flags, the descriptor. */
-    private record OpenCopy(String path, long flags, long fd) {
+    private final Map<Integer, Map<OpenCopy, Long>> openCopies = new HashMap<>();
+    /** A recorded copy opened in a replayed process: its path and the open's flags. */
+    private record OpenCopy(String path, long flags) {
     }
+    /**
+     * Copies a process keeps open at most; past them, a mapping opens and closes its own copy. One kept is never
+     * closed before the exec (an answer given ahead may map it), and a program that maps files by the thousand
+     * must not run out of descriptors in replay.
+     */
+    private static final int MAX_OPEN_COPIES = 128;
     private final AnswersAhead answersAhead;
     /** Per live thread: its stretch of calls answered ahead. */
     private final Map<Integer, Ahead> ahead = new HashMap<>();
@@ -1196,7 +1202,7 @@ final class ReplayTracer implements Tracer {
         writeOutputs(r, liveArgs, e.inputs(), t);
         pending.put(e.tid(), new Pending(r, liveArgs, e.inputs(), false));
         long result = seenByProgram(r, log);
-        if (oneStop && aheadWanted && !Errno.restartResult(result)) answerAhead(r, t, log);
+        if (oneStop && aheadWanted && !Errno.restartResult(result)) answerAhead(r, t, log, true);
         return new Decision.Skip(result);
     }
 
@@ -1209,7 +1215,7 @@ final class ReplayTracer implements Tracer {
      * again, and a thread that took fewer than {@link AnswersAhead#WORTH} of the last it was given waits
      * longer each time before the next.
      */
-    private void answerAhead(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log) {
+    private void answerAhead(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log, boolean atEntry) {
         Ahead a = ahead.computeIfAbsent(t.tid(), k -> new Ahead());
         if (a.given) {
             // The last stretch given is over. Fewer answers taken than a stub costs (the calls went to other
@@ -1231,7 +1237,7 @@ final class ReplayTracer implements Tracer {
         List<AnswerStub.Entry> answers = a.from(r.seq());
         if (answers == null) {
             List<AnswerStub.Entry> entries = new ArrayList<>();
-            a.read(r, log, stretch(r, t, log, entries), entries);
+            a.read(r, log, stretch(r, t, log, entries, atEntry), entries);
             answers = a.from(r.seq());
         }
         if (answers == null || answers.size() < AnswersAhead.MIN) {
@@ -1239,13 +1245,20 @@ final class ReplayTracer implements Tracer {
             return;
         }
         if (answers.size() > a.budget) answers = answers.subList(0, a.budget);
+        // Up to the first call the process has made nowhere yet (no place for its stub): the thread stops there,
+        // and the stretch is given again from that call on; fewer than are worth a stub are not given, nor missed.
+        int placed = 0;
+        while (placed < answers.size() && t.answerableAhead(answers.get(placed).nr())) placed++;
+        if (placed < AnswersAhead.MIN) return;
+        answers = answers.subList(0, placed);
         aheadWanted = t.answerAhead(answers);
         a.given = aheadWanted;
         a.givenCount = answers.size();
     }
 
     /** The calls after {@code r} that can be answered ahead; their answers added to {@code entries}. */
-    private List<SyscallEvent> stretch(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log, List<AnswerStub.Entry> entries) {
+    private List<SyscallEvent> stretch(SyscallEvent r, Tracee t, RecordedRun.ThreadLog log, List<AnswerStub.Entry> entries,
+                                       boolean atEntry) {
         boolean free = !ordersThreads()
                 || inParallel && !sharingPids.contains(t.pid()) && run.singleThreaded(r.pid());
         int firstStep = run.exitStep(r.seq());
@@ -1253,7 +1266,7 @@ final class ReplayTracer implements Tracer {
         int[] previous = {firstStep};
         int[] bytes = {0};
         return log.quietCalls(AnswersAhead.MAX, c -> {
-            AnswerStub.Entry e = answersAhead.entry(c);
+            AnswerStub.Entry e = c.nr() == nrMmap ? mappingAhead(c, t, log, atEntry) : answersAhead.entry(c);
             if (e == null || bytes[0] + e.size() > AnswersAhead.MAX_BYTES) return false;
             // a read-only shared mapping made writable: the process may share memory from there on (decide)
             if (c.nr() == nrMprotect && (c.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) return false;
@@ -1583,20 +1596,9 @@ final class ReplayTracer implements Tracer {
         String path = (shared != null ? shared : blob).toAbsolutePath().toString();
         long oflags = shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC;
         long mflags = shared != null ? fixed : (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
-        OpenCopy open = openCopies.get(t.pid());
-        long got;
-        if (open != null && open.path().equals(path) && open.flags() == oflags) {
-            got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, open.fd(), e.arg(5));
-        } else {
-            if (open != null) t.inject(nrClose, open.fd());
-            openCopies.remove(t.pid());
-            long base = scratch(t);
-            t.write(base, cString(path));
-            long fd = t.inject(nrOpenat, AT_FDCWD, base, oflags, 0, 0, 0);
-            if (fd < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + blob + "): errno " + -fd);
-            openCopies.put(t.pid(), new OpenCopy(path, oflags, fd));
-            got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
-        }
+        long fd = copyDescriptor(t, new OpenCopy(path, oflags), m, true);
+        long got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
+        if (!openCopies.get(t.pid()).containsValue(fd)) t.inject(nrClose, fd); // one more than are kept
         if (got != r.result()) {
             SyscallEvent live = live(e, got);
             throw new Stop(divergence(r, render(r), render(live) + " (mapping the recorded copy of " + m.path()
@@ -1604,6 +1606,56 @@ final class ReplayTracer implements Tracer {
         }
         pending.put(e.tid(), new Pending(r, e.args(), e.inputs(), false));
         return new Decision.Skip(r.result());
+    }
+
+    /**
+     * The descriptor of {@code copy} in the thread's process: kept open from an earlier mapping, or opened
+     * now (injected: only at a syscall entry, and not when {@code open} is false: then -1). Opened past
+     * {@link #MAX_OPEN_COPIES}, it is not kept: the caller closes it after its mapping.
+     */
+    private long copyDescriptor(Tracee t, OpenCopy copy, MappingEvent m, boolean open) {
+        Map<OpenCopy, Long> kept = openCopies.computeIfAbsent(t.pid(), k -> new HashMap<>());
+        Long fd = kept.get(copy);
+        if (fd != null) return fd;
+        if (!open) return -1;
+        long base = scratch(t);
+        t.write(base, cString(copy.path()));
+        long got = t.inject(nrOpenat, AT_FDCWD, base, copy.flags(), 0, 0, 0);
+        if (got < 0) throw failure("cannot open the recorded copy of " + m.path() + " (" + copy.path() + "): errno " + -got);
+        if (kept.size() < MAX_OPEN_COPIES) kept.put(copy, got);
+        return got;
+    }
+
+    /**
+     * A private mapping's answer given ahead ({@link AnswersAhead#mapping}): made in the answer stub as at a
+     * stop, at the recorded address, anonymous or of the recorded copy, whose descriptor must be open in the
+     * process already or opened now ({@code atEntry}: deja may inject calls); a failed one as recorded. Null
+     * when it must come to a stop: shared, /dev/zero, no copy, or more copies open than are kept.
+     */
+    private AnswerStub.Entry mappingAhead(SyscallEvent c, Tracee t, RecordedRun.ThreadLog log, boolean atEntry) {
+        if (c.failed()) return answersAhead.mapping(c, null);
+        long flags = c.arg(3);
+        // Private exactly, as the replay's filter lets the stub's call through (shared would be a file written)
+        if ((flags & 0xf) != MAP_PRIVATE) return null;
+        long fixed = (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
+        if ((flags & MAP_ANONYMOUS) != 0) {
+            return answersAhead.mapping(c, new long[] {c.result(), c.arg(1), c.arg(2), fixed, 0xffff_ffffL, c.arg(5)});
+        }
+        MappingEvent m = log.mappingAfter(c);
+        if (m == null || m.blob().isEmpty()) return null;
+        Path blob;
+        try {
+            blob = recording.blob(m.blob());
+        } catch (RecordingException ex) {
+            return null; // said at its stop
+        }
+        OpenCopy copy = new OpenCopy(blob.toAbsolutePath().toString(), O_RDONLY_CLOEXEC);
+        long fd = copyDescriptor(t, copy, m, atEntry);
+        if (fd < 0 || !openCopies.get(t.pid()).containsValue(fd)) {
+            if (fd >= 0) t.inject(nrClose, fd);
+            return null;
+        }
+        return answersAhead.mapping(c, new long[] {c.result(), c.arg(1), c.arg(2), fixed, fd, c.arg(5)});
     }
 
     /**
@@ -1817,7 +1869,7 @@ final class ReplayTracer implements Tracer {
             // posix_spawn's child resets every signal's action, a run of real calls: the rest answered ahead
             if (oneStop && aheadWanted && answersAhead.performed(r) && !Errno.restartResult(event.result())) {
                 RecordedRun.ThreadLog log = run.thread(r.tid());
-                if (log != null) answerAhead(r, t, log);
+                if (log != null) answerAhead(r, t, log, false);
             }
         }
         if (r.nr() == nrSigaltstack && event.result() == 0) noteAltStack(t.tid(), p.liveInputs());
@@ -2081,8 +2133,8 @@ final class ReplayTracer implements Tracer {
             if (s != null) scratch.put(event.childPid(), s);
             // Its descriptors are a copy of its parent's, the open copy's included; a table shared with the parent
             // (CLONE_FILES) is not taken: a later close of the parent's would leave the child a number reused.
-            OpenCopy open = openCopies.get(event.pid());
-            if (open != null && (rs.cloneFlags() & CLONE_FILES) == 0) openCopies.put(event.childPid(), open);
+            Map<OpenCopy, Long> open = openCopies.get(event.pid());
+            if (open != null && (rs.cloneFlags() & CLONE_FILES) == 0) openCopies.put(event.childPid(), new HashMap<>(open));
             else openCopies.remove(event.childPid());
         }
     }

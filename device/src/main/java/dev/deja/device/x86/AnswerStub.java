@@ -28,9 +28,9 @@ import java.util.List;
  *
  * <p>The buffer's entries are 8-byte words: number, result, length of the entry in bytes, count of
  * output blocks, a byte whose bit i says that argument i is compared (bit 6: the call is performed,
- * {@link Entry#performed}), the six arguments, count of input
+ * {@link Entry#performed}; bit 7: with arguments of its own, {@link Entry#call}), the six arguments, count of input
  * blocks, then each input block and each output block: (argument index * 8, offset from that argument's
- * value, length (above 0), bytes padded to 8).
+ * value, length (above 0), bytes padded to 8), then the call's own six arguments when bit 7 is set.
  *
  * @param code           the stub's code, to be written at {@code codeAddress}
  * @param codeAddress    where it goes (within 2 GiB of the program's code and of the data page)
@@ -64,13 +64,24 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
     private static final int MARKER = 11;
     private static final int SAVE_RSI = 12;
     private static final int SAVE_R11 = 13;
+    /** The marker's high half (its low half zero): OR-ed into the fifth argument of a call made with its own arguments. */
+    private static final int MARKER_HIGH = 14;
     /** The compare mask's bit saying the entry's call is made for real, in the stub ({@link Entry#performed}). */
     static final int PERFORMED = 1 << 6;
+    /** The compare mask's bit saying the performed call is made with the entry's own arguments ({@link Entry#call}). */
+    static final int OWN_ARGS = 1 << 7;
     /**
      * The calls an entry may be {@link Entry#performed} for: each acts on the process alone (its memory map, its
      * signal actions) and has no sixth argument, where the marker goes; the replay's filter lets them through.
      */
     public static final List<String> PERFORMABLE = List.of("brk", "mprotect", "munmap", "rt_sigaction");
+    /**
+     * The call an entry may be performed for with arguments of its own ({@link Entry#call}): a private mapping
+     * (of the recorded copy of a file, or anonymous) at the recorded address. It has a sixth argument, so its
+     * marker is the high half of its fifth (the descriptor, which the kernel reads as 32 bits); the replay's
+     * filter lets it through only when private, so it writes to no file.
+     */
+    public static final String PERFORMABLE_WITH_OWN_ARGS = "mmap";
     /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
     private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
 
@@ -80,18 +91,29 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
      * process alone: its memory map, its signal actions) is made for real by the stub once it matched,
      * with the marker the replay's filter lets through; its result must then be the entry's, or the stub
      * makes it again at its own syscall instruction, where deja sees the live result at a stop (the calls
-     * given so are the same when made twice); its outputs are then the entry's, as at a stop.
+     * given so are the same when made twice); its outputs are then the entry's, as at a stop. A performed
+     * call with a {@code call} of its own is made with those six arguments instead of the program's (the
+     * marker's high half OR-ed into the fifth, which must fit in 32 bits): the replay's form of the call.
      */
     public record Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs,
-                        boolean performed) {
+                        boolean performed, long[] call) {
         public Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs) {
-            this(nr, args, compared, inputs, result, outputs, false);
+            this(nr, args, compared, inputs, result, outputs, false, null);
+        }
+
+        public Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs,
+                     boolean performed) {
+            this(nr, args, compared, inputs, result, outputs, performed, null);
         }
 
         public Entry {
             if (args.length != 6) throw new IllegalArgumentException("six arguments, got " + args.length);
             if ((compared & ~0x3f) != 0) throw new IllegalArgumentException("compare mask 0x" + Integer.toHexString(compared));
+            if (call != null && (!performed || call.length != 6 || (call[4] >>> 32) != 0)) {
+                throw new IllegalArgumentException("a call of its own is six arguments of a performed call, the fifth of 32 bits");
+            }
             args = args.clone();
+            call = call == null ? null : call.clone();
             inputs = List.copyOf(inputs);
             outputs = List.copyOf(outputs);
             for (Block b : inputs) if (b.data().length == 0) throw new IllegalArgumentException("an empty input block");
@@ -102,7 +124,7 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
             int n = HEADER;
             for (Block b : inputs) n += 24 + padded(b.data().length);
             for (Block b : outputs) n += 24 + padded(b.data().length);
-            return n;
+            return call == null ? n : n + 48;
         }
     }
 
@@ -134,6 +156,7 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         b.putLong(8 * CURSOR, dataAddress + PAGE);
         b.putLong(8 * LIMIT, dataAddress + PAGE + bytes);
         b.putLong(8 * MARKER, marker);
+        b.putLong(8 * MARKER_HIGH, marker & ~0xffff_ffffL);
         b.position(PAGE);
         for (Entry e : entries) put(b, e);
         return data;
@@ -255,11 +278,34 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.int32(0);
         d.op(0x48, 0x89, 6, SAVE_RSI);                       // mov [save_rsi], rsi (the first output block)
         d.op(0x4C, 0x89, 11, SAVE_R11);                      // mov [save_r11], r11 (the program's flags)
+        a.bytes(0xF6, 0x41, E_MASK, OWN_ARGS);                  // test byte [rcx+mask], OWN_ARGS
+        int toOwn = a.size() + 2;
+        a.bytes(0x0F, 0x85);                                    // jnz own arguments
+        a.int32(0);
         d.op(0x48, 0x8B, 7, ARG0);                           // mov rdi, [arg0]
         d.op(0x48, 0x8B, 6, ARG0 + 1);                       // mov rsi, [arg1]
         d.op(0x4C, 0x8B, 9, MARKER);                         // mov r9, [marker]
+        int toCall = a.size() + 1;
+        a.bytes(0xE9);                                          // jmp call
+        a.int32(0);
+        a.patchRel32(toOwn, a.size());
+        // The entry's own six arguments, its last 48 bytes; the marker's high half in the fifth's
+        a.bytes(0x48, 0x8B, 0x41, E_LENGTH);                    // mov rax, [rcx+length]
+        a.bytes(0x48, 0x01, 0xC8);                              // add rax, rcx
+        a.bytes(0x48, 0x8B, 0x78, -48 & 0xff);                  // mov rdi, [rax-48]
+        a.bytes(0x48, 0x8B, 0x70, -40 & 0xff);                  // mov rsi, [rax-40]
+        a.bytes(0x48, 0x8B, 0x50, -32 & 0xff);                  // mov rdx, [rax-32]
+        a.bytes(0x4C, 0x8B, 0x50, -24 & 0xff);                  // mov r10, [rax-24]
+        a.bytes(0x4C, 0x8B, 0x40, -16 & 0xff);                  // mov r8, [rax-16]
+        a.bytes(0x4C, 0x8B, 0x48, -8 & 0xff);                   // mov r9, [rax-8]
+        d.op(0x4C, 0x0B, 8, MARKER_HIGH);                    // or r8, [marker_high]
+        a.patchRel32(toCall, a.size());
         a.bytes(0x48, 0x8B, 0x41, E_NR);                        // mov rax, [rcx+nr]
         a.bytes(0x0F, 0x05);                                    // syscall (the replay's filter lets it through)
+        // The program's arguments back (the kernel keeps rdx, r10 and r8; the entry's own replaced them)
+        d.op(0x48, 0x8B, 2, ARG0 + 2);                       // mov rdx, [arg2]
+        d.op(0x4C, 0x8B, 10, ARG0 + 3);                      // mov r10, [arg3]
+        d.op(0x4C, 0x8B, 8, ARG0 + 4);                       // mov r8, [arg4]
         d.op(0x4C, 0x8B, 9, ARG0 + 5);                       // mov r9, [arg5]: the program's
         d.op(0x4C, 0x8B, 11, SAVE_R11);                      // mov r11, [save_r11]
         d.op(0x48, 0x8B, 1, ENTRY);                          // mov rcx, [entry]
@@ -318,11 +364,12 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
         b.putLong(e.result());
         b.putLong(e.size());
         b.putLong(e.outputs().size());
-        b.putLong(e.compared() | (e.performed() ? PERFORMED : 0));
+        b.putLong(e.compared() | (e.performed() ? PERFORMED : 0) | (e.call() != null ? OWN_ARGS : 0));
         for (long v : e.args()) b.putLong(v);
         b.putLong(e.inputs().size());
         for (Block o : e.inputs()) put(b, o);
         for (Block o : e.outputs()) put(b, o);
+        if (e.call() != null) for (long v : e.call()) b.putLong(v);
     }
 
     private static void put(ByteBuffer b, Block o) {

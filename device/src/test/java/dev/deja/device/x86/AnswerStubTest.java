@@ -197,6 +197,72 @@ class AnswerStubTest {
     }
 
     @Test
+    void aPerformedCallWithArgumentsOfItsOwnIsMadeWithThemAndTheProgramsRegistersComeBack() throws Throwable {
+        // mov r10, rcx; mov eax, 9; syscall; mov rdx, r8; ret (rax: the result, rdx: r8 after the call)
+        byte[] code = bytes("49 89 ca b8 09 00 00 00 0f 05 4c 89 c2 c3");
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("deja-answer-stub", ".bin");
+        long marker = 0x1234_5678_9abc_def0L;
+        try (Arena arena = Arena.ofConfined(); java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            byte[] text = "the recorded copy's bytes".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            raf.write(text);
+            int fd = openForTest(arena, file);
+            long filePage = region + 0x40000;
+            long anonPage = region + 0x50000;
+            MemorySegment.ofAddress(anonPage).reinterpret(4096).fill((byte) 0x5a);
+            // The program asks for mappings anywhere; the stub makes them at the recorded address, of the
+            // copy's descriptor (its high half the marker's), and the entry's result is that address.
+            List<AnswerStub.Entry> entries = List.of(
+                    new AnswerStub.Entry(9, args(0, 4096, 1, 0x02, 77, 0), 0b111110, List.of(), filePage, List.of(), true,
+                            args(filePage, 4096, 1, 0x12, fd, 0)),
+                    new AnswerStub.Entry(9, args(0, 4096, 3, 0x22, -1, 0), 0b111110, List.of(), anonPage, List.of(), true,
+                            args(anonPage, 4096, 3, 0x22 | 0x10, 0xffff_ffffL, 0)),
+                    new AnswerStub.Entry(9, args(0, 4096, 3, 0x22, -1, 0), 0b111110, List.of(), 0x1000, List.of(), true,
+                            args(anonPage, 4096, 3, 0x22 | 0x10, 0xffff_ffffL, 0)));
+            long syscall = region + indexOf(code);
+            AnswerStub s = AnswerStub.build(code, region, syscall, region + 0x10000, data);
+            write(region, code);
+            write(s.codeAddress(), s.code());
+            write(data, AnswerStub.data(data, entries, marker));
+            write(s.patchAddress(), s.patch());
+            java.lang.foreign.StructLayout pair = java.lang.foreign.MemoryLayout.structLayout(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+            MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(pair,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+            MemorySegment r = (MemorySegment) f.invokeExact((java.lang.foreign.SegmentAllocator) arena, 0L, 4096L, 1L, 0x02L, 77L, 0L);
+            assertEquals(filePage, r.get(ValueLayout.JAVA_LONG, 0), "the file mapped at the recorded address");
+            assertEquals(77L, r.get(ValueLayout.JAVA_LONG, 8), "the program's r8 back");
+            byte[] seen = MemorySegment.ofAddress(filePage).reinterpret(text.length).toArray(ValueLayout.JAVA_BYTE);
+            assertArrayEquals(text, seen, "the copy's bytes, through its descriptor with the marker in the high half");
+            r = (MemorySegment) f.invokeExact((java.lang.foreign.SegmentAllocator) arena, 0L, 4096L, 3L, 0x22L, -1L, 0L);
+            assertEquals(anonPage, r.get(ValueLayout.JAVA_LONG, 0));
+            assertEquals(-1L, r.get(ValueLayout.JAVA_LONG, 8));
+            assertEquals(0, MemorySegment.ofAddress(anonPage).reinterpret(4096).get(ValueLayout.JAVA_BYTE, 100), "a new anonymous page");
+            assertEquals(2, AnswerStub.taken(data, cursor(), entries));
+            // Another result than the entry's: made again with the program's own arguments, the kernel's answer
+            r = (MemorySegment) f.invokeExact((java.lang.foreign.SegmentAllocator) arena, 0L, 4096L, 3L, 0x22L, -1L, 0L);
+            long elsewhere = r.get(ValueLayout.JAVA_LONG, 0);
+            assertTrue(elsewhere > 0 && elsewhere != anonPage && elsewhere != 0x1000, "0x" + Long.toHexString(elsewhere));
+            assertEquals(2, AnswerStub.taken(data, cursor(), entries));
+            int u = (int) MUNMAP.invokeExact(elsewhere, 4096L);
+            assertEquals(0, u);
+            MethodHandle close = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            int c = (int) close.invokeExact(fd);
+            assertEquals(0, c);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    private static int openForTest(Arena arena, java.nio.file.Path file) throws Throwable {
+        MethodHandle open = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        int fd = (int) open.invokeExact(arena.allocateFrom(file.toString()), 0x80000); // O_RDONLY | O_CLOEXEC
+        assertTrue(fd >= 0, "open");
+        return fd;
+    }
+
+    @Test
     void stubsOfTwoSyscallInstructionsShareTheBufferInTheCallsOrder() throws Throwable {
         long getpidAt = region;
         long fstatAt = region + 0x100;
