@@ -154,7 +154,16 @@ final class AheadAnswers {
     /** Builds the stub for the syscall instruction at {@code at} into {@code sites}; false when none fits there. */
     private static boolean site(TraceeMemory memory, String maps, Map<Long, Function> functions, StubMemo<AnswerStub> stubs,
                                 long at, long codeAddress, long data, List<Site> sites, boolean debug, int tid) {
-        Function f = functions.computeIfAbsent(at, a -> function(memory, maps, a));
+        Function known = functions.get(at);
+        if (known == null) {
+            // Not there yet (a site another process of the program made its call at, in a library this one has
+            // not loaded yet): not remembered as refused, the code may come
+            byte[] insn = new byte[2];
+            if (memory.read(at, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return false;
+            known = function(memory, maps, at);
+            functions.put(at, known);
+        }
+        Function f = known;
         String why = f.refused();
         if (why == null) {
             try {

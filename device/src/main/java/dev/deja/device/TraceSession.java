@@ -210,11 +210,38 @@ public final class TraceSession {
     /** How many syscall instructions of one call are kept (a call's wrapper, its no-cancel twin, syscall()). */
     private static final int SITES_PER_CALL = 4;
 
+    /**
+     * Replay at one stop: per program (its executable, as /proc/PID/exe names it), the syscall instructions each
+     * call was made at in any of its processes. Address randomisation is off, so the next process of the same
+     * program has the same code at the same places: its answers ahead go there before it made the call itself
+     * (a site is taken only where this process has a syscall instruction; its stub is built from its own code).
+     */
+    private final Map<String, Map<Integer, List<Long>>> programSites = new HashMap<>();
+    /** The program of each live process (see {@link #programSites}); a fork's is its parent's. */
+    private final Map<Integer, String> programOf = new HashMap<>();
+
     private void noteSite(int pid, int nr, long site) {
-        List<Long> sites = callSites.computeIfAbsent(pid, k -> new HashMap<>()).computeIfAbsent(nr, k -> new ArrayList<>(2));
+        addSite(callSites.computeIfAbsent(pid, k -> new HashMap<>()), nr, site);
+        String program = programOf.get(pid);
+        if (program != null) addSite(programSites.computeIfAbsent(program, k -> new HashMap<>()), nr, site);
+    }
+
+    private static void addSite(Map<Integer, List<Long>> byNr, int nr, long site) {
+        List<Long> sites = byNr.computeIfAbsent(nr, k -> new ArrayList<>(2));
         if (sites.contains(site)) return;
         if (sites.size() == SITES_PER_CALL) sites.removeFirst();
         sites.add(site);
+    }
+
+    /** Where process {@code pid}'s answers ahead may go, per call: its own sites, else its program's. */
+    private Map<Integer, List<Long>> aheadSites(int pid) {
+        Map<Integer, List<Long>> own = callSites.getOrDefault(pid, Map.of());
+        String program = programOf.get(pid);
+        Map<Integer, List<Long>> known = program == null ? null : programSites.get(program);
+        if (known == null) return own;
+        Map<Integer, List<Long>> all = new HashMap<>(known);
+        all.putAll(own);
+        return all;
     }
     /** The tracer answers syscall entries later: threads wait in {@link #awaiting}, others go on. */
     private final boolean later;
@@ -1141,7 +1168,7 @@ public final class TraceSession {
         byte[] insn = new byte[2];
         if (task.memory.read(site, insn, 0, 2) != 2 || insn[0] != 0x0f || insn[1] != 0x05) return;
         task.ahead = AheadAnswers.install(ptrace, wait, task.tid, task.pid, task.memory, (a, b) -> writeCode(task, a, b),
-                syscallInstruction(task), site, callSites.getOrDefault(task.pid, Map.of()),
+                syscallInstruction(task), site, aheadSites(task.pid),
                 siteFunctions.computeIfAbsent(task.pid, k -> new HashMap<>()), aheadStubs, regs, answers, aheadMarker,
                 DEBUG_MATCH);
         if (task.ahead != null) aheadRuns++;
@@ -3020,6 +3047,11 @@ public final class TraceSession {
             case Ptrace.EVENT_EXEC -> {
                 syscallInsns.remove(task.pid); // a new program, a new vDSO
                 callSites.remove(task.pid);
+                if (oneStop) {
+                    String exe = ProcFs.link(ProcFs.proc(task.pid).resolve("exe"));
+                    if (exe.isEmpty()) programOf.remove(task.pid);
+                    else programOf.put(task.pid, exe);
+                }
                 if (buffers != null) buffers.remove(task.pid);
                 sharingParentMemory.remove(task.pid); // its own memory now
                 task.handlers = 0;
@@ -3058,6 +3090,10 @@ public final class TraceSession {
         }
         task.everyEntry = parent.everyEntry; // a filter of the program's is inherited
         livePids.add(childPid);
+        if (!thread && oneStop) {
+            String program = programOf.get(parent.pid);
+            if (program != null) programOf.put(childPid, program);
+        }
         SpawnEvent.Kind kind = switch (event) {
             case Ptrace.EVENT_FORK -> SpawnEvent.Kind.FORK;
             case Ptrace.EVENT_VFORK -> SpawnEvent.Kind.VFORK;
@@ -3421,6 +3457,7 @@ public final class TraceSession {
             watchedPages.forget(task.pid); // its pages went with it (a later process may get the pid)
             syscallInsns.remove(task.pid);
             callSites.remove(task.pid);
+            programOf.remove(task.pid);
             if (buffers != null) buffers.remove(task.pid);
             siteFunctions.remove(task.pid);
         }
@@ -4263,7 +4300,10 @@ public final class TraceSession {
 
         @Override
         public boolean answerableAhead(int nr) {
-            return oneStop && AheadAnswers.ENABLED && callSites.getOrDefault(pid, Map.of()).containsKey(nr);
+            if (!oneStop || !AheadAnswers.ENABLED) return false;
+            if (callSites.getOrDefault(pid, Map.of()).containsKey(nr)) return true;
+            String program = programOf.get(pid);
+            return program != null && programSites.getOrDefault(program, Map.of()).containsKey(nr);
         }
 
         @Override
