@@ -42,6 +42,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -1509,30 +1510,49 @@ final class ReplayTracer implements Tracer {
      * recorded ld.so, not the replaying machine's. The string keeps its length (NUL-padded).
      */
     private void useRecordedInterpreter(Path exe, String interpreterHash) throws IOException, RecordingException {
-        byte[] elf = Files.readAllBytes(exe);
-        if (elf.length < 64 || elf[0] != 0x7f || elf[1] != 'E' || elf[2] != 'L' || elf[3] != 'F' || elf[4] != 2) return;
-        ByteBuffer b = ByteBuffer.wrap(elf).order(ByteOrder.LITTLE_ENDIAN);
-        long phoff = b.getLong(0x20);
-        int phentsize = Short.toUnsignedInt(b.getShort(0x36));
-        int phnum = Short.toUnsignedInt(b.getShort(0x38));
-        for (int i = 0; i < phnum; i++) {
-            long ph = phoff + (long) i * phentsize;
-            if (ph + 56 > elf.length || b.getInt((int) ph) != 3 /* PT_INTERP */) continue;
-            long off = b.getLong((int) ph + 8);
-            long size = b.getLong((int) ph + 32);
-            String name = "i" + Integer.toString(execCopies.size(), 36);
-            if (off + size > elf.length || size < name.length() + 1) return;
-            Path ld = scratchDir.resolve(name);
-            if (!Files.exists(ld)) {
-                Files.copy(recording.blob(interpreterHash), ld);
-                Files.setPosixFilePermissions(ld, PosixFilePermissions.fromString("r-xr-xr-x"));
+        // Its headers read and the path written in place: a compiler's executable is tens of megabytes.
+        try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(exe, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            long length = f.size();
+            ByteBuffer header = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            if (length < 64 || readFully(f, header, 0) < 64) return;
+            byte[] magic = Arrays.copyOf(header.array(), 5);
+            if (magic[0] != 0x7f || magic[1] != 'E' || magic[2] != 'L' || magic[3] != 'F' || magic[4] != 2) return;
+            long phoff = header.getLong(0x20);
+            int phentsize = Short.toUnsignedInt(header.getShort(0x36));
+            int phnum = Short.toUnsignedInt(header.getShort(0x38));
+            if (phentsize < 56 || phoff < 0 || phoff + (long) phnum * phentsize > length) return;
+            ByteBuffer ph = ByteBuffer.allocate(phnum * phentsize).order(ByteOrder.LITTLE_ENDIAN);
+            if (readFully(f, ph, phoff) < ph.capacity()) return;
+            for (int i = 0; i < phnum; i++) {
+                int at = i * phentsize;
+                if (ph.getInt(at) != 3 /* PT_INTERP */) continue;
+                long off = ph.getLong(at + 8);
+                long size = ph.getLong(at + 32);
+                String name = "i" + Integer.toString(execCopies.size(), 36);
+                if (off < 0 || size < name.length() + 1 || off + size > length || size > 4096) return;
+                Path ld = scratchDir.resolve(name);
+                if (!Files.exists(ld)) {
+                    Files.copy(recording.blob(interpreterHash), ld);
+                    Files.setPosixFilePermissions(ld, PosixFilePermissions.fromString("r-xr-xr-x"));
+                }
+                byte[] path = new byte[(int) size]; // the name, NUL-padded to the recorded length
+                byte[] n = name.getBytes(StandardCharsets.US_ASCII);
+                System.arraycopy(n, 0, path, 0, n.length);
+                ByteBuffer w = ByteBuffer.wrap(path);
+                while (w.hasRemaining()) f.write(w, off + w.position());
+                return;
             }
-            Arrays.fill(elf, (int) off, (int) (off + size), (byte) 0);
-            byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-            System.arraycopy(n, 0, elf, (int) off, n.length);
-            Files.write(exe, elf);
-            return;
         }
+    }
+
+    /** Reads into {@code b} from {@code position} until it is full or the file ends; the bytes read. */
+    private static int readFully(java.nio.channels.FileChannel f, ByteBuffer b, long position) throws IOException {
+        while (b.hasRemaining()) {
+            int n = f.read(b, position + b.position());
+            if (n < 0) break;
+        }
+        return b.position();
     }
 
     private static byte[] vector(long base, List<String> strings) {
