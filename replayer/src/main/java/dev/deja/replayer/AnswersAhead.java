@@ -34,7 +34,9 @@ final class AnswersAhead {
             "getdents64", "getcwd", "fstatfs", "sched_getaffinity", "getpriority", "sched_yield", "newfstatat", "statx",
             "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "statfs", "open", "openat",
             "close", "fcntl", "fchdir", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr",
-            "write", "pwrite64");
+            "write", "pwrite64", "getrlimit");
+    /** prlimit64 is answered ahead as a query only: with no new limit (one is set for real, at a stop). */
+    private static final String PRLIMIT = "prlimit64";
     /** Recorded time a stretch may span at most: replay's progress limit counts from its start. */
     static final long MAX_SPAN_NS = 2_000_000_000L;
     /** Fewer than this many is not worth a stub (its mapping and removal cost about five stops). */
@@ -49,10 +51,12 @@ final class AnswersAhead {
     private final Schemas schemas;
     private final Set<Integer> calls = new HashSet<>();
     private final Set<Integer> performed = new HashSet<>();
+    private final int prlimit;
 
     AnswersAhead(Schemas schemas) {
         this.schemas = schemas;
         for (String n : CALLS) schemas.table().number(n).ifPresent(calls::add);
+        prlimit = schemas.table().number(PRLIMIT).orElse(-1);
         // Real calls that act on the process alone, made in the stub: their result must be the recorded one, as at a stop
         for (String n : AnswerStub.PERFORMABLE) schemas.table().number(n).ifPresent(performed::add);
     }
@@ -65,13 +69,15 @@ final class AnswersAhead {
     /** The answer to recorded call {@code e}, or null when it cannot be answered ahead. */
     AnswerStub.Entry entry(SyscallEvent e) {
         boolean real = performed.contains(e.nr());
-        if (!calls.contains(e.nr()) && !real || !e.returned() || Errno.restartResult(e.result())) return null;
+        boolean query = e.nr() == prlimit && e.arg(2) == 0;
+        if (!calls.contains(e.nr()) && !real && !query || !e.returned() || Errno.restartResult(e.result())) return null;
         // Made for real only as replay makes it at a stop: not when the recording device answered it itself
         if (real && (e.flags() & SyscallEvent.SKIPPED) != 0) return null;
         if ((e.flags() & (SyscallEvent.UNKNOWN_WRITES | SyscallEvent.REWRITTEN)) != 0) return null;
         Schema s = schemas.schema(e.nr()).orElse(null);
         if (s == null) return null;
         int compared = compared(s);
+        if (query) compared |= 1 << 2; // its new limit's pointer null, as recorded: a call that sets one is not this answer
         List<AnswerStub.Block> inputs = new ArrayList<>();
         for (MemoryBlock b : e.inputs()) {
             if (b.arg() < 0 || b.arg() >= s.argCount() || b.length() == 0) return null;

@@ -64,6 +64,41 @@ class AnswersAheadTest {
     }
 
     @Test
+    void aLimitQueryIsAnsweredWithItsNullNewLimitComparedAndASetIsNot() {
+        byte[] limit = new byte[16];
+        AnswerStub.Entry q = AHEAD.entry(call("prlimit64", List.of(), 0, List.of(new MemoryBlock(3, BUF, limit)), 0, 0, 3, 0, BUF));
+        assertNotNull(q);
+        assertEquals(0b111, q.compared(), "pid, resource, and the new limit's pointer (null): a call that sets one is not this");
+        assertEquals(0, q.args()[2]);
+        assertFalse(q.performed());
+        // A new limit is set for real, at its stop
+        assertNull(AHEAD.entry(call("prlimit64", List.of(new MemoryBlock(2, PATH, limit)), 0, List.of(new MemoryBlock(3, BUF, limit)),
+                0, 0, 3, PATH, BUF)));
+        assertNotNull(AHEAD.entry(call("getrlimit", List.of(), 0, List.of(new MemoryBlock(1, BUF, limit)), 0, 3, BUF)));
+    }
+
+    @Test
+    void aMappingIsMadeWithItsOwnArgumentsAndAFailedOneIsAnsweredAsRecorded() {
+        long at = 0x7ffff7fb2000L;
+        SyscallEvent m = call("mmap", List.of(), at, List.of(), 0, 0, 16400, 1, 0x802, 3, 0);
+        long[] own = {at, 16400, 1, 0x802 | 0x100000, 7, 0};
+        AnswerStub.Entry e = AHEAD.mapping(m, own);
+        assertNotNull(e);
+        assertTrue(e.performed());
+        assertArrayEquals(own, e.call());
+        assertEquals(0b111110, e.compared(), "all but the address, a hint");
+        assertEquals(at, e.result());
+        assertNull(AHEAD.mapping(m, null), "a mapping that succeeded is made, not answered");
+        SyscallEvent failed = call("mmap", List.of(), -12, List.of(), 0, 0, 1L << 40, 3, 0x22, -1, 0);
+        AnswerStub.Entry f = AHEAD.mapping(failed, null);
+        assertNotNull(f);
+        assertFalse(f.performed());
+        assertEquals(-12, f.result());
+        assertNull(AHEAD.mapping(failed, own), "a failed one is not made again");
+        assertNull(AHEAD.entry(m), "not among the plain answers");
+    }
+
+    @Test
     void anOutputInsideAStructIsPlacedFromItsArgument() {
         AnswerStub.Entry e = AHEAD.entry(call("fstat", List.of(), 0, List.of(new MemoryBlock(1, BUF + 48, new byte[8])), 0,
                 3, BUF));
