@@ -126,6 +126,28 @@ class OneStopReplayIT {
     }
 
     @Test
+    void processesSideBySidePrintInTheRecordedOrderWhileTheirFileWritesAreAnsweredAhead() throws Exception {
+        // Two processes at once, each writing 600 times to a file of its own (no output: answered ahead, side by side)
+        // and printing a line every 40 writes, which must come out interleaved as recorded.
+        String writer = "import os,sys\n"
+                + "fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)\n"
+                + "for i in range(600):\n"
+                + "    os.write(fd, b'0123456789'); sum(range(30000))\n"
+                + "    if i % 40 == 0: os.write(1, ('%s %d\\n' % (sys.argv[2], i)).encode())\n";
+        Path files = Files.createDirectory(home.resolve("files"));
+        String script = "python3 -c \"$1\" " + files + "/a a & python3 -c \"$1\" " + files + "/b b & wait";
+        Path rec = home.resolve("two");
+        Runs.Result recorded = Runs.run(home, List.of(Runs.launcher().toString(), "record", "-q", "-o", rec.toString(), "--",
+                "/bin/sh", "-c", script, "sh", writer));
+        assertEquals(0, recorded.status(), recorded.stderr());
+        assertEquals(30, recorded.stdout().lines().count(), recorded.stdout());
+        for (int i = 0; i < 2; i++) {
+            Stats s = replayedAsRecorded(rec, recorded, Map.of());
+            assertTrue(s.withoutStop() > 1200, "answered without a stop: " + s);
+        }
+    }
+
+    @Test
     void callsAtTheirOwnWrappersAreAnsweredWithoutAStopAndTheSameAsAtTheirStops() throws Exception {
         // open, fstat, read, pread, lseek, close, stat, access (a missing path too), readlink, getppid, getdents,
         // each at its own libc wrapper: the stubs at those syscall instructions answer them from the recording.

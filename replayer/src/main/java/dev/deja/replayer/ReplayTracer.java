@@ -1266,14 +1266,26 @@ final class ReplayTracer implements Tracer {
         long startNs = firstStep >= 0 ? run.stepTime(firstStep) : r.timeNs();
         int[] previous = {firstStep};
         int[] bytes = {0};
+        Map<Integer, Integer> current = fdTables.getOrDefault(r.pid(), Map.of());
+        var descriptors = new Object() {
+            Map<Integer, Integer> now = current; // copied at the stretch's first change
+        };
         return log.quietCalls(AnswersAhead.MAX, c -> {
             AnswerStub.Entry e = c.nr() == nrMmap ? mappingAhead(c, t, log, atEntry) : answersAhead.entry(c);
             if (e == null || bytes[0] + e.size() > AnswersAhead.MAX_BYTES) return false;
             // a read-only shared mapping made writable: the process may share memory from there on (decide)
             if (c.nr() == nrMprotect && (c.arg(2) & PROT_WRITE) != 0 && sharedReadOnly.contains(t.pid())) return false;
             // A write is printed (to the terminal) when deja hears of the stretch, with its steps: in order, unless
-            // the stretch goes ahead of other processes' steps, whose output would then come after it.
-            if (writes.contains(c.nr()) && ordersThreads() && free) return false;
+            // the stretch goes ahead of other processes' steps, whose output would then come after it. A write to
+            // a descriptor of no printed origin (a file the program made) prints nothing: the descriptors are
+            // followed through the stretch's calls, from the process's as they are now.
+            if (ordersThreads() && free) {
+                if (writes.contains(c.nr()) && printed(descriptors.now.get((int) c.arg(0)))) return false;
+                if (c.returned() && !c.failed()) {
+                    if (descriptors.now == current) descriptors.now = new HashMap<>(current);
+                    trackDescriptors(descriptors.now, c);
+                }
+            }
             int in = run.entryStep(c.seq());
             int out = run.exitStep(c.seq());
             if (!free && (in != previous[0] + 1 || out != in + 1)) return false;
@@ -1748,6 +1760,19 @@ final class ReplayTracer implements Tracer {
                             + " copied inside the kernel to the recorded program's " + (origin == 1 ? "stdout" : "stderr")
                             + " were not recorded (deja keeps what a regular file gives, up to 64 MiB a call); they are missing from this replay's output");
                 }
+            }
+            default -> trackDescriptors(fds, r);
+        }
+    }
+
+    /**
+     * What successful call {@code r} does to the process's descriptors as the replay knows them (per number,
+     * the recorded stdout or stderr it is a copy of): duplicated, closed, a new one of no known origin.
+     */
+    private void trackDescriptors(Map<Integer, Integer> fds, SyscallEvent r) {
+        long res = r.result();
+        switch (table.name(r.nr())) {
+            case "write", "pwrite64", "writev", "pwritev", "pwritev2", "sendfile", "copy_file_range", "splice", "tee" -> {
             }
             case "dup" -> set(fds, (int) res, fds.get((int) r.arg(0)));
             case "dup2", "dup3" -> set(fds, (int) r.arg(1), fds.get((int) r.arg(0)));
