@@ -57,12 +57,13 @@ final class CallBuffer {
      * to read flags or set close-on-exec; rt_sigaction with the kernel's sigset size; not rt_sigprocmask, whose
      * mask a signal held in the stub would change under it), none changes what deja
      * tracks of a process in a way it cannot learn from the call afterwards (a close gives back deja's
-     * copies of descriptors when the buffer is read, before any call is performed again).
+     * copies of descriptors when the buffer is read, before any call is performed again). And a private
+     * {@code mmap}: anonymous, or of a file, after which the stub traps for deja to copy the file.
      */
     static final List<String> CALLS = List.of("read", "pread64", "getdents64", "fstat", "lseek", "newfstatat",
             "statx", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
             "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "close", "fcntl",
-            "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64");
+            "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64", "mmap");
     /**
      * Calls on a marked descriptor only: a read or a write would block on a pipe, a terminal or a socket, a
      * close could wait; a write to a descriptor the process did not open itself (its output) always stops.
@@ -84,6 +85,11 @@ final class CallBuffer {
         Map<Integer, BufferStub.Plan> plans = new HashMap<>();
         for (String name : CALLS) {
             int nr = schemas.table().number(name).orElse(-1);
+            if (name.equals("mmap")) {
+                // its sixth argument is the offset: its marker goes in the descriptor's high half
+                if (nr >= 0) plans.put(nr, BufferStub.Plan.privateMapping(nr));
+                continue;
+            }
             Schema s = nr < 0 ? null : schemas.get(nr);
             if (s == null || s.unknownWrites() || s.argCount() > 5) continue;
             BufferStub.Plan p = plan(nr, s, ON_MARKED.contains(name), name.equals("close"));

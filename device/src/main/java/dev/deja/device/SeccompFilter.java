@@ -30,6 +30,7 @@ public final class SeccompFilter {
     static final int LD_W_ABS = 0x20;
     static final int JEQ_K = 0x15;
     static final int AND_K = 0x54;
+    static final int JA = 0x05;
     static final int JGT_K = 0x25;
     static final int JGE_K = 0x35;
     static final int RET_K = 0x06;
@@ -120,16 +121,7 @@ public final class SeccompFilter {
      * recording, so that a program's own call carries it only by a 1 in 2^64 chance.
      */
     public static List<Instruction> everyCallButMarked(int auditArch, long marker) {
-        if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
-        List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
-        p.addAll(List.of(
-                new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW),
-                new Instruction(JEQ_K, 0, 3, (int) marker),
-                new Instruction(LD_W_ABS, 0, 0, DATA_ARG5_LOW + 4),
-                new Instruction(JEQ_K, 0, 1, (int) (marker >>> 32)),
-                new Instruction(RET_K, 0, 0, RET_ALLOW),
-                new Instruction(RET_K, 0, 0, RET_TRACE)));
-        return List.copyOf(p);
+        return everyCallButMarked(auditArch, marker, null, -1);
     }
 
     /**
@@ -139,13 +131,15 @@ public final class SeccompFilter {
      * whatever a program that found the marker in its memory made with it). So does an {@code mmap}
      * (number {@code mmap}, or none when negative) whose fifth argument's high half is the marker's and
      * whose flags map privately: the stubs' mappings at the recorded address (the descriptor, which the
-     * kernel reads as 32 bits, is the recorded copy's, or none); private, it writes to no file.
+     * kernel reads as 32 bits, is the recorded copy's, or none); private, it writes to no file. With
+     * {@code numbers} null, a marked call of any number goes through (a recording's buffer stubs).
      */
     public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers,
                                                        int mmap) {
         if ((int) marker == 0 || (int) (marker >>> 32) == 0) throw new IllegalArgumentException("a marker with a zero half");
         if (mmap >= 0 && (int) (marker >>> 32) == -1) throw new IllegalArgumentException("a marker whose high half is a -1 descriptor's");
-        List<Integer> nrs = List.copyOf(new java.util.TreeSet<>(numbers));
+        boolean any = numbers == null;
+        List<Integer> nrs = any ? List.of() : List.copyOf(new java.util.TreeSet<>(numbers));
         int k = nrs.size();
         List<Instruction> p = new ArrayList<>(skippedLetThrough(auditArch));
         // Offsets from the first instruction below: the marked numbers' checks, then the mmap's, then TRACE and ALLOW.
@@ -158,6 +152,7 @@ public final class SeccompFilter {
         p.add(new Instruction(JEQ_K, 0, mmapAt - 4, (int) (marker >>> 32)));             // 3
         p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));                                  // 4
         for (int j = 0; j < k; j++) p.add(new Instruction(JEQ_K, allow - (6 + j), 0, nrs.get(j)));
+        if (any) p.set(p.size() - 1, new Instruction(JA, 0, 0, allow - 5));      // 4: any number (k = 0)
         if (mmap >= 0) {
             p.add(new Instruction(RET_K, 0, 0, RET_TRACE));                               // 5 + k
             p.add(new Instruction(LD_W_ABS, 0, 0, DATA_NR));

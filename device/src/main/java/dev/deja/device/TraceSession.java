@@ -402,7 +402,8 @@ public final class TraceSession {
         this.bufferMarker = buffering ? marker() : 0;
         this.aheadMarker = oneStop && AheadAnswers.ENABLED ? marker() : 0;
         this.syscallFilter = buffering
-                ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, bufferMarker))
+                ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, bufferMarker, null,
+                        AheadAnswers.NR_MMAP))
                 : aheadMarker != 0 ? SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64,
                         aheadMarker, AheadAnswers.PERFORMABLE, AheadAnswers.NR_MMAP))
                 : oneStop || emulates ? SeccompFilter.bytes(SeccompFilter.everyCall(SeccompFilter.AUDIT_ARCH_X86_64))
@@ -1265,6 +1266,17 @@ public final class TraceSession {
             releaseBufferHold(task, b); // the traced call's stop, or another: handled as usual, the signal after it
             return false;
         }
+        if (sig == Signals.SIGTRAP && event == 0 && task.stepsToPoint == 0 && task.maskBeforeHeldSignal == null) {
+            // The stub's trap after it mapped a file: the buffer was read above, the file copied through the
+            // descriptor the program has not closed yet; on to the program's code.
+            long[] regs = regsUnlessDying(task.tid);
+            if (regs == null) return false;
+            dev.deja.device.x86.BufferStub stub = b.stubAt(regs[X86Regs.RIP]);
+            if (stub != null && stub.afterMappingTrap(regs[X86Regs.RIP])) {
+                resume(task, 0);
+                return true;
+            }
+        }
         boolean signal = event == 0 && sig != SYSCALL_STOP && sig != Signals.SIGKILL && sig != Signals.SIGSTOP;
         boolean interrupt = event == Ptrace.EVENT_STOP && task.interruptSent;
         if (!signal && !interrupt || task.stepsToPoint > 0 || task.maskBeforeHeldSignal != null) return false;
@@ -1359,6 +1371,12 @@ public final class TraceSession {
             long time = now();
             tracer.onSyscall(new SyscallEvent(++seq, task.pid, task.tid, time, time, e.nr(), e.args(), inputs, e.result(),
                     outputs, capture.flags(e.nr(), e.args())), task);
+            long[] args = e.args();
+            if (e.nr() == nrMmap && (e.result() >= 0 || e.result() < -4095) && (args[3] & MAP_ANONYMOUS) == 0 && (int) args[4] >= 0) {
+                // The stub trapped right after it (nothing of the program ran since): the descriptor is the file mapped
+                mapped(task, e.result(), args);
+                continue; // one stop: not among the calls recorded without one
+            }
             bufferedCalls++;
             if (e.nr() == nrClose) {
                 b.closedInStub(e.args()[0]);
@@ -3009,23 +3027,24 @@ public final class TraceSession {
         boolean ok = result >= 0 || result < -4095;
         if (!ok) return;
         if (p.nr == nrMmap && (p.args[3] & MAP_ANONYMOUS) == 0 && (int) p.args[4] >= 0) {
-            mapped(task, result, p);
+            mapped(task, result, p.args);
         } else if ((p.nr >= 0 && p.nr < contextChanging.length && contextChanging[p.nr])
                 || (p.nr == nrPrctl && p.args[0] == PR_SET_NAME)) {
             context(task);
         }
     }
 
-    private void mapped(Task task, long address, Pending p) {
+    /** A file mapped at {@code address} by mmap({@code args}), its descriptor still the one mapped. */
+    private void mapped(Task task, long address, long[] args) {
         if (!wantsMappings) {
             ++seq;
             return;
         }
-        Path source = ProcFs.proc(task.pid).resolve("fd").resolve(Long.toString((int) p.args[4]));
+        Path source = ProcFs.proc(task.pid).resolve("fd").resolve(Long.toString((int) args[4]));
         String path = ProcFs.link(source);
         long size = fileSize(source);
-        tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), address, p.args[1], (int) p.args[2],
-                (int) p.args[3], p.args[5], path, size, ""), source);
+        tracer.onMapping(new MappingEvent(++seq, task.pid, task.tid, now(), address, args[1], (int) args[2],
+                (int) args[3], args[5], path, size, ""), source);
     }
 
     private static long fileSize(Path source) {

@@ -54,6 +54,7 @@ class SeccompFilterTest {
                 };
                 case SeccompFilter.JEQ_K -> pc += acc == k ? jt : jf;
                 case SeccompFilter.AND_K -> acc &= k;
+                case SeccompFilter.JA -> pc += k;
                 case SeccompFilter.JGT_K -> pc += Integer.compareUnsigned(acc, k) > 0 ? jt : jf;
                 case SeccompFilter.JGE_K -> pc += Integer.compareUnsigned(acc, k) >= 0 ? jt : jf;
                 case SeccompFilter.RET_K -> {
@@ -169,6 +170,23 @@ class SeccompFilterTest {
         assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
         assertThrows(IllegalArgumentException.class,
                 () -> SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, 0xffff_ffff_0000_0001L, through, mmap));
+    }
+
+    @Test
+    void aRecordingsFilterLetsAnyMarkedCallAndAMarkedPrivateMmapThrough() {
+        long marker = 0x0fed_cba9_8765_4321L;
+        long high = marker & ~0xffff_ffffL;
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, null, 9));
+        for (int nr = 0; nr < LIMIT + 64; nr++) {
+            assertEquals(SeccompFilter.RET_ALLOW, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
+            assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker ^ 1), "nr " + nr);
+        }
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, 9, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 4096, 1, 0x12, high | 3, 0x1000}));
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, 9, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 4096, 3, 0x01, high | 3, 0}));
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, 9, SeccompFilter.AUDIT_ARCH_X86_64, new long[] {0, 4096, 3, 0x02, 3, 0}));
+        assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
+        assertEquals(SeccompFilter.RET_TRACE, run(bytes, 9, AUDIT_ARCH_I386, new long[] {0, 4096, 1, 0x12, high | 3, 0}));
     }
 
     @Test

@@ -38,10 +38,17 @@ import java.util.List;
  * @param tracedPath     where the way to the traced call starts
  * @param cursorLoad     where it reads the cursor: from there to {@link #trapCheck} an entry is being written at it
  * @param numbers        the calls it buffers
+ * @param mappingTrap    its int3 after a private mapping of a file it made (0: none), where deja copies the file
+ *                       while its descriptor is still the one mapped
  */
 public record BufferStub(byte[] code, long codeAddress, long syscallAddress, long patchAddress, byte[] patch,
                          long tracedSyscall, long tailAddress, long trapCheck, long tracedPath, long cursorLoad,
-                         List<Integer> numbers) {
+                         List<Integer> numbers, long mappingTrap) {
+
+    /** Whether a thread stopped by a trap at {@code rip} stands after the stub's int3 that follows a file's mapping. */
+    public boolean afterMappingTrap(long rip) {
+        return mappingTrap != 0 && rip == mappingTrap + 1;
+    }
 
     /** Whether a thread at {@code rip} is writing an entry where the cursor stands (the buffer may not be emptied). */
     public boolean inEntry(long rip) {
@@ -83,6 +90,8 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
     static final int SAVE_RSP = 5;
     /** Non-zero while no file system is served by a process: an open's descriptor may be marked in the stub. */
     static final int NONE_SERVED = 6;
+    /** Set by a stub that mapped a file privately: the stub leaves through {@link #mappingTrap}'s int3, and clears it. */
+    static final int MAPPED_FILE = 7;
     /** A struct stat for the stub's own fstat of a descriptor it opened, from word 32. */
     static final int STAT_BUF = 32;
     private static final int ST_MODE = 24;
@@ -104,6 +113,10 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
     private static final long ENOENT = -2;
     /** O_NOFOLLOW shifted right this far is AT_SYMLINK_NOFOLLOW. */
     private static final int NOFOLLOW_SHIFT = 9;
+    /** mmap's flags: the mapping's type, a private one, an anonymous one. */
+    private static final int MAP_TYPE = 0x0f;
+    private static final int MAP_PRIVATE = 0x02;
+    private static final int MAP_ANONYMOUS = 0x20;
 
     /**
      * What the stub keeps of call {@code nr}: the argument holding a path ({@code -1}: none), the argument
@@ -125,8 +138,11 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
      */
     public record Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked, boolean clearsFd,
                        int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput,
-                       int inArg, int inFixed) {
+                       int inArg, int inFixed, boolean mapsPrivately) {
         public Plan {
+            if (mapsPrivately && (pathArg >= 0 || outArg >= 0 || inArg >= 0 || fdChecked || valueArg >= 0 || flagArg >= 0)) {
+                throw new IllegalArgumentException("a private mapping's plan keeps nothing but its arguments and result");
+            }
             if (pathArg > 4 || outArg > 4 || countArg > 4 || valueArg > 4 || flagArg > 4 || inArg > 4) {
                 throw new IllegalArgumentException("the sixth argument carries the marker");
             }
@@ -142,6 +158,24 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             if (anyFlags != (int) anyFlags || anyFlags < 0) throw new IllegalArgumentException("flags beyond 31 bits");
             values = List.copyOf(values);
             for (long v : values) if (v != (int) v) throw new IllegalArgumentException("a value beyond 32 bits: " + v);
+        }
+
+        /** A plan of no mapping. */
+        public Plan(int nr, int pathArg, int outArg, int outFixed, int countArg, boolean fdChecked, boolean clearsFd,
+                    int valueArg, List<Long> values, int flagArg, long anyFlags, boolean marksFd, boolean outIsInput,
+                    int inArg, int inFixed) {
+            this(nr, pathArg, outArg, outFixed, countArg, fdChecked, clearsFd, valueArg, values, flagArg, anyFlags,
+                    marksFd, outIsInput, inArg, inFixed, false);
+        }
+
+        /**
+         * mmap's plan ({@code nr}): buffered only when it maps privately (no file is written through it); its
+         * sixth argument is the offset, so its marker is the high half of the fifth, the descriptor, which the
+         * kernel reads as 32 bits. After a file's mapping the stub traps (its int3) so that deja copies the file
+         * through the descriptor before the program can close it.
+         */
+        public static Plan privateMapping(int nr) {
+            return new Plan(nr, -1, -1, 0, -1, false, false, -1, List.of(), -1, 0, false, false, -1, 0, true);
         }
 
         /** A plan with no input struct. */
@@ -241,6 +275,12 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
                     a.patchRel32(toOpen, a.size());
                 }
             }
+            if (p.mapsPrivately()) {
+                a.bytes(0x4D, 0x89, 0xD3);                      // mov r11, r10 (the flags were saved)
+                a.bytes(0x49, 0x83, 0xE3, MAP_TYPE);            // and r11, MAP_TYPE
+                a.bytes(0x49, 0x83, 0xFB, MAP_PRIVATE);         // cmp r11, MAP_PRIVATE
+                jcc(a, 0x85, toTraced);                         // jne traced: shared, or a type beyond
+            }
             if (p.inArg() >= 0 && p.outArg() >= 0) {
                 int in = ARG_REGS[p.inArg()];
                 int out = ARG_REGS[p.outArg()];
@@ -274,13 +314,37 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
             store(a, RCX, E_NR, RAX);
             for (int i = 0; i < 6; i++) store(a, RCX, E_ARGS + 8 * i, ARG_REGS[i]);
             if (p.clearsFd()) d.op0F(0x48, 0xB3, RDI, FD_BITS);  // btr [fd_bits], rdi: the descriptor is gone after it
-            a.bytes(0x49, 0xB9);                                // movabs r9, marker
-            a.int64(marker);
+            if (p.mapsPrivately()) {
+                // The offset stays in r9; the marker's high half goes over the descriptor's (the entry keeps r8 as given)
+                a.bytes(0x44, 0x89, 0xC1);                      // mov ecx, r8d
+                a.bytes(0x49, 0xB8);                            // movabs r8, the marker's high half
+                a.int64(marker & ~0xffff_ffffL);
+                a.bytes(0x49, 0x09, 0xC8);                      // or r8, rcx
+            } else {
+                a.bytes(0x49, 0xB9);                            // movabs r9, marker
+                a.int64(marker);
+            }
             a.bytes(0x0F, 0x05);                                // syscall: let through by the filter
             d.op(0x4C, 0x8B, R8 & 7, CURSOR);                   // mov r8, [cursor]
             store(a, R8, E_RESULT, RAX);
             a.bytes(0x49, 0xC7, 0x40, E_BLOCKS, 0, 0, 0, 0);    // mov qword [r8+blocks], 0
             a.bytes(0x49, 0x8D, 0x78, HEADER);                  // lea rdi, [r8+HEADER]
+            if (p.mapsPrivately()) {
+                // A file mapped (no error, not anonymous): the stub leaves through its mapping trap
+                a.bytes(0x48, 0x3D);                            // cmp rax, -4095
+                a.int32(-4095);
+                int toNoFile = a.size() + 2;
+                a.bytes(0x0F, 0x83);                            // jae: an error
+                a.int32(0);
+                a.bytes(0x49, 0xF7, 0x40, E_ARGS + 24);         // test qword [r8+flags], MAP_ANONYMOUS
+                a.int32(MAP_ANONYMOUS);
+                int toAnon = a.size() + 2;
+                a.bytes(0x0F, 0x85);                            // jnz: anonymous
+                a.int32(0);
+                d.storeImm(MAPPED_FILE, 1);                     // mov qword [mapped_file], 1
+                a.patchRel32(toNoFile, a.size());
+                a.patchRel32(toAnon, a.size());
+            }
             if (p.pathArg() >= 0) path(a, p.pathArg());
             if (p.inArg() >= 0) input(a, p);
             if (p.outArg() >= 0) output(a, p);
@@ -306,6 +370,14 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         int toTrap = a.size() + 2;
         a.bytes(0x0F, 0x85);                                    // jne trap exit
         a.int32(0);
+        boolean maps = plans.stream().anyMatch(Plan::mapsPrivately);
+        int toMappingTrap = -1;
+        if (maps) {
+            d.cmpZero(MAPPED_FILE);                             // cmp qword [mapped_file], 0
+            toMappingTrap = a.size() + 2;
+            a.bytes(0x0F, 0x85);                                // jne mapping trap
+            a.int32(0);
+        }
         d.flagsFromR11();
         int toTail = a.size() + 1;
         a.bytes(0xE9);                                          // jmp tail
@@ -316,6 +388,18 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         int toTail2 = a.size() + 1;
         a.bytes(0xE9);                                          // jmp tail
         a.int32(0);
+        long mappingTrap = 0;
+        int toTail3 = -1;
+        if (maps) {
+            a.patchRel32(toMappingTrap, a.size());
+            d.storeImm(MAPPED_FILE, 0);                         // mov qword [mapped_file], 0 (no flags touched)
+            d.flagsFromR11();
+            mappingTrap = a.here();
+            a.bytes(0xCC);                                      // int3: deja copies the file mapped, its descriptor as mapped
+            toTail3 = a.size() + 1;
+            a.bytes(0xE9);                                      // jmp tail
+            a.int32(0);
+        }
         int traced = a.size();
         long tracedPath = a.here();
         for (int j : toTraced) a.patchRel32(j, traced);
@@ -327,11 +411,12 @@ public record BufferStub(byte[] code, long codeAddress, long syscallAddress, lon
         a.int64(syscallAddress + 2);
         a.patchRel32(toTail, a.size());
         a.patchRel32(toTail2, a.size());
+        if (toTail3 >= 0) a.patchRel32(toTail3, a.size());
         long tail = a.here();
         plan.relocateAfterAndReturn(a);
         if (a.size() > PAGE) throw new GuardStub.Refused("the stub's code is longer than a page");
         return new BufferStub(a.toArray(), codeAddress, syscallAddress, plan.patchAt(), plan.patch(codeAddress),
-                tracedSyscall, tail, trapCheck, tracedPath, cursorLoad, List.copyOf(numbers));
+                tracedSyscall, tail, trapCheck, tracedPath, cursorLoad, List.copyOf(numbers), mappingTrap);
     }
 
     /**

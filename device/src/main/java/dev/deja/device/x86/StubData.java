@@ -32,6 +32,13 @@ record StubData(GuardStub.Asm a, long address, int saveRsp) {
         a.bytes(0x00);
     }
 
+    /** {@code mov qword [word], value} (a sign-extended imm32; no flags touched): the displacement counts from after the immediate. */
+    void storeImm(int word, int value) throws GuardStub.Refused {
+        a.bytes(0x48, 0xC7, 0x05);
+        a.int32(GuardStub.rel32(a.here() + 4 + 4, address + 8L * word));
+        a.int32(value);
+    }
+
     /** r11 = the flags, as the syscall instruction leaves it: pushfq/pop on the stub's own stack. */
     void flagsToR11() throws GuardStub.Refused {
         op(0x48, 0x89, 4, saveRsp);                             // mov [save_rsp], rsp

@@ -361,6 +361,41 @@ class BufferStubTest {
     }
 
     @Test
+    void aPrivateAnonymousMappingIsBufferedWithTheProgramsRegistersBackAndASharedOneIsNot() throws Throwable {
+        // mov r10, rcx; mov eax, 9; syscall; mov rdx, r8; ret: mmap(rdi, rsi, rdx, rcx, r8, r9), giving back r8 after it
+        byte[] code = bytes("49 89 ca b8 09 00 00 00 0f 05 4c 89 c2 c3");
+        BufferStub s = install(code, List.of(BufferStub.Plan.privateMapping(9)));
+        assertTrue(s.mappingTrap() > s.codeAddress(), "a trap for files mapped");
+        try (Arena arena = Arena.ofConfined()) {
+            java.lang.foreign.StructLayout pair = java.lang.foreign.MemoryLayout.structLayout(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+            MethodHandle f = LINKER.downcallHandle(MemorySegment.ofAddress(region), FunctionDescriptor.of(pair,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+            // The kernel ignores an anonymous mapping's descriptor, the marker's high half over its -1 included
+            MemorySegment r = (MemorySegment) f.invokeExact((java.lang.foreign.SegmentAllocator) arena, 0L, 8192L, 3L, 0x22L, -1L, 0L);
+            long at = r.get(ValueLayout.JAVA_LONG, 0);
+            assertTrue(at > 0 && at < 1L << 47, "mapped at 0x" + Long.toHexString(at));
+            assertEquals(-1L, r.get(ValueLayout.JAVA_LONG, 8), "the program's r8 back");
+            MemorySegment.ofAddress(at).reinterpret(8192).fill((byte) 1); // writable, as asked
+            List<BufferStub.Entry> e = entries();
+            assertEquals(1, e.size());
+            assertEquals(9, e.getFirst().nr());
+            assertEquals(at, e.getFirst().result());
+            assertEquals(-1L, e.getFirst().args()[4], "the descriptor as the program gave it");
+            assertEquals(0, word(data + 8L * BufferStub.MAPPED_FILE), "no file mapped: no trap");
+            // Shared (it could write a file): made at the stub's traced syscall, as the program's, not buffered
+            r = (MemorySegment) f.invokeExact((java.lang.foreign.SegmentAllocator) arena, 0L, 4096L, 3L, 0x21L, -1L, 0L);
+            long shared = r.get(ValueLayout.JAVA_LONG, 0);
+            assertTrue(shared > 0, "0x" + Long.toHexString(shared));
+            assertEquals(1, entries().size());
+            int u = (int) MUNMAP.invokeExact(at, 8192L);
+            assertEquals(0, u);
+            u = (int) MUNMAP.invokeExact(shared, 4096L);
+            assertEquals(0, u);
+        }
+    }
+
+    @Test
     void entriesThatDoNotParseAreRefused() {
         byte[] bad = new byte[BufferStub.HEADER];
         assertThrows(IllegalArgumentException.class, () -> BufferStub.entries(bad));
