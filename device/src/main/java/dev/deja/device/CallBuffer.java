@@ -63,7 +63,8 @@ final class CallBuffer {
     static final List<String> CALLS = List.of("read", "pread64", "getdents64", "fstat", "lseek", "newfstatat",
             "statx", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
             "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "close", "fcntl",
-            "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64", "mmap");
+            "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64", "mmap",
+            "getrandom", "sysinfo");
     /**
      * Calls on a marked descriptor only: a read or a write would block on a pipe, a terminal or a socket, a
      * close could wait; a write to a descriptor the process did not open itself (its output) always stops.
