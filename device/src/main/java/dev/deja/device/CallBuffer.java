@@ -64,7 +64,7 @@ final class CallBuffer {
             "statx", "stat", "lstat", "access", "faccessat", "faccessat2", "readlink", "readlinkat", "getcwd",
             "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "close", "fcntl",
             "open", "openat", "write", "pwrite64", "brk", "mprotect", "munmap", "rt_sigaction", "prlimit64", "mmap",
-            "getrandom", "sysinfo");
+            "getrandom", "sysinfo", "set_tid_address", "set_robust_list");
     /**
      * Calls on a marked descriptor only: a read or a write would block on a pipe, a terminal or a socket, a
      * close could wait; a write to a descriptor the process did not open itself (its output) always stops.
