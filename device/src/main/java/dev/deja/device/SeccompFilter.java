@@ -115,16 +115,6 @@ public final class SeccompFilter {
     }
 
     /**
-     * {@link #everyCall}, except that a call of {@code auditArch} whose sixth argument is {@code marker} goes
-     * through without a stop: the calls deja's buffer stubs make in a recorded program (none of those
-     * calls has a sixth argument; the stub puts the program's r9 back after it). The marker is random per
-     * recording, so that a program's own call carries it only by a 1 in 2^64 chance.
-     */
-    public static List<Instruction> everyCallButMarked(int auditArch, long marker) {
-        return everyCallButMarked(auditArch, marker, null, -1);
-    }
-
-    /**
      * {@link #everyCall}, except that a call of {@code auditArch} whose sixth argument is {@code marker} and
      * whose number is one of {@code numbers} goes through without a stop: a replay's answer stubs make the
      * calls that act on the process alone for real (its memory map, its signal actions: nothing outside it,
@@ -132,7 +122,9 @@ public final class SeccompFilter {
      * (number {@code mmap}, or none when negative) whose fifth argument's high half is the marker's and
      * whose flags map privately: the stubs' mappings at the recorded address (the descriptor, which the
      * kernel reads as 32 bits, is the recorded copy's, or none); private, it writes to no file. With
-     * {@code numbers} null, a marked call of any number goes through (a recording's buffer stubs).
+     * {@code numbers} null, a marked call of any number goes through: the calls a recording's buffer stubs
+     * make (the stub puts the program's r9 back after). The marker is random per run, so that a program's own
+     * call carries it only by a 1 in 2^64 chance (2^32 for an mmap's).
      */
     public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers,
                                                        int mmap) {
@@ -166,11 +158,6 @@ public final class SeccompFilter {
         p.add(new Instruction(RET_K, 0, 0, RET_TRACE));
         p.add(new Instruction(RET_K, 0, 0, RET_ALLOW));
         return List.copyOf(p);
-    }
-
-    /** As {@link #everyCallButMarked(int, long, java.util.Collection, int)} with no mmap let through. */
-    public static List<Instruction> everyCallButMarked(int auditArch, long marker, java.util.Collection<Integer> numbers) {
-        return everyCallButMarked(auditArch, marker, numbers, -1);
     }
 
     /** seccomp_data's args[3] and args[4], their low halves (little-endian). */

@@ -1266,17 +1266,6 @@ public final class TraceSession {
             releaseBufferHold(task, b); // the traced call's stop, or another: handled as usual, the signal after it
             return false;
         }
-        if (sig == Signals.SIGTRAP && event == 0 && task.stepsToPoint == 0 && task.maskBeforeHeldSignal == null) {
-            // The stub's trap after it mapped a file: the buffer was read above, the file copied through the
-            // descriptor the program has not closed yet; on to the program's code.
-            long[] regs = regsUnlessDying(task.tid);
-            if (regs == null) return false;
-            dev.deja.device.x86.BufferStub stub = b.stubAt(regs[X86Regs.RIP]);
-            if (stub != null && stub.afterMappingTrap(regs[X86Regs.RIP])) {
-                resume(task, 0);
-                return true;
-            }
-        }
         boolean signal = event == 0 && sig != SYSCALL_STOP && sig != Signals.SIGKILL && sig != Signals.SIGSTOP;
         boolean interrupt = event == Ptrace.EVENT_STOP && task.interruptSent;
         if (!signal && !interrupt || task.stepsToPoint > 0 || task.maskBeforeHeldSignal != null) return false;
@@ -1285,6 +1274,12 @@ public final class TraceSession {
         long rip = regs[X86Regs.RIP];
         dev.deja.device.x86.BufferStub stub = b.stubAt(rip);
         if (stub == null) return false;
+        if (sig == Signals.SIGTRAP && stub.afterMappingTrap(rip)) {
+            // The stub's trap after it mapped a file: the buffer was read above, the file copied through the
+            // descriptor the program has not closed yet; on to the program's code.
+            resume(task, 0);
+            return true;
+        }
         dev.deja.device.x86.BufferStub.Exit exit = stub.exitFrom(rip);
         if (exit == dev.deja.device.x86.BufferStub.Exit.AT_CALL) {
             // At the stub's traced call, as at the program's: back on the program's code when nothing follows it there.
@@ -1371,10 +1366,9 @@ public final class TraceSession {
             long time = now();
             tracer.onSyscall(new SyscallEvent(++seq, task.pid, task.tid, time, time, e.nr(), e.args(), inputs, e.result(),
                     outputs, capture.flags(e.nr(), e.args())), task);
-            long[] args = e.args();
-            if (e.nr() == nrMmap && (e.result() >= 0 || e.result() < -4095) && (args[3] & MAP_ANONYMOUS) == 0 && (int) args[4] >= 0) {
+            if (mapsFile(e.nr(), e.args(), e.result())) {
                 // The stub trapped right after it (nothing of the program ran since): the descriptor is the file mapped
-                mapped(task, e.result(), args);
+                mapped(task, e.result(), e.args());
                 continue; // one stop: not among the calls recorded without one
             }
             bufferedCalls++;
@@ -3026,12 +3020,17 @@ public final class TraceSession {
     private void afterSyscall(Task task, Pending p, long result) {
         boolean ok = result >= 0 || result < -4095;
         if (!ok) return;
-        if (p.nr == nrMmap && (p.args[3] & MAP_ANONYMOUS) == 0 && (int) p.args[4] >= 0) {
+        if (mapsFile(p.nr, p.args, result)) {
             mapped(task, result, p.args);
         } else if ((p.nr >= 0 && p.nr < contextChanging.length && contextChanging[p.nr])
                 || (p.nr == nrPrctl && p.args[0] == PR_SET_NAME)) {
             context(task);
         }
+    }
+
+    /** Whether call {@code nr(args)} that returned {@code result} mapped a file (an mmap that succeeded, not anonymous). */
+    private boolean mapsFile(int nr, long[] args, long result) {
+        return nr == nrMmap && (result >= 0 || result < -4095) && (args[3] & MAP_ANONYMOUS) == 0 && (int) args[4] >= 0;
     }
 
     /** A file mapped at {@code address} by mmap({@code args}), its descriptor still the one mapped. */

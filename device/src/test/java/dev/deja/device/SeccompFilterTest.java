@@ -109,7 +109,7 @@ class SeccompFilterTest {
     @Test
     void everyCallStopsButASkippedOneAndOnesWithTheMarker() {
         long marker = 0x1234_5678_9abc_def1L;
-        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker));
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, null, -1));
         for (int nr = 0; nr < LIMIT + 64; nr++) {
             assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64), "nr " + nr);
             assertEquals(SeccompFilter.RET_ALLOW, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
@@ -119,14 +119,14 @@ class SeccompFilterTest {
             assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker & ~0xffffffffL), "nr " + nr);
         }
         assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
-        assertThrows(IllegalArgumentException.class, () -> SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, 5));
+        assertThrows(IllegalArgumentException.class, () -> SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, 5, null, -1));
     }
 
     @Test
     void onlyTheGivenCallsWithTheMarkerGoThrough() {
         long marker = 0x0fed_cba9_8765_4321L;
         java.util.Set<Integer> through = java.util.Set.of(13, 10, 11, 12); // rt_sigaction, mprotect, munmap, brk
-        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, through));
+        byte[] bytes = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, through, -1));
         for (int nr = 0; nr < LIMIT + 64; nr++) {
             int marked = through.contains(nr) ? SeccompFilter.RET_ALLOW : SeccompFilter.RET_TRACE;
             assertEquals(marked, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker), "nr " + nr);
@@ -136,7 +136,7 @@ class SeccompFilterTest {
             assertEquals(SeccompFilter.RET_TRACE, run(bytes, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker ^ 1L << 40), "nr " + nr);
         }
         assertEquals(SeccompFilter.RET_ALLOW, run(bytes, -1, SeccompFilter.AUDIT_ARCH_X86_64));
-        byte[] none = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, java.util.Set.of()));
+        byte[] none = SeccompFilter.bytes(SeccompFilter.everyCallButMarked(SeccompFilter.AUDIT_ARCH_X86_64, marker, java.util.Set.of(), -1));
         for (int nr = 0; nr < LIMIT; nr++) assertEquals(SeccompFilter.RET_TRACE, run(none, nr, SeccompFilter.AUDIT_ARCH_X86_64, marker));
     }
 

@@ -75,13 +75,6 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
      * signal actions) and has no sixth argument, where the marker goes; the replay's filter lets them through.
      */
     public static final List<String> PERFORMABLE = List.of("brk", "mprotect", "munmap", "rt_sigaction");
-    /**
-     * The call an entry may be performed for with arguments of its own ({@link Entry#call}): a private mapping
-     * (of the recorded copy of a file, or anonymous) at the recorded address. It has a sixth argument, so its
-     * marker is the high half of its fifth (the descriptor, which the kernel reads as 32 bits); the replay's
-     * filter lets it through only when private, so it writes to no file.
-     */
-    public static final String PERFORMABLE_WITH_OWN_ARGS = "mmap";
     /** The argument registers in syscall order (rdi rsi rdx r10 r8 r9), hardware numbers. */
     private static final int[] ARG_REGS = {7, 6, 2, 10, 8, 9};
 
@@ -93,7 +86,9 @@ public record AnswerStub(byte[] code, long codeAddress, long syscallAddress, lon
      * makes it again at its own syscall instruction, where deja sees the live result at a stop (the calls
      * given so are the same when made twice); its outputs are then the entry's, as at a stop. A performed
      * call with a {@code call} of its own is made with those six arguments instead of the program's (the
-     * marker's high half OR-ed into the fifth, which must fit in 32 bits): the replay's form of the call.
+     * marker's high half OR-ed into the fifth, which must fit in 32 bits): the replay's form of the call, a
+     * private mmap at the recorded address (mmap has a sixth argument; the kernel reads its descriptor as 32
+     * bits, and the replay's filter lets it through only when private, so it writes to no file).
      */
     public record Entry(int nr, long[] args, int compared, List<Block> inputs, long result, List<Block> outputs,
                         boolean performed, long[] call) {
