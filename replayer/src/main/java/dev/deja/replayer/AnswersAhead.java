@@ -96,7 +96,7 @@ final class AnswersAhead {
 
     /**
      * The answer to recorded mmap {@code e}, which replay makes as {@code call} (at the recorded address; of
-     * the recorded copy's descriptor, or anonymous: {@link AnswerStub#PERFORMABLE_WITH_OWN_ARGS}), made in the
+     * the recorded copy's descriptor, or anonymous: {@link AnswerStub.Entry#call}), made in the
      * stub; a failed one (no {@code call}) answered with its recorded result, as at a stop. Null when it cannot
      * be answered ahead.
      */

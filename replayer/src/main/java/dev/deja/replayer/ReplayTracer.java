@@ -1595,7 +1595,7 @@ final class ReplayTracer implements Tracer {
             // another process may map it too; read-only (a locale or gconv cache), it shares nothing it writes
             ((e.arg(2) & PROT_WRITE) != 0 ? sharingPids : sharedReadOnly).add(t.pid());
         }
-        long fixed = (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
+        long fixed = atRecordedAddress(flags);
         if ((flags & MAP_ANONYMOUS) != 0) {
             // At the recorded address: the same layout whatever deja's own injections did.
             args[0] = r.result();
@@ -1628,9 +1628,10 @@ final class ReplayTracer implements Tracer {
         String path = (shared != null ? shared : blob).toAbsolutePath().toString();
         long oflags = shared != null ? O_RDWR_CLOEXEC : O_RDONLY_CLOEXEC;
         long mflags = shared != null ? fixed : (fixed & ~MAP_SHARED_TYPE) | MAP_PRIVATE;
-        long fd = copyDescriptor(t, new OpenCopy(path, oflags), m, true);
+        OpenCopy copy = new OpenCopy(path, oflags);
+        long fd = copyDescriptor(t, copy, m, true);
         long got = t.inject(nrMmap, r.result(), e.arg(1), e.arg(2), mflags, fd, e.arg(5));
-        if (!openCopies.get(t.pid()).containsValue(fd)) t.inject(nrClose, fd); // one more than are kept
+        if (!kept(t, copy)) t.inject(nrClose, fd); // one more than are kept
         if (got != r.result()) {
             SyscallEvent live = live(e, got);
             throw new Stop(divergence(r, render(r), render(live) + " (mapping the recorded copy of " + m.path()
@@ -1658,6 +1659,16 @@ final class ReplayTracer implements Tracer {
         return got;
     }
 
+    /** Whether {@code copy} is among those the thread's process keeps open. */
+    private boolean kept(Tracee t, OpenCopy copy) {
+        return openCopies.getOrDefault(t.pid(), Map.of()).containsKey(copy);
+    }
+
+    /** mmap's {@code flags} to map at the recorded address: MAP_FIXED_NOREPLACE, unless the program gave MAP_FIXED. */
+    private static long atRecordedAddress(long flags) {
+        return (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
+    }
+
     /**
      * A private mapping's answer given ahead ({@link AnswersAhead#mapping}): made in the answer stub as at a
      * stop, at the recorded address, anonymous or of the recorded copy, whose descriptor must be open in the
@@ -1669,7 +1680,7 @@ final class ReplayTracer implements Tracer {
         long flags = c.arg(3);
         // Private exactly, as the replay's filter lets the stub's call through (shared would be a file written)
         if ((flags & 0xf) != MAP_PRIVATE) return null;
-        long fixed = (flags & MAP_FIXED) != 0 ? flags : flags | MAP_FIXED_NOREPLACE;
+        long fixed = atRecordedAddress(flags);
         if ((flags & MAP_ANONYMOUS) != 0) {
             return answersAhead.mapping(c, new long[] {c.result(), c.arg(1), c.arg(2), fixed, 0xffff_ffffL, c.arg(5)});
         }
@@ -1683,7 +1694,7 @@ final class ReplayTracer implements Tracer {
         }
         OpenCopy copy = new OpenCopy(blob.toAbsolutePath().toString(), O_RDONLY_CLOEXEC);
         long fd = copyDescriptor(t, copy, m, atEntry);
-        if (fd < 0 || !openCopies.get(t.pid()).containsValue(fd)) {
+        if (fd < 0 || !kept(t, copy)) {
             if (fd >= 0) t.inject(nrClose, fd);
             return null;
         }
@@ -1772,8 +1783,6 @@ final class ReplayTracer implements Tracer {
     private void trackDescriptors(Map<Integer, Integer> fds, SyscallEvent r) {
         long res = r.result();
         switch (table.name(r.nr())) {
-            case "write", "pwrite64", "writev", "pwritev", "pwritev2", "sendfile", "copy_file_range", "splice", "tee" -> {
-            }
             case "dup" -> set(fds, (int) res, fds.get((int) r.arg(0)));
             case "dup2", "dup3" -> set(fds, (int) r.arg(1), fds.get((int) r.arg(0)));
             case "fcntl" -> {
